@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+// ckpt-mpi: transparent checkpoint/restart for MPI jobs (split-process design, see ../shared/DESIGN.md).
+import PackageDescription
+import Foundation
+
+/// An MPI implementation a lower half can be built against; skipped (with a note) when its headers are absent.
+struct MPIFlavour {
+    let name: String
+    let target: String
+    let header: String
+    let includeDir: String
+    let libDir: String
+    let library: String
+}
+
+let flavours = [
+    MPIFlavour(name: "openmpi", target: "LowerOpenMPI",
+               header: "/usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h",
+               includeDir: "/usr/lib/x86_64-linux-gnu/openmpi/include",
+               libDir: "/usr/lib/x86_64-linux-gnu/openmpi/lib", library: "mpi"),
+    MPIFlavour(name: "mpich", target: "LowerMPICH",
+               header: "/usr/include/x86_64-linux-gnu/mpich/mpi.h",
+               includeDir: "/usr/include/x86_64-linux-gnu/mpich",
+               libDir: "/usr/lib/x86_64-linux-gnu", library: "mpich"),
+]
+let installed = flavours.filter { FileManager.default.fileExists(atPath: $0.header) }
+for f in flavours where !installed.contains(where: { $0.name == f.name }) {
+    FileHandle.standardError.write(Data("note: \(f.header) not found; ckpt-lower-\(f.name) is not built\n".utf8))
+}
+
+// The halves are built with frame pointers and without stack protector surprises across the FS switch.
+let lowerC: [CSetting] = [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-Wall"])]
+
+var targets: [Target] = [
+    .target(name: "HalfABI", path: "Sources/HalfABI"),
+    .target(name: "LowerCore", dependencies: ["HalfABI"], path: "Sources/LowerHalf/Core", cSettings: lowerC),
+    .executableTarget(name: "LowerNoMPI", dependencies: ["LowerCore"], path: "Sources/LowerHalf/NoMPI",
+                      cSettings: lowerC),
+    .target(name: "ShadowSlots", path: "Sources/UpperHalf/ShadowSlots",
+            cSettings: [.unsafeFlags(["-O2"])]),
+    .target(name: "MPIShadow", dependencies: ["ShadowSlots"], path: "Sources/MPIShadow",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+    .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "MPIShadow"], path: "Sources/UpperHalf/Face",
+            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-Wall"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"])]),
+    .target(name: "BindingsGen", path: "Sources/BindingsGen"),
+    .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
+    .executableTarget(name: "CkptMPI",
+                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                      path: "Sources/CkptMPI"),
+    .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
+    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI"]),
+    .testTarget(name: "BindingsGenTests", dependencies: ["BindingsGen"]),
+]
+var products: [Product] = [
+    .executable(name: "ckpt-mpi", targets: ["CkptMPI"]),
+    .executable(name: "ckpt-lower-nompi", targets: ["LowerNoMPI"]),
+    .executable(name: "ckpt-mpi-gen", targets: ["ckpt-mpi-gen"]),
+    .library(name: "mpi", type: .dynamic, targets: ["Face"]),
+]
+for f in installed {
+    targets.append(.executableTarget(
+        name: f.target, dependencies: ["LowerCore"], path: "Sources/LowerHalf/\(f.target.dropFirst(5))",
+        cSettings: lowerC + [.unsafeFlags(["-I\(f.includeDir)"])],
+        linkerSettings: [.unsafeFlags(["-L\(f.libDir)", "-Xlinker", "-rpath=\(f.libDir)", "-l\(f.library)"])]))
+    products.append(.executable(name: "ckpt-lower-\(f.name)", targets: [f.target]))
+}
+
+let package = Package(
+    name: "ckpt-mpi",
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: targets
+)

@@ -1,0 +1,1 @@
+int ckpt_half_abi_anchor;
