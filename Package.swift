@@ -10,6 +10,7 @@ struct MPIFlavour {
     let header: String
     let includeDir: String
     let libDir: String
+    /// Linked by file name: our own face is libmpi.so in the same build directory.
     let library: String
 }
 
@@ -17,11 +18,11 @@ let flavours = [
     MPIFlavour(name: "openmpi", target: "LowerOpenMPI",
                header: "/usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h",
                includeDir: "/usr/lib/x86_64-linux-gnu/openmpi/include",
-               libDir: "/usr/lib/x86_64-linux-gnu/openmpi/lib", library: "mpi"),
+               libDir: "/usr/lib/x86_64-linux-gnu/openmpi/lib", library: ":libmpi.so.40"),
     MPIFlavour(name: "mpich", target: "LowerMPICH",
                header: "/usr/include/x86_64-linux-gnu/mpich/mpi.h",
                includeDir: "/usr/include/x86_64-linux-gnu/mpich",
-               libDir: "/usr/lib/x86_64-linux-gnu", library: "mpich"),
+               libDir: "/usr/lib/x86_64-linux-gnu", library: ":libmpich.so.12"),
 ]
 let installed = flavours.filter { FileManager.default.fileExists(atPath: $0.header) }
 for f in flavours where !installed.contains(where: { $0.name == f.name }) {
@@ -39,9 +40,9 @@ var targets: [Target] = [
     .target(name: "ShadowSlots", path: "Sources/UpperHalf/ShadowSlots",
             cSettings: [.unsafeFlags(["-O2"])]),
     .target(name: "MPIShadow", dependencies: ["ShadowSlots"], path: "Sources/MPIShadow",
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-implicit-concurrency-module-import", "-Xfrontend", "-disable-implicit-string-processing-module-import"])]),
     .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "MPIShadow"], path: "Sources/UpperHalf/Face",
-            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-Wall"])],
+            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"])]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),

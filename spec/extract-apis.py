@@ -16,6 +16,10 @@ import pympistandard as std
 MPICH_DIR = "/usr/include/x86_64-linux-gnu/mpich"
 MPICH_HEADERS = ("mpi.h", "mpi_proto.h", "mpio.h")
 
+def _length(v):
+    """A single length expression; multi-dimensional lengths are left to hand-written code."""
+    return v if isinstance(v, str) else None
+
 def main():
     std.use_api_version(1)
     mpich = None
@@ -47,7 +51,7 @@ def main():
                 "ctype": ctype,
                 "kind": p.kind.name,
                 "dir": str(p.direction).split(".")[-1].lower() if p.direction is not None else "in",
-                "length": rawparams.get(p.name, {}).get("length"),
+                "length": _length(rawparams.get(p.name, {}).get("length")),
                 "array": bool(array),
             })
         entry = {"name": c.name, "ret": c.return_type if hasattr(c, "return_type") else "int",

@@ -1,0 +1,111 @@
+/// What ckpt-mpi adds to the MPI Forum's API: which procedures are written by
+/// hand, which block (and so wait in the lower half), which kinds carry
+/// implementation-specific constants. Together with spec/mpi-api.json this is
+/// the single specification the face and both lower halves are generated from.
+public enum Annotations {
+    /// The face entry point is hand-written (Sources/UpperHalf/Face/*.c).
+    public static let customFace: Set<String> = [
+        "MPI_Init", "MPI_Init_thread", "MPI_Finalize", "MPI_Initialized", "MPI_Finalized",
+        "MPI_Wtime", "MPI_Wtick", "MPI_Get_version", "MPI_Get_library_version",
+        "MPI_Get_processor_name", "MPI_Pcontrol", "MPI_Get_address", "MPI_Aint_add", "MPI_Aint_diff",
+        "MPI_Get_count", "MPI_Get_elements", "MPI_Get_elements_x", "MPI_Test_cancelled",
+        "MPI_Status_set_elements", "MPI_Status_set_elements_x", "MPI_Status_set_cancelled",
+        "MPI_Op_create", "MPI_Comm_set_name", "MPI_Comm_get_name", "MPI_Type_set_name", "MPI_Type_get_name",
+        "MPI_Comm_create_errhandler", "MPI_Comm_set_errhandler", "MPI_Comm_get_errhandler",
+        "MPI_Errhandler_free", "MPI_Comm_call_errhandler", "MPI_Error_string", "MPI_Error_class",
+        "MPI_Comm_create_keyval", "MPI_Comm_free_keyval", "MPI_Comm_set_attr", "MPI_Comm_get_attr",
+        "MPI_Comm_delete_attr", "MPI_Type_create_keyval", "MPI_Type_free_keyval", "MPI_Type_set_attr",
+        "MPI_Type_get_attr", "MPI_Type_delete_attr", "MPI_Sendrecv",
+        "MPI_Alltoallw", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
+        "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
+        "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
+    ]
+
+    /// The lower-half shim is hand-written (Sources/LowerHalf/Shims/shims_custom.c),
+    /// with the call-table signature derived from the spec (plus `waitStyle`).
+    public static let customLower: Set<String> = [
+        "MPI_Send", "MPI_Ssend", "MPI_Rsend", "MPI_Recv", "MPI_Mrecv", "MPI_Probe", "MPI_Mprobe",
+        "MPI_Wait", "MPI_Waitall", "MPI_Waitany", "MPI_Waitsome", "MPI_Testall", "MPI_Testany", "MPI_Testsome",
+        "MPI_Error_string", "MPI_Get_processor_name", "MPI_Get_library_version",
+        "MPI_Alltoallw", "MPI_Comm_get_attr",
+    ]
+
+    /// How a blocking procedure waits without holding the thread in the lower half
+    /// once a checkpoint is pending (DESIGN §2).
+    public enum WaitStyle: Sendable {
+        /// The lower half starts the non-blocking form and returns CKPT_PENDING with
+        /// the request in an extra `uint64_t *pending` argument; the face finishes it
+        /// with the call table's Wait after the checkpoint.
+        case request
+        /// The procedure has no side effect until it completes; the face calls it again.
+        case retry
+    }
+
+    /// Blocking point-to-point procedures. Blocking collectives are called as they are:
+    /// the collective cut (DESIGN §4.1) completes every started collective anyway,
+    /// and the blocking algorithms are faster than their non-blocking forms.
+    public static let waitStyle: [String: WaitStyle] = [
+        "MPI_Send": .request, "MPI_Ssend": .request, "MPI_Rsend": .request,
+        "MPI_Recv": .request, "MPI_Mrecv": .request,
+        "MPI_Probe": .retry, "MPI_Mprobe": .retry,
+        "MPI_Wait": .retry, "MPI_Waitall": .retry, "MPI_Waitany": .retry, "MPI_Waitsome": .retry,
+    ]
+
+    /// Call-table entries with a signature of their own (hand-written on both sides).
+    public static let extraEntries: [(name: String, signature: String)] = [
+        ("attach_thread", "int (*attach_thread)(uint64_t upper_fs)"),
+        ("predefined", "uint64_t (*predefined)(int32_t face_handle)"),
+        ("Init_thread", "int (*Init_thread)(int required, int *provided)"),
+        ("Get_elements_bytes", "int (*Get_elements_bytes)(int64_t bytes, uint64_t datatype, ckpt_count_t *count)"),
+        ("Op_create_slot", "int (*Op_create_slot)(int slot, int commute, uint64_t *op)"),
+        ("Sendrecv", "int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending)"),
+        ("version_string", "int (*version_string)(char *out, int size)"),
+    ]
+
+    /// Procedures of MPICH 4.0 that Open MPI 4.1 lacks (MPI-4.0 additions): not generated yet.
+    public static let mpi4Only: Set<String> = [
+        "MPI_Allgather_init", "MPI_Allgatherv_init", "MPI_Allreduce_init", "MPI_Alltoall_init",
+        "MPI_Alltoallv_init", "MPI_Alltoallw_init", "MPI_Barrier_init", "MPI_Bcast_init",
+        "MPI_Comm_create_from_group", "MPI_Comm_idup_with_info", "MPI_Exscan_init", "MPI_Gather_init",
+        "MPI_Gatherv_init", "MPI_Group_from_session_pset", "MPI_Info_create_env", "MPI_Info_get_string",
+        "MPI_Intercomm_create_from_groups", "MPI_Isendrecv", "MPI_Isendrecv_replace",
+        "MPI_Neighbor_allgather_init", "MPI_Neighbor_allgatherv_init", "MPI_Neighbor_alltoall_init",
+        "MPI_Neighbor_alltoallv_init", "MPI_Neighbor_alltoallw_init", "MPI_Parrived", "MPI_Pready",
+        "MPI_Pready_list", "MPI_Pready_range", "MPI_Precv_init", "MPI_Psend_init", "MPI_Reduce_init",
+        "MPI_Reduce_scatter_block_init", "MPI_Reduce_scatter_init", "MPI_Scan_init", "MPI_Scatter_init",
+        "MPI_Scatterv_init",
+    ]
+
+    /// Procedures left unsupported on purpose for now (objects not virtualised yet,
+    /// or outputs that only appear when a request completes).
+    public static func excluded(_ name: String) -> Bool {
+        let prefixes = ["MPI_T_", "MPI_Win_", "MPI_File_", "MPI_Session", "MPI_Comm_spawn", "MPI_Grequest_",
+                        "MPI_Register_datarep", "MPI_Comm_idup", "MPI_Comm_accept", "MPI_Comm_connect",
+                        "MPI_Comm_join", "MPI_Open_port", "MPI_Close_port", "MPI_Publish_name",
+                        "MPI_Unpublish_name", "MPI_Lookup_name", "MPI_Add_error", "MPI_Status_f",
+                        "MPI_Status_c2f", "MPI_Comm_get_parent", "MPI_Comm_disconnect", "MPI_Alloc_mem",
+                        "MPI_Free_mem", "MPI_Type_create_f90", "MPI_Type_create_keyval", "MPI_Keyval",
+                        "MPI_Attr_", "MPI_Info_get_string"]
+        return mpi4Only.contains(name) || prefixes.contains { name.hasPrefix($0) } || name.hasSuffix("_f2c")
+            || name.hasSuffix("_c2f") || name.hasSuffix("_f082c") || name.hasSuffix("_c2f08")
+    }
+
+    /// Kinds whose values differ between implementations: the constants (by MPICH name)
+    /// a lower half converts in both directions. Values not listed pass unchanged.
+    public static let enumKinds: [String: [String]] = [
+        "ORDER": ["MPI_ORDER_C", "MPI_ORDER_FORTRAN"],
+        "DISTRIB_ENUM": ["MPI_DISTRIBUTE_BLOCK", "MPI_DISTRIBUTE_CYCLIC", "MPI_DISTRIBUTE_NONE"],
+        "DTYPE_DISTRIBUTION": ["MPI_DISTRIBUTE_DFLT_DARG"],
+        "SPLIT_TYPE": ["MPI_COMM_TYPE_SHARED", "MPI_UNDEFINED"],
+        "TOPOLOGY_TYPE": ["MPI_GRAPH", "MPI_CART", "MPI_DIST_GRAPH", "MPI_UNDEFINED"],
+        "COMM_COMPARISON": ["MPI_IDENT", "MPI_CONGRUENT", "MPI_SIMILAR", "MPI_UNEQUAL"],
+        "GROUP_COMPARISON": ["MPI_IDENT", "MPI_SIMILAR", "MPI_UNEQUAL"],
+        "TYPECLASS": ["MPI_TYPECLASS_REAL", "MPI_TYPECLASS_INTEGER", "MPI_TYPECLASS_COMPLEX"],
+        "THREAD_LEVEL": ["MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED",
+                         "MPI_THREAD_MULTIPLE"],
+        // COMBINER is filled from every MPI_COMBINER_* constant of the ABI.
+    ]
+
+    /// MPICH ABI handle constants that are not real predefined objects everywhere.
+    public static let skippedPredefined: Set<String> = ["MPI_LB", "MPI_UB"]
+}

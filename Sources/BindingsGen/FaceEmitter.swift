@@ -1,0 +1,196 @@
+/// Emits the face: the MPICH-ABI entry points of libmpi.so.12 (upper half).
+struct FaceEmitter {
+    let plan: Plan
+
+    func emit() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Face entry points (MPICH ABI): translate handles, cross once, translate back."))
+        w.line("#include \"face_runtime.h\"\n")
+        w.line("/* Procedure ids used in the constructor record. */")
+        w.line("enum ckpt_fn_id {")
+        for (i, p) in plan.spec.procedures.enumerated() { w.line("    CKPT_FN_\(p.short) = \(i),") }
+        w.line("};\n")
+        predefined(&w)
+        for p in plan.faceGenerated { entry(p, &w) }
+        w.line("/* Entry points not supported yet: fail naming the call (never crash). */")
+        for p in plan.unsupported { stub(p, &w, weakBehindCustom: false) }
+        w.line("/* Hand-written in this directory; these weak stubs only keep the ABI complete. */")
+        for p in plan.customFace { stub(p, &w, weakBehindCustom: true) }
+        return w.text
+    }
+
+    private func predefined(_ w: inout CWriter) {
+        w.line("/* Every predefined handle of the MPICH ABI; the face asks the lower half for each one's real handle. */")
+        let predefined = plan.spec.constants.filter { name, c in
+            guard HandleType.all.contains(where: { $0.cType == c.type }) else { return false }
+            let v = UInt32(truncatingIfNeeded: c.value)
+            let isPair = c.type == "MPI_Datatype" && v >> 30 == 2
+            return (v >> 30 == 1 || isPair) && !Annotations.skippedPredefined.contains(name)
+        }
+        w.line("const int32_t ckpt_predefined_handles[] = {")
+        for (name, _) in predefined { w.line("    CKPT_\(name),") }
+        w.line("};")
+        w.line("/* Their names, which MPI_Type_get_name and MPI_Comm_get_name report. */")
+        w.line("const char *const ckpt_predefined_names[] = {")
+        for (name, _) in predefined { w.line("    \"\(name)\",") }
+        w.line("};\nconst unsigned ckpt_predefined_count = sizeof ckpt_predefined_handles / sizeof ckpt_predefined_handles[0];\n")
+    }
+
+    private func prototype(_ p: SpecProcedure, prefix: String) -> String {
+        let params = p.params.map(Classifier.faceDecl)
+        return "\(p.ret) \(prefix)\(p.short)(\(params.isEmpty ? "void" : params.joined(separator: ", ")))"
+    }
+
+    private func stub(_ p: SpecProcedure, _ w: inout CWriter, weakBehindCustom: Bool) {
+        if weakBehindCustom {
+            w.line("static int ckpt_stub_\(p.short)(void) { return ckpt_unsupported(\"\(p.name)\"); }")
+            w.line("CKPT_EXPORT int PMPI_\(p.short)(void) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
+            w.line("CKPT_EXPORT int MPI_\(p.short)(void) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
+        } else {
+            w.line("CKPT_EXPORT int PMPI_\(p.short)(void) { return ckpt_unsupported(\"\(p.name)\"); }")
+            w.line("CKPT_EXPORT int MPI_\(p.short)(void) __attribute__((weak, alias(\"PMPI_\(p.short)\")));")
+        }
+    }
+
+    // swiftlint:disable:next function_body_length
+    private func entry(_ p: SpecProcedure, _ w: inout CWriter) {
+        let cl = plan.classifier
+        let roles = p.params.map { cl.role($0, in: p) }
+        var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = []
+        var beforeCall: [String] = []
+        var record: [String] = []
+        var errComm = "CKPT_MPI_COMM_WORLD"
+        var statusArg = "0"
+        var recordedKind: String?
+        var parentComm: String?
+        var outComm: String?
+        var outType: String?
+        for (prm, role) in zip(p.params, roles) {
+            let n = prm.name
+            switch role {
+            case .handleIn(let h):
+                pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), \(n));")
+                args.append("r_\(n)")
+                record.append("(uint64_t)(int64_t)\(n)")
+                if h.cType == "MPI_Comm" {
+                    if errComm == "CKPT_MPI_COMM_WORLD" { errComm = n }
+                    if parentComm == nil { parentComm = n }
+                }
+                if h.cType == "MPI_Datatype" && outType == nil && p.short.hasPrefix("Type_dup") { outType = n }
+            case .handleInPtr(let h):
+                pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), *\(n));")
+                args.append("&r_\(n)")
+                record.append("(uint64_t)(int64_t)*\(n)")
+            case .handleInOut(let h):
+                pre.append("int32_t v_\(n) = *\(n);")
+                pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), v_\(n));")
+                args.append("&r_\(n)")
+                post.append("ckpt_inout_update(\(h.kind), \(n), r_\(n), CKPT_\(h.nullName));")
+                record.append("(uint64_t)(int64_t)v_\(n)")
+                if h.cType == "MPI_Comm" && errComm == "CKPT_MPI_COMM_WORLD" { errComm = "v_\(n)" }
+                if h.recorded { recordedKind = h.kind }
+                if h.recorded && p.short.hasSuffix("_free") {
+                    beforeCall.append("ckpt_object_freeing(\(h.kind), v_\(n));")
+                }
+            case .handleOut(let h):
+                pre.append("uint64_t r_\(n) = 0;")
+                args.append("&r_\(n)")
+                post.append("*\(n) = ckpt_virtual_new(\(h.kind), r_\(n));")
+                record.append("(uint64_t)(int64_t)*\(n)")
+                if h.recorded { recordedKind = h.kind }
+                if h.cType == "MPI_Comm" { outComm = n }
+                if h.cType == "MPI_Datatype" && outType != nil {
+                    post.append("ckpt_object_derived(CKPT_KIND_DATATYPE, \(outType!), *\(n), 1);")
+                }
+            case .handleArrayIn(let h, let len), .handleArrayInOut(let h, let len), .handleArrayOut(let h, let len):
+                pre.append("uint64_t s_\(n)[CKPT_STACK_ARRAY];")
+                pre.append("int k_\(n) = \(len) > 0 ? \(len) : 0;")
+                pre.append("uint64_t *r_\(n) = ckpt_array(s_\(n), k_\(n));")
+                pre.append("if (!r_\(n)) return ckpt_face_error(\(errComm), CKPT_MPI_ERR_NO_MEM, \"\(p.name)\");")
+                if case .handleArrayOut = role {} else {
+                    pre.append("for (int i = 0; i < k_\(n); i++) r_\(n)[i] = ckpt_to_real(\(h.kind), \(n)[i]);")
+                }
+                args.append("r_\(n)")
+                if case .handleArrayOut = role {
+                    post.append("for (int i = 0; i < k_\(n); i++) \(n)[i] = ckpt_virtual_new(\(h.kind), r_\(n)[i]);")
+                } else if case .handleArrayInOut = role {
+                    post.append("for (int i = 0; i < k_\(n); i++) ckpt_inout_update(\(h.kind), &\(n)[i], r_\(n)[i], CKPT_\(h.nullName));")
+                }
+                cleanup.append("ckpt_array_free(r_\(n), s_\(n));")
+                record.append("0")
+            case .statusOut:
+                pre.append("struct ckpt_status *r_\(n) = ckpt_status_arg(\(n));")
+                args.append("r_\(n)")
+                statusArg = "r_\(n)"
+                record.append("0")
+            case .weights:
+                args.append("ckpt_weights_arg(\(n))")
+                record.append("0")
+            case .buffer, .rankIn, .rankOut, .enumIn, .enumOut, .enumArrayIn, .plain:
+                let c = CType(prm.ctype)
+                if c.pointers == 0 && !prm.array && !c.rowsOf3 {
+                    args.append(n)
+                    record.append("(uint64_t)(int64_t)\(n)")
+                } else {
+                    args.append(castToNeutral(prm))
+                    record.append("0")
+                }
+            case .unsupported:
+                preconditionFailure("unsupported parameter in generated face \(p.name)")
+            }
+        }
+        if let oc = outComm, let pc = parentComm {
+            let isDup = p.short.hasPrefix("Comm_dup") ? 1 : 0
+            post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), \(isDup));")
+        }
+        w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
+        for s in pre { w.line("    \(s)") }
+        for s in beforeCall { w.line("    \(s)") }
+        w.line("    int rc;")
+        let callArgs = args.joined(separator: ", ")
+        switch Annotations.waitStyle[p.name] {
+        case .request:
+            w.line("    uint64_t pending = 0;")
+            w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs.isEmpty ? "" : callArgs + ", ")&pending));")
+            w.line("    while (rc == CKPT_PENDING) {")
+            w.line("        ckpt_safepoint();")
+            w.line("        CKPT_CROSS(rc = ckpt_T->Wait(&pending, \(statusArg)));")
+            w.line("    }")
+        case .retry:
+            w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
+            w.line("    while (rc == CKPT_PENDING) {")
+            w.line("        ckpt_safepoint();")
+            w.line("        CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
+            w.line("    }")
+        case nil:
+            w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
+        }
+        if post.isEmpty && recordedKind == nil {
+            for s in cleanup { w.line("    \(s)") }
+            w.line("    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
+        } else {
+            w.line("    if (__builtin_expect(rc != 0, 0)) {")
+            for s in cleanup { w.line("        \(s)") }
+            w.line("        return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
+            w.line("    }")
+            for s in post { w.line("    \(s)") }
+            if recordedKind != nil {
+                w.line("    const uint64_t words[] = {\(record.isEmpty ? "0" : record.joined(separator: ", "))};")
+                w.line("    ckpt_record(CKPT_FN_\(p.short), words, \(max(record.count, 1)));")
+            }
+            for s in cleanup { w.line("    \(s)") }
+        }
+        w.line("    return 0;\n}")
+        w.line("CKPT_EXPORT \(prototype(p, prefix: "MPI_")) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n")
+    }
+
+    /// Pointer arguments whose MPICH-ABI type differs only nominally from the neutral one.
+    private func castToNeutral(_ prm: SpecParam) -> String {
+        let neutral = Classifier.neutralDecl(prm)
+        let face = Classifier.faceDecl(prm)
+        if neutral.replacingOccurrences(of: " ", with: "") == face.replacingOccurrences(of: " ", with: "") {
+            return prm.name
+        }
+        return "(void *)\(prm.name)"
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// One parameter of an MPI procedure as the MPI Forum's API describes it.
+public struct SpecParam: Codable, Sendable {
+    public let name: String
+    public let ctype: String
+    public let kind: String
+    public let dir: String
+    public let length: String?
+    public let array: Bool
+}
+
+/// One MPI procedure: its ISO C prototype plus semantic kinds (spec/mpi-api.json).
+public struct SpecProcedure: Codable, Sendable {
+    public let name: String
+    public let ret: String
+    public let params: [SpecParam]
+    /// Declared by MPICH 4.0's headers, i.e. part of the face's ABI.
+    public let mpich: Bool?
+
+    /// The name without its `MPI_` prefix, used for call-table members.
+    public var short: String { String(name.dropFirst(4)) }
+}
+
+/// A constant of the MPICH ABI (spec/mpich-abi.json).
+public struct ABIConstant: Codable, Sendable {
+    public let type: String
+    public let value: Int64
+}
+
+/// Everything the generator reads.
+public struct Spec: Sendable {
+    public let procedures: [SpecProcedure]
+    public let constants: [(name: String, value: ABIConstant)]
+
+    /// Loads the committed spec files from `specDir`.
+    public init(specDir: URL) throws {
+        let api = try Data(contentsOf: specDir.appendingPathComponent("mpi-api.json"))
+        procedures = try JSONDecoder().decode([SpecProcedure].self, from: api)
+        let abi = try Data(contentsOf: specDir.appendingPathComponent("mpich-abi.json"))
+        let dict = try JSONDecoder().decode([String: ABIConstant].self, from: abi)
+        constants = dict.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The constant named `name`, which must exist.
+    public func constant(_ name: String) -> ABIConstant? {
+        constants.first { $0.name == name }?.value
+    }
+}

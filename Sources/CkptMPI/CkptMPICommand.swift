@@ -1,0 +1,68 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `ckpt-mpi` command: its subcommands are the whole product surface.
+struct CkptMPICommand: ParsableCommand {
+    /// The version `--version` prints.
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "ckpt-mpi",
+        abstract: "Transparent checkpoint/restart for MPI jobs.",
+        discussion: """
+            Runs unmodified MPICH-ABI programs (built with mpicc.mpich) under Open MPI or \
+            MPICH, and checkpoints all ranks consistently so the job can be restarted \
+            later, possibly with the other MPI.
+            """,
+        version: version,
+        subcommands: [
+            RunCommand.self, CheckpointCommand.self, RestartCommand.self,
+            StatusCommand.self, ListCommand.self, InspectCommand.self,
+        ])
+
+    /// Parses, runs and exits, reporting failures as one `ckpt-mpi: ` line instead of
+    /// ArgumentParser's usage dump: the job's own output shares the terminal, and
+    /// scripts grep for our prefix.
+    static func mainReportingOneLineErrors(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            guard let failure = failure(for: error, arguments: arguments ?? Array(CommandLine.arguments.dropFirst()))
+            else { exit(withError: error) }
+            Log.error(failure.message)
+            Glibc.exit(failure.exitStatus)
+        }
+    }
+
+    /// The one-line failure to report for `error`, or nil when ArgumentParser should
+    /// handle it (help, `--version`, and explicit exit codes such as the job's status).
+    /// `arguments` (without argv[0]) names the subcommand whose help a usage error points to.
+    static func failure(for error: Error, arguments: [String] = []) -> CLIFailure? {
+        switch error {
+        case let failure as CLIFailure:
+            return failure
+        case let failure as SystemCallError:
+            return CLIFailure(failure.description)
+        case is ExitCode, is CleanExit:
+            return nil
+        default:
+            guard exitCode(for: error) != .success else { return nil }
+            let message = message(for: error)
+            let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+            let subcommands = configuration.subcommands.map { $0._commandName }
+            let help = arguments.first(where: subcommands.contains).map { "ckpt-mpi help \($0)" } ?? "ckpt-mpi --help"
+            return CLIFailure(firstLine + " (see '\(help)')", exitStatus: ExitStatus.usage)
+        }
+    }
+}
+
+extension CLIFailure {
+    /// The failure of a subcommand that is declared but not built yet.
+    static func notImplemented(_ name: String) -> CLIFailure {
+        CLIFailure("'\(name)' is not implemented yet in this build")
+    }
+}

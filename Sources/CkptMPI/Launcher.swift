@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One variable the job's environment gets on top of ours.
+struct EnvironmentSetting: Equatable, CustomStringConvertible {
+    let name: String
+    let value: String
+
+    init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    var description: String { name + "=" + ShellQuoting.quote(value) }
+}
+
+/// What the user asked to start, after every check passed.
+struct LaunchRequest: Equatable {
+    /// How ranks are started.
+    enum Mode: Equatable {
+        /// Through the MPI's launcher, one lower half per rank.
+        case mpi(UsableMPI)
+        /// One process, the MPI-less lower half executed directly.
+        case noMPI(lowerHalf: String)
+    }
+
+    let mode: Mode
+    /// Number of ranks; always 1 without MPI.
+    let ranks: Int
+    /// Extra launcher options from `--mpirun-arg`, passed through in order.
+    let launcherArguments: [String]
+    /// The directory with the face links, for `--face-dir`.
+    let faceDirectory: String
+    /// The checked program.
+    let program: String
+    /// Its arguments.
+    let programArguments: [String]
+    /// Value of CKPT_MPI_DEBUG to export, nil for none.
+    let debugLevel: String?
+}
+
+/// The exact process to start: executable, argv and the environment additions.
+struct LaunchPlan: Equatable {
+    /// The file to execute (an MPI launcher, or the lower half itself without MPI).
+    let executable: String
+    /// The full argv, argv[0] included.
+    let arguments: [String]
+    /// Variables added to (or replacing) our environment, in a stable order.
+    let environment: [EnvironmentSetting]
+    /// False when ckpt-mpi should replace itself with the process rather than supervise it.
+    let supervised: Bool
+    /// Whether more ranks than online cores were requested.
+    let oversubscribed: Bool
+
+    /// The command line with its environment, as one pasteable shell line.
+    var commandLine: String {
+        (environment.map(\.description) + [ShellQuoting.join(arguments)]).joined(separator: " ")
+    }
+
+    /// A small shell script equivalent to the launch, for `--dry-run`.
+    var script: String {
+        (environment.map { "export \($0)" } + [ShellQuoting.join(arguments)]).joined(separator: "\n")
+    }
+
+    /// `environment` applied on top of `base`, as execve wants it.
+    func environmentBlock(over base: [String: String]) -> [String] {
+        var merged = base
+        for setting in environment { merged[setting.name] = setting.value }
+        return merged.map { $0.key + "=" + $0.value }.sorted()
+    }
+}
+
+/// Builds the command line that starts the job through the real MPI launcher.
+///
+/// Pure: the machine facts it depends on (online cores, uid) are inputs, so
+/// every branch is testable without MPI, root or a big machine.
+struct Launcher {
+    /// Online CPUs; more ranks than this means oversubscription.
+    let onlineCores: Int
+    /// Our uid; Open MPI refuses to run as root unless told twice.
+    let userID: uid_t
+
+    /// The launcher as the machine we run on sees it.
+    static func forThisMachine() -> Launcher {
+        Launcher(onlineCores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), userID: getuid())
+    }
+
+    /// Environment variables that stop the real MPI, living in the lower half, from
+    /// hooking memory allocation and installing signal handlers: both would reach
+    /// into the upper half's memory and signal ownership, which the design forbids.
+    static let quietMPISettings: [EnvironmentSetting] = [
+        EnvironmentSetting("UCX_MEM_EVENTS", "no"),
+        EnvironmentSetting("UCX_MEM_MALLOC_HOOKS", "no"),
+        EnvironmentSetting("OMPI_MCA_memory", "^patcher"),
+        EnvironmentSetting("OMPI_MCA_opal_signal", ""),
+    ]
+
+    func plan(_ request: LaunchRequest) -> LaunchPlan {
+        let oversubscribed = request.ranks > onlineCores
+        var environment: [EnvironmentSetting] = []
+        if oversubscribed {
+            // The lower half's wait loops yield the CPU instead of spinning against other ranks.
+            environment.append(EnvironmentSetting("CKPT_MPI_OVERSUBSCRIBED", "1"))
+        }
+        if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
+        let lowerHalfArguments = ["--face-dir", request.faceDirectory, "--", request.program]
+            + request.programArguments
+
+        switch request.mode {
+        case .noMPI(let lowerHalf):
+            return LaunchPlan(executable: lowerHalf, arguments: [lowerHalf] + lowerHalfArguments,
+                              environment: environment, supervised: false, oversubscribed: oversubscribed)
+        case .mpi(let mpi):
+            environment += Self.quietMPISettings
+            var arguments = [mpi.launcher, mpi.flavour.rankCountOption, String(request.ranks)]
+            switch mpi.flavour {
+            case .openmpi:
+                if userID == 0 {
+                    environment.append(EnvironmentSetting("OMPI_ALLOW_RUN_AS_ROOT", "1"))
+                    environment.append(EnvironmentSetting("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"))
+                }
+                if oversubscribed {
+                    environment.append(EnvironmentSetting("OMPI_MCA_mpi_yield_when_idle", "1"))
+                    // Open MPI refuses more ranks than slots; a repeated flag is harmless but noisy.
+                    if !request.launcherArguments.contains(where: { $0 == "--oversubscribe" || $0 == "-oversubscribe" }) {
+                        arguments.append("--oversubscribe")
+                    }
+                }
+                // mpirun forwards OMPI_* by itself but other variables only with -x; without
+                // this, ranks on other hosts would run with MPI's hooks and without our knobs.
+                for setting in environment where !setting.name.hasPrefix("OMPI_") {
+                    arguments += ["-x", setting.name]
+                }
+            case .mpich:
+                break  // Hydra forwards the whole environment by default.
+            }
+            arguments += request.launcherArguments
+            arguments.append(mpi.lowerHalf)
+            arguments += lowerHalfArguments
+            return LaunchPlan(executable: mpi.launcher, arguments: arguments, environment: environment,
+                              supervised: true, oversubscribed: oversubscribed)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+
+/// `ckpt-mpi run`: starts an MPI job with each rank split into an upper and a lower half.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an MPI program under ckpt-mpi.",
+        discussion: """
+            Starts PROGRAM through the real MPI launcher (mpirun.openmpi or mpiexec.mpich). \
+            Each rank runs our lower half, which loads PROGRAM with ckpt-mpi's MPI library in \
+            place of the real one. PROGRAM must be a dynamically linked x86-64 MPICH-ABI \
+            binary (built with mpicc.mpich). Everything after PROGRAM is passed to it.
+            """)
+
+    @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")],
+            help: ArgumentHelp("Number of ranks to start (default: 1).", valueName: "N"))
+    var ranks: Int?
+
+    @Option(help: ArgumentHelp(
+        "MPI to launch with: openmpi or mpich (default: openmpi when installed and built, else mpich).",
+        valueName: "mpi"))
+    var mpi: MPIFlavour?
+
+    @Flag(name: .customLong("no-mpi"),
+          help: "Run a single process without any MPI launcher (for non-MPI programs and tests).")
+    var noMPI = false
+
+    // .unconditional so values that look like options (--bind-to) reach the launcher.
+    @Option(name: .customLong("mpirun-arg"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Pass ARG to the MPI launcher before the program; repeat for several.",
+                               valueName: "ARG"))
+    var launcherArguments: [String] = []
+
+    @Option(name: .customLong("ckpt-dir"),
+            help: ArgumentHelp("Directory for checkpoint images (not used yet).", valueName: "dir"))
+    var checkpointDirectory: String?
+
+    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h (not used yet).",
+                               valueName: "duration"),
+            transform: CheckpointInterval.init(parsing:))
+    var interval: CheckpointInterval?
+
+    @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
+    var verbose = false
+
+    @Flag(name: .customLong("dry-run"),
+          help: "Check everything and print the launch command and environment instead of running.")
+    var dryRun = false
+
+    // captureForPassthrough: everything from PROGRAM on belongs to the program, as with mpirun.
+    @Argument(parsing: .captureForPassthrough,
+              help: ArgumentHelp("The program to run and its arguments, after --.", valueName: "program"))
+    var command: [String] = []
+
+    /// PROGRAM and its arguments, without the `--` that may separate them from our options.
+    var programAndArguments: [String] {
+        command.first == "--" ? Array(command.dropFirst()) : command
+    }
+
+    /// The number of ranks to start.
+    var rankCount: Int { ranks ?? 1 }
+
+    func validate() throws {
+        if let ranks, ranks < 1 {
+            throw ValidationError("-np must be at least 1, not \(ranks)")
+        }
+        if noMPI {
+            if rankCount > 1 {
+                throw ValidationError("--no-mpi runs a single process; it cannot be combined with -np \(rankCount)")
+            }
+            if let mpi { throw ValidationError("--no-mpi and --mpi \(mpi.rawValue) contradict each other") }
+            if !launcherArguments.isEmpty { throw ValidationError("--mpirun-arg needs an MPI launcher; drop --no-mpi") }
+        }
+        if let checkpointDirectory {
+            if checkpointDirectory.isEmpty { throw ValidationError("--ckpt-dir must not be empty") }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: checkpointDirectory, isDirectory: &isDirectory),
+               !isDirectory.boolValue {
+                throw ValidationError("--ckpt-dir \(checkpointDirectory) exists and is not a directory")
+            }
+        }
+        guard let program = programAndArguments.first else {
+            throw ValidationError("missing program: usage is ckpt-mpi run [options] -- PROGRAM [ARGS...]")
+        }
+        // captureForPassthrough also captures --help and mistyped options of ours; don't run them.
+        if command.first != "--" && (program == "--help" || program == "-h") {
+            throw CleanExit.helpRequest(Self.self)
+        }
+        if program.hasPrefix("-") && command.first != "--" {
+            throw ValidationError("unknown option '\(program)'")
+        }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let plan = try makePlan(environment: environment, installation: Installation.current(environment: environment),
+                                launcher: .forThisMachine(), temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
+        if checkpointDirectory != nil || interval != nil {
+            Log.note("checkpointing is not available yet; running without it")
+        }
+        if dryRun {
+            print(plan.script)
+            return
+        }
+        if verbose { Log.info("launching: \(plan.commandLine)") }
+        let runner = JobRunner(plan: plan, baseEnvironment: environment)
+        guard plan.supervised else { try runner.exec() }
+        let status = try runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Runs every check and builds the launch; separate from `run` so tests can inject
+    /// the installation, machine and environment.
+    func makePlan(environment: [String: String], installation: Installation, launcher: Launcher,
+                  temporaryDirectory: String) throws -> LaunchPlan {
+        let program = try ProgramCheck(environment: environment).check(programAndArguments[0])
+        let mode: LaunchRequest.Mode
+        if noMPI {
+            guard let lowerHalf = installation.lowerHalf(named: Installation.noMPILowerHalfName) else {
+                throw CLIFailure("its lower half \(Installation.noMPILowerHalfName) was not built (looked in \(installation.libexecDirectory))")
+            }
+            mode = .noMPI(lowerHalf: lowerHalf)
+        } else {
+            mode = .mpi(try installation.selectMPI(requested: mpi))
+        }
+        let faceDirectory = try FaceDirectory.prepare(for: installation, temporaryDirectory: temporaryDirectory,
+                                                      userID: launcher.userID)
+        let inheritedDebug = environment["CKPT_MPI_DEBUG"].flatMap { $0.isEmpty ? nil : $0 }
+        let request = LaunchRequest(
+            mode: mode, ranks: rankCount, launcherArguments: launcherArguments, faceDirectory: faceDirectory,
+            program: program.path, programArguments: Array(programAndArguments.dropFirst()),
+            debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        return launcher.plan(request)
+    }
+}

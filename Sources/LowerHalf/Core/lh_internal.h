@@ -1,0 +1,119 @@
+/* Shared by the lower-core files only; not part of the public header. */
+#ifndef LH_INTERNAL_H
+#define LH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include "ckpt_lower.h"
+
+#define LH_PAGE 4096ULL
+#define LH_PAGE_DOWN(x) ((uint64_t)(x) & ~(LH_PAGE - 1))
+#define LH_PAGE_UP(x)   (((uint64_t)(x) + LH_PAGE - 1) & ~(LH_PAGE - 1))
+
+/* Raw system calls: the mmap replacements and the loader must not go through
+ * libc (its mmap is the one being patched) and must not touch errno. They
+ * return -errno on failure, like the kernel. */
+static inline long lh_sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#define lh_sys0(n) lh_sys6((n), 0, 0, 0, 0, 0, 0)
+#define lh_sys1(n, a) lh_sys6((n), (long)(a), 0, 0, 0, 0, 0)
+#define lh_sys2(n, a, b) lh_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define lh_sys3(n, a, b, c) lh_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define lh_sys4(n, a, b, c, d) lh_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define lh_sys5(n, a, b, c, d, e) lh_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define LH_IS_ERR(r) ((unsigned long)(r) > (unsigned long)-4096L)
+
+static inline long lh_mmap_raw(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off)
+{
+    return lh_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+/* PROT_NONE, no swap accounting: how every reserved-but-unused range looks. */
+long lh_reserve(uint64_t start, uint64_t end, int replace);
+
+/* Spinlock that needs no TLS, so it works whatever FS the caller runs with. */
+static inline void lh_lock(volatile int *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(l, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+static inline void lh_unlock(volatile int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* log.c */
+extern int lh_debug;
+void lh_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lh_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void lh_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* maps.c: /proc/self/maps without malloc. */
+struct lh_map {
+    uint64_t start, end;
+    int prot;
+    char name[24]; /* "[stack]", "[vdso]", "[heap]", "exe" or "" */
+};
+int lh_read_maps(struct lh_map *out, int cap); /* sorted, returns count or -errno */
+
+/* reexec.c */
+struct lh_orig {
+    uint64_t stack_soft;  /* original RLIMIT_STACK soft limit (RLIM_INFINITY kept) */
+    unsigned long persona;
+    const char *ld_preload;      /* the caller's LD_PRELOAD, kept away from the lower half */
+    const char *ld_library_path; /* the caller's LD_LIBRARY_PATH, before any face dir removal */
+    const char *added_env;       /* names ckpt_lower_quiet_mpi_env added, comma-separated */
+};
+void lh_reexec_or_restore(char **argv, const char *face_dir, struct lh_orig *orig);
+int lh_is_internal_env(const char *kv);
+
+/* arena.c */
+void lh_arena_setup(void);
+uint64_t lh_arena_alloc(uint64_t len, uint64_t hint, uint64_t align); /* caller holds lh_vm_lock */
+void lh_arena_claim(uint64_t s, uint64_t e);                         /* caller holds lh_vm_lock */
+int lh_arena_range_free(uint64_t s, uint64_t e);                     /* caller holds lh_vm_lock */
+void lh_zone_release(uint64_t s, uint64_t e);                        /* caller holds lh_vm_lock */
+void lh_region_add(uint64_t s, uint64_t e);                          /* caller holds lh_vm_lock */
+void lh_region_remove(uint64_t s, uint64_t e);                       /* caller holds lh_vm_lock */
+extern volatile int lh_vm_lock;
+extern struct ckpt_lower_region lh_regions[];
+extern volatile uint32_t lh_region_count;
+#define LH_REGION_CAP 4096u
+static inline int lh_in_zone(uint64_t a) { return a >= CKPT_LOWER_ARENA_START && a < CKPT_LOWER_ZONE_END; }
+
+/* mmap_patch.c */
+void lh_patch_mmap_family(void);
+
+/* donor.c */
+void lh_donor_start(void);
+uint64_t lh_thread_fs(void);
+
+/* elf_load.c */
+struct lh_image {
+    uint64_t bias, entry, phdr, phnum, phent, lo, hi;
+};
+struct lh_exec {
+    const char *path;       /* file actually loaded (after PATH and #! resolution) */
+    const char *execfn;     /* AT_EXECFN */
+    char **argv;            /* possibly rewritten by #! */
+    int argc;
+    struct lh_image app, interp;
+    char interp_path[4096];
+};
+void lh_exec_prepare(const char *prog, char **argv, int argc, struct lh_exec *x); /* dies on error */
+void lh_exec_map(struct lh_exec *x);                                               /* dies on error */
+
+/* launch_stack.c */
+void lh_env_snapshot(void);
+_Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const char *face_dir,
+                         uint64_t boot_addr);
+
+#endif

@@ -1,0 +1,139 @@
+/* Keyvals and attributes live in the upper half (MPIShadow): their callbacks are
+ * user code, and their values must survive a change of lower half. Only the
+ * predefined attributes (MPI_TAG_UB ...) are asked of the lower half. */
+#include "face_runtime.h"
+
+/* MPI_COMM_DUP_FN / MPI_TYPE_DUP_FN are this symbol in the MPICH ABI. */
+CKPT_EXPORT int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attr_in, void *attr_out, int *flag)
+{
+    (void)oldcomm;
+    (void)keyval;
+    (void)extra_state;
+    *(void **)attr_out = attr_in;
+    *flag = 1;
+    return 0;
+}
+
+static int keyval_error(int32_t rc, MPI_Comm comm, const char *fn)
+{
+    return rc == 0 ? 0 : ckpt_face_error(comm, rc < 0 ? CKPT_MPI_ERR_KEYVAL : rc, fn);
+}
+
+/* Values of predefined attributes, copied into the face so the pointers the
+ * application keeps stay valid across a change of lower half. */
+static int predefined_values[16];
+
+static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
+{
+    uint64_t real = ckpt_to_real(CKPT_KIND_COMM, comm);
+    void *p = NULL;
+    int rc;
+    if (keyval == CKPT_MPI_WTIME_IS_GLOBAL) {
+        /* The face answers MPI_Wtime itself from CLOCK_MONOTONIC: not synchronised. */
+        predefined_values[0] = 0;
+        *(void **)attribute_val = &predefined_values[0];
+        *flag = 1;
+        return 0;
+    }
+    CKPT_CROSS(rc = ckpt_T->Comm_get_attr(real, keyval, &p, flag));
+    if (rc)
+        return ckpt_face_error(comm, rc, "MPI_Comm_get_attr");
+    if (*flag && p) {
+        int slot = (keyval & 0xf);
+        predefined_values[slot] = *(int *)p;
+        *(void **)attribute_val = &predefined_values[slot];
+    }
+    return 0;
+}
+
+CKPT_EXPORT int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_attr_function *del,
+                                        int *keyval, void *extra_state)
+{
+    *keyval = ckpt_shadow_keyval_create(CKPT_KIND_COMM, (const void *)copy, (const void *)del, extra_state);
+    return 0;
+}
+CKPT_EXPORT int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *, MPI_Comm_delete_attr_function *, int *, void *)
+    __attribute__((alias("PMPI_Comm_create_keyval")));
+
+CKPT_EXPORT int PMPI_Comm_free_keyval(int *keyval)
+{
+    int rc = keyval_error(ckpt_shadow_keyval_free(CKPT_KIND_COMM, *keyval), CKPT_MPI_COMM_WORLD, "MPI_Comm_free_keyval");
+    if (!rc)
+        *keyval = CKPT_MPI_KEYVAL_INVALID;
+    return rc;
+}
+CKPT_EXPORT int MPI_Comm_free_keyval(int *) __attribute__((alias("PMPI_Comm_free_keyval")));
+
+CKPT_EXPORT int PMPI_Comm_set_attr(MPI_Comm comm, int keyval, void *attribute_val)
+{
+    return keyval_error(ckpt_shadow_attr_set(CKPT_KIND_COMM, comm, keyval, (uintptr_t)attribute_val), comm,
+                        "MPI_Comm_set_attr");
+}
+CKPT_EXPORT int MPI_Comm_set_attr(MPI_Comm, int, void *) __attribute__((alias("PMPI_Comm_set_attr")));
+
+CKPT_EXPORT int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
+{
+    if ((uint32_t)keyval >> 30 == 1)
+        return predefined_attr(comm, keyval, attribute_val, flag);
+    uintptr_t v = 0;
+    int32_t r = ckpt_shadow_attr_get(CKPT_KIND_COMM, comm, keyval, &v);
+    if (r < 0)
+        return ckpt_face_error(comm, CKPT_MPI_ERR_KEYVAL, "MPI_Comm_get_attr");
+    *flag = r;
+    if (r)
+        *(void **)attribute_val = (void *)v;
+    return 0;
+}
+CKPT_EXPORT int MPI_Comm_get_attr(MPI_Comm, int, void *, int *) __attribute__((alias("PMPI_Comm_get_attr")));
+
+CKPT_EXPORT int PMPI_Comm_delete_attr(MPI_Comm comm, int keyval)
+{
+    return keyval_error(ckpt_shadow_attr_delete(CKPT_KIND_COMM, comm, keyval), comm, "MPI_Comm_delete_attr");
+}
+CKPT_EXPORT int MPI_Comm_delete_attr(MPI_Comm, int) __attribute__((alias("PMPI_Comm_delete_attr")));
+
+CKPT_EXPORT int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_attr_function *del,
+                                        int *keyval, void *extra_state)
+{
+    *keyval = ckpt_shadow_keyval_create(CKPT_KIND_DATATYPE, (const void *)copy, (const void *)del, extra_state);
+    return 0;
+}
+CKPT_EXPORT int MPI_Type_create_keyval(MPI_Type_copy_attr_function *, MPI_Type_delete_attr_function *, int *, void *)
+    __attribute__((alias("PMPI_Type_create_keyval")));
+
+CKPT_EXPORT int PMPI_Type_free_keyval(int *keyval)
+{
+    int rc = keyval_error(ckpt_shadow_keyval_free(CKPT_KIND_DATATYPE, *keyval), CKPT_MPI_COMM_WORLD,
+                          "MPI_Type_free_keyval");
+    if (!rc)
+        *keyval = CKPT_MPI_KEYVAL_INVALID;
+    return rc;
+}
+CKPT_EXPORT int MPI_Type_free_keyval(int *) __attribute__((alias("PMPI_Type_free_keyval")));
+
+CKPT_EXPORT int PMPI_Type_set_attr(MPI_Datatype type, int keyval, void *attribute_val)
+{
+    return keyval_error(ckpt_shadow_attr_set(CKPT_KIND_DATATYPE, type, keyval, (uintptr_t)attribute_val),
+                        CKPT_MPI_COMM_WORLD, "MPI_Type_set_attr");
+}
+CKPT_EXPORT int MPI_Type_set_attr(MPI_Datatype, int, void *) __attribute__((alias("PMPI_Type_set_attr")));
+
+CKPT_EXPORT int PMPI_Type_get_attr(MPI_Datatype type, int keyval, void *attribute_val, int *flag)
+{
+    uintptr_t v = 0;
+    int32_t r = ckpt_shadow_attr_get(CKPT_KIND_DATATYPE, type, keyval, &v);
+    if (r < 0)
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_KEYVAL, "MPI_Type_get_attr");
+    *flag = r;
+    if (r)
+        *(void **)attribute_val = (void *)v;
+    return 0;
+}
+CKPT_EXPORT int MPI_Type_get_attr(MPI_Datatype, int, void *, int *) __attribute__((alias("PMPI_Type_get_attr")));
+
+CKPT_EXPORT int PMPI_Type_delete_attr(MPI_Datatype type, int keyval)
+{
+    return keyval_error(ckpt_shadow_attr_delete(CKPT_KIND_DATATYPE, type, keyval), CKPT_MPI_COMM_WORLD,
+                        "MPI_Type_delete_attr");
+}
+CKPT_EXPORT int MPI_Type_delete_attr(MPI_Datatype, int) __attribute__((alias("PMPI_Type_delete_attr")));

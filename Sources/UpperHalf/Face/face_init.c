@@ -1,0 +1,156 @@
+/* Start-up of the face: find the lower half, attach threads, MPI_Init/Finalize. */
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "face_runtime.h"
+
+const struct ckpt_calltable *ckpt_T;
+struct ckpt_boot *ckpt_boot_info;
+int ckpt_has_fsgsbase;
+__thread uint64_t ckpt_lower_fs __attribute__((tls_model("initial-exec")));
+
+static int face_initialized, face_finalized;
+static volatile int attach_lock;
+
+void ckpt_face_op_upcall(int slot, void *in, void *inout, int *len, uint64_t real_type);
+
+static uint64_t parse_hex(const char *s)
+{
+    uint64_t v = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s; s++) {
+        int d = (*s >= '0' && *s <= '9') ? *s - '0' : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
+                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10 : -1;
+        if (d < 0)
+            return 0;
+        v = v * 16 + (uint64_t)d;
+    }
+    return v;
+}
+
+/* Runs before main (ld.so runs DT_NEEDED constructors first): binds the face to
+ * the lower half that loaded this process. A program that finds this library
+ * without ckpt-mpi gets one clear line instead of a crash at its first call. */
+__attribute__((constructor)) static void ckpt_face_init(void)
+{
+    const char *s = getenv(CKPT_BOOT_ENV);
+    if (!s) {
+        ckpt_face_log("ckpt-mpi: this libmpi.so.12 belongs to ckpt-mpi; start the program with `ckpt-mpi run`", "", "");
+        _exit(127);
+    }
+    struct ckpt_boot *b = (struct ckpt_boot *)(uintptr_t)parse_hex(s);
+    /* Children of the application must not inherit a pointer into this process. */
+    unsetenv(CKPT_BOOT_ENV);
+    if (!b || b->magic != CKPT_BOOT_MAGIC || b->version != CKPT_BOOT_VERSION) {
+        ckpt_face_log("ckpt-mpi: ", CKPT_BOOT_ENV, " does not point at a ckpt-mpi lower half of this version");
+        _exit(127);
+    }
+    if (b->table && b->table->version != CKPT_CALLTABLE_VERSION) {
+        ckpt_face_log("ckpt-mpi: the lower half was built from another MPI spec than this face; rebuild ckpt-mpi", "", "");
+        _exit(127);
+    }
+    ckpt_boot_info = b;
+    ckpt_T = b->table;
+    ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
+    b->upcall = (void *)ckpt_face_op_upcall;
+}
+
+/* First call of an upper thread into the lower half: pick its lower FS base and
+ * tell the lower half which upper FS base to restore for callbacks. */
+uint64_t ckpt_thread_attach(void)
+{
+    uint64_t ufs, lfs;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(ufs));
+    if (syscall(SYS_gettid) == getpid()) {
+        lfs = ckpt_boot_info->lower_fs;
+    } else {
+        /* thread_fs runs on the main thread's lower TLS: one thread at a time. */
+        while (__atomic_exchange_n(&attach_lock, 1, __ATOMIC_ACQUIRE))
+            __builtin_ia32_pause();
+        ckpt_set_fs(ckpt_boot_info->lower_fs);
+        lfs = ckpt_boot_info->thread_fs();
+        ckpt_set_fs(ufs);
+        __atomic_store_n(&attach_lock, 0, __ATOMIC_RELEASE);
+    }
+    ckpt_lower_fs = lfs;
+    if (ckpt_T) {
+        ckpt_set_fs(lfs);
+        ckpt_T->attach_thread(ufs);
+        ckpt_set_fs(ufs);
+    }
+    return lfs;
+}
+
+void ckpt_safepoint(void) {}
+
+/* Fills the shadow tables' predefined entries with this lower half's real handles. */
+static void bind_predefined(void)
+{
+    for (unsigned i = 0; i < ckpt_predefined_count; i++) {
+        int32_t h = ckpt_predefined_handles[i];
+        uint64_t real;
+        CKPT_CROSS(real = ckpt_T->predefined(h));
+        ckpt_shadow_set_predefined(((uint32_t)h >> 26) & 0xf, h, real);
+    }
+    ckpt_shadow_set_predefined(CKPT_KIND_REQUEST, CKPT_MPI_MESSAGE_NO_PROC, CKPT_REAL_MESSAGE_NO_PROC);
+}
+
+static int no_mpi(const char *fn)
+{
+    ckpt_face_log("ckpt-mpi: ", fn, " called in a job started with --no-mpi; run it without --no-mpi");
+    _exit(1);
+}
+
+CKPT_EXPORT int PMPI_Init_thread(int *argc, char ***argv, int required, int *provided)
+{
+    (void)argc;
+    (void)argv;
+    if (!ckpt_T)
+        return no_mpi("MPI_Init_thread");
+    int rc, prov = CKPT_MPI_THREAD_SINGLE;
+    CKPT_CROSS(rc = ckpt_T->Init_thread(required, &prov));
+    if (rc != 0)
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Init_thread");
+    ckpt_shadow_threaded = prov == CKPT_MPI_THREAD_MULTIPLE;
+    bind_predefined();
+    face_initialized = 1;
+    if (provided)
+        *provided = prov;
+    return 0;
+}
+CKPT_EXPORT int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
+    __attribute__((alias("PMPI_Init_thread")));
+
+CKPT_EXPORT int PMPI_Init(int *argc, char ***argv)
+{
+    int provided;
+    return PMPI_Init_thread(argc, argv, CKPT_MPI_THREAD_SINGLE, &provided);
+}
+CKPT_EXPORT int MPI_Init(int *argc, char ***argv) __attribute__((alias("PMPI_Init")));
+
+CKPT_EXPORT int PMPI_Finalize(void)
+{
+    if (!ckpt_T)
+        return no_mpi("MPI_Finalize");
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Finalize());
+    face_finalized = 1;
+    return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Finalize") : 0;
+}
+CKPT_EXPORT int MPI_Finalize(void) __attribute__((alias("PMPI_Finalize")));
+
+CKPT_EXPORT int PMPI_Initialized(int *flag)
+{
+    *flag = face_initialized;
+    return 0;
+}
+CKPT_EXPORT int MPI_Initialized(int *flag) __attribute__((alias("PMPI_Initialized")));
+
+CKPT_EXPORT int PMPI_Finalized(int *flag)
+{
+    *flag = face_finalized;
+    return 0;
+}
+CKPT_EXPORT int MPI_Finalized(int *flag) __attribute__((alias("PMPI_Finalized")));

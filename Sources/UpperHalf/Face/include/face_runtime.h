@@ -1,0 +1,159 @@
+/* What every face entry point uses: the crossing into the lower half, handle
+ * translation through the shadow tables, error reporting (DESIGN §2, §3). */
+#ifndef CKPT_FACE_RUNTIME_H
+#define CKPT_FACE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ckpt_abi.h"
+#include "ckpt_boot.h"
+#include "ckpt_calltable.h"
+#include "ckpt_shadow_slots.h"
+#include "face_abi.h"
+
+#define CKPT_EXPORT __attribute__((visibility("default")))
+#define CKPT_STACK_ARRAY 32
+
+/* Set by the face's constructor from the boot struct of the lower half. */
+extern const struct ckpt_calltable *ckpt_T;
+extern struct ckpt_boot *ckpt_boot_info;
+extern int ckpt_has_fsgsbase;
+
+/* The lower-half FS base of this (upper) thread; 0 until its first call. */
+extern __thread uint64_t ckpt_lower_fs __attribute__((tls_model("initial-exec")));
+uint64_t ckpt_thread_attach(void);
+
+static inline void ckpt_set_fs(uint64_t fs)
+{
+    if (__builtin_expect(ckpt_has_fsgsbase, 1)) {
+        __asm__ volatile("wrfsbase %0" : : "r"(fs) : "memory");
+    } else {
+        /* A raw syscall: libc's wrapper would write errno through the wrong TLS. */
+        long ret;
+        __asm__ volatile("syscall" : "=a"(ret) : "0"(158L /* arch_prctl */), "D"(0x1002L /* ARCH_SET_FS */), "S"(fs)
+                         : "rcx", "r11", "memory");
+        (void)ret;
+    }
+}
+
+/* Enter the lower half: returns the upper FS base to restore. */
+static inline uint64_t ckpt_cross_in(void)
+{
+    uint64_t lfs = ckpt_lower_fs;
+    if (__builtin_expect(lfs == 0, 0))
+        lfs = ckpt_thread_attach();
+    uint64_t ufs;
+    /* The TCB's first word points to itself: the FS base without a syscall. */
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(ufs));
+    ckpt_set_fs(lfs);
+    return ufs;
+}
+
+static inline void ckpt_cross_out(uint64_t ufs) { ckpt_set_fs(ufs); }
+
+/* Exactly one crossing per MPI call (DESIGN §6). Nothing between the two
+ * switches may touch upper-half TLS. */
+#define CKPT_CROSS(stmt)                       \
+    do {                                       \
+        uint64_t ckpt_ufs_ = ckpt_cross_in();  \
+        stmt;                                  \
+        ckpt_cross_out(ckpt_ufs_);             \
+    } while (0)
+
+/* MPIShadow (Swift). */
+int32_t ckpt_shadow_virtual_new(uint32_t kind, uint64_t real);
+int32_t ckpt_shadow_alloc(uint32_t kind, uint64_t real);
+void ckpt_shadow_release(uint32_t kind, int32_t handle);
+void ckpt_shadow_set_real(uint32_t kind, int32_t handle, uint64_t real);
+void ckpt_shadow_set_predefined(uint32_t kind, int32_t handle, uint64_t real);
+int32_t ckpt_shadow_lookup(uint32_t kind, uint64_t real, int32_t fallback);
+void ckpt_shadow_record(uint32_t procedure, const uint64_t *words, uint32_t count);
+void ckpt_shadow_set_name(uint32_t kind, int32_t handle, const char *name, int32_t max);
+int32_t ckpt_shadow_get_name(uint32_t kind, int32_t handle, char *out, int32_t cap);
+void ckpt_shadow_set_errhandler(int32_t comm, int32_t errhandler);
+int32_t ckpt_shadow_get_errhandler(int32_t comm, int32_t fallback);
+int32_t ckpt_shadow_keyval_create(uint32_t kind, const void *copy, const void *del, void *extra);
+int32_t ckpt_shadow_keyval_free(uint32_t kind, int32_t keyval);
+int32_t ckpt_shadow_attr_set(uint32_t kind, int32_t handle, int32_t keyval, uintptr_t value);
+int32_t ckpt_shadow_attr_get(uint32_t kind, int32_t handle, int32_t keyval, uintptr_t *value);
+int32_t ckpt_shadow_attr_delete(uint32_t kind, int32_t handle, int32_t keyval);
+int32_t ckpt_shadow_derived(uint32_t kind, int32_t parent, int32_t child, int32_t is_dup);
+int32_t ckpt_shadow_freeing(uint32_t kind, int32_t handle);
+
+/* A virtual handle for a real one the lower half returned (0 = null). */
+static inline int32_t ckpt_virtual_new(unsigned kind, uint64_t real)
+{
+    if (real == 0)
+        return (int32_t)(kind << 26);
+    if (kind == CKPT_KIND_REQUEST)
+        return real == CKPT_REAL_MESSAGE_NO_PROC ? CKPT_MPI_MESSAGE_NO_PROC : ckpt_shadow_alloc(kind, real);
+    return ckpt_shadow_virtual_new(kind, real);
+}
+
+/* After a call that may replace or free a handle passed by pointer. */
+static inline void ckpt_inout_update(unsigned kind, int32_t *h, uint64_t real, int32_t null_handle)
+{
+    int32_t v = *h;
+    if (real == ckpt_to_real(kind, v))
+        return;
+    if (real == 0) {
+        ckpt_shadow_release(kind, v);
+        *h = null_handle;
+    } else if ((uint32_t)v >> 30 == 2) {
+        ckpt_shadow_set_real(kind, v, real);
+    } else {
+        *h = ckpt_virtual_new(kind, real);
+    }
+}
+
+static inline void ckpt_record(uint32_t fn, const uint64_t *words, uint32_t n) { ckpt_shadow_record(fn, words, n); }
+static inline void ckpt_object_freeing(unsigned kind, int32_t h) { (void)ckpt_shadow_freeing(kind, h); }
+static inline void ckpt_object_derived(unsigned kind, int32_t parent, int32_t child, int is_dup)
+{
+    (void)ckpt_shadow_derived(kind, parent, child, is_dup);
+}
+
+static inline uint64_t *ckpt_array(uint64_t *stack, int n)
+{
+    return n <= CKPT_STACK_ARRAY ? stack : malloc(sizeof(uint64_t) * (size_t)n);
+}
+static inline void ckpt_array_free(uint64_t *a, uint64_t *stack)
+{
+    if (a != stack)
+        free(a);
+}
+
+/* MPI_STATUS_IGNORE and MPI_STATUSES_IGNORE are (MPI_Status *)1 in the MPICH ABI. */
+static inline struct ckpt_status *ckpt_status_arg(MPI_Status *s)
+{
+    return (uintptr_t)s <= 1 ? NULL : (struct ckpt_status *)s;
+}
+
+extern int ckpt_unweighted_marker, ckpt_weights_empty_marker;
+static inline const int *ckpt_weights_arg(const int *w)
+{
+    if (w == &ckpt_unweighted_marker)
+        return CKPT_UNWEIGHTED_SENTINEL;
+    if (w == &ckpt_weights_empty_marker)
+        return CKPT_WEIGHTS_EMPTY_SENTINEL;
+    return w;
+}
+
+/* Where a thread that left a wait loop because a checkpoint is pending lets the
+ * engine run; a no-op until the engine exists. */
+void ckpt_safepoint(void);
+
+/* Raises an MPI error on `comm` (its errhandler decides) and returns it. */
+int ckpt_face_error(MPI_Comm comm, int rc, const char *fn);
+/* An MPI procedure ckpt-mpi does not support: says so and ends the job. */
+int ckpt_unsupported(const char *fn);
+/* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
+void ckpt_face_log(const char *a, const char *b, const char *c);
+
+extern const int32_t ckpt_predefined_handles[];
+extern const char *const ckpt_predefined_names[];
+extern const unsigned ckpt_predefined_count;
+
+#endif
