@@ -123,6 +123,9 @@ struct FaceEmitter {
                 args.append("r_\(n)")
                 statusArg = "r_\(n)"
                 record.append("0")
+            case .statusArrayOut:
+                args.append("ckpt_status_arg(\(n))")
+                record.append("0")
             case .weights:
                 args.append("ckpt_weights_arg(\(n))")
                 record.append("0")

@@ -57,6 +57,8 @@ public enum ParamRole: Sendable {
     case handleArrayOut(HandleType, length: String)
     case handleArrayInOut(HandleType, length: String)
     case statusOut
+    /// MPI_STATUSES_IGNORE or an array filled by the (hand-written) lower half.
+    case statusArrayOut
     case buffer
     case rankIn
     case rankOut
@@ -116,7 +118,8 @@ public struct Classifier: Sendable {
             }
         }
         if c.base == "MPI_Status" {
-            return p.array || p.dir == "in" || p.dir == "inout" ? .unsupported("status array") : .statusOut
+            if p.array && p.dir == "out" { return .statusArrayOut }
+            return p.array || p.dir == "in" || p.dir == "inout" ? .unsupported("status in") : .statusOut
         }
         if p.kind == "BUFFER" && c.pointers == 1 && c.base == "void" { return .buffer }
         if (p.kind == "RANK" || p.kind == "RANK_NNI") && !p.array && c.pointers == 0 { return .rankIn }

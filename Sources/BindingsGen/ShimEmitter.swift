@@ -132,6 +132,8 @@ struct ShimEmitter {
                 } else {
                     args.append("(\(prm.ctype.contains("[") ? c.base + " *" : prm.ctype))\(n)")
                 }
+            case .statusArrayOut:
+                preconditionFailure("status arrays are converted by hand-written shims (\(p.name))")
             case .unsupported(let why):
                 preconditionFailure("unsupported parameter \(why) in generated shim \(p.name)")
             }

@@ -2593,6 +2593,25 @@ CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 }
 CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Test")));
 
+CKPT_EXPORT int PMPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses)
+{
+    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
+    int k_array_of_requests = count > 0 ? count : 0;
+    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
+    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Testall");
+    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Testall(count, r_array_of_requests, flag, ckpt_status_arg(array_of_statuses)));
+    if (__builtin_expect(rc != 0, 0)) {
+        ckpt_array_free(r_array_of_requests, s_array_of_requests);
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Testall");
+    }
+    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
+    ckpt_array_free(r_array_of_requests, s_array_of_requests);
+    return 0;
+}
+CKPT_EXPORT int MPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Testall")));
+
 CKPT_EXPORT int PMPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status)
 {
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
@@ -2612,6 +2631,25 @@ CKPT_EXPORT int PMPI_Testany(int count, MPI_Request  *array_of_requests, int *in
     return 0;
 }
 CKPT_EXPORT int MPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Testany")));
+
+CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
+{
+    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
+    int k_array_of_requests = incount > 0 ? incount : 0;
+    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
+    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Testsome");
+    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Testsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
+    if (__builtin_expect(rc != 0, 0)) {
+        ckpt_array_free(r_array_of_requests, s_array_of_requests);
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Testsome");
+    }
+    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
+    ckpt_array_free(r_array_of_requests, s_array_of_requests);
+    return 0;
+}
+CKPT_EXPORT int MPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Testsome")));
 
 CKPT_EXPORT int PMPI_Topo_test(MPI_Comm comm, int *status)
 {
@@ -2999,6 +3037,29 @@ CKPT_EXPORT int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 }
 CKPT_EXPORT int MPI_Wait(MPI_Request *request, MPI_Status *status) __attribute__((weak, alias("PMPI_Wait")));
 
+CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses)
+{
+    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
+    int k_array_of_requests = count > 0 ? count : 0;
+    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
+    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Waitall");
+    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Waitall(count, r_array_of_requests, ckpt_status_arg(array_of_statuses)));
+    while (rc == CKPT_PENDING) {
+        ckpt_safepoint();
+        CKPT_CROSS(rc = ckpt_T->Waitall(count, r_array_of_requests, ckpt_status_arg(array_of_statuses)));
+    }
+    if (__builtin_expect(rc != 0, 0)) {
+        ckpt_array_free(r_array_of_requests, s_array_of_requests);
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Waitall");
+    }
+    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
+    ckpt_array_free(r_array_of_requests, s_array_of_requests);
+    return 0;
+}
+CKPT_EXPORT int MPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Waitall")));
+
 CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status)
 {
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
@@ -3022,6 +3083,29 @@ CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request  *array_of_requests, int *in
     return 0;
 }
 CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status) __attribute__((weak, alias("PMPI_Waitany")));
+
+CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
+{
+    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
+    int k_array_of_requests = incount > 0 ? incount : 0;
+    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
+    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Waitsome");
+    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Waitsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
+    while (rc == CKPT_PENDING) {
+        ckpt_safepoint();
+        CKPT_CROSS(rc = ckpt_T->Waitsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
+    }
+    if (__builtin_expect(rc != 0, 0)) {
+        ckpt_array_free(r_array_of_requests, s_array_of_requests);
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Waitsome");
+    }
+    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
+    ckpt_array_free(r_array_of_requests, s_array_of_requests);
+    return 0;
+}
+CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Waitsome")));
 
 /* Entry points not supported yet: fail naming the call (never crash). */
 CKPT_EXPORT int PMPI_Accumulate(void) { return ckpt_unsupported("MPI_Accumulate"); }
@@ -3432,10 +3516,6 @@ CKPT_EXPORT int PMPI_T_source_get_num(void) { return ckpt_unsupported("MPI_T_sou
 CKPT_EXPORT int MPI_T_source_get_num(void) __attribute__((weak, alias("PMPI_T_source_get_num")));
 CKPT_EXPORT int PMPI_T_source_get_timestamp(void) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
 CKPT_EXPORT int MPI_T_source_get_timestamp(void) __attribute__((weak, alias("PMPI_T_source_get_timestamp")));
-CKPT_EXPORT int PMPI_Testall(void) { return ckpt_unsupported("MPI_Testall"); }
-CKPT_EXPORT int MPI_Testall(void) __attribute__((weak, alias("PMPI_Testall")));
-CKPT_EXPORT int PMPI_Testsome(void) { return ckpt_unsupported("MPI_Testsome"); }
-CKPT_EXPORT int MPI_Testsome(void) __attribute__((weak, alias("PMPI_Testsome")));
 CKPT_EXPORT int PMPI_Type_create_f90_complex(void) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
 CKPT_EXPORT int MPI_Type_create_f90_complex(void) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
 CKPT_EXPORT int PMPI_Type_create_f90_integer(void) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
@@ -3444,10 +3524,6 @@ CKPT_EXPORT int PMPI_Type_create_f90_real(void) { return ckpt_unsupported("MPI_T
 CKPT_EXPORT int MPI_Type_create_f90_real(void) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 CKPT_EXPORT int PMPI_Unpublish_name(void) { return ckpt_unsupported("MPI_Unpublish_name"); }
 CKPT_EXPORT int MPI_Unpublish_name(void) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT int PMPI_Waitall(void) { return ckpt_unsupported("MPI_Waitall"); }
-CKPT_EXPORT int MPI_Waitall(void) __attribute__((weak, alias("PMPI_Waitall")));
-CKPT_EXPORT int PMPI_Waitsome(void) { return ckpt_unsupported("MPI_Waitsome"); }
-CKPT_EXPORT int MPI_Waitsome(void) __attribute__((weak, alias("PMPI_Waitsome")));
 CKPT_EXPORT int PMPI_Win_allocate(void) { return ckpt_unsupported("MPI_Win_allocate"); }
 CKPT_EXPORT int MPI_Win_allocate(void) __attribute__((weak, alias("PMPI_Win_allocate")));
 CKPT_EXPORT int PMPI_Win_allocate_shared(void) { return ckpt_unsupported("MPI_Win_allocate_shared"); }

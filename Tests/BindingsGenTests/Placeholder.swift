@@ -1,2 +1,0 @@
-import XCTest
-final class BindingsGenTestsPlaceholder: XCTestCase { func testNothing() { XCTAssertTrue(true) } }

@@ -1,2 +1,0 @@
-import XCTest
-final class MPIShadowTestsPlaceholder: XCTestCase { func testNothing() { XCTAssertTrue(true) } }

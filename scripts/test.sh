@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test: generated code is current, unit tests, and the MPI suite run
+# natively and under ckpt-mpi on both MPIs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+swift build -c release 2>&1 | tail -1
+.build/release/ckpt-mpi-gen --check
+swift test 2>&1 | tee /tmp/ckpt-mpi-swift-test.log | grep -E 'error|failed|Executed .* tests' | tail -20
+grep -q ' 0 failures' /tmp/ckpt-mpi-swift-test.log || { echo "swift test failed"; exit 1; }
+mpi-tests/run-tests.sh
+CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"
