@@ -128,9 +128,8 @@ public func ckpt_shadow_keyval_create(_ objectKind: UInt32, _ copy: UnsafeRawPoi
 @_cdecl("ckpt_shadow_keyval_free")
 public func ckpt_shadow_keyval_free(_ objectKind: UInt32, _ keyval: Int32) -> Int32 {
     locked {
-        guard shadow.keyvals[keyval]?.objectKind == objectKind else { return 1 }
-        shadow.keyvals[keyval] = nil
-        shadow.release(kind: 9, handle: keyval)
+        guard shadow.keyvals[keyval]?.objectKind == objectKind, shadow.keyvals[keyval]?.freed == false else { return 1 }
+        shadow.keyvals[keyval]!.freed = true
         return 0
     }
 }
@@ -139,7 +138,10 @@ public func ckpt_shadow_keyval_free(_ objectKind: UInt32, _ keyval: Int32) -> In
 @_cdecl("ckpt_shadow_attr_set")
 public func ckpt_shadow_attr_set(_ kind: UInt32, _ handle: Int32, _ keyval: Int32, _ value: UInt) -> Int32 {
     ckpt_shadow_lock()
-    guard shadow.keyvals[keyval]?.objectKind == kind else { ckpt_shadow_unlock(); return -1 }
+    guard shadow.keyvals[keyval]?.objectKind == kind, shadow.keyvals[keyval]?.freed == false else {
+        ckpt_shadow_unlock()
+        return -1
+    }
     ckpt_shadow_unlock()
     // Callbacks run unlocked: they may call MPI.
     return shadow.setAttribute(kind: kind, handle: handle, keyval: keyval, value: value)
@@ -149,7 +151,7 @@ public func ckpt_shadow_attr_set(_ kind: UInt32, _ handle: Int32, _ keyval: Int3
 @_cdecl("ckpt_shadow_attr_get")
 public func ckpt_shadow_attr_get(_ kind: UInt32, _ handle: Int32, _ keyval: Int32, _ value: UnsafeMutablePointer<UInt>) -> Int32 {
     locked {
-        guard shadow.keyvals[keyval]?.objectKind == kind else { return -1 }
+        guard shadow.keyvals[keyval]?.objectKind == kind, shadow.keyvals[keyval]?.freed == false else { return -1 }
         guard let v = shadow.metadata[ObjectKey(kind: kind, handle: handle)]?.attributes
             .first(where: { $0.keyval == keyval })?.value else { return 0 }
         value.pointee = v

@@ -18,6 +18,8 @@ struct Keyval {
     let copy: CopyAttrFn?
     let delete: DeleteAttrFn?
     let extraState: UnsafeMutableRawPointer?
+    /// Freed by the application: no new attributes, but existing ones keep their callbacks (MPI-3.1 §6.7.2).
+    var freed = false
 }
 
 /// The shadow state of one rank: every virtual handle, what each object carries, and

@@ -3110,18 +3110,10 @@ CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *
 /* Entry points not supported yet: fail naming the call (never crash). */
 CKPT_EXPORT int PMPI_Accumulate(void) { return ckpt_unsupported("MPI_Accumulate"); }
 CKPT_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("PMPI_Accumulate")));
-CKPT_EXPORT int PMPI_Add_error_class(void) { return ckpt_unsupported("MPI_Add_error_class"); }
-CKPT_EXPORT int MPI_Add_error_class(void) __attribute__((weak, alias("PMPI_Add_error_class")));
-CKPT_EXPORT int PMPI_Add_error_code(void) { return ckpt_unsupported("MPI_Add_error_code"); }
-CKPT_EXPORT int MPI_Add_error_code(void) __attribute__((weak, alias("PMPI_Add_error_code")));
-CKPT_EXPORT int PMPI_Add_error_string(void) { return ckpt_unsupported("MPI_Add_error_string"); }
-CKPT_EXPORT int MPI_Add_error_string(void) __attribute__((weak, alias("PMPI_Add_error_string")));
 CKPT_EXPORT int PMPI_Allgather_init(void) { return ckpt_unsupported("MPI_Allgather_init"); }
 CKPT_EXPORT int MPI_Allgather_init(void) __attribute__((weak, alias("PMPI_Allgather_init")));
 CKPT_EXPORT int PMPI_Allgatherv_init(void) { return ckpt_unsupported("MPI_Allgatherv_init"); }
 CKPT_EXPORT int MPI_Allgatherv_init(void) __attribute__((weak, alias("PMPI_Allgatherv_init")));
-CKPT_EXPORT int PMPI_Alloc_mem(void) { return ckpt_unsupported("MPI_Alloc_mem"); }
-CKPT_EXPORT int MPI_Alloc_mem(void) __attribute__((weak, alias("PMPI_Alloc_mem")));
 CKPT_EXPORT int PMPI_Allreduce_init(void) { return ckpt_unsupported("MPI_Allreduce_init"); }
 CKPT_EXPORT int MPI_Allreduce_init(void) __attribute__((weak, alias("PMPI_Allreduce_init")));
 CKPT_EXPORT int PMPI_Alltoall_init(void) { return ckpt_unsupported("MPI_Alltoall_init"); }
@@ -3152,8 +3144,6 @@ CKPT_EXPORT int PMPI_Comm_disconnect(void) { return ckpt_unsupported("MPI_Comm_d
 CKPT_EXPORT int MPI_Comm_disconnect(void) __attribute__((weak, alias("PMPI_Comm_disconnect")));
 CKPT_EXPORT int PMPI_Comm_get_parent(void) { return ckpt_unsupported("MPI_Comm_get_parent"); }
 CKPT_EXPORT int MPI_Comm_get_parent(void) __attribute__((weak, alias("PMPI_Comm_get_parent")));
-CKPT_EXPORT int PMPI_Comm_idup(void) { return ckpt_unsupported("MPI_Comm_idup"); }
-CKPT_EXPORT int MPI_Comm_idup(void) __attribute__((weak, alias("PMPI_Comm_idup")));
 CKPT_EXPORT int PMPI_Comm_idup_with_info(void) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
 CKPT_EXPORT int MPI_Comm_idup_with_info(void) __attribute__((weak, alias("PMPI_Comm_idup_with_info")));
 CKPT_EXPORT int PMPI_Comm_join(void) { return ckpt_unsupported("MPI_Comm_join"); }
@@ -3290,8 +3280,6 @@ CKPT_EXPORT int PMPI_File_write_ordered_end(void) { return ckpt_unsupported("MPI
 CKPT_EXPORT int MPI_File_write_ordered_end(void) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
 CKPT_EXPORT int PMPI_File_write_shared(void) { return ckpt_unsupported("MPI_File_write_shared"); }
 CKPT_EXPORT int MPI_File_write_shared(void) __attribute__((weak, alias("PMPI_File_write_shared")));
-CKPT_EXPORT int PMPI_Free_mem(void) { return ckpt_unsupported("MPI_Free_mem"); }
-CKPT_EXPORT int MPI_Free_mem(void) __attribute__((weak, alias("PMPI_Free_mem")));
 CKPT_EXPORT int PMPI_Gather_init(void) { return ckpt_unsupported("MPI_Gather_init"); }
 CKPT_EXPORT int MPI_Gather_init(void) __attribute__((weak, alias("PMPI_Gather_init")));
 CKPT_EXPORT int PMPI_Gatherv_init(void) { return ckpt_unsupported("MPI_Gatherv_init"); }
@@ -3603,12 +3591,24 @@ CKPT_EXPORT int MPI_Win_unlock_all(void) __attribute__((weak, alias("PMPI_Win_un
 CKPT_EXPORT int PMPI_Win_wait(void) { return ckpt_unsupported("MPI_Win_wait"); }
 CKPT_EXPORT int MPI_Win_wait(void) __attribute__((weak, alias("PMPI_Win_wait")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
+static int ckpt_stub_Add_error_class(void) { return ckpt_unsupported("MPI_Add_error_class"); }
+CKPT_EXPORT int PMPI_Add_error_class(void) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
+CKPT_EXPORT int MPI_Add_error_class(void) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
+static int ckpt_stub_Add_error_code(void) { return ckpt_unsupported("MPI_Add_error_code"); }
+CKPT_EXPORT int PMPI_Add_error_code(void) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
+CKPT_EXPORT int MPI_Add_error_code(void) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
+static int ckpt_stub_Add_error_string(void) { return ckpt_unsupported("MPI_Add_error_string"); }
+CKPT_EXPORT int PMPI_Add_error_string(void) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
+CKPT_EXPORT int MPI_Add_error_string(void) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
 static int ckpt_stub_Aint_add(void) { return ckpt_unsupported("MPI_Aint_add"); }
 CKPT_EXPORT int PMPI_Aint_add(void) __attribute__((weak, alias("ckpt_stub_Aint_add")));
 CKPT_EXPORT int MPI_Aint_add(void) __attribute__((weak, alias("ckpt_stub_Aint_add")));
 static int ckpt_stub_Aint_diff(void) { return ckpt_unsupported("MPI_Aint_diff"); }
 CKPT_EXPORT int PMPI_Aint_diff(void) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
 CKPT_EXPORT int MPI_Aint_diff(void) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
+static int ckpt_stub_Alloc_mem(void) { return ckpt_unsupported("MPI_Alloc_mem"); }
+CKPT_EXPORT int PMPI_Alloc_mem(void) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
+CKPT_EXPORT int MPI_Alloc_mem(void) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
 static int ckpt_stub_Alltoallw(void) { return ckpt_unsupported("MPI_Alltoallw"); }
 CKPT_EXPORT int PMPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
 CKPT_EXPORT int MPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
@@ -3642,6 +3642,9 @@ CKPT_EXPORT int MPI_Comm_get_errhandler(void) __attribute__((weak, alias("ckpt_s
 static int ckpt_stub_Comm_get_name(void) { return ckpt_unsupported("MPI_Comm_get_name"); }
 CKPT_EXPORT int PMPI_Comm_get_name(void) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
 CKPT_EXPORT int MPI_Comm_get_name(void) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
+static int ckpt_stub_Comm_idup(void) { return ckpt_unsupported("MPI_Comm_idup"); }
+CKPT_EXPORT int PMPI_Comm_idup(void) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
+CKPT_EXPORT int MPI_Comm_idup(void) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
 static int ckpt_stub_Comm_set_attr(void) { return ckpt_unsupported("MPI_Comm_set_attr"); }
 CKPT_EXPORT int PMPI_Comm_set_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
 CKPT_EXPORT int MPI_Comm_set_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
@@ -3672,6 +3675,9 @@ CKPT_EXPORT int MPI_Finalize(void) __attribute__((weak, alias("ckpt_stub_Finaliz
 static int ckpt_stub_Finalized(void) { return ckpt_unsupported("MPI_Finalized"); }
 CKPT_EXPORT int PMPI_Finalized(void) __attribute__((weak, alias("ckpt_stub_Finalized")));
 CKPT_EXPORT int MPI_Finalized(void) __attribute__((weak, alias("ckpt_stub_Finalized")));
+static int ckpt_stub_Free_mem(void) { return ckpt_unsupported("MPI_Free_mem"); }
+CKPT_EXPORT int PMPI_Free_mem(void) __attribute__((weak, alias("ckpt_stub_Free_mem")));
+CKPT_EXPORT int MPI_Free_mem(void) __attribute__((weak, alias("ckpt_stub_Free_mem")));
 static int ckpt_stub_Get_address(void) { return ckpt_unsupported("MPI_Get_address"); }
 CKPT_EXPORT int PMPI_Get_address(void) __attribute__((weak, alias("ckpt_stub_Get_address")));
 CKPT_EXPORT int MPI_Get_address(void) __attribute__((weak, alias("ckpt_stub_Get_address")));

@@ -23,8 +23,16 @@ static int keyval_error(int32_t rc, MPI_Comm comm, const char *fn)
  * application keeps stay valid across a change of lower half. */
 static int predefined_values[16];
 
+int ckpt_last_user_code(void);
+
 static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {
+    if (keyval == CKPT_MPI_LASTUSEDCODE && ckpt_last_user_code() >= 0) {
+        predefined_values[1] = ckpt_last_user_code();
+        *(void **)attribute_val = &predefined_values[1];
+        *flag = 1;
+        return 0;
+    }
     uint64_t real = ckpt_to_real(CKPT_KIND_COMM, comm);
     void *p = NULL;
     int rc;

@@ -134,6 +134,8 @@ CKPT_EXPORT int PMPI_Finalize(void)
 {
     if (!ckpt_T)
         return no_mpi("MPI_Finalize");
+    /* MPI-3.1 §8.7.1: MPI_Finalize first frees MPI_COMM_SELF's attributes, callbacks included. */
+    (void)ckpt_shadow_freeing(CKPT_KIND_COMM, CKPT_MPI_COMM_SELF);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Finalize());
     face_finalized = 1;

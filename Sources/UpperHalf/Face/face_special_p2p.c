@@ -2,6 +2,8 @@
  * (Sendrecv) and handle arrays sized by the communicator (Alltoallw). */
 #include "face_runtime.h"
 
+int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm);
+
 CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
                               void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
                               MPI_Comm comm, MPI_Status *status)
@@ -50,3 +52,22 @@ CKPT_EXPORT int PMPI_Alltoallw(const void *sendbuf, const int sendcounts[], cons
 }
 CKPT_EXPORT int MPI_Alltoallw(const void *, const int[], const int[], const MPI_Datatype[], void *, const int[],
                               const int[], const MPI_Datatype[], MPI_Comm) __attribute__((alias("PMPI_Alltoallw")));
+
+/* Non-blocking dup as a dup plus a request that is already complete (a send to
+ * MPI_PROC_NULL): its result must be a valid handle before the request
+ * completes, which the shadow table cannot know in advance otherwise. */
+CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
+{
+    int rc = PMPI_Comm_dup(comm, newcomm);
+    if (rc)
+        return rc;
+    uint64_t real = 0, pending = 0;
+    CKPT_CROSS(rc = ckpt_T->Isend(NULL, 0, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), CKPT_MPI_PROC_NULL, 0,
+                                  ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_SELF), &real));
+    (void)pending;
+    if (rc)
+        return ckpt_face_error(comm, rc, "MPI_Comm_idup");
+    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, real);
+    return 0;
+}
+CKPT_EXPORT int MPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("PMPI_Comm_idup")));

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# MPI conformance suite driver for ckpt-mpi.
+#
+# Builds every mpi-tests/programs/*.c with mpicc.mpich, runs each one natively
+# with mpiexec.mpich to obtain the reference output, then runs it under each
+# configured mode and compares the sorted stdout lines with the reference.
+#
+# Environment:
+#   CKPT_TEST_MODES   space separated modes (default "openmpi mpich")
+#                       openmpi|mpich    -> $CKPT_MPI run -np N --mpi M -- ./prog
+#                       native-mpich     -> mpiexec.mpich -n N ./prog (sanity)
+#                       native-openmpi   -> prog rebuilt with mpicc.openmpi,
+#                                           run with mpirun.openmpi
+#   CKPT_MPI          path to ckpt-mpi (default $(dirname $0)/../.build/release/ckpt-mpi)
+#   CKPT_TEST_FILTER  extended regex; only programs whose name matches run
+#   CKPT_TEST_TIMEOUT per-run timeout in seconds (default 60)
+#   CKPT_TEST_NP      override rank counts (e.g. "2"); counts not listed in a
+#                     program's header are skipped
+set -u -o pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PROGDIR="$HERE/programs"
+BUILD="$HERE/build"
+MODES="${CKPT_TEST_MODES:-openmpi mpich}"
+CKPT_MPI="${CKPT_MPI:-$HERE/../.build/release/ckpt-mpi}"
+FILTER="${CKPT_TEST_FILTER:-}"
+TMO="${CKPT_TEST_TIMEOUT:-60}"
+NP_OVERRIDE="${CKPT_TEST_NP:-}"
+CFLAGS="-O2 -std=gnu99 -Wall -Wno-stringop-overflow -Wno-stringop-overread -pthread -I$PROGDIR"
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Keep Open MPI quiet and local-only (no network probing on a 2-core box).
+export OMPI_MCA_btl_vader_single_copy_mechanism="${OMPI_MCA_btl_vader_single_copy_mechanism:-none}"
+export OMPI_MCA_rmaps_base_oversubscribe=1
+
+mkdir -p "$BUILD/mpich" "$BUILD/openmpi" "$BUILD/out"
+
+need_openmpi=0
+for m in $MODES; do [ "$m" = native-openmpi ] && need_openmpi=1; done
+
+if [[ " $MODES " =~ \ (openmpi|mpich)\  ]] && [ ! -x "$CKPT_MPI" ]; then
+    echo "warning: CKPT_MPI=$CKPT_MPI is not executable; ckpt-mpi modes will fail" >&2
+fi
+
+# ---- build ----------------------------------------------------------------
+progs=()
+build_fail=0
+for src in "$PROGDIR"/*.c; do
+    name="$(basename "$src" .c)"
+    if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
+    if ! mpicc.mpich $CFLAGS "$src" -o "$BUILD/mpich/$name" -lm 2>"$BUILD/out/$name.build.mpich.log"; then
+        echo "BUILD-FAIL $name (mpich)"; cat "$BUILD/out/$name.build.mpich.log" >&2
+        build_fail=$((build_fail + 1)); continue
+    fi
+    if [ $need_openmpi = 1 ]; then
+        if ! mpicc.openmpi $CFLAGS "$src" -o "$BUILD/openmpi/$name" -lm 2>"$BUILD/out/$name.build.openmpi.log"; then
+            echo "BUILD-FAIL $name (openmpi)"; cat "$BUILD/out/$name.build.openmpi.log" >&2
+            build_fail=$((build_fail + 1)); continue
+        fi
+    fi
+    progs+=("$name")
+done
+
+# ---- run helpers ------------------------------------------------------------
+# run_mode MODE NP NAME OUTFILE ERRFILE -> exit status of the run
+run_mode() {
+    local mode="$1" np="$2" name="$3" out="$4" err="$5"
+    local wd; wd="$(mktemp -d "$BUILD/out/wd.XXXXXX")"
+    local rc
+    case "$mode" in
+        reference|native-mpich)
+            (cd "$wd" && timeout -k 5 "$TMO" mpiexec.mpich -n "$np" "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
+        native-openmpi)
+            (cd "$wd" && timeout -k 5 "$TMO" mpirun.openmpi --oversubscribe -np "$np" "$BUILD/openmpi/$name") >"$out" 2>"$err" </dev/null ;;
+        *)
+            (cd "$wd" && timeout -k 5 "$TMO" "$CKPT_MPI" run -np "$np" --mpi "$mode" -- "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
+    esac
+    rc=$?
+    rm -rf "$wd"
+    return $rc
+}
+
+prog_ranks() {
+    local r
+    r="$(grep -m1 -oE '/\* *ranks:[ 0-9]+' "$PROGDIR/$1.c" | sed -E 's#/\* *ranks:##')"
+    [ -n "$r" ] || r="1 2"
+    if [ -n "$NP_OVERRIDE" ]; then
+        local keep="" n
+        for n in $NP_OVERRIDE; do [[ " $r " == *" $n "* ]] && keep="$keep $n"; done
+        r="$keep"
+    fi
+    echo $r
+}
+
+# ---- run --------------------------------------------------------------------
+pass=0; fail=$build_fail
+for name in "${progs[@]}"; do
+    for np in $(prog_ranks "$name"); do
+        base="$BUILD/out/$name.np$np"
+        rc=0
+        run_mode reference "$np" "$name" "$base.ref.out" "$base.ref.err" || rc=$?
+        if [ $rc -ne 0 ]; then
+            for m in $MODES; do
+                echo "FAIL $name np=$np $m"
+                fail=$((fail + 1))
+            done
+            { echo "--- reference run (mpiexec.mpich) failed rc=$rc for $name np=$np"; head -n 20 "$base.ref.err"; } >&2
+            continue
+        fi
+        sort "$base.ref.out" >"$base.ref.sorted"
+        for m in $MODES; do
+            rc=0
+            run_mode "$m" "$np" "$name" "$base.$m.out" "$base.$m.err" || rc=$?
+            sort "$base.$m.out" >"$base.$m.sorted"
+            if [ $rc -eq 0 ] && diff -q "$base.ref.sorted" "$base.$m.sorted" >/dev/null; then
+                echo "PASS $name np=$np $m"
+                pass=$((pass + 1))
+            else
+                echo "FAIL $name np=$np $m"
+                fail=$((fail + 1))
+                {
+                    echo "--- $name np=$np $m: exit status $rc$([ $rc -eq 124 ] && echo ' (timeout)')"
+                    diff -u "$base.ref.sorted" "$base.$m.sorted" | head -n 20
+                    echo "--- stderr (first 20 lines):"
+                    head -n 20 "$base.$m.err"
+                } >&2
+            fi
+        done
+    done
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
