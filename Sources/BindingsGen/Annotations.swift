@@ -16,7 +16,7 @@ public enum Annotations {
         "MPI_Comm_create_keyval", "MPI_Comm_free_keyval", "MPI_Comm_set_attr", "MPI_Comm_get_attr",
         "MPI_Comm_delete_attr", "MPI_Type_create_keyval", "MPI_Type_free_keyval", "MPI_Type_set_attr",
         "MPI_Type_get_attr", "MPI_Type_delete_attr", "MPI_Sendrecv",
-        "MPI_Alltoallw", "MPI_Add_error_class", "MPI_Add_error_code", "MPI_Add_error_string",
+        "MPI_Alltoallw", "MPI_Ialltoallw", "MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw", "MPI_Add_error_class", "MPI_Add_error_code", "MPI_Add_error_string",
         "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
         "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
         "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
@@ -28,7 +28,7 @@ public enum Annotations {
         "MPI_Send", "MPI_Ssend", "MPI_Rsend", "MPI_Recv", "MPI_Mrecv", "MPI_Probe", "MPI_Mprobe",
         "MPI_Wait", "MPI_Waitall", "MPI_Waitany", "MPI_Waitsome", "MPI_Testall", "MPI_Testany", "MPI_Testsome",
         "MPI_Error_string", "MPI_Get_processor_name", "MPI_Get_library_version",
-        "MPI_Alltoallw", "MPI_Comm_get_attr",
+        "MPI_Alltoallw", "MPI_Ialltoallw", "MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw", "MPI_Comm_get_attr",
     ]
 
     /// How a blocking procedure waits without holding the thread in the lower half

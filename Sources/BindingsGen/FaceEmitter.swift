@@ -129,7 +129,7 @@ struct FaceEmitter {
             case .weights:
                 args.append("ckpt_weights_arg(\(n))")
                 record.append("0")
-            case .buffer, .rankIn, .rankOut, .enumIn, .enumOut, .enumArrayIn, .plain:
+            case .buffer, .rankIn, .rankOut, .rankArrayIn, .rankArrayOut, .enumIn, .enumOut, .enumArrayIn, .plain:
                 let c = CType(prm.ctype)
                 if c.pointers == 0 && !prm.array && !c.rowsOf3 {
                     args.append(n)

@@ -62,6 +62,9 @@ public enum ParamRole: Sendable {
     case buffer
     case rankIn
     case rankOut
+    /// Ranks in an array (MPI_PROC_NULL differs between implementations).
+    case rankArrayIn(length: String)
+    case rankArrayOut(length: String)
     case enumIn(String)
     case enumOut(String)
     case enumArrayIn(String, length: String)
@@ -79,7 +82,10 @@ public struct Classifier: Sendable {
     /// Builds a classifier whose COMBINER kind lists every combiner in the ABI constants.
     public init(spec: Spec) {
         var kinds = Annotations.enumKinds
-        kinds["COMBINER"] = spec.constants.map(\.name).filter { $0.hasPrefix("MPI_COMBINER_") }
+        // The *_INTEGER combiners of MPI-1 Fortran were removed in MPI-3; Open MPI 4 lacks them.
+        let removed: Set<String> = ["MPI_COMBINER_HINDEXED_INTEGER", "MPI_COMBINER_HVECTOR_INTEGER",
+                                    "MPI_COMBINER_STRUCT_INTEGER"]
+        kinds["COMBINER"] = spec.constants.map(\.name).filter { $0.hasPrefix("MPI_COMBINER_") && !removed.contains($0) }
         enumKinds = kinds
     }
 
@@ -125,6 +131,9 @@ public struct Classifier: Sendable {
         if (p.kind == "RANK" || p.kind == "RANK_NNI") && !p.array && c.pointers == 0 { return .rankIn }
         if (p.kind == "RANK" || p.kind == "RANK_NNI") && !p.array && c.pointers == 1 && p.dir == "out" {
             return .rankOut
+        }
+        if p.kind == "RANK" && p.array, let len = p.length, proc.params.contains(where: { $0.name == len }) {
+            return p.dir == "out" ? .rankArrayOut(length: len) : .rankArrayIn(length: len)
         }
         if p.kind == "WEIGHT" && p.dir == "in" { return .weights }
         if enumKinds[p.kind] != nil {

@@ -34,10 +34,11 @@ struct ShimEmitter {
         for kind in plan.classifier.enumKindNames {
             let names = plan.classifier.constants(ofEnum: kind)
             w.line("static inline int ckin_\(kind)(int v)\n{")
-            for n in names { w.line("#ifdef \(n)\n    if (v == CKPT_\(n)) return \(n);\n#endif") }
+            // Often enumerators, not macros, so no #ifdef: every name must exist in both MPIs.
+            for n in names { w.line("    if (v == CKPT_\(n)) return \(n);") }
             w.line("    return v;\n}")
             w.line("static inline int ckout_\(kind)(int v)\n{")
-            for n in names { w.line("#ifdef \(n)\n    if (v == \(n)) return CKPT_\(n);\n#endif") }
+            for n in names { w.line("    if (v == \(n)) return CKPT_\(n);") }
             w.line("    return v;\n}")
         }
         w.line("\n/* The real handle of each predefined MPICH-ABI handle (0 when this MPI lacks it). */")
@@ -109,6 +110,17 @@ struct ShimEmitter {
             case .rankOut:
                 args.append(n)
                 post.append("*\(n) = ckout_rank(*\(n));")
+            case .rankArrayIn(let len):
+                pre.append("int k_\(n) = \(len) > 0 ? \(len) : 0;")
+                pre.append("int s_\(n)[CKPT_STACK_ARRAY];")
+                pre.append("int *n_\(n) = k_\(n) <= CKPT_STACK_ARRAY ? s_\(n) : malloc(sizeof(int) * k_\(n));")
+                pre.append("if (!n_\(n)) return CKPT_MPI_ERR_NO_MEM;")
+                pre.append("for (int i = 0; i < k_\(n); i++) n_\(n)[i] = ckin_rank(\(n)[i]);")
+                args.append("n_\(n)")
+                cleanup.append("if (n_\(n) != s_\(n)) free(n_\(n));")
+            case .rankArrayOut(let len):
+                args.append(n)
+                post.append("for (int i = 0; i < \(len); i++) \(n)[i] = ckout_rank(\(n)[i]);")
             case .enumIn(let k):
                 args.append("ckin_\(k)(\(n))")
             case .enumOut(let k):

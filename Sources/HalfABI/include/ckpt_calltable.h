@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0xcb549c25u
+#define CKPT_CALLTABLE_VERSION 0xb28f4082u
 
 struct ckpt_calltable {
     uint32_t version;
@@ -108,6 +108,7 @@ struct ckpt_calltable {
     int (*Iallreduce)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, uint64_t comm, uint64_t *request);
     int (*Ialltoall)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, uint64_t comm, uint64_t *request);
     int (*Ialltoallv)(const void *sendbuf, const int *sendcounts, const int *sdispls, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, uint64_t recvtype, uint64_t comm, uint64_t *request);
+    int (*Ialltoallw)(const void *sendbuf, const int *sendcounts, const int *sdispls, const uint64_t *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const uint64_t *recvtypes, uint64_t comm, uint64_t *request);
     int (*Ibarrier)(uint64_t comm, uint64_t *request);
     int (*Ibcast)(void *buffer, int count, uint64_t datatype, int root, uint64_t comm, uint64_t *request);
     int (*Ibsend)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *request);
@@ -120,6 +121,7 @@ struct ckpt_calltable {
     int (*Ineighbor_allgatherv)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *displs, uint64_t recvtype, uint64_t comm, uint64_t *request);
     int (*Ineighbor_alltoall)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, uint64_t comm, uint64_t *request);
     int (*Ineighbor_alltoallv)(const void *sendbuf, const int *sendcounts, const int *sdispls, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, uint64_t recvtype, uint64_t comm, uint64_t *request);
+    int (*Ineighbor_alltoallw)(const void *sendbuf, const int *sendcounts, const ckpt_aint_t *sdispls, const uint64_t *sendtypes, void *recvbuf, const int *recvcounts, const ckpt_aint_t *rdispls, const uint64_t *recvtypes, uint64_t comm, uint64_t *request);
     int (*Info_create)(uint64_t *info);
     int (*Info_delete)(uint64_t info, const char *key);
     int (*Info_dup)(uint64_t info, uint64_t *newinfo);
@@ -150,6 +152,7 @@ struct ckpt_calltable {
     int (*Neighbor_allgatherv)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *displs, uint64_t recvtype, uint64_t comm);
     int (*Neighbor_alltoall)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, uint64_t comm);
     int (*Neighbor_alltoallv)(const void *sendbuf, const int *sendcounts, const int *sdispls, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, uint64_t recvtype, uint64_t comm);
+    int (*Neighbor_alltoallw)(const void *sendbuf, const int *sendcounts, const ckpt_aint_t *sdispls, const uint64_t *sendtypes, void *recvbuf, const int *recvcounts, const ckpt_aint_t *rdispls, const uint64_t *recvtypes, uint64_t comm);
     int (*Op_commutative)(uint64_t op, int *commute);
     int (*Op_free)(uint64_t *op);
     int (*Pack)(const void *inbuf, int incount, uint64_t datatype, void *outbuf, int outsize, int *position, uint64_t comm);
@@ -221,6 +224,6 @@ struct ckpt_calltable {
     int (*version_string)(char *out, int size);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 186
+#define CKPT_CALLTABLE_ENTRIES 189
 
 #endif

@@ -409,352 +409,166 @@ static int ck_err_in(int cls)
 
 static inline int ckin_COMBINER(int v)
 {
-#ifdef MPI_COMBINER_CONTIGUOUS
     if (v == CKPT_MPI_COMBINER_CONTIGUOUS) return MPI_COMBINER_CONTIGUOUS;
-#endif
-#ifdef MPI_COMBINER_DARRAY
     if (v == CKPT_MPI_COMBINER_DARRAY) return MPI_COMBINER_DARRAY;
-#endif
-#ifdef MPI_COMBINER_DUP
     if (v == CKPT_MPI_COMBINER_DUP) return MPI_COMBINER_DUP;
-#endif
-#ifdef MPI_COMBINER_F90_COMPLEX
     if (v == CKPT_MPI_COMBINER_F90_COMPLEX) return MPI_COMBINER_F90_COMPLEX;
-#endif
-#ifdef MPI_COMBINER_F90_INTEGER
     if (v == CKPT_MPI_COMBINER_F90_INTEGER) return MPI_COMBINER_F90_INTEGER;
-#endif
-#ifdef MPI_COMBINER_F90_REAL
     if (v == CKPT_MPI_COMBINER_F90_REAL) return MPI_COMBINER_F90_REAL;
-#endif
-#ifdef MPI_COMBINER_HINDEXED
     if (v == CKPT_MPI_COMBINER_HINDEXED) return MPI_COMBINER_HINDEXED;
-#endif
-#ifdef MPI_COMBINER_HINDEXED_BLOCK
     if (v == CKPT_MPI_COMBINER_HINDEXED_BLOCK) return MPI_COMBINER_HINDEXED_BLOCK;
-#endif
-#ifdef MPI_COMBINER_HINDEXED_INTEGER
-    if (v == CKPT_MPI_COMBINER_HINDEXED_INTEGER) return MPI_COMBINER_HINDEXED_INTEGER;
-#endif
-#ifdef MPI_COMBINER_HVECTOR
     if (v == CKPT_MPI_COMBINER_HVECTOR) return MPI_COMBINER_HVECTOR;
-#endif
-#ifdef MPI_COMBINER_HVECTOR_INTEGER
-    if (v == CKPT_MPI_COMBINER_HVECTOR_INTEGER) return MPI_COMBINER_HVECTOR_INTEGER;
-#endif
-#ifdef MPI_COMBINER_INDEXED
     if (v == CKPT_MPI_COMBINER_INDEXED) return MPI_COMBINER_INDEXED;
-#endif
-#ifdef MPI_COMBINER_INDEXED_BLOCK
     if (v == CKPT_MPI_COMBINER_INDEXED_BLOCK) return MPI_COMBINER_INDEXED_BLOCK;
-#endif
-#ifdef MPI_COMBINER_NAMED
     if (v == CKPT_MPI_COMBINER_NAMED) return MPI_COMBINER_NAMED;
-#endif
-#ifdef MPI_COMBINER_RESIZED
     if (v == CKPT_MPI_COMBINER_RESIZED) return MPI_COMBINER_RESIZED;
-#endif
-#ifdef MPI_COMBINER_STRUCT
     if (v == CKPT_MPI_COMBINER_STRUCT) return MPI_COMBINER_STRUCT;
-#endif
-#ifdef MPI_COMBINER_STRUCT_INTEGER
-    if (v == CKPT_MPI_COMBINER_STRUCT_INTEGER) return MPI_COMBINER_STRUCT_INTEGER;
-#endif
-#ifdef MPI_COMBINER_SUBARRAY
     if (v == CKPT_MPI_COMBINER_SUBARRAY) return MPI_COMBINER_SUBARRAY;
-#endif
-#ifdef MPI_COMBINER_VECTOR
     if (v == CKPT_MPI_COMBINER_VECTOR) return MPI_COMBINER_VECTOR;
-#endif
     return v;
 }
 static inline int ckout_COMBINER(int v)
 {
-#ifdef MPI_COMBINER_CONTIGUOUS
     if (v == MPI_COMBINER_CONTIGUOUS) return CKPT_MPI_COMBINER_CONTIGUOUS;
-#endif
-#ifdef MPI_COMBINER_DARRAY
     if (v == MPI_COMBINER_DARRAY) return CKPT_MPI_COMBINER_DARRAY;
-#endif
-#ifdef MPI_COMBINER_DUP
     if (v == MPI_COMBINER_DUP) return CKPT_MPI_COMBINER_DUP;
-#endif
-#ifdef MPI_COMBINER_F90_COMPLEX
     if (v == MPI_COMBINER_F90_COMPLEX) return CKPT_MPI_COMBINER_F90_COMPLEX;
-#endif
-#ifdef MPI_COMBINER_F90_INTEGER
     if (v == MPI_COMBINER_F90_INTEGER) return CKPT_MPI_COMBINER_F90_INTEGER;
-#endif
-#ifdef MPI_COMBINER_F90_REAL
     if (v == MPI_COMBINER_F90_REAL) return CKPT_MPI_COMBINER_F90_REAL;
-#endif
-#ifdef MPI_COMBINER_HINDEXED
     if (v == MPI_COMBINER_HINDEXED) return CKPT_MPI_COMBINER_HINDEXED;
-#endif
-#ifdef MPI_COMBINER_HINDEXED_BLOCK
     if (v == MPI_COMBINER_HINDEXED_BLOCK) return CKPT_MPI_COMBINER_HINDEXED_BLOCK;
-#endif
-#ifdef MPI_COMBINER_HINDEXED_INTEGER
-    if (v == MPI_COMBINER_HINDEXED_INTEGER) return CKPT_MPI_COMBINER_HINDEXED_INTEGER;
-#endif
-#ifdef MPI_COMBINER_HVECTOR
     if (v == MPI_COMBINER_HVECTOR) return CKPT_MPI_COMBINER_HVECTOR;
-#endif
-#ifdef MPI_COMBINER_HVECTOR_INTEGER
-    if (v == MPI_COMBINER_HVECTOR_INTEGER) return CKPT_MPI_COMBINER_HVECTOR_INTEGER;
-#endif
-#ifdef MPI_COMBINER_INDEXED
     if (v == MPI_COMBINER_INDEXED) return CKPT_MPI_COMBINER_INDEXED;
-#endif
-#ifdef MPI_COMBINER_INDEXED_BLOCK
     if (v == MPI_COMBINER_INDEXED_BLOCK) return CKPT_MPI_COMBINER_INDEXED_BLOCK;
-#endif
-#ifdef MPI_COMBINER_NAMED
     if (v == MPI_COMBINER_NAMED) return CKPT_MPI_COMBINER_NAMED;
-#endif
-#ifdef MPI_COMBINER_RESIZED
     if (v == MPI_COMBINER_RESIZED) return CKPT_MPI_COMBINER_RESIZED;
-#endif
-#ifdef MPI_COMBINER_STRUCT
     if (v == MPI_COMBINER_STRUCT) return CKPT_MPI_COMBINER_STRUCT;
-#endif
-#ifdef MPI_COMBINER_STRUCT_INTEGER
-    if (v == MPI_COMBINER_STRUCT_INTEGER) return CKPT_MPI_COMBINER_STRUCT_INTEGER;
-#endif
-#ifdef MPI_COMBINER_SUBARRAY
     if (v == MPI_COMBINER_SUBARRAY) return CKPT_MPI_COMBINER_SUBARRAY;
-#endif
-#ifdef MPI_COMBINER_VECTOR
     if (v == MPI_COMBINER_VECTOR) return CKPT_MPI_COMBINER_VECTOR;
-#endif
     return v;
 }
 static inline int ckin_COMM_COMPARISON(int v)
 {
-#ifdef MPI_IDENT
     if (v == CKPT_MPI_IDENT) return MPI_IDENT;
-#endif
-#ifdef MPI_CONGRUENT
     if (v == CKPT_MPI_CONGRUENT) return MPI_CONGRUENT;
-#endif
-#ifdef MPI_SIMILAR
     if (v == CKPT_MPI_SIMILAR) return MPI_SIMILAR;
-#endif
-#ifdef MPI_UNEQUAL
     if (v == CKPT_MPI_UNEQUAL) return MPI_UNEQUAL;
-#endif
     return v;
 }
 static inline int ckout_COMM_COMPARISON(int v)
 {
-#ifdef MPI_IDENT
     if (v == MPI_IDENT) return CKPT_MPI_IDENT;
-#endif
-#ifdef MPI_CONGRUENT
     if (v == MPI_CONGRUENT) return CKPT_MPI_CONGRUENT;
-#endif
-#ifdef MPI_SIMILAR
     if (v == MPI_SIMILAR) return CKPT_MPI_SIMILAR;
-#endif
-#ifdef MPI_UNEQUAL
     if (v == MPI_UNEQUAL) return CKPT_MPI_UNEQUAL;
-#endif
     return v;
 }
 static inline int ckin_DISTRIB_ENUM(int v)
 {
-#ifdef MPI_DISTRIBUTE_BLOCK
     if (v == CKPT_MPI_DISTRIBUTE_BLOCK) return MPI_DISTRIBUTE_BLOCK;
-#endif
-#ifdef MPI_DISTRIBUTE_CYCLIC
     if (v == CKPT_MPI_DISTRIBUTE_CYCLIC) return MPI_DISTRIBUTE_CYCLIC;
-#endif
-#ifdef MPI_DISTRIBUTE_NONE
     if (v == CKPT_MPI_DISTRIBUTE_NONE) return MPI_DISTRIBUTE_NONE;
-#endif
     return v;
 }
 static inline int ckout_DISTRIB_ENUM(int v)
 {
-#ifdef MPI_DISTRIBUTE_BLOCK
     if (v == MPI_DISTRIBUTE_BLOCK) return CKPT_MPI_DISTRIBUTE_BLOCK;
-#endif
-#ifdef MPI_DISTRIBUTE_CYCLIC
     if (v == MPI_DISTRIBUTE_CYCLIC) return CKPT_MPI_DISTRIBUTE_CYCLIC;
-#endif
-#ifdef MPI_DISTRIBUTE_NONE
     if (v == MPI_DISTRIBUTE_NONE) return CKPT_MPI_DISTRIBUTE_NONE;
-#endif
     return v;
 }
 static inline int ckin_DTYPE_DISTRIBUTION(int v)
 {
-#ifdef MPI_DISTRIBUTE_DFLT_DARG
     if (v == CKPT_MPI_DISTRIBUTE_DFLT_DARG) return MPI_DISTRIBUTE_DFLT_DARG;
-#endif
     return v;
 }
 static inline int ckout_DTYPE_DISTRIBUTION(int v)
 {
-#ifdef MPI_DISTRIBUTE_DFLT_DARG
     if (v == MPI_DISTRIBUTE_DFLT_DARG) return CKPT_MPI_DISTRIBUTE_DFLT_DARG;
-#endif
     return v;
 }
 static inline int ckin_GROUP_COMPARISON(int v)
 {
-#ifdef MPI_IDENT
     if (v == CKPT_MPI_IDENT) return MPI_IDENT;
-#endif
-#ifdef MPI_SIMILAR
     if (v == CKPT_MPI_SIMILAR) return MPI_SIMILAR;
-#endif
-#ifdef MPI_UNEQUAL
     if (v == CKPT_MPI_UNEQUAL) return MPI_UNEQUAL;
-#endif
     return v;
 }
 static inline int ckout_GROUP_COMPARISON(int v)
 {
-#ifdef MPI_IDENT
     if (v == MPI_IDENT) return CKPT_MPI_IDENT;
-#endif
-#ifdef MPI_SIMILAR
     if (v == MPI_SIMILAR) return CKPT_MPI_SIMILAR;
-#endif
-#ifdef MPI_UNEQUAL
     if (v == MPI_UNEQUAL) return CKPT_MPI_UNEQUAL;
-#endif
     return v;
 }
 static inline int ckin_ORDER(int v)
 {
-#ifdef MPI_ORDER_C
     if (v == CKPT_MPI_ORDER_C) return MPI_ORDER_C;
-#endif
-#ifdef MPI_ORDER_FORTRAN
     if (v == CKPT_MPI_ORDER_FORTRAN) return MPI_ORDER_FORTRAN;
-#endif
     return v;
 }
 static inline int ckout_ORDER(int v)
 {
-#ifdef MPI_ORDER_C
     if (v == MPI_ORDER_C) return CKPT_MPI_ORDER_C;
-#endif
-#ifdef MPI_ORDER_FORTRAN
     if (v == MPI_ORDER_FORTRAN) return CKPT_MPI_ORDER_FORTRAN;
-#endif
     return v;
 }
 static inline int ckin_SPLIT_TYPE(int v)
 {
-#ifdef MPI_COMM_TYPE_SHARED
     if (v == CKPT_MPI_COMM_TYPE_SHARED) return MPI_COMM_TYPE_SHARED;
-#endif
-#ifdef MPI_UNDEFINED
     if (v == CKPT_MPI_UNDEFINED) return MPI_UNDEFINED;
-#endif
     return v;
 }
 static inline int ckout_SPLIT_TYPE(int v)
 {
-#ifdef MPI_COMM_TYPE_SHARED
     if (v == MPI_COMM_TYPE_SHARED) return CKPT_MPI_COMM_TYPE_SHARED;
-#endif
-#ifdef MPI_UNDEFINED
     if (v == MPI_UNDEFINED) return CKPT_MPI_UNDEFINED;
-#endif
     return v;
 }
 static inline int ckin_THREAD_LEVEL(int v)
 {
-#ifdef MPI_THREAD_SINGLE
     if (v == CKPT_MPI_THREAD_SINGLE) return MPI_THREAD_SINGLE;
-#endif
-#ifdef MPI_THREAD_FUNNELED
     if (v == CKPT_MPI_THREAD_FUNNELED) return MPI_THREAD_FUNNELED;
-#endif
-#ifdef MPI_THREAD_SERIALIZED
     if (v == CKPT_MPI_THREAD_SERIALIZED) return MPI_THREAD_SERIALIZED;
-#endif
-#ifdef MPI_THREAD_MULTIPLE
     if (v == CKPT_MPI_THREAD_MULTIPLE) return MPI_THREAD_MULTIPLE;
-#endif
     return v;
 }
 static inline int ckout_THREAD_LEVEL(int v)
 {
-#ifdef MPI_THREAD_SINGLE
     if (v == MPI_THREAD_SINGLE) return CKPT_MPI_THREAD_SINGLE;
-#endif
-#ifdef MPI_THREAD_FUNNELED
     if (v == MPI_THREAD_FUNNELED) return CKPT_MPI_THREAD_FUNNELED;
-#endif
-#ifdef MPI_THREAD_SERIALIZED
     if (v == MPI_THREAD_SERIALIZED) return CKPT_MPI_THREAD_SERIALIZED;
-#endif
-#ifdef MPI_THREAD_MULTIPLE
     if (v == MPI_THREAD_MULTIPLE) return CKPT_MPI_THREAD_MULTIPLE;
-#endif
     return v;
 }
 static inline int ckin_TOPOLOGY_TYPE(int v)
 {
-#ifdef MPI_GRAPH
     if (v == CKPT_MPI_GRAPH) return MPI_GRAPH;
-#endif
-#ifdef MPI_CART
     if (v == CKPT_MPI_CART) return MPI_CART;
-#endif
-#ifdef MPI_DIST_GRAPH
     if (v == CKPT_MPI_DIST_GRAPH) return MPI_DIST_GRAPH;
-#endif
-#ifdef MPI_UNDEFINED
     if (v == CKPT_MPI_UNDEFINED) return MPI_UNDEFINED;
-#endif
     return v;
 }
 static inline int ckout_TOPOLOGY_TYPE(int v)
 {
-#ifdef MPI_GRAPH
     if (v == MPI_GRAPH) return CKPT_MPI_GRAPH;
-#endif
-#ifdef MPI_CART
     if (v == MPI_CART) return CKPT_MPI_CART;
-#endif
-#ifdef MPI_DIST_GRAPH
     if (v == MPI_DIST_GRAPH) return CKPT_MPI_DIST_GRAPH;
-#endif
-#ifdef MPI_UNDEFINED
     if (v == MPI_UNDEFINED) return CKPT_MPI_UNDEFINED;
-#endif
     return v;
 }
 static inline int ckin_TYPECLASS(int v)
 {
-#ifdef MPI_TYPECLASS_REAL
     if (v == CKPT_MPI_TYPECLASS_REAL) return MPI_TYPECLASS_REAL;
-#endif
-#ifdef MPI_TYPECLASS_INTEGER
     if (v == CKPT_MPI_TYPECLASS_INTEGER) return MPI_TYPECLASS_INTEGER;
-#endif
-#ifdef MPI_TYPECLASS_COMPLEX
     if (v == CKPT_MPI_TYPECLASS_COMPLEX) return MPI_TYPECLASS_COMPLEX;
-#endif
     return v;
 }
 static inline int ckout_TYPECLASS(int v)
 {
-#ifdef MPI_TYPECLASS_REAL
     if (v == MPI_TYPECLASS_REAL) return CKPT_MPI_TYPECLASS_REAL;
-#endif
-#ifdef MPI_TYPECLASS_INTEGER
     if (v == MPI_TYPECLASS_INTEGER) return CKPT_MPI_TYPECLASS_INTEGER;
-#endif
-#ifdef MPI_TYPECLASS_COMPLEX
     if (v == MPI_TYPECLASS_COMPLEX) return CKPT_MPI_TYPECLASS_COMPLEX;
-#endif
     return v;
 }
 

@@ -3294,10 +3294,6 @@ CKPT_EXPORT int PMPI_Grequest_start(void) { return ckpt_unsupported("MPI_Greques
 CKPT_EXPORT int MPI_Grequest_start(void) __attribute__((weak, alias("PMPI_Grequest_start")));
 CKPT_EXPORT int PMPI_Group_from_session_pset(void) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
 CKPT_EXPORT int MPI_Group_from_session_pset(void) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
-CKPT_EXPORT int PMPI_Ialltoallw(void) { return ckpt_unsupported("MPI_Ialltoallw"); }
-CKPT_EXPORT int MPI_Ialltoallw(void) __attribute__((weak, alias("PMPI_Ialltoallw")));
-CKPT_EXPORT int PMPI_Ineighbor_alltoallw(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallw"); }
-CKPT_EXPORT int MPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("PMPI_Ineighbor_alltoallw")));
 CKPT_EXPORT int PMPI_Info_create_env(void) { return ckpt_unsupported("MPI_Info_create_env"); }
 CKPT_EXPORT int MPI_Info_create_env(void) __attribute__((weak, alias("PMPI_Info_create_env")));
 CKPT_EXPORT int PMPI_Info_get_string(void) { return ckpt_unsupported("MPI_Info_get_string"); }
@@ -3322,8 +3318,6 @@ CKPT_EXPORT int PMPI_Neighbor_alltoall_init(void) { return ckpt_unsupported("MPI
 CKPT_EXPORT int MPI_Neighbor_alltoall_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoall_init")));
 CKPT_EXPORT int PMPI_Neighbor_alltoallv_init(void) { return ckpt_unsupported("MPI_Neighbor_alltoallv_init"); }
 CKPT_EXPORT int MPI_Neighbor_alltoallv_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallv_init")));
-CKPT_EXPORT int PMPI_Neighbor_alltoallw(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw"); }
-CKPT_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallw")));
 CKPT_EXPORT int PMPI_Neighbor_alltoallw_init(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw_init"); }
 CKPT_EXPORT int MPI_Neighbor_alltoallw_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallw_init")));
 CKPT_EXPORT int PMPI_Open_port(void) { return ckpt_unsupported("MPI_Open_port"); }
@@ -3705,6 +3699,12 @@ CKPT_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("ckpt_stub_Group_
 static int ckpt_stub_Group_f2c(void) { return ckpt_unsupported("MPI_Group_f2c"); }
 CKPT_EXPORT int PMPI_Group_f2c(void) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
 CKPT_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
+static int ckpt_stub_Ialltoallw(void) { return ckpt_unsupported("MPI_Ialltoallw"); }
+CKPT_EXPORT int PMPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
+CKPT_EXPORT int MPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
+static int ckpt_stub_Ineighbor_alltoallw(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallw"); }
+CKPT_EXPORT int PMPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
+CKPT_EXPORT int MPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
 static int ckpt_stub_Info_c2f(void) { return ckpt_unsupported("MPI_Info_c2f"); }
 CKPT_EXPORT int PMPI_Info_c2f(void) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
 CKPT_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
@@ -3726,6 +3726,9 @@ CKPT_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("ckpt_stub_Mess
 static int ckpt_stub_Message_f2c(void) { return ckpt_unsupported("MPI_Message_f2c"); }
 CKPT_EXPORT int PMPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
 CKPT_EXPORT int MPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
+static int ckpt_stub_Neighbor_alltoallw(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw"); }
+CKPT_EXPORT int PMPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
+CKPT_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
 static int ckpt_stub_Op_c2f(void) { return ckpt_unsupported("MPI_Op_c2f"); }
 CKPT_EXPORT int PMPI_Op_c2f(void) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
 CKPT_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
