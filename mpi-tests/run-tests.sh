@@ -72,6 +72,10 @@ run_mode() {
             (cd "$wd" && timeout -k 5 "$TMO" mpiexec.mpich -n "$np" "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
         native-openmpi)
             (cd "$wd" && timeout -k 5 "$TMO" mpirun.openmpi --oversubscribe -np "$np" "$BUILD/openmpi/$name") >"$out" 2>"$err" </dev/null ;;
+        replay-openmpi|replay-mpich)
+            # Every object is rebuilt from the constructor record at the first
+            # MPI_Barrier (what a restart does on a new lower half).
+            (cd "$wd" && CKPT_MPI_TEST_REPLAY_AT_BARRIER=1 timeout -k 5 "$TMO" "$CKPT_MPI" run -np "$np" --mpi "${mode#replay-}" -- "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
         *)
             (cd "$wd" && timeout -k 5 "$TMO" "$CKPT_MPI" run -np "$np" --mpi "$mode" -- "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
     esac

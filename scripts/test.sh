@@ -8,6 +8,6 @@ swift build -c release 2>&1 | tail -1
 .build/release/ckpt-mpi-gen --check
 swift test 2>&1 | tee /tmp/ckpt-mpi-swift-test.log | grep -E 'error|failed|Executed .* tests' | tail -20
 grep -q ' 0 failures' /tmp/ckpt-mpi-swift-test.log || { echo "swift test failed"; exit 1; }
-mpi-tests/run-tests.sh
+CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich" mpi-tests/run-tests.sh
 mpi-tests/run-bad-input.sh
 CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"

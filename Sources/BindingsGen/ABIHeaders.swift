@@ -19,6 +19,10 @@ struct ABIHeaders {
             default: w.line("#define CKPT_\(name) ((int32_t)0x\(String(UInt32(truncatingIfNeeded: c.value), radix: 16)))")
             }
         }
+        w.line("\n/* Procedure ids (index in spec/mpi-api.json), used by the constructor record. */")
+        w.line("enum ckpt_fn_id {")
+        for (i, p) in plan.spec.procedures.enumerated() { w.line("    CKPT_FN_\(p.short) = \(i),") }
+        w.line("};")
         w.line("\n#endif")
         return w.text
     }

@@ -107,6 +107,25 @@ public enum Annotations {
         // COMBINER is filled from every MPI_COMBINER_* constant of the ABI.
     ]
 
+    /// Statements run at the start of a generated face entry (test aids only).
+    public static let entryHooks: [String: String] = ["MPI_Barrier": "ckpt_test_hook_barrier();"]
+
+    /// Calls that change an object without making one, recorded for replay like constructors.
+    public static let recordedMutators: Set<String> = ["MPI_Info_set", "MPI_Info_delete", "MPI_Comm_set_info"]
+
+    /// Array lengths the spec leaves implicit, as C expressions over the face's parameters
+    /// (the record must know how many elements to keep for replay).
+    public static let recordLengths: [String: String] = [
+        "MPI_Cart_sub.remain_dims": "ckpt_cartdim(comm)",
+        "MPI_Graph_create.edges": "(nnodes > 0 ? index[nnodes - 1] : 0)",
+        "MPI_Group_range_incl.ranges": "3 * n",
+        "MPI_Group_range_excl.ranges": "3 * n",
+        "MPI_Dist_graph_create.destinations": "ckpt_sum(degrees, n)",
+        "MPI_Dist_graph_create.weights": "ckpt_sum(degrees, n)",
+        "MPI_Dist_graph_create_adjacent.sourceweights": "indegree",
+        "MPI_Dist_graph_create_adjacent.destweights": "outdegree",
+    ]
+
     /// MPICH ABI handle constants that are not real predefined objects everywhere.
     public static let skippedPredefined: Set<String> = ["MPI_LB", "MPI_UB"]
 }

@@ -5,11 +5,8 @@ struct FaceEmitter {
     func emit() -> String {
         var w = CWriter()
         w.line(generatedBanner("Face entry points (MPICH ABI): translate handles, cross once, translate back."))
-        w.line("#include \"face_runtime.h\"\n")
-        w.line("/* Procedure ids used in the constructor record. */")
-        w.line("enum ckpt_fn_id {")
-        for (i, p) in plan.spec.procedures.enumerated() { w.line("    CKPT_FN_\(p.short) = \(i),") }
-        w.line("};\n")
+        w.line("#include \"face_replay.h\"\n")
+
         predefined(&w)
         for p in plan.faceGenerated { entry(p, &w) }
         w.line("/* Entry points not supported yet: fail naming the call (never crash). */")
@@ -58,10 +55,8 @@ struct FaceEmitter {
         let roles = p.params.map { cl.role($0, in: p) }
         var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = []
         var beforeCall: [String] = []
-        var record: [String] = []
         var errComm = "CKPT_MPI_COMM_WORLD"
         var statusArg = "0"
-        var recordedKind: String?
         var parentComm: String?
         var outComm: String?
         var outType: String?
@@ -71,7 +66,6 @@ struct FaceEmitter {
             case .handleIn(let h):
                 pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), \(n));")
                 args.append("r_\(n)")
-                record.append("(uint64_t)(int64_t)\(n)")
                 if h.cType == "MPI_Comm" {
                     if errComm == "CKPT_MPI_COMM_WORLD" { errComm = n }
                     if parentComm == nil { parentComm = n }
@@ -80,15 +74,12 @@ struct FaceEmitter {
             case .handleInPtr(let h):
                 pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), *\(n));")
                 args.append("&r_\(n)")
-                record.append("(uint64_t)(int64_t)*\(n)")
             case .handleInOut(let h):
                 pre.append("int32_t v_\(n) = *\(n);")
                 pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), v_\(n));")
                 args.append("&r_\(n)")
                 post.append("ckpt_inout_update(\(h.kind), \(n), r_\(n), CKPT_\(h.nullName));")
-                record.append("(uint64_t)(int64_t)v_\(n)")
                 if h.cType == "MPI_Comm" && errComm == "CKPT_MPI_COMM_WORLD" { errComm = "v_\(n)" }
-                if h.recorded { recordedKind = h.kind }
                 if h.recorded && p.short.hasSuffix("_free") {
                     beforeCall.append("ckpt_object_freeing(\(h.kind), v_\(n));")
                 }
@@ -96,8 +87,6 @@ struct FaceEmitter {
                 pre.append("uint64_t r_\(n) = 0;")
                 args.append("&r_\(n)")
                 post.append("*\(n) = ckpt_virtual_new(\(h.kind), r_\(n));")
-                record.append("(uint64_t)(int64_t)*\(n)")
-                if h.recorded { recordedKind = h.kind }
                 if h.cType == "MPI_Comm" { outComm = n }
                 if h.cType == "MPI_Datatype" && outType != nil {
                     post.append("ckpt_object_derived(CKPT_KIND_DATATYPE, \(outType!), *\(n), 1);")
@@ -117,26 +106,20 @@ struct FaceEmitter {
                     post.append("for (int i = 0; i < k_\(n); i++) ckpt_inout_update(\(h.kind), &\(n)[i], r_\(n)[i], CKPT_\(h.nullName));")
                 }
                 cleanup.append("ckpt_array_free(r_\(n), s_\(n));")
-                record.append("0")
             case .statusOut:
                 pre.append("struct ckpt_status *r_\(n) = ckpt_status_arg(\(n));")
                 args.append("r_\(n)")
                 statusArg = "r_\(n)"
-                record.append("0")
             case .statusArrayOut:
                 args.append("ckpt_status_arg(\(n))")
-                record.append("0")
             case .weights:
                 args.append("ckpt_weights_arg(\(n))")
-                record.append("0")
             case .buffer, .rankIn, .rankOut, .rankArrayIn, .rankArrayOut, .enumIn, .enumOut, .enumArrayIn, .plain:
                 let c = CType(prm.ctype)
                 if c.pointers == 0 && !prm.array && !c.rowsOf3 {
                     args.append(n)
-                    record.append("(uint64_t)(int64_t)\(n)")
                 } else {
                     args.append(castToNeutral(prm))
-                    record.append("0")
                 }
             case .unsupported:
                 preconditionFailure("unsupported parameter in generated face \(p.name)")
@@ -147,6 +130,7 @@ struct FaceEmitter {
             post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), \(isDup));")
         }
         w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
+        if let hook = Annotations.entryHooks[p.name] { w.line("    \(hook)") }
         for s in pre { w.line("    \(s)") }
         for s in beforeCall { w.line("    \(s)") }
         w.line("    int rc;")
@@ -168,7 +152,8 @@ struct FaceEmitter {
         case nil:
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
         }
-        if post.isEmpty && recordedKind == nil {
+        let recording = RecordEmitter(plan: plan).recordStatements(p)
+        if post.isEmpty && recording.isEmpty {
             for s in cleanup { w.line("    \(s)") }
             w.line("    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
         } else {
@@ -177,10 +162,7 @@ struct FaceEmitter {
             w.line("        return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
             w.line("    }")
             for s in post { w.line("    \(s)") }
-            if recordedKind != nil {
-                w.line("    const uint64_t words[] = {\(record.isEmpty ? "0" : record.joined(separator: ", "))};")
-                w.line("    ckpt_record(CKPT_FN_\(p.short), words, \(max(record.count, 1)));")
-            }
+            for s in recording { w.line("    \(s)") }
             for s in cleanup { w.line("    \(s)") }
         }
         w.line("    return 0;\n}")

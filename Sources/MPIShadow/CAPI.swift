@@ -67,7 +67,19 @@ public func ckpt_shadow_record_count() -> UInt64 {
     locked { UInt64(shadow.log.calls.count) }
 }
 
-/// The recorded calls, for tests and (later) replay.
+/// Copies recorded call `index` into `out` (up to `cap` words); returns its word count.
+@_cdecl("ckpt_shadow_record_copy")
+public func ckpt_shadow_record_copy(_ index: UInt64, _ fn: UnsafeMutablePointer<UInt32>,
+                                    _ out: UnsafeMutablePointer<UInt64>, _ cap: UInt32) -> UInt32 {
+    locked {
+        let c = shadow.log.calls[Int(index)]
+        fn.pointee = c.procedure
+        for (i, w) in c.words.prefix(Int(cap)).enumerated() { out[i] = w }
+        return UInt32(c.words.count)
+    }
+}
+
+/// The recorded calls, for tests and replay.
 public func recordedCalls() -> [RecordedCall] { locked { shadow.log.calls } }
 
 // MARK: names and errhandlers

@@ -3,542 +3,7 @@
  * generator and run `swift run ckpt-mpi-gen` (a test checks this file is current).
  * Face entry points (MPICH ABI): translate handles, cross once, translate back. */
 
-#include "face_runtime.h"
-
-/* Procedure ids used in the constructor record. */
-enum ckpt_fn_id {
-    CKPT_FN_Abi_get_fortran_booleans = 0,
-    CKPT_FN_Abi_get_fortran_info = 1,
-    CKPT_FN_Abi_get_info = 2,
-    CKPT_FN_Abi_get_version = 3,
-    CKPT_FN_Abi_set_fortran_booleans = 4,
-    CKPT_FN_Abi_set_fortran_info = 5,
-    CKPT_FN_Abort = 6,
-    CKPT_FN_Accumulate = 7,
-    CKPT_FN_Add_error_class = 8,
-    CKPT_FN_Add_error_code = 9,
-    CKPT_FN_Add_error_string = 10,
-    CKPT_FN_Aint_add = 11,
-    CKPT_FN_Aint_diff = 12,
-    CKPT_FN_Allgather = 13,
-    CKPT_FN_Allgather_init = 14,
-    CKPT_FN_Allgatherv = 15,
-    CKPT_FN_Allgatherv_init = 16,
-    CKPT_FN_Alloc_mem = 17,
-    CKPT_FN_Allreduce = 18,
-    CKPT_FN_Allreduce_init = 19,
-    CKPT_FN_Alltoall = 20,
-    CKPT_FN_Alltoall_init = 21,
-    CKPT_FN_Alltoallv = 22,
-    CKPT_FN_Alltoallv_init = 23,
-    CKPT_FN_Alltoallw = 24,
-    CKPT_FN_Alltoallw_init = 25,
-    CKPT_FN_Attr_delete = 26,
-    CKPT_FN_Attr_get = 27,
-    CKPT_FN_Attr_put = 28,
-    CKPT_FN_Barrier = 29,
-    CKPT_FN_Barrier_init = 30,
-    CKPT_FN_Bcast = 31,
-    CKPT_FN_Bcast_init = 32,
-    CKPT_FN_Bsend = 33,
-    CKPT_FN_Bsend_init = 34,
-    CKPT_FN_Buffer_attach = 35,
-    CKPT_FN_Buffer_detach = 36,
-    CKPT_FN_Buffer_flush = 37,
-    CKPT_FN_Buffer_iflush = 38,
-    CKPT_FN_Cancel = 39,
-    CKPT_FN_Cart_coords = 40,
-    CKPT_FN_Cart_create = 41,
-    CKPT_FN_Cart_get = 42,
-    CKPT_FN_Cart_map = 43,
-    CKPT_FN_Cart_rank = 44,
-    CKPT_FN_Cart_shift = 45,
-    CKPT_FN_Cart_sub = 46,
-    CKPT_FN_Cartdim_get = 47,
-    CKPT_FN_Close_port = 48,
-    CKPT_FN_Comm_accept = 49,
-    CKPT_FN_Comm_attach_buffer = 50,
-    CKPT_FN_Comm_c2f = 51,
-    CKPT_FN_Comm_call_errhandler = 52,
-    CKPT_FN_Comm_compare = 53,
-    CKPT_FN_Comm_connect = 54,
-    CKPT_FN_Comm_create = 55,
-    CKPT_FN_Comm_create_errhandler = 56,
-    CKPT_FN_Comm_create_from_group = 57,
-    CKPT_FN_Comm_create_group = 58,
-    CKPT_FN_Comm_create_keyval = 59,
-    CKPT_FN_Comm_delete_attr = 60,
-    CKPT_FN_Comm_detach_buffer = 61,
-    CKPT_FN_Comm_disconnect = 62,
-    CKPT_FN_Comm_dup = 63,
-    CKPT_FN_Comm_dup_with_info = 64,
-    CKPT_FN_Comm_f2c = 65,
-    CKPT_FN_Comm_flush_buffer = 66,
-    CKPT_FN_Comm_free = 67,
-    CKPT_FN_Comm_free_keyval = 68,
-    CKPT_FN_Comm_fromint = 69,
-    CKPT_FN_Comm_get_attr = 70,
-    CKPT_FN_Comm_get_errhandler = 71,
-    CKPT_FN_Comm_get_info = 72,
-    CKPT_FN_Comm_get_name = 73,
-    CKPT_FN_Comm_get_parent = 74,
-    CKPT_FN_Comm_group = 75,
-    CKPT_FN_Comm_idup = 76,
-    CKPT_FN_Comm_idup_with_info = 77,
-    CKPT_FN_Comm_iflush_buffer = 78,
-    CKPT_FN_Comm_join = 79,
-    CKPT_FN_Comm_rank = 80,
-    CKPT_FN_Comm_remote_group = 81,
-    CKPT_FN_Comm_remote_size = 82,
-    CKPT_FN_Comm_set_attr = 83,
-    CKPT_FN_Comm_set_errhandler = 84,
-    CKPT_FN_Comm_set_info = 85,
-    CKPT_FN_Comm_set_name = 86,
-    CKPT_FN_Comm_size = 87,
-    CKPT_FN_Comm_spawn = 88,
-    CKPT_FN_Comm_spawn_multiple = 89,
-    CKPT_FN_Comm_split = 90,
-    CKPT_FN_Comm_split_type = 91,
-    CKPT_FN_Comm_test_inter = 92,
-    CKPT_FN_Comm_toint = 93,
-    CKPT_FN_Compare_and_swap = 94,
-    CKPT_FN_Dims_create = 95,
-    CKPT_FN_Dist_graph_create = 96,
-    CKPT_FN_Dist_graph_create_adjacent = 97,
-    CKPT_FN_Dist_graph_neighbors = 98,
-    CKPT_FN_Dist_graph_neighbors_count = 99,
-    CKPT_FN_Errhandler_c2f = 100,
-    CKPT_FN_Errhandler_f2c = 101,
-    CKPT_FN_Errhandler_free = 102,
-    CKPT_FN_Errhandler_fromint = 103,
-    CKPT_FN_Errhandler_toint = 104,
-    CKPT_FN_Error_class = 105,
-    CKPT_FN_Error_string = 106,
-    CKPT_FN_Exscan = 107,
-    CKPT_FN_Exscan_init = 108,
-    CKPT_FN_Fetch_and_op = 109,
-    CKPT_FN_File_c2f = 110,
-    CKPT_FN_File_call_errhandler = 111,
-    CKPT_FN_File_close = 112,
-    CKPT_FN_File_create_errhandler = 113,
-    CKPT_FN_File_delete = 114,
-    CKPT_FN_File_f2c = 115,
-    CKPT_FN_File_fromint = 116,
-    CKPT_FN_File_get_amode = 117,
-    CKPT_FN_File_get_atomicity = 118,
-    CKPT_FN_File_get_byte_offset = 119,
-    CKPT_FN_File_get_errhandler = 120,
-    CKPT_FN_File_get_group = 121,
-    CKPT_FN_File_get_info = 122,
-    CKPT_FN_File_get_position = 123,
-    CKPT_FN_File_get_position_shared = 124,
-    CKPT_FN_File_get_size = 125,
-    CKPT_FN_File_get_type_extent = 126,
-    CKPT_FN_File_get_view = 127,
-    CKPT_FN_File_iread = 128,
-    CKPT_FN_File_iread_all = 129,
-    CKPT_FN_File_iread_at = 130,
-    CKPT_FN_File_iread_at_all = 131,
-    CKPT_FN_File_iread_shared = 132,
-    CKPT_FN_File_iwrite = 133,
-    CKPT_FN_File_iwrite_all = 134,
-    CKPT_FN_File_iwrite_at = 135,
-    CKPT_FN_File_iwrite_at_all = 136,
-    CKPT_FN_File_iwrite_shared = 137,
-    CKPT_FN_File_open = 138,
-    CKPT_FN_File_preallocate = 139,
-    CKPT_FN_File_read = 140,
-    CKPT_FN_File_read_all = 141,
-    CKPT_FN_File_read_all_begin = 142,
-    CKPT_FN_File_read_all_end = 143,
-    CKPT_FN_File_read_at = 144,
-    CKPT_FN_File_read_at_all = 145,
-    CKPT_FN_File_read_at_all_begin = 146,
-    CKPT_FN_File_read_at_all_end = 147,
-    CKPT_FN_File_read_ordered = 148,
-    CKPT_FN_File_read_ordered_begin = 149,
-    CKPT_FN_File_read_ordered_end = 150,
-    CKPT_FN_File_read_shared = 151,
-    CKPT_FN_File_seek = 152,
-    CKPT_FN_File_seek_shared = 153,
-    CKPT_FN_File_set_atomicity = 154,
-    CKPT_FN_File_set_errhandler = 155,
-    CKPT_FN_File_set_info = 156,
-    CKPT_FN_File_set_size = 157,
-    CKPT_FN_File_set_view = 158,
-    CKPT_FN_File_sync = 159,
-    CKPT_FN_File_toint = 160,
-    CKPT_FN_File_write = 161,
-    CKPT_FN_File_write_all = 162,
-    CKPT_FN_File_write_all_begin = 163,
-    CKPT_FN_File_write_all_end = 164,
-    CKPT_FN_File_write_at = 165,
-    CKPT_FN_File_write_at_all = 166,
-    CKPT_FN_File_write_at_all_begin = 167,
-    CKPT_FN_File_write_at_all_end = 168,
-    CKPT_FN_File_write_ordered = 169,
-    CKPT_FN_File_write_ordered_begin = 170,
-    CKPT_FN_File_write_ordered_end = 171,
-    CKPT_FN_File_write_shared = 172,
-    CKPT_FN_Finalize = 173,
-    CKPT_FN_Finalized = 174,
-    CKPT_FN_Free_mem = 175,
-    CKPT_FN_Gather = 176,
-    CKPT_FN_Gather_init = 177,
-    CKPT_FN_Gatherv = 178,
-    CKPT_FN_Gatherv_init = 179,
-    CKPT_FN_Get = 180,
-    CKPT_FN_Get_accumulate = 181,
-    CKPT_FN_Get_address = 182,
-    CKPT_FN_Get_count = 183,
-    CKPT_FN_Get_elements = 184,
-    CKPT_FN_Get_elements_x = 185,
-    CKPT_FN_Get_hw_resource_info = 186,
-    CKPT_FN_Get_library_version = 187,
-    CKPT_FN_Get_processor_name = 188,
-    CKPT_FN_Get_version = 189,
-    CKPT_FN_Graph_create = 190,
-    CKPT_FN_Graph_get = 191,
-    CKPT_FN_Graph_map = 192,
-    CKPT_FN_Graph_neighbors = 193,
-    CKPT_FN_Graph_neighbors_count = 194,
-    CKPT_FN_Graphdims_get = 195,
-    CKPT_FN_Grequest_complete = 196,
-    CKPT_FN_Grequest_start = 197,
-    CKPT_FN_Group_c2f = 198,
-    CKPT_FN_Group_compare = 199,
-    CKPT_FN_Group_difference = 200,
-    CKPT_FN_Group_excl = 201,
-    CKPT_FN_Group_f2c = 202,
-    CKPT_FN_Group_free = 203,
-    CKPT_FN_Group_from_session_pset = 204,
-    CKPT_FN_Group_fromint = 205,
-    CKPT_FN_Group_incl = 206,
-    CKPT_FN_Group_intersection = 207,
-    CKPT_FN_Group_range_excl = 208,
-    CKPT_FN_Group_range_incl = 209,
-    CKPT_FN_Group_rank = 210,
-    CKPT_FN_Group_size = 211,
-    CKPT_FN_Group_toint = 212,
-    CKPT_FN_Group_translate_ranks = 213,
-    CKPT_FN_Group_union = 214,
-    CKPT_FN_Iallgather = 215,
-    CKPT_FN_Iallgatherv = 216,
-    CKPT_FN_Iallreduce = 217,
-    CKPT_FN_Ialltoall = 218,
-    CKPT_FN_Ialltoallv = 219,
-    CKPT_FN_Ialltoallw = 220,
-    CKPT_FN_Ibarrier = 221,
-    CKPT_FN_Ibcast = 222,
-    CKPT_FN_Ibsend = 223,
-    CKPT_FN_Iexscan = 224,
-    CKPT_FN_Igather = 225,
-    CKPT_FN_Igatherv = 226,
-    CKPT_FN_Improbe = 227,
-    CKPT_FN_Imrecv = 228,
-    CKPT_FN_Ineighbor_allgather = 229,
-    CKPT_FN_Ineighbor_allgatherv = 230,
-    CKPT_FN_Ineighbor_alltoall = 231,
-    CKPT_FN_Ineighbor_alltoallv = 232,
-    CKPT_FN_Ineighbor_alltoallw = 233,
-    CKPT_FN_Info_c2f = 234,
-    CKPT_FN_Info_create = 235,
-    CKPT_FN_Info_create_env = 236,
-    CKPT_FN_Info_delete = 237,
-    CKPT_FN_Info_dup = 238,
-    CKPT_FN_Info_f2c = 239,
-    CKPT_FN_Info_free = 240,
-    CKPT_FN_Info_fromint = 241,
-    CKPT_FN_Info_get = 242,
-    CKPT_FN_Info_get_nkeys = 243,
-    CKPT_FN_Info_get_nthkey = 244,
-    CKPT_FN_Info_get_string = 245,
-    CKPT_FN_Info_get_valuelen = 246,
-    CKPT_FN_Info_set = 247,
-    CKPT_FN_Info_toint = 248,
-    CKPT_FN_Init = 249,
-    CKPT_FN_Init_thread = 250,
-    CKPT_FN_Initialized = 251,
-    CKPT_FN_Intercomm_create = 252,
-    CKPT_FN_Intercomm_create_from_groups = 253,
-    CKPT_FN_Intercomm_merge = 254,
-    CKPT_FN_Iprobe = 255,
-    CKPT_FN_Irecv = 256,
-    CKPT_FN_Ireduce = 257,
-    CKPT_FN_Ireduce_scatter = 258,
-    CKPT_FN_Ireduce_scatter_block = 259,
-    CKPT_FN_Irsend = 260,
-    CKPT_FN_Is_thread_main = 261,
-    CKPT_FN_Iscan = 262,
-    CKPT_FN_Iscatter = 263,
-    CKPT_FN_Iscatterv = 264,
-    CKPT_FN_Isend = 265,
-    CKPT_FN_Isendrecv = 266,
-    CKPT_FN_Isendrecv_replace = 267,
-    CKPT_FN_Issend = 268,
-    CKPT_FN_Keyval_create = 269,
-    CKPT_FN_Keyval_free = 270,
-    CKPT_FN_Lookup_name = 271,
-    CKPT_FN_Message_c2f = 272,
-    CKPT_FN_Message_f2c = 273,
-    CKPT_FN_Message_fromint = 274,
-    CKPT_FN_Message_toint = 275,
-    CKPT_FN_Mprobe = 276,
-    CKPT_FN_Mrecv = 277,
-    CKPT_FN_Neighbor_allgather = 278,
-    CKPT_FN_Neighbor_allgather_init = 279,
-    CKPT_FN_Neighbor_allgatherv = 280,
-    CKPT_FN_Neighbor_allgatherv_init = 281,
-    CKPT_FN_Neighbor_alltoall = 282,
-    CKPT_FN_Neighbor_alltoall_init = 283,
-    CKPT_FN_Neighbor_alltoallv = 284,
-    CKPT_FN_Neighbor_alltoallv_init = 285,
-    CKPT_FN_Neighbor_alltoallw = 286,
-    CKPT_FN_Neighbor_alltoallw_init = 287,
-    CKPT_FN_Op_c2f = 288,
-    CKPT_FN_Op_commutative = 289,
-    CKPT_FN_Op_create = 290,
-    CKPT_FN_Op_f2c = 291,
-    CKPT_FN_Op_free = 292,
-    CKPT_FN_Op_fromint = 293,
-    CKPT_FN_Op_toint = 294,
-    CKPT_FN_Open_port = 295,
-    CKPT_FN_Pack = 296,
-    CKPT_FN_Pack_external = 297,
-    CKPT_FN_Pack_external_size = 298,
-    CKPT_FN_Pack_size = 299,
-    CKPT_FN_Parrived = 300,
-    CKPT_FN_Pcontrol = 301,
-    CKPT_FN_Pready = 302,
-    CKPT_FN_Pready_list = 303,
-    CKPT_FN_Pready_range = 304,
-    CKPT_FN_Precv_init = 305,
-    CKPT_FN_Probe = 306,
-    CKPT_FN_Psend_init = 307,
-    CKPT_FN_Publish_name = 308,
-    CKPT_FN_Put = 309,
-    CKPT_FN_Query_thread = 310,
-    CKPT_FN_Raccumulate = 311,
-    CKPT_FN_Recv = 312,
-    CKPT_FN_Recv_init = 313,
-    CKPT_FN_Reduce = 314,
-    CKPT_FN_Reduce_init = 315,
-    CKPT_FN_Reduce_local = 316,
-    CKPT_FN_Reduce_scatter = 317,
-    CKPT_FN_Reduce_scatter_block = 318,
-    CKPT_FN_Reduce_scatter_block_init = 319,
-    CKPT_FN_Reduce_scatter_init = 320,
-    CKPT_FN_Register_datarep = 321,
-    CKPT_FN_Remove_error_class = 322,
-    CKPT_FN_Remove_error_code = 323,
-    CKPT_FN_Remove_error_string = 324,
-    CKPT_FN_Request_c2f = 325,
-    CKPT_FN_Request_f2c = 326,
-    CKPT_FN_Request_free = 327,
-    CKPT_FN_Request_fromint = 328,
-    CKPT_FN_Request_get_status = 329,
-    CKPT_FN_Request_get_status_all = 330,
-    CKPT_FN_Request_get_status_any = 331,
-    CKPT_FN_Request_get_status_some = 332,
-    CKPT_FN_Request_toint = 333,
-    CKPT_FN_Rget = 334,
-    CKPT_FN_Rget_accumulate = 335,
-    CKPT_FN_Rput = 336,
-    CKPT_FN_Rsend = 337,
-    CKPT_FN_Rsend_init = 338,
-    CKPT_FN_Scan = 339,
-    CKPT_FN_Scan_init = 340,
-    CKPT_FN_Scatter = 341,
-    CKPT_FN_Scatter_init = 342,
-    CKPT_FN_Scatterv = 343,
-    CKPT_FN_Scatterv_init = 344,
-    CKPT_FN_Send = 345,
-    CKPT_FN_Send_init = 346,
-    CKPT_FN_Sendrecv = 347,
-    CKPT_FN_Sendrecv_replace = 348,
-    CKPT_FN_Session_attach_buffer = 349,
-    CKPT_FN_Session_c2f = 350,
-    CKPT_FN_Session_call_errhandler = 351,
-    CKPT_FN_Session_create_errhandler = 352,
-    CKPT_FN_Session_detach_buffer = 353,
-    CKPT_FN_Session_f2c = 354,
-    CKPT_FN_Session_finalize = 355,
-    CKPT_FN_Session_flush_buffer = 356,
-    CKPT_FN_Session_fromint = 357,
-    CKPT_FN_Session_get_errhandler = 358,
-    CKPT_FN_Session_get_info = 359,
-    CKPT_FN_Session_get_nth_pset = 360,
-    CKPT_FN_Session_get_num_psets = 361,
-    CKPT_FN_Session_get_pset_info = 362,
-    CKPT_FN_Session_iflush_buffer = 363,
-    CKPT_FN_Session_init = 364,
-    CKPT_FN_Session_set_errhandler = 365,
-    CKPT_FN_Session_toint = 366,
-    CKPT_FN_Ssend = 367,
-    CKPT_FN_Ssend_init = 368,
-    CKPT_FN_Start = 369,
-    CKPT_FN_Startall = 370,
-    CKPT_FN_Status_c2f = 371,
-    CKPT_FN_Status_c2f08 = 372,
-    CKPT_FN_Status_f082c = 373,
-    CKPT_FN_Status_f082f = 374,
-    CKPT_FN_Status_f2c = 375,
-    CKPT_FN_Status_f2f08 = 376,
-    CKPT_FN_Status_get_error = 377,
-    CKPT_FN_Status_get_source = 378,
-    CKPT_FN_Status_get_tag = 379,
-    CKPT_FN_Status_set_cancelled = 380,
-    CKPT_FN_Status_set_elements = 381,
-    CKPT_FN_Status_set_elements_x = 382,
-    CKPT_FN_Status_set_error = 383,
-    CKPT_FN_Status_set_source = 384,
-    CKPT_FN_Status_set_tag = 385,
-    CKPT_FN_T_category_changed = 386,
-    CKPT_FN_T_category_get_categories = 387,
-    CKPT_FN_T_category_get_cvars = 388,
-    CKPT_FN_T_category_get_events = 389,
-    CKPT_FN_T_category_get_index = 390,
-    CKPT_FN_T_category_get_info = 391,
-    CKPT_FN_T_category_get_num = 392,
-    CKPT_FN_T_category_get_num_events = 393,
-    CKPT_FN_T_category_get_pvars = 394,
-    CKPT_FN_T_cvar_get_index = 395,
-    CKPT_FN_T_cvar_get_info = 396,
-    CKPT_FN_T_cvar_get_num = 397,
-    CKPT_FN_T_cvar_handle_alloc = 398,
-    CKPT_FN_T_cvar_handle_free = 399,
-    CKPT_FN_T_cvar_read = 400,
-    CKPT_FN_T_cvar_write = 401,
-    CKPT_FN_T_enum_get_info = 402,
-    CKPT_FN_T_enum_get_item = 403,
-    CKPT_FN_T_event_callback_get_info = 404,
-    CKPT_FN_T_event_callback_set_info = 405,
-    CKPT_FN_T_event_copy = 406,
-    CKPT_FN_T_event_get_index = 407,
-    CKPT_FN_T_event_get_info = 408,
-    CKPT_FN_T_event_get_num = 409,
-    CKPT_FN_T_event_get_source = 410,
-    CKPT_FN_T_event_get_timestamp = 411,
-    CKPT_FN_T_event_handle_alloc = 412,
-    CKPT_FN_T_event_handle_free = 413,
-    CKPT_FN_T_event_handle_get_info = 414,
-    CKPT_FN_T_event_handle_set_info = 415,
-    CKPT_FN_T_event_read = 416,
-    CKPT_FN_T_event_register_callback = 417,
-    CKPT_FN_T_event_set_dropped_handler = 418,
-    CKPT_FN_T_finalize = 419,
-    CKPT_FN_T_init_thread = 420,
-    CKPT_FN_T_pvar_get_index = 421,
-    CKPT_FN_T_pvar_get_info = 422,
-    CKPT_FN_T_pvar_get_num = 423,
-    CKPT_FN_T_pvar_handle_alloc = 424,
-    CKPT_FN_T_pvar_handle_free = 425,
-    CKPT_FN_T_pvar_read = 426,
-    CKPT_FN_T_pvar_readreset = 427,
-    CKPT_FN_T_pvar_reset = 428,
-    CKPT_FN_T_pvar_session_create = 429,
-    CKPT_FN_T_pvar_session_free = 430,
-    CKPT_FN_T_pvar_start = 431,
-    CKPT_FN_T_pvar_stop = 432,
-    CKPT_FN_T_pvar_write = 433,
-    CKPT_FN_T_source_get_info = 434,
-    CKPT_FN_T_source_get_num = 435,
-    CKPT_FN_T_source_get_timestamp = 436,
-    CKPT_FN_Test = 437,
-    CKPT_FN_Test_cancelled = 438,
-    CKPT_FN_Testall = 439,
-    CKPT_FN_Testany = 440,
-    CKPT_FN_Testsome = 441,
-    CKPT_FN_Topo_test = 442,
-    CKPT_FN_Type_c2f = 443,
-    CKPT_FN_Type_commit = 444,
-    CKPT_FN_Type_contiguous = 445,
-    CKPT_FN_Type_create_darray = 446,
-    CKPT_FN_Type_create_f90_complex = 447,
-    CKPT_FN_Type_create_f90_integer = 448,
-    CKPT_FN_Type_create_f90_real = 449,
-    CKPT_FN_Type_create_hindexed = 450,
-    CKPT_FN_Type_create_hindexed_block = 451,
-    CKPT_FN_Type_create_hvector = 452,
-    CKPT_FN_Type_create_indexed_block = 453,
-    CKPT_FN_Type_create_keyval = 454,
-    CKPT_FN_Type_create_resized = 455,
-    CKPT_FN_Type_create_struct = 456,
-    CKPT_FN_Type_create_subarray = 457,
-    CKPT_FN_Type_delete_attr = 458,
-    CKPT_FN_Type_dup = 459,
-    CKPT_FN_Type_f2c = 460,
-    CKPT_FN_Type_free = 461,
-    CKPT_FN_Type_free_keyval = 462,
-    CKPT_FN_Type_fromint = 463,
-    CKPT_FN_Type_get_attr = 464,
-    CKPT_FN_Type_get_contents = 465,
-    CKPT_FN_Type_get_envelope = 466,
-    CKPT_FN_Type_get_extent = 467,
-    CKPT_FN_Type_get_extent_x = 468,
-    CKPT_FN_Type_get_name = 469,
-    CKPT_FN_Type_get_true_extent = 470,
-    CKPT_FN_Type_get_true_extent_x = 471,
-    CKPT_FN_Type_get_value_index = 472,
-    CKPT_FN_Type_indexed = 473,
-    CKPT_FN_Type_match_size = 474,
-    CKPT_FN_Type_set_attr = 475,
-    CKPT_FN_Type_set_name = 476,
-    CKPT_FN_Type_size = 477,
-    CKPT_FN_Type_size_x = 478,
-    CKPT_FN_Type_toint = 479,
-    CKPT_FN_Type_vector = 480,
-    CKPT_FN_Unpack = 481,
-    CKPT_FN_Unpack_external = 482,
-    CKPT_FN_Unpublish_name = 483,
-    CKPT_FN_Wait = 484,
-    CKPT_FN_Waitall = 485,
-    CKPT_FN_Waitany = 486,
-    CKPT_FN_Waitsome = 487,
-    CKPT_FN_Win_allocate = 488,
-    CKPT_FN_Win_allocate_shared = 489,
-    CKPT_FN_Win_attach = 490,
-    CKPT_FN_Win_c2f = 491,
-    CKPT_FN_Win_call_errhandler = 492,
-    CKPT_FN_Win_complete = 493,
-    CKPT_FN_Win_create = 494,
-    CKPT_FN_Win_create_dynamic = 495,
-    CKPT_FN_Win_create_errhandler = 496,
-    CKPT_FN_Win_create_keyval = 497,
-    CKPT_FN_Win_delete_attr = 498,
-    CKPT_FN_Win_detach = 499,
-    CKPT_FN_Win_f2c = 500,
-    CKPT_FN_Win_fence = 501,
-    CKPT_FN_Win_flush = 502,
-    CKPT_FN_Win_flush_all = 503,
-    CKPT_FN_Win_flush_local = 504,
-    CKPT_FN_Win_flush_local_all = 505,
-    CKPT_FN_Win_free = 506,
-    CKPT_FN_Win_free_keyval = 507,
-    CKPT_FN_Win_fromint = 508,
-    CKPT_FN_Win_get_attr = 509,
-    CKPT_FN_Win_get_errhandler = 510,
-    CKPT_FN_Win_get_group = 511,
-    CKPT_FN_Win_get_info = 512,
-    CKPT_FN_Win_get_name = 513,
-    CKPT_FN_Win_lock = 514,
-    CKPT_FN_Win_lock_all = 515,
-    CKPT_FN_Win_post = 516,
-    CKPT_FN_Win_set_attr = 517,
-    CKPT_FN_Win_set_errhandler = 518,
-    CKPT_FN_Win_set_info = 519,
-    CKPT_FN_Win_set_name = 520,
-    CKPT_FN_Win_shared_query = 521,
-    CKPT_FN_Win_start = 522,
-    CKPT_FN_Win_sync = 523,
-    CKPT_FN_Win_test = 524,
-    CKPT_FN_Win_toint = 525,
-    CKPT_FN_Win_unlock = 526,
-    CKPT_FN_Win_unlock_all = 527,
-    CKPT_FN_Win_wait = 528,
-    CKPT_FN_Wtick = 529,
-    CKPT_FN_Wtime = 530,
-};
+#include "face_replay.h"
 
 /* Every predefined handle of the MPICH ABI; the face asks the lower half for each one's real handle. */
 const int32_t ckpt_predefined_handles[] = {
@@ -790,6 +255,7 @@ CKPT_EXPORT int MPI_Alltoallv(const void *sendbuf, const int  *sendcounts, const
 
 CKPT_EXPORT int PMPI_Barrier(MPI_Comm comm)
 {
+    ckpt_test_hook_barrier();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Barrier(r_comm));
@@ -884,8 +350,17 @@ CKPT_EXPORT int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims,
     }
     *comm_cart = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_cart);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_cart, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm_old, (uint64_t)(int64_t)ndims, 0, 0, (uint64_t)(int64_t)reorder, (uint64_t)(int64_t)*comm_cart};
-    ckpt_record(CKPT_FN_Cart_create, words, 6);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Cart_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&r, (const void *)dims, ndims);
+        ckpt_rec_ints(&r, (const void *)periods, ndims);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_cart);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims, const int  *periods, int reorder, MPI_Comm *comm_cart) __attribute__((weak, alias("PMPI_Cart_create")));
@@ -941,8 +416,14 @@ CKPT_EXPORT int PMPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, 0, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Cart_sub, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Cart_sub);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_ints(&r, (const void *)remain_dims, ckpt_cartdim(comm));
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Cart_sub")));
@@ -980,8 +461,14 @@ CKPT_EXPORT int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newco
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)group, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_create, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_create")));
@@ -998,8 +485,15 @@ CKPT_EXPORT int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, 
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)group, (uint64_t)(int64_t)tag, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_create_group, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_create_group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)tag);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_create_group")));
@@ -1015,8 +509,13 @@ CKPT_EXPORT int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_dup, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_dup);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_dup")));
@@ -1033,8 +532,14 @@ CKPT_EXPORT int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)info, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_dup_with_info, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_dup_with_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_dup_with_info")));
@@ -1050,8 +555,12 @@ CKPT_EXPORT int PMPI_Comm_free(MPI_Comm *comm)
         return ckpt_face_error(v_comm, rc, "MPI_Comm_free");
     }
     ckpt_inout_update(CKPT_KIND_COMM, comm, r_comm, CKPT_MPI_COMM_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_comm};
-    ckpt_record(CKPT_FN_Comm_free, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_free);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_comm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_free(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_free")));
@@ -1066,8 +575,13 @@ CKPT_EXPORT int PMPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used)
         return ckpt_face_error(comm, rc, "MPI_Comm_get_info");
     }
     *info_used = ckpt_virtual_new(CKPT_KIND_INFO, r_info_used);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)*info_used};
-    ckpt_record(CKPT_FN_Comm_get_info, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_get_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*info_used);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Comm_get_info")));
@@ -1082,8 +596,13 @@ CKPT_EXPORT int PMPI_Comm_group(MPI_Comm comm, MPI_Group *group)
         return ckpt_face_error(comm, rc, "MPI_Comm_group");
     }
     *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)*group};
-    ckpt_record(CKPT_FN_Comm_group, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_group(MPI_Comm comm, MPI_Group *group) __attribute__((weak, alias("PMPI_Comm_group")));
@@ -1108,8 +627,13 @@ CKPT_EXPORT int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
         return ckpt_face_error(comm, rc, "MPI_Comm_remote_group");
     }
     *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)*group};
-    ckpt_record(CKPT_FN_Comm_remote_group, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_remote_group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group) __attribute__((weak, alias("PMPI_Comm_remote_group")));
@@ -1130,7 +654,16 @@ CKPT_EXPORT int PMPI_Comm_set_info(MPI_Comm comm, MPI_Info info)
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_set_info(r_comm, r_info));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Comm_set_info");
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(comm, rc, "MPI_Comm_set_info");
+    }
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_set_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_set_info(MPI_Comm comm, MPI_Info info) __attribute__((weak, alias("PMPI_Comm_set_info")));
@@ -1156,8 +689,15 @@ CKPT_EXPORT int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *new
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)color, (uint64_t)(int64_t)key, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_split, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_split);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)color);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)key);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_split")));
@@ -1174,8 +714,16 @@ CKPT_EXPORT int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm, (uint64_t)(int64_t)split_type, (uint64_t)(int64_t)key, (uint64_t)(int64_t)info, (uint64_t)(int64_t)*newcomm};
-    ckpt_record(CKPT_FN_Comm_split_type, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Comm_split_type);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)split_type);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)key);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_split_type")));
@@ -1211,8 +759,20 @@ CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sou
     }
     *comm_dist_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_dist_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm_old, (uint64_t)(int64_t)n, 0, 0, 0, 0, (uint64_t)(int64_t)info, (uint64_t)(int64_t)reorder, (uint64_t)(int64_t)*comm_dist_graph};
-    ckpt_record(CKPT_FN_Dist_graph_create, words, 9);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&r, (const void *)sources, n);
+        ckpt_rec_ints(&r, (const void *)degrees, n);
+        ckpt_rec_ints(&r, (const void *)destinations, ckpt_sum(degrees, n));
+        ckpt_rec_weights(&r, weights, ckpt_sum(degrees, n));
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_dist_graph);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph) __attribute__((weak, alias("PMPI_Dist_graph_create")));
@@ -1229,8 +789,21 @@ CKPT_EXPORT int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree,
     }
     *comm_dist_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_dist_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm_old, (uint64_t)(int64_t)indegree, 0, 0, (uint64_t)(int64_t)outdegree, 0, 0, (uint64_t)(int64_t)info, (uint64_t)(int64_t)reorder, (uint64_t)(int64_t)*comm_dist_graph};
-    ckpt_record(CKPT_FN_Dist_graph_create_adjacent, words, 10);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create_adjacent);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)indegree);
+        ckpt_rec_ints(&r, (const void *)sources, indegree);
+        ckpt_rec_weights(&r, sourceweights, indegree);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)outdegree);
+        ckpt_rec_ints(&r, (const void *)destinations, outdegree);
+        ckpt_rec_weights(&r, destweights, outdegree);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_dist_graph);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int  *sources, const int  *sourceweights, int outdegree, const int  *destinations, const int  *destweights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph) __attribute__((weak, alias("PMPI_Dist_graph_create_adjacent")));
@@ -1302,8 +875,17 @@ CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *ind
     }
     *comm_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_graph, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)comm_old, (uint64_t)(int64_t)nnodes, 0, 0, (uint64_t)(int64_t)reorder, (uint64_t)(int64_t)*comm_graph};
-    ckpt_record(CKPT_FN_Graph_create, words, 6);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Graph_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)nnodes);
+        ckpt_rec_ints(&r, (const void *)index, nnodes);
+        ckpt_rec_ints(&r, (const void *)edges, (nnodes > 0 ? index[nnodes - 1] : 0));
+        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_graph);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *index, const int  *edges, int reorder, MPI_Comm *comm_graph) __attribute__((weak, alias("PMPI_Graph_create")));
@@ -1380,8 +962,14 @@ CKPT_EXPORT int PMPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Gr
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_difference");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group1, (uint64_t)(int64_t)group2, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_difference, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_difference);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_difference")));
@@ -1396,8 +984,15 @@ CKPT_EXPORT int PMPI_Group_excl(MPI_Group group, int n, const int  *ranks, MPI_G
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_excl");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group, (uint64_t)(int64_t)n, 0, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_excl, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_excl);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&r, (const void *)ranks, n);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_excl(MPI_Group group, int n, const int  *ranks, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_excl")));
@@ -1413,8 +1008,12 @@ CKPT_EXPORT int PMPI_Group_free(MPI_Group *group)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_free");
     }
     ckpt_inout_update(CKPT_KIND_GROUP, group, r_group, CKPT_MPI_GROUP_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_group};
-    ckpt_record(CKPT_FN_Group_free, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_free);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_group);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_free(MPI_Group *group) __attribute__((weak, alias("PMPI_Group_free")));
@@ -1429,8 +1028,15 @@ CKPT_EXPORT int PMPI_Group_incl(MPI_Group group, int n, const int  *ranks, MPI_G
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_incl");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group, (uint64_t)(int64_t)n, 0, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_incl, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_incl);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&r, (const void *)ranks, n);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_incl(MPI_Group group, int n, const int  *ranks, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_incl")));
@@ -1446,8 +1052,14 @@ CKPT_EXPORT int PMPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_intersection");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group1, (uint64_t)(int64_t)group2, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_intersection, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_intersection);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_intersection")));
@@ -1462,8 +1074,15 @@ CKPT_EXPORT int PMPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], M
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_range_excl");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group, (uint64_t)(int64_t)n, 0, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_range_excl, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_range_excl);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&r, (const void *)ranges, 3 * n);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_range_excl")));
@@ -1478,8 +1097,15 @@ CKPT_EXPORT int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], M
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_range_incl");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group, (uint64_t)(int64_t)n, 0, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_range_incl, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_range_incl);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&r, (const void *)ranges, 3 * n);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_range_incl")));
@@ -1526,8 +1152,14 @@ CKPT_EXPORT int PMPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Group_union");
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
-    const uint64_t words[] = {(uint64_t)(int64_t)group1, (uint64_t)(int64_t)group2, (uint64_t)(int64_t)*newgroup};
-    ckpt_record(CKPT_FN_Group_union, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Group_union);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_union")));
@@ -1809,8 +1441,12 @@ CKPT_EXPORT int PMPI_Info_create(MPI_Info *info)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_create");
     }
     *info = ckpt_virtual_new(CKPT_KIND_INFO, r_info);
-    const uint64_t words[] = {(uint64_t)(int64_t)*info};
-    ckpt_record(CKPT_FN_Info_create, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Info_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*info);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Info_create(MPI_Info *info) __attribute__((weak, alias("PMPI_Info_create")));
@@ -1820,7 +1456,16 @@ CKPT_EXPORT int PMPI_Info_delete(MPI_Info info, const char *key)
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_delete(r_info, key));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_delete");
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_delete");
+    }
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Info_delete);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_string(&r, key);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Info_delete(MPI_Info info, const char *key) __attribute__((weak, alias("PMPI_Info_delete")));
@@ -1835,8 +1480,13 @@ CKPT_EXPORT int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_dup");
     }
     *newinfo = ckpt_virtual_new(CKPT_KIND_INFO, r_newinfo);
-    const uint64_t words[] = {(uint64_t)(int64_t)info, (uint64_t)(int64_t)*newinfo};
-    ckpt_record(CKPT_FN_Info_dup, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Info_dup);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newinfo);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Info_dup(MPI_Info info, MPI_Info *newinfo) __attribute__((weak, alias("PMPI_Info_dup")));
@@ -1852,8 +1502,12 @@ CKPT_EXPORT int PMPI_Info_free(MPI_Info *info)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_free");
     }
     ckpt_inout_update(CKPT_KIND_INFO, info, r_info, CKPT_MPI_INFO_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_info};
-    ckpt_record(CKPT_FN_Info_free, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Info_free);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_info);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Info_free(MPI_Info *info) __attribute__((weak, alias("PMPI_Info_free")));
@@ -1903,7 +1557,17 @@ CKPT_EXPORT int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_set(r_info, key, value));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_set");
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_set");
+    }
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Info_set);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_string(&r, key);
+        ckpt_rec_string(&r, value);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Info_set(MPI_Info info, const char *key, const char *value) __attribute__((weak, alias("PMPI_Info_set")));
@@ -1920,8 +1584,17 @@ CKPT_EXPORT int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI
     }
     *newintercomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newintercomm);
     ckpt_object_derived(CKPT_KIND_COMM, local_comm, *newintercomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)local_comm, (uint64_t)(int64_t)local_leader, (uint64_t)(int64_t)peer_comm, (uint64_t)(int64_t)remote_leader, (uint64_t)(int64_t)tag, (uint64_t)(int64_t)*newintercomm};
-    ckpt_record(CKPT_FN_Intercomm_create, words, 6);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Intercomm_create);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)local_comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)local_leader);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)peer_comm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)remote_leader);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)tag);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newintercomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm) __attribute__((weak, alias("PMPI_Intercomm_create")));
@@ -1937,8 +1610,14 @@ CKPT_EXPORT int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *new
     }
     *newintracomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newintracomm);
     ckpt_object_derived(CKPT_KIND_COMM, intercomm, *newintracomm, 0);
-    const uint64_t words[] = {(uint64_t)(int64_t)intercomm, (uint64_t)(int64_t)high, (uint64_t)(int64_t)*newintracomm};
-    ckpt_record(CKPT_FN_Intercomm_merge, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Intercomm_merge);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)intercomm);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)high);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newintracomm);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm) __attribute__((weak, alias("PMPI_Intercomm_merge")));
@@ -2228,8 +1907,12 @@ CKPT_EXPORT int PMPI_Op_free(MPI_Op *op)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Op_free");
     }
     ckpt_inout_update(CKPT_KIND_OP, op, r_op, CKPT_MPI_OP_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_op};
-    ckpt_record(CKPT_FN_Op_free, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Op_free);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_op);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Op_free(MPI_Op *op) __attribute__((weak, alias("PMPI_Op_free")));
@@ -2671,8 +2354,12 @@ CKPT_EXPORT int PMPI_Type_commit(MPI_Datatype *datatype)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_commit");
     }
     ckpt_inout_update(CKPT_KIND_DATATYPE, datatype, r_datatype, CKPT_MPI_DATATYPE_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_datatype};
-    ckpt_record(CKPT_FN_Type_commit, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_commit);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_datatype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_commit(MPI_Datatype *datatype) __attribute__((weak, alias("PMPI_Type_commit")));
@@ -2687,8 +2374,14 @@ CKPT_EXPORT int PMPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Dataty
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_contiguous");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_contiguous, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_contiguous);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_contiguous")));
@@ -2703,8 +2396,21 @@ CKPT_EXPORT int PMPI_Type_create_darray(int size, int rank, int ndims, const int
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_darray");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)size, (uint64_t)(int64_t)rank, (uint64_t)(int64_t)ndims, 0, 0, 0, 0, (uint64_t)(int64_t)order, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_darray, words, 10);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_darray);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)size);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)rank);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_gsizes, ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_distribs, ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_dargs, ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_psizes, ndims);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)order);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_darray(int size, int rank, int ndims, const int  *array_of_gsizes, const int  *array_of_distribs, const int  *array_of_dargs, const int  *array_of_psizes, int order, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_darray")));
@@ -2719,8 +2425,16 @@ CKPT_EXPORT int PMPI_Type_create_hindexed(int count, const int  *array_of_blockl
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_hindexed");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, 0, 0, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_hindexed, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_hindexed);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
+        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_hindexed(int count, const int  *array_of_blocklengths, const MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_hindexed")));
@@ -2735,8 +2449,16 @@ CKPT_EXPORT int PMPI_Type_create_hindexed_block(int count, int blocklength, cons
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_hindexed_block");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, (uint64_t)(int64_t)blocklength, 0, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_hindexed_block, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_hindexed_block);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_hindexed_block(int count, int blocklength, const MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_hindexed_block")));
@@ -2751,8 +2473,16 @@ CKPT_EXPORT int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint st
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_hvector");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, (uint64_t)(int64_t)blocklength, (uint64_t)(int64_t)stride, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_hvector, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_hvector);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)stride);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_hvector")));
@@ -2767,8 +2497,16 @@ CKPT_EXPORT int PMPI_Type_create_indexed_block(int count, int blocklength, const
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_indexed_block");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, (uint64_t)(int64_t)blocklength, 0, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_indexed_block, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_indexed_block);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_ints(&r, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_indexed_block(int count, int blocklength, const int  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_indexed_block")));
@@ -2783,8 +2521,15 @@ CKPT_EXPORT int PMPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_resized");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)lb, (uint64_t)(int64_t)extent, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_resized, words, 4);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_resized);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)lb);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)extent);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_resized")));
@@ -2804,8 +2549,16 @@ CKPT_EXPORT int PMPI_Type_create_struct(int count, const int  *array_of_blocklen
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_struct");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, 0, 0, 0, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_struct, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_struct);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
+        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
+        ckpt_rec_ints(&r, array_of_types, count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     ckpt_array_free(r_array_of_types, s_array_of_types);
     return 0;
 }
@@ -2821,8 +2574,18 @@ CKPT_EXPORT int PMPI_Type_create_subarray(int ndims, const int  *array_of_sizes,
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_subarray");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)ndims, 0, 0, 0, (uint64_t)(int64_t)order, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_create_subarray, words, 7);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_create_subarray);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_sizes, ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_subsizes, ndims);
+        ckpt_rec_ints(&r, (const void *)array_of_starts, ndims);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)order);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_subarray(int ndims, const int  *array_of_sizes, const int  *array_of_subsizes, const int  *array_of_starts, int order, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_subarray")));
@@ -2838,8 +2601,13 @@ CKPT_EXPORT int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     ckpt_object_derived(CKPT_KIND_DATATYPE, oldtype, *newtype, 1);
-    const uint64_t words[] = {(uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_dup, words, 2);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_dup);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_dup")));
@@ -2855,8 +2623,12 @@ CKPT_EXPORT int PMPI_Type_free(MPI_Datatype *datatype)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_free");
     }
     ckpt_inout_update(CKPT_KIND_DATATYPE, datatype, r_datatype, CKPT_MPI_DATATYPE_NULL);
-    const uint64_t words[] = {(uint64_t)(int64_t)v_datatype};
-    ckpt_record(CKPT_FN_Type_free, words, 1);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_free);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)v_datatype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_free(MPI_Datatype *datatype) __attribute__((weak, alias("PMPI_Type_free")));
@@ -2875,6 +2647,18 @@ CKPT_EXPORT int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, 
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_get_contents");
     }
     for (int i = 0; i < k_array_of_datatypes; i++) array_of_datatypes[i] = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_array_of_datatypes[i]);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_get_contents);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)datatype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)max_integers);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)max_addresses);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)max_datatypes);
+        ckpt_rec_word(&r, 0);
+        ckpt_rec_word(&r, 0);
+        ckpt_rec_ints(&r, array_of_datatypes, max_datatypes);
+        ckpt_rec_end(&r);
+    }
     ckpt_array_free(r_array_of_datatypes, s_array_of_datatypes);
     return 0;
 }
@@ -2940,8 +2724,16 @@ CKPT_EXPORT int PMPI_Type_indexed(int count, const int  *array_of_blocklengths, 
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_indexed");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, 0, 0, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_indexed, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_indexed);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
+        ckpt_rec_ints(&r, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_indexed(int count, const int  *array_of_blocklengths, const int  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_indexed")));
@@ -2955,8 +2747,14 @@ CKPT_EXPORT int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *data
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_match_size");
     }
     *datatype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_datatype);
-    const uint64_t words[] = {(uint64_t)(int64_t)typeclass, (uint64_t)(int64_t)size, (uint64_t)(int64_t)*datatype};
-    ckpt_record(CKPT_FN_Type_match_size, words, 3);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_match_size);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)typeclass);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)size);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*datatype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype) __attribute__((weak, alias("PMPI_Type_match_size")));
@@ -2991,8 +2789,16 @@ CKPT_EXPORT int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Dat
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_vector");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    const uint64_t words[] = {(uint64_t)(int64_t)count, (uint64_t)(int64_t)blocklength, (uint64_t)(int64_t)stride, (uint64_t)(int64_t)oldtype, (uint64_t)(int64_t)*newtype};
-    ckpt_record(CKPT_FN_Type_vector, words, 5);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Type_vector);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)stride);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&r);
+    }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_vector")));

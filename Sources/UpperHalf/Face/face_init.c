@@ -3,7 +3,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-#include "face_runtime.h"
+#include "face_replay.h"
 
 const struct ckpt_calltable *ckpt_T;
 struct ckpt_boot *ckpt_boot_info;
@@ -11,6 +11,10 @@ int ckpt_has_fsgsbase;
 __thread uint64_t ckpt_lower_fs __attribute__((tls_model("initial-exec")));
 
 static int face_initialized, face_finalized;
+/* The thread level the application asked for: a new lower half is initialised with it. */
+static int face_required_level;
+int ckpt_face_replay_all(void);
+uint64_t ckpt_shadow_record_count(void);
 static volatile int attach_lock;
 
 void ckpt_face_op_upcall(int slot, void *in, void *inout, int *len, uint64_t real_type);
@@ -110,6 +114,7 @@ CKPT_EXPORT int PMPI_Init_thread(int *argc, char ***argv, int required, int *pro
     if (!ckpt_T)
         return no_mpi("MPI_Init_thread");
     int rc, prov = CKPT_MPI_THREAD_SINGLE;
+    face_required_level = required;
     CKPT_CROSS(rc = ckpt_T->Init_thread(required, &prov));
     if (rc != 0)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Init_thread");
@@ -156,3 +161,53 @@ CKPT_EXPORT int PMPI_Finalized(int *flag)
     return 0;
 }
 CKPT_EXPORT int MPI_Finalized(int *flag) __attribute__((alias("PMPI_Finalized")));
+
+/* After a restart the upper half runs on a new lower half (possibly another
+ * MPI): take its call table, initialise MPI as the application did, bind the
+ * predefined handles, and replay every recorded constructor in program order so
+ * each virtual handle the application holds maps to an equivalent new object. */
+int ckpt_face_rebind(struct ckpt_boot *b)
+{
+    ckpt_boot_info = b;
+    ckpt_T = b->table;
+    ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
+    b->upcall = (void *)ckpt_face_op_upcall;
+    ckpt_lower_fs = 0;
+    if (!ckpt_T || !face_initialized || face_finalized)
+        return 0;
+    int rc, prov = 0;
+    CKPT_CROSS(rc = ckpt_T->Init_thread(face_required_level, &prov));
+    if (rc)
+        return rc;
+    bind_predefined();
+    return ckpt_face_replay_all();
+}
+
+/* Test aid: CKPT_MPI_TEST_REPLAY_AT_BARRIER=N replays the whole record into the
+ * current lower half at the N-th MPI_Barrier, so every later call runs on
+ * objects rebuilt by replay; a program's output must not change. */
+static int replay_at_barrier = -1;
+
+void ckpt_test_hook_barrier(void)
+{
+    if (replay_at_barrier < 0) {
+        const char *s = getenv("CKPT_MPI_TEST_REPLAY_AT_BARRIER");
+        replay_at_barrier = s ? atoi(s) : 0;
+    }
+    if (replay_at_barrier > 0 && --replay_at_barrier == 0) {
+        int rc = ckpt_face_replay_all();
+        if (rc)
+            ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "replay of the constructor record");
+        else if (ckpt_boot_info->flags & CKPT_BOOT_DEBUG) {
+            char n[24];
+            int len = 0;
+            for (uint64_t v = ckpt_shadow_record_count(); len == 0 || v; v /= 10)
+                n[len++] = (char)('0' + v % 10);
+            char r[24];
+            for (int i = 0; i < len; i++)
+                r[i] = n[len - 1 - i];
+            r[len] = 0;
+            ckpt_face_log("ckpt-mpi: replayed ", r, " recorded calls into the lower half");
+        }
+    }
+}

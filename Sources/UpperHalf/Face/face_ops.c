@@ -1,6 +1,6 @@
 /* User reduction operations: the lower half calls one of a fixed set of
  * trampolines, which crosses back here with the slot of the op. */
-#include "face_runtime.h"
+#include "face_replay.h"
 
 #define CKPT_OP_SLOTS 128 /* must match the lower half's trampolines */
 
@@ -28,6 +28,20 @@ CKPT_EXPORT int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *
     if (rc)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Op_create");
     *op = ckpt_virtual_new(CKPT_KIND_OP, real);
+    const uint64_t words[] = {(uint64_t)slot, (uint64_t)commute, (uint64_t)(int64_t)*op};
+    ckpt_shadow_record(CKPT_FN_Op_create, words, 3);
     return 0;
+}
+
+int ckpt_replay_custom(uint32_t fn, const uint64_t *words, uint32_t count)
+{
+    if (fn != CKPT_FN_Op_create || count != 3)
+        return CKPT_MPI_ERR_INTERN;
+    uint64_t real = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Op_create_slot((int)words[0], (int)words[1], &real));
+    if (!rc)
+        ckpt_shadow_set_real(CKPT_KIND_OP, (int32_t)words[2], real);
+    return rc;
 }
 CKPT_EXPORT int MPI_Op_create(MPI_User_function *, int, MPI_Op *) __attribute__((alias("PMPI_Op_create")));

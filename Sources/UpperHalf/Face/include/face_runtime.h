@@ -152,6 +152,9 @@ int ckpt_unsupported(const char *fn);
 /* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
 void ckpt_face_log(const char *a, const char *b, const char *c);
 
+/* Test aid, see face_init.c. */
+void ckpt_test_hook_barrier(void);
+
 extern const int32_t ckpt_predefined_handles[];
 extern const char *const ckpt_predefined_names[];
 extern const unsigned ckpt_predefined_count;
