@@ -58,6 +58,8 @@ __attribute__((constructor)) static void ckpt_face_init(void)
     ckpt_boot_info = b;
     ckpt_T = b->table;
     ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
+    if (b->pending)
+        ckpt_pending = b->pending;
     b->upcall = (void *)ckpt_face_op_upcall;
 }
 
@@ -87,7 +89,18 @@ uint64_t ckpt_thread_attach(void)
     return lfs;
 }
 
-void ckpt_safepoint(void) {}
+/* Before the face is bound, and in processes without a lower half, nothing is pending. */
+static const uint32_t never_pending;
+volatile uint32_t *ckpt_pending = (volatile uint32_t *)&never_pending;
+
+/* Provided by libckpt-engine.so when the job can be checkpointed. */
+void ckpt_engine_park(void) __attribute__((weak));
+
+void ckpt_safepoint(void)
+{
+    if (ckpt_engine_park)
+        ckpt_engine_park();
+}
 
 /* Fills the shadow tables' predefined entries with this lower half's real handles. */
 static void bind_predefined(void)
@@ -171,6 +184,8 @@ int ckpt_face_rebind(struct ckpt_boot *b)
     ckpt_boot_info = b;
     ckpt_T = b->table;
     ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
+    if (b->pending)
+        ckpt_pending = b->pending;
     b->upcall = (void *)ckpt_face_op_upcall;
     ckpt_lower_fs = 0;
     if (!ckpt_T || !face_initialized || face_finalized)

@@ -53,13 +53,19 @@ static inline uint64_t ckpt_cross_in(void)
 
 static inline void ckpt_cross_out(uint64_t ufs) { ckpt_set_fs(ufs); }
 
+/* The lower half's "checkpoint pending" word (DESIGN §2). */
+extern volatile uint32_t *ckpt_pending;
+
 /* Exactly one crossing per MPI call (DESIGN §6). Nothing between the two
- * switches may touch upper-half TLS. */
-#define CKPT_CROSS(stmt)                       \
-    do {                                       \
-        uint64_t ckpt_ufs_ = ckpt_cross_in();  \
-        stmt;                                  \
-        ckpt_cross_out(ckpt_ufs_);             \
+ * switches may touch upper-half TLS. Back in the upper half, a thread that
+ * finds a checkpoint pending stops at the safe point before going on. */
+#define CKPT_CROSS(stmt)                              \
+    do {                                              \
+        uint64_t ckpt_ufs_ = ckpt_cross_in();         \
+        stmt;                                         \
+        ckpt_cross_out(ckpt_ufs_);                    \
+        if (__builtin_expect(*ckpt_pending != 0, 0))  \
+            ckpt_safepoint();                         \
     } while (0)
 
 /* MPIShadow (Swift). */
@@ -141,8 +147,8 @@ static inline const int *ckpt_weights_arg(const int *w)
     return w;
 }
 
-/* Where a thread that left a wait loop because a checkpoint is pending lets the
- * engine run; a no-op until the engine exists. */
+/* Where a thread coming back from the lower half while a checkpoint is pending
+ * lets the engine park it (the engine's ckpt_engine_park, when it is loaded). */
 void ckpt_safepoint(void);
 
 /* Raises an MPI error on `comm` (its errhandler decides) and returns it. */
