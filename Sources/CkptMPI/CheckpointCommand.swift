@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `ckpt-mpi checkpoint`: asks a running job's coordinator for a consistent checkpoint.
 struct CheckpointCommand: ParsableCommand {
@@ -6,18 +7,25 @@ struct CheckpointCommand: ParsableCommand {
         commandName: "checkpoint",
         abstract: "Checkpoint a running job now.",
         discussion: """
-            Writes a consistent checkpoint of all ranks of a job started with 'ckpt-mpi run', \
-            from another shell or a batch system's pre-timeout hook.
+            Writes a consistent checkpoint of all ranks of a job started with 'ckpt-mpi run --ckpt-dir DIR', \
+            from another shell or a batch system's pre-timeout hook. Prints one line and exits 0 when the \
+            checkpoint is durable; prints the first error and exits 1 when it failed (earlier checkpoints \
+            are then untouched).
             """)
 
     @Option(name: .customLong("ckpt-dir"),
-            help: ArgumentHelp("Directory of the job to checkpoint (default: the job's own).", valueName: "dir"))
+            help: ArgumentHelp("Checkpoint directory of the job (default: $CKPT_MPI_DIR, else ./ckpt).", valueName: "dir"))
     var checkpointDirectory: String?
 
     @Flag(help: "Stop the job once the checkpoint is complete.")
     var kill = false
 
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
     func run() throws {
-        throw CLIFailure.notImplemented("checkpoint")
+        let directory = CheckpointDirectory.resolve(checkpointDirectory, environment: ProcessInfo.processInfo.environment)
+        let report = try CoordinatorClient(directory: directory).checkpoint(kill: kill)
+        print(json ? CheckpointJSON.string(report) : report.summary + (kill ? "; stopping the job" : ""))
     }
 }

@@ -18,6 +18,8 @@ struct JobRunner {
     let plan: LaunchPlan
     /// Our environment, which the job inherits with the plan's additions.
     let baseEnvironment: [String: String]
+    /// The checkpoint coordinator's hooks into supervision, nil without checkpointing.
+    var supervision: JobSupervision? = nil
 
     /// Replaces this process with the plan's executable; returns only by throwing.
     func exec() throws -> Never {
@@ -32,7 +34,7 @@ struct JobRunner {
     func run() throws -> Int32 {
         var waited = sigset_t()
         sigemptyset(&waited)
-        for signal in Self.forwardedSignals + [SIGCHLD] { sigaddset(&waited, signal) }
+        for signal in Self.forwardedSignals + [SIGCHLD] + (supervision?.signals ?? []) { sigaddset(&waited, signal) }
         var blocked = waited
         // Blocked, not waited for: lets us take the terminal back from the background.
         sigaddset(&blocked, SIGTTOU)
@@ -41,16 +43,31 @@ struct JobRunner {
         defer { pthread_sigmask(SIG_SETMASK, &original, nil) }
 
         let child = try spawn(signalMask: original)
+        // After blocking: threads the supervision starts inherit the mask, so SIGCHLD stays ours.
+        supervision?.jobStarted(group: child)
         let terminal = Terminal.ownedForeground()
         var handedTerminal = terminal?.give(to: child) ?? false
         defer { if handedTerminal { terminal?.takeBack() } }
 
         var info = siginfo_t()
         while true {
-            let signal = sigwaitinfo(&waited, &info)
+            let signal: Int32
+            if let supervision {
+                // Woken regularly so the supervision can act on its own deadlines (kill grace).
+                supervision.tick()
+                var timeout = timespec(tv_sec: 0, tv_nsec: 250_000_000)
+                signal = sigtimedwait(&waited, &info, &timeout)
+                if signal < 0 && errno == EAGAIN { continue }
+            } else {
+                signal = sigwaitinfo(&waited, &info)
+            }
             if signal < 0 {
                 if errno == EINTR { continue }
                 throw SystemCallError("sigwaitinfo")
+            }
+            if let supervision, supervision.signals.contains(signal) {
+                supervision.received(signal: signal)
+                continue
             }
             guard signal == SIGCHLD else {
                 kill(-child, signal)
@@ -112,6 +129,18 @@ struct JobRunner {
         guard result == 0 else { throw SystemCallError("posix_spawn", plan.executable, errno: result) }
         return pid
     }
+}
+
+/// What supervision adds to a job besides forwarding signals: the checkpoint coordinator.
+protocol JobSupervision: AnyObject {
+    /// Signals taken for the supervision (e.g. the checkpoint signal) instead of being forwarded.
+    var signals: [Int32] { get }
+    /// The job's process group exists; the calling thread has the supervisor's signals blocked.
+    func jobStarted(group: pid_t)
+    /// One of `signals` arrived.
+    func received(signal: Int32)
+    /// Called on the supervising thread at least four times a second while the job runs.
+    func tick()
 }
 
 /// The controlling terminal, when ckpt-mpi runs in its foreground process group.

@@ -38,6 +38,13 @@ struct LaunchRequest: Equatable {
     let programArguments: [String]
     /// Value of CKPT_MPI_DEBUG to export, nil for none.
     let debugLevel: String?
+    /// The checkpoint engine the lower half preloads into the upper half (`--engine`); nil: none.
+    var engine: String? = nil
+    /// The coordinator's socket, exported to every rank as CKPT_MPI_COORD; nil: no coordinator.
+    var coordinatorSocket: String? = nil
+    /// Restart from this image (without MPI) or generation directory (MPI: each rank opens
+    /// its own rank-RRRR.img) instead of starting `program`.
+    var restore: String? = nil
 }
 
 /// The exact process to start: executable, argv and the environment additions.
@@ -96,6 +103,9 @@ struct Launcher {
         EnvironmentSetting("OMPI_MCA_opal_signal", ""),
     ]
 
+    /// The variable naming the coordinator's socket to the engine in each rank.
+    static let coordinatorVariable = "CKPT_MPI_COORD"
+
     func plan(_ request: LaunchRequest) -> LaunchPlan {
         let oversubscribed = request.ranks > onlineCores
         var environment: [EnvironmentSetting] = []
@@ -104,13 +114,23 @@ struct Launcher {
             environment.append(EnvironmentSetting("CKPT_MPI_OVERSUBSCRIBED", "1"))
         }
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
-        let lowerHalfArguments = ["--face-dir", request.faceDirectory, "--", request.program]
-            + request.programArguments
+        if let socket = request.coordinatorSocket {
+            environment.append(EnvironmentSetting(Self.coordinatorVariable, socket))
+        }
+        var lowerHalfArguments = ["--face-dir", request.faceDirectory]
+        if let engine = request.engine { lowerHalfArguments += ["--engine", engine] }
+        if let restore = request.restore {
+            lowerHalfArguments += ["--restore", restore]
+        } else {
+            lowerHalfArguments += ["--", request.program] + request.programArguments
+        }
 
         switch request.mode {
         case .noMPI(let lowerHalf):
+            // With a coordinator ckpt-mpi must stay: the coordinator lives in this process.
             return LaunchPlan(executable: lowerHalf, arguments: [lowerHalf] + lowerHalfArguments,
-                              environment: environment, supervised: false, oversubscribed: oversubscribed)
+                              environment: environment, supervised: request.coordinatorSocket != nil,
+                              oversubscribed: oversubscribed)
         case .mpi(let mpi):
             environment += Self.quietMPISettings
             var arguments = [mpi.launcher, mpi.flavour.rankCountOption, String(request.ranks)]

@@ -4,7 +4,11 @@ import ArgumentParser
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the checkpoints in a checkpoint directory.")
+        abstract: "List the checkpoints in a checkpoint directory.",
+        discussion: """
+            One line per generation, oldest first: complete ones with time, ranks, size, MPI and \
+            transport; incomplete (no manifest) and damaged ones with the reason they cannot be restarted.
+            """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
     var checkpointDirectory: String
@@ -13,6 +17,15 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        throw CLIFailure.notImplemented("list")
+        let directory = CheckpointDirectory(checkpointDirectory)
+        guard directory.exists else { throw CLIFailure("no checkpoint directory \(directory.path)") }
+        let generations = try GenerationSummary.all(in: directory)
+        if json {
+            print(CheckpointJSON.string(generations, pretty: true), terminator: "")
+        } else if generations.isEmpty {
+            print("no checkpoints in \(directory.path)")
+        } else {
+            for generation in generations { print(generation.line) }
+        }
     }
 }

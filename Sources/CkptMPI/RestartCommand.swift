@@ -1,4 +1,8 @@
 import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ckpt-mpi restart`: resumes a job from its newest complete checkpoint.
 struct RestartCommand: ParsableCommand {
@@ -7,24 +11,159 @@ struct RestartCommand: ParsableCommand {
         abstract: "Restart a job from its newest complete checkpoint.",
         discussion: """
             Resumes the job saved in DIR on the same or another MPI, transport and host set. \
-            Options after -- go to the MPI launcher.
+            Options after -- go to the MPI launcher. The restarted job has a coordinator on the same \
+            DIR, and its checkpoints continue the generation numbers.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
     var checkpointDirectory: String
 
-    @Option(help: ArgumentHelp("MPI to restart with: openmpi or mpich (default: as for run).", valueName: "mpi"))
+    @Option(name: .customLong("gen"),
+            help: ArgumentHelp("Restart from generation N instead of the newest complete one.", valueName: "N"))
+    var generation: Int?
+
+    @Option(help: ArgumentHelp("MPI to restart with: openmpi or mpich (default: the one the checkpoint was written on if usable, else as for run).", valueName: "mpi"))
     var mpi: MPIFlavour?
 
     @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")],
             help: ArgumentHelp("Number of ranks (must match the checkpoint).", valueName: "N"))
     var ranks: Int?
 
+    @Option(name: .customLong("mpirun-arg"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Pass ARG to the MPI launcher; repeat for several.", valueName: "ARG"))
+    var mpirunArguments: [String] = []
+
+    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.", valueName: "duration"),
+            transform: CheckpointInterval.init(parsing:))
+    var interval: CheckpointInterval?
+
+    @OptionGroup(title: "Checkpoint options")
+    var checkpointing: CheckpointOptions
+
+    @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
+    var verbose = false
+
+    @Flag(name: .customLong("dry-run"),
+          help: "Check everything and print the launch command and environment instead of running.")
+    var dryRun = false
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("Options for the MPI launcher, after --.",
                                                            valueName: "launcher-option"))
     var launcherArguments: [String] = []
 
+    func validate() throws {
+        if let ranks, ranks < 1 { throw ValidationError("-np must be at least 1, not \(ranks)") }
+        if let generation, generation < 1 { throw ValidationError("--gen must be at least 1, not \(generation)") }
+    }
+
     func run() throws {
-        throw CLIFailure.notImplemented("restart")
+        let environment = ProcessInfo.processInfo.environment
+        let launcher = Launcher.forThisMachine()
+        let restart = try prepare(environment: environment, installation: Installation.current(environment: environment),
+                                  launcher: launcher, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
+        Log.note(restart.description)
+        let plan = launcher.plan(restart.request)
+        if dryRun {
+            print(plan.script)
+            return
+        }
+        if verbose { Log.info("launching: \(plan.commandLine)") }
+        let coordinator = Coordinator(configuration: checkpointing.configuration(
+            directory: restart.directory, job: restart.job, transport: restart.transport, interval: interval))
+        let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
+            .run(plan, environment: environment)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Chooses and checks the generation and builds the launch; separate from `run` for tests.
+    func prepare(environment: [String: String], installation: Installation, launcher: Launcher,
+                 temporaryDirectory: String) throws -> RestartLaunch {
+        let directory = CheckpointDirectory(checkpointDirectory)
+        guard directory.exists else { throw CLIFailure("no checkpoint directory \(directory.path)") }
+        let entry = try RestartLaunch.choose(generation, in: directory)
+        let manifest = try Manifest.read(from: entry.path)
+        let name = "\(CheckpointDirectory.generationName(entry.number)) in \(directory.path)"
+        guard manifest.generation == entry.number else {
+            throw CLIFailure("\(name) has the manifest of generation \(manifest.generation); refusing a mixed generation")
+        }
+        if let problem = manifest.inconsistency(in: entry.path) {
+            throw CLIFailure("\(name) cannot be restarted: \(problem)"
+                             + (generation == nil ? " (choose an older one with --gen; see 'ckpt-mpi list')" : ""))
+        }
+        if let ranks, ranks != manifest.ranks {
+            throw CLIFailure("\(name) holds \(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"); it cannot be restarted with -np \(ranks)",
+                             exitStatus: ExitStatus.usage)
+        }
+
+        let mode: LaunchRequest.Mode
+        let restore: String
+        if manifest.flavour == "none" {
+            if let mpi { throw CLIFailure("\(name) was written by a --no-mpi job; it restarts without MPI, not with --mpi \(mpi.rawValue)") }
+            if !(mpirunArguments + launcherArguments).isEmpty {
+                throw CLIFailure("\(name) was written by a --no-mpi job; launcher options cannot apply")
+            }
+            mode = try .select(noMPI: true, mpi: nil, installation: installation)
+            restore = entry.path + "/" + CheckpointDirectory.imageName(rank: 0)
+        } else {
+            // Default to the MPI the job ran on, so a plain restart changes nothing it need not.
+            let original = MPIFlavour(rawValue: manifest.flavour)
+            let preferred = mpi ?? original.flatMap { (try? installation.selectMPI(requested: $0)) != nil ? $0 : nil }
+            mode = try .select(noMPI: false, mpi: preferred, installation: installation)
+            restore = entry.path  // each rank opens rank-RRRR.img by its own rank
+        }
+
+        let original = try? JobDescription.read(from: directory)
+        let job = JobDescription(
+            np: manifest.ranks, mpi: mode.flavourName, program: original?.program ?? "?",
+            arguments: original?.arguments ?? [], cwd: original?.cwd ?? FileManager.default.currentDirectoryPath,
+            startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), restoredFrom: entry.number)
+        let allLauncherArguments = mpirunArguments + launcherArguments
+        let transport = Transport.describe(flavour: job.mpi, environment: environment,
+                                           launcherArguments: allLauncherArguments)
+        let faceDirectory = try FaceDirectory.prepare(for: installation, temporaryDirectory: temporaryDirectory,
+                                                      userID: launcher.userID)
+        let inheritedDebug = environment["CKPT_MPI_DEBUG"].flatMap { $0.isEmpty ? nil : $0 }
+        var request = LaunchRequest(
+            mode: mode, ranks: manifest.ranks, launcherArguments: allLauncherArguments, faceDirectory: faceDirectory,
+            program: job.program, programArguments: job.arguments, debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        request.coordinatorSocket = directory.socketPath
+        request.restore = restore
+        let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
+            + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"
+        return RestartLaunch(directory: directory, generation: entry.number, manifest: manifest, job: job,
+                             transport: transport, request: request, description: description)
+    }
+}
+
+/// A checked restart: which generation, and how to launch it.
+struct RestartLaunch {
+    let directory: CheckpointDirectory
+    let generation: Int
+    let manifest: Manifest
+    /// The job.json of the restarted job.
+    let job: JobDescription
+    /// The transport the restarted job will use.
+    let transport: String
+    let request: LaunchRequest
+    /// One line for stderr: from which MPI/transport to which.
+    let description: String
+
+    /// The generation asked for, or the newest with a manifest.
+    static func choose(_ requested: Int?, in directory: CheckpointDirectory) throws -> GenerationEntry {
+        let entries = try directory.generations()
+        if let requested {
+            guard let entry = entries.first(where: { $0.number == requested }) else {
+                throw CLIFailure("there is no generation \(requested) in \(directory.path) (see 'ckpt-mpi list \(directory.path)')")
+            }
+            guard entry.hasManifest else {
+                throw CLIFailure("generation \(requested) in \(directory.path) is incomplete (no manifest); it cannot be restarted")
+            }
+            return entry
+        }
+        guard let entry = entries.last(where: \.hasManifest) else {
+            throw CLIFailure("no complete checkpoint in \(directory.path)"
+                             + (entries.isEmpty ? "" : " (only incomplete generations, without a manifest)"))
+        }
+        return entry
     }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ckpt-mpi run`: starts an MPI job with each rank split into an upper and a lower half.
 struct RunCommand: ParsableCommand {
@@ -33,13 +36,17 @@ struct RunCommand: ParsableCommand {
     var launcherArguments: [String] = []
 
     @Option(name: .customLong("ckpt-dir"),
-            help: ArgumentHelp("Directory for checkpoint images (not used yet).", valueName: "dir"))
+            help: ArgumentHelp("Directory for checkpoints; turns checkpointing on (default with other checkpoint options: $CKPT_MPI_DIR, else ./ckpt).",
+                               valueName: "dir"))
     var checkpointDirectory: String?
 
-    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h (not used yet).",
+    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.",
                                valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))
     var interval: CheckpointInterval?
+
+    @OptionGroup(title: "Checkpoint options")
+    var checkpointing: CheckpointOptions
 
     @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
     var verbose = false
@@ -94,16 +101,38 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let plan = try makePlan(environment: environment, installation: Installation.current(environment: environment),
-                                launcher: .forThisMachine(), temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
-        if checkpointDirectory != nil || interval != nil {
-            Log.note("checkpointing is not available yet; running without it")
+        let installation = try Installation.current(environment: environment)
+        var directory: CheckpointDirectory?
+        if checkpointDirectory != nil || interval != nil || checkpointing.requestsCheckpointing {
+            // Without the engine no rank could ever answer; say so instead of pretending.
+            if installation.checkpointEngine != nil {
+                directory = CheckpointDirectory.resolve(checkpointDirectory, environment: environment)
+            } else {
+                Log.note("checkpointing is not available yet; running without it")
+            }
         }
+        let request = try makeRequest(environment: environment, installation: installation, launcher: .forThisMachine(),
+                                      temporaryDirectory: environment["TMPDIR"] ?? "/tmp", checkpointDirectory: directory)
+        let plan = Launcher.forThisMachine().plan(request)
         if dryRun {
             print(plan.script)
             return
         }
         if verbose { Log.info("launching: \(plan.commandLine)") }
+        if let directory {
+            let job = JobDescription(np: rankCount, mpi: request.mode.flavourName, program: request.program,
+                                     arguments: request.programArguments,
+                                     cwd: FileManager.default.currentDirectoryPath,
+                                     startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()))
+            let transport = Transport.describe(flavour: job.mpi, environment: environment,
+                                               launcherArguments: launcherArguments)
+            let coordinator = Coordinator(configuration: checkpointing.configuration(
+                directory: directory, job: job, transport: transport, interval: interval))
+            let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
+                .run(plan, environment: environment)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let runner = JobRunner(plan: plan, baseEnvironment: environment)
         guard plan.supervised else { try runner.exec() }
         let status = try runner.run()
@@ -113,24 +142,60 @@ struct RunCommand: ParsableCommand {
     /// Runs every check and builds the launch; separate from `run` so tests can inject
     /// the installation, machine and environment.
     func makePlan(environment: [String: String], installation: Installation, launcher: Launcher,
-                  temporaryDirectory: String) throws -> LaunchPlan {
+                  temporaryDirectory: String, checkpointDirectory: CheckpointDirectory? = nil) throws -> LaunchPlan {
+        launcher.plan(try makeRequest(environment: environment, installation: installation, launcher: launcher,
+                                      temporaryDirectory: temporaryDirectory, checkpointDirectory: checkpointDirectory))
+    }
+
+    /// The checked launch request; with `checkpointDirectory` the ranks get the engine and the socket.
+    func makeRequest(environment: [String: String], installation: Installation, launcher: Launcher,
+                     temporaryDirectory: String, checkpointDirectory: CheckpointDirectory?) throws -> LaunchRequest {
         let program = try ProgramCheck(environment: environment).check(programAndArguments[0])
-        let mode: LaunchRequest.Mode
+        let mode = try LaunchRequest.Mode.select(noMPI: noMPI, mpi: mpi, installation: installation)
+        let faceDirectory = try FaceDirectory.prepare(for: installation, temporaryDirectory: temporaryDirectory,
+                                                      userID: launcher.userID)
+        let inheritedDebug = environment["CKPT_MPI_DEBUG"].flatMap { $0.isEmpty ? nil : $0 }
+        var request = LaunchRequest(
+            mode: mode, ranks: rankCount, launcherArguments: launcherArguments, faceDirectory: faceDirectory,
+            program: program.path, programArguments: Array(programAndArguments.dropFirst()),
+            debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        if let checkpointDirectory {
+            request.engine = installation.checkpointEngine
+            request.coordinatorSocket = checkpointDirectory.socketPath
+        }
+        return request
+    }
+}
+
+extension LaunchRequest.Mode {
+    /// The MPI-less lower half, or the MPI chosen by `--mpi` (or the default one).
+    static func select(noMPI: Bool, mpi: MPIFlavour?, installation: Installation) throws -> LaunchRequest.Mode {
         if noMPI {
             guard let lowerHalf = installation.lowerHalf(named: Installation.noMPILowerHalfName) else {
                 throw CLIFailure("its lower half \(Installation.noMPILowerHalfName) was not built (looked in \(installation.libexecDirectory))")
             }
-            mode = .noMPI(lowerHalf: lowerHalf)
-        } else {
-            mode = .mpi(try installation.selectMPI(requested: mpi))
+            return .noMPI(lowerHalf: lowerHalf)
         }
-        let faceDirectory = try FaceDirectory.prepare(for: installation, temporaryDirectory: temporaryDirectory,
-                                                      userID: launcher.userID)
-        let inheritedDebug = environment["CKPT_MPI_DEBUG"].flatMap { $0.isEmpty ? nil : $0 }
-        let request = LaunchRequest(
-            mode: mode, ranks: rankCount, launcherArguments: launcherArguments, faceDirectory: faceDirectory,
-            program: program.path, programArguments: Array(programAndArguments.dropFirst()),
-            debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
-        return launcher.plan(request)
+        return .mpi(try installation.selectMPI(requested: mpi))
+    }
+
+    /// The flavour as job.json and manifests name it: openmpi, mpich or none.
+    var flavourName: String {
+        switch self {
+        case .mpi(let mpi): return mpi.flavour.rawValue
+        case .noMPI: return "none"
+        }
+    }
+}
+
+extension Installation {
+    /// The checkpoint engine's file name in libexec.
+    static let checkpointEngineName = "libckpt-engine.so"
+
+    /// The checkpoint engine beside ckpt-mpi, nil when this build has none (checkpointing is then off).
+    var checkpointEngine: String? {
+        let path = sibling(Self.checkpointEngineName)
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? path : nil
     }
 }

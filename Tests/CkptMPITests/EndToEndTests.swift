@@ -121,7 +121,7 @@ final class EndToEndTests: XCTestCase {
             (["run", "--", script], 126, "ckpt-mpi: \(script) is not an ELF executable (it is a script: run the program it starts under ckpt-mpi instead)\n"),
             (["run", "-np", "0", "--", "ls"], 2, "ckpt-mpi: -np must be at least 1, not 0 (see 'ckpt-mpi help run')\n"),
             (["run", "--mpi", "mpich", "--", "/usr/bin/ls"], 1, "ckpt-mpi: MPI 'mpich' is not installed (mpiexec.mpich not found); install mpich and libmpich-dev\n"),
-            (["status"], 1, "ckpt-mpi: 'status' is not implemented yet in this build\n"),
+            (["status", "--ckpt-dir", "/nonexistent/ck"], 1, "ckpt-mpi: no checkpoint directory /nonexistent/ck; name one with --ckpt-dir or $CKPT_MPI_DIR\n"),
         ]
         for (arguments, status, message) in cases {
             // Only the (empty) fake bin directory: no real launcher may be found.

@@ -1,0 +1,65 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The checkpoint policy options `run` and `restart` share.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Keep the newest K complete checkpoints.", valueName: "K"))
+    var keep: Int = CoordinatorConfiguration.defaultKeep
+
+    @Option(name: .customLong("checkpoint-signal"),
+            help: ArgumentHelp("Checkpoint when ckpt-mpi receives SIGNAL (USR1 or USR2), e.g. a batch system's pre-timeout warning.",
+                               valueName: "signal"))
+    var checkpointSignal: CheckpointSignal?
+
+    @Flag(name: .customLong("kill-after-checkpoint"),
+          help: "Stop the job once a checkpoint is durable; ckpt-mpi then exits 0 with a note.")
+    var killAfterCheckpoint = false
+
+    @Option(name: .customLong("checkpoint-timeout"),
+            help: ArgumentHelp("Fail a checkpoint when a rank has not written its image within DURATION (default: 10m).",
+                               valueName: "duration"),
+            transform: CheckpointInterval.init(parsing:))
+    var rankTimeout: CheckpointInterval?
+
+    /// Whether any option asks for checkpointing (then a directory is used even without --ckpt-dir).
+    var requestsCheckpointing: Bool {
+        keep != CoordinatorConfiguration.defaultKeep || checkpointSignal != nil || killAfterCheckpoint || rankTimeout != nil
+    }
+
+    func validate() throws {
+        if keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
+    }
+
+    /// The coordinator's configuration for a job.
+    func configuration(directory: CheckpointDirectory, job: JobDescription, transport: String,
+                       interval: CheckpointInterval?) -> CoordinatorConfiguration {
+        var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: transport)
+        configuration.keep = keep
+        configuration.rankTimeout = Double(rankTimeout?.seconds ?? Int(CoordinatorConfiguration.defaultRankTimeout))
+        configuration.interval = interval.map { Double($0.seconds) }
+        configuration.killAfterCheckpoint = killAfterCheckpoint
+        return configuration
+    }
+}
+
+/// A signal that may trigger a checkpoint: only the user signals, since the others
+/// already mean something to the job (INT, TERM, HUP are forwarded to it).
+enum CheckpointSignal: String, ExpressibleByArgument, CaseIterable {
+    case usr1 = "USR1"
+    case usr2 = "USR2"
+
+    /// Accepts USR1, SIGUSR1, usr1 and the numbers 10 and 12.
+    init?(argument: String) {
+        var name = argument.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        switch name {
+        case "USR1", "\(SIGUSR1)": self = .usr1
+        case "USR2", "\(SIGUSR2)": self = .usr2
+        default: return nil
+        }
+    }
+
+    var number: Int32 { self == .usr1 ? SIGUSR1 : SIGUSR2 }
+}

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job run with a coordinator (`run --ckpt-dir`, `restart`): ties the coordinator to the
+/// job supervisor, so the checkpoint signal reaches the coordinator and a checkpoint with
+/// kill stops the job (SIGTERM to its process group, SIGKILL after a grace period).
+final class CoordinatedJob: JobSupervision, @unchecked Sendable {
+    /// Seconds between SIGTERM and SIGKILL when stopping the job after a checkpoint.
+    static let killGrace: Double = 10
+
+    let coordinator: Coordinator
+    let signals: [Int32]
+    private let lock = NSLock()
+    private var group: pid_t = 0
+    private var killAt: Date?
+    private var stoppedAfter: Int?
+
+    init(coordinator: Coordinator, checkpointSignal: CheckpointSignal?) {
+        self.coordinator = coordinator
+        self.signals = checkpointSignal.map { [$0.number] } ?? []
+        coordinator.onStopJob = { [weak self] generation in self?.stopJob(after: generation) }
+    }
+
+    /// The generation after which the job was stopped on request, if it was.
+    var stoppedAfterGeneration: Int? { lock.withLock { stoppedAfter } }
+
+    func jobStarted(group: pid_t) {
+        lock.withLock { self.group = group }
+        coordinator.start()
+    }
+
+    func received(signal: Int32) {
+        coordinator.requestCheckpoint()
+    }
+
+    func tick() {
+        let group: pid_t? = lock.withLock {
+            guard let killAt = self.killAt, Date() >= killAt else { return nil }
+            self.killAt = nil
+            return self.group
+        }
+        if let group { kill(-group, SIGKILL) }
+    }
+
+    /// Called on the coordinator thread once the manifest is durable.
+    private func stopJob(after generation: Int) {
+        let group: pid_t? = lock.withLock {
+            guard stoppedAfter == nil, self.group > 0 else { return nil }
+            stoppedAfter = generation
+            killAt = Date().addingTimeInterval(Self.killGrace)
+            return self.group
+        }
+        if let group { kill(-group, SIGTERM) }
+    }
+
+    /// Opens the coordinator, runs the job to its end and returns ckpt-mpi's exit status:
+    /// the job's own, or 0 with a note when it was stopped after a checkpoint as asked.
+    func run(_ plan: LaunchPlan, environment: [String: String]) throws -> Int32 {
+        try coordinator.open()
+        defer { coordinator.stop() }
+        let status = try JobRunner(plan: plan, baseEnvironment: environment, supervision: self).run()
+        if let generation = stoppedAfterGeneration {
+            Log.note("job stopped after checkpoint gen \(generation) as asked; resume it with 'ckpt-mpi restart \(ShellQuoting.quote(coordinator.configuration.directory.path))'")
+            return 0
+        }
+        return status
+    }
+}

@@ -1,0 +1,464 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The checkpoint coordinator of one job (docs/checkpoint-protocol.md).
+///
+/// One thread runs a poll loop over the listening socket, every engine and client
+/// connection and a wake-up pipe; all protocol state lives on that thread, so it
+/// needs no locks. Other threads (the job supervisor's signal loop, tests) only
+/// queue requests and wake it. A checkpoint is a small state machine: CHECKPOINT
+/// to every rank, then WRITTEN from all of them (commit: manifest, prune) or the
+/// first FAILED, disconnect or timeout (abandon: the generation directory goes).
+final class Coordinator: @unchecked Sendable {
+    let configuration: CoordinatorConfiguration
+    /// Called on the coordinator thread once a checkpoint that asked for it is durable,
+    /// with its generation; the job supervisor terminates the job there.
+    var onStopJob: (@Sendable (Int) -> Void)?
+
+    private let lock = NSLock()
+    private var queued: [Bool] = []  // kill flags of requests from other threads
+    private var stopRequested = false
+    private var listener: Int32 = -1
+    private var wakeRead: Int32 = -1
+    private var wakeWrite: Int32 = -1
+    private let finished = DispatchSemaphore(value: 0)
+    private var running = false
+
+    // Loop-thread state.
+    private var peers: [Int32: Peer] = [:]
+    private var engines: [Int: Int32] = [:]
+    private var checkpoint: CheckpointInProgress?
+    private var lastUsedGeneration = 0
+    private var nextPeriodicCheckpoint: Date?
+    private var lastReport: CheckpointReport?
+
+    init(configuration: CoordinatorConfiguration) {
+        self.configuration = configuration
+    }
+
+    deinit { closeDescriptors() }
+
+    /// Creates the directory, takes the socket and writes `job.json`; ranks may connect from now on.
+    func open() throws {
+        let directory = configuration.directory
+        guard !directory.path.contains("\n") else { throw CLIFailure("the checkpoint directory name must not contain a newline") }
+        try directory.create()
+        listener = try UnixSocket.listen(directory.socketPath)
+        do {
+            var pipeFDs: [Int32] = [0, 0]
+            // pipe2 and accept4 are not visible from Swift's Glibc; fcntl does the same.
+            guard pipe(&pipeFDs) == 0 else { throw SystemCallError("pipe") }
+            (wakeRead, wakeWrite) = (pipeFDs[0], pipeFDs[1])
+            for fd in [wakeRead, wakeWrite, listener] { Self.makeNonBlockingAndCloseOnExec(fd) }
+            try configuration.job.write(to: directory)
+        } catch {
+            closeDescriptors()
+            throw error
+        }
+    }
+
+    /// Starts the loop thread. Call after the caller has blocked the signals it waits
+    /// for: the thread inherits the mask, and must not take SIGCHLD from the supervisor.
+    func start() {
+        running = true
+        if let interval = configuration.interval { nextPeriodicCheckpoint = Date().addingTimeInterval(interval) }
+        let thread = Thread { [self] in
+            loop()
+            finished.signal()
+        }
+        thread.name = "ckpt-mpi coordinator"
+        thread.start()
+    }
+
+    /// Stops the loop (abandoning a checkpoint in progress), closes every connection and removes the socket.
+    func stop() {
+        lock.withLock { stopRequested = true }
+        wake()
+        if running {
+            finished.wait()
+            running = false
+        }
+        closeDescriptors()
+    }
+
+    /// Asks for a checkpoint from any thread (signal, timer); the result goes to stderr.
+    func requestCheckpoint(kill: Bool = false) {
+        lock.withLock { queued.append(kill) }
+        wake()
+    }
+
+    /// The job is spawned while the coordinator runs; none of its descriptors may leak into it.
+    private static func makeNonBlockingAndCloseOnExec(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    private func wake() {
+        guard wakeWrite >= 0 else { return }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // EAGAIN: a wake-up is already pending, which is enough
+    }
+
+    private func closeDescriptors() {
+        if listener >= 0 {
+            close(listener)
+            unlink(configuration.directory.socketPath)
+            listener = -1
+        }
+        for fd in [wakeRead, wakeWrite] where fd >= 0 { close(fd) }
+        (wakeRead, wakeWrite) = (-1, -1)
+    }
+
+    // MARK: - The loop
+
+    private func loop() {
+        while true {
+            let (stop, requests) = lock.withLock { () -> (Bool, [Bool]) in
+                defer { queued.removeAll() }
+                return (stopRequested, queued)
+            }
+            if stop { break }
+            for kill in requests { beginCheckpoint(waiter: nil, kill: kill) }
+
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            fds += peers.keys.sorted().map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
+            if ready < 0 && errno != EINTR {
+                note("coordinator: \(SystemCallError("poll")); checkpointing stops")
+                break
+            }
+            if fds[1].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wakeRead, &sink, sink.count) > 0 {}
+            }
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptPeers() }
+            for entry in fds.dropFirst(2) where entry.revents != 0 { service(entry.fd) }
+            checkTimers()
+        }
+        if let checkpoint { abandon(checkpoint, because: "the job ended during the checkpoint") }
+        for fd in peers.keys { close(fd) }
+        peers.removeAll()
+        engines.removeAll()
+    }
+
+    /// Milliseconds until the next deadline (rank timeout or periodic checkpoint), -1 for none.
+    private func pollTimeout() -> Int32 {
+        let deadlines = [checkpoint?.deadline, checkpoint == nil ? nextPeriodicCheckpoint : nil].compactMap { $0 }
+        guard let first = deadlines.min() else { return -1 }
+        return Int32(max(0, min(first.timeIntervalSinceNow * 1000 + 1, 3_600_000)))
+    }
+
+    private func checkTimers() {
+        let now = Date()
+        if let checkpoint, now >= checkpoint.deadline {
+            let late = checkpoint.pending.sorted().map { "rank \($0)" }.joined(separator: ", ")
+            abandon(checkpoint, because: "\(late) did not answer within \(String(format: "%g", configuration.rankTimeout)) s")
+        }
+        if checkpoint == nil, let due = nextPeriodicCheckpoint, now >= due {
+            nextPeriodicCheckpoint = nil
+            beginCheckpoint(waiter: nil, kill: false)
+            if checkpoint == nil { schedulePeriodic() }  // it failed at once (ranks missing)
+        }
+    }
+
+    private func schedulePeriodic() {
+        if let interval = configuration.interval { nextPeriodicCheckpoint = Date().addingTimeInterval(interval) }
+    }
+
+    private func acceptPeers() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                return  // EAGAIN: all accepted; other errors (EMFILE) are retried on the next wake-up
+            }
+            Self.makeNonBlockingAndCloseOnExec(fd)
+            peers[fd] = Peer(fd: fd)
+        }
+    }
+
+    /// Reads what `fd` has sent and handles every complete line; drops it at end of stream.
+    private func service(_ fd: Int32) {
+        guard let peer = peers[fd] else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n > 0 {
+                peer.buffer += chunk[..<n]
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { break }
+            // End of stream or a reset connection: handle what arrived, then forget the peer.
+            handleLines(of: peer)
+            drop(peer, reason: n == 0 ? "disconnected" : SystemCallError("read").description)
+            return
+        }
+        handleLines(of: peer)
+        if peer.buffer.count > ProtocolLine.maximumLength { drop(peer, reason: "sent a line longer than 64 KiB") }
+    }
+
+    private func handleLines(of peer: Peer) {
+        while let newline = peer.buffer.firstIndex(of: 0x0a), peers[peer.fd] === peer {
+            let text = String(decoding: peer.buffer[..<newline], as: UTF8.self)
+            peer.buffer.removeSubrange(...newline)
+            handle(ProtocolLine.parse(text), text: text, from: peer)
+        }
+    }
+
+    private func handle(_ line: ProtocolLine?, text: String, from peer: Peer) {
+        guard let line else {
+            reply(peer.fd, ProtocolLine("ERROR", text: "cannot parse '\(text.prefix(80))'"))
+            return
+        }
+        switch (line.verb, peer.role) {
+        case ("HELLO", .undecided):
+            register(EngineHello(line), peer: peer)
+        case ("WRITTEN", .engine(let hello)), ("FAILED", .engine(let hello)):
+            guard let answer = EngineReply(line) else {
+                note("rank \(hello.rank) sent a malformed '\(text.prefix(80))'")
+                return
+            }
+            received(answer, from: hello)
+        case ("REQUEST", .undecided), ("REQUEST", .client):
+            peer.role = .client
+            beginCheckpoint(waiter: peer.fd, kill: line["kill"] == "1")
+        case ("STATUS", .undecided), ("STATUS", .client):
+            peer.role = .client
+            send(peer.fd, CheckpointJSON.string(status()) + "\n")
+        default:
+            reply(peer.fd, ProtocolLine("ERROR", text: "unexpected '\(line.verb)'"))
+        }
+    }
+
+    private func register(_ hello: EngineHello?, peer: Peer) {
+        guard let hello else {
+            reply(peer.fd, ProtocolLine("ERROR", text: "malformed HELLO"))
+            drop(peer, reason: "malformed HELLO")
+            return
+        }
+        let problem: String?
+        if hello.nranks != configuration.ranks || hello.rank >= configuration.ranks {
+            problem = "rank \(hello.rank) of \(hello.nranks) does not belong to this job of \(configuration.ranks) ranks"
+        } else if let other = engines[hello.rank], peers[other] != nil {
+            problem = "rank \(hello.rank) is already connected"
+        } else {
+            problem = nil
+        }
+        if let problem {
+            note("refused an engine (pid \(hello.pid) on \(hello.host)): \(problem)")
+            reply(peer.fd, ProtocolLine("ERROR", text: problem))
+            drop(peer, reason: problem)
+            return
+        }
+        peer.role = .engine(hello)
+        engines[hello.rank] = peer.fd
+    }
+
+    private func drop(_ peer: Peer, reason: String) {
+        guard peers.removeValue(forKey: peer.fd) != nil else { return }
+        close(peer.fd)
+        switch peer.role {
+        case .engine(let hello):
+            if engines[hello.rank] == peer.fd { engines[hello.rank] = nil }
+            if let checkpoint, checkpoint.pending.contains(hello.rank) {
+                abandon(checkpoint, because: "rank \(hello.rank) (pid \(hello.pid) on \(hello.host)) \(reason) during the checkpoint")
+            }
+        case .client:
+            checkpoint?.waiters.removeAll { $0 == peer.fd }
+        case .undecided:
+            break
+        }
+    }
+
+    /// Sends one protocol line to a peer.
+    private func reply(_ fd: Int32, _ line: ProtocolLine) { send(fd, line.encoded) }
+
+    /// Sends text to a peer; a peer that cannot take it is dropped.
+    private func send(_ fd: Int32, _ text: String) {
+        do {
+            try UnixSocket.send(fd, text)
+        } catch {
+            if let peer = peers[fd] { drop(peer, reason: "\(error)") }
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    private func beginCheckpoint(waiter: Int32?, kill: Bool) {
+        if let checkpoint {
+            // One at a time; a second request gets the result of the one in progress.
+            if let waiter { checkpoint.waiters.append(waiter) }
+            checkpoint.kill = checkpoint.kill || kill
+            return
+        }
+        let directory = configuration.directory
+        let number: Int
+        do {
+            number = try directory.nextGenerationNumber(atLeastAbove: lastUsedGeneration)
+        } catch {
+            return refuse(waiter, generation: lastUsedGeneration + 1, "\(error)")
+        }
+        guard engines.count == configuration.ranks else {
+            return refuse(waiter, generation: number,
+                          "only \(engines.count) of \(configuration.ranks) ranks are connected to the coordinator"
+                            + (engines.isEmpty ? " (is the checkpoint engine loaded?)" : ""))
+        }
+        lastUsedGeneration = number
+        let path = directory.generationPath(number)
+        guard mkdir(path, 0o700) == 0 else {
+            return refuse(waiter, generation: number, SystemCallError("mkdir", path).description)
+        }
+        let started = CheckpointInProgress(generation: number, path: path,
+                                           deadline: Date().addingTimeInterval(configuration.rankTimeout),
+                                           pending: Set(engines.keys), kill: kill)
+        if let waiter { started.waiters.append(waiter) }
+        checkpoint = started
+        do {
+            try DurableFile.syncDirectory(directory.path)
+        } catch {
+            return abandon(started, because: "\(error)")
+        }
+        let request = ProtocolLine("CHECKPOINT", [("gen", "\(number)"), ("dir", path)])
+        for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
+            do {
+                try UnixSocket.send(fd, request.encoded)
+            } catch {
+                return abandon(started, because: "rank \(rank): \(error)")
+            }
+        }
+    }
+
+    /// Answers a request that could not even start a generation.
+    private func refuse(_ waiter: Int32?, generation: Int, _ error: String) {
+        let report = CheckpointReport(generation: generation, ranks: configuration.ranks, bytes: 0, seconds: 0, error: error)
+        lastReport = report
+        if let waiter { reply(waiter, report.line) } else { note(report.line.text) }
+    }
+
+    private func received(_ answer: EngineReply, from hello: EngineHello) {
+        guard let checkpoint else { return }
+        switch answer {
+        case let .written(generation, bytes, pause, write):
+            guard generation == checkpoint.generation, checkpoint.pending.remove(hello.rank) != nil else { return }
+            checkpoint.written[hello.rank] = RankImage(
+                rank: hello.rank, image: CheckpointDirectory.imageName(rank: hello.rank), bytes: bytes,
+                host: hello.host, pid: hello.pid, pauseMs: pause, writeMs: write)
+            if checkpoint.pending.isEmpty { commit(checkpoint) }
+        case let .failed(generation, error):
+            guard generation == checkpoint.generation else { return }
+            abandon(checkpoint, because: "rank \(hello.rank): \(error)")
+        }
+    }
+
+    /// All ranks wrote: check the images, make the manifest durable, prune, answer, maybe stop the job.
+    private func commit(_ checkpoint: CheckpointInProgress) {
+        let images = checkpoint.written.values.sorted { $0.rank < $1.rank }
+        let seconds = Date().timeIntervalSince(checkpoint.started)
+        let manifest = Manifest(
+            generation: checkpoint.generation, time: CheckpointJSON.timestamp(), ranks: configuration.ranks,
+            flavour: configuration.job.mpi, transport: configuration.transport,
+            pauseMs: images.map(\.pauseMs).max() ?? 0, writeMs: images.map(\.writeMs).max() ?? 0,
+            seconds: (seconds * 1000).rounded() / 1000, images: images)
+        if let problem = manifest.inconsistency(in: checkpoint.path) {
+            return abandon(checkpoint, because: problem)
+        }
+        do {
+            // The engines renamed their images into place; make those renames durable first.
+            try DurableFile.syncDirectory(checkpoint.path)
+            try manifest.write(into: checkpoint.path)
+        } catch {
+            return abandon(checkpoint, because: "writing the manifest: \(error)")
+        }
+        self.checkpoint = nil
+        do {
+            try configuration.directory.prune(keep: configuration.keep, committed: checkpoint.generation)
+        } catch {
+            note("checkpoint gen \(checkpoint.generation) is complete, but removing old generations failed: \(error)")
+        }
+        let report = CheckpointReport(generation: checkpoint.generation, ranks: images.count, bytes: manifest.bytes,
+                                      seconds: seconds, error: nil)
+        finish(checkpoint, with: report)
+        if checkpoint.kill || configuration.killAfterCheckpoint { onStopJob?(checkpoint.generation) }
+    }
+
+    /// Gives up a generation: its directory goes entirely; earlier generations are untouched.
+    private func abandon(_ checkpoint: CheckpointInProgress, because error: String) {
+        guard self.checkpoint === checkpoint else { return }
+        self.checkpoint = nil
+        do {
+            try CheckpointDirectory.removeGeneration(at: checkpoint.path)
+        } catch {
+            note("could not remove the failed generation \(checkpoint.path): \(error)")
+        }
+        let report = CheckpointReport(generation: checkpoint.generation, ranks: configuration.ranks, bytes: 0,
+                                      seconds: Date().timeIntervalSince(checkpoint.started), error: error)
+        finish(checkpoint, with: report)
+    }
+
+    private func finish(_ checkpoint: CheckpointInProgress, with report: CheckpointReport) {
+        lastReport = report
+        for waiter in checkpoint.waiters { reply(waiter, report.line) }
+        note(report.error == nil ? report.summary : report.line.text)
+        schedulePeriodic()
+    }
+
+    private func status() -> CoordinatorStatus {
+        CoordinatorStatus(
+            state: checkpoint == nil ? "idle" : "checkpointing", directory: configuration.directory.path,
+            job: configuration.job, ranksExpected: configuration.ranks,
+            ranksConnected: engines.keys.sorted().compactMap { peers[engines[$0]!]?.hello },
+            inProgress: checkpoint?.generation, lastCheckpoint: lastReport,
+            generations: (try? GenerationSummary.all(in: configuration.directory)) ?? [])
+    }
+
+    private func note(_ message: String) {
+        if configuration.reportsOnStderr { Log.note(message) }
+    }
+}
+
+/// One connection to the coordinator, before and after it said who it is.
+private final class Peer {
+    enum Role {
+        case undecided
+        case engine(EngineHello)
+        case client
+    }
+
+    let fd: Int32
+    var role = Role.undecided
+    var buffer: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    var hello: EngineHello? {
+        if case .engine(let hello) = role { return hello }
+        return nil
+    }
+}
+
+/// The generation being written.
+private final class CheckpointInProgress {
+    let generation: Int
+    let path: String
+    let started = Date()
+    let deadline: Date
+    /// Ranks that have not answered yet.
+    var pending: Set<Int>
+    var written: [Int: RankImage] = [:]
+    /// Client connections waiting for the outcome.
+    var waiters: [Int32] = []
+    /// Whether the job is to be stopped once the checkpoint is durable.
+    var kill: Bool
+
+    init(generation: Int, path: String, deadline: Date, pending: Set<Int>, kill: Bool) {
+        self.generation = generation
+        self.path = path
+        self.deadline = deadline
+        self.pending = pending
+        self.kill = kill
+    }
+}

@@ -1,0 +1,62 @@
+/// Everything one coordinator needs to know about its job and its policy.
+struct CoordinatorConfiguration {
+    /// The default of `--keep`.
+    static let defaultKeep = 2
+    /// The default of `--checkpoint-timeout`: generous, a rank may be writing many GiB to slow storage.
+    static let defaultRankTimeout: Double = 600
+
+    let directory: CheckpointDirectory
+    /// Written to `job.json` when the coordinator opens.
+    let job: JobDescription
+    /// How many engines must be connected before a checkpoint can be taken.
+    var ranks: Int { job.np }
+    /// Recorded in manifests (see `Transport`).
+    let transport: String
+    /// Valid generations to keep, at least 1.
+    var keep = CoordinatorConfiguration.defaultKeep
+    /// Seconds a rank may take to answer CHECKPOINT before the generation fails.
+    var rankTimeout = CoordinatorConfiguration.defaultRankTimeout
+    /// Seconds between periodic checkpoints (`--interval`), nil for none.
+    var interval: Double? = nil
+    /// Stop the job after every committed checkpoint (`--kill-after-checkpoint`).
+    var killAfterCheckpoint = false
+    /// Whether to report checkpoints and failures on stderr (off in unit tests).
+    var reportsOnStderr = true
+}
+
+/// The outcome of one checkpoint attempt, as `status` and the requesting client see it.
+struct CheckpointReport: Codable, Equatable {
+    let generation: Int
+    let ranks: Int
+    let bytes: Int
+    let seconds: Double
+    /// Nil on success; else the first error, e.g. `rank 2: open(...): No space left on device`.
+    let error: String?
+
+    /// The reply line to a `REQUEST`.
+    var line: ProtocolLine {
+        if let error { return ProtocolLine("ERROR", text: "checkpoint gen \(generation) failed: \(error)") }
+        return ProtocolLine("OK", [("gen", "\(generation)"), ("ranks", "\(ranks)"), ("bytes", "\(bytes)"),
+                                   ("seconds", String(format: "%.3f", seconds))])
+    }
+
+    /// `checkpoint gen 3: 4 ranks, 1024.0 MiB in 1.52 s`.
+    var summary: String {
+        "checkpoint gen \(generation): \(ranks) rank\(ranks == 1 ? "" : "s"), "
+            + String(format: "%.1f MiB in %.2f s", Double(bytes) / 1_048_576, seconds)
+    }
+}
+
+/// The coordinator's answer to `STATUS`.
+struct CoordinatorStatus: Codable, Equatable {
+    /// idle, checkpointing, or not running (read from the directory alone).
+    let state: String
+    let directory: String
+    let job: JobDescription?
+    let ranksExpected: Int
+    let ranksConnected: [EngineHello]
+    /// The generation being written, when checkpointing.
+    let inProgress: Int?
+    let lastCheckpoint: CheckpointReport?
+    let generations: [GenerationSummary]
+}

@@ -1,0 +1,75 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `gen-NNNNNN/MANIFEST.json`: written last, its presence makes a generation valid.
+struct Manifest: Codable, Equatable {
+    /// Bumped when a reader could misunderstand a newer manifest.
+    static let currentFormat = 1
+
+    var format: Int = Manifest.currentFormat
+    let generation: Int
+    /// When the checkpoint committed (ISO 8601 UTC).
+    let time: String
+    /// Number of ranks, equal to `images.count`.
+    let ranks: Int
+    /// The MPI the job ran on: openmpi, mpich, or none (--no-mpi).
+    let flavour: String
+    /// The transport it ran over, as far as the environment tells (see `Transport`).
+    let transport: String
+    /// The longest application pause of any rank.
+    let pauseMs: Int
+    /// The longest image write of any rank.
+    let writeMs: Int
+    /// From CHECKPOINT sent to manifest durable.
+    let seconds: Double
+    let images: [RankImage]
+
+    /// Total bytes of all images.
+    var bytes: Int { images.reduce(0) { $0 + $1.bytes } }
+
+    /// Why the generation in `directory` cannot be restored from, nil if it is consistent:
+    /// every rank 0..<ranks has exactly one image, and each file exists with its recorded size.
+    /// (The rank's generation in the image header is checked by the lower half.)
+    func inconsistency(in directory: String) -> String? {
+        guard format <= Self.currentFormat else { return "manifest format \(format) is newer than this ckpt-mpi understands" }
+        guard images.count == ranks, Set(images.map(\.rank)) == Set(0..<ranks) else {
+            return "manifest of generation \(generation) lists ranks \(images.map(\.rank).sorted()) for \(ranks) ranks"
+        }
+        for image in images {
+            guard image.image == CheckpointDirectory.imageName(rank: image.rank) else {
+                return "manifest names \(image.image) for rank \(image.rank)"
+            }
+            let file = directory + "/" + image.image
+            var info = stat()
+            guard stat(file, &info) == 0 else { return "\(file): \(String(cString: strerror(errno)))" }
+            guard Int(info.st_size) == image.bytes else {
+                return "\(file) has \(info.st_size) bytes, the manifest says \(image.bytes)"
+            }
+        }
+        return nil
+    }
+
+    /// Writes the manifest into `generationDirectory` durably (tmp, fsync, rename, fsync dir).
+    func write(into generationDirectory: String) throws {
+        try DurableFile.write(try CheckpointJSON.encode(self, pretty: true),
+                              to: generationDirectory + "/" + CheckpointDirectory.manifestName)
+    }
+
+    static func read(from generationDirectory: String) throws -> Manifest {
+        try CheckpointJSON.read(Manifest.self, from: generationDirectory + "/" + CheckpointDirectory.manifestName)
+    }
+}
+
+/// One rank's image in a manifest.
+struct RankImage: Codable, Equatable {
+    let rank: Int
+    /// File name inside the generation directory, `rank-RRRR.img`.
+    let image: String
+    let bytes: Int
+    let host: String
+    let pid: Int
+    let pauseMs: Int
+    let writeMs: Int
+}

@@ -1,0 +1,141 @@
+import Foundation
+import XCTest
+@testable import CkptMPI
+
+/// A stand-in for the C engine of one rank: connects, says HELLO, and answers CHECKPOINT
+/// the way it is told to, writing a fake image the way the engine does (tmp, rename).
+final class FakeEngine: @unchecked Sendable {
+    /// How the next CHECKPOINT is answered.
+    enum Behaviour {
+        case write(bytes: Int)
+        case fail(String)
+        case silent
+        case disconnect
+        /// Writes a file of a size other than the one reported.
+        case lie(bytes: Int, reported: Int)
+    }
+
+    let rank: Int
+    private let connection: LineConnection
+    private let lock = NSLock()
+    private var behaviour: Behaviour
+    private var thread: Thread?
+    private(set) var requests: [String] = []
+
+    init(socket: String, rank: Int, nranks: Int, behaviour: Behaviour = .write(bytes: 4096)) throws {
+        self.rank = rank
+        self.behaviour = behaviour
+        connection = try LineConnection(connectingTo: socket)
+        try connection.send(EngineHello(rank: rank, nranks: nranks, pid: 1000 + rank, host: "node\(rank)",
+                                        flavour: "mpich").line)
+        let thread = Thread { [self] in serve() }
+        thread.start()
+        self.thread = thread
+    }
+
+    func set(_ behaviour: Behaviour) { lock.withLock { self.behaviour = behaviour } }
+
+    /// Closes the connection (the thread ends at end of stream).
+    func close() { shutdown(connection.fd, Int32(SHUT_RDWR)) }
+
+    private func serve() {
+        while let text = try? connection.readLine(), let line = ProtocolLine.parse(text) {
+            guard line.verb == "CHECKPOINT", let generation = line.integer("gen"), let directory = line["dir"] else { continue }
+            lock.withLock { requests.append(text) }
+            let image = directory + "/" + CheckpointDirectory.imageName(rank: rank)
+            switch lock.withLock({ behaviour }) {
+            case .write(let bytes):
+                writeImage(image, bytes: bytes)
+                try? connection.send(EngineReply.written(generation: generation, bytes: bytes, pauseMilliseconds: 5,
+                                                         writeMilliseconds: 7).line)
+            case let .lie(bytes, reported):
+                writeImage(image, bytes: bytes)
+                try? connection.send(EngineReply.written(generation: generation, bytes: reported, pauseMilliseconds: 5,
+                                                         writeMilliseconds: 7).line)
+            case .fail(let error):
+                try? connection.send(EngineReply.failed(generation: generation, error: error).line)
+            case .silent:
+                break
+            case .disconnect:
+                close()
+                return
+            }
+        }
+    }
+
+    private func writeImage(_ path: String, bytes: Int) {
+        FileManager.default.createFile(atPath: path + ".tmp", contents: Data(repeating: UInt8(rank), count: bytes))
+        rename(path + ".tmp", path)
+    }
+}
+
+/// A coordinator on a fresh directory, and engines for it.
+final class CoordinatorFixture {
+    let temporary: TemporaryDirectory
+    let directory: CheckpointDirectory
+    let coordinator: Coordinator
+    var engines: [FakeEngine] = []
+
+    init(ranks: Int, keep: Int = 2, timeout: Double = 5, interval: Double? = nil,
+         prepare: (CheckpointDirectory) throws -> Void = { _ in }) throws {
+        temporary = try TemporaryDirectory()
+        directory = CheckpointDirectory(temporary.path + "/ck")
+        try directory.create()
+        try prepare(directory)
+        let job = JobDescription(np: ranks, mpi: "mpich", program: "/bin/app", arguments: ["a b"], cwd: "/",
+                                 startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()))
+        var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: "default")
+        configuration.keep = keep
+        configuration.rankTimeout = timeout
+        configuration.interval = interval
+        configuration.reportsOnStderr = false
+        coordinator = Coordinator(configuration: configuration)
+        try coordinator.open()
+        coordinator.start()
+    }
+
+    /// Connects `count` engines (ranks 0..<count of `nranks`) and waits until the coordinator has them all.
+    func connectEngines(_ count: Int, of nranks: Int, behaviour: FakeEngine.Behaviour = .write(bytes: 4096)) throws {
+        for rank in 0..<count {
+            engines.append(try FakeEngine(socket: directory.socketPath, rank: rank, nranks: nranks, behaviour: behaviour))
+        }
+        try waitFor { (try self.client.status()?.ranksConnected.count ?? 0) == count }
+    }
+
+    var client: CoordinatorClient { CoordinatorClient(directory: directory) }
+
+    deinit {
+        for engine in engines { engine.close() }
+        coordinator.stop()
+    }
+}
+
+/// Polls `condition` for up to `seconds`.
+func waitFor(_ seconds: Double = 5, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(10_000)
+    }
+    XCTFail("condition not met within \(seconds) s")
+}
+
+/// Writes a complete generation by hand (images and manifest), as a coordinator would have.
+@discardableResult
+func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int = 2, flavour: String = "openmpi",
+                    manifest: Bool = true, manifestGeneration: Int? = nil, bytes: Int = 100) throws -> String {
+    let path = directory.generationPath(number)
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    var images: [RankImage] = []
+    for rank in 0..<ranks {
+        let name = CheckpointDirectory.imageName(rank: rank)
+        FileManager.default.createFile(atPath: path + "/" + name, contents: Data(count: bytes))
+        images.append(RankImage(rank: rank, image: name, bytes: bytes, host: "h", pid: 1, pauseMs: 1, writeMs: 1))
+    }
+    if manifest {
+        try Manifest(generation: manifestGeneration ?? number, time: "2025-01-01T00:00:00Z", ranks: ranks,
+                     flavour: flavour, transport: "btl=tcp,self", pauseMs: 1, writeMs: 1, seconds: 0.5,
+                     images: images).write(into: path)
+    }
+    return path
+}
