@@ -130,6 +130,7 @@ struct FaceEmitter {
             post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), \(isDup));")
         }
         w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
+        w.line("    CKPT_ENTER();")
         if let hook = Annotations.entryHooks[p.name] { w.line("    \(hook)") }
         for s in pre { w.line("    \(s)") }
         for s in beforeCall { w.line("    \(s)") }

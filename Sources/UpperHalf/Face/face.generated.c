@@ -185,6 +185,7 @@ const unsigned ckpt_predefined_count = sizeof ckpt_predefined_handles / sizeof c
 
 CKPT_EXPORT int PMPI_Abort(MPI_Comm comm, int errorcode)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Abort(r_comm, errorcode));
@@ -195,6 +196,7 @@ CKPT_EXPORT int MPI_Abort(MPI_Comm comm, int errorcode) __attribute__((weak, ali
 
 CKPT_EXPORT int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -207,6 +209,7 @@ CKPT_EXPORT int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype s
 
 CKPT_EXPORT int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -219,6 +222,7 @@ CKPT_EXPORT int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype 
 
 CKPT_EXPORT int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -231,6 +235,7 @@ CKPT_EXPORT int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI
 
 CKPT_EXPORT int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -243,6 +248,7 @@ CKPT_EXPORT int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype se
 
 CKPT_EXPORT int PMPI_Alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -255,6 +261,7 @@ CKPT_EXPORT int MPI_Alltoallv(const void *sendbuf, const int  *sendcounts, const
 
 CKPT_EXPORT int PMPI_Barrier(MPI_Comm comm)
 {
+    CKPT_ENTER();
     ckpt_test_hook_barrier();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -266,6 +273,7 @@ CKPT_EXPORT int MPI_Barrier(MPI_Comm comm) __attribute__((weak, alias("PMPI_Barr
 
 CKPT_EXPORT int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -277,6 +285,7 @@ CKPT_EXPORT int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int ro
 
 CKPT_EXPORT int PMPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -288,6 +297,7 @@ CKPT_EXPORT int MPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int
 
 CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -303,6 +313,7 @@ CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype
 
 CKPT_EXPORT int PMPI_Buffer_attach(void *buffer, int size)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Buffer_attach(buffer, size));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Buffer_attach");
@@ -312,6 +323,7 @@ CKPT_EXPORT int MPI_Buffer_attach(void *buffer, int size) __attribute__((weak, a
 
 CKPT_EXPORT int PMPI_Buffer_detach(void *buffer_addr, int *size)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Buffer_detach(buffer_addr, size));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Buffer_detach");
@@ -321,6 +333,7 @@ CKPT_EXPORT int MPI_Buffer_detach(void *buffer_addr, int *size) __attribute__((w
 
 CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, *request);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cancel(&r_request));
@@ -331,6 +344,7 @@ CKPT_EXPORT int MPI_Cancel(MPI_Request *request) __attribute__((weak, alias("PMP
 
 CKPT_EXPORT int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int  *coords)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_coords(r_comm, rank, maxdims, coords));
@@ -341,6 +355,7 @@ CKPT_EXPORT int MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int  *coor
 
 CKPT_EXPORT int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims, const int  *periods, int reorder, MPI_Comm *comm_cart)
 {
+    CKPT_ENTER();
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_comm_cart = 0;
     int rc;
@@ -367,6 +382,7 @@ CKPT_EXPORT int MPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims, 
 
 CKPT_EXPORT int PMPI_Cart_get(MPI_Comm comm, int maxdims, int  *dims, int  *periods, int  *coords)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_get(r_comm, maxdims, dims, periods, coords));
@@ -377,6 +393,7 @@ CKPT_EXPORT int MPI_Cart_get(MPI_Comm comm, int maxdims, int  *dims, int  *perio
 
 CKPT_EXPORT int PMPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_map(r_comm, ndims, dims, periods, newrank));
@@ -387,6 +404,7 @@ CKPT_EXPORT int MPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const i
 
 CKPT_EXPORT int PMPI_Cart_rank(MPI_Comm comm, const int  *coords, int *rank)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_rank(r_comm, coords, rank));
@@ -397,6 +415,7 @@ CKPT_EXPORT int MPI_Cart_rank(MPI_Comm comm, const int  *coords, int *rank) __at
 
 CKPT_EXPORT int PMPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int *rank_dest)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_shift(r_comm, direction, disp, rank_source, rank_dest));
@@ -407,6 +426,7 @@ CKPT_EXPORT int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank
 
 CKPT_EXPORT int PMPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
@@ -430,6 +450,7 @@ CKPT_EXPORT int MPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *n
 
 CKPT_EXPORT int PMPI_Cartdim_get(MPI_Comm comm, int *ndims)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cartdim_get(r_comm, ndims));
@@ -440,6 +461,7 @@ CKPT_EXPORT int MPI_Cartdim_get(MPI_Comm comm, int *ndims) __attribute__((weak, 
 
 CKPT_EXPORT int PMPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
 {
+    CKPT_ENTER();
     uint64_t r_comm1 = ckpt_to_real(CKPT_KIND_COMM, comm1);
     uint64_t r_comm2 = ckpt_to_real(CKPT_KIND_COMM, comm2);
     int rc;
@@ -451,6 +473,7 @@ CKPT_EXPORT int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result) __
 
 CKPT_EXPORT int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newcomm = 0;
@@ -475,6 +498,7 @@ CKPT_EXPORT int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcom
 
 CKPT_EXPORT int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newcomm = 0;
@@ -500,6 +524,7 @@ CKPT_EXPORT int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, M
 
 CKPT_EXPORT int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
@@ -522,6 +547,7 @@ CKPT_EXPORT int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm) __attribute__((we
 
 CKPT_EXPORT int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newcomm = 0;
@@ -546,6 +572,7 @@ CKPT_EXPORT int MPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *n
 
 CKPT_EXPORT int PMPI_Comm_free(MPI_Comm *comm)
 {
+    CKPT_ENTER();
     int32_t v_comm = *comm;
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, v_comm);
     ckpt_object_freeing(CKPT_KIND_COMM, v_comm);
@@ -567,6 +594,7 @@ CKPT_EXPORT int MPI_Comm_free(MPI_Comm *comm) __attribute__((weak, alias("PMPI_C
 
 CKPT_EXPORT int PMPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info_used = 0;
     int rc;
@@ -588,6 +616,7 @@ CKPT_EXPORT int MPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used) __attribut
 
 CKPT_EXPORT int PMPI_Comm_group(MPI_Comm comm, MPI_Group *group)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = 0;
     int rc;
@@ -609,6 +638,7 @@ CKPT_EXPORT int MPI_Comm_group(MPI_Comm comm, MPI_Group *group) __attribute__((w
 
 CKPT_EXPORT int PMPI_Comm_rank(MPI_Comm comm, int *rank)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_rank(r_comm, rank));
@@ -619,6 +649,7 @@ CKPT_EXPORT int MPI_Comm_rank(MPI_Comm comm, int *rank) __attribute__((weak, ali
 
 CKPT_EXPORT int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = 0;
     int rc;
@@ -640,6 +671,7 @@ CKPT_EXPORT int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group) __attribu
 
 CKPT_EXPORT int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_remote_size(r_comm, size));
@@ -650,6 +682,7 @@ CKPT_EXPORT int MPI_Comm_remote_size(MPI_Comm comm, int *size) __attribute__((we
 
 CKPT_EXPORT int PMPI_Comm_set_info(MPI_Comm comm, MPI_Info info)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
@@ -670,6 +703,7 @@ CKPT_EXPORT int MPI_Comm_set_info(MPI_Comm comm, MPI_Info info) __attribute__((w
 
 CKPT_EXPORT int PMPI_Comm_size(MPI_Comm comm, int *size)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_size(r_comm, size));
@@ -680,6 +714,7 @@ CKPT_EXPORT int MPI_Comm_size(MPI_Comm comm, int *size) __attribute__((weak, ali
 
 CKPT_EXPORT int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
@@ -704,6 +739,7 @@ CKPT_EXPORT int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newc
 
 CKPT_EXPORT int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newcomm = 0;
@@ -730,6 +766,7 @@ CKPT_EXPORT int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_
 
 CKPT_EXPORT int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_test_inter(r_comm, flag));
@@ -740,6 +777,7 @@ CKPT_EXPORT int MPI_Comm_test_inter(MPI_Comm comm, int *flag) __attribute__((wea
 
 CKPT_EXPORT int PMPI_Dims_create(int nnodes, int ndims, int  *dims)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Dims_create(nnodes, ndims, dims));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Dims_create");
@@ -749,6 +787,7 @@ CKPT_EXPORT int MPI_Dims_create(int nnodes, int ndims, int  *dims) __attribute__
 
 CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
+    CKPT_ENTER();
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_comm_dist_graph = 0;
@@ -779,6 +818,7 @@ CKPT_EXPORT int MPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sour
 
 CKPT_EXPORT int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int  *sources, const int  *sourceweights, int outdegree, const int  *destinations, const int  *destweights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
+    CKPT_ENTER();
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_comm_dist_graph = 0;
@@ -810,6 +850,7 @@ CKPT_EXPORT int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, 
 
 CKPT_EXPORT int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int  *sources, int  *sourceweights, int maxoutdegree, int  *destinations, int  *destweights)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Dist_graph_neighbors(r_comm, maxindegree, sources, sourceweights, maxoutdegree, destinations, destweights));
@@ -820,6 +861,7 @@ CKPT_EXPORT int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int  *s
 
 CKPT_EXPORT int PMPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Dist_graph_neighbors_count(r_comm, indegree, outdegree, weighted));
@@ -830,6 +872,7 @@ CKPT_EXPORT int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int
 
 CKPT_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -842,6 +885,7 @@ CKPT_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Da
 
 CKPT_EXPORT int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -854,6 +898,7 @@ CKPT_EXPORT int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype send
 
 CKPT_EXPORT int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -866,6 +911,7 @@ CKPT_EXPORT int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sen
 
 CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *index, const int  *edges, int reorder, MPI_Comm *comm_graph)
 {
+    CKPT_ENTER();
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_comm_graph = 0;
     int rc;
@@ -892,6 +938,7 @@ CKPT_EXPORT int MPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *inde
 
 CKPT_EXPORT int PMPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int  *index, int  *edges)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graph_get(r_comm, maxindex, maxedges, index, edges));
@@ -902,6 +949,7 @@ CKPT_EXPORT int MPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int  *i
 
 CKPT_EXPORT int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graph_map(r_comm, nnodes, index, edges, newrank));
@@ -912,6 +960,7 @@ CKPT_EXPORT int MPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, cons
 
 CKPT_EXPORT int PMPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, int  *neighbors)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graph_neighbors(r_comm, rank, maxneighbors, neighbors));
@@ -922,6 +971,7 @@ CKPT_EXPORT int MPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, i
 
 CKPT_EXPORT int PMPI_Graph_neighbors_count(MPI_Comm comm, int rank, int *nneighbors)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graph_neighbors_count(r_comm, rank, nneighbors));
@@ -932,6 +982,7 @@ CKPT_EXPORT int MPI_Graph_neighbors_count(MPI_Comm comm, int rank, int *nneighbo
 
 CKPT_EXPORT int PMPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graphdims_get(r_comm, nnodes, nedges));
@@ -942,6 +993,7 @@ CKPT_EXPORT int MPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges) __att
 
 CKPT_EXPORT int PMPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
 {
+    CKPT_ENTER();
     uint64_t r_group1 = ckpt_to_real(CKPT_KIND_GROUP, group1);
     uint64_t r_group2 = ckpt_to_real(CKPT_KIND_GROUP, group2);
     int rc;
@@ -953,6 +1005,7 @@ CKPT_EXPORT int MPI_Group_compare(MPI_Group group1, MPI_Group group2, int *resul
 
 CKPT_EXPORT int PMPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group1 = ckpt_to_real(CKPT_KIND_GROUP, group1);
     uint64_t r_group2 = ckpt_to_real(CKPT_KIND_GROUP, group2);
     uint64_t r_newgroup = 0;
@@ -976,6 +1029,7 @@ CKPT_EXPORT int MPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Gro
 
 CKPT_EXPORT int PMPI_Group_excl(MPI_Group group, int n, const int  *ranks, MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newgroup = 0;
     int rc;
@@ -999,6 +1053,7 @@ CKPT_EXPORT int MPI_Group_excl(MPI_Group group, int n, const int  *ranks, MPI_Gr
 
 CKPT_EXPORT int PMPI_Group_free(MPI_Group *group)
 {
+    CKPT_ENTER();
     int32_t v_group = *group;
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, v_group);
     ckpt_object_freeing(CKPT_KIND_GROUP, v_group);
@@ -1020,6 +1075,7 @@ CKPT_EXPORT int MPI_Group_free(MPI_Group *group) __attribute__((weak, alias("PMP
 
 CKPT_EXPORT int PMPI_Group_incl(MPI_Group group, int n, const int  *ranks, MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newgroup = 0;
     int rc;
@@ -1043,6 +1099,7 @@ CKPT_EXPORT int MPI_Group_incl(MPI_Group group, int n, const int  *ranks, MPI_Gr
 
 CKPT_EXPORT int PMPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group1 = ckpt_to_real(CKPT_KIND_GROUP, group1);
     uint64_t r_group2 = ckpt_to_real(CKPT_KIND_GROUP, group2);
     uint64_t r_newgroup = 0;
@@ -1066,6 +1123,7 @@ CKPT_EXPORT int MPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_G
 
 CKPT_EXPORT int PMPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newgroup = 0;
     int rc;
@@ -1089,6 +1147,7 @@ CKPT_EXPORT int MPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MP
 
 CKPT_EXPORT int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newgroup = 0;
     int rc;
@@ -1112,6 +1171,7 @@ CKPT_EXPORT int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MP
 
 CKPT_EXPORT int PMPI_Group_rank(MPI_Group group, int *rank)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Group_rank(r_group, rank));
@@ -1122,6 +1182,7 @@ CKPT_EXPORT int MPI_Group_rank(MPI_Group group, int *rank) __attribute__((weak, 
 
 CKPT_EXPORT int PMPI_Group_size(MPI_Group group, int *size)
 {
+    CKPT_ENTER();
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Group_size(r_group, size));
@@ -1132,6 +1193,7 @@ CKPT_EXPORT int MPI_Group_size(MPI_Group group, int *size) __attribute__((weak, 
 
 CKPT_EXPORT int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int  *ranks1, MPI_Group group2, int  *ranks2)
 {
+    CKPT_ENTER();
     uint64_t r_group1 = ckpt_to_real(CKPT_KIND_GROUP, group1);
     uint64_t r_group2 = ckpt_to_real(CKPT_KIND_GROUP, group2);
     int rc;
@@ -1143,6 +1205,7 @@ CKPT_EXPORT int MPI_Group_translate_ranks(MPI_Group group1, int n, const int  *r
 
 CKPT_EXPORT int PMPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
 {
+    CKPT_ENTER();
     uint64_t r_group1 = ckpt_to_real(CKPT_KIND_GROUP, group1);
     uint64_t r_group2 = ckpt_to_real(CKPT_KIND_GROUP, group2);
     uint64_t r_newgroup = 0;
@@ -1166,6 +1229,7 @@ CKPT_EXPORT int MPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *n
 
 CKPT_EXPORT int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1182,6 +1246,7 @@ CKPT_EXPORT int MPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype 
 
 CKPT_EXPORT int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1198,6 +1263,7 @@ CKPT_EXPORT int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype
 
 CKPT_EXPORT int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1214,6 +1280,7 @@ CKPT_EXPORT int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MP
 
 CKPT_EXPORT int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1230,6 +1297,7 @@ CKPT_EXPORT int MPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype s
 
 CKPT_EXPORT int PMPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1246,6 +1314,7 @@ CKPT_EXPORT int MPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, cons
 
 CKPT_EXPORT int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
     int rc;
@@ -1260,6 +1329,7 @@ CKPT_EXPORT int MPI_Ibarrier(MPI_Comm comm, MPI_Request *request) __attribute__(
 
 CKPT_EXPORT int PMPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1275,6 +1345,7 @@ CKPT_EXPORT int MPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int r
 
 CKPT_EXPORT int PMPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1290,6 +1361,7 @@ CKPT_EXPORT int MPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, in
 
 CKPT_EXPORT int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1306,6 +1378,7 @@ CKPT_EXPORT int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_D
 
 CKPT_EXPORT int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1322,6 +1395,7 @@ CKPT_EXPORT int MPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sen
 
 CKPT_EXPORT int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1338,6 +1412,7 @@ CKPT_EXPORT int MPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 
 CKPT_EXPORT int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_message = 0;
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -1353,6 +1428,7 @@ CKPT_EXPORT int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_M
 
 CKPT_EXPORT int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int32_t v_message = *message;
     uint64_t r_message = ckpt_to_real(CKPT_KIND_REQUEST, v_message);
@@ -1370,6 +1446,7 @@ CKPT_EXPORT int MPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Mess
 
 CKPT_EXPORT int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1386,6 +1463,7 @@ CKPT_EXPORT int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_
 
 CKPT_EXPORT int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1402,6 +1480,7 @@ CKPT_EXPORT int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI
 
 CKPT_EXPORT int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1418,6 +1497,7 @@ CKPT_EXPORT int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_D
 
 CKPT_EXPORT int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1434,6 +1514,7 @@ CKPT_EXPORT int MPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendcou
 
 CKPT_EXPORT int PMPI_Info_create(MPI_Info *info)
 {
+    CKPT_ENTER();
     uint64_t r_info = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_create(&r_info));
@@ -1453,6 +1534,7 @@ CKPT_EXPORT int MPI_Info_create(MPI_Info *info) __attribute__((weak, alias("PMPI
 
 CKPT_EXPORT int PMPI_Info_delete(MPI_Info info, const char *key)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_delete(r_info, key));
@@ -1472,6 +1554,7 @@ CKPT_EXPORT int MPI_Info_delete(MPI_Info info, const char *key) __attribute__((w
 
 CKPT_EXPORT int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newinfo = 0;
     int rc;
@@ -1493,6 +1576,7 @@ CKPT_EXPORT int MPI_Info_dup(MPI_Info info, MPI_Info *newinfo) __attribute__((we
 
 CKPT_EXPORT int PMPI_Info_free(MPI_Info *info)
 {
+    CKPT_ENTER();
     int32_t v_info = *info;
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, v_info);
     ckpt_object_freeing(CKPT_KIND_INFO, v_info);
@@ -1514,6 +1598,7 @@ CKPT_EXPORT int MPI_Info_free(MPI_Info *info) __attribute__((weak, alias("PMPI_I
 
 CKPT_EXPORT int PMPI_Info_get(MPI_Info info, const char *key, int valuelen, char *value, int *flag)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get(r_info, key, valuelen, value, flag));
@@ -1524,6 +1609,7 @@ CKPT_EXPORT int MPI_Info_get(MPI_Info info, const char *key, int valuelen, char 
 
 CKPT_EXPORT int PMPI_Info_get_nkeys(MPI_Info info, int *nkeys)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_nkeys(r_info, nkeys));
@@ -1534,6 +1620,7 @@ CKPT_EXPORT int MPI_Info_get_nkeys(MPI_Info info, int *nkeys) __attribute__((wea
 
 CKPT_EXPORT int PMPI_Info_get_nthkey(MPI_Info info, int n, char *key)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_nthkey(r_info, n, key));
@@ -1544,6 +1631,7 @@ CKPT_EXPORT int MPI_Info_get_nthkey(MPI_Info info, int n, char *key) __attribute
 
 CKPT_EXPORT int PMPI_Info_get_valuelen(MPI_Info info, const char *key, int *valuelen, int *flag)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(r_info, key, valuelen, flag));
@@ -1554,6 +1642,7 @@ CKPT_EXPORT int MPI_Info_get_valuelen(MPI_Info info, const char *key, int *value
 
 CKPT_EXPORT int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
 {
+    CKPT_ENTER();
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_set(r_info, key, value));
@@ -1574,6 +1663,7 @@ CKPT_EXPORT int MPI_Info_set(MPI_Info info, const char *key, const char *value) 
 
 CKPT_EXPORT int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm)
 {
+    CKPT_ENTER();
     uint64_t r_local_comm = ckpt_to_real(CKPT_KIND_COMM, local_comm);
     uint64_t r_peer_comm = ckpt_to_real(CKPT_KIND_COMM, peer_comm);
     uint64_t r_newintercomm = 0;
@@ -1601,6 +1691,7 @@ CKPT_EXPORT int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_
 
 CKPT_EXPORT int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
 {
+    CKPT_ENTER();
     uint64_t r_intercomm = ckpt_to_real(CKPT_KIND_COMM, intercomm);
     uint64_t r_newintracomm = 0;
     int rc;
@@ -1624,6 +1715,7 @@ CKPT_EXPORT int MPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newi
 
 CKPT_EXPORT int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     struct ckpt_status *r_status = ckpt_status_arg(status);
     int rc;
@@ -1635,6 +1727,7 @@ CKPT_EXPORT int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_St
 
 CKPT_EXPORT int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1650,6 +1743,7 @@ CKPT_EXPORT int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int sourc
 
 CKPT_EXPORT int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1666,6 +1760,7 @@ CKPT_EXPORT int MPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_D
 
 CKPT_EXPORT int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1682,6 +1777,7 @@ CKPT_EXPORT int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const in
 
 CKPT_EXPORT int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1698,6 +1794,7 @@ CKPT_EXPORT int MPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, in
 
 CKPT_EXPORT int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1713,6 +1810,7 @@ CKPT_EXPORT int MPI_Irsend(const void *buf, int count, MPI_Datatype datatype, in
 
 CKPT_EXPORT int PMPI_Is_thread_main(int *flag)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Is_thread_main(flag));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Is_thread_main");
@@ -1722,6 +1820,7 @@ CKPT_EXPORT int MPI_Is_thread_main(int *flag) __attribute__((weak, alias("PMPI_I
 
 CKPT_EXPORT int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1738,6 +1837,7 @@ CKPT_EXPORT int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Dat
 
 CKPT_EXPORT int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1754,6 +1854,7 @@ CKPT_EXPORT int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype se
 
 CKPT_EXPORT int PMPI_Iscatterv(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1770,6 +1871,7 @@ CKPT_EXPORT int MPI_Iscatterv(const void *sendbuf, const int  *sendcounts, const
 
 CKPT_EXPORT int PMPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1785,6 +1887,7 @@ CKPT_EXPORT int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int
 
 CKPT_EXPORT int PMPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1800,6 +1903,7 @@ CKPT_EXPORT int MPI_Issend(const void *buf, int count, MPI_Datatype datatype, in
 
 CKPT_EXPORT int PMPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_message = 0;
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -1819,6 +1923,7 @@ CKPT_EXPORT int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *mess
 
 CKPT_EXPORT int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int32_t v_message = *message;
     uint64_t r_message = ckpt_to_real(CKPT_KIND_REQUEST, v_message);
@@ -1840,6 +1945,7 @@ CKPT_EXPORT int MPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Messa
 
 CKPT_EXPORT int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1852,6 +1958,7 @@ CKPT_EXPORT int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_D
 
 CKPT_EXPORT int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1864,6 +1971,7 @@ CKPT_EXPORT int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_
 
 CKPT_EXPORT int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1876,6 +1984,7 @@ CKPT_EXPORT int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Da
 
 CKPT_EXPORT int PMPI_Neighbor_alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1888,6 +1997,7 @@ CKPT_EXPORT int MPI_Neighbor_alltoallv(const void *sendbuf, const int  *sendcoun
 
 CKPT_EXPORT int PMPI_Op_commutative(MPI_Op op, int *commute)
 {
+    CKPT_ENTER();
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Op_commutative(r_op, commute));
@@ -1898,6 +2008,7 @@ CKPT_EXPORT int MPI_Op_commutative(MPI_Op op, int *commute) __attribute__((weak,
 
 CKPT_EXPORT int PMPI_Op_free(MPI_Op *op)
 {
+    CKPT_ENTER();
     int32_t v_op = *op;
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, v_op);
     ckpt_object_freeing(CKPT_KIND_OP, v_op);
@@ -1919,6 +2030,7 @@ CKPT_EXPORT int MPI_Op_free(MPI_Op *op) __attribute__((weak, alias("PMPI_Op_free
 
 CKPT_EXPORT int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf, int outsize, int *position, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -1930,6 +2042,7 @@ CKPT_EXPORT int MPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, 
 
 CKPT_EXPORT int PMPI_Pack_external(const char  *datarep, const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf, MPI_Aint outsize, MPI_Aint *position)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Pack_external(datarep, inbuf, incount, r_datatype, outbuf, outsize, (void *)position));
@@ -1940,6 +2053,7 @@ CKPT_EXPORT int MPI_Pack_external(const char  *datarep, const void *inbuf, int i
 
 CKPT_EXPORT int PMPI_Pack_external_size(const char  *datarep, int incount, MPI_Datatype datatype, MPI_Aint *size)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Pack_external_size(datarep, incount, r_datatype, (void *)size));
@@ -1950,6 +2064,7 @@ CKPT_EXPORT int MPI_Pack_external_size(const char  *datarep, int incount, MPI_Da
 
 CKPT_EXPORT int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -1961,6 +2076,7 @@ CKPT_EXPORT int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm,
 
 CKPT_EXPORT int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     struct ckpt_status *r_status = ckpt_status_arg(status);
     int rc;
@@ -1976,6 +2092,7 @@ CKPT_EXPORT int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status
 
 CKPT_EXPORT int PMPI_Query_thread(int *provided)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Query_thread(provided));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Query_thread");
@@ -1985,6 +2102,7 @@ CKPT_EXPORT int MPI_Query_thread(int *provided) __attribute__((weak, alias("PMPI
 
 CKPT_EXPORT int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -2002,6 +2120,7 @@ CKPT_EXPORT int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source
 
 CKPT_EXPORT int PMPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -2017,6 +2136,7 @@ CKPT_EXPORT int MPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int s
 
 CKPT_EXPORT int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2029,6 +2149,7 @@ CKPT_EXPORT int MPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Da
 
 CKPT_EXPORT int PMPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, MPI_Datatype datatype, MPI_Op op)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     int rc;
@@ -2040,6 +2161,7 @@ CKPT_EXPORT int MPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, M
 
 CKPT_EXPORT int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2052,6 +2174,7 @@ CKPT_EXPORT int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int
 
 CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2064,6 +2187,7 @@ CKPT_EXPORT int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int
 
 CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
 {
+    CKPT_ENTER();
     int32_t v_request = *request;
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
     int rc;
@@ -2078,6 +2202,7 @@ CKPT_EXPORT int MPI_Request_free(MPI_Request *request) __attribute__((weak, alia
 
 CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, request);
     struct ckpt_status *r_status = ckpt_status_arg(status);
     int rc;
@@ -2089,6 +2214,7 @@ CKPT_EXPORT int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Statu
 
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -2105,6 +2231,7 @@ CKPT_EXPORT int MPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int
 
 CKPT_EXPORT int PMPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -2120,6 +2247,7 @@ CKPT_EXPORT int MPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype
 
 CKPT_EXPORT int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2132,6 +2260,7 @@ CKPT_EXPORT int MPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Data
 
 CKPT_EXPORT int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2144,6 +2273,7 @@ CKPT_EXPORT int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sen
 
 CKPT_EXPORT int PMPI_Scatterv(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -2156,6 +2286,7 @@ CKPT_EXPORT int MPI_Scatterv(const void *sendbuf, const int  *sendcounts, const 
 
 CKPT_EXPORT int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -2172,6 +2303,7 @@ CKPT_EXPORT int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int 
 
 CKPT_EXPORT int PMPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -2187,6 +2319,7 @@ CKPT_EXPORT int MPI_Send_init(const void *buf, int count, MPI_Datatype datatype,
 
 CKPT_EXPORT int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -2199,6 +2332,7 @@ CKPT_EXPORT int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype
 
 CKPT_EXPORT int PMPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -2215,6 +2349,7 @@ CKPT_EXPORT int MPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int
 
 CKPT_EXPORT int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -2230,6 +2365,7 @@ CKPT_EXPORT int MPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype
 
 CKPT_EXPORT int PMPI_Start(MPI_Request *request)
 {
+    CKPT_ENTER();
     int32_t v_request = *request;
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
     int rc;
@@ -2244,6 +2380,7 @@ CKPT_EXPORT int MPI_Start(MPI_Request *request) __attribute__((weak, alias("PMPI
 
 CKPT_EXPORT int PMPI_Startall(int count, MPI_Request  *array_of_requests)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = count > 0 ? count : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2263,6 +2400,7 @@ CKPT_EXPORT int MPI_Startall(int count, MPI_Request  *array_of_requests) __attri
 
 CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
+    CKPT_ENTER();
     int32_t v_request = *request;
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -2278,6 +2416,7 @@ CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __
 
 CKPT_EXPORT int PMPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = count > 0 ? count : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2297,6 +2436,7 @@ CKPT_EXPORT int MPI_Testall(int count, MPI_Request  *array_of_requests, int *fla
 
 CKPT_EXPORT int PMPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = count > 0 ? count : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2317,6 +2457,7 @@ CKPT_EXPORT int MPI_Testany(int count, MPI_Request  *array_of_requests, int *ind
 
 CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = incount > 0 ? incount : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2336,6 +2477,7 @@ CKPT_EXPORT int MPI_Testsome(int incount, MPI_Request  *array_of_requests, int *
 
 CKPT_EXPORT int PMPI_Topo_test(MPI_Comm comm, int *status)
 {
+    CKPT_ENTER();
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Topo_test(r_comm, status));
@@ -2346,6 +2488,7 @@ CKPT_EXPORT int MPI_Topo_test(MPI_Comm comm, int *status) __attribute__((weak, a
 
 CKPT_EXPORT int PMPI_Type_commit(MPI_Datatype *datatype)
 {
+    CKPT_ENTER();
     int32_t v_datatype = *datatype;
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, v_datatype);
     int rc;
@@ -2366,6 +2509,7 @@ CKPT_EXPORT int MPI_Type_commit(MPI_Datatype *datatype) __attribute__((weak, ali
 
 CKPT_EXPORT int PMPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2388,6 +2532,7 @@ CKPT_EXPORT int MPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatyp
 
 CKPT_EXPORT int PMPI_Type_create_darray(int size, int rank, int ndims, const int  *array_of_gsizes, const int  *array_of_distribs, const int  *array_of_dargs, const int  *array_of_psizes, int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2417,6 +2562,7 @@ CKPT_EXPORT int MPI_Type_create_darray(int size, int rank, int ndims, const int 
 
 CKPT_EXPORT int PMPI_Type_create_hindexed(int count, const int  *array_of_blocklengths, const MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2441,6 +2587,7 @@ CKPT_EXPORT int MPI_Type_create_hindexed(int count, const int  *array_of_blockle
 
 CKPT_EXPORT int PMPI_Type_create_hindexed_block(int count, int blocklength, const MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2465,6 +2612,7 @@ CKPT_EXPORT int MPI_Type_create_hindexed_block(int count, int blocklength, const
 
 CKPT_EXPORT int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2489,6 +2637,7 @@ CKPT_EXPORT int MPI_Type_create_hvector(int count, int blocklength, MPI_Aint str
 
 CKPT_EXPORT int PMPI_Type_create_indexed_block(int count, int blocklength, const int  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2513,6 +2662,7 @@ CKPT_EXPORT int MPI_Type_create_indexed_block(int count, int blocklength, const 
 
 CKPT_EXPORT int PMPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2536,6 +2686,7 @@ CKPT_EXPORT int MPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_A
 
 CKPT_EXPORT int PMPI_Type_create_struct(int count, const int  *array_of_blocklengths, const MPI_Aint  *array_of_displacements, const MPI_Datatype  *array_of_types, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_types[CKPT_STACK_ARRAY];
     int k_array_of_types = count > 0 ? count : 0;
     uint64_t *r_array_of_types = ckpt_array(s_array_of_types, k_array_of_types);
@@ -2566,6 +2717,7 @@ CKPT_EXPORT int MPI_Type_create_struct(int count, const int  *array_of_blockleng
 
 CKPT_EXPORT int PMPI_Type_create_subarray(int ndims, const int  *array_of_sizes, const int  *array_of_subsizes, const int  *array_of_starts, int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2592,6 +2744,7 @@ CKPT_EXPORT int MPI_Type_create_subarray(int ndims, const int  *array_of_sizes, 
 
 CKPT_EXPORT int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2614,6 +2767,7 @@ CKPT_EXPORT int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype) __attr
 
 CKPT_EXPORT int PMPI_Type_free(MPI_Datatype *datatype)
 {
+    CKPT_ENTER();
     int32_t v_datatype = *datatype;
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, v_datatype);
     ckpt_object_freeing(CKPT_KIND_DATATYPE, v_datatype);
@@ -2635,6 +2789,7 @@ CKPT_EXPORT int MPI_Type_free(MPI_Datatype *datatype) __attribute__((weak, alias
 
 CKPT_EXPORT int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addresses, int max_datatypes, int  *array_of_integers, MPI_Aint  *array_of_addresses, MPI_Datatype  *array_of_datatypes)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t s_array_of_datatypes[CKPT_STACK_ARRAY];
     int k_array_of_datatypes = max_datatypes > 0 ? max_datatypes : 0;
@@ -2666,6 +2821,7 @@ CKPT_EXPORT int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, i
 
 CKPT_EXPORT int PMPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, int *num_addresses, int *num_datatypes, int *combiner)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_get_envelope(r_datatype, num_integers, num_addresses, num_datatypes, combiner));
@@ -2676,6 +2832,7 @@ CKPT_EXPORT int MPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, 
 
 CKPT_EXPORT int PMPI_Type_get_extent(MPI_Datatype datatype, MPI_Aint *lb, MPI_Aint *extent)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_get_extent(r_datatype, (void *)lb, (void *)extent));
@@ -2686,6 +2843,7 @@ CKPT_EXPORT int MPI_Type_get_extent(MPI_Datatype datatype, MPI_Aint *lb, MPI_Ain
 
 CKPT_EXPORT int PMPI_Type_get_extent_x(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_get_extent_x(r_datatype, (void *)lb, (void *)extent));
@@ -2696,6 +2854,7 @@ CKPT_EXPORT int MPI_Type_get_extent_x(MPI_Datatype datatype, MPI_Count *lb, MPI_
 
 CKPT_EXPORT int PMPI_Type_get_true_extent(MPI_Datatype datatype, MPI_Aint *true_lb, MPI_Aint *true_extent)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_get_true_extent(r_datatype, (void *)true_lb, (void *)true_extent));
@@ -2706,6 +2865,7 @@ CKPT_EXPORT int MPI_Type_get_true_extent(MPI_Datatype datatype, MPI_Aint *true_l
 
 CKPT_EXPORT int PMPI_Type_get_true_extent_x(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_get_true_extent_x(r_datatype, (void *)true_lb, (void *)true_extent));
@@ -2716,6 +2876,7 @@ CKPT_EXPORT int MPI_Type_get_true_extent_x(MPI_Datatype datatype, MPI_Count *tru
 
 CKPT_EXPORT int PMPI_Type_indexed(int count, const int  *array_of_blocklengths, const int  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2740,6 +2901,7 @@ CKPT_EXPORT int MPI_Type_indexed(int count, const int  *array_of_blocklengths, c
 
 CKPT_EXPORT int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_match_size(typeclass, size, &r_datatype));
@@ -2761,6 +2923,7 @@ CKPT_EXPORT int MPI_Type_match_size(int typeclass, int size, MPI_Datatype *datat
 
 CKPT_EXPORT int PMPI_Type_size(MPI_Datatype datatype, int *size)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_size(r_datatype, size));
@@ -2771,6 +2934,7 @@ CKPT_EXPORT int MPI_Type_size(MPI_Datatype datatype, int *size) __attribute__((w
 
 CKPT_EXPORT int PMPI_Type_size_x(MPI_Datatype datatype, MPI_Count *size)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Type_size_x(r_datatype, (void *)size));
@@ -2781,6 +2945,7 @@ CKPT_EXPORT int MPI_Type_size_x(MPI_Datatype datatype, MPI_Count *size) __attrib
 
 CKPT_EXPORT int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
+    CKPT_ENTER();
     uint64_t r_oldtype = ckpt_to_real(CKPT_KIND_DATATYPE, oldtype);
     uint64_t r_newtype = 0;
     int rc;
@@ -2805,6 +2970,7 @@ CKPT_EXPORT int MPI_Type_vector(int count, int blocklength, int stride, MPI_Data
 
 CKPT_EXPORT int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount, MPI_Datatype datatype, MPI_Comm comm)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
@@ -2816,6 +2982,7 @@ CKPT_EXPORT int MPI_Unpack(const void *inbuf, int insize, int *position, void *o
 
 CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype)
 {
+    CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Unpack_external(datarep, inbuf, insize, (void *)position, outbuf, outcount, r_datatype));
@@ -2826,6 +2993,7 @@ CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI
 
 CKPT_EXPORT int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 {
+    CKPT_ENTER();
     int32_t v_request = *request;
     uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
     struct ckpt_status *r_status = ckpt_status_arg(status);
@@ -2845,6 +3013,7 @@ CKPT_EXPORT int MPI_Wait(MPI_Request *request, MPI_Status *status) __attribute__
 
 CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = count > 0 ? count : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2868,6 +3037,7 @@ CKPT_EXPORT int MPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Stat
 
 CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = count > 0 ? count : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
@@ -2892,6 +3062,7 @@ CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *ind
 
 CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
 {
+    CKPT_ENTER();
     uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
     int k_array_of_requests = incount > 0 ? incount : 0;
     uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);

@@ -57,6 +57,7 @@ static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *
 CKPT_EXPORT int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_attr_function *del,
                                         int *keyval, void *extra_state)
 {
+    CKPT_ENTER();
     *keyval = ckpt_shadow_keyval_create(CKPT_KIND_COMM, (const void *)copy, (const void *)del, extra_state);
     return 0;
 }
@@ -65,6 +66,7 @@ CKPT_EXPORT int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *, MPI_Comm_d
 
 CKPT_EXPORT int PMPI_Comm_free_keyval(int *keyval)
 {
+    CKPT_ENTER();
     int rc = keyval_error(ckpt_shadow_keyval_free(CKPT_KIND_COMM, *keyval), CKPT_MPI_COMM_WORLD, "MPI_Comm_free_keyval");
     if (!rc)
         *keyval = CKPT_MPI_KEYVAL_INVALID;
@@ -74,6 +76,7 @@ CKPT_EXPORT int MPI_Comm_free_keyval(int *) __attribute__((alias("PMPI_Comm_free
 
 CKPT_EXPORT int PMPI_Comm_set_attr(MPI_Comm comm, int keyval, void *attribute_val)
 {
+    CKPT_ENTER();
     return keyval_error(ckpt_shadow_attr_set(CKPT_KIND_COMM, comm, keyval, (uintptr_t)attribute_val), comm,
                         "MPI_Comm_set_attr");
 }
@@ -81,6 +84,7 @@ CKPT_EXPORT int MPI_Comm_set_attr(MPI_Comm, int, void *) __attribute__((alias("P
 
 CKPT_EXPORT int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {
+    CKPT_ENTER();
     if ((uint32_t)keyval >> 30 == 1)
         return predefined_attr(comm, keyval, attribute_val, flag);
     uintptr_t v = 0;
@@ -96,6 +100,7 @@ CKPT_EXPORT int MPI_Comm_get_attr(MPI_Comm, int, void *, int *) __attribute__((a
 
 CKPT_EXPORT int PMPI_Comm_delete_attr(MPI_Comm comm, int keyval)
 {
+    CKPT_ENTER();
     return keyval_error(ckpt_shadow_attr_delete(CKPT_KIND_COMM, comm, keyval), comm, "MPI_Comm_delete_attr");
 }
 CKPT_EXPORT int MPI_Comm_delete_attr(MPI_Comm, int) __attribute__((alias("PMPI_Comm_delete_attr")));
@@ -103,6 +108,7 @@ CKPT_EXPORT int MPI_Comm_delete_attr(MPI_Comm, int) __attribute__((alias("PMPI_C
 CKPT_EXPORT int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_attr_function *del,
                                         int *keyval, void *extra_state)
 {
+    CKPT_ENTER();
     *keyval = ckpt_shadow_keyval_create(CKPT_KIND_DATATYPE, (const void *)copy, (const void *)del, extra_state);
     return 0;
 }
@@ -111,6 +117,7 @@ CKPT_EXPORT int MPI_Type_create_keyval(MPI_Type_copy_attr_function *, MPI_Type_d
 
 CKPT_EXPORT int PMPI_Type_free_keyval(int *keyval)
 {
+    CKPT_ENTER();
     int rc = keyval_error(ckpt_shadow_keyval_free(CKPT_KIND_DATATYPE, *keyval), CKPT_MPI_COMM_WORLD,
                           "MPI_Type_free_keyval");
     if (!rc)
@@ -121,6 +128,7 @@ CKPT_EXPORT int MPI_Type_free_keyval(int *) __attribute__((alias("PMPI_Type_free
 
 CKPT_EXPORT int PMPI_Type_set_attr(MPI_Datatype type, int keyval, void *attribute_val)
 {
+    CKPT_ENTER();
     return keyval_error(ckpt_shadow_attr_set(CKPT_KIND_DATATYPE, type, keyval, (uintptr_t)attribute_val),
                         CKPT_MPI_COMM_WORLD, "MPI_Type_set_attr");
 }
@@ -128,6 +136,7 @@ CKPT_EXPORT int MPI_Type_set_attr(MPI_Datatype, int, void *) __attribute__((alia
 
 CKPT_EXPORT int PMPI_Type_get_attr(MPI_Datatype type, int keyval, void *attribute_val, int *flag)
 {
+    CKPT_ENTER();
     uintptr_t v = 0;
     int32_t r = ckpt_shadow_attr_get(CKPT_KIND_DATATYPE, type, keyval, &v);
     if (r < 0)
@@ -141,6 +150,7 @@ CKPT_EXPORT int MPI_Type_get_attr(MPI_Datatype, int, void *, int *) __attribute_
 
 CKPT_EXPORT int PMPI_Type_delete_attr(MPI_Datatype type, int keyval)
 {
+    CKPT_ENTER();
     return keyval_error(ckpt_shadow_attr_delete(CKPT_KIND_DATATYPE, type, keyval), CKPT_MPI_COMM_WORLD,
                         "MPI_Type_delete_attr");
 }

@@ -9,6 +9,7 @@
 
 CKPT_EXPORT double PMPI_Wtime(void)
 {
+    CKPT_ENTER();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -21,6 +22,7 @@ CKPT_EXPORT double MPI_Wtick(void) __attribute__((alias("PMPI_Wtick")));
 /* The ABI the application was compiled against, not the lower half's. */
 CKPT_EXPORT int PMPI_Get_version(int *version, int *subversion)
 {
+    CKPT_ENTER();
     *version = CKPT_MPI_VERSION;
     *subversion = CKPT_MPI_SUBVERSION;
     return 0;
@@ -29,6 +31,7 @@ CKPT_EXPORT int MPI_Get_version(int *, int *) __attribute__((alias("PMPI_Get_ver
 
 CKPT_EXPORT int PMPI_Get_library_version(char *version, int *resultlen)
 {
+    CKPT_ENTER();
     char lower[CKPT_MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0, rc = 0;
     lower[0] = 0;
@@ -50,6 +53,7 @@ CKPT_EXPORT int MPI_Get_library_version(char *, int *) __attribute__((alias("PMP
 
 CKPT_EXPORT int PMPI_Get_processor_name(char *name, int *resultlen)
 {
+    CKPT_ENTER();
     int rc;
     CKPT_CROSS(rc = ckpt_T->Get_processor_name(name, resultlen));
     return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Get_processor_name") : 0;
@@ -58,6 +62,7 @@ CKPT_EXPORT int MPI_Get_processor_name(char *, int *) __attribute__((alias("PMPI
 
 CKPT_EXPORT int PMPI_Pcontrol(const int level, ...)
 {
+    CKPT_ENTER();
     (void)level;
     return 0;
 }
@@ -65,6 +70,7 @@ CKPT_EXPORT int MPI_Pcontrol(const int, ...) __attribute__((alias("PMPI_Pcontrol
 
 CKPT_EXPORT int PMPI_Get_address(const void *location, MPI_Aint *address)
 {
+    CKPT_ENTER();
     *address = (MPI_Aint)(uintptr_t)location;
     return 0;
 }

@@ -51,6 +51,7 @@ CKPT_EXPORT int MPI_Add_error_class(int *) __attribute__((alias("PMPI_Add_error_
 
 CKPT_EXPORT int PMPI_Add_error_code(int errorclass, int *errorcode)
 {
+    CKPT_ENTER();
     if (errorclass < 0 || (errorclass >= USER_ERR_BASE && !is_user(errorclass)))
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_ARG, "MPI_Add_error_code");
     return add(errorclass, errorcode);
@@ -59,6 +60,7 @@ CKPT_EXPORT int MPI_Add_error_code(int, int *) __attribute__((alias("PMPI_Add_er
 
 CKPT_EXPORT int PMPI_Add_error_string(int errorcode, const char *string)
 {
+    CKPT_ENTER();
     if (!is_user(errorcode))
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_ARG, "MPI_Add_error_string");
     strncpy(user_text[errorcode - USER_ERR_BASE], string, CKPT_MPI_MAX_ERROR_STRING - 1);

@@ -72,6 +72,7 @@ int ckpt_user_error_string(int code, char *out, int *len);
 
 CKPT_EXPORT int PMPI_Error_string(int errorcode, char *string, int *resultlen)
 {
+    CKPT_ENTER();
     if (ckpt_user_error_string(errorcode, string, resultlen))
         return 0;
     int rc;
@@ -83,6 +84,7 @@ CKPT_EXPORT int MPI_Error_string(int, char *, int *) __attribute__((alias("PMPI_
 /* The face's error codes are already classes (the lower half maps its codes to classes). */
 CKPT_EXPORT int PMPI_Error_class(int errorcode, int *errorclass)
 {
+    CKPT_ENTER();
     if (errorcode < 0 || (errorcode > CKPT_MPI_ERR_LASTCODE && !ckpt_is_user_error(errorcode)))
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_ARG, "MPI_Error_class");
     *errorclass = ckpt_error_class_of(errorcode);
@@ -92,6 +94,7 @@ CKPT_EXPORT int MPI_Error_class(int, int *) __attribute__((alias("PMPI_Error_cla
 
 CKPT_EXPORT int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *fn, MPI_Errhandler *errhandler)
 {
+    CKPT_ENTER();
     *errhandler = ckpt_shadow_alloc(CKPT_KIND_ERRHANDLER, (uint64_t)(uintptr_t)fn);
     return 0;
 }
@@ -102,6 +105,7 @@ static int valid_comm(MPI_Comm comm) { return ckpt_to_real(CKPT_KIND_COMM, comm)
 
 CKPT_EXPORT int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
 {
+    CKPT_ENTER();
     if (!valid_comm(comm))
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_COMM, "MPI_Comm_set_errhandler");
     ckpt_shadow_set_errhandler(comm, errhandler);
@@ -111,6 +115,7 @@ CKPT_EXPORT int MPI_Comm_set_errhandler(MPI_Comm, MPI_Errhandler) __attribute__(
 
 CKPT_EXPORT int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
 {
+    CKPT_ENTER();
     if (!valid_comm(comm))
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_COMM, "MPI_Comm_get_errhandler");
     *errhandler = ckpt_shadow_get_errhandler(comm, CKPT_MPI_ERRORS_ARE_FATAL);
@@ -121,6 +126,7 @@ CKPT_EXPORT int MPI_Comm_get_errhandler(MPI_Comm, MPI_Errhandler *) __attribute_
 /* The slot is kept: communicators may still use the errhandler (MPI allows freeing it early). */
 CKPT_EXPORT int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
 {
+    CKPT_ENTER();
     *errhandler = CKPT_MPI_ERRHANDLER_NULL;
     return 0;
 }
@@ -128,6 +134,7 @@ CKPT_EXPORT int MPI_Errhandler_free(MPI_Errhandler *) __attribute__((alias("PMPI
 
 CKPT_EXPORT int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode)
 {
+    CKPT_ENTER();
     (void)ckpt_face_error(comm, errorcode, "MPI_Comm_call_errhandler");
     return 0;
 }

@@ -18,6 +18,34 @@ uint64_t ckpt_shadow_record_count(void);
 static volatile int attach_lock;
 
 void ckpt_face_op_upcall(int slot, void *in, void *inout, int *len, uint64_t real_type);
+static void bind_boot(struct ckpt_boot *b);
+static void rebind_mpi_once(void);
+
+/* Set when the process was restored into a new lower half and MPI there is not
+ * initialised yet: the first thread that calls into it does that (lazily, so
+ * MPI sees an application thread, not the engine's, as its first caller). */
+static volatile int needs_rebind;
+
+/* The engine (libckpt-engine.so) is optional: weak references. */
+typedef void (*ckpt_engine_restore_fn)(struct ckpt_boot *new_boot, void *arg);
+typedef void (*ckpt_engine_thread_fn)(void *arg);
+int ckpt_engine_on_restore(ckpt_engine_restore_fn fn, void *arg) __attribute__((weak));
+int ckpt_engine_on_thread_restore(ckpt_engine_thread_fn fn, void *arg) __attribute__((weak));
+
+/* Runs on the engine thread after a restore, every other thread parked. */
+static void on_restore(struct ckpt_boot *b, void *arg)
+{
+    (void)arg;
+    bind_boot(b);
+    needs_rebind = 1;
+}
+
+/* Runs in each restored thread: its lower-half TLS belonged to the old process. */
+static void on_thread_restore(void *arg)
+{
+    (void)arg;
+    ckpt_lower_fs = 0;
+}
 
 static uint64_t parse_hex(const char *s)
 {
@@ -55,6 +83,15 @@ __attribute__((constructor)) static void ckpt_face_init(void)
         ckpt_face_log("ckpt-mpi: the lower half was built from another MPI spec than this face; rebuild ckpt-mpi", "", "");
         _exit(127);
     }
+    bind_boot(b);
+    if (ckpt_engine_on_restore)
+        ckpt_engine_on_restore(on_restore, NULL);
+    if (ckpt_engine_on_thread_restore)
+        ckpt_engine_on_thread_restore(on_thread_restore, NULL);
+}
+
+static void bind_boot(struct ckpt_boot *b)
+{
     ckpt_boot_info = b;
     ckpt_T = b->table;
     ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
@@ -86,6 +123,8 @@ uint64_t ckpt_thread_attach(void)
         ckpt_T->attach_thread(ufs);
         ckpt_set_fs(ufs);
     }
+    if (__builtin_expect(needs_rebind, 0))
+        rebind_mpi_once();
     return lfs;
 }
 
@@ -122,6 +161,7 @@ static int no_mpi(const char *fn)
 
 CKPT_EXPORT int PMPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
+    CKPT_ENTER();
     (void)argc;
     (void)argv;
     if (!ckpt_T)
@@ -143,6 +183,7 @@ CKPT_EXPORT int MPI_Init_thread(int *argc, char ***argv, int required, int *prov
 
 CKPT_EXPORT int PMPI_Init(int *argc, char ***argv)
 {
+    CKPT_ENTER();
     int provided;
     return PMPI_Init_thread(argc, argv, CKPT_MPI_THREAD_SINGLE, &provided);
 }
@@ -150,6 +191,7 @@ CKPT_EXPORT int MPI_Init(int *argc, char ***argv) __attribute__((alias("PMPI_Ini
 
 CKPT_EXPORT int PMPI_Finalize(void)
 {
+    CKPT_ENTER();
     if (!ckpt_T)
         return no_mpi("MPI_Finalize");
     /* MPI-3.1 §8.7.1: MPI_Finalize first frees MPI_COMM_SELF's attributes, callbacks included. */
@@ -163,6 +205,7 @@ CKPT_EXPORT int MPI_Finalize(void) __attribute__((alias("PMPI_Finalize")));
 
 CKPT_EXPORT int PMPI_Initialized(int *flag)
 {
+    CKPT_ENTER();
     *flag = face_initialized;
     return 0;
 }
@@ -170,24 +213,20 @@ CKPT_EXPORT int MPI_Initialized(int *flag) __attribute__((alias("PMPI_Initialize
 
 CKPT_EXPORT int PMPI_Finalized(int *flag)
 {
+    CKPT_ENTER();
     *flag = face_finalized;
     return 0;
 }
 CKPT_EXPORT int MPI_Finalized(int *flag) __attribute__((alias("PMPI_Finalized")));
 
 /* After a restart the upper half runs on a new lower half (possibly another
- * MPI): take its call table, initialise MPI as the application did, bind the
- * predefined handles, and replay every recorded constructor in program order so
- * each virtual handle the application holds maps to an equivalent new object. */
+ * MPI): initialise MPI there as the application did, bind the predefined
+ * handles, and replay every recorded constructor in program order so each
+ * virtual handle the application holds maps to an equivalent new object. */
 int ckpt_face_rebind(struct ckpt_boot *b)
 {
-    ckpt_boot_info = b;
-    ckpt_T = b->table;
-    ckpt_has_fsgsbase = (b->flags & CKPT_BOOT_FSGSBASE) != 0;
-    if (b->pending)
-        ckpt_pending = b->pending;
-    b->upcall = (void *)ckpt_face_op_upcall;
-    ckpt_lower_fs = 0;
+    if (b)
+        bind_boot(b);
     if (!ckpt_T || !face_initialized || face_finalized)
         return 0;
     int rc, prov = 0;
@@ -196,6 +235,22 @@ int ckpt_face_rebind(struct ckpt_boot *b)
         return rc;
     bind_predefined();
     return ckpt_face_replay_all();
+}
+
+static void rebind_mpi_once(void)
+{
+    static volatile int lock;
+    while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    if (needs_rebind) {
+        needs_rebind = 0;
+        int rc = ckpt_face_rebind(NULL);
+        if (rc) {
+            ckpt_face_log("ckpt-mpi: restart: rebuilding the MPI state on the new lower half failed", "", "");
+            ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "restart");
+        }
+    }
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
 /* Test aid: CKPT_MPI_TEST_REPLAY_AT_BARRIER=N replays the whole record into the

@@ -4,6 +4,7 @@
 
 CKPT_EXPORT int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
 {
+    CKPT_ENTER();
     (void)info;
     void *p = malloc(size > 0 ? (size_t)size : 1);
     if (!p)
@@ -15,6 +16,7 @@ CKPT_EXPORT int MPI_Alloc_mem(MPI_Aint, MPI_Info, void *) __attribute__((alias("
 
 CKPT_EXPORT int PMPI_Free_mem(void *base)
 {
+    CKPT_ENTER();
     free(base);
     return 0;
 }

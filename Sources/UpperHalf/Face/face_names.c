@@ -43,24 +43,28 @@ static int get_name(unsigned kind, int32_t h, char *name, int *len, const char *
 
 CKPT_EXPORT int PMPI_Comm_set_name(MPI_Comm comm, const char *name)
 {
+    CKPT_ENTER();
     return set_name(CKPT_KIND_COMM, comm, name, "MPI_Comm_set_name");
 }
 CKPT_EXPORT int MPI_Comm_set_name(MPI_Comm, const char *) __attribute__((alias("PMPI_Comm_set_name")));
 
 CKPT_EXPORT int PMPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
 {
+    CKPT_ENTER();
     return get_name(CKPT_KIND_COMM, comm, name, resultlen, "MPI_Comm_get_name");
 }
 CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm, char *, int *) __attribute__((alias("PMPI_Comm_get_name")));
 
 CKPT_EXPORT int PMPI_Type_set_name(MPI_Datatype type, const char *name)
 {
+    CKPT_ENTER();
     return set_name(CKPT_KIND_DATATYPE, type, name, "MPI_Type_set_name");
 }
 CKPT_EXPORT int MPI_Type_set_name(MPI_Datatype, const char *) __attribute__((alias("PMPI_Type_set_name")));
 
 CKPT_EXPORT int PMPI_Type_get_name(MPI_Datatype type, char *name, int *resultlen)
 {
+    CKPT_ENTER();
     return get_name(CKPT_KIND_DATATYPE, type, name, resultlen, "MPI_Type_get_name");
 }
 CKPT_EXPORT int MPI_Type_get_name(MPI_Datatype, char *, int *) __attribute__((alias("PMPI_Type_get_name")));

@@ -16,6 +16,7 @@ void ckpt_face_op_upcall(int slot, void *in, void *inout, int *len, uint64_t rea
 
 CKPT_EXPORT int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op)
 {
+    CKPT_ENTER();
     int slot = __atomic_fetch_add(&op_slots_used, 1, __ATOMIC_RELAXED);
     if (slot >= CKPT_OP_SLOTS) {
         ckpt_face_log("ckpt-mpi: MPI_Op_create: more than 128 user operations in one job", "", "");

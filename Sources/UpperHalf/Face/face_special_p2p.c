@@ -8,6 +8,7 @@ CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype s
                               void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
                               MPI_Comm comm, MPI_Status *status)
 {
+    CKPT_ENTER();
     struct ckpt_status *st = ckpt_status_arg(status);
     uint64_t pending[2] = {0, 0};
     int rc;
@@ -101,6 +102,7 @@ static void typed_arrays_free(struct typed_arrays *t)
 #define TYPED_COLLECTIVE(Name, Params, neighbor, ReqParam, ReqDecl, ReqArg, ReqOut)                      \
     CKPT_EXPORT int PMPI_##Name(Params ReqParam)                                                         \
     {                                                                                                    \
+        CKPT_ENTER();                                                                                    \
         struct typed_arrays t;                                                                           \
         ReqDecl;                                                                                         \
         int rc = typed_arrays_in(&t, comm, neighbor, sendbuf, sendtypes, recvtypes);                     \
@@ -130,6 +132,7 @@ TYPED_COLLECTIVE(Ineighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, COMMA MPI_Re
  * completes, which the shadow table cannot know in advance otherwise. */
 CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
 {
+    CKPT_ENTER();
     int rc = PMPI_Comm_dup(comm, newcomm);
     if (rc)
         return rc;

@@ -27,6 +27,7 @@ static int type_size(MPI_Datatype datatype, int64_t *size)
 
 CKPT_EXPORT int PMPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count)
 {
+    CKPT_ENTER();
     int64_t size, bytes = status_bytes(status);
     int rc = type_size(datatype, &size);
     if (rc)
@@ -43,6 +44,7 @@ CKPT_EXPORT int MPI_Get_count(const MPI_Status *, MPI_Datatype, int *) __attribu
 
 CKPT_EXPORT int PMPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
 {
+    CKPT_ENTER();
     ckpt_count_t n = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Get_elements_bytes(status_bytes(status), ckpt_to_real(CKPT_KIND_DATATYPE, datatype), &n));
@@ -55,6 +57,7 @@ CKPT_EXPORT int MPI_Get_elements_x(const MPI_Status *, MPI_Datatype, MPI_Count *
 
 CKPT_EXPORT int PMPI_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count)
 {
+    CKPT_ENTER();
     MPI_Count n = 0;
     int rc = PMPI_Get_elements_x(status, datatype, &n);
     if (!rc)
@@ -65,6 +68,7 @@ CKPT_EXPORT int MPI_Get_elements(const MPI_Status *, MPI_Datatype, int *) __attr
 
 CKPT_EXPORT int PMPI_Test_cancelled(const MPI_Status *status, int *flag)
 {
+    CKPT_ENTER();
     *flag = status->count_hi_and_cancelled & 1;
     return 0;
 }
@@ -72,6 +76,7 @@ CKPT_EXPORT int MPI_Test_cancelled(const MPI_Status *, int *) __attribute__((ali
 
 CKPT_EXPORT int PMPI_Status_set_cancelled(MPI_Status *status, int flag)
 {
+    CKPT_ENTER();
     status->count_hi_and_cancelled = (status->count_hi_and_cancelled & ~1) | (flag ? 1 : 0);
     return 0;
 }
@@ -80,6 +85,7 @@ CKPT_EXPORT int MPI_Status_set_cancelled(MPI_Status *, int) __attribute__((alias
 /* Elements of a predefined type are whole units of its size; that is the common use. */
 CKPT_EXPORT int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count)
 {
+    CKPT_ENTER();
     int64_t size;
     int rc = type_size(datatype, &size);
     if (rc)
@@ -92,6 +98,7 @@ CKPT_EXPORT int MPI_Status_set_elements_x(MPI_Status *, MPI_Datatype, MPI_Count)
 
 CKPT_EXPORT int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count)
 {
+    CKPT_ENTER();
     return PMPI_Status_set_elements_x(status, datatype, count);
 }
 CKPT_EXPORT int MPI_Status_set_elements(MPI_Status *, MPI_Datatype, int) __attribute__((alias("PMPI_Status_set_elements")));

@@ -38,6 +38,15 @@ static inline void ckpt_set_fs(uint64_t fs)
     }
 }
 
+/* First thing in every entry point that translates handles: a thread's first
+ * call (and the first call after a restart, which rebuilds the MPI state) must
+ * bind it to the lower half before any handle is translated. */
+#define CKPT_ENTER()                                   \
+    do {                                               \
+        if (__builtin_expect(ckpt_lower_fs == 0, 0))   \
+            (void)ckpt_thread_attach();                \
+    } while (0)
+
 /* Enter the lower half: returns the upper FS base to restore. */
 static inline uint64_t ckpt_cross_in(void)
 {
