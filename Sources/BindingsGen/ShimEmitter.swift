@@ -152,10 +152,35 @@ struct ShimEmitter {
         }
         w.line("static int s_\(p.short)(\(params.joined(separator: ", ")))\n{")
         for s in pre { w.line("    \(s)") }
-        w.line("    int rc = MPI_\(p.short)(\(args.joined(separator: ", ")));")
+        if isBlockingCollective(p) {
+            // Oversubscribed ranks must not spin inside the MPI: run the non-blocking
+            // form and wait in a loop that yields (MPICH's own polling never does).
+            w.line("    int rc;")
+            w.line("    if (__builtin_expect(ck_collectives_yield, 0)) {")
+            w.line("        MPI_Request ck_r;")
+            w.line("        rc = ck_wait_collective(\(nonBlockingName(p))(\((args + ["&ck_r"]).joined(separator: ", "))), &ck_r);")
+            w.line("    } else {")
+            w.line("        rc = MPI_\(p.short)(\(args.joined(separator: ", ")));")
+            w.line("    }")
+        } else {
+            w.line("    int rc = MPI_\(p.short)(\(args.joined(separator: ", ")));")
+        }
         for s in post { w.line("    \(s)") }
         for s in cleanup { w.line("    \(s)") }
         w.line("    return ck_err(rc);\n}\n")
+    }
+}
+
+extension ShimEmitter {
+    /// MPI_Allreduce -> MPI_Iallreduce.
+    func nonBlockingName(_ p: SpecProcedure) -> String { "MPI_I" + p.short.prefix(1).lowercased() + p.short.dropFirst() }
+
+    /// A blocking collective whose non-blocking form (MPI-3) has the same parameters plus a request.
+    func isBlockingCollective(_ p: SpecProcedure) -> Bool {
+        guard let i = plan.spec.procedures.first(where: { $0.name == nonBlockingName(p) }) else { return false }
+        return i.params.count == p.params.count + 1 && i.params.last?.kind == "REQUEST"
+            && zip(i.params, p.params).allSatisfy { $0.ctype == $1.ctype }
+            && !Annotations.mpi4Only.contains(i.name)
     }
 }
 

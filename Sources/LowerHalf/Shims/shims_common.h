@@ -25,6 +25,10 @@
 static struct ckpt_boot *ck_boot;
 static volatile uint32_t *ck_pending;
 static int ck_oversubscribed;
+/* Oversubscribed MPICH ranks run blocking collectives as non-blocking ones plus
+ * a yielding wait (MPICH polls without yielding; Open MPI yields by itself once
+ * mpi_yield_when_idle is set, and its blocking algorithms are faster). */
+static int ck_collectives_yield;
 
 static inline int ckin_rank(int r)
 {
@@ -112,6 +116,22 @@ static inline void ck_backoff(unsigned *spins)
 {
     if (ck_oversubscribed && ++*spins >= 16) {
         *spins = 0;
+        sched_yield();
+    }
+}
+
+/* Completes a started collective, yielding between polls (oversubscribed ranks).
+ * It does not leave for a pending checkpoint: the collective cut completes
+ * every started collective (DESIGN §4.1). */
+static inline int ck_wait_collective(int rc, MPI_Request *r)
+{
+    if (rc != MPI_SUCCESS)
+        return rc;
+    for (;;) {
+        int flag = 0;
+        rc = MPI_Test(r, &flag, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || flag)
+            return rc;
         sched_yield();
     }
 }
