@@ -59,6 +59,12 @@ var products: [Product] = [
     .executable(name: "ckpt-mpi-gen", targets: ["ckpt-mpi-gen"]),
     .library(name: "mpi", type: .dynamic, targets: ["Face"]),
 ]
+// >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
+// preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.
+targets.append(.target(name: "Engine", dependencies: ["HalfABI"], path: "Sources/UpperHalf/Engine",
+                       cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall"])]))
+products.append(.library(name: "ckpt-engine", type: .dynamic, targets: ["Engine"]))
+// <<< checkpoint engine
 for f in installed {
     targets.append(.executableTarget(
         name: f.target, dependencies: ["LowerCore"], path: "Sources/LowerHalf/\(f.target.dropFirst(5))",

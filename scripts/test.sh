@@ -10,4 +10,6 @@ swift test 2>&1 | tee /tmp/ckpt-mpi-swift-test.log | grep -E 'error|failed|Execu
 grep -q ' 0 failures' /tmp/ckpt-mpi-swift-test.log || { echo "swift test failed"; exit 1; }
 CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich" mpi-tests/run-tests.sh
 mpi-tests/run-bad-input.sh
+tests/checkpoint/run.sh
+tests/cli/run.sh
 CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `ckpt-mpi inspect`: decodes one checkpoint image for humans or scripts.
 struct InspectCommand: ParsableCommand {
@@ -12,7 +13,64 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the whole image description as JSON.")
     var json = false
 
+    @Flag(help: "Also read every stored page and check each region's checksum.")
+    var verify = false
+
+    private struct Report: Encodable {
+        let image: String
+        let header: ImageFile.Header
+        let threads: [ImageFile.Thread]
+        let files: [ImageFile.FileDescriptor]
+        let signals: [ImageFile.SignalAction]
+        let regions: [ImageFile.Region]
+    }
+
     func run() throws {
-        throw CLIFailure.notImplemented("inspect")
+        var file = try ImageFile(path: image)
+        if verify { try file.verify() }
+        if json {
+            let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
+                                signals: file.signals, regions: file.regions)
+            print(String(decoding: try CheckpointJSON.encode(report, pretty: true), as: UTF8.self), terminator: "")
+        } else {
+            print(describe(file))
+        }
+        if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
+            throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
+        }
+    }
+
+    private func mib(_ b: UInt64) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
+
+    private func describe(_ f: ImageFile) -> String {
+        let h = f.header
+        var out: [String] = []
+        out.append("image      \(f.path) (\(mib(h.fileSize)), format \(h.formatVersion), metadata checksum ok)")
+        out.append("rank       \(h.rank) of \(h.nranks), generation \(h.generation), flavour \(h.flavour)"
+                   + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)"))
+        out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
+                   + String(format: "pause %.1f ms before writing", h.pauseMs))
+        out.append("cwd        \(h.cwd)")
+        let runs = f.regions.reduce(0) { $0 + Int($1.runs) }
+        out.append("memory     \(f.regions.count) regions, \(mib(h.memBytes)) mapped, \(mib(h.dataBytes)) stored "
+                   + "in \(runs) runs (zero pages skipped)")
+        out.append("threads    \(f.threads.count)")
+        for t in f.threads {
+            let role = t.main ? " main" : t.engine ? " engine" : ""
+            out.append("  tid \(t.tid)\(role): fs \(t.fsBase), interrupted at \(t.interruptedRip), mask \(t.signalMask)")
+        }
+        out.append("files      \(f.fds.count) (fds 0-2 come from the new launcher)")
+        for d in f.fds {
+            out.append("  fd \(d.fd) \(d.kind) \(d.path) flags \(d.flags) offset \(d.offset)")
+        }
+        out.append("signals    \(f.signals.count) with a disposition: "
+                   + f.signals.map { "\($0.signal)" }.joined(separator: " "))
+        out.append("regions")
+        for r in f.regions {
+            let ok = r.checksumOk.map { $0 ? " ok" : " DAMAGED" } ?? ""
+            out.append("  \(r.start)-\(r.end) \(r.prot) \(r.kind) \(mib(r.storedBytes)) stored\(ok)"
+                       + (r.path.map { " \($0)" } ?? ""))
+        }
+        return out.joined(separator: "\n")
     }
 }

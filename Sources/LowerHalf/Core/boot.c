@@ -2,6 +2,8 @@
  * it hands to the upper half (ckpt_boot.h). */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -12,9 +14,31 @@ static volatile uint32_t pending_word;
 
 struct ckpt_boot *ckpt_lower_boot(void) { return &boot; }
 
+const char *lh_engine_path;
+
 static _Noreturn void usage(void)
 {
-    lh_die(2, "usage: ckpt-lower-<mpi> [--face-dir DIR] -- PROGRAM [ARGS...]");
+    lh_die(2, "usage: ckpt-lower-<mpi> [--face-dir DIR] [--engine LIBCKPT-ENGINE.SO] -- PROGRAM [ARGS...]\n"
+              "       ckpt-lower-<mpi> [--face-dir DIR] --restore IMAGE|GENERATION-DIR");
+}
+
+/* `--name VALUE` or `--name=VALUE` at argv[*i]; advances *i. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    size_t n = strlen(name);
+    if (!strcmp(argv[*i], name)) {
+        if (*i + 1 >= argc)
+            usage();
+        *out = argv[*i + 1];
+        *i += 2;
+        return 1;
+    }
+    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        *i += 1;
+        return 1;
+    }
+    return 0;
 }
 
 static int env_is_1(const char *name)
@@ -54,32 +78,61 @@ int ckpt_lower_main(int argc, char **argv, char **envp, const struct ckpt_lower_
     (void)envp; /* environ is authoritative: the re-exec stage edits it */
     lh_debug = env_is_1("CKPT_MPI_DEBUG");
 
-    const char *face_dir = NULL;
+    const char *face_dir = NULL, *engine = NULL, *restore = NULL;
     int i = 1;
     while (i < argc) {
         if (!strcmp(argv[i], "--")) {
             i++;
             break;
-        } else if (!strcmp(argv[i], "--face-dir")) {
-            if (i + 1 >= argc)
-                usage();
-            face_dir = argv[i + 1];
-            i += 2;
-        } else if (!strncmp(argv[i], "--face-dir=", 11)) {
-            face_dir = argv[i] + 11;
-            i++;
+        } else if (opt_value(argc, argv, &i, "--face-dir", &face_dir) ||
+                   opt_value(argc, argv, &i, "--engine", &engine) ||
+                   opt_value(argc, argv, &i, "--restore", &restore)) {
+            continue;
         } else if (argv[i][0] == '-') {
             usage();
         } else {
             break;
         }
     }
-    if (i >= argc)
+    if (restore ? i < argc : i >= argc)
         usage();
 
     struct lh_orig orig = {0};
     lh_reexec_or_restore(argv, face_dir, &orig);
     lh_log("flavour %s, pid %ld", flavour->name, lh_sys0(SYS_getpid));
+
+    if (restore) {
+        /* DESIGN §2: reserve every saved upper range and fd number before
+         * MPI creates anything, then let the flavour initialise MPI, then
+         * map the upper half back and resume it. */
+        lh_arena_setup();
+        lh_patch_mmap_family();
+        fill_boot(flavour);
+        lh_donor_start();
+        lh_restore_open(restore);
+        lh_restore_reserve();
+        lh_env_snapshot();
+        if (flavour->prepare)
+            flavour->prepare(&boot); /* hook: MPI_Init of the new lower half (and, later, the shadow replay) */
+        lh_restore_finish();
+    }
+
+    if (engine) {
+        /* preloaded into the upper half only (never into the lower half) */
+        char *abs = realpath(engine, NULL);
+        if (!abs)
+            lh_die(126, "--engine %s: %s", engine, strerror(errno));
+        lh_engine_path = abs;
+        if (orig.ld_preload && orig.ld_preload[0]) {
+            char *v = malloc(strlen(abs) + strlen(orig.ld_preload) + 2);
+            if (!v)
+                lh_die(126, "out of memory");
+            sprintf(v, "%s:%s", abs, orig.ld_preload);
+            orig.ld_preload = v;
+        } else {
+            orig.ld_preload = abs;
+        }
+    }
 
     /* Resolve and check the program before any heavy set-up: a typo should
      * cost nothing, not an MPI_Init. */

@@ -116,4 +116,14 @@ void lh_env_snapshot(void);
 _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const char *face_dir,
                          uint64_t boot_addr);
 
+/* restore.c: `--restore` (docs/image-format.md) */
+void lh_restore_open(const char *image_or_dir);  /* dies with a clear message on a bad image */
+void lh_restore_reserve(void);                   /* saved upper ranges and fd numbers */
+_Noreturn void lh_restore_finish(void);          /* maps, threads, jump: never returns */
+
+/* boot.c: `--engine PATH`, preloaded into the upper half; its constructor
+ * finds the boot struct in CKPT_MPI_BOOT_ENGINE (launch_stack.c). */
+extern const char *lh_engine_path;
+#define LH_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
+
 #endif

@@ -1,0 +1,198 @@
+/* The checkpoint image of one rank (DESIGN.md §5, docs/image-format.md).
+ *
+ * Shared by the writer (the engine, upper half), the reader (the lower half's
+ * --restore) and `ckpt-mpi inspect` (Swift, Sources/CkptMPI/Image/ImageFile.swift,
+ * which must be kept in step with this file). All integers little-endian,
+ * all structs naturally aligned with explicit padding, sizes fixed below.
+ *
+ *   offset 0                 struct ckpt_img_header          (CKPT_IMG_HEADER_SIZE bytes)
+ *   hdr.threads_off          struct ckpt_img_thread  [nthreads]
+ *   hdr.fds_off              struct ckpt_img_fd      [nfds]
+ *   hdr.sigs_off             struct ckpt_img_sigaction[64]   (signals 1..64)
+ *   hdr.regions_off          struct ckpt_img_region  [nregions]
+ *   hdr.extents_off          struct ckpt_img_extent  [nextents]
+ *   hdr.strings_off          NUL-terminated strings (paths), strings_size bytes
+ *   hdr.data_off             page data (page-aligned), data_size bytes
+ *   hdr.file_size            total size: anything shorter is a truncated image
+ *
+ * Integrity: hdr.meta_checksum = ckpt_img_hash over [0, data_off) with the
+ * meta_checksum field read as 0. Each region's checksum covers its extents'
+ * data in file order: ckpt_img_hash chained over each extent's data cut in
+ * pieces of CKPT_IMG_HASH_CHUNK bytes (the last piece of an extent shorter). A reader checks
+ * magic, then version, then meta_checksum, then file_size, then regions. */
+#ifndef CKPT_IMAGE_H
+#define CKPT_IMAGE_H
+
+#include <stdint.h>
+
+#define CKPT_IMG_MAGIC       0x474d49544b43ULL /* "CKTIMG\0\0" little-endian */
+#define CKPT_IMG_VERSION     1u
+#define CKPT_IMG_HEADER_SIZE 4096u
+#define CKPT_IMG_PAGE        4096u
+#define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
+
+/* ckpt_img_region.kind */
+#define CKPT_REG_ANON        1u /* private memory (anonymous, heap, stack, or a private file mapping): data stored */
+#define CKPT_REG_SHARED_ANON 2u /* MAP_SHARED without a live file (anonymous shared, deleted file): data stored */
+#define CKPT_REG_FILE_SHARED 3u /* MAP_SHARED of a file: re-mapped by path + offset, no data */
+#define CKPT_REG_NONE        4u /* PROT_NONE reservation: re-reserved, no data */
+
+/* ckpt_img_region.flags */
+#define CKPT_REGF_STACK 0x1u /* [stack] */
+#define CKPT_REGF_HEAP  0x2u /* [heap] */
+#define CKPT_REGF_FILE  0x4u /* had a backing file (path in path_off) */
+
+/* ckpt_img_fd.kind */
+#define CKPT_FD_REGULAR     1u /* reopened by path, flags, offset */
+#define CKPT_FD_DIR         2u /* reopened by path (O_DIRECTORY) */
+#define CKPT_FD_UNSUPPORTED 3u /* pipe, socket, device, ...: reported, /dev/null put in its place */
+
+/* ckpt_img_thread.flags */
+#define CKPT_THR_MAIN   0x1u /* the process's main thread (restored on the launcher's own thread) */
+#define CKPT_THR_ENGINE 0x2u /* the engine's checkpoint thread (parked at its own save point) */
+
+/* What a thread resumes from: the callee-saved state of a call to the
+ * engine's save point (ckpt_ctx_save), which returns 1 when resumed by a
+ * restore. Everything else (caller-saved registers, FPU/SSE, the signal mask
+ * the application had) is in the signal frame on the thread's own stack,
+ * which the handler's return (rt_sigreturn) reloads. */
+struct ckpt_img_ctx {
+    uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip; /* offsets 0..56: used by asm */
+    uint64_t fs_base;                                /* 64 */
+    uint64_t sigmask;                                /* 72: mask to install before resuming */
+};
+
+struct ckpt_img_thread {
+    struct ckpt_img_ctx ctx;
+    uint64_t tid;            /* tid at checkpoint time (informational) */
+    uint64_t flags;          /* CKPT_THR_* */
+    uint64_t tid_addr;       /* &struct pthread.tid of this thread (fs_base + tid_offset), 0 if unknown */
+    uint64_t robust_head;    /* set_robust_list() head, 0 if none */
+    uint64_t rseq_area;      /* rseq area to register, 0 if none */
+    uint64_t app_sigmask;    /* the mask the application had when interrupted */
+    uint64_t gregs[23];      /* the interrupted registers (ucontext gregs, REG_* order) */
+    uint64_t pad;
+    uint8_t fxsave[512];     /* the interrupted FPU/SSE state (fxsave layout) */
+};
+
+struct ckpt_img_fd {
+    int32_t fd;
+    uint32_t kind;           /* CKPT_FD_* */
+    uint32_t flags;          /* F_GETFL */
+    uint32_t fdflags;        /* F_GETFD (FD_CLOEXEC) */
+    int64_t offset;          /* lseek(fd, 0, SEEK_CUR), -1 if not seekable */
+    int64_t size;            /* st_size at checkpoint (regular files), -1 otherwise */
+    uint64_t path_off;       /* into strings */
+    uint64_t dev, ino;       /* st_dev, st_ino at checkpoint */
+};
+
+/* The kernel's struct sigaction (rt_sigaction with an 8-byte mask). */
+struct ckpt_img_sigaction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+struct ckpt_img_region {
+    uint64_t start, end;
+    uint32_t prot;           /* PROT_* */
+    uint32_t kind;           /* CKPT_REG_* */
+    uint32_t flags;          /* CKPT_REGF_* */
+    uint32_t nextents;
+    uint64_t first_extent;   /* index into the extent table */
+    uint64_t file_offset;    /* offset in the backing file (CKPT_REG_FILE_SHARED) */
+    uint64_t path_off;       /* into strings, 0 = none (strings[0] is always "") */
+    uint64_t data_bytes;     /* sum of its extents' sizes */
+    uint64_t checksum;       /* ckpt_img_hash chained over its extents' data */
+};
+
+/* A run of stored (non-zero) pages of one region. Pages of a region not
+ * covered by an extent are zero. */
+struct ckpt_img_extent {
+    uint64_t addr;           /* page-aligned */
+    uint64_t len;            /* page multiple */
+    uint64_t file_off;       /* page-aligned offset in the image */
+};
+
+/* Where the lower half that restores tells the upper half about its new
+ * world. Lives in the engine; the image records its address
+ * (hdr.mailbox_addr) and the restoring lower half fills it before any upper
+ * thread runs again. */
+#define CKPT_MAILBOX_MAGIC 0x786f626c69616d63ULL
+struct ckpt_img_mailbox {
+    uint64_t magic;
+    uint64_t restored;       /* incremented by each restore */
+    uint64_t boot;           /* the new struct ckpt_boot * */
+    int64_t ckpt_after;      /* CKPT_MPI_CKPT_AFTER of the new environment, -1 = unset */
+    int32_t rank, nranks;    /* of the new environment */
+    char coord[512];         /* CKPT_MPI_COORD of the new environment, "" = unset */
+    char ckpt_dir[512];      /* CKPT_MPI_CKPT_DIR of the new environment, "" = unset */
+    char image[512];         /* the image it was restored from */
+};
+
+struct ckpt_img_header {
+    uint64_t magic;          /* CKPT_IMG_MAGIC */
+    uint32_t version;        /* CKPT_IMG_VERSION */
+    uint32_t header_size;    /* CKPT_IMG_HEADER_SIZE */
+    uint64_t meta_checksum;  /* see above */
+    uint64_t file_size;
+    /* who */
+    int32_t rank, nranks;
+    uint64_t generation;
+    uint64_t created_unix_ns;
+    uint64_t pid;
+    char flavour[16];        /* "none", "openmpi", "mpich" */
+    char host[64];
+    char face_abi[16];       /* "mpich" or "" */
+    /* tables */
+    uint32_t nthreads, nfds, nregions, reserved0;
+    uint64_t nextents;
+    uint64_t threads_off, fds_off, sigs_off, regions_off, extents_off, strings_off, strings_size;
+    uint64_t data_off, data_size;
+    uint64_t mem_bytes;      /* total size of all saved ranges */
+    /* process state */
+    uint64_t mailbox_addr;   /* struct ckpt_img_mailbox * in the upper half */
+    uint64_t tid_offset;     /* offsetof(struct pthread, tid) found at start-up, 0 = unknown */
+    uint64_t robust_offset;  /* robust list head - THREAD_SELF, 0 = unknown */
+    int64_t rseq_offset;     /* upper libc's __rseq_offset */
+    uint32_t rseq_size;      /* upper libc's __rseq_size, 0 = not registered */
+    uint32_t suspend_signal;
+    uint64_t vdso_start, vdso_end, vvar_start, vvar_end;
+    uint64_t itimer[3][4];   /* ITIMER_REAL/VIRTUAL/PROF: interval sec,usec, value sec,usec */
+    uint64_t umask;
+    uint64_t pause_ns;       /* application pause up to the start of the write */
+    char cwd[1024];
+    uint64_t sigpending;     /* process-wide pending signals (bit n-1 = signal n), raised again at restore */
+};
+
+_Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
+_Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
+_Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");
+_Static_assert(sizeof(struct ckpt_img_fd) == 56, "fd layout");
+
+/* 64-bit hash of 8-byte words, 4 independent lanes (fast: several GB/s);
+ * `len` must be a multiple of 32 (data is always whole pages; the metadata
+ * area ends page-aligned). `h` chains: pass the previous result, or
+ * CKPT_IMG_HASH_SEED. */
+#define CKPT_IMG_HASH_SEED 0x9e3779b97f4a7c15ULL
+static inline uint64_t ckpt_img_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static inline uint64_t ckpt_img_hash(uint64_t h, const void *p, uint64_t len)
+{
+    const uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL;
+    const uint64_t *w = (const uint64_t *)p;
+    uint64_t a = h + P1, b = h ^ P2, c = h, d = h - P1;
+    for (uint64_t i = 0, n = len / 32; i < n; i++, w += 4) {
+        a = ckpt_img_rotl(a + w[0] * P2, 31) * P1;
+        b = ckpt_img_rotl(b + w[1] * P2, 31) * P1;
+        c = ckpt_img_rotl(c + w[2] * P2, 31) * P1;
+        d = ckpt_img_rotl(d + w[3] * P2, 31) * P1;
+    }
+    uint64_t r = ckpt_img_rotl(a, 1) + ckpt_img_rotl(b, 7) + ckpt_img_rotl(c, 12) + ckpt_img_rotl(d, 18) + len;
+    r ^= r >> 33;
+    r *= P2;
+    r ^= r >> 29;
+    return r;
+}
+
+#endif

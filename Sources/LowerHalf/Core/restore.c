@@ -1,0 +1,559 @@
+/* `ckpt-lower-<flavour> --restore IMAGE|DIR`: bring a saved upper half back
+ * (docs/image-format.md, DESIGN §2).
+ *
+ *   lh_restore_open     find and verify the image: magic, version, metadata
+ *                       checksum, size; nothing is mapped yet.
+ *   lh_restore_reserve  reserve every saved upper range (PROT_NONE) and fd
+ *                       number, before the MPI of this lower half creates
+ *                       anything (flavour->prepare runs after it).
+ *   lh_restore_finish   read the regions back (checking each checksum), move
+ *                       [vdso]/[vvar] if they moved, reopen files, restore
+ *                       signal dispositions, timers, cwd, umask, tell the upper
+ *                       half about its new world (the engine's mailbox),
+ *                       recreate the threads with raw clone, and become the
+ *                       main thread. Never returns.
+ *
+ * Upper-half memory is mapped with raw system calls (the lower libc's mmap is
+ * patched to steer into the arena); the lower half's own buffers come from
+ * that patched mmap, so they never sit where an upper range must go. */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <ckpt_image.h>
+#include "lh_internal.h"
+
+static struct {
+    char path[4096];
+    int fd, dfd;
+    uint64_t size;
+    char *meta;
+    struct ckpt_img_header *h;
+    struct ckpt_img_thread *threads;
+    struct ckpt_img_fd *fds;
+    struct ckpt_img_sigaction *sigs;
+    struct ckpt_img_region *regions;
+    struct ckpt_img_extent *extents;
+    const char *strings;
+} R;
+
+static const char *str_at(uint64_t off)
+{
+    return off < R.h->strings_size ? R.strings + off : "";
+}
+
+static int env_int(const char *const names[], int dflt)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v) {
+            char *e;
+            long x = strtol(v, &e, 10);
+            if (!*e)
+                return (int)x;
+        }
+    }
+    return dflt;
+}
+static const char *const rank_env[] = {"CKPT_MPI_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", NULL};
+static const char *const size_env[] = {"CKPT_MPI_NRANKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL};
+
+static void read_at(void *buf, uint64_t len, uint64_t off, const char *what)
+{
+    char *p = buf;
+    while (len) {
+        long r = lh_sys4(SYS_pread64, R.fd, p, len, off);
+        if (r == -EINTR)
+            continue;
+        if (r < 0)
+            lh_die(1, "%s: cannot read %s: %s", R.path, what, strerror((int)-r));
+        if (r == 0)
+            lh_die(1, "%s: truncated image (%s ends at byte %lu, the file has %lu)", R.path, what,
+                   (unsigned long)off, (unsigned long)R.size);
+        p += r;
+        len -= (uint64_t)r;
+        off += (uint64_t)r;
+    }
+}
+
+static int in_bounds(uint64_t off, uint64_t count, uint64_t elem, uint64_t limit)
+{
+    if (count && elem > (UINT64_MAX - off) / count)
+        return 0;
+    return off + count * elem <= limit;
+}
+
+void lh_restore_open(const char *arg)
+{
+    struct stat st;
+    if (stat(arg, &st) != 0)
+        lh_die(1, "%s: %s", arg, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        snprintf(R.path, sizeof R.path, "%s/rank-%04d.img", arg, env_int(rank_env, 0));
+    else
+        snprintf(R.path, sizeof R.path, "%s", arg);
+    int fd = open(R.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        lh_die(1, "%s: %s", R.path, strerror(errno));
+    /* keep the image's fd far above anything the application had */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 1000);
+    if (hi >= 0) {
+        close(fd);
+        fd = hi;
+    }
+    R.fd = fd;
+    if (fstat(fd, &st) != 0)
+        lh_die(1, "%s: %s", R.path, strerror(errno));
+    R.size = (uint64_t)st.st_size;
+
+    struct ckpt_img_header h;
+    memset(&h, 0, sizeof h);
+    if (R.size < 16 || lh_sys4(SYS_pread64, fd, &h, 16, 0) != 16 || h.magic != CKPT_IMG_MAGIC)
+        lh_die(1, "%s: not a ckpt-mpi checkpoint image", R.path);
+    if (h.version != CKPT_IMG_VERSION)
+        lh_die(1, "%s: image format version %u; this ckpt-mpi reads version %u (restore it with the ckpt-mpi that wrote it)",
+               R.path, h.version, CKPT_IMG_VERSION);
+    if (R.size < CKPT_IMG_HEADER_SIZE)
+        lh_die(1, "%s: truncated image (%lu bytes, the header alone is %u)", R.path, (unsigned long)R.size,
+               CKPT_IMG_HEADER_SIZE);
+    read_at(&h, sizeof h, 0, "the header");
+    if (h.header_size != CKPT_IMG_HEADER_SIZE || h.data_off < CKPT_IMG_HEADER_SIZE || h.data_off % CKPT_IMG_PAGE ||
+        h.data_off > h.file_size || h.data_off > (1ULL << 32))
+        lh_die(1, "%s: image header is damaged (impossible layout)", R.path);
+    if (R.size < h.file_size)
+        lh_die(1, "%s: truncated image (%lu of %lu bytes)", R.path, (unsigned long)R.size, (unsigned long)h.file_size);
+
+    void *m = mmap(NULL, h.data_off, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        lh_die(1, "%s: cannot allocate %lu bytes for the metadata: %s", R.path, (unsigned long)h.data_off,
+               strerror(errno));
+    R.meta = m;
+    read_at(R.meta, h.data_off, 0, "the metadata");
+    R.h = (struct ckpt_img_header *)R.meta;
+    uint64_t want = R.h->meta_checksum;
+    R.h->meta_checksum = 0;
+    uint64_t got = ckpt_img_hash(CKPT_IMG_HASH_SEED, R.meta, h.data_off);
+    R.h->meta_checksum = want;
+    if (got != want)
+        lh_die(1, "%s: image header is damaged (checksum mismatch)", R.path);
+
+    struct ckpt_img_header *H = R.h;
+    if (!in_bounds(H->threads_off, H->nthreads, sizeof *R.threads, H->data_off) ||
+        !in_bounds(H->fds_off, H->nfds, sizeof *R.fds, H->data_off) ||
+        !in_bounds(H->sigs_off, 64, sizeof *R.sigs, H->data_off) ||
+        !in_bounds(H->regions_off, H->nregions, sizeof *R.regions, H->data_off) ||
+        !in_bounds(H->extents_off, H->nextents, sizeof *R.extents, H->data_off) ||
+        !in_bounds(H->strings_off, H->strings_size, 1, H->data_off) || H->nthreads == 0)
+        lh_die(1, "%s: image header is damaged (tables out of bounds)", R.path);
+    R.threads = (void *)(R.meta + H->threads_off);
+    R.fds = (void *)(R.meta + H->fds_off);
+    R.sigs = (void *)(R.meta + H->sigs_off);
+    R.regions = (void *)(R.meta + H->regions_off);
+    R.extents = (void *)(R.meta + H->extents_off);
+    R.strings = R.meta + H->strings_off;
+    for (uint32_t i = 0; i < H->nregions; i++) {
+        struct ckpt_img_region *g = &R.regions[i];
+        if (g->start >= g->end || g->start % CKPT_IMG_PAGE || g->end % CKPT_IMG_PAGE || g->end > CKPT_LOWER_ARENA_START ||
+            g->first_extent + g->nextents > H->nextents)
+            lh_die(1, "%s: image header is damaged (region %u)", R.path, i);
+        for (uint64_t k = 0; k < g->nextents; k++) {
+            struct ckpt_img_extent *x = &R.extents[g->first_extent + k];
+            if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > H->file_size)
+                lh_die(1, "%s: image header is damaged (region %u, run %lu)", R.path, i, (unsigned long)k);
+        }
+    }
+    lh_log("image %s: rank %d/%d, gen %lu, %u threads, %u regions (%lu MiB, %lu MiB stored), %u fds", R.path,
+           H->rank, H->nranks, (unsigned long)H->generation, H->nthreads, H->nregions,
+           (unsigned long)(H->mem_bytes >> 20), (unsigned long)(H->data_size >> 20), H->nfds);
+}
+
+static int saved_fd(int fd)
+{
+    for (uint32_t i = 0; i < R.h->nfds; i++)
+        if (R.fds[i].fd == fd)
+            return 1;
+    return 0;
+}
+
+void lh_restore_reserve(void)
+{
+    for (uint32_t i = 0; i < R.h->nregions; i++) {
+        struct ckpt_img_region *g = &R.regions[i];
+        long r = lh_reserve(g->start, g->end, 0);
+        if (LH_IS_ERR(r) || (uint64_t)r != g->start)
+            lh_die(1, "%s: cannot reserve the saved range %#lx-%#lx (%s): %s", R.path, (unsigned long)g->start,
+                   (unsigned long)g->end, str_at(g->path_off),
+                   LH_IS_ERR(r) ? strerror((int)-r) : "placed elsewhere");
+    }
+    /* move our image fd out of the way if the application had its number */
+    while (saved_fd(R.fd)) {
+        int n = fcntl(R.fd, F_DUPFD_CLOEXEC, R.fd + 1);
+        if (n < 0)
+            lh_die(1, "%s: fcntl(F_DUPFD): %s", R.path, strerror(errno));
+        close(R.fd);
+        R.fd = n;
+    }
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0)
+        lh_die(1, "open(/dev/null): %s", strerror(errno));
+    int tmp = fcntl(null, F_DUPFD_CLOEXEC, 1000);
+    close(null);
+    null = tmp;
+    for (uint32_t i = 0; i < R.h->nfds; i++) {
+        int fd = R.fds[i].fd;
+        if (fd <= 2 || fd == null)
+            continue;
+        if (fcntl(fd, F_GETFD) >= 0)
+            lh_die(1, "%s: fd %d of the application (%s) is already in use in the new lower half", R.path, fd,
+                   str_at(R.fds[i].path_off));
+        if (dup2(null, fd) < 0)
+            lh_die(1, "dup2(%d): %s", fd, strerror(errno));
+    }
+    close(null);
+}
+
+/* ---- memory ---- */
+
+static void map_region(struct ckpt_img_region *g)
+{
+    uint64_t len = g->end - g->start;
+    long r;
+    switch (g->kind) {
+    case CKPT_REG_NONE:
+        return; /* the reservation is what it was */
+    case CKPT_REG_FILE_SHARED: {
+        const char *p = str_at(g->path_off);
+        int fd = open(p, (g->prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            lh_die(1, "%s: cannot reopen the shared mapping %#lx-%#lx of %s: %s", R.path, (unsigned long)g->start,
+                   (unsigned long)g->end, p, strerror(errno));
+        r = lh_mmap_raw(g->start, len, (int)g->prot | (g->nextents ? PROT_READ | PROT_WRITE : 0), MAP_SHARED | MAP_FIXED,
+                        fd, (long)g->file_offset);
+        close(fd);
+        if (LH_IS_ERR(r))
+            lh_die(1, "%s: mmap of %s at %#lx: %s", R.path, p, (unsigned long)g->start, strerror((int)-r));
+        if (!g->nextents)
+            return;
+        /* The file's contents at the checkpoint are written back, but only
+         * after the data passed its checksum: never damage the user's file. */
+        struct ckpt_img_extent *x = &R.extents[g->first_extent];
+        char *tmp = mmap(NULL, x->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (tmp == MAP_FAILED)
+            lh_die(1, "%s: mmap(%lu bytes): %s", R.path, (unsigned long)x->len, strerror(errno));
+        read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
+        uint64_t hh = CKPT_IMG_HASH_SEED;
+        for (uint64_t d = 0; d < x->len; d += CKPT_IMG_HASH_CHUNK)
+            hh = ckpt_img_hash(hh, tmp + d, x->len - d < CKPT_IMG_HASH_CHUNK ? x->len - d : CKPT_IMG_HASH_CHUNK);
+        if (hh != g->checksum)
+            lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
+                   (unsigned long)g->end);
+        memcpy((void *)x->addr, tmp, x->len);
+        munmap(tmp, x->len);
+        if (g->prot != (PROT_READ | PROT_WRITE))
+            lh_sys3(SYS_mprotect, g->start, len, g->prot);
+        return;
+    }
+    case CKPT_REG_SHARED_ANON:
+        r = lh_mmap_raw(g->start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        break;
+    default:
+        r = lh_mmap_raw(g->start, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        break;
+    }
+    if (LH_IS_ERR(r))
+        lh_die(1, "%s: mmap %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end, strerror((int)-r));
+    uint64_t h = CKPT_IMG_HASH_SEED;
+    for (uint64_t k = 0; k < g->nextents; k++) {
+        struct ckpt_img_extent *x = &R.extents[g->first_extent + k];
+        for (uint64_t done = 0; done < x->len;) {
+            uint64_t n = x->len - done;
+            if (n > CKPT_IMG_HASH_CHUNK)
+                n = CKPT_IMG_HASH_CHUNK;
+            long rr = R.dfd >= 0 ? lh_sys4(SYS_pread64, R.dfd, x->addr + done, n, x->file_off + done) : -EINVAL;
+            if (rr == -EINVAL && R.dfd >= 0) {
+                close(R.dfd);
+                R.dfd = -1;
+            }
+            if (R.dfd < 0)
+                rr = lh_sys4(SYS_pread64, R.fd, x->addr + done, n, x->file_off + done);
+            if (rr == -EINTR)
+                continue;
+            if (rr < 0)
+                lh_die(1, "%s: read: %s", R.path, strerror((int)-rr));
+            if (rr == 0)
+                lh_die(1, "%s: truncated image (data of region %#lx-%#lx missing)", R.path, (unsigned long)g->start,
+                       (unsigned long)g->end);
+            if ((uint64_t)rr < n) { /* short read: finish this piece before hashing it */
+                read_at((void *)(x->addr + done + (uint64_t)rr), n - (uint64_t)rr, x->file_off + done + (uint64_t)rr,
+                        "region data");
+            }
+            h = ckpt_img_hash(h, (const void *)(x->addr + done), n);
+            done += n;
+        }
+    }
+    if (h != g->checksum)
+        lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
+               (unsigned long)g->end);
+    if (g->prot != (PROT_READ | PROT_WRITE)) {
+        r = lh_sys3(SYS_mprotect, g->start, len, g->prot);
+        if (r < 0)
+            lh_die(1, "%s: mprotect %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end,
+                   strerror((int)-r));
+    }
+}
+
+/* The upper libc calls into the vdso at the address it saw at launch. */
+static void place_vdso(void)
+{
+    static struct lh_map maps[4096];
+    int n = lh_read_maps(maps, 4096);
+    uint64_t cur = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(maps[i].name, "[vdso]"))
+            cur = maps[i].start;
+    if (!R.h->vdso_start || cur == R.h->vdso_start)
+        return;
+    int64_t delta = (int64_t)(R.h->vdso_start - cur);
+    lh_log("moving [vdso]/[vvar] by %+ld bytes", (long)delta);
+    for (int i = 0; i < n; i++) {
+        if (strncmp(maps[i].name, "[vdso]", 6) && strncmp(maps[i].name, "[vvar", 5))
+            continue;
+        uint64_t to = maps[i].start + (uint64_t)delta, len = maps[i].end - maps[i].start;
+        for (int j = 0; j < n; j++)
+            if (j != i && maps[j].start < to + len && to < maps[j].end && strncmp(maps[j].name, "[v", 2))
+                lh_die(1, "%s: [vdso] was at %#lx, now at %#lx, and its old place is taken", R.path,
+                       (unsigned long)R.h->vdso_start, (unsigned long)cur);
+        long r = lh_sys5(SYS_mremap, maps[i].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+        if (LH_IS_ERR(r))
+            lh_die(1, "%s: mremap(%s): %s", R.path, maps[i].name, strerror((int)-r));
+    }
+}
+
+/* ---- files ---- */
+
+static void reopen_fds(void)
+{
+    int truncate_back = !getenv("CKPT_MPI_RESTORE_NO_TRUNCATE");
+    for (uint32_t i = 0; i < R.h->nfds; i++) {
+        struct ckpt_img_fd *f = &R.fds[i];
+        const char *p = str_at(f->path_off);
+        if (f->fd <= 2)
+            continue;
+        if (f->kind == CKPT_FD_UNSUPPORTED) {
+            lh_msg("warning: fd %d (%s) is not a regular file and was not restored (it is /dev/null now)", f->fd, p);
+            continue;
+        }
+        int flags = (int)f->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_NOATIME |
+                                     O_LARGEFILE | O_PATH);
+        if (f->kind == CKPT_FD_DIR)
+            flags = O_RDONLY | O_DIRECTORY;
+        int nfd = open(p, flags | O_CLOEXEC);
+        if (nfd < 0)
+            lh_die(1, "%s: cannot reopen fd %d (%s): %s", R.path, f->fd, p, strerror(errno));
+        struct stat st;
+        if (f->kind == CKPT_FD_REGULAR && fstat(nfd, &st) == 0) {
+            if (st.st_ino != f->ino || st.st_dev != f->dev)
+                lh_msg("warning: fd %d: %s is not the file it was at the checkpoint (another inode)", f->fd, p);
+            /* The application's writes after the checkpoint never happened
+             * in the restored timeline: cut them off again. */
+            if (truncate_back && (f->flags & O_ACCMODE) != O_RDONLY && f->size >= 0 && st.st_size > f->size) {
+                if (ftruncate(nfd, f->size) != 0)
+                    lh_msg("warning: fd %d: cannot truncate %s back to %ld bytes: %s", f->fd, p, (long)f->size,
+                           strerror(errno));
+            }
+        }
+        if (dup2(nfd, f->fd) < 0)
+            lh_die(1, "dup2(%d): %s", f->fd, strerror(errno));
+        close(nfd);
+        if (f->offset > 0 && lseek(f->fd, f->offset, SEEK_SET) < 0)
+            lh_die(1, "%s: lseek(fd %d, %ld): %s", R.path, f->fd, (long)f->offset, strerror(errno));
+        fcntl(f->fd, F_SETFD, (int)f->fdflags);
+    }
+}
+
+/* ---- threads ---- */
+
+/* long lh_rs_clone(flags, stack, ptid, ctid, tls, thread): the child runs
+ * lh_rs_thread_entry(thread) on `stack`. */
+__asm__(".text\n"
+        ".type lh_rs_clone,@function\n"
+        "lh_rs_clone:\n"
+        "  push %r12\n"
+        "  mov %r9, %r12\n"
+        "  mov %rcx, %r10\n"
+        "  mov $56, %eax\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
+        "  pop %r12\n"
+        "  ret\n"
+        "1:\n"
+        "  mov %r12, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call lh_rs_thread_entry\n"
+        "  ud2\n"
+        ".size lh_rs_clone, .-lh_rs_clone\n"
+        /* lh_rs_jump(ctx): resume a save point, which returns 1 */
+        ".type lh_rs_jump,@function\n"
+        "lh_rs_jump:\n"
+        "  mov 0(%rdi), %rbx\n"
+        "  mov 8(%rdi), %rbp\n"
+        "  mov 16(%rdi), %r12\n"
+        "  mov 24(%rdi), %r13\n"
+        "  mov 32(%rdi), %r14\n"
+        "  mov 40(%rdi), %r15\n"
+        "  mov 48(%rdi), %rsp\n"
+        "  mov $1, %eax\n"
+        "  jmp *56(%rdi)\n"
+        ".size lh_rs_jump, .-lh_rs_jump\n");
+long lh_rs_clone(unsigned long flags, void *stack, void *ptid, void *ctid, uint64_t tls, struct ckpt_img_thread *t);
+_Noreturn void lh_rs_jump(struct ckpt_img_ctx *c);
+
+static uint32_t rseq_size;
+
+/* Runs on the restored thread with its upper FS already loaded: raw system
+ * calls only, no TLS, no libc. */
+__attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *t)
+{
+    if (t->rseq_area && rseq_size) {
+        /* the area holds the old thread's cpu numbers; the kernel rewrites them */
+        lh_sys4(SYS_rseq, t->rseq_area, 32, 0, 0x53053053);
+    }
+    if (t->robust_head)
+        lh_sys2(SYS_set_robust_list, t->robust_head, 24);
+    lh_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &t->ctx.sigmask, 0, 8);
+    lh_rs_jump(&t->ctx);
+}
+
+extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
+extern __attribute__((weak)) const unsigned int __rseq_size;
+
+static _Noreturn void become_main(struct ckpt_img_thread *t)
+{
+    /* drop the lower libc's rseq registration of this thread (one per thread) */
+    if (&__rseq_offset && &__rseq_size && __rseq_size) {
+        uint64_t fs = 0;
+        lh_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
+        uint64_t area = fs + (uint64_t)__rseq_offset;
+        if (lh_sys4(SYS_rseq, area, 32, 1, 0x53053053) == -EINVAL)
+            lh_sys4(SYS_rseq, area, __rseq_size, 1, 0x53053053);
+    }
+    long tid = lh_sys0(SYS_gettid);
+    /* from here on: no lower libc (its TLS is gone from this thread) */
+    lh_sys2(SYS_arch_prctl, ARCH_SET_FS, t->ctx.fs_base);
+    if (t->tid_addr) {
+        *(volatile int *)t->tid_addr = (int)tid;
+        lh_sys1(SYS_set_tid_address, t->tid_addr);
+    }
+    lh_rs_thread_entry(t);
+}
+
+extern struct ckpt_boot *ckpt_lower_boot(void);
+
+_Noreturn void lh_restore_finish(void)
+{
+    struct ckpt_img_header *H = R.h;
+    uint64_t all = ~0ULL;
+    lh_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+
+    uint64_t t0 = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    R.dfd = open(R.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    for (uint32_t i = 0; i < H->nregions; i++)
+        map_region(&R.regions[i]);
+    if (R.dfd >= 0)
+        close(R.dfd);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t1 = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    lh_log("read %lu MiB in %lu ms", (unsigned long)(H->data_size >> 20), (unsigned long)((t1 - t0) / 1000000));
+    if (getenv("CKPT_MPI_RESTORE_STATS"))
+        lh_msg("restore: read %lu bytes in %.3f s (%.0f MB/s)", (unsigned long)H->data_size, (t1 - t0) / 1e9,
+               (t1 - t0) ? H->data_size / ((t1 - t0) / 1e9) / 1e6 : 0.0);
+
+    place_vdso();
+    reopen_fds();
+    if (H->cwd[0] && chdir(H->cwd) != 0)
+        lh_msg("warning: cannot return to the working directory %s: %s", H->cwd, strerror(errno));
+    umask((mode_t)H->umask);
+
+    /* the upper half's new world */
+    struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
+    if (mb && mb->magic == CKPT_MAILBOX_MAGIC) {
+        mb->boot = (uint64_t)ckpt_lower_boot();
+        mb->rank = env_int(rank_env, H->rank);
+        mb->nranks = env_int(size_env, H->nranks);
+        const char *c = getenv("CKPT_MPI_COORD"), *d = getenv("CKPT_MPI_CKPT_DIR"), *a = getenv("CKPT_MPI_CKPT_AFTER");
+        snprintf(mb->coord, sizeof mb->coord, "%s", c ? c : "");
+        snprintf(mb->ckpt_dir, sizeof mb->ckpt_dir, "%s", d ? d : "");
+        mb->ckpt_after = a && *a ? strtol(a, NULL, 10) : -1;
+        snprintf(mb->image, sizeof mb->image, "%s", R.path);
+    } else {
+        lh_msg("warning: the image has no engine mailbox; the restored process cannot be checkpointed again");
+    }
+
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        long r = lh_sys4(SYS_rt_sigaction, sig, &R.sigs[sig - 1], 0, 8);
+        if (r < 0 && sig != 32 && sig != 33)
+            lh_log("rt_sigaction(%d): %s", sig, strerror((int)-r));
+    }
+    for (int i = 0; i < 3; i++) {
+        struct itimerval it = {{(time_t)H->itimer[i][0], (suseconds_t)H->itimer[i][1]},
+                               {(time_t)H->itimer[i][2], (suseconds_t)H->itimer[i][3]}};
+        if (it.it_value.tv_sec || it.it_value.tv_usec)
+            lh_sys3(SYS_setitimer, i, &it, 0);
+    }
+    rseq_size = H->rseq_size;
+    /* signals that were pending for the process (non-real-time ones carry no data) */
+    for (int sig = 1; sig <= 64; sig++)
+        if (H->sigpending >> (sig - 1) & 1)
+            lh_sys2(SYS_kill, lh_sys0(SYS_getpid), sig);
+
+    struct ckpt_img_thread *main_t = NULL;
+    uint32_t others = 0;
+    for (uint32_t i = 0; i < H->nthreads; i++) {
+        if (R.threads[i].flags & CKPT_THR_MAIN)
+            main_t = &R.threads[i];
+        else
+            others++;
+    }
+    if (!main_t)
+        lh_die(1, "%s: the image has no main thread", R.path);
+    /* the image's tables must outlive this function: R.meta is never unmapped */
+    char *stacks = NULL;
+    const uint64_t SSZ = 32 << 10;
+    if (others) {
+        stacks = mmap(NULL, others * SSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (stacks == MAP_FAILED)
+            lh_die(1, "mmap(thread start stacks): %s", strerror(errno));
+    }
+    close(R.fd);
+    lh_log("resuming %u threads", H->nthreads);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < H->nthreads; i++) {
+        struct ckpt_img_thread *t = &R.threads[i];
+        if (t == main_t)
+            continue;
+        unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                              CLONE_SETTLS;
+        if (t->tid_addr)
+            flags |= CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+        long r = lh_rs_clone(flags, stacks + (++k) * SSZ, (void *)t->tid_addr, (void *)t->tid_addr, t->ctx.fs_base, t);
+        if (r < 0)
+            lh_die(1, "clone(thread %lu): %s", (unsigned long)t->tid, strerror((int)-r));
+    }
+    become_main(main_t);
+}

@@ -1,0 +1,665 @@
+/* The image writer (docs/image-format.md). Runs on the checkpointing thread,
+ * on its own stack, while every other upper thread is parked: raw system
+ * calls and a scratch mapping only (no malloc, stdio or locks).
+ *
+ * Order: scan /proc/self/maps and /proc/self/pagemap into regions and
+ * extents of non-zero pages; lay out the metadata; write the page data
+ * (O_DIRECT when the file system takes it) straight from memory, hashing each
+ * region on the way; write the metadata at offset 0; fsync; rename
+ * rank-RRRR.img.tmp to rank-RRRR.img; fsync the directory. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include "engine_internal.h"
+
+#define MAX_REGIONS  16384u
+#define MAX_EXTENTS  (1u << 20)
+#define MAPS_BUF     (8u << 20)
+#define STRINGS_CAP  (2u << 20)
+#define PM_ENTRIES   65536u
+#define CHUNK        CKPT_IMG_HASH_CHUNK
+#define REGF_MPROT   0x100u /* internal: made readable for the write */
+
+struct scratch {
+    char maps[MAPS_BUF];
+    struct ckpt_img_region regions[MAX_REGIONS];
+    struct ckpt_img_extent extents[MAX_EXTENTS];
+    char strings[STRINGS_CAP];
+    uint64_t pagemap[PM_ENTRIES];
+    struct ckpt_img_thread threads[ENG_MAX_THREADS + 1];
+    struct ckpt_img_fd fds[ENG_MAX_FDS];
+    struct ckpt_img_sigaction sigs[64];
+    char path[4096], tmp[4096], link[4096];
+};
+
+struct wstate {
+    struct scratch *s;
+    uint64_t scratch_lo, scratch_hi;
+    uint32_t nregions, nthreads, nfds;
+    uint64_t nextents, strings_size;
+    uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
+};
+
+static uint64_t hexnum(const char **p)
+{
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (uint64_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uint64_t)(c - 'a' + 10);
+        else
+            return v;
+    }
+}
+
+static uint64_t add_string(struct wstate *w, const char *s, size_t n)
+{
+    if (w->strings_size + n + 1 > STRINGS_CAP)
+        return 0;
+    uint64_t off = w->strings_size;
+    memcpy(w->s->strings + off, s, n);
+    w->s->strings[off + n] = 0;
+    w->strings_size += n + 1;
+    return off;
+}
+
+static int lower_owned(uint64_t s, uint64_t e)
+{
+    struct ckpt_boot *b = eng.boot;
+    if (s >= b->arena_start && s < b->arena_end)
+        return 1;
+    uint32_t n = __atomic_load_n(b->region_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (b->regions[i].start < e && s < b->regions[i].end)
+            return 1;
+    return 0;
+}
+
+static long read_whole(const char *path, char *buf, size_t cap, size_t *len)
+{
+    long fd = es_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return fd;
+    size_t n = 0;
+    for (;;) {
+        long r = es_sys3(SYS_read, fd, buf + n, cap - 1 - n);
+        if (r == -EINTR)
+            continue;
+        if (r < 0) {
+            es_sys1(SYS_close, fd);
+            return r;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n >= cap - 1) {
+            es_sys1(SYS_close, fd);
+            return -EFBIG;
+        }
+    }
+    es_sys1(SYS_close, fd);
+    buf[n] = 0;
+    *len = n;
+    return 0;
+}
+
+/* /proc/self/maps -> regions. */
+static long scan_maps(struct wstate *w, struct sbuf *err)
+{
+    size_t len;
+    long r = read_whole("/proc/self/maps", w->s->maps, MAPS_BUF, &len);
+    if (r < 0) {
+        sb_err(err, "read /proc/self/maps", r);
+        return r;
+    }
+    for (const char *p = w->s->maps; *p;) {
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+            eol = p + strlen(p);
+        uint64_t s = hexnum(&p);
+        p++;
+        uint64_t e = hexnum(&p);
+        p++;
+        uint32_t prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
+        int shared = p[3] == 's';
+        p += 5;
+        uint64_t off = hexnum(&p);
+        /* dev, inode, then the path */
+        for (int f = 0; f < 2 && p < eol; f++) {
+            while (p < eol && *p == ' ')
+                p++;
+            while (p < eol && *p != ' ')
+                p++;
+        }
+        while (p < eol && *p == ' ')
+            p++;
+        const char *name = p;
+        size_t nl = (size_t)(eol - p);
+        const char *next = *eol ? eol + 1 : eol;
+
+        if (nl >= 5 && !memcmp(name, "[vdso", 5)) {
+            w->vdso_s = s, w->vdso_e = e;
+        } else if (nl >= 5 && !memcmp(name, "[vvar", 5)) {
+            if (!w->vvar_s || s < w->vvar_s)
+                w->vvar_s = s;
+            if (e > w->vvar_e)
+                w->vvar_e = e;
+        } else if (nl >= 10 && !memcmp(name, "[vsyscall]", 10)) {
+        } else if (lower_owned(s, e)) {
+        } else {
+            if (w->nregions >= MAX_REGIONS) {
+                sb_str(err, "scan memory: more than 16384 mappings");
+                return -E2BIG;
+            }
+            struct ckpt_img_region *g = &w->s->regions[w->nregions++];
+            memset(g, 0, sizeof *g);
+            g->start = s;
+            g->end = e;
+            g->prot = prot;
+            int is_file = nl && name[0] == '/';
+            int deleted = nl > 10 && !memcmp(name + nl - 10, " (deleted)", 10);
+            if (is_file)
+                g->flags |= CKPT_REGF_FILE;
+            if (nl == 7 && !memcmp(name, "[stack]", 7))
+                g->flags |= CKPT_REGF_STACK;
+            if (nl == 6 && !memcmp(name, "[heap]", 6))
+                g->flags |= CKPT_REGF_HEAP;
+            if (nl)
+                g->path_off = add_string(w, name, nl);
+            if (prot == 0)
+                g->kind = CKPT_REG_NONE;
+            else if (shared && is_file && !deleted && strncmp(name, "/dev/zero", 9) && strncmp(name, "/SYSV", 5) &&
+                     strncmp(name, "/memfd:", 7))
+                g->kind = CKPT_REG_FILE_SHARED, g->file_offset = off;
+            else if (shared)
+                g->kind = CKPT_REG_SHARED_ANON;
+            else
+                g->kind = CKPT_REG_ANON;
+        }
+        p = next;
+    }
+    return 0;
+}
+
+static int page_is_zero(const uint64_t *p)
+{
+    uint64_t acc = 0;
+    for (int i = 0; i < 512; i += 8)
+        acc |= p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7];
+    return acc == 0;
+}
+
+/* Non-zero pages of region g -> extents. */
+static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, struct sbuf *err)
+{
+    g->first_extent = w->nextents;
+    g->nextents = 0;
+    g->data_bytes = 0;
+    if (g->kind == CKPT_REG_FILE_SHARED && (g->prot & PROT_WRITE) && (g->prot & PROT_READ)) {
+        /* The file's contents as of the checkpoint: the restore writes them
+         * back, so writes made after the checkpoint are undone like the
+         * rest of the process. Every page up to the end of the file (zero
+         * pages too: the file may hold non-zero data there later). */
+        struct stat st;
+        if (es_sys2(SYS_stat, w->s->strings + g->path_off, &st) != 0 || (uint64_t)st.st_size <= g->file_offset)
+            return 0;
+        uint64_t len = (uint64_t)st.st_size - g->file_offset;
+        len = (len + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1);
+        if (len > g->end - g->start)
+            len = g->end - g->start;
+        if (w->nextents >= MAX_EXTENTS) {
+            sb_str(err, "scan memory: too many runs of pages");
+            return -E2BIG;
+        }
+        struct ckpt_img_extent *x = &w->s->extents[w->nextents++];
+        x->addr = g->start;
+        x->len = len;
+        x->file_off = 0;
+        g->nextents = 1;
+        g->data_bytes = len;
+        return 0;
+    }
+    if (g->kind != CKPT_REG_ANON && g->kind != CKPT_REG_SHARED_ANON)
+        return 0;
+    if (!(g->prot & PROT_READ)) {
+        long r = es_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot | PROT_READ);
+        if (r < 0) {
+            sb_err(err, "mprotect(make readable)", r);
+            return r;
+        }
+        g->flags |= REGF_MPROT;
+    }
+    /* pagemap tells untouched anonymous pages (neither present nor swapped:
+     * zero) without reading them; a private file mapping's absent pages hold
+     * file data, so those are read. */
+    int use_pm = pmfd >= 0 && !(g->flags & CKPT_REGF_FILE);
+    uint64_t npages = (g->end - g->start) / CKPT_IMG_PAGE;
+    struct ckpt_img_extent *cur = NULL;
+    for (uint64_t base = 0; base < npages; base += PM_ENTRIES) {
+        uint64_t cnt = npages - base < PM_ENTRIES ? npages - base : PM_ENTRIES;
+        if (use_pm) {
+            long r = es_sys4(SYS_pread64, pmfd, w->s->pagemap, cnt * 8, ((g->start / CKPT_IMG_PAGE) + base) * 8);
+            if (r != (long)(cnt * 8))
+                use_pm = 0;
+        }
+        for (uint64_t i = 0; i < cnt; i++) {
+            uint64_t a = g->start + (base + i) * CKPT_IMG_PAGE;
+            int keep;
+            if (use_pm && !(w->s->pagemap[i] & (3ULL << 62)))
+                keep = 0;
+            else
+                keep = !page_is_zero((const uint64_t *)a);
+            if (!keep) {
+                cur = NULL;
+                continue;
+            }
+            if (cur && cur->addr + cur->len == a) {
+                cur->len += CKPT_IMG_PAGE;
+            } else {
+                if (w->nextents >= MAX_EXTENTS) {
+                    sb_str(err, "scan memory: too fragmented (more than 1M runs of non-zero pages)");
+                    return -E2BIG;
+                }
+                cur = &w->s->extents[w->nextents++];
+                cur->addr = a;
+                cur->len = CKPT_IMG_PAGE;
+                cur->file_off = 0;
+                g->nextents++;
+            }
+            g->data_bytes += CKPT_IMG_PAGE;
+        }
+    }
+    return 0;
+}
+
+static void describe_fds(struct wstate *w)
+{
+    struct scratch *s = w->s;
+    for (int fd = 3; fd < ENG_MAX_FDS; fd++) {
+        if (!eng_fd_tracked(fd))
+            continue;
+        long fdflags = es_sys3(SYS_fcntl, fd, F_GETFD, 0);
+        if (fdflags < 0) {
+            eng_fd_untrack(fd);
+            continue;
+        }
+        struct ckpt_img_fd *f = &s->fds[w->nfds++];
+        memset(f, 0, sizeof *f);
+        f->fd = fd;
+        f->fdflags = (uint32_t)fdflags;
+        f->flags = (uint32_t)es_sys3(SYS_fcntl, fd, F_GETFL, 0);
+        f->offset = -1;
+        f->size = -1;
+        struct sbuf p = {s->tmp, 0, sizeof s->tmp};
+        sb_str(&p, "/proc/self/fd/");
+        sb_u64(&p, (uint64_t)fd);
+        long n = es_sys3(SYS_readlink, s->tmp, s->link, sizeof s->link - 1);
+        if (n < 0)
+            n = 0;
+        s->link[n] = 0;
+        f->path_off = add_string(w, s->link, (size_t)n);
+        struct stat st;
+        f->kind = CKPT_FD_UNSUPPORTED;
+        if (es_sys2(SYS_fstat, fd, &st) == 0) {
+            f->dev = st.st_dev;
+            f->ino = st.st_ino;
+            int deleted = n > 10 && !memcmp(s->link + n - 10, " (deleted)", 10);
+            if (S_ISREG(st.st_mode) && s->link[0] == '/' && !deleted) {
+                f->kind = CKPT_FD_REGULAR;
+                f->size = st.st_size;
+                f->offset = es_sys3(SYS_lseek, fd, 0, SEEK_CUR);
+            } else if (S_ISDIR(st.st_mode) && s->link[0] == '/') {
+                f->kind = CKPT_FD_DIR;
+                f->offset = 0;
+            }
+        }
+    }
+}
+
+static long write_full(long fd, const void *buf, uint64_t len, uint64_t off)
+{
+    const char *p = buf;
+    while (len) {
+        long r = es_sys4(SYS_pwrite64, fd, p, len, off);
+        if (r == -EINTR)
+            continue;
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return -EIO;
+        p += r;
+        len -= (uint64_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+static void trim(struct wstate *w, uint64_t lo, uint64_t hi)
+{
+    struct ckpt_img_region *r = w->s->regions;
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        struct ckpt_img_region *g = &r[i];
+        if (!(g->start < hi && lo < g->end))
+            continue;
+        if (g->start >= lo && g->end <= hi) {
+            memmove(g, g + 1, (w->nregions - i - 1) * sizeof *g);
+            w->nregions--;
+            i--;
+        } else if (g->start < lo && g->end > hi) {
+            if (w->nregions < MAX_REGIONS) {
+                memmove(g + 1, g, (w->nregions - i) * sizeof *g);
+                w->nregions++;
+                g->end = lo;
+                g[1].start = hi;
+                if (g[1].kind == CKPT_REG_FILE_SHARED)
+                    g[1].file_offset += hi - g->start;
+                i++;
+            }
+        } else if (g->start < lo) {
+            g->end = lo;
+        } else {
+            if (g->kind == CKPT_REG_FILE_SHARED)
+                g->file_offset += hi - g->start;
+            g->start = hi;
+        }
+    }
+}
+
+void eng_write_image(void *argp)
+{
+    struct eng_write_args *a = argp;
+    struct sbuf err = {a->err, 0, sizeof a->err};
+    a->err[0] = 0;
+    uint64_t t0 = eng_now_ns();
+    long fd = -1, dfd = -1, dirfd = -1, pmfd = -1;
+    int tmp_created = 0;
+    struct wstate W;
+    memset(&W, 0, sizeof W);
+    struct wstate *w = &W;
+
+    long m = es_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ES_ERR(m)) {
+        sb_err(&err, "mmap(scratch)", m);
+        return;
+    }
+    w->s = (struct scratch *)m;
+    struct scratch *s = w->s;
+    w->scratch_lo = (uint64_t)m;
+    w->scratch_hi = (uint64_t)m + ((sizeof(struct scratch) + 4095) & ~4095UL);
+    add_string(w, "", 0); /* offset 0 = no string */
+
+    /* the writer's own stack is not part of the process */
+    uint64_t alt_lo = a->altstack, alt_hi = a->altstack + ENG_ALTSTACK;
+    long r = scan_maps(w, &err);
+    if (r < 0)
+        goto out;
+    /* Drop the writer's own mappings. The kernel may have merged them with a
+     * neighbouring mapping of the same kind (glibc's arenas are MAP_NORESERVE
+     * too), so trim, never skip whole lines. */
+    trim(w, w->scratch_lo, w->scratch_hi);
+    trim(w, alt_lo, alt_hi);
+
+    pmfd = es_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    uint64_t mem_bytes = 0;
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        struct ckpt_img_region *g = &s->regions[i];
+        mem_bytes += g->end - g->start;
+        if (g->kind == CKPT_REG_FILE_SHARED)
+            es_sys3(SYS_msync, g->start, g->end - g->start, MS_SYNC);
+        r = scan_pages(w, g, pmfd, &err);
+        if (r < 0)
+            goto out;
+    }
+    if (pmfd >= 0)
+        es_sys1(SYS_close, pmfd);
+    pmfd = -1;
+
+    /* threads */
+    int have_main = 0;
+    for (uint32_t i = 0; i <= eng.nslots; i++) {
+        struct eng_thread *t = i < eng.nslots ? &eng.slots[i] : &eng.self_slot;
+        if (t->state != ETS_PARKED)
+            continue;
+        struct ckpt_img_thread *th = &s->threads[w->nthreads++];
+        *th = t->rec;
+        uint64_t fs = th->ctx.fs_base;
+        th->tid_addr = eng.tid_offset ? fs + eng.tid_offset : 0;
+        th->robust_head = eng.robust_offset ? fs + eng.robust_offset : 0;
+        th->rseq_area = eng.rseq_size ? (uint64_t)((int64_t)fs + eng.rseq_offset) : 0;
+        if (th->flags & CKPT_THR_MAIN)
+            have_main = 1;
+    }
+    if (!have_main) {
+        sb_str(&err, "checkpoint: the main thread could not be stopped (exited, or inside the lower half)");
+        goto out;
+    }
+    describe_fds(w);
+    for (int sig = 1; sig <= 64; sig++) {
+        memset(&s->sigs[sig - 1], 0, sizeof s->sigs[0]);
+        if (sig != SIGKILL && sig != SIGSTOP)
+            es_sys4(SYS_rt_sigaction, sig, NULL, &s->sigs[sig - 1], 8);
+    }
+
+    /* layout */
+    struct ckpt_img_header *h = (struct ckpt_img_header *)s->path; /* built in place below, see meta */
+    (void)h;
+    uint64_t off = CKPT_IMG_HEADER_SIZE;
+    uint64_t threads_off = off;
+    off += (uint64_t)w->nthreads * sizeof(struct ckpt_img_thread);
+    uint64_t fds_off = off;
+    off += (uint64_t)w->nfds * sizeof(struct ckpt_img_fd);
+    uint64_t sigs_off = off;
+    off += 64 * sizeof(struct ckpt_img_sigaction);
+    uint64_t regions_off = off;
+    off += (uint64_t)w->nregions * sizeof(struct ckpt_img_region);
+    uint64_t extents_off = off;
+    off += w->nextents * sizeof(struct ckpt_img_extent);
+    uint64_t strings_off = off;
+    off += w->strings_size;
+    uint64_t data_off = (off + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1);
+    uint64_t data_size = 0;
+    for (uint64_t i = 0; i < w->nextents; i++) {
+        s->extents[i].file_off = data_off + data_size;
+        data_size += s->extents[i].len;
+    }
+
+    /* open the file */
+    {
+        struct sbuf p = {s->path, 0, sizeof s->path};
+        sb_str(&p, a->dir);
+        long mk = es_sys2(SYS_mkdir, a->dir, 0700);
+        (void)mk;
+        dirfd = es_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (dirfd < 0) {
+            sb_err(&err, "open(checkpoint directory)", dirfd);
+            goto out;
+        }
+        char rn[32];
+        struct sbuf q = {rn, 0, sizeof rn};
+        sb_str(&q, "/rank-");
+        char d4[5] = {(char)('0' + eng.rank / 1000 % 10), (char)('0' + eng.rank / 100 % 10),
+                      (char)('0' + eng.rank / 10 % 10), (char)('0' + eng.rank % 10), 0};
+        sb_str(&q, d4);
+        sb_str(&q, ".img");
+        sb_str(&p, rn);
+        memcpy(s->tmp, s->path, p.n);
+        struct sbuf t = {s->tmp, p.n, sizeof s->tmp};
+        s->tmp[p.n] = 0;
+        sb_str(&t, ".tmp");
+    }
+    fd = es_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sb_err(&err, "open(image)", fd);
+        goto out;
+    }
+    tmp_created = 1;
+    dfd = es_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
+    if (dfd < 0)
+        dfd = -1;
+
+    /* data, region by region; the hash is computed on the way */
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        struct ckpt_img_region *g = &s->regions[i];
+        uint64_t hsh = CKPT_IMG_HASH_SEED;
+        for (uint64_t k = 0; k < g->nextents; k++) {
+            struct ckpt_img_extent *x = &s->extents[g->first_extent + k];
+            for (uint64_t done = 0; done < x->len; done += CHUNK) {
+                uint64_t n = x->len - done < CHUNK ? x->len - done : CHUNK;
+                const void *src = (const void *)(x->addr + done);
+                hsh = ckpt_img_hash(hsh, src, n);
+                r = write_full(dfd >= 0 ? dfd : fd, src, n, x->file_off + done);
+                if (r == -EINVAL && dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
+                    es_sys1(SYS_close, dfd);
+                    dfd = -1;
+                    r = write_full(fd, src, n, x->file_off + done);
+                }
+                if (r < 0) {
+                    sb_err(&err, "write(image)", r);
+                    goto out;
+                }
+            }
+        }
+        g->checksum = hsh;
+        if (g->flags & REGF_MPROT) {
+            es_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
+            g->flags &= ~REGF_MPROT;
+        }
+    }
+
+    /* metadata: assembled in the (now free) maps buffer */
+    if (data_off > MAPS_BUF) {
+        sb_str(&err, "checkpoint: metadata larger than 8 MiB");
+        goto out;
+    }
+    char *meta = s->maps;
+    memset(meta, 0, data_off);
+    struct ckpt_img_header *hd = (struct ckpt_img_header *)meta;
+    hd->magic = CKPT_IMG_MAGIC;
+    hd->version = CKPT_IMG_VERSION;
+    hd->header_size = CKPT_IMG_HEADER_SIZE;
+    hd->file_size = data_off + data_size;
+    hd->rank = eng.rank;
+    hd->nranks = eng.nranks;
+    hd->generation = a->generation;
+    struct timespec now;
+    es_sys2(SYS_clock_gettime, CLOCK_REALTIME, &now);
+    hd->created_unix_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+    hd->pid = (uint64_t)es_sys0(SYS_getpid);
+    strncpy(hd->flavour, eng.boot->flavour ? eng.boot->flavour : "none", sizeof hd->flavour - 1);
+    struct {
+        char f[6][65];
+    } un;
+    if (es_sys1(SYS_uname, &un) == 0)
+        memcpy(hd->host, un.f[1], sizeof hd->host - 1);
+    if (eng.boot->table)
+        strncpy(hd->face_abi, "mpich", sizeof hd->face_abi - 1);
+    hd->nthreads = w->nthreads;
+    hd->nfds = w->nfds;
+    hd->nregions = w->nregions;
+    hd->nextents = w->nextents;
+    hd->threads_off = threads_off;
+    hd->fds_off = fds_off;
+    hd->sigs_off = sigs_off;
+    hd->regions_off = regions_off;
+    hd->extents_off = extents_off;
+    hd->strings_off = strings_off;
+    hd->strings_size = w->strings_size;
+    hd->data_off = data_off;
+    hd->data_size = data_size;
+    hd->mem_bytes = mem_bytes;
+    hd->mailbox_addr = (uint64_t)eng_mailbox();
+    hd->tid_offset = eng.tid_offset;
+    hd->robust_offset = eng.robust_offset;
+    hd->rseq_offset = eng.rseq_offset;
+    hd->rseq_size = eng.rseq_size;
+    hd->suspend_signal = (uint32_t)eng.sig;
+    hd->vdso_start = w->vdso_s;
+    hd->vdso_end = w->vdso_e;
+    hd->vvar_start = w->vvar_s;
+    hd->vvar_end = w->vvar_e;
+    for (int i = 0; i < 3; i++) {
+        struct itimerval it;
+        memset(&it, 0, sizeof it);
+        es_sys2(SYS_getitimer, i, &it);
+        /* A periodic ITIMER_REAL reads 0 while its SIGALRM is pending (the
+         * kernel re-arms it when the signal is taken): it is still periodic. */
+        if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+            it.it_value = it.it_interval;
+        hd->itimer[i][0] = (uint64_t)it.it_interval.tv_sec;
+        hd->itimer[i][1] = (uint64_t)it.it_interval.tv_usec;
+        hd->itimer[i][2] = (uint64_t)it.it_value.tv_sec;
+        hd->itimer[i][3] = (uint64_t)it.it_value.tv_usec;
+    }
+    /* pending for the process (and this thread, which blocks everything) */
+    uint64_t pend = 0;
+    es_sys2(SYS_rt_sigpending, &pend, 8);
+    hd->sigpending = pend & ~(1ULL << (eng.sig - 1));
+    long um = es_sys1(SYS_umask, 022);
+    es_sys1(SYS_umask, um);
+    hd->umask = (uint64_t)um;
+    hd->pause_ns = eng.pause_ns;
+    es_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
+    memcpy(meta + threads_off, s->threads, (size_t)w->nthreads * sizeof(struct ckpt_img_thread));
+    memcpy(meta + fds_off, s->fds, (size_t)w->nfds * sizeof(struct ckpt_img_fd));
+    memcpy(meta + sigs_off, s->sigs, sizeof s->sigs);
+    memcpy(meta + regions_off, s->regions, (size_t)w->nregions * sizeof(struct ckpt_img_region));
+    memcpy(meta + extents_off, s->extents, (size_t)w->nextents * sizeof(struct ckpt_img_extent));
+    memcpy(meta + strings_off, s->strings, w->strings_size);
+    hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
+    r = write_full(fd, meta, data_off, 0);
+    if (r < 0) {
+        sb_err(&err, "write(image header)", r);
+        goto out;
+    }
+    r = es_sys1(SYS_fsync, fd);
+    if (r < 0) {
+        sb_err(&err, "fsync(image)", r);
+        goto out;
+    }
+    if (dfd >= 0)
+        es_sys1(SYS_close, dfd);
+    dfd = -1;
+    r = es_sys1(SYS_close, fd);
+    fd = -1;
+    if (r < 0) {
+        sb_err(&err, "close(image)", r);
+        goto out;
+    }
+    r = es_sys2(SYS_rename, s->tmp, s->path);
+    if (r < 0) {
+        sb_err(&err, "rename(image)", r);
+        goto out;
+    }
+    tmp_created = 0;
+    r = es_sys1(SYS_fsync, dirfd);
+    if (r < 0 && r != -EINVAL) {
+        sb_err(&err, "fsync(checkpoint directory)", r);
+        goto out;
+    }
+    a->bytes = data_off + data_size;
+
+out:
+    for (uint32_t i = 0; w->s && i < w->nregions; i++)
+        if (s->regions[i].flags & REGF_MPROT)
+            es_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
+    if (pmfd >= 0)
+        es_sys1(SYS_close, pmfd);
+    if (dfd >= 0)
+        es_sys1(SYS_close, dfd);
+    if (fd >= 0)
+        es_sys1(SYS_close, fd);
+    if (tmp_created)
+        es_sys1(SYS_unlink, s->tmp);
+    if (dirfd >= 0)
+        es_sys1(SYS_close, dirfd);
+    a->write_ns = eng_now_ns() - t0;
+    es_sys2(SYS_munmap, m, sizeof(struct scratch));
+}
