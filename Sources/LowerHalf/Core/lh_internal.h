@@ -126,4 +126,6 @@ _Noreturn void lh_restore_finish(void);          /* maps, threads, jump: never r
 extern const char *lh_engine_path;
 #define LH_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
 
+void lh_renumber_fd_env(int from, int to);
+
 #endif

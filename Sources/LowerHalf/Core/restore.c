@@ -213,13 +213,45 @@ void lh_restore_reserve(void)
         int fd = R.fds[i].fd;
         if (fd <= 2 || fd == null)
             continue;
-        if (fcntl(fd, F_GETFD) >= 0)
-            lh_die(1, "%s: fd %d of the application (%s) is already in use in the new lower half", R.path, fd,
-                   str_at(R.fds[i].path_off));
+        int fdflags = fcntl(fd, F_GETFD);
+        if (fdflags >= 0) {
+            /* The new launcher gave the lower half this number (MPICH's PMI_FD=3
+             * under Hydra, say). MPI is not initialised yet: move its fd above
+             * the application's and tell it where through the environment. */
+            int moved = fcntl(fd, (fdflags & FD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 1000);
+            if (moved < 0)
+                lh_die(1, "%s: fd %d of the application (%s) is in use in the new lower half and fcntl(F_DUPFD): %s",
+                       R.path, fd, str_at(R.fds[i].path_off), strerror(errno));
+            close(fd);
+            lh_renumber_fd_env(fd, moved);
+            lh_log("restore: moved the lower half's fd %d to %d", fd, moved);
+        }
         if (dup2(null, fd) < 0)
             lh_die(1, "dup2(%d): %s", fd, strerror(errno));
     }
     close(null);
+}
+
+/* Environment variables naming a launcher fd (PMI_FD, ...) follow it to its new number. */
+void lh_renumber_fd_env(int from, int to)
+{
+    char old[16], fresh[16];
+    snprintf(old, sizeof old, "%d", from);
+    snprintf(fresh, sizeof fresh, "%d", to);
+    for (char **e = environ; e && *e; e++) {
+        char *eq = strchr(*e, '=');
+        if (!eq || strcmp(eq + 1, old) != 0)
+            continue;
+        size_t n = (size_t)(eq - *e);
+        if (n < 2 || !(memmem(*e, n, "FD", 2) || memmem(*e, n, "fd", 2)))
+            continue;
+        char name[128];
+        if (n >= sizeof name)
+            continue;
+        memcpy(name, *e, n);
+        name[n] = 0;
+        setenv(name, fresh, 1);
+    }
 }
 
 /* ---- memory ---- */
