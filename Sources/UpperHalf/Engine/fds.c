@@ -116,6 +116,17 @@ int close(int fd)
     return r;
 }
 
+/* glibc's fclose closes through an internal call this file cannot see: forget
+ * the fd first, or a later lower-half fd with the same number (MPI's sockets)
+ * would be mistaken for the application's. */
+int fclose(FILE *f)
+{
+    REAL(fclose, int (*)(FILE *))
+    if (f)
+        eng_fd_untrack(fileno(f));
+    return real_fclose(f);
+}
+
 int dup(int fd)
 {
     REAL(dup, int (*)(int))
