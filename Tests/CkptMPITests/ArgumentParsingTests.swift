@@ -119,17 +119,13 @@ final class ArgumentParsingTests: XCTestCase {
         }
     }
 
-    func testUnbuiltSubcommandsFailWithExit1() throws {
-        let cases: [(String, [String])] = [
-            // checkpoint, restart, status and list are built now (CoordinatorTests, RestartTests).
-            ("inspect", ["inspect", "rank0.img", "--json"]),
-        ]
-        for (name, arguments) in cases {
-            var command = try CkptMPICommand.parseAsRoot(arguments)
-            XCTAssertThrowsError(try command.run()) { error in
-                XCTAssertEqual(CkptMPICommand.failure(for: error),
-                               CLIFailure("'\(name)' is not implemented yet in this build", exitStatus: 1))
-            }
+    func testInspectOfAMissingImageFailsWithOneLineNamingIt() throws {
+        var command = try CkptMPICommand.parseAsRoot(["inspect", "/nonexistent/rank0.img", "--json"])
+        XCTAssertThrowsError(try command.run()) { error in
+            guard let failure = CkptMPICommand.failure(for: error) else { return XCTFail("not a CLI failure: \(error)") }
+            XCTAssertEqual(failure.exitStatus, 1)
+            XCTAssertTrue(failure.message.contains("/nonexistent/rank0.img"), failure.message)
+            XCTAssertFalse(failure.message.contains("\n"), "one line")
         }
     }
 
