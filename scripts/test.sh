@@ -13,4 +13,5 @@ CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich" mpi-tests/run-tests.
 mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
+tests/cli/faults.sh
 CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"

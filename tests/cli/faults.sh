@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Faults through the ckpt-mpi command: nothing already saved is ever lost.
+#  - the checkpoint directory fills up: `checkpoint` fails with one line, the job
+#    keeps running, and the previous generation still restarts;
+#  - the job is SIGKILLed while a checkpoint is being written: the previous
+#    generation still restarts;
+#  - restart with another rank count, or from a directory with no checkpoint:
+#    one-line refusal.
+# Prints PASS/FAIL lines and "N passed, N failed".
+set -u
+HERE="$(cd "$(dirname "$0")" && pwd)"
+CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
+WORK="$(mktemp -d)"
+cleanup() { umount "$WORK/small" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
+"$WORK/slow_counter" 80 | tail -1 >"$WORK/ref"
+
+# 1. Full disk: a 40 MiB tmpfs holds one 12 MiB generation; then it is filled.
+mkdir -p "$WORK/small"
+if mount -t tmpfs -o size=40m none "$WORK/small"; then
+    D="$WORK/small/ck"
+    "$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 80 >"$WORK/full.out" 2>/dev/null &
+    job=$!
+    sleep 0.8
+    "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1
+    head -c 20m /dev/zero >"$WORK/small/filler" 2>/dev/null
+    "$CKPT_MPI" checkpoint --ckpt-dir "$D" >"$WORK/c2.out" 2>"$WORK/c2.err"
+    rc=$?
+    wait $job
+    jobrc=$?
+    lines=$(wc -l <"$WORK/c2.err")
+    if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q 'No space left' "$WORK/c2.err" && [ $jobrc -eq 0 ] &&
+        [ "$(tail -1 "$WORK/full.out")" = "$(cat "$WORK/ref")" ] && [ ! -e "$D/gen-000002/MANIFEST.json" ]; then
+        ok "full-disk: checkpoint refused in one line, job finished ($(cat "$WORK/c2.err"))"
+    else
+        ko "full-disk (checkpoint rc=$rc, job rc=$jobrc, $(cat "$WORK/c2.err"))"
+    fi
+    rm -f "$WORK/small/filler"
+    (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$D" >"$WORK/r1.out" 2>/dev/null)
+    if [ "$(tail -1 "$WORK/r1.out")" = "$(cat "$WORK/ref")" ]; then ok "full-disk: previous generation restarts"
+    else ko "full-disk: previous generation did not restart"; fi
+    umount "$WORK/small"
+else
+    ko "full-disk: cannot mount a tmpfs"
+fi
+
+# 2. SIGKILL of the whole job in the middle of a (large) checkpoint.
+cat >"$WORK/big.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(void)
+{
+    size_t n = (size_t)512 << 20;
+    unsigned long *p = malloc(n), x = 88172645463325252UL, sum = 0;
+    for (size_t i = 0; i < n / 8; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; p[i] = x; }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int s = 0; s < 60; s++) { printf("step %d\n", s); usleep(50000); }
+    for (size_t i = 0; i < n / 8; i += 512) sum += p[i];
+    printf("done %lu\n", sum);
+    return 0;
+}
+C
+cc -O2 "$WORK/big.c" -o "$WORK/big"
+D="$WORK/ck2"
+"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/big" >"$WORK/k.out" 2>/dev/null &
+job=$!
+sleep 2.5
+"$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1
+"$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1 &
+sleep 0.05
+pkill -9 -f "$WORK/big"; pkill -9 -f "ckpt-mpi run --no-mpi --ckpt-dir $D"
+wait $job 2>/dev/null
+wait 2>/dev/null
+"$WORK/big" | tail -1 >"$WORK/bigref"
+(cd "$WORK" && timeout 120 "$CKPT_MPI" restart "$D" >"$WORK/k2.out" 2>"$WORK/k2.err")
+if [ "$(tail -1 "$WORK/k2.out")" = "$(cat "$WORK/bigref")" ]; then
+    ok "kill-during-checkpoint: a complete generation restarts ($("$CKPT_MPI" list "$D" | tr -s ' ' | cut -d' ' -f1,2 | tr '\n' ' '))"
+else
+    ko "kill-during-checkpoint ($(head -2 "$WORK/k2.err"))"
+fi
+
+# 3. Refusals.
+"$CKPT_MPI" restart "$D" -np 3 >/dev/null 2>"$WORK/np.err"
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/np.err")" -eq 1 ]; then ok "restart -np 3 of a 1-rank job refused: $(cat "$WORK/np.err")"
+else ko "restart with another rank count (rc=$rc)"; fi
+mkdir -p "$WORK/empty"
+"$CKPT_MPI" restart "$WORK/empty" >/dev/null 2>"$WORK/e.err"
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/e.err")" -eq 1 ]; then ok "restart without a checkpoint refused: $(cat "$WORK/e.err")"
+else ko "restart without a checkpoint (rc=$rc)"; fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
