@@ -1,0 +1,541 @@
+#!/usr/bin/env bash
+# run-checkpoint.sh - checkpoint and restart speed of ckpt-mpi versus the raw
+# bandwidth of the file system that holds the checkpoint directory.
+#
+# For each size S (MiB) it measures, in one go:
+#   1. raw write bandwidth   (dd from a random file in /dev/shm, fdatasync;
+#                             best of bs=4M O_DIRECT, bs=4M buffered and
+#                             bs=32M O_DIRECT)
+#   2. raw cold read bandwidth (drop caches, dd to /dev/null; best of the
+#                             same three variants)
+#   3. checkpoint of `bigmem S` under `ckpt-mpi run --no-mpi` (--kill):
+#      image bytes / the engine's write time, against (1)
+#   4. image size against the resident memory of the upper half
+#   5. restart from cold caches: the restore's read rate against (2), the
+#      wall time until the program runs again and until its final hash,
+#      and the hash against an uninterrupted run
+# and then once for MPI: 4 ranks x 256 MiB of `bigmem_mpi` checkpointed on
+# Open MPI and restarted on MPICH.
+#
+# See benchmarks/README.md ("Checkpoint and restart").  Usage: --help
+set -uo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+SRC="$HERE/src"
+BUILD="$HERE/build"
+CKPT_MPI="${CKPT_MPI:-$HERE/../.build/release/ckpt-mpi}"
+CFLAGS="${CFLAGS:--O2}"
+
+usage() {
+    cat <<EOF
+usage: $(basename "$0") [options]
+
+Measures checkpoint and restart bandwidth of ckpt-mpi against the raw write
+and cold-read bandwidth of the checkpoint directory's file system.
+
+options:
+  --sizes "S ..."    single-process sizes in MiB (default "256 1024")
+  --quick            sizes "64", MPI 4 x 64 MiB (smoke test)
+  --dir D            put the checkpoints and raw test files under D (a fresh
+                     subdirectory is made and removed); default: the results
+                     directory
+  --mpi-np N         ranks of the MPI test (default 4)
+  --mpi-size S       MiB per rank of the MPI test (default 256)
+  --ckpt-mpi-on M    MPI the MPI test runs and checkpoints on (default openmpi)
+  --restart-on M     MPI the MPI test restarts on (default mpich)
+  --no-mpi-test      skip the MPI test
+  --work SEC         seconds of light work the test programs do after "ready"
+                     (default 3; most of it is left for after the restart)
+  --seed N           seed of the test programs' data (default 1)
+  --keep             keep the checkpoint images and raw test files
+  --markdown         also print the table as Markdown
+  --strict           exit 3 if a goal is missed
+  -h, --help         this help
+
+environment:
+  CKPT_MPI           ckpt-mpi binary (default: benchmarks/../.build/release/ckpt-mpi)
+  CFLAGS             compiler flags (default -O2)
+  BENCH_TIMEOUT      per-command timeout in seconds (default 300)
+  RESULTS_DIR        where logs go (default benchmarks/results/ckpt-<timestamp>)
+
+Needs: gcc, dd, python3 (JSON), openssl or /dev/urandom; for the MPI test
+mpicc.mpich and the launchers of both MPIs.  Dropping the page cache needs
+root; without it the "cold" reads are warm and the script says so.
+
+exit status: 0 ok; 1 a run failed, timed out or gave a wrong hash;
+             2 usage/build error; 3 (--strict only) a goal was missed.
+EOF
+}
+
+# ---------------------------------------------------------------- options --
+SIZES="256 1024"
+MPI_NP=4
+MPI_SIZE=256
+MPI_RUN=openmpi
+MPI_RESTART=mpich
+MPI_TEST=1
+WORK=3
+SEED=1
+KEEP=0
+MARKDOWN=0
+STRICT=0
+BASE_DIR=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sizes) shift; SIZES="${1:?--sizes needs an argument}" ;;
+        --sizes=*) SIZES="${1#*=}" ;;
+        --quick) SIZES=64; MPI_SIZE=64 ;;
+        --dir) shift; BASE_DIR="${1:?--dir needs an argument}" ;;
+        --dir=*) BASE_DIR="${1#*=}" ;;
+        --mpi-np) shift; MPI_NP="${1:?--mpi-np needs an argument}" ;;
+        --mpi-size) shift; MPI_SIZE="${1:?--mpi-size needs an argument}" ;;
+        --ckpt-mpi-on) shift; MPI_RUN="${1:?--ckpt-mpi-on needs an argument}" ;;
+        --restart-on) shift; MPI_RESTART="${1:?--restart-on needs an argument}" ;;
+        --no-mpi-test) MPI_TEST=0 ;;
+        --work) shift; WORK="${1:?--work needs an argument}" ;;
+        --seed) shift; SEED="${1:?--seed needs an argument}" ;;
+        --keep) KEEP=1 ;;
+        --markdown) MARKDOWN=1 ;;
+        --strict) STRICT=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run-checkpoint: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+isnum() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; [ "$1" -gt 0 ]; }
+for s in $SIZES; do isnum "$s" || { echo "run-checkpoint: bad size '$s' (MiB, > 0)" >&2; exit 2; }; done
+[ -n "${SIZES// /}" ] || { echo "run-checkpoint: --sizes is empty" >&2; exit 2; }
+for v in "$MPI_NP" "$MPI_SIZE" "$WORK" "$SEED"; do
+    isnum "$v" || { echo "run-checkpoint: '$v' must be a positive integer" >&2; exit 2; }
+done
+for m in "$MPI_RUN" "$MPI_RESTART"; do
+    case "$m" in openmpi|mpich) ;; *) echo "run-checkpoint: unknown MPI '$m'" >&2; exit 2 ;; esac
+done
+TIMEOUT="${BENCH_TIMEOUT:-300}"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+log() { echo "run-checkpoint: $*" >&2; }
+now() { date +%s.%N; }
+export LC_ALL=C
+
+[ -x "$CKPT_MPI" ] || { log "ckpt-mpi not found at '$CKPT_MPI' (set CKPT_MPI=...)"; exit 2; }
+for t in gcc dd python3 timeout; do have "$t" || { log "$t is needed"; exit 2; }; done
+if [ "$(id -u)" = 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+if [ "$MPI_TEST" = 1 ]; then
+    for t in mpicc.mpich mpirun.openmpi mpiexec.mpich; do
+        if ! have "$t"; then log "skipping the MPI test ($t missing)"; MPI_TEST=0; fi
+    done
+fi
+
+# ------------------------------------------------------------------ build --
+mkdir -p "$BUILD/native" || exit 2
+gcc $CFLAGS -Wall -o "$BUILD/native/bigmem" "$SRC/bigmem.c" || { log "build of bigmem failed"; exit 2; }
+if [ "$MPI_TEST" = 1 ]; then
+    mkdir -p "$BUILD/mpich" || exit 2
+    mpicc.mpich $CFLAGS -Wall -o "$BUILD/mpich/bigmem_mpi" "$SRC/bigmem_mpi.c" \
+        || { log "build of bigmem_mpi failed"; exit 2; }
+fi
+BIGMEM="$BUILD/native/bigmem"
+BIGMEM_MPI="$BUILD/mpich/bigmem_mpi"
+
+# ------------------------------------------------------------ directories --
+STAMP="$(date +%Y%m%d-%H%M%S)"
+RESULTS_DIR="${RESULTS_DIR:-$HERE/results/ckpt-$STAMP}"
+mkdir -p "$RESULTS_DIR" || exit 2
+RESULTS_DIR="$(cd "$RESULTS_DIR" && pwd)"
+if [ -n "$BASE_DIR" ]; then
+    mkdir -p "$BASE_DIR" || exit 2
+    WORKDIR="$(cd "$BASE_DIR" && pwd)/ckpt-bench.$$"
+else
+    WORKDIR="$RESULTS_DIR/work"
+fi
+mkdir -p "$WORKDIR" || exit 2
+DATA="$RESULTS_DIR/data.tsv"     # section size metric value raw ratio goal status unit
+: > "$DATA"
+RAND=""
+BGPID=""
+FAILED=0
+MISSED=0
+
+cleanup() {
+    if [ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null; then
+        kill "$BGPID" 2>/dev/null; sleep 1; kill -9 "$BGPID" 2>/dev/null
+    fi
+    [ -n "$RAND" ] && rm -f "$RAND"
+    if [ "$KEEP" = 0 ]; then
+        rm -rf "$WORKDIR"
+    else
+        log "kept images and files in $WORKDIR"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- helpers --
+CAN_DROP=0
+if [ -w /proc/sys/vm/drop_caches ] && sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then
+    CAN_DROP=1
+else
+    log "WARNING: cannot drop the page cache (not root?): 'cold' reads below are warm"
+fi
+drop_caches() { sync; [ "$CAN_DROP" = 1 ] && echo 3 > /proc/sys/vm/drop_caches; sleep 0.5; }
+
+# dd_mbps <log> <dd args...>: runs dd, prints MB/s (10^6 bytes/s) or nothing
+dd_mbps() {
+    local out="$1"; shift
+    { echo "# dd $*"; timeout "$TIMEOUT" dd "$@" 2>&1; echo "# rc $?"; } >> "$out"
+    # "268435456 bytes (268 MB, 256 MiB) copied, 0.51 s, 526 MB/s"
+    tail -n 2 "$out" | awk '/ bytes .* copied, / {
+        b = $1; split($0, p, ", "); for (i in p) if (p[i] ~ / s$/) { s = p[i]; sub(/ s$/, "", s) }
+        if (s > 0) printf "%.1f", b / s / 1e6 }'
+}
+max() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { print (a + 0 >= b + 0) ? a : b }'; }
+
+# record <section> <size> <metric> <value> <raw> <ratio> <goal> <status> <unit>
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$DATA"; }
+# judge <ratio> <goal>: ok/MISS; goal ">=X", "<=X" or "~X" (|ratio-1| <= X)
+judge() {
+    awk -v r="$1" -v g="$2" 'BEGIN {
+        if (r == "" || r == "-") { print "FAILED"; exit }
+        op = substr(g, 1, 2); lim = substr(g, 3) + 0
+        if (substr(g, 1, 1) == "~") { lim = substr(g, 2) + 0; ok = (r - 1 <= lim && 1 - r <= lim) }
+        else if (op == ">=") ok = (r >= lim); else ok = (r <= lim)
+        print ok ? "ok" : "MISS" }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
+goal_row() {  # goal_row <section> <size> <metric> <value> <raw> <goal> <unit>
+    local r st
+    r="$(ratio "$4" "$5")"; st="$(judge "$r" "$6")"
+    [ "$st" = ok ] || MISSED=1
+    record "$1" "$2" "$3" "${4:--}" "${5:--}" "$r" "$6" "$st" "$7"
+}
+info_row() { record "$1" "$2" "$3" "${4:--}" "${5:--}" "-" "-" "-" "$6"; }
+
+RAW_W=(); RAW_R=()
+# raw_bw <MiB>: sets RAWW and RAWR (MB/s) for a file of that size (memoised).
+# Each is the best of three dd runs: bs=4M with O_DIRECT, bs=4M through the
+# page cache, and bs=32M with O_DIRECT (the I/O size and mode the engine's
+# writer and the restore's reader use).  Writes end with fdatasync; every
+# read starts from a dropped page cache.
+raw_bw() {
+    local s="$1" f="$WORKDIR/raw.dat" l="$RESULTS_DIR/raw.$1.log" v bs cnt fl r
+    if [ -n "${RAW_W[$s]:-}" ]; then RAWW="${RAW_W[$s]}"; RAWR="${RAW_R[$s]}"; return; fi
+    log "raw write/read of $s MiB on $(df -P "$WORKDIR" | awk 'NR == 2 { print $1 }')"
+    local wl="" rl=""
+    RAWW=""; RAWR=""
+    for v in 4M:direct 4M: 32M:direct; do
+        bs="${v%%:*}"; fl="${v#*:}"
+        cnt=$(( (s + ${bs%M} - 1) / ${bs%M} ))
+        [ $((s % ${bs%M})) = 0 ] || { bs=1M; cnt=$s; }
+        rm -f "$f"; drop_caches
+        r="$(dd_mbps "$l" if="$RAND" of="$f" bs=$bs count=$cnt conv=fdatasync ${fl:+oflag=$fl})"
+        wl="$wl bs=$bs${fl:+,$fl} ${r:-failed};"; RAWW="$(max "$RAWW" "$r")"
+        drop_caches
+        r="$(dd_mbps "$l" if="$f" of=/dev/null bs=$bs ${fl:+iflag=$fl})"
+        rl="$rl bs=$bs${fl:+,$fl} ${r:-failed};"; RAWR="$(max "$RAWR" "$r")"
+    done
+    log "  write MB/s:$wl cold read MB/s:$rl"
+    rm -f "$f"
+    [ "$RAWW" = 0 ] && RAWW=""; [ "$RAWR" = 0 ] && RAWR=""
+    [ -n "$RAWW" ] && [ -n "$RAWR" ] || { log "raw dd measurement failed (log $l)"; FAILED=1; }
+    RAW_W[$s]="$RAWW"; RAW_R[$s]="$RAWR"
+}
+
+# wait_for <file> <regex> <pid>: until a line matches, the pid dies or TIMEOUT
+wait_for() {
+    local end=$((SECONDS + TIMEOUT))
+    while [ $SECONDS -lt $end ]; do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || { grep -qE "$2" "$1" 2>/dev/null; return; }
+        sleep 0.05
+    done
+    return 1
+}
+
+# json <file> <python expression on d>: prints the value
+json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
+
+# smaps_rss <pid> <out>: copy of /proc/PID/smaps (taken before the checkpoint)
+# upper_rss <smaps> <inspect.json>: KiB of Rss in mappings that overlap a region
+# the image stores (i.e. the upper half; the lower half's mappings are not in
+# the image), and the heap region's stored bytes for address <buf>
+analyse_image() {  # analyse_image <smaps> <inspect.json> <buf address or "">
+    python3 - "$1" "$2" "$3" <<'EOF'
+import json, re, sys
+smaps, insp, buf = sys.argv[1], sys.argv[2], sys.argv[3]
+d = json.load(open(insp))
+regs = [(int(r["start"], 16), int(r["end"], 16), r) for r in d["regions"]]
+stored = sum(r.get("stored_bytes", 0) for _, _, r in regs)
+rss = 0; cur = None
+for line in open(smaps):
+    m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+    if m:
+        a, b = int(m.group(1), 16), int(m.group(2), 16)
+        cur = any(s < b and a < e for s, e, _ in regs)
+        continue
+    if cur and line.startswith("Rss:"):
+        rss += int(line.split()[1]) * 1024
+heap = 0
+if buf:
+    x = int(buf, 16)
+    heap = sum(r.get("stored_bytes", 0) for s, e, r in regs if s <= x < e)
+print(d["header"]["file_size"], d["header"]["data_bytes"], stored, rss, heap)
+EOF
+}
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+# ------------------------------------------------------------------ header --
+MAXS=0; for s in $SIZES; do [ "$s" -gt "$MAXS" ] && MAXS=$s; done
+[ "$MPI_TEST" = 1 ] && [ $((MPI_NP * MPI_SIZE)) -gt "$MAXS" ] && MAXS=$((MPI_NP * MPI_SIZE))
+{
+    echo "ckpt-mpi checkpoint/restart benchmark"
+    echo "  date      : $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "  host      : $(uname -srm), $(nproc) CPUs, $(free -m | awk '/^Mem:/ { print $2 " MiB RAM" }')"
+    echo "  ckpt dir  : $WORKDIR ($(df -PT "$WORKDIR" | awk 'NR == 2 { print $2 " on " $1 }'))"
+    echo "  ckpt-mpi  : $CKPT_MPI"
+    echo "  sizes     : $SIZES MiB; MPI: $([ "$MPI_TEST" = 1 ] && echo "$MPI_NP x $MPI_SIZE MiB, run on $MPI_RUN, restart on $MPI_RESTART" || echo skipped)"
+    echo "  work      : ${WORK} s after ready, seed $SEED; cold caches: $([ "$CAN_DROP" = 1 ] && echo yes || echo NO)"
+    echo "  load avg  : $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "  logs      : $RESULTS_DIR"
+} | tee "$RESULTS_DIR/header.txt" >&2
+
+# Random source for dd, in memory, once (largest size needed).
+RAND="/dev/shm/ckpt-bench.$$.rand"
+shm_free=$(df -Pm /dev/shm | awk 'NR == 2 { print $4 }')
+if [ "${shm_free:-0}" -lt $((MAXS + 64)) ]; then
+    log "/dev/shm has ${shm_free:-0} MiB free, needs $MAXS MiB for the random source"; exit 2
+fi
+log "making a $MAXS MiB random source in /dev/shm"
+if have openssl; then
+    head -c $((MAXS * 1048576)) /dev/zero \
+        | openssl enc -aes-128-ctr -nosalt -pass "pass:ckpt-bench-$SEED" -pbkdf2 2>/dev/null > "$RAND"
+fi
+if [ "$(stat -c %s "$RAND" 2>/dev/null || echo 0)" -lt $((MAXS * 1048576)) ]; then
+    head -c $((MAXS * 1048576)) /dev/urandom > "$RAND" || { log "cannot make $RAND"; exit 2; }
+fi
+
+# ------------------------------------------------------- single process --
+ckpt_single() {  # ckpt_single <MiB>
+    local s="$1" d="$WORKDIR/ck-$1" l="$RESULTS_DIR/single.$1" ref rc t0 t1 pid buf
+    log "size $s MiB"
+    raw_bw "$s"
+    local rw="$RAWW" rr="$RAWR"
+
+    # uninterrupted reference run (native, same arguments)
+    timeout "$TIMEOUT" "$BIGMEM" "$s" "$WORK" "$SEED" > "$l.ref.out" 2>&1
+    rc=$?
+    ref="$(awk '/^HASH / { print $2 }' "$l.ref.out")"
+    [ $rc = 0 ] && [ -n "$ref" ] || { log "reference run failed (rc $rc, $l.ref.out)"; FAILED=1; }
+
+    # run under ckpt-mpi, checkpoint with --kill
+    rm -rf "$d"
+    timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --ckpt-dir "$d" -- "$BIGMEM" "$s" "$WORK" "$SEED" \
+        > "$l.run.out" 2> "$l.run.err" < /dev/null &
+    BGPID=$!
+    if ! wait_for "$l.run.out" '^ready' "$BGPID"; then
+        log "size $s: the job never printed ready ($l.run.err)"; FAILED=1
+        record single "$s" checkpoint FAILED - - - FAILED -
+        kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""; return
+    fi
+    buf="$(sed -n 's/^ready .*buf=\(0x[0-9a-f]*\).*/\1/p' "$l.run.out" | head -n1)"
+    timeout 30 "$CKPT_MPI" status --ckpt-dir "$d" --json > "$l.status.json" 2>/dev/null
+    pid="$(json "$l.status.json" 'd["ranks_connected"][0]["pid"]')"
+    if [ -n "$pid" ]; then cat "/proc/$pid/smaps" > "$l.smaps" 2>/dev/null; else : > "$l.smaps"; fi
+    t0="$(now)"
+    timeout "$TIMEOUT" "$CKPT_MPI" checkpoint --ckpt-dir "$d" --kill --json > "$l.ckpt.json" 2> "$l.ckpt.err"
+    rc=$?
+    t1="$(now)"
+    wait "$BGPID" 2>/dev/null; BGPID=""
+    local man; man="$(ls -d "$d"/gen-*/MANIFEST.json 2>/dev/null | tail -n1)"
+    if [ $rc != 0 ] || [ -z "$man" ]; then
+        log "size $s: checkpoint failed (rc $rc): $(tail -n1 "$l.ckpt.err")"; FAILED=1
+        record single "$s" checkpoint FAILED - - - FAILED -
+        return
+    fi
+    local bytes wms pms secs img
+    bytes="$(json "$man" 'sum(i["bytes"] for i in d["images"])')"
+    wms="$(json "$man" 'max(i["write_ms"] for i in d["images"])')"
+    pms="$(json "$man" 'max(i["pause_ms"] for i in d["images"])')"
+    secs="$(json "$l.ckpt.json" 'd["seconds"]')"
+    img="$(dirname "$man")/rank-0000.img"
+    local ckbw; ckbw="$(awk -v b="$bytes" -v ms="$wms" 'BEGIN { if (ms > 0) printf "%.1f", b / (ms / 1000) / 1e6 }')"
+    log "  checkpoint: $(mib "$bytes") MiB, write ${wms} ms, pause ${pms} ms, coordinator ${secs} s, client $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') s"
+
+    timeout 60 "$CKPT_MPI" inspect "$img" --json > "$l.inspect.json" 2> "$l.inspect.err"
+    local an fsz dbytes stored rss heap
+    an="$(analyse_image "$l.smaps" "$l.inspect.json" "$buf")"
+    read -r fsz dbytes stored rss heap <<< "$an"
+
+    goal_row single "$s" "ckpt_write_bw [MB/s]" "$ckbw" "$rw" ">=0.70" MBps
+    info_row single "$s" "ckpt_pause [s]" "$(awk -v x="$pms" 'BEGIN { printf "%.3f", x / 1000 }')" "" s
+    info_row single "$s" "ckpt_coordinator [s]" "$secs" "" s
+    # image size vs resident memory of the upper half (smaps Rss, before)
+    if [ -n "${rss:-}" ] && [ "${rss:-0}" -gt 0 ]; then
+        goal_row single "$s" "image/resident [MiB]" "$(mib "$bytes")" "$(mib "$rss")" "~0.02" MiB
+    else
+        record single "$s" "image/resident [MiB]" "$(mib "$bytes")" - - "~0.02" FAILED MiB; MISSED=1
+    fi
+    info_row single "$s" "image/stored_regions [MiB]" "$(mib "$bytes")" "$(mib "${stored:-0}")" MiB
+    if [ -n "${heap:-}" ] && [ "${heap:-0}" -gt 0 ]; then
+        record single "$s" "heap_stored/buffer [MiB]" "$(mib "$heap")" "$s.0" "$(ratio "$heap" $((s * 1048576)))" - - MiB
+        # everything else the image holds: libraries (stored by content),
+        # stacks, the rest of the heap, metadata
+        info_row single "$s" "image_minus_heap [MiB]" "$(mib $((bytes - heap)))" "" MiB
+    fi
+
+    # restart from cold caches
+    drop_caches
+    t0="$(now)"
+    CKPT_MPI_RESTORE_STATS=1 timeout "$TIMEOUT" "$CKPT_MPI" restart "$d" > "$l.restart.out" 2> "$l.restart.err" < /dev/null
+    rc=$?
+    t1="$(now)"
+    local got rd rbw resumed left tw tr
+    got="$(awk '/^HASH / { print $2 }' "$l.restart.out")"
+    # "ckpt-mpi: restore: read N bytes in S s (R MB/s)"
+    rd="$(awk '/restore: read [0-9]+ bytes in/ { for (i = 1; i <= NF; i++) { if ($i == "read") b = $(i + 1); if ($i == "in") s = $(i + 1) } } END { if (s > 0) printf "%.1f %.3f", b / s / 1e6, s }' "$l.restart.err")"
+    rbw="${rd% *}"; rd="${rd#* }"
+    resumed="$(sed -n 's/^resumed at=\([0-9.]*\).*step=\([0-9]*\)\/\([0-9]*\).*/\1 \2 \3/p' "$l.restart.out" | tail -n1)"
+    tw="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    if [ $rc != 0 ]; then
+        log "  restart FAILED: exit $rc$([ $rc = 124 ] && echo " (timeout ${TIMEOUT}s)"): $(tail -n1 "$l.restart.err")"
+        tw=""
+    fi
+    if [ -n "$resumed" ]; then
+        tr="$(awk -v a="$t0" -v r="$resumed" 'BEGIN { split(r, x, " "); printf "%.3f", x[1] - a }')"
+        left="$(awk -v r="$resumed" 'BEGIN { split(r, x, " "); printf "%.2f", (x[3] - x[2]) * 0.05 }')"
+    else
+        tr=""; left=""
+    fi
+    log "  restart: rc $rc, restore read ${rd:-?} s (${rbw:-?} MB/s), running again after ${tr:-?} s, hash after $tw s (work left ${left:-?} s)"
+    goal_row single "$s" "restore_read_bw [MB/s]" "$rbw" "$rr" ">=0.70" MBps
+    info_row single "$s" "restore_read [s]" "$rd" "" s
+    info_row single "$s" "restart_to_running [s]" "$tr" "" s
+    info_row single "$s" "restart_to_hash [s]" "$tw" "${left:+$left}" s
+    if [ $rc = 0 ] && [ -n "$got" ] && [ "$got" = "$ref" ]; then
+        record single "$s" "final_hash" "$got" "$ref" - "=" ok hash
+    else
+        record single "$s" "final_hash" "${got:-none}" "${ref:-none}" - "=" MISMATCH hash
+        log "  final hash ${got:-none} (rc $rc) != reference ${ref:-none}: see $l.restart.*"
+        FAILED=1
+    fi
+    [ "$KEEP" = 1 ] || rm -rf "$d"
+}
+
+# --------------------------------------------------------------------- MPI --
+ckpt_mpi_test() {
+    local s="$MPI_SIZE" n="$MPI_NP" tot=$((MPI_NP * MPI_SIZE)) d="$WORKDIR/ck-mpi" l="$RESULTS_DIR/mpi.${MPI_NP}x$MPI_SIZE" ref rc t0 t1
+    local sec="mpi ${n}x$s"
+    log "MPI: $n ranks x $s MiB, run on $MPI_RUN, restart on $MPI_RESTART"
+    raw_bw "$tot"
+    local rw="$RAWW" rr="$RAWR"
+
+    timeout "$TIMEOUT" mpiexec.mpich -n "$n" "$BIGMEM_MPI" "$s" "$WORK" "$SEED" > "$l.ref.out" 2>&1 < /dev/null
+    rc=$?
+    ref="$(awk '/^HASH / { print $2 }' "$l.ref.out")"
+    [ $rc = 0 ] && [ -n "$ref" ] || { log "MPI reference run failed (rc $rc, $l.ref.out)"; FAILED=1; }
+
+    rm -rf "$d"
+    timeout "$TIMEOUT" "$CKPT_MPI" run -np "$n" --mpi "$MPI_RUN" --ckpt-dir "$d" -- "$BIGMEM_MPI" "$s" "$WORK" "$SEED" \
+        > "$l.run.out" 2> "$l.run.err" < /dev/null &
+    BGPID=$!
+    if ! wait_for "$l.run.out" '^ready' "$BGPID"; then
+        log "MPI: the job never printed ready ($l.run.err)"; FAILED=1
+        record "$sec" "$tot" checkpoint FAILED - - - FAILED -
+        kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""; return
+    fi
+    t0="$(now)"
+    timeout "$TIMEOUT" "$CKPT_MPI" checkpoint --ckpt-dir "$d" --kill --json > "$l.ckpt.json" 2> "$l.ckpt.err"
+    rc=$?
+    t1="$(now)"
+    wait "$BGPID" 2>/dev/null; BGPID=""
+    local man; man="$(ls -d "$d"/gen-*/MANIFEST.json 2>/dev/null | tail -n1)"
+    if [ $rc != 0 ] || [ -z "$man" ]; then
+        log "MPI: checkpoint failed (rc $rc): $(tail -n1 "$l.ckpt.err")"; FAILED=1
+        record "$sec" "$tot" checkpoint FAILED - - - FAILED -
+        return
+    fi
+    local bytes wms pms secs agg aggw
+    bytes="$(json "$man" 'sum(i["bytes"] for i in d["images"])')"
+    wms="$(json "$man" 'max(i["write_ms"] for i in d["images"])')"
+    pms="$(json "$man" 'max(i["pause_ms"] for i in d["images"])')"
+    secs="$(json "$l.ckpt.json" 'd["seconds"]')"
+    agg="$(awk -v b="$bytes" -v s="$secs" 'BEGIN { if (s > 0) printf "%.1f", b / s / 1e6 }')"
+    aggw="$(awk -v b="$bytes" -v ms="$wms" 'BEGIN { if (ms > 0) printf "%.1f", b / (ms / 1000) / 1e6 }')"
+    log "  checkpoint: $(mib "$bytes") MiB in $secs s (coordinator), slowest rank write ${wms} ms, pause ${pms} ms"
+    info_row "$sec" "$tot" "ckpt_coordinator [s]" "$secs" "" s
+    info_row "$sec" "$tot" "ckpt_total_image [MiB]" "$(mib "$bytes")" "$tot.0" MiB
+    goal_row "$sec" "$tot" "ckpt_agg_bw [MB/s]" "$agg" "$rw" ">=0.70" MBps
+    info_row "$sec" "$tot" "ckpt_agg_write_bw [MB/s]" "$aggw" "$rw" MBps
+    info_row "$sec" "$tot" "ckpt_pause [s]" "$(awk -v x="$pms" 'BEGIN { printf "%.3f", x / 1000 }')" "" s
+
+    drop_caches
+    t0="$(now)"
+    CKPT_MPI_RESTORE_STATS=1 timeout "$TIMEOUT" "$CKPT_MPI" restart "$d" --mpi "$MPI_RESTART" \
+        > "$l.restart.out" 2> "$l.restart.err" < /dev/null
+    rc=$?
+    t1="$(now)"
+    local got rd rbw tr tw left
+    got="$(awk '/^HASH / { print $2 }' "$l.restart.out")"
+    # aggregate restore rate: all ranks' bytes / the slowest rank's read time
+    rd="$(awk '/restore: read [0-9]+ bytes in/ { for (i = 1; i <= NF; i++) { if ($i == "read") b += $(i + 1); if ($i == "in" && $(i + 1) > s) s = $(i + 1) }; n++ } END { if (s > 0) printf "%.1f %.3f %d", b / s / 1e6, s, n }' "$l.restart.err")"
+    rbw="$(echo "$rd" | awk '{ print $1 }')"; local nrd; nrd="$(echo "$rd" | awk '{ print $3 }')"; rd="$(echo "$rd" | awk '{ print $2 }')"
+    tw="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    if [ $rc != 0 ]; then
+        log "  restart FAILED: exit $rc$([ $rc = 124 ] && echo " (timeout ${TIMEOUT}s)"): $(tail -n1 "$l.restart.err")"
+        tw=""
+    fi
+    tr="$(awk -v a="$t0" '/^resumed / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "at" && kv[2] > m) m = kv[2]; if (kv[1] == "step") { split(kv[2], st, "/"); l = (st[2] - st[1]) * 0.05 } } }
+        END { if (m > 0) printf "%.3f %.2f", m - a, l }' "$l.restart.out")"
+    left="${tr#* }"; tr="${tr% *}"
+    log "  restart on $MPI_RESTART: rc $rc, $nrd ranks read in ${rd:-?} s (${rbw:-?} MB/s aggregate), all running again after ${tr:-?} s, hash after $tw s"
+    goal_row "$sec" "$tot" "restore_agg_read_bw [MB/s]" "$rbw" "$rr" ">=0.70" MBps
+    info_row "$sec" "$tot" "restart_to_running [s]" "$tr" "" s
+    info_row "$sec" "$tot" "restart_to_hash [s]" "$tw" "$left" s
+    if [ $rc = 0 ] && [ -n "$got" ] && [ "$got" = "$ref" ]; then
+        record "$sec" "$tot" "final_hash" "$got" "$ref" - "=" ok hash
+    else
+        record "$sec" "$tot" "final_hash" "${got:-none}" "${ref:-none}" - "=" MISMATCH hash
+        log "  final hash ${got:-none} (rc $rc) != reference ${ref:-none}: see $l.restart.*"
+        FAILED=1
+    fi
+    [ "$KEEP" = 1 ] || rm -rf "$d"
+}
+
+for s in $SIZES; do ckpt_single "$s"; done
+[ "$MPI_TEST" = 1 ] && ckpt_mpi_test
+
+# ------------------------------------------------------------------ table --
+SUMMARY="$RESULTS_DIR/summary.txt"
+awk -F'\t' -v markdown="$MARKDOWN" '
+function g(x) { return x == ">=0.70" ? ">= 0.70" : x == "~0.02" ? "1 +- 0.02" : x }
+{
+    sect = ($1 == "single") ? $2 " MiB" : $1
+    row[++n] = sprintf("%-28s %-12s %14s %12s %7s %10s  %s", $3, sect, $4, $5, $6, g($7), $8)
+    md[n] = sprintf("| %s | %s | %s | %s | %s | %s | %s |", $3, sect, $4, $5, $6, g($7), $8)
+}
+END {
+    hdr = sprintf("%-28s %-12s %14s %12s %7s %10s  %s", "metric", "run", "value", "raw/ref", "ratio", "goal", "status")
+    print hdr; s = ""; for (i = 0; i < length(hdr); i++) s = s "-"; print s
+    for (i = 1; i <= n; i++) print row[i]
+    print ""
+    print "raw/ref: raw dd bandwidth of the same file system (best of three dd variants;"
+    print "  writes end with fdatasync, reads start from a dropped page cache), the resident"
+    print "  memory (smaps Rss) of the upper half, the regions stored, the buffer size, the"
+    print "  work left after the restart (restart_to_hash), or the uninterrupted run'"'"'s hash."
+    print "MB = 10^6 bytes, MiB = 2^20 bytes."
+    if (markdown) {
+        print ""
+        print "| metric | run | value | raw/ref | ratio | goal | status |"
+        print "|---|---|---:|---:|---:|---:|---|"
+        for (i = 1; i <= n; i++) print md[i]
+    }
+}' "$DATA" | tee "$SUMMARY"
+
+echo >&2
+log "raw data: $DATA; summary: $SUMMARY"
+[ "$FAILED" = 1 ] && exit 1
+[ "$STRICT" = 1 ] && [ "$MISSED" = 1 ] && exit 3
+exit 0
