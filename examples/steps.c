@@ -1,5 +1,5 @@
 /* A small MPI job: every step a ring shift and an Allreduce on a communicator
- * a communicator it created (so restart must rebuild it), with a pause. */
+ * it created (so a restart must rebuild it), then a pause. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@ ok() { echo "PASS $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL $1"; fail=$((fail + 1)); }
 
 cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
-mpicc.mpich -O2 "$HERE/mpi_counter.c" -o "$WORK/mpi_counter"
+mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/mpi_counter"
 
 # case NAME RUN-OPTIONS RESTART-OPTIONS PROGRAM ARGS...: checkpoint-kill-restart equals an uninterrupted run.
 case_run() {

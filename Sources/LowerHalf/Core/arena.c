@@ -229,7 +229,7 @@ static void fill(uint64_t s, uint64_t e, const char *what)
     if (s >= e)
         return;
     long r = lh_reserve(s, e, 0);
-    if (LH_IS_ERR(r))
+    if (CKPT_SYS_ERR(r))
         lh_die(126, "mmap(%s %#lx-%#lx, PROT_NONE): %s", what, (unsigned long)s, (unsigned long)e,
                strerror((int)-r));
     lh_log("  %s %#lx-%#lx (%lu MiB)", what, (unsigned long)s, (unsigned long)e,
@@ -283,10 +283,10 @@ void lh_arena_setup(void)
 
     /* brk guard: neither half may grow a heap with brk from now on, so
      * glibc's malloc in both falls back to mmap (ours lands in the arena). */
-    uint64_t brk = (uint64_t)lh_sys1(SYS_brk, 0);
+    uint64_t brk = (uint64_t)ckpt_sys1(SYS_brk, 0);
     uint64_t guard = LH_PAGE_UP(brk);
     long g = lh_reserve(guard, guard + LH_PAGE, 0);
-    if (LH_IS_ERR(g) && g != -17 /* EEXIST: something already sits there */)
+    if (CKPT_SYS_ERR(g) && g != -17 /* EEXIST: something already sits there */)
         lh_die(126, "mmap(brk guard %#lx): %s", (unsigned long)guard, strerror((int)-g));
     lh_log("  brk guard %#lx", (unsigned long)guard);
 

@@ -59,7 +59,7 @@ static void fill_boot(const struct ckpt_lower_flavour *flavour)
     if (env_is_1("CKPT_MPI_OVERSUBSCRIBED"))
         boot.flags |= CKPT_BOOT_OVERSUB;
     uint64_t fs = 0;
-    lh_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    ckpt_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
     boot.lower_fs = fs;
     boot.table = flavour->table;
     boot.pending = &pending_word;
@@ -99,7 +99,7 @@ int ckpt_lower_main(int argc, char **argv, char **envp, const struct ckpt_lower_
 
     struct lh_orig orig = {0};
     lh_reexec_or_restore(argv, face_dir, &orig);
-    lh_log("flavour %s, pid %ld", flavour->name, lh_sys0(SYS_getpid));
+    lh_log("flavour %s, pid %ld", flavour->name, ckpt_sys0(SYS_getpid));
 
     if (restore) {
         /* DESIGN §2: reserve every saved upper range and fd number before

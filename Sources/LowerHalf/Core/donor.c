@@ -32,15 +32,15 @@ static volatile uint32_t forever;
 
 static void futex_wait(volatile uint32_t *w, uint32_t val)
 {
-    lh_sys4(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, 0);
+    ckpt_sys4(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, 0);
 }
-static void futex_wake(volatile uint32_t *w) { lh_sys3(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1); }
+static void futex_wake(volatile uint32_t *w) { ckpt_sys3(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1); }
 
 static void *donor_main(void *arg)
 {
     (void)arg;
     uint64_t fs = 0;
-    lh_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    ckpt_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
     donor_fs = fs;
     __atomic_store_n(&donor_ready, 1, __ATOMIC_RELEASE);
     futex_wake(&donor_ready);

@@ -128,20 +128,20 @@ static void map_elf(struct elf_file *f, struct lh_image *img)
     long r;
     if (f->eh.e_type == ET_DYN) {
         r = lh_mmap_raw(0, span + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (LH_IS_ERR(r))
+        if (CKPT_SYS_ERR(r))
             lh_die(126, "%s: mmap(%lu bytes): %s", f->path, (unsigned long)span, strerror((int)-r));
         uint64_t start = ((uint64_t)r + align - 1) & ~(align - 1);
         if (start > (uint64_t)r)
-            lh_sys2(SYS_munmap, r, start - (uint64_t)r);
+            ckpt_sys2(SYS_munmap, r, start - (uint64_t)r);
         if ((uint64_t)r + span + align > start + span)
-            lh_sys2(SYS_munmap, start + span, (uint64_t)r + span + align - (start + span));
+            ckpt_sys2(SYS_munmap, start + span, (uint64_t)r + span + align - (start + span));
         bias = start - lo;
     } else {
         r = lh_mmap_raw(lo, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
                         -1, 0);
-        if (LH_IS_ERR(r) || (uint64_t)r != lo)
+        if (CKPT_SYS_ERR(r) || (uint64_t)r != lo)
             lh_die(126, "%s: mmap(%#lx-%#lx, fixed): %s", f->path, (unsigned long)lo, (unsigned long)hi,
-                   strerror(LH_IS_ERR(r) ? (int)-r : EEXIST));
+                   strerror(CKPT_SYS_ERR(r) ? (int)-r : EEXIST));
         bias = 0;
     }
     for (int i = 0; i < f->eh.e_phnum; i++) {
@@ -160,18 +160,18 @@ static void map_elf(struct elf_file *f, struct lh_image *img)
             int tmp = zero_tail ? prot | PROT_WRITE : prot;
             r = lh_mmap_raw(pg, fmap_end - pg, tmp, MAP_PRIVATE | MAP_FIXED, f->fd,
                             (long)LH_PAGE_DOWN(p->p_offset));
-            if (LH_IS_ERR(r))
+            if (CKPT_SYS_ERR(r))
                 lh_die(126, "%s: mmap(segment %d): %s", f->path, i, strerror((int)-r));
             if (zero_tail) /* the file's next bytes share the page; bss must read as zero */
                 memset((void *)fend, 0, fmap_end - fend);
             if (tmp != prot)
-                lh_sys3(SYS_mprotect, pg, fmap_end - pg, prot);
+                ckpt_sys3(SYS_mprotect, pg, fmap_end - pg, prot);
         } else {
             fmap_end = pg;
         }
         if (mend > fmap_end) {
             r = lh_mmap_raw(fmap_end, mend - fmap_end, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-            if (LH_IS_ERR(r))
+            if (CKPT_SYS_ERR(r))
                 lh_die(126, "%s: mmap(bss of segment %d): %s", f->path, i, strerror((int)-r));
         }
     }

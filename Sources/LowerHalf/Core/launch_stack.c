@@ -28,11 +28,11 @@ static int nkaux;
 
 static void read_kernel_auxv(void)
 {
-    long fd = lh_sys3(SYS_open, "/proc/self/auxv", O_RDONLY | O_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_open, "/proc/self/auxv", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         lh_die(126, "open(/proc/self/auxv): %s", strerror((int)-fd));
-    long n = lh_sys3(SYS_read, fd, kaux, sizeof kaux - 16);
-    lh_sys1(SYS_close, fd);
+    long n = ckpt_sys3(SYS_read, fd, kaux, sizeof kaux - 16);
+    ckpt_sys1(SYS_close, fd);
     if (n <= 0)
         lh_die(126, "read(/proc/self/auxv): %s", strerror(n < 0 ? (int)-n : EIO));
     nkaux = 0;
@@ -88,10 +88,10 @@ static void reset_signals(void)
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)
             continue;
-        if (lh_sys4(SYS_rt_sigaction, sig, 0, &sa, 8) != 0)
+        if (ckpt_sys4(SYS_rt_sigaction, sig, 0, &sa, 8) != 0)
             continue;
         if (sa.handler != SIG_DFL && sa.handler != SIG_IGN) {
-            lh_sys4(SYS_rt_sigaction, sig, &dfl, 0, 8);
+            ckpt_sys4(SYS_rt_sigaction, sig, &dfl, 0, 8);
             lh_log("reset handler of signal %d installed by the lower half", sig);
         }
     }
@@ -106,12 +106,12 @@ static void unregister_rseq(void)
     if (!&__rseq_offset || !&__rseq_size || !__rseq_size)
         return;
     uint64_t fs = 0;
-    lh_sys2(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs);
+    ckpt_sys2(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs);
     uint64_t area = fs + (uint64_t)__rseq_offset;
     /* glibc registers sizeof(struct rseq_area) = 32 even if __rseq_size says 20 */
-    long r = lh_sys4(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, 0x53053053);
+    long r = ckpt_sys4(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, 0x53053053);
     if (r == -EINVAL)
-        r = lh_sys4(SYS_rseq, area, __rseq_size, 1, 0x53053053);
+        r = ckpt_sys4(SYS_rseq, area, __rseq_size, 1, 0x53053053);
     if (r)
         lh_log("rseq unregister: %s", strerror((int)-r));
 }
@@ -158,9 +158,9 @@ _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const ch
     uint64_t size = stack_size_for(orig);
     long r = lh_mmap_raw(0, size + LH_PAGE, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (LH_IS_ERR(r))
+    if (CKPT_SYS_ERR(r))
         lh_die(126, "mmap(stack, %lu bytes): %s", (unsigned long)size, strerror((int)-r));
-    lh_sys3(SYS_mprotect, r, LH_PAGE, PROT_NONE); /* guard page below */
+    ckpt_sys3(SYS_mprotect, r, LH_PAGE, PROT_NONE); /* guard page below */
     uint64_t lo = (uint64_t)r + LH_PAGE, top = lo + size;
     /* the strings may use at most a quarter of the stack, like the kernel */
     struct sbuf b = {(char *)(top - 8), top - size / 4};
@@ -207,9 +207,9 @@ _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const ch
     char *base_platform = kbase_platform ? push_str(&b, kbase_platform, NULL, NULL) : NULL;
     b.p = (char *)((uint64_t)b.p & ~15ULL) - 16;
     uint8_t *rnd = (uint8_t *)b.p;
-    if (lh_sys3(SYS_getrandom, rnd, 16, 0) != 16)
+    if (ckpt_sys3(SYS_getrandom, rnd, 16, 0) != 16)
         for (int i = 0; i < 16; i++) /* getrandom cannot fail this early in practice */
-            rnd[i] = (uint8_t)(lh_sys0(SYS_getpid) * 131 + i * 7919);
+            rnd[i] = (uint8_t)(ckpt_sys0(SYS_getpid) * 131 + i * 7919);
 
     /* auxv: ours for the image fields, the kernel's verbatim for the rest */
     uint64_t aux[MAX_AUX + 16][2];

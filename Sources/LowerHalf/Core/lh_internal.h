@@ -14,29 +14,11 @@
 /* Raw system calls: the mmap replacements and the loader must not go through
  * libc (its mmap is the one being patched) and must not touch errno. They
  * return -errno on failure, like the kernel. */
-static inline long lh_sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-#define lh_sys0(n) lh_sys6((n), 0, 0, 0, 0, 0, 0)
-#define lh_sys1(n, a) lh_sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define lh_sys2(n, a, b) lh_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define lh_sys3(n, a, b, c) lh_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define lh_sys4(n, a, b, c, d) lh_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define lh_sys5(n, a, b, c, d, e) lh_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define LH_IS_ERR(r) ((unsigned long)(r) > (unsigned long)-4096L)
+#include "ckpt_raw.h"
 
 static inline long lh_mmap_raw(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off)
 {
-    return lh_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+    return ckpt_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
 }
 /* PROT_NONE, no swap accounting: how every reserved-but-unused range looks. */
 long lh_reserve(uint64_t start, uint64_t end, int replace);

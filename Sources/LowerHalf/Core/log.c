@@ -20,7 +20,7 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
     for (int off = 0; off < n;) {
-        long w = lh_sys3(SYS_write, 2, buf + off, n - off);
+        long w = ckpt_sys3(SYS_write, 2, buf + off, n - off);
         if (w <= 0)
             break;
         off += (int)w;

@@ -24,17 +24,17 @@ static uint64_t hex(const char **p)
 int lh_read_maps(struct lh_map *out, int cap)
 {
     if (!exe_path[0]) {
-        long n = lh_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
+        long n = ckpt_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
         exe_path[n > 0 ? n : 0] = 0;
     }
-    long fd = lh_sys3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return (int)fd;
     size_t len = 0;
     for (;;) {
-        long r = lh_sys3(SYS_read, fd, maps_buf + len, sizeof maps_buf - 1 - len);
+        long r = ckpt_sys3(SYS_read, fd, maps_buf + len, sizeof maps_buf - 1 - len);
         if (r < 0 && r != -4 /* EINTR */) {
-            lh_sys1(SYS_close, fd);
+            ckpt_sys1(SYS_close, fd);
             return (int)r;
         }
         if (r == 0 || len + (size_t)r >= sizeof maps_buf - 1)
@@ -42,7 +42,7 @@ int lh_read_maps(struct lh_map *out, int cap)
         if (r > 0)
             len += (size_t)r;
     }
-    lh_sys1(SYS_close, fd);
+    ckpt_sys1(SYS_close, fd);
     maps_buf[len] = 0;
 
     int count = 0;

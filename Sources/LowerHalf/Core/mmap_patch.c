@@ -63,7 +63,7 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, lo
         } else {
             r = lh_mmap_raw(addr, len, prot, flags, fd, off);
         }
-        if (!LH_IS_ERR(r)) {
+        if (!CKPT_SYS_ERR(r)) {
             lh_arena_claim((uint64_t)r, (uint64_t)r + rlen);
             lh_region_add((uint64_t)r, (uint64_t)r + rlen);
         }
@@ -73,7 +73,7 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, lo
     if (flags & MAP_32BIT) { /* cannot be met inside the arena; rare, recorded */
         lh_lock(&lh_vm_lock);
         r = lh_mmap_raw(addr, len, prot, flags, fd, off);
-        if (!LH_IS_ERR(r))
+        if (!CKPT_SYS_ERR(r))
             lh_region_add((uint64_t)r, (uint64_t)r + rlen);
         lh_unlock(&lh_vm_lock);
         return r;
@@ -91,7 +91,7 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, lo
         return -ENOMEM;
     }
     r = lh_mmap_raw(a, len, prot, flags | MAP_FIXED, fd, off);
-    if (LH_IS_ERR(r))
+    if (CKPT_SYS_ERR(r))
         lh_zone_release(a, a + rlen); /* a failed MAP_FIXED may have dropped the reservation */
     else
         lh_region_add(a, a + rlen);
@@ -109,7 +109,7 @@ static long do_munmap(uint64_t a, uint64_t len)
     long r = 0;
     lh_lock(&lh_vm_lock);
     if (a < CKPT_LOWER_ARENA_START)
-        r = lh_sys2(SYS_munmap, a, (e < CKPT_LOWER_ARENA_START ? e : CKPT_LOWER_ARENA_START) - a);
+        r = ckpt_sys2(SYS_munmap, a, (e < CKPT_LOWER_ARENA_START ? e : CKPT_LOWER_ARENA_START) - a);
     if (r == 0) {
         if (e > CKPT_LOWER_ARENA_START)
             lh_zone_release(a, e); /* zone pages go back to PROT_NONE, never to the kernel */
@@ -130,30 +130,30 @@ static long do_mremap(uint64_t old, uint64_t osz, uint64_t nsz, int flags, uint6
     long r;
     lh_lock(&lh_vm_lock);
     if (flags & MREMAP_FIXED) {
-        r = lh_sys5(SYS_mremap, old, osz, nsz, flags, naddr);
-        if (!LH_IS_ERR(r)) {
+        r = ckpt_sys5(SYS_mremap, old, osz, nsz, flags, naddr);
+        if (!CKPT_SYS_ERR(r)) {
             if (!(flags & MREMAP_DONTUNMAP) && osz)
                 release_old(old, old + osz);
             lh_arena_claim(naddr, naddr + nsz);
             lh_region_add(naddr, naddr + nsz);
         }
     } else if (osz && nsz <= osz && !(flags & MREMAP_DONTUNMAP)) {
-        r = lh_sys5(SYS_mremap, old, osz, nsz, flags & ~MREMAP_MAYMOVE, 0);
-        if (!LH_IS_ERR(r) && nsz < osz)
+        r = ckpt_sys5(SYS_mremap, old, osz, nsz, flags & ~MREMAP_MAYMOVE, 0);
+        if (!CKPT_SYS_ERR(r) && nsz < osz)
             release_old(old + nsz, old + osz);
     } else if (!(flags & MREMAP_MAYMOVE)) {
         /* In place only: inside the zone the next pages are our reservation,
          * so this fails with ENOMEM exactly as if they were mapped. */
-        r = lh_sys5(SYS_mremap, old, osz, nsz, flags, 0);
-        if (!LH_IS_ERR(r))
+        r = ckpt_sys5(SYS_mremap, old, osz, nsz, flags, 0);
+        if (!CKPT_SYS_ERR(r))
             lh_region_add(old, old + nsz);
     } else {
         uint64_t a = lh_arena_alloc(nsz, 0, LH_PAGE);
         if (!a) {
             r = -ENOMEM;
         } else {
-            r = lh_sys5(SYS_mremap, old, osz, nsz, flags | MREMAP_FIXED, a);
-            if (LH_IS_ERR(r)) {
+            r = ckpt_sys5(SYS_mremap, old, osz, nsz, flags | MREMAP_FIXED, a);
+            if (CKPT_SYS_ERR(r)) {
                 lh_zone_release(a, a + nsz);
             } else {
                 if (!(flags & MREMAP_DONTUNMAP) && osz)
@@ -178,9 +178,9 @@ static long do_shmat(int id, uint64_t addr, int flg)
     struct shmid_ds ds;
     long r;
     if (addr)
-        r = lh_sys3(SYS_shmat, id, addr, flg);
+        r = ckpt_sys3(SYS_shmat, id, addr, flg);
     else {
-        r = lh_sys3(SYS_shmctl, id, IPC_STAT, &ds);
+        r = ckpt_sys3(SYS_shmctl, id, IPC_STAT, &ds);
         if (r < 0)
             return r;
         uint64_t len = LH_PAGE_UP(ds.shm_segsz);
@@ -190,14 +190,14 @@ static long do_shmat(int id, uint64_t addr, int flg)
             lh_unlock(&lh_vm_lock);
             return -ENOMEM;
         }
-        r = lh_sys3(SYS_shmat, id, a, flg | SHM_REMAP);
-        if (LH_IS_ERR(r))
+        r = ckpt_sys3(SYS_shmat, id, a, flg | SHM_REMAP);
+        if (CKPT_SYS_ERR(r))
             lh_zone_release(a, a + len);
         lh_unlock(&lh_vm_lock);
     }
-    if (LH_IS_ERR(r))
+    if (CKPT_SYS_ERR(r))
         return r;
-    if (lh_sys3(SYS_shmctl, id, IPC_STAT, &ds) == 0) {
+    if (ckpt_sys3(SYS_shmctl, id, IPC_STAT, &ds) == 0) {
         uint64_t len = LH_PAGE_UP(ds.shm_segsz);
         lh_lock(&lh_vm_lock);
         lh_region_add((uint64_t)r, (uint64_t)r + len);
@@ -215,7 +215,7 @@ static long do_shmat(int id, uint64_t addr, int flg)
 static long do_shmdt(uint64_t addr)
 {
     lh_lock(&lh_vm_lock);
-    long r = lh_sys1(SYS_shmdt, addr);
+    long r = ckpt_sys1(SYS_shmdt, addr);
     if (r == 0)
         for (int i = 0; i < SHM_CAP; i++)
             if (shm_tab[i].a == addr) {
@@ -231,7 +231,7 @@ static long do_shmdt(uint64_t addr)
 
 static inline long set_errno(long r)
 {
-    if (LH_IS_ERR(r)) {
+    if (CKPT_SYS_ERR(r)) {
         errno = (int)-r;
         return -1;
     }
@@ -307,7 +307,7 @@ __attribute__((used)) long lh_syscall_vm(long nr, long a1, long a2, long a3, lon
 static int *rtld_errno;
 static inline long set_rtld_errno(long r)
 {
-    if (LH_IS_ERR(r)) {
+    if (CKPT_SYS_ERR(r)) {
         if (rtld_errno)
             *rtld_errno = (int)-r;
         return -1;
@@ -411,12 +411,12 @@ static void write_jump(const char *what, uint64_t fn, void *target)
     /* RW then back to RX (no RWX, which hardened kernels refuse). Only this
      * thread runs, and it does not execute the page meanwhile: the writes
      * below are plain stores, no library call. */
-    long r = lh_sys3(SYS_mprotect, p0, p1 - p0, PROT_READ | PROT_WRITE);
+    long r = ckpt_sys3(SYS_mprotect, p0, p1 - p0, PROT_READ | PROT_WRITE);
     if (r)
         lh_die(126, "mprotect(%s, PROT_WRITE): %s", what, strerror((int)-r));
     for (int i = 0; i < JMP_LEN; i++)
         ((volatile uint8_t *)fn)[i] = code[i];
-    r = lh_sys3(SYS_mprotect, p0, p1 - p0, PROT_READ | PROT_EXEC);
+    r = ckpt_sys3(SYS_mprotect, p0, p1 - p0, PROT_READ | PROT_EXEC);
     if (r)
         lh_die(126, "mprotect(%s, PROT_EXEC): %s", what, strerror((int)-r));
     lh_log("  patched %s at %#lx", what, (unsigned long)fn);

@@ -72,7 +72,7 @@ static void read_at(void *buf, uint64_t len, uint64_t off, const char *what)
 {
     char *p = buf;
     while (len) {
-        long r = lh_sys4(SYS_pread64, R.fd, p, len, off);
+        long r = ckpt_sys4(SYS_pread64, R.fd, p, len, off);
         if (r == -EINTR)
             continue;
         if (r < 0)
@@ -118,7 +118,7 @@ void lh_restore_open(const char *arg)
 
     struct ckpt_img_header h;
     memset(&h, 0, sizeof h);
-    if (R.size < 16 || lh_sys4(SYS_pread64, fd, &h, 16, 0) != 16 || h.magic != CKPT_IMG_MAGIC)
+    if (R.size < 16 || ckpt_sys4(SYS_pread64, fd, &h, 16, 0) != 16 || h.magic != CKPT_IMG_MAGIC)
         lh_die(1, "%s: not a ckpt-mpi checkpoint image", R.path);
     if (h.version != CKPT_IMG_VERSION)
         lh_die(1, "%s: image format version %u; this ckpt-mpi reads version %u (restore it with the ckpt-mpi that wrote it)",
@@ -190,10 +190,10 @@ void lh_restore_reserve(void)
     for (uint32_t i = 0; i < R.h->nregions; i++) {
         struct ckpt_img_region *g = &R.regions[i];
         long r = lh_reserve(g->start, g->end, 0);
-        if (LH_IS_ERR(r) || (uint64_t)r != g->start)
+        if (CKPT_SYS_ERR(r) || (uint64_t)r != g->start)
             lh_die(1, "%s: cannot reserve the saved range %#lx-%#lx (%s): %s", R.path, (unsigned long)g->start,
                    (unsigned long)g->end, str_at(g->path_off),
-                   LH_IS_ERR(r) ? strerror((int)-r) : "placed elsewhere");
+                   CKPT_SYS_ERR(r) ? strerror((int)-r) : "placed elsewhere");
     }
     /* move our image fd out of the way if the application had its number */
     while (saved_fd(R.fd)) {
@@ -272,7 +272,7 @@ static void map_region(struct ckpt_img_region *g)
         r = lh_mmap_raw(g->start, len, (int)g->prot | (g->nextents ? PROT_READ | PROT_WRITE : 0), MAP_SHARED | MAP_FIXED,
                         fd, (long)g->file_offset);
         close(fd);
-        if (LH_IS_ERR(r))
+        if (CKPT_SYS_ERR(r))
             lh_die(1, "%s: mmap of %s at %#lx: %s", R.path, p, (unsigned long)g->start, strerror((int)-r));
         if (!g->nextents)
             return;
@@ -292,7 +292,7 @@ static void map_region(struct ckpt_img_region *g)
         memcpy((void *)x->addr, tmp, x->len);
         munmap(tmp, x->len);
         if (g->prot != (PROT_READ | PROT_WRITE))
-            lh_sys3(SYS_mprotect, g->start, len, g->prot);
+            ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
         return;
     }
     case CKPT_REG_SHARED_ANON:
@@ -302,7 +302,7 @@ static void map_region(struct ckpt_img_region *g)
         r = lh_mmap_raw(g->start, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         break;
     }
-    if (LH_IS_ERR(r))
+    if (CKPT_SYS_ERR(r))
         lh_die(1, "%s: mmap %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end, strerror((int)-r));
     uint64_t h = CKPT_IMG_HASH_SEED;
     for (uint64_t k = 0; k < g->nextents; k++) {
@@ -311,13 +311,13 @@ static void map_region(struct ckpt_img_region *g)
             uint64_t n = x->len - done;
             if (n > CKPT_IMG_HASH_CHUNK)
                 n = CKPT_IMG_HASH_CHUNK;
-            long rr = R.dfd >= 0 ? lh_sys4(SYS_pread64, R.dfd, x->addr + done, n, x->file_off + done) : -EINVAL;
+            long rr = R.dfd >= 0 ? ckpt_sys4(SYS_pread64, R.dfd, x->addr + done, n, x->file_off + done) : -EINVAL;
             if (rr == -EINVAL && R.dfd >= 0) {
                 close(R.dfd);
                 R.dfd = -1;
             }
             if (R.dfd < 0)
-                rr = lh_sys4(SYS_pread64, R.fd, x->addr + done, n, x->file_off + done);
+                rr = ckpt_sys4(SYS_pread64, R.fd, x->addr + done, n, x->file_off + done);
             if (rr == -EINTR)
                 continue;
             if (rr < 0)
@@ -337,7 +337,7 @@ static void map_region(struct ckpt_img_region *g)
         lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
                (unsigned long)g->end);
     if (g->prot != (PROT_READ | PROT_WRITE)) {
-        r = lh_sys3(SYS_mprotect, g->start, len, g->prot);
+        r = ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
         if (r < 0)
             lh_die(1, "%s: mprotect %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end,
                    strerror((int)-r));
@@ -365,8 +365,8 @@ static void place_vdso(void)
             if (j != i && maps[j].start < to + len && to < maps[j].end && strncmp(maps[j].name, "[v", 2))
                 lh_die(1, "%s: [vdso] was at %#lx, now at %#lx, and its old place is taken", R.path,
                        (unsigned long)R.h->vdso_start, (unsigned long)cur);
-        long r = lh_sys5(SYS_mremap, maps[i].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-        if (LH_IS_ERR(r))
+        long r = ckpt_sys5(SYS_mremap, maps[i].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+        if (CKPT_SYS_ERR(r))
             lh_die(1, "%s: mremap(%s): %s", R.path, maps[i].name, strerror((int)-r));
     }
 }
@@ -459,11 +459,11 @@ __attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *
 {
     if (t->rseq_area && rseq_size) {
         /* the area holds the old thread's cpu numbers; the kernel rewrites them */
-        lh_sys4(SYS_rseq, t->rseq_area, 32, 0, 0x53053053);
+        ckpt_sys4(SYS_rseq, t->rseq_area, 32, 0, 0x53053053);
     }
     if (t->robust_head)
-        lh_sys2(SYS_set_robust_list, t->robust_head, 24);
-    lh_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &t->ctx.sigmask, 0, 8);
+        ckpt_sys2(SYS_set_robust_list, t->robust_head, 24);
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &t->ctx.sigmask, 0, 8);
     lh_rs_jump(&t->ctx);
 }
 
@@ -475,17 +475,17 @@ static _Noreturn void become_main(struct ckpt_img_thread *t)
     /* drop the lower libc's rseq registration of this thread (one per thread) */
     if (&__rseq_offset && &__rseq_size && __rseq_size) {
         uint64_t fs = 0;
-        lh_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
+        ckpt_sys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
         uint64_t area = fs + (uint64_t)__rseq_offset;
-        if (lh_sys4(SYS_rseq, area, 32, 1, 0x53053053) == -EINVAL)
-            lh_sys4(SYS_rseq, area, __rseq_size, 1, 0x53053053);
+        if (ckpt_sys4(SYS_rseq, area, 32, 1, 0x53053053) == -EINVAL)
+            ckpt_sys4(SYS_rseq, area, __rseq_size, 1, 0x53053053);
     }
-    long tid = lh_sys0(SYS_gettid);
+    long tid = ckpt_sys0(SYS_gettid);
     /* from here on: no lower libc (its TLS is gone from this thread) */
-    lh_sys2(SYS_arch_prctl, ARCH_SET_FS, t->ctx.fs_base);
+    ckpt_sys2(SYS_arch_prctl, ARCH_SET_FS, t->ctx.fs_base);
     if (t->tid_addr) {
         *(volatile int *)t->tid_addr = (int)tid;
-        lh_sys1(SYS_set_tid_address, t->tid_addr);
+        ckpt_sys1(SYS_set_tid_address, t->tid_addr);
     }
     lh_rs_thread_entry(t);
 }
@@ -496,7 +496,7 @@ _Noreturn void lh_restore_finish(void)
 {
     struct ckpt_img_header *H = R.h;
     uint64_t all = ~0ULL;
-    lh_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
 
     uint64_t t0 = 0;
     struct timespec ts;
@@ -538,7 +538,7 @@ _Noreturn void lh_restore_finish(void)
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)
             continue;
-        long r = lh_sys4(SYS_rt_sigaction, sig, &R.sigs[sig - 1], 0, 8);
+        long r = ckpt_sys4(SYS_rt_sigaction, sig, &R.sigs[sig - 1], 0, 8);
         if (r < 0 && sig != 32 && sig != 33)
             lh_log("rt_sigaction(%d): %s", sig, strerror((int)-r));
     }
@@ -546,13 +546,13 @@ _Noreturn void lh_restore_finish(void)
         struct itimerval it = {{(time_t)H->itimer[i][0], (suseconds_t)H->itimer[i][1]},
                                {(time_t)H->itimer[i][2], (suseconds_t)H->itimer[i][3]}};
         if (it.it_value.tv_sec || it.it_value.tv_usec)
-            lh_sys3(SYS_setitimer, i, &it, 0);
+            ckpt_sys3(SYS_setitimer, i, &it, 0);
     }
     rseq_size = H->rseq_size;
     /* signals that were pending for the process (non-real-time ones carry no data) */
     for (int sig = 1; sig <= 64; sig++)
         if (H->sigpending >> (sig - 1) & 1)
-            lh_sys2(SYS_kill, lh_sys0(SYS_getpid), sig);
+            ckpt_sys2(SYS_kill, ckpt_sys0(SYS_getpid), sig);
 
     struct ckpt_img_thread *main_t = NULL;
     uint32_t others = 0;

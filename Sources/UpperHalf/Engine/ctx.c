@@ -67,7 +67,7 @@ void eng_learn_thread_layout(int main_thread)
     static int nmain;
     uint64_t fs;
     __asm__ volatile("mov %%fs:0, %0" : "=r"(fs));
-    uint32_t tid = (uint32_t)es_sys0(SYS_gettid);
+    uint32_t tid = (uint32_t)ckpt_sys0(SYS_gettid);
     const uint32_t *w = (const uint32_t *)fs;
     if (main_thread) {
         nmain = 0;
@@ -75,7 +75,7 @@ void eng_learn_thread_layout(int main_thread)
             if (w[i] == tid)
                 main_candidates[nmain++] = (uint64_t)i * 4;
         uint64_t head = 0, len = 0;
-        if (es_sys3(SYS_get_robust_list, 0, &head, &len) == 0 && head > fs && head - fs < 4096)
+        if (ckpt_sys3(SYS_get_robust_list, 0, &head, &len) == 0 && head > fs && head - fs < 4096)
             eng.robust_offset = head - fs;
         if (&__rseq_size && &__rseq_offset && __rseq_size) {
             eng.rseq_offset = __rseq_offset;
@@ -100,11 +100,11 @@ int eng_thread_blocks(long tid, int sig)
     sb_str(&s, "/proc/self/task/");
     sb_u64(&s, (uint64_t)tid);
     sb_str(&s, "/status");
-    long fd = es_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return 1; /* gone */
-    long n = es_sys3(SYS_read, fd, buf, sizeof buf - 1);
-    es_sys1(SYS_close, fd);
+    long n = ckpt_sys3(SYS_read, fd, buf, sizeof buf - 1);
+    ckpt_sys1(SYS_close, fd);
     if (n <= 0)
         return 1;
     buf[n] = 0;

@@ -81,14 +81,14 @@ int ckpt_engine_signal(void) { return eng.sig; }
 void eng_futex_wait(volatile uint32_t *w, uint32_t val, long timeout_ms)
 {
     struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-    es_sys4(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, timeout_ms >= 0 ? &ts : NULL);
+    ckpt_sys4(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, timeout_ms >= 0 ? &ts : NULL);
 }
-void eng_futex_wake(volatile uint32_t *w) { es_sys3(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
+void eng_futex_wake(volatile uint32_t *w) { ckpt_sys3(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
 
 uint64_t eng_now_ns(void)
 {
     struct timespec ts;
-    es_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    ckpt_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -157,7 +157,7 @@ void eng_log(const char *a, const char *b)
     sb_str(&s, a);
     sb_str(&s, b ? b : "");
     sb_str(&s, "\n");
-    es_sys3(SYS_write, 2, buf, s.n);
+    ckpt_sys3(SYS_write, 2, buf, s.n);
 }
 
 /* ---------------------------------------------------------------- signal-mask interposition */
@@ -219,7 +219,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
-    long tid = es_sys0(SYS_gettid);
+    long tid = ckpt_sys0(SYS_gettid);
     struct eng_thread *t = slot_of(tid);
     if (!t || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != ETS_SIGNALED)
         return; /* stray or late signal */
@@ -229,7 +229,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
          * (not ours to park), or an upper thread inside an MPI call; the
          * latter leaves soon because *boot->pending is set (DESIGN §2) and
          * is signalled again. No TLS, no libc here. */
-        int upper = tid == es_sys0(SYS_getpid) || eng_is_upper_tid(tid);
+        int upper = tid == ckpt_sys0(SYS_getpid) || eng_is_upper_tid(tid);
         __atomic_store_n(&t->state, upper ? ETS_RETRY : ETS_LOWER, __ATOMIC_RELEASE);
         __atomic_fetch_add(&eng.responded, 1, __ATOMIC_ACQ_REL);
         eng_futex_wake(&eng.responded);
@@ -241,7 +241,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
     if (uc->uc_mcontext.fpregs)
         memcpy(r->fxsave, uc->uc_mcontext.fpregs, sizeof r->fxsave);
     memcpy(&r->app_sigmask, &uc->uc_sigmask, 8);
-    es_sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &r->ctx.sigmask, 8);
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &r->ctx.sigmask, 8);
     r->ctx.fs_base = fs;
     uint32_t seq = eng.seq;
     int saved_errno = errno;
@@ -255,7 +255,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
     } else {
         /* Restored: a new kernel thread on the same stack. Wait until the
          * checkpointing thread has rebound the process to the new lower half. */
-        eng_retid(tid, es_sys0(SYS_gettid));
+        eng_retid(tid, ckpt_sys0(SYS_gettid));
         uint32_t rs;
         while ((rs = __atomic_load_n(&eng.resume_seq, __ATOMIC_ACQUIRE)) != seq)
             eng_futex_wait(&eng.resume_seq, rs, -1);
@@ -271,12 +271,12 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
 static long signal_new_threads(long self)
 {
     static char buf[16384];
-    long fd = es_sys3(SYS_open, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_open, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0)
         return fd;
-    long pid = es_sys0(SYS_getpid), sent = 0;
+    long pid = ckpt_sys0(SYS_getpid), sent = 0;
     for (;;) {
-        long n = es_sys3(SYS_getdents64, fd, buf, sizeof buf);
+        long n = ckpt_sys3(SYS_getdents64, fd, buf, sizeof buf);
         if (n <= 0)
             break;
         for (long off = 0; off < n;) {
@@ -299,7 +299,7 @@ static long signal_new_threads(long self)
                 continue;
             uint32_t i = eng.nslots;
             if (i >= ENG_MAX_THREADS) {
-                es_sys1(SYS_close, fd);
+                ckpt_sys1(SYS_close, fd);
                 return -EAGAIN;
             }
             struct eng_thread *t = &eng.slots[i];
@@ -309,14 +309,14 @@ static long signal_new_threads(long self)
             t->rec.flags = tid == pid ? CKPT_THR_MAIN : 0;
             t->state = ETS_SIGNALED;
             __atomic_store_n(&eng.nslots, i + 1, __ATOMIC_RELEASE);
-            if (es_sys3(SYS_tgkill, pid, tid, eng.sig) < 0) {
+            if (ckpt_sys3(SYS_tgkill, pid, tid, eng.sig) < 0) {
                 t->state = ETS_GONE; /* exited meanwhile */
                 __atomic_fetch_add(&eng.responded, 1, __ATOMIC_ACQ_REL);
             }
             sent++;
         }
     }
-    es_sys1(SYS_close, fd);
+    ckpt_sys1(SYS_close, fd);
     return sent;
 }
 
@@ -357,7 +357,7 @@ static long park_all(long self, struct sbuf *err)
                 if (st == ETS_RETRY) {
                     /* an upper thread that was inside the lower half: again */
                     __atomic_store_n(&t->state, ETS_SIGNALED, __ATOMIC_RELEASE);
-                    if (es_sys3(SYS_tgkill, es_sys0(SYS_getpid), t->tid, eng.sig) < 0)
+                    if (ckpt_sys3(SYS_tgkill, ckpt_sys0(SYS_getpid), t->tid, eng.sig) < 0)
                         __atomic_store_n(&t->state, ETS_GONE, __ATOMIC_RELEASE);
                     else
                         waiting++;
@@ -369,7 +369,7 @@ static long park_all(long self, struct sbuf *err)
                         sb_str(&ps, "/proc/self/task/");
                         sb_u64(&ps, t->tid);
                         uint32_t expect = ETS_SIGNALED;
-                        if (es_sys2(SYS_access, path, F_OK) == -ENOENT &&
+                        if (ckpt_sys2(SYS_access, path, F_OK) == -ENOENT &&
                             __atomic_compare_exchange_n(&t->state, &expect, ETS_GONE, 0, __ATOMIC_ACQ_REL,
                                                         __ATOMIC_ACQUIRE))
                             waiting--;
@@ -401,7 +401,7 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
         sb_str(&err, "checkpoint: another checkpoint is in progress");
         return -1;
     }
-    long self = es_sys0(SYS_gettid);
+    long self = ckpt_sys0(SYS_gettid);
     uint64_t t0 = eng_now_ns();
     long rc = park_all(self, &err);
     if (rc < 0) {
@@ -414,17 +414,17 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
     memset(&me->rec, 0, sizeof me->rec);
     me->tid = (uint64_t)self;
     me->rec.tid = (uint64_t)self;
-    me->rec.flags = CKPT_THR_ENGINE | (self == es_sys0(SYS_getpid) ? CKPT_THR_MAIN : 0);
+    me->rec.flags = CKPT_THR_ENGINE | (self == ckpt_sys0(SYS_getpid) ? CKPT_THR_MAIN : 0);
     me->rec.ctx.fs_base = rd_fs();
-    es_sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &me->rec.ctx.sigmask, 8);
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &me->rec.ctx.sigmask, 8);
     me->rec.app_sigmask = me->rec.ctx.sigmask;
     me->state = ETS_PARKED;
 
     struct eng_write_args wa = {dir, generation, t0, 0, 0, 0, {0}};
     uint64_t stack_top = 0;
-    long m = es_sys6(SYS_mmap, 0, ENG_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+    long m = ckpt_sys6(SYS_mmap, 0, ENG_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                      -1, 0);
-    if (ES_ERR(m)) {
+    if (CKPT_SYS_ERR(m)) {
         sb_err(&err, "mmap(writer stack)", m);
         resume_all();
         __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
@@ -451,7 +451,7 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
         __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
         return 1;
     }
-    es_sys2(SYS_munmap, m, ENG_ALTSTACK);
+    ckpt_sys2(SYS_munmap, m, ENG_ALTSTACK);
     resume_all();
     __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
     eng.last_bytes = wa.bytes;
@@ -467,16 +467,16 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
 
 static int coord_connect(const char *path)
 {
-    long fd = es_sys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return (int)fd;
     struct sockaddr_un a;
     memset(&a, 0, sizeof a);
     a.sun_family = AF_UNIX;
     memcpy(a.sun_path, path, strnlen(path, sizeof a.sun_path - 1));
-    long r = es_sys3(SYS_connect, fd, &a, sizeof a);
+    long r = ckpt_sys3(SYS_connect, fd, &a, sizeof a);
     if (r < 0) {
-        es_sys1(SYS_close, fd);
+        ckpt_sys1(SYS_close, fd);
         return (int)r;
     }
     return (int)fd;
@@ -485,7 +485,7 @@ static int coord_connect(const char *path)
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n) {
-        long w = es_sys3(SYS_write, fd, p, n);
+        long w = ckpt_sys3(SYS_write, fd, p, n);
         if (w == -EINTR)
             continue;
         if (w <= 0)
@@ -504,14 +504,14 @@ static void hello(int fd)
     struct {
         char f[6][65];
     } un;
-    if (es_sys1(SYS_uname, &un) == 0)
+    if (ckpt_sys1(SYS_uname, &un) == 0)
         memcpy(host, un.f[1], 64);
     sb_str(&s, "HELLO rank=");
     sb_u64(&s, (uint64_t)eng.rank);
     sb_str(&s, " nranks=");
     sb_u64(&s, (uint64_t)eng.nranks);
     sb_str(&s, " pid=");
-    sb_u64(&s, (uint64_t)es_sys0(SYS_getpid));
+    sb_u64(&s, (uint64_t)ckpt_sys0(SYS_getpid));
     sb_str(&s, " host=");
     sb_str(&s, host[0] ? host : "unknown");
     sb_str(&s, " flavour=");
@@ -596,11 +596,11 @@ static int serve_coordinator(const char *path)
         if (!nl) {
             if (have == sizeof line)
                 have = 0; /* absurd line: drop it */
-            long n = es_sys3(SYS_read, fd, line + have, sizeof line - have);
+            long n = ckpt_sys3(SYS_read, fd, line + have, sizeof line - have);
             if (n == -EINTR)
                 continue;
             if (n <= 0) {
-                es_sys1(SYS_close, fd);
+                ckpt_sys1(SYS_close, fd);
                 return 0;
             }
             have += (size_t)n;
@@ -625,7 +625,7 @@ static int serve_coordinator(const char *path)
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (es_sys2(SYS_nanosleep, &ts, &ts) == -EINTR)
+    while (ckpt_sys2(SYS_nanosleep, &ts, &ts) == -EINTR)
         ;
 }
 
@@ -634,8 +634,8 @@ static void *engine_main(void *arg)
     (void)arg;
     /* The engine thread never takes application signals. */
     uint64_t all = ~0ULL;
-    es_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
-    eng.engine_tid = es_sys0(SYS_gettid);
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+    eng.engine_tid = ckpt_sys0(SYS_gettid);
     eng_learn_thread_layout(0);
     for (;;) {
         int restored = 0;
@@ -651,7 +651,7 @@ static void *engine_main(void *arg)
             while (__atomic_load_n(&eng.wake, __ATOMIC_ACQUIRE) == w)
                 eng_futex_wait(&eng.wake, w, -1);
         }
-        eng.engine_tid = es_sys0(SYS_gettid);
+        eng.engine_tid = ckpt_sys0(SYS_gettid);
         if (eng.verbose)
             eng_log("restored from ", mailbox.image);
         /* loop: the mailbox now holds the new environment's settings */
@@ -659,20 +659,6 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
-static uint64_t parse_hex(const char *s)
-{
-    uint64_t v = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    for (; *s; s++) {
-        int d = (*s >= '0' && *s <= '9') ? *s - '0' : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10 : -1;
-        if (d < 0)
-            return 0;
-        v = v * 16 + (uint64_t)d;
-    }
-    return v;
-}
 
 static int first_env_int(const char *const names[], int dflt)
 {
@@ -696,7 +682,7 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     const char *b = getenv(CKPT_BOOT_ENGINE_ENV);
     if (!b)
         return; /* not under a lower half (e.g. a child the application exec'ed): stay idle */
-    struct ckpt_boot *boot = (struct ckpt_boot *)(uintptr_t)parse_hex(b);
+    struct ckpt_boot *boot = (struct ckpt_boot *)(uintptr_t)ckpt_parse_hex(b);
     unsetenv(CKPT_BOOT_ENGINE_ENV);
     if (!boot || boot->magic != CKPT_BOOT_MAGIC || boot->version != CKPT_BOOT_VERSION) {
         eng_log(CKPT_BOOT_ENGINE_ENV, " does not point at a ckpt-mpi lower half of this version; engine idle");

@@ -14,25 +14,7 @@
  * CKPT_MPI_BOOT in its constructor, which may run before ours). */
 #define CKPT_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
 
-static inline long es_sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-#define es_sys0(n) es_sys6((n), 0, 0, 0, 0, 0, 0)
-#define es_sys1(n, a) es_sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define es_sys2(n, a, b) es_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define es_sys3(n, a, b, c) es_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define es_sys4(n, a, b, c, d) es_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define es_sys5(n, a, b, c, d, e) es_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define ES_ERR(r) ((unsigned long)(r) > (unsigned long)-4096L)
+#include <ckpt_raw.h>
 
 #define ENG_MAX_THREADS 1024
 #define ENG_MAX_FDS     4096

@@ -84,27 +84,27 @@ static int lower_owned(uint64_t s, uint64_t e)
 
 static long read_whole(const char *path, char *buf, size_t cap, size_t *len)
 {
-    long fd = es_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
+    long fd = ckpt_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return fd;
     size_t n = 0;
     for (;;) {
-        long r = es_sys3(SYS_read, fd, buf + n, cap - 1 - n);
+        long r = ckpt_sys3(SYS_read, fd, buf + n, cap - 1 - n);
         if (r == -EINTR)
             continue;
         if (r < 0) {
-            es_sys1(SYS_close, fd);
+            ckpt_sys1(SYS_close, fd);
             return r;
         }
         if (r == 0)
             break;
         n += (size_t)r;
         if (n >= cap - 1) {
-            es_sys1(SYS_close, fd);
+            ckpt_sys1(SYS_close, fd);
             return -EFBIG;
         }
     }
-    es_sys1(SYS_close, fd);
+    ckpt_sys1(SYS_close, fd);
     buf[n] = 0;
     *len = n;
     return 0;
@@ -208,7 +208,7 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
          * rest of the process. Every page up to the end of the file (zero
          * pages too: the file may hold non-zero data there later). */
         struct stat st;
-        if (es_sys2(SYS_stat, w->s->strings + g->path_off, &st) != 0 || (uint64_t)st.st_size <= g->file_offset)
+        if (ckpt_sys2(SYS_stat, w->s->strings + g->path_off, &st) != 0 || (uint64_t)st.st_size <= g->file_offset)
             return 0;
         uint64_t len = (uint64_t)st.st_size - g->file_offset;
         len = (len + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1);
@@ -229,7 +229,7 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
     if (g->kind != CKPT_REG_ANON && g->kind != CKPT_REG_SHARED_ANON)
         return 0;
     if (!(g->prot & PROT_READ)) {
-        long r = es_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot | PROT_READ);
+        long r = ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot | PROT_READ);
         if (r < 0) {
             sb_err(err, "mprotect(make readable)", r);
             return r;
@@ -245,7 +245,7 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
     for (uint64_t base = 0; base < npages; base += PM_ENTRIES) {
         uint64_t cnt = npages - base < PM_ENTRIES ? npages - base : PM_ENTRIES;
         if (use_pm) {
-            long r = es_sys4(SYS_pread64, pmfd, w->s->pagemap, cnt * 8, ((g->start / CKPT_IMG_PAGE) + base) * 8);
+            long r = ckpt_sys4(SYS_pread64, pmfd, w->s->pagemap, cnt * 8, ((g->start / CKPT_IMG_PAGE) + base) * 8);
             if (r != (long)(cnt * 8))
                 use_pm = 0;
         }
@@ -285,7 +285,7 @@ static void describe_fds(struct wstate *w)
     for (int fd = 3; fd < ENG_MAX_FDS; fd++) {
         if (!eng_fd_tracked(fd))
             continue;
-        long fdflags = es_sys3(SYS_fcntl, fd, F_GETFD, 0);
+        long fdflags = ckpt_sys3(SYS_fcntl, fd, F_GETFD, 0);
         if (fdflags < 0) {
             eng_fd_untrack(fd);
             continue;
@@ -294,27 +294,27 @@ static void describe_fds(struct wstate *w)
         memset(f, 0, sizeof *f);
         f->fd = fd;
         f->fdflags = (uint32_t)fdflags;
-        f->flags = (uint32_t)es_sys3(SYS_fcntl, fd, F_GETFL, 0);
+        f->flags = (uint32_t)ckpt_sys3(SYS_fcntl, fd, F_GETFL, 0);
         f->offset = -1;
         f->size = -1;
         struct sbuf p = {s->tmp, 0, sizeof s->tmp};
         sb_str(&p, "/proc/self/fd/");
         sb_u64(&p, (uint64_t)fd);
-        long n = es_sys3(SYS_readlink, s->tmp, s->link, sizeof s->link - 1);
+        long n = ckpt_sys3(SYS_readlink, s->tmp, s->link, sizeof s->link - 1);
         if (n < 0)
             n = 0;
         s->link[n] = 0;
         f->path_off = add_string(w, s->link, (size_t)n);
         struct stat st;
         f->kind = CKPT_FD_UNSUPPORTED;
-        if (es_sys2(SYS_fstat, fd, &st) == 0) {
+        if (ckpt_sys2(SYS_fstat, fd, &st) == 0) {
             f->dev = st.st_dev;
             f->ino = st.st_ino;
             int deleted = n > 10 && !memcmp(s->link + n - 10, " (deleted)", 10);
             if (S_ISREG(st.st_mode) && s->link[0] == '/' && !deleted) {
                 f->kind = CKPT_FD_REGULAR;
                 f->size = st.st_size;
-                f->offset = es_sys3(SYS_lseek, fd, 0, SEEK_CUR);
+                f->offset = ckpt_sys3(SYS_lseek, fd, 0, SEEK_CUR);
             } else if (S_ISDIR(st.st_mode) && s->link[0] == '/') {
                 f->kind = CKPT_FD_DIR;
                 f->offset = 0;
@@ -327,7 +327,7 @@ static long write_full(long fd, const void *buf, uint64_t len, uint64_t off)
 {
     const char *p = buf;
     while (len) {
-        long r = es_sys4(SYS_pwrite64, fd, p, len, off);
+        long r = ckpt_sys4(SYS_pwrite64, fd, p, len, off);
         if (r == -EINTR)
             continue;
         if (r < 0)
@@ -384,9 +384,9 @@ void eng_write_image(void *argp)
     memset(&W, 0, sizeof W);
     struct wstate *w = &W;
 
-    long m = es_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
+    long m = ckpt_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (ES_ERR(m)) {
+    if (CKPT_SYS_ERR(m)) {
         sb_err(&err, "mmap(scratch)", m);
         return;
     }
@@ -407,19 +407,19 @@ void eng_write_image(void *argp)
     trim(w, w->scratch_lo, w->scratch_hi);
     trim(w, alt_lo, alt_hi);
 
-    pmfd = es_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    pmfd = ckpt_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
     uint64_t mem_bytes = 0;
     for (uint32_t i = 0; i < w->nregions; i++) {
         struct ckpt_img_region *g = &s->regions[i];
         mem_bytes += g->end - g->start;
         if (g->kind == CKPT_REG_FILE_SHARED)
-            es_sys3(SYS_msync, g->start, g->end - g->start, MS_SYNC);
+            ckpt_sys3(SYS_msync, g->start, g->end - g->start, MS_SYNC);
         r = scan_pages(w, g, pmfd, &err);
         if (r < 0)
             goto out;
     }
     if (pmfd >= 0)
-        es_sys1(SYS_close, pmfd);
+        ckpt_sys1(SYS_close, pmfd);
     pmfd = -1;
 
     /* threads */
@@ -445,7 +445,7 @@ void eng_write_image(void *argp)
     for (int sig = 1; sig <= 64; sig++) {
         memset(&s->sigs[sig - 1], 0, sizeof s->sigs[0]);
         if (sig != SIGKILL && sig != SIGSTOP)
-            es_sys4(SYS_rt_sigaction, sig, NULL, &s->sigs[sig - 1], 8);
+            ckpt_sys4(SYS_rt_sigaction, sig, NULL, &s->sigs[sig - 1], 8);
     }
 
     /* layout */
@@ -475,9 +475,9 @@ void eng_write_image(void *argp)
     {
         struct sbuf p = {s->path, 0, sizeof s->path};
         sb_str(&p, a->dir);
-        long mk = es_sys2(SYS_mkdir, a->dir, 0700);
+        long mk = ckpt_sys2(SYS_mkdir, a->dir, 0700);
         (void)mk;
-        dirfd = es_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
         if (dirfd < 0) {
             sb_err(&err, "open(checkpoint directory)", dirfd);
             goto out;
@@ -495,13 +495,13 @@ void eng_write_image(void *argp)
         s->tmp[p.n] = 0;
         sb_str(&t, ".tmp");
     }
-    fd = es_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         sb_err(&err, "open(image)", fd);
         goto out;
     }
     tmp_created = 1;
-    dfd = es_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
+    dfd = ckpt_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
     if (dfd < 0)
         dfd = -1;
 
@@ -517,7 +517,7 @@ void eng_write_image(void *argp)
                 hsh = ckpt_img_hash(hsh, src, n);
                 r = write_full(dfd >= 0 ? dfd : fd, src, n, x->file_off + done);
                 if (r == -EINVAL && dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
-                    es_sys1(SYS_close, dfd);
+                    ckpt_sys1(SYS_close, dfd);
                     dfd = -1;
                     r = write_full(fd, src, n, x->file_off + done);
                 }
@@ -529,7 +529,7 @@ void eng_write_image(void *argp)
         }
         g->checksum = hsh;
         if (g->flags & REGF_MPROT) {
-            es_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
+            ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
             g->flags &= ~REGF_MPROT;
         }
     }
@@ -550,14 +550,14 @@ void eng_write_image(void *argp)
     hd->nranks = eng.nranks;
     hd->generation = a->generation;
     struct timespec now;
-    es_sys2(SYS_clock_gettime, CLOCK_REALTIME, &now);
+    ckpt_sys2(SYS_clock_gettime, CLOCK_REALTIME, &now);
     hd->created_unix_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-    hd->pid = (uint64_t)es_sys0(SYS_getpid);
+    hd->pid = (uint64_t)ckpt_sys0(SYS_getpid);
     strncpy(hd->flavour, eng.boot->flavour ? eng.boot->flavour : "none", sizeof hd->flavour - 1);
     struct {
         char f[6][65];
     } un;
-    if (es_sys1(SYS_uname, &un) == 0)
+    if (ckpt_sys1(SYS_uname, &un) == 0)
         memcpy(hd->host, un.f[1], sizeof hd->host - 1);
     if (eng.boot->table)
         strncpy(hd->face_abi, "mpich", sizeof hd->face_abi - 1);
@@ -588,7 +588,7 @@ void eng_write_image(void *argp)
     for (int i = 0; i < 3; i++) {
         struct itimerval it;
         memset(&it, 0, sizeof it);
-        es_sys2(SYS_getitimer, i, &it);
+        ckpt_sys2(SYS_getitimer, i, &it);
         /* A periodic ITIMER_REAL reads 0 while its SIGALRM is pending (the
          * kernel re-arms it when the signal is taken): it is still periodic. */
         if (!it.it_value.tv_sec && !it.it_value.tv_usec)
@@ -600,13 +600,13 @@ void eng_write_image(void *argp)
     }
     /* pending for the process (and this thread, which blocks everything) */
     uint64_t pend = 0;
-    es_sys2(SYS_rt_sigpending, &pend, 8);
+    ckpt_sys2(SYS_rt_sigpending, &pend, 8);
     hd->sigpending = pend & ~(1ULL << (eng.sig - 1));
-    long um = es_sys1(SYS_umask, 022);
-    es_sys1(SYS_umask, um);
+    long um = ckpt_sys1(SYS_umask, 022);
+    ckpt_sys1(SYS_umask, um);
     hd->umask = (uint64_t)um;
     hd->pause_ns = eng.pause_ns;
-    es_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
+    ckpt_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
     memcpy(meta + threads_off, s->threads, (size_t)w->nthreads * sizeof(struct ckpt_img_thread));
     memcpy(meta + fds_off, s->fds, (size_t)w->nfds * sizeof(struct ckpt_img_fd));
     memcpy(meta + sigs_off, s->sigs, sizeof s->sigs);
@@ -619,27 +619,27 @@ void eng_write_image(void *argp)
         sb_err(&err, "write(image header)", r);
         goto out;
     }
-    r = es_sys1(SYS_fsync, fd);
+    r = ckpt_sys1(SYS_fsync, fd);
     if (r < 0) {
         sb_err(&err, "fsync(image)", r);
         goto out;
     }
     if (dfd >= 0)
-        es_sys1(SYS_close, dfd);
+        ckpt_sys1(SYS_close, dfd);
     dfd = -1;
-    r = es_sys1(SYS_close, fd);
+    r = ckpt_sys1(SYS_close, fd);
     fd = -1;
     if (r < 0) {
         sb_err(&err, "close(image)", r);
         goto out;
     }
-    r = es_sys2(SYS_rename, s->tmp, s->path);
+    r = ckpt_sys2(SYS_rename, s->tmp, s->path);
     if (r < 0) {
         sb_err(&err, "rename(image)", r);
         goto out;
     }
     tmp_created = 0;
-    r = es_sys1(SYS_fsync, dirfd);
+    r = ckpt_sys1(SYS_fsync, dirfd);
     if (r < 0 && r != -EINVAL) {
         sb_err(&err, "fsync(checkpoint directory)", r);
         goto out;
@@ -649,17 +649,17 @@ void eng_write_image(void *argp)
 out:
     for (uint32_t i = 0; w->s && i < w->nregions; i++)
         if (s->regions[i].flags & REGF_MPROT)
-            es_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
+            ckpt_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
     if (pmfd >= 0)
-        es_sys1(SYS_close, pmfd);
+        ckpt_sys1(SYS_close, pmfd);
     if (dfd >= 0)
-        es_sys1(SYS_close, dfd);
+        ckpt_sys1(SYS_close, dfd);
     if (fd >= 0)
-        es_sys1(SYS_close, fd);
+        ckpt_sys1(SYS_close, fd);
     if (tmp_created)
-        es_sys1(SYS_unlink, s->tmp);
+        ckpt_sys1(SYS_unlink, s->tmp);
     if (dirfd >= 0)
-        es_sys1(SYS_close, dirfd);
+        ckpt_sys1(SYS_close, dirfd);
     a->write_ns = eng_now_ns() - t0;
-    es_sys2(SYS_munmap, m, sizeof(struct scratch));
+    ckpt_sys2(SYS_munmap, m, sizeof(struct scratch));
 }

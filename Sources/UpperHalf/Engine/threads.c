@@ -52,14 +52,14 @@ struct start {
 static void unregister(void *unused)
 {
     (void)unused;
-    remove_tid((uint32_t)es_sys0(SYS_gettid));
+    remove_tid((uint32_t)ckpt_sys0(SYS_gettid));
 }
 
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
     free(p);
-    add_tid((uint32_t)es_sys0(SYS_gettid));
+    add_tid((uint32_t)ckpt_sys0(SYS_gettid));
     void *r;
     pthread_cleanup_push(unregister, NULL);
     r = s.fn(s.arg);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "ckpt_raw.h"
 #include "face_replay.h"
 
 const struct ckpt_calltable *ckpt_T;
@@ -47,20 +48,6 @@ static void on_thread_restore(void *arg)
     ckpt_lower_fs = 0;
 }
 
-static uint64_t parse_hex(const char *s)
-{
-    uint64_t v = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    for (; *s; s++) {
-        int d = (*s >= '0' && *s <= '9') ? *s - '0' : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10 : -1;
-        if (d < 0)
-            return 0;
-        v = v * 16 + (uint64_t)d;
-    }
-    return v;
-}
 
 /* Runs before main (ld.so runs DT_NEEDED constructors first): binds the face to
  * the lower half that loaded this process. A program that finds this library
@@ -72,7 +59,7 @@ __attribute__((constructor)) static void ckpt_face_init(void)
         ckpt_face_log("ckpt-mpi: this libmpi.so.12 belongs to ckpt-mpi; start the program with `ckpt-mpi run`", "", "");
         _exit(127);
     }
-    struct ckpt_boot *b = (struct ckpt_boot *)(uintptr_t)parse_hex(s);
+    struct ckpt_boot *b = (struct ckpt_boot *)(uintptr_t)ckpt_parse_hex(s);
     /* Children of the application must not inherit a pointer into this process. */
     unsetenv(CKPT_BOOT_ENV);
     if (!b || b->magic != CKPT_BOOT_MAGIC || b->version != CKPT_BOOT_VERSION) {
