@@ -27,6 +27,21 @@ static inline long ckpt_sys6(long n, long a, long b, long c, long d, long e, lon
 #define ckpt_sys5(n, a, b, c, d, e) ckpt_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 #define CKPT_SYS_ERR(r) ((unsigned long)(r) > (unsigned long)-4096L)
 
+/* Reads lower-case hex digits at *p (as in /proc/self/maps) and advances past them. */
+static inline uint64_t ckpt_scan_hex(const char **p)
+{
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (uint64_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uint64_t)(c - 'a' + 10);
+        else
+            return v;
+    }
+}
+
 /* "0x7fff..." or "7fff..." -> value; 0 for anything else. */
 static inline uint64_t ckpt_parse_hex(const char *s)
 {

@@ -7,20 +7,6 @@
 static char maps_buf[1 << 20];
 static char exe_path[4096];
 
-static uint64_t hex(const char **p)
-{
-    uint64_t v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (uint64_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (uint64_t)(c - 'a' + 10);
-        else
-            return v;
-    }
-}
-
 int lh_read_maps(struct lh_map *out, int cap)
 {
     if (!exe_path[0]) {
@@ -51,9 +37,9 @@ int lh_read_maps(struct lh_map *out, int cap)
         if (!eol)
             eol = p + strlen(p);
         struct lh_map *m = &out[count];
-        m->start = hex(&p);
+        m->start = ckpt_scan_hex(&p);
         p++;
-        m->end = hex(&p);
+        m->end = ckpt_scan_hex(&p);
         p++;
         m->prot = (p[0] == 'r' ? 1 : 0) | (p[1] == 'w' ? 2 : 0) | (p[2] == 'x' ? 4 : 0);
         /* skip perms, offset, dev, inode to the path column */

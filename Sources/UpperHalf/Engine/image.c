@@ -45,20 +45,6 @@ struct wstate {
     uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
 };
 
-static uint64_t hexnum(const char **p)
-{
-    uint64_t v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (uint64_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (uint64_t)(c - 'a' + 10);
-        else
-            return v;
-    }
-}
-
 static uint64_t add_string(struct wstate *w, const char *s, size_t n)
 {
     if (w->strings_size + n + 1 > STRINGS_CAP)
@@ -123,14 +109,14 @@ static long scan_maps(struct wstate *w, struct sbuf *err)
         const char *eol = strchr(p, '\n');
         if (!eol)
             eol = p + strlen(p);
-        uint64_t s = hexnum(&p);
+        uint64_t s = ckpt_scan_hex(&p);
         p++;
-        uint64_t e = hexnum(&p);
+        uint64_t e = ckpt_scan_hex(&p);
         p++;
         uint32_t prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
         int shared = p[3] == 's';
         p += 5;
-        uint64_t off = hexnum(&p);
+        uint64_t off = ckpt_scan_hex(&p);
         /* dev, inode, then the path */
         for (int f = 0; f < 2 && p < eol; f++) {
             while (p < eol && *p == ' ')
