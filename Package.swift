@@ -47,7 +47,7 @@ var targets: [Target] = [
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     .executableTarget(name: "CkptMPI",
-                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
     .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI"]),

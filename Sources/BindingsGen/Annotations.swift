@@ -20,6 +20,41 @@ public enum Annotations {
         "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
         "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
         "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
+        // Point-to-point receives, probes, persistent requests and completion: the drain
+        // (DESIGN §4.2) counts what they receive and delivers drained messages first.
+        "MPI_Recv", "MPI_Mrecv", "MPI_Irecv", "MPI_Imrecv", "MPI_Probe", "MPI_Iprobe", "MPI_Mprobe",
+        "MPI_Improbe", "MPI_Sendrecv_replace", "MPI_Recv_init", "MPI_Send_init", "MPI_Ssend_init",
+        "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Wait", "MPI_Waitall",
+        "MPI_Waitany", "MPI_Waitsome", "MPI_Test", "MPI_Testall", "MPI_Testany", "MPI_Testsome",
+        "MPI_Request_get_status",
+    ]
+
+    /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
+    /// checkpoint is pending, and reported while a rank is inside one. The calls that make
+    /// a communicator from a parent are collectives on the parent.
+    public static let blockingCollectives: Set<String> = [
+        "MPI_Barrier", "MPI_Bcast", "MPI_Gather", "MPI_Gatherv", "MPI_Scatter", "MPI_Scatterv",
+        "MPI_Allgather", "MPI_Allgatherv", "MPI_Alltoall", "MPI_Alltoallv", "MPI_Reduce",
+        "MPI_Allreduce", "MPI_Reduce_scatter", "MPI_Reduce_scatter_block", "MPI_Scan", "MPI_Exscan",
+        "MPI_Neighbor_allgather", "MPI_Neighbor_allgatherv", "MPI_Neighbor_alltoall",
+        "MPI_Neighbor_alltoallv",
+        "MPI_Comm_dup", "MPI_Comm_dup_with_info", "MPI_Comm_split", "MPI_Comm_split_type",
+        "MPI_Comm_create", "MPI_Cart_create", "MPI_Cart_sub", "MPI_Graph_create",
+        "MPI_Dist_graph_create", "MPI_Dist_graph_create_adjacent", "MPI_Intercomm_merge",
+    ]
+
+    /// Non-blocking collectives: counted and gated when they start.
+    public static let nonblockingCollectives: Set<String> = [
+        "MPI_Ibarrier", "MPI_Ibcast", "MPI_Igather", "MPI_Igatherv", "MPI_Iscatter", "MPI_Iscatterv",
+        "MPI_Iallgather", "MPI_Iallgatherv", "MPI_Ialltoall", "MPI_Ialltoallv", "MPI_Ireduce",
+        "MPI_Iallreduce", "MPI_Ireduce_scatter", "MPI_Ireduce_scatter_block", "MPI_Iscan", "MPI_Iexscan",
+        "MPI_Ineighbor_allgather", "MPI_Ineighbor_allgatherv", "MPI_Ineighbor_alltoall",
+        "MPI_Ineighbor_alltoallv",
+    ]
+
+    /// Sends: counted per destination for the drain (DESIGN §4.2).
+    public static let sends: Set<String> = [
+        "MPI_Send", "MPI_Ssend", "MPI_Rsend", "MPI_Bsend", "MPI_Isend", "MPI_Issend", "MPI_Irsend", "MPI_Ibsend",
     ]
 
     /// The lower-half shim is hand-written (Sources/LowerHalf/Shims/shims_custom.c),
@@ -61,6 +96,7 @@ public enum Annotations {
         ("Op_create_slot", "int (*Op_create_slot)(int slot, int commute, uint64_t *op)"),
         ("Sendrecv", "int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending)"),
         ("version_string", "int (*version_string)(char *out, int size)"),
+        ("Done_request", "int (*Done_request)(const struct ckpt_status *status, uint64_t *request)"),
     ]
 
     /// Procedures of MPICH 4.0 that Open MPI 4.1 lacks (MPI-4.0 additions): not generated yet.

@@ -82,11 +82,16 @@ struct FaceEmitter {
                 if h.cType == "MPI_Comm" && errComm == "CKPT_MPI_COMM_WORLD" { errComm = "v_\(n)" }
                 if h.recorded && p.short.hasSuffix("_free") {
                     beforeCall.append("ckpt_object_freeing(\(h.kind), v_\(n));")
+                    if h.cType == "MPI_Comm" { beforeCall.append("face_comm_freeing(v_\(n));") }
                 }
             case .handleOut(let h):
                 pre.append("uint64_t r_\(n) = 0;")
                 args.append("&r_\(n)")
-                post.append("*\(n) = ckpt_virtual_new(\(h.kind), r_\(n));")
+                if h.kind == "CKPT_KIND_REQUEST" {
+                    post.append("*\(n) = face_req_new(r_\(n), FACE_REQ_OTHER, \(parentComm ?? "CKPT_MPI_COMM_NULL"));")
+                } else {
+                    post.append("*\(n) = ckpt_virtual_new(\(h.kind), r_\(n));")
+                }
                 if h.cType == "MPI_Comm" { outComm = n }
                 if h.cType == "MPI_Datatype" && outType != nil {
                     post.append("ckpt_object_derived(CKPT_KIND_DATATYPE, \(outType!), *\(n), 1);")
@@ -128,21 +133,37 @@ struct FaceEmitter {
         if let oc = outComm, let pc = parentComm {
             let isDup = p.short.hasPrefix("Comm_dup") ? 1 : 0
             post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), \(isDup));")
+            post.append("face_comm_created(\(pc), *\(oc));")
         }
+        // The consistent cut (DESIGN §4): collectives are counted (and gated) on their
+        // communicator, sends on their destination.
+        // The gate may hold the thread across a checkpoint and a restart into a new
+        // lower half: it comes before any handle is translated.
+        var gate: String?
+        if Annotations.blockingCollectives.contains(p.name), let pc = parentComm {
+            gate = "struct face_comm *ckpt_coll = face_coll_enter(\(pc));"
+        } else if Annotations.nonblockingCollectives.contains(p.name), let pc = parentComm {
+            gate = "(void)face_coll_begin(\(pc));"
+        }
+        if Annotations.sends.contains(p.name) { beforeCall.append("face_count_send(comm, dest);") }
         w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
         w.line("    CKPT_ENTER();")
         if let hook = Annotations.entryHooks[p.name] { w.line("    \(hook)") }
+        if let gate { w.line("    \(gate)") }
         for s in pre { w.line("    \(s)") }
         for s in beforeCall { w.line("    \(s)") }
         w.line("    int rc;")
         let callArgs = args.joined(separator: ", ")
         switch Annotations.waitStyle[p.name] {
         case .request:
+            // Still in flight when a checkpoint stops the thread: the request becomes
+            // the application's (the drain completes it, DESIGN §4.2) and MPI_Wait ends it.
+            precondition(statusArg == "0", "\(p.name): a blocking receive is hand-written")
             w.line("    uint64_t pending = 0;")
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs.isEmpty ? "" : callArgs + ", ")&pending));")
-            w.line("    while (rc == CKPT_PENDING) {")
-            w.line("        ckpt_safepoint();")
-            w.line("        CKPT_CROSS(rc = ckpt_T->Wait(&pending, \(statusArg)));")
+            w.line("    if (rc == CKPT_PENDING) {")
+            w.line("        int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);")
+            w.line("        return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);")
             w.line("    }")
         case .retry:
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
@@ -152,6 +173,9 @@ struct FaceEmitter {
             w.line("    }")
         case nil:
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
+        }
+        if Annotations.blockingCollectives.contains(p.name) && parentComm != nil {
+            w.line("    face_coll_leave(ckpt_coll);")
         }
         let recording = RecordEmitter(plan: plan).recordStatements(p)
         if post.isEmpty && recording.isEmpty {

@@ -69,7 +69,8 @@ struct RestartCommand: ParsableCommand {
         }
         if verbose { Log.info("launching: \(plan.commandLine)") }
         let coordinator = Coordinator(configuration: checkpointing.configuration(
-            directory: restart.directory, job: restart.job, transport: restart.transport, interval: interval))
+            directory: restart.directory, job: restart.job, transport: restart.transport, interval: interval,
+            debug: restart.request.debugLevel == "1"))
         let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
             .run(plan, environment: environment)
         if status != 0 { throw ExitCode(status) }

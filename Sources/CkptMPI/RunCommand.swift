@@ -127,7 +127,8 @@ struct RunCommand: ParsableCommand {
             let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                                launcherArguments: launcherArguments)
             let coordinator = Coordinator(configuration: checkpointing.configuration(
-                directory: directory, job: job, transport: transport, interval: interval))
+                directory: directory, job: job, transport: transport, interval: interval,
+                debug: request.debugLevel == "1"))
             let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
                 .run(plan, environment: environment)
             if status != 0 { throw ExitCode(status) }

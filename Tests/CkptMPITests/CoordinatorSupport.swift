@@ -1,11 +1,14 @@
+import MPIShadow
 import Foundation
 import XCTest
 @testable import CkptMPI
 
-/// A stand-in for the C engine of one rank: connects, says HELLO, and answers CHECKPOINT
-/// the way it is told to, writing a fake image the way the engine does (tmp, rename).
+/// A stand-in for the C engine of one rank: connects, says HELLO, and answers the way it
+/// is told to, writing a fake image the way the engine does (tmp, rename). Without `mpi`
+/// it says flavour none and writes on CHECKPOINT; with it, it plays its cut script,
+/// answers CUT with its SENT row and EXPECT with DRAINED, and writes on WRITE.
 final class FakeEngine: @unchecked Sendable {
-    /// How the next CHECKPOINT is answered.
+    /// How the write is answered.
     enum Behaviour {
         case write(bytes: Int)
         case fail(String)
@@ -15,19 +18,59 @@ final class FakeEngine: @unchecked Sendable {
         case lie(bytes: Int, reported: Int)
     }
 
+    /// What an MPI rank says during the cut of every generation.
+    struct MPI {
+        var steps: [Step]
+        /// Messages sent to each world rank, for SENT.
+        var sent: [Int]
+    }
+
+    /// Lines sent once `trigger` holds, in script order.
+    struct Step {
+        var trigger: Trigger
+        var say: [Say]
+    }
+
+    enum Trigger {
+        case checkpoint
+        /// Once this rank's target for the communicator is at least the count.
+        case target(CommID, Int)
+    }
+
+    enum Say {
+        /// A CUTREPORT with the next sequence number.
+        case report([CommID: CommCount], RankActivity)
+        case failed(String)
+        /// Sent as it is.
+        case raw(String)
+    }
+
     let rank: Int
+    let nranks: Int
+    private let mpi: MPI?
     private let connection: LineConnection
     private let lock = NSLock()
     private var behaviour: Behaviour
     private var thread: Thread?
-    private(set) var requests: [String] = []
+    private var received: [String] = []
+    /// Every line the coordinator sent.
+    var requests: [String] { lock.withLock { received } }
 
-    init(socket: String, rank: Int, nranks: Int, behaviour: Behaviour = .write(bytes: 4096)) throws {
+    // Serve-thread state of the current generation.
+    private var generation = 0
+    private var directory = ""
+    private var sequence = 0
+    private var targets: [CommID: Int] = [:]
+    private var nextStep = 0
+
+    init(socket: String, rank: Int, nranks: Int, behaviour: Behaviour = .write(bytes: 4096), mpi: MPI? = nil) throws {
         self.rank = rank
+        self.nranks = nranks
         self.behaviour = behaviour
+        self.mpi = mpi
         connection = try LineConnection(connectingTo: socket)
         try connection.send(EngineHello(rank: rank, nranks: nranks, pid: 1000 + rank, host: "node\(rank)",
-                                        flavour: "mpich").line)
+                                        flavour: mpi == nil ? "none" : "openmpi").line)
         let thread = Thread { [self] in serve() }
         thread.start()
         self.thread = thread
@@ -40,27 +83,71 @@ final class FakeEngine: @unchecked Sendable {
 
     private func serve() {
         while let text = try? connection.readLine(), let line = ProtocolLine.parse(text) {
-            guard line.verb == "CHECKPOINT", let generation = line.integer("gen"), let directory = line["dir"] else { continue }
-            lock.withLock { requests.append(text) }
-            let image = directory + "/" + CheckpointDirectory.imageName(rank: rank)
-            switch lock.withLock({ behaviour }) {
-            case .write(let bytes):
-                writeImage(image, bytes: bytes)
-                try? connection.send(EngineReply.written(generation: generation, bytes: bytes, pauseMilliseconds: 5,
-                                                         writeMilliseconds: 7).line)
-            case let .lie(bytes, reported):
-                writeImage(image, bytes: bytes)
-                try? connection.send(EngineReply.written(generation: generation, bytes: reported, pauseMilliseconds: 5,
-                                                         writeMilliseconds: 7).line)
-            case .fail(let error):
-                try? connection.send(EngineReply.failed(generation: generation, error: error).line)
-            case .silent:
+            lock.withLock { received.append(text) }
+            switch line.verb {
+            case "CHECKPOINT":
+                guard let generation = line.integer("gen"), let directory = line["dir"] else { continue }
+                (self.generation, self.directory, sequence, targets, nextStep) = (generation, directory, 0, [:], 0)
+                if mpi == nil, !answerWrite() { return }
+                play()
+            case "TARGETS":
+                guard case .targets(_, let raised)? = try? CutMessage(line, nranks: nranks) else { continue }
+                targets.merge(raised, uniquingKeysWith: max)
+                play()
+            case "CUT":
+                try? connection.send(CutMessage.sent(generation: generation, to: mpi?.sent ?? []).line)
+            case "EXPECT":
+                try? connection.send(CutMessage.drained(generation: generation).line)
+            case "WRITE":
+                if !answerWrite() { return }
+            default:
                 break
-            case .disconnect:
-                close()
-                return
             }
         }
+    }
+
+    /// Says the script's next steps whose trigger holds.
+    private func play() {
+        guard let steps = mpi?.steps else { return }
+        while nextStep < steps.count {
+            if case let .target(c, n) = steps[nextStep].trigger, targets[c] ?? 0 < n { return }
+            for say in steps[nextStep].say {
+                switch say {
+                case let .report(comms, activity):
+                    sequence += 1
+                    try? connection.send(CutMessage.report(RankReport(
+                        rank: rank, generation: generation, sequence: sequence, comms: comms, activity: activity)).line)
+                case .failed(let error):
+                    try? connection.send(EngineReply.failed(generation: generation, error: error).line)
+                case .raw(let text):
+                    try? UnixSocket.send(connection.fd, text)
+                }
+            }
+            nextStep += 1
+        }
+    }
+
+    /// Writes (or not) as `behaviour` says; false when the connection is closed.
+    private func answerWrite() -> Bool {
+        let image = directory + "/" + CheckpointDirectory.imageName(rank: rank)
+        switch lock.withLock({ behaviour }) {
+        case .write(let bytes):
+            writeImage(image, bytes: bytes)
+            try? connection.send(EngineReply.written(generation: generation, bytes: bytes, pauseMilliseconds: 5,
+                                                     writeMilliseconds: 7).line)
+        case let .lie(bytes, reported):
+            writeImage(image, bytes: bytes)
+            try? connection.send(EngineReply.written(generation: generation, bytes: reported, pauseMilliseconds: 5,
+                                                     writeMilliseconds: 7).line)
+        case .fail(let error):
+            try? connection.send(EngineReply.failed(generation: generation, error: error).line)
+        case .silent:
+            break
+        case .disconnect:
+            close()
+            return false
+        }
+        return true
     }
 
     private func writeImage(_ path: String, bytes: Int) {
@@ -94,10 +181,13 @@ final class CoordinatorFixture {
         coordinator.start()
     }
 
-    /// Connects `count` engines (ranks 0..<count of `nranks`) and waits until the coordinator has them all.
-    func connectEngines(_ count: Int, of nranks: Int, behaviour: FakeEngine.Behaviour = .write(bytes: 4096)) throws {
+    /// Connects `count` engines (ranks 0..<count of `nranks`) and waits until the coordinator has them all;
+    /// `mpi[r]` makes rank r an MPI rank with that script.
+    func connectEngines(_ count: Int, of nranks: Int, behaviour: FakeEngine.Behaviour = .write(bytes: 4096),
+                        mpi: [FakeEngine.MPI?] = []) throws {
         for rank in 0..<count {
-            engines.append(try FakeEngine(socket: directory.socketPath, rank: rank, nranks: nranks, behaviour: behaviour))
+            engines.append(try FakeEngine(socket: directory.socketPath, rank: rank, nranks: nranks, behaviour: behaviour,
+                                          mpi: rank < mpi.count ? mpi[rank] : nil))
         }
         try waitFor { (try self.client.status()?.ranksConnected.count ?? 0) == count }
     }

@@ -32,14 +32,15 @@ struct CheckpointOptions: ParsableArguments {
         if keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
     }
 
-    /// The coordinator's configuration for a job.
+    /// The coordinator's configuration for a job; `debug` logs its decisions.
     func configuration(directory: CheckpointDirectory, job: JobDescription, transport: String,
-                       interval: CheckpointInterval?) -> CoordinatorConfiguration {
+                       interval: CheckpointInterval?, debug: Bool) -> CoordinatorConfiguration {
         var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: transport)
         configuration.keep = keep
         configuration.rankTimeout = Double(rankTimeout?.seconds ?? Int(CoordinatorConfiguration.defaultRankTimeout))
         configuration.interval = interval.map { Double($0.seconds) }
         configuration.killAfterCheckpoint = killAfterCheckpoint
+        configuration.logsDecisions = debug
         return configuration
     }
 }

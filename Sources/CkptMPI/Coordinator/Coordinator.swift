@@ -9,8 +9,10 @@ import Glibc
 /// connection and a wake-up pipe; all protocol state lives on that thread, so it
 /// needs no locks. Other threads (the job supervisor's signal loop, tests) only
 /// queue requests and wake it. A checkpoint is a small state machine: CHECKPOINT
-/// to every rank, then WRITTEN from all of them (commit: manifest, prune) or the
-/// first FAILED, disconnect or timeout (abandon: the generation directory goes).
+/// to every rank; for MPI ranks the cut, drain counts and drain (`Quiescence`) and
+/// WRITE; then WRITTEN from all of them (commit: manifest, prune) or the first
+/// FAILED, disconnect, timeout or malformed line (abandon: ABORT to the ranks, the
+/// generation directory goes).
 final class Coordinator: @unchecked Sendable {
     let configuration: CoordinatorConfiguration
     /// Called on the coordinator thread once a checkpoint that asked for it is durable,
@@ -144,18 +146,21 @@ final class Coordinator: @unchecked Sendable {
         engines.removeAll()
     }
 
-    /// Milliseconds until the next deadline (rank timeout or periodic checkpoint), -1 for none.
+    /// Milliseconds until the next deadline (rank timeout, stalled cut or periodic checkpoint), -1 for none.
     private func pollTimeout() -> Int32 {
-        let deadlines = [checkpoint?.deadline, checkpoint == nil ? nextPeriodicCheckpoint : nil].compactMap { $0 }
+        let deadlines = [checkpoint?.deadline, checkpoint?.quiescence?.stallDeadline,
+                         checkpoint == nil ? nextPeriodicCheckpoint : nil].compactMap { $0 }
         guard let first = deadlines.min() else { return -1 }
         return Int32(max(0, min(first.timeIntervalSinceNow * 1000 + 1, 3_600_000)))
     }
 
     private func checkTimers() {
         let now = Date()
+        if let checkpoint, let action = checkpoint.quiescence?.checkStall(at: now) { perform(action, for: checkpoint) }
         if let checkpoint, now >= checkpoint.deadline {
-            let late = checkpoint.pending.sorted().map { "rank \($0)" }.joined(separator: ", ")
-            abandon(checkpoint, because: "\(late) did not answer within \(String(format: "%g", configuration.rankTimeout)) s")
+            let late = checkpoint.awaited.map { "rank \($0)" }.joined(separator: ", ")
+            abandon(checkpoint, because: (late.isEmpty ? "the collective cut was not reached" : "\(late) did not answer")
+                        + " within \(String(format: "%g", configuration.rankTimeout)) s")
         }
         if checkpoint == nil, let due = nextPeriodicCheckpoint, now >= due {
             nextPeriodicCheckpoint = nil
@@ -198,7 +203,9 @@ final class Coordinator: @unchecked Sendable {
             return
         }
         handleLines(of: peer)
-        if peer.buffer.count > ProtocolLine.maximumLength { drop(peer, reason: "sent a line longer than 64 KiB") }
+        if peer.buffer.count > ProtocolLine.maximumLength {
+            drop(peer, reason: "sent a line longer than \(ProtocolLine.maximumLength >> 20) MiB")
+        }
     }
 
     private func handleLines(of peer: Peer) {
@@ -223,6 +230,9 @@ final class Coordinator: @unchecked Sendable {
                 return
             }
             received(answer, from: hello)
+        case (let verb, .engine(let hello)) where CutMessage.engineVerbs.contains(verb):
+            guard let checkpoint, checkpoint.quiescence != nil else { return }
+            perform(checkpoint.quiescence!.receive(line, from: hello.rank, at: Date()), for: checkpoint)
         case ("REQUEST", .undecided), ("REQUEST", .client):
             peer.role = .client
             beginCheckpoint(waiter: peer.fd, kill: line["kill"] == "1")
@@ -307,6 +317,12 @@ final class Coordinator: @unchecked Sendable {
                           "only \(engines.count) of \(configuration.ranks) ranks are connected to the coordinator"
                             + (engines.isEmpty ? " (is the checkpoint engine loaded?)" : ""))
         }
+        // A cut needs a report from every rank, so MPI and MPI-less engines cannot be mixed.
+        let withoutMPI = engines.filter { peers[$0.value]?.hello?.flavour == "none" }.keys.sorted()
+        guard withoutMPI.isEmpty || withoutMPI.count == engines.count else {
+            return refuse(waiter, generation: number, "ranks \(CutWire.text(withoutMPI)) run without MPI "
+                            + "(flavour none) and the others with it; no consistent cut is possible")
+        }
         lastUsedGeneration = number
         let path = directory.generationPath(number)
         guard mkdir(path, 0o700) == 0 else {
@@ -321,6 +337,9 @@ final class Coordinator: @unchecked Sendable {
             try DurableFile.syncDirectory(directory.path)
         } catch {
             return abandon(started, because: "\(error)")
+        }
+        if withoutMPI.isEmpty {
+            started.quiescence = Quiescence(generation: number, nranks: configuration.ranks, started: Date())
         }
         let request = ProtocolLine("CHECKPOINT", [("gen", "\(number)"), ("dir", path)])
         for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
@@ -343,7 +362,11 @@ final class Coordinator: @unchecked Sendable {
         guard let checkpoint else { return }
         switch answer {
         case let .written(generation, bytes, pause, write):
-            guard generation == checkpoint.generation, checkpoint.pending.remove(hello.rank) != nil else { return }
+            guard generation == checkpoint.generation else { return }
+            if let phase = checkpoint.quiescence?.phase, phase != .quiescent {
+                return abandon(checkpoint, because: "rank \(hello.rank) sent WRITTEN out of turn (\(phase.doing))")
+            }
+            guard checkpoint.pending.remove(hello.rank) != nil else { return }
             checkpoint.written[hello.rank] = RankImage(
                 rank: hello.rank, image: CheckpointDirectory.imageName(rank: hello.rank), bytes: bytes,
                 host: hello.host, pid: hello.pid, pauseMs: pause, writeMs: write)
@@ -354,15 +377,32 @@ final class Coordinator: @unchecked Sendable {
         }
     }
 
+    /// Carries out what the quiescence asked for; a send that fails abandons the generation (see `drop`).
+    private func perform(_ action: Quiescence.Action, for checkpoint: CheckpointInProgress) {
+        switch action {
+        case .wait:
+            break
+        case .fail(let error):
+            abandon(checkpoint, because: error)
+        case let .send(lines, decision):
+            debug("gen \(checkpoint.generation): \(decision)")
+            for (rank, line) in lines.enumerated() where self.checkpoint === checkpoint {
+                guard let fd = engines[rank] else { return abandon(checkpoint, because: "rank \(rank) is not connected") }
+                reply(fd, line)
+            }
+        }
+    }
+
     /// All ranks wrote: check the images, make the manifest durable, prune, answer, maybe stop the job.
     private func commit(_ checkpoint: CheckpointInProgress) {
         let images = checkpoint.written.values.sorted { $0.rank < $1.rank }
         let seconds = Date().timeIntervalSince(checkpoint.started)
+        let quiesceMs = checkpoint.quiescence?.quiesceMilliseconds.map { ($0 * 1000).rounded() / 1000 }
         let manifest = Manifest(
             generation: checkpoint.generation, time: CheckpointJSON.timestamp(), ranks: configuration.ranks,
             flavour: configuration.job.mpi, transport: configuration.transport,
             pauseMs: images.map(\.pauseMs).max() ?? 0, writeMs: images.map(\.writeMs).max() ?? 0,
-            seconds: (seconds * 1000).rounded() / 1000, images: images)
+            quiesceMs: quiesceMs, seconds: (seconds * 1000).rounded() / 1000, images: images)
         if let problem = manifest.inconsistency(in: checkpoint.path) {
             return abandon(checkpoint, because: problem)
         }
@@ -380,15 +420,19 @@ final class Coordinator: @unchecked Sendable {
             note("checkpoint gen \(checkpoint.generation) is complete, but removing old generations failed: \(error)")
         }
         let report = CheckpointReport(generation: checkpoint.generation, ranks: images.count, bytes: manifest.bytes,
-                                      seconds: seconds, error: nil)
+                                      seconds: seconds, quiesceMs: quiesceMs, error: nil)
         finish(checkpoint, with: report)
         if checkpoint.kill || configuration.killAfterCheckpoint { onStopJob?(checkpoint.generation) }
     }
 
-    /// Gives up a generation: its directory goes entirely; earlier generations are untouched.
+    /// Gives up a generation: the ranks are told to resume without writing, its directory
+    /// goes entirely; earlier generations are untouched.
     private func abandon(_ checkpoint: CheckpointInProgress, because error: String) {
         guard self.checkpoint === checkpoint else { return }
         self.checkpoint = nil
+        debug("gen \(checkpoint.generation): abort: \(error)")
+        let abort = CutMessage.abort(generation: checkpoint.generation).line
+        for fd in engines.sorted(by: { $0.key < $1.key }).map(\.value) { reply(fd, abort) }
         do {
             try CheckpointDirectory.removeGeneration(at: checkpoint.path)
         } catch {
@@ -418,6 +462,11 @@ final class Coordinator: @unchecked Sendable {
     private func note(_ message: String) {
         if configuration.reportsOnStderr { Log.note(message) }
     }
+
+    /// The coordinator's decisions, with `--verbose` or CKPT_MPI_DEBUG=1.
+    private func debug(_ message: String) {
+        if configuration.logsDecisions { Log.info("coordinator: " + message) }
+    }
 }
 
 /// One connection to the coordinator, before and after it said who it is.
@@ -446,8 +495,10 @@ private final class CheckpointInProgress {
     let path: String
     let started = Date()
     let deadline: Date
-    /// Ranks that have not answered yet.
+    /// Ranks that have not written their image yet.
     var pending: Set<Int>
+    /// The cut, drain counts and drain of MPI ranks; nil for ranks without MPI, which write at once.
+    var quiescence: Quiescence?
     var written: [Int: RankImage] = [:]
     /// Client connections waiting for the outcome.
     var waiters: [Int32] = []
@@ -460,5 +511,11 @@ private final class CheckpointInProgress {
         self.deadline = deadline
         self.pending = pending
         self.kill = kill
+    }
+
+    /// The ranks the current step still waits for.
+    var awaited: [Int] {
+        if let quiescence, quiescence.phase != .quiescent { return quiescence.awaited }
+        return pending.sorted()
     }
 }

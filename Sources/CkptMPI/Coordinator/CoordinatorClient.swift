@@ -32,7 +32,8 @@ struct CoordinatorClient {
               let bytes = line.integer("bytes"), let seconds = line["seconds"].flatMap(Double.init) else {
             throw CLIFailure("unexpected answer from the coordinator: \(text)")
         }
-        return CheckpointReport(generation: generation, ranks: ranks, bytes: bytes, seconds: seconds, error: nil)
+        return CheckpointReport(generation: generation, ranks: ranks, bytes: bytes, seconds: seconds,
+                                quiesceMs: line["quiesce_ms"].flatMap(Double.init), error: nil)
     }
 
     /// The running coordinator's status; nil when none is running (the directory alone must do).

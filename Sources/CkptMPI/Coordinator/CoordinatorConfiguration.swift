@@ -22,6 +22,8 @@ struct CoordinatorConfiguration {
     var killAfterCheckpoint = false
     /// Whether to report checkpoints and failures on stderr (off in unit tests).
     var reportsOnStderr = true
+    /// Whether to log each decision of the cut on stderr (`--verbose`, CKPT_MPI_DEBUG=1).
+    var logsDecisions = false
 }
 
 /// The outcome of one checkpoint attempt, as `status` and the requesting client see it.
@@ -30,6 +32,8 @@ struct CheckpointReport: Codable, Equatable {
     let ranks: Int
     let bytes: Int
     let seconds: Double
+    /// From CHECKPOINT until every MPI rank had drained (see `Quiescence`); nil without MPI.
+    var quiesceMs: Double? = nil
     /// Nil on success; else the first error, e.g. `rank 2: open(...): No space left on device`.
     let error: String?
 
@@ -37,13 +41,15 @@ struct CheckpointReport: Codable, Equatable {
     var line: ProtocolLine {
         if let error { return ProtocolLine("ERROR", text: "checkpoint gen \(generation) failed: \(error)") }
         return ProtocolLine("OK", [("gen", "\(generation)"), ("ranks", "\(ranks)"), ("bytes", "\(bytes)"),
-                                   ("seconds", String(format: "%.3f", seconds))])
+                                   ("seconds", String(format: "%.3f", seconds))]
+                                  + (quiesceMs.map { [("quiesce_ms", String(format: "%.3f", $0))] } ?? []))
     }
 
-    /// `checkpoint gen 3: 4 ranks, 1024.0 MiB in 1.52 s`.
+    /// `checkpoint gen 3: 4 ranks, 1024.0 MiB in 1.52 s (quiesced in 12.3 ms)`.
     var summary: String {
         "checkpoint gen \(generation): \(ranks) rank\(ranks == 1 ? "" : "s"), "
             + String(format: "%.1f MiB in %.2f s", Double(bytes) / 1_048_576, seconds)
+            + (quiesceMs.map { String(format: " (quiesced in %.1f ms)", $0) } ?? "")
     }
 }
 

@@ -16,6 +16,7 @@ struct GenerationSummary: Codable, Equatable {
     let flavour: String?
     let transport: String?
     let seconds: Double?
+    let quiesceMs: Double?
 
     /// Reads one generation's manifest and checks it against the files.
     init(_ entry: GenerationEntry) {
@@ -45,6 +46,7 @@ struct GenerationSummary: Codable, Equatable {
         flavour = manifest?.flavour
         transport = manifest?.transport
         seconds = manifest?.seconds
+        quiesceMs = manifest?.quiesceMs
     }
 
     /// Every generation in `directory`, oldest first.

@@ -22,6 +22,8 @@ struct Manifest: Codable, Equatable {
     let pauseMs: Int
     /// The longest image write of any rank.
     let writeMs: Int
+    /// From CHECKPOINT until every MPI rank had drained; absent without MPI and in older manifests.
+    var quiesceMs: Double? = nil
     /// From CHECKPOINT sent to manifest durable.
     let seconds: Double
     let images: [RankImage]

@@ -7,7 +7,8 @@ struct ProtocolLine: Equatable {
     /// Fields whose value runs to the end of the line.
     static let restOfLineFields: Set<String> = ["dir", "error"]
     /// Longest line either side accepts; a longer one means a confused or hostile peer.
-    static let maximumLength = 64 * 1024
+    /// CUTREPORT lines list every communicator of a rank, hence the generous bound.
+    static let maximumLength = 1 << 20
 
     let verb: String
     /// The `key=value` fields, in order.

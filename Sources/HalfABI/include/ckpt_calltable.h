@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0xb28f4082u
+#define CKPT_CALLTABLE_VERSION 0x88c68a28u
 
 struct ckpt_calltable {
     uint32_t version;
@@ -176,7 +176,6 @@ struct ckpt_calltable {
     int (*Scatterv)(const void *sendbuf, const int *sendcounts, const int *displs, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, int root, uint64_t comm);
     int (*Send)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *pending);
     int (*Send_init)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *request);
-    int (*Sendrecv_replace)(void *buf, int count, uint64_t datatype, int dest, int sendtag, int source, int recvtag, uint64_t comm, struct ckpt_status *status);
     int (*Ssend)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *pending);
     int (*Ssend_init)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *request);
     int (*Start)(uint64_t *request);
@@ -222,6 +221,7 @@ struct ckpt_calltable {
     int (*Op_create_slot)(int slot, int commute, uint64_t *op);
     int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending);
     int (*version_string)(char *out, int size);
+    int (*Done_request)(const struct ckpt_status *status, uint64_t *request);
 };
 
 #define CKPT_CALLTABLE_ENTRIES 189

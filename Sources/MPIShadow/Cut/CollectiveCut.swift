@@ -196,6 +196,21 @@ public struct CutCoordinator: Hashable, Sendable {
         return .raise(changed)
     }
 
+    /// Raises by one every communicator on which some rank's newest report is `capped`
+    /// at the target, and returns the raised targets; the transport's fallback when no
+    /// report arrives for a while (a rank may wait in ways it cannot report). Always
+    /// safe: the capped rank's next collective exists (docs/consistent-cut.md, "Targets are bounded").
+    public mutating func raiseCappedAtTarget() -> [CommID: Int] {
+        guard phase == .converging else { return [:] }
+        var changed: [CommID: Int] = [:]
+        for r in 0..<nranks {
+            if case .capped(let c) = latest[r]!.activity, started(r, c) == target(c) { changed[c] = target(c) + 1 }
+        }
+        targets.merge(changed) { _, raised in raised }
+        raiseCount += changed.count
+        return changed
+    }
+
     /// True when, on the current reports, no rank can move and nothing is left to
     /// raise: the application itself would deadlock (or reports are missing). The
     /// transport uses this only for diagnostics after a timeout: with messages in

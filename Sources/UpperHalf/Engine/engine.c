@@ -36,6 +36,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "engine_internal.h"
+#include "ckpt_mpi_ops.h"
+#include <poll.h>
 
 /* ---------------------------------------------------------------- state */
 
@@ -43,6 +45,31 @@ struct eng eng;
 static struct ckpt_img_mailbox mailbox __attribute__((used)) = {.magic = CKPT_MAILBOX_MAGIC, .ckpt_after = -1};
 
 struct ckpt_img_mailbox *eng_mailbox(void) { return &mailbox; }
+
+/* The MPI face's part of a checkpoint (consistent cut and drain), if it registered. */
+static const struct ckpt_mpi_ops *volatile mpi_ops;
+static volatile int coord_fd = -1;
+static volatile int send_lock;
+
+int ckpt_engine_set_mpi_ops(const struct ckpt_mpi_ops *ops)
+{
+    if (!ops || ops->version != CKPT_MPI_OPS_VERSION)
+        return -1;
+    mpi_ops = ops;
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n);
+
+int ckpt_engine_send_line(const char *line, size_t n)
+{
+    while (__atomic_exchange_n(&send_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    int fd = coord_fd;
+    int rc = fd >= 0 ? write_all(fd, line, n) : -1;
+    __atomic_store_n(&send_lock, 0, __ATOMIC_RELEASE);
+    return rc;
+}
 
 static struct {
     ckpt_engine_restore_fn fn;
@@ -235,6 +262,14 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv)
         eng_futex_wake(&eng.responded);
         return;
     }
+    const struct ckpt_mpi_ops *ops = mpi_ops;
+    if (ops && ops->in_critical && ops->in_critical()) {
+        /* Inside an MPI call of the face: half-recorded state; stop it later. */
+        __atomic_store_n(&t->state, ETS_RETRY, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&eng.responded, 1, __ATOMIC_ACQ_REL);
+        eng_futex_wake(&eng.responded);
+        return;
+    }
     ucontext_t *uc = (ucontext_t *)ucv;
     struct ckpt_img_thread *r = &t->rec;
     memcpy(r->gregs, uc->uc_mcontext.gregs, sizeof r->gregs);
@@ -388,7 +423,27 @@ static long park_all(long self, struct sbuf *err)
     return 0;
 }
 
+/* Runs with every other upper thread parked, before the image is written:
+ * 0 write, -1 fail (message in err), -2 abandon quietly. */
+typedef int (*eng_between_fn)(void *arg, struct sbuf *err);
+
+static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn between, void *between_arg,
+                           char *errbuf, int errlen);
+
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbuf, int errlen)
+{
+    return checkpoint_with(dir, generation, NULL, NULL, errbuf, errlen);
+}
+
+static void mpi_finish(int restored)
+{
+    const struct ckpt_mpi_ops *ops = mpi_ops;
+    if (ops)
+        ops->finish(restored);
+}
+
+static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn between, void *between_arg,
+                           char *errbuf, int errlen)
 {
     struct sbuf err = {errbuf, 0, (size_t)errlen};
     if (errlen > 0)
@@ -405,9 +460,20 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
     uint64_t t0 = eng_now_ns();
     long rc = park_all(self, &err);
     if (rc < 0) {
+        if (between)
+            mpi_finish(0);
         resume_all();
         __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
         return -1;
+    }
+    if (between) {
+        int b = between(between_arg, &err);
+        if (b < 0) {
+            mpi_finish(0);
+            resume_all();
+            __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
+            return b;
+        }
     }
     /* our own record */
     struct eng_thread *me = &eng.self_slot;
@@ -442,6 +508,8 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
         for (int i = 0; i < n && i < 16; i++)
             if (restore_hooks[i].fn)
                 restore_hooks[i].fn(eng.boot, restore_hooks[i].arg);
+        if (between)
+            mpi_finish(1);
         resume_all();
         if (self != eng.engine_tid) { /* restored on an application thread: wake the idle engine */
             __atomic_fetch_add(&eng.wake, 1, __ATOMIC_ACQ_REL);
@@ -452,6 +520,8 @@ int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbu
         return 1;
     }
     ckpt_sys2(SYS_munmap, m, ENG_ALTSTACK);
+    if (between)
+        mpi_finish(0);
     resume_all();
     __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
     eng.last_bytes = wa.bytes;
@@ -542,14 +612,77 @@ static const char *field(const char *line, const char *key, char *out, size_t ca
     return NULL;
 }
 
-/* One checkpoint, answered on fd (or logged when fd < 0). Returns 1 when the
- * process was restored from it. */
-static int checkpoint_and_report(int fd, const char *dir, uint64_t gen)
+/* Lines from the coordinator, with a timeout (for the drain's progress while it waits). */
+struct reader {
+    int fd;
+    size_t have, used;
+    char buf[1 << 16];
+};
+
+/* The next line (NUL-terminated, without its newline); NULL on timeout; (char *)-1 when the connection ended. */
+static char *read_line(struct reader *r, int timeout_ms)
 {
-    char err[400];
-    int rc = ckpt_engine_checkpoint_now(dir, gen, err, sizeof err);
-    if (rc == 1)
-        return 1;
+    if (r->used) {
+        memmove(r->buf, r->buf + r->used, r->have - r->used);
+        r->have -= r->used;
+        r->used = 0;
+    }
+    for (;;) {
+        char *nl = memchr(r->buf, '\n', r->have);
+        if (nl) {
+            *nl = 0;
+            r->used = (size_t)(nl - r->buf) + 1;
+            return r->buf;
+        }
+        if (r->have == sizeof r->buf)
+            r->have = 0; /* absurd line: drop it */
+        if (timeout_ms >= 0) {
+            struct pollfd p = {r->fd, POLLIN, 0};
+            long n = ckpt_sys3(SYS_poll, &p, 1, timeout_ms);
+            if (n == 0)
+                return NULL;
+            if (n == -EINTR)
+                continue;
+        }
+        long n = ckpt_sys3(SYS_read, r->fd, r->buf + r->have, sizeof r->buf - r->have);
+        if (n == -EINTR)
+            continue;
+        if (n <= 0)
+            return (char *)-1;
+        r->have += (size_t)n;
+    }
+}
+
+static int is_verb(const char *line, const char *verb, uint64_t gen)
+{
+    size_t n = strlen(verb);
+    if (strncmp(line, verb, n) || (line[n] != ' ' && line[n] != 0))
+        return 0;
+    char g[32];
+    return field(line, "gen", g, sizeof g) && strtoull(g, NULL, 10) == gen;
+}
+
+static const char *value_of(const char *line, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = line; (p = strstr(p, key)); p++)
+        if ((p == line || p[-1] == ' ') && p[kl] == '=')
+            return p + kl + 1;
+    return "";
+}
+
+static void send_fmt_u64(const char *a, uint64_t v, const char *b)
+{
+    char buf[160];
+    struct sbuf s = {buf, 0, sizeof buf};
+    sb_str(&s, a);
+    sb_u64(&s, v);
+    sb_str(&s, b);
+    ckpt_engine_send_line(buf, s.n);
+}
+
+static void report_result(int fd, int rc, uint64_t gen, const char *err)
+{
     char buf[600];
     struct sbuf s = {buf, 0, sizeof buf};
     if (rc == 0) {
@@ -569,11 +702,134 @@ static int checkpoint_and_report(int fd, const char *dir, uint64_t gen)
     }
     sb_str(&s, "\n");
     if (fd >= 0) {
-        write_all(fd, buf, s.n);
+        ckpt_engine_send_line(buf, s.n);
     } else { /* CKPT_MPI_CKPT_AFTER (a debugging aid): the result goes to stderr */
         write_all(2, "ckpt-mpi[engine]: ", 18);
         write_all(2, buf, s.n);
     }
+}
+
+/* One checkpoint, answered on fd (or logged when fd < 0). Returns 1 when the
+ * process was restored from it. */
+static int checkpoint_and_report(int fd, const char *dir, uint64_t gen)
+{
+    char err[400];
+    int rc = ckpt_engine_checkpoint_now(dir, gen, err, sizeof err);
+    if (rc == 1)
+        return 1;
+    report_result(fd, rc, gen, err);
+    return 0;
+}
+
+/* The drain (DESIGN §4.2), every application thread parked: counts out, the
+ * expected counts in, receive, then keep MPI progressing until every rank has
+ * drained (a rank that resumed early would send messages into the others' drains). */
+struct mpi_step {
+    struct reader *rd;
+    uint64_t gen;
+    int lost; /* the connection ended */
+};
+
+static int mpi_between(void *arg, struct sbuf *err)
+{
+    struct mpi_step *st = arg;
+    const struct ckpt_mpi_ops *ops = mpi_ops;
+    static char buf[1 << 16];
+    struct sbuf s = {buf, 0, sizeof buf};
+    sb_str(&s, "SENT gen=");
+    sb_u64(&s, st->gen);
+    sb_str(&s, " to=");
+    if (ops) {
+        s.n += (size_t)ops->drain_sent(buf + s.n, (int)(sizeof buf - s.n - 2));
+    } else { /* no MPI in this process: it sent nothing */
+        for (int i = 0; i < eng.nranks; i++)
+            sb_str(&s, i ? ",0" : "0");
+    }
+    sb_str(&s, "\n");
+    ckpt_engine_send_line(buf, s.n);
+    for (;;) {
+        char *line = read_line(st->rd, -1);
+        if (line == (char *)-1) {
+            st->lost = 1;
+            return -2;
+        }
+        if (is_verb(line, "ABORT", st->gen))
+            return -2;
+        if (!is_verb(line, "EXPECT", st->gen))
+            continue;
+        if (ops) {
+            char e[400];
+            if (ops->drain(value_of(line, "from"), e, sizeof e) < 0) {
+                sb_str(err, e);
+                return -1;
+            }
+        }
+        break;
+    }
+    send_fmt_u64("DRAINED gen=", st->gen, "\n");
+    for (;;) {
+        char *line = read_line(st->rd, 1);
+        if (!line) {
+            if (ops)
+                ops->progress();
+            continue;
+        }
+        if (line == (char *)-1) {
+            st->lost = 1;
+            return -2;
+        }
+        if (is_verb(line, "WRITE", st->gen))
+            return 0;
+        if (is_verb(line, "ABORT", st->gen))
+            return -2;
+    }
+}
+
+/* A checkpoint of an MPI rank: the collective cut, then the drain and the image.
+ * Returns 1 when restored, -1 when the connection ended, else 0. */
+static int mpi_checkpoint(struct reader *rd, const char *dir, uint64_t gen)
+{
+    const struct ckpt_mpi_ops *ops = mpi_ops;
+    char err[400];
+    if (ops) {
+        if (ops->cut_begin(gen, err, sizeof err) < 0) {
+            report_result(rd->fd, -1, gen, err);
+            return 0;
+        }
+    } else { /* MPI never started here: a rank with no communicators */
+        char b[160];
+        struct sbuf s = {b, 0, sizeof b};
+        sb_str(&s, "CUTREPORT gen=");
+        sb_u64(&s, gen);
+        sb_str(&s, " rank=");
+        sb_u64(&s, (uint64_t)eng.rank);
+        sb_str(&s, " seq=1 act=running comms=\n");
+        ckpt_engine_send_line(b, s.n);
+    }
+    for (;;) {
+        char *line = read_line(rd, -1);
+        if (line == (char *)-1) {
+            mpi_finish(0);
+            return -1;
+        }
+        if (is_verb(line, "TARGETS", gen)) {
+            if (ops)
+                ops->cut_targets(gen, value_of(line, "t"));
+        } else if (is_verb(line, "CUT", gen)) {
+            break;
+        } else if (is_verb(line, "ABORT", gen)) {
+            mpi_finish(0);
+            return 0;
+        }
+    }
+    struct mpi_step step = {rd, gen, 0};
+    int rc = checkpoint_with(dir, gen, mpi_between, &step, err, sizeof err);
+    if (rc == 1)
+        return 1;
+    if (step.lost)
+        return -1;
+    if (rc != -2)
+        report_result(rd->fd, rc, gen, err);
     return 0;
 }
 
@@ -588,38 +844,35 @@ static int serve_coordinator(const char *path)
         eng_log("cannot reach the coordinator: ", b);
         return 0;
     }
+    coord_fd = fd;
     hello(fd);
-    char line[8192];
-    size_t have = 0;
+    static struct reader rd;
+    rd.fd = fd;
+    rd.have = rd.used = 0;
+    int with_cut = eng.boot && eng.boot->flavour && strcmp(eng.boot->flavour, "none") != 0;
     for (;;) {
-        char *nl = memchr(line, '\n', have);
-        if (!nl) {
-            if (have == sizeof line)
-                have = 0; /* absurd line: drop it */
-            long n = ckpt_sys3(SYS_read, fd, line + have, sizeof line - have);
-            if (n == -EINTR)
-                continue;
-            if (n <= 0) {
-                ckpt_sys1(SYS_close, fd);
-                return 0;
-            }
-            have += (size_t)n;
+        char *line = read_line(&rd, -1);
+        if (line == (char *)-1)
+            break;
+        if (strncmp(line, "CHECKPOINT", 10))
+            continue;
+        char gens[32], dir[4096];
+        uint64_t gen = field(line, "gen", gens, sizeof gens) ? strtoull(gens, NULL, 10) : 0;
+        if (!field(line, "dir", dir, sizeof dir)) {
+            ckpt_engine_send_line("FAILED gen=0 error=CHECKPOINT without dir\n", 42);
             continue;
         }
-        *nl = 0;
-        if (!strncmp(line, "CHECKPOINT", 10)) {
-            char gens[32], dir[4096];
-            uint64_t gen = field(line, "gen", gens, sizeof gens) ? strtoull(gens, NULL, 10) : 0;
-            if (!field(line, "dir", dir, sizeof dir)) {
-                write_all(fd, "FAILED gen=0 error=CHECKPOINT without dir\n", 42);
-            } else if (checkpoint_and_report(fd, dir, gen)) {
-                return 1; /* the old socket belongs to the old process */
-            }
+        int rc = with_cut ? mpi_checkpoint(&rd, dir, gen) : checkpoint_and_report(fd, dir, gen);
+        if (rc == 1) {
+            coord_fd = -1; /* the old socket belonged to the old process */
+            return 1;
         }
-        size_t used = (size_t)(nl - line) + 1;
-        memmove(line, line + used, have - used);
-        have -= used;
+        if (rc < 0)
+            break;
     }
+    coord_fd = -1;
+    ckpt_sys1(SYS_close, fd);
+    return 0;
 }
 
 static void sleep_ms(long ms)
@@ -637,6 +890,9 @@ static void *engine_main(void *arg)
     ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
     eng.engine_tid = ckpt_sys0(SYS_gettid);
     eng_learn_thread_layout(0);
+    /* Give this thread its own malloc arena now: during a checkpoint the MPI
+     * drain allocates while application threads (maybe inside malloc) are parked. */
+    free(malloc(64));
     for (;;) {
         int restored = 0;
         if (mailbox.coord[0]) {

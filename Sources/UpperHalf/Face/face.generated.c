@@ -197,11 +197,13 @@ CKPT_EXPORT int MPI_Abort(MPI_Comm comm, int errorcode) __attribute__((weak, ali
 CKPT_EXPORT int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Allgather(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Allgather");
     return 0;
 }
@@ -210,11 +212,13 @@ CKPT_EXPORT int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype s
 CKPT_EXPORT int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Allgatherv(sendbuf, sendcount, r_sendtype, recvbuf, recvcounts, displs, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Allgatherv");
     return 0;
 }
@@ -223,11 +227,13 @@ CKPT_EXPORT int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype 
 CKPT_EXPORT int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Allreduce(sendbuf, recvbuf, count, r_datatype, r_op, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Allreduce");
     return 0;
 }
@@ -236,11 +242,13 @@ CKPT_EXPORT int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI
 CKPT_EXPORT int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Alltoall(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Alltoall");
     return 0;
 }
@@ -249,11 +257,13 @@ CKPT_EXPORT int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype se
 CKPT_EXPORT int PMPI_Alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Alltoallv(sendbuf, sendcounts, sdispls, r_sendtype, recvbuf, recvcounts, rdispls, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Alltoallv");
     return 0;
 }
@@ -263,9 +273,11 @@ CKPT_EXPORT int PMPI_Barrier(MPI_Comm comm)
 {
     CKPT_ENTER();
     ckpt_test_hook_barrier();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Barrier(r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Barrier");
     return 0;
 }
@@ -274,10 +286,12 @@ CKPT_EXPORT int MPI_Barrier(MPI_Comm comm) __attribute__((weak, alias("PMPI_Barr
 CKPT_EXPORT int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Bcast(buffer, count, r_datatype, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Bcast");
     return 0;
 }
@@ -288,28 +302,13 @@ CKPT_EXPORT int PMPI_Bsend(const void *buf, int count, MPI_Datatype datatype, in
     CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
+    face_count_send(comm, dest);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Bsend(buf, count, r_datatype, dest, tag, r_comm));
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Bsend");
     return 0;
 }
 CKPT_EXPORT int MPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) __attribute__((weak, alias("PMPI_Bsend")));
-
-CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Bsend_init(buf, count, r_datatype, dest, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Bsend_init");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Bsend_init")));
 
 CKPT_EXPORT int PMPI_Buffer_attach(void *buffer, int size)
 {
@@ -356,15 +355,18 @@ CKPT_EXPORT int MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int  *coor
 CKPT_EXPORT int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims, const int  *periods, int reorder, MPI_Comm *comm_cart)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm_old);
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_comm_cart = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_create(r_comm_old, ndims, dims, periods, reorder, &r_comm_cart));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm_old, rc, "MPI_Cart_create");
     }
     *comm_cart = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_cart);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_cart, 0);
+    face_comm_created(comm_old, *comm_cart);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Cart_create);
@@ -427,15 +429,18 @@ CKPT_EXPORT int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank
 CKPT_EXPORT int PMPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Cart_sub(r_comm, remain_dims, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Cart_sub");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Cart_sub);
@@ -474,16 +479,19 @@ CKPT_EXPORT int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result) __
 CKPT_EXPORT int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_create(r_comm, r_group, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_create");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_create);
@@ -509,6 +517,7 @@ CKPT_EXPORT int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, 
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_create_group);
@@ -525,15 +534,18 @@ CKPT_EXPORT int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, M
 CKPT_EXPORT int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_dup(r_comm, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_dup");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_dup);
@@ -548,16 +560,19 @@ CKPT_EXPORT int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm) __attribute__((we
 CKPT_EXPORT int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_dup_with_info(r_comm, r_info, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_dup_with_info");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_dup_with_info);
@@ -576,6 +591,7 @@ CKPT_EXPORT int PMPI_Comm_free(MPI_Comm *comm)
     int32_t v_comm = *comm;
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, v_comm);
     ckpt_object_freeing(CKPT_KIND_COMM, v_comm);
+    face_comm_freeing(v_comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_free(&r_comm));
     if (__builtin_expect(rc != 0, 0)) {
@@ -715,15 +731,18 @@ CKPT_EXPORT int MPI_Comm_size(MPI_Comm comm, int *size) __attribute__((weak, ali
 CKPT_EXPORT int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_split(r_comm, color, key, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_split");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_split);
@@ -740,16 +759,19 @@ CKPT_EXPORT int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newc
 CKPT_EXPORT int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_split_type(r_comm, split_type, key, r_info, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_split_type");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
+    face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Comm_split_type);
@@ -788,16 +810,19 @@ CKPT_EXPORT int MPI_Dims_create(int nnodes, int ndims, int  *dims) __attribute__
 CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm_old);
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_comm_dist_graph = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Dist_graph_create(r_comm_old, n, sources, degrees, destinations, ckpt_weights_arg(weights), r_info, reorder, &r_comm_dist_graph));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm_old, rc, "MPI_Dist_graph_create");
     }
     *comm_dist_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_dist_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
+    face_comm_created(comm_old, *comm_dist_graph);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create);
@@ -819,16 +844,19 @@ CKPT_EXPORT int MPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sour
 CKPT_EXPORT int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int  *sources, const int  *sourceweights, int outdegree, const int  *destinations, const int  *destweights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm_old);
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_comm_dist_graph = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Dist_graph_create_adjacent(r_comm_old, indegree, sources, ckpt_weights_arg(sourceweights), outdegree, destinations, ckpt_weights_arg(destweights), r_info, reorder, &r_comm_dist_graph));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm_old, rc, "MPI_Dist_graph_create_adjacent");
     }
     *comm_dist_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_dist_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
+    face_comm_created(comm_old, *comm_dist_graph);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create_adjacent);
@@ -873,11 +901,13 @@ CKPT_EXPORT int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int
 CKPT_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Exscan(sendbuf, recvbuf, count, r_datatype, r_op, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Exscan");
     return 0;
 }
@@ -886,11 +916,13 @@ CKPT_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Da
 CKPT_EXPORT int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Gather(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Gather");
     return 0;
 }
@@ -899,11 +931,13 @@ CKPT_EXPORT int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype send
 CKPT_EXPORT int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Gatherv(sendbuf, sendcount, r_sendtype, recvbuf, recvcounts, displs, r_recvtype, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Gatherv");
     return 0;
 }
@@ -912,15 +946,18 @@ CKPT_EXPORT int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sen
 CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *index, const int  *edges, int reorder, MPI_Comm *comm_graph)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm_old);
     uint64_t r_comm_old = ckpt_to_real(CKPT_KIND_COMM, comm_old);
     uint64_t r_comm_graph = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Graph_create(r_comm_old, nnodes, index, edges, reorder, &r_comm_graph));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm_old, rc, "MPI_Graph_create");
     }
     *comm_graph = ckpt_virtual_new(CKPT_KIND_COMM, r_comm_graph);
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_graph, 0);
+    face_comm_created(comm_old, *comm_graph);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Graph_create);
@@ -1230,6 +1267,7 @@ CKPT_EXPORT int MPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *n
 CKPT_EXPORT int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1239,7 +1277,7 @@ CKPT_EXPORT int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iallgather");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iallgather")));
@@ -1247,6 +1285,7 @@ CKPT_EXPORT int MPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype 
 CKPT_EXPORT int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1256,7 +1295,7 @@ CKPT_EXPORT int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatyp
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iallgatherv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iallgatherv")));
@@ -1264,6 +1303,7 @@ CKPT_EXPORT int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype
 CKPT_EXPORT int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1273,7 +1313,7 @@ CKPT_EXPORT int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, M
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iallreduce");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iallreduce")));
@@ -1281,6 +1321,7 @@ CKPT_EXPORT int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MP
 CKPT_EXPORT int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1290,7 +1331,7 @@ CKPT_EXPORT int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype 
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ialltoall");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ialltoall")));
@@ -1298,6 +1339,7 @@ CKPT_EXPORT int MPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype s
 CKPT_EXPORT int PMPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1307,7 +1349,7 @@ CKPT_EXPORT int PMPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, con
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ialltoallv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ialltoallv")));
@@ -1315,6 +1357,7 @@ CKPT_EXPORT int MPI_Ialltoallv(const void *sendbuf, const int  *sendcounts, cons
 CKPT_EXPORT int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
     int rc;
@@ -1322,7 +1365,7 @@ CKPT_EXPORT int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ibarrier");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ibarrier(MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ibarrier")));
@@ -1330,6 +1373,7 @@ CKPT_EXPORT int MPI_Ibarrier(MPI_Comm comm, MPI_Request *request) __attribute__(
 CKPT_EXPORT int PMPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
@@ -1338,7 +1382,7 @@ CKPT_EXPORT int PMPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int 
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ibcast");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ibcast")));
@@ -1349,12 +1393,13 @@ CKPT_EXPORT int PMPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, i
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
+    face_count_send(comm, dest);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Ibsend(buf, count, r_datatype, dest, tag, r_comm, &r_request));
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ibsend");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ibsend")));
@@ -1362,6 +1407,7 @@ CKPT_EXPORT int MPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, in
 CKPT_EXPORT int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1371,7 +1417,7 @@ CKPT_EXPORT int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iexscan");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iexscan")));
@@ -1379,6 +1425,7 @@ CKPT_EXPORT int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_D
 CKPT_EXPORT int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1388,7 +1435,7 @@ CKPT_EXPORT int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype se
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Igather");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Igather")));
@@ -1396,6 +1443,7 @@ CKPT_EXPORT int MPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sen
 CKPT_EXPORT int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1405,48 +1453,15 @@ CKPT_EXPORT int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype s
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Igatherv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Igatherv")));
 
-CKPT_EXPORT int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_message = 0;
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Improbe(source, tag, r_comm, flag, &r_message, r_status));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Improbe");
-    }
-    *message = ckpt_virtual_new(CKPT_KIND_REQUEST, r_message);
-    return 0;
-}
-CKPT_EXPORT int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("PMPI_Improbe")));
-
-CKPT_EXPORT int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    int32_t v_message = *message;
-    uint64_t r_message = ckpt_to_real(CKPT_KIND_REQUEST, v_message);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Imrecv(buf, count, r_datatype, &r_message, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Imrecv");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, message, r_message, CKPT_MPI_MESSAGE_NULL);
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request) __attribute__((weak, alias("PMPI_Imrecv")));
-
 CKPT_EXPORT int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1456,7 +1471,7 @@ CKPT_EXPORT int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ineighbor_allgather");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ineighbor_allgather")));
@@ -1464,6 +1479,7 @@ CKPT_EXPORT int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_
 CKPT_EXPORT int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1473,7 +1489,7 @@ CKPT_EXPORT int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MP
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ineighbor_allgatherv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ineighbor_allgatherv")));
@@ -1481,6 +1497,7 @@ CKPT_EXPORT int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI
 CKPT_EXPORT int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1490,7 +1507,7 @@ CKPT_EXPORT int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ineighbor_alltoall");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ineighbor_alltoall")));
@@ -1498,6 +1515,7 @@ CKPT_EXPORT int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_D
 CKPT_EXPORT int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1507,7 +1525,7 @@ CKPT_EXPORT int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendco
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ineighbor_alltoallv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ineighbor_alltoallv")));
@@ -1674,6 +1692,7 @@ CKPT_EXPORT int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI
     }
     *newintercomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newintercomm);
     ckpt_object_derived(CKPT_KIND_COMM, local_comm, *newintercomm, 0);
+    face_comm_created(local_comm, *newintercomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Intercomm_create);
@@ -1692,15 +1711,18 @@ CKPT_EXPORT int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_
 CKPT_EXPORT int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(intercomm);
     uint64_t r_intercomm = ckpt_to_real(CKPT_KIND_COMM, intercomm);
     uint64_t r_newintracomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Intercomm_merge(r_intercomm, high, &r_newintracomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(intercomm, rc, "MPI_Intercomm_merge");
     }
     *newintracomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newintracomm);
     ckpt_object_derived(CKPT_KIND_COMM, intercomm, *newintracomm, 0);
+    face_comm_created(intercomm, *newintracomm);
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Intercomm_merge);
@@ -1713,37 +1735,10 @@ CKPT_EXPORT int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *new
 }
 CKPT_EXPORT int MPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm) __attribute__((weak, alias("PMPI_Intercomm_merge")));
 
-CKPT_EXPORT int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Iprobe(source, tag, r_comm, flag, r_status));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Iprobe");
-    return 0;
-}
-CKPT_EXPORT int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Iprobe")));
-
-CKPT_EXPORT int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Irecv(buf, count, r_datatype, source, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Irecv");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Irecv")));
-
 CKPT_EXPORT int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1753,7 +1748,7 @@ CKPT_EXPORT int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ireduce");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ireduce")));
@@ -1761,6 +1756,7 @@ CKPT_EXPORT int MPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_D
 CKPT_EXPORT int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1770,7 +1766,7 @@ CKPT_EXPORT int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const i
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ireduce_scatter");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ireduce_scatter")));
@@ -1778,6 +1774,7 @@ CKPT_EXPORT int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const in
 CKPT_EXPORT int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1787,7 +1784,7 @@ CKPT_EXPORT int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, i
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Ireduce_scatter_block");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ireduce_scatter_block")));
@@ -1798,12 +1795,13 @@ CKPT_EXPORT int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, i
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
+    face_count_send(comm, dest);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Irsend(buf, count, r_datatype, dest, tag, r_comm, &r_request));
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Irsend");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Irsend")));
@@ -1821,6 +1819,7 @@ CKPT_EXPORT int MPI_Is_thread_main(int *flag) __attribute__((weak, alias("PMPI_I
 CKPT_EXPORT int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1830,7 +1829,7 @@ CKPT_EXPORT int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Da
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iscan");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iscan")));
@@ -1838,6 +1837,7 @@ CKPT_EXPORT int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Dat
 CKPT_EXPORT int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1847,7 +1847,7 @@ CKPT_EXPORT int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype s
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iscatter");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iscatter")));
@@ -1855,6 +1855,7 @@ CKPT_EXPORT int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype se
 CKPT_EXPORT int PMPI_Iscatterv(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
     CKPT_ENTER();
+    (void)face_coll_begin(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
@@ -1864,7 +1865,7 @@ CKPT_EXPORT int PMPI_Iscatterv(const void *sendbuf, const int  *sendcounts, cons
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Iscatterv");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Iscatterv(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Iscatterv")));
@@ -1875,12 +1876,13 @@ CKPT_EXPORT int PMPI_Isend(const void *buf, int count, MPI_Datatype datatype, in
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
+    face_count_send(comm, dest);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Isend(buf, count, r_datatype, dest, tag, r_comm, &r_request));
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Isend");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Isend")));
@@ -1891,66 +1893,27 @@ CKPT_EXPORT int PMPI_Issend(const void *buf, int count, MPI_Datatype datatype, i
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_request = 0;
+    face_count_send(comm, dest);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Issend(buf, count, r_datatype, dest, tag, r_comm, &r_request));
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Issend");
     }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
+    *request = face_req_new(r_request, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Issend")));
 
-CKPT_EXPORT int PMPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_message = 0;
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Mprobe(source, tag, r_comm, &r_message, r_status));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Mprobe(source, tag, r_comm, &r_message, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Mprobe");
-    }
-    *message = ckpt_virtual_new(CKPT_KIND_REQUEST, r_message);
-    return 0;
-}
-CKPT_EXPORT int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("PMPI_Mprobe")));
-
-CKPT_EXPORT int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    int32_t v_message = *message;
-    uint64_t r_message = ckpt_to_real(CKPT_KIND_REQUEST, v_message);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    uint64_t pending = 0;
-    CKPT_CROSS(rc = ckpt_T->Mrecv(buf, count, r_datatype, &r_message, r_status, &pending));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&pending, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Mrecv");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, message, r_message, CKPT_MPI_MESSAGE_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("PMPI_Mrecv")));
-
 CKPT_EXPORT int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Neighbor_allgather(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Neighbor_allgather");
     return 0;
 }
@@ -1959,11 +1922,13 @@ CKPT_EXPORT int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_D
 CKPT_EXPORT int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Neighbor_allgatherv(sendbuf, sendcount, r_sendtype, recvbuf, recvcounts, displs, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Neighbor_allgatherv");
     return 0;
 }
@@ -1972,11 +1937,13 @@ CKPT_EXPORT int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_
 CKPT_EXPORT int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Neighbor_alltoall(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Neighbor_alltoall");
     return 0;
 }
@@ -1985,11 +1952,13 @@ CKPT_EXPORT int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Da
 CKPT_EXPORT int PMPI_Neighbor_alltoallv(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Neighbor_alltoallv(sendbuf, sendcounts, sdispls, r_sendtype, recvbuf, recvcounts, rdispls, r_recvtype, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Neighbor_alltoallv");
     return 0;
 }
@@ -2074,22 +2043,6 @@ CKPT_EXPORT int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm
 }
 CKPT_EXPORT int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size) __attribute__((weak, alias("PMPI_Pack_size")));
 
-CKPT_EXPORT int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Probe(source, tag, r_comm, r_status));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Probe(source, tag, r_comm, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Probe");
-    return 0;
-}
-CKPT_EXPORT int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("PMPI_Probe")));
-
 CKPT_EXPORT int PMPI_Query_thread(int *provided)
 {
     CKPT_ENTER();
@@ -2100,48 +2053,16 @@ CKPT_EXPORT int PMPI_Query_thread(int *provided)
 }
 CKPT_EXPORT int MPI_Query_thread(int *provided) __attribute__((weak, alias("PMPI_Query_thread")));
 
-CKPT_EXPORT int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    uint64_t pending = 0;
-    CKPT_CROSS(rc = ckpt_T->Recv(buf, count, r_datatype, source, tag, r_comm, r_status, &pending));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&pending, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Recv");
-    return 0;
-}
-CKPT_EXPORT int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("PMPI_Recv")));
-
-CKPT_EXPORT int PMPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Recv_init(buf, count, r_datatype, source, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Recv_init");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Recv_init")));
-
 CKPT_EXPORT int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Reduce(sendbuf, recvbuf, count, r_datatype, r_op, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Reduce");
     return 0;
 }
@@ -2162,11 +2083,13 @@ CKPT_EXPORT int MPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, M
 CKPT_EXPORT int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Reduce_scatter(sendbuf, recvbuf, recvcounts, r_datatype, r_op, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Reduce_scatter");
     return 0;
 }
@@ -2175,11 +2098,13 @@ CKPT_EXPORT int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int
 CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Reduce_scatter_block(sendbuf, recvbuf, recvcount, r_datatype, r_op, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Reduce_scatter_block");
     return 0;
 }
@@ -2200,59 +2125,34 @@ CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
 }
 CKPT_EXPORT int MPI_Request_free(MPI_Request *request) __attribute__((weak, alias("PMPI_Request_free")));
 
-CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, request);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Request_get_status(r_request, flag, r_status));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Request_get_status");
-    return 0;
-}
-CKPT_EXPORT int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Request_get_status")));
-
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
     CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
+    face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
     CKPT_CROSS(rc = ckpt_T->Rsend(buf, count, r_datatype, dest, tag, r_comm, &pending));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&pending, 0));
+    if (rc == CKPT_PENDING) {
+        int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
+        return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);
     }
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Rsend");
     return 0;
 }
 CKPT_EXPORT int MPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) __attribute__((weak, alias("PMPI_Rsend")));
 
-CKPT_EXPORT int PMPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Rsend_init(buf, count, r_datatype, dest, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Rsend_init");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Rsend_init")));
-
 CKPT_EXPORT int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Scan(sendbuf, recvbuf, count, r_datatype, r_op, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Scan");
     return 0;
 }
@@ -2261,11 +2161,13 @@ CKPT_EXPORT int MPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Data
 CKPT_EXPORT int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Scatter(sendbuf, sendcount, r_sendtype, recvbuf, recvcount, r_recvtype, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Scatter");
     return 0;
 }
@@ -2274,11 +2176,13 @@ CKPT_EXPORT int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sen
 CKPT_EXPORT int PMPI_Scatterv(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_sendtype = ckpt_to_real(CKPT_KIND_DATATYPE, sendtype);
     uint64_t r_recvtype = ckpt_to_real(CKPT_KIND_DATATYPE, recvtype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Scatterv(sendbuf, sendcounts, displs, r_sendtype, recvbuf, recvcount, r_recvtype, root, r_comm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Scatterv");
     return 0;
 }
@@ -2289,191 +2193,36 @@ CKPT_EXPORT int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int
     CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
+    face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
     CKPT_CROSS(rc = ckpt_T->Send(buf, count, r_datatype, dest, tag, r_comm, &pending));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&pending, 0));
+    if (rc == CKPT_PENDING) {
+        int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
+        return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);
     }
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Send");
     return 0;
 }
 CKPT_EXPORT int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) __attribute__((weak, alias("PMPI_Send")));
 
-CKPT_EXPORT int PMPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Send_init(buf, count, r_datatype, dest, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Send_init");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Send_init")));
-
-CKPT_EXPORT int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Sendrecv_replace(buf, count, r_datatype, dest, sendtag, source, recvtag, r_comm, r_status));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Sendrecv_replace");
-    return 0;
-}
-CKPT_EXPORT int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("PMPI_Sendrecv_replace")));
-
 CKPT_EXPORT int PMPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
     CKPT_ENTER();
     uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
+    face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
     CKPT_CROSS(rc = ckpt_T->Ssend(buf, count, r_datatype, dest, tag, r_comm, &pending));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&pending, 0));
+    if (rc == CKPT_PENDING) {
+        int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
+        return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);
     }
     if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Ssend");
     return 0;
 }
 CKPT_EXPORT int MPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) __attribute__((weak, alias("PMPI_Ssend")));
-
-CKPT_EXPORT int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    uint64_t r_request = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Ssend_init(buf, count, r_datatype, dest, tag, r_comm, &r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(comm, rc, "MPI_Ssend_init");
-    }
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_request);
-    return 0;
-}
-CKPT_EXPORT int MPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Ssend_init")));
-
-CKPT_EXPORT int PMPI_Start(MPI_Request *request)
-{
-    CKPT_ENTER();
-    int32_t v_request = *request;
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Start(&r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Start");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, request, r_request, CKPT_MPI_REQUEST_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Start(MPI_Request *request) __attribute__((weak, alias("PMPI_Start")));
-
-CKPT_EXPORT int PMPI_Startall(int count, MPI_Request  *array_of_requests)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = count > 0 ? count : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Startall");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Startall(count, r_array_of_requests));
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Startall");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("PMPI_Startall")));
-
-CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
-{
-    CKPT_ENTER();
-    int32_t v_request = *request;
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Test(&r_request, flag, r_status));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Test");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, request, r_request, CKPT_MPI_REQUEST_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Test")));
-
-CKPT_EXPORT int PMPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = count > 0 ? count : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Testall");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Testall(count, r_array_of_requests, flag, ckpt_status_arg(array_of_statuses)));
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Testall");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Testall")));
-
-CKPT_EXPORT int PMPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = count > 0 ? count : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Testany");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Testany(count, r_array_of_requests, index, flag, r_status));
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Testany");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status) __attribute__((weak, alias("PMPI_Testany")));
-
-CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = incount > 0 ? incount : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Testsome");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Testsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Testsome");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Testsome")));
 
 CKPT_EXPORT int PMPI_Topo_test(MPI_Comm comm, int *status)
 {
@@ -2991,99 +2740,6 @@ CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MP
 }
 CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_Unpack_external")));
 
-CKPT_EXPORT int PMPI_Wait(MPI_Request *request, MPI_Status *status)
-{
-    CKPT_ENTER();
-    int32_t v_request = *request;
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Wait(&r_request, r_status));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Wait(&r_request, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Wait");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, request, r_request, CKPT_MPI_REQUEST_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Wait(MPI_Request *request, MPI_Status *status) __attribute__((weak, alias("PMPI_Wait")));
-
-CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = count > 0 ? count : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Waitall");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Waitall(count, r_array_of_requests, ckpt_status_arg(array_of_statuses)));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Waitall(count, r_array_of_requests, ckpt_status_arg(array_of_statuses)));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Waitall");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Waitall")));
-
-CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = count > 0 ? count : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Waitany");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    struct ckpt_status *r_status = ckpt_status_arg(status);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Waitany(count, r_array_of_requests, index, r_status));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Waitany(count, r_array_of_requests, index, r_status));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Waitany");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status) __attribute__((weak, alias("PMPI_Waitany")));
-
-CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses)
-{
-    CKPT_ENTER();
-    uint64_t s_array_of_requests[CKPT_STACK_ARRAY];
-    int k_array_of_requests = incount > 0 ? incount : 0;
-    uint64_t *r_array_of_requests = ckpt_array(s_array_of_requests, k_array_of_requests);
-    if (!r_array_of_requests) return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Waitsome");
-    for (int i = 0; i < k_array_of_requests; i++) r_array_of_requests[i] = ckpt_to_real(CKPT_KIND_REQUEST, array_of_requests[i]);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Waitsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
-    while (rc == CKPT_PENDING) {
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Waitsome(incount, r_array_of_requests, outcount, array_of_indices, ckpt_status_arg(array_of_statuses)));
-    }
-    if (__builtin_expect(rc != 0, 0)) {
-        ckpt_array_free(r_array_of_requests, s_array_of_requests);
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Waitsome");
-    }
-    for (int i = 0; i < k_array_of_requests; i++) ckpt_inout_update(CKPT_KIND_REQUEST, &array_of_requests[i], r_array_of_requests[i], CKPT_MPI_REQUEST_NULL);
-    ckpt_array_free(r_array_of_requests, s_array_of_requests);
-    return 0;
-}
-CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("PMPI_Waitsome")));
-
 /* Entry points not supported yet: fail naming the call (never crash). */
 CKPT_EXPORT int PMPI_Accumulate(void) { return ckpt_unsupported("MPI_Accumulate"); }
 CKPT_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("PMPI_Accumulate")));
@@ -3583,6 +3239,9 @@ CKPT_EXPORT int MPI_Alloc_mem(void) __attribute__((weak, alias("ckpt_stub_Alloc_
 static int ckpt_stub_Alltoallw(void) { return ckpt_unsupported("MPI_Alltoallw"); }
 CKPT_EXPORT int PMPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
 CKPT_EXPORT int MPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
+static int ckpt_stub_Bsend_init(void) { return ckpt_unsupported("MPI_Bsend_init"); }
+CKPT_EXPORT int PMPI_Bsend_init(void) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+CKPT_EXPORT int MPI_Bsend_init(void) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
 static int ckpt_stub_Comm_c2f(void) { return ckpt_unsupported("MPI_Comm_c2f"); }
 CKPT_EXPORT int PMPI_Comm_c2f(void) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
 CKPT_EXPORT int MPI_Comm_c2f(void) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
@@ -3679,6 +3338,12 @@ CKPT_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("ckpt_stub_Group_
 static int ckpt_stub_Ialltoallw(void) { return ckpt_unsupported("MPI_Ialltoallw"); }
 CKPT_EXPORT int PMPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
 CKPT_EXPORT int MPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
+static int ckpt_stub_Improbe(void) { return ckpt_unsupported("MPI_Improbe"); }
+CKPT_EXPORT int PMPI_Improbe(void) __attribute__((weak, alias("ckpt_stub_Improbe")));
+CKPT_EXPORT int MPI_Improbe(void) __attribute__((weak, alias("ckpt_stub_Improbe")));
+static int ckpt_stub_Imrecv(void) { return ckpt_unsupported("MPI_Imrecv"); }
+CKPT_EXPORT int PMPI_Imrecv(void) __attribute__((weak, alias("ckpt_stub_Imrecv")));
+CKPT_EXPORT int MPI_Imrecv(void) __attribute__((weak, alias("ckpt_stub_Imrecv")));
 static int ckpt_stub_Ineighbor_alltoallw(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallw"); }
 CKPT_EXPORT int PMPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
 CKPT_EXPORT int MPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
@@ -3697,12 +3362,24 @@ CKPT_EXPORT int MPI_Init_thread(void) __attribute__((weak, alias("ckpt_stub_Init
 static int ckpt_stub_Initialized(void) { return ckpt_unsupported("MPI_Initialized"); }
 CKPT_EXPORT int PMPI_Initialized(void) __attribute__((weak, alias("ckpt_stub_Initialized")));
 CKPT_EXPORT int MPI_Initialized(void) __attribute__((weak, alias("ckpt_stub_Initialized")));
+static int ckpt_stub_Iprobe(void) { return ckpt_unsupported("MPI_Iprobe"); }
+CKPT_EXPORT int PMPI_Iprobe(void) __attribute__((weak, alias("ckpt_stub_Iprobe")));
+CKPT_EXPORT int MPI_Iprobe(void) __attribute__((weak, alias("ckpt_stub_Iprobe")));
+static int ckpt_stub_Irecv(void) { return ckpt_unsupported("MPI_Irecv"); }
+CKPT_EXPORT int PMPI_Irecv(void) __attribute__((weak, alias("ckpt_stub_Irecv")));
+CKPT_EXPORT int MPI_Irecv(void) __attribute__((weak, alias("ckpt_stub_Irecv")));
 static int ckpt_stub_Message_c2f(void) { return ckpt_unsupported("MPI_Message_c2f"); }
 CKPT_EXPORT int PMPI_Message_c2f(void) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
 CKPT_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
 static int ckpt_stub_Message_f2c(void) { return ckpt_unsupported("MPI_Message_f2c"); }
 CKPT_EXPORT int PMPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
 CKPT_EXPORT int MPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
+static int ckpt_stub_Mprobe(void) { return ckpt_unsupported("MPI_Mprobe"); }
+CKPT_EXPORT int PMPI_Mprobe(void) __attribute__((weak, alias("ckpt_stub_Mprobe")));
+CKPT_EXPORT int MPI_Mprobe(void) __attribute__((weak, alias("ckpt_stub_Mprobe")));
+static int ckpt_stub_Mrecv(void) { return ckpt_unsupported("MPI_Mrecv"); }
+CKPT_EXPORT int PMPI_Mrecv(void) __attribute__((weak, alias("ckpt_stub_Mrecv")));
+CKPT_EXPORT int MPI_Mrecv(void) __attribute__((weak, alias("ckpt_stub_Mrecv")));
 static int ckpt_stub_Neighbor_alltoallw(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw"); }
 CKPT_EXPORT int PMPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
 CKPT_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
@@ -3718,15 +3395,45 @@ CKPT_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("ckpt_stub_Op_f2c"))
 static int ckpt_stub_Pcontrol(void) { return ckpt_unsupported("MPI_Pcontrol"); }
 CKPT_EXPORT int PMPI_Pcontrol(void) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
 CKPT_EXPORT int MPI_Pcontrol(void) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
+static int ckpt_stub_Probe(void) { return ckpt_unsupported("MPI_Probe"); }
+CKPT_EXPORT int PMPI_Probe(void) __attribute__((weak, alias("ckpt_stub_Probe")));
+CKPT_EXPORT int MPI_Probe(void) __attribute__((weak, alias("ckpt_stub_Probe")));
+static int ckpt_stub_Recv(void) { return ckpt_unsupported("MPI_Recv"); }
+CKPT_EXPORT int PMPI_Recv(void) __attribute__((weak, alias("ckpt_stub_Recv")));
+CKPT_EXPORT int MPI_Recv(void) __attribute__((weak, alias("ckpt_stub_Recv")));
+static int ckpt_stub_Recv_init(void) { return ckpt_unsupported("MPI_Recv_init"); }
+CKPT_EXPORT int PMPI_Recv_init(void) __attribute__((weak, alias("ckpt_stub_Recv_init")));
+CKPT_EXPORT int MPI_Recv_init(void) __attribute__((weak, alias("ckpt_stub_Recv_init")));
 static int ckpt_stub_Request_c2f(void) { return ckpt_unsupported("MPI_Request_c2f"); }
 CKPT_EXPORT int PMPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
 CKPT_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
 static int ckpt_stub_Request_f2c(void) { return ckpt_unsupported("MPI_Request_f2c"); }
 CKPT_EXPORT int PMPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
 CKPT_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
+static int ckpt_stub_Request_get_status(void) { return ckpt_unsupported("MPI_Request_get_status"); }
+CKPT_EXPORT int PMPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
+CKPT_EXPORT int MPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
+static int ckpt_stub_Rsend_init(void) { return ckpt_unsupported("MPI_Rsend_init"); }
+CKPT_EXPORT int PMPI_Rsend_init(void) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
+CKPT_EXPORT int MPI_Rsend_init(void) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
+static int ckpt_stub_Send_init(void) { return ckpt_unsupported("MPI_Send_init"); }
+CKPT_EXPORT int PMPI_Send_init(void) __attribute__((weak, alias("ckpt_stub_Send_init")));
+CKPT_EXPORT int MPI_Send_init(void) __attribute__((weak, alias("ckpt_stub_Send_init")));
 static int ckpt_stub_Sendrecv(void) { return ckpt_unsupported("MPI_Sendrecv"); }
 CKPT_EXPORT int PMPI_Sendrecv(void) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
 CKPT_EXPORT int MPI_Sendrecv(void) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
+static int ckpt_stub_Sendrecv_replace(void) { return ckpt_unsupported("MPI_Sendrecv_replace"); }
+CKPT_EXPORT int PMPI_Sendrecv_replace(void) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
+CKPT_EXPORT int MPI_Sendrecv_replace(void) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
+static int ckpt_stub_Ssend_init(void) { return ckpt_unsupported("MPI_Ssend_init"); }
+CKPT_EXPORT int PMPI_Ssend_init(void) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
+CKPT_EXPORT int MPI_Ssend_init(void) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
+static int ckpt_stub_Start(void) { return ckpt_unsupported("MPI_Start"); }
+CKPT_EXPORT int PMPI_Start(void) __attribute__((weak, alias("ckpt_stub_Start")));
+CKPT_EXPORT int MPI_Start(void) __attribute__((weak, alias("ckpt_stub_Start")));
+static int ckpt_stub_Startall(void) { return ckpt_unsupported("MPI_Startall"); }
+CKPT_EXPORT int PMPI_Startall(void) __attribute__((weak, alias("ckpt_stub_Startall")));
+CKPT_EXPORT int MPI_Startall(void) __attribute__((weak, alias("ckpt_stub_Startall")));
 static int ckpt_stub_Status_set_cancelled(void) { return ckpt_unsupported("MPI_Status_set_cancelled"); }
 CKPT_EXPORT int PMPI_Status_set_cancelled(void) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
 CKPT_EXPORT int MPI_Status_set_cancelled(void) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
@@ -3736,9 +3443,21 @@ CKPT_EXPORT int MPI_Status_set_elements(void) __attribute__((weak, alias("ckpt_s
 static int ckpt_stub_Status_set_elements_x(void) { return ckpt_unsupported("MPI_Status_set_elements_x"); }
 CKPT_EXPORT int PMPI_Status_set_elements_x(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
 CKPT_EXPORT int MPI_Status_set_elements_x(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
+static int ckpt_stub_Test(void) { return ckpt_unsupported("MPI_Test"); }
+CKPT_EXPORT int PMPI_Test(void) __attribute__((weak, alias("ckpt_stub_Test")));
+CKPT_EXPORT int MPI_Test(void) __attribute__((weak, alias("ckpt_stub_Test")));
 static int ckpt_stub_Test_cancelled(void) { return ckpt_unsupported("MPI_Test_cancelled"); }
 CKPT_EXPORT int PMPI_Test_cancelled(void) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
 CKPT_EXPORT int MPI_Test_cancelled(void) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
+static int ckpt_stub_Testall(void) { return ckpt_unsupported("MPI_Testall"); }
+CKPT_EXPORT int PMPI_Testall(void) __attribute__((weak, alias("ckpt_stub_Testall")));
+CKPT_EXPORT int MPI_Testall(void) __attribute__((weak, alias("ckpt_stub_Testall")));
+static int ckpt_stub_Testany(void) { return ckpt_unsupported("MPI_Testany"); }
+CKPT_EXPORT int PMPI_Testany(void) __attribute__((weak, alias("ckpt_stub_Testany")));
+CKPT_EXPORT int MPI_Testany(void) __attribute__((weak, alias("ckpt_stub_Testany")));
+static int ckpt_stub_Testsome(void) { return ckpt_unsupported("MPI_Testsome"); }
+CKPT_EXPORT int PMPI_Testsome(void) __attribute__((weak, alias("ckpt_stub_Testsome")));
+CKPT_EXPORT int MPI_Testsome(void) __attribute__((weak, alias("ckpt_stub_Testsome")));
 static int ckpt_stub_Type_c2f(void) { return ckpt_unsupported("MPI_Type_c2f"); }
 CKPT_EXPORT int PMPI_Type_c2f(void) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
 CKPT_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
@@ -3766,6 +3485,18 @@ CKPT_EXPORT int MPI_Type_set_attr(void) __attribute__((weak, alias("ckpt_stub_Ty
 static int ckpt_stub_Type_set_name(void) { return ckpt_unsupported("MPI_Type_set_name"); }
 CKPT_EXPORT int PMPI_Type_set_name(void) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
 CKPT_EXPORT int MPI_Type_set_name(void) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
+static int ckpt_stub_Wait(void) { return ckpt_unsupported("MPI_Wait"); }
+CKPT_EXPORT int PMPI_Wait(void) __attribute__((weak, alias("ckpt_stub_Wait")));
+CKPT_EXPORT int MPI_Wait(void) __attribute__((weak, alias("ckpt_stub_Wait")));
+static int ckpt_stub_Waitall(void) { return ckpt_unsupported("MPI_Waitall"); }
+CKPT_EXPORT int PMPI_Waitall(void) __attribute__((weak, alias("ckpt_stub_Waitall")));
+CKPT_EXPORT int MPI_Waitall(void) __attribute__((weak, alias("ckpt_stub_Waitall")));
+static int ckpt_stub_Waitany(void) { return ckpt_unsupported("MPI_Waitany"); }
+CKPT_EXPORT int PMPI_Waitany(void) __attribute__((weak, alias("ckpt_stub_Waitany")));
+CKPT_EXPORT int MPI_Waitany(void) __attribute__((weak, alias("ckpt_stub_Waitany")));
+static int ckpt_stub_Waitsome(void) { return ckpt_unsupported("MPI_Waitsome"); }
+CKPT_EXPORT int PMPI_Waitsome(void) __attribute__((weak, alias("ckpt_stub_Waitsome")));
+CKPT_EXPORT int MPI_Waitsome(void) __attribute__((weak, alias("ckpt_stub_Waitsome")));
 static int ckpt_stub_Wtick(void) { return ckpt_unsupported("MPI_Wtick"); }
 CKPT_EXPORT int PMPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
 CKPT_EXPORT int MPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));

@@ -1,10 +1,12 @@
 /* Start-up of the face: find the lower half, attach threads, MPI_Init/Finalize. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
 #include "ckpt_raw.h"
 #include "face_replay.h"
+#include "face_cut.h"
 
 const struct ckpt_calltable *ckpt_T;
 struct ckpt_boot *ckpt_boot_info;
@@ -119,13 +121,22 @@ uint64_t ckpt_thread_attach(void)
 static const uint32_t never_pending;
 volatile uint32_t *ckpt_pending = (volatile uint32_t *)&never_pending;
 
-/* Provided by libckpt-engine.so when the job can be checkpointed. */
-void ckpt_engine_park(void) __attribute__((weak));
+
+__thread int face_crit __attribute__((tls_model("initial-exec")));
 
 void ckpt_safepoint(void)
 {
-    if (ckpt_engine_park)
-        ckpt_engine_park();
+    int depth = face_crit;
+    face_crit = 0;
+    __asm__ volatile("" ::: "memory");
+    /* The engine's suspend signal stops the thread here; restored, it finds the
+     * new lower half's word clear. */
+    while (__atomic_load_n(ckpt_pending, __ATOMIC_ACQUIRE)) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    __asm__ volatile("" ::: "memory");
+    face_crit = depth;
 }
 
 /* Fills the shadow tables' predefined entries with this lower half's real handles. */
@@ -160,6 +171,7 @@ CKPT_EXPORT int PMPI_Init_thread(int *argc, char ***argv, int required, int *pro
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Init_thread");
     ckpt_shadow_threaded = prov == CKPT_MPI_THREAD_MULTIPLE;
     bind_predefined();
+    face_comms_init();
     face_initialized = 1;
     if (provided)
         *provided = prov;
@@ -183,9 +195,12 @@ CKPT_EXPORT int PMPI_Finalize(void)
         return no_mpi("MPI_Finalize");
     /* MPI-3.1 §8.7.1: MPI_Finalize first frees MPI_COMM_SELF's attributes, callbacks included. */
     (void)ckpt_shadow_freeing(CKPT_KIND_COMM, CKPT_MPI_COMM_SELF);
+    /* A collective on the world (it synchronises in both MPIs): counted for the cut. */
+    struct face_comm *world = face_coll_enter(CKPT_MPI_COMM_WORLD);
+    face_finalized = 1;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Finalize());
-    face_finalized = 1;
+    face_coll_leave(world);
     return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Finalize") : 0;
 }
 CKPT_EXPORT int MPI_Finalize(void) __attribute__((alias("PMPI_Finalize")));
@@ -221,8 +236,12 @@ int ckpt_face_rebind(struct ckpt_boot *b)
     if (rc)
         return rc;
     bind_predefined();
-    return ckpt_face_replay_all();
+    rc = ckpt_face_replay_all();
+    return rc ? rc : face_requests_rebind();
 }
+
+/* For the cut: 0 before MPI_Init, 1 while MPI runs, 2 once MPI_Finalize started. */
+int ckpt_face_state(void) { return face_finalized ? 2 : face_initialized ? 1 : 0; }
 
 static void rebind_mpi_once(void)
 {

@@ -1,31 +1,8 @@
-/* Calls whose shape the generator does not cover: two requests pending at once
- * (Sendrecv) and handle arrays sized by the communicator (Alltoallw). */
-#include "face_runtime.h"
+/* Calls whose shape the generator does not cover: handle arrays sized by the
+ * communicator (Alltoallw) and a non-blocking dup. */
+#include "face_cut.h"
 
 int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm);
-
-CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
-                              void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
-                              MPI_Comm comm, MPI_Status *status)
-{
-    CKPT_ENTER();
-    struct ckpt_status *st = ckpt_status_arg(status);
-    uint64_t pending[2] = {0, 0};
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Sendrecv(sendbuf, sendcount, ckpt_to_real(CKPT_KIND_DATATYPE, sendtype), dest, sendtag,
-                                     recvbuf, recvcount, ckpt_to_real(CKPT_KIND_DATATYPE, recvtype), source, recvtag,
-                                     ckpt_to_real(CKPT_KIND_COMM, comm), st, pending));
-    while (rc == CKPT_PENDING) {
-        struct ckpt_status both[2];
-        ckpt_safepoint();
-        CKPT_CROSS(rc = ckpt_T->Waitall(2, pending, both));
-        if (rc == 0 && st)
-            *st = both[1];
-    }
-    return rc ? ckpt_face_error(comm, rc, "MPI_Sendrecv") : 0;
-}
-CKPT_EXPORT int MPI_Sendrecv(const void *, int, MPI_Datatype, int, int, void *, int, MPI_Datatype, int, int, MPI_Comm,
-                             MPI_Status *) __attribute__((alias("PMPI_Sendrecv")));
 
 /* How many datatypes each array of an *alltoallw call holds: the group size
  * (remote group for intercommunicators) or the neighbour counts of the topology. */
@@ -99,10 +76,11 @@ static void typed_arrays_free(struct typed_arrays *t)
         void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm
 
 /* One face entry per variant: blocking or not (request), group- or neighbour-sized arrays. */
-#define TYPED_COLLECTIVE(Name, Params, neighbor, ReqParam, ReqDecl, ReqArg, ReqOut)                      \
+#define TYPED_COLLECTIVE(Name, Params, neighbor, blocking, ReqParam, ReqDecl, ReqArg, ReqOut)            \
     CKPT_EXPORT int PMPI_##Name(Params ReqParam)                                                         \
     {                                                                                                    \
         CKPT_ENTER();                                                                                    \
+        struct face_comm *coll = blocking ? face_coll_enter(comm) : face_coll_begin(comm);               \
         struct typed_arrays t;                                                                           \
         ReqDecl;                                                                                         \
         int rc = typed_arrays_in(&t, comm, neighbor, sendbuf, sendtypes, recvtypes);                     \
@@ -110,6 +88,8 @@ static void typed_arrays_free(struct typed_arrays *t)
             CKPT_CROSS(rc = ckpt_T->Name((const void *)sendbuf, sendcounts, (const void *)sdispls, t.send, recvbuf, \
                                          recvcounts, (const void *)rdispls, t.recv,                      \
                                          ckpt_to_real(CKPT_KIND_COMM, comm) ReqArg));                    \
+        if (blocking)                                                                                    \
+            face_coll_leave(coll);                                                                       \
         typed_arrays_free(&t);                                                                           \
         if (rc)                                                                                          \
             return ckpt_face_error(comm, rc, "MPI_" #Name);                                              \
@@ -120,12 +100,12 @@ static void typed_arrays_free(struct typed_arrays *t)
 
 #define NO_REQ
 #define COMMA ,
-TYPED_COLLECTIVE(Alltoallw, ALLTOALLW_PARAMS, 0, NO_REQ, (void)0, NO_REQ, (void)0)
-TYPED_COLLECTIVE(Neighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, NO_REQ, (void)0, NO_REQ, (void)0)
-TYPED_COLLECTIVE(Ialltoallw, ALLTOALLW_PARAMS, 0, COMMA MPI_Request *request, uint64_t r_req = 0, COMMA &r_req,
-                 *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_req))
-TYPED_COLLECTIVE(Ineighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, COMMA MPI_Request *request, uint64_t r_req = 0,
-                 COMMA &r_req, *request = ckpt_virtual_new(CKPT_KIND_REQUEST, r_req))
+TYPED_COLLECTIVE(Alltoallw, ALLTOALLW_PARAMS, 0, 1, NO_REQ, (void)0, NO_REQ, (void)0)
+TYPED_COLLECTIVE(Neighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, 1, NO_REQ, (void)0, NO_REQ, (void)0)
+TYPED_COLLECTIVE(Ialltoallw, ALLTOALLW_PARAMS, 0, 0, COMMA MPI_Request *request, uint64_t r_req = 0, COMMA &r_req,
+                 *request = face_req_new(r_req, FACE_REQ_OTHER, comm))
+TYPED_COLLECTIVE(Ineighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, 0, COMMA MPI_Request *request, uint64_t r_req = 0,
+                 COMMA &r_req, *request = face_req_new(r_req, FACE_REQ_OTHER, comm))
 
 /* Non-blocking dup as a dup plus a request that is already complete (a send to
  * MPI_PROC_NULL): its result must be a valid handle before the request
@@ -142,7 +122,7 @@ CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *re
     (void)pending;
     if (rc)
         return ckpt_face_error(comm, rc, "MPI_Comm_idup");
-    *request = ckpt_virtual_new(CKPT_KIND_REQUEST, real);
+    *request = face_req_new(real, FACE_REQ_OTHER, comm);
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("PMPI_Comm_idup")));

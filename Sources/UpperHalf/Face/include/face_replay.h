@@ -4,6 +4,7 @@
 #define CKPT_FACE_REPLAY_H
 
 #include "face_runtime.h"
+#include "face_cut.h"
 
 /* Builder used by the generated face entries after a successful constructor. */
 struct ckpt_rec {

@@ -38,14 +38,41 @@ static inline void ckpt_set_fs(uint64_t fs)
     }
 }
 
-/* First thing in every entry point that translates handles: a thread's first
- * call (and the first call after a restart, which rebuilds the MPI state) must
- * bind it to the lower half before any handle is translated. */
-#define CKPT_ENTER()                                   \
-    do {                                               \
-        if (__builtin_expect(ckpt_lower_fs == 0, 0))   \
-            (void)ckpt_thread_attach();                \
+/* A thread inside a face entry point is never stopped for a checkpoint: the
+ * engine's suspend handler asks face_in_critical() and tries again later, so a
+ * checkpoint never sees a call half-recorded (a request the lower half made but
+ * the shadow table does not know yet). Wait loops leave it explicitly at their
+ * safe point. */
+extern __thread int face_crit __attribute__((tls_model("initial-exec")));
+static inline int face_crit_begin(void)
+{
+    face_crit++;
+    __asm__ volatile("" ::: "memory");
+    return 0;
+}
+static inline void face_crit_end(int *unused)
+{
+    (void)unused;
+    __asm__ volatile("" ::: "memory");
+    face_crit--;
+}
+
+/* First thing in every entry point: the thread's first call (and the first call
+ * after a restart, which rebuilds the MPI state) binds it to the lower half
+ * before any handle is translated. */
+#define CKPT_ENTER()                                                                      \
+    int ckpt_crit_guard_ __attribute__((cleanup(face_crit_end), unused)) = face_crit_begin(); \
+    do {                                                                                  \
+        if (__builtin_expect(ckpt_lower_fs == 0, 0))                                      \
+            (void)ckpt_thread_attach();                                                   \
     } while (0)
+
+/* After a safe point (the process may have been restored into a new lower half). */
+static inline void ckpt_reenter(void)
+{
+    if (__builtin_expect(ckpt_lower_fs == 0, 0))
+        (void)ckpt_thread_attach();
+}
 
 /* Enter the lower half: returns the upper FS base to restore. */
 static inline uint64_t ckpt_cross_in(void)
@@ -66,15 +93,12 @@ static inline void ckpt_cross_out(uint64_t ufs) { ckpt_set_fs(ufs); }
 extern volatile uint32_t *ckpt_pending;
 
 /* Exactly one crossing per MPI call (DESIGN §6). Nothing between the two
- * switches may touch upper-half TLS. Back in the upper half, a thread that
- * finds a checkpoint pending stops at the safe point before going on. */
+ * switches may touch upper-half TLS. */
 #define CKPT_CROSS(stmt)                              \
     do {                                              \
         uint64_t ckpt_ufs_ = ckpt_cross_in();         \
         stmt;                                         \
         ckpt_cross_out(ckpt_ufs_);                    \
-        if (__builtin_expect(*ckpt_pending != 0, 0))  \
-            ckpt_safepoint();                         \
     } while (0)
 
 /* MPIShadow (Swift). */
@@ -156,8 +180,9 @@ static inline const int *ckpt_weights_arg(const int *w)
     return w;
 }
 
-/* Where a thread coming back from the lower half while a checkpoint is pending
- * lets the engine park it (the engine's ckpt_engine_park, when it is loaded). */
+/* Where a wait loop that the lower half left with CKPT_PENDING lets the
+ * checkpoint stop the thread: outside the critical section, until the
+ * checkpoint is over (or the process was restored). */
 void ckpt_safepoint(void);
 
 /* Raises an MPI error on `comm` (its errhandler decides) and returns it. */

@@ -1,0 +1,258 @@
+/* What the consistent cut knows of each communicator (docs/consistent-cut.md,
+ * "Communicator ids"): its id, its members as world ranks, and how its peer
+ * ranks map to world ranks for the drain's per-peer counts. Computed once when
+ * the communicator is made, kept in the upper half across restarts. */
+#include <string.h>
+
+#include "face_cut.h"
+
+struct face_comm face_world, face_self;
+struct face_comm *face_comm_chunks[FACE_COMM_CHUNKS];
+int64_t *face_sent, *face_recvd;
+int32_t face_nranks;
+static int32_t my_world_rank;
+
+uint64_t face_cut_known_target(uint64_t id);
+
+/* CommID.swift's mixing, so the ids read the same in logs and tests. */
+static uint64_t mix(uint64_t x)
+{
+    uint64_t z = x + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t derived_id(uint64_t parent, int64_t creating_call, int32_t lowest)
+{
+    uint64_t h = mix(parent ^ 0x6a09e667f3bcc908ull);
+    h = mix(h ^ (uint64_t)creating_call);
+    h = mix(h ^ ((uint64_t)(int64_t)lowest * 0x9e3779b97f4a7c15ull));
+    return h ? h : 1;
+}
+
+static uint64_t group_id(uint64_t parent, const int32_t *members, int n, int ordinal)
+{
+    uint64_t h = mix(parent ^ 0xbb67ae8584caa73bull);
+    h = mix(h ^ (uint64_t)(int64_t)n);
+    for (int i = 0; i < n; i++)
+        h = mix(h ^ (uint64_t)(int64_t)members[i]);
+    h = mix(h ^ (uint64_t)(int64_t)ordinal);
+    return h ? h : 1;
+}
+
+static struct face_comm *slot_for(int32_t comm)
+{
+    uint32_t u = (uint32_t)comm;
+    if (u >> 30 != 2)
+        return NULL;
+    uint32_t i = u & CKPT_SLOT_MASK;
+    struct face_comm **chunk = &face_comm_chunks[i >> FACE_COMM_CHUNK_BITS];
+    if (!*chunk) {
+        *chunk = calloc(1u << FACE_COMM_CHUNK_BITS, sizeof(struct face_comm));
+        if (!*chunk)
+            return NULL;
+    }
+    return &(*chunk)[i & ((1u << FACE_COMM_CHUNK_BITS) - 1)];
+}
+
+static void clear(struct face_comm *c)
+{
+    free(c->members);
+    free(c->world_of);
+    memset(c, 0, sizeof *c);
+}
+
+void face_comms_init(void)
+{
+    int n = 1, me = 0;
+    CKPT_CROSS(ckpt_T->Comm_size(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), &n));
+    CKPT_CROSS(ckpt_T->Comm_rank(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), &me));
+    face_nranks = n;
+    my_world_rank = me;
+    face_sent = calloc((size_t)n, sizeof(int64_t));
+    face_recvd = calloc((size_t)n, sizeof(int64_t));
+    clear(&face_world);
+    face_world.live = 1;
+    face_world.counted = n > 1;
+    face_world.rsize = n;
+    face_world.nmembers = n;
+    face_world.members = malloc(sizeof(int32_t) * (size_t)n);
+    for (int i = 0; face_world.members && i < n; i++)
+        face_world.members[i] = i;
+    clear(&face_self);
+    face_self.live = 1;
+    face_self.rsize = 1;
+    face_self.nmembers = 1;
+    face_self.members = malloc(sizeof(int32_t));
+    face_self.world_of = malloc(sizeof(int32_t));
+    if (face_self.members)
+        face_self.members[0] = me;
+    if (face_self.world_of)
+        face_self.world_of[0] = me;
+}
+
+/* World ranks of a group of the lower half, in group order. */
+static int32_t *world_ranks(uint64_t group, int n)
+{
+    int32_t *out = malloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1));
+    int *in = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    uint64_t wg = 0;
+    int rc = out && in ? 0 : -1;
+    if (!rc)
+        CKPT_CROSS(rc = ckpt_T->Comm_group(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), &wg));
+    for (int i = 0; !rc && i < n; i++)
+        in[i] = i;
+    if (!rc)
+        CKPT_CROSS(rc = ckpt_T->Group_translate_ranks(group, n, in, wg, (int *)out));
+    if (wg)
+        CKPT_CROSS(ckpt_T->Group_free(&wg));
+    free(in);
+    if (rc) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Ordinal of an intercommunicator with these members among this rank's
+ * (a member list's hash -> count; collisions only merge ordinals, which the
+ * coordinator's member check would catch). */
+static int next_group_ordinal(uint64_t members_hash)
+{
+    static struct {
+        uint64_t hash;
+        int count;
+    } seen[256];
+    for (int i = 0; i < 256; i++) {
+        if (seen[i].count == 0) {
+            seen[i].hash = members_hash;
+            return seen[i].count = 1;
+        }
+        if (seen[i].hash == members_hash)
+            return ++seen[i].count;
+    }
+    return 1;
+}
+
+void face_comm_created(int32_t parent, int32_t child)
+{
+    struct face_comm *c = slot_for(child);
+    if (!c || !face_sent)
+        return;
+    clear(c);
+    uint64_t real = ckpt_to_real(CKPT_KIND_COMM, child);
+    int inter = 0, size = 0, rsize = 0, rc;
+    CKPT_CROSS(rc = ckpt_T->Comm_test_inter(real, &inter));
+    if (!rc)
+        CKPT_CROSS(rc = ckpt_T->Comm_size(real, &size));
+    if (!rc && inter)
+        CKPT_CROSS(rc = ckpt_T->Comm_remote_size(real, &rsize));
+    if (rc)
+        return;
+    uint64_t g = 0, rg = 0;
+    CKPT_CROSS(rc = ckpt_T->Comm_group(real, &g));
+    int32_t *local = rc ? NULL : world_ranks(g, size);
+    if (g)
+        CKPT_CROSS(ckpt_T->Group_free(&g));
+    int32_t *remote = NULL;
+    if (inter && local) {
+        CKPT_CROSS(rc = ckpt_T->Comm_remote_group(real, &rg));
+        remote = rc ? NULL : world_ranks(rg, rsize);
+        if (rg)
+            CKPT_CROSS(ckpt_T->Group_free(&rg));
+    }
+    if (!local || (inter && !remote)) {
+        free(local);
+        free(remote);
+        return;
+    }
+    int n = size + (inter ? rsize : 0);
+    int32_t *members = malloc(sizeof(int32_t) * (size_t)n);
+    if (!members) {
+        free(local);
+        free(remote);
+        return;
+    }
+    memcpy(members, local, sizeof(int32_t) * (size_t)size);
+    if (inter)
+        memcpy(members + size, remote, sizeof(int32_t) * (size_t)rsize);
+    qsort(members, (size_t)n, sizeof(int32_t), cmp_i32);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || members[m - 1] != members[i])
+            members[m++] = members[i];
+
+    /* Peer arguments name the remote group of an intercommunicator. */
+    int32_t *peers = inter ? remote : local;
+    int peer_count = inter ? rsize : size;
+    if (inter)
+        free(local);
+    int identity = !inter && size == face_nranks;
+    for (int i = 0; identity && i < size; i++)
+        identity = local[i] == i;
+    if (identity) {
+        free(peers);
+        peers = NULL;
+    }
+
+    struct face_comm *p = face_comm_of(parent);
+    c->inter = inter;
+    c->rsize = peer_count;
+    c->world_of = peers;
+    c->members = members;
+    c->nmembers = m;
+    c->counted = m > 1;
+    if (inter && p && !p->inter) {
+        /* Intercomm_create: collective over both groups, whose parents differ. */
+        uint64_t h = group_id(0, members, m, 0);
+        c->group_ordinal = next_group_ordinal(h);
+        c->id = group_id(0, members, m, c->group_ordinal);
+    } else {
+        c->id = derived_id(p ? p->id : 0, p ? p->started : 0, members[0]);
+    }
+    c->target = (int64_t)face_cut_known_target(c->id);
+    __atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);
+}
+
+void face_comm_freeing(int32_t comm)
+{
+    struct face_comm *c = face_comm_of(comm);
+    if (c && c != &face_world && c != &face_self) {
+        __atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
+        free(c->members);
+        free(c->world_of);
+        c->members = NULL;
+        c->world_of = NULL;
+    }
+}
+
+/* Every live communicator the cut reports (world first), for face_cut.c and the drain. */
+int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg)
+{
+    if (face_world.live && fn(CKPT_MPI_COMM_WORLD, &face_world, arg))
+        return 1;
+    if (face_self.live && fn(CKPT_MPI_COMM_SELF, &face_self, arg))
+        return 1;
+    for (uint32_t k = 0; k < FACE_COMM_CHUNKS; k++) {
+        struct face_comm *chunk = face_comm_chunks[k];
+        if (!chunk)
+            continue;
+        for (uint32_t i = 0; i < (1u << FACE_COMM_CHUNK_BITS); i++) {
+            if (!chunk[i].live)
+                continue;
+            int32_t h = (int32_t)(0x80000000u | (CKPT_KIND_COMM << 26) | (k << FACE_COMM_CHUNK_BITS) | i);
+            if (fn(h, &chunk[i], arg))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int32_t face_world_rank(void) { return my_world_rank; }

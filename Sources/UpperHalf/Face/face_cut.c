@@ -1,0 +1,345 @@
+/* The rank side of the collective cut (DESIGN §4.1, docs/consistent-cut.md):
+ * RankGate's rules in C, because they run on the application's threads inside
+ * MPI calls and on the engine's thread, with the face's own counters.
+ * Freeze: every target := own started count. Rule: start collective n on C only
+ * if n <= target(C). Targets only grow (max-merge). Reports go to the
+ * coordinator through the engine's connection whenever counts or activity change. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+
+#include "ckpt_mpi_ops.h"
+#include "face_cut.h"
+
+int ckpt_engine_send_line(const char *line, size_t n) __attribute__((weak));
+
+volatile uint32_t face_cut_pending;
+volatile uint32_t face_in_gate;
+struct face_comm *volatile face_act_coll;
+volatile int64_t face_act_n;
+
+int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
+int32_t face_world_rank(void);
+int ckpt_face_state(void); /* 0 before MPI_Init, 1 running, 2 finalised */
+
+static pthread_mutex_t cut_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile uint32_t cut_seq; /* bumped on every raise and on release: wakes capped threads */
+static uint64_t cut_generation;
+static int report_seq;
+static struct face_comm *capped_on;
+static char *last_body;
+
+/* Targets received for ids this rank has not made yet. */
+static struct {
+    uint64_t id;
+    int64_t target;
+} known[1024];
+static int nknown;
+
+uint64_t face_cut_known_target(uint64_t id)
+{
+    if (!face_cut_pending)
+        return 0;
+    for (int i = 0; i < nknown; i++)
+        if (known[i].id == id)
+            return (uint64_t)known[i].target;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ reports */
+
+struct text {
+    char *p;
+    size_t n, cap;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+    if (t->n + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        while (cap < t->n + n + 1)
+            cap *= 2;
+        char *q = realloc(t->p, cap);
+        if (!q)
+            return;
+        t->p = q;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->n, s, n);
+    t->n += n;
+    t->p[t->n] = 0;
+}
+
+static void puts_(struct text *t, const char *s) { put(t, s, strlen(s)); }
+
+static void putu(struct text *t, uint64_t v)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    put(t, b, (size_t)n);
+}
+
+static void putid(struct text *t, uint64_t id)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%016llx", (unsigned long long)id);
+    put(t, b, (size_t)n);
+}
+
+/* Sorted ranks as ranges: 0-3,5,7-9. */
+static void put_ranges(struct text *t, const int32_t *r, int n)
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && r[j + 1] == r[j] + 1)
+            j++;
+        if (i)
+            puts_(t, ",");
+        putu(t, (uint64_t)r[i]);
+        if (j > i) {
+            puts_(t, "-");
+            putu(t, (uint64_t)r[j]);
+        }
+        i = j + 1;
+    }
+}
+
+static int put_comm(int32_t handle, struct face_comm *c, void *arg)
+{
+    (void)handle;
+    struct text *t = arg;
+    if (!c->counted || !c->members)
+        return 0;
+    if (t->p && t->p[t->n - 1] != '=')
+        puts_(t, ";");
+    putid(t, c->id);
+    puts_(t, ":");
+    putu(t, (uint64_t)c->started);
+    puts_(t, ":");
+    put_ranges(t, c->members, c->nmembers);
+    return 0;
+}
+
+/* Sends a report if anything changed since the last one. Holds cut_lock. */
+static void report_locked(int force)
+{
+    if (!face_cut_pending || !ckpt_engine_send_line)
+        return;
+    struct text body = {0};
+    puts_(&body, "act=");
+    struct face_comm *coll = face_act_coll;
+    if (ckpt_face_state() == 2) {
+        puts_(&body, "finished");
+    } else if (capped_on) {
+        puts_(&body, "capped:");
+        putid(&body, capped_on->id);
+    } else if (coll) {
+        puts_(&body, "coll:");
+        putid(&body, coll->id);
+        puts_(&body, ":");
+        putu(&body, (uint64_t)face_act_n);
+    } else {
+        puts_(&body, "running");
+    }
+    puts_(&body, " comms=");
+    if (ckpt_face_state() >= 1)
+        face_comm_each(put_comm, &body);
+    if (!body.p)
+        return;
+    if (!force && last_body && !strcmp(last_body, body.p)) {
+        free(body.p);
+        return;
+    }
+    free(last_body);
+    last_body = body.p;
+    struct text line = {0};
+    puts_(&line, "CUTREPORT gen=");
+    putu(&line, cut_generation);
+    puts_(&line, " rank=");
+    putu(&line, (uint64_t)face_world_rank());
+    puts_(&line, " seq=");
+    putu(&line, (uint64_t)++report_seq);
+    puts_(&line, " ");
+    puts_(&line, body.p);
+    puts_(&line, "\n");
+    if (line.p)
+        ckpt_engine_send_line(line.p, line.n);
+    free(line.p);
+}
+
+void face_cut_activity_changed(void)
+{
+    pthread_mutex_lock(&cut_lock);
+    report_locked(0);
+    pthread_mutex_unlock(&cut_lock);
+}
+
+/* ---------------------------------------------------------------------- gate */
+
+static void futex_wait_ms(volatile uint32_t *w, uint32_t v, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, v, &ts, NULL, 0);
+}
+
+static void futex_wake_all(volatile uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0); }
+
+void face_cut_gate(struct face_comm *c)
+{
+    /* Before the lock: the freeze waits for this flag while holding it. */
+    face_in_gate = 0;
+    pthread_mutex_lock(&cut_lock);
+    while (face_cut_pending && c->started + 1 > c->target) {
+        capped_on = c;
+        report_locked(0);
+        uint32_t seq = cut_seq;
+        pthread_mutex_unlock(&cut_lock);
+        /* Parked outside the lower half with nothing half-done: a safe point. */
+        int depth = face_crit;
+        face_crit = 0;
+        futex_wait_ms(&cut_seq, seq, 50);
+        face_crit = depth;
+        pthread_mutex_lock(&cut_lock);
+    }
+    capped_on = NULL;
+    c->started++;
+    report_locked(0);
+    pthread_mutex_unlock(&cut_lock);
+}
+
+/* ------------------------------------------------------- engine's operations */
+
+static int freeze_comm(int32_t handle, struct face_comm *c, void *arg)
+{
+    (void)handle;
+    (void)arg;
+    c->target = c->started;
+    return 0;
+}
+
+static void membarrier_all(void)
+{
+    static int registered = -1;
+    if (registered < 0)
+        registered = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    if (registered && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return;
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+        return;
+    /* No membarrier: a thread's store of face_in_gate is visible well within this. */
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+}
+
+static int cut_begin(uint64_t generation, char *err, int errlen)
+{
+    if (ckpt_face_state() == 2) {
+        snprintf(err, (size_t)errlen, "rank %d has called MPI_Finalize: the job is ending, nothing left to checkpoint",
+                 (int)face_world_rank());
+        return -1;
+    }
+    pthread_mutex_lock(&cut_lock);
+    face_cut_pending = 1;
+    membarrier_all();
+    while (face_in_gate)
+        __builtin_ia32_pause();
+    cut_generation = generation;
+    report_seq = 0;
+    nknown = 0;
+    free(last_body);
+    last_body = NULL;
+    if (ckpt_face_state() >= 1)
+        face_comm_each(freeze_comm, NULL);
+    report_locked(1);
+    pthread_mutex_unlock(&cut_lock);
+    return 0;
+}
+
+struct raise {
+    uint64_t id;
+    int64_t target;
+};
+
+static int raise_comm(int32_t handle, struct face_comm *c, void *arg)
+{
+    (void)handle;
+    const struct raise *r = arg;
+    if (c->id == r->id && c->target < r->target)
+        c->target = r->target;
+    return 0;
+}
+
+static void cut_targets(uint64_t generation, const char *list)
+{
+    pthread_mutex_lock(&cut_lock);
+    if (generation == cut_generation && face_cut_pending) {
+        for (const char *p = list; *p && *p != ' ' && *p != '\n';) {
+            char *end;
+            struct raise r;
+            r.id = strtoull(p, &end, 16);
+            if (*end != ':')
+                break;
+            r.target = strtoll(end + 1, &end, 10);
+            if (ckpt_face_state() >= 1)
+                face_comm_each(raise_comm, &r);
+            int i = 0;
+            while (i < nknown && known[i].id != r.id)
+                i++;
+            if (i < (int)(sizeof known / sizeof known[0])) {
+                if (i == nknown)
+                    known[nknown++] = (typeof(known[0])){r.id, r.target};
+                else if (known[i].target < r.target)
+                    known[i].target = r.target;
+            }
+            p = *end == ',' ? end + 1 : end;
+        }
+        cut_seq++;
+        futex_wake_all(&cut_seq);
+    }
+    pthread_mutex_unlock(&cut_lock);
+}
+
+void face_drain_finish(int restored);
+
+static void finish(int restored)
+{
+    face_drain_finish(restored);
+    pthread_mutex_lock(&cut_lock);
+    face_cut_pending = 0;
+    capped_on = NULL;
+    cut_seq++;
+    futex_wake_all(&cut_seq);
+    pthread_mutex_unlock(&cut_lock);
+}
+
+static int in_critical(void) { return face_crit != 0; }
+
+int face_drain_sent(char *buf, int cap);
+int face_drain(const char *expect, char *err, int errlen);
+void face_drain_progress(void);
+
+static const struct ckpt_mpi_ops ops = {
+    .version = CKPT_MPI_OPS_VERSION,
+    .in_critical = in_critical,
+    .cut_begin = cut_begin,
+    .cut_targets = cut_targets,
+    .drain_sent = face_drain_sent,
+    .drain = face_drain,
+    .progress = face_drain_progress,
+    .finish = finish,
+};
+
+int ckpt_engine_set_mpi_ops(const struct ckpt_mpi_ops *ops) __attribute__((weak));
+
+/* After the face's own constructor (priority: the engine's is already run, it is preloaded). */
+__attribute__((constructor)) static void face_cut_register(void)
+{
+    if (ckpt_engine_set_mpi_ops)
+        ckpt_engine_set_mpi_ops(&ops);
+}

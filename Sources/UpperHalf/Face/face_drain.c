@@ -1,0 +1,428 @@
+/* The point-to-point drain (DESIGN §4.2), run by the engine's checkpoint thread
+ * while every application thread is parked outside the lower half:
+ *
+ * 1. Complete what can complete: Test every request the lower half holds; a
+ *    completed one keeps its status in the upper half (FACE_REQ_DONE).
+ * 2. Receive, with Iprobe + Irecv into upper-half buffers, until this rank has
+ *    received from every peer as many messages as the peer sent to it (EXPECT):
+ *    nothing is in flight any more.
+ * 3. Cancel the receives nothing matched (FACE_REQ_REPOST) and turn unreceived
+ *    matched messages (Mprobe) into drained ones.
+ *
+ * After the image: completed requests become completed stand-ins in the lower
+ * half (Done_request), cancelled receives are posted again, persistent requests
+ * are made again after a restart. Drained messages are delivered before anything
+ * the lower half has, to the first matching receive or probe. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ckpt_mpi_ops.h"
+#include "face_cut.h"
+
+struct face_req *face_req_chunks[FACE_REQ_CHUNKS];
+struct face_drained *volatile face_drained_head;
+static struct face_drained *drained_tail;
+
+int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
+int face_persistent_remake(struct face_req *q, uint64_t *real);
+int ckpt_face_state(void);
+
+/* Real handles that are not the lower half's while a request waits for its stand-in. */
+#define FACE_REAL_DONE 0xd7a1ed0000000002ull
+#define FACE_REAL_REPOST 0xd7a1ed0000000003ull
+
+struct face_req *face_req_chunk_new(uint32_t chunk)
+{
+    if (chunk >= FACE_REQ_CHUNKS)
+        return NULL;
+    struct face_req *c = calloc(1u << FACE_REQ_CHUNK_BITS, sizeof(struct face_req));
+    struct face_req *expected = NULL;
+    if (c && !__atomic_compare_exchange_n(&face_req_chunks[chunk], &expected, c, 0, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE)) {
+        free(c);
+        c = expected;
+    }
+    return c ? c : face_req_chunks[chunk];
+}
+
+/* --------------------------------------------------------- drained messages */
+
+static int matches(const struct face_drained *m, int32_t comm, int source, int tag)
+{
+    return m->comm == comm && (source == CKPT_MPI_ANY_SOURCE || source == m->source)
+           && (tag == CKPT_MPI_ANY_TAG || tag == m->tag);
+}
+
+struct face_drained *face_drained_find(int32_t comm, int source, int tag)
+{
+    for (struct face_drained *m = face_drained_head; m; m = m->next)
+        if (matches(m, comm, source, tag))
+            return m;
+    return NULL;
+}
+
+void face_drained_unlink(struct face_drained *m)
+{
+    struct face_drained *prev = NULL;
+    for (struct face_drained *p = face_drained_head; p; prev = p, p = p->next) {
+        if (p != m)
+            continue;
+        if (prev)
+            prev->next = p->next;
+        else
+            face_drained_head = p->next;
+        if (drained_tail == p)
+            drained_tail = prev;
+        p->next = NULL;
+        return;
+    }
+}
+
+void face_drained_status(const struct face_drained *m, MPI_Status *status)
+{
+    if ((uintptr_t)status <= 1)
+        return;
+    struct ckpt_status *s = (struct ckpt_status *)status;
+    s->count_lo = (int)(uint32_t)m->bytes;
+    s->count_hi_and_cancelled = (int)((uint32_t)(m->bytes >> 32) << 1);
+    s->source = m->source;
+    s->tag = m->tag;
+    s->error = 0;
+}
+
+int face_drained_deliver(struct face_drained *m, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    face_drained_unlink(m);
+    uint64_t dt = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    int size = 0, rc, position = 0;
+    CKPT_CROSS(rc = ckpt_T->Type_size(dt, &size));
+    int64_t fits = (int64_t)count * size;
+    int64_t take = m->bytes < fits ? m->bytes : fits;
+    int elements = size > 0 ? (int)(take / size) : 0;
+    if (!rc && elements > 0)
+        CKPT_CROSS(rc = ckpt_T->Unpack(m->data, (int)m->bytes, &position, buf, elements, dt,
+                                       ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD)));
+    face_drained_status(m, status);
+    if (!rc && m->bytes > fits)
+        rc = CKPT_MPI_ERR_TRUNCATE;
+    free(m->data);
+    free(m);
+    return rc;
+}
+
+static void drained_append(struct face_drained *m)
+{
+    m->next = NULL;
+    if (drained_tail)
+        drained_tail->next = m;
+    else
+        face_drained_head = m;
+    drained_tail = m;
+}
+
+/* ------------------------------------------------------------- the requests */
+
+/* Calls fn for every request handle the application holds. */
+static int each_request(int (*fn)(int32_t v, struct face_req *r, uint64_t real, void *arg), void *arg)
+{
+    struct ckpt_slot_table *t = &ckpt_slots[CKPT_KIND_REQUEST];
+    for (uint32_t i = CKPT_FIRST_USER_SLOT; i < t->capacity; i++) {
+        uint64_t real = t->real[i];
+        if (!real)
+            continue;
+        int32_t v = (int32_t)(0x80000000u | (CKPT_KIND_REQUEST << 26) | i);
+        struct face_req *r = face_req_of(v);
+        if (r && fn(v, r, real, arg))
+            return 1;
+    }
+    return 0;
+}
+
+static int is_marker(uint64_t real) { return (real >> 16) == (FACE_REAL_DRAINED >> 16); }
+
+static int is_receive(const struct face_req *r) { return r->type == FACE_REQ_RECV || r->type == FACE_REQ_PRECV; }
+
+static int persistent(const struct face_req *r) { return r->type == FACE_REQ_PSEND || r->type == FACE_REQ_PRECV; }
+
+/* A request the drain saw complete. */
+static void completed(int32_t v, struct face_req *r, const struct ckpt_status *st)
+{
+    if (!r->counted && is_receive(r) && !(st->count_hi_and_cancelled & 1))
+        face_count_recv(r->comm, st->source);
+    r->counted = 1;
+    r->status = *st;
+    if (persistent(r)) {
+        r->has_status = 1;
+        r->active = 0;
+    } else {
+        r->state = FACE_REQ_DONE;
+        ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, FACE_REAL_DONE);
+    }
+}
+
+struct pass {
+    int progressed, outstanding;
+};
+
+static int test_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
+{
+    struct pass *p = arg;
+    if (is_marker(real) || r->state != FACE_REQ_LIVE || r->type == FACE_REQ_MESSAGE)
+        return 0;
+    if (persistent(r) && !r->active)
+        return 0;
+    int flag = 0, rc;
+    struct ckpt_status st;
+    CKPT_CROSS(rc = ckpt_T->Test(&real, &flag, &st));
+    if (rc == 0 && flag) {
+        completed(v, r, &st);
+        p->progressed = 1;
+    } else if (!is_receive(r)) {
+        p->outstanding++; /* sends and collectives must finish before the image */
+    }
+    return 0;
+}
+
+static int64_t *expected;
+
+static int short_of_messages(void)
+{
+    for (int i = 0; i < face_nranks; i++)
+        if (face_recvd[i] < expected[i])
+            return 1;
+    return 0;
+}
+
+static void wait_for(uint64_t *real, struct ckpt_status *st)
+{
+    for (;;) {
+        int flag = 0, rc;
+        CKPT_CROSS(rc = ckpt_T->Test(real, &flag, st));
+        if (rc || flag)
+            return;
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
+{
+    (void)c;
+    struct pass *p = arg;
+    uint64_t rc_ = ckpt_to_real(CKPT_KIND_COMM, handle);
+    for (;;) {
+        int flag = 0, rc;
+        struct ckpt_status st;
+        CKPT_CROSS(rc = ckpt_T->Iprobe(CKPT_MPI_ANY_SOURCE, CKPT_MPI_ANY_TAG, rc_, &flag, &st));
+        if (rc || !flag)
+            return 0;
+        struct face_drained *m = calloc(1, sizeof *m);
+        int64_t bytes = (int64_t)(uint32_t)st.count_lo | ((int64_t)((uint32_t)st.count_hi_and_cancelled >> 1) << 32);
+        if (!m || !(m->data = malloc((size_t)(bytes > 0 ? bytes : 1)))) {
+            free(m);
+            return 1;
+        }
+        uint64_t req = 0;
+        CKPT_CROSS(rc = ckpt_T->Irecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), st.source,
+                                      st.tag, rc_, &req));
+        if (rc) {
+            free(m->data);
+            free(m);
+            return 1;
+        }
+        struct ckpt_status got;
+        wait_for(&req, &got);
+        m->comm = handle;
+        m->source = got.source;
+        m->tag = got.tag;
+        m->bytes = bytes;
+        drained_append(m);
+        face_count_recv(handle, got.source);
+        p->progressed = 1;
+    }
+}
+
+/* Mprobe'd but not received: receive it now, it cannot outlive the lower half. */
+static int drain_message(int32_t v, struct face_req *r, uint64_t real, void *arg)
+{
+    (void)arg;
+    if (r->type != FACE_REQ_MESSAGE || is_marker(real))
+        return 0;
+    int64_t bytes = (int64_t)(uint32_t)r->status.count_lo
+                    | ((int64_t)((uint32_t)r->status.count_hi_and_cancelled >> 1) << 32);
+    struct face_drained *m = calloc(1, sizeof *m);
+    if (!m || !(m->data = malloc((size_t)(bytes > 0 ? bytes : 1)))) {
+        free(m);
+        return 1;
+    }
+    uint64_t req = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Imrecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), &real, &req));
+    if (rc) {
+        free(m->data);
+        free(m);
+        return 1;
+    }
+    struct ckpt_status got;
+    wait_for(&req, &got);
+    m->comm = r->comm;
+    m->source = r->status.source;
+    m->tag = r->status.tag;
+    m->bytes = bytes;
+    r->message = m;
+    ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, FACE_REAL_DRAINED);
+    return 0;
+}
+
+/* Unmatched receives: cancel (a message may still have matched: then it completed). */
+static int cancel_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
+{
+    (void)arg;
+    if (is_marker(real) || r->state != FACE_REQ_LIVE || !is_receive(r) || (persistent(r) && !r->active))
+        return 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Cancel(&real));
+    struct ckpt_status st;
+    uint64_t keep = real;
+    wait_for(&real, &st);
+    if (!(st.count_hi_and_cancelled & 1)) {
+        completed(v, r, &st);
+        return 0;
+    }
+    r->state = FACE_REQ_REPOST;
+    if (persistent(r))
+        real = keep; /* still the same (inactive) persistent request */
+    ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, persistent(r) ? real : FACE_REAL_REPOST);
+    return 0;
+}
+
+int face_drain_sent(char *buf, int cap)
+{
+    int n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < face_nranks && n < cap - 24; i++)
+        n += snprintf(buf + n, (size_t)(cap - n), "%s%lld", i ? "," : "", (long long)(face_sent ? face_sent[i] : 0));
+    if (face_nranks == 0)
+        n = snprintf(buf, (size_t)cap, "0");
+    return n;
+}
+
+int face_drain(const char *expect, char *err, int errlen)
+{
+    int n = face_nranks > 0 ? face_nranks : 1;
+    free(expected);
+    expected = calloc((size_t)n, sizeof(int64_t));
+    if (!expected) {
+        snprintf(err, (size_t)errlen, "drain: out of memory");
+        return -1;
+    }
+    const char *p = expect;
+    for (int i = 0; i < n && *p; i++) {
+        char *end;
+        expected[i] = strtoll(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (ckpt_face_state() != 1) {
+        for (int i = 0; i < n; i++)
+            if (expected[i] > 0 && (!face_recvd || face_recvd[i] < expected[i])) {
+                snprintf(err, (size_t)errlen, "drain: rank %d was sent messages but MPI is not running on this rank",
+                         i);
+                return -1;
+            }
+        return 0;
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (unsigned round = 0;; round++) {
+        struct pass pass = {0, 0};
+        each_request(test_one, &pass);
+        if (short_of_messages())
+            face_comm_each(probe_comm, &pass);
+        if (!short_of_messages() && pass.outstanding == 0)
+            break;
+        if (!pass.progressed) {
+            struct timespec ts = {0, 50000}, now;
+            nanosleep(&ts, NULL);
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - start.tv_sec > 120) {
+                int who = 0;
+                while (who < n - 1 && face_recvd[who] >= expected[who])
+                    who++;
+                snprintf(err, (size_t)errlen,
+                         "drain: after 120 s still %lld message(s) short from rank %d and %d request(s) unfinished",
+                         (long long)(expected[who] - face_recvd[who]), who, pass.outstanding);
+                return -1;
+            }
+        }
+    }
+    each_request(drain_message, NULL);
+    each_request(cancel_one, NULL);
+    return 0;
+}
+
+void face_drain_progress(void)
+{
+    if (ckpt_face_state() != 1)
+        return;
+    int flag = 0;
+    CKPT_CROSS(ckpt_T->Iprobe(CKPT_MPI_ANY_SOURCE, CKPT_MPI_ANY_TAG, ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD),
+                              &flag, NULL));
+}
+
+/* ---------------------------------------- after the image, or after a restart */
+
+static int bring_back(int32_t v, struct face_req *r, uint64_t real, void *arg)
+{
+    int remake = *(int *)arg;
+    int rc = 0;
+    if (remake && persistent(r)) {
+        uint64_t fresh = 0;
+        rc = face_persistent_remake(r, &fresh);
+        if (rc)
+            return 0;
+        ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, fresh);
+        real = fresh;
+    }
+    if (r->state == FACE_REQ_DONE) {
+        uint64_t standin = 0;
+        CKPT_CROSS(rc = ckpt_T->Done_request(&r->status, &standin));
+        if (!rc) {
+            ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, standin);
+            r->state = FACE_REQ_LIVE;
+        }
+    } else if (r->state == FACE_REQ_REPOST) {
+        if (persistent(r)) {
+            CKPT_CROSS(rc = ckpt_T->Start(&real));
+            ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, real);
+        } else {
+            uint64_t fresh = 0;
+            CKPT_CROSS(rc = ckpt_T->Irecv(r->buf, r->count, ckpt_to_real(CKPT_KIND_DATATYPE, r->datatype), r->peer,
+                                          r->tag, ckpt_to_real(CKPT_KIND_COMM, r->comm), &fresh));
+            if (!rc)
+                ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, fresh);
+        }
+        if (!rc)
+            r->state = FACE_REQ_LIVE;
+    }
+    if (rc)
+        ckpt_face_log("ckpt-mpi: could not make a request again after the checkpoint", "", "");
+    return 0;
+}
+
+/* In the same lower half, once the image is written (restored: on the first call). */
+void face_drain_finish(int restored)
+{
+    if (restored || ckpt_face_state() != 1)
+        return;
+    int remake = 0;
+    each_request(bring_back, &remake);
+}
+
+int face_requests_rebind(void)
+{
+    int remake = 1;
+    each_request(bring_back, &remake);
+    return 0;
+}
