@@ -160,7 +160,9 @@ struct FaceEmitter {
             // the application's (the drain completes it, DESIGN §4.2) and MPI_Wait ends it.
             precondition(statusArg == "0", "\(p.name): a blocking receive is hand-written")
             w.line("    uint64_t pending = 0;")
+            w.line("    face_p2p_enter(comm, dest);")
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs.isEmpty ? "" : callArgs + ", ")&pending));")
+            w.line("    face_p2p_leave();")
             w.line("    if (rc == CKPT_PENDING) {")
             w.line("        int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);")
             w.line("        return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);")

@@ -21,8 +21,13 @@ struct Quiescence {
         case fail(String)
     }
 
-    /// How long the cut may go without a report before capped ranks are raised anyway.
+    /// How long the cut may go without a report, with no rank able to move, before
+    /// capped ranks are raised anyway.
     static let stallInterval: TimeInterval = 0.2
+    /// The same when some rank says it is running: it may be polling (MPI_Test in a
+    /// loop) for a capped rank, which looks like running; or computing, which a raise
+    /// only moves the cut past by one collective.
+    static let silenceInterval: TimeInterval = 2.0
 
     let generation: Int
     let nranks: Int
@@ -61,7 +66,10 @@ struct Quiescence {
     }
 
     /// When `checkStall` has something to do; nil once the cut is reached.
-    var stallDeadline: Date? { phase == .cut ? lastReport.addingTimeInterval(Self.stallInterval) : nil }
+    var stallDeadline: Date? {
+        guard phase == .cut else { return nil }
+        return lastReport.addingTimeInterval(cut.isStalled ? Self.stallInterval : Self.silenceInterval)
+    }
 
     /// From CHECKPOINT until every rank had drained; nil before.
     var quiesceMilliseconds: Double? { allDrained.map { milliseconds(at: $0) } }
@@ -103,8 +111,10 @@ struct Quiescence {
         }
     }
 
-    /// The fallback for waits the ranks cannot report: after `stallInterval` without a
-    /// report, raise every communicator on which a rank is capped at its target.
+    /// The fallback for waits the ranks cannot report exactly: after `stallInterval`
+    /// without a report while no rank can move on its own (CutCoordinator.isStalled),
+    /// raise every communicator on which a rank is capped at its target. Never while a
+    /// rank is running: a rank that computes between collectives must not push the cut on.
     mutating func checkStall(at now: Date) -> Action {
         guard let due = stallDeadline, now >= due else { return .wait }
         lastReport = now

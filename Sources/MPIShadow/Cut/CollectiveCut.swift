@@ -114,6 +114,9 @@ public struct CutCoordinator: Hashable, Sendable {
     /// What `rank` has started on `comm` by its newest report (0 if it has not reported the communicator yet).
     public func started(_ rank: Int, _ comm: CommID) -> Int { latest[rank]?.comms[comm]?.started ?? 0 }
 
+    /// Whether `rank`'s newest report lists `comm`.
+    func holds(_ rank: Int, _ comm: CommID) -> Bool { latest[rank]?.comms[comm] != nil }
+
     /// Takes one report and says what to do next. Reports of another generation and
     /// reports older than one already seen are ignored.
     public mutating func receive(_ report: RankReport) -> CutDecision {
@@ -160,7 +163,10 @@ public struct CutCoordinator: Hashable, Sendable {
         }
         for (c, ms) in members.sorted(by: { $0.key < $1.key }) {
             let t = target(c)
-            for m in ms where m < nranks && started(m, c) < t && !behind.contains(m) { behind.append(m) }
+            // Only ranks that hold the communicator now: one that freed it has started
+            // all its collectives there, and one that has not made it yet is behind on
+            // the parent (making a communicator is a collective on its parent).
+            for m in ms where m < nranks && holds(m, c) && started(m, c) < t && !behind.contains(m) { behind.append(m) }
         }
         if behind.isEmpty && !anyInside {
             phase = .cut

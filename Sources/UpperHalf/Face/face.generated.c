@@ -2133,7 +2133,9 @@ CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, in
     face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
+    face_p2p_enter(comm, dest);
     CKPT_CROSS(rc = ckpt_T->Rsend(buf, count, r_datatype, dest, tag, r_comm, &pending));
+    face_p2p_leave();
     if (rc == CKPT_PENDING) {
         int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
         return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);
@@ -2196,7 +2198,9 @@ CKPT_EXPORT int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int
     face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
+    face_p2p_enter(comm, dest);
     CKPT_CROSS(rc = ckpt_T->Send(buf, count, r_datatype, dest, tag, r_comm, &pending));
+    face_p2p_leave();
     if (rc == CKPT_PENDING) {
         int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
         return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);
@@ -2214,7 +2218,9 @@ CKPT_EXPORT int PMPI_Ssend(const void *buf, int count, MPI_Datatype datatype, in
     face_count_send(comm, dest);
     int rc;
     uint64_t pending = 0;
+    face_p2p_enter(comm, dest);
     CKPT_CROSS(rc = ckpt_T->Ssend(buf, count, r_datatype, dest, tag, r_comm, &pending));
+    face_p2p_leave();
     if (rc == CKPT_PENDING) {
         int32_t v_pending = face_req_new(pending, FACE_REQ_OTHER, comm);
         return face_wait_one(&v_pending, CKPT_MPI_STATUS_IGNORE);

@@ -23,6 +23,8 @@ volatile uint32_t face_cut_pending;
 volatile uint32_t face_in_gate;
 struct face_comm *volatile face_act_coll;
 volatile int64_t face_act_n;
+volatile int32_t face_act_p2p_comm, face_act_p2p_peer;
+volatile int face_act_p2p;
 
 int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
 int32_t face_world_rank(void);
@@ -144,6 +146,21 @@ static void report_locked(int force)
         putid(&body, coll->id);
         puts_(&body, ":");
         putu(&body, (uint64_t)face_act_n);
+    } else if (face_act_p2p) {
+        puts_(&body, "p2p:");
+        struct face_comm *c = face_comm_of(face_act_p2p_comm);
+        int peer = face_act_p2p_peer;
+        if (c && peer >= 0 && peer < c->rsize) {
+            putu(&body, (uint64_t)(c->world_of ? c->world_of[peer] : peer));
+        } else if (c && c->members) { /* ANY_SOURCE, or a wait on several requests */
+            put_ranges(&body, c->members, c->nmembers);
+        } else {
+            puts_(&body, "0");
+            if (face_nranks > 1) {
+                puts_(&body, "-");
+                putu(&body, (uint64_t)(face_nranks - 1));
+            }
+        }
     } else {
         puts_(&body, "running");
     }
@@ -168,8 +185,11 @@ static void report_locked(int force)
     puts_(&line, " ");
     puts_(&line, body.p);
     puts_(&line, "\n");
-    if (line.p)
+    if (line.p) {
         ckpt_engine_send_line(line.p, line.n);
+        if (ckpt_boot_info && (ckpt_boot_info->flags & CKPT_BOOT_DEBUG))
+            (void)!write(2, line.p, line.n);
+    }
     free(line.p);
 }
 
@@ -211,6 +231,9 @@ void face_cut_gate(struct face_comm *c)
     c->started++;
     report_locked(0);
     pthread_mutex_unlock(&cut_lock);
+    /* Parked across a restart: bind to the new lower half before the caller
+     * translates a single handle. */
+    ckpt_reenter();
 }
 
 /* ------------------------------------------------------- engine's operations */

@@ -282,8 +282,7 @@ static int cancel_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
     (void)arg;
     if (is_marker(real) || r->state != FACE_REQ_LIVE || !is_receive(r) || (persistent(r) && !r->active))
         return 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Cancel(&real));
+    CKPT_CROSS((void)ckpt_T->Cancel(&real));
     struct ckpt_status st;
     uint64_t keep = real;
     wait_for(&real, &st);
@@ -335,7 +334,7 @@ int face_drain(const char *expect, char *err, int errlen)
     }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (unsigned round = 0;; round++) {
+    for (;;) {
         struct pass pass = {0, 0};
         each_request(test_one, &pass);
         if (short_of_messages())

@@ -98,7 +98,9 @@ CKPT_EXPORT int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int sourc
     struct ckpt_status st;
     uint64_t pending = 0;
     int rc;
+    face_p2p_enter(comm, source);
     CKPT_CROSS(rc = ckpt_T->Recv(buf, count, rdt(datatype), source, tag, rcomm(comm), &st, &pending));
+    face_p2p_leave();
     if (rc == CKPT_PENDING) {
         int32_t v = face_req_new(pending, FACE_REQ_RECV, comm);
         keep_args(v, buf, count, datatype, source, tag);
@@ -137,7 +139,9 @@ CKPT_EXPORT int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Mess
     uint64_t rmsg = rreq(*message), pending = 0;
     struct ckpt_status st;
     int rc;
+    face_p2p_enter(comm, q ? q->status.source : -1);
     CKPT_CROSS(rc = ckpt_T->Mrecv(buf, count, rdt(datatype), &rmsg, &st, &pending));
+    face_p2p_leave();
     ckpt_inout_update(CKPT_KIND_REQUEST, message, rmsg, CKPT_MPI_MESSAGE_NULL);
     if (rc == CKPT_PENDING) {
         /* counted when it was probed */
@@ -214,7 +218,9 @@ CKPT_EXPORT int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *statu
             }
         }
         int rc;
+        face_p2p_enter(comm, source);
         CKPT_CROSS(rc = ckpt_T->Probe(source, tag, rcomm(comm), IGNORED(status) ? NULL : ST(status)));
+        face_p2p_leave();
         if (rc != CKPT_PENDING)
             return rc ? ckpt_face_error(comm, rc, "MPI_Probe") : 0;
         ckpt_safepoint();
@@ -287,7 +293,9 @@ CKPT_EXPORT int PMPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *mes
         uint64_t rmsg = 0;
         struct ckpt_status st;
         int rc;
+        face_p2p_enter(comm, source);
         CKPT_CROSS(rc = ckpt_T->Mprobe(source, tag, rcomm(comm), &rmsg, &st));
+        face_p2p_leave();
         if (rc == CKPT_PENDING) {
             ckpt_safepoint();
             ckpt_reenter();
@@ -334,8 +342,10 @@ CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype s
     struct ckpt_status st;
     uint64_t pending[2] = {0, 0};
     int rc;
+    face_p2p_enter(comm, CKPT_MPI_ANY_SOURCE);
     CKPT_CROSS(rc = ckpt_T->Sendrecv(sendbuf, sendcount, rdt(sendtype), dest, sendtag, recvbuf, recvcount,
                                      rdt(recvtype), source, recvtag, rcomm(comm), &st, pending));
+    face_p2p_leave();
     if (rc == CKPT_PENDING) {
         MPI_Request both[2] = {face_req_new(pending[0], FACE_REQ_OTHER, comm),
                                face_req_new(pending[1], FACE_REQ_RECV, comm)};
@@ -529,7 +539,9 @@ static int finish(int rc, const char *fn) { return rc ? ckpt_face_error(CKPT_MPI
 int face_wait_one(int32_t *request, MPI_Status *status)
 {
     struct ckpt_status st;
+    face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(1, request, ckpt_T->Wait(&real[0], &st))
+    face_p2p_leave();
     if (!rc) {
         face_req_completed(*request, rec[0], &st);
         if (!IGNORED(status))
@@ -573,7 +585,9 @@ CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request *requests, MPI_Status *statu
     CKPT_ENTER();
     struct statuses t;
     struct ckpt_status *st = statuses_for(&t, statuses, count);
+    face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(count, requests, ckpt_T->Waitall(count, real, st))
+    face_p2p_leave();
     if (!rc || rc == CKPT_MPI_ERR_IN_STATUS)
         all_completed(n_, requests, rec, st);
     COMPLETION_END(requests)
@@ -602,7 +616,9 @@ CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request *requests, int *index, MPI_S
 {
     CKPT_ENTER();
     struct ckpt_status st;
+    face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(count, requests, ckpt_T->Waitany(count, real, index, &st))
+    face_p2p_leave();
     if (!rc && *index >= 0 && *index < n_)
         face_req_completed(requests[*index], rec[*index], &st);
     if (!rc && !IGNORED(status))
@@ -639,7 +655,9 @@ CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request *requests, int *outcount,
     CKPT_ENTER();
     struct statuses t;
     struct ckpt_status *st = statuses_for(&t, statuses, incount);
+    face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(incount, requests, ckpt_T->Waitsome(incount, real, outcount, indices, st))
+    face_p2p_leave();
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *outcount > 0)
         some_completed(*outcount, indices, requests, rec, st, n_);
     COMPLETION_END(requests)

@@ -106,6 +106,26 @@ static inline void face_coll_leave(struct face_comm *c)
     }
 }
 
+/* A rank blocked in point-to-point waits for its peer: the cut's waits-for edge. */
+extern volatile int32_t face_act_p2p_comm, face_act_p2p_peer;
+extern volatile int face_act_p2p;
+
+static inline void face_p2p_enter(int32_t comm, int peer)
+{
+    face_act_p2p_comm = comm;
+    face_act_p2p_peer = peer;
+    face_act_p2p = 1;
+    if (__builtin_expect(face_cut_pending != 0, 0))
+        face_cut_activity_changed();
+}
+
+static inline void face_p2p_leave(void)
+{
+    face_act_p2p = 0;
+    if (__builtin_expect(face_cut_pending != 0, 0))
+        face_cut_activity_changed();
+}
+
 /* ---------------------------------------------- point-to-point counts (§4.2) */
 
 extern int64_t *face_sent, *face_recvd; /* by world rank; NULL before MPI_Init */
