@@ -117,11 +117,12 @@ struct Quiescence {
     /// rank is running: a rank that computes between collectives must not push the cut on.
     mutating func checkStall(at now: Date) -> Action {
         guard let due = stallDeadline, now >= due else { return .wait }
+        let silent = now.timeIntervalSince(lastReport)
         lastReport = now
         let raised = cut.raiseCappedAtTarget()
         guard !raised.isEmpty else { return .wait }
         return .send(toAll(.targets(generation: generation, targets: raised)),
-                     decision: "no report for \(formatted(Self.stallInterval * 1000)) ms; raise capped targets \(describe(raised))")
+                     decision: "no report for \(formatted((silent * 1000).rounded())) ms; raise capped targets \(describe(raised))")
     }
 
     private mutating func decide(_ decision: CutDecision, at now: Date) -> Action {

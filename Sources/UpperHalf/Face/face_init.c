@@ -1,4 +1,5 @@
 /* Start-up of the face: find the lower half, attach threads, MPI_Init/Finalize. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,11 @@ CKPT_EXPORT int PMPI_Finalized(int *flag)
 }
 CKPT_EXPORT int MPI_Finalized(int *flag) __attribute__((alias("PMPI_Finalized")));
 
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 /* After a restart the upper half runs on a new lower half (possibly another
  * MPI): initialise MPI there as the application did, bind the predefined
  * handles, and replay every recorded constructor in program order so each
@@ -232,12 +238,26 @@ int ckpt_face_rebind(struct ckpt_boot *b)
     if (!ckpt_T || !face_initialized || face_finalized)
         return 0;
     int rc, prov = 0;
+    struct timespec t0, t1, t2, t3;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CKPT_CROSS(rc = ckpt_T->Init_thread(face_required_level, &prov));
     if (rc)
         return rc;
     bind_predefined();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     rc = ckpt_face_replay_all();
-    return rc ? rc : face_requests_rebind();
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    if (!rc)
+        rc = face_requests_rebind();
+    clock_gettime(CLOCK_MONOTONIC, &t3);
+    if (getenv("CKPT_MPI_RESTORE_STATS") || (ckpt_boot_info->flags & CKPT_BOOT_DEBUG)) {
+        char line[200];
+        int n = snprintf(line, sizeof line, "ckpt-mpi: rebind: MPI_Init_thread %.1f ms, replay of %llu calls %.1f ms, "
+                         "requests %.1f ms\n", ms_between(&t0, &t1), (unsigned long long)ckpt_shadow_record_count(),
+                         ms_between(&t1, &t2), ms_between(&t2, &t3));
+        (void)!write(2, line, (size_t)n);
+    }
+    return rc;
 }
 
 /* For the cut: 0 before MPI_Init, 1 while MPI runs, 2 once MPI_Finalize started. */
