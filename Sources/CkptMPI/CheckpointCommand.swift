@@ -8,7 +8,9 @@ struct CheckpointCommand: ParsableCommand {
         abstract: "Checkpoint a running job now.",
         discussion: """
             Writes a consistent checkpoint of all ranks of a job started with 'ckpt-mpi run --ckpt-dir DIR', \
-            from another shell or a batch system's pre-timeout hook. Prints one line and exits 0 when the \
+            from another shell or a batch system's pre-timeout hook, at any moment: the ranks first reach a \
+            consistent cut (every started collective completed, every message in flight drained into the \
+            images), then write. Prints one line (with how long reaching the cut took) and exits 0 when the \
             checkpoint is durable; prints the first error and exits 1 when it failed (earlier checkpoints \
             are then untouched).
             """)

@@ -85,6 +85,8 @@ void face_comms_init(void)
     face_world.counted = n > 1 && bookkeeping;
     face_world.rsize = n;
     face_world.nmembers = n;
+    /* MPI_Init during a checkpoint's cut: the world's target may be known already. */
+    face_world.target = (int64_t)face_cut_known_target(0);
     face_world.members = malloc(sizeof(int32_t) * (size_t)n);
     for (int i = 0; face_world.members && i < n; i++)
         face_world.members[i] = i;

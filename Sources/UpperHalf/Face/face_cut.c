@@ -128,6 +128,20 @@ static int put_comm(int32_t handle, struct face_comm *c, void *arg)
     return 0;
 }
 
+/* Before MPI_Init the rank is the launcher's (the engine reads the same variables). */
+static int report_rank(void)
+{
+    if (ckpt_face_state() >= 1)
+        return face_world_rank();
+    static const char *const names[] = {"CKPT_MPI_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v >= '0' && *v <= '9')
+            return atoi(v);
+    }
+    return 0;
+}
+
 /* Sends a report if anything changed since the last one. Holds cut_lock. */
 static void report_locked(int force)
 {
@@ -179,7 +193,7 @@ static void report_locked(int force)
     puts_(&line, "CUTREPORT gen=");
     putu(&line, cut_generation);
     puts_(&line, " rank=");
-    putu(&line, (uint64_t)face_world_rank());
+    putu(&line, (uint64_t)report_rank());
     puts_(&line, " seq=");
     putu(&line, (uint64_t)++report_seq);
     puts_(&line, " ");
