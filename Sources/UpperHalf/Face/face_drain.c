@@ -28,6 +28,7 @@ static struct face_drained *drained_tail;
 int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
 int face_persistent_remake(struct face_req *q, uint64_t *real);
 int ckpt_face_state(void);
+void ckpt_face_ensure_bound(void);
 
 /* Real handles that are not the lower half's while a request waits for its stand-in. */
 #define FACE_REAL_DONE 0xd7a1ed0000000002ull
@@ -323,6 +324,8 @@ int face_drain(const char *expect, char *err, int errlen)
         expected[i] = strtoll(p, &end, 10);
         p = *end == ',' ? end + 1 : end;
     }
+    if (ckpt_face_state() == 1)
+        ckpt_face_ensure_bound();
     if (ckpt_face_state() != 1) {
         for (int i = 0; i < n; i++)
             if (expected[i] > 0 && (!face_recvd || face_recvd[i] < expected[i])) {
@@ -365,6 +368,7 @@ void face_drain_progress(void)
 {
     if (ckpt_face_state() != 1)
         return;
+    ckpt_face_ensure_bound();
     int flag = 0;
     CKPT_CROSS(ckpt_T->Iprobe(CKPT_MPI_ANY_SOURCE, CKPT_MPI_ANY_TAG, ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD),
                               &flag, NULL));
@@ -415,6 +419,7 @@ void face_drain_finish(int restored)
 {
     if (restored || ckpt_face_state() != 1)
         return;
+    ckpt_face_ensure_bound();
     int remake = 0;
     each_request(bring_back, &remake);
 }

@@ -279,6 +279,15 @@ static void rebind_mpi_once(void)
     __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
+/* For the engine's thread before the drain: a restored rank that has not made
+ * an MPI call yet (it computes) has not rebuilt its MPI state; do it now. */
+void ckpt_face_ensure_bound(void)
+{
+    ckpt_reenter();
+    if (__builtin_expect(needs_rebind, 0))
+        rebind_mpi_once();
+}
+
 /* Test aid: CKPT_MPI_TEST_REPLAY_AT_BARRIER=N replays the whole record into the
  * current lower half at the N-th MPI_Barrier, so every later call runs on
  * objects rebuilt by replay; a program's output must not change. */
