@@ -470,6 +470,12 @@ ckpt_mpi_test() {
     goal_row "$sec" "$tot" "ckpt_agg_bw [MB/s]" "$agg" "$rw" ">=0.70" MBps
     info_row "$sec" "$tot" "ckpt_agg_write_bw [MB/s]" "$aggw" "$rw" MBps
     info_row "$sec" "$tot" "ckpt_pause [s]" "$(awk -v x="$pms" 'BEGIN { printf "%.3f", x / 1000 }')" "" s
+    # time from the request until every rank had reached the cut and drained (DESIGN §4)
+    local qms; qms="$(json "$man" 'd.get("quiesce_ms", "")')"
+    log "  quiesce (cut + drain): ${qms:-?} ms; slowest rank write ${wms} ms for $(mib "$bytes") MiB (raw write ${rw} MB/s)"
+    info_row "$sec" "$tot" "ckpt_quiesce [s]" "$(awk -v x="$qms" 'BEGIN { if (x != "") printf "%.3f", x / 1000 }')" "" s
+    info_row "$sec" "$tot" "ckpt_write [s]" "$(awk -v x="$wms" 'BEGIN { printf "%.3f", x / 1000 }')" \
+        "$(awk -v b="$bytes" -v r="$rw" 'BEGIN { if (r > 0) printf "%.3f", b / 1e6 / r }')" s
 
     drop_caches
     t0="$(now)"
@@ -491,6 +497,11 @@ ckpt_mpi_test() {
         END { if (m > 0) printf "%.3f %.2f", m - a, l }' "$l.restart.out")"
     left="${tr#* }"; tr="${tr% *}"
     log "  restart on $MPI_RESTART: rc $rc, $nrd ranks read in ${rd:-?} s (${rbw:-?} MB/s aggregate), all running again after ${tr:-?} s, hash after $tw s"
+    # the face's rebind on each rank: MPI_Init_thread of the new MPI, replay, requests
+    local rb; rb="$(awk '/rebind: MPI_Init_thread/ { for (i = 1; i <= NF; i++) { if ($i == "MPI_Init_thread" && $(i + 1) > a) a = $(i + 1); if ($i == "calls" && $(i + 1) > r) r = $(i + 1) } } END { if (a != "") printf "%.1f %.1f", a, r }' "$l.restart.err")"
+    log "  rebind (slowest rank): MPI_Init_thread ${rb% *} ms, replay ${rb#* } ms"
+    info_row "$sec" "$tot" "restart_mpi_init [s]" "$(awk -v x="${rb% *}" 'BEGIN { if (x != "") printf "%.3f", x / 1000 }')" "" s
+    info_row "$sec" "$tot" "restart_replay [s]" "$(awk -v x="${rb#* }" 'BEGIN { if (x != "") printf "%.4f", x / 1000 }')" "" s
     goal_row "$sec" "$tot" "restore_agg_read_bw [MB/s]" "$rbw" "$rr" ">=0.70" MBps
     info_row "$sec" "$tot" "restart_to_running [s]" "$tr" "" s
     info_row "$sec" "$tot" "restart_to_hash [s]" "$tw" "$left" s

@@ -1,0 +1,132 @@
+/* ckpt test: communicator trees. Every round: split MPI_COMM_WORLD (colours
+ * vary; sometimes one rank gets MPI_UNDEFINED), dup the part, split the dup
+ * again, run collectives on all three, free them in varying orders; every
+ * third round the dup survives as a "chain" communicator used in later rounds
+ * (its predecessor is freed). Once: Comm_create from a group. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define ROUNDS 32
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    uint64_t v[4] = {0, 0, 0, 0};
+    MPI_Comm chain = MPI_COMM_NULL;
+    for (int r = 0; r < ROUNDS; r++) {
+        int color;
+        if (r % 4 == 3) color = rank == size - 1 ? MPI_UNDEFINED : 0;
+        else if (r % 2 == 0) color = rank % 2;
+        else color = rank < size / 2;
+        int mode = (r % 4 == 3) ? 0 : r % 3;   /* 1: b becomes the chain (all ranks have a) */
+        MPI_Comm a = MPI_COMM_NULL, b = MPI_COMM_NULL, c = MPI_COMM_NULL;
+        MPICHK(MPI_Comm_split(MPI_COMM_WORLD, color, (r % 2) ? -rank : rank, &a));
+        nap(15 + 20 * ((rank + r) % 3));
+        if (a != MPI_COMM_NULL) {
+            int ar, as;
+            MPI_Comm_rank(a, &ar);
+            MPI_Comm_size(a, &as);
+            MPICHK(MPI_Comm_dup(a, &b));
+            int64_t x = rank + 1, s = 0;
+            MPICHK(MPI_Allreduce(&x, &s, 1, MPI_INT64_T, MPI_SUM, a));
+            v[0] = fold(v[0], (uint64_t)s * 1000 + (uint64_t)as);
+            int64_t bc = ar == 0 ? (int64_t)(rank * 1000 + r) : -1;
+            MPICHK(MPI_Bcast(&bc, 1, MPI_INT64_T, 0, b));
+            v[1] = fold(v[1], (uint64_t)bc);
+            MPICHK(MPI_Comm_split(b, ar % 2, as - ar, &c));
+            int cs;
+            MPI_Comm_size(c, &cs);
+            int64_t ga[64];
+            int64_t me = (int64_t)rank * 10 + r;
+            MPICHK(MPI_Allgather(&me, 1, MPI_INT64_T, ga, 1, MPI_INT64_T, c));
+            for (int i = 0; i < cs; i++) v[2] = fold(v[2], (uint64_t)ga[i]);
+            nap(10 + 20 * ((rank * 7 + r) % 3));
+            MPICHK(MPI_Barrier(c));
+            switch (mode) {
+            case 0: MPI_Comm_free(&a); MPI_Comm_free(&b); MPI_Comm_free(&c); break;
+            case 1:
+                MPI_Comm_free(&c); MPI_Comm_free(&a);
+                if (chain != MPI_COMM_NULL) MPI_Comm_free(&chain);
+                chain = b;
+                break;
+            default: MPI_Comm_free(&b); MPI_Comm_free(&c); MPI_Comm_free(&a); break;
+            }
+        }
+        /* chain was made by all members of its split; those use it now */
+        if (chain != MPI_COMM_NULL) {
+            int64_t x = (int64_t)h64((uint64_t)(rank + r)) >> 4, m = 0;
+            MPICHK(MPI_Allreduce(&x, &m, 1, MPI_INT64_T, MPI_MAX, chain));
+            v[3] = fold(v[3], (uint64_t)m);
+        }
+        if (r == ROUNDS / 2) {                    /* Comm_create from a group */
+            MPI_Group wg, g;
+            MPI_Comm_group(MPI_COMM_WORLD, &wg);
+            int ex = 0;
+            MPICHK(MPI_Group_excl(wg, 1, &ex, &g));
+            MPI_Comm cc;
+            MPICHK(MPI_Comm_create(MPI_COMM_WORLD, g, &cc));
+            CHECK((rank == 0) == (cc == MPI_COMM_NULL));
+            if (cc != MPI_COMM_NULL) {
+                int64_t x = rank, s = 0;
+                MPICHK(MPI_Allreduce(&x, &s, 1, MPI_INT64_T, MPI_SUM, cc));
+                v[3] = fold(v[3], (uint64_t)s);
+                MPI_Comm_free(&cc);
+            }
+            MPI_Group_free(&g);
+            MPI_Group_free(&wg);
+        }
+        MPICHK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+    if (chain != MPI_COMM_NULL) MPI_Comm_free(&chain);
+    report("cp_comm_tree", v, 4);
+    MPI_Finalize();
+    return 0;
+}

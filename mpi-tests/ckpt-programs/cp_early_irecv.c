@@ -1,0 +1,118 @@
+/* ckpt test: receives posted long before their message is sent. One Irecv is
+ * posted at MPI_Init and matched only after the last barrier (MPI_Test on it
+ * must say "not yet" all along); every phase posts an Irecv from the left
+ * neighbour and an Irecv(ANY_SOURCE) that are matched about a second later,
+ * while unrelated Sendrecv traffic flows. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define PHASES 4
+#define STEPS 9
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    int far = (rank + 2) % size, farsrc = (rank + 2 * size - 2) % size;
+    uint64_t v[4] = {0, 0, 0, 0};
+    uint64_t longbuf[4] = {0, 0, 0, 0};
+    MPI_Request longreq;
+    MPICHK(MPI_Irecv(longbuf, 4, MPI_UINT64_T, right, 999, MPI_COMM_WORLD, &longreq));
+    for (int p = 0; p < PHASES; p++) {
+        uint64_t a[8], b[8], sa[8], sb[8];
+        MPI_Request rq[4];
+        MPI_Status st[4];
+        MPICHK(MPI_Irecv(a, 8, MPI_UINT64_T, left, 100 + p, MPI_COMM_WORLD, &rq[0]));
+        MPICHK(MPI_Irecv(b, 8, MPI_UINT64_T, MPI_ANY_SOURCE, 200 + p, MPI_COMM_WORLD, &rq[1]));
+        for (int s = 0; s < STEPS; s++) {
+            nap(70 + 15 * ((rank * 3 + s + p) % 4));
+            uint64_t x = h64((uint64_t)(rank * 100 + p * 10 + s)), y = 0;
+            MPICHK(MPI_Sendrecv(&x, 1, MPI_UINT64_T, right, 1, &y, 1, MPI_UINT64_T, left, 1,
+                                MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+            CHECK(y == h64((uint64_t)(left * 100 + p * 10 + s)));
+            v[0] = fold(v[0], y);
+            int flag = 1;
+            MPICHK(MPI_Test(&longreq, &flag, MPI_STATUS_IGNORE));
+            CHECK(flag == 0);                  /* its sender sends only at the end */
+            if (s == 0 || s == 4) {            /* the phase receives are still pending */
+                MPICHK(MPI_Test(&rq[0], &flag, MPI_STATUS_IGNORE));
+                CHECK(flag == 0);
+            }
+        }
+        for (int i = 0; i < 8; i++) {
+            sa[i] = h64((uint64_t)(rank * 1000 + p * 8 + i));
+            sb[i] = h64((uint64_t)(rank * 7777 + p * 8 + i));
+        }
+        nap(10 * ((rank + p) % 3));
+        MPICHK(MPI_Isend(sa, 8, MPI_UINT64_T, right, 100 + p, MPI_COMM_WORLD, &rq[2]));
+        MPICHK(MPI_Isend(sb, 8, MPI_UINT64_T, far, 200 + p, MPI_COMM_WORLD, &rq[3]));
+        MPICHK(MPI_Waitall(4, rq, st));
+        CHECK(st[1].MPI_SOURCE == farsrc && st[1].MPI_TAG == 200 + p);
+        for (int i = 0; i < 8; i++) {
+            CHECK(a[i] == h64((uint64_t)(left * 1000 + p * 8 + i)));
+            CHECK(b[i] == h64((uint64_t)(farsrc * 7777 + p * 8 + i)));
+            v[1] += a[i];
+            v[2] += b[i];
+        }
+    }
+    MPICHK(MPI_Barrier(MPI_COMM_WORLD));
+    uint64_t lb[4] = {(uint64_t)rank, 11, 22, h64((uint64_t)rank)};
+    MPI_Request sr;
+    MPI_Status st;
+    MPICHK(MPI_Isend(lb, 4, MPI_UINT64_T, left, 999, MPI_COMM_WORLD, &sr));
+    MPICHK(MPI_Wait(&longreq, &st));
+    MPICHK(MPI_Wait(&sr, MPI_STATUS_IGNORE));
+    CHECK(st.MPI_SOURCE == right && longbuf[0] == (uint64_t)right && longbuf[3] == h64((uint64_t)right));
+    v[3] = fold(longbuf[0], longbuf[3]);
+    report("cp_early_irecv", v, 4);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,96 @@
+/* ckpt test: a rank computes for a long time without calling MPI while the
+ * others wait. Phase p: rank w computes (no MPI at all), its right neighbour
+ * waits in MPI_Recv for w's result, everybody else waits in MPI_Barrier (which
+ * w and the receiver join afterwards); then the result is broadcast. Between
+ * phases a short Sendrecv ring. The compute length is a fixed number of
+ * iterations, so the results do not depend on timing. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define PHASES 3
+#ifndef WORK
+#define WORK 450000000ULL   /* about 0.75 s of one core per phase (1-2 s natively when oversubscribed) */
+#endif
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    uint64_t v[3] = {0, 0, 0};
+    for (int p = 0; p < PHASES; p++) {
+        int w = (size - 1 + 2 * p) % size, recv = (w + 1) % size;
+        uint64_t res = 0;
+        if (rank == w) {
+            nap(50);
+            /* several chunks of pure computation, no MPI in between */
+            for (int k = 0; k < 4; k++) res = fold(res, spin(WORK / 4, (uint64_t)(p * 10 + k + 1)));
+            MPICHK(MPI_Send(&res, 1, MPI_UINT64_T, recv, 7, MPI_COMM_WORLD));
+        } else if (rank == recv) {
+            MPI_Status st;
+            MPICHK(MPI_Recv(&res, 1, MPI_UINT64_T, w, 7, MPI_COMM_WORLD, &st));
+            CHECK(st.MPI_SOURCE == w);
+            v[0] = fold(v[0], res);
+        }
+        MPICHK(MPI_Barrier(MPI_COMM_WORLD));
+        MPICHK(MPI_Bcast(&res, 1, MPI_UINT64_T, recv, MPI_COMM_WORLD));
+        v[1] = fold(v[1], res);
+        for (int s = 0; s < 5; s++) {
+            uint64_t x = h64((uint64_t)(rank * 10 + s + p * 100)), y;
+            MPICHK(MPI_Sendrecv(&x, 1, MPI_UINT64_T, (rank + 1) % size, 3, &y, 1, MPI_UINT64_T,
+                                (rank + size - 1) % size, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+            CHECK(y == h64((uint64_t)(((rank + size - 1) % size) * 10 + s + p * 100)));
+            v[2] = fold(v[2], y);
+            nap(20);
+        }
+    }
+    report("cp_long_compute", v, 3);
+    MPI_Finalize();
+    return 0;
+}

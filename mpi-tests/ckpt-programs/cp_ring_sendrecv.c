@@ -1,0 +1,100 @@
+/* ckpt test: ring exchange with MPI_Sendrecv. Every lap a token goes one step
+ * right and another one step left (Sendrecv, different counts), every fifth
+ * lap a Sendrecv_replace shifts a block by two; ranks pause unevenly between
+ * laps so a rank often waits for a slower neighbour. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define LAPS 48
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    int r2 = (rank + 2) % size, l2 = (rank + 2 * size - 2) % size;
+    uint64_t tokr[2] = {(uint64_t)rank, 1}, tokl[3] = {(uint64_t)rank, 2, 3}, inr[2], inl[3];
+    uint64_t v[3] = {0, 0, 0};
+    for (int lap = 0; lap < LAPS; lap++) {
+        MPI_Status st;
+        MPICHK(MPI_Sendrecv(tokr, 2, MPI_UINT64_T, right, lap, inr, 2, MPI_UINT64_T, left, lap,
+                            MPI_COMM_WORLD, &st));
+        CHECK(st.MPI_SOURCE == left && st.MPI_TAG == lap);
+        tokr[0] = h64(inr[0] + (uint64_t)rank);
+        tokr[1] = inr[1] + 1;
+        nap(10 + 20 * ((rank * 3 + lap) % 4));
+        MPICHK(MPI_Sendrecv(tokl, 3, MPI_UINT64_T, left, 1000 + lap, inl, 3, MPI_UINT64_T, right,
+                            MPI_ANY_TAG, MPI_COMM_WORLD, &st));
+        CHECK(st.MPI_SOURCE == right && st.MPI_TAG == 1000 + lap);
+        int cnt;
+        MPI_Get_count(&st, MPI_UINT64_T, &cnt);
+        CHECK(cnt == 3);
+        tokl[0] = h64(inl[0] * 3 + (uint64_t)rank);
+        tokl[1] = inl[1] + 1;
+        tokl[2] = inl[2] ^ tokl[0];
+        if (lap % 5 == 4) {
+            uint64_t blk[6];
+            for (int i = 0; i < 6; i++) blk[i] = h64((uint64_t)(rank * 64 + lap + i));
+            MPICHK(MPI_Sendrecv_replace(blk, 6, MPI_UINT64_T, r2, 2000 + lap, l2, 2000 + lap,
+                                        MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+            for (int i = 0; i < 6; i++) {
+                CHECK(blk[i] == h64((uint64_t)(l2 * 64 + lap + i)));
+                v[2] = fold(v[2], blk[i]);
+            }
+        }
+        nap(20 + 15 * ((rank + lap) % 3));
+    }
+    CHECK(tokr[1] == (uint64_t)LAPS + 1 && tokl[1] == (uint64_t)LAPS + 2);
+    v[0] = fold(tokr[0], tokr[1]);
+    v[1] = fold(fold(tokl[0], tokl[1]), tokl[2]);
+    report("cp_ring_sendrecv", v, 3);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* ckpt test: synchronous sends. Every round: an Issend to a partner whose
+ * receive is posted late (the send stays unmatched for a while), a blocking
+ * Ssend ring ordered by parity, and a fan-in of blocking Ssends to a rotating
+ * root that receives them in rank order (the last sender blocks longest).
+ * Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define ROUNDS 30
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    uint64_t v[3] = {0, 0, 0};
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    for (int r = 0; r < ROUNDS; r++) {
+        /* 1. Issend to a shifting partner, receive posted late */
+        int s = 1 + r % (size - 1);
+        int dest = (rank + s) % size, src = (rank + size - s) % size;
+        uint64_t out[4], in[4];
+        for (int i = 0; i < 4; i++) out[i] = h64((uint64_t)(rank * 4096 + r * 4 + i));
+        MPI_Request rq;
+        MPICHK(MPI_Issend(out, 4, MPI_UINT64_T, dest, r, MPI_COMM_WORLD, &rq));
+        nap(20 + 20 * ((rank * 3 + r) % 4));
+        MPICHK(MPI_Recv(in, 4, MPI_UINT64_T, src, r, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        MPICHK(MPI_Wait(&rq, MPI_STATUS_IGNORE));
+        for (int i = 0; i < 4; i++) {
+            CHECK(in[i] == h64((uint64_t)(src * 4096 + r * 4 + i)));
+            v[0] = fold(v[0], in[i]);
+        }
+        /* 2. blocking Ssend ring: even ranks send first, odd ranks receive first */
+        uint64_t t = h64((uint64_t)(rank + 17 * r)), u = 0;
+        if (rank % 2 == 0) {
+            MPICHK(MPI_Ssend(&t, 1, MPI_UINT64_T, right, 300 + r, MPI_COMM_WORLD));
+            MPICHK(MPI_Recv(&u, 1, MPI_UINT64_T, left, 300 + r, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        } else {
+            nap(10);
+            MPICHK(MPI_Recv(&u, 1, MPI_UINT64_T, left, 300 + r, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+            MPICHK(MPI_Ssend(&t, 1, MPI_UINT64_T, right, 300 + r, MPI_COMM_WORLD));
+        }
+        CHECK(u == h64((uint64_t)(left + 17 * r)));
+        v[1] = fold(v[1], u);
+        /* 3. fan-in of Ssends, received in rank order */
+        int root = r % size;
+        if (rank == root) {
+            nap(30);
+            for (int k = 1; k < size; k++) {
+                int from = (root + k) % size;
+                uint64_t w;
+                MPICHK(MPI_Recv(&w, 1, MPI_UINT64_T, from, 500 + r, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+                CHECK(w == h64((uint64_t)(from * 31 + r)));
+                v[2] = fold(v[2], w);
+                nap(10);
+            }
+        } else {
+            uint64_t w = h64((uint64_t)(rank * 31 + r));
+            nap(5 * ((rank + r) % 3));
+            MPICHK(MPI_Ssend(&w, 1, MPI_UINT64_T, root, 500 + r, MPI_COMM_WORLD));
+        }
+    }
+    report("cp_ssend", v, 3);
+    MPI_Finalize();
+    return 0;
+}

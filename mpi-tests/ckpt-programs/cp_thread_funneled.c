@@ -1,0 +1,118 @@
+/* ckpt test: two threads, only the main thread calls MPI (MPI_THREAD_FUNNELED).
+ * A pthread computes chunks into shared memory (compute + pauses, no MPI);
+ * the main thread waits on a condition variable for each chunk, sends it to
+ * its right neighbour, receives the left neighbour's chunk, and every fifth
+ * chunk joins an Allreduce. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#include <pthread.h>
+#define NCH 28
+#define CHLEN 64
+
+static uint64_t chunks[NCH][CHLEN];
+static int ready = 0;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *worker(void *arg) {
+    (void)arg;
+    for (int c = 0; c < NCH; c++) {
+        uint64_t x = (uint64_t)(rank * 1000 + c + 1);
+        for (int i = 0; i < CHLEN; i++) {
+            x = spin(200000 + (uint64_t)(i % 7) * 1000, x);
+            chunks[c][i] = x;
+        }
+        nap(60 + 20 * ((rank + c) % 4));
+        pthread_mutex_lock(&mu);
+        ready = c + 1;
+        pthread_cond_signal(&cv);
+        pthread_mutex_unlock(&mu);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    CHECK(provided >= MPI_THREAD_FUNNELED);
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    uint64_t v[3] = {0, 0, 0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, worker, NULL) == 0);
+    for (int c = 0; c < NCH; c++) {
+        pthread_mutex_lock(&mu);
+        while (ready <= c) pthread_cond_wait(&cv, &mu);
+        pthread_mutex_unlock(&mu);
+        uint64_t in[CHLEN];
+        MPI_Request rq[2];
+        MPICHK(MPI_Irecv(in, CHLEN, MPI_UINT64_T, left, c, MPI_COMM_WORLD, &rq[0]));
+        MPICHK(MPI_Isend(chunks[c], CHLEN, MPI_UINT64_T, right, c, MPI_COMM_WORLD, &rq[1]));
+        MPICHK(MPI_Waitall(2, rq, MPI_STATUSES_IGNORE));
+        uint64_t x = (uint64_t)(left * 1000 + c + 1);
+        for (int i = 0; i < CHLEN; i++) {
+            x = spin(200000 + (uint64_t)(i % 7) * 1000, x);
+            CHECK(in[i] == x);
+            v[0] = fold(v[0], in[i]);
+        }
+        v[1] = fold(v[1], chunks[c][CHLEN - 1]);
+        if (c % 5 == 4) {
+            uint64_t s = chunks[c][0] >> 8, t = 0;
+            MPICHK(MPI_Allreduce(&s, &t, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
+            v[2] = fold(v[2], t);
+        }
+    }
+    CHECK(pthread_join(th, NULL) == 0);
+    report("cp_thread_funneled", v, 3);
+    MPI_Finalize();
+    return 0;
+}

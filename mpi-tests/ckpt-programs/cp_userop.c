@@ -1,0 +1,162 @@
+/* ckpt test: user-defined reduction ops. A commutative op (element-wise sum
+ * mod a prime) and a non-commutative one (2x2 matrix product mod a prime, on
+ * a contiguous datatype) used in Allreduce, Reduce to a rotating root, Scan,
+ * Exscan, Reduce_scatter_block and an Iallreduce left in flight across a
+ * pause. Results are checked against a local computation in rank order.
+ * The non-commutative op is freed and re-created halfway. Ranks: 2-4. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- common part (every cp_*.c has the same copy; see README.md) ---- */
+static int rank, size;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "rank %d: CHECK failed at %s:%d: %s\n", \
+    rank, __FILE__, __LINE__, #c); fflush(stderr); MPI_Abort(MPI_COMM_WORLD, 1); exit(1); } } while (0)
+#define MPICHK(call) CHECK((call) == MPI_SUCCESS)
+static void nap(int ms) { usleep((useconds_t)ms * 1000); }
+static uint64_t h64(uint64_t x) {           /* splitmix64 finaliser */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static uint64_t fold(uint64_t acc, uint64_t v) { return h64(acc ^ h64(v)); }  /* order-dependent */
+/* Deterministic CPU work (no MPI): about 1.6 ns per iteration here. */
+static __attribute__((unused)) uint64_t spin(uint64_t iters, uint64_t x) {
+    x |= 1;
+    for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    return x;
+}
+/* The only output: rank 0 prints, at the very end, NV values gathered from
+ * every rank (so a restarted run prints exactly what an uninterrupted run does). */
+static void report(const char *name, const uint64_t *v, int nv) {
+    uint64_t *all = rank == 0 ? malloc(sizeof(uint64_t) * (size_t)nv * (size_t)size) : NULL;
+    MPICHK(MPI_Gather((void *)v, nv, MPI_UINT64_T, all, nv, MPI_UINT64_T, 0, MPI_COMM_WORLD));
+    if (rank == 0) {
+        uint64_t total = 0;
+        printf("%s np=%d\n", name, size);
+        for (int r = 0; r < size; r++) {
+            printf("rank %d", r);
+            for (int k = 0; k < nv; k++) {
+                printf(" %016llx", (unsigned long long)all[(size_t)r * nv + k]);
+                total = fold(total, all[(size_t)r * nv + k]);
+            }
+            printf("\n");
+        }
+        printf("%s total %016llx\n", name, (unsigned long long)total);
+        fflush(stdout);
+        free(all);
+    }
+}
+/* ---- end of common part ---- */
+#define ROUNDS 44
+#define P 1000003LL
+
+typedef struct { int64_t a, b, c, d; } mat;
+
+static void modsum(void *in, void *inout, int *len, MPI_Datatype *dt) {
+    (void)dt;
+    int64_t *x = in, *y = inout;
+    for (int i = 0; i < *len; i++) y[i] = (x[i] + y[i]) % P;
+}
+/* inout = in * inout (in comes from the lower ranks) */
+static void matmul(void *in, void *inout, int *len, MPI_Datatype *dt) {
+    (void)dt;
+    mat *x = in, *y = inout;
+    for (int i = 0; i < *len; i++) {
+        mat r = {(x[i].a * y[i].a + x[i].b * y[i].c) % P, (x[i].a * y[i].b + x[i].b * y[i].d) % P,
+                 (x[i].c * y[i].a + x[i].d * y[i].c) % P, (x[i].c * y[i].b + x[i].d * y[i].d) % P};
+        y[i] = r;
+    }
+}
+static mat mk(int who, int r, int k) {
+    uint64_t h = h64((uint64_t)(who * 1000 + r * 10 + k));
+    mat m = {(int64_t)(h % P), (int64_t)((h >> 20) % P), (int64_t)((h >> 40) % P), (int64_t)((h >> 7) % P)};
+    return m;
+}
+static mat mul(mat x, mat y) { int one = 1; matmul(&x, &y, &one, NULL); return y; }
+static int eq(mat x, mat y) { return x.a == y.a && x.b == y.b && x.c == y.c && x.d == y.d; }
+static uint64_t hm(mat x) { return h64((uint64_t)x.a ^ ((uint64_t)x.b << 20) ^ ((uint64_t)x.c << 40) ^ (uint64_t)x.d); }
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    uint64_t v[4] = {0, 0, 0, 0};
+    MPI_Op osum, omat;
+    MPI_Datatype tmat;
+    MPICHK(MPI_Type_contiguous(4, MPI_INT64_T, &tmat));
+    MPICHK(MPI_Type_commit(&tmat));
+    MPICHK(MPI_Op_create(modsum, 1, &osum));
+    MPICHK(MPI_Op_create(matmul, 0, &omat));
+    for (int r = 0; r < ROUNDS; r++) {
+        mat m[2] = {mk(rank, r, 0), mk(rank, r, 1)}, res[2], exp[2], pre[2];
+        for (int k = 0; k < 2; k++) {
+            exp[k] = mk(0, r, k);
+            for (int i = 1; i < size; i++) exp[k] = mul(exp[k], mk(i, r, k));
+            pre[k] = mk(0, r, k);                  /* inclusive prefix up to me */
+            for (int i = 1; i <= rank; i++) pre[k] = mul(pre[k], mk(i, r, k));
+        }
+        nap(15 + 20 * ((rank * 5 + r) % 4));
+        switch (r % 4) {
+        case 0:
+            MPICHK(MPI_Allreduce(m, res, 2, tmat, omat, MPI_COMM_WORLD));
+            for (int k = 0; k < 2; k++) { CHECK(eq(res[k], exp[k])); v[0] = fold(v[0], hm(res[k])); }
+            break;
+        case 1: {
+            int root = (r / 4) % size;
+            MPICHK(MPI_Reduce(m, res, 2, tmat, omat, root, MPI_COMM_WORLD));
+            if (rank == root)
+                for (int k = 0; k < 2; k++) { CHECK(eq(res[k], exp[k])); v[0] = fold(v[0], hm(res[k])); }
+            break;
+        }
+        case 2:
+            MPICHK(MPI_Scan(m, res, 2, tmat, omat, MPI_COMM_WORLD));
+            for (int k = 0; k < 2; k++) { CHECK(eq(res[k], pre[k])); v[1] = fold(v[1], hm(res[k])); }
+            break;
+        default: {
+            MPI_Request rq;
+            MPICHK(MPI_Iallreduce(m, res, 2, tmat, omat, MPI_COMM_WORLD, &rq));
+            nap(20 + 15 * rank);
+            MPICHK(MPI_Wait(&rq, MPI_STATUS_IGNORE));
+            for (int k = 0; k < 2; k++) { CHECK(eq(res[k], exp[k])); v[1] = fold(v[1], hm(res[k])); }
+            break;
+        }
+        }
+        /* commutative op */
+        int64_t x[64], y[64], e[64];
+        int n = 2 * size;
+        for (int i = 0; i < n; i++) {
+            x[i] = (int64_t)(h64((uint64_t)(rank * 500 + r * 64 + i)) % P);
+            e[i] = 0;
+            for (int q = 0; q < size; q++) e[i] = (e[i] + (int64_t)(h64((uint64_t)(q * 500 + r * 64 + i)) % P)) % P;
+        }
+        MPICHK(MPI_Allreduce(x, y, n, MPI_INT64_T, osum, MPI_COMM_WORLD));
+        for (int i = 0; i < n; i++) { CHECK(y[i] == e[i]); v[2] = fold(v[2], (uint64_t)y[i]); }
+        MPICHK(MPI_Reduce_scatter_block(x, y, 2, MPI_INT64_T, osum, MPI_COMM_WORLD));
+        CHECK(y[0] == e[2 * rank] && y[1] == e[2 * rank + 1]);
+        v[3] = fold(v[3], (uint64_t)(y[0] + y[1]));
+        MPICHK(MPI_Exscan(x, y, 1, MPI_INT64_T, osum, MPI_COMM_WORLD));
+        if (rank > 0) {
+            int64_t ex = 0;
+            for (int q = 0; q < rank; q++) ex = (ex + (int64_t)(h64((uint64_t)(q * 500 + r * 64)) % P)) % P;
+            CHECK(y[0] == ex);
+            v[3] = fold(v[3], (uint64_t)y[0]);
+        }
+        if (r == ROUNDS / 2) {
+            MPICHK(MPI_Op_free(&omat));
+            MPICHK(MPI_Op_create(matmul, 0, &omat));
+        }
+    }
+    MPI_Op_free(&osum);
+    MPI_Op_free(&omat);
+    MPI_Type_free(&tmat);
+    report("cp_userop", v, 4);
+    MPI_Finalize();
+    return 0;
+}
