@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
 #include "face_runtime.h"
 
 void ckpt_face_log(const char *a, const char *b, const char *c)
@@ -62,6 +63,10 @@ int ckpt_face_error(MPI_Comm comm, int rc, const char *fn)
 int ckpt_unsupported(const char *fn)
 {
     ckpt_face_log("ckpt-mpi: ", fn, " is not supported by ckpt-mpi yet (see docs/mpi-coverage.md); aborting the job");
+    /* Hydra forwards a rank's stderr asynchronously and drops what is in flight
+     * when MPI_Abort tears the job down: give the line time to get out. */
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
     abort_job(1);
     return 1;
 }
