@@ -32,8 +32,9 @@ struct Manifest: Codable, Equatable {
     var bytes: Int { images.reduce(0) { $0 + $1.bytes } }
 
     /// Why the generation in `directory` cannot be restored from, nil if it is consistent:
-    /// every rank 0..<ranks has exactly one image, and each file exists with its recorded size.
-    /// (The rank's generation in the image header is checked by the lower half.)
+    /// every rank 0..<ranks has exactly one image, and each file exists with its recorded size
+    /// and says in its header that it is this generation's image of that rank (so images
+    /// of two generations mixed in one directory are refused before anything starts).
     func inconsistency(in directory: String) -> String? {
         guard format <= Self.currentFormat else { return "manifest format \(format) is newer than this ckpt-mpi understands" }
         guard images.count == ranks, Set(images.map(\.rank)) == Set(0..<ranks) else {
@@ -48,6 +49,12 @@ struct Manifest: Codable, Equatable {
             guard stat(file, &info) == 0 else { return "\(file): \(String(cString: strerror(errno)))" }
             guard Int(info.st_size) == image.bytes else {
                 return "\(file) has \(info.st_size) bytes, the manifest says \(image.bytes)"
+            }
+            let header: ImageFile.Header
+            do { header = try ImageFile(path: file).header } catch { return "\(error)" }
+            guard header.generation == UInt64(generation), header.rank == Int32(image.rank) else {
+                return "\(file) is the image of rank \(header.rank) of generation \(header.generation), "
+                    + "not of rank \(image.rank) of generation \(generation): images of different checkpoints are mixed"
             }
         }
         return nil
