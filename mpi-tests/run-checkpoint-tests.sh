@@ -444,7 +444,7 @@ plan_cases() {
 # One case. Globals used for the summary: C_CKPTS, C_RESTARTS, C_WHY.
 FLOOR_MS=300     # no checkpoint before this (and not before all ranks are connected)
 ONRUN_MS=1800    # Open MPI: a job runs on ~1 s after 'checkpoint --kill' returns; keep this much of the run after it
-STOP_MS=0 LAST_DONE_MS=0 MAX_CKPT_MS=0
+STOP_MS=0 LAST_DONE_MS=0 MAX_CKPT_MS=0 KILL_LATEST_MS=""
 run_case() {
     local prog="$1" np="$2" sc="$3" kill="$4"
     local cseed; cseed=$(case_seed "$SEED/$prog/$np/$sc/$kill")
@@ -488,6 +488,8 @@ run_case() {
     rand_in $(( T * p1 / 100 )) $(( T * p2 / 100 )); c1=$RNG_V
     rand_in $(( T * p2 / 100 )) $(( T * p3 / 100 )); c2=$RNG_V
     rand_in $(( T * p3 / 100 )) $(( T * p4 / 100 )); ck=$RNG_V
+    KILL_LATEST_MS=""
+    [ $prof = early ] && KILL_LATEST_MS=$(( T - ONRUN_MS ))
     if [ $prof = early ] && [ $ck -gt $(( T - ONRUN_MS )) ]; then
         ck=$(( T - ONRUN_MS ))
         [ $c2 -gt $(( ck - 150 )) ] && c2=$(( (c1 + ck) / 2 ))
@@ -555,6 +557,7 @@ run_case() {
                     break
                 fi
                 echo "$(date +%T.%3N) restart $r: all $np ranks connected after $(( $(now_ms) - t0 )) ms" >>"$L/events.log"
+                KILL_LATEST_MS=""
                 if ! round_kill "$L" "$D" "$pid" "$(now_ms)" "$kill" "restart$r" "" "" "$m"; then break; fi
                 r=$((r + 1))
                 continue
@@ -613,6 +616,12 @@ round_kill() {
         k=$((k + 1))
         local last=0
         [ $k -eq ${#moments[@]} ] && last=1
+        # With ckill on Open MPI the job runs on ~1 s after the checkpoint:
+        # bring the kill forward by the longest checkpoint seen so far.
+        if [ $last = 1 ] && [ -n "$KILL_LATEST_MS" ] && [ $(( KILL_LATEST_MS - MAX_CKPT_MS )) -lt "$moment" ]; then
+            moment=$(( KILL_LATEST_MS - MAX_CKPT_MS ))
+            echo "$(date +%T.%3N) $tag: kill moment brought forward to $moment ms (checkpoints took up to $MAX_CKPT_MS ms)" >>"$L/events.log"
+        fi
         if ! sleep_until "$moment" "$t0" "$pid"; then
             wait "$pid" 2>/dev/null
             rc=$?
@@ -820,7 +829,7 @@ make_two_generations() {
     launch "$L" "$L/run.out" "$L/run.err" "$CKPT_MPI" run -np "$np" --mpi "$A" --ckpt-dir "$D" --checkpoint-timeout 30s -- "$BIN/$prog"
     pid=$LPID; CUR_PID=$pid CUR_DIR="$D"
     wait_connected "$D" "$np" "$pid" "$DEADLINE"
-    C_CKPTS=0 C_WHY=""
+    C_CKPTS=0 C_WHY="" MAX_CKPT_MS=0 KILL_LATEST_MS=""
     round_kill "$L" "$D" "$pid" "$t0" ckill run "$c1" "$c2"
     kill_job "$pid" "$D" >/dev/null; CUR_PID="" CUR_DIR=""
     FAULT_L="$L"

@@ -50,9 +50,9 @@ struct Manifest: Codable, Equatable {
             guard Int(info.st_size) == image.bytes else {
                 return "\(file) has \(info.st_size) bytes, the manifest says \(image.bytes)"
             }
-            let header: ImageFile.Header
-            do { header = try ImageFile(path: file).header } catch { return "\(error)" }
-            guard header.generation == UInt64(generation), header.rank == Int32(image.rank) else {
+            // A file that is no image at all is the lower half's to reject, with its own message.
+            if let header = try? ImageFile(path: file).header,
+               header.generation != UInt64(generation) || header.rank != Int32(image.rank) {
                 return "\(file) is the image of rank \(header.rank) of generation \(header.generation), "
                     + "not of rank \(image.rank) of generation \(generation): images of different checkpoints are mixed"
             }
