@@ -32,8 +32,8 @@
 #      its own session; once all ranks are connected, at seeded random moments
 #      inside the run (fractions of T, counted from the launch, none before
 #      0.3 s) `ckpt-mpi checkpoint` twice, then
-#        K=ckill:   `ckpt-mpi checkpoint --kill` (ckpt-mpi must exit 0 with its
-#                   "job stopped after checkpoint" note),
+#        K=ckill:   `ckpt-mpi checkpoint --kill` (ckpt-mpi must exit 75 with its
+#                   "job stopped after checkpoint" note and no launcher banner),
 #        K=sigkill: `ckpt-mpi checkpoint`, then SIGKILL of every process of the
 #                   job (ckpt-mpi, launcher, proxies, ranks);
 #      the kill falls in the first 3/4 of the run (the first half with ckill on
@@ -680,8 +680,12 @@ round_kill() {
         fi
         STOP_MS=$(( $(now_ms) - tret ))
         echo "$(date +%T.%3N) $tag: the job ended $STOP_MS ms after 'checkpoint --kill' returned (rc=$WAIT_RC)" >>"$L/events.log"
-        if [ "$WAIT_RC" -ne 0 ]; then
-            C_WHY="$tag: ckpt-mpi exited rc=$WAIT_RC after 'checkpoint --kill' (expected 0): $(first_error "$L/$tag.err")"
+        if [ "$WAIT_RC" -ne 75 ]; then
+            C_WHY="$tag: ckpt-mpi exited rc=$WAIT_RC after 'checkpoint --kill' (expected 75, stopped after a checkpoint): $(first_error "$L/$tag.err")"
+            return 1
+        fi
+        if grep -q 'BAD TERMINATION\|exiting improperly\|exited on signal' "$L/$tag.out" "$L/$tag.err"; then
+            C_WHY="$tag: the launcher reported a failure after a clean 'checkpoint --kill': $(grep -m1 'BAD TERMINATION\|exiting improperly\|exited on signal' "$L/$tag.out" "$L/$tag.err")"
             return 1
         fi
         if ! grep -q 'job stopped after checkpoint' "$L/$tag.err"; then

@@ -19,7 +19,7 @@ struct CheckpointCommand: ParsableCommand {
             help: ArgumentHelp("Checkpoint directory of the job (default: $CKPT_MPI_DIR, else ./ckpt).", valueName: "dir"))
     var checkpointDirectory: String?
 
-    @Flag(help: "Stop the job once the checkpoint is complete.")
+    @Flag(help: "Stop the job with this checkpoint: no rank runs the application after its image; the job ends once the checkpoint is durable (ckpt-mpi run exits 75).")
     var kill = false
 
     @Flag(help: "Print the outcome as JSON.")

@@ -27,6 +27,9 @@ enum ExitStatus {
     static let failure: Int32 = 1
     /// The command line is wrong.
     static let usage: Int32 = 2
+    /// The job was stopped after a durable checkpoint, as asked, and can be restarted
+    /// (sysexits' EX_TEMPFAIL: batch scripts requeue on it).
+    static let stoppedAfterCheckpoint: Int32 = 75
     /// The program exists but cannot be run under ckpt-mpi.
     static let cannotExecute: Int32 = 126
     /// The program does not exist.

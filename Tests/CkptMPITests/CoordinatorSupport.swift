@@ -127,6 +127,9 @@ final class FakeEngine: @unchecked Sendable {
         }
     }
 
+    /// Answers the current generation now, for a rank that was `.silent` when asked.
+    func answerLateWrite() { _ = answerWrite() }
+
     /// Writes (or not) as `behaviour` says; false when the connection is closed.
     private func answerWrite() -> Bool {
         let image = directory + "/" + CheckpointDirectory.imageName(rank: rank)

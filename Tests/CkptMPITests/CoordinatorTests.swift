@@ -188,6 +188,33 @@ final class CoordinatorTests: XCTestCase {
         XCTAssertEqual(try fixture.client.checkpoint(kill: true).generation, 1)
         try waitFor { stopped.value != nil }
         XCTAssertEqual(stopped.value, 1)
+        // The ranks knew before writing that they stop, and got STOP only once the manifest was durable.
+        try waitFor { fixture.engines[0].requests.contains("STOP gen=1") }
+        XCTAssertEqual(fixture.engines[0].requests.filter { $0.hasPrefix("CHECKPOINT") },
+                       ["CHECKPOINT gen=1 stop=1 dir=\(directory.generationPath(1))"])
+    }
+
+    func testKillRequestedDuringAPlainCheckpointGetsACheckpointOfItsOwn() throws {
+        let fixture = try CoordinatorFixture(ranks: 1)
+        let stopped = LockedBox<Int?>(nil)
+        fixture.coordinator.onStopJob = { stopped.value = $0 }
+        try fixture.connectEngines(1, of: 1, behaviour: .silent)
+        let plain = fixture.client
+        let first = Thread { _ = try? plain.checkpoint(kill: false) }
+        first.start()
+        try waitFor { fixture.engines[0].requests.count == 1 }
+        let killer = LockedBox<Int?>(nil)
+        let second = Thread { killer.value = try? plain.checkpoint(kill: true).generation }
+        second.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        fixture.engines[0].set(.write(bytes: 4096))
+        fixture.engines[0].answerLateWrite()
+        try waitFor { killer.value != nil }
+        // Gen 1 ran without stop=1 (its ranks resume after their images), so the kill took gen 2.
+        XCTAssertEqual(killer.value, 2)
+        XCTAssertEqual(stopped.value, 2)
+        XCTAssertEqual(fixture.engines[0].requests.filter { $0.hasPrefix("CHECKPOINT") }.map { $0.contains(" stop=1 ") },
+                       [false, true])
     }
 
     func testPeriodicCheckpoints() throws {

@@ -14,7 +14,7 @@ struct CheckpointOptions: ParsableArguments {
     var checkpointSignal: CheckpointSignal?
 
     @Flag(name: .customLong("kill-after-checkpoint"),
-          help: "Stop the job once a checkpoint is durable; ckpt-mpi then exits 0 with a note.")
+          help: "Stop the job with every checkpoint: no rank runs the application after its image; once the checkpoint is durable ckpt-mpi exits 75 (resume with restart).")
     var killAfterCheckpoint = false
 
     @Option(name: .customLong("checkpoint-timeout"),

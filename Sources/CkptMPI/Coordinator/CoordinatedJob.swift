@@ -5,10 +5,12 @@ import Glibc
 
 /// A job run with a coordinator (`run --ckpt-dir`, `restart`): ties the coordinator to the
 /// job supervisor, so the checkpoint signal reaches the coordinator and a checkpoint with
-/// kill stops the job (SIGTERM to its process group, SIGKILL after a grace period).
+/// kill stops the job. The ranks end themselves on the coordinator's STOP (MPI finalised,
+/// exit 0, the application never resumed), so the launcher ends as after any job;
+/// whatever is still there after a grace period is killed.
 final class CoordinatedJob: JobSupervision, @unchecked Sendable {
-    /// Seconds between SIGTERM and SIGKILL when stopping the job after a checkpoint.
-    static let killGrace: Double = 10
+    /// Seconds the job has to end by itself after STOP before its process group is SIGKILLed.
+    static let killGrace: Double = 20
 
     let coordinator: Coordinator
     let signals: [Int32]
@@ -46,13 +48,12 @@ final class CoordinatedJob: JobSupervision, @unchecked Sendable {
 
     /// Called on the coordinator thread once the manifest is durable.
     private func stopJob(after generation: Int) {
-        let group: pid_t? = lock.withLock {
-            guard stoppedAfter == nil, self.group > 0 else { return nil }
+        // No signal now: a signalled rank would make the launcher report a failure.
+        lock.withLock {
+            guard stoppedAfter == nil, group > 0 else { return }
             stoppedAfter = generation
             killAt = Date().addingTimeInterval(Self.killGrace)
-            return self.group
         }
-        if let group { kill(-group, SIGTERM) }
     }
 
     /// Opens the coordinator, runs the job to its end and returns ckpt-mpi's exit status:
@@ -63,7 +64,7 @@ final class CoordinatedJob: JobSupervision, @unchecked Sendable {
         let status = try JobRunner(plan: plan, baseEnvironment: environment, supervision: self).run()
         if let generation = stoppedAfterGeneration {
             Log.note("job stopped after checkpoint gen \(generation) as asked; resume it with 'ckpt-mpi restart \(ShellQuoting.quote(coordinator.configuration.directory.path))'")
-            return 0
+            return ExitStatus.stoppedAfterCheckpoint
         }
         return status
     }

@@ -35,6 +35,8 @@ final class Coordinator: @unchecked Sendable {
     private var lastUsedGeneration = 0
     private var nextPeriodicCheckpoint: Date?
     private var lastReport: CheckpointReport?
+    /// Requests (waiter, kill) to start once the checkpoint in progress is over.
+    private var followUps: [(Int32?, Bool)] = []
 
     init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -279,6 +281,7 @@ final class Coordinator: @unchecked Sendable {
             }
         case .client:
             checkpoint?.waiters.removeAll { $0 == peer.fd }
+            followUps = followUps.map { $0.0 == peer.fd ? (nil, $0.1) : $0 }
         case .undecided:
             break
         }
@@ -300,9 +303,14 @@ final class Coordinator: @unchecked Sendable {
 
     private func beginCheckpoint(waiter: Int32?, kill: Bool) {
         if let checkpoint {
-            // One at a time; a second request gets the result of the one in progress.
-            if let waiter { checkpoint.waiters.append(waiter) }
-            checkpoint.kill = checkpoint.kill || kill
+            // One at a time; a second request gets the result of the one in progress,
+            // unless it asks to stop the job and that one does not: its ranks will run
+            // on after their images, so the stop needs a checkpoint of its own next.
+            if kill && !checkpoint.stops {
+                followUps.append((waiter, kill))
+            } else if let waiter {
+                checkpoint.waiters.append(waiter)
+            }
             return
         }
         let directory = configuration.directory
@@ -330,7 +338,8 @@ final class Coordinator: @unchecked Sendable {
         }
         let started = CheckpointInProgress(generation: number, path: path,
                                            deadline: Date().addingTimeInterval(configuration.rankTimeout),
-                                           pending: Set(engines.keys), kill: kill)
+                                           pending: Set(engines.keys),
+                                           stops: kill || configuration.killAfterCheckpoint)
         if let waiter { started.waiters.append(waiter) }
         checkpoint = started
         do {
@@ -341,7 +350,10 @@ final class Coordinator: @unchecked Sendable {
         if withoutMPI.isEmpty {
             started.quiescence = Quiescence(generation: number, nranks: configuration.ranks, started: Date())
         }
-        let request = ProtocolLine("CHECKPOINT", [("gen", "\(number)"), ("dir", path)])
+        // stop=1: a rank that has written its image waits for STOP or ABORT instead of
+        // resuming, so nothing of the application runs after the image of a stopped job.
+        let request = ProtocolLine("CHECKPOINT", [("gen", "\(number)")] + (started.stops ? [("stop", "1")] : [])
+                                                 + [("dir", path)])
         for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
             do {
                 try UnixSocket.send(fd, request.encoded)
@@ -421,8 +433,12 @@ final class Coordinator: @unchecked Sendable {
         }
         let report = CheckpointReport(generation: checkpoint.generation, ranks: images.count, bytes: manifest.bytes,
                                       seconds: seconds, quiesceMs: quiesceMs, error: nil)
+        if checkpoint.stops {
+            let stop = ProtocolLine("STOP", [("gen", "\(checkpoint.generation)")])
+            for fd in engines.sorted(by: { $0.key < $1.key }).map(\.value) { reply(fd, stop) }
+        }
         finish(checkpoint, with: report)
-        if checkpoint.kill || configuration.killAfterCheckpoint { onStopJob?(checkpoint.generation) }
+        if checkpoint.stops { onStopJob?(checkpoint.generation) }
     }
 
     /// Gives up a generation: the ranks are told to resume without writing, its directory
@@ -448,6 +464,14 @@ final class Coordinator: @unchecked Sendable {
         for waiter in checkpoint.waiters { reply(waiter, report.line) }
         note(report.error == nil ? report.summary : report.line.text)
         schedulePeriodic()
+        if checkpoint.stops && report.error == nil {
+            // The job is stopping: requests that waited for a checkpoint of their own get this one.
+            for (waiter, _) in followUps { if let waiter { reply(waiter, report.line) } }
+            followUps.removeAll()
+        }
+        let next = followUps
+        followUps.removeAll()
+        for (waiter, kill) in next { beginCheckpoint(waiter: waiter, kill: kill) }
     }
 
     private func status() -> CoordinatorStatus {
@@ -502,15 +526,15 @@ private final class CheckpointInProgress {
     var written: [Int: RankImage] = [:]
     /// Client connections waiting for the outcome.
     var waiters: [Int32] = []
-    /// Whether the job is to be stopped once the checkpoint is durable.
-    var kill: Bool
+    /// Whether the job stops once the checkpoint is durable (the ranks were told `stop=1`).
+    let stops: Bool
 
-    init(generation: Int, path: String, deadline: Date, pending: Set<Int>, kill: Bool) {
+    init(generation: Int, path: String, deadline: Date, pending: Set<Int>, stops: Bool) {
         self.generation = generation
         self.path = path
         self.deadline = deadline
         self.pending = pending
-        self.kill = kill
+        self.stops = stops
     }
 
     /// The ranks the current step still waits for.

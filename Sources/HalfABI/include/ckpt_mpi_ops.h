@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CKPT_MPI_OPS_VERSION 1
+#define CKPT_MPI_OPS_VERSION 2
 
 struct ckpt_mpi_ops {
     uint32_t version;
@@ -30,6 +30,10 @@ struct ckpt_mpi_ops {
      * the drain cancelled (unless restored: the new lower half does that on its
      * first call) and let collectives go on. */
     void (*finish)(int restored);
+    /* The job stops after this checkpoint (STOP): application threads stay
+     * parked for good; end MPI in the lower half the way a finishing program
+     * would, so the launcher sees an ordinary exit. */
+    void (*stop)(void);
 };
 
 /* Provided by the engine. */

@@ -427,12 +427,16 @@ static long park_all(long self, struct sbuf *err)
  * 0 write, -1 fail (message in err), -2 abandon quietly. */
 typedef int (*eng_between_fn)(void *arg, struct sbuf *err);
 
+/* Runs with every other upper thread still parked once this rank's image is
+ * durable, before anything resumes; returns to resume, or ends the process. */
+typedef void (*eng_hold_fn)(void *arg);
+
 static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn between, void *between_arg,
-                           char *errbuf, int errlen);
+                           eng_hold_fn hold, void *hold_arg, char *errbuf, int errlen);
 
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbuf, int errlen)
 {
-    return checkpoint_with(dir, generation, NULL, NULL, errbuf, errlen);
+    return checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
 }
 
 static void mpi_finish(int restored)
@@ -443,7 +447,7 @@ static void mpi_finish(int restored)
 }
 
 static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn between, void *between_arg,
-                           char *errbuf, int errlen)
+                           eng_hold_fn hold, void *hold_arg, char *errbuf, int errlen)
 {
     struct sbuf err = {errbuf, 0, (size_t)errlen};
     if (errlen > 0)
@@ -520,12 +524,14 @@ static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn 
         return 1;
     }
     ckpt_sys2(SYS_munmap, m, ENG_ALTSTACK);
+    eng.last_bytes = wa.bytes;
+    eng.last_write_ns = wa.write_ns;
+    if (hold && !wa.err[0])
+        hold(hold_arg);
     if (between)
         mpi_finish(0);
     resume_all();
     __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
-    eng.last_bytes = wa.bytes;
-    eng.last_write_ns = wa.write_ns;
     if (wa.err[0]) {
         sb_str(&err, wa.err);
         return -1;
@@ -709,15 +715,65 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
     }
 }
 
-/* One checkpoint, answered on fd (or logged when fd < 0). Returns 1 when the
- * process was restored from it. */
-static int checkpoint_and_report(int fd, const char *dir, uint64_t gen)
+/* The coordinator is gone (ckpt-mpi was killed, or its host): nobody can
+ * checkpoint or stop this rank any more, so it must not live on as an orphan. */
+static __attribute__((noreturn)) void coordinator_lost(void)
+{
+    if (eng.verbose)
+        eng_log("the coordinator is gone; this rank stops", "");
+    ckpt_sys2(SYS_kill, ckpt_sys0(SYS_getpid), SIGKILL);
+    ckpt_sys1(SYS_exit_group, 137);
+    __builtin_unreachable();
+}
+
+/* STOP after a committed generation: the application never runs again in this
+ * process (its output after the cut belongs to the restarted job). MPI is
+ * finalised so the launcher sees an ordinary end and prints nothing alarming. */
+static __attribute__((noreturn)) void stop_process(void)
+{
+    const struct ckpt_mpi_ops *ops = mpi_ops;
+    if (ops && ops->stop)
+        ops->stop();
+    ckpt_sys1(SYS_exit_group, 0);
+    __builtin_unreachable();
+}
+
+/* A checkpoint with stop=1: once this rank's image is durable it says WRITTEN
+ * and, threads still parked, waits for the coordinator's verdict: STOP (the
+ * generation is committed) ends the process, ABORT resumes the application. */
+struct hold {
+    struct reader *rd;
+    uint64_t gen;
+    int answered; /* WRITTEN was sent from the hold */
+};
+
+static void hold_for_verdict(void *arg)
+{
+    struct hold *h = arg;
+    report_result(h->rd->fd, 0, h->gen, "");
+    h->answered = 1;
+    for (;;) {
+        char *line = read_line(h->rd, -1);
+        if (line == (char *)-1)
+            coordinator_lost();
+        if (is_verb(line, "STOP", h->gen))
+            stop_process();
+        if (is_verb(line, "ABORT", h->gen))
+            return;
+    }
+}
+
+/* One checkpoint of a process without MPI, answered on rd (or logged when rd
+ * is NULL). Returns 1 when the process was restored from it. */
+static int checkpoint_and_report(struct reader *rd, const char *dir, uint64_t gen, int stop)
 {
     char err[400];
-    int rc = ckpt_engine_checkpoint_now(dir, gen, err, sizeof err);
+    struct hold h = {rd, gen, 0};
+    int rc = checkpoint_with(dir, gen, NULL, NULL, stop && rd ? hold_for_verdict : NULL, &h, err, sizeof err);
     if (rc == 1)
         return 1;
-    report_result(fd, rc, gen, err);
+    if (!h.answered)
+        report_result(rd ? rd->fd : -1, rc, gen, err);
     return 0;
 }
 
@@ -787,7 +843,7 @@ static int mpi_between(void *arg, struct sbuf *err)
 
 /* A checkpoint of an MPI rank: the collective cut, then the drain and the image.
  * Returns 1 when restored, -1 when the connection ended, else 0. */
-static int mpi_checkpoint(struct reader *rd, const char *dir, uint64_t gen)
+static int mpi_checkpoint(struct reader *rd, const char *dir, uint64_t gen, int stop)
 {
     const struct ckpt_mpi_ops *ops = mpi_ops;
     char err[400];
@@ -823,12 +879,13 @@ static int mpi_checkpoint(struct reader *rd, const char *dir, uint64_t gen)
         }
     }
     struct mpi_step step = {rd, gen, 0};
-    int rc = checkpoint_with(dir, gen, mpi_between, &step, err, sizeof err);
+    struct hold h = {rd, gen, 0};
+    int rc = checkpoint_with(dir, gen, mpi_between, &step, stop ? hold_for_verdict : NULL, &h, err, sizeof err);
     if (rc == 1)
         return 1;
     if (step.lost)
         return -1;
-    if (rc != -2)
+    if (rc != -2 && !h.answered)
         report_result(rd->fd, rc, gen, err);
     return 0;
 }
@@ -850,19 +907,26 @@ static int serve_coordinator(const char *path)
     rd.fd = fd;
     rd.have = rd.used = 0;
     int with_cut = eng.boot && eng.boot->flavour && strcmp(eng.boot->flavour, "none") != 0;
+    int refused = 0; /* the coordinator said ERROR (this rank is not part of its job) */
     for (;;) {
         char *line = read_line(&rd, -1);
         if (line == (char *)-1)
             break;
+        if (!strncmp(line, "ERROR", 5)) {
+            refused = 1;
+            eng_log("the coordinator refused this rank: ", line);
+            continue;
+        }
         if (strncmp(line, "CHECKPOINT", 10))
             continue;
-        char gens[32], dir[4096];
+        char gens[32], dir[4096], stops[8];
         uint64_t gen = field(line, "gen", gens, sizeof gens) ? strtoull(gens, NULL, 10) : 0;
+        int stop = field(line, "stop", stops, sizeof stops) && !strcmp(stops, "1");
         if (!field(line, "dir", dir, sizeof dir)) {
             ckpt_engine_send_line("FAILED gen=0 error=CHECKPOINT without dir\n", 42);
             continue;
         }
-        int rc = with_cut ? mpi_checkpoint(&rd, dir, gen) : checkpoint_and_report(fd, dir, gen);
+        int rc = with_cut ? mpi_checkpoint(&rd, dir, gen, stop) : checkpoint_and_report(&rd, dir, gen, stop);
         if (rc == 1) {
             coord_fd = -1; /* the old socket belonged to the old process */
             return 1;
@@ -872,6 +936,8 @@ static int serve_coordinator(const char *path)
     }
     coord_fd = -1;
     ckpt_sys1(SYS_close, fd);
+    if (!refused)
+        coordinator_lost();
     return 0;
 }
 
@@ -899,7 +965,7 @@ static void *engine_main(void *arg)
             restored = serve_coordinator(mailbox.coord);
         } else if (mailbox.ckpt_after >= 0 && mailbox.ckpt_dir[0]) {
             sleep_ms(mailbox.ckpt_after * 1000);
-            restored = checkpoint_and_report(-1, mailbox.ckpt_dir, mailbox.restored + 1);
+            restored = checkpoint_and_report(NULL, mailbox.ckpt_dir, mailbox.restored + 1, 0);
         }
         if (!restored) {
             /* idle until a restore (or ckpt_engine_checkpoint_now) bumps eng.wake */

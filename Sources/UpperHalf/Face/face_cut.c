@@ -250,6 +250,25 @@ void face_cut_gate(struct face_comm *c)
     ckpt_reenter();
 }
 
+void face_cut_outside(void (*fn)(void))
+{
+    for (;;) {
+        pthread_mutex_lock(&cut_lock);
+        if (!face_cut_pending) {
+            fn();
+            pthread_mutex_unlock(&cut_lock);
+            return;
+        }
+        uint32_t seq = cut_seq;
+        pthread_mutex_unlock(&cut_lock);
+        int depth = face_crit;
+        face_crit = 0;
+        futex_wait_ms(&cut_seq, seq, 50);
+        face_crit = depth;
+        ckpt_reenter();
+    }
+}
+
 /* ------------------------------------------------------- engine's operations */
 
 static int freeze_comm(int32_t handle, struct face_comm *c, void *arg)
@@ -276,12 +295,14 @@ static void membarrier_all(void)
 
 static int cut_begin(uint64_t generation, char *err, int errlen)
 {
+    /* Under the lock: MPI_Finalize marks itself finalised under it too. */
+    pthread_mutex_lock(&cut_lock);
     if (ckpt_face_state() == 2) {
+        pthread_mutex_unlock(&cut_lock);
         snprintf(err, (size_t)errlen, "rank %d has called MPI_Finalize: the job is ending, nothing left to checkpoint",
                  (int)face_world_rank());
         return -1;
     }
-    pthread_mutex_lock(&cut_lock);
     face_cut_pending = 1;
     membarrier_all();
     while (face_in_gate)
@@ -370,6 +391,7 @@ static const struct ckpt_mpi_ops ops = {
     .drain = face_drain,
     .progress = face_drain_progress,
     .finish = finish,
+    .stop = ckpt_face_stop,
 };
 
 int ckpt_engine_set_mpi_ops(const struct ckpt_mpi_ops *ops) __attribute__((weak));

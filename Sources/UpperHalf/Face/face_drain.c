@@ -28,7 +28,6 @@ static struct face_drained *drained_tail;
 int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
 int face_persistent_remake(struct face_req *q, uint64_t *real);
 int ckpt_face_state(void);
-void ckpt_face_ensure_bound(void);
 
 /* Real handles that are not the lower half's while a request waits for its stand-in. */
 #define FACE_REAL_DONE 0xd7a1ed0000000002ull

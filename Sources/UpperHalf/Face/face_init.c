@@ -189,6 +189,23 @@ CKPT_EXPORT int PMPI_Init(int *argc, char ***argv)
 }
 CKPT_EXPORT int MPI_Init(int *argc, char ***argv) __attribute__((alias("PMPI_Init")));
 
+static void mark_finalized(void) { face_finalized = 1; }
+
+/* The job stops after a committed checkpoint (the engine's STOP, application
+ * threads parked for good): end MPI in the lower half as a finishing program
+ * would, so the launcher sees an ordinary exit. A rank stopped before the
+ * application's MPI_Init initialises first: the others' MPI_Finalize may wait
+ * for every process of the job. */
+void ckpt_face_stop(void)
+{
+    if (!ckpt_T || face_finalized)
+        return;
+    ckpt_face_ensure_bound();
+    int prov = 0;
+    CKPT_CROSS((void)ckpt_T->Init_thread(face_required_level, &prov));
+    CKPT_CROSS((void)ckpt_T->Finalize());
+}
+
 CKPT_EXPORT int PMPI_Finalize(void)
 {
     CKPT_ENTER();
@@ -196,12 +213,16 @@ CKPT_EXPORT int PMPI_Finalize(void)
         return no_mpi("MPI_Finalize");
     /* MPI-3.1 §8.7.1: MPI_Finalize first frees MPI_COMM_SELF's attributes, callbacks included. */
     (void)ckpt_shadow_freeing(CKPT_KIND_COMM, CKPT_MPI_COMM_SELF);
-    /* A collective on the world (it synchronises in both MPIs): counted for the cut. */
-    struct face_comm *world = face_coll_enter(CKPT_MPI_COMM_WORLD);
-    face_finalized = 1;
-    int rc;
+    /* Inside the lower half's MPI_Finalize a thread cannot be parked, so no rank
+     * goes there while another may still be cut before it: first a counted
+     * barrier on the world (a checkpoint requested while ranks arrive is cut
+     * at it), then, past it, finalising waits for a checkpoint in progress (its
+     * image resumes here, and a restarted job finalises its new lower half). */
+    int rc = PMPI_Barrier(CKPT_MPI_COMM_WORLD);
+    if (rc)
+        return rc;
+    face_cut_outside(mark_finalized);
     CKPT_CROSS(rc = ckpt_T->Finalize());
-    face_coll_leave(world);
     return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Finalize") : 0;
 }
 CKPT_EXPORT int MPI_Finalize(void) __attribute__((alias("PMPI_Finalize")));

@@ -62,6 +62,10 @@ extern struct face_comm *volatile face_act_coll; /* inside a blocking collective
 extern volatile int64_t face_act_n;
 
 void face_cut_gate(struct face_comm *c);
+/* Runs fn under the cut's lock once no checkpoint is pending (waiting at a safe point). */
+void face_cut_outside(void (*fn)(void));
+/* The engine's STOP (face_init.c). */
+void ckpt_face_stop(void);
 void face_cut_activity_changed(void);
 
 /* Counts the start of a collective on `comm`; waits first while a checkpoint

@@ -187,6 +187,10 @@ void ckpt_safepoint(void);
 
 /* Raises an MPI error on `comm` (its errhandler decides) and returns it. */
 int ckpt_face_error(MPI_Comm comm, int rc, const char *fn);
+/* A restored rank that has made no MPI call yet rebuilds its MPI state first (face_init.c). */
+void ckpt_face_ensure_bound(void);
+/* The face's own entry points that other face files call (face.generated.c). */
+int PMPI_Barrier(MPI_Comm comm);
 /* An MPI procedure ckpt-mpi does not support: says so and ends the job. */
 int ckpt_unsupported(const char *fn);
 /* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
