@@ -29,6 +29,11 @@ for f in flavours where !installed.contains(where: { $0.name == f.name }) {
     FileHandle.standardError.write(Data("note: \(f.header) not found; ckpt-lower-\(f.name) is not built\n".utf8))
 }
 
+/// Linker version scripts: what each upper-half library exports into the application (Sources/UpperHalf/Exports).
+func exportsOnly(_ map: String) -> LinkerSetting {
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/UpperHalf/Exports/\(map)"])
+}
+
 // The halves are built with frame pointers and without stack protector surprises across the FS switch.
 let lowerC: [CSetting] = [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-Wall"])]
 
@@ -43,7 +48,7 @@ var targets: [Target] = [
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-implicit-concurrency-module-import", "-Xfrontend", "-disable-implicit-string-processing-module-import"])]),
     .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "MPIShadow"], path: "Sources/UpperHalf/Face",
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall"])],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"])]),
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"]), exportsOnly("face.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     .executableTarget(name: "CkptMPI",
@@ -62,7 +67,8 @@ var products: [Product] = [
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.
 targets.append(.target(name: "Engine", dependencies: ["HalfABI"], path: "Sources/UpperHalf/Engine",
-                       cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall"])]))
+                       cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall"])],
+                       linkerSettings: [exportsOnly("engine.map")]))
 products.append(.library(name: "ckpt-engine", type: .dynamic, targets: ["Engine"]))
 // <<< checkpoint engine
 for f in installed {

@@ -47,11 +47,12 @@ static int keep_env(const char *kv, const struct lh_orig *orig)
         !strncmp(kv, LH_BOOT_ENGINE_ENV "=", sizeof LH_BOOT_ENGINE_ENV) ||
         !strncmp(kv, "LD_LIBRARY_PATH=", 16) || !strncmp(kv, "LD_PRELOAD=", 11))
         return 0;
-    /* libckpt-engine.so is linked by swiftc and so loads libswiftCore, whose
-     * backtracer would install SIGSEGV/SIGBUS/... handlers in the application
-     * at load time: keep it off there too (the engine's constructor removes
-     * the variable again, see CKPT_MPI_ENGINE_UNSET). */
-    if (lh_engine_path && !strncmp(kv, "SWIFT_BACKTRACE=", 16))
+    /* The face (and libckpt-engine.so) are linked by swiftc and so load
+     * libswiftCore, whose backtracer would install SIGSEGV/SIGABRT/... handlers
+     * in the application at load time: keep it off there too (the face's and
+     * the engine's constructors remove the variable again, see
+     * CKPT_MPI_ENGINE_UNSET). */
+    if (!strncmp(kv, "SWIFT_BACKTRACE=", 16))
         return 1;
     if (orig->added_env) { /* quiet-MPI variables we set, not the user */
         size_t kl = strcspn(kv, "=");
@@ -177,11 +178,10 @@ _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const ch
         if (keep_env(*e, orig))
             upper_envp[envc++] = push_str(&b, *e, NULL, NULL);
     upper_envp[envc++] = push_str(&b, CKPT_BOOT_ENV "=", bootv, NULL);
-    if (lh_engine_path) { /* the face unsets CKPT_MPI_BOOT; the engine gets its own copy */
+    if (lh_engine_path) /* the face unsets CKPT_MPI_BOOT; the engine gets its own copy */
         upper_envp[envc++] = push_str(&b, LH_BOOT_ENGINE_ENV "=", bootv, NULL);
-        if (orig->added_env && strstr(orig->added_env, "SWIFT_BACKTRACE"))
-            upper_envp[envc++] = push_str(&b, "CKPT_MPI_ENGINE_UNSET=SWIFT_BACKTRACE", NULL, NULL);
-    }
+    if (orig->added_env && strstr(orig->added_env, "SWIFT_BACKTRACE"))
+        upper_envp[envc++] = push_str(&b, "CKPT_MPI_ENGINE_UNSET=SWIFT_BACKTRACE", NULL, NULL);
     if (face_dir || orig->ld_library_path) {
         /* the face first, then whatever the caller had */
         static char ldlp[65536];

@@ -107,8 +107,8 @@ int face_drained_deliver(struct face_drained *m, void *buf, int count, MPI_Datat
     face_drained_status(m, status);
     if (!rc && m->bytes > fits)
         rc = CKPT_MPI_ERR_TRUNCATE;
-    free(m->data);
-    free(m);
+    face_parked_free(m->data);
+    face_parked_free(m);
     return rc;
 }
 
@@ -218,18 +218,18 @@ static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
         CKPT_CROSS(rc = ckpt_T->Iprobe(CKPT_MPI_ANY_SOURCE, CKPT_MPI_ANY_TAG, rc_, &flag, &st));
         if (rc || !flag)
             return 0;
-        struct face_drained *m = calloc(1, sizeof *m);
+        struct face_drained *m = face_parked_alloc(sizeof *m);
         int64_t bytes = (int64_t)(uint32_t)st.count_lo | ((int64_t)((uint32_t)st.count_hi_and_cancelled >> 1) << 32);
-        if (!m || !(m->data = malloc((size_t)(bytes > 0 ? bytes : 1)))) {
-            free(m);
+        if (!m || !(m->data = face_parked_alloc((size_t)(bytes > 0 ? bytes : 1)))) {
+            face_parked_free(m);
             return 1;
         }
         uint64_t req = 0;
         CKPT_CROSS(rc = ckpt_T->Irecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), st.source,
                                       st.tag, rc_, &req));
         if (rc) {
-            free(m->data);
-            free(m);
+            face_parked_free(m->data);
+            face_parked_free(m);
             return 1;
         }
         struct ckpt_status got;
@@ -252,17 +252,17 @@ static int drain_message(int32_t v, struct face_req *r, uint64_t real, void *arg
         return 0;
     int64_t bytes = (int64_t)(uint32_t)r->status.count_lo
                     | ((int64_t)((uint32_t)r->status.count_hi_and_cancelled >> 1) << 32);
-    struct face_drained *m = calloc(1, sizeof *m);
-    if (!m || !(m->data = malloc((size_t)(bytes > 0 ? bytes : 1)))) {
-        free(m);
+    struct face_drained *m = face_parked_alloc(sizeof *m);
+    if (!m || !(m->data = face_parked_alloc((size_t)(bytes > 0 ? bytes : 1)))) {
+        face_parked_free(m);
         return 1;
     }
     uint64_t req = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Imrecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), &real, &req));
     if (rc) {
-        free(m->data);
-        free(m);
+        face_parked_free(m->data);
+        face_parked_free(m);
         return 1;
     }
     struct ckpt_status got;
@@ -311,8 +311,8 @@ int face_drain_sent(char *buf, int cap)
 int face_drain(const char *expect, char *err, int errlen)
 {
     int n = face_nranks > 0 ? face_nranks : 1;
-    free(expected);
-    expected = calloc((size_t)n, sizeof(int64_t));
+    face_parked_free(expected);
+    expected = face_parked_alloc((size_t)n * sizeof(int64_t));
     if (!expected) {
         snprintf(err, (size_t)errlen, "drain: out of memory");
         return -1;

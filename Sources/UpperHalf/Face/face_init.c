@@ -57,6 +57,13 @@ static void on_thread_restore(void *arg)
  * without ckpt-mpi gets one clear line instead of a crash at its first call. */
 __attribute__((constructor)) static void ckpt_face_init(void)
 {
+    /* Set by the lower half only for libswiftCore's start-up (its backtracer
+     * off); the application's environment is its own (launch_stack.c). */
+    const char *un = getenv("CKPT_MPI_ENGINE_UNSET");
+    if (un && !strcmp(un, "SWIFT_BACKTRACE")) {
+        unsetenv("SWIFT_BACKTRACE");
+        unsetenv("CKPT_MPI_ENGINE_UNSET");
+    }
     const char *s = getenv(CKPT_BOOT_ENV);
     if (!s) {
         ckpt_face_log("ckpt-mpi: this libmpi.so.12 belongs to ckpt-mpi; start the program with `ckpt-mpi run`", "", "");

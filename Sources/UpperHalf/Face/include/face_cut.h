@@ -64,6 +64,9 @@ extern volatile int64_t face_act_n;
 void face_cut_gate(struct face_comm *c);
 /* Runs fn under the cut's lock once no checkpoint is pending (waiting at a safe point). */
 void face_cut_outside(void (*fn)(void));
+/* Memory for code that runs while application threads are parked (face_parked_memory.c). */
+void *face_parked_alloc(size_t n);
+void face_parked_free(void *p);
 /* The engine's STOP (face_init.c). */
 void ckpt_face_stop(void);
 void face_cut_activity_changed(void);
