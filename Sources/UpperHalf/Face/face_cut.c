@@ -295,6 +295,11 @@ static void membarrier_all(void)
 
 static int cut_begin(uint64_t generation, char *err, int errlen)
 {
+    /* A restored rank rebuilds its MPI state before anything is frozen: the
+     * replay is collective with the other ranks' (one of them may be blocked in
+     * it now, in the lower half where it cannot be parked, until this one joins). */
+    if (ckpt_face_state() == 1)
+        ckpt_face_ensure_bound();
     /* Under the lock: MPI_Finalize marks itself finalised under it too. */
     pthread_mutex_lock(&cut_lock);
     if (ckpt_face_state() == 2) {

@@ -1,5 +1,6 @@
 /* Start-up of the face: find the lower half, attach threads, MPI_Init/Finalize. */
 #include <stdio.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,14 +292,23 @@ int ckpt_face_rebind(struct ckpt_boot *b)
 /* For the cut: 0 before MPI_Init, 1 while MPI runs, 2 once MPI_Finalize started. */
 int ckpt_face_state(void) { return face_finalized ? 2 : face_initialized ? 1 : 0; }
 
+/* The flag is cleared only once the rebind is complete: a thread (or the
+ * engine) arriving meanwhile waits for it rather than translating handles the
+ * replay has not made yet (a receive reposted with the old MPI's handles). */
 static void rebind_mpi_once(void)
 {
     static volatile int lock;
+    static volatile long owner;
+    long self = syscall(SYS_gettid);
+    if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == self)
+        return; /* a call the rebind itself makes */
     while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
-        __builtin_ia32_pause();
+        sched_yield(); /* a rebind takes milliseconds: MPI_Init and the replay */
     if (needs_rebind) {
-        needs_rebind = 0;
+        __atomic_store_n(&owner, self, __ATOMIC_RELEASE);
         int rc = ckpt_face_rebind(NULL);
+        __atomic_store_n(&needs_rebind, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
         if (rc) {
             ckpt_face_log("ckpt-mpi: restart: rebuilding the MPI state on the new lower half failed", "", "");
             ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "restart");
