@@ -87,7 +87,17 @@ static inline uint64_t ckpt_cross_in(void)
     return ufs;
 }
 
-static inline void ckpt_cross_out(uint64_t ufs) { ckpt_set_fs(ufs); }
+/* Signals that arrived while this thread was in the lower half (face_signals.c). */
+extern volatile uint32_t face_signals_deferred;
+void face_raise_deferred(void);
+
+/* Back in the upper half: a handler that had to wait runs now, on our TLS. */
+static inline void ckpt_cross_out(uint64_t ufs)
+{
+    ckpt_set_fs(ufs);
+    if (__builtin_expect(face_signals_deferred != 0, 0))
+        face_raise_deferred();
+}
 
 /* The lower half's "checkpoint pending" word (DESIGN §2). */
 extern volatile uint32_t *ckpt_pending;
