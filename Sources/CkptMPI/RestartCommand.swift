@@ -128,6 +128,7 @@ struct RestartCommand: ParsableCommand {
             mode: mode, ranks: manifest.ranks, launcherArguments: allLauncherArguments, faceDirectory: faceDirectory,
             program: job.program, programArguments: job.arguments, debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
         request.coordinatorSocket = directory.socketPath
+        request.jobDirectory = directory.path
         request.restore = restore
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"

@@ -163,6 +163,7 @@ struct RunCommand: ParsableCommand {
         if let checkpointDirectory {
             request.engine = installation.checkpointEngine
             request.coordinatorSocket = checkpointDirectory.socketPath
+            request.jobDirectory = checkpointDirectory.path
         }
         return request
     }
