@@ -10,7 +10,9 @@
 #  - a stale coordinator.sock (left by a killed run, or a bare socket file) is
 #    reported as such and replaced by the next run;
 #  - `restart` waits for processes of an earlier job on the directory and
-#    refuses in one line when they outlive the wait.
+#    refuses in one line when they outlive the wait;
+#  - a lower half told to (CKPT_MPI_DIE_WITH_PARENT=1) dies with its parent,
+#    and one not told outlives it.
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -115,7 +117,8 @@ alive() {
 names() { local p; for p in "$@"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | tr '\n' ' '; }
 
 # kill_and_watch NAME COORDINATOR D EXPECTED-NAMES: kill -9 the coordinator, then every
-# process of the job (collected before) must be gone within 5 s.
+# process of the job (collected before) must have ended within 5 s. Zombies have ended:
+# reaping them is up to init, which here does it in batches every second or two.
 kill_and_watch() {
     local name=$1 coordinator=$2 d=$3 expected=$4
     local pids others have
@@ -141,7 +144,17 @@ kill_and_watch() {
         ko "$name: still alive 5 s after kill -9 of ckpt-mpi: $(ps -o pid=,comm= -p "$(echo $left | tr ' ' ,)" | tr '\n' ' ')"
         return 1
     fi
-    ok "$name: kill -9 of ckpt-mpi, all $(echo $others | wc -w) processes of its job ($have) gone in $(((t1 - t0) / 1000000)) ms"
+    # For the record: when init has reaped them too (it is not ours to hurry).
+    local t2 p reaped=""
+    while :; do
+        reaped=yes
+        for p in $others; do [ -e "/proc/$p" ] && reaped="" && break; done
+        t2=$(date +%s%N)
+        [ -n "$reaped" ] || [ $(((t2 - t0) / 1000000)) -gt 5000 ] && break
+        sleep 0.02
+    done
+    ok "$name: kill -9 of ckpt-mpi, all $(echo $others | wc -w) processes of its job ($have) dead in $(((t1 - t0) / 1000000)) ms,"\
+" $([ -n "$reaped" ] && echo "reaped by init in $(((t2 - t0) / 1000000)) ms" || echo "not all reaped by init after 5 s")"
 }
 
 # 1, 2. kill -9 of `ckpt-mpi run` on each MPI.
@@ -291,6 +304,32 @@ if connected "$D" 2 && timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --kill 
 else
     ko "restart-openmpi: no checkpoint to restart from ($(tail -1 "$WORK/r3.err"))"
 fi
+
+# 8. The lower half's own tie to its parent (what makes a rank die with mpirun, orted or
+# hydra_pmi_proxy even if they do not clean up): a parent that just dies, without and with
+# CKPT_MPI_DIE_WITH_PARENT=1.
+LOWER="$(dirname "$CKPT_MPI")/ckpt-lower-nompi"
+for tied in 0 1; do
+    bash -c 'env CKPT_MPI_DIE_WITH_PARENT=$1 "$2" -- "$3" 200 >/dev/null & echo $! >"$4"; wait' _ \
+        $tied "$LOWER" "$WORK/slow_counter" "$WORK/lower$tied.pid" &
+    parent=$!
+    disown $parent
+    started+=($parent)
+    for i in $(seq 100); do [ -s "$WORK/lower$tied.pid" ] && break; sleep 0.05; done
+    lower=$(cat "$WORK/lower$tied.pid")
+    started+=($lower)
+    sleep 0.5
+    kill -9 $parent
+    for i in $(seq 100); do [ -z "$(alive $lower)" ] && break; sleep 0.02; done
+    if [ $tied = 1 ] && [ -z "$(alive $lower)" ]; then
+        ok "lower half with CKPT_MPI_DIE_WITH_PARENT=1 dies with its parent"
+    elif [ $tied = 0 ] && [ -n "$(alive $lower)" ]; then
+        ok "lower half without it outlives its parent (as under nohup)"
+        kill -9 $lower
+    else
+        ko "lower half (CKPT_MPI_DIE_WITH_PARENT=$tied) after its parent's kill -9: $(alive $lower | sed 's/^/alive /')"
+    fi
+done
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
