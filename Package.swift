@@ -51,8 +51,11 @@ var targets: [Target] = [
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"]), exportsOnly("face.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
+    // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
+    .target(name: "CkptSpawn", path: "Sources/CkptSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall"])]),
     .executableTarget(name: "CkptMPI",
-                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow"],
+                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
+                                     "CkptSpawn"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
     .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI"]),

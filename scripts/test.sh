@@ -14,9 +14,10 @@ mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
+tests/cli/lifecycle.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
-tests/abi/exports.sh
+tests/abi/hygiene.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Regression, three times (before the fix two runs in three failed): a restarted
 # rank checkpointed while another rank is blocked in its rebind after the restart.

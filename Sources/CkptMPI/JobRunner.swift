@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CkptSpawn
 
 /// Starts the job and stays with it until it ends, the way a shell runs a foreground job.
 ///
@@ -113,20 +114,21 @@ struct JobRunner {
         kill(-child, SIGCONT)
     }
 
+    /// Starts the launcher in its own process group with `signalMask`, and with SIGKILL as its
+    /// parent-death signal: if ckpt-mpi dies in any way (even by SIGKILL), the launcher goes
+    /// with it and takes its ranks along. The signal follows the thread that forks, so this
+    /// must run on the thread that supervises the job to its end (the one in `run`).
     private func spawn(signalMask: sigset_t) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = signalMask
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
-
         let argv = CStringArray(plan.arguments)
         let envp = CStringArray(plan.environmentBlock(over: baseEnvironment))
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, plan.executable, nil, &attributes, argv.pointers, envp.pointers)
-        guard result == 0 else { throw SystemCallError("posix_spawn", plan.executable, errno: result) }
+        var mask = signalMask
+        var error: Int32 = 0
+        var failedCall: UnsafePointer<CChar>?
+        let pid = ckpt_spawn(plan.executable, argv.pointers, envp.pointers, &mask,
+                             CKPT_SPAWN_NEW_GROUP | CKPT_SPAWN_DIE_WITH_PARENT, &error, &failedCall)
+        guard pid > 0 else {
+            throw SystemCallError(failedCall.map { String(cString: $0) } ?? "fork", plan.executable, errno: error)
+        }
         return pid
     }
 }

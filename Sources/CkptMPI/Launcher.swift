@@ -42,6 +42,9 @@ struct LaunchRequest: Equatable {
     var engine: String? = nil
     /// The coordinator's socket, exported to every rank as CKPT_MPI_COORD; nil: no coordinator.
     var coordinatorSocket: String? = nil
+    /// The checkpoint directory, exported to every process of the job as CKPT_MPI_JOB_DIR so that
+    /// a later coordinator on it can find survivors of this job; nil: no coordinator.
+    var jobDirectory: String? = nil
     /// Restart from this image (without MPI) or generation directory (MPI: each rank opens
     /// its own rank-RRRR.img) instead of starting `program`.
     var restore: String? = nil
@@ -105,6 +108,10 @@ struct Launcher {
 
     /// The variable naming the coordinator's socket to the engine in each rank.
     static let coordinatorVariable = "CKPT_MPI_COORD"
+    /// The job marker: every process of a job with a coordinator carries the checkpoint directory in it.
+    static let jobDirectoryVariable = "CKPT_MPI_JOB_DIR"
+    /// Tells the lower half to die with its parent (PR_SET_PDEATHSIG), set for supervised jobs only.
+    static let dieWithParentVariable = "CKPT_MPI_DIE_WITH_PARENT"
 
     func plan(_ request: LaunchRequest) -> LaunchPlan {
         let oversubscribed = request.ranks > onlineCores
@@ -117,6 +124,19 @@ struct Launcher {
         if let socket = request.coordinatorSocket {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, socket))
         }
+        if let directory = request.jobDirectory {
+            environment.append(EnvironmentSetting(Self.jobDirectoryVariable, directory))
+        }
+        // A rank dies with its launcher (mpirun, hydra_pmi_proxy, or ckpt-mpi itself without
+        // MPI), which dies with ckpt-mpi: nothing of a supervised job outlives its supervisor.
+        // Not when ckpt-mpi execs the lower half: its parent is then the user's shell, which
+        // may well end first (nohup, a batch script's background job).
+        let supervised: Bool
+        switch request.mode {
+        case .mpi: supervised = true
+        case .noMPI: supervised = request.coordinatorSocket != nil
+        }
+        if supervised { environment.append(EnvironmentSetting(Self.dieWithParentVariable, "1")) }
         var lowerHalfArguments = ["--face-dir", request.faceDirectory]
         if let engine = request.engine { lowerHalfArguments += ["--engine", engine] }
         if let restore = request.restore {
@@ -129,7 +149,7 @@ struct Launcher {
         case .noMPI(let lowerHalf):
             // With a coordinator ckpt-mpi must stay: the coordinator lives in this process.
             return LaunchPlan(executable: lowerHalf, arguments: [lowerHalf] + lowerHalfArguments,
-                              environment: environment, supervised: request.coordinatorSocket != nil,
+                              environment: environment, supervised: supervised,
                               oversubscribed: oversubscribed)
         case .mpi(let mpi):
             environment += Self.quietMPISettings
@@ -159,7 +179,7 @@ struct Launcher {
             arguments.append(mpi.lowerHalf)
             arguments += lowerHalfArguments
             return LaunchPlan(executable: mpi.launcher, arguments: arguments, environment: environment,
-                              supervised: true, oversubscribed: oversubscribed)
+                              supervised: supervised, oversubscribed: oversubscribed)
         }
     }
 }

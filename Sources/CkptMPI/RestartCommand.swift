@@ -12,7 +12,9 @@ struct RestartCommand: ParsableCommand {
         discussion: """
             Resumes the job saved in DIR on the same or another MPI, transport and host set. \
             Options after -- go to the MPI launcher. The restarted job has a coordinator on the same \
-            DIR, and its checkpoints continue the generation numbers.
+            DIR, and its checkpoints continue the generation numbers. Refused while a job runs on DIR; \
+            processes of an earlier job on DIR (ranks of a job whose ckpt-mpi was killed) are waited for \
+            up to 5 s. A generation left incomplete by a ckpt-mpi that died during a checkpoint is removed.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
@@ -59,11 +61,15 @@ struct RestartCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let launcher = Launcher.forThisMachine()
+        // A directory in use is refused before its checkpoints are looked at: whatever they
+        // hold, a job is running on them.
+        let directory = CheckpointDirectory(checkpointDirectory)
+        let lock = dryRun || !directory.exists ? nil : try CoordinatorLock.acquire(in: directory)
         let restart = try prepare(environment: environment, installation: Installation.current(environment: environment),
                                   launcher: launcher, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
-        Log.note(restart.description)
         let plan = launcher.plan(restart.request)
         if dryRun {
+            Log.note(restart.description)
             print(plan.script)
             return
         }
@@ -72,7 +78,7 @@ struct RestartCommand: ParsableCommand {
             directory: restart.directory, job: restart.job, transport: restart.transport, interval: interval,
             debug: restart.request.debugLevel == "1"))
         let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
-            .run(plan, environment: environment)
+            .run(plan, environment: environment, lock: lock, announcement: restart.description)
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -128,6 +134,7 @@ struct RestartCommand: ParsableCommand {
             mode: mode, ranks: manifest.ranks, launcherArguments: allLauncherArguments, faceDirectory: faceDirectory,
             program: job.program, programArguments: job.arguments, debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
         request.coordinatorSocket = directory.socketPath
+        request.jobDirectory = directory.path
         request.restore = restore
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"

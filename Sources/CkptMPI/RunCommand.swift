@@ -13,7 +13,9 @@ struct RunCommand: ParsableCommand {
             Starts PROGRAM through the real MPI launcher (mpirun.openmpi or mpiexec.mpich). \
             Each rank runs our lower half, which loads PROGRAM with ckpt-mpi's MPI library in \
             place of the real one. PROGRAM must be a dynamically linked x86-64 MPICH-ABI \
-            binary (built with mpicc.mpich). Everything after PROGRAM is passed to it.
+            binary (built with mpicc.mpich). Everything after PROGRAM is passed to it. The launcher and \
+            every rank end with ckpt-mpi, however it ends (even kill -9). With --ckpt-dir, one job at a \
+            time runs on a directory.
             """)
 
     @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")],
@@ -163,6 +165,7 @@ struct RunCommand: ParsableCommand {
         if let checkpointDirectory {
             request.engine = installation.checkpointEngine
             request.coordinatorSocket = checkpointDirectory.socketPath
+            request.jobDirectory = checkpointDirectory.path
         }
         return request
     }

@@ -8,7 +8,8 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show a ckpt-mpi job and its checkpoint state.",
         discussion: """
             Asks the coordinator of the job using the checkpoint directory; when no job is running, \
-            reports what the directory holds (state 'not running').
+            reports what the directory holds (state 'not running'), and notes a socket left by a coordinator \
+            that died or processes of the job still alive without one.
             """)
 
     @Option(name: .customLong("ckpt-dir"),
@@ -37,6 +38,7 @@ struct StatusCommand: ParsableCommand {
             state += ", \(status.ranksConnected.count) of \(status.ranksExpected) ranks connected"
         }
         if let generation = status.inProgress { state += ", writing gen \(generation)" }
+        if let note = status.note { state += " (\(note))" }
         lines.append(state)
         if let last = status.lastCheckpoint {
             lines.append("last: " + (last.error == nil ? last.summary : last.line.text))

@@ -239,8 +239,75 @@ final class CoordinatorTests: XCTestCase {
         let second = Coordinator(configuration: fixture.coordinator.configuration)
         XCTAssertThrowsError(try second.open()) {
             XCTAssertEqual(($0 as? CLIFailure)?.message,
-                           "another ckpt-mpi coordinator is running on \(fixture.directory.socketPath); one job per checkpoint directory")
+                           "a job is already running on \(fixture.directory.path) (coordinator pid \(getpid()))")
         }
+        XCTAssertNotNil(try fixture.client.status(), "the refused coordinator left the running one's socket alone")
+    }
+
+    private func standaloneCoordinator(_ directory: CheckpointDirectory, survivorTimeout: Double = 5) -> Coordinator {
+        let job = JobDescription(np: 1, mpi: "none", program: "p", arguments: [], cwd: "/", startTime: "t", coordinatorPid: 1)
+        var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: "default")
+        configuration.reportsOnStderr = false
+        configuration.survivorTimeout = survivorTimeout
+        return Coordinator(configuration: configuration)
+    }
+
+    func testTheLockIsPrivateNamesItsHolderAndIsFreedOnStop() throws {
+        let temporary = try TemporaryDirectory()
+        let directory = CheckpointDirectory(temporary.path + "/ck")
+        let first = standaloneCoordinator(directory)
+        try first.open()
+        var info = stat()
+        XCTAssertEqual(lstat(directory.lockPath, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        XCTAssertEqual(CoordinatorLock.holderPid(in: directory), Int(getpid()))
+        XCTAssertThrowsError(try CoordinatorLock.acquire(in: directory))
+        first.stop()
+        let second = standaloneCoordinator(directory)
+        XCTAssertNoThrow(try second.open(), "a stopped coordinator gives the directory up")
+        second.stop()
+    }
+
+    func testOpeningRemovesGenerationsADeadCoordinatorLeftIncompleteAndNumbersGoOn() throws {
+        let fixture = try CoordinatorFixture(ranks: 1) { directory in
+            try makeGeneration(1, in: directory, ranks: 1)
+            try makeGeneration(2, in: directory, ranks: 1, manifest: false)
+        }
+        XCTAssertEqual(try fixture.directory.generations().map(\.number), [1], "gen 2 had no manifest")
+        try fixture.connectEngines(1, of: 1)
+        XCTAssertEqual(try fixture.client.checkpoint(kill: false).generation, 3, "the number of the removed one stays used")
+    }
+
+    func testProcessesOfAnEarlierJobKeepTheDirectoryUntilTheyEnd() throws {
+        let temporary = try TemporaryDirectory()
+        let directory = CheckpointDirectory(temporary.path + "/ck")
+        try directory.create()
+        // A rank of a killed job that has not died yet: it carries the job's marker.
+        let survivor = Process()
+        survivor.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        survivor.arguments = ["30"]
+        survivor.environment = [Launcher.jobDirectoryVariable: directory.path]
+        try survivor.run()
+        defer { if survivor.isRunning { survivor.terminate() } }
+        try waitFor { JobProcesses(directory: directory).survivors().map(\.pid) == [survivor.processIdentifier] }
+        XCTAssertEqual(try CoordinatorClient(directory: directory).offlineStatus().note,
+                       "processes of the job are alive without a coordinator: pid \(survivor.processIdentifier) (sleep)")
+        let other = CheckpointDirectory(temporary.path + "/other")
+        XCTAssertEqual(JobProcesses(directory: other).survivors(), [], "only the marker of this directory counts")
+
+        let refused = standaloneCoordinator(directory, survivorTimeout: 0.3)
+        XCTAssertThrowsError(try refused.open()) {
+            XCTAssertEqual(($0 as? CLIFailure)?.message,
+                           "processes of an earlier job on \(directory.path) are still running after 0.3 s: "
+                           + "pid \(survivor.processIdentifier) (sleep); end them first")
+        }
+        var info = stat()
+        XCTAssertNotEqual(lstat(directory.socketPath, &info), 0, "refused before taking the socket")
+
+        let waiting = standaloneCoordinator(directory, survivorTimeout: 10)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { survivor.terminate() }
+        XCTAssertNoThrow(try waiting.open(), "a survivor that ends within the timeout is waited for")
+        waiting.stop()
     }
 
     func testStaleSocketIsReplacedAndSocketIsPrivate() throws {
@@ -250,6 +317,11 @@ final class CoordinatorTests: XCTestCase {
         // A socket nobody listens on, as a crashed ckpt-mpi leaves it.
         let stale = try UnixSocket.listen(directory.socketPath)
         close(stale)
+        XCTAssertEqual(try CoordinatorClient(directory: directory).offlineStatus().note,
+                       "coordinator.sock is stale: its coordinator died; the next run or restart replaces it")
+        XCTAssertThrowsError(try CoordinatorClient(directory: directory).checkpoint(kill: false)) {
+            XCTAssertTrue(($0 as? CLIFailure)?.message.contains("(its coordinator.sock is stale, left by a coordinator that died)") ?? false)
+        }
         let job = JobDescription(np: 1, mpi: "none", program: "p", arguments: [], cwd: "/", startTime: "t", coordinatorPid: 1)
         var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: "default")
         configuration.reportsOnStderr = false

@@ -25,11 +25,11 @@ final class LauncherTests: XCTestCase {
                                                                        launcherArguments: ["--bind-to", "core"]))
         XCTAssertEqual(plan.executable, "/usr/bin/mpirun.openmpi")
         XCTAssertEqual(plan.arguments, [
-            "/usr/bin/mpirun.openmpi", "-np", "4", "-x", "UCX_MEM_EVENTS", "-x", "UCX_MEM_MALLOC_HOOKS",
-            "--bind-to", "core",
+            "/usr/bin/mpirun.openmpi", "-np", "4", "-x", "CKPT_MPI_DIE_WITH_PARENT", "-x", "UCX_MEM_EVENTS",
+            "-x", "UCX_MEM_MALLOC_HOOKS", "--bind-to", "core",
             "/opt/ckpt/ckpt-lower-openmpi", "--face-dir", "/opt/ckpt/face", "--", "./app", "-n", "5", "a b",
         ])
-        XCTAssertEqual(plan.environment, Launcher.quietMPISettings)
+        XCTAssertEqual(plan.environment, [EnvironmentSetting("CKPT_MPI_DIE_WITH_PARENT", "1")] + Launcher.quietMPISettings)
         XCTAssertEqual(value("OMPI_MCA_opal_signal", in: plan), "")
         XCTAssertEqual(value("OMPI_MCA_memory", in: plan), "^patcher")
         XCTAssertFalse(plan.oversubscribed)
@@ -41,8 +41,8 @@ final class LauncherTests: XCTestCase {
         XCTAssertTrue(plan.oversubscribed)
         XCTAssertEqual(Array(plan.arguments.prefix(4)), ["/usr/bin/mpirun.openmpi", "-np", "3", "--oversubscribe"])
         XCTAssertEqual(names(plan), [
-            "CKPT_MPI_OVERSUBSCRIBED", "CKPT_MPI_DEBUG", "UCX_MEM_EVENTS", "UCX_MEM_MALLOC_HOOKS", "OMPI_MCA_memory",
-            "OMPI_MCA_opal_signal", "OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
+            "CKPT_MPI_OVERSUBSCRIBED", "CKPT_MPI_DEBUG", "CKPT_MPI_DIE_WITH_PARENT", "UCX_MEM_EVENTS",
+            "UCX_MEM_MALLOC_HOOKS", "OMPI_MCA_memory", "OMPI_MCA_opal_signal", "OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
             "OMPI_MCA_mpi_yield_when_idle",
         ])
         XCTAssertEqual(value("OMPI_MCA_mpi_yield_when_idle", in: plan), "1")
@@ -88,16 +88,29 @@ final class LauncherTests: XCTestCase {
         XCTAssertEqual(plan.executable, "/opt/ckpt/ckpt-lower-nompi")
         XCTAssertEqual(plan.arguments, ["/opt/ckpt/ckpt-lower-nompi", "--face-dir", "/opt/ckpt/face", "--",
                                         "./app", "-n", "5", "a b"])
-        XCTAssertEqual(plan.environment, [EnvironmentSetting("CKPT_MPI_DEBUG", "1")])
+        XCTAssertEqual(plan.environment, [EnvironmentSetting("CKPT_MPI_DEBUG", "1")],
+                       "exec'd by ckpt-mpi, the lower half's parent is the user's shell: it must not die with it")
+    }
+
+    func testNoMPIWithACoordinatorDiesWithCkptMPIAndCarriesTheJobMarker() {
+        var noMPI = request(.noMPI(lowerHalf: "/opt/ckpt/ckpt-lower-nompi"), ranks: 1)
+        noMPI.coordinatorSocket = "/ck/coordinator.sock"
+        noMPI.jobDirectory = "/ck"
+        let plan = Launcher(onlineCores: 2, userID: 0).plan(noMPI)
+        XCTAssertTrue(plan.supervised)
+        XCTAssertEqual(plan.environment, [EnvironmentSetting("CKPT_MPI_COORD", "/ck/coordinator.sock"),
+                                          EnvironmentSetting("CKPT_MPI_JOB_DIR", "/ck"),
+                                          EnvironmentSetting("CKPT_MPI_DIE_WITH_PARENT", "1")])
     }
 
     func testCommandLineAndScriptAreShellQuoted() {
         let plan = Launcher(onlineCores: 8, userID: 1000).plan(request(.mpi(mpich), ranks: 2))
         XCTAssertEqual(plan.commandLine,
-                       "UCX_MEM_EVENTS=no UCX_MEM_MALLOC_HOOKS=no OMPI_MCA_memory=^patcher OMPI_MCA_opal_signal='' "
+                       "CKPT_MPI_DIE_WITH_PARENT=1 UCX_MEM_EVENTS=no UCX_MEM_MALLOC_HOOKS=no OMPI_MCA_memory=^patcher "
+                       + "OMPI_MCA_opal_signal='' "
                        + "/usr/bin/mpiexec.mpich -n 2 /opt/ckpt/ckpt-lower-mpich --face-dir /opt/ckpt/face -- "
                        + "./app -n 5 'a b'")
-        XCTAssertEqual(plan.script.split(separator: "\n").first, "export UCX_MEM_EVENTS=no")
+        XCTAssertEqual(plan.script.split(separator: "\n").first, "export CKPT_MPI_DIE_WITH_PARENT=1")
     }
 
     func testEnvironmentBlockOverridesInheritedValues() {

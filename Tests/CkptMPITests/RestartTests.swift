@@ -60,6 +60,7 @@ final class RestartTests: XCTestCase {
                                         libexec.path + "/ckpt-lower-mpich", "--face-dir", libexec.path + "/face",
                                         "--restore", directory.generationPath(3)])
         XCTAssertTrue(plan.environment.contains(EnvironmentSetting("CKPT_MPI_COORD", directory.socketPath)))
+        XCTAssertTrue(plan.environment.contains(EnvironmentSetting("CKPT_MPI_JOB_DIR", directory.path)))
         XCTAssertEqual(try prepare(["--gen", "2"]).generation, 2)
         XCTAssertEqual(try prepare([]).job.mpi, "openmpi", "defaults to the MPI the checkpoint came from")
     }
@@ -100,9 +101,10 @@ final class RestartTests: XCTestCase {
             debugLevel: nil)
         request.engine = "/l/libckpt-engine.so"
         request.coordinatorSocket = "/ck/coordinator.sock"
+        request.jobDirectory = "/ck"
         let plan = Launcher(onlineCores: 8, userID: 1000).plan(request)
         XCTAssertEqual(plan.arguments, ["/usr/bin/mpirun.openmpi", "-np", "2", "-x", "CKPT_MPI_COORD",
-                                        "-x", "UCX_MEM_EVENTS", "-x", "UCX_MEM_MALLOC_HOOKS",
+                                        "-x", "CKPT_MPI_JOB_DIR", "-x", "CKPT_MPI_DIE_WITH_PARENT", "-x", "UCX_MEM_EVENTS", "-x", "UCX_MEM_MALLOC_HOOKS",
                                         "/l/ckpt-lower-openmpi", "--face-dir", "/l/face",
                                         "--engine", "/l/libckpt-engine.so", "--", "./app", "1"])
     }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// The layout of a checkpoint directory D (docs/checkpoint-protocol.md):
-/// `coordinator.sock`, `job.json` and one `gen-NNNNNN/` per generation.
+/// `coordinator.lock`, `coordinator.sock`, `job.json` and one `gen-NNNNNN/` per generation.
 struct CheckpointDirectory: Equatable {
     /// The directory, absolute so engines in other working directories can use the paths.
     let path: String
@@ -30,6 +30,7 @@ struct CheckpointDirectory: Equatable {
     }
 
     var socketPath: String { path + "/" + Self.socketName }
+    var lockPath: String { path + "/" + CoordinatorLock.name }
     var jobPath: String { path + "/" + Self.jobName }
 
     /// `gen-000042`.

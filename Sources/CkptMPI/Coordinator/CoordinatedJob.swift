@@ -58,9 +58,13 @@ final class CoordinatedJob: JobSupervision, @unchecked Sendable {
 
     /// Opens the coordinator, runs the job to its end and returns ckpt-mpi's exit status:
     /// the job's own, or 0 with a note when it was stopped after a checkpoint as asked.
-    func run(_ plan: LaunchPlan, environment: [String: String]) throws -> Int32 {
-        try coordinator.open()
+    /// `lock` is the directory's lock if the caller took it already; `announcement` goes to
+    /// stderr once the directory is ours, so a refusal stays one line.
+    func run(_ plan: LaunchPlan, environment: [String: String], lock: CoordinatorLock? = nil,
+             announcement: String? = nil) throws -> Int32 {
+        try coordinator.open(holding: lock)
         defer { coordinator.stop() }
+        if let announcement { Log.note(announcement) }
         let status = try JobRunner(plan: plan, baseEnvironment: environment, supervision: self).run()
         if let generation = stoppedAfterGeneration {
             Log.note("job stopped after checkpoint gen \(generation) as asked; resume it with 'ckpt-mpi restart \(ShellQuoting.quote(coordinator.configuration.directory.path))'")

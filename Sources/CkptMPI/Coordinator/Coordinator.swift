@@ -23,6 +23,7 @@ final class Coordinator: @unchecked Sendable {
     private var queued: [Bool] = []  // kill flags of requests from other threads
     private var stopRequested = false
     private var listener: Int32 = -1
+    private var directoryLock: CoordinatorLock?
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
     private let finished = DispatchSemaphore(value: 0)
@@ -44,13 +45,22 @@ final class Coordinator: @unchecked Sendable {
 
     deinit { closeDescriptors() }
 
-    /// Creates the directory, takes the socket and writes `job.json`; ranks may connect from now on.
-    func open() throws {
+    /// Creates the directory, takes its lock (refused while another coordinator holds it, or
+    /// while processes of an earlier job on it are still alive after a few seconds), clears
+    /// what a dead coordinator left (its socket, a generation it was writing), takes the
+    /// socket and writes `job.json`; ranks may connect from now on. `lock`: the directory's
+    /// lock, when the caller took it earlier.
+    func open(holding lock: CoordinatorLock? = nil) throws {
         let directory = configuration.directory
         guard !directory.path.contains("\n") else { throw CLIFailure("the checkpoint directory name must not contain a newline") }
         try directory.create()
-        listener = try UnixSocket.listen(directory.socketPath)
+        directoryLock = try lock ?? CoordinatorLock.acquire(in: directory)
         do {
+            // A coordinator killed with its job leaves ranks that take a moment to die; a
+            // second job beside them would share their files and directory.
+            try JobProcesses(directory: directory).waitUntilGone(timeout: configuration.survivorTimeout)
+            try clearLeftovers()
+            listener = try UnixSocket.listen(directory.socketPath)
             var pipeFDs: [Int32] = [0, 0]
             // pipe2 and accept4 are not visible from Swift's Glibc; fcntl does the same.
             guard pipe(&pipeFDs) == 0 else { throw SystemCallError("pipe") }
@@ -61,6 +71,34 @@ final class Coordinator: @unchecked Sendable {
             closeDescriptors()
             throw error
         }
+    }
+
+    /// With the lock held nobody else writes in D: a socket there belongs to a dead
+    /// coordinator, and so does every generation without a manifest (it died while
+    /// writing it). Their numbers stay used, so generation numbers never go back.
+    private func clearLeftovers() throws {
+        let directory = configuration.directory
+        var info = stat()
+        if lstat(directory.socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK {
+            guard unlink(directory.socketPath) == 0 || errno == ENOENT else {
+                throw SystemCallError("unlink", directory.socketPath)
+            }
+            debug("replaced the stale \(CheckpointDirectory.socketName) of a coordinator that died")
+        }
+        let incomplete = try directory.generations().filter { !$0.hasManifest }
+        var removed: [String] = []
+        for entry in incomplete {
+            lastUsedGeneration = max(lastUsedGeneration, entry.number)
+            do {
+                try CheckpointDirectory.removeGeneration(at: entry.path)
+                removed.append(CheckpointDirectory.generationName(entry.number))
+            } catch {
+                note("could not remove the incomplete \(CheckpointDirectory.generationName(entry.number)): \(error)")
+            }
+        }
+        guard !removed.isEmpty else { return }
+        try DurableFile.syncDirectory(directory.path)
+        note("removed \(removed.joined(separator: ", ")) in \(directory.path): left incomplete by a coordinator that died during a checkpoint")
     }
 
     /// Starts the loop thread. Call after the caller has blocked the signals it waits
@@ -113,6 +151,9 @@ final class Coordinator: @unchecked Sendable {
         }
         for fd in [wakeRead, wakeWrite] where fd >= 0 { close(fd) }
         (wakeRead, wakeWrite) = (-1, -1)
+        // Last: once the lock is free, the next coordinator may take D.
+        directoryLock?.release()
+        directoryLock = nil
     }
 
     // MARK: - The loop

@@ -12,7 +12,8 @@ struct CoordinatorClient {
         do {
             return try LineConnection(connectingTo: directory.socketPath)
         } catch let error as SystemCallError where [ENOENT, ECONNREFUSED].contains(error.errno) {
-            let hint = directory.exists ? "" : " (the directory does not exist)"
+            let hint = !directory.exists ? " (the directory does not exist)"
+                : hasStaleSocket ? " (its \(CheckpointDirectory.socketName) is stale, left by a coordinator that died)" : ""
             throw CLIFailure("no ckpt-mpi job is running with checkpoint directory \(directory.path)\(hint); "
                              + "start one with 'ckpt-mpi run --ckpt-dir \(directory.path) ...' or name it with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
         }
@@ -61,8 +62,25 @@ struct CoordinatorClient {
             throw CLIFailure("no checkpoint directory \(directory.path); name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
         }
         let job = try? JobDescription.read(from: directory)
+        var notes: [String] = []
+        if hasStaleSocket {
+            notes.append("\(CheckpointDirectory.socketName) is stale: its coordinator died; the next run or restart replaces it")
+        }
+        let survivors = JobProcesses(directory: directory).survivors()
+        if !survivors.isEmpty {
+            notes.append("processes of the job are alive without a coordinator: pid "
+                         + survivors.prefix(8).map(\.description).joined(separator: ", "))
+        }
         return CoordinatorStatus(state: "not running", directory: directory.path, job: job,
                                  ranksExpected: job?.np ?? 0, ranksConnected: [], inProgress: nil, lastCheckpoint: nil,
-                                 generations: try GenerationSummary.all(in: directory))
+                                 generations: try GenerationSummary.all(in: directory),
+                                 note: notes.isEmpty ? nil : notes.joined(separator: "; "))
+    }
+
+    /// Whether a socket file is there that nobody listens on: its coordinator died
+    /// without removing it (asked only after connecting failed).
+    private var hasStaleSocket: Bool {
+        var info = stat()
+        return lstat(directory.socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
     }
 }

@@ -20,6 +20,8 @@ struct CoordinatorConfiguration {
     var interval: Double? = nil
     /// Stop the job after every committed checkpoint (`--kill-after-checkpoint`).
     var killAfterCheckpoint = false
+    /// Seconds to wait for processes of an earlier job on the directory to end before refusing to open.
+    var survivorTimeout: Double = 5
     /// Whether to report checkpoints and failures on stderr (off in unit tests).
     var reportsOnStderr = true
     /// Whether to log each decision of the cut on stderr (`--verbose`, CKPT_MPI_DEBUG=1).
@@ -65,4 +67,6 @@ struct CoordinatorStatus: Codable, Equatable {
     let inProgress: Int?
     let lastCheckpoint: CheckpointReport?
     let generations: [GenerationSummary]
+    /// Why the job is not running as it may seem, e.g. a stale socket; nil when nothing is odd.
+    var note: String? = nil
 }

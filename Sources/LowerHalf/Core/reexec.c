@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include "lh_internal.h"
@@ -22,6 +24,7 @@
 #define ENV_ADDED   "CKPT_MPI_LOWER_ADDED"  /* names quiet_mpi_env set, comma-separated */
 #define ENV_PRELOAD "CKPT_MPI_LOWER_LD_PRELOAD"  /* "=" + the caller's LD_PRELOAD */
 #define ENV_LIBPATH "CKPT_MPI_LOWER_LD_LIBRARY_PATH" /* "=" + the caller's LD_LIBRARY_PATH */
+#define ENV_PARENT  "CKPT_MPI_LOWER_PARENT"  /* the parent's pid at stage 0, with CKPT_MPI_DIE_WITH_PARENT */
 #define LOWER_STACK_SOFT (8ULL << 20)
 
 extern char **environ;
@@ -96,8 +99,46 @@ static int strip_dir(const char *path, const char *dir, char *out, size_t cap)
     return removed;
 }
 
+/* A rank of a supervised job dies with its parent (the launcher's daemon on
+ * its host: mpirun, orted, hydra_pmi_proxy; or ckpt-mpi itself without MPI),
+ * which dies with ckpt-mpi. The signal is armed before the parent is read, so
+ * a parent that dies later is always noticed. One that died between its fork
+ * and here cannot be told from a launcher that is pid 1 (a container's init)
+ * and is let be: without MPI that cannot happen (ckpt-mpi arms the signal
+ * before its exec), and with MPI the rank's MPI_Init fails without its
+ * launcher. */
+static void die_with_parent_stage0(void)
+{
+    const char *v = getenv("CKPT_MPI_DIE_WITH_PARENT");
+    if (!v || strcmp(v, "1"))
+        return;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        lh_die(126, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+    pid_t parent = getppid();
+    char text[24];
+    snprintf(text, sizeof text, "%ld", (long)parent);
+    setenv(ENV_PARENT, text, 1);
+}
+
+/* After the re-exec: arm the signal again (an exec of a set-id or
+ * capability binary would have cleared it) and check the parent is the one
+ * stage 0 saw, i.e. it did not die during the re-exec. */
+static void die_with_parent_stage1(void)
+{
+    const char *v = getenv(ENV_PARENT);
+    if (!v)
+        return;
+    long parent = strtol(v, NULL, 10);
+    unsetenv(ENV_PARENT);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        lh_die(126, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+    if ((long)getppid() != parent)
+        lh_die(1, "the launcher (pid %ld) is gone; not starting", parent);
+}
+
 static void stage0(char **argv, const char *face_dir)
 {
+    die_with_parent_stage0();
     struct rlimit rl;
     if (getrlimit(RLIMIT_STACK, &rl) != 0)
         lh_die(126, "getrlimit(RLIMIT_STACK): %s", strerror(errno));
@@ -180,6 +221,7 @@ void lh_reexec_or_restore(char **argv, const char *face_dir, struct lh_orig *ori
     orig->persona = persona;
     orig->stack_soft = !strcmp(lim, "inf") ? (uint64_t)RLIM_INFINITY : strtoull(lim, NULL, 10);
     unsetenv(ENV_STAGE);
+    die_with_parent_stage1();
 
     struct rlimit rl;
     if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != orig->stack_soft) {
