@@ -47,10 +47,11 @@ var targets: [Target] = [
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     .executableTarget(name: "CkptMPI",
-                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow"],
+                      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
+                                     "HalfABI"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
-    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI"]),
+    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI", "HalfABI"]),
     .testTarget(name: "BindingsGenTests", dependencies: ["BindingsGen"]),
 ]
 var products: [Product] = [

@@ -48,6 +48,7 @@ struct InspectCommand: ParsableCommand {
         out.append("image      \(f.path) (\(mib(h.fileSize)), format \(h.formatVersion), metadata checksum ok)")
         out.append("rank       \(h.rank) of \(h.nranks), generation \(h.generation), flavour \(h.flavour)"
                    + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)"))
+        out.append("job        " + (h.jobId.isEmpty ? "unknown (written before job ids)" : h.jobId))
         out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
                    + String(format: "pause %.1f ms before writing", h.pauseMs))
         out.append("cwd        \(h.cwd)")

@@ -45,6 +45,17 @@ struct wstate {
     uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
 };
 
+/* The job's identity, copied from CKPT_MPI_JOB_ID at start-up: the writer runs
+ * while threads are parked and must not call getenv. A restored process finds
+ * it again in this memory, which is right: a restarted job is the same job. */
+static char job_id[CKPT_IMG_JOB_ID_SIZE];
+
+void eng_job_id_init(const char *id)
+{
+    if (id)
+        strncpy(job_id, id, sizeof job_id - 1);
+}
+
 static uint64_t add_string(struct wstate *w, const char *s, size_t n)
 {
     if (w->strings_size + n + 1 > STRINGS_CAP)
@@ -592,6 +603,7 @@ void eng_write_image(void *argp)
     ckpt_sys1(SYS_umask, um);
     hd->umask = (uint64_t)um;
     hd->pause_ns = eng.pause_ns;
+    memcpy(hd->job_id, job_id, sizeof hd->job_id);
     ckpt_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
     memcpy(meta + threads_off, s->threads, (size_t)w->nthreads * sizeof(struct ckpt_img_thread));
     memcpy(meta + fds_off, s->fds, (size_t)w->nfds * sizeof(struct ckpt_img_fd));
