@@ -42,6 +42,8 @@ struct LaunchRequest: Equatable {
     var engine: String? = nil
     /// The coordinator's socket, exported to every rank as CKPT_MPI_COORD; nil: no coordinator.
     var coordinatorSocket: String? = nil
+    /// The job's identity, exported to every rank as CKPT_MPI_JOB_ID for its image headers; nil: none.
+    var jobID: String? = nil
     /// Restart from this image (without MPI) or generation directory (MPI: each rank opens
     /// its own rank-RRRR.img) instead of starting `program`.
     var restore: String? = nil
@@ -116,6 +118,9 @@ struct Launcher {
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
         if let socket = request.coordinatorSocket {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, socket))
+        }
+        if let jobID = request.jobID {
+            environment.append(EnvironmentSetting(JobIdentity.environmentVariable, jobID))
         }
         var lowerHalfArguments = ["--face-dir", request.faceDirectory]
         if let engine = request.engine { lowerHalfArguments += ["--engine", engine] }

@@ -57,7 +57,9 @@ struct CoordinatorClient {
 
     /// What the directory alone says when no coordinator is running.
     func offlineStatus() throws -> CoordinatorStatus {
-        guard directory.exists else {
+        do {
+            try directory.checkExists()
+        } catch let failure as CLIFailure where !directory.exists && failure.message.hasPrefix("no checkpoint directory") {
             throw CLIFailure("no checkpoint directory \(directory.path); name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
         }
         let job = try? JobDescription.read(from: directory)
