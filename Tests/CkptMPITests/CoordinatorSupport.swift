@@ -178,7 +178,8 @@ final class CoordinatorFixture {
 
     init(ranks: Int, keep: Int = 2, timeout: Double = 5, interval: Double? = nil, jobID: String? = nil,
          engineJobID: String? = nil,
-         prepare: (CheckpointDirectory) throws -> Void = { _ in }) throws {
+         prepare: (CheckpointDirectory) throws -> Void = { _ in },
+         noteObserver: (@Sendable (String) -> Void)? = nil) throws {
         self.jobID = jobID
         self.engineJobID = engineJobID ?? jobID ?? ""
         temporary = try TemporaryDirectory()
@@ -192,6 +193,7 @@ final class CoordinatorFixture {
         configuration.rankTimeout = timeout
         configuration.interval = interval
         configuration.reportsOnStderr = false
+        configuration.noteObserver = noteObserver
         coordinator = Coordinator(configuration: configuration)
         try coordinator.open()
         coordinator.start()

@@ -467,6 +467,7 @@ final class Coordinator: @unchecked Sendable {
 
     private func note(_ message: String) {
         if configuration.reportsOnStderr { Log.note(message) }
+        configuration.noteObserver?(message)
     }
 
     /// The coordinator's decisions, with `--verbose` or CKPT_MPI_DEBUG=1.
