@@ -14,6 +14,7 @@ mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
+tests/cli/trust.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 tests/model/run-spin.sh
 CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"
