@@ -11,15 +11,21 @@ struct RestartCommand: ParsableCommand {
         abstract: "Restart a job from its newest complete checkpoint.",
         discussion: """
             Resumes the job saved in DIR on the same or another MPI, transport and host set. \
-            Options after -- go to the MPI launcher. The restarted job has a coordinator on the same \
-            DIR, and its checkpoints continue the generation numbers.
+            Options after -- go to the MPI launcher. The restarted job is the same job (same job id) \
+            with a coordinator on the same DIR, and its checkpoints continue the generation numbers.
+
+            Before anything starts, the generation is verified: its manifest, every image header and \
+            metadata checksum, and that every image belongs to this job. Without --gen, restart takes \
+            the newest generation that verifies and prints one line for each newer one it skips and why; \
+            with --gen N it restarts that one or fails. DIR must be private (not writable by group or \
+            others: chmod 700 DIR).
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
     var checkpointDirectory: String
 
     @Option(name: .customLong("gen"), parsing: .unconditional,
-            help: ArgumentHelp("Restart from generation N instead of the newest complete one.", valueName: "N"))
+            help: ArgumentHelp("Restart from generation N (no fallback) instead of the newest one that verifies.", valueName: "N"))
     var generation: Int?
 
     @Option(help: ArgumentHelp("MPI to restart with: openmpi or mpich (default: the one the checkpoint was written on if usable, else as for run).", valueName: "mpi"))
