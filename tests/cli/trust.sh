@@ -7,6 +7,7 @@
 #  - a damaged newest generation: plain restart falls back to the previous one
 #    with a note and finishes with the right answer; --gen of it is a clear error;
 #  - an invalid MANIFEST.json gives one line naming it;
+#  - a full disk while 4 MPI ranks write leaves no generation directory behind;
 #  - negative option values are named, not "Missing value".
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
@@ -17,6 +18,7 @@ WORK="$(mktemp -d)"
 cleanup() {
     local sid
     for sid in $(cat "$WORK/sessions" 2>/dev/null); do pkill -9 -s "$sid" 2>/dev/null; done
+    umount "$WORK/small" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -200,7 +202,35 @@ else
     ko "damaged newest generation: could not take two checkpoints ($(tail -2 "$WORK/dmg.ck"))"
 fi
 
-# 5. Negative option values say what is wrong with them.
+# 5. A full disk while 4 MPI ranks write: the failed generation goes entirely (a rank
+#    late to write used to make its directory again after the coordinator removed it).
+if [ "$(id -u)" -eq 0 ] && command -v mpicc.mpich >/dev/null && mkdir "$WORK/small" &&
+    mount -t tmpfs -o size=60m none "$WORK/small"; then
+    D="$WORK/small/ck"
+    (cd "$WORK" && exec setsid timeout 120 "$CKPT_MPI" run -np 4 --mpi mpich --ckpt-dir "$D" -- "$WORK/steps" 120 \
+        >"$WORK/full.out" 2>"$WORK/full.err") &
+    job=$!
+    echo "$job" >>"$WORK/sessions"
+    sleep 1.5
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1
+    avail=$(df --output=avail -k "$WORK/small" | tail -1)
+    head -c $(((avail - 30000) * 1024)) /dev/zero >"$WORK/small/filler" 2>/dev/null
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>"$WORK/full.ck"
+    rc=$?
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --kill >/dev/null 2>&1
+    wait $job 2>/dev/null
+    if [ $rc -ne 0 ] && grep -q 'No space left' "$WORK/full.ck" && [ ! -e "$D/gen-000002" ] &&
+        ! grep -q 'could not remove' "$WORK/full.err"; then
+        ok "full disk under 4 MPI ranks: the failed generation is gone ($(cat "$WORK/full.ck"))"
+    else
+        ko "full disk under 4 MPI ranks (rc=$rc, $(cat "$WORK/full.ck")): left $(ls -A "$D" | tr '\n' ' ')"
+    fi
+    umount "$WORK/small"
+else
+    ok "full disk under 4 MPI ranks: skipped (needs root, mpicc.mpich and a tmpfs)"
+fi
+
+# 6. Negative option values say what is wrong with them.
 for args in "-np -1|-np must be at least 1, not -1" "--keep -3|--keep must be at least 1, not -3" \
     "--interval -5s|a duration must be positive, not -5s"; do
     opt=${args%%|*} want=${args#*|}

@@ -472,8 +472,12 @@ void eng_write_image(void *argp)
     {
         struct sbuf p = {s->path, 0, sizeof s->path};
         sb_str(&p, a->dir);
-        long mk = ckpt_sys2(SYS_mkdir, a->dir, 0700);
-        (void)mk;
+        /* Under a coordinator the generation directory is the coordinator's to
+         * make and to remove: a rank still on its way here when the generation
+         * was abandoned would make it again and leave it behind. The
+         * self-checkpoint debugging mode has no coordinator. */
+        if (!eng_mailbox()->coord[0])
+            ckpt_sys2(SYS_mkdir, a->dir, 0700);
         dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
         if (dirfd < 0) {
             sb_err(&err, "open(checkpoint directory)", dirfd);
