@@ -6,7 +6,8 @@
 #    refused; another user's `list`/`status` say "Permission denied";
 #  - a damaged newest generation: plain restart falls back to the previous one
 #    with a note and finishes with the right answer; --gen of it is a clear error;
-#  - an invalid MANIFEST.json gives one line naming it;
+#  - an invalid MANIFEST.json gives one line naming it; the lower half refuses an
+#    image of another job given to --restore directly;
 #  - a full disk while 4 MPI ranks write leaves no generation directory behind;
 #  - negative option values are named, not "Missing value".
 # Prints PASS/FAIL lines and "N passed, N failed".
@@ -171,6 +172,17 @@ if checkpointed_job "$D" dmg 2 --no-mpi -- "$WORK/slow_counter" 60 && [ -f "$D/g
         ok "damaged newest generation: restart fell back and finished right ($(grep -F skipping "$WORK/fb.err"))"
     else
         ko "damaged newest generation (rc=$rc): $(head -3 "$WORK/fb.err"); $(tail -1 "$WORK/fb.out")"
+    fi
+    # The lower half checks the job too, for a --restore that did not come through restart's checks.
+    "$CKPT_MPI" restart "$D" --dry-run 2>/dev/null |
+        sed 's/^export CKPT_MPI_JOB_ID=.*/export CKPT_MPI_JOB_ID=ffffffffffffffffffffffffffffffff/' >"$WORK/lower.sh"
+    (cd "$WORK" && timeout 30 bash "$WORK/lower.sh" >"$WORK/lower.out" 2>"$WORK/lower.err")
+    rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && one_line "$WORK/lower.err" &&
+        grep -q 'rank-0000.img: image of job [0-9a-f]*, not of this job ffffffffffffffffffffffffffffffff' "$WORK/lower.err"; then
+        ok "the lower half refuses an image of another job: $(cat "$WORK/lower.err")"
+    else
+        ko "the lower half and an image of another job (rc=$rc): $(head -2 "$WORK/lower.err")"
     fi
     truncate -s 8192 "$D/gen-000002/rank-0000.img"
     if "$CKPT_MPI" list "$D" | grep -q 'gen-000002  damaged  rank-0000.img has 8192 bytes' &&
