@@ -256,7 +256,8 @@ func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int
 
 /// A valid image of `bytes` bytes (at least one page) with no regions, built through the
 /// C header's struct as the engine builds it.
-func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: Int) -> Data {
+func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: Int,
+               adjust: (inout ckpt_img_header) -> Void = { _ in }) -> Data {
     var header = ckpt_img_header()
     header.magic = CKPT_IMG_MAGIC
     header.version = CKPT_IMG_VERSION
@@ -272,6 +273,7 @@ func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: In
     header.data_size = UInt64(bytes) - UInt64(CKPT_IMG_HEADER_SIZE)
     withUnsafeMutableBytes(of: &header.flavour) { $0.copyBytes(from: Array("openmpi".utf8)) }
     withUnsafeMutableBytes(of: &header.job_id) { $0.copyBytes(from: Array(jobID.utf8.prefix($0.count - 1))) }
+    adjust(&header)
     var meta = [UInt8](repeating: 0, count: Int(CKPT_IMG_HEADER_SIZE))
     meta.withUnsafeMutableBytes { $0.storeBytes(of: header, as: ckpt_img_header.self) }
     let checksum = meta.withUnsafeBytes { ImageFile.hash(ImageFile.hashSeed, $0) }

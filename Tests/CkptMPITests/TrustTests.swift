@@ -59,6 +59,24 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(try ImageFile(path: path).header.jobId, "")
     }
 
+    func testACraftedHeaderWithAValidChecksumIsRefusedNotACrash() throws {
+        let temporary = try TemporaryDirectory()
+        let path = temporary.path + "/rank-0000.img"
+        let crafted: [(String, (inout ckpt_img_header) -> Void)] = [
+            ("huge extent count", { $0.nextents = UInt64.max }),
+            ("huge table offset", { $0.regions_off = UInt64.max - 8 }),
+            ("huge strings", { $0.strings_size = 1 << 40 }),
+            ("regions past the end", { $0.nregions = 1000; $0.regions_off = 3000 }),
+        ]
+        for (what, adjust) in crafted {
+            FileManager.default.createFile(atPath: path, contents: fakeImage(rank: 0, nranks: 1, generation: 1, jobID: job,
+                                                                             bytes: 4096, adjust: adjust))
+            XCTAssertThrowsError(try ImageFile(path: path), what) {
+                XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image header is damaged (tables out of bounds)", what)
+            }
+        }
+    }
+
     func testTheCoordinatorRecordsTheJobAndRefusesImagesOfAnotherJob() throws {
         let fixture = try CoordinatorFixture(ranks: 2, jobID: job)
         try fixture.connectEngines(2, of: 2)
@@ -80,6 +98,7 @@ final class TrustTests: XCTestCase {
         let fixture = try CoordinatorFixture(ranks: 2, noteObserver: { line in notes.value.append(line) })
         try fixture.connectEngines(1, of: 2)
         XCTAssertThrowsError(try fixture.client.checkpoint(kill: false))
+        try waitFor { !notes.value.isEmpty }
         XCTAssertEqual(notes.value, ["checkpoint gen 1 failed: only 1 of 2 ranks are connected to the coordinator"])
     }
 

@@ -359,8 +359,8 @@ final class Coordinator: @unchecked Sendable {
     private func refuse(_ waiter: Int32?, generation: Int, _ error: String) {
         let report = CheckpointReport(generation: generation, ranks: configuration.ranks, bytes: 0, seconds: 0, error: error)
         lastReport = report
-        if let waiter { reply(waiter, report.line) }
         note(report.line.text)
+        if let waiter { reply(waiter, report.line) }
     }
 
     private func received(_ answer: EngineReply, from hello: EngineHello) {

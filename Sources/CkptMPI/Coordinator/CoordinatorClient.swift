@@ -59,8 +59,8 @@ struct CoordinatorClient {
     func offlineStatus() throws -> CoordinatorStatus {
         do {
             try directory.checkExists()
-        } catch let failure as CLIFailure where !directory.exists && failure.message.hasPrefix("no checkpoint directory") {
-            throw CLIFailure("no checkpoint directory \(directory.path); name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
+        } catch let failure as CLIFailure where failure.message == "no checkpoint directory \(directory.path)" {
+            throw CLIFailure(failure.message + "; name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
         }
         let job = try? JobDescription.read(from: directory)
         return CoordinatorStatus(state: "not running", directory: directory.path, job: job,

@@ -131,7 +131,7 @@ struct ImageFile {
         guard got == want else { throw CLIFailure("\(path): image header is damaged (checksum mismatch)") }
 
         let h = Self.load(ckpt_img_header.self, meta, 0)
-        let stringsOff = Int(h.strings_off), stringsSize = Int(h.strings_size)
+        let stringsOff = Int(truncatingIfNeeded: h.strings_off), stringsSize = Int(truncatingIfNeeded: h.strings_size)
         func string(at o: UInt64) -> String {
             guard o < UInt64(stringsSize) else { return "" }
             let start = stringsOff + Int(o)
@@ -147,15 +147,18 @@ struct ImageFile {
             suspendSignal: h.suspend_signal, pauseMs: Double(h.pause_ns) / 1e6, cwd: Self.text(h.cwd),
             vdso: Self.hex(h.vdso_start) + "-" + Self.hex(h.vdso_end), jobId: Self.text(h.job_id),
             metadataChecksum: Self.hex(want))
+        // A crafted header can have a valid checksum: bound every number before it becomes an Int.
+        guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
+              h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32 else {
+            throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
+        }
         let nthreads = Int(h.nthreads), nfds = Int(h.nfds), nregions = Int(h.nregions), nextents = Int(h.nextents)
         let threadsOff = Int(h.threads_off), fdsOff = Int(h.fds_off), sigsOff = Int(h.sigs_off)
         let regionsOff = Int(h.regions_off), extentsOff = Int(h.extents_off)
         func fits<T>(_ off: Int, _ n: Int, _ type: T.Type) -> Bool {
             off >= 0 && n >= 0 && n <= meta.count && off + n * MemoryLayout<T>.stride <= meta.count
         }
-        guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
-              h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32,
-              fits(threadsOff, nthreads, ckpt_img_thread.self), fits(fdsOff, nfds, ckpt_img_fd.self),
+        guard fits(threadsOff, nthreads, ckpt_img_thread.self), fits(fdsOff, nfds, ckpt_img_fd.self),
               fits(sigsOff, 64, ckpt_img_sigaction.self), fits(regionsOff, nregions, ckpt_img_region.self),
               fits(extentsOff, nextents, ckpt_img_extent.self), fits(stringsOff, stringsSize, UInt8.self) else {
             throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
@@ -208,6 +211,10 @@ struct ImageFile {
         defer { try? handle.close() }
         for i in regions.indices where regions[i].runs > 0 {
             var h = Self.hashSeed
+            guard regions[i].firstExtent <= UInt64(extents.count) else {
+                regions[i].checksumOk = false
+                continue
+            }
             let first = Int(regions[i].firstExtent)
             for k in first..<first + Int(regions[i].runs) where k < extents.count {
                 let (_, len, off) = extents[k]
