@@ -478,7 +478,8 @@ void eng_write_image(void *argp)
          * self-checkpoint debugging mode has no coordinator. */
         if (!eng_mailbox()->coord[0])
             ckpt_sys2(SYS_mkdir, a->dir, 0700);
-        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        /* never through a symlink planted in the coordinator's place (its mkdir made a directory) */
+        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (eng_mailbox()->coord[0] ? O_NOFOLLOW : 0), 0);
         if (dirfd < 0) {
             sb_err(&err, "open(checkpoint directory)", dirfd);
             goto out;
@@ -496,13 +497,14 @@ void eng_write_image(void *argp)
         s->tmp[p.n] = 0;
         sb_str(&t, ".tmp");
     }
-    fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a symlink in place of the tmp file would have us truncate its target */
+    fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         sb_err(&err, "open(image)", fd);
         goto out;
     }
     tmp_created = 1;
-    dfd = ckpt_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
+    dfd = ckpt_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC, 0);
     if (dfd < 0)
         dfd = -1;
 
