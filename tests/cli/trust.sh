@@ -94,6 +94,14 @@ PY
         else
             ko "list does not mark the foreign image: $("$CKPT_MPI" list "$WORK/ckA")"
         fi
+        "$CKPT_MPI" inspect --verify "$WORK/ckA/$img" >/dev/null 2>"$WORK/iv.err"
+        rc=$?
+        if [ $rc -ne 0 ] && one_line "$WORK/iv.err" && grep -q 'is an image of another job' "$WORK/iv.err" &&
+            "$CKPT_MPI" inspect --verify "$WORK/ckA/gen-000001/rank-0001.img" >/dev/null; then
+            ok "inspect --verify refuses the foreign image, passes its neighbour"
+        else
+            ko "inspect --verify of the foreign image (rc=$rc): $(cat "$WORK/iv.err")"
+        fi
         idA=$("$CKPT_MPI" inspect "$WORK/ckA/gen-000001/rank-0001.img" | awk '$1 == "job" { print $2 }')
         idB=$("$CKPT_MPI" inspect --json "$WORK/ckA/$img" | sed -n 's/.*"job_id" : "\(.*\)".*/\1/p')
         jobA=$(sed -n 's/.*"job_id" : "\(.*\)".*/\1/p' "$WORK/ckA/job.json")
