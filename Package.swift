@@ -55,10 +55,10 @@ var targets: [Target] = [
     .target(name: "CkptSpawn", path: "Sources/CkptSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall"])]),
     .executableTarget(name: "CkptMPI",
                       dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
-                                     "CkptSpawn"],
+                                     "CkptSpawn", "HalfABI"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
-    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI"]),
+    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI", "HalfABI"]),
     .testTarget(name: "BindingsGenTests", dependencies: ["BindingsGen"]),
 ]
 var products: [Product] = [

@@ -15,6 +15,7 @@ tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
 tests/cli/lifecycle.sh
+tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/abi/hygiene.sh

@@ -35,6 +35,7 @@ struct CheckpointInterval: Equatable, ExpressibleByArgument, CustomStringConvert
 
     /// Parses like `init?(argument:)` but says what is expected, for `--interval`'s error message.
     init(parsing argument: String) throws {
+        if argument.hasPrefix("-") { throw ValidationError("a duration must be positive, not \(argument)") }
         guard let interval = CheckpointInterval(argument: argument) else {
             throw ValidationError("expected a positive number of seconds, optionally with a unit s, m, h or d (30s, 10m, 1h)")
         }

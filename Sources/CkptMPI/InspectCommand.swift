@@ -5,7 +5,11 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Describe a checkpoint image: ranks, memory regions, MPI objects, files.")
+        abstract: "Describe a checkpoint image: ranks, memory regions, MPI objects, files.",
+        discussion: """
+            With --verify, also read every stored page and check each region's checksum, and, for an \
+            image inside a checkpoint directory, that it belongs to the job of that directory's job.json.
+            """)
 
     @Argument(help: ArgumentHelp("The image file of one rank.", valueName: "image"))
     var image: String
@@ -38,6 +42,20 @@ struct InspectCommand: ParsableCommand {
         if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
             throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
         }
+        // Intact but of another run: restart would refuse it, so --verify must not pass it either.
+        if verify, let job = owningJob(), file.header.jobId != job {
+            throw CLIFailure("\(image) is an image of "
+                             + (file.header.jobId.isEmpty ? "an unknown job" : "another job (\(file.header.jobId))")
+                             + ", not of job \(job) of the checkpoint directory it is in")
+        }
+    }
+
+    /// The job id in the job.json of the checkpoint directory holding the image (D/gen-NNNNNN/IMAGE), if any.
+    private func owningJob() -> String? {
+        let generation = ((CheckpointDirectory(image).path as NSString).deletingLastPathComponent as NSString)
+        guard CheckpointDirectory.generationNumber(fromName: generation.lastPathComponent) != nil else { return nil }
+        let directory = CheckpointDirectory(generation.deletingLastPathComponent)
+        return (try? JobDescription.read(from: directory))?.jobId.flatMap { JobIdentity.isWellFormed($0) ? $0 : nil }
     }
 
     private func mib(_ b: UInt64) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
@@ -48,6 +66,7 @@ struct InspectCommand: ParsableCommand {
         out.append("image      \(f.path) (\(mib(h.fileSize)), format \(h.formatVersion), metadata checksum ok)")
         out.append("rank       \(h.rank) of \(h.nranks), generation \(h.generation), flavour \(h.flavour)"
                    + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)"))
+        out.append("job        " + (h.jobId.isEmpty ? "unknown (written before job ids)" : h.jobId))
         out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
                    + String(format: "pause %.1f ms before writing", h.pauseMs))
         out.append("cwd        \(h.cwd)")

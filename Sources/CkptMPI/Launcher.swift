@@ -45,6 +45,8 @@ struct LaunchRequest: Equatable {
     /// The checkpoint directory, exported to every process of the job as CKPT_MPI_JOB_DIR so that
     /// a later coordinator on it can find survivors of this job; nil: no coordinator.
     var jobDirectory: String? = nil
+    /// The job's identity, exported to every rank as CKPT_MPI_JOB_ID for its image headers; nil: none.
+    var jobID: String? = nil
     /// Restart from this image (without MPI) or generation directory (MPI: each rank opens
     /// its own rank-RRRR.img) instead of starting `program`.
     var restore: String? = nil
@@ -137,6 +139,9 @@ struct Launcher {
         case .noMPI: supervised = request.coordinatorSocket != nil
         }
         if supervised { environment.append(EnvironmentSetting(Self.dieWithParentVariable, "1")) }
+        if let jobID = request.jobID {
+            environment.append(EnvironmentSetting(JobIdentity.environmentVariable, jobID))
+        }
         var lowerHalfArguments = ["--face-dir", request.faceDirectory]
         if let engine = request.engine { lowerHalfArguments += ["--engine", engine] }
         if let restore = request.restore {

@@ -6,7 +6,8 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the checkpoints in a checkpoint directory.",
         discussion: """
-            One line per generation, oldest first: complete ones with time, ranks, size, MPI and \
+            One line per generation, oldest first: complete ones (those restart would take: manifest \
+            consistent, every image header intact and of this job) with time, ranks, size, MPI and \
             transport; incomplete (no manifest) and damaged ones with the reason they cannot be restarted.
             """)
 
@@ -18,7 +19,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let directory = CheckpointDirectory(checkpointDirectory)
-        guard directory.exists else { throw CLIFailure("no checkpoint directory \(directory.path)") }
+        try directory.checkExists()
         let generations = try GenerationSummary.all(in: directory)
         if json {
             print(CheckpointJSON.string(generations, pretty: true), terminator: "")

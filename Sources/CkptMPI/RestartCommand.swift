@@ -11,23 +11,32 @@ struct RestartCommand: ParsableCommand {
         abstract: "Restart a job from its newest complete checkpoint.",
         discussion: """
             Resumes the job saved in DIR on the same or another MPI, transport and host set. \
-            Options after -- go to the MPI launcher. The restarted job has a coordinator on the same \
-            DIR, and its checkpoints continue the generation numbers. Refused while a job runs on DIR; \
-            processes of an earlier job on DIR (ranks of a job whose ckpt-mpi was killed) are waited for \
-            up to 5 s. A generation left incomplete by a ckpt-mpi that died during a checkpoint is removed.
+            Options after -- go to the MPI launcher. The restarted job is the same job (same job id) \
+            with a coordinator on the same DIR, and its checkpoints continue the generation numbers. \
+            Refused while a job runs on DIR; processes of an earlier job on DIR (ranks of a job whose \
+            ckpt-mpi was killed) are waited for up to 5 s. A generation left incomplete by a ckpt-mpi \
+            that died during a checkpoint is removed.
+
+            Before anything starts, the generation is verified: its manifest, every image header and \
+            metadata checksum, and that every image belongs to this job. Without --gen, restart takes \
+            the newest generation that verifies and prints one line for each newer one it skips and why; \
+            with --gen N it restarts that one or fails. DIR must be private (not writable by group or \
+            others: chmod 700 DIR).
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
     var checkpointDirectory: String
 
-    @Option(name: .customLong("gen"),
-            help: ArgumentHelp("Restart from generation N instead of the newest complete one.", valueName: "N"))
+    @Option(name: .customLong("gen"), parsing: .unconditional,
+            help: ArgumentHelp("Restart from generation N (no fallback) instead of the newest one that verifies.", valueName: "N"))
     var generation: Int?
 
     @Option(help: ArgumentHelp("MPI to restart with: openmpi or mpich (default: the one the checkpoint was written on if usable, else as for run).", valueName: "mpi"))
     var mpi: MPIFlavour?
 
-    @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")],
+    // .unconditional: ArgumentParser takes `-1` for an option and would say "Missing value";
+    // validate() then names the option and the bad number.
+    @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")], parsing: .unconditional,
             help: ArgumentHelp("Number of ranks (must match the checkpoint).", valueName: "N"))
     var ranks: Int?
 
@@ -35,7 +44,7 @@ struct RestartCommand: ParsableCommand {
             help: ArgumentHelp("Pass ARG to the MPI launcher; repeat for several.", valueName: "ARG"))
     var mpirunArguments: [String] = []
 
-    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.", valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))
     var interval: CheckpointInterval?
 
@@ -67,6 +76,7 @@ struct RestartCommand: ParsableCommand {
         let lock = dryRun || !directory.exists ? nil : try CoordinatorLock.acquire(in: directory)
         let restart = try prepare(environment: environment, installation: Installation.current(environment: environment),
                                   launcher: launcher, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
+        for line in restart.skipped { Log.note(line) }
         let plan = launcher.plan(restart.request)
         if dryRun {
             Log.note(restart.description)
@@ -86,17 +96,13 @@ struct RestartCommand: ParsableCommand {
     func prepare(environment: [String: String], installation: Installation, launcher: Launcher,
                  temporaryDirectory: String) throws -> RestartLaunch {
         let directory = CheckpointDirectory(checkpointDirectory)
-        guard directory.exists else { throw CLIFailure("no checkpoint directory \(directory.path)") }
-        let entry = try RestartLaunch.choose(generation, in: directory)
-        let manifest = try Manifest.read(from: entry.path)
+        try directory.checkExists()
+        try directory.checkPrivate()
+        let original = try? JobDescription.read(from: directory)
+        let knownJob = original?.jobId.flatMap { JobIdentity.isWellFormed($0) ? $0 : nil }
+        let choice = try RestartLaunch.choose(generation, in: directory, jobID: knownJob)
+        let entry = choice.entry, manifest = choice.manifest
         let name = "\(CheckpointDirectory.generationName(entry.number)) in \(directory.path)"
-        guard manifest.generation == entry.number else {
-            throw CLIFailure("\(name) has the manifest of generation \(manifest.generation); refusing a mixed generation")
-        }
-        if let problem = manifest.inconsistency(in: entry.path) {
-            throw CLIFailure("\(name) cannot be restarted: \(problem)"
-                             + (generation == nil ? " (choose an older one with --gen; see 'ckpt-mpi list')" : ""))
-        }
         if let ranks, ranks != manifest.ranks {
             throw CLIFailure("\(name) holds \(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"); it cannot be restarted with -np \(ranks)",
                              exitStatus: ExitStatus.usage)
@@ -119,11 +125,13 @@ struct RestartCommand: ParsableCommand {
             restore = entry.path  // each rank opens rank-RRRR.img by its own rank
         }
 
-        let original = try? JobDescription.read(from: directory)
+        // The same job continues; checkpoints from before job ids get one from now on.
+        let jobID = knownJob ?? manifest.jobId ?? JobIdentity.make()
         let job = JobDescription(
             np: manifest.ranks, mpi: mode.flavourName, program: original?.program ?? "?",
             arguments: original?.arguments ?? [], cwd: original?.cwd ?? FileManager.default.currentDirectoryPath,
-            startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), restoredFrom: entry.number)
+            startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), restoredFrom: entry.number,
+            jobId: jobID)
         let allLauncherArguments = mpirunArguments + launcherArguments
         let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                            launcherArguments: allLauncherArguments)
@@ -135,11 +143,12 @@ struct RestartCommand: ParsableCommand {
             program: job.program, programArguments: job.arguments, debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
         request.coordinatorSocket = directory.socketPath
         request.jobDirectory = directory.path
+        request.jobID = jobID
         request.restore = restore
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"
         return RestartLaunch(directory: directory, generation: entry.number, manifest: manifest, job: job,
-                             transport: transport, request: request, description: description)
+                             transport: transport, request: request, skipped: choice.skipped, description: description)
     }
 }
 
@@ -153,25 +162,61 @@ struct RestartLaunch {
     /// The transport the restarted job will use.
     let transport: String
     let request: LaunchRequest
+    /// One line for stderr per newer generation that did not verify, saying why.
+    let skipped: [String]
     /// One line for stderr: from which MPI/transport to which.
     let description: String
 
-    /// The generation asked for, or the newest with a manifest.
-    static func choose(_ requested: Int?, in directory: CheckpointDirectory) throws -> GenerationEntry {
+    /// The generation to restart and the notes about newer ones passed over.
+    struct Choice {
+        let entry: GenerationEntry
+        let manifest: Manifest
+        let skipped: [String]
+    }
+
+    /// The generation asked for, which must verify (`GenerationCheck`); else the newest that
+    /// verifies, so a damaged or foreign newest generation does not stop a plain restart.
+    static func choose(_ requested: Int?, in directory: CheckpointDirectory, jobID: String?) throws -> Choice {
         let entries = try directory.generations()
+        let list = "see 'ckpt-mpi list \(directory.path)'"
         if let requested {
             guard let entry = entries.first(where: { $0.number == requested }) else {
-                throw CLIFailure("there is no generation \(requested) in \(directory.path) (see 'ckpt-mpi list \(directory.path)')")
+                throw CLIFailure("there is no generation \(requested) in \(directory.path) (\(list))")
             }
             guard entry.hasManifest else {
                 throw CLIFailure("generation \(requested) in \(directory.path) is incomplete (no manifest); it cannot be restarted")
             }
-            return entry
+            let check = GenerationCheck(entry, jobID: jobID)
+            guard let manifest = check.manifest, check.problem == nil else {
+                throw CLIFailure("\(CheckpointDirectory.generationName(requested)) in \(directory.path) cannot be restarted: "
+                                 + (check.problem ?? "no manifest"))
+            }
+            return Choice(entry: entry, manifest: manifest, skipped: [])
         }
-        guard let entry = entries.last(where: \.hasManifest) else {
+        let candidates = entries.filter(\.hasManifest).reversed()
+        guard !candidates.isEmpty else {
             throw CLIFailure("no complete checkpoint in \(directory.path)"
                              + (entries.isEmpty ? "" : " (only incomplete generations, without a manifest)"))
         }
-        return entry
+        var failed: [GenerationCheck] = []
+        for entry in candidates {
+            let check = GenerationCheck(entry, jobID: jobID)
+            guard let manifest = check.manifest, check.problem == nil else {
+                failed.append(check)
+                continue
+            }
+            let chosen = CheckpointDirectory.generationName(entry.number)
+            let skipped = failed.map {
+                "skipping \(CheckpointDirectory.generationName($0.entry.number)): \($0.problem ?? "?"); restarting \(chosen)"
+            }
+            return Choice(entry: entry, manifest: manifest, skipped: skipped)
+        }
+        if failed.count == 1, let only = failed.first {
+            throw CLIFailure("\(CheckpointDirectory.generationName(only.entry.number)) in \(directory.path) cannot be restarted: "
+                             + "\(only.problem ?? "?") (it is the only complete generation; \(list), and --gen N restarts another)")
+        }
+        throw CLIFailure("no generation in \(directory.path) can be restarted: "
+                         + failed.map { "\(CheckpointDirectory.generationName($0.entry.number)): \($0.problem ?? "?")" }
+                            .joined(separator: "; ") + " (\(list))")
     }
 }

@@ -18,7 +18,9 @@ struct RunCommand: ParsableCommand {
             time runs on a directory.
             """)
 
-    @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")],
+    // .unconditional: ArgumentParser takes `-1` for an option and would say "Missing value";
+    // validate() then names the option and the bad number.
+    @Option(name: [.customShort("n"), .customLong("np", withSingleDash: true), .customLong("np")], parsing: .unconditional,
             help: ArgumentHelp("Number of ranks to start (default: 1).", valueName: "N"))
     var ranks: Int?
 
@@ -42,8 +44,8 @@ struct RunCommand: ParsableCommand {
                                valueName: "dir"))
     var checkpointDirectory: String?
 
-    @Option(help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.",
-                               valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Checkpoint every DURATION, e.g. 90, 30s, 10m, 1h.",
+                                                        valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))
     var interval: CheckpointInterval?
 
@@ -113,8 +115,14 @@ struct RunCommand: ParsableCommand {
                 Log.note("checkpointing is not available yet; running without it")
             }
         }
-        let request = try makeRequest(environment: environment, installation: installation, launcher: .forThisMachine(),
+        var request = try makeRequest(environment: environment, installation: installation, launcher: .forThisMachine(),
                                       temporaryDirectory: environment["TMPDIR"] ?? "/tmp", checkpointDirectory: directory)
+        let jobID = JobIdentity.make()
+        if let directory {
+            // Refused before anything starts; the coordinator's create() checks again when it opens.
+            if directory.exists { try directory.checkPrivate() }
+            request.jobID = jobID
+        }
         let plan = Launcher.forThisMachine().plan(request)
         if dryRun {
             print(plan.script)
@@ -125,7 +133,8 @@ struct RunCommand: ParsableCommand {
             let job = JobDescription(np: rankCount, mpi: request.mode.flavourName, program: request.program,
                                      arguments: request.programArguments,
                                      cwd: FileManager.default.currentDirectoryPath,
-                                     startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()))
+                                     startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()),
+                                     jobId: jobID)
             let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                                launcherArguments: launcherArguments)
             let coordinator = Coordinator(configuration: checkpointing.configuration(

@@ -1,4 +1,5 @@
 import MPIShadow
+import HalfABI
 import Foundation
 import XCTest
 @testable import CkptMPI
@@ -63,8 +64,13 @@ final class FakeEngine: @unchecked Sendable {
     private var targets: [CommID: Int] = [:]
     private var nextStep = 0
 
-    init(socket: String, rank: Int, nranks: Int, behaviour: Behaviour = .write(bytes: 4096), mpi: MPI? = nil) throws {
+    /// The job id its images carry, as the engine's CKPT_MPI_JOB_ID.
+    let jobID: String
+
+    init(socket: String, rank: Int, nranks: Int, behaviour: Behaviour = .write(bytes: 4096), mpi: MPI? = nil,
+         jobID: String = "") throws {
         self.rank = rank
+        self.jobID = jobID
         self.nranks = nranks
         self.behaviour = behaviour
         self.mpi = mpi
@@ -154,7 +160,10 @@ final class FakeEngine: @unchecked Sendable {
     }
 
     private func writeImage(_ path: String, bytes: Int) {
-        FileManager.default.createFile(atPath: path + ".tmp", contents: Data(repeating: UInt8(rank), count: bytes))
+        let contents = bytes >= ImageFile.headerSize
+            ? fakeImage(rank: rank, nranks: nranks, generation: generation, jobID: jobID, bytes: bytes)
+            : Data(repeating: UInt8(rank), count: bytes)
+        FileManager.default.createFile(atPath: path + ".tmp", contents: contents)
         rename(path + ".tmp", path)
     }
 }
@@ -166,19 +175,28 @@ final class CoordinatorFixture {
     let coordinator: Coordinator
     var engines: [FakeEngine] = []
 
-    init(ranks: Int, keep: Int = 2, timeout: Double = 5, interval: Double? = nil,
-         prepare: (CheckpointDirectory) throws -> Void = { _ in }) throws {
+    /// The job's id (job.json, manifests); engines get `engineJobID`, the same by default.
+    let jobID: String?
+    let engineJobID: String
+
+    init(ranks: Int, keep: Int = 2, timeout: Double = 5, interval: Double? = nil, jobID: String? = nil,
+         engineJobID: String? = nil,
+         prepare: (CheckpointDirectory) throws -> Void = { _ in },
+         noteObserver: (@Sendable (String) -> Void)? = nil) throws {
+        self.jobID = jobID
+        self.engineJobID = engineJobID ?? jobID ?? ""
         temporary = try TemporaryDirectory()
         directory = CheckpointDirectory(temporary.path + "/ck")
         try directory.create()
         try prepare(directory)
         let job = JobDescription(np: ranks, mpi: "mpich", program: "/bin/app", arguments: ["a b"], cwd: "/",
-                                 startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()))
+                                 startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), jobId: jobID)
         var configuration = CoordinatorConfiguration(directory: directory, job: job, transport: "default")
         configuration.keep = keep
         configuration.rankTimeout = timeout
         configuration.interval = interval
         configuration.reportsOnStderr = false
+        configuration.noteObserver = noteObserver
         coordinator = Coordinator(configuration: configuration)
         try coordinator.open()
         coordinator.start()
@@ -190,7 +208,7 @@ final class CoordinatorFixture {
                         mpi: [FakeEngine.MPI?] = []) throws {
         for rank in 0..<count {
             engines.append(try FakeEngine(socket: directory.socketPath, rank: rank, nranks: nranks, behaviour: behaviour,
-                                          mpi: rank < mpi.count ? mpi[rank] : nil))
+                                          mpi: rank < mpi.count ? mpi[rank] : nil, jobID: engineJobID))
         }
         try waitFor { (try self.client.status()?.ranksConnected.count ?? 0) == count }
     }
@@ -214,21 +232,57 @@ func waitFor(_ seconds: Double = 5, _ condition: () throws -> Bool) throws {
 }
 
 /// Writes a complete generation by hand (images and manifest), as a coordinator would have.
+/// Images of at least one page are real image files (header only: no regions, zero data)
+/// of `jobID`; smaller ones are stand-ins that are no image at all.
 @discardableResult
 func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int = 2, flavour: String = "openmpi",
-                    manifest: Bool = true, manifestGeneration: Int? = nil, bytes: Int = 100) throws -> String {
+                    manifest: Bool = true, manifestGeneration: Int? = nil, bytes: Int = 4096,
+                    jobID: String? = nil, imageJobID: String? = nil) throws -> String {
     let path = directory.generationPath(number)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     var images: [RankImage] = []
     for rank in 0..<ranks {
         let name = CheckpointDirectory.imageName(rank: rank)
-        FileManager.default.createFile(atPath: path + "/" + name, contents: Data(count: bytes))
+        let contents = bytes >= ImageFile.headerSize
+            ? fakeImage(rank: rank, nranks: ranks, generation: number, jobID: imageJobID ?? jobID ?? "", bytes: bytes)
+            : Data(count: bytes)
+        FileManager.default.createFile(atPath: path + "/" + name, contents: contents)
         images.append(RankImage(rank: rank, image: name, bytes: bytes, host: "h", pid: 1, pauseMs: 1, writeMs: 1))
     }
     if manifest {
         try Manifest(generation: manifestGeneration ?? number, time: "2025-01-01T00:00:00Z", ranks: ranks,
                      flavour: flavour, transport: "btl=tcp,self", pauseMs: 1, writeMs: 1, seconds: 0.5,
-                     images: images).write(into: path)
+                     images: images, jobId: jobID).write(into: path)
     }
     return path
+}
+
+/// A valid image of `bytes` bytes (at least one page) with no regions, built through the
+/// C header's struct as the engine builds it.
+func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: Int,
+               adjust: (inout ckpt_img_header) -> Void = { _ in }) -> Data {
+    var header = ckpt_img_header()
+    header.magic = CKPT_IMG_MAGIC
+    header.version = CKPT_IMG_VERSION
+    header.header_size = CKPT_IMG_HEADER_SIZE
+    header.file_size = UInt64(bytes)
+    header.rank = Int32(rank)
+    header.nranks = Int32(nranks)
+    header.generation = UInt64(generation)
+    header.sigs_off = 2048
+    header.strings_off = 2047
+    header.strings_size = 1
+    header.data_off = UInt64(CKPT_IMG_HEADER_SIZE)
+    header.data_size = UInt64(bytes) - UInt64(CKPT_IMG_HEADER_SIZE)
+    withUnsafeMutableBytes(of: &header.flavour) { $0.copyBytes(from: Array("openmpi".utf8)) }
+    withUnsafeMutableBytes(of: &header.job_id) { $0.copyBytes(from: Array(jobID.utf8.prefix($0.count - 1))) }
+    adjust(&header)
+    var meta = [UInt8](repeating: 0, count: Int(CKPT_IMG_HEADER_SIZE))
+    meta.withUnsafeMutableBytes { $0.storeBytes(of: header, as: ckpt_img_header.self) }
+    let checksum = meta.withUnsafeBytes { ImageFile.hash(ImageFile.hashSeed, $0) }
+    withUnsafeBytes(of: checksum) { value in
+        let at = MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.meta_checksum)!
+        meta.replaceSubrange(at..<at + 8, with: value)
+    }
+    return Data(meta) + Data(count: bytes - Int(CKPT_IMG_HEADER_SIZE))
 }

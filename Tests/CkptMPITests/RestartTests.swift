@@ -76,11 +76,117 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(failure(["--gen", "9"]),
                        "there is no generation 9 in \(directory.path) (see 'ckpt-mpi list \(directory.path)')")
         try makeGeneration(3, in: directory, ranks: 2, manifestGeneration: 1)
-        XCTAssertEqual(failure([]), "gen-000003 in \(directory.path) has the manifest of generation 1; refusing a mixed generation")
+        XCTAssertEqual(failure(["--gen", "3"]),
+                       "gen-000003 in \(directory.path) cannot be restarted: its manifest is of generation 1: a mixed generation")
         try makeGeneration(4, in: directory, ranks: 2)
         truncate(directory.generationPath(4) + "/rank-0001.img", 1)
-        XCTAssertTrue(failure([])?.hasPrefix("gen-000004 in \(directory.path) cannot be restarted: ") ?? false)
+        XCTAssertEqual(failure(["--gen", "4"]), "gen-000004 in \(directory.path) cannot be restarted: "
+                       + "rank-0001.img has 1 bytes, the manifest says 4096", "--gen N: no fallback")
         XCTAssertEqual(try prepare(["--gen", "1", "-np", "2"]).generation, 1)
+        XCTAssertEqual(try prepare([]).generation, 1, "without --gen: the newest that verifies")
+    }
+
+    func testFallsBackPastDamagedAndForeignGenerationsWithOneNoteEach() throws {
+        let job = "0123456789abcdef0123456789abcdef", other = "fedcba9876543210fedcba9876543210"
+        try JobDescription(np: 2, mpi: "openmpi", program: "/bin/app", arguments: [], cwd: "/w", startTime: "t",
+                           coordinatorPid: 1, jobId: job).write(to: directory)
+        try makeGeneration(1, in: directory, ranks: 2, jobID: job)
+        try makeGeneration(2, in: directory, ranks: 2, jobID: job)
+        try makeGeneration(3, in: directory, ranks: 2, jobID: job, imageJobID: other)  // an image of another run
+        try makeGeneration(4, in: directory, ranks: 2, jobID: job)
+        try flipByte(directory.generationPath(4) + "/rank-0001.img", at: 100)           // header damaged
+        try makeGeneration(5, in: directory, ranks: 2, manifest: false)                 // being written: no note
+        let restart = try prepare([])
+        XCTAssertEqual(restart.generation, 2)
+        XCTAssertEqual(restart.skipped, [
+            "skipping gen-000004: rank-0001.img: image header is damaged (checksum mismatch); restarting gen-000002",
+            "skipping gen-000003: rank-0000.img is an image of another job (\(other)), not of job \(job) of this "
+                + "manifest: images of different runs are mixed; restarting gen-000002",
+        ])
+        XCTAssertEqual(restart.job.jobId, job, "a restarted job is the same job")
+        XCTAssertTrue(Launcher(onlineCores: 64, userID: 1000).plan(restart.request).environment
+                        .contains(EnvironmentSetting("CKPT_MPI_JOB_ID", job)))
+        XCTAssertEqual(failure(["--gen", "4"]), "gen-000004 in \(directory.path) cannot be restarted: "
+                       + "rank-0001.img: image header is damaged (checksum mismatch)")
+        let list = try GenerationSummary.all(in: directory)
+        XCTAssertEqual(list.map(\.state), ["complete", "complete", "damaged", "damaged", "incomplete"])
+        XCTAssertEqual(list.map(\.jobId), [job, job, job, job, nil])
+        XCTAssertTrue(list[2].problem?.contains("another job") ?? false, list[2].problem ?? "")
+    }
+
+    func testAGenerationOfAnotherJobIsRefusedByItsManifestToo() throws {
+        let job = "0123456789abcdef0123456789abcdef", other = "fedcba9876543210fedcba9876543210"
+        try JobDescription(np: 2, mpi: "openmpi", program: "/bin/app", arguments: [], cwd: "/w", startTime: "t",
+                           coordinatorPid: 1, jobId: job).write(to: directory)
+        try makeGeneration(1, in: directory, ranks: 2, jobID: other)
+        XCTAssertEqual(failure([]), "gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is of another "
+                       + "job (\(other)), not of job \(job) of job.json (it is the only complete generation; "
+                       + "see 'ckpt-mpi list \(directory.path)', and --gen N restarts another)")
+    }
+
+    func testInvalidManifestsGetOneLineNamingTheFileAndTheProblem() throws {
+        let path = try makeGeneration(1, in: directory, ranks: 2)
+        let manifest = path + "/MANIFEST.json"
+        func write(_ text: String) throws { try text.write(toFile: manifest, atomically: false, encoding: .utf8) }
+        let only = " (it is the only complete generation; see 'ckpt-mpi list \(directory.path)', and --gen N restarts another)"
+        let good = try String(contentsOfFile: manifest, encoding: .utf8)
+        try write("{ not json")
+        let broken = try XCTUnwrap(failure([]))
+        XCTAssertTrue(broken.hasPrefix("gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is damaged: "
+                                       + "not valid JSON"), broken)
+        XCTAssertTrue(broken.hasSuffix(only), broken)
+        XCTAssertFalse(broken.contains("\n"))
+        try write(good.replacingOccurrences(of: #""flavour" : "openmpi""#, with: #""flavour" : "lam""#))
+        XCTAssertEqual(failure([]), "gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is damaged: "
+                       + "flavour 'lam' is not one of openmpi, mpich, none" + only)
+        try write(good.replacingOccurrences(of: #""ranks" : 2,"#, with: ""))
+        XCTAssertEqual(failure(["--gen", "1"]), "gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is damaged: "
+                       + "'ranks' is missing")
+        try write(good.replacingOccurrences(of: #""ranks" : 2"#, with: #""ranks" : "two""#))
+        XCTAssertEqual(failure(["--gen", "1"]), "gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is damaged: "
+                       + "'ranks' is not an integer")
+        try write(good.replacingOccurrences(of: #""bytes" : 4096"#, with: #""bytes" : null"#))
+        XCTAssertEqual(failure(["--gen", "1"]), "gen-000001 in \(directory.path) cannot be restarted: MANIFEST.json is damaged: "
+                       + "'images[0].bytes' is null")
+    }
+
+    func testNoGenerationVerifiesNamesEachInOneLine() throws {
+        try makeGeneration(1, in: directory, ranks: 1, bytes: 10)
+        try makeGeneration(2, in: directory, ranks: 1, manifestGeneration: 7)
+        XCTAssertEqual(failure([]), "no generation in \(directory.path) can be restarted: gen-000002: its manifest is of "
+                       + "generation 7: a mixed generation; gen-000001: rank-0000.img: not a ckpt-mpi checkpoint image "
+                       + "(see 'ckpt-mpi list \(directory.path)')")
+    }
+
+    func testTheCheckpointDirectoryMustBePrivate() throws {
+        try makeGeneration(1, in: directory, ranks: 2)
+        chmod(directory.path, 0o777)
+        XCTAssertEqual(failure([]), "checkpoint directory \(directory.path) can be written by its group and other users "
+                       + "(mode 0777); make it private with 'chmod 700 \(directory.path)'")
+        chmod(directory.path, 0o720)
+        XCTAssertEqual(failure([]), "checkpoint directory \(directory.path) can be written by its group "
+                       + "(mode 0720); make it private with 'chmod 700 \(directory.path)'")
+        chmod(directory.path, 0o755)
+        XCTAssertEqual(try prepare([]).generation, 1, "readable by others is the user's choice; writable is not")
+        XCTAssertThrowsError(try directory.checkPrivate(userID: getuid() + 1)) {
+            XCTAssertTrue(($0 as? CLIFailure)?.message.contains("not to you") ?? false, "\($0)")
+        }
+        let fresh = CheckpointDirectory(checkpoints.path + "/new")
+        try fresh.create()
+        var info = stat()
+        XCTAssertEqual(stat(fresh.path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        chmod(fresh.path, 0o1777)
+        XCTAssertThrowsError(try fresh.create(), "an existing directory others can write is refused")
+    }
+
+    private func flipByte(_ path: String, at offset: UInt64) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        let byte = try XCTUnwrap(handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: [byte ^ 0xff])
     }
 
     func testNoMPICheckpointRestartsTheImageDirectly() throws {

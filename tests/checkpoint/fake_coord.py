@@ -21,6 +21,8 @@ c.settimeout(60)
 f = c.makefile("rwb", buffering=0)
 print(f.readline().decode().strip(), flush=True)
 time.sleep(delay)
+# As the real coordinator: the generation directory is made before CHECKPOINT.
+os.makedirs(gdir, mode=0o700, exist_ok=True)
 f.write(f"CHECKPOINT gen={gen} dir={gdir}\n".encode())
 print(f.readline().decode().strip(), flush=True)
 try:

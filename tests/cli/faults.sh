@@ -24,7 +24,7 @@ cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
 mkdir -p "$WORK/small"
 if mount -t tmpfs -o size=40m none "$WORK/small"; then
     D="$WORK/small/ck"
-    "$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 80 >"$WORK/full.out" 2>/dev/null &
+    "$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 80 >"$WORK/full.out" 2>"$WORK/full.err" &
     job=$!
     sleep 0.8
     "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1
@@ -39,6 +39,12 @@ if mount -t tmpfs -o size=40m none "$WORK/small"; then
         ok "full-disk: checkpoint refused in one line, job finished ($(cat "$WORK/c2.err"))"
     else
         ko "full-disk (checkpoint rc=$rc, job rc=$jobrc, $(cat "$WORK/c2.err"))"
+    fi
+    # The failed generation goes entirely, and its clean-up does not fail on the way.
+    if [ ! -e "$D/gen-000002" ] && ! grep -q 'could not remove' "$WORK/full.err"; then
+        ok "full-disk: the failed generation is removed entirely"
+    else
+        ko "full-disk: the failed generation is left ($(ls -A "$D/gen-000002" 2>&1 | tr '\n' ' '); $(grep 'could not remove' "$WORK/full.err"))"
     fi
     rm -f "$WORK/small/filler"
     (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$D" >"$WORK/r1.out" 2>/dev/null)

@@ -58,11 +58,23 @@ struct CheckpointDirectory: Equatable {
 
     /// Whether D exists as a directory.
     var exists: Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
-    /// Creates D with mode 0700 if missing: images hold the whole memory of the job.
+    /// Fails unless D exists as a directory: "no checkpoint directory" when it is missing, the
+    /// failing call and errno otherwise (EACCES for a directory inside another user's).
+    func checkExists() throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { throw CLIFailure("no checkpoint directory \(path)") }
+            throw SystemCallError("stat", path)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw CLIFailure("checkpoint directory \(path) exists and is not a directory") }
+    }
+
+    /// Creates D with mode 0700 if missing: images hold the whole memory of the job. An existing
+    /// D must be private already (`checkPrivate`).
     func create() throws {
         if mkdir(path, 0o700) == 0 {
             try DurableFile.syncDirectory(containing: path)
@@ -70,17 +82,59 @@ struct CheckpointDirectory: Equatable {
         }
         guard errno == EEXIST else { throw SystemCallError("mkdir", path) }
         guard exists else { throw CLIFailure("checkpoint directory \(path) exists and is not a directory") }
+        try checkPrivate()
+    }
+
+    /// Refuses a D that someone else could change: whoever can write it can rename or delete
+    /// generations, push the numbering forward or plant entries, and another owner can read
+    /// every image (the job's whole memory).
+    func checkPrivate(userID: uid_t = geteuid()) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SystemCallError("stat", path) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw CLIFailure("checkpoint directory \(path) exists and is not a directory") }
+        if info.st_uid != userID {
+            throw CLIFailure("checkpoint directory \(path) belongs to \(Self.userName(info.st_uid)), not to you "
+                             + "(\(Self.userName(userID))); use a directory of your own")
+        }
+        let writers = [(S_IWGRP, "its group"), (S_IWOTH, "other users")].filter { info.st_mode & $0.0 != 0 }.map(\.1)
+        if !writers.isEmpty {
+            throw CLIFailure("checkpoint directory \(path) can be written by \(writers.joined(separator: " and ")) (mode "
+                             + String(format: "%04o", info.st_mode & 0o7777) + "); make it private with 'chmod 700 \(path)'")
+        }
+    }
+
+    /// `name (uid N)`, or `uid N` when the user has no name.
+    private static func userName(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return "\(String(cString: name)) (uid \(uid))"
+    }
+
+    /// The names in a directory, without `.` and `..`; opendir/readdir errors keep their errno.
+    static func names(in directory: String) throws -> [String] {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemCallError("open", directory) }
+        guard let stream = fdopendir(fd) else {
+            let error = SystemCallError("fdopendir", directory)
+            close(fd)
+            throw error
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw SystemCallError("readdir", directory) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Every generation directory present, oldest first, with whether it has a manifest.
     func generations() throws -> [GenerationEntry] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw SystemCallError("opendir", path, errno: ENOENT)
-        }
-        return names.compactMap { name -> GenerationEntry? in
+        try Self.names(in: path).compactMap { name -> GenerationEntry? in
             guard let number = Self.generationNumber(fromName: name) else { return nil }
             let generation = path + "/" + name
             var info = stat()
@@ -90,10 +144,24 @@ struct CheckpointDirectory: Equatable {
         }.sorted { $0.number < $1.number }
     }
 
-    /// The number the next checkpoint gets: one more than any generation directory in D,
-    /// committed or not, and more than `atLeastAbove` (numbers used earlier by this coordinator).
+    /// The number the next checkpoint gets: one more than any `gen-NNNNNN` name in D of any
+    /// file type (a file or symlink of that name would make its mkdir fail), committed or not,
+    /// and more than `atLeastAbove` (numbers used earlier by this coordinator).
     func nextGenerationNumber(atLeastAbove used: Int = 0) throws -> Int {
-        max(try generations().last?.number ?? 0, used) + 1
+        max(try Self.names(in: path).compactMap(Self.generationNumber(fromName:)).max() ?? 0, used) + 1
+    }
+
+    /// Makes the directory of the next generation (mode 0700, never through a symlink: mkdir
+    /// does not follow one) and returns its number; a name taken meanwhile moves it on.
+    func createGeneration(atLeastAbove used: Int = 0) throws -> Int {
+        var number = try nextGenerationNumber(atLeastAbove: used)
+        for _ in 0..<16 {
+            let generation = generationPath(number)
+            if mkdir(generation, 0o700) == 0 { return number }
+            guard errno == EEXIST else { throw SystemCallError("mkdir", generation) }
+            number = try nextGenerationNumber(atLeastAbove: number)
+        }
+        throw CLIFailure("cannot find a free generation number in \(path) (entries keep appearing)")
     }
 
     /// The newest generation that has a manifest.
@@ -122,11 +190,32 @@ struct CheckpointDirectory: Equatable {
     static func removeGeneration(at generation: String) throws {
         let manifest = generation + "/" + manifestName
         if unlink(manifest) != 0 && errno != ENOENT { throw SystemCallError("unlink", manifest) }
-        do {
-            try FileManager.default.removeItem(atPath: generation)
-        } catch {
-            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
-            throw SystemCallError("remove", generation, errno: Int32(code ?? Int(EIO)))
+        try removeTree(generation)
+    }
+
+    /// Removes `path` and everything below it without following symlinks, naming the call
+    /// and errno that failed. Entries that vanish meanwhile are fine; a directory that is
+    /// refilled meanwhile (an engine renaming its image into place after an abort) is emptied again.
+    static func removeTree(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw SystemCallError("lstat", path)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            if unlink(path) != 0 && errno != ENOENT { throw SystemCallError("unlink", path) }
+            return
+        }
+        for attempt in 1...5 {
+            let names: [String]
+            do {
+                names = try Self.names(in: path)
+            } catch let error as SystemCallError where error.errno == ENOENT {
+                return
+            }
+            for name in names { try removeTree(path + "/" + name) }
+            if rmdir(path) == 0 || errno == ENOENT { return }
+            guard errno == ENOTEMPTY || errno == EEXIST, attempt < 5 else { throw SystemCallError("rmdir", path) }
         }
     }
 }

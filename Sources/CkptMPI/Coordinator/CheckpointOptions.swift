@@ -5,7 +5,8 @@ import Glibc
 
 /// The checkpoint policy options `run` and `restart` share.
 struct CheckpointOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Keep the newest K complete checkpoints.", valueName: "K"))
+    // .unconditional so `--keep -3` reaches validate() instead of "Missing value".
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest K complete checkpoints.", valueName: "K"))
     var keep: Int = CoordinatorConfiguration.defaultKeep
 
     @Option(name: .customLong("checkpoint-signal"),
@@ -17,7 +18,7 @@ struct CheckpointOptions: ParsableArguments {
           help: "Stop the job with every checkpoint: no rank runs the application after its image; once the checkpoint is durable ckpt-mpi exits 75 (resume with restart).")
     var killAfterCheckpoint = false
 
-    @Option(name: .customLong("checkpoint-timeout"),
+    @Option(name: .customLong("checkpoint-timeout"), parsing: .unconditional,
             help: ArgumentHelp("Fail a checkpoint when a rank has not written its image within DURATION (default: 10m).",
                                valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))

@@ -372,12 +372,15 @@ final class Coordinator: @unchecked Sendable {
             return refuse(waiter, generation: number, "ranks \(CutWire.text(withoutMPI)) run without MPI "
                             + "(flavour none) and the others with it; no consistent cut is possible")
         }
-        lastUsedGeneration = number
-        let path = directory.generationPath(number)
-        guard mkdir(path, 0o700) == 0 else {
-            return refuse(waiter, generation: number, SystemCallError("mkdir", path).description)
+        let created: Int
+        do {
+            created = try directory.createGeneration(atLeastAbove: lastUsedGeneration)
+        } catch {
+            return refuse(waiter, generation: number, "\(error)")
         }
-        let started = CheckpointInProgress(generation: number, path: path,
+        lastUsedGeneration = created
+        let path = directory.generationPath(created)
+        let started = CheckpointInProgress(generation: created, path: path,
                                            deadline: Date().addingTimeInterval(configuration.rankTimeout),
                                            pending: Set(engines.keys),
                                            stops: kill || configuration.killAfterCheckpoint)
@@ -389,11 +392,11 @@ final class Coordinator: @unchecked Sendable {
             return abandon(started, because: "\(error)")
         }
         if withoutMPI.isEmpty {
-            started.quiescence = Quiescence(generation: number, nranks: configuration.ranks, started: Date())
+            started.quiescence = Quiescence(generation: created, nranks: configuration.ranks, started: Date())
         }
         // stop=1: a rank that has written its image waits for STOP or ABORT instead of
         // resuming, so nothing of the application runs after the image of a stopped job.
-        let request = ProtocolLine("CHECKPOINT", [("gen", "\(number)")] + (started.stops ? [("stop", "1")] : [])
+        let request = ProtocolLine("CHECKPOINT", [("gen", "\(created)")] + (started.stops ? [("stop", "1")] : [])
                                                  + [("dir", path)])
         for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
             do {
@@ -404,11 +407,13 @@ final class Coordinator: @unchecked Sendable {
         }
     }
 
-    /// Answers a request that could not even start a generation.
+    /// Answers a request that could not even start a generation. The run's stderr always
+    /// gets the line too: it is the job's record, and the client may not be a human watching.
     private func refuse(_ waiter: Int32?, generation: Int, _ error: String) {
         let report = CheckpointReport(generation: generation, ranks: configuration.ranks, bytes: 0, seconds: 0, error: error)
         lastReport = report
-        if let waiter { reply(waiter, report.line) } else { note(report.line.text) }
+        note(report.line.text)
+        if let waiter { reply(waiter, report.line) }
     }
 
     private func received(_ answer: EngineReply, from hello: EngineHello) {
@@ -455,7 +460,8 @@ final class Coordinator: @unchecked Sendable {
             generation: checkpoint.generation, time: CheckpointJSON.timestamp(), ranks: configuration.ranks,
             flavour: configuration.job.mpi, transport: configuration.transport,
             pauseMs: images.map(\.pauseMs).max() ?? 0, writeMs: images.map(\.writeMs).max() ?? 0,
-            quiesceMs: quiesceMs, seconds: (seconds * 1000).rounded() / 1000, images: images)
+            quiesceMs: quiesceMs, seconds: (seconds * 1000).rounded() / 1000, images: images,
+            jobId: configuration.job.jobId)
         if let problem = manifest.inconsistency(in: checkpoint.path) {
             return abandon(checkpoint, because: problem)
         }
@@ -526,6 +532,7 @@ final class Coordinator: @unchecked Sendable {
 
     private func note(_ message: String) {
         if configuration.reportsOnStderr { Log.note(message) }
+        configuration.noteObserver?(message)
     }
 
     /// The coordinator's decisions, with `--verbose` or CKPT_MPI_DEBUG=1.

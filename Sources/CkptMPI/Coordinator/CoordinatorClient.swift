@@ -58,8 +58,10 @@ struct CoordinatorClient {
 
     /// What the directory alone says when no coordinator is running.
     func offlineStatus() throws -> CoordinatorStatus {
-        guard directory.exists else {
-            throw CLIFailure("no checkpoint directory \(directory.path); name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
+        do {
+            try directory.checkExists()
+        } catch let failure as CLIFailure where failure.message == "no checkpoint directory \(directory.path)" {
+            throw CLIFailure(failure.message + "; name one with --ckpt-dir or $\(CheckpointDirectory.environmentVariable)")
         }
         let job = try? JobDescription.read(from: directory)
         var notes: [String] = []

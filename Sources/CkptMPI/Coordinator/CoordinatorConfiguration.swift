@@ -24,6 +24,8 @@ struct CoordinatorConfiguration {
     var survivorTimeout: Double = 5
     /// Whether to report checkpoints and failures on stderr (off in unit tests).
     var reportsOnStderr = true
+    /// Also sees every line reported on the run's stderr (tests check what the run's log gets).
+    var noteObserver: (@Sendable (String) -> Void)? = nil
     /// Whether to log each decision of the cut on stderr (`--verbose`, CKPT_MPI_DEBUG=1).
     var logsDecisions = false
 }

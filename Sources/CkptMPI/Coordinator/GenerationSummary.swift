@@ -1,12 +1,14 @@
 import Foundation
 
-/// One generation as `list` and `status` show it: valid (has a consistent manifest) or not, and why.
+/// One generation as `list` and `status` show it: whether restart would take it
+/// (`GenerationCheck`: consistent manifest, intact image headers, images of this job) and why not.
 struct GenerationSummary: Codable, Equatable {
     let generation: Int
     let path: String
-    /// True when the generation can be restarted from.
+    /// True when the generation verifies, so restart can use it.
     let valid: Bool
-    /// complete, incomplete (no manifest: being written, or interrupted), or damaged.
+    /// complete, incomplete (no manifest: being written, or interrupted), or damaged
+    /// (including images of another job).
     let state: String
     /// Why it is not valid.
     let problem: String?
@@ -17,28 +19,17 @@ struct GenerationSummary: Codable, Equatable {
     let transport: String?
     let seconds: Double?
     let quiesceMs: Double?
+    /// The job the manifest names; nil without a manifest, or in one from before job ids.
+    let jobId: String?
 
-    /// Reads one generation's manifest and checks it against the files.
-    init(_ entry: GenerationEntry) {
+    /// Checks one generation as restart would before launching (image headers only, not region data).
+    init(_ entry: GenerationEntry, jobID: String? = nil) {
+        let check = GenerationCheck(entry, jobID: jobID)
+        let manifest = check.manifest
         generation = entry.number
         path = entry.path
-        var manifest: Manifest?
-        var problem: String?
-        if entry.hasManifest {
-            do {
-                manifest = try Manifest.read(from: entry.path)
-                problem = manifest!.inconsistency(in: entry.path)
-                if problem == nil, manifest!.generation != entry.number {
-                    problem = "its manifest is of generation \(manifest!.generation)"
-                }
-            } catch {
-                problem = "\(error)"
-            }
-        } else {
-            problem = "no manifest (being written, or interrupted)"
-        }
-        self.problem = problem
-        valid = entry.hasManifest && problem == nil
+        problem = check.problem
+        valid = check.verifies
         state = !entry.hasManifest ? "incomplete" : (valid ? "complete" : "damaged")
         time = manifest?.time
         ranks = manifest?.ranks
@@ -47,11 +38,13 @@ struct GenerationSummary: Codable, Equatable {
         transport = manifest?.transport
         seconds = manifest?.seconds
         quiesceMs = manifest?.quiesceMs
+        jobId = manifest?.jobId
     }
 
-    /// Every generation in `directory`, oldest first.
+    /// Every generation in `directory`, oldest first, checked against the job of its job.json.
     static func all(in directory: CheckpointDirectory) throws -> [GenerationSummary] {
-        try directory.generations().map(GenerationSummary.init)
+        let jobID = (try? JobDescription.read(from: directory))?.jobId.flatMap { JobIdentity.isWellFormed($0) ? $0 : nil }
+        return try directory.generations().map { GenerationSummary($0, jobID: jobID) }
     }
 
     /// One line for humans: `gen-000003  complete  2024-...  4 ranks  12.0 MiB  openmpi/default`.

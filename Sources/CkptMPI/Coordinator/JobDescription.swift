@@ -15,6 +15,9 @@ struct JobDescription: Codable, Equatable {
     let coordinatorPid: Int
     /// The generation this run was restarted from; nil for a fresh run.
     var restoredFrom: Int? = nil
+    /// The job's identity (`JobIdentity`), the same for every restart; nil in job.json files
+    /// written before job ids.
+    var jobId: String? = nil
 
     func write(to directory: CheckpointDirectory) throws {
         try DurableFile.write(try CheckpointJSON.encode(self, pretty: true), to: directory.jobPath, mode: 0o600)

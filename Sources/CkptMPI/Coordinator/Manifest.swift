@@ -27,15 +27,24 @@ struct Manifest: Codable, Equatable {
     /// From CHECKPOINT sent to manifest durable.
     let seconds: Double
     let images: [RankImage]
+    /// The job that wrote it (`JobIdentity`); every image header carries the same. Absent in
+    /// manifests written before job ids.
+    var jobId: String? = nil
+
+    /// The MPIs a manifest may name: restart picks its lower half by this.
+    static let flavours = ["openmpi", "mpich", "none"]
 
     /// Total bytes of all images.
     var bytes: Int { images.reduce(0) { $0 + $1.bytes } }
 
     /// Why the generation in `directory` cannot be restored from, nil if it is consistent:
     /// every rank 0..<ranks has exactly one image, and each file exists with its recorded size
-    /// and says in its header that it is this generation's image of that rank (so images
-    /// of two generations mixed in one directory are refused before anything starts).
-    func inconsistency(in directory: String) -> String? {
+    /// and says in its header that it is this generation's image of that rank and of this
+    /// manifest's job (so images of two generations or two jobs mixed in one directory are
+    /// refused before anything starts). With `imagesMustBeIntact` a file that is no intact
+    /// image header is a problem too (restart, list); without, it is left to the lower half,
+    /// which rejects it as it reads (the coordinator's commit, whose tests use stand-ins).
+    func inconsistency(in directory: String, imagesMustBeIntact: Bool = false) -> String? {
         guard format <= Self.currentFormat else { return "manifest format \(format) is newer than this ckpt-mpi understands" }
         guard images.count == ranks, Set(images.map(\.rank)) == Set(0..<ranks) else {
             return "manifest of generation \(generation) lists ranks \(images.map(\.rank).sorted()) for \(ranks) ranks"
@@ -50,11 +59,21 @@ struct Manifest: Codable, Equatable {
             guard Int(info.st_size) == image.bytes else {
                 return "\(file) has \(info.st_size) bytes, the manifest says \(image.bytes)"
             }
-            // A file that is no image at all is the lower half's to reject, with its own message.
-            if let header = try? ImageFile(path: file).header,
-               header.generation != UInt64(generation) || header.rank != Int32(image.rank) {
+            let header: ImageFile.Header
+            do {
+                header = try ImageFile(path: file).header
+            } catch {
+                if imagesMustBeIntact { return "\(error)" }
+                continue
+            }
+            if header.generation != UInt64(generation) || header.rank != Int32(image.rank) {
                 return "\(file) is the image of rank \(header.rank) of generation \(header.generation), "
                     + "not of rank \(image.rank) of generation \(generation): images of different checkpoints are mixed"
+            }
+            if let jobId, header.jobId != jobId {
+                return "\(file) is an image of "
+                    + (header.jobId.isEmpty ? "an unknown job" : "another job (\(header.jobId))")
+                    + ", not of job \(jobId) of this manifest: images of different runs are mixed"
             }
         }
         return nil
@@ -66,8 +85,20 @@ struct Manifest: Codable, Equatable {
                               to: generationDirectory + "/" + CheckpointDirectory.manifestName)
     }
 
+    /// Reads and checks the fields a restart acts on, with a one-line error naming the file.
     static func read(from generationDirectory: String) throws -> Manifest {
-        try CheckpointJSON.read(Manifest.self, from: generationDirectory + "/" + CheckpointDirectory.manifestName)
+        let path = generationDirectory + "/" + CheckpointDirectory.manifestName
+        let manifest = try CheckpointJSON.read(Manifest.self, from: path)
+        guard flavours.contains(manifest.flavour) else {
+            throw CLIFailure("\(path) is damaged: flavour '\(manifest.flavour)' is not one of \(flavours.joined(separator: ", "))")
+        }
+        guard manifest.generation >= 1, manifest.ranks >= 1 else {
+            throw CLIFailure("\(path) is damaged: generation \(manifest.generation) with \(manifest.ranks) ranks")
+        }
+        if let jobId = manifest.jobId, !JobIdentity.isWellFormed(jobId) {
+            throw CLIFailure("\(path) is damaged: job_id '\(jobId.prefix(40))' is not 32 hex digits")
+        }
+        return manifest
     }
 }
 

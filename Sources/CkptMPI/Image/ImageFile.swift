@@ -1,13 +1,14 @@
 import Foundation
+import HalfABI
 
 /// Reader of a rank's checkpoint image: the header and the tables of
-/// `Sources/HalfABI/include/ckpt_image.h` (docs/image-format.md). Offsets and
-/// sizes here must follow that header; the format version guards the rest.
+/// `Sources/HalfABI/include/ckpt_image.h` (docs/image-format.md), read through
+/// that header's own structs so the layout has one source.
 struct ImageFile {
-    static let magic: UInt64 = 0x474d_4954_4b43  // "CKTIMG"
-    static let version: UInt32 = 1
-    static let headerSize = 4096
-    static let hashSeed: UInt64 = 0x9e37_79b9_7f4a_7c15
+    static let magic = UInt64(CKPT_IMG_MAGIC)
+    static let version = UInt32(CKPT_IMG_VERSION)
+    static let headerSize = Int(CKPT_IMG_HEADER_SIZE)
+    static let hashSeed = UInt64(CKPT_IMG_HASH_SEED)
     static let hashChunk = 32 << 20
 
     struct Header: Codable, Equatable {
@@ -30,6 +31,8 @@ struct ImageFile {
         var pauseMs: Double
         var cwd: String
         var vdso: String
+        /// The job the image belongs to (`JobIdentity`); empty in images written before job ids.
+        var jobId: String
         var metadataChecksum: String
     }
 
@@ -98,20 +101,21 @@ struct ImageFile {
         }
         defer { try? handle.close() }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
-        let first = (try? handle.read(upToCount: Self.headerSize)) ?? Data()
-        let b = [UInt8](first)
-        guard b.count >= 16, Self.u64(b, 0) == Self.magic else {
+        let first = [UInt8]((try? handle.read(upToCount: Self.headerSize)) ?? Data())
+        guard first.count >= 16, Self.u64(first, 0) == Self.magic else {
             throw CLIFailure("\(path): not a ckpt-mpi checkpoint image")
         }
-        let version = Self.u32(b, 8)
+        let version = Self.u32(first, 8)
         guard version == Self.version else {
             throw CLIFailure("\(path): image format version \(version); this ckpt-mpi reads version \(Self.version)")
         }
-        guard b.count == Self.headerSize else {
+        guard first.count == Self.headerSize else {
             throw CLIFailure("\(path): truncated image (\(fileSize) bytes, the header alone is \(Self.headerSize))")
         }
-        let dataOff = Self.u64(b, 240), total = Self.u64(b, 24)
-        guard dataOff >= UInt64(Self.headerSize), dataOff % 4096 == 0, dataOff <= total, dataOff < 1 << 32 else {
+        let fixed = Self.load(ckpt_img_header.self, first, 0)
+        let dataOff = fixed.data_off, total = fixed.file_size
+        guard fixed.header_size == UInt32(Self.headerSize), dataOff >= UInt64(Self.headerSize), dataOff % 4096 == 0,
+              dataOff <= total, dataOff < 1 << 32 else {
             throw CLIFailure("\(path): image header is damaged (impossible layout)")
         }
         guard fileSize >= total else {
@@ -120,84 +124,82 @@ struct ImageFile {
         try handle.seek(toOffset: 0)
         var meta = [UInt8]((try? handle.read(upToCount: Int(dataOff))) ?? Data())
         guard meta.count == Int(dataOff) else { throw CLIFailure("\(path): truncated image") }
-        let want = Self.u64(meta, 16)
-        for i in 16..<24 { meta[i] = 0 }
+        let checksumAt = MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.meta_checksum)!
+        let want = Self.u64(meta, checksumAt)
+        for i in checksumAt..<checksumAt + 8 { meta[i] = 0 }
         let got = meta.withUnsafeBytes { Self.hash(Self.hashSeed, $0) }
         guard got == want else { throw CLIFailure("\(path): image header is damaged (checksum mismatch)") }
 
-        func str(_ off: Int, _ len: Int) -> String {
-            let bytes = meta[off..<off + len].prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        let stringsOff = Int(Self.u64(meta, 224)), stringsSize = Int(Self.u64(meta, 232))
+        let h = Self.load(ckpt_img_header.self, meta, 0)
+        let stringsOff = Int(truncatingIfNeeded: h.strings_off), stringsSize = Int(truncatingIfNeeded: h.strings_size)
         func string(at o: UInt64) -> String {
             guard o < UInt64(stringsSize) else { return "" }
             let start = stringsOff + Int(o)
             let bytes = meta[start..<stringsOff + stringsSize].prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
         }
-        let created = Double(Self.u64(meta, 48)) / 1e9
-        // header field offsets: see struct ckpt_img_header
+        let created = Double(h.created_unix_ns) / 1e9
         header = Header(
-            formatVersion: version, fileSize: total, rank: Int32(bitPattern: Self.u32(meta, 32)),
-            nranks: Int32(bitPattern: Self.u32(meta, 36)), generation: Self.u64(meta, 40),
-            created: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: created)), pid: Self.u64(meta, 56), flavour: str(64, 16),
-            host: str(80, 64), faceAbi: str(144, 16), memBytes: Self.u64(meta, 256), dataBytes: Self.u64(meta, 248),
-            dataOffset: dataOff, tidOffset: Self.u64(meta, 272), suspendSignal: Self.u32(meta, 300),
-            pauseMs: Double(Self.u64(meta, 440)) / 1e6, cwd: str(448, 1024),
-            vdso: Self.hex(Self.u64(meta, 304)) + "-" + Self.hex(Self.u64(meta, 312)),
+            formatVersion: version, fileSize: total, rank: h.rank, nranks: h.nranks, generation: h.generation,
+            created: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: created)), pid: h.pid,
+            flavour: Self.text(h.flavour), host: Self.text(h.host), faceAbi: Self.text(h.face_abi),
+            memBytes: h.mem_bytes, dataBytes: h.data_size, dataOffset: dataOff, tidOffset: h.tid_offset,
+            suspendSignal: h.suspend_signal, pauseMs: Double(h.pause_ns) / 1e6, cwd: Self.text(h.cwd),
+            vdso: Self.hex(h.vdso_start) + "-" + Self.hex(h.vdso_end), jobId: Self.text(h.job_id),
             metadataChecksum: Self.hex(want))
-        let nthreads = Int(Self.u32(meta, 160)), nfds = Int(Self.u32(meta, 164)), nregions = Int(Self.u32(meta, 168))
-        let nextents = Int(Self.u64(meta, 176))
-        let threadsOff = Int(Self.u64(meta, 184)), fdsOff = Int(Self.u64(meta, 192)), sigsOff = Int(Self.u64(meta, 200))
-        let regionsOff = Int(Self.u64(meta, 208)), extentsOff = Int(Self.u64(meta, 216))
-        func fits(_ off: Int, _ n: Int, _ size: Int) -> Bool { off >= 0 && n >= 0 && off + n * size <= meta.count }
-        guard fits(threadsOff, nthreads, 832), fits(fdsOff, nfds, 56), fits(sigsOff, 64, 32),
-              fits(regionsOff, nregions, 72), fits(extentsOff, nextents, 24), fits(stringsOff, stringsSize, 1) else {
+        // A crafted header can have a valid checksum: bound every number before it becomes an Int.
+        guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
+              h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32 else {
+            throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
+        }
+        let nthreads = Int(h.nthreads), nfds = Int(h.nfds), nregions = Int(h.nregions), nextents = Int(h.nextents)
+        let threadsOff = Int(h.threads_off), fdsOff = Int(h.fds_off), sigsOff = Int(h.sigs_off)
+        let regionsOff = Int(h.regions_off), extentsOff = Int(h.extents_off)
+        func fits<T>(_ off: Int, _ n: Int, _ type: T.Type) -> Bool {
+            off >= 0 && n >= 0 && n <= meta.count && off + n * MemoryLayout<T>.stride <= meta.count
+        }
+        guard fits(threadsOff, nthreads, ckpt_img_thread.self), fits(fdsOff, nfds, ckpt_img_fd.self),
+              fits(sigsOff, 64, ckpt_img_sigaction.self), fits(regionsOff, nregions, ckpt_img_region.self),
+              fits(extentsOff, nextents, ckpt_img_extent.self), fits(stringsOff, stringsSize, UInt8.self) else {
             throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
         }
         for i in 0..<nthreads {
-            let o = threadsOff + i * 832
-            let flags = Self.u64(meta, o + 88)
+            let t = Self.load(ckpt_img_thread.self, meta, threadsOff + i * MemoryLayout<ckpt_img_thread>.stride)
+            let interrupted = withUnsafeBytes(of: t.gregs) { $0.load(fromByteOffset: Self.gregRIP * 8, as: UInt64.self) }
             threads.append(Thread(
-                tid: Self.u64(meta, o + 80), main: flags & 1 != 0, engine: flags & 2 != 0,
-                fsBase: Self.hex(Self.u64(meta, o + 64)), rip: Self.hex(Self.u64(meta, o + 56)),
-                rsp: Self.hex(Self.u64(meta, o + 48)),
-                interruptedRip: Self.hex(Self.u64(meta, o + 128 + 16 * 8)),  // gregs[REG_RIP]
-                signalMask: Self.hex(Self.u64(meta, o + 120))))
+                tid: t.tid, main: t.flags & UInt64(CKPT_THR_MAIN) != 0, engine: t.flags & UInt64(CKPT_THR_ENGINE) != 0,
+                fsBase: Self.hex(t.ctx.fs_base), rip: Self.hex(t.ctx.rip), rsp: Self.hex(t.ctx.rsp),
+                interruptedRip: Self.hex(interrupted), signalMask: Self.hex(t.app_sigmask)))
         }
-        let fdKinds = [1: "regular", 2: "directory", 3: "unsupported"]
+        let fdKinds = [CKPT_FD_REGULAR: "regular", CKPT_FD_DIR: "directory", CKPT_FD_UNSUPPORTED: "unsupported"]
         for i in 0..<nfds {
-            let o = fdsOff + i * 56
+            let d = Self.load(ckpt_img_fd.self, meta, fdsOff + i * MemoryLayout<ckpt_img_fd>.stride)
             fds.append(FileDescriptor(
-                fd: Int32(bitPattern: Self.u32(meta, o)), kind: fdKinds[Int(Self.u32(meta, o + 4))] ?? "?",
-                path: string(at: Self.u64(meta, o + 32)), flags: Self.hex(UInt64(Self.u32(meta, o + 8))),
-                offset: Int64(bitPattern: Self.u64(meta, o + 16)), size: Int64(bitPattern: Self.u64(meta, o + 24))))
+                fd: d.fd, kind: fdKinds[d.kind] ?? "?", path: string(at: d.path_off), flags: Self.hex(UInt64(d.flags)),
+                offset: d.offset, size: d.size))
         }
         for sig in 1...64 {
-            let o = sigsOff + (sig - 1) * 32
-            let handler = Self.u64(meta, o)
-            if handler == 0 { continue }
+            let a = Self.load(ckpt_img_sigaction.self, meta, sigsOff + (sig - 1) * MemoryLayout<ckpt_img_sigaction>.stride)
+            if a.handler == 0 { continue }
             signals.append(SignalAction(
-                signal: sig, handler: handler == 1 ? "SIG_IGN" : Self.hex(handler),
-                flags: Self.hex(Self.u64(meta, o + 8)), mask: Self.hex(Self.u64(meta, o + 24))))
+                signal: sig, handler: a.handler == 1 ? "SIG_IGN" : Self.hex(a.handler),
+                flags: Self.hex(a.flags), mask: Self.hex(a.mask)))
         }
-        let kinds = [1: "private", 2: "shared-anonymous", 3: "shared-file", 4: "reserved"]
+        let kinds = [CKPT_REG_ANON: "private", CKPT_REG_SHARED_ANON: "shared-anonymous",
+                     CKPT_REG_FILE_SHARED: "shared-file", CKPT_REG_NONE: "reserved"]
         for i in 0..<nregions {
-            let o = regionsOff + i * 72
-            let start = Self.u64(meta, o), end = Self.u64(meta, o + 8), prot = Self.u32(meta, o + 16)
-            let p = (prot & 1 != 0 ? "r" : "-") + (prot & 2 != 0 ? "w" : "-") + (prot & 4 != 0 ? "x" : "-")
-            let name = string(at: Self.u64(meta, o + 48))
+            let g = Self.load(ckpt_img_region.self, meta, regionsOff + i * MemoryLayout<ckpt_img_region>.stride)
+            let p = (g.prot & 1 != 0 ? "r" : "-") + (g.prot & 2 != 0 ? "w" : "-") + (g.prot & 4 != 0 ? "x" : "-")
+            let name = string(at: g.path_off)
             regions.append(Region(
-                start: Self.hex(start), end: Self.hex(end), bytes: end &- start, prot: p,
-                kind: kinds[Int(Self.u32(meta, o + 20))] ?? "?", path: name.isEmpty ? nil : name,
-                storedBytes: Self.u64(meta, o + 56), runs: Self.u32(meta, o + 28),
-                checksum: Self.hex(Self.u64(meta, o + 64)), checksumOk: nil,
-                startAddress: start, firstExtent: Self.u64(meta, o + 32)))
+                start: Self.hex(g.start), end: Self.hex(g.end), bytes: g.end &- g.start, prot: p,
+                kind: kinds[g.kind] ?? "?", path: name.isEmpty ? nil : name,
+                storedBytes: g.data_bytes, runs: g.nextents, checksum: Self.hex(g.checksum), checksumOk: nil,
+                startAddress: g.start, firstExtent: g.first_extent))
         }
         for i in 0..<nextents {
-            let o = extentsOff + i * 24
-            extents.append((Self.u64(meta, o), Self.u64(meta, o + 8), Self.u64(meta, o + 16)))
+            let x = Self.load(ckpt_img_extent.self, meta, extentsOff + i * MemoryLayout<ckpt_img_extent>.stride)
+            extents.append((x.addr, x.len, x.file_off))
         }
     }
 
@@ -209,6 +211,10 @@ struct ImageFile {
         defer { try? handle.close() }
         for i in regions.indices where regions[i].runs > 0 {
             var h = Self.hashSeed
+            guard regions[i].firstExtent <= UInt64(extents.count) else {
+                regions[i].checksumOk = false
+                continue
+            }
             let first = Int(regions[i].firstExtent)
             for k in first..<first + Int(regions[i].runs) where k < extents.count {
                 let (_, len, off) = extents[k]
@@ -226,7 +232,21 @@ struct ImageFile {
         }
     }
 
-    // MARK: little-endian fields and the image hash (ckpt_img_hash)
+    // MARK: the C structs of ckpt_image.h, little-endian fields and the image hash (ckpt_img_hash)
+
+    /// Index of the interrupted instruction pointer in ckpt_img_thread.gregs (ucontext's REG_RIP).
+    static let gregRIP = 16
+
+    /// The C struct at byte `offset` of `bytes` (the caller checked the bounds).
+    static func load<T>(_ type: T.Type, _ bytes: [UInt8], _ offset: Int) -> T {
+        bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+    }
+
+    /// A fixed-size C char array (imported as a tuple) up to its first NUL.
+    static func text<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
 
     static func u64(_ b: [UInt8], _ o: Int) -> UInt64 {
         var v: UInt64 = 0

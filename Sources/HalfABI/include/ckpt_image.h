@@ -30,6 +30,7 @@
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
+#define CKPT_IMG_JOB_ID_SIZE 40u /* ckpt_img_header.job_id, NUL-terminated */
 
 /* ckpt_img_region.kind */
 #define CKPT_REG_ANON        1u /* private memory (anonymous, heap, stack, or a private file mapping): data stored */
@@ -164,9 +165,12 @@ struct ckpt_img_header {
     uint64_t pause_ns;       /* application pause up to the start of the write */
     char cwd[1024];
     uint64_t sigpending;     /* process-wide pending signals (bit n-1 = signal n), raised again at restore */
+    /* Appended after every older field so no offset moved: images written before it read as zero. */
+    char job_id[CKPT_IMG_JOB_ID_SIZE]; /* the job's identity (CKPT_MPI_JOB_ID, 32 hex digits), "" = unknown */
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_id follows sigpending");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");
 _Static_assert(sizeof(struct ckpt_img_fd) == 56, "fd layout");

@@ -146,6 +146,13 @@ void lh_restore_open(const char *arg)
     R.h->meta_checksum = want;
     if (got != want)
         lh_die(1, "%s: image header is damaged (checksum mismatch)", R.path);
+    /* ckpt-mpi restart checks this before launching; this catches a direct
+     * --restore of another job's image, which would pass every other check and
+     * then hang (its peers expect other messages). */
+    const char *job = getenv("CKPT_MPI_JOB_ID");
+    int idlen = (int)strnlen(R.h->job_id, sizeof R.h->job_id);
+    if (job && *job && idlen && (strlen(job) != (size_t)idlen || strncmp(job, R.h->job_id, (size_t)idlen)))
+        lh_die(1, "%s: image of job %.*s, not of this job %s", R.path, idlen, R.h->job_id, job);
 
     struct ckpt_img_header *H = R.h;
     if (!in_bounds(H->threads_off, H->nthreads, sizeof *R.threads, H->data_off) ||

@@ -1032,6 +1032,7 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     const char *d = getenv("CKPT_MPI_CKPT_DIR");
     if (d)
         strncpy(mailbox.ckpt_dir, d, sizeof mailbox.ckpt_dir - 1);
+    eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
 
     eng_learn_thread_layout(1);
     eng_fd_init();

@@ -77,6 +77,7 @@ int eng_thread_blocks(long tid, int sig);
 
 /* image.c */
 void eng_write_image(void *args);
+void eng_job_id_init(const char *id);
 
 /* threads.c: the upper half's threads (pthread_create is interposed) */
 int eng_is_upper_tid(long tid);

@@ -45,6 +45,17 @@ struct wstate {
     uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
 };
 
+/* The job's identity, copied from CKPT_MPI_JOB_ID at start-up: the writer runs
+ * while threads are parked and must not call getenv. A restored process finds
+ * it again in this memory, which is right: a restarted job is the same job. */
+static char job_id[CKPT_IMG_JOB_ID_SIZE];
+
+void eng_job_id_init(const char *id)
+{
+    if (id)
+        strncpy(job_id, id, sizeof job_id - 1);
+}
+
 static uint64_t add_string(struct wstate *w, const char *s, size_t n)
 {
     if (w->strings_size + n + 1 > STRINGS_CAP)
@@ -461,9 +472,14 @@ void eng_write_image(void *argp)
     {
         struct sbuf p = {s->path, 0, sizeof s->path};
         sb_str(&p, a->dir);
-        long mk = ckpt_sys2(SYS_mkdir, a->dir, 0700);
-        (void)mk;
-        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        /* Under a coordinator the generation directory is the coordinator's to
+         * make and to remove: a rank still on its way here when the generation
+         * was abandoned would make it again and leave it behind. The
+         * self-checkpoint debugging mode has no coordinator. */
+        if (!eng_mailbox()->coord[0])
+            ckpt_sys2(SYS_mkdir, a->dir, 0700);
+        /* never through a symlink planted in the coordinator's place (its mkdir made a directory) */
+        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (eng_mailbox()->coord[0] ? O_NOFOLLOW : 0), 0);
         if (dirfd < 0) {
             sb_err(&err, "open(checkpoint directory)", dirfd);
             goto out;
@@ -481,13 +497,14 @@ void eng_write_image(void *argp)
         s->tmp[p.n] = 0;
         sb_str(&t, ".tmp");
     }
-    fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a symlink in place of the tmp file would have us truncate its target */
+    fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         sb_err(&err, "open(image)", fd);
         goto out;
     }
     tmp_created = 1;
-    dfd = ckpt_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
+    dfd = ckpt_sys3(SYS_open, s->tmp, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC, 0);
     if (dfd < 0)
         dfd = -1;
 
@@ -592,6 +609,7 @@ void eng_write_image(void *argp)
     ckpt_sys1(SYS_umask, um);
     hd->umask = (uint64_t)um;
     hd->pause_ns = eng.pause_ns;
+    memcpy(hd->job_id, job_id, sizeof hd->job_id);
     ckpt_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
     memcpy(meta + threads_off, s->threads, (size_t)w->nthreads * sizeof(struct ckpt_img_thread));
     memcpy(meta + fds_off, s->fds, (size_t)w->nfds * sizeof(struct ckpt_img_fd));
