@@ -67,9 +67,15 @@ static void put(struct text *t, const char *s, size_t n)
         size_t cap = t->cap ? t->cap * 2 : 1024;
         while (cap < t->n + n + 1)
             cap *= 2;
-        char *q = realloc(t->p, cap);
+        /* Not malloc: a report may be made by a thread that must still leave a
+         * face call while others are already parked, one maybe holding malloc's lock. */
+        char *q = face_parked_alloc(cap);
         if (!q)
             return;
+        if (t->p) {
+            memcpy(q, t->p, t->n + 1);
+            face_parked_free(t->p);
+        }
         t->p = q;
         t->cap = cap;
     }
@@ -184,10 +190,10 @@ static void report_locked(int force)
     if (!body.p)
         return;
     if (!force && last_body && !strcmp(last_body, body.p)) {
-        free(body.p);
+        face_parked_free(body.p);
         return;
     }
-    free(last_body);
+    face_parked_free(last_body);
     last_body = body.p;
     struct text line = {0};
     puts_(&line, "CUTREPORT gen=");
@@ -204,7 +210,7 @@ static void report_locked(int force)
         if (ckpt_boot_info && (ckpt_boot_info->flags & CKPT_BOOT_DEBUG))
             (void)!write(2, line.p, line.n);
     }
-    free(line.p);
+    face_parked_free(line.p);
 }
 
 void face_cut_activity_changed(void)
@@ -315,7 +321,7 @@ static int cut_begin(uint64_t generation, char *err, int errlen)
     cut_generation = generation;
     report_seq = 0;
     nknown = 0;
-    free(last_body);
+    face_parked_free(last_body);
     last_body = NULL;
     if (ckpt_face_state() >= 1)
         face_comm_each(freeze_comm, NULL);

@@ -1,10 +1,11 @@
 /* Memory for what the face does while application threads are parked (the
  * drain's buffers): mapped directly, never from malloc, whose arena lock a
  * parked thread may hold (a thread stopped inside malloc would deadlock the
- * checkpoint). Small blocks are cut from 1 MiB chunks by the one allocating
- * thread (the engine's); a block may be freed on any thread later (a drained
- * message delivered after the checkpoint), and a chunk goes back to the kernel
- * when its last block is freed. */
+ * checkpoint). Small blocks are cut from 1 MiB chunks under a spin lock that
+ * only the engine's thread and threads inside a face call take (neither is
+ * ever parked while holding it); a block may be freed on any thread later (a
+ * drained message delivered after the checkpoint), and a chunk goes back to
+ * the kernel when its last block is freed. */
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -29,6 +30,7 @@ struct parked_block {
 };
 
 static struct parked_chunk *cutting;
+static volatile int cutting_lock;
 
 static void *map(size_t len)
 {
@@ -53,10 +55,14 @@ void *face_parked_alloc(size_t n)
         *b = (struct parked_block){PARKED_MAGIC, 1, len, NULL, 0};
         return b + 1;
     }
+    while (__atomic_exchange_n(&cutting_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
     if (!cutting || cutting->used + need > PARKED_CHUNK) {
         struct parked_chunk *fresh = map(PARKED_CHUNK);
-        if (!fresh)
+        if (!fresh) {
+            __atomic_store_n(&cutting_lock, 0, __ATOMIC_RELEASE);
             return NULL;
+        }
         fresh->live = 1;
         fresh->used = sizeof *fresh;
         if (cutting)
@@ -67,6 +73,7 @@ void *face_parked_alloc(size_t n)
     cutting->used += need;
     __atomic_add_fetch(&cutting->live, 1, __ATOMIC_ACQ_REL);
     *b = (struct parked_block){PARKED_MAGIC, 0, need, cutting, 0};
+    __atomic_store_n(&cutting_lock, 0, __ATOMIC_RELEASE);
     return b + 1; /* fresh mappings are zero and blocks are never reused */
 }
 
