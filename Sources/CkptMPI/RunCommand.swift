@@ -52,6 +52,9 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Checkpoint options")
     var checkpointing: CheckpointOptions
 
+    @OptionGroup(title: "Hosts")
+    var placement: HostOptions
+
     @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
     var verbose = false
 
@@ -82,6 +85,7 @@ struct RunCommand: ParsableCommand {
             }
             if let mpi { throw ValidationError("--no-mpi and --mpi \(mpi.rawValue) contradict each other") }
             if !launcherArguments.isEmpty { throw ValidationError("--mpirun-arg needs an MPI launcher; drop --no-mpi") }
+            if placement.given { throw ValidationError("--host, --hostfile and --coordinator-address need an MPI launcher; drop --no-mpi") }
         }
         if let checkpointDirectory {
             if checkpointDirectory.isEmpty { throw ValidationError("--ckpt-dir must not be empty") }
@@ -137,9 +141,11 @@ struct RunCommand: ParsableCommand {
                                      jobId: jobID)
             let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                                launcherArguments: launcherArguments)
-            let coordinator = Coordinator(configuration: checkpointing.configuration(
+            var configuration = checkpointing.configuration(
                 directory: directory, job: job, transport: transport, interval: interval,
-                debug: request.debugLevel == "1"))
+                debug: request.debugLevel == "1")
+            configuration.tcp = request.coordinatorTCP
+            let coordinator = Coordinator(configuration: configuration)
             let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
                 .run(plan, environment: environment)
             if status != 0 { throw ExitCode(status) }
@@ -171,10 +177,15 @@ struct RunCommand: ParsableCommand {
             mode: mode, ranks: rankCount, launcherArguments: launcherArguments, faceDirectory: faceDirectory,
             program: program.path, programArguments: Array(programAndArguments.dropFirst()),
             debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        try placement.checkNotAlsoIn(launcherArguments)
+        request.hosts = try placement.hosts()
         if let checkpointDirectory {
             request.engine = installation.checkpointEngine
             request.coordinatorSocket = checkpointDirectory.socketPath
             request.jobDirectory = checkpointDirectory.path
+            if let address = try placement.coordinatorListenAddress(hosts: request.hosts) {
+                request.coordinatorTCP = TCPListening(address: address, secret: JobSecret.make())
+            }
         }
         return request
     }

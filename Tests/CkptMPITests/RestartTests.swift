@@ -232,6 +232,20 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(decoded?[1]["state"] as? String, "incomplete")
     }
 
+    func testRestartOnSeveralHostsListensOnTCPWithAFreshSecret() throws {
+        try makeGeneration(2, in: directory, ranks: 4)
+        let restart = try prepare(["--host", "h1:2,h2:2", "--coordinator-address", "127.0.0.1"])
+        let tcp = try XCTUnwrap(restart.request.coordinatorTCP)
+        XCTAssertEqual(tcp.address.text, "127.0.0.1")
+        XCTAssertNotEqual(tcp.secret, try XCTUnwrap(try prepare(["--coordinator-address", "127.0.0.1"]).request.coordinatorTCP).secret)
+        let plan = Launcher(onlineCores: 64, userID: 1000).plan(restart.request)
+        let host = try XCTUnwrap(plan.arguments.firstIndex(of: "--host"))
+        XCTAssertEqual(plan.arguments[host + 1], "h1:2,h2:2")
+        XCTAssertTrue(zip(plan.arguments, plan.arguments.dropFirst()).contains { $0 == ("-x", "CKPT_MPI_SECRET") })
+        XCTAssertEqual(plan.environment.first { $0.name == "CKPT_MPI_COORD" }?.value, "tcp:127.0.0.1:0")
+        XCTAssertNil(try prepare([]).request.coordinatorTCP, "a single-host restart keeps the Unix socket")
+    }
+
     func testCheckpointOptionsParse() throws {
         let run = try RunCommand.parse(["--ckpt-dir", "d", "--keep", "3", "--checkpoint-signal", "SIGUSR1",
                                         "--kill-after-checkpoint", "--checkpoint-timeout", "30s", "--", "./app"])
