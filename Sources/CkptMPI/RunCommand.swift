@@ -52,6 +52,9 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Checkpoint options")
     var checkpointing: CheckpointOptions
 
+    @Flag(help: "Restart from the newest generation in the checkpoint directory that verifies, as 'ckpt-mpi restart DIR' with these options would; start PROGRAM afresh when there is none (for batch jobs that are requeued).")
+    var resume = false
+
     @OptionGroup(title: "Hosts")
     var placement: HostOptions
 
@@ -111,13 +114,16 @@ struct RunCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let installation = try Installation.current(environment: environment)
         var directory: CheckpointDirectory?
-        if checkpointDirectory != nil || interval != nil || checkpointing.requestsCheckpointing {
+        if checkpointDirectory != nil || interval != nil || checkpointing.requestsCheckpointing || resume {
             // Without the engine no rank could ever answer; say so instead of pretending.
             if installation.checkpointEngine != nil {
                 directory = CheckpointDirectory.resolve(checkpointDirectory, environment: environment)
             } else {
                 Log.note("checkpointing is not available yet; running without it")
             }
+        }
+        if resume, let directory, let restart = try resumption(of: directory) {
+            return try restart.run()
         }
         var request = try makeRequest(environment: environment, installation: installation, launcher: .forThisMachine(),
                                       temporaryDirectory: environment["TMPDIR"] ?? "/tmp", checkpointDirectory: directory)
@@ -188,6 +194,37 @@ struct RunCommand: ParsableCommand {
             }
         }
         return request
+    }
+
+    /// With `--resume`: the restart of the newest generation of `directory` that verifies, with
+    /// this run's options; nil when there is none (the run then starts afresh, saying why).
+    func resumption(of directory: CheckpointDirectory) throws -> RestartCommand? {
+        guard directory.exists else { return nil }
+        let original = try? JobDescription.read(from: directory)
+        let knownJob = original?.jobId.flatMap { JobIdentity.isWellFormed($0) ? $0 : nil }
+        let entries = try directory.generations()
+        guard entries.contains(where: \.hasManifest) else { return nil }
+        do {
+            _ = try RestartLaunch.choose(nil, in: directory, jobID: knownJob)
+        } catch {
+            Log.note("--resume: \(error); starting afresh")
+            return nil
+        }
+        let given = (try? ProgramCheck(environment: ProcessInfo.processInfo.environment).check(programAndArguments[0]).path)
+            ?? programAndArguments[0]
+        if let original, original.program != given {
+            Log.note("--resume: the checkpoint in \(directory.path) is of \(original.program); it resumes that program, not \(programAndArguments[0])")
+        }
+        var restart = try RestartCommand.parse([directory.path])
+        restart.mpi = mpi
+        restart.ranks = ranks
+        restart.mpirunArguments = launcherArguments
+        restart.interval = interval
+        restart.checkpointing = checkpointing
+        restart.placement = placement
+        restart.verbose = verbose
+        restart.dryRun = dryRun
+        return restart
     }
 }
 
