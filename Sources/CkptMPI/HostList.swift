@@ -27,7 +27,7 @@ struct HostList: Equatable {
         for item in list.split(separator: ",", omittingEmptySubsequences: false) {
             entries.append(try Self.entry(String(item), origin: "--host \(list)"))
         }
-        self.entries = entries
+        self.entries = Self.merged(entries)
     }
 
     /// Parses the contents of a host file named `path`.
@@ -51,10 +51,28 @@ struct HostList: Equatable {
             entries.append(entry)
         }
         guard !entries.isEmpty else { throw CLIFailure("\(path) names no host", exitStatus: ExitStatus.usage) }
-        self.entries = entries
+        self.entries = Self.merged(entries)
     }
 
-    init(entries: [Entry]) { self.entries = entries }
+    init(entries: [Entry]) { self.entries = Self.merged(entries) }
+
+    /// A host named several times (as `$PBS_NODEFILE` and SLURM node lists do, once per slot)
+    /// becomes one entry whose slots add up, each unnumbered mention counting one: both MPIs
+    /// count a repeated host so, and the launcher's command line stays short.
+    private static func merged(_ entries: [Entry]) -> [Entry] {
+        var order: [String] = [], slots: [String: Int] = [:], counted: Set<String> = []
+        for entry in entries {
+            if slots[entry.name] == nil {
+                order.append(entry.name)
+            } else {
+                counted.insert(entry.name)
+            }
+            if entry.slots != nil { counted.insert(entry.name) }
+            slots[entry.name, default: 0] += entry.slots ?? 1
+        }
+        // Named once without a count: left to the launcher, as the user wrote it.
+        return order.map { Entry(name: $0, slots: counted.contains($0) ? slots[$0] : nil) }
+    }
 
     /// Reads and parses the host file at `path`.
     static func read(hostfile path: String) throws -> HostList {

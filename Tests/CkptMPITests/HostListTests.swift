@@ -26,6 +26,8 @@ final class HostListTests: XCTestCase {
         XCTAssertEqual(list.launcherText, "n1:2,n2:2,10.0.0.3,[fd00::4]:3,fd00::5")
         XCTAssertNil(list.slots)
         XCTAssertEqual(try HostList(parsing: "a:3,b:1").slots, 4)
+        XCTAssertEqual(try HostList(parsing: "a,b,a,a:2").launcherText, "a:4,b", "a repeated host counts its slots")
+        XCTAssertEqual(try HostList(hostfile: "n1\nn1\nn2\nn1\n", path: "PBS_NODEFILE").launcherText, "n1:3,n2")
         for bad in ["a:0", "a:x", "a,,b", "", "a:-1", "a b:2"] {
             XCTAssertThrowsError(try HostList(parsing: bad), bad) { error in
                 XCTAssertEqual((error as? CLIFailure)?.exitStatus, ExitStatus.usage)
