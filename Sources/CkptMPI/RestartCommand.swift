@@ -22,6 +22,9 @@ struct RestartCommand: ParsableCommand {
             the newest generation that verifies and prints one line for each newer one it skips and why; \
             with --gen N it restarts that one or fails. DIR must be private (not writable by group or \
             others: chmod 700 DIR).
+
+            --host/--hostfile place the ranks on any hosts in any layout (the rank count must match); \
+            ranks on other hosts reach the coordinator over TCP with a new secret.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))

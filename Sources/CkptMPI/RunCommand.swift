@@ -16,6 +16,13 @@ struct RunCommand: ParsableCommand {
             binary (built with mpicc.mpich). Everything after PROGRAM is passed to it. The launcher and \
             every rank end with ckpt-mpi, however it ends (even kill -9). With --ckpt-dir, one job at a \
             time runs on a directory.
+
+            With --host or --hostfile the ranks run on those hosts (one syntax for both MPIs); with a \
+            checkpoint directory (which every host must see), ranks on other hosts reach the \
+            coordinator over TCP on one address of this host, each connection proving it knows a \
+            secret made for this run. With --resume, a directory holding a checkpoint that verifies is \
+            restarted instead (as 'ckpt-mpi restart DIR' with these options); for batch jobs that are \
+            pre-empted and requeued, see docs/batch.md.
             """)
 
     // .unconditional: ArgumentParser takes `-1` for an option and would say "Missing value";
