@@ -549,11 +549,13 @@ final class Coordinator: @unchecked Sendable {
         let report = CheckpointReport(generation: checkpoint.generation, ranks: images.count, bytes: manifest.bytes,
                                       seconds: seconds, quiesceMs: quiesceMs, error: nil)
         if checkpoint.stops {
+            // Before STOP: a rank may exit at once, and the supervisor that reaps the job must
+            // already know it was stopped as asked (exit 75), not that it ended by itself (0).
+            onStopJob?(checkpoint.generation)
             let stop = ProtocolLine("STOP", [("gen", "\(checkpoint.generation)")])
             for fd in engines.sorted(by: { $0.key < $1.key }).map(\.value) { reply(fd, stop) }
         }
         finish(checkpoint, with: report)
-        if checkpoint.stops { onStopJob?(checkpoint.generation) }
     }
 
     /// Gives up a generation: the ranks are told to resume without writing, its directory
