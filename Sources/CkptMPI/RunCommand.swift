@@ -129,6 +129,9 @@ struct RunCommand: ParsableCommand {
                 Log.note("checkpointing is not available yet; running without it")
             }
         }
+        if directory == nil, let address = placement.coordinatorAddress {
+            Log.note("--coordinator-address \(address) has no effect without checkpointing (--ckpt-dir): there is no coordinator")
+        }
         if resume, let directory, let restart = try resumption(of: directory) {
             return try restart.run()
         }
