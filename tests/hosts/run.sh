@@ -136,10 +136,11 @@ stop_and_restart() {
     local rargs=(restart "$d/ck" --mpi "$rmpi")
     # shellcheck disable=SC2207
     [ -n "$rhosts" ] && rargs+=(--host "$rhosts" $(agent_for "$rmpi"))
+    local t0=$SECONDS
     (cd "$d" && timeout 120 "$WORK/on.sh" 0 "$CKPT_MPI" "${rargs[@]}" >"$d/b.out" 2>"$d/b.err")
-    local rrc=$?
+    local rrc=$? rsec=$((SECONDS - t0))
     if [ $rrc -eq 0 ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/$ref"; then
-        ok "$name: $mpi on $hosts_seen (by the manifest), stopped at gen 1 ($(wc -l <"$d/a.out") lines), restarted on $rmpi on ${rhosts:-host 0 alone}: output equals the native run ($(wc -l <"$WORK/$ref") lines)"
+        ok "$name: $mpi on $hosts_seen (by the manifest), stopped at gen 1 ($(wc -l <"$d/a.out") lines; $(sed 's/^checkpoint gen 1: //; s/; stopping.*//' "$d/ck.out")), restarted on $rmpi on ${rhosts:-host 0 alone} in ${rsec} s: output equals the native run ($(wc -l <"$WORK/$ref") lines)"
     else
         ko "$name: restart on $rmpi ${rhosts:-host 0} exited $rrc; $(grep -v 'note:' "$d/b.err" | head -2)"
         diff <(cat "$d/a.out" "$d/b.out") "$WORK/$ref" | head -5 >&2
