@@ -110,6 +110,31 @@ final class TCPCoordinatorTests: XCTestCase {
         XCTAssertEqual(try client.status()?.ranksConnected.map(\.host), ["h1"], "the authenticated engine is still served")
     }
 
+    func testAFloodOfUnauthenticatedConnectionsIsCappedWithOneLine() throws {
+        let secret = JobSecret.make()
+        let notes = Notes()
+        let (coordinator, temporary) = try coordinator(notes: notes, secret: secret)
+        defer { coordinator.stop() }
+        let endpoint = try XCTUnwrap(coordinator.tcpEndpoint)
+        var waiting: [LineConnection] = []
+        for _ in 0..<Coordinator.maximumUnauthenticated {
+            let connection = try connect(endpoint)
+            XCTAssertEqual(try connection.readLine(timeout: 5)?.hasPrefix("CHALLENGE "), true)
+            waiting.append(connection)
+        }
+        for _ in 0..<3 {
+            XCTAssertNil(try connect(endpoint).readLine(timeout: 5), "closed without a challenge")
+        }
+        try waitFor { notes.all.count == 1 }
+        XCTAssertTrue(notes.all[0].hasSuffix("64 connections are already waiting to authenticate (further ones are closed without a line until some end)"), notes.all[0])
+        // The Unix socket, and so the job's own clients, are not affected.
+        XCTAssertNotNil(try CoordinatorClient(directory: CheckpointDirectory(temporary.path + "/ck")).status())
+        waiting.removeAll()
+        try waitFor { notes.all.count == 1 + Coordinator.maximumUnauthenticated }
+        let again = try connect(endpoint)
+        XCTAssertEqual(try again.readLine(timeout: 5)?.hasPrefix("CHALLENGE "), true, "served again once they left")
+    }
+
     func testTheLaunchGetsTheEndpointAndTheSecretButNoLogShowsIt() {
         let secret = JobSecret.make()
         var request = LaunchRequest(mode: .mpi(UsableMPI(flavour: .openmpi, launcher: "/usr/bin/mpirun.openmpi",

@@ -41,6 +41,8 @@ final class Coordinator: @unchecked Sendable {
     private var lastUsedGeneration = 0
     private var nextPeriodicCheckpoint: Date?
     private var lastReport: CheckpointReport?
+    /// A flood of unauthenticated connections was noted; quiet until one is accepted again.
+    private var floodNoted = false
     /// Requests (waiter, kill) to start once the checkpoint in progress is over.
     private var followUps: [(Int32?, Bool)] = []
 
@@ -245,6 +247,9 @@ final class Coordinator: @unchecked Sendable {
     static let authenticationTimeout: Double = 10
     /// Longest line accepted before authentication: AUTH is short, and nobody unknown may make us buffer much.
     static let maximumUnauthenticatedLine = 512
+    /// TCP connections that may wait for their AUTH at once; beyond, new ones are closed at once,
+    /// so a flood from the network cannot take every descriptor the ranks need.
+    static let maximumUnauthenticated = 64
 
     private func acceptPeers(on socket: Int32) {
         while true {
@@ -254,6 +259,22 @@ final class Coordinator: @unchecked Sendable {
                 return  // EAGAIN: all accepted; other errors (EMFILE) are retried on the next wake-up
             }
             Self.makeNonBlockingAndCloseOnExec(fd)
+            if socket == tcpListener, peers.values.filter({ $0.challenge != nil }).count >= Self.maximumUnauthenticated {
+                if !floodNoted {
+                    note("refused a connection to the coordinator from \(TCPSocket.peerName(fd)): "
+                         + "\(Self.maximumUnauthenticated) connections are already waiting to authenticate "
+                         + "(further ones are closed without a line until some end)")
+                    floodNoted = true
+                }
+                close(fd)
+                continue
+            }
+            if socket == tcpListener {
+                floodNoted = false
+                // The cut sends several small lines to a rank in a row; Nagle would hold each back for an ACK.
+                var one: Int32 = 1
+                _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_NODELAY), &one, socklen_t(MemoryLayout<Int32>.size))
+            }
             let peer = Peer(fd: fd)
             peers[fd] = peer
             if socket == tcpListener, let tcp = configuration.tcp {
