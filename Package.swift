@@ -53,12 +53,15 @@ var targets: [Target] = [
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
     .target(name: "CkptSpawn", path: "Sources/CkptSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall"])]),
+    // SHA-256/HMAC for the coordinator's TCP handshake: one C source for the coordinator and the engine.
+    .target(name: "CkptHMAC", path: "Sources/CkptHMAC",
+            cSettings: [.unsafeFlags(["-O2", "-fno-stack-protector", "-Wall"])]),
     .executableTarget(name: "CkptMPI",
                       dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
-                                     "CkptSpawn", "HalfABI"],
+                                     "CkptSpawn", "HalfABI", "CkptHMAC"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
-    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI", "HalfABI"]),
+    .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI", "HalfABI", "CkptHMAC"]),
     .testTarget(name: "BindingsGenTests", dependencies: ["BindingsGen"]),
 ]
 var products: [Product] = [
@@ -69,7 +72,7 @@ var products: [Product] = [
 ]
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.
-targets.append(.target(name: "Engine", dependencies: ["HalfABI"], path: "Sources/UpperHalf/Engine",
+targets.append(.target(name: "Engine", dependencies: ["HalfABI", "CkptHMAC"], path: "Sources/UpperHalf/Engine",
                        cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall"])],
                        linkerSettings: [exportsOnly("engine.map")]))
 products.append(.library(name: "ckpt-engine", type: .dynamic, targets: ["Engine"]))

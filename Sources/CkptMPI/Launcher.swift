@@ -12,7 +12,10 @@ struct EnvironmentSetting: Equatable, CustomStringConvertible {
         self.value = value
     }
 
-    var description: String { name + "=" + ShellQuoting.quote(value) }
+    /// The secret never goes to a log or a dry-run script: whoever reads it could talk to the coordinator.
+    var description: String {
+        name + "=" + (name == JobSecret.environmentVariable ? "<secret>" : ShellQuoting.quote(value))
+    }
 }
 
 /// What the user asked to start, after every check passed.
@@ -40,8 +43,14 @@ struct LaunchRequest: Equatable {
     let debugLevel: String?
     /// The checkpoint engine the lower half preloads into the upper half (`--engine`); nil: none.
     var engine: String? = nil
-    /// The coordinator's socket, exported to every rank as CKPT_MPI_COORD; nil: no coordinator.
+    /// The coordinator's socket (a path, or `tcp:ADDR:PORT` for a job on several hosts), exported
+    /// to every rank as CKPT_MPI_COORD; nil: no coordinator.
     var coordinatorSocket: String? = nil
+    /// A coordinator also on TCP (a job on several hosts): CKPT_MPI_COORD becomes `tcp:ADDR:PORT`
+    /// (port 0 until the coordinator listens, see `LaunchPlan.setting`) and CKPT_MPI_SECRET its secret.
+    var coordinatorTCP: TCPListening? = nil
+    /// `--host`/`--hostfile`, in the launcher's own spelling; nil: the launcher's default (this host).
+    var hosts: HostList? = nil
     /// The checkpoint directory, exported to every process of the job as CKPT_MPI_JOB_DIR so that
     /// a later coordinator on it can find survivors of this job; nil: no coordinator.
     var jobDirectory: String? = nil
@@ -73,6 +82,13 @@ struct LaunchPlan: Equatable {
     /// A small shell script equivalent to the launch, for `--dry-run`.
     var script: String {
         (environment.map { "export \($0)" } + [ShellQuoting.join(arguments)]).joined(separator: "\n")
+    }
+
+    /// The plan with `name` set to `value` (the coordinator's TCP port is known only once it listens).
+    func setting(_ name: String, to value: String) -> LaunchPlan {
+        LaunchPlan(executable: executable, arguments: arguments,
+                   environment: environment.map { $0.name == name ? EnvironmentSetting(name, value) : $0 },
+                   supervised: supervised, oversubscribed: oversubscribed)
     }
 
     /// `environment` applied on top of `base`, as execve wants it.
@@ -123,7 +139,9 @@ struct Launcher {
             environment.append(EnvironmentSetting("CKPT_MPI_OVERSUBSCRIBED", "1"))
         }
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
-        if let socket = request.coordinatorSocket {
+        if let tcp = request.coordinatorTCP {
+            environment.append(EnvironmentSetting(Self.coordinatorVariable, tcp.endpoint(port: 0)))
+        } else if let socket = request.coordinatorSocket {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, socket))
         }
         if let directory = request.jobDirectory {
@@ -141,6 +159,9 @@ struct Launcher {
         if supervised { environment.append(EnvironmentSetting(Self.dieWithParentVariable, "1")) }
         if let jobID = request.jobID {
             environment.append(EnvironmentSetting(JobIdentity.environmentVariable, jobID))
+        }
+        if let tcp = request.coordinatorTCP {
+            environment.append(EnvironmentSetting(JobSecret.environmentVariable, tcp.secret.hex))
         }
         var lowerHalfArguments = ["--face-dir", request.faceDirectory]
         if let engine = request.engine { lowerHalfArguments += ["--engine", engine] }
@@ -177,8 +198,10 @@ struct Launcher {
                 for setting in environment where !setting.name.hasPrefix("OMPI_") {
                     arguments += ["-x", setting.name]
                 }
+                if let hosts = request.hosts { arguments += ["--host", hosts.launcherText] }
             case .mpich:
-                break  // Hydra forwards the whole environment by default.
+                // Hydra forwards the whole environment by default.
+                if let hosts = request.hosts { arguments += ["-hosts", hosts.launcherText] }
             }
             arguments += request.launcherArguments
             arguments.append(mpi.lowerHalf)

@@ -22,6 +22,9 @@ struct RestartCommand: ParsableCommand {
             the newest generation that verifies and prints one line for each newer one it skips and why; \
             with --gen N it restarts that one or fails. DIR must be private (not writable by group or \
             others: chmod 700 DIR).
+
+            --host/--hostfile place the ranks on any hosts in any layout (the rank count must match); \
+            ranks on other hosts reach the coordinator over TCP with a new secret.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
@@ -50,6 +53,9 @@ struct RestartCommand: ParsableCommand {
 
     @OptionGroup(title: "Checkpoint options")
     var checkpointing: CheckpointOptions
+
+    @OptionGroup(title: "Hosts")
+    var placement: HostOptions
 
     @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
     var verbose = false
@@ -84,9 +90,11 @@ struct RestartCommand: ParsableCommand {
             return
         }
         if verbose { Log.info("launching: \(plan.commandLine)") }
-        let coordinator = Coordinator(configuration: checkpointing.configuration(
+        var configuration = checkpointing.configuration(
             directory: restart.directory, job: restart.job, transport: restart.transport, interval: interval,
-            debug: restart.request.debugLevel == "1"))
+            debug: restart.request.debugLevel == "1")
+        configuration.tcp = restart.request.coordinatorTCP
+        let coordinator = Coordinator(configuration: configuration)
         let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
             .run(plan, environment: environment, lock: lock, announcement: restart.description)
         if status != 0 { throw ExitCode(status) }
@@ -112,8 +120,8 @@ struct RestartCommand: ParsableCommand {
         let restore: String
         if manifest.flavour == "none" {
             if let mpi { throw CLIFailure("\(name) was written by a --no-mpi job; it restarts without MPI, not with --mpi \(mpi.rawValue)") }
-            if !(mpirunArguments + launcherArguments).isEmpty {
-                throw CLIFailure("\(name) was written by a --no-mpi job; launcher options cannot apply")
+            if !(mpirunArguments + launcherArguments).isEmpty || placement.given {
+                throw CLIFailure("\(name) was written by a --no-mpi job; launcher and host options cannot apply")
             }
             mode = try .select(noMPI: true, mpi: nil, installation: installation)
             restore = entry.path + "/" + CheckpointDirectory.imageName(rank: 0)
@@ -141,7 +149,13 @@ struct RestartCommand: ParsableCommand {
         var request = LaunchRequest(
             mode: mode, ranks: manifest.ranks, launcherArguments: allLauncherArguments, faceDirectory: faceDirectory,
             program: job.program, programArguments: job.arguments, debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        try placement.checkNotAlsoIn(allLauncherArguments)
+        request.hosts = try placement.hosts()
         request.coordinatorSocket = directory.socketPath
+        // A fresh secret: the one of the job that wrote the images may have been seen by anyone since.
+        if let address = try placement.coordinatorListenAddress(hosts: request.hosts) {
+            request.coordinatorTCP = TCPListening(address: address, secret: JobSecret.make())
+        }
         request.jobDirectory = directory.path
         request.jobID = jobID
         request.restore = restore

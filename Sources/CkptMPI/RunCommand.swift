@@ -16,6 +16,13 @@ struct RunCommand: ParsableCommand {
             binary (built with mpicc.mpich). Everything after PROGRAM is passed to it. The launcher and \
             every rank end with ckpt-mpi, however it ends (even kill -9). With --ckpt-dir, one job at a \
             time runs on a directory.
+
+            With --host or --hostfile the ranks run on those hosts (one syntax for both MPIs); with a \
+            checkpoint directory (which every host must see), ranks on other hosts reach the \
+            coordinator over TCP on one address of this host, each connection proving it knows a \
+            secret made for this run. With --resume, a directory holding a checkpoint that verifies is \
+            restarted instead (as 'ckpt-mpi restart DIR' with these options); for batch jobs that are \
+            pre-empted and requeued, see docs/batch.md.
             """)
 
     // .unconditional: ArgumentParser takes `-1` for an option and would say "Missing value";
@@ -52,6 +59,12 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Checkpoint options")
     var checkpointing: CheckpointOptions
 
+    @Flag(help: "Restart from the newest generation in the checkpoint directory that verifies, as 'ckpt-mpi restart DIR' with these options would; start PROGRAM afresh when there is none (for batch jobs that are requeued).")
+    var resume = false
+
+    @OptionGroup(title: "Hosts")
+    var placement: HostOptions
+
     @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
     var verbose = false
 
@@ -82,6 +95,7 @@ struct RunCommand: ParsableCommand {
             }
             if let mpi { throw ValidationError("--no-mpi and --mpi \(mpi.rawValue) contradict each other") }
             if !launcherArguments.isEmpty { throw ValidationError("--mpirun-arg needs an MPI launcher; drop --no-mpi") }
+            if placement.given { throw ValidationError("--host, --hostfile and --coordinator-address need an MPI launcher; drop --no-mpi") }
         }
         if let checkpointDirectory {
             if checkpointDirectory.isEmpty { throw ValidationError("--ckpt-dir must not be empty") }
@@ -107,13 +121,19 @@ struct RunCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let installation = try Installation.current(environment: environment)
         var directory: CheckpointDirectory?
-        if checkpointDirectory != nil || interval != nil || checkpointing.requestsCheckpointing {
+        if checkpointDirectory != nil || interval != nil || checkpointing.requestsCheckpointing || resume {
             // Without the engine no rank could ever answer; say so instead of pretending.
             if installation.checkpointEngine != nil {
                 directory = CheckpointDirectory.resolve(checkpointDirectory, environment: environment)
             } else {
                 Log.note("checkpointing is not available yet; running without it")
             }
+        }
+        if directory == nil, let address = placement.coordinatorAddress {
+            Log.note("--coordinator-address \(address) has no effect without checkpointing (--ckpt-dir): there is no coordinator")
+        }
+        if resume, let directory, let restart = try resumption(of: directory) {
+            return try restart.run()
         }
         var request = try makeRequest(environment: environment, installation: installation, launcher: .forThisMachine(),
                                       temporaryDirectory: environment["TMPDIR"] ?? "/tmp", checkpointDirectory: directory)
@@ -137,9 +157,11 @@ struct RunCommand: ParsableCommand {
                                      jobId: jobID)
             let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                                launcherArguments: launcherArguments)
-            let coordinator = Coordinator(configuration: checkpointing.configuration(
+            var configuration = checkpointing.configuration(
                 directory: directory, job: job, transport: transport, interval: interval,
-                debug: request.debugLevel == "1"))
+                debug: request.debugLevel == "1")
+            configuration.tcp = request.coordinatorTCP
+            let coordinator = Coordinator(configuration: configuration)
             let status = try CoordinatedJob(coordinator: coordinator, checkpointSignal: checkpointing.checkpointSignal)
                 .run(plan, environment: environment)
             if status != 0 { throw ExitCode(status) }
@@ -171,12 +193,48 @@ struct RunCommand: ParsableCommand {
             mode: mode, ranks: rankCount, launcherArguments: launcherArguments, faceDirectory: faceDirectory,
             program: program.path, programArguments: Array(programAndArguments.dropFirst()),
             debugLevel: inheritedDebug ?? (verbose ? "1" : nil))
+        try placement.checkNotAlsoIn(launcherArguments)
+        request.hosts = try placement.hosts()
         if let checkpointDirectory {
             request.engine = installation.checkpointEngine
             request.coordinatorSocket = checkpointDirectory.socketPath
             request.jobDirectory = checkpointDirectory.path
+            if let address = try placement.coordinatorListenAddress(hosts: request.hosts) {
+                request.coordinatorTCP = TCPListening(address: address, secret: JobSecret.make())
+            }
         }
         return request
+    }
+
+    /// With `--resume`: the restart of the newest generation of `directory` that verifies, with
+    /// this run's options; nil when there is none (the run then starts afresh, saying why).
+    func resumption(of directory: CheckpointDirectory) throws -> RestartCommand? {
+        guard directory.exists else { return nil }
+        let original = try? JobDescription.read(from: directory)
+        let knownJob = original?.jobId.flatMap { JobIdentity.isWellFormed($0) ? $0 : nil }
+        let entries = try directory.generations()
+        guard entries.contains(where: \.hasManifest) else { return nil }
+        do {
+            _ = try RestartLaunch.choose(nil, in: directory, jobID: knownJob)
+        } catch {
+            Log.note("--resume: \(error); starting afresh")
+            return nil
+        }
+        let given = (try? ProgramCheck(environment: ProcessInfo.processInfo.environment).check(programAndArguments[0]).path)
+            ?? programAndArguments[0]
+        if let original, original.program != given {
+            Log.note("--resume: the checkpoint in \(directory.path) is of \(original.program); it resumes that program, not \(programAndArguments[0])")
+        }
+        var restart = try RestartCommand.parse([directory.path])
+        restart.mpi = mpi
+        restart.ranks = ranks
+        restart.mpirunArguments = launcherArguments
+        restart.interval = interval
+        restart.checkpointing = checkpointing
+        restart.placement = placement
+        restart.verbose = verbose
+        restart.dryRun = dryRun
+        return restart
     }
 }
 

@@ -182,15 +182,21 @@ final class CoordinatorTests: XCTestCase {
         let fixture = try CoordinatorFixture(ranks: 1)
         let stopped = LockedBox<Int?>(nil)
         let directory = fixture.directory
+        let engines = LockedBox<[FakeEngine]>([])
+        let stopSeenFirst = LockedBox<Bool?>(nil)
         fixture.coordinator.onStopJob = { generation in
             stopped.value = access(directory.manifestPath(generation), F_OK) == 0 ? generation : -1
+            stopSeenFirst.value = engines.value.first?.requests.contains("STOP gen=1")
         }
         try fixture.connectEngines(1, of: 1)
+        engines.value = fixture.engines
         XCTAssertEqual(try fixture.client.checkpoint(kill: true).generation, 1)
         try waitFor { stopped.value != nil }
         XCTAssertEqual(stopped.value, 1)
         // The ranks knew before writing that they stop, and got STOP only once the manifest was durable.
         try waitFor { fixture.engines[0].requests.contains("STOP gen=1") }
+        // The supervisor learns of the stop before any rank can act on STOP and exit (exit 75, not 0).
+        XCTAssertEqual(stopSeenFirst.value, false)
         XCTAssertEqual(fixture.engines[0].requests.filter { $0.hasPrefix("CHECKPOINT") },
                        ["CHECKPOINT gen=1 stop=1 dir=\(directory.generationPath(1))"])
     }

@@ -232,6 +232,43 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(decoded?[1]["state"] as? String, "incomplete")
     }
 
+    func testRestartOnSeveralHostsListensOnTCPWithAFreshSecret() throws {
+        try makeGeneration(2, in: directory, ranks: 4)
+        let restart = try prepare(["--host", "h1:2,h2:2", "--coordinator-address", "127.0.0.1"])
+        let tcp = try XCTUnwrap(restart.request.coordinatorTCP)
+        XCTAssertEqual(tcp.address.text, "127.0.0.1")
+        XCTAssertNotEqual(tcp.secret, try XCTUnwrap(try prepare(["--coordinator-address", "127.0.0.1"]).request.coordinatorTCP).secret)
+        let plan = Launcher(onlineCores: 64, userID: 1000).plan(restart.request)
+        let host = try XCTUnwrap(plan.arguments.firstIndex(of: "--host"))
+        XCTAssertEqual(plan.arguments[host + 1], "h1:2,h2:2")
+        XCTAssertTrue(zip(plan.arguments, plan.arguments.dropFirst()).contains { $0 == ("-x", "CKPT_MPI_SECRET") })
+        XCTAssertEqual(plan.environment.first { $0.name == "CKPT_MPI_COORD" }?.value, "tcp:127.0.0.1:0")
+        XCTAssertNil(try prepare([]).request.coordinatorTCP, "a single-host restart keeps the Unix socket")
+    }
+
+    func testResumeRestartsTheNewestGenerationThatVerifiesWithTheRunsOptions() throws {
+        let run = try RunCommand.parse(["-np", "4", "--mpi", "mpich", "--ckpt-dir", checkpoints.path, "--resume",
+                                        "--mpirun-arg", "-v", "--host", "h1:2,h2:2", "--kill-after-checkpoint",
+                                        "--checkpoint-signal", "TERM", "--", "./app"])
+        XCTAssertNil(try run.resumption(of: directory), "nothing to resume: start afresh")
+        try makeGeneration(3, in: directory, ranks: 4, manifest: false)
+        XCTAssertNil(try run.resumption(of: directory), "only an incomplete generation")
+        try makeGeneration(2, in: directory, ranks: 4, bytes: 100)
+        XCTAssertNil(try run.resumption(of: directory), "a damaged one does not verify")
+        try makeGeneration(4, in: directory, ranks: 4)
+        let restart = try XCTUnwrap(try run.resumption(of: directory))
+        XCTAssertEqual(restart.checkpointDirectory, checkpoints.path)
+        XCTAssertNil(restart.generation, "the newest that verifies, as a plain restart")
+        XCTAssertEqual(restart.mpi, .mpich)
+        XCTAssertEqual(restart.ranks, 4)
+        XCTAssertEqual(restart.mpirunArguments, ["-v"])
+        XCTAssertEqual(try restart.placement.hosts()?.launcherText, "h1:2,h2:2")
+        XCTAssertTrue(restart.checkpointing.killAfterCheckpoint)
+        XCTAssertEqual(restart.checkpointing.checkpointSignal, .term)
+        XCTAssertEqual(try prepare(["--mpi", "mpich"]).generation, 4)
+        XCTAssertNil(try run.resumption(of: CheckpointDirectory(checkpoints.path + "/missing")))
+    }
+
     func testCheckpointOptionsParse() throws {
         let run = try RunCommand.parse(["--ckpt-dir", "d", "--keep", "3", "--checkpoint-signal", "SIGUSR1",
                                         "--kill-after-checkpoint", "--checkpoint-timeout", "30s", "--", "./app"])
@@ -240,7 +277,11 @@ final class RestartTests: XCTestCase {
         XCTAssertTrue(run.checkpointing.killAfterCheckpoint)
         XCTAssertEqual(run.checkpointing.rankTimeout?.seconds, 30)
         XCTAssertThrowsError(try RunCommand.parse(["--keep", "0", "--", "./app"]))
-        XCTAssertThrowsError(try RunCommand.parse(["--checkpoint-signal", "TERM", "--", "./app"]))
+        XCTAssertEqual(try RunCommand.parse(["--checkpoint-signal", "TERM", "--", "./app"]).checkpointing.checkpointSignal,
+                       .term, "a batch system's pre-emption")
+        XCTAssertEqual(CheckpointSignal(argument: "sigterm")?.number, SIGTERM)
+        XCTAssertEqual(CheckpointSignal(argument: "15"), .term)
+        XCTAssertThrowsError(try RunCommand.parse(["--checkpoint-signal", "INT", "--", "./app"]))
         XCTAssertEqual(CheckpointDirectory.resolve(nil, environment: ["CKPT_MPI_DIR": "/x/y"]).path, "/x/y")
         XCTAssertEqual(CheckpointDirectory.resolve(nil, environment: [:]).path,
                        FileManager.default.currentDirectoryPath + "/ckpt")

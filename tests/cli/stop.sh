@@ -38,6 +38,8 @@ stop_case() {
     fi
     local extra=""
     [ "$how" = signal ] && extra="--checkpoint-signal USR1 --kill-after-checkpoint"
+    # A batch system's pre-emption: TERM takes the checkpoint, and the requeued job's own command line resumes it.
+    [ "$how" = term ] && extra="--resume --checkpoint-signal TERM --kill-after-checkpoint"
     # shellcheck disable=SC2086
     (cd "$d" && exec timeout 120 "$CKPT_MPI" run $opts $extra --ckpt-dir "$d/ck" -- "$@" >"$d/a.out" 2>"$d/a.err") &
     local job=$!
@@ -47,15 +49,21 @@ stop_case() {
             ko "$name: checkpoint failed: $(head -1 "$d/ck.err")"; kill -9 $job 2>/dev/null; wait $job 2>/dev/null; return
         fi
     else
-        pkill -USR1 -f "^$CKPT_MPI run .*--ckpt-dir $d/ck" || { ko "$name: no ckpt-mpi to signal"; return; }
+        local sig=USR1; [ "$how" = term ] && sig=TERM
+        pkill -$sig -f "^$CKPT_MPI run .*--ckpt-dir $d/ck" || { ko "$name: no ckpt-mpi to signal"; return; }
     fi
     local t0; t0=$(now_ms)
     wait $job
     local rc=$? stop_ms=$(( $(now_ms) - t0 ))
     local left; left=$(pgrep -f "$d/" | grep -vx "$$" | wc -l)
     # shellcheck disable=SC2086
-    (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" $ropts >"$d/b.out" 2>"$d/b.err")
+    if [ "$how" = term ]; then
+        (cd "$d" && timeout 120 "$CKPT_MPI" run $opts $extra --ckpt-dir "$d/ck" -- "$@" >"$d/b.out" 2>"$d/b.err")
+    else
+        (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" $ropts >"$d/b.out" 2>"$d/b.err")
+    fi
     local rrc=$?
+    [ "$how" = term ] && ! grep -q "restarting gen-000001" "$d/b.err" && { ko "$name: run --resume did not restart gen 1: $(head -1 "$d/b.err")"; return; }
     local why=""
     [ $rc -eq 75 ] || why="stopped run exited $rc, not 75 ($(grep -v '^ckpt-mpi: note' "$d/a.err" | head -1))"
     [ -z "$why" ] && [ "$left" -eq 0 ] || why="${why:-$left processes of the stopped job left}"
@@ -77,6 +85,7 @@ stop_case finalize-openmpi-to-mpich kill 1.5 "--mpi mpich" "-np 2 --mpi openmpi"
 stop_case threads-openmpi-to-mpich kill 1.5 "--mpi mpich" "-np 2 --mpi openmpi" "$WORK/threads_ticker" 3000
 
 stop_case signal-ticker-mpich signal 1.5 "--mpi openmpi" "-np 2 --mpi mpich" "$WORK/ticker" 3000
+stop_case term-resume-ticker-openmpi term 1.5 "" "-np 2 --mpi openmpi" "$WORK/ticker" 3000
 stop_case no-mpi kill 1.0 "" "--no-mpi" "$WORK/slow_counter" 60
 
 echo "$pass passed, $fail failed"

@@ -10,7 +10,7 @@ struct CheckpointOptions: ParsableArguments {
     var keep: Int = CoordinatorConfiguration.defaultKeep
 
     @Option(name: .customLong("checkpoint-signal"),
-            help: ArgumentHelp("Checkpoint when ckpt-mpi receives SIGNAL (USR1 or USR2), e.g. a batch system's pre-timeout warning.",
+            help: ArgumentHelp("Checkpoint when ckpt-mpi receives SIGNAL (USR1, USR2 or TERM), e.g. a batch system's pre-timeout warning or pre-emption; TERM is then not forwarded to the job.",
                                valueName: "signal"))
     var checkpointSignal: CheckpointSignal?
 
@@ -46,22 +46,31 @@ struct CheckpointOptions: ParsableArguments {
     }
 }
 
-/// A signal that may trigger a checkpoint: only the user signals, since the others
-/// already mean something to the job (INT, TERM, HUP are forwarded to it).
+/// A signal that may trigger a checkpoint: the user signals, and TERM, which batch systems
+/// send to a job they pre-empt or requeue; taken for the checkpoint, TERM is no longer
+/// forwarded to the job (INT and HUP still are).
 enum CheckpointSignal: String, ExpressibleByArgument, CaseIterable {
     case usr1 = "USR1"
     case usr2 = "USR2"
+    case term = "TERM"
 
-    /// Accepts USR1, SIGUSR1, usr1 and the numbers 10 and 12.
+    /// Accepts USR1, SIGUSR1, usr1, TERM and the numbers 10, 12 and 15.
     init?(argument: String) {
         var name = argument.uppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         switch name {
         case "USR1", "\(SIGUSR1)": self = .usr1
         case "USR2", "\(SIGUSR2)": self = .usr2
+        case "TERM", "\(SIGTERM)": self = .term
         default: return nil
         }
     }
 
-    var number: Int32 { self == .usr1 ? SIGUSR1 : SIGUSR2 }
+    var number: Int32 {
+        switch self {
+        case .usr1: return SIGUSR1
+        case .usr2: return SIGUSR2
+        case .term: return SIGTERM
+        }
+    }
 }

@@ -64,6 +64,8 @@ final class CoordinatedJob: JobSupervision, @unchecked Sendable {
              announcement: String? = nil) throws -> Int32 {
         try coordinator.open(holding: lock)
         defer { coordinator.stop() }
+        // The ranks learn the TCP port only now that the coordinator listens on it.
+        let plan = coordinator.tcpEndpoint.map { plan.setting(Launcher.coordinatorVariable, to: $0) } ?? plan
         if let announcement { Log.note(announcement) }
         let status = try JobRunner(plan: plan, baseEnvironment: environment, supervision: self).run()
         if let generation = stoppedAfterGeneration {

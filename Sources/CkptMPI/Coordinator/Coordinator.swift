@@ -1,3 +1,4 @@
+import CkptHMAC
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,10 @@ final class Coordinator: @unchecked Sendable {
     private var queued: [Bool] = []  // kill flags of requests from other threads
     private var stopRequested = false
     private var listener: Int32 = -1
+    /// The TCP listener for ranks on other hosts (`configuration.tcp`), -1 for none.
+    private var tcpListener: Int32 = -1
+    /// `tcp:ADDR:PORT` for CKPT_MPI_COORD once `open` listens on TCP; nil for a single-host job.
+    private(set) var tcpEndpoint: String?
     private var directoryLock: CoordinatorLock?
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
@@ -36,6 +41,8 @@ final class Coordinator: @unchecked Sendable {
     private var lastUsedGeneration = 0
     private var nextPeriodicCheckpoint: Date?
     private var lastReport: CheckpointReport?
+    /// A flood of unauthenticated connections was noted; quiet until one is accepted again.
+    private var floodNoted = false
     /// Requests (waiter, kill) to start once the checkpoint in progress is over.
     private var followUps: [(Int32?, Bool)] = []
 
@@ -61,6 +68,13 @@ final class Coordinator: @unchecked Sendable {
             try JobProcesses(directory: directory).waitUntilGone(timeout: configuration.survivorTimeout)
             try clearLeftovers()
             listener = try UnixSocket.listen(directory.socketPath)
+            if let tcp = configuration.tcp {
+                let (fd, port) = try TCPSocket.listen(on: tcp.address)
+                tcpListener = fd
+                Self.makeNonBlockingAndCloseOnExec(fd)
+                tcpEndpoint = tcp.endpoint(port: port)
+                debug("listening on \(tcpEndpoint!) for ranks on other hosts")
+            }
             var pipeFDs: [Int32] = [0, 0]
             // pipe2 and accept4 are not visible from Swift's Glibc; fcntl does the same.
             guard pipe(&pipeFDs) == 0 else { throw SystemCallError("pipe") }
@@ -149,6 +163,10 @@ final class Coordinator: @unchecked Sendable {
             unlink(configuration.directory.socketPath)
             listener = -1
         }
+        if tcpListener >= 0 {
+            close(tcpListener)
+            tcpListener = -1
+        }
         for fd in [wakeRead, wakeWrite] where fd >= 0 { close(fd) }
         (wakeRead, wakeWrite) = (-1, -1)
         // Last: once the lock is free, the next coordinator may take D.
@@ -167,8 +185,10 @@ final class Coordinator: @unchecked Sendable {
             if stop { break }
             for kill in requests { beginCheckpoint(waiter: nil, kill: kill) }
 
+            // A negative fd (no TCP listener) is ignored by poll.
             var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: tcpListener, events: Int16(POLLIN), revents: 0)]
             fds += peers.keys.sorted().map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
             if ready < 0 && errno != EINTR {
@@ -179,8 +199,9 @@ final class Coordinator: @unchecked Sendable {
                 var sink = [UInt8](repeating: 0, count: 64)
                 while read(wakeRead, &sink, sink.count) > 0 {}
             }
-            if fds[0].revents & Int16(POLLIN) != 0 { acceptPeers() }
-            for entry in fds.dropFirst(2) where entry.revents != 0 { service(entry.fd) }
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptPeers(on: listener) }
+            if fds[2].revents & Int16(POLLIN) != 0 { acceptPeers(on: tcpListener) }
+            for entry in fds.dropFirst(3) where entry.revents != 0 { service(entry.fd) }
             checkTimers()
         }
         if let checkpoint { abandon(checkpoint, because: "the job ended during the checkpoint") }
@@ -192,13 +213,19 @@ final class Coordinator: @unchecked Sendable {
     /// Milliseconds until the next deadline (rank timeout, stalled cut or periodic checkpoint), -1 for none.
     private func pollTimeout() -> Int32 {
         let deadlines = [checkpoint?.deadline, checkpoint?.quiescence?.stallDeadline,
-                         checkpoint == nil ? nextPeriodicCheckpoint : nil].compactMap { $0 }
+                         checkpoint == nil ? nextPeriodicCheckpoint : nil,
+                         peers.values.compactMap(\.challenge).map(\.deadline).min()].compactMap { $0 }
         guard let first = deadlines.min() else { return -1 }
         return Int32(max(0, min(first.timeIntervalSinceNow * 1000 + 1, 3_600_000)))
     }
 
     private func checkTimers() {
         let now = Date()
+        for peer in peers.values.sorted(by: { $0.fd < $1.fd }) {
+            if let challenge = peer.challenge, now >= challenge.deadline {
+                refuseConnection(peer, because: "it did not authenticate within \(Int(Self.authenticationTimeout)) s")
+            }
+        }
         if let checkpoint, let action = checkpoint.quiescence?.checkStall(at: now) { perform(action, for: checkpoint) }
         if let checkpoint, now >= checkpoint.deadline {
             let late = checkpoint.awaited.map { "rank \($0)" }.joined(separator: ", ")
@@ -216,16 +243,69 @@ final class Coordinator: @unchecked Sendable {
         if let interval = configuration.interval { nextPeriodicCheckpoint = Date().addingTimeInterval(interval) }
     }
 
-    private func acceptPeers() {
+    /// Seconds a TCP connection has to answer the challenge.
+    static let authenticationTimeout: Double = 10
+    /// Longest line accepted before authentication: AUTH is short, and nobody unknown may make us buffer much.
+    static let maximumUnauthenticatedLine = 512
+    /// TCP connections that may wait for their AUTH at once; beyond, new ones are closed at once,
+    /// so a flood from the network cannot take every descriptor the ranks need.
+    static let maximumUnauthenticated = 64
+
+    private func acceptPeers(on socket: Int32) {
         while true {
-            let fd = accept(listener, nil, nil)
+            let fd = accept(socket, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
                 return  // EAGAIN: all accepted; other errors (EMFILE) are retried on the next wake-up
             }
             Self.makeNonBlockingAndCloseOnExec(fd)
-            peers[fd] = Peer(fd: fd)
+            if socket == tcpListener, peers.values.filter({ $0.challenge != nil }).count >= Self.maximumUnauthenticated {
+                if !floodNoted {
+                    note("refused a connection to the coordinator from \(TCPSocket.peerName(fd)): "
+                         + "\(Self.maximumUnauthenticated) connections are already waiting to authenticate "
+                         + "(further ones are closed without a line until some end)")
+                    floodNoted = true
+                }
+                close(fd)
+                continue
+            }
+            if socket == tcpListener {
+                floodNoted = false
+                // The cut sends several small lines to a rank in a row; Nagle would hold each back for an ACK.
+                var one: Int32 = 1
+                _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_NODELAY), &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+            let peer = Peer(fd: fd)
+            peers[fd] = peer
+            if socket == tcpListener, let tcp = configuration.tcp {
+                // The Unix socket's 0600 mode is its access control; over TCP anyone on the
+                // network can connect, so every connection first proves it knows the secret.
+                let nonce = JobSecret.randomBytes(Int(CKPT_NONCE_SIZE))
+                peer.role = .challenged(Challenge(nonce: nonce, secret: tcp.secret, from: TCPSocket.peerName(fd),
+                                                  deadline: Date().addingTimeInterval(Self.authenticationTimeout)))
+                reply(fd, ProtocolLine("CHALLENGE", [("nonce", JobSecret.encode(nonce))]))
+            }
         }
+    }
+
+    /// The answer to CHALLENGE: `AUTH mac=<HMAC-SHA256(secret, nonce) in hex>`; anything else refuses the connection.
+    private func authenticate(_ line: ProtocolLine?, text: String, from peer: Peer, challenge: Challenge) {
+        guard let line, line.verb == "AUTH" else {
+            let verb = line?.verb ?? String(text.prefix(20))
+            return refuseConnection(peer, because: "it sent '\(verb.prefix(20))' instead of AUTH")
+        }
+        guard let mac = line["mac"].flatMap(JobSecret.decode), challenge.secret.verifies(mac, for: challenge.nonce) else {
+            return refuseConnection(peer, because: "wrong HMAC (it does not know this job's secret)")
+        }
+        peer.role = .undecided
+    }
+
+    /// Closes a TCP connection that failed the handshake, with one line on the run's stderr.
+    private func refuseConnection(_ peer: Peer, because reason: String) {
+        guard let challenge = peer.challenge else { return }
+        note("refused a connection to the coordinator from \(challenge.from): \(reason)")
+        reply(peer.fd, ProtocolLine("ERROR", text: "authentication failed"))
+        drop(peer, reason: reason)
     }
 
     /// Reads what `fd` has sent and handles every complete line; drops it at end of stream.
@@ -241,11 +321,19 @@ final class Coordinator: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { break }
             // End of stream or a reset connection: handle what arrived, then forget the peer.
+            let error = n == 0 ? "disconnected" : SystemCallError("read").description
             handleLines(of: peer)
-            drop(peer, reason: n == 0 ? "disconnected" : SystemCallError("read").description)
+            if peers[fd] === peer, peer.challenge != nil {
+                return refuseConnection(peer, because: n == 0 ? "it closed the connection before authenticating"
+                                                      : "the connection ended (\(error)) before it authenticated")
+            }
+            drop(peer, reason: error)
             return
         }
         handleLines(of: peer)
+        if peers[fd] === peer, peer.challenge != nil, peer.buffer.count > Self.maximumUnauthenticatedLine {
+            return refuseConnection(peer, because: "it sent more than \(Self.maximumUnauthenticatedLine) bytes without authenticating")
+        }
         if peer.buffer.count > ProtocolLine.maximumLength {
             drop(peer, reason: "sent a line longer than \(ProtocolLine.maximumLength >> 20) MiB")
         }
@@ -260,6 +348,7 @@ final class Coordinator: @unchecked Sendable {
     }
 
     private func handle(_ line: ProtocolLine?, text: String, from peer: Peer) {
+        if let challenge = peer.challenge { return authenticate(line, text: text, from: peer, challenge: challenge) }
         guard let line else {
             reply(peer.fd, ProtocolLine("ERROR", text: "cannot parse '\(text.prefix(80))'"))
             return
@@ -323,7 +412,7 @@ final class Coordinator: @unchecked Sendable {
         case .client:
             checkpoint?.waiters.removeAll { $0 == peer.fd }
             followUps = followUps.map { $0.0 == peer.fd ? (nil, $0.1) : $0 }
-        case .undecided:
+        case .undecided, .challenged:
             break
         }
     }
@@ -481,11 +570,13 @@ final class Coordinator: @unchecked Sendable {
         let report = CheckpointReport(generation: checkpoint.generation, ranks: images.count, bytes: manifest.bytes,
                                       seconds: seconds, quiesceMs: quiesceMs, error: nil)
         if checkpoint.stops {
+            // Before STOP: a rank may exit at once, and the supervisor that reaps the job must
+            // already know it was stopped as asked (exit 75), not that it ended by itself (0).
+            onStopJob?(checkpoint.generation)
             let stop = ProtocolLine("STOP", [("gen", "\(checkpoint.generation)")])
             for fd in engines.sorted(by: { $0.key < $1.key }).map(\.value) { reply(fd, stop) }
         }
         finish(checkpoint, with: report)
-        if checkpoint.stops { onStopJob?(checkpoint.generation) }
     }
 
     /// Gives up a generation: the ranks are told to resume without writing, its directory
@@ -544,6 +635,8 @@ final class Coordinator: @unchecked Sendable {
 /// One connection to the coordinator, before and after it said who it is.
 private final class Peer {
     enum Role {
+        /// A TCP connection that has not answered its challenge yet.
+        case challenged(Challenge)
         case undecided
         case engine(EngineHello)
         case client
@@ -559,6 +652,20 @@ private final class Peer {
         if case .engine(let hello) = role { return hello }
         return nil
     }
+
+    var challenge: Challenge? {
+        if case .challenged(let challenge) = role { return challenge }
+        return nil
+    }
+}
+
+/// What a TCP connection must answer before it may say anything else.
+private struct Challenge {
+    let nonce: [UInt8]
+    let secret: JobSecret
+    /// `ADDR:PORT` of the other end, for the refusal's log line.
+    let from: String
+    let deadline: Date
 }
 
 /// The generation being written.

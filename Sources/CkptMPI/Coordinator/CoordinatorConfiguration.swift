@@ -28,6 +28,18 @@ struct CoordinatorConfiguration {
     var noteObserver: (@Sendable (String) -> Void)? = nil
     /// Whether to log each decision of the cut on stderr (`--verbose`, CKPT_MPI_DEBUG=1).
     var logsDecisions = false
+    /// Also listen on TCP, for a job on several hosts; nil: the Unix socket only.
+    var tcp: TCPListening? = nil
+}
+
+/// Where the coordinator listens on TCP and the secret each connection must prove it knows.
+struct TCPListening: Equatable {
+    /// The one address the job's hosts reach this host on (never the wildcard).
+    let address: IPAddress
+    let secret: JobSecret
+
+    /// The value of CKPT_MPI_COORD: `tcp:ADDR:PORT` (IPv6 in brackets).
+    func endpoint(port: UInt16) -> String { "tcp:\(address):\(port)" }
 }
 
 /// The outcome of one checkpoint attempt, as `status` and the requesting client see it.

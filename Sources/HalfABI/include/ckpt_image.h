@@ -130,7 +130,11 @@ struct ckpt_img_mailbox {
     char coord[512];         /* CKPT_MPI_COORD of the new environment, "" = unset */
     char ckpt_dir[512];      /* CKPT_MPI_CKPT_DIR of the new environment, "" = unset */
     char image[512];         /* the image it was restored from */
+    /* Appended; present only when magic is CKPT_MAILBOX_MAGIC_SECRET, so a lower half never
+     * writes past the mailbox of an engine built before it. */
+    char secret[80];         /* CKPT_MPI_SECRET (64 hex digits) of the new environment, "" = unset */
 };
+#define CKPT_MAILBOX_MAGIC_SECRET 0x3274657263657363ULL
 
 struct ckpt_img_header {
     uint64_t magic;          /* CKPT_IMG_MAGIC */

@@ -529,7 +529,7 @@ _Noreturn void lh_restore_finish(void)
 
     /* the upper half's new world */
     struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
-    if (mb && mb->magic == CKPT_MAILBOX_MAGIC) {
+    if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || mb->magic == CKPT_MAILBOX_MAGIC_SECRET)) {
         mb->boot = (uint64_t)ckpt_lower_boot();
         mb->rank = env_int(rank_env, H->rank);
         mb->nranks = env_int(size_env, H->nranks);
@@ -538,6 +538,10 @@ _Noreturn void lh_restore_finish(void)
         snprintf(mb->ckpt_dir, sizeof mb->ckpt_dir, "%s", d ? d : "");
         mb->ckpt_after = a && *a ? strtol(a, NULL, 10) : -1;
         snprintf(mb->image, sizeof mb->image, "%s", R.path);
+        if (mb->magic == CKPT_MAILBOX_MAGIC_SECRET) { /* the new job's secret, for a coordinator on TCP */
+            const char *k = getenv("CKPT_MPI_SECRET");
+            snprintf(mb->secret, sizeof mb->secret, "%s", k ? k : "");
+        }
     } else {
         lh_msg("warning: the image has no engine mailbox; the restored process cannot be checkpointed again");
     }

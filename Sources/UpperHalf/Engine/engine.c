@@ -38,11 +38,15 @@
 #include "engine_internal.h"
 #include "ckpt_mpi_ops.h"
 #include <poll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <ckpt_hmac.h>
 
 /* ---------------------------------------------------------------- state */
 
 struct eng eng;
-static struct ckpt_img_mailbox mailbox __attribute__((used)) = {.magic = CKPT_MAILBOX_MAGIC, .ckpt_after = -1};
+static struct ckpt_img_mailbox mailbox __attribute__((used)) = {.magic = CKPT_MAILBOX_MAGIC_SECRET, .ckpt_after = -1};
 
 struct ckpt_img_mailbox *eng_mailbox(void) { return &mailbox; }
 
@@ -541,8 +545,75 @@ static int checkpoint_with(const char *dir, uint64_t generation, eng_between_fn 
 
 /* ---------------------------------------------------------------- engine thread */
 
+/* "tcp:ADDR:PORT" (IPv6 as [ADDR]): a coordinator on another host. Returns the
+ * socket or -errno (-EINVAL for a malformed endpoint). */
+static int coord_connect_tcp(const char *spec)
+{
+    char host[64];
+    const char *colon, *start = spec;
+    size_t hl;
+    if (*spec == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        start = spec + 1;
+        hl = (size_t)(close - start);
+        colon = close + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon)
+            return -EINVAL;
+        hl = (size_t)(colon - spec);
+    }
+    if (hl == 0 || hl >= sizeof host)
+        return -EINVAL;
+    memcpy(host, start, hl);
+    host[hl] = 0;
+    long port = 0;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || port > 65535)
+            return -EINVAL;
+        port = port * 10 + (*p - '0');
+    }
+    if (port < 1 || port > 65535)
+        return -EINVAL;
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    memset(&a6, 0, sizeof a6);
+    memset(&a4, 0, sizeof a4);
+    const void *addr;
+    long len, family;
+    if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)port);
+        addr = &a4, len = sizeof a4, family = AF_INET;
+    } else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)port);
+        addr = &a6, len = sizeof a6, family = AF_INET6;
+    } else {
+        return -EINVAL;
+    }
+    long fd = ckpt_sys3(SYS_socket, family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return (int)fd;
+    long r;
+    while ((r = ckpt_sys3(SYS_connect, fd, addr, len)) == -EINTR)
+        ;
+    if (r < 0) {
+        ckpt_sys1(SYS_close, fd);
+        return (int)r;
+    }
+    /* The cut is many small request/answer lines: Nagle would hold each one back. */
+    int one = 1;
+    ckpt_sys5(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return (int)fd;
+}
+
 static int coord_connect(const char *path)
 {
+    if (!strncmp(path, "tcp:", 4))
+        return coord_connect_tcp(path + 4);
     long fd = ckpt_sys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return (int)fd;
@@ -890,6 +961,35 @@ static int mpi_checkpoint(struct reader *rd, const char *dir, uint64_t gen, int 
     return 0;
 }
 
+/* Over TCP the coordinator first sends CHALLENGE nonce=<hex>; the answer
+ * AUTH mac=HMAC-SHA256(secret, nonce) proves this rank belongs to the job
+ * without the secret crossing the wire. 0, or -1 with the reason in err. */
+static int answer_challenge(struct reader *rd, int fd, struct sbuf *err)
+{
+    uint8_t secret[CKPT_SECRET_SIZE], nonce[CKPT_NONCE_SIZE], mac[CKPT_SHA256_SIZE];
+    if (ckpt_hex_decode(mailbox.secret, secret, sizeof secret) < 0) {
+        sb_str(err, "CKPT_MPI_SECRET is missing or not 64 hex digits, needed for a coordinator on TCP");
+        return -1;
+    }
+    char *line = read_line(rd, 30000);
+    char hex[2 * CKPT_NONCE_SIZE + 2];
+    if (!line || line == (char *)-1 || strncmp(line, "CHALLENGE ", 10) || !field(line, "nonce", hex, sizeof hex) ||
+        ckpt_hex_decode(hex, nonce, sizeof nonce) < 0) {
+        memset(secret, 0, sizeof secret);
+        sb_str(err, !line ? "no CHALLENGE from the coordinator within 30 s"
+                    : line == (char *)-1 ? "the coordinator closed the connection before its CHALLENGE"
+                                         : "the coordinator did not send a valid CHALLENGE");
+        return -1;
+    }
+    ckpt_hmac_sha256(secret, sizeof secret, nonce, sizeof nonce, mac);
+    memset(secret, 0, sizeof secret);
+    char buf[16 + 2 * CKPT_SHA256_SIZE];
+    memcpy(buf, "AUTH mac=", 9);
+    ckpt_hex_encode(mac, sizeof mac, buf + 9);
+    buf[9 + 2 * CKPT_SHA256_SIZE] = '\n';
+    return write_all(fd, buf, 10 + 2 * CKPT_SHA256_SIZE) < 0 ? (sb_str(err, "write(AUTH) failed"), -1) : 0;
+}
+
 /* Returns when the connection ends (0) or the process was restored (1). */
 static int serve_coordinator(const char *path)
 {
@@ -901,11 +1001,20 @@ static int serve_coordinator(const char *path)
         eng_log("cannot reach the coordinator: ", b);
         return 0;
     }
-    coord_fd = fd;
-    hello(fd);
     static struct reader rd;
     rd.fd = fd;
     rd.have = rd.used = 0;
+    if (!strncmp(path, "tcp:", 4)) {
+        char b[300];
+        struct sbuf s = {b, 0, sizeof b};
+        if (answer_challenge(&rd, fd, &s) < 0) {
+            eng_log("cannot authenticate to the coordinator: ", b);
+            ckpt_sys1(SYS_close, fd);
+            return 0;
+        }
+    }
+    coord_fd = fd;
+    hello(fd);
     int with_cut = eng.boot && eng.boot->flavour && strcmp(eng.boot->flavour, "none") != 0;
     int refused = 0; /* the coordinator said ERROR (this rank is not part of its job) */
     for (;;) {
@@ -1026,6 +1135,12 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     const char *c = getenv("CKPT_MPI_COORD");
     if (c)
         strncpy(mailbox.coord, c, sizeof mailbox.coord - 1);
+    const char *k = getenv("CKPT_MPI_SECRET");
+    if (k) {
+        strncpy(mailbox.secret, k, sizeof mailbox.secret - 1);
+        /* Only the engine needs it: the application and whatever it starts do not see it. */
+        unsetenv("CKPT_MPI_SECRET");
+    }
     long after;
     if (env_int(getenv("CKPT_MPI_CKPT_AFTER"), &after))
         mailbox.ckpt_after = after;

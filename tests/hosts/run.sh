@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Several hosts on this machine, for real (DESIGN §4b): three hosts made of
+# network + UTS namespaces, each with a veth to a bridge in a namespace of its
+# own, addresses of a private range that exist only inside them. ckpt-mpi runs
+# on host 0; the launcher starts ranks on hosts 1 and 2 through an agent (in
+# place of ssh) that enters that host's namespaces with an empty environment,
+# as ssh would give. Checks: a 4-rank job on 2 hosts (2+2) is checkpointed,
+# stopped and restarted on 1 host, on the other MPI across 2 hosts, and in
+# another layout (1+3), each time with the output of an uninterrupted native
+# run; the coordinator listens on TCP on host 0's address only; a connection
+# without the job's secret is refused and logged; the secret is on no command
+# line. Nothing is added to the root namespace, and everything goes at the end.
+# Prints PASS/FAIL lines and "N passed, N failed".
+set -u
+HERE="$(cd "$(dirname "$0")" && pwd)"
+CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
+CKPT_MPI="$(cd "$(dirname "$CKPT_MPI")" && pwd)/$(basename "$CKPT_MPI")"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
+    echo "SKIP tests/hosts/run.sh: needs root, ip (iproute2) and unshare for network namespaces"
+    echo "0 passed, 0 failed"
+    exit 0
+fi
+
+P="ckh$$"                       # namespace names: unique to this run
+NET=10.250.0                    # only inside the namespaces
+H0=$NET.1 H1=$NET.2 H2=$NET.3
+WORK="$(mktemp -d /tmp/ckpt-hosts.XXXXXX)"
+chmod 755 "$WORK"
+links_before="$(ip -o link show | awk -F': ' '{print $2}' | sort)"
+started=()
+
+cleanup() {
+    local pid
+    for pid in "${started[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    # Ranks and launcher daemons of this run's jobs (they carry the job's directory, under $WORK).
+    for pid in $(grep -l "CKPT_MPI_JOB_DIR=$WORK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    for pid in $(for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do ip netns pids "$ns"; done); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    sleep 0.2
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do ip netns del "$ns"; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- the hosts
+ip netns add "${P}br" && ip -n "${P}br" link add br0 type bridge && ip -n "${P}br" link set br0 up &&
+    ip -n "${P}br" link set lo up || { ko "cannot make the bridge namespace"; echo "$pass passed, $fail failed"; exit 1; }
+for i in 0 1 2; do
+    ns="${P}h$i"
+    # The veth is made in the bridge's namespace with its peer born in the host's: never in ours.
+    ip netns add "$ns" && ip -n "${P}br" link add "v$i" type veth peer name eth0 netns "$ns" &&
+        ip -n "${P}br" link set "v$i" master br0 && ip -n "${P}br" link set "v$i" up &&
+        ip -n "$ns" link set lo up && ip -n "$ns" addr add "$NET.$((i + 1))/24" dev eth0 &&
+        ip -n "$ns" link set eth0 up || { ko "cannot make host $i"; echo "$pass passed, $fail failed"; exit 1; }
+done
+# Each host's name is its address: it resolves without touching /etc/hosts, and the MPIs see
+# different hosts (no shared memory between them).
+cat >"$WORK/agent.sh" <<AGENT
+#!/bin/bash
+# In place of ssh for mpirun (plm_rsh_agent) and Hydra (-launcher-exec): [options] HOST COMMAND...
+while [ \$# -gt 0 ] && [ "\${1#-}" != "\$1" ]; do shift; done
+host=\$1; shift
+case \$host in
+    $H0) ns=${P}h0 ;; $H1) ns=${P}h1 ;; $H2) ns=${P}h2 ;;
+    *) echo "agent: no host \$host" >&2; exit 255 ;;
+esac
+printf '%s\n' "\$host \$*" >>"$WORK/agent.log"
+# An empty environment, as ssh gives: what the ranks need must come through the launcher.
+exec ip netns exec \$ns env -i PATH="\$PATH" HOME="\$HOME" unshare --uts sh -c "hostname \$host; \$*"
+AGENT
+chmod +x "$WORK/agent.sh"
+# on HOST-INDEX COMMAND...: runs COMMAND on that host.
+on() {
+    local i=$1; shift
+    ip netns exec "${P}h$i" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$NET.$((i + 1))" "$@"
+}
+OMPI_AGENT=(--mpirun-arg=--mca --mpirun-arg=plm_rsh_agent --mpirun-arg="$WORK/agent.sh"
+            --mpirun-arg=--mca --mpirun-arg=btl --mpirun-arg=tcp,self --mpirun-arg=--mca --mpirun-arg=pml --mpirun-arg=ob1)
+HYDRA_AGENT=(--mpirun-arg=-launcher --mpirun-arg=ssh --mpirun-arg=-launcher-exec --mpirun-arg="$WORK/agent.sh")
+agent_for() { if [ "$1" = openmpi ]; then echo "${OMPI_AGENT[@]}"; else echo "${HYDRA_AGENT[@]}"; fi; }
+
+if on 1 bash -c "exec 3<>/dev/tcp/$H0/9" 2>&1 | grep -q "refused"; then
+    ok "host 1 reaches host 0 over the bridge ($H1 -> $H0, connection refused by host 0's kernel)"
+else
+    ko "host 1 does not reach host 0"
+fi
+
+mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/steps" || exit 1
+mpicc.mpich -O2 -I"$HERE/../../mpi-tests/ckpt-programs" "$HERE/../../mpi-tests/ckpt-programs/cp_ring_sendrecv.c" \
+    -o "$WORK/ring" || exit 1
+# The references: uninterrupted native runs on one host, outside the namespaces.
+timeout 120 mpiexec.mpich -n 4 "$WORK/steps" 150 >"$WORK/steps.ref" 2>/dev/null
+timeout 120 mpiexec.mpich -n 4 "$WORK/ring" >"$WORK/ring.ref" 2>/dev/null
+[ -s "$WORK/steps.ref" ] && [ -s "$WORK/ring.ref" ] || { ko "native reference runs failed"; echo "$pass passed, $fail failed"; exit 1; }
+
+port_of() { on 0 ss -ltnp 2>/dev/null | awk '/ckpt-mpi/ && $4 ~ /^'"$H0"':/ {sub(/.*:/, "", $4); print $4}' | head -1; }
+
+# stop_and_restart NAME MPI HOSTS RESTART-MPI RESTART-HOSTS PROGRAM ARGS...: a job on HOSTS is
+# checkpointed with --kill from host 0, then restarted on RESTART-HOSTS (empty: host 0 alone,
+# over the Unix socket); the output before the stop and after the restart is the native run's.
+stop_and_restart() {
+    local name=$1 mpi=$2 hosts=$3 rmpi=$4 rhosts=$5 ref=$6; shift 6
+    local d="$WORK/$name"
+    mkdir -p "$d"
+    # shellcheck disable=SC2046
+    (cd "$d" && exec timeout 120 "$WORK/on.sh" 0 "$CKPT_MPI" run -np 4 --mpi "$mpi" --host "$hosts" $(agent_for "$mpi") \
+        --ckpt-dir "$d/ck" -- "$@" >"$d/a.out" 2>"$d/a.err") &
+    local job=$! port=""
+    started+=("$job")
+    for _ in $(seq 50); do
+        sleep 0.1
+        port=$(port_of)
+        [ -n "$port" ] && on 0 "$CKPT_MPI" status --ckpt-dir "$d/ck" 2>/dev/null | grep -q "4 of 4 ranks connected" && break
+    done
+    if [ -z "$port" ]; then ko "$name: the coordinator does not listen on $H0"; wait "$job"; return; fi
+    if [ "$name" = other-mpi ]; then check_listener "$port"; check_stranger "$port" "$d"; fi
+    sleep 0.5
+    if ! on 0 timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>"$d/ck.err"; then
+        ko "$name: checkpoint failed: $(head -1 "$d/ck.err")"; wait "$job"; return
+    fi
+    wait "$job"
+    local rc=$?
+    [ $rc -eq 75 ] || { ko "$name: the stopped job exited $rc, not 75: $(grep -v 'note:' "$d/a.err" | head -2)"; return; }
+    local hosts_seen
+    hosts_seen=$(grep -o '"host" *: *"[^"]*"' "$d/ck/gen-000001/MANIFEST.json" | sed 's/.*"\([^"]*\)"$/\1/' | sort | uniq -c | awk '{printf "%s%s:%s", sep, $2, $1; sep=","}')
+    # Each rank's engine says its host's name (the UTS hostname) in HELLO; the manifest keeps it.
+    [ "$hosts_seen" = "$hosts" ] || { ko "$name: the ranks ran on $hosts_seen, not $hosts"; return; }
+    local rargs=(restart "$d/ck" --mpi "$rmpi")
+    # shellcheck disable=SC2207
+    [ -n "$rhosts" ] && rargs+=(--host "$rhosts" $(agent_for "$rmpi"))
+    local t0=$SECONDS
+    (cd "$d" && timeout 120 "$WORK/on.sh" 0 "$CKPT_MPI" "${rargs[@]}" >"$d/b.out" 2>"$d/b.err")
+    local rrc=$? rsec=$((SECONDS - t0))
+    if [ $rrc -eq 0 ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/$ref"; then
+        ok "$name: $mpi on $hosts_seen (by the manifest), stopped at gen 1 ($(wc -l <"$d/a.out") lines; $(sed 's/^checkpoint gen 1: //; s/; stopping.*//' "$d/ck.out")), restarted on $rmpi on ${rhosts:-host 0 alone} in ${rsec} s: output equals the native run ($(wc -l <"$WORK/$ref") lines)"
+    else
+        ko "$name: restart on $rmpi ${rhosts:-host 0} exited $rrc; $(grep -v 'note:' "$d/b.err" | head -2)"
+        diff <(cat "$d/a.out" "$d/b.out") "$WORK/$ref" | head -5 >&2
+    fi
+}
+
+# The coordinator is bound to host 0's address on the bridge and nothing else of it listens.
+check_listener() {
+    local port=$1 lines
+    lines=$(on 0 ss -ltnp | awk '/ckpt-mpi/ {print $4}' | tr '\n' ' ')
+    if [ "$lines" = "$H0:$port " ]; then
+        ok "ss -ltn on host 0: the coordinator listens on $H0:$port only (not 0.0.0.0, not loopback)"
+    else
+        ko "the coordinator's listeners on host 0: '$lines' (expected only $H0:$port)"
+    fi
+}
+
+# From host 2, without the secret: a HELLO, and a made-up AUTH, are both refused.
+check_stranger() {
+    local port=$1 d=$2 answer
+    answer=$(on 2 timeout 5 bash -c "exec 3<>/dev/tcp/$H0/$port; read -r c <&3; echo \"\$c\" >&2;
+        echo 'HELLO rank=0 nranks=4 pid=1 host=intruder flavour=openmpi' >&3; read -r a <&3; echo \"\$a\"" 2>"$d/stranger.challenge")
+    local forged
+    forged=$(on 2 timeout 5 bash -c "exec 3<>/dev/tcp/$H0/$port; read -r c <&3;
+        echo AUTH mac=$(printf '%064d' 0) >&3; read -r a <&3; echo \"\$a\"")
+    sleep 0.2
+    local logged
+    logged=$(grep -c "refused a connection to the coordinator from $H2:" "$d/a.err")
+    if [ "$answer" = "ERROR authentication failed" ] && [ "$forged" = "ERROR authentication failed" ] &&
+        grep -q '^CHALLENGE nonce=[0-9a-f]\{64\}$' "$d/stranger.challenge" && [ "$logged" -eq 2 ] &&
+        on 0 "$CKPT_MPI" status --ckpt-dir "$d/ck" | grep -q "4 of 4 ranks connected"; then
+        ok "a connection from host 2 without the secret is refused (HELLO first, and a wrong HMAC), each in one line on the run's stderr; the 4 ranks stay connected"
+    else
+        ko "stranger: answers '$answer' / '$forged', $logged log lines: $(grep refused "$d/a.err" | head -2)"
+    fi
+}
+
+cat >"$WORK/on.sh" <<ON
+#!/bin/bash
+i=\$1; shift
+exec ip netns exec ${P}h\$i unshare --uts sh -c 'hostname "\$0"; exec "\$@"' "$NET.\$((i + 1))" "\$@"
+ON
+chmod +x "$WORK/on.sh"
+
+stop_and_restart first openmpi "$H1:2,$H2:2" openmpi "" ring.ref "$WORK/ring"
+stop_and_restart other-mpi openmpi "$H1:2,$H2:2" mpich "$H1:2,$H2:2" steps.ref "$WORK/steps" 150
+stop_and_restart layout mpich "$H1:2,$H2:2" openmpi "$H1:1,$H2:3" ring.ref "$WORK/ring"
+
+# The secret reached every rank (they authenticated) through the launchers, on no command line.
+secrets=$(grep -ho 'CKPT_MPI_SECRET=[0-9a-f]*' "$WORK"/*/a.err "$WORK"/*/b.err "$WORK/agent.log" 2>/dev/null | wc -l)
+if [ -s "$WORK/agent.log" ] && [ "$secrets" -eq 0 ] && ! grep -Eq '[0-9a-f]{64}' "$WORK/agent.log"; then
+    ok "the per-job secret is on no launch command line ($(wc -l <"$WORK/agent.log") remote launches) and in no log"
+else
+    ko "the secret shows up on a command line or in a log ($secrets)"
+fi
+
+trap - EXIT
+cleanup
+links_after="$(ip -o link show | awk -F': ' '{print $2}' | sort)"
+if [ "$links_before" = "$links_after" ] && ! ip netns list | grep -q "^$P"; then
+    ok "torn down: no namespace of this run left, no interface added to the root namespace"
+else
+    ko "left behind: $(ip netns list | grep "^$P" | tr '\n' ' ') $(diff <(echo "$links_before") <(echo "$links_after") | grep '^>' | tr '\n' ' ')"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
