@@ -122,7 +122,7 @@ struct HostList: Equatable {
     static func localNames() -> Set<String> {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return [] }
-        let full = String(cString: buffer).lowercased()
+        let full = String(nulTerminated: buffer).lowercased()
         return [full, String(full.split(separator: ".").first ?? Substring(full))]
     }
 }

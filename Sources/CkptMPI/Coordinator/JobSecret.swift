@@ -59,7 +59,7 @@ struct JobSecret: Equatable {
     static func encode(_ bytes: [UInt8]) -> String {
         var text = [CChar](repeating: 0, count: bytes.count * 2 + 1)
         ckpt_hex_encode(bytes, bytes.count, &text)
-        return String(cString: text)
+        return String(nulTerminated: text)
     }
 
     /// The bytes of an even number of hex digits; nil for anything else.

@@ -30,7 +30,7 @@ struct IPAddress: Equatable, CustomStringConvertible {
         guard inet_pton(family, text, &raw) == 1 else { return nil }
         var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(family, raw, &out, socklen_t(out.count)) != nil else { return nil }
-        return String(cString: out)
+        return String(nulTerminated: out)
     }
 
     /// As a CKPT_MPI_COORD endpoint wants it: IPv6 in brackets.
@@ -71,12 +71,12 @@ struct IPAddress: Equatable, CustomStringConvertible {
             case AF_INET:
                 var a = raw.load(as: sockaddr_in.self)
                 guard inet_ntop(AF_INET, &a.sin_addr, &out, socklen_t(out.count)) != nil,
-                      let address = IPAddress(String(cString: out)) else { return nil }
+                      let address = IPAddress(String(nulTerminated: out)) else { return nil }
                 return (address, UInt16(bigEndian: a.sin_port))
             case AF_INET6:
                 var a = raw.load(as: sockaddr_in6.self)
                 guard inet_ntop(AF_INET6, &a.sin6_addr, &out, socklen_t(out.count)) != nil,
-                      let address = IPAddress(String(cString: out)) else { return nil }
+                      let address = IPAddress(String(nulTerminated: out)) else { return nil }
                 return (address, UInt16(bigEndian: a.sin6_port))
             default:
                 return nil
