@@ -27,6 +27,8 @@ public enum Annotations {
         "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Wait", "MPI_Waitall",
         "MPI_Waitany", "MPI_Waitsome", "MPI_Test", "MPI_Testall", "MPI_Testany", "MPI_Testsome",
         "MPI_Request_get_status",
+        // Freeing an active request leaves it to the face, which still has to count and drain it.
+        "MPI_Request_free",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a

@@ -2110,21 +2110,6 @@ CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, in
 }
 CKPT_EXPORT int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Reduce_scatter_block")));
 
-CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
-{
-    CKPT_ENTER();
-    int32_t v_request = *request;
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Request_free(&r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Request_free");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, request, r_request, CKPT_MPI_REQUEST_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Request_free(MPI_Request *request) __attribute__((weak, alias("PMPI_Request_free")));
-
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
     CKPT_ENTER();
@@ -3416,6 +3401,9 @@ CKPT_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Requ
 static int ckpt_stub_Request_f2c(void) { return ckpt_unsupported("MPI_Request_f2c"); }
 CKPT_EXPORT int PMPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
 CKPT_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
+static int ckpt_stub_Request_free(void) { return ckpt_unsupported("MPI_Request_free"); }
+CKPT_EXPORT int PMPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
+CKPT_EXPORT int MPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
 static int ckpt_stub_Request_get_status(void) { return ckpt_unsupported("MPI_Request_get_status"); }
 CKPT_EXPORT int PMPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
 CKPT_EXPORT int MPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));

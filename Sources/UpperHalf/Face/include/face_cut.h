@@ -179,8 +179,10 @@ struct face_req {
     uint8_t type, state, active, mode; /* mode: persistent send flavour 0 std 1 sync 2 buffered 3 ready */
     uint8_t has_status; /* the application's wait returns `status` (the drain or a drained message completed it) */
     uint8_t counted;    /* its receive is counted already */
-    uint8_t reserved[2];
+    uint8_t freed;      /* MPI_Request_free while active: the face owns it until it completes */
+    uint8_t reserved;
     int32_t comm, peer, tag, count, datatype;
+    int32_t freed_next; /* freed: the next one the face still owns, 0 = none */
     void *buf;
     struct face_drained *message; /* FACE_REQ_MESSAGE of a drained message */
     struct ckpt_status status;    /* has_status: what the application's wait returns */
