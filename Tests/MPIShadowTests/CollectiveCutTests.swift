@@ -489,6 +489,26 @@ final class CollectiveCutTests: XCTestCase {
         XCTAssertEqual(co.phase, .cut)
     }
 
+    func testRankInsideWaitsForAMemberThatHasNotMadeThePseudoCommunicator() {
+        // Ranks 0 and 1 are inside the first Comm_create_group over {0, 1, 2} (its
+        // pseudo-communicator P). Rank 2 does not hold P yet, so it is not behind on it,
+        // and nobody is behind on anything else.
+        var co = CutCoordinator(nranks: 3, generation: 3)
+        let p = CommID.group(parent: .world, members: [0, 1, 2], ordinal: 0)
+        let w = CommCount(started: 4, members: [0, 1, 2])
+        func rep(_ r: Int, _ seq: Int, _ c: [CommID: CommCount], _ a: RankActivity) -> RankReport {
+            RankReport(rank: r, generation: 3, sequence: seq, comms: c, activity: a)
+        }
+        let inP = CommCount(started: 1, members: [0, 1, 2])
+        XCTAssertEqual(co.receive(rep(0, 1, [.world: w, p: inP], .inCollective(p, 1))), .wait)
+        XCTAssertEqual(co.receive(rep(1, 1, [.world: w, p: inP], .inCollective(p, 1))), .wait)
+        // Rank 2 starts an Ibcast on the world before P (legal: it does not block) and
+        // is capped there at the frozen count. Only a chain from the ranks inside P
+        // reaches it.
+        let first = co.receive(rep(2, 1, [.world: w], .capped(.world)))
+        XCTAssertEqual(first, .raise([.world: 5, p: 1]))
+    }
+
     func testDependencyThroughPointToPointIsFollowed() {
         // Rank 2 waits in C2 #1 for rank 1; rank 1 waits in Recv for rank 0; rank 0 is
         // capped on C1 before the Isend-side collective it must do first.

@@ -157,10 +157,11 @@ public struct CutCoordinator: Hashable, Sendable {
         }
         // The ranks that still must start collectives (behind on some communicator).
         var behind: [Int] = []
-        var anyInside = false
+        var inside: [Int] = []
         for r in 0..<nranks {
-            if case .inCollective = latest[r]!.activity { anyInside = true }
+            if case .inCollective = latest[r]!.activity { inside.append(r) }
         }
+        let anyInside = !inside.isEmpty
         for (c, ms) in members.sorted(by: { $0.key < $1.key }) {
             let t = target(c)
             // Only ranks that hold the communicator now: one that freed it has started
@@ -173,10 +174,14 @@ public struct CutCoordinator: Hashable, Sendable {
             return .cutReached(targets)
         }
         // Follow who waits for whom from every behind rank, through ranks that cannot
-        // move on their own, to the capped ranks at the end of those chains.
+        // move on their own, to the capped ranks at the end of those chains. Ranks
+        // inside a collective start chains too: a member that has not made a
+        // pseudo-communicator yet (the first Comm_create_group of a group, the other
+        // leader of an Intercomm_create) does not hold it, so it is not behind on it,
+        // yet the members inside wait for it.
         var raise: [CommID] = []
         var seen = Array(repeating: false, count: nranks)
-        var stack = behind.sorted()
+        var stack = (behind + inside).sorted()
         while let q = stack.popLast() {
             if seen[q] { continue }
             seen[q] = true
