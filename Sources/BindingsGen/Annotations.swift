@@ -45,6 +45,14 @@ public enum Annotations {
         "MPI_Dist_graph_create", "MPI_Dist_graph_create_adjacent", "MPI_Intercomm_merge",
     ]
 
+    /// Blocking calls collective over fewer ranks than a communicator holds: counted and
+    /// gated on pseudo-communicators of the ranks they wait for (face_comms.c), and
+    /// reported while a rank is inside. The expression returns the communicator to report.
+    public static let groupCollectives: [String: String] = [
+        "MPI_Comm_create_group": "face_coll_enter_group(comm, group)",
+        "MPI_Intercomm_create": "face_coll_enter_intercomm(local_comm, local_leader, peer_comm, remote_leader)",
+    ]
+
     /// Non-blocking collectives: counted and gated when they start.
     public static let nonblockingCollectives: Set<String> = [
         "MPI_Ibarrier", "MPI_Ibcast", "MPI_Igather", "MPI_Igatherv", "MPI_Iscatter", "MPI_Iscatterv",

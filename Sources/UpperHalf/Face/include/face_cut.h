@@ -71,12 +71,11 @@ void face_parked_free(void *p);
 void ckpt_face_stop(void);
 void face_cut_activity_changed(void);
 
-/* Counts the start of a collective on `comm`; waits first while a checkpoint
+/* Counts the start of a collective on `c`; waits first while a checkpoint
  * caps it. The flag and the membarrier() in the freeze make the test and the
  * count atomic with respect to the freeze without a fence here. */
-static inline struct face_comm *face_coll_begin(int32_t comm)
+static inline struct face_comm *face_coll_count(struct face_comm *c)
 {
-    struct face_comm *c = face_comm_of(comm);
     if (!c || !c->counted)
         return NULL;
     face_in_gate = 1;
@@ -91,10 +90,11 @@ static inline struct face_comm *face_coll_begin(int32_t comm)
     return c;
 }
 
-/* A blocking collective: the cut must know while a rank is inside one. */
-static inline struct face_comm *face_coll_enter(int32_t comm)
+static inline struct face_comm *face_coll_begin(int32_t comm) { return face_coll_count(face_comm_of(comm)); }
+
+/* Inside a blocking collective on `c` (counted already): the cut must know. */
+static inline struct face_comm *face_coll_inside(struct face_comm *c)
 {
-    struct face_comm *c = face_coll_begin(comm);
     if (c) {
         face_act_n = c->started;
         face_act_coll = c;
@@ -103,6 +103,14 @@ static inline struct face_comm *face_coll_enter(int32_t comm)
     }
     return c;
 }
+
+static inline struct face_comm *face_coll_enter(int32_t comm) { return face_coll_inside(face_coll_begin(comm)); }
+
+/* MPI_Comm_create_group and MPI_Intercomm_create (face_comms.c): collective over
+ * fewer ranks than their communicator, counted on pseudo-communicators. */
+struct face_comm *face_coll_enter_group(int32_t comm, int32_t group);
+struct face_comm *face_coll_enter_intercomm(int32_t local_comm, int local_leader, int32_t peer_comm,
+                                            int remote_leader);
 
 static inline void face_coll_leave(struct face_comm *c)
 {
