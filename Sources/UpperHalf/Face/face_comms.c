@@ -185,6 +185,7 @@ static struct face_comm *pseudo_comm(uint64_t parent, int32_t *members, int n)
     p->c.members = members;
     p->c.nmembers = n;
     p->c.rsize = n;
+    p->c.pseudo = 1;
     p->c.counted = n > 1 && bookkeeping;
     p->c.target = (int64_t)face_cut_known_target(id);
     p->c.live = 1;

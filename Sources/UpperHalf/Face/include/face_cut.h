@@ -19,6 +19,7 @@ struct face_comm {
     int32_t live;       /* 0 once freed (or never known) */
     int32_t counted;    /* takes part in the cut: more than one rank in it */
     int32_t inter;
+    int32_t pseudo;     /* no handle: the ranks a call collective over part of a communicator waits for */
     int32_t rsize;      /* ranks a peer argument can name: the remote group of an intercommunicator */
     int32_t nmembers;
     int32_t group_ordinal; /* intercommunicators this rank made with these members before */
