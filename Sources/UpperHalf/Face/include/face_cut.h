@@ -18,8 +18,8 @@ struct face_comm {
     int64_t target;     /* while a checkpoint is pending: may start up to this many */
     int32_t live;       /* 0 once freed (or never known) */
     int32_t counted;    /* takes part in the cut: more than one rank in it */
-    int32_t inter;
-    int32_t pseudo;     /* no handle: the ranks a call collective over part of a communicator waits for */
+    int16_t inter;
+    int16_t pseudo;     /* no handle: the ranks a call collective over part of a communicator waits for */
     int32_t rsize;      /* ranks a peer argument can name: the remote group of an intercommunicator */
     int32_t nmembers;
     int32_t group_ordinal; /* intercommunicators this rank made with these members before */
@@ -29,6 +29,8 @@ struct face_comm {
 
 #define FACE_COMM_CHUNK_BITS 12
 #define FACE_COMM_CHUNKS (1u << (26 - FACE_COMM_CHUNK_BITS))
+/* A power of two: the hot path indexes chunks of them with a shift. */
+_Static_assert(sizeof(struct face_comm) == 64, "struct face_comm grew");
 extern struct face_comm face_world, face_self;
 extern struct face_comm *face_comm_chunks[FACE_COMM_CHUNKS];
 
