@@ -75,7 +75,7 @@
 #   CKPT_TEST_SEED          base seed (default: random, printed); with the same
 #                           seed and filters every case repeats its moments
 #   CKPT_TEST_FULL=1        every program x N in 2 3 4 x every scenario x both
-#                           kill variants (390 cases, about 40 minutes)
+#                           kill variants (450 cases, about 50 minutes)
 #   CKPT_TEST_FILTER        bash regex on program names (e.g. '^cp_ssend$')
 #   CKPT_TEST_NP            rank counts to use (default "2 3 4")
 #   CKPT_TEST_SCENARIOS     scenarios to use (default all five)

@@ -27,6 +27,8 @@ public enum Annotations {
         "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Wait", "MPI_Waitall",
         "MPI_Waitany", "MPI_Waitsome", "MPI_Test", "MPI_Testall", "MPI_Testany", "MPI_Testsome",
         "MPI_Request_get_status",
+        // Freeing an active request leaves it to the face, which still has to count and drain it.
+        "MPI_Request_free",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
@@ -41,6 +43,14 @@ public enum Annotations {
         "MPI_Comm_dup", "MPI_Comm_dup_with_info", "MPI_Comm_split", "MPI_Comm_split_type",
         "MPI_Comm_create", "MPI_Cart_create", "MPI_Cart_sub", "MPI_Graph_create",
         "MPI_Dist_graph_create", "MPI_Dist_graph_create_adjacent", "MPI_Intercomm_merge",
+    ]
+
+    /// Blocking calls collective over fewer ranks than a communicator holds: counted and
+    /// gated on pseudo-communicators of the ranks they wait for (face_comms.c), and
+    /// reported while a rank is inside. The expression returns the communicator to report.
+    public static let groupCollectives: [String: String] = [
+        "MPI_Comm_create_group": "face_coll_enter_group(comm, group)",
+        "MPI_Intercomm_create": "face_coll_enter_intercomm(local_comm, local_leader, peer_comm, remote_leader)",
     ]
 
     /// Non-blocking collectives: counted and gated when they start.

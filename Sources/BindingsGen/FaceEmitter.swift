@@ -144,6 +144,8 @@ struct FaceEmitter {
             gate = "struct face_comm *ckpt_coll = face_coll_enter(\(pc));"
         } else if Annotations.nonblockingCollectives.contains(p.name), let pc = parentComm {
             gate = "(void)face_coll_begin(\(pc));"
+        } else if let g = Annotations.groupCollectives[p.name] {
+            gate = "struct face_comm *ckpt_coll = \(g);"
         }
         if Annotations.sends.contains(p.name) { beforeCall.append("face_count_send(comm, dest);") }
         w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
@@ -176,7 +178,8 @@ struct FaceEmitter {
         case nil:
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
         }
-        if Annotations.blockingCollectives.contains(p.name) && parentComm != nil {
+        if (Annotations.blockingCollectives.contains(p.name) && parentComm != nil)
+            || Annotations.groupCollectives[p.name] != nil {
             w.line("    face_coll_leave(ckpt_coll);")
         }
         let recording = RecordEmitter(plan: plan).recordStatements(p)

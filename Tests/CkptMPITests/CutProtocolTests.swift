@@ -31,7 +31,11 @@ final class CutProtocolTests: XCTestCase {
         var messages = activities.map {
             CutMessage.report(RankReport(rank: 3, generation: 1, sequence: 9, comms: [:], activity: $0))
         }
-        messages += [.report(report), .targets(generation: 7, targets: [.world: 6, c: 3]), .cut(generation: 7),
+        let withPseudo = RankReport(rank: 1, generation: 7, sequence: 4,
+                                    comms: [c: .init(started: 1, members: [0, 1], pseudo: true)], activity: .running)
+        XCTAssertEqual(CutMessage.report(withPseudo).line.encoded,
+                       "CUTREPORT gen=7 rank=1 seq=4 act=running comms=\(CutWire.text(c)):1:0-1:g\n")
+        messages += [.report(report), .report(withPseudo), .targets(generation: 7, targets: [.world: 6, c: 3]), .cut(generation: 7),
                      .sent(generation: 7, to: [0, 12, 0, 3]), .expect(generation: 7, from: [4, 0, 0, 1]),
                      .drained(generation: 7), .write(generation: 7), .abort(generation: 7)]
         for message in messages {

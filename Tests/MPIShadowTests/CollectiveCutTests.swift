@@ -489,6 +489,31 @@ final class CollectiveCutTests: XCTestCase {
         XCTAssertEqual(co.phase, .cut)
     }
 
+    func testMembersThatHaveNotMadeAPseudoCommunicatorAreBehindOnIt() {
+        // Ranks 0 and 1 are inside the first Comm_create_group over {0, 1, 2} (its
+        // pseudo-communicator P). Rank 2 does not hold P yet: it still has to call it,
+        // so it is behind on it although its report does not list it.
+        var co = CutCoordinator(nranks: 3, generation: 3)
+        let p = CommID.group(parent: .world, members: [0, 1, 2], ordinal: 0)
+        let w = CommCount(started: 4, members: [0, 1, 2])
+        func rep(_ r: Int, _ seq: Int, _ c: [CommID: CommCount], _ a: RankActivity) -> RankReport {
+            RankReport(rank: r, generation: 3, sequence: seq, comms: c, activity: a)
+        }
+        let inP = CommCount(started: 1, members: [0, 1, 2], pseudo: true)
+        XCTAssertEqual(co.receive(rep(0, 1, [.world: w, p: inP], .inCollective(p, 1))), .wait)
+        XCTAssertEqual(co.receive(rep(1, 1, [.world: w, p: inP], .inCollective(p, 1))), .wait)
+        // Rank 2 starts an Ibcast on the world before P (legal: it does not block) and
+        // is capped there at the frozen count: the chain from it leads to the raise.
+        XCTAssertEqual(co.receive(rep(2, 1, [.world: w], .capped(.world))), .raise([.world: 5, p: 1]))
+        // Ranks 0 and 1 come back from P while rank 2's newest report still predates
+        // its call: no cut, rank 2 may be inside P right now.
+        let w5 = CommCount(started: 5, members: [0, 1, 2])
+        XCTAssertEqual(co.receive(rep(0, 2, [.world: w5, p: inP], .capped(.world))), .wait)
+        XCTAssertEqual(co.receive(rep(1, 2, [.world: w5, p: inP], .capped(.world))), .wait)
+        XCTAssertEqual(co.phase, .converging)
+        XCTAssertEqual(co.receive(rep(2, 2, [.world: w5, p: inP], .capped(.world))), .cutReached([.world: 5, p: 1]))
+    }
+
     func testDependencyThroughPointToPointIsFollowed() {
         // Rank 2 waits in C2 #1 for rank 1; rank 1 waits in Recv for rank 0; rank 0 is
         // capped on C1 before the Isend-side collective it must do first.

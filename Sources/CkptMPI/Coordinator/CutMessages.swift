@@ -61,7 +61,7 @@ enum CutMessage: Equatable {
         switch self {
         case .report(let r):
             let comms = r.comms.sorted { $0.key < $1.key }
-                .map { "\(CutWire.text($0.key)):\($0.value.started):\(CutWire.text($0.value.members))" }
+                .map { "\(CutWire.text($0.key)):\($0.value.started):\(CutWire.text($0.value.members))\($0.value.pseudo ? ":g" : "")" }
             return ProtocolLine("CUTREPORT", [gen, ("rank", "\(r.rank)"), ("seq", "\(r.sequence)"),
                                               ("act", CutWire.text(r.activity)), ("comms", comms.joined(separator: ";"))])
         case .targets(_, let targets):
@@ -178,11 +178,12 @@ private struct CutFields {
         var comms: [CommID: CommCount] = [:]
         for entry in text.split(separator: ";") {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, let id = id(parts[0]), let started = number(parts[1]),
-                  let members = ranks(parts[2]), comms[id] == nil else {
-                throw malformed(key, text, "'\(entry.prefix(80))' is not <id>:<started>:<members>")
+            // A fourth field "g" marks a pseudo-communicator (CommCount.pseudo).
+            guard parts.count == 3 || (parts.count == 4 && parts[3] == "g"), let id = id(parts[0]),
+                  let started = number(parts[1]), let members = ranks(parts[2]), comms[id] == nil else {
+                throw malformed(key, text, "'\(entry.prefix(80))' is not <id>:<started>:<members>[:g]")
             }
-            comms[id] = CommCount(started: started, members: members)
+            comms[id] = CommCount(started: started, members: members, pseudo: parts.count == 4)
         }
         return comms
     }

@@ -10,10 +10,15 @@ public struct CommCount: Hashable, Sendable {
     public var started: Int
     /// The members as `MPI_COMM_WORLD` ranks, sorted ascending.
     public var members: [Int]
+    /// A pseudo-communicator: the ranks a call collective over fewer ranks than its
+    /// communicator waits for (Comm_create_group, the leaders of Intercomm_create).
+    /// A member holds it only from its first such call on and never frees it.
+    public var pseudo: Bool
 
-    public init(started: Int, members: [Int]) {
+    public init(started: Int, members: [Int], pseudo: Bool = false) {
         self.started = started
         self.members = members
+        self.pseudo = pseudo
     }
 }
 
@@ -97,6 +102,8 @@ public struct CutCoordinator: Hashable, Sendable {
     public private(set) var targets: [CommID: Int] = [:]
     /// Members of every communicator any rank has reported.
     public private(set) var members: [CommID: [Int]] = [:]
+    /// The pseudo-communicators among them.
+    public private(set) var pseudo: Set<CommID> = []
     /// The newest report of each rank.
     public private(set) var latest: [RankReport?]
     /// How many times a target was raised (statistics, tests).
@@ -131,6 +138,7 @@ public struct CutCoordinator: Hashable, Sendable {
             } else {
                 members[c] = cc.members
             }
+            if cc.pseudo { pseudo.insert(c) }
         }
         if phase == .gathering {
             guard latest.allSatisfy({ $0 != nil }) else { return .wait }
@@ -165,8 +173,12 @@ public struct CutCoordinator: Hashable, Sendable {
             let t = target(c)
             // Only ranks that hold the communicator now: one that freed it has started
             // all its collectives there, and one that has not made it yet is behind on
-            // the parent (making a communicator is a collective on its parent).
-            for m in ms where m < nranks && holds(m, c) && started(m, c) < t && !behind.contains(m) { behind.append(m) }
+            // the parent (making a communicator is a collective on its parent). A
+            // pseudo-communicator has no parent and is never freed: a member that does
+            // not hold it yet has its first call still to make, so it is behind, and a
+            // report without it is exact only as long as its target is 0.
+            for m in ms where m < nranks && (holds(m, c) || pseudo.contains(c)) && started(m, c) < t
+                && !behind.contains(m) { behind.append(m) }
         }
         if behind.isEmpty && !anyInside {
             phase = .cut

@@ -507,11 +507,13 @@ CKPT_EXPORT int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcom
 CKPT_EXPORT int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter_group(comm, group);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_group = ckpt_to_real(CKPT_KIND_GROUP, group);
     uint64_t r_newcomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Comm_create_group(r_comm, r_group, tag, &r_newcomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(comm, rc, "MPI_Comm_create_group");
     }
@@ -1682,11 +1684,13 @@ CKPT_EXPORT int MPI_Info_set(MPI_Info info, const char *key, const char *value) 
 CKPT_EXPORT int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm)
 {
     CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_coll_enter_intercomm(local_comm, local_leader, peer_comm, remote_leader);
     uint64_t r_local_comm = ckpt_to_real(CKPT_KIND_COMM, local_comm);
     uint64_t r_peer_comm = ckpt_to_real(CKPT_KIND_COMM, peer_comm);
     uint64_t r_newintercomm = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Intercomm_create(r_local_comm, local_leader, r_peer_comm, remote_leader, tag, &r_newintercomm));
+    face_coll_leave(ckpt_coll);
     if (__builtin_expect(rc != 0, 0)) {
         return ckpt_face_error(local_comm, rc, "MPI_Intercomm_create");
     }
@@ -2109,21 +2113,6 @@ CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, in
     return 0;
 }
 CKPT_EXPORT int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Reduce_scatter_block")));
-
-CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
-{
-    CKPT_ENTER();
-    int32_t v_request = *request;
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, v_request);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Request_free(&r_request));
-    if (__builtin_expect(rc != 0, 0)) {
-        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Request_free");
-    }
-    ckpt_inout_update(CKPT_KIND_REQUEST, request, r_request, CKPT_MPI_REQUEST_NULL);
-    return 0;
-}
-CKPT_EXPORT int MPI_Request_free(MPI_Request *request) __attribute__((weak, alias("PMPI_Request_free")));
 
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
@@ -3416,6 +3405,9 @@ CKPT_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Requ
 static int ckpt_stub_Request_f2c(void) { return ckpt_unsupported("MPI_Request_f2c"); }
 CKPT_EXPORT int PMPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
 CKPT_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
+static int ckpt_stub_Request_free(void) { return ckpt_unsupported("MPI_Request_free"); }
+CKPT_EXPORT int PMPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
+CKPT_EXPORT int MPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
 static int ckpt_stub_Request_get_status(void) { return ckpt_unsupported("MPI_Request_get_status"); }
 CKPT_EXPORT int PMPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
 CKPT_EXPORT int MPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));

@@ -151,8 +151,104 @@ static int next_group_ordinal(uint64_t members_hash)
     return 1;
 }
 
+/* ------------------------------------------------- pseudo-communicators */
+
+/* MPI_Comm_create_group waits only for the members of its group, and the two
+ * leaders of MPI_Intercomm_create wait for each other over peer_comm: counted
+ * on their parent, such calls would make the cut wait for ranks that never
+ * call them. So each is counted, like a collective, on a pseudo-communicator
+ * of the ranks it waits for: CommID.group(parent, members, 0). The members
+ * call them in the same order (A1), so their counts agree; the records are
+ * never freed (a count must not start over) and only ever prepended, so the
+ * engine's thread may walk the list while an application thread adds one. */
+struct face_pseudo {
+    struct face_comm c;
+    struct face_pseudo *next;
+};
+static struct face_pseudo *pseudo_head;
+
+/* Takes `members` (sorted world ranks). */
+static struct face_comm *pseudo_comm(uint64_t parent, int32_t *members, int n)
+{
+    uint64_t id = group_id(parent, members, n, 0);
+    for (struct face_pseudo *p = __atomic_load_n(&pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
+        if (p->c.id == id && p->c.nmembers == n && !memcmp(p->c.members, members, sizeof(int32_t) * (size_t)n)) {
+            free(members);
+            return &p->c;
+        }
+    struct face_pseudo *p = calloc(1, sizeof *p);
+    if (!p) {
+        free(members);
+        return NULL;
+    }
+    p->c.id = id;
+    p->c.members = members;
+    p->c.nmembers = n;
+    p->c.rsize = n;
+    p->c.pseudo = 1;
+    p->c.counted = n > 1 && bookkeeping;
+    p->c.target = (int64_t)face_cut_known_target(id);
+    p->c.live = 1;
+    p->next = pseudo_head;
+    __atomic_store_n(&pseudo_head, p, __ATOMIC_RELEASE);
+    return &p->c;
+}
+
+/* The pseudo-communicator of the Comm_create_group this thread is in: the new
+ * communicator's id takes its count as ordinal. */
+static __thread struct face_comm *creating_group __attribute__((tls_model("initial-exec")));
+
+struct face_comm *face_coll_enter_group(int32_t comm, int32_t group)
+{
+    struct face_comm *parent = face_comm_of(comm);
+    uint64_t g = ckpt_to_real(CKPT_KIND_GROUP, group);
+    int n = 0, rc;
+    creating_group = NULL;
+    if (!parent || !g)
+        return NULL;
+    CKPT_CROSS(rc = ckpt_T->Group_size(g, &n));
+    int32_t *members = rc || n < 1 ? NULL : world_ranks(g, n);
+    if (!members)
+        return NULL;
+    qsort(members, (size_t)n, sizeof(int32_t), cmp_i32);
+    struct face_comm *c = pseudo_comm(parent->id, members, n);
+    creating_group = c;
+    return face_coll_inside(face_coll_count(c));
+}
+
+static int32_t world_rank_in(const struct face_comm *c, int rank)
+{
+    if (!c || rank < 0 || rank >= c->rsize)
+        return -1;
+    return c->world_of ? c->world_of[rank] : rank;
+}
+
+/* Every member waits in it for the whole of local_comm; a leader also for the
+ * other leader, which no collective count of local_comm shows. A leader counts
+ * the pair first: capped there, it is still behind on local_comm, so the
+ * members waiting for it lead the coordinator to its cap. */
+struct face_comm *face_coll_enter_intercomm(int32_t local_comm, int local_leader, int32_t peer_comm,
+                                            int remote_leader)
+{
+    struct face_comm *local = face_comm_of(local_comm), *pair = NULL;
+    if (local && !local->inter && world_rank_in(local, local_leader) == my_world_rank) {
+        struct face_comm *peer = face_comm_of(peer_comm);
+        int32_t other = world_rank_in(peer, remote_leader);
+        int32_t *two = other >= 0 && other != my_world_rank ? malloc(2 * sizeof(int32_t)) : NULL;
+        if (two) {
+            two[0] = other < my_world_rank ? other : my_world_rank;
+            two[1] = other < my_world_rank ? my_world_rank : other;
+            pair = face_coll_count(pseudo_comm(peer->id, two, 2));
+        }
+    }
+    struct face_comm *all = face_coll_count(local);
+    return face_coll_inside(pair ? pair : all);
+}
+
 void face_comm_created(int32_t parent, int32_t child)
 {
+    struct face_comm *group = creating_group;
+    creating_group = NULL;
     struct face_comm *c = slot_for(child);
     if (!c)
         return;
@@ -219,7 +315,11 @@ void face_comm_created(int32_t parent, int32_t child)
     c->members = members;
     c->nmembers = m;
     c->counted = m > 1 && bookkeeping;
-    if (inter && p && !p->inter) {
+    if (group && !inter) {
+        /* Comm_create_group: its members agree on their count of such calls, not on the parent's. */
+        c->group_ordinal = (int32_t)group->started;
+        c->id = group_id(p ? p->id : 0, members, m, c->group_ordinal);
+    } else if (inter && p && !p->inter) {
         /* Intercomm_create: collective over both groups, whose parents differ. */
         uint64_t h = group_id(0, members, m, 0);
         c->group_ordinal = next_group_ordinal(h);
@@ -243,7 +343,8 @@ void face_comm_freeing(int32_t comm)
     }
 }
 
-/* Every live communicator the cut reports (world first), for face_cut.c and the drain. */
+/* Every live communicator the cut reports (world first, pseudo-communicators
+ * last), for face_cut.c and the drain. */
 int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg)
 {
     if (face_world.live && fn(CKPT_MPI_COMM_WORLD, &face_world, arg))
@@ -262,6 +363,10 @@ int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), vo
                 return 1;
         }
     }
+    /* No handle: nothing to probe on, only counts to report. */
+    for (struct face_pseudo *p = __atomic_load_n(&pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
+        if (fn(CKPT_MPI_COMM_NULL, &p->c, arg))
+            return 1;
     return 0;
 }
 

@@ -131,6 +131,8 @@ static int put_comm(int32_t handle, struct face_comm *c, void *arg)
     putu(t, (uint64_t)c->started);
     puts_(t, ":");
     put_ranges(t, c->members, c->nmembers);
+    if (c->pseudo)
+        puts_(t, ":g"); /* its members are behind on it before they first call it */
     return 0;
 }
 

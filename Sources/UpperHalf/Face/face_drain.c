@@ -211,6 +211,8 @@ static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
 {
     (void)c;
     struct pass *p = arg;
+    if (handle == CKPT_MPI_COMM_NULL)
+        return 0; /* a pseudo-communicator: no messages of its own */
     uint64_t rc_ = ckpt_to_real(CKPT_KIND_COMM, handle);
     for (;;) {
         int flag = 0, rc;

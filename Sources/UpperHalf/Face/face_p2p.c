@@ -706,3 +706,106 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
     return finish(rc, "MPI_Request_get_status");
 }
 CKPT_EXPORT int MPI_Request_get_status(MPI_Request, int *, MPI_Status *) __attribute__((alias("PMPI_Request_get_status")));
+
+/* ------------------------------------------------------- freed while active */
+
+/* MPI_Request_free on an active request lets its operation complete on its
+ * own. The cut still has to see it: a receive is counted only when the face
+ * sees it complete (else the drain waits for a message that was received), an
+ * unmatched one is cancelled and posted again like any pending receive, and a
+ * send must finish before the image. So the face keeps the record and the
+ * lower-half handle (the drain visits every slot) and only the application's
+ * handle goes. The face releases them when it sees them complete: the oldest
+ * few at every MPI_Request_free, so a loop of Isend + Request_free does not
+ * pile them up. FIFO of virtual handles through freed_next, 0 = empty. */
+static int32_t freed_head, freed_tail;
+
+static void freed_push(int32_t v, struct face_req *q)
+{
+    q->freed = 1;
+    q->freed_next = 0;
+    ckpt_shadow_lock();
+    struct face_req *t = freed_tail ? face_req_of(freed_tail) : NULL;
+    if (t)
+        t->freed_next = v;
+    else
+        freed_head = v;
+    freed_tail = v;
+    ckpt_shadow_unlock();
+}
+
+static int32_t freed_pop(void)
+{
+    ckpt_shadow_lock();
+    int32_t v = freed_head;
+    if (v) {
+        freed_head = face_req_of(v)->freed_next;
+        if (!freed_head)
+            freed_tail = 0;
+    }
+    ckpt_shadow_unlock();
+    return v;
+}
+
+static int is_persistent(const struct face_req *q) { return q->type == FACE_REQ_PSEND || q->type == FACE_REQ_PRECV; }
+
+/* Completes `v` if it can without waiting: 1 when it is complete and its
+ * handle released (counted if a receive), 0 when still active. */
+static int free_if_complete(int32_t v, struct face_req *q)
+{
+    uint64_t real = rreq(v);
+    int rc = 0;
+    if (real && !(is_persistent(q) && (q->has_status || !q->active))) {
+        int flag = 0;
+        struct ckpt_status st;
+        CKPT_CROSS(rc = ckpt_T->Test(&real, &flag, &st));
+        if (!rc && !flag)
+            return 0;
+        if (!rc)
+            face_req_completed(v, q, &st);
+    }
+    /* A persistent request stays in the lower half inactive; a failed one may too. */
+    if (real)
+        CKPT_CROSS((void)ckpt_T->Request_free(&real));
+    q->freed = 0;
+    ckpt_shadow_release(CKPT_KIND_REQUEST, v);
+    return 1;
+}
+
+/* The oldest freed requests, up to two: a bounded cost per call that still
+ * outpaces one new freed request per call. */
+static void freed_reap(void)
+{
+    for (int i = 0; i < 2 && freed_head; i++) {
+        int32_t v = freed_pop();
+        if (!v)
+            return;
+        struct face_req *q = face_req_of(v);
+        if (!free_if_complete(v, q))
+            freed_push(v, q);
+    }
+}
+
+CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
+{
+    CKPT_ENTER();
+    int32_t v = *request;
+    struct face_req *q = face_req_of(v);
+    uint64_t real = rreq(v);
+    if (!q || !real || q->type == FACE_REQ_MESSAGE) {
+        /* Not a request the face keeps: the lower half says what is wrong with it. */
+        int rc;
+        CKPT_CROSS(rc = ckpt_T->Request_free(&real));
+        if (rc)
+            return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Request_free");
+        ckpt_inout_update(CKPT_KIND_REQUEST, request, real, CKPT_MPI_REQUEST_NULL);
+        return 0;
+    }
+    if (freed_head)
+        freed_reap();
+    if (!free_if_complete(v, q))
+        freed_push(v, q);
+    *request = CKPT_MPI_REQUEST_NULL;
+    return 0;
+}
+CKPT_EXPORT int MPI_Request_free(MPI_Request *) __attribute__((alias("PMPI_Request_free")));

@@ -18,7 +18,8 @@ struct face_comm {
     int64_t target;     /* while a checkpoint is pending: may start up to this many */
     int32_t live;       /* 0 once freed (or never known) */
     int32_t counted;    /* takes part in the cut: more than one rank in it */
-    int32_t inter;
+    int16_t inter;
+    int16_t pseudo;     /* no handle: the ranks a call collective over part of a communicator waits for */
     int32_t rsize;      /* ranks a peer argument can name: the remote group of an intercommunicator */
     int32_t nmembers;
     int32_t group_ordinal; /* intercommunicators this rank made with these members before */
@@ -28,6 +29,8 @@ struct face_comm {
 
 #define FACE_COMM_CHUNK_BITS 12
 #define FACE_COMM_CHUNKS (1u << (26 - FACE_COMM_CHUNK_BITS))
+/* A power of two: the hot path indexes chunks of them with a shift. */
+_Static_assert(sizeof(struct face_comm) == 64, "struct face_comm grew");
 extern struct face_comm face_world, face_self;
 extern struct face_comm *face_comm_chunks[FACE_COMM_CHUNKS];
 
@@ -71,12 +74,11 @@ void face_parked_free(void *p);
 void ckpt_face_stop(void);
 void face_cut_activity_changed(void);
 
-/* Counts the start of a collective on `comm`; waits first while a checkpoint
+/* Counts the start of a collective on `c`; waits first while a checkpoint
  * caps it. The flag and the membarrier() in the freeze make the test and the
  * count atomic with respect to the freeze without a fence here. */
-static inline struct face_comm *face_coll_begin(int32_t comm)
+static inline struct face_comm *face_coll_count(struct face_comm *c)
 {
-    struct face_comm *c = face_comm_of(comm);
     if (!c || !c->counted)
         return NULL;
     face_in_gate = 1;
@@ -91,10 +93,11 @@ static inline struct face_comm *face_coll_begin(int32_t comm)
     return c;
 }
 
-/* A blocking collective: the cut must know while a rank is inside one. */
-static inline struct face_comm *face_coll_enter(int32_t comm)
+static inline struct face_comm *face_coll_begin(int32_t comm) { return face_coll_count(face_comm_of(comm)); }
+
+/* Inside a blocking collective on `c` (counted already): the cut must know. */
+static inline struct face_comm *face_coll_inside(struct face_comm *c)
 {
-    struct face_comm *c = face_coll_begin(comm);
     if (c) {
         face_act_n = c->started;
         face_act_coll = c;
@@ -103,6 +106,14 @@ static inline struct face_comm *face_coll_enter(int32_t comm)
     }
     return c;
 }
+
+static inline struct face_comm *face_coll_enter(int32_t comm) { return face_coll_inside(face_coll_begin(comm)); }
+
+/* MPI_Comm_create_group and MPI_Intercomm_create (face_comms.c): collective over
+ * fewer ranks than their communicator, counted on pseudo-communicators. */
+struct face_comm *face_coll_enter_group(int32_t comm, int32_t group);
+struct face_comm *face_coll_enter_intercomm(int32_t local_comm, int local_leader, int32_t peer_comm,
+                                            int remote_leader);
 
 static inline void face_coll_leave(struct face_comm *c)
 {
@@ -179,8 +190,10 @@ struct face_req {
     uint8_t type, state, active, mode; /* mode: persistent send flavour 0 std 1 sync 2 buffered 3 ready */
     uint8_t has_status; /* the application's wait returns `status` (the drain or a drained message completed it) */
     uint8_t counted;    /* its receive is counted already */
-    uint8_t reserved[2];
+    uint8_t freed;      /* MPI_Request_free while active: the face owns it until it completes */
+    uint8_t reserved;
     int32_t comm, peer, tag, count, datatype;
+    int32_t freed_next; /* freed: the next one the face still owns, 0 = none */
     void *buf;
     struct face_drained *message; /* FACE_REQ_MESSAGE of a drained message */
     struct ckpt_status status;    /* has_status: what the application's wait returns */
