@@ -10,16 +10,10 @@
 #  - its handlers run on its own TLS, also for signals that arrive while a
 #    thread is inside the lower half (deferred until the thread is back).
 # Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 LIBDIR="${CKPT_LIBDIR:-$HERE/../../.build/release}"
 CKPT_MPI="${CKPT_MPI:-$LIBDIR/ckpt-mpi}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+. "$HERE/../lib.sh"
 # Defined symbols with global or weak binding in the dynamic symbol table.
 exported() { readelf -W --dyn-syms "$1" | awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") {print $8}' | sed 's/@.*//' | sort -u; }
 
@@ -78,5 +72,4 @@ wait $job
 got=$(cat "$WORK/a.out"; timeout 60 "$CKPT_MPI" restart "$d" --mpi mpich 2>/dev/null)
 if [ "$got" = "$native" ]; then ok "signal handlers and timers across a checkpoint, Open MPI -> MPICH"
 else ko "signal handlers across a checkpoint: got '$got', native '$native'"; fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,16 +6,9 @@
 # six checkpoints must complete (before the fix every one timed out), the last
 # one stops the job, and the restart on the other MPI prints the native answer.
 # Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
-WORK="$(mktemp -d)"
-cleanup() { pkill -9 -f "$WORK/" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MALLOC_ARENA_MAX=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+. "$HERE/../lib.sh"
+export MALLOC_ARENA_MAX=1
 mpicc.mpich -O2 -pthread "$HERE/stop-programs/malloc_churn.c" -o "$WORK/malloc_churn" || { ko build; exit 1; }
 timeout 120 mpiexec.mpich -n 2 "$WORK/malloc_churn" 80 >"$WORK/ref.out"
 
@@ -41,5 +34,4 @@ for mpi in mpich openmpi; do
     if [ -z "$why" ]; then ok "malloc-churn $mpi->$other (6 checkpoints with a thread parked in malloc, drained, restarted)"
     else ko "malloc-churn $mpi->$other: $why"; fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,15 +3,8 @@
 # --ckpt-dir, `ckpt-mpi checkpoint --kill` it mid-way, SIGKILL anything left,
 # `ckpt-mpi restart` it, and compare the final output with an uninterrupted
 # run. Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+. "$HERE/../lib.sh"
 
 cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
 mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/mpi_counter"
@@ -59,5 +52,4 @@ sleep 1; "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>&1; wait 
 gens=$("$CKPT_MPI" list "$d/ck" | grep -c complete)
 if [ "$(tail -1 "$d/c.out")" = "$(tail -1 "$d/ref.out")" ] && [ "$gens" -ge 2 ]; then ok "restart-twice ($gens generations kept)"; else ko "restart-twice"; fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -5,16 +5,8 @@
 # uninterrupted run prints, byte for byte: the stopped job's output followed
 # by the restarted job's. The stop is clean (exit 75, no launcher banner, no
 # process of the job left). Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
-WORK="$(mktemp -d)"
-cleanup() { pkill -9 -f "$WORK/" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+. "$HERE/../lib.sh"
 BANNER='BAD TERMINATION|exiting improperly|exited on signal|YOUR APPLICATION|mpirun noticed|killed by signal'
 now_ms() { date +%s%3N; }
 
@@ -88,5 +80,4 @@ stop_case signal-ticker-mpich signal 1.5 "--mpi openmpi" "-np 2 --mpi mpich" "$W
 stop_case term-resume-ticker-openmpi term 1.5 "" "-np 2 --mpi openmpi" "$WORK/ticker" 3000
 stop_case no-mpi kill 1.0 "" "--no-mpi" "$WORK/slow_counter" 60
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

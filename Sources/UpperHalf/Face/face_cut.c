@@ -232,6 +232,16 @@ static void futex_wait_ms(volatile uint32_t *w, uint32_t v, long ms)
 
 static void futex_wake_all(volatile uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0); }
 
+/* Waits (50 ms at most) for the cut to move on, as a safe point: outside the
+ * lower half with nothing half-done, so the thread may be parked here. */
+static void wait_at_safe_point(uint32_t seq)
+{
+    int depth = face_crit;
+    face_crit = 0;
+    futex_wait_ms(&cut_seq, seq, 50);
+    face_crit = depth;
+}
+
 void face_cut_gate(struct face_comm *c)
 {
     /* Before the lock: the freeze waits for this flag while holding it. */
@@ -242,11 +252,7 @@ void face_cut_gate(struct face_comm *c)
         report_locked(0);
         uint32_t seq = cut_seq;
         pthread_mutex_unlock(&cut_lock);
-        /* Parked outside the lower half with nothing half-done: a safe point. */
-        int depth = face_crit;
-        face_crit = 0;
-        futex_wait_ms(&cut_seq, seq, 50);
-        face_crit = depth;
+        wait_at_safe_point(seq);
         pthread_mutex_lock(&cut_lock);
     }
     capped_on = NULL;
@@ -269,10 +275,7 @@ void face_cut_outside(void (*fn)(void))
         }
         uint32_t seq = cut_seq;
         pthread_mutex_unlock(&cut_lock);
-        int depth = face_crit;
-        face_crit = 0;
-        futex_wait_ms(&cut_seq, seq, 50);
-        face_crit = depth;
+        wait_at_safe_point(seq);
         ckpt_reenter();
     }
 }

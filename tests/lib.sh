@@ -1,0 +1,19 @@
+# What the test scripts share (source it after setting HERE to the script's
+# directory): PASS/FAIL counting and the closing "N passed, N failed" line, a
+# scratch directory WORK that goes at exit together with every process whose
+# command line names it, CKPT_MPI (default: this checkout's release build), and
+# Open MPI allowed to run as root.
+set -u
+CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
+WORK="$(mktemp -d)"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1"; fail=$((fail + 1)); }
+remove_work() { pkill -9 -f "$WORK/" 2>/dev/null; rm -rf "$WORK"; }
+trap remove_work EXIT
+# The last line of every script; its status is the script's.
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
