@@ -124,8 +124,10 @@ struct RecordEmitter {
                 pre.append("(void)ckpt_dec_word(&d);")
                 args.append("NULL")
             case .rankOut, .enumOut:
+                // Scratch is allocated before the crossing: calloc on the lower half's TLS breaks.
                 pre.append("(void)ckpt_dec_word(&d);")
-                args.append("(void *)ckpt_dec_scratch(&d)")
+                pre.append("void *a_\(n) = ckpt_dec_scratch(&d);")
+                args.append("a_\(n)")
             case .rankIn, .enumIn:
                 pre.append("int a_\(n) = (int)ckpt_dec_word(&d);")
                 args.append("a_\(n)")
@@ -141,7 +143,8 @@ struct RecordEmitter {
                     args.append("a_\(n)")
                 } else {
                     pre.append("(void)ckpt_dec_word(&d);")
-                    args.append("(void *)ckpt_dec_scratch(&d)")
+                    pre.append("void *a_\(n) = ckpt_dec_scratch(&d);")
+                    args.append("a_\(n)")
                 }
             case .unsupported:
                 pre.append("(void)ckpt_dec_word(&d);")

@@ -436,10 +436,12 @@ int ckpt_replay_call(uint32_t fn, const uint64_t *words, uint32_t count)
         int a_max_addresses = (int )ckpt_dec_word(&d);
         int a_max_datatypes = (int )ckpt_dec_word(&d);
         (void)ckpt_dec_word(&d);
+        void *a_array_of_integers = ckpt_dec_scratch(&d);
         (void)ckpt_dec_word(&d);
+        void *a_array_of_addresses = ckpt_dec_scratch(&d);
         int32_t *v_array_of_datatypes = NULL;
         uint64_t *a_array_of_datatypes = ckpt_dec_handles(&d, CKPT_KIND_DATATYPE, &v_array_of_datatypes);
-        CKPT_CROSS(rc = ckpt_T->Type_get_contents(a_datatype, a_max_integers, a_max_addresses, a_max_datatypes, (void *)ckpt_dec_scratch(&d), (void *)ckpt_dec_scratch(&d), a_array_of_datatypes));
+        CKPT_CROSS(rc = ckpt_T->Type_get_contents(a_datatype, a_max_integers, a_max_addresses, a_max_datatypes, a_array_of_integers, a_array_of_addresses, a_array_of_datatypes));
         ckpt_dec_set_outputs(&d, CKPT_KIND_DATATYPE, v_array_of_datatypes, a_array_of_datatypes);
         break;
     }
