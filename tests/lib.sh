@@ -10,7 +10,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL $1"; fail=$((fail + 1)); }
-remove_work() { pkill -9 -f "$WORK/" 2>/dev/null; rm -rf "$WORK"; }
+# A script with more to undo (sessions it started, mounts) defines before_removing_work.
+remove_work() {
+    if declare -F before_removing_work >/dev/null; then before_removing_work; fi
+    pkill -9 -f "$WORK/" 2>/dev/null
+    rm -rf "$WORK"
+}
 trap remove_work EXIT
 # The last line of every script; its status is the script's.
 finish() {

@@ -14,26 +14,18 @@
 #  - a lower half told to (CKPT_MPI_DIE_WITH_PARENT=1) dies with its parent,
 #    and one not told outlives it.
 # Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
-WORK="$(mktemp -d)"
+. "$HERE/../lib.sh"
 started=()  # every pid this script started or found in one of its jobs
 # Kills what is left of ours, by pid; a pid that ended and was reused by someone else's
 # process is spared: ours name $WORK in their command line or environment.
-cleanup() {
+before_removing_work() {
     local p
     for p in "${started[@]}" $(pgrep -f "$WORK"); do
         grep -qsF "$WORK" "/proc/$p/cmdline" "/proc/$p/environ" && kill -9 "$p" 2>/dev/null
     done
     { wait; } 2>/dev/null
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
 
 cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
 # Two ranks that keep talking (an Allreduce every 100 ms) for a minute.
@@ -331,5 +323,4 @@ for tied in 0 1; do
     fi
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

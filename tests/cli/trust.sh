@@ -11,22 +11,14 @@
 #  - a full disk while 4 MPI ranks write leaves no generation directory behind;
 #  - negative option values are named, not "Missing value".
 # Prints PASS/FAIL lines and "N passed, N failed".
-set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CKPT_MPI="${CKPT_MPI:-$HERE/../../.build/release/ckpt-mpi}"
-WORK="$(mktemp -d)"
-# Each job runs in a session of its own; cleanup ends those sessions (by id) if a case went wrong.
-cleanup() {
+. "$HERE/../lib.sh"
+# Each job runs in a session of its own; these end those sessions (by id) if a case went wrong.
+before_removing_work() {
     local sid
     for sid in $(cat "$WORK/sessions" 2>/dev/null); do pkill -9 -s "$sid" 2>/dev/null; done
     umount "$WORK/small" 2>/dev/null
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1"; fail=$((fail + 1)); }
 one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
 cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
 "$WORK/slow_counter" 60 | tail -1 >"$WORK/ref"
@@ -260,5 +252,4 @@ for args in "-np -1|-np must be at least 1, not -1" "--keep -3|--keep must be at
     else ko "run $opt (rc=$rc): $(cat "$WORK/n.err")"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
