@@ -56,23 +56,7 @@ else
 fi
 
 # 2. SIGKILL of the whole job in the middle of a (large) checkpoint.
-cat >"$WORK/big.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-int main(void)
-{
-    size_t n = (size_t)512 << 20;
-    unsigned long *p = malloc(n), x = 88172645463325252UL, sum = 0;
-    for (size_t i = 0; i < n / 8; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; p[i] = x; }
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    for (int s = 0; s < 60; s++) { printf("step %d\n", s); usleep(50000); }
-    for (size_t i = 0; i < n / 8; i += 512) sum += p[i];
-    printf("done %lu\n", sum);
-    return 0;
-}
-C
-cc -O2 "$WORK/big.c" -o "$WORK/big"
+cc -O2 "$HERE/big_memory.c" -o "$WORK/big"
 D="$WORK/ck2"
 "$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/big" >"$WORK/k.out" 2>/dev/null &
 job=$!

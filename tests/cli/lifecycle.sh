@@ -55,23 +55,7 @@ int main(int argc, char **argv)
 C
 mpicc.mpich -O2 "$WORK/ticker.c" -o "$WORK/ticker"
 # 512 MiB of data that does not compress into zero pages, then a long quiet run.
-cat >"$WORK/big.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-int main(void)
-{
-    size_t n = (size_t)512 << 20;
-    unsigned long *p = malloc(n), x = 88172645463325252UL, sum = 0;
-    for (size_t i = 0; i < n / 8; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; p[i] = x; }
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    for (int s = 0; s < 600; s++) { printf("step %d\n", s); usleep(50000); }
-    for (size_t i = 0; i < n / 8; i += 512) sum += p[i];
-    printf("done %lu\n", sum);
-    return 0;
-}
-C
-cc -O2 "$WORK/big.c" -o "$WORK/big"
+cc -O2 "$HERE/big_memory.c" -o "$WORK/big"
 
 # connected D N: wait up to 60 s until N ranks are connected to D's coordinator.
 connected() {
@@ -198,7 +182,7 @@ fi
 
 # 4. kill -9 of `ckpt-mpi run` during a 512 MiB checkpoint (--no-mpi: the lower half is its child).
 D="$WORK/ck-big"
-"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/big" >"$WORK/big.out" 2>"$WORK/big.err" &
+"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/big" 600 >"$WORK/big.out" 2>"$WORK/big.err" &
 job=$!
 disown $job  # to be killed: no "Killed" line from bash
 started+=($job)
