@@ -269,12 +269,15 @@ trap 'echo "interrupted" >&2; exit 130' INT TERM
 CFLAGS="-O2 -std=gnu99 -Wall -Wno-stringop-overflow -pthread"
 PROGS=()
 build_programs() {
-    local src name
+    local src name lib="$BIN/cplib.o"
+    if [ ! -e "$lib" ] || [ "$PROGDIR/lib/cplib.c" -nt "$lib" ] || [ "$PROGDIR/lib/cplib.h" -nt "$lib" ]; then
+        mpicc.mpich $CFLAGS -c "$PROGDIR/lib/cplib.c" -o "$lib" || { echo "FAIL build lib/cplib.c"; exit 1; }
+    fi
     for src in "$PROGDIR"/*.c; do
         name="$(basename "$src" .c)"
         if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
-        if [ ! -x "$BIN/$name" ] || [ "$src" -nt "$BIN/$name" ]; then
-            if ! mpicc.mpich $CFLAGS "$src" -o "$BIN/$name" 2>"$LOGROOT/$name.build.log"; then
+        if [ ! -x "$BIN/$name" ] || [ "$src" -nt "$BIN/$name" ] || [ "$lib" -nt "$BIN/$name" ]; then
+            if ! mpicc.mpich $CFLAGS -I"$PROGDIR/lib" "$src" "$lib" -o "$BIN/$name" 2>"$LOGROOT/$name.build.log"; then
                 echo "FAIL build $name"; sed 's/^/    /' "$LOGROOT/$name.build.log" | head -20
                 fail=$((fail + 1)); continue
             fi
