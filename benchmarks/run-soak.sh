@@ -4,7 +4,7 @@
 # counts (2-4), MPIs and transports (ompi-ompi, mpich-mpich, ompi-mpich,
 # mpich-ompi, shm-tcp) and the way the job is stopped (checkpoint --kill, or
 # SIGKILL of every process after a checkpoint). Each cycle is one case of
-# mpi-tests/run-checkpoint-tests.sh (its own seed: the repeat line of a failure
+# mpi-tests/run-checkpoint-tests.sh, i.e. mpi-tests/checkpoint_harness.py (its own seed: the repeat line of a failure
 # reproduces it). Prints survived/total, the cycles the harness's timing made
 # inconclusive (the job ended before a planned kill), and the slowest cycle.
 # Exit status 0 when no cycle failed for another reason.

@@ -27,17 +27,21 @@ struct InspectCommand: ParsableCommand {
         let files: [ImageFile.FileDescriptor]
         let signals: [ImageFile.SignalAction]
         let regions: [ImageFile.Region]
+        /// Live MPI objects per kind; absent when the face library of this ckpt-mpi is not in the image.
+        let objects: [String: Int]?
     }
 
     func run() throws {
         var file = try ImageFile(path: image)
         if verify { try file.verify() }
+        let face = try? Installation.current(environment: ProcessInfo.processInfo.environment).faceLibrary
+        let objects = try face.flatMap { try ShadowObjects.count(in: file, faceLibrary: $0) }
         if json {
             let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
-                                signals: file.signals, regions: file.regions)
+                                signals: file.signals, regions: file.regions, objects: objects)
             print(String(decoding: try CheckpointJSON.encode(report, pretty: true), as: UTF8.self), terminator: "")
         } else {
-            print(describe(file))
+            print(describe(file, objects: objects))
         }
         if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
             throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
@@ -60,7 +64,7 @@ struct InspectCommand: ParsableCommand {
 
     private func mib(_ b: UInt64) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
 
-    private func describe(_ f: ImageFile) -> String {
+    private func describe(_ f: ImageFile, objects: [String: Int]?) -> String {
         let h = f.header
         var out: [String] = []
         out.append("image      \(f.path) (\(mib(h.fileSize)), format \(h.formatVersion), metadata checksum ok)")
@@ -81,6 +85,12 @@ struct InspectCommand: ParsableCommand {
         out.append("files      \(f.fds.count) (fds 0-2 come from the new launcher)")
         for d in f.fds {
             out.append("  fd \(d.fd) \(d.kind) \(d.path) flags \(d.flags) offset \(d.offset)")
+        }
+        if let o = objects {
+            let live = ShadowObjects.kindNames.compactMap { k in o[k.1].flatMap { $0 > 0 ? "\(k.1) \($0)" : nil } }
+            out.append("objects    " + (live.isEmpty ? "none live" : live.joined(separator: ", ")))
+        } else {
+            out.append("objects    unknown (the face library of this ckpt-mpi is not mapped in the image)")
         }
         out.append("signals    \(f.signals.count) with a disposition: "
                    + f.signals.map { "\($0.signal)" }.joined(separator: " "))

@@ -1,24 +1,19 @@
-/* ckpt test: communicator trees. Every round: split MPI_COMM_WORLD (colours
- * vary; sometimes one rank gets MPI_UNDEFINED), dup the part, split the dup
- * again, run collectives on all three, free them in varying orders; every
- * third round the dup survives as a "chain" communicator used in later rounds
- * (its predecessor is freed). Once: Comm_create from a group. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: communicator trees. Every round: split MPI_COMM_WORLD (colours vary;
+ *       sometimes one rank gets MPI_UNDEFINED), dup the part, split the dup again,
+ *       run collectives on all three, free them in varying orders; every third
+ *       round the dup survives as a "chain" communicator used in later rounds (its
+ *       predecessor is freed). Once: Comm_create from a group.
+ * Survives: communicators from Comm_split (some MPI_UNDEFINED), Comm_dup, a split
+ *           of a dup, Comm_create from a group; a chain communicator whose parents
+ *           were freed; groups
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define ROUNDS 32
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     uint64_t v[4] = {0, 0, 0, 0};
     MPI_Comm chain = MPI_COMM_NULL;
     for (int r = 0; r < ROUNDS; r++) {
@@ -86,7 +81,5 @@ int main(int argc, char **argv) {
         MPICHK(MPI_Barrier(MPI_COMM_WORLD));
     }
     if (chain != MPI_COMM_NULL) MPI_Comm_free(&chain);
-    report("cp_comm_tree", v, 4);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_comm_tree", v, 4);
 }

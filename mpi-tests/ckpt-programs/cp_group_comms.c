@@ -1,20 +1,17 @@
-/* ckpt test: communicators made by calls that are collective over fewer ranks
- * than their communicator holds, entered at different times. Every round,
- * MPI_Comm_create_group on MPI_COMM_WORLD over all ranks but one (all of them
- * with 2 ranks), and MPI_Intercomm_create between the two halves of the world
- * (leaders the lowest rank of each half, peer MPI_COMM_WORLD; with 2 or 3
- * ranks a half may be a single rank); before each, one rank (rotating)
- * computes a while, so the others sit inside the call when a checkpoint comes.
- * Each new communicator is used once (Allreduce) and freed. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: communicators made by calls that are collective over fewer ranks than
+ *       their communicator holds, entered at different times. Every round,
+ *       MPI_Comm_create_group on MPI_COMM_WORLD over all ranks but one (all of
+ *       them with 2 ranks), and MPI_Intercomm_create between the two halves of the
+ *       world (leaders the lowest rank of each half, peer MPI_COMM_WORLD; with 2
+ *       or 3 ranks a half may be a single rank); before each, one rank (rotating)
+ *       computes a while, so the others sit inside the call when a checkpoint
+ *       comes. Each new communicator is used once (Allreduce) and freed.
+ * Survives: ranks inside Comm_create_group and Intercomm_create while another rank
+ *           computes; groups; intercommunicators
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define ROUNDS 5
 
 static uint64_t sink;
@@ -28,10 +25,7 @@ static void late_work(int ms) {
 static uint64_t contribution(int r, int p, int k) { return h64((uint64_t)(r * 1000 + p * 10 + k)); }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);
+    cp_init(&argc, &argv);
     int half = size / 2, color = rank < half ? 0 : 1;
     MPI_Comm side;
     MPICHK(MPI_Comm_split(MPI_COMM_WORLD, color, rank, &side));
@@ -90,7 +84,5 @@ int main(int argc, char **argv) {
     }
     MPICHK(MPI_Group_free(&world));
     MPICHK(MPI_Comm_free(&side));
-    report("cp_group_comms", v, 3);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_group_comms", v, 3);
 }

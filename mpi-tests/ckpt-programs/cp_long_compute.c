@@ -1,28 +1,22 @@
-/* ckpt test: a rank computes for a long time without calling MPI while the
- * others wait. Phase p: rank w computes (no MPI at all), its right neighbour
- * waits in MPI_Recv for w's result, everybody else waits in MPI_Barrier (which
- * w and the receiver join afterwards); then the result is broadcast. Between
- * phases a short Sendrecv ring. The compute length is a fixed number of
- * iterations, so the results do not depend on timing. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: a rank computes for a long time without calling MPI while the others wait.
+ *       Phase p: rank w computes (no MPI at all), its right neighbour waits in
+ *       MPI_Recv for w's result, everybody else waits in MPI_Barrier (which w and
+ *       the receiver join afterwards); then the result is broadcast. Between
+ *       phases a short Sendrecv ring. The compute length is a fixed number of
+ *       iterations, so the results do not depend on timing.
+ * Survives: a rank computing outside MPI while its neighbour blocks in Recv and
+ *           the others in Barrier
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define PHASES 3
 #ifndef WORK
 #define WORK 450000000ULL   /* about 0.75 s of one core per phase (1-2 s natively when oversubscribed) */
 #endif
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     uint64_t v[3] = {0, 0, 0};
     for (int p = 0; p < PHASES; p++) {
         int w = (size - 1 + 2 * p) % size, recv = (w + 1) % size;
@@ -50,7 +44,5 @@ int main(int argc, char **argv) {
             nap(20);
         }
     }
-    report("cp_long_compute", v, 3);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_long_compute", v, 3);
 }

@@ -1,17 +1,14 @@
-/* ckpt test: matched probes. Every round each rank sends two messages of
- * varying length to its right neighbour; the first is taken by
- * MPI_Mprobe(ANY_SOURCE) + Get_count, the message handle is held across a
- * pause, then MPI_Mrecv; the second by polling MPI_Improbe + MPI_Imrecv + Wait.
- * Every fourth round both are taken by Mprobe(ANY_SOURCE, ANY_TAG). Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: matched probes. Every round each rank sends two messages of varying length
+ *       to its right neighbour; the first is taken by MPI_Mprobe(ANY_SOURCE) +
+ *       Get_count, the message handle is held across a pause, then MPI_Mrecv; the
+ *       second by polling MPI_Improbe + MPI_Imrecv + Wait. Every fourth round both
+ *       are taken by Mprobe(ANY_SOURCE, ANY_TAG).
+ * Survives: matched messages (MPI_Message) held across a pause, Improbe polling,
+ *           Imrecv requests
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define ROUNDS 38
 
 static int len1(int r, int who) { return 1 + (r * 7 + who) % 13; }
@@ -26,10 +23,7 @@ static void check_msg(const uint64_t *b, int n, int r, int who, int tag, uint64_
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     uint64_t v[3] = {0, 0, 0};
     for (int r = 0; r < ROUNDS; r++) {
@@ -80,7 +74,5 @@ int main(int argc, char **argv) {
         MPICHK(MPI_Waitall(2, sr, MPI_STATUSES_IGNORE));
         v[2] += (uint64_t)(len1(r, left) + len2(r, left));
     }
-    report("cp_mprobe", v, 3);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_mprobe", v, 3);
 }

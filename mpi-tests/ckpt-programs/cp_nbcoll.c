@@ -1,24 +1,18 @@
-/* ckpt test: non-blocking collectives in flight. Every round an Iallreduce on
- * MPI_COMM_WORLD and an Ibcast on a duplicate are started, the ranks compute
- * or sleep for different times, then Wait (one by one, or Waitall); then an
- * Ibarrier with uneven arrival; every fourth round an Iallgather and an
- * Ireduce(MAX) are in flight together on the two communicators. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: non-blocking collectives in flight. Every round an Iallreduce on
+ *       MPI_COMM_WORLD and an Ibcast on a duplicate are started, the ranks compute
+ *       or sleep for different times, then Wait (one by one, or Waitall); then an
+ *       Ibarrier with uneven arrival; every fourth round an Iallgather and an
+ *       Ireduce(MAX) are in flight together on the two communicators.
+ * Survives: non-blocking collectives in flight (Iallreduce, Ibcast, Ibarrier,
+ *           Iallgather, Ireduce) on the world and on a dup
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define ROUNDS 36
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     MPI_Comm dup;
     MPICHK(MPI_Comm_dup(MPI_COMM_WORLD, &dup));
     uint64_t v[4] = {0, 0, 0, 0};
@@ -63,7 +57,5 @@ int main(int argc, char **argv) {
         }
     }
     MPICHK(MPI_Comm_free(&dup));
-    report("cp_nbcoll", v, 4);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_nbcoll", v, 4);
 }

@@ -1,22 +1,19 @@
-/* ckpt test: requests freed while active (MPI_Request_free), which complete on
- * their own. In a ring every step sends to the right with Isend + Request_free
- * (the application never learns when they complete; every send has a buffer of
- * its own) and receives from the left. Every phase also posts, long before its
- * message comes, an Irecv from the left, an Irecv(ANY_SOURCE) and a started
- * Recv_init, frees all three at once, and reads their buffers only after a
- * later synchronising message from the same sender (non-overtaking: the freed
- * receives matched first). A checkpoint must count the freed receives that
- * completed, cancel and repost the unmatched ones, and finish the freed sends.
- * Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: requests freed while active (MPI_Request_free), which complete on their
+ *       own. In a ring every step sends to the right with Isend + Request_free
+ *       (the application never learns when they complete; every send has a buffer
+ *       of its own) and receives from the left. Every phase also posts, long
+ *       before its message comes, an Irecv from the left, an Irecv(ANY_SOURCE) and
+ *       a started Recv_init, frees all three at once, and reads their buffers only
+ *       after a later synchronising message from the same sender (non-overtaking:
+ *       the freed receives matched first). A checkpoint must count the freed
+ *       receives that completed, cancel and repost the unmatched ones, and finish
+ *       the freed sends.
+ * Survives: freed active requests (Isend, Irecv, Irecv(ANY_SOURCE), a started
+ *           Recv_init) and the buffers they fill
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define PHASES 4
 #define STEPS 9
 #define BURST 3
@@ -28,10 +25,7 @@ static uint64_t late[PHASES][3][N]; /* what each phase sends to the freed receiv
 static uint64_t val(int from, int p, int k, int i) { return h64((uint64_t)(from * 100000 + p * 1000 + k * 100 + i)); }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);
+    cp_init(&argc, &argv);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     uint64_t v[4] = {0, 0, 0, 0};
     for (int p = 0; p < PHASES; p++) {
@@ -87,7 +81,5 @@ int main(int argc, char **argv) {
         /* The next phase's freed receives must not be matched by this phase's messages. */
         MPICHK(MPI_Barrier(MPI_COMM_WORLD));
     }
-    report("cp_request_free", v, 4);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_request_free", v, 4);
 }

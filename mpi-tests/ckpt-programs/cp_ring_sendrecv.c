@@ -1,23 +1,17 @@
-/* ckpt test: ring exchange with MPI_Sendrecv. Every lap a token goes one step
- * right and another one step left (Sendrecv, different counts), every fifth
- * lap a Sendrecv_replace shifts a block by two; ranks pause unevenly between
- * laps so a rank often waits for a slower neighbour. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: ring exchange with MPI_Sendrecv. Every lap a token goes one step right and
+ *       another one step left (Sendrecv, different counts), every fifth lap a
+ *       Sendrecv_replace shifts a block by two; ranks pause unevenly between laps
+ *       so a rank often waits for a slower neighbour.
+ * Survives: Sendrecv and Sendrecv_replace in progress, an ANY_TAG status with
+ *           Get_count
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define LAPS 48
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     int r2 = (rank + 2) % size, l2 = (rank + 2 * size - 2) % size;
     uint64_t tokr[2] = {(uint64_t)rank, 1}, tokl[3] = {(uint64_t)rank, 2, 3}, inr[2], inl[3];
@@ -54,7 +48,5 @@ int main(int argc, char **argv) {
     CHECK(tokr[1] == (uint64_t)LAPS + 1 && tokl[1] == (uint64_t)LAPS + 2);
     v[0] = fold(tokr[0], tokr[1]);
     v[1] = fold(fold(tokl[0], tokl[1]), tokl[2]);
-    report("cp_ring_sendrecv", v, 3);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_ring_sendrecv", v, 3);
 }

@@ -1,18 +1,15 @@
-/* ckpt test: user-defined reduction ops. A commutative op (element-wise sum
- * mod a prime) and a non-commutative one (2x2 matrix product mod a prime, on
- * a contiguous datatype) used in Allreduce, Reduce to a rotating root, Scan,
- * Exscan, Reduce_scatter_block and an Iallreduce left in flight across a
- * pause. Results are checked against a local computation in rank order.
- * The non-commutative op is freed and re-created halfway. Ranks: 2-4. */
-#define _GNU_SOURCE
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cp_common.h"
+/* Desc: user-defined reduction ops. A commutative op (element-wise sum mod a
+ *       prime) and a non-commutative one (2x2 matrix product mod a prime, on a
+ *       contiguous datatype) used in Allreduce, Reduce to a rotating root, Scan,
+ *       Exscan, Reduce_scatter_block and an Iallreduce left in flight across a
+ *       pause. Results are checked against a local computation in rank order. The
+ *       non-commutative op is freed and re-created halfway.
+ * Survives: user ops (commutative and not) and their functions, an Iallreduce with
+ *           a user op in flight, an op freed and re-created
+ * Ranks: 2 3 4
+ * Runtime: 6 s
+ */
+#include "cplib.h"
 #define ROUNDS 44
 #define P 1000003LL
 
@@ -43,10 +40,7 @@ static int eq(mat x, mat y) { return x.a == y.a && x.b == y.b && x.c == y.c && x
 static uint64_t hm(mat x) { return h64((uint64_t)x.a ^ ((uint64_t)x.b << 20) ^ ((uint64_t)x.c << 40) ^ (uint64_t)x.d); }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2 && size <= 64);        /* written for 2-4 ranks; arrays hold 64 */
+    cp_init(&argc, &argv);
     uint64_t v[4] = {0, 0, 0, 0};
     MPI_Op osum, omat;
     MPI_Datatype tmat;
@@ -116,7 +110,5 @@ int main(int argc, char **argv) {
     MPI_Op_free(&osum);
     MPI_Op_free(&omat);
     MPI_Type_free(&tmat);
-    report("cp_userop", v, 4);
-    MPI_Finalize();
-    return 0;
+    return cp_finish("cp_userop", v, 4);
 }
