@@ -44,9 +44,13 @@ var targets: [Target] = [
                       cSettings: lowerC),
     .target(name: "ShadowSlots", path: "Sources/UpperHalf/ShadowSlots",
             cSettings: [.unsafeFlags(["-O2"])]),
-    .target(name: "MPIShadow", dependencies: ["ShadowSlots"], path: "Sources/MPIShadow",
+    // The cut's rank rules and communicator ids (docs/consistent-cut.md): pure C, run by the face and
+    // driven by the Swift simulations; local to libmpi.so (face.map exports none of it).
+    .target(name: "CutRules", path: "Sources/CutRules",
+            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-fno-stack-protector", "-Wall"])]),
+    .target(name: "MPIShadow", dependencies: ["ShadowSlots", "CutRules"], path: "Sources/MPIShadow",
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-implicit-concurrency-module-import", "-Xfrontend", "-disable-implicit-string-processing-module-import"])]),
-    .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "MPIShadow"], path: "Sources/UpperHalf/Face",
+    .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "CutRules", "MPIShadow"], path: "Sources/UpperHalf/Face",
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"]), exportsOnly("face.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),

@@ -55,13 +55,16 @@ struct CutSim {
         /// Inside blocking collective (comm, n) or creating call; -1 when not.
         var insideComm = -1
         var insideN = 0
-        var started: [Int]
+        /// Count and target per communicator of the job, as the C rules keep them.
+        var comms: [RankGate.Comm]
         var known: [Bool]
         /// Outstanding non-blocking collectives as (comm, n) pairs.
         var outstanding: [Int] = []
         var received: [Int]
         var gate = RankGate()
         var inbox: [Msg] = []
+
+        func started(_ c: Int) -> Int { comms[c].started }
     }
 
     struct State: Hashable {
@@ -102,9 +105,9 @@ struct CutSim {
     }
 
     func initial() -> State {
-        let n = job.nranks, k = job.comms.count
+        let n = job.nranks
         let ranks = (0..<n).map { r in
-            Rank(started: Array(repeating: 0, count: k),
+            Rank(comms: job.comms.map { RankGate.Comm(id: $0.id) },
                  known: job.comms.map { $0.initial && $0.members.contains(r) },
                  received: Array(repeating: 0, count: n))
         }
@@ -115,13 +118,13 @@ struct CutSim {
     // MARK: rank semantics
 
     func complete(_ s: State, comm c: Int, n: Int) -> Bool {
-        job.comms[c].members.allSatisfy { s.ranks[$0].started[c] >= n }
+        job.comms[c].members.allSatisfy { s.ranks[$0].started(c) >= n }
     }
 
     func commsReport(_ s: State, _ r: Int) -> [CommID: CommCount] {
         var d: [CommID: CommCount] = [:]
         for (i, c) in job.comms.enumerated() where s.ranks[r].known[i] {
-            d[c.id] = CommCount(started: s.ranks[r].started[i], members: c.members)
+            d[c.id] = CommCount(started: s.ranks[r].started(i), members: c.members)
         }
         return d
     }
@@ -134,29 +137,30 @@ struct CutSim {
         }
     }
 
+    /// What the rank is doing, in the face's terms; the C rules pick what it reports.
     func activity(_ s: State, _ r: Int) -> RankActivity {
         let rk = s.ranks[r]
-        if rk.insideComm >= 0 { return .inCollective(job.comms[rk.insideComm].id, rk.insideN) }
         let prog = job.programs[r]
-        if rk.pc >= prog.count { return .finished }
-        let op = prog[rk.pc]
-        if let c = collectiveComm(op) {
-            return rk.gate.mayStart(job.comms[c].id, started: rk.started[c]) ? .running : .capped(job.comms[c].id)
-        }
-        switch op {
-        case .waitAll:
-            var i = 0
-            while i < rk.outstanding.count {
-                let c = rk.outstanding[i], n = rk.outstanding[i + 1]
-                if !complete(s, comm: c, n: n) { return .inCollective(job.comms[c].id, n) }
-                i += 2
+        var cappedOn: CommID?, inCollective: (CommID, Int)?, blockedOn: [Int]?
+        if rk.insideComm >= 0 {
+            inCollective = (job.comms[rk.insideComm].id, rk.insideN)
+        } else if rk.pc < prog.count {
+            let op = prog[rk.pc]
+            if let c = collectiveComm(op) {
+                if !rk.gate.mayStart(rk.comms[c]) { cappedOn = job.comms[c].id }
+            } else if case .waitAll = op {
+                var i = 0
+                while i < rk.outstanding.count, inCollective == nil {
+                    let c = rk.outstanding[i], n = rk.outstanding[i + 1]
+                    if !complete(s, comm: c, n: n) { inCollective = (job.comms[c].id, n) }
+                    i += 2
+                }
+            } else if case .recv(let a) = op, s.sent[a][r] <= rk.received[a] {
+                blockedOn = [a]
             }
-            return .running
-        case .recv(let a):
-            return s.sent[a][r] > rk.received[a] ? .running : .blockedP2P([a])
-        default:
-            return .running
         }
+        return RankGate.activity(finished: rk.insideComm < 0 && rk.pc >= prog.count, cappedOn: cappedOn,
+                                 inCollective: inCollective, blockedOn: blockedOn)
     }
 
     /// Sends a report if the rank's counts or activity changed while a checkpoint is pending.
@@ -175,7 +179,11 @@ struct CutSim {
         if s.ranks[r].insideComm >= 0 {
             let c = s.ranks[r].insideComm, n = s.ranks[r].insideN
             guard complete(s, comm: c, n: n) else { return nil }
-            if case .create(_, let made?) = prog[s.ranks[r].pc] { t.ranks[r].known[made] = true }
+            if case .create(_, let made?) = prog[s.ranks[r].pc] {
+                // As face_comms.c: a communicator made while a checkpoint is pending takes what was learnt.
+                t.ranks[r].known[made] = true
+                t.ranks[r].comms[made].target = s.ranks[r].gate.initialTarget(job.comms[made].id)
+            }
             t.ranks[r].insideComm = -1
             t.ranks[r].pc += 1
             return t
@@ -183,9 +191,9 @@ struct CutSim {
         guard s.ranks[r].pc < prog.count else { return nil }
         let op = prog[s.ranks[r].pc]
         if let c = collectiveComm(op) {
-            guard s.ranks[r].gate.mayStart(job.comms[c].id, started: s.ranks[r].started[c]) else { return nil }
-            t.ranks[r].started[c] += 1
-            let n = t.ranks[r].started[c]
+            guard s.ranks[r].gate.mayStart(s.ranks[r].comms[c]) else { return nil }
+            t.ranks[r].comms[c].started += 1
+            let n = t.ranks[r].started(c)
             if case .icoll = op {
                 t.ranks[r].outstanding += [c, n]
                 t.ranks[r].pc += 1
@@ -248,11 +256,16 @@ struct CutSim {
                 t.ranks[r].inbox.removeFirst()
                 switch m {
                 case .freeze:
-                    let rep = t.ranks[r].gate.freeze(rank: r, generation: Self.generation,
-                                                     comms: commsReport(t, r), activity: activity(t, r))
+                    // Every entry is frozen and raised; those not held yet take their target when made.
+                    var comms = t.ranks[r].comms
+                    let rep = t.ranks[r].gate.freeze(rank: r, generation: Self.generation, comms: &comms,
+                                                     members: commsReport(t, r), activity: activity(t, r))
+                    t.ranks[r].comms = comms
                     t.toCoordinator[r].append(rep)
                 case .targets(let tg):
-                    t.ranks[r].gate.apply(generation: Self.generation, targets: tg)
+                    var comms = t.ranks[r].comms
+                    t.ranks[r].gate.apply(generation: Self.generation, targets: tg, comms: &comms)
+                    t.ranks[r].comms = comms
                     maybeReport(&t, r)
                 }
                 out.append((.deliver(r, m), t))
@@ -288,9 +301,9 @@ struct CutSim {
     func checkInvariants(_ s: State) -> String? {
         guard let co = s.coordinator, co.phase != .gathering else { return nil }
         for r in 0..<job.nranks {
-            for (i, c) in job.comms.enumerated() where s.ranks[r].started[i] > co.target(c.id) && co.latest[r] != nil {
+            for (i, c) in job.comms.enumerated() where s.ranks[r].started(i) > co.target(c.id) && co.latest[r] != nil {
                 // A rank may only exceed the coordinator's targets if it never froze (impossible once gathered).
-                return "rank \(r) started \(s.ranks[r].started[i]) on \(i) beyond target \(co.target(c.id))"
+                return "rank \(r) started \(s.ranks[r].started(i)) on \(i) beyond target \(co.target(c.id))"
             }
         }
         return nil
@@ -300,8 +313,8 @@ struct CutSim {
     func checkCut(_ s: State, _ targets: [CommID: Int]) -> String? {
         for (i, c) in job.comms.enumerated() {
             let t = targets[c.id] ?? 0
-            for m in c.members where s.ranks[m].started[i] != t {
-                return "cut with rank \(m) at \(s.ranks[m].started[i]) on comm \(i), target \(t)"
+            for m in c.members where s.ranks[m].started(i) != t {
+                return "cut with rank \(m) at \(s.ranks[m].started(i)) on comm \(i), target \(t)"
             }
         }
         for r in 0..<job.nranks {
@@ -597,24 +610,41 @@ final class CollectiveCutTests: XCTestCase {
 
     func testGateCapsAtFrozenCountsAndTakesOnlyHigherTargets() {
         var g = RankGate()
-        XCTAssertTrue(g.mayStart(.world, started: 1_000))
-        let rep = g.freeze(rank: 2, generation: 3, comms: [.world: .init(started: 4, members: [0, 1, 2])],
-                           activity: .running)
+        var comms = [RankGate.Comm(id: .world, started: 1_000)]
+        XCTAssertTrue(g.mayStart(comms[0]))
+        comms[0].started = 4
+        let members: [CommID: CommCount] = [.world: .init(started: 4, members: [0, 1, 2])]
+        let rep = g.freeze(rank: 2, generation: 3, comms: &comms, members: members, activity: .running)
         XCTAssertEqual(rep.sequence, 1)
-        XCTAssertFalse(g.mayStart(.world, started: 4), "the 5th would be beyond the frozen count")
-        XCTAssertFalse(g.mayStart(Self.c1, started: 0), "a communicator made after the request starts capped at 0")
-        g.apply(generation: 3, targets: [.world: 6])
-        g.apply(generation: 3, targets: [.world: 5])
-        g.apply(generation: 2, targets: [.world: 9])
-        XCTAssertEqual(g.target(.world), 6)
-        XCTAssertTrue(g.mayStart(.world, started: 5))
-        XCTAssertFalse(g.mayStart(.world, started: 6))
-        XCTAssertNil(g.report(rank: 2, comms: [.world: .init(started: 4, members: [0, 1, 2])], activity: .running),
-                     "unchanged: no report")
+        XCTAssertFalse(g.mayStart(comms[0]), "the 5th would be beyond the frozen count")
+        XCTAssertFalse(g.mayStart(RankGate.Comm(id: Self.c1, target: g.initialTarget(Self.c1))),
+                       "a communicator made after the request starts capped at 0")
+        g.apply(generation: 3, targets: [.world: 6], comms: &comms)
+        g.apply(generation: 3, targets: [.world: 5, Self.c1: 2], comms: &comms)
+        g.apply(generation: 2, targets: [.world: 9], comms: &comms)
+        XCTAssertEqual(comms[0].target, 6)
+        XCTAssertEqual(g.initialTarget(Self.c1), 2, "a target learnt before the communicator is made")
+        comms[0].started = 5
+        XCTAssertTrue(g.mayStart(comms[0]))
+        comms[0].started = 6
+        XCTAssertFalse(g.mayStart(comms[0]))
+        XCTAssertNil(g.report(rank: 2, comms: members, activity: .running), "unchanged: no report")
         XCTAssertEqual(g.report(rank: 2, comms: [.world: .init(started: 5, members: [0, 1, 2])],
                                 activity: .running)?.sequence, 2)
         g.release()
-        XCTAssertTrue(g.mayStart(.world, started: 6))
+        XCTAssertTrue(g.mayStart(comms[0]))
+        XCTAssertEqual(g.initialTarget(Self.c1), 0, "nothing is capped once released")
+    }
+
+    func testActivityPrecedenceIsTheFaces() {
+        let c = Self.c1
+        XCTAssertEqual(RankGate.activity(finished: true, cappedOn: c, inCollective: (c, 1), blockedOn: [0]), .finished)
+        XCTAssertEqual(RankGate.activity(finished: false, cappedOn: c, inCollective: (c, 1), blockedOn: [0]), .capped(c))
+        XCTAssertEqual(RankGate.activity(finished: false, cappedOn: nil, inCollective: (c, 1), blockedOn: [0]),
+                       .inCollective(c, 1))
+        XCTAssertEqual(RankGate.activity(finished: false, cappedOn: nil, inCollective: nil, blockedOn: [0]),
+                       .blockedP2P([0]))
+        XCTAssertEqual(RankGate.activity(finished: false, cappedOn: nil, inCollective: nil, blockedOn: nil), .running)
     }
 
     func testCoordinatorRejectsViolations() {
@@ -654,5 +684,8 @@ final class CollectiveCutTests: XCTestCase {
         XCTAssertNotEqual(g, CommID.group(parent: .world, members: [1, 2], ordinal: 1))
         XCTAssertEqual(CommID.world.description, "world")
         XCTAssertTrue(a.description.hasPrefix("comm:"))
+        // The values of the Swift mix this replaced: ids in old logs and images read the same.
+        XCTAssertEqual(a.raw, 0xd906_d8fd_0609_540a)
+        XCTAssertEqual(g.raw, 0x568e_f726_fdb4_f0e7)
     }
 }

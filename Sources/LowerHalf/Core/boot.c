@@ -114,7 +114,7 @@ int ckpt_lower_main(int argc, char **argv, char **envp, const struct ckpt_lower_
         lh_env_snapshot();
         if (flavour->prepare)
             flavour->prepare(&boot); /* hook: MPI_Init of the new lower half (and, later, the shadow replay) */
-        lh_restore_finish();
+        lh_restore_finish(&boot);
     }
 
     if (engine) {

@@ -101,7 +101,17 @@ _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const ch
 /* restore.c: `--restore` (docs/image-format.md) */
 void lh_restore_open(const char *image_or_dir);  /* dies with a clear message on a bad image */
 void lh_restore_reserve(void);                   /* saved upper ranges and fd numbers */
-_Noreturn void lh_restore_finish(void);          /* maps, threads, jump: never returns */
+/* Maps, threads, jump: never returns; `boot` goes to the upper half's engine mailbox. */
+_Noreturn void lh_restore_finish(struct ckpt_boot *boot);
+/* restore.c's assembly: clone a restored thread onto its stack, resume a save point. */
+struct ckpt_img_thread;
+struct ckpt_img_ctx;
+long lh_rs_clone(unsigned long flags, void *stack, void *ptid, void *ctid, uint64_t tls, struct ckpt_img_thread *t);
+_Noreturn void lh_rs_jump(struct ckpt_img_ctx *c);
+
+/* glibc's rseq registration of each thread (weak: older glibc has none). */
+extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
+extern __attribute__((weak)) const unsigned int __rseq_size;
 
 /* boot.c: `--engine PATH`, preloaded into the upper half; its constructor
  * finds the boot struct in CKPT_MPI_BOOT_ENGINE (launch_stack.c). */

@@ -425,6 +425,8 @@ static void reopen_fds(void)
 /* long lh_rs_clone(flags, stack, ptid, ctid, tls, thread): the child runs
  * lh_rs_thread_entry(thread) on `stack`. */
 __asm__(".text\n"
+        ".globl lh_rs_clone\n"
+        ".hidden lh_rs_clone\n"
         ".type lh_rs_clone,@function\n"
         "lh_rs_clone:\n"
         "  push %r12\n"
@@ -443,6 +445,8 @@ __asm__(".text\n"
         "  ud2\n"
         ".size lh_rs_clone, .-lh_rs_clone\n"
         /* lh_rs_jump(ctx): resume a save point, which returns 1 */
+        ".globl lh_rs_jump\n"
+        ".hidden lh_rs_jump\n"
         ".type lh_rs_jump,@function\n"
         "lh_rs_jump:\n"
         "  mov 0(%rdi), %rbx\n"
@@ -455,8 +459,6 @@ __asm__(".text\n"
         "  mov $1, %eax\n"
         "  jmp *56(%rdi)\n"
         ".size lh_rs_jump, .-lh_rs_jump\n");
-long lh_rs_clone(unsigned long flags, void *stack, void *ptid, void *ctid, uint64_t tls, struct ckpt_img_thread *t);
-_Noreturn void lh_rs_jump(struct ckpt_img_ctx *c);
 
 static uint32_t rseq_size;
 
@@ -473,9 +475,6 @@ __attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *
     ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &t->ctx.sigmask, 0, 8);
     lh_rs_jump(&t->ctx);
 }
-
-extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
-extern __attribute__((weak)) const unsigned int __rseq_size;
 
 static _Noreturn void become_main(struct ckpt_img_thread *t)
 {
@@ -497,9 +496,7 @@ static _Noreturn void become_main(struct ckpt_img_thread *t)
     lh_rs_thread_entry(t);
 }
 
-extern struct ckpt_boot *ckpt_lower_boot(void);
-
-_Noreturn void lh_restore_finish(void)
+_Noreturn void lh_restore_finish(struct ckpt_boot *boot)
 {
     struct ckpt_img_header *H = R.h;
     uint64_t all = ~0ULL;
@@ -530,7 +527,7 @@ _Noreturn void lh_restore_finish(void)
     /* the upper half's new world */
     struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
     if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || mb->magic == CKPT_MAILBOX_MAGIC_SECRET)) {
-        mb->boot = (uint64_t)ckpt_lower_boot();
+        mb->boot = (uint64_t)boot;
         mb->rank = env_int(rank_env, H->rank);
         mb->nranks = env_int(size_env, H->nranks);
         const char *c = getenv("CKPT_MPI_COORD"), *d = getenv("CKPT_MPI_CKPT_DIR"), *a = getenv("CKPT_MPI_CKPT_AFTER");

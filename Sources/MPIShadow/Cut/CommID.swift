@@ -1,3 +1,5 @@
+internal import CutRules
+
 /// A communicator's identity for the consistent cut (DESIGN §4.1): the same value on
 /// every member, independent of the virtual or real handle (which differ per rank and
 /// per lower half), and the same before and after a restart.
@@ -27,7 +29,8 @@
 ///   collective over `members`: the face counts it on the pseudo-communicator
 ///   `group(parent:members:ordinal: 0)` whose members are `members`.
 ///
-/// Ids are 64-bit mixes, not the full path: the coordinator checks that all members
+/// The mix is `cut_comm_id.h` (Sources/CutRules), the one the face runs. Ids are
+/// 64-bit mixes, not the full path: the coordinator checks that all members
 /// report the same member list for an id and fails the cut on a mismatch, so a
 /// (astronomically unlikely) collision is detected, never silently merged.
 public struct CommID: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -39,29 +42,15 @@ public struct CommID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static let world = CommID(raw: 0)
 
     /// The communicator created by the `creatingCall`-th collective on `parent`
-    /// whose lowest world rank is `lowestWorldRank`.
+    /// whose lowest world rank is `lowestWorldRank` (`cut_id_derived`, as the face computes it).
     public static func derived(parent: CommID, creatingCall: Int, lowestWorldRank: Int) -> CommID {
-        var h = mix(parent.raw ^ 0x6a09_e667_f3bc_c908)
-        h = mix(h ^ UInt64(truncatingIfNeeded: creatingCall))
-        h = mix(h ^ UInt64(truncatingIfNeeded: lowestWorldRank) &* 0x9e37_79b9_7f4a_7c15)
-        return CommID(raw: h == 0 ? 1 : h)
+        CommID(raw: cut_id_derived(parent.raw, Int64(creatingCall), Int64(lowestWorldRank)))
     }
 
-    /// The communicator created by a group-collective call (see the type's comment).
+    /// The communicator created by a group-collective call (see the type's comment; `cut_id_group`).
     public static func group(parent: CommID, members: [Int], ordinal: Int) -> CommID {
-        var h = mix(parent.raw ^ 0xbb67_ae85_84ca_a73b)
-        h = mix(h ^ UInt64(truncatingIfNeeded: members.count))
-        for m in members { h = mix(h ^ UInt64(truncatingIfNeeded: m)) }
-        h = mix(h ^ UInt64(truncatingIfNeeded: ordinal))
-        return CommID(raw: h == 0 ? 1 : h)
-    }
-
-    /// splitmix64's finaliser.
-    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+        let ranks = members.map { Int32(truncatingIfNeeded: $0) }
+        return CommID(raw: cut_id_group(parent.raw, ranks, Int32(ranks.count), Int64(ordinal)))
     }
 
     public static func < (a: CommID, b: CommID) -> Bool { a.raw < b.raw }

@@ -15,33 +15,6 @@ static int bookkeeping = 1;
 
 uint64_t face_cut_known_target(uint64_t id);
 
-/* CommID.swift's mixing, so the ids read the same in logs and tests. */
-static uint64_t mix(uint64_t x)
-{
-    uint64_t z = x + 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t derived_id(uint64_t parent, int64_t creating_call, int32_t lowest)
-{
-    uint64_t h = mix(parent ^ 0x6a09e667f3bcc908ull);
-    h = mix(h ^ (uint64_t)creating_call);
-    h = mix(h ^ ((uint64_t)(int64_t)lowest * 0x9e3779b97f4a7c15ull));
-    return h ? h : 1;
-}
-
-static uint64_t group_id(uint64_t parent, const int32_t *members, int n, int ordinal)
-{
-    uint64_t h = mix(parent ^ 0xbb67ae8584caa73bull);
-    h = mix(h ^ (uint64_t)(int64_t)n);
-    for (int i = 0; i < n; i++)
-        h = mix(h ^ (uint64_t)(int64_t)members[i]);
-    h = mix(h ^ (uint64_t)(int64_t)ordinal);
-    return h ? h : 1;
-}
-
 static struct face_comm *slot_for(int32_t comm)
 {
     uint32_t u = (uint32_t)comm;
@@ -170,7 +143,7 @@ static struct face_pseudo *pseudo_head;
 /* Takes `members` (sorted world ranks). */
 static struct face_comm *pseudo_comm(uint64_t parent, int32_t *members, int n)
 {
-    uint64_t id = group_id(parent, members, n, 0);
+    uint64_t id = cut_id_group(parent, members, n, 0);
     for (struct face_pseudo *p = __atomic_load_n(&pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
         if (p->c.id == id && p->c.nmembers == n && !memcmp(p->c.members, members, sizeof(int32_t) * (size_t)n)) {
             free(members);
@@ -318,14 +291,14 @@ void face_comm_created(int32_t parent, int32_t child)
     if (group && !inter) {
         /* Comm_create_group: its members agree on their count of such calls, not on the parent's. */
         c->group_ordinal = (int32_t)group->started;
-        c->id = group_id(p ? p->id : 0, members, m, c->group_ordinal);
+        c->id = cut_id_group(p ? p->id : 0, members, m, c->group_ordinal);
     } else if (inter && p && !p->inter) {
         /* Intercomm_create: collective over both groups, whose parents differ. */
-        uint64_t h = group_id(0, members, m, 0);
+        uint64_t h = cut_id_group(0, members, m, 0);
         c->group_ordinal = next_group_ordinal(h);
-        c->id = group_id(0, members, m, c->group_ordinal);
+        c->id = cut_id_group(0, members, m, c->group_ordinal);
     } else {
-        c->id = derived_id(p ? p->id : 0, p ? p->started : 0, members[0]);
+        c->id = cut_id_derived(p ? p->id : 0, p ? p->started : 0, members[0]);
     }
     c->target = (int64_t)face_cut_known_target(c->id);
     __atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);

@@ -1,9 +1,8 @@
-/* The rank side of the collective cut (DESIGN §4.1, docs/consistent-cut.md):
- * RankGate's rules in C, because they run on the application's threads inside
- * MPI calls and on the engine's thread, with the face's own counters.
- * Freeze: every target := own started count. Rule: start collective n on C only
- * if n <= target(C). Targets only grow (max-merge). Reports go to the
- * coordinator through the engine's connection whenever counts or activity change. */
+/* The rank side of the collective cut (DESIGN §4.1, docs/consistent-cut.md) on
+ * the application's threads inside MPI calls and on the engine's thread: the
+ * rules themselves are Sources/CutRules (cut_rules.h), tested exhaustively; this
+ * file holds them under the cut lock, parks capped threads on a futex, and sends
+ * the reports to the coordinator through the engine's connection. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,27 +31,14 @@ int ckpt_face_state(void); /* 0 before MPI_Init, 1 running, 2 finalised */
 
 static pthread_mutex_t cut_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile uint32_t cut_seq; /* bumped on every raise and on release: wakes capped threads */
-static uint64_t cut_generation;
-static int report_seq;
 static struct face_comm *capped_on;
 static char *last_body;
 
 /* Targets received for ids this rank has not made yet. */
-static struct {
-    uint64_t id;
-    int64_t target;
-} known[1024];
-static int nknown;
+static struct cut_target known[1024];
+static struct cut_rank rules = {.known = known, .known_cap = sizeof known / sizeof known[0]};
 
-uint64_t face_cut_known_target(uint64_t id)
-{
-    if (!face_cut_pending)
-        return 0;
-    for (int i = 0; i < nknown; i++)
-        if (known[i].id == id)
-            return (uint64_t)known[i].target;
-    return 0;
-}
+uint64_t face_cut_known_target(uint64_t id) { return (uint64_t)cut_initial_target(&rules, id); }
 
 /* ------------------------------------------------------------------ reports */
 
@@ -153,22 +139,26 @@ static int report_rank(void)
 /* Sends a report if anything changed since the last one. Holds cut_lock. */
 static void report_locked(int force)
 {
-    if (!face_cut_pending || !ckpt_engine_send_line)
+    if (!rules.pending || !ckpt_engine_send_line)
         return;
     struct text body = {0};
     puts_(&body, "act=");
     struct face_comm *coll = face_act_coll;
-    if (ckpt_face_state() == 2) {
+    switch (cut_activity_of(ckpt_face_state() == 2, capped_on != NULL, coll != NULL, face_act_p2p)) {
+    case CUT_FINISHED:
         puts_(&body, "finished");
-    } else if (capped_on) {
+        break;
+    case CUT_CAPPED:
         puts_(&body, "capped:");
         putid(&body, capped_on->id);
-    } else if (coll) {
+        break;
+    case CUT_IN_COLLECTIVE:
         puts_(&body, "coll:");
         putid(&body, coll->id);
         puts_(&body, ":");
         putu(&body, (uint64_t)face_act_n);
-    } else if (face_act_p2p) {
+        break;
+    case CUT_BLOCKED_P2P: {
         puts_(&body, "p2p:");
         struct face_comm *c = face_comm_of(face_act_p2p_comm);
         int peer = face_act_p2p_peer;
@@ -183,15 +173,19 @@ static void report_locked(int force)
                 putu(&body, (uint64_t)(face_nranks - 1));
             }
         }
-    } else {
+        break;
+    }
+    case CUT_RUNNING:
         puts_(&body, "running");
+        break;
     }
     puts_(&body, " comms=");
     if (ckpt_face_state() >= 1)
         face_comm_each(put_comm, &body);
     if (!body.p)
         return;
-    if (!force && last_body && !strcmp(last_body, body.p)) {
+    int64_t seq = cut_next_report(&rules, force || !last_body || strcmp(last_body, body.p));
+    if (!seq) {
         face_parked_free(body.p);
         return;
     }
@@ -199,11 +193,11 @@ static void report_locked(int force)
     last_body = body.p;
     struct text line = {0};
     puts_(&line, "CUTREPORT gen=");
-    putu(&line, cut_generation);
+    putu(&line, rules.generation);
     puts_(&line, " rank=");
     putu(&line, (uint64_t)report_rank());
     puts_(&line, " seq=");
-    putu(&line, (uint64_t)++report_seq);
+    putu(&line, (uint64_t)seq);
     puts_(&line, " ");
     puts_(&line, body.p);
     puts_(&line, "\n");
@@ -247,7 +241,7 @@ void face_cut_gate(struct face_comm *c)
     /* Before the lock: the freeze waits for this flag while holding it. */
     face_in_gate = 0;
     pthread_mutex_lock(&cut_lock);
-    while (face_cut_pending && c->started + 1 > c->target) {
+    while (!cut_may_start(&rules, &c->cut)) {
         capped_on = c;
         report_locked(0);
         uint32_t seq = cut_seq;
@@ -268,7 +262,7 @@ void face_cut_outside(void (*fn)(void))
 {
     for (;;) {
         pthread_mutex_lock(&cut_lock);
-        if (!face_cut_pending) {
+        if (!rules.pending) {
             fn();
             pthread_mutex_unlock(&cut_lock);
             return;
@@ -286,7 +280,7 @@ static int freeze_comm(int32_t handle, struct face_comm *c, void *arg)
 {
     (void)handle;
     (void)arg;
-    c->target = c->started;
+    cut_freeze(&c->cut);
     return 0;
 }
 
@@ -304,7 +298,7 @@ static void membarrier_all(void)
     nanosleep(&ts, NULL);
 }
 
-static int cut_begin(uint64_t generation, char *err, int errlen)
+static int op_cut_begin(uint64_t generation, char *err, int errlen)
 {
     /* A restored rank rebuilds its MPI state before anything is frozen: the
      * replay is collective with the other ranks' (one of them may be blocked in
@@ -319,13 +313,11 @@ static int cut_begin(uint64_t generation, char *err, int errlen)
                  (int)face_world_rank());
         return -1;
     }
-    face_cut_pending = 1;
+    cut_begin(&rules, generation);
+    face_cut_pending = rules.pending;
     membarrier_all();
     while (face_in_gate)
         __builtin_ia32_pause();
-    cut_generation = generation;
-    report_seq = 0;
-    nknown = 0;
     face_parked_free(last_body);
     last_body = NULL;
     if (ckpt_face_state() >= 1)
@@ -335,42 +327,28 @@ static int cut_begin(uint64_t generation, char *err, int errlen)
     return 0;
 }
 
-struct raise {
-    uint64_t id;
-    int64_t target;
-};
-
 static int raise_comm(int32_t handle, struct face_comm *c, void *arg)
 {
     (void)handle;
-    const struct raise *r = arg;
-    if (c->id == r->id && c->target < r->target)
-        c->target = r->target;
+    const struct cut_target *r = arg;
+    cut_raise(&c->cut, r->id, r->target);
     return 0;
 }
 
-static void cut_targets(uint64_t generation, const char *list)
+static void op_cut_targets(uint64_t generation, const char *list)
 {
     pthread_mutex_lock(&cut_lock);
-    if (generation == cut_generation && face_cut_pending) {
+    if (cut_accepts(&rules, generation)) {
         for (const char *p = list; *p && *p != ' ' && *p != '\n';) {
             char *end;
-            struct raise r;
+            struct cut_target r;
             r.id = strtoull(p, &end, 16);
             if (*end != ':')
                 break;
             r.target = strtoll(end + 1, &end, 10);
             if (ckpt_face_state() >= 1)
                 face_comm_each(raise_comm, &r);
-            int i = 0;
-            while (i < nknown && known[i].id != r.id)
-                i++;
-            if (i < (int)(sizeof known / sizeof known[0])) {
-                if (i == nknown)
-                    known[nknown++] = (typeof(known[0])){r.id, r.target};
-                else if (known[i].target < r.target)
-                    known[i].target = r.target;
-            }
+            cut_learn(&rules, r.id, r.target);
             p = *end == ',' ? end + 1 : end;
         }
         cut_seq++;
@@ -385,7 +363,8 @@ static void finish(int restored)
 {
     face_drain_finish(restored);
     pthread_mutex_lock(&cut_lock);
-    face_cut_pending = 0;
+    cut_release(&rules);
+    face_cut_pending = rules.pending;
     capped_on = NULL;
     cut_seq++;
     futex_wake_all(&cut_seq);
@@ -401,8 +380,8 @@ void face_drain_progress(void);
 static const struct ckpt_mpi_ops ops = {
     .version = CKPT_MPI_OPS_VERSION,
     .in_critical = in_critical,
-    .cut_begin = cut_begin,
-    .cut_targets = cut_targets,
+    .cut_begin = op_cut_begin,
+    .cut_targets = op_cut_targets,
     .drain_sent = face_drain_sent,
     .drain = face_drain,
     .progress = face_drain_progress,

@@ -6,6 +6,7 @@
 #ifndef CKPT_FACE_CUT_H
 #define CKPT_FACE_CUT_H
 
+#include "cut_rules.h"
 #include "face_runtime.h"
 
 /* ------------------------------------------------------------ communicators */
@@ -13,9 +14,14 @@
 /* What the cut knows of one communicator. Lives in the upper half (so in the
  * image): ids, counts and member lists survive a restart unchanged. */
 struct face_comm {
-    uint64_t id;        /* CommID (CommID.swift): the same on every member */
-    int64_t started;    /* collectives this rank has started on it */
-    int64_t target;     /* while a checkpoint is pending: may start up to this many */
+    union { /* the cut's rules (cut_rules.h) take the head */
+        struct cut_comm cut;
+        struct {
+            uint64_t id;     /* cut_comm_id.h: the same on every member */
+            int64_t started; /* collectives this rank has started on it */
+            int64_t target;  /* while a checkpoint is pending: may start up to this many */
+        };
+    };
     int32_t live;       /* 0 once freed (or never known) */
     int32_t counted;    /* takes part in the cut: more than one rank in it */
     int16_t inter;
@@ -59,7 +65,9 @@ void face_comms_init(void);
 
 /* ------------------------------------------------------- collectives (§4.1) */
 
-extern volatile uint32_t face_cut_pending; /* a checkpoint is being cut: gate every collective */
+/* A checkpoint is being cut: gate every collective. The hot path's copy of the
+ * rules' pending flag (face_cut.c publishes it under the cut lock). */
+extern volatile uint32_t face_cut_pending;
 extern volatile uint32_t face_in_gate;     /* a thread is between the pending test and its count */
 extern struct face_comm *volatile face_act_coll; /* inside a blocking collective on this one */
 extern volatile int64_t face_act_n;
