@@ -6,6 +6,7 @@
 # two runs can give it, so it finishes only after being checkpointed and
 # requeued at least twice; its output must equal an uninterrupted native run.
 # Requeued jobs wait cred_expire (set to 10 s here) before they may start again.
+# SLURM_TEST_MPI=openmpi runs the job on Open MPI (passes too); SLURM_TEST_STEPS sets the length.
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
@@ -86,7 +87,7 @@ submit() {
     restarts=$(scontrol show job "$id" | grep -oE 'Restarts=[0-9]+' | cut -d= -f2)
     wait $ref
     if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 2 ] && cmp -s "$WORK/$mpi.out" "$WORK/ref.out"; then
-        ok "$mpi under SLURM: $restarts requeues ($(grep -c 'checkpoint gen' "$WORK/$mpi.err") checkpoints), COMPLETED in $((SECONDS - t0)) s, output equals the native run: $(cat "$WORK/ref.out")"
+        ok "$mpi under SLURM: $restarts requeues ($(grep -c '^ckpt-mpi: note: checkpoint gen' "$WORK/$mpi.err") checkpoints), COMPLETED in $((SECONDS - t0)) s, output equals the native run: $(cat "$WORK/ref.out")"
     else
         ko "$mpi under SLURM: state $state, $restarts restarts; $(head -c 300 "$WORK/$mpi.out") / $(grep -v note "$WORK/$mpi.err" | head -3)"
     fi
