@@ -21,6 +21,7 @@ tests/cli/stop.sh
 tests/cli/parked.sh
 tests/abi/hygiene.sh
 tests/hosts/run.sh
+tests/batch/slurm.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Regression, three times (before the fix two runs in three failed): a restarted
 # rank checkpointed while another rank is blocked in its rebind after the restart.
