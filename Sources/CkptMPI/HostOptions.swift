@@ -41,11 +41,13 @@ struct HostOptions: ParsableArguments {
     }
 
     /// The address the coordinator listens on TCP: `--coordinator-address`, else the route's
-    /// source toward the first host that is not this one; nil for a single-host job (Unix socket only).
+    /// source toward the first host that is not this one (of the given hosts, else of the batch
+    /// allocation the launcher will use); nil for a single-host job (Unix socket only).
     func coordinatorListenAddress(hosts: HostList?, localNames: Set<String> = HostList.localNames(),
+                                  allocation: @autoclosure () -> HostList? = HostOptions.batchAllocation(),
                                   route: (IPAddress) throws -> IPAddress = TCPSocket.routeSource(toward:)) throws -> IPAddress? {
         if let coordinatorAddress { return IPAddress(coordinatorAddress) }
-        guard let remote = hosts?.firstRemote(localNames: localNames) else { return nil }
+        guard let remote = (hosts ?? allocation())?.firstRemote(localNames: localNames) else { return nil }
         var name = remote.name
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         let address = try TCPSocket.resolve(name)
@@ -54,6 +56,31 @@ struct HostOptions: ParsableArguments {
         } catch {
             throw CLIFailure("cannot find this host's address toward \(remote.name) (\(address.text)) for the coordinator: \(error); give it with --coordinator-address")
         }
+    }
+
+    /// The nodes of a multi-node SLURM allocation, which both MPIs' launchers use when no hosts are
+    /// given (so ranks on the other nodes need the coordinator on TCP); nil outside one or on one node.
+    static func batchAllocation(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                expand: (String) -> [String]? = slurmHostnames) -> HostList? {
+        guard let nodes = Int(environment["SLURM_JOB_NUM_NODES"] ?? environment["SLURM_NNODES"] ?? ""), nodes > 1,
+              let list = environment["SLURM_JOB_NODELIST"] ?? environment["SLURM_NODELIST"],
+              let names = expand(list), !names.isEmpty else { return nil }
+        return HostList(entries: names.map { HostList.Entry(name: $0, slots: nil) })
+    }
+
+    /// `scontrol show hostnames LIST`: SLURM's own expansion of a compressed node list (n[1-4,7]).
+    static func slurmHostnames(_ list: String) -> [String]? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["scontrol", "show", "hostnames", list]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
     }
 
     /// Launcher options the user also passed with `--mpirun-arg`/`--`: the hosts must be given once.

@@ -86,7 +86,24 @@ final class HostListTests: XCTestCase {
             XCTFail("no route is needed")
             return IPAddress("127.0.0.1")!
         }?.text, "10.1.0.9")
-        XCTAssertNil(try HostOptions.parse([]).coordinatorListenAddress(hosts: nil))
+        XCTAssertNil(try HostOptions.parse([]).coordinatorListenAddress(hosts: nil, allocation: nil))
+    }
+
+    func testAMultiNodeSlurmAllocationPutsTheCoordinatorOnTCP() throws {
+        let env = ["SLURM_JOB_NUM_NODES": "2", "SLURM_JOB_NODELIST": "n[1-2]"]
+        let allocation = HostOptions.batchAllocation(environment: env) { $0 == "n[1-2]" ? ["10.1.0.3", "10.1.0.4"] : nil }
+        XCTAssertEqual(allocation?.launcherText, "10.1.0.3,10.1.0.4")
+        var asked: [String] = []
+        let address = try HostOptions.parse([]).coordinatorListenAddress(hosts: nil, localNames: ["10.1.0.3"],
+                                                                         allocation: allocation) {
+            asked.append($0.text)
+            return IPAddress("10.1.0.1")!
+        }
+        XCTAssertEqual(address?.text, "10.1.0.1")
+        XCTAssertEqual(asked, ["10.1.0.4"], "the route toward the other node")
+        // One node, or no allocation: the Unix socket stays.
+        XCTAssertNil(HostOptions.batchAllocation(environment: ["SLURM_JOB_NUM_NODES": "1", "SLURM_JOB_NODELIST": "n1"]) { _ in ["n1"] })
+        XCTAssertNil(HostOptions.batchAllocation(environment: [:]) { _ in ["n1", "n2"] })
     }
 
     func testHostOptionErrors() throws {
