@@ -19,6 +19,7 @@ tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/abi/hygiene.sh
+tests/abi/parked_world.sh
 tests/hosts/run.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Regression, three times (before the fix two runs in three failed): a restarted
