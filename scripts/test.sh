@@ -20,6 +20,7 @@ tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/abi/hygiene.sh
+tests/abi/parked_world.sh
 tests/hosts/run.sh
 tests/batch/slurm.sh
 mpi-tests/run-checkpoint-tests.sh cases faults

@@ -1,7 +1,7 @@
 /* The upper half's fd table (DESIGN §2): every fd the application creates
- * through libc is marked here; at a checkpoint the marked fds are described
- * (image.c) and the lower half reopens them at restore. fds 0-2 always come
- * from the new launcher. */
+ * through libc is marked (the table is in parked/state.c); at a checkpoint
+ * the marked fds are described (parked/image.c) and the lower half reopens
+ * them at restore. fds 0-2 always come from the new launcher. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -10,22 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "engine_internal.h"
-
-static volatile uint8_t tracked[ENG_MAX_FDS];
-
-static void mark(int fd)
-{
-    if (fd >= 0 && fd < ENG_MAX_FDS)
-        tracked[fd] = 1;
-}
-int eng_fd_tracked(int fd) { return fd >= 0 && fd < ENG_MAX_FDS && tracked[fd]; }
-void eng_fd_untrack(int fd)
-{
-    if (fd >= 0 && fd < ENG_MAX_FDS)
-        tracked[fd] = 0;
-}
-void eng_fd_init(void) {}
+#include "parked/parked.h"
 
 #define REAL(name, type)                                                                                     \
     static __typeof__((type)0) real_##name;                                                                               \
@@ -46,7 +31,7 @@ static int needs_mode(int flags) { return (flags & O_CREAT) || (flags & __O_TMPF
         }                                                                                                    \
         REAL(name, int (*)(const char *, int, ...))                                                          \
         int fd = real_##name(path, flags, mode);                                                             \
-        mark(fd);                                                                                            \
+        eng_fd_mark(fd);                                                                                     \
         return fd;                                                                                           \
     }
 OPEN_LIKE(open)
@@ -64,7 +49,7 @@ OPEN_LIKE(open64)
         }                                                                                                    \
         REAL(name, int (*)(int, const char *, int, ...))                                                     \
         int fd = real_##name(dirfd, path, flags, mode);                                                      \
-        mark(fd);                                                                                            \
+        eng_fd_mark(fd);                                                                                     \
         return fd;                                                                                           \
     }
 OPENAT_LIKE(openat)
@@ -74,14 +59,14 @@ int creat(const char *path, mode_t mode)
 {
     REAL(creat, int (*)(const char *, mode_t))
     int fd = real_creat(path, mode);
-    mark(fd);
+    eng_fd_mark(fd);
     return fd;
 }
 int creat64(const char *path, mode_t mode)
 {
     REAL(creat64, int (*)(const char *, mode_t))
     int fd = real_creat64(path, mode);
-    mark(fd);
+    eng_fd_mark(fd);
     return fd;
 }
 
@@ -92,7 +77,7 @@ int creat64(const char *path, mode_t mode)
         REAL(name, FILE * (*)(const char *, const char *))                                                   \
         FILE *f = real_##name(path, mode);                                                                   \
         if (f)                                                                                               \
-            mark(fileno(f));                                                                                 \
+            eng_fd_mark(fileno(f));                                                                          \
         return f;                                                                                            \
     }
 FOPEN_LIKE(fopen)
@@ -103,7 +88,7 @@ FILE *freopen(const char *path, const char *mode, FILE *stream)
     REAL(freopen, FILE * (*)(const char *, const char *, FILE *))
     FILE *f = real_freopen(path, mode, stream);
     if (f)
-        mark(fileno(f));
+        eng_fd_mark(fileno(f));
     return f;
 }
 
@@ -131,21 +116,21 @@ int dup(int fd)
 {
     REAL(dup, int (*)(int))
     int r = real_dup(fd);
-    mark(r);
+    eng_fd_mark(r);
     return r;
 }
 int dup2(int fd, int fd2)
 {
     REAL(dup2, int (*)(int, int))
     int r = real_dup2(fd, fd2);
-    mark(r);
+    eng_fd_mark(r);
     return r;
 }
 int dup3(int fd, int fd2, int flags)
 {
     REAL(dup3, int (*)(int, int, int))
     int r = real_dup3(fd, fd2, flags);
-    mark(r);
+    eng_fd_mark(r);
     return r;
 }
 
@@ -159,7 +144,7 @@ int dup3(int fd, int fd2, int flags)
         REAL(name, int (*)(int, int, ...))                                                                   \
         int r = real_##name(fd, cmd, arg);                                                                   \
         if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)                                                        \
-            mark(r);                                                                                         \
+            eng_fd_mark(r);                                                                                  \
         return r;                                                                                            \
     }
 FCNTL_LIKE(fcntl)
@@ -170,8 +155,8 @@ int pipe(int fds[2])
     REAL(pipe, int (*)(int *))
     int r = real_pipe(fds);
     if (r == 0) {
-        mark(fds[0]);
-        mark(fds[1]);
+        eng_fd_mark(fds[0]);
+        eng_fd_mark(fds[1]);
     }
     return r;
 }
@@ -180,8 +165,8 @@ int pipe2(int fds[2], int flags)
     REAL(pipe2, int (*)(int *, int))
     int r = real_pipe2(fds, flags);
     if (r == 0) {
-        mark(fds[0]);
-        mark(fds[1]);
+        eng_fd_mark(fds[0]);
+        eng_fd_mark(fds[1]);
     }
     return r;
 }
@@ -189,6 +174,6 @@ int socket(int d, int t, int p)
 {
     REAL(socket, int (*)(int, int, int))
     int r = real_socket(d, t, p);
-    mark(r);
+    eng_fd_mark(r);
     return r;
 }

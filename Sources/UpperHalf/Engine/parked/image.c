@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
-#include "engine_internal.h"
+#include "parked.h"
 
 #define MAX_REGIONS  16384u
 #define MAX_EXTENTS  (1u << 20)

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
-#include "engine_internal.h"
+#include "parked.h"
 
 /* int ckpt_ctx_save(struct ckpt_img_ctx *c): setjmp-like; returns 0 now and 1
  * when a restore jumps back to it (the lower half loads rbx, rbp, r12-r15,

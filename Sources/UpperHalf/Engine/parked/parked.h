@@ -1,0 +1,138 @@
+/* The parked world (like CRIU's pie/): the engine code that runs while the
+ * application's threads are parked at a checkpoint, or while a restored
+ * process is being brought back. Whatever a parked thread was doing (inside
+ * malloc, holding a stdio or pthread lock) must not matter, so this code uses
+ * raw system calls, static storage and caller-provided buffers only: no
+ * malloc/free, no stdio, no locks. tests/abi/parked_world.sh checks it with
+ * `nm -u` on these objects. The rest of the engine calls down into here;
+ * nothing here calls up (only through the registered hooks). */
+#ifndef ENGINE_PARKED_H
+#define ENGINE_PARKED_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <ckpt_boot.h>
+#include <ckpt_image.h>
+#include <ckpt_mpi_ops.h>
+#include <ckpt_raw.h>
+#include "ckpt_engine.h"
+
+#define ENG_MAX_THREADS 1024
+#define ENG_MAX_FDS     4096
+#define ENG_ALTSTACK    (1UL << 20)
+
+/* ---- strbuf.c: formatting into bounded buffers, and the engine's log */
+
+struct sbuf {
+    char *p;
+    size_t n, cap;
+};
+void sb_str(struct sbuf *b, const char *s);
+void sb_u64(struct sbuf *b, uint64_t v);
+void sb_hex(struct sbuf *b, uint64_t v);
+void sb_err(struct sbuf *b, const char *call, long neg_errno);
+/* "ckpt-mpi[engine]: " a b, one write(2) to stderr. */
+void eng_log(const char *a, const char *b);
+
+/* ---- sys.c: futexes, clocks and sleeps on raw system calls */
+
+void eng_futex_wait(volatile uint32_t *w, uint32_t val, long timeout_ms);
+void eng_futex_wake(volatile uint32_t *w);
+uint64_t eng_now_ns(void);
+void eng_sleep_ms(long ms);
+
+/* The calling thread's FS base: the TCB's self pointer (both libcs). */
+static inline uint64_t eng_fs_base(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
+}
+
+/* ---- state.c: the engine's process-wide state, all of it static storage */
+
+/* ETS_RETRY: an upper thread that was inside the lower half when signalled;
+ * the engine signals it again until it is back (boot->pending is set). */
+enum { ETS_SIGNALED = 1, ETS_PARKED, ETS_LOWER, ETS_GONE, ETS_RETRY };
+
+struct eng_thread {
+    uint64_t tid;
+    volatile uint32_t state;
+    uint32_t pad;
+    struct ckpt_img_thread rec;
+};
+
+struct eng {
+    struct ckpt_boot *boot;
+    int rank, nranks, sig, verbose;
+    long engine_tid;
+    uint64_t tid_offset, robust_offset;
+    int64_t rseq_offset;
+    uint32_t rseq_size;
+    volatile uint32_t seq, resume_seq, responded, nslots, wake;
+    struct eng_thread slots[ENG_MAX_THREADS];
+    struct eng_thread self_slot;
+    uint64_t pause_ns, last_bytes, last_write_ns;
+};
+extern struct eng eng;
+
+/* The mailbox the lower half finds through the image header (settings in,
+ * restore facts out). */
+struct ckpt_img_mailbox *eng_mailbox(void);
+
+/* The upper half's threads: the main thread and every thread started through
+ * the upper libc's pthread_create (threads.c records them). */
+void eng_tid_add(uint32_t tid);
+void eng_tid_remove(uint32_t tid);
+int eng_is_upper_tid(long tid);
+/* After a restore every thread has a new tid; each one renames itself. */
+void eng_retid(long old_tid, long new_tid);
+
+/* The upper half's fds (fds.c marks them as libc creates them). */
+void eng_fd_mark(int fd);
+int eng_fd_tracked(int fd);
+void eng_fd_untrack(int fd);
+
+/* ---- hooks.c: what the face registered (restore hooks, its cut operations) */
+
+/* The face's part of a checkpoint, or NULL when no MPI face registered. */
+const struct ckpt_mpi_ops *eng_mpi_ops(void);
+/* Every process-wide restore hook, in registration order, with the new boot struct. */
+void eng_run_restore_hooks(struct ckpt_boot *boot);
+/* Every per-thread restore hook, on the calling thread. */
+void eng_run_thread_hooks(void);
+
+/* ---- ctx.c: save points and the glibc facts the restore needs */
+
+int ckpt_ctx_save(struct ckpt_img_ctx *c) __attribute__((returns_twice));
+int ckpt_ctx_save_and_run(struct ckpt_img_ctx *c, void (*fn)(void *), void *arg, void *stack_top)
+    __attribute__((returns_twice));
+void eng_learn_thread_layout(int main_thread);
+int eng_thread_blocks(long tid, int sig);
+
+/* ---- suspend.c: parking and resuming the application's threads */
+
+/* The handler of the suspend signal (installed by the engine's constructor). */
+void eng_suspend_handler(int sig, siginfo_t *si, void *ucv);
+/* Park every other upper thread; 0, or -errno with the reason in err. */
+long eng_park_all(long self, struct sbuf *err);
+/* Release every parked thread (and the lower half's wait loops). */
+void eng_resume_all(void);
+
+/* ---- image.c: the image writer (docs/image-format.md) */
+
+struct eng_write_args {
+    const char *dir;
+    uint64_t generation, t0;
+    uint64_t altstack;          /* writer stack mapping (ENG_ALTSTACK bytes): not saved */
+    uint64_t bytes, write_ns;   /* out */
+    char err[400];              /* out: "" on success */
+};
+void eng_write_image(void *args);
+/* Copies the job id (CKPT_MPI_JOB_ID) for the writer, which must not call getenv. */
+void eng_job_id_init(const char *id);
+
+#endif

@@ -1,0 +1,26 @@
+/* Futexes, clocks and sleeps on raw system calls (usable while threads are parked). */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <time.h>
+#include "parked.h"
+
+void eng_futex_wait(volatile uint32_t *w, uint32_t val, long timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+    ckpt_sys4(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, timeout_ms >= 0 ? &ts : NULL);
+}
+void eng_futex_wake(volatile uint32_t *w) { ckpt_sys3(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
+
+uint64_t eng_now_ns(void)
+{
+    struct timespec ts;
+    ckpt_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void eng_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (ckpt_sys2(SYS_nanosleep, &ts, &ts) == -EINTR)
+        ;
+}
