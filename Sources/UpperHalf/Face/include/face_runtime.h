@@ -12,6 +12,7 @@
 #include "ckpt_calltable.h"
 #include "ckpt_shadow_slots.h"
 #include "face_abi.h"
+#include "face_mpi.generated.h"
 
 #define CKPT_EXPORT __attribute__((visibility("default")))
 #define CKPT_STACK_ARRAY 32
@@ -199,8 +200,6 @@ void ckpt_safepoint(void);
 int ckpt_face_error(MPI_Comm comm, int rc, const char *fn);
 /* A restored rank that has made no MPI call yet rebuilds its MPI state first (face_init.c). */
 void ckpt_face_ensure_bound(void);
-/* The face's own entry points that other face files call (face.generated.c). */
-int PMPI_Barrier(MPI_Comm comm);
 /* An MPI procedure ckpt-mpi does not support: says so and ends the job. */
 int ckpt_unsupported(const char *fn);
 /* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
