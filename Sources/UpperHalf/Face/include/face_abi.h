@@ -74,4 +74,7 @@ typedef struct {
     MPI_Fint MPI_ERROR;
 } MPI_F08_status;
 
+/* MPI_COMM_DUP_FN and MPI_TYPE_DUP_FN are this function in the MPICH ABI (face_attributes.c). */
+int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attr_in, void *attr_out, int *flag);
+
 #endif
