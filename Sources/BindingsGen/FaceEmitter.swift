@@ -33,19 +33,38 @@ struct FaceEmitter {
         w.line("};\nconst unsigned ckpt_predefined_count = sizeof ckpt_predefined_handles / sizeof ckpt_predefined_handles[0];\n")
     }
 
+    /// The prototypes of every procedure of the face, generated and hand-written alike: each
+    /// file of the face includes them, so the compiler checks every definition against the spec.
+    func prototypesHeader() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Prototypes of every MPI procedure the face exports (MPICH ABI), from the spec."))
+        w.line("#ifndef CKPT_FACE_MPI_GENERATED_H\n#define CKPT_FACE_MPI_GENERATED_H\n")
+        w.line("#include \"face_abi.h\"\n")
+        let all = (plan.faceGenerated + plan.unsupported + plan.customFace).sorted { $0.name < $1.name }
+        for p in all {
+            w.line("__attribute__((visibility(\"default\"))) \(prototype(p, prefix: "PMPI_"));")
+            w.line("__attribute__((visibility(\"default\"))) \(prototype(p, prefix: "MPI_"));")
+        }
+        w.line("\n#endif")
+        return w.text
+    }
+
     private func prototype(_ p: SpecProcedure, prefix: String) -> String {
-        let params = p.params.map(Classifier.faceDecl)
+        let params = p.params.map { $0.kind == "VARARGS" ? "..." : Classifier.faceDecl($0) }
         return "\(p.ret) \(prefix)\(p.short)(\(params.isEmpty ? "void" : params.joined(separator: ", ")))"
     }
 
+    /// A stub with the procedure's own signature; its parameters are unused.
     private func stub(_ p: SpecProcedure, _ w: inout CWriter, weakBehindCustom: Bool) {
+        let call = "ckpt_unsupported(\"\(p.name)\")"
+        let fail = p.ret == "int" ? "{ return \(call); }" : "{ (void)\(call); return (\(p.ret))0; }"
         if weakBehindCustom {
-            w.line("static int ckpt_stub_\(p.short)(void) { return ckpt_unsupported(\"\(p.name)\"); }")
-            w.line("CKPT_EXPORT int PMPI_\(p.short)(void) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
-            w.line("CKPT_EXPORT int MPI_\(p.short)(void) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
+            w.line("static \(prototype(p, prefix: "ckpt_stub_")) \(fail)")
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_")) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "MPI_")) __attribute__((weak, alias(\"ckpt_stub_\(p.short)\")));")
         } else {
-            w.line("CKPT_EXPORT int PMPI_\(p.short)(void) { return ckpt_unsupported(\"\(p.name)\"); }")
-            w.line("CKPT_EXPORT int MPI_\(p.short)(void) __attribute__((weak, alias(\"PMPI_\(p.short)\")));")
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_")) \(fail)")
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "MPI_")) __attribute__((weak, alias(\"PMPI_\(p.short)\")));")
         }
     }
 

@@ -17,6 +17,7 @@ public struct Generator {
             "Sources/HalfABI/include/ckpt_abi.h": abi.abiHeader(),
             "Sources/HalfABI/include/ckpt_calltable.h": abi.callTableHeader(),
             "Sources/UpperHalf/Face/face.generated.c": FaceEmitter(plan: plan).emit(),
+            "Sources/UpperHalf/Face/include/face_mpi.generated.h": FaceEmitter(plan: plan).prototypesHeader(),
             "Sources/UpperHalf/Face/face_replay.generated.c": RecordEmitter(plan: plan).replayFile(),
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),

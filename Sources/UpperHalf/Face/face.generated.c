@@ -2736,768 +2736,768 @@ CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MP
 CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_Unpack_external")));
 
 /* Entry points not supported yet: fail naming the call (never crash). */
-CKPT_EXPORT int PMPI_Accumulate(void) { return ckpt_unsupported("MPI_Accumulate"); }
-CKPT_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("PMPI_Accumulate")));
-CKPT_EXPORT int PMPI_Allgather_init(void) { return ckpt_unsupported("MPI_Allgather_init"); }
-CKPT_EXPORT int MPI_Allgather_init(void) __attribute__((weak, alias("PMPI_Allgather_init")));
-CKPT_EXPORT int PMPI_Allgatherv_init(void) { return ckpt_unsupported("MPI_Allgatherv_init"); }
-CKPT_EXPORT int MPI_Allgatherv_init(void) __attribute__((weak, alias("PMPI_Allgatherv_init")));
-CKPT_EXPORT int PMPI_Allreduce_init(void) { return ckpt_unsupported("MPI_Allreduce_init"); }
-CKPT_EXPORT int MPI_Allreduce_init(void) __attribute__((weak, alias("PMPI_Allreduce_init")));
-CKPT_EXPORT int PMPI_Alltoall_init(void) { return ckpt_unsupported("MPI_Alltoall_init"); }
-CKPT_EXPORT int MPI_Alltoall_init(void) __attribute__((weak, alias("PMPI_Alltoall_init")));
-CKPT_EXPORT int PMPI_Alltoallv_init(void) { return ckpt_unsupported("MPI_Alltoallv_init"); }
-CKPT_EXPORT int MPI_Alltoallv_init(void) __attribute__((weak, alias("PMPI_Alltoallv_init")));
-CKPT_EXPORT int PMPI_Alltoallw_init(void) { return ckpt_unsupported("MPI_Alltoallw_init"); }
-CKPT_EXPORT int MPI_Alltoallw_init(void) __attribute__((weak, alias("PMPI_Alltoallw_init")));
-CKPT_EXPORT int PMPI_Attr_delete(void) { return ckpt_unsupported("MPI_Attr_delete"); }
-CKPT_EXPORT int MPI_Attr_delete(void) __attribute__((weak, alias("PMPI_Attr_delete")));
-CKPT_EXPORT int PMPI_Attr_get(void) { return ckpt_unsupported("MPI_Attr_get"); }
-CKPT_EXPORT int MPI_Attr_get(void) __attribute__((weak, alias("PMPI_Attr_get")));
-CKPT_EXPORT int PMPI_Attr_put(void) { return ckpt_unsupported("MPI_Attr_put"); }
-CKPT_EXPORT int MPI_Attr_put(void) __attribute__((weak, alias("PMPI_Attr_put")));
-CKPT_EXPORT int PMPI_Barrier_init(void) { return ckpt_unsupported("MPI_Barrier_init"); }
-CKPT_EXPORT int MPI_Barrier_init(void) __attribute__((weak, alias("PMPI_Barrier_init")));
-CKPT_EXPORT int PMPI_Bcast_init(void) { return ckpt_unsupported("MPI_Bcast_init"); }
-CKPT_EXPORT int MPI_Bcast_init(void) __attribute__((weak, alias("PMPI_Bcast_init")));
-CKPT_EXPORT int PMPI_Close_port(void) { return ckpt_unsupported("MPI_Close_port"); }
-CKPT_EXPORT int MPI_Close_port(void) __attribute__((weak, alias("PMPI_Close_port")));
-CKPT_EXPORT int PMPI_Comm_accept(void) { return ckpt_unsupported("MPI_Comm_accept"); }
-CKPT_EXPORT int MPI_Comm_accept(void) __attribute__((weak, alias("PMPI_Comm_accept")));
-CKPT_EXPORT int PMPI_Comm_connect(void) { return ckpt_unsupported("MPI_Comm_connect"); }
-CKPT_EXPORT int MPI_Comm_connect(void) __attribute__((weak, alias("PMPI_Comm_connect")));
-CKPT_EXPORT int PMPI_Comm_create_from_group(void) { return ckpt_unsupported("MPI_Comm_create_from_group"); }
-CKPT_EXPORT int MPI_Comm_create_from_group(void) __attribute__((weak, alias("PMPI_Comm_create_from_group")));
-CKPT_EXPORT int PMPI_Comm_disconnect(void) { return ckpt_unsupported("MPI_Comm_disconnect"); }
-CKPT_EXPORT int MPI_Comm_disconnect(void) __attribute__((weak, alias("PMPI_Comm_disconnect")));
-CKPT_EXPORT int PMPI_Comm_get_parent(void) { return ckpt_unsupported("MPI_Comm_get_parent"); }
-CKPT_EXPORT int MPI_Comm_get_parent(void) __attribute__((weak, alias("PMPI_Comm_get_parent")));
-CKPT_EXPORT int PMPI_Comm_idup_with_info(void) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
-CKPT_EXPORT int MPI_Comm_idup_with_info(void) __attribute__((weak, alias("PMPI_Comm_idup_with_info")));
-CKPT_EXPORT int PMPI_Comm_join(void) { return ckpt_unsupported("MPI_Comm_join"); }
-CKPT_EXPORT int MPI_Comm_join(void) __attribute__((weak, alias("PMPI_Comm_join")));
-CKPT_EXPORT int PMPI_Comm_spawn(void) { return ckpt_unsupported("MPI_Comm_spawn"); }
-CKPT_EXPORT int MPI_Comm_spawn(void) __attribute__((weak, alias("PMPI_Comm_spawn")));
-CKPT_EXPORT int PMPI_Comm_spawn_multiple(void) { return ckpt_unsupported("MPI_Comm_spawn_multiple"); }
-CKPT_EXPORT int MPI_Comm_spawn_multiple(void) __attribute__((weak, alias("PMPI_Comm_spawn_multiple")));
-CKPT_EXPORT int PMPI_Compare_and_swap(void) { return ckpt_unsupported("MPI_Compare_and_swap"); }
-CKPT_EXPORT int MPI_Compare_and_swap(void) __attribute__((weak, alias("PMPI_Compare_and_swap")));
-CKPT_EXPORT int PMPI_Exscan_init(void) { return ckpt_unsupported("MPI_Exscan_init"); }
-CKPT_EXPORT int MPI_Exscan_init(void) __attribute__((weak, alias("PMPI_Exscan_init")));
-CKPT_EXPORT int PMPI_Fetch_and_op(void) { return ckpt_unsupported("MPI_Fetch_and_op"); }
-CKPT_EXPORT int MPI_Fetch_and_op(void) __attribute__((weak, alias("PMPI_Fetch_and_op")));
-CKPT_EXPORT int PMPI_File_c2f(void) { return ckpt_unsupported("MPI_File_c2f"); }
-CKPT_EXPORT int MPI_File_c2f(void) __attribute__((weak, alias("PMPI_File_c2f")));
-CKPT_EXPORT int PMPI_File_call_errhandler(void) { return ckpt_unsupported("MPI_File_call_errhandler"); }
-CKPT_EXPORT int MPI_File_call_errhandler(void) __attribute__((weak, alias("PMPI_File_call_errhandler")));
-CKPT_EXPORT int PMPI_File_close(void) { return ckpt_unsupported("MPI_File_close"); }
-CKPT_EXPORT int MPI_File_close(void) __attribute__((weak, alias("PMPI_File_close")));
-CKPT_EXPORT int PMPI_File_create_errhandler(void) { return ckpt_unsupported("MPI_File_create_errhandler"); }
-CKPT_EXPORT int MPI_File_create_errhandler(void) __attribute__((weak, alias("PMPI_File_create_errhandler")));
-CKPT_EXPORT int PMPI_File_delete(void) { return ckpt_unsupported("MPI_File_delete"); }
-CKPT_EXPORT int MPI_File_delete(void) __attribute__((weak, alias("PMPI_File_delete")));
-CKPT_EXPORT int PMPI_File_f2c(void) { return ckpt_unsupported("MPI_File_f2c"); }
-CKPT_EXPORT int MPI_File_f2c(void) __attribute__((weak, alias("PMPI_File_f2c")));
-CKPT_EXPORT int PMPI_File_get_amode(void) { return ckpt_unsupported("MPI_File_get_amode"); }
-CKPT_EXPORT int MPI_File_get_amode(void) __attribute__((weak, alias("PMPI_File_get_amode")));
-CKPT_EXPORT int PMPI_File_get_atomicity(void) { return ckpt_unsupported("MPI_File_get_atomicity"); }
-CKPT_EXPORT int MPI_File_get_atomicity(void) __attribute__((weak, alias("PMPI_File_get_atomicity")));
-CKPT_EXPORT int PMPI_File_get_byte_offset(void) { return ckpt_unsupported("MPI_File_get_byte_offset"); }
-CKPT_EXPORT int MPI_File_get_byte_offset(void) __attribute__((weak, alias("PMPI_File_get_byte_offset")));
-CKPT_EXPORT int PMPI_File_get_errhandler(void) { return ckpt_unsupported("MPI_File_get_errhandler"); }
-CKPT_EXPORT int MPI_File_get_errhandler(void) __attribute__((weak, alias("PMPI_File_get_errhandler")));
-CKPT_EXPORT int PMPI_File_get_group(void) { return ckpt_unsupported("MPI_File_get_group"); }
-CKPT_EXPORT int MPI_File_get_group(void) __attribute__((weak, alias("PMPI_File_get_group")));
-CKPT_EXPORT int PMPI_File_get_info(void) { return ckpt_unsupported("MPI_File_get_info"); }
-CKPT_EXPORT int MPI_File_get_info(void) __attribute__((weak, alias("PMPI_File_get_info")));
-CKPT_EXPORT int PMPI_File_get_position(void) { return ckpt_unsupported("MPI_File_get_position"); }
-CKPT_EXPORT int MPI_File_get_position(void) __attribute__((weak, alias("PMPI_File_get_position")));
-CKPT_EXPORT int PMPI_File_get_position_shared(void) { return ckpt_unsupported("MPI_File_get_position_shared"); }
-CKPT_EXPORT int MPI_File_get_position_shared(void) __attribute__((weak, alias("PMPI_File_get_position_shared")));
-CKPT_EXPORT int PMPI_File_get_size(void) { return ckpt_unsupported("MPI_File_get_size"); }
-CKPT_EXPORT int MPI_File_get_size(void) __attribute__((weak, alias("PMPI_File_get_size")));
-CKPT_EXPORT int PMPI_File_get_type_extent(void) { return ckpt_unsupported("MPI_File_get_type_extent"); }
-CKPT_EXPORT int MPI_File_get_type_extent(void) __attribute__((weak, alias("PMPI_File_get_type_extent")));
-CKPT_EXPORT int PMPI_File_get_view(void) { return ckpt_unsupported("MPI_File_get_view"); }
-CKPT_EXPORT int MPI_File_get_view(void) __attribute__((weak, alias("PMPI_File_get_view")));
-CKPT_EXPORT int PMPI_File_iread(void) { return ckpt_unsupported("MPI_File_iread"); }
-CKPT_EXPORT int MPI_File_iread(void) __attribute__((weak, alias("PMPI_File_iread")));
-CKPT_EXPORT int PMPI_File_iread_all(void) { return ckpt_unsupported("MPI_File_iread_all"); }
-CKPT_EXPORT int MPI_File_iread_all(void) __attribute__((weak, alias("PMPI_File_iread_all")));
-CKPT_EXPORT int PMPI_File_iread_at(void) { return ckpt_unsupported("MPI_File_iread_at"); }
-CKPT_EXPORT int MPI_File_iread_at(void) __attribute__((weak, alias("PMPI_File_iread_at")));
-CKPT_EXPORT int PMPI_File_iread_at_all(void) { return ckpt_unsupported("MPI_File_iread_at_all"); }
-CKPT_EXPORT int MPI_File_iread_at_all(void) __attribute__((weak, alias("PMPI_File_iread_at_all")));
-CKPT_EXPORT int PMPI_File_iread_shared(void) { return ckpt_unsupported("MPI_File_iread_shared"); }
-CKPT_EXPORT int MPI_File_iread_shared(void) __attribute__((weak, alias("PMPI_File_iread_shared")));
-CKPT_EXPORT int PMPI_File_iwrite(void) { return ckpt_unsupported("MPI_File_iwrite"); }
-CKPT_EXPORT int MPI_File_iwrite(void) __attribute__((weak, alias("PMPI_File_iwrite")));
-CKPT_EXPORT int PMPI_File_iwrite_all(void) { return ckpt_unsupported("MPI_File_iwrite_all"); }
-CKPT_EXPORT int MPI_File_iwrite_all(void) __attribute__((weak, alias("PMPI_File_iwrite_all")));
-CKPT_EXPORT int PMPI_File_iwrite_at(void) { return ckpt_unsupported("MPI_File_iwrite_at"); }
-CKPT_EXPORT int MPI_File_iwrite_at(void) __attribute__((weak, alias("PMPI_File_iwrite_at")));
-CKPT_EXPORT int PMPI_File_iwrite_at_all(void) { return ckpt_unsupported("MPI_File_iwrite_at_all"); }
-CKPT_EXPORT int MPI_File_iwrite_at_all(void) __attribute__((weak, alias("PMPI_File_iwrite_at_all")));
-CKPT_EXPORT int PMPI_File_iwrite_shared(void) { return ckpt_unsupported("MPI_File_iwrite_shared"); }
-CKPT_EXPORT int MPI_File_iwrite_shared(void) __attribute__((weak, alias("PMPI_File_iwrite_shared")));
-CKPT_EXPORT int PMPI_File_open(void) { return ckpt_unsupported("MPI_File_open"); }
-CKPT_EXPORT int MPI_File_open(void) __attribute__((weak, alias("PMPI_File_open")));
-CKPT_EXPORT int PMPI_File_preallocate(void) { return ckpt_unsupported("MPI_File_preallocate"); }
-CKPT_EXPORT int MPI_File_preallocate(void) __attribute__((weak, alias("PMPI_File_preallocate")));
-CKPT_EXPORT int PMPI_File_read(void) { return ckpt_unsupported("MPI_File_read"); }
-CKPT_EXPORT int MPI_File_read(void) __attribute__((weak, alias("PMPI_File_read")));
-CKPT_EXPORT int PMPI_File_read_all(void) { return ckpt_unsupported("MPI_File_read_all"); }
-CKPT_EXPORT int MPI_File_read_all(void) __attribute__((weak, alias("PMPI_File_read_all")));
-CKPT_EXPORT int PMPI_File_read_all_begin(void) { return ckpt_unsupported("MPI_File_read_all_begin"); }
-CKPT_EXPORT int MPI_File_read_all_begin(void) __attribute__((weak, alias("PMPI_File_read_all_begin")));
-CKPT_EXPORT int PMPI_File_read_all_end(void) { return ckpt_unsupported("MPI_File_read_all_end"); }
-CKPT_EXPORT int MPI_File_read_all_end(void) __attribute__((weak, alias("PMPI_File_read_all_end")));
-CKPT_EXPORT int PMPI_File_read_at(void) { return ckpt_unsupported("MPI_File_read_at"); }
-CKPT_EXPORT int MPI_File_read_at(void) __attribute__((weak, alias("PMPI_File_read_at")));
-CKPT_EXPORT int PMPI_File_read_at_all(void) { return ckpt_unsupported("MPI_File_read_at_all"); }
-CKPT_EXPORT int MPI_File_read_at_all(void) __attribute__((weak, alias("PMPI_File_read_at_all")));
-CKPT_EXPORT int PMPI_File_read_at_all_begin(void) { return ckpt_unsupported("MPI_File_read_at_all_begin"); }
-CKPT_EXPORT int MPI_File_read_at_all_begin(void) __attribute__((weak, alias("PMPI_File_read_at_all_begin")));
-CKPT_EXPORT int PMPI_File_read_at_all_end(void) { return ckpt_unsupported("MPI_File_read_at_all_end"); }
-CKPT_EXPORT int MPI_File_read_at_all_end(void) __attribute__((weak, alias("PMPI_File_read_at_all_end")));
-CKPT_EXPORT int PMPI_File_read_ordered(void) { return ckpt_unsupported("MPI_File_read_ordered"); }
-CKPT_EXPORT int MPI_File_read_ordered(void) __attribute__((weak, alias("PMPI_File_read_ordered")));
-CKPT_EXPORT int PMPI_File_read_ordered_begin(void) { return ckpt_unsupported("MPI_File_read_ordered_begin"); }
-CKPT_EXPORT int MPI_File_read_ordered_begin(void) __attribute__((weak, alias("PMPI_File_read_ordered_begin")));
-CKPT_EXPORT int PMPI_File_read_ordered_end(void) { return ckpt_unsupported("MPI_File_read_ordered_end"); }
-CKPT_EXPORT int MPI_File_read_ordered_end(void) __attribute__((weak, alias("PMPI_File_read_ordered_end")));
-CKPT_EXPORT int PMPI_File_read_shared(void) { return ckpt_unsupported("MPI_File_read_shared"); }
-CKPT_EXPORT int MPI_File_read_shared(void) __attribute__((weak, alias("PMPI_File_read_shared")));
-CKPT_EXPORT int PMPI_File_seek(void) { return ckpt_unsupported("MPI_File_seek"); }
-CKPT_EXPORT int MPI_File_seek(void) __attribute__((weak, alias("PMPI_File_seek")));
-CKPT_EXPORT int PMPI_File_seek_shared(void) { return ckpt_unsupported("MPI_File_seek_shared"); }
-CKPT_EXPORT int MPI_File_seek_shared(void) __attribute__((weak, alias("PMPI_File_seek_shared")));
-CKPT_EXPORT int PMPI_File_set_atomicity(void) { return ckpt_unsupported("MPI_File_set_atomicity"); }
-CKPT_EXPORT int MPI_File_set_atomicity(void) __attribute__((weak, alias("PMPI_File_set_atomicity")));
-CKPT_EXPORT int PMPI_File_set_errhandler(void) { return ckpt_unsupported("MPI_File_set_errhandler"); }
-CKPT_EXPORT int MPI_File_set_errhandler(void) __attribute__((weak, alias("PMPI_File_set_errhandler")));
-CKPT_EXPORT int PMPI_File_set_info(void) { return ckpt_unsupported("MPI_File_set_info"); }
-CKPT_EXPORT int MPI_File_set_info(void) __attribute__((weak, alias("PMPI_File_set_info")));
-CKPT_EXPORT int PMPI_File_set_size(void) { return ckpt_unsupported("MPI_File_set_size"); }
-CKPT_EXPORT int MPI_File_set_size(void) __attribute__((weak, alias("PMPI_File_set_size")));
-CKPT_EXPORT int PMPI_File_set_view(void) { return ckpt_unsupported("MPI_File_set_view"); }
-CKPT_EXPORT int MPI_File_set_view(void) __attribute__((weak, alias("PMPI_File_set_view")));
-CKPT_EXPORT int PMPI_File_sync(void) { return ckpt_unsupported("MPI_File_sync"); }
-CKPT_EXPORT int MPI_File_sync(void) __attribute__((weak, alias("PMPI_File_sync")));
-CKPT_EXPORT int PMPI_File_write(void) { return ckpt_unsupported("MPI_File_write"); }
-CKPT_EXPORT int MPI_File_write(void) __attribute__((weak, alias("PMPI_File_write")));
-CKPT_EXPORT int PMPI_File_write_all(void) { return ckpt_unsupported("MPI_File_write_all"); }
-CKPT_EXPORT int MPI_File_write_all(void) __attribute__((weak, alias("PMPI_File_write_all")));
-CKPT_EXPORT int PMPI_File_write_all_begin(void) { return ckpt_unsupported("MPI_File_write_all_begin"); }
-CKPT_EXPORT int MPI_File_write_all_begin(void) __attribute__((weak, alias("PMPI_File_write_all_begin")));
-CKPT_EXPORT int PMPI_File_write_all_end(void) { return ckpt_unsupported("MPI_File_write_all_end"); }
-CKPT_EXPORT int MPI_File_write_all_end(void) __attribute__((weak, alias("PMPI_File_write_all_end")));
-CKPT_EXPORT int PMPI_File_write_at(void) { return ckpt_unsupported("MPI_File_write_at"); }
-CKPT_EXPORT int MPI_File_write_at(void) __attribute__((weak, alias("PMPI_File_write_at")));
-CKPT_EXPORT int PMPI_File_write_at_all(void) { return ckpt_unsupported("MPI_File_write_at_all"); }
-CKPT_EXPORT int MPI_File_write_at_all(void) __attribute__((weak, alias("PMPI_File_write_at_all")));
-CKPT_EXPORT int PMPI_File_write_at_all_begin(void) { return ckpt_unsupported("MPI_File_write_at_all_begin"); }
-CKPT_EXPORT int MPI_File_write_at_all_begin(void) __attribute__((weak, alias("PMPI_File_write_at_all_begin")));
-CKPT_EXPORT int PMPI_File_write_at_all_end(void) { return ckpt_unsupported("MPI_File_write_at_all_end"); }
-CKPT_EXPORT int MPI_File_write_at_all_end(void) __attribute__((weak, alias("PMPI_File_write_at_all_end")));
-CKPT_EXPORT int PMPI_File_write_ordered(void) { return ckpt_unsupported("MPI_File_write_ordered"); }
-CKPT_EXPORT int MPI_File_write_ordered(void) __attribute__((weak, alias("PMPI_File_write_ordered")));
-CKPT_EXPORT int PMPI_File_write_ordered_begin(void) { return ckpt_unsupported("MPI_File_write_ordered_begin"); }
-CKPT_EXPORT int MPI_File_write_ordered_begin(void) __attribute__((weak, alias("PMPI_File_write_ordered_begin")));
-CKPT_EXPORT int PMPI_File_write_ordered_end(void) { return ckpt_unsupported("MPI_File_write_ordered_end"); }
-CKPT_EXPORT int MPI_File_write_ordered_end(void) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
-CKPT_EXPORT int PMPI_File_write_shared(void) { return ckpt_unsupported("MPI_File_write_shared"); }
-CKPT_EXPORT int MPI_File_write_shared(void) __attribute__((weak, alias("PMPI_File_write_shared")));
-CKPT_EXPORT int PMPI_Gather_init(void) { return ckpt_unsupported("MPI_Gather_init"); }
-CKPT_EXPORT int MPI_Gather_init(void) __attribute__((weak, alias("PMPI_Gather_init")));
-CKPT_EXPORT int PMPI_Gatherv_init(void) { return ckpt_unsupported("MPI_Gatherv_init"); }
-CKPT_EXPORT int MPI_Gatherv_init(void) __attribute__((weak, alias("PMPI_Gatherv_init")));
-CKPT_EXPORT int PMPI_Get(void) { return ckpt_unsupported("MPI_Get"); }
-CKPT_EXPORT int MPI_Get(void) __attribute__((weak, alias("PMPI_Get")));
-CKPT_EXPORT int PMPI_Get_accumulate(void) { return ckpt_unsupported("MPI_Get_accumulate"); }
-CKPT_EXPORT int MPI_Get_accumulate(void) __attribute__((weak, alias("PMPI_Get_accumulate")));
-CKPT_EXPORT int PMPI_Grequest_complete(void) { return ckpt_unsupported("MPI_Grequest_complete"); }
-CKPT_EXPORT int MPI_Grequest_complete(void) __attribute__((weak, alias("PMPI_Grequest_complete")));
-CKPT_EXPORT int PMPI_Grequest_start(void) { return ckpt_unsupported("MPI_Grequest_start"); }
-CKPT_EXPORT int MPI_Grequest_start(void) __attribute__((weak, alias("PMPI_Grequest_start")));
-CKPT_EXPORT int PMPI_Group_from_session_pset(void) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
-CKPT_EXPORT int MPI_Group_from_session_pset(void) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
-CKPT_EXPORT int PMPI_Info_create_env(void) { return ckpt_unsupported("MPI_Info_create_env"); }
-CKPT_EXPORT int MPI_Info_create_env(void) __attribute__((weak, alias("PMPI_Info_create_env")));
-CKPT_EXPORT int PMPI_Info_get_string(void) { return ckpt_unsupported("MPI_Info_get_string"); }
-CKPT_EXPORT int MPI_Info_get_string(void) __attribute__((weak, alias("PMPI_Info_get_string")));
-CKPT_EXPORT int PMPI_Intercomm_create_from_groups(void) { return ckpt_unsupported("MPI_Intercomm_create_from_groups"); }
-CKPT_EXPORT int MPI_Intercomm_create_from_groups(void) __attribute__((weak, alias("PMPI_Intercomm_create_from_groups")));
-CKPT_EXPORT int PMPI_Isendrecv(void) { return ckpt_unsupported("MPI_Isendrecv"); }
-CKPT_EXPORT int MPI_Isendrecv(void) __attribute__((weak, alias("PMPI_Isendrecv")));
-CKPT_EXPORT int PMPI_Isendrecv_replace(void) { return ckpt_unsupported("MPI_Isendrecv_replace"); }
-CKPT_EXPORT int MPI_Isendrecv_replace(void) __attribute__((weak, alias("PMPI_Isendrecv_replace")));
-CKPT_EXPORT int PMPI_Keyval_create(void) { return ckpt_unsupported("MPI_Keyval_create"); }
-CKPT_EXPORT int MPI_Keyval_create(void) __attribute__((weak, alias("PMPI_Keyval_create")));
-CKPT_EXPORT int PMPI_Keyval_free(void) { return ckpt_unsupported("MPI_Keyval_free"); }
-CKPT_EXPORT int MPI_Keyval_free(void) __attribute__((weak, alias("PMPI_Keyval_free")));
-CKPT_EXPORT int PMPI_Lookup_name(void) { return ckpt_unsupported("MPI_Lookup_name"); }
-CKPT_EXPORT int MPI_Lookup_name(void) __attribute__((weak, alias("PMPI_Lookup_name")));
-CKPT_EXPORT int PMPI_Neighbor_allgather_init(void) { return ckpt_unsupported("MPI_Neighbor_allgather_init"); }
-CKPT_EXPORT int MPI_Neighbor_allgather_init(void) __attribute__((weak, alias("PMPI_Neighbor_allgather_init")));
-CKPT_EXPORT int PMPI_Neighbor_allgatherv_init(void) { return ckpt_unsupported("MPI_Neighbor_allgatherv_init"); }
-CKPT_EXPORT int MPI_Neighbor_allgatherv_init(void) __attribute__((weak, alias("PMPI_Neighbor_allgatherv_init")));
-CKPT_EXPORT int PMPI_Neighbor_alltoall_init(void) { return ckpt_unsupported("MPI_Neighbor_alltoall_init"); }
-CKPT_EXPORT int MPI_Neighbor_alltoall_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoall_init")));
-CKPT_EXPORT int PMPI_Neighbor_alltoallv_init(void) { return ckpt_unsupported("MPI_Neighbor_alltoallv_init"); }
-CKPT_EXPORT int MPI_Neighbor_alltoallv_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallv_init")));
-CKPT_EXPORT int PMPI_Neighbor_alltoallw_init(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw_init"); }
-CKPT_EXPORT int MPI_Neighbor_alltoallw_init(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallw_init")));
-CKPT_EXPORT int PMPI_Open_port(void) { return ckpt_unsupported("MPI_Open_port"); }
-CKPT_EXPORT int MPI_Open_port(void) __attribute__((weak, alias("PMPI_Open_port")));
-CKPT_EXPORT int PMPI_Parrived(void) { return ckpt_unsupported("MPI_Parrived"); }
-CKPT_EXPORT int MPI_Parrived(void) __attribute__((weak, alias("PMPI_Parrived")));
-CKPT_EXPORT int PMPI_Pready(void) { return ckpt_unsupported("MPI_Pready"); }
-CKPT_EXPORT int MPI_Pready(void) __attribute__((weak, alias("PMPI_Pready")));
-CKPT_EXPORT int PMPI_Pready_list(void) { return ckpt_unsupported("MPI_Pready_list"); }
-CKPT_EXPORT int MPI_Pready_list(void) __attribute__((weak, alias("PMPI_Pready_list")));
-CKPT_EXPORT int PMPI_Pready_range(void) { return ckpt_unsupported("MPI_Pready_range"); }
-CKPT_EXPORT int MPI_Pready_range(void) __attribute__((weak, alias("PMPI_Pready_range")));
-CKPT_EXPORT int PMPI_Precv_init(void) { return ckpt_unsupported("MPI_Precv_init"); }
-CKPT_EXPORT int MPI_Precv_init(void) __attribute__((weak, alias("PMPI_Precv_init")));
-CKPT_EXPORT int PMPI_Psend_init(void) { return ckpt_unsupported("MPI_Psend_init"); }
-CKPT_EXPORT int MPI_Psend_init(void) __attribute__((weak, alias("PMPI_Psend_init")));
-CKPT_EXPORT int PMPI_Publish_name(void) { return ckpt_unsupported("MPI_Publish_name"); }
-CKPT_EXPORT int MPI_Publish_name(void) __attribute__((weak, alias("PMPI_Publish_name")));
-CKPT_EXPORT int PMPI_Put(void) { return ckpt_unsupported("MPI_Put"); }
-CKPT_EXPORT int MPI_Put(void) __attribute__((weak, alias("PMPI_Put")));
-CKPT_EXPORT int PMPI_Raccumulate(void) { return ckpt_unsupported("MPI_Raccumulate"); }
-CKPT_EXPORT int MPI_Raccumulate(void) __attribute__((weak, alias("PMPI_Raccumulate")));
-CKPT_EXPORT int PMPI_Reduce_init(void) { return ckpt_unsupported("MPI_Reduce_init"); }
-CKPT_EXPORT int MPI_Reduce_init(void) __attribute__((weak, alias("PMPI_Reduce_init")));
-CKPT_EXPORT int PMPI_Reduce_scatter_block_init(void) { return ckpt_unsupported("MPI_Reduce_scatter_block_init"); }
-CKPT_EXPORT int MPI_Reduce_scatter_block_init(void) __attribute__((weak, alias("PMPI_Reduce_scatter_block_init")));
-CKPT_EXPORT int PMPI_Reduce_scatter_init(void) { return ckpt_unsupported("MPI_Reduce_scatter_init"); }
-CKPT_EXPORT int MPI_Reduce_scatter_init(void) __attribute__((weak, alias("PMPI_Reduce_scatter_init")));
-CKPT_EXPORT int PMPI_Register_datarep(void) { return ckpt_unsupported("MPI_Register_datarep"); }
-CKPT_EXPORT int MPI_Register_datarep(void) __attribute__((weak, alias("PMPI_Register_datarep")));
-CKPT_EXPORT int PMPI_Rget(void) { return ckpt_unsupported("MPI_Rget"); }
-CKPT_EXPORT int MPI_Rget(void) __attribute__((weak, alias("PMPI_Rget")));
-CKPT_EXPORT int PMPI_Rget_accumulate(void) { return ckpt_unsupported("MPI_Rget_accumulate"); }
-CKPT_EXPORT int MPI_Rget_accumulate(void) __attribute__((weak, alias("PMPI_Rget_accumulate")));
-CKPT_EXPORT int PMPI_Rput(void) { return ckpt_unsupported("MPI_Rput"); }
-CKPT_EXPORT int MPI_Rput(void) __attribute__((weak, alias("PMPI_Rput")));
-CKPT_EXPORT int PMPI_Scan_init(void) { return ckpt_unsupported("MPI_Scan_init"); }
-CKPT_EXPORT int MPI_Scan_init(void) __attribute__((weak, alias("PMPI_Scan_init")));
-CKPT_EXPORT int PMPI_Scatter_init(void) { return ckpt_unsupported("MPI_Scatter_init"); }
-CKPT_EXPORT int MPI_Scatter_init(void) __attribute__((weak, alias("PMPI_Scatter_init")));
-CKPT_EXPORT int PMPI_Scatterv_init(void) { return ckpt_unsupported("MPI_Scatterv_init"); }
-CKPT_EXPORT int MPI_Scatterv_init(void) __attribute__((weak, alias("PMPI_Scatterv_init")));
-CKPT_EXPORT int PMPI_Session_c2f(void) { return ckpt_unsupported("MPI_Session_c2f"); }
-CKPT_EXPORT int MPI_Session_c2f(void) __attribute__((weak, alias("PMPI_Session_c2f")));
-CKPT_EXPORT int PMPI_Session_call_errhandler(void) { return ckpt_unsupported("MPI_Session_call_errhandler"); }
-CKPT_EXPORT int MPI_Session_call_errhandler(void) __attribute__((weak, alias("PMPI_Session_call_errhandler")));
-CKPT_EXPORT int PMPI_Session_create_errhandler(void) { return ckpt_unsupported("MPI_Session_create_errhandler"); }
-CKPT_EXPORT int MPI_Session_create_errhandler(void) __attribute__((weak, alias("PMPI_Session_create_errhandler")));
-CKPT_EXPORT int PMPI_Session_f2c(void) { return ckpt_unsupported("MPI_Session_f2c"); }
-CKPT_EXPORT int MPI_Session_f2c(void) __attribute__((weak, alias("PMPI_Session_f2c")));
-CKPT_EXPORT int PMPI_Session_finalize(void) { return ckpt_unsupported("MPI_Session_finalize"); }
-CKPT_EXPORT int MPI_Session_finalize(void) __attribute__((weak, alias("PMPI_Session_finalize")));
-CKPT_EXPORT int PMPI_Session_get_errhandler(void) { return ckpt_unsupported("MPI_Session_get_errhandler"); }
-CKPT_EXPORT int MPI_Session_get_errhandler(void) __attribute__((weak, alias("PMPI_Session_get_errhandler")));
-CKPT_EXPORT int PMPI_Session_get_info(void) { return ckpt_unsupported("MPI_Session_get_info"); }
-CKPT_EXPORT int MPI_Session_get_info(void) __attribute__((weak, alias("PMPI_Session_get_info")));
-CKPT_EXPORT int PMPI_Session_get_nth_pset(void) { return ckpt_unsupported("MPI_Session_get_nth_pset"); }
-CKPT_EXPORT int MPI_Session_get_nth_pset(void) __attribute__((weak, alias("PMPI_Session_get_nth_pset")));
-CKPT_EXPORT int PMPI_Session_get_num_psets(void) { return ckpt_unsupported("MPI_Session_get_num_psets"); }
-CKPT_EXPORT int MPI_Session_get_num_psets(void) __attribute__((weak, alias("PMPI_Session_get_num_psets")));
-CKPT_EXPORT int PMPI_Session_get_pset_info(void) { return ckpt_unsupported("MPI_Session_get_pset_info"); }
-CKPT_EXPORT int MPI_Session_get_pset_info(void) __attribute__((weak, alias("PMPI_Session_get_pset_info")));
-CKPT_EXPORT int PMPI_Session_init(void) { return ckpt_unsupported("MPI_Session_init"); }
-CKPT_EXPORT int MPI_Session_init(void) __attribute__((weak, alias("PMPI_Session_init")));
-CKPT_EXPORT int PMPI_Session_set_errhandler(void) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
-CKPT_EXPORT int MPI_Session_set_errhandler(void) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
-CKPT_EXPORT int PMPI_Status_c2f(void) { return ckpt_unsupported("MPI_Status_c2f"); }
-CKPT_EXPORT int MPI_Status_c2f(void) __attribute__((weak, alias("PMPI_Status_c2f")));
-CKPT_EXPORT int PMPI_Status_c2f08(void) { return ckpt_unsupported("MPI_Status_c2f08"); }
-CKPT_EXPORT int MPI_Status_c2f08(void) __attribute__((weak, alias("PMPI_Status_c2f08")));
-CKPT_EXPORT int PMPI_Status_f082c(void) { return ckpt_unsupported("MPI_Status_f082c"); }
-CKPT_EXPORT int MPI_Status_f082c(void) __attribute__((weak, alias("PMPI_Status_f082c")));
-CKPT_EXPORT int PMPI_Status_f082f(void) { return ckpt_unsupported("MPI_Status_f082f"); }
-CKPT_EXPORT int MPI_Status_f082f(void) __attribute__((weak, alias("PMPI_Status_f082f")));
-CKPT_EXPORT int PMPI_Status_f2c(void) { return ckpt_unsupported("MPI_Status_f2c"); }
-CKPT_EXPORT int MPI_Status_f2c(void) __attribute__((weak, alias("PMPI_Status_f2c")));
-CKPT_EXPORT int PMPI_Status_f2f08(void) { return ckpt_unsupported("MPI_Status_f2f08"); }
-CKPT_EXPORT int MPI_Status_f2f08(void) __attribute__((weak, alias("PMPI_Status_f2f08")));
-CKPT_EXPORT int PMPI_T_category_changed(void) { return ckpt_unsupported("MPI_T_category_changed"); }
-CKPT_EXPORT int MPI_T_category_changed(void) __attribute__((weak, alias("PMPI_T_category_changed")));
-CKPT_EXPORT int PMPI_T_category_get_categories(void) { return ckpt_unsupported("MPI_T_category_get_categories"); }
-CKPT_EXPORT int MPI_T_category_get_categories(void) __attribute__((weak, alias("PMPI_T_category_get_categories")));
-CKPT_EXPORT int PMPI_T_category_get_cvars(void) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
-CKPT_EXPORT int MPI_T_category_get_cvars(void) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
-CKPT_EXPORT int PMPI_T_category_get_events(void) { return ckpt_unsupported("MPI_T_category_get_events"); }
-CKPT_EXPORT int MPI_T_category_get_events(void) __attribute__((weak, alias("PMPI_T_category_get_events")));
-CKPT_EXPORT int PMPI_T_category_get_index(void) { return ckpt_unsupported("MPI_T_category_get_index"); }
-CKPT_EXPORT int MPI_T_category_get_index(void) __attribute__((weak, alias("PMPI_T_category_get_index")));
-CKPT_EXPORT int PMPI_T_category_get_info(void) { return ckpt_unsupported("MPI_T_category_get_info"); }
-CKPT_EXPORT int MPI_T_category_get_info(void) __attribute__((weak, alias("PMPI_T_category_get_info")));
-CKPT_EXPORT int PMPI_T_category_get_num(void) { return ckpt_unsupported("MPI_T_category_get_num"); }
-CKPT_EXPORT int MPI_T_category_get_num(void) __attribute__((weak, alias("PMPI_T_category_get_num")));
-CKPT_EXPORT int PMPI_T_category_get_num_events(void) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
-CKPT_EXPORT int MPI_T_category_get_num_events(void) __attribute__((weak, alias("PMPI_T_category_get_num_events")));
-CKPT_EXPORT int PMPI_T_category_get_pvars(void) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
-CKPT_EXPORT int MPI_T_category_get_pvars(void) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
-CKPT_EXPORT int PMPI_T_cvar_get_index(void) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
-CKPT_EXPORT int MPI_T_cvar_get_index(void) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
-CKPT_EXPORT int PMPI_T_cvar_get_info(void) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
-CKPT_EXPORT int MPI_T_cvar_get_info(void) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
-CKPT_EXPORT int PMPI_T_cvar_get_num(void) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
-CKPT_EXPORT int MPI_T_cvar_get_num(void) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
-CKPT_EXPORT int PMPI_T_cvar_handle_alloc(void) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_cvar_handle_alloc(void) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_cvar_handle_free(void) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
-CKPT_EXPORT int MPI_T_cvar_handle_free(void) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
-CKPT_EXPORT int PMPI_T_cvar_read(void) { return ckpt_unsupported("MPI_T_cvar_read"); }
-CKPT_EXPORT int MPI_T_cvar_read(void) __attribute__((weak, alias("PMPI_T_cvar_read")));
-CKPT_EXPORT int PMPI_T_cvar_write(void) { return ckpt_unsupported("MPI_T_cvar_write"); }
-CKPT_EXPORT int MPI_T_cvar_write(void) __attribute__((weak, alias("PMPI_T_cvar_write")));
-CKPT_EXPORT int PMPI_T_enum_get_info(void) { return ckpt_unsupported("MPI_T_enum_get_info"); }
-CKPT_EXPORT int MPI_T_enum_get_info(void) __attribute__((weak, alias("PMPI_T_enum_get_info")));
-CKPT_EXPORT int PMPI_T_enum_get_item(void) { return ckpt_unsupported("MPI_T_enum_get_item"); }
-CKPT_EXPORT int MPI_T_enum_get_item(void) __attribute__((weak, alias("PMPI_T_enum_get_item")));
-CKPT_EXPORT int PMPI_T_event_callback_get_info(void) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
-CKPT_EXPORT int MPI_T_event_callback_get_info(void) __attribute__((weak, alias("PMPI_T_event_callback_get_info")));
-CKPT_EXPORT int PMPI_T_event_callback_set_info(void) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
-CKPT_EXPORT int MPI_T_event_callback_set_info(void) __attribute__((weak, alias("PMPI_T_event_callback_set_info")));
-CKPT_EXPORT int PMPI_T_event_copy(void) { return ckpt_unsupported("MPI_T_event_copy"); }
-CKPT_EXPORT int MPI_T_event_copy(void) __attribute__((weak, alias("PMPI_T_event_copy")));
-CKPT_EXPORT int PMPI_T_event_get_index(void) { return ckpt_unsupported("MPI_T_event_get_index"); }
-CKPT_EXPORT int MPI_T_event_get_index(void) __attribute__((weak, alias("PMPI_T_event_get_index")));
-CKPT_EXPORT int PMPI_T_event_get_info(void) { return ckpt_unsupported("MPI_T_event_get_info"); }
-CKPT_EXPORT int MPI_T_event_get_info(void) __attribute__((weak, alias("PMPI_T_event_get_info")));
-CKPT_EXPORT int PMPI_T_event_get_num(void) { return ckpt_unsupported("MPI_T_event_get_num"); }
-CKPT_EXPORT int MPI_T_event_get_num(void) __attribute__((weak, alias("PMPI_T_event_get_num")));
-CKPT_EXPORT int PMPI_T_event_get_source(void) { return ckpt_unsupported("MPI_T_event_get_source"); }
-CKPT_EXPORT int MPI_T_event_get_source(void) __attribute__((weak, alias("PMPI_T_event_get_source")));
-CKPT_EXPORT int PMPI_T_event_get_timestamp(void) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
-CKPT_EXPORT int MPI_T_event_get_timestamp(void) __attribute__((weak, alias("PMPI_T_event_get_timestamp")));
-CKPT_EXPORT int PMPI_T_event_handle_alloc(void) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
-CKPT_EXPORT int MPI_T_event_handle_alloc(void) __attribute__((weak, alias("PMPI_T_event_handle_alloc")));
-CKPT_EXPORT int PMPI_T_event_handle_free(void) { return ckpt_unsupported("MPI_T_event_handle_free"); }
-CKPT_EXPORT int MPI_T_event_handle_free(void) __attribute__((weak, alias("PMPI_T_event_handle_free")));
-CKPT_EXPORT int PMPI_T_event_handle_get_info(void) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
-CKPT_EXPORT int MPI_T_event_handle_get_info(void) __attribute__((weak, alias("PMPI_T_event_handle_get_info")));
-CKPT_EXPORT int PMPI_T_event_handle_set_info(void) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
-CKPT_EXPORT int MPI_T_event_handle_set_info(void) __attribute__((weak, alias("PMPI_T_event_handle_set_info")));
-CKPT_EXPORT int PMPI_T_event_read(void) { return ckpt_unsupported("MPI_T_event_read"); }
-CKPT_EXPORT int MPI_T_event_read(void) __attribute__((weak, alias("PMPI_T_event_read")));
-CKPT_EXPORT int PMPI_T_event_register_callback(void) { return ckpt_unsupported("MPI_T_event_register_callback"); }
-CKPT_EXPORT int MPI_T_event_register_callback(void) __attribute__((weak, alias("PMPI_T_event_register_callback")));
-CKPT_EXPORT int PMPI_T_event_set_dropped_handler(void) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
-CKPT_EXPORT int MPI_T_event_set_dropped_handler(void) __attribute__((weak, alias("PMPI_T_event_set_dropped_handler")));
+CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Accumulate"); }
+CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
+CKPT_EXPORT int PMPI_Allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Allgather_init"); }
+CKPT_EXPORT int MPI_Allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Allgather_init")));
+CKPT_EXPORT int PMPI_Allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Allgatherv_init"); }
+CKPT_EXPORT int MPI_Allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Allgatherv_init")));
+CKPT_EXPORT int PMPI_Allreduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Allreduce_init"); }
+CKPT_EXPORT int MPI_Allreduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Allreduce_init")));
+CKPT_EXPORT int PMPI_Alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Alltoall_init"); }
+CKPT_EXPORT int MPI_Alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Alltoall_init")));
+CKPT_EXPORT int PMPI_Alltoallv_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Alltoallv_init"); }
+CKPT_EXPORT int MPI_Alltoallv_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Alltoallv_init")));
+CKPT_EXPORT int PMPI_Alltoallw_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Alltoallw_init"); }
+CKPT_EXPORT int MPI_Alltoallw_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Alltoallw_init")));
+CKPT_EXPORT int PMPI_Attr_delete(MPI_Comm comm, int keyval) { return ckpt_unsupported("MPI_Attr_delete"); }
+CKPT_EXPORT int MPI_Attr_delete(MPI_Comm comm, int keyval) __attribute__((weak, alias("PMPI_Attr_delete")));
+CKPT_EXPORT int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Attr_get"); }
+CKPT_EXPORT int MPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Attr_get")));
+CKPT_EXPORT int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) { return ckpt_unsupported("MPI_Attr_put"); }
+CKPT_EXPORT int MPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Attr_put")));
+CKPT_EXPORT int PMPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Barrier_init"); }
+CKPT_EXPORT int MPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Barrier_init")));
+CKPT_EXPORT int PMPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Bcast_init"); }
+CKPT_EXPORT int MPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Bcast_init")));
+CKPT_EXPORT int PMPI_Close_port(const char *port_name) { return ckpt_unsupported("MPI_Close_port"); }
+CKPT_EXPORT int MPI_Close_port(const char *port_name) __attribute__((weak, alias("PMPI_Close_port")));
+CKPT_EXPORT int PMPI_Comm_accept(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) { return ckpt_unsupported("MPI_Comm_accept"); }
+CKPT_EXPORT int MPI_Comm_accept(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_accept")));
+CKPT_EXPORT int PMPI_Comm_connect(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) { return ckpt_unsupported("MPI_Comm_connect"); }
+CKPT_EXPORT int MPI_Comm_connect(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_connect")));
+CKPT_EXPORT int PMPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm) { return ckpt_unsupported("MPI_Comm_create_from_group"); }
+CKPT_EXPORT int MPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_create_from_group")));
+CKPT_EXPORT int PMPI_Comm_disconnect(MPI_Comm *comm) { return ckpt_unsupported("MPI_Comm_disconnect"); }
+CKPT_EXPORT int MPI_Comm_disconnect(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_disconnect")));
+CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
+CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("PMPI_Comm_get_parent")));
+CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
+CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("PMPI_Comm_idup_with_info")));
+CKPT_EXPORT int PMPI_Comm_join(int fd, MPI_Comm *intercomm) { return ckpt_unsupported("MPI_Comm_join"); }
+CKPT_EXPORT int MPI_Comm_join(int fd, MPI_Comm *intercomm) __attribute__((weak, alias("PMPI_Comm_join")));
+CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn"); }
+CKPT_EXPORT int MPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn")));
+CKPT_EXPORT int PMPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn_multiple"); }
+CKPT_EXPORT int MPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn_multiple")));
+CKPT_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) { return ckpt_unsupported("MPI_Compare_and_swap"); }
+CKPT_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
+CKPT_EXPORT int PMPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Exscan_init"); }
+CKPT_EXPORT int MPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Exscan_init")));
+CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Fetch_and_op"); }
+CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
+CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("PMPI_File_c2f")));
+CKPT_EXPORT int PMPI_File_call_errhandler(MPI_File fh, int errorcode) { return ckpt_unsupported("MPI_File_call_errhandler"); }
+CKPT_EXPORT int MPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("PMPI_File_call_errhandler")));
+CKPT_EXPORT int PMPI_File_close(MPI_File *fh) { return ckpt_unsupported("MPI_File_close"); }
+CKPT_EXPORT int MPI_File_close(MPI_File *fh) __attribute__((weak, alias("PMPI_File_close")));
+CKPT_EXPORT int PMPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_create_errhandler"); }
+CKPT_EXPORT int MPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_File_create_errhandler")));
+CKPT_EXPORT int PMPI_File_delete(const char *filename, MPI_Info info) { return ckpt_unsupported("MPI_File_delete"); }
+CKPT_EXPORT int MPI_File_delete(const char *filename, MPI_Info info) __attribute__((weak, alias("PMPI_File_delete")));
+CKPT_EXPORT MPI_File PMPI_File_f2c(MPI_Fint file) { (void)ckpt_unsupported("MPI_File_f2c"); return (MPI_File)0; }
+CKPT_EXPORT MPI_File MPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("PMPI_File_f2c")));
+CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode) { return ckpt_unsupported("MPI_File_get_amode"); }
+CKPT_EXPORT int MPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("PMPI_File_get_amode")));
+CKPT_EXPORT int PMPI_File_get_atomicity(MPI_File fh, int *flag) { return ckpt_unsupported("MPI_File_get_atomicity"); }
+CKPT_EXPORT int MPI_File_get_atomicity(MPI_File fh, int *flag) __attribute__((weak, alias("PMPI_File_get_atomicity")));
+CKPT_EXPORT int PMPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) { return ckpt_unsupported("MPI_File_get_byte_offset"); }
+CKPT_EXPORT int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) __attribute__((weak, alias("PMPI_File_get_byte_offset")));
+CKPT_EXPORT int PMPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_get_errhandler"); }
+CKPT_EXPORT int MPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_File_get_errhandler")));
+CKPT_EXPORT int PMPI_File_get_group(MPI_File fh, MPI_Group *group) { return ckpt_unsupported("MPI_File_get_group"); }
+CKPT_EXPORT int MPI_File_get_group(MPI_File fh, MPI_Group *group) __attribute__((weak, alias("PMPI_File_get_group")));
+CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used) { return ckpt_unsupported("MPI_File_get_info"); }
+CKPT_EXPORT int MPI_File_get_info(MPI_File fh, MPI_Info *info_used) __attribute__((weak, alias("PMPI_File_get_info")));
+CKPT_EXPORT int PMPI_File_get_position(MPI_File fh, MPI_Offset *offset) { return ckpt_unsupported("MPI_File_get_position"); }
+CKPT_EXPORT int MPI_File_get_position(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position")));
+CKPT_EXPORT int PMPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) { return ckpt_unsupported("MPI_File_get_position_shared"); }
+CKPT_EXPORT int MPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position_shared")));
+CKPT_EXPORT int PMPI_File_get_size(MPI_File fh, MPI_Offset *size) { return ckpt_unsupported("MPI_File_get_size"); }
+CKPT_EXPORT int MPI_File_get_size(MPI_File fh, MPI_Offset *size) __attribute__((weak, alias("PMPI_File_get_size")));
+CKPT_EXPORT int PMPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) { return ckpt_unsupported("MPI_File_get_type_extent"); }
+CKPT_EXPORT int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) __attribute__((weak, alias("PMPI_File_get_type_extent")));
+CKPT_EXPORT int PMPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) { return ckpt_unsupported("MPI_File_get_view"); }
+CKPT_EXPORT int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) __attribute__((weak, alias("PMPI_File_get_view")));
+CKPT_EXPORT int PMPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread"); }
+CKPT_EXPORT int MPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread")));
+CKPT_EXPORT int PMPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_all"); }
+CKPT_EXPORT int MPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_all")));
+CKPT_EXPORT int PMPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at"); }
+CKPT_EXPORT int MPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_at")));
+CKPT_EXPORT int PMPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at_all"); }
+CKPT_EXPORT int MPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_at_all")));
+CKPT_EXPORT int PMPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_shared"); }
+CKPT_EXPORT int MPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_shared")));
+CKPT_EXPORT int PMPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite"); }
+CKPT_EXPORT int MPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite")));
+CKPT_EXPORT int PMPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_all"); }
+CKPT_EXPORT int MPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_all")));
+CKPT_EXPORT int PMPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at"); }
+CKPT_EXPORT int MPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_at")));
+CKPT_EXPORT int PMPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at_all"); }
+CKPT_EXPORT int MPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_at_all")));
+CKPT_EXPORT int PMPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_shared"); }
+CKPT_EXPORT int MPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_shared")));
+CKPT_EXPORT int PMPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) { return ckpt_unsupported("MPI_File_open"); }
+CKPT_EXPORT int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("PMPI_File_open")));
+CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_preallocate"); }
+CKPT_EXPORT int MPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_preallocate")));
+CKPT_EXPORT int PMPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read"); }
+CKPT_EXPORT int MPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read")));
+CKPT_EXPORT int PMPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_all"); }
+CKPT_EXPORT int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_all")));
+CKPT_EXPORT int PMPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_all_begin"); }
+CKPT_EXPORT int MPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_all_begin")));
+CKPT_EXPORT int PMPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_all_end"); }
+CKPT_EXPORT int MPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_all_end")));
+CKPT_EXPORT int PMPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at"); }
+CKPT_EXPORT int MPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at")));
+CKPT_EXPORT int PMPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at_all"); }
+CKPT_EXPORT int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at_all")));
+CKPT_EXPORT int PMPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_at_all_begin"); }
+CKPT_EXPORT int MPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_at_all_begin")));
+CKPT_EXPORT int PMPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at_all_end"); }
+CKPT_EXPORT int MPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at_all_end")));
+CKPT_EXPORT int PMPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_ordered"); }
+CKPT_EXPORT int MPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_ordered")));
+CKPT_EXPORT int PMPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_ordered_begin"); }
+CKPT_EXPORT int MPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_ordered_begin")));
+CKPT_EXPORT int PMPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_ordered_end"); }
+CKPT_EXPORT int MPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_ordered_end")));
+CKPT_EXPORT int PMPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_shared"); }
+CKPT_EXPORT int MPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_shared")));
+CKPT_EXPORT int PMPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) { return ckpt_unsupported("MPI_File_seek"); }
+CKPT_EXPORT int MPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek")));
+CKPT_EXPORT int PMPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) { return ckpt_unsupported("MPI_File_seek_shared"); }
+CKPT_EXPORT int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek_shared")));
+CKPT_EXPORT int PMPI_File_set_atomicity(MPI_File fh, int flag) { return ckpt_unsupported("MPI_File_set_atomicity"); }
+CKPT_EXPORT int MPI_File_set_atomicity(MPI_File fh, int flag) __attribute__((weak, alias("PMPI_File_set_atomicity")));
+CKPT_EXPORT int PMPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_File_set_errhandler"); }
+CKPT_EXPORT int MPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_File_set_errhandler")));
+CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info) { return ckpt_unsupported("MPI_File_set_info"); }
+CKPT_EXPORT int MPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("PMPI_File_set_info")));
+CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_set_size"); }
+CKPT_EXPORT int MPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_set_size")));
+CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return ckpt_unsupported("MPI_File_set_view"); }
+CKPT_EXPORT int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("PMPI_File_set_view")));
+CKPT_EXPORT int PMPI_File_sync(MPI_File fh) { return ckpt_unsupported("MPI_File_sync"); }
+CKPT_EXPORT int MPI_File_sync(MPI_File fh) __attribute__((weak, alias("PMPI_File_sync")));
+CKPT_EXPORT int PMPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write"); }
+CKPT_EXPORT int MPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write")));
+CKPT_EXPORT int PMPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_all"); }
+CKPT_EXPORT int MPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_all")));
+CKPT_EXPORT int PMPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_all_begin"); }
+CKPT_EXPORT int MPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_all_begin")));
+CKPT_EXPORT int PMPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_all_end"); }
+CKPT_EXPORT int MPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_all_end")));
+CKPT_EXPORT int PMPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at"); }
+CKPT_EXPORT int MPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at")));
+CKPT_EXPORT int PMPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at_all"); }
+CKPT_EXPORT int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at_all")));
+CKPT_EXPORT int PMPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_at_all_begin"); }
+CKPT_EXPORT int MPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_at_all_begin")));
+CKPT_EXPORT int PMPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at_all_end"); }
+CKPT_EXPORT int MPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at_all_end")));
+CKPT_EXPORT int PMPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_ordered"); }
+CKPT_EXPORT int MPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered")));
+CKPT_EXPORT int PMPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_ordered_begin"); }
+CKPT_EXPORT int MPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_ordered_begin")));
+CKPT_EXPORT int PMPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_ordered_end"); }
+CKPT_EXPORT int MPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
+CKPT_EXPORT int PMPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_shared"); }
+CKPT_EXPORT int MPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_shared")));
+CKPT_EXPORT int PMPI_Gather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Gather_init"); }
+CKPT_EXPORT int MPI_Gather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Gather_init")));
+CKPT_EXPORT int PMPI_Gatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Gatherv_init"); }
+CKPT_EXPORT int MPI_Gatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Gatherv_init")));
+CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Get"); }
+CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
+CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Get_accumulate"); }
+CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
+CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request) { return ckpt_unsupported("MPI_Grequest_complete"); }
+CKPT_EXPORT int MPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("PMPI_Grequest_complete")));
+CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return ckpt_unsupported("MPI_Grequest_start"); }
+CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("PMPI_Grequest_start")));
+CKPT_EXPORT int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
+CKPT_EXPORT int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
+CKPT_EXPORT int PMPI_Info_create_env(int argc, char  *argv, MPI_Info *info) { return ckpt_unsupported("MPI_Info_create_env"); }
+CKPT_EXPORT int MPI_Info_create_env(int argc, char  *argv, MPI_Info *info) __attribute__((weak, alias("PMPI_Info_create_env")));
+CKPT_EXPORT int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value, int *flag) { return ckpt_unsupported("MPI_Info_get_string"); }
+CKPT_EXPORT int MPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value, int *flag) __attribute__((weak, alias("PMPI_Info_get_string")));
+CKPT_EXPORT int PMPI_Intercomm_create_from_groups(MPI_Group local_group, int local_leader, MPI_Group remote_group, int remote_leader, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newintercomm) { return ckpt_unsupported("MPI_Intercomm_create_from_groups"); }
+CKPT_EXPORT int MPI_Intercomm_create_from_groups(MPI_Group local_group, int local_leader, MPI_Group remote_group, int remote_leader, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newintercomm) __attribute__((weak, alias("PMPI_Intercomm_create_from_groups")));
+CKPT_EXPORT int PMPI_Isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Isendrecv"); }
+CKPT_EXPORT int MPI_Isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Isendrecv")));
+CKPT_EXPORT int PMPI_Isendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Isendrecv_replace"); }
+CKPT_EXPORT int MPI_Isendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Isendrecv_replace")));
+CKPT_EXPORT int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) { return ckpt_unsupported("MPI_Keyval_create"); }
+CKPT_EXPORT int MPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
+CKPT_EXPORT int PMPI_Keyval_free(int *keyval) { return ckpt_unsupported("MPI_Keyval_free"); }
+CKPT_EXPORT int MPI_Keyval_free(int *keyval) __attribute__((weak, alias("PMPI_Keyval_free")));
+CKPT_EXPORT int PMPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name) { return ckpt_unsupported("MPI_Lookup_name"); }
+CKPT_EXPORT int MPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name) __attribute__((weak, alias("PMPI_Lookup_name")));
+CKPT_EXPORT int PMPI_Neighbor_allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_allgather_init"); }
+CKPT_EXPORT int MPI_Neighbor_allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Neighbor_allgather_init")));
+CKPT_EXPORT int PMPI_Neighbor_allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_allgatherv_init"); }
+CKPT_EXPORT int MPI_Neighbor_allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Neighbor_allgatherv_init")));
+CKPT_EXPORT int PMPI_Neighbor_alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_alltoall_init"); }
+CKPT_EXPORT int MPI_Neighbor_alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Neighbor_alltoall_init")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallv_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_alltoallv_init"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallv_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Neighbor_alltoallv_init")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallw_init(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_alltoallw_init"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallw_init(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Neighbor_alltoallw_init")));
+CKPT_EXPORT int PMPI_Open_port(MPI_Info info, char *port_name) { return ckpt_unsupported("MPI_Open_port"); }
+CKPT_EXPORT int MPI_Open_port(MPI_Info info, char *port_name) __attribute__((weak, alias("PMPI_Open_port")));
+CKPT_EXPORT int PMPI_Parrived(MPI_Request request, int partition, int *flag) { return ckpt_unsupported("MPI_Parrived"); }
+CKPT_EXPORT int MPI_Parrived(MPI_Request request, int partition, int *flag) __attribute__((weak, alias("PMPI_Parrived")));
+CKPT_EXPORT int PMPI_Pready(int partition, MPI_Request request) { return ckpt_unsupported("MPI_Pready"); }
+CKPT_EXPORT int MPI_Pready(int partition, MPI_Request request) __attribute__((weak, alias("PMPI_Pready")));
+CKPT_EXPORT int PMPI_Pready_list(int length, const int  *array_of_partitions, MPI_Request request) { return ckpt_unsupported("MPI_Pready_list"); }
+CKPT_EXPORT int MPI_Pready_list(int length, const int  *array_of_partitions, MPI_Request request) __attribute__((weak, alias("PMPI_Pready_list")));
+CKPT_EXPORT int PMPI_Pready_range(int partition_low, int partition_high, MPI_Request request) { return ckpt_unsupported("MPI_Pready_range"); }
+CKPT_EXPORT int MPI_Pready_range(int partition_low, int partition_high, MPI_Request request) __attribute__((weak, alias("PMPI_Pready_range")));
+CKPT_EXPORT int PMPI_Precv_init(void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Precv_init"); }
+CKPT_EXPORT int MPI_Precv_init(void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Precv_init")));
+CKPT_EXPORT int PMPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Psend_init"); }
+CKPT_EXPORT int MPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Psend_init")));
+CKPT_EXPORT int PMPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Publish_name"); }
+CKPT_EXPORT int MPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Publish_name")));
+CKPT_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Put"); }
+CKPT_EXPORT int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Put")));
+CKPT_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Raccumulate"); }
+CKPT_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Raccumulate")));
+CKPT_EXPORT int PMPI_Reduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Reduce_init"); }
+CKPT_EXPORT int MPI_Reduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Reduce_init")));
+CKPT_EXPORT int PMPI_Reduce_scatter_block_init(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Reduce_scatter_block_init"); }
+CKPT_EXPORT int MPI_Reduce_scatter_block_init(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Reduce_scatter_block_init")));
+CKPT_EXPORT int PMPI_Reduce_scatter_init(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Reduce_scatter_init"); }
+CKPT_EXPORT int MPI_Reduce_scatter_init(const void *sendbuf, void *recvbuf, const int  *recvcounts, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Reduce_scatter_init")));
+CKPT_EXPORT int PMPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) { return ckpt_unsupported("MPI_Register_datarep"); }
+CKPT_EXPORT int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) __attribute__((weak, alias("PMPI_Register_datarep")));
+CKPT_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget"); }
+CKPT_EXPORT int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget")));
+CKPT_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget_accumulate"); }
+CKPT_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
+CKPT_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rput"); }
+CKPT_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rput")));
+CKPT_EXPORT int PMPI_Scan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Scan_init"); }
+CKPT_EXPORT int MPI_Scan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Scan_init")));
+CKPT_EXPORT int PMPI_Scatter_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Scatter_init"); }
+CKPT_EXPORT int MPI_Scatter_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Scatter_init")));
+CKPT_EXPORT int PMPI_Scatterv_init(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Scatterv_init"); }
+CKPT_EXPORT int MPI_Scatterv_init(const void *sendbuf, const int  *sendcounts, const int  *displs, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Scatterv_init")));
+CKPT_EXPORT MPI_Fint PMPI_Session_c2f(MPI_Session session) { (void)ckpt_unsupported("MPI_Session_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint MPI_Session_c2f(MPI_Session session) __attribute__((weak, alias("PMPI_Session_c2f")));
+CKPT_EXPORT int PMPI_Session_call_errhandler(MPI_Session session, int errorcode) { return ckpt_unsupported("MPI_Session_call_errhandler"); }
+CKPT_EXPORT int MPI_Session_call_errhandler(MPI_Session session, int errorcode) __attribute__((weak, alias("PMPI_Session_call_errhandler")));
+CKPT_EXPORT int PMPI_Session_create_errhandler(MPI_Session_errhandler_function *session_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Session_create_errhandler"); }
+CKPT_EXPORT int MPI_Session_create_errhandler(MPI_Session_errhandler_function *session_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Session_create_errhandler")));
+CKPT_EXPORT MPI_Session PMPI_Session_f2c(MPI_Fint session) { (void)ckpt_unsupported("MPI_Session_f2c"); return (MPI_Session)0; }
+CKPT_EXPORT MPI_Session MPI_Session_f2c(MPI_Fint session) __attribute__((weak, alias("PMPI_Session_f2c")));
+CKPT_EXPORT int PMPI_Session_finalize(MPI_Session *session) { return ckpt_unsupported("MPI_Session_finalize"); }
+CKPT_EXPORT int MPI_Session_finalize(MPI_Session *session) __attribute__((weak, alias("PMPI_Session_finalize")));
+CKPT_EXPORT int PMPI_Session_get_errhandler(MPI_Session session, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Session_get_errhandler"); }
+CKPT_EXPORT int MPI_Session_get_errhandler(MPI_Session session, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Session_get_errhandler")));
+CKPT_EXPORT int PMPI_Session_get_info(MPI_Session session, MPI_Info *info_used) { return ckpt_unsupported("MPI_Session_get_info"); }
+CKPT_EXPORT int MPI_Session_get_info(MPI_Session session, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Session_get_info")));
+CKPT_EXPORT int PMPI_Session_get_nth_pset(MPI_Session session, MPI_Info info, int n, int *pset_len, char *pset_name) { return ckpt_unsupported("MPI_Session_get_nth_pset"); }
+CKPT_EXPORT int MPI_Session_get_nth_pset(MPI_Session session, MPI_Info info, int n, int *pset_len, char *pset_name) __attribute__((weak, alias("PMPI_Session_get_nth_pset")));
+CKPT_EXPORT int PMPI_Session_get_num_psets(MPI_Session session, MPI_Info info, int *npset_names) { return ckpt_unsupported("MPI_Session_get_num_psets"); }
+CKPT_EXPORT int MPI_Session_get_num_psets(MPI_Session session, MPI_Info info, int *npset_names) __attribute__((weak, alias("PMPI_Session_get_num_psets")));
+CKPT_EXPORT int PMPI_Session_get_pset_info(MPI_Session session, const char *pset_name, MPI_Info *info) { return ckpt_unsupported("MPI_Session_get_pset_info"); }
+CKPT_EXPORT int MPI_Session_get_pset_info(MPI_Session session, const char *pset_name, MPI_Info *info) __attribute__((weak, alias("PMPI_Session_get_pset_info")));
+CKPT_EXPORT int PMPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) { return ckpt_unsupported("MPI_Session_init"); }
+CKPT_EXPORT int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) __attribute__((weak, alias("PMPI_Session_init")));
+CKPT_EXPORT int PMPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
+CKPT_EXPORT int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
+CKPT_EXPORT int PMPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_c2f"); }
+CKPT_EXPORT int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_c2f")));
+CKPT_EXPORT int PMPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_c2f08"); }
+CKPT_EXPORT int MPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_c2f08")));
+CKPT_EXPORT int PMPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f082c"); }
+CKPT_EXPORT int MPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f082c")));
+CKPT_EXPORT int PMPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_f082f"); }
+CKPT_EXPORT int MPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_f082f")));
+CKPT_EXPORT int PMPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f2c"); }
+CKPT_EXPORT int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f2c")));
+CKPT_EXPORT int PMPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_f2f08"); }
+CKPT_EXPORT int MPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_f2f08")));
+CKPT_EXPORT int PMPI_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
+CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
+CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
+CKPT_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_categories")));
+CKPT_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
+CKPT_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
+CKPT_EXPORT int PMPI_T_category_get_events(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_events"); }
+CKPT_EXPORT int MPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_events")));
+CKPT_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index) { return ckpt_unsupported("MPI_T_category_get_index"); }
+CKPT_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("PMPI_T_category_get_index")));
+CKPT_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return ckpt_unsupported("MPI_T_category_get_info"); }
+CKPT_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("PMPI_T_category_get_info")));
+CKPT_EXPORT int PMPI_T_category_get_num(int *num_cat) { return ckpt_unsupported("MPI_T_category_get_num"); }
+CKPT_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("PMPI_T_category_get_num")));
+CKPT_EXPORT int PMPI_T_category_get_num_events(int cat_index, int *num_events) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
+CKPT_EXPORT int MPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("PMPI_T_category_get_num_events")));
+CKPT_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
+CKPT_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
+CKPT_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
+CKPT_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
+CKPT_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
+CKPT_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
+CKPT_EXPORT int PMPI_T_cvar_get_num(int *num_cvar) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
+CKPT_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
+CKPT_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
+CKPT_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
+CKPT_EXPORT int PMPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
+CKPT_EXPORT int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
+CKPT_EXPORT int PMPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_cvar_read"); }
+CKPT_EXPORT int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_cvar_read")));
+CKPT_EXPORT int PMPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_cvar_write"); }
+CKPT_EXPORT int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_cvar_write")));
+CKPT_EXPORT int PMPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_info"); }
+CKPT_EXPORT int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_info")));
+CKPT_EXPORT int PMPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_item"); }
+CKPT_EXPORT int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_item")));
+CKPT_EXPORT int PMPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
+CKPT_EXPORT int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_callback_get_info")));
+CKPT_EXPORT int PMPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
+CKPT_EXPORT int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_callback_set_info")));
+CKPT_EXPORT int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return ckpt_unsupported("MPI_T_event_copy"); }
+CKPT_EXPORT int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("PMPI_T_event_copy")));
+CKPT_EXPORT int PMPI_T_event_get_index(const char *name, int *event_index) { return ckpt_unsupported("MPI_T_event_get_index"); }
+CKPT_EXPORT int MPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("PMPI_T_event_get_index")));
+CKPT_EXPORT int PMPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return ckpt_unsupported("MPI_T_event_get_info"); }
+CKPT_EXPORT int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("PMPI_T_event_get_info")));
+CKPT_EXPORT int PMPI_T_event_get_num(int *num_events) { return ckpt_unsupported("MPI_T_event_get_num"); }
+CKPT_EXPORT int MPI_T_event_get_num(int *num_events) __attribute__((weak, alias("PMPI_T_event_get_num")));
+CKPT_EXPORT int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return ckpt_unsupported("MPI_T_event_get_source"); }
+CKPT_EXPORT int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("PMPI_T_event_get_source")));
+CKPT_EXPORT int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
+CKPT_EXPORT int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("PMPI_T_event_get_timestamp")));
+CKPT_EXPORT int PMPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
+CKPT_EXPORT int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("PMPI_T_event_handle_alloc")));
+CKPT_EXPORT int PMPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return ckpt_unsupported("MPI_T_event_handle_free"); }
+CKPT_EXPORT int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("PMPI_T_event_handle_free")));
+CKPT_EXPORT int PMPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
+CKPT_EXPORT int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_handle_get_info")));
+CKPT_EXPORT int PMPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
+CKPT_EXPORT int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_handle_set_info")));
+CKPT_EXPORT int PMPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return ckpt_unsupported("MPI_T_event_read"); }
+CKPT_EXPORT int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("PMPI_T_event_read")));
+CKPT_EXPORT int PMPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return ckpt_unsupported("MPI_T_event_register_callback"); }
+CKPT_EXPORT int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("PMPI_T_event_register_callback")));
+CKPT_EXPORT int PMPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
+CKPT_EXPORT int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("PMPI_T_event_set_dropped_handler")));
 CKPT_EXPORT int PMPI_T_finalize(void) { return ckpt_unsupported("MPI_T_finalize"); }
 CKPT_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("PMPI_T_finalize")));
-CKPT_EXPORT int PMPI_T_init_thread(void) { return ckpt_unsupported("MPI_T_init_thread"); }
-CKPT_EXPORT int MPI_T_init_thread(void) __attribute__((weak, alias("PMPI_T_init_thread")));
-CKPT_EXPORT int PMPI_T_pvar_get_index(void) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
-CKPT_EXPORT int MPI_T_pvar_get_index(void) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
-CKPT_EXPORT int PMPI_T_pvar_get_info(void) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
-CKPT_EXPORT int MPI_T_pvar_get_info(void) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
-CKPT_EXPORT int PMPI_T_pvar_get_num(void) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
-CKPT_EXPORT int MPI_T_pvar_get_num(void) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
-CKPT_EXPORT int PMPI_T_pvar_handle_alloc(void) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_pvar_handle_alloc(void) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_pvar_handle_free(void) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
-CKPT_EXPORT int MPI_T_pvar_handle_free(void) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
-CKPT_EXPORT int PMPI_T_pvar_read(void) { return ckpt_unsupported("MPI_T_pvar_read"); }
-CKPT_EXPORT int MPI_T_pvar_read(void) __attribute__((weak, alias("PMPI_T_pvar_read")));
-CKPT_EXPORT int PMPI_T_pvar_readreset(void) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
-CKPT_EXPORT int MPI_T_pvar_readreset(void) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
-CKPT_EXPORT int PMPI_T_pvar_reset(void) { return ckpt_unsupported("MPI_T_pvar_reset"); }
-CKPT_EXPORT int MPI_T_pvar_reset(void) __attribute__((weak, alias("PMPI_T_pvar_reset")));
-CKPT_EXPORT int PMPI_T_pvar_session_create(void) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
-CKPT_EXPORT int MPI_T_pvar_session_create(void) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
-CKPT_EXPORT int PMPI_T_pvar_session_free(void) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
-CKPT_EXPORT int MPI_T_pvar_session_free(void) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
-CKPT_EXPORT int PMPI_T_pvar_start(void) { return ckpt_unsupported("MPI_T_pvar_start"); }
-CKPT_EXPORT int MPI_T_pvar_start(void) __attribute__((weak, alias("PMPI_T_pvar_start")));
-CKPT_EXPORT int PMPI_T_pvar_stop(void) { return ckpt_unsupported("MPI_T_pvar_stop"); }
-CKPT_EXPORT int MPI_T_pvar_stop(void) __attribute__((weak, alias("PMPI_T_pvar_stop")));
-CKPT_EXPORT int PMPI_T_pvar_write(void) { return ckpt_unsupported("MPI_T_pvar_write"); }
-CKPT_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("PMPI_T_pvar_write")));
-CKPT_EXPORT int PMPI_T_source_get_info(void) { return ckpt_unsupported("MPI_T_source_get_info"); }
-CKPT_EXPORT int MPI_T_source_get_info(void) __attribute__((weak, alias("PMPI_T_source_get_info")));
-CKPT_EXPORT int PMPI_T_source_get_num(void) { return ckpt_unsupported("MPI_T_source_get_num"); }
-CKPT_EXPORT int MPI_T_source_get_num(void) __attribute__((weak, alias("PMPI_T_source_get_num")));
-CKPT_EXPORT int PMPI_T_source_get_timestamp(void) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
-CKPT_EXPORT int MPI_T_source_get_timestamp(void) __attribute__((weak, alias("PMPI_T_source_get_timestamp")));
-CKPT_EXPORT int PMPI_Type_create_f90_complex(void) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
-CKPT_EXPORT int MPI_Type_create_f90_complex(void) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
-CKPT_EXPORT int PMPI_Type_create_f90_integer(void) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
-CKPT_EXPORT int MPI_Type_create_f90_integer(void) __attribute__((weak, alias("PMPI_Type_create_f90_integer")));
-CKPT_EXPORT int PMPI_Type_create_f90_real(void) { return ckpt_unsupported("MPI_Type_create_f90_real"); }
-CKPT_EXPORT int MPI_Type_create_f90_real(void) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
-CKPT_EXPORT int PMPI_Unpublish_name(void) { return ckpt_unsupported("MPI_Unpublish_name"); }
-CKPT_EXPORT int MPI_Unpublish_name(void) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT int PMPI_Win_allocate(void) { return ckpt_unsupported("MPI_Win_allocate"); }
-CKPT_EXPORT int MPI_Win_allocate(void) __attribute__((weak, alias("PMPI_Win_allocate")));
-CKPT_EXPORT int PMPI_Win_allocate_shared(void) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
-CKPT_EXPORT int MPI_Win_allocate_shared(void) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
-CKPT_EXPORT int PMPI_Win_attach(void) { return ckpt_unsupported("MPI_Win_attach"); }
-CKPT_EXPORT int MPI_Win_attach(void) __attribute__((weak, alias("PMPI_Win_attach")));
-CKPT_EXPORT int PMPI_Win_c2f(void) { return ckpt_unsupported("MPI_Win_c2f"); }
-CKPT_EXPORT int MPI_Win_c2f(void) __attribute__((weak, alias("PMPI_Win_c2f")));
-CKPT_EXPORT int PMPI_Win_call_errhandler(void) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
-CKPT_EXPORT int MPI_Win_call_errhandler(void) __attribute__((weak, alias("PMPI_Win_call_errhandler")));
-CKPT_EXPORT int PMPI_Win_complete(void) { return ckpt_unsupported("MPI_Win_complete"); }
-CKPT_EXPORT int MPI_Win_complete(void) __attribute__((weak, alias("PMPI_Win_complete")));
-CKPT_EXPORT int PMPI_Win_create(void) { return ckpt_unsupported("MPI_Win_create"); }
-CKPT_EXPORT int MPI_Win_create(void) __attribute__((weak, alias("PMPI_Win_create")));
-CKPT_EXPORT int PMPI_Win_create_dynamic(void) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
-CKPT_EXPORT int MPI_Win_create_dynamic(void) __attribute__((weak, alias("PMPI_Win_create_dynamic")));
-CKPT_EXPORT int PMPI_Win_create_errhandler(void) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
-CKPT_EXPORT int MPI_Win_create_errhandler(void) __attribute__((weak, alias("PMPI_Win_create_errhandler")));
-CKPT_EXPORT int PMPI_Win_create_keyval(void) { return ckpt_unsupported("MPI_Win_create_keyval"); }
-CKPT_EXPORT int MPI_Win_create_keyval(void) __attribute__((weak, alias("PMPI_Win_create_keyval")));
-CKPT_EXPORT int PMPI_Win_delete_attr(void) { return ckpt_unsupported("MPI_Win_delete_attr"); }
-CKPT_EXPORT int MPI_Win_delete_attr(void) __attribute__((weak, alias("PMPI_Win_delete_attr")));
-CKPT_EXPORT int PMPI_Win_detach(void) { return ckpt_unsupported("MPI_Win_detach"); }
-CKPT_EXPORT int MPI_Win_detach(void) __attribute__((weak, alias("PMPI_Win_detach")));
-CKPT_EXPORT int PMPI_Win_f2c(void) { return ckpt_unsupported("MPI_Win_f2c"); }
-CKPT_EXPORT int MPI_Win_f2c(void) __attribute__((weak, alias("PMPI_Win_f2c")));
-CKPT_EXPORT int PMPI_Win_fence(void) { return ckpt_unsupported("MPI_Win_fence"); }
-CKPT_EXPORT int MPI_Win_fence(void) __attribute__((weak, alias("PMPI_Win_fence")));
-CKPT_EXPORT int PMPI_Win_flush(void) { return ckpt_unsupported("MPI_Win_flush"); }
-CKPT_EXPORT int MPI_Win_flush(void) __attribute__((weak, alias("PMPI_Win_flush")));
-CKPT_EXPORT int PMPI_Win_flush_all(void) { return ckpt_unsupported("MPI_Win_flush_all"); }
-CKPT_EXPORT int MPI_Win_flush_all(void) __attribute__((weak, alias("PMPI_Win_flush_all")));
-CKPT_EXPORT int PMPI_Win_flush_local(void) { return ckpt_unsupported("MPI_Win_flush_local"); }
-CKPT_EXPORT int MPI_Win_flush_local(void) __attribute__((weak, alias("PMPI_Win_flush_local")));
-CKPT_EXPORT int PMPI_Win_flush_local_all(void) { return ckpt_unsupported("MPI_Win_flush_local_all"); }
-CKPT_EXPORT int MPI_Win_flush_local_all(void) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
-CKPT_EXPORT int PMPI_Win_free(void) { return ckpt_unsupported("MPI_Win_free"); }
-CKPT_EXPORT int MPI_Win_free(void) __attribute__((weak, alias("PMPI_Win_free")));
-CKPT_EXPORT int PMPI_Win_free_keyval(void) { return ckpt_unsupported("MPI_Win_free_keyval"); }
-CKPT_EXPORT int MPI_Win_free_keyval(void) __attribute__((weak, alias("PMPI_Win_free_keyval")));
-CKPT_EXPORT int PMPI_Win_get_attr(void) { return ckpt_unsupported("MPI_Win_get_attr"); }
-CKPT_EXPORT int MPI_Win_get_attr(void) __attribute__((weak, alias("PMPI_Win_get_attr")));
-CKPT_EXPORT int PMPI_Win_get_errhandler(void) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
-CKPT_EXPORT int MPI_Win_get_errhandler(void) __attribute__((weak, alias("PMPI_Win_get_errhandler")));
-CKPT_EXPORT int PMPI_Win_get_group(void) { return ckpt_unsupported("MPI_Win_get_group"); }
-CKPT_EXPORT int MPI_Win_get_group(void) __attribute__((weak, alias("PMPI_Win_get_group")));
-CKPT_EXPORT int PMPI_Win_get_info(void) { return ckpt_unsupported("MPI_Win_get_info"); }
-CKPT_EXPORT int MPI_Win_get_info(void) __attribute__((weak, alias("PMPI_Win_get_info")));
-CKPT_EXPORT int PMPI_Win_get_name(void) { return ckpt_unsupported("MPI_Win_get_name"); }
-CKPT_EXPORT int MPI_Win_get_name(void) __attribute__((weak, alias("PMPI_Win_get_name")));
-CKPT_EXPORT int PMPI_Win_lock(void) { return ckpt_unsupported("MPI_Win_lock"); }
-CKPT_EXPORT int MPI_Win_lock(void) __attribute__((weak, alias("PMPI_Win_lock")));
-CKPT_EXPORT int PMPI_Win_lock_all(void) { return ckpt_unsupported("MPI_Win_lock_all"); }
-CKPT_EXPORT int MPI_Win_lock_all(void) __attribute__((weak, alias("PMPI_Win_lock_all")));
-CKPT_EXPORT int PMPI_Win_post(void) { return ckpt_unsupported("MPI_Win_post"); }
-CKPT_EXPORT int MPI_Win_post(void) __attribute__((weak, alias("PMPI_Win_post")));
-CKPT_EXPORT int PMPI_Win_set_attr(void) { return ckpt_unsupported("MPI_Win_set_attr"); }
-CKPT_EXPORT int MPI_Win_set_attr(void) __attribute__((weak, alias("PMPI_Win_set_attr")));
-CKPT_EXPORT int PMPI_Win_set_errhandler(void) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
-CKPT_EXPORT int MPI_Win_set_errhandler(void) __attribute__((weak, alias("PMPI_Win_set_errhandler")));
-CKPT_EXPORT int PMPI_Win_set_info(void) { return ckpt_unsupported("MPI_Win_set_info"); }
-CKPT_EXPORT int MPI_Win_set_info(void) __attribute__((weak, alias("PMPI_Win_set_info")));
-CKPT_EXPORT int PMPI_Win_set_name(void) { return ckpt_unsupported("MPI_Win_set_name"); }
-CKPT_EXPORT int MPI_Win_set_name(void) __attribute__((weak, alias("PMPI_Win_set_name")));
-CKPT_EXPORT int PMPI_Win_shared_query(void) { return ckpt_unsupported("MPI_Win_shared_query"); }
-CKPT_EXPORT int MPI_Win_shared_query(void) __attribute__((weak, alias("PMPI_Win_shared_query")));
-CKPT_EXPORT int PMPI_Win_start(void) { return ckpt_unsupported("MPI_Win_start"); }
-CKPT_EXPORT int MPI_Win_start(void) __attribute__((weak, alias("PMPI_Win_start")));
-CKPT_EXPORT int PMPI_Win_sync(void) { return ckpt_unsupported("MPI_Win_sync"); }
-CKPT_EXPORT int MPI_Win_sync(void) __attribute__((weak, alias("PMPI_Win_sync")));
-CKPT_EXPORT int PMPI_Win_test(void) { return ckpt_unsupported("MPI_Win_test"); }
-CKPT_EXPORT int MPI_Win_test(void) __attribute__((weak, alias("PMPI_Win_test")));
-CKPT_EXPORT int PMPI_Win_unlock(void) { return ckpt_unsupported("MPI_Win_unlock"); }
-CKPT_EXPORT int MPI_Win_unlock(void) __attribute__((weak, alias("PMPI_Win_unlock")));
-CKPT_EXPORT int PMPI_Win_unlock_all(void) { return ckpt_unsupported("MPI_Win_unlock_all"); }
-CKPT_EXPORT int MPI_Win_unlock_all(void) __attribute__((weak, alias("PMPI_Win_unlock_all")));
-CKPT_EXPORT int PMPI_Win_wait(void) { return ckpt_unsupported("MPI_Win_wait"); }
-CKPT_EXPORT int MPI_Win_wait(void) __attribute__((weak, alias("PMPI_Win_wait")));
+CKPT_EXPORT int PMPI_T_init_thread(int required, int *provided) { return ckpt_unsupported("MPI_T_init_thread"); }
+CKPT_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("PMPI_T_init_thread")));
+CKPT_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
+CKPT_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
+CKPT_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
+CKPT_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
+CKPT_EXPORT int PMPI_T_pvar_get_num(int *num_pvar) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
+CKPT_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
+CKPT_EXPORT int PMPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
+CKPT_EXPORT int MPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
+CKPT_EXPORT int PMPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
+CKPT_EXPORT int MPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
+CKPT_EXPORT int PMPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_read"); }
+CKPT_EXPORT int MPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_read")));
+CKPT_EXPORT int PMPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
+CKPT_EXPORT int MPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
+CKPT_EXPORT int PMPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_reset"); }
+CKPT_EXPORT int MPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_reset")));
+CKPT_EXPORT int PMPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
+CKPT_EXPORT int MPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
+CKPT_EXPORT int PMPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
+CKPT_EXPORT int MPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
+CKPT_EXPORT int PMPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_start"); }
+CKPT_EXPORT int MPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_start")));
+CKPT_EXPORT int PMPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_stop"); }
+CKPT_EXPORT int MPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_stop")));
+CKPT_EXPORT int PMPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_pvar_write"); }
+CKPT_EXPORT int MPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_pvar_write")));
+CKPT_EXPORT int PMPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return ckpt_unsupported("MPI_T_source_get_info"); }
+CKPT_EXPORT int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("PMPI_T_source_get_info")));
+CKPT_EXPORT int PMPI_T_source_get_num(int *num_sources) { return ckpt_unsupported("MPI_T_source_get_num"); }
+CKPT_EXPORT int MPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("PMPI_T_source_get_num")));
+CKPT_EXPORT int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
+CKPT_EXPORT int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("PMPI_T_source_get_timestamp")));
+CKPT_EXPORT int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
+CKPT_EXPORT int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
+CKPT_EXPORT int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
+CKPT_EXPORT int MPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_integer")));
+CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_real"); }
+CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
+CKPT_EXPORT int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Unpublish_name"); }
+CKPT_EXPORT int MPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Unpublish_name")));
+CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
+CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate")));
+CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
+CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
+CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
+CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("PMPI_Win_attach")));
+CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("PMPI_Win_c2f")));
+CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
+CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("PMPI_Win_call_errhandler")));
+CKPT_EXPORT int PMPI_Win_complete(MPI_Win win) { return ckpt_unsupported("MPI_Win_complete"); }
+CKPT_EXPORT int MPI_Win_complete(MPI_Win win) __attribute__((weak, alias("PMPI_Win_complete")));
+CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create"); }
+CKPT_EXPORT int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create")));
+CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
+CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create_dynamic")));
+CKPT_EXPORT int PMPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
+CKPT_EXPORT int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_create_errhandler")));
+CKPT_EXPORT int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return ckpt_unsupported("MPI_Win_create_keyval"); }
+CKPT_EXPORT int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Win_create_keyval")));
+CKPT_EXPORT int PMPI_Win_delete_attr(MPI_Win win, int win_keyval) { return ckpt_unsupported("MPI_Win_delete_attr"); }
+CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("PMPI_Win_delete_attr")));
+CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
+CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("PMPI_Win_detach")));
+CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
+CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("PMPI_Win_f2c")));
+CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
+CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_fence")));
+CKPT_EXPORT int PMPI_Win_flush(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush"); }
+CKPT_EXPORT int MPI_Win_flush(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush")));
+CKPT_EXPORT int PMPI_Win_flush_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_all"); }
+CKPT_EXPORT int MPI_Win_flush_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_all")));
+CKPT_EXPORT int PMPI_Win_flush_local(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local"); }
+CKPT_EXPORT int MPI_Win_flush_local(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local")));
+CKPT_EXPORT int PMPI_Win_flush_local_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local_all"); }
+CKPT_EXPORT int MPI_Win_flush_local_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
+CKPT_EXPORT int PMPI_Win_free(MPI_Win *win) { return ckpt_unsupported("MPI_Win_free"); }
+CKPT_EXPORT int MPI_Win_free(MPI_Win *win) __attribute__((weak, alias("PMPI_Win_free")));
+CKPT_EXPORT int PMPI_Win_free_keyval(int *win_keyval) { return ckpt_unsupported("MPI_Win_free_keyval"); }
+CKPT_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("PMPI_Win_free_keyval")));
+CKPT_EXPORT int PMPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Win_get_attr"); }
+CKPT_EXPORT int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Win_get_attr")));
+CKPT_EXPORT int PMPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
+CKPT_EXPORT int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_get_errhandler")));
+CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group) { return ckpt_unsupported("MPI_Win_get_group"); }
+CKPT_EXPORT int MPI_Win_get_group(MPI_Win win, MPI_Group *group) __attribute__((weak, alias("PMPI_Win_get_group")));
+CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used) { return ckpt_unsupported("MPI_Win_get_info"); }
+CKPT_EXPORT int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
+CKPT_EXPORT int PMPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return ckpt_unsupported("MPI_Win_get_name"); }
+CKPT_EXPORT int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("PMPI_Win_get_name")));
+CKPT_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock"); }
+CKPT_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock")));
+CKPT_EXPORT int PMPI_Win_lock_all(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock_all"); }
+CKPT_EXPORT int MPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock_all")));
+CKPT_EXPORT int PMPI_Win_post(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_post"); }
+CKPT_EXPORT int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_post")));
+CKPT_EXPORT int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Win_set_attr"); }
+CKPT_EXPORT int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Win_set_attr")));
+CKPT_EXPORT int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
+CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Win_set_errhandler")));
+CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info) { return ckpt_unsupported("MPI_Win_set_info"); }
+CKPT_EXPORT int MPI_Win_set_info(MPI_Win win, MPI_Info info) __attribute__((weak, alias("PMPI_Win_set_info")));
+CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
+CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("PMPI_Win_set_name")));
+CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return ckpt_unsupported("MPI_Win_shared_query"); }
+CKPT_EXPORT int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("PMPI_Win_shared_query")));
+CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
+CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_start")));
+CKPT_EXPORT int PMPI_Win_sync(MPI_Win win) { return ckpt_unsupported("MPI_Win_sync"); }
+CKPT_EXPORT int MPI_Win_sync(MPI_Win win) __attribute__((weak, alias("PMPI_Win_sync")));
+CKPT_EXPORT int PMPI_Win_test(MPI_Win win, int *flag) { return ckpt_unsupported("MPI_Win_test"); }
+CKPT_EXPORT int MPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("PMPI_Win_test")));
+CKPT_EXPORT int PMPI_Win_unlock(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock"); }
+CKPT_EXPORT int MPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock")));
+CKPT_EXPORT int PMPI_Win_unlock_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock_all"); }
+CKPT_EXPORT int MPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock_all")));
+CKPT_EXPORT int PMPI_Win_wait(MPI_Win win) { return ckpt_unsupported("MPI_Win_wait"); }
+CKPT_EXPORT int MPI_Win_wait(MPI_Win win) __attribute__((weak, alias("PMPI_Win_wait")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
-static int ckpt_stub_Add_error_class(void) { return ckpt_unsupported("MPI_Add_error_class"); }
-CKPT_EXPORT int PMPI_Add_error_class(void) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
-CKPT_EXPORT int MPI_Add_error_class(void) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
-static int ckpt_stub_Add_error_code(void) { return ckpt_unsupported("MPI_Add_error_code"); }
-CKPT_EXPORT int PMPI_Add_error_code(void) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
-CKPT_EXPORT int MPI_Add_error_code(void) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
-static int ckpt_stub_Add_error_string(void) { return ckpt_unsupported("MPI_Add_error_string"); }
-CKPT_EXPORT int PMPI_Add_error_string(void) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
-CKPT_EXPORT int MPI_Add_error_string(void) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
-static int ckpt_stub_Aint_add(void) { return ckpt_unsupported("MPI_Aint_add"); }
-CKPT_EXPORT int PMPI_Aint_add(void) __attribute__((weak, alias("ckpt_stub_Aint_add")));
-CKPT_EXPORT int MPI_Aint_add(void) __attribute__((weak, alias("ckpt_stub_Aint_add")));
-static int ckpt_stub_Aint_diff(void) { return ckpt_unsupported("MPI_Aint_diff"); }
-CKPT_EXPORT int PMPI_Aint_diff(void) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
-CKPT_EXPORT int MPI_Aint_diff(void) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
-static int ckpt_stub_Alloc_mem(void) { return ckpt_unsupported("MPI_Alloc_mem"); }
-CKPT_EXPORT int PMPI_Alloc_mem(void) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
-CKPT_EXPORT int MPI_Alloc_mem(void) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
-static int ckpt_stub_Alltoallw(void) { return ckpt_unsupported("MPI_Alltoallw"); }
-CKPT_EXPORT int PMPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
-CKPT_EXPORT int MPI_Alltoallw(void) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
-static int ckpt_stub_Bsend_init(void) { return ckpt_unsupported("MPI_Bsend_init"); }
-CKPT_EXPORT int PMPI_Bsend_init(void) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
-CKPT_EXPORT int MPI_Bsend_init(void) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
-static int ckpt_stub_Comm_c2f(void) { return ckpt_unsupported("MPI_Comm_c2f"); }
-CKPT_EXPORT int PMPI_Comm_c2f(void) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
-CKPT_EXPORT int MPI_Comm_c2f(void) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
-static int ckpt_stub_Comm_call_errhandler(void) { return ckpt_unsupported("MPI_Comm_call_errhandler"); }
-CKPT_EXPORT int PMPI_Comm_call_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_call_errhandler")));
-CKPT_EXPORT int MPI_Comm_call_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_call_errhandler")));
-static int ckpt_stub_Comm_create_errhandler(void) { return ckpt_unsupported("MPI_Comm_create_errhandler"); }
-CKPT_EXPORT int PMPI_Comm_create_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_create_errhandler")));
-CKPT_EXPORT int MPI_Comm_create_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_create_errhandler")));
-static int ckpt_stub_Comm_create_keyval(void) { return ckpt_unsupported("MPI_Comm_create_keyval"); }
-CKPT_EXPORT int PMPI_Comm_create_keyval(void) __attribute__((weak, alias("ckpt_stub_Comm_create_keyval")));
-CKPT_EXPORT int MPI_Comm_create_keyval(void) __attribute__((weak, alias("ckpt_stub_Comm_create_keyval")));
-static int ckpt_stub_Comm_delete_attr(void) { return ckpt_unsupported("MPI_Comm_delete_attr"); }
-CKPT_EXPORT int PMPI_Comm_delete_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_delete_attr")));
-CKPT_EXPORT int MPI_Comm_delete_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_delete_attr")));
-static int ckpt_stub_Comm_f2c(void) { return ckpt_unsupported("MPI_Comm_f2c"); }
-CKPT_EXPORT int PMPI_Comm_f2c(void) __attribute__((weak, alias("ckpt_stub_Comm_f2c")));
-CKPT_EXPORT int MPI_Comm_f2c(void) __attribute__((weak, alias("ckpt_stub_Comm_f2c")));
-static int ckpt_stub_Comm_free_keyval(void) { return ckpt_unsupported("MPI_Comm_free_keyval"); }
-CKPT_EXPORT int PMPI_Comm_free_keyval(void) __attribute__((weak, alias("ckpt_stub_Comm_free_keyval")));
-CKPT_EXPORT int MPI_Comm_free_keyval(void) __attribute__((weak, alias("ckpt_stub_Comm_free_keyval")));
-static int ckpt_stub_Comm_get_attr(void) { return ckpt_unsupported("MPI_Comm_get_attr"); }
-CKPT_EXPORT int PMPI_Comm_get_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_get_attr")));
-CKPT_EXPORT int MPI_Comm_get_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_get_attr")));
-static int ckpt_stub_Comm_get_errhandler(void) { return ckpt_unsupported("MPI_Comm_get_errhandler"); }
-CKPT_EXPORT int PMPI_Comm_get_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_get_errhandler")));
-CKPT_EXPORT int MPI_Comm_get_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_get_errhandler")));
-static int ckpt_stub_Comm_get_name(void) { return ckpt_unsupported("MPI_Comm_get_name"); }
-CKPT_EXPORT int PMPI_Comm_get_name(void) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
-CKPT_EXPORT int MPI_Comm_get_name(void) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
-static int ckpt_stub_Comm_idup(void) { return ckpt_unsupported("MPI_Comm_idup"); }
-CKPT_EXPORT int PMPI_Comm_idup(void) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
-CKPT_EXPORT int MPI_Comm_idup(void) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
-static int ckpt_stub_Comm_set_attr(void) { return ckpt_unsupported("MPI_Comm_set_attr"); }
-CKPT_EXPORT int PMPI_Comm_set_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
-CKPT_EXPORT int MPI_Comm_set_attr(void) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
-static int ckpt_stub_Comm_set_errhandler(void) { return ckpt_unsupported("MPI_Comm_set_errhandler"); }
-CKPT_EXPORT int PMPI_Comm_set_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_set_errhandler")));
-CKPT_EXPORT int MPI_Comm_set_errhandler(void) __attribute__((weak, alias("ckpt_stub_Comm_set_errhandler")));
-static int ckpt_stub_Comm_set_name(void) { return ckpt_unsupported("MPI_Comm_set_name"); }
-CKPT_EXPORT int PMPI_Comm_set_name(void) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
-CKPT_EXPORT int MPI_Comm_set_name(void) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
-static int ckpt_stub_Errhandler_c2f(void) { return ckpt_unsupported("MPI_Errhandler_c2f"); }
-CKPT_EXPORT int PMPI_Errhandler_c2f(void) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
-CKPT_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
-static int ckpt_stub_Errhandler_f2c(void) { return ckpt_unsupported("MPI_Errhandler_f2c"); }
-CKPT_EXPORT int PMPI_Errhandler_f2c(void) __attribute__((weak, alias("ckpt_stub_Errhandler_f2c")));
-CKPT_EXPORT int MPI_Errhandler_f2c(void) __attribute__((weak, alias("ckpt_stub_Errhandler_f2c")));
-static int ckpt_stub_Errhandler_free(void) { return ckpt_unsupported("MPI_Errhandler_free"); }
-CKPT_EXPORT int PMPI_Errhandler_free(void) __attribute__((weak, alias("ckpt_stub_Errhandler_free")));
-CKPT_EXPORT int MPI_Errhandler_free(void) __attribute__((weak, alias("ckpt_stub_Errhandler_free")));
-static int ckpt_stub_Error_class(void) { return ckpt_unsupported("MPI_Error_class"); }
-CKPT_EXPORT int PMPI_Error_class(void) __attribute__((weak, alias("ckpt_stub_Error_class")));
-CKPT_EXPORT int MPI_Error_class(void) __attribute__((weak, alias("ckpt_stub_Error_class")));
-static int ckpt_stub_Error_string(void) { return ckpt_unsupported("MPI_Error_string"); }
-CKPT_EXPORT int PMPI_Error_string(void) __attribute__((weak, alias("ckpt_stub_Error_string")));
-CKPT_EXPORT int MPI_Error_string(void) __attribute__((weak, alias("ckpt_stub_Error_string")));
+static int ckpt_stub_Add_error_class(int *errorclass) { return ckpt_unsupported("MPI_Add_error_class"); }
+CKPT_EXPORT int PMPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
+CKPT_EXPORT int MPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
+static int ckpt_stub_Add_error_code(int errorclass, int *errorcode) { return ckpt_unsupported("MPI_Add_error_code"); }
+CKPT_EXPORT int PMPI_Add_error_code(int errorclass, int *errorcode) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
+CKPT_EXPORT int MPI_Add_error_code(int errorclass, int *errorcode) __attribute__((weak, alias("ckpt_stub_Add_error_code")));
+static int ckpt_stub_Add_error_string(int errorcode, const char *string) { return ckpt_unsupported("MPI_Add_error_string"); }
+CKPT_EXPORT int PMPI_Add_error_string(int errorcode, const char *string) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
+CKPT_EXPORT int MPI_Add_error_string(int errorcode, const char *string) __attribute__((weak, alias("ckpt_stub_Add_error_string")));
+static MPI_Aint ckpt_stub_Aint_add(MPI_Aint base, MPI_Aint disp) { (void)ckpt_unsupported("MPI_Aint_add"); return (MPI_Aint)0; }
+CKPT_EXPORT MPI_Aint PMPI_Aint_add(MPI_Aint base, MPI_Aint disp) __attribute__((weak, alias("ckpt_stub_Aint_add")));
+CKPT_EXPORT MPI_Aint MPI_Aint_add(MPI_Aint base, MPI_Aint disp) __attribute__((weak, alias("ckpt_stub_Aint_add")));
+static MPI_Aint ckpt_stub_Aint_diff(MPI_Aint addr1, MPI_Aint addr2) { (void)ckpt_unsupported("MPI_Aint_diff"); return (MPI_Aint)0; }
+CKPT_EXPORT MPI_Aint PMPI_Aint_diff(MPI_Aint addr1, MPI_Aint addr2) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
+CKPT_EXPORT MPI_Aint MPI_Aint_diff(MPI_Aint addr1, MPI_Aint addr2) __attribute__((weak, alias("ckpt_stub_Aint_diff")));
+static int ckpt_stub_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr) { return ckpt_unsupported("MPI_Alloc_mem"); }
+CKPT_EXPORT int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
+CKPT_EXPORT int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr) __attribute__((weak, alias("ckpt_stub_Alloc_mem")));
+static int ckpt_stub_Alltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) { return ckpt_unsupported("MPI_Alltoallw"); }
+CKPT_EXPORT int PMPI_Alltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
+CKPT_EXPORT int MPI_Alltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Alltoallw")));
+static int ckpt_stub_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Bsend_init"); }
+CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+static MPI_Fint ckpt_stub_Comm_c2f(MPI_Comm comm) { (void)ckpt_unsupported("MPI_Comm_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Comm_c2f(MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Comm_c2f(MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
+static int ckpt_stub_Comm_call_errhandler(MPI_Comm comm, int errorcode) { return ckpt_unsupported("MPI_Comm_call_errhandler"); }
+CKPT_EXPORT int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode) __attribute__((weak, alias("ckpt_stub_Comm_call_errhandler")));
+CKPT_EXPORT int MPI_Comm_call_errhandler(MPI_Comm comm, int errorcode) __attribute__((weak, alias("ckpt_stub_Comm_call_errhandler")));
+static int ckpt_stub_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Comm_create_errhandler"); }
+CKPT_EXPORT int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Comm_create_errhandler")));
+CKPT_EXPORT int MPI_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Comm_create_errhandler")));
+static int ckpt_stub_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state) { return ckpt_unsupported("MPI_Comm_create_keyval"); }
+CKPT_EXPORT int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Comm_create_keyval")));
+CKPT_EXPORT int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Comm_create_keyval")));
+static int ckpt_stub_Comm_delete_attr(MPI_Comm comm, int comm_keyval) { return ckpt_unsupported("MPI_Comm_delete_attr"); }
+CKPT_EXPORT int PMPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval) __attribute__((weak, alias("ckpt_stub_Comm_delete_attr")));
+CKPT_EXPORT int MPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval) __attribute__((weak, alias("ckpt_stub_Comm_delete_attr")));
+static MPI_Comm ckpt_stub_Comm_f2c(MPI_Fint comm) { (void)ckpt_unsupported("MPI_Comm_f2c"); return (MPI_Comm)0; }
+CKPT_EXPORT MPI_Comm PMPI_Comm_f2c(MPI_Fint comm) __attribute__((weak, alias("ckpt_stub_Comm_f2c")));
+CKPT_EXPORT MPI_Comm MPI_Comm_f2c(MPI_Fint comm) __attribute__((weak, alias("ckpt_stub_Comm_f2c")));
+static int ckpt_stub_Comm_free_keyval(int *comm_keyval) { return ckpt_unsupported("MPI_Comm_free_keyval"); }
+CKPT_EXPORT int PMPI_Comm_free_keyval(int *comm_keyval) __attribute__((weak, alias("ckpt_stub_Comm_free_keyval")));
+CKPT_EXPORT int MPI_Comm_free_keyval(int *comm_keyval) __attribute__((weak, alias("ckpt_stub_Comm_free_keyval")));
+static int ckpt_stub_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Comm_get_attr"); }
+CKPT_EXPORT int PMPI_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Comm_get_attr")));
+CKPT_EXPORT int MPI_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Comm_get_attr")));
+static int ckpt_stub_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Comm_get_errhandler"); }
+CKPT_EXPORT int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Comm_get_errhandler")));
+CKPT_EXPORT int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Comm_get_errhandler")));
+static int ckpt_stub_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) { return ckpt_unsupported("MPI_Comm_get_name"); }
+CKPT_EXPORT int PMPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
+CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
+static int ckpt_stub_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup"); }
+CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
+CKPT_EXPORT int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
+static int ckpt_stub_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Comm_set_attr"); }
+CKPT_EXPORT int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
+CKPT_EXPORT int MPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
+static int ckpt_stub_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Comm_set_errhandler"); }
+CKPT_EXPORT int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Comm_set_errhandler")));
+CKPT_EXPORT int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Comm_set_errhandler")));
+static int ckpt_stub_Comm_set_name(MPI_Comm comm, const char *comm_name) { return ckpt_unsupported("MPI_Comm_set_name"); }
+CKPT_EXPORT int PMPI_Comm_set_name(MPI_Comm comm, const char *comm_name) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
+CKPT_EXPORT int MPI_Comm_set_name(MPI_Comm comm, const char *comm_name) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
+static MPI_Fint ckpt_stub_Errhandler_c2f(MPI_Errhandler errhandler) { (void)ckpt_unsupported("MPI_Errhandler_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Errhandler_c2f(MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Errhandler_c2f(MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
+static MPI_Errhandler ckpt_stub_Errhandler_f2c(MPI_Fint errhandler) { (void)ckpt_unsupported("MPI_Errhandler_f2c"); return (MPI_Errhandler)0; }
+CKPT_EXPORT MPI_Errhandler PMPI_Errhandler_f2c(MPI_Fint errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_f2c")));
+CKPT_EXPORT MPI_Errhandler MPI_Errhandler_f2c(MPI_Fint errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_f2c")));
+static int ckpt_stub_Errhandler_free(MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Errhandler_free"); }
+CKPT_EXPORT int PMPI_Errhandler_free(MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_free")));
+CKPT_EXPORT int MPI_Errhandler_free(MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_free")));
+static int ckpt_stub_Error_class(int errorcode, int *errorclass) { return ckpt_unsupported("MPI_Error_class"); }
+CKPT_EXPORT int PMPI_Error_class(int errorcode, int *errorclass) __attribute__((weak, alias("ckpt_stub_Error_class")));
+CKPT_EXPORT int MPI_Error_class(int errorcode, int *errorclass) __attribute__((weak, alias("ckpt_stub_Error_class")));
+static int ckpt_stub_Error_string(int errorcode, char *string, int *resultlen) { return ckpt_unsupported("MPI_Error_string"); }
+CKPT_EXPORT int PMPI_Error_string(int errorcode, char *string, int *resultlen) __attribute__((weak, alias("ckpt_stub_Error_string")));
+CKPT_EXPORT int MPI_Error_string(int errorcode, char *string, int *resultlen) __attribute__((weak, alias("ckpt_stub_Error_string")));
 static int ckpt_stub_Finalize(void) { return ckpt_unsupported("MPI_Finalize"); }
 CKPT_EXPORT int PMPI_Finalize(void) __attribute__((weak, alias("ckpt_stub_Finalize")));
 CKPT_EXPORT int MPI_Finalize(void) __attribute__((weak, alias("ckpt_stub_Finalize")));
-static int ckpt_stub_Finalized(void) { return ckpt_unsupported("MPI_Finalized"); }
-CKPT_EXPORT int PMPI_Finalized(void) __attribute__((weak, alias("ckpt_stub_Finalized")));
-CKPT_EXPORT int MPI_Finalized(void) __attribute__((weak, alias("ckpt_stub_Finalized")));
-static int ckpt_stub_Free_mem(void) { return ckpt_unsupported("MPI_Free_mem"); }
-CKPT_EXPORT int PMPI_Free_mem(void) __attribute__((weak, alias("ckpt_stub_Free_mem")));
-CKPT_EXPORT int MPI_Free_mem(void) __attribute__((weak, alias("ckpt_stub_Free_mem")));
-static int ckpt_stub_Get_address(void) { return ckpt_unsupported("MPI_Get_address"); }
-CKPT_EXPORT int PMPI_Get_address(void) __attribute__((weak, alias("ckpt_stub_Get_address")));
-CKPT_EXPORT int MPI_Get_address(void) __attribute__((weak, alias("ckpt_stub_Get_address")));
-static int ckpt_stub_Get_count(void) { return ckpt_unsupported("MPI_Get_count"); }
-CKPT_EXPORT int PMPI_Get_count(void) __attribute__((weak, alias("ckpt_stub_Get_count")));
-CKPT_EXPORT int MPI_Get_count(void) __attribute__((weak, alias("ckpt_stub_Get_count")));
-static int ckpt_stub_Get_elements(void) { return ckpt_unsupported("MPI_Get_elements"); }
-CKPT_EXPORT int PMPI_Get_elements(void) __attribute__((weak, alias("ckpt_stub_Get_elements")));
-CKPT_EXPORT int MPI_Get_elements(void) __attribute__((weak, alias("ckpt_stub_Get_elements")));
-static int ckpt_stub_Get_elements_x(void) { return ckpt_unsupported("MPI_Get_elements_x"); }
-CKPT_EXPORT int PMPI_Get_elements_x(void) __attribute__((weak, alias("ckpt_stub_Get_elements_x")));
-CKPT_EXPORT int MPI_Get_elements_x(void) __attribute__((weak, alias("ckpt_stub_Get_elements_x")));
-static int ckpt_stub_Get_library_version(void) { return ckpt_unsupported("MPI_Get_library_version"); }
-CKPT_EXPORT int PMPI_Get_library_version(void) __attribute__((weak, alias("ckpt_stub_Get_library_version")));
-CKPT_EXPORT int MPI_Get_library_version(void) __attribute__((weak, alias("ckpt_stub_Get_library_version")));
-static int ckpt_stub_Get_processor_name(void) { return ckpt_unsupported("MPI_Get_processor_name"); }
-CKPT_EXPORT int PMPI_Get_processor_name(void) __attribute__((weak, alias("ckpt_stub_Get_processor_name")));
-CKPT_EXPORT int MPI_Get_processor_name(void) __attribute__((weak, alias("ckpt_stub_Get_processor_name")));
-static int ckpt_stub_Get_version(void) { return ckpt_unsupported("MPI_Get_version"); }
-CKPT_EXPORT int PMPI_Get_version(void) __attribute__((weak, alias("ckpt_stub_Get_version")));
-CKPT_EXPORT int MPI_Get_version(void) __attribute__((weak, alias("ckpt_stub_Get_version")));
-static int ckpt_stub_Group_c2f(void) { return ckpt_unsupported("MPI_Group_c2f"); }
-CKPT_EXPORT int PMPI_Group_c2f(void) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
-CKPT_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
-static int ckpt_stub_Group_f2c(void) { return ckpt_unsupported("MPI_Group_f2c"); }
-CKPT_EXPORT int PMPI_Group_f2c(void) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
-CKPT_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
-static int ckpt_stub_Ialltoallw(void) { return ckpt_unsupported("MPI_Ialltoallw"); }
-CKPT_EXPORT int PMPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
-CKPT_EXPORT int MPI_Ialltoallw(void) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
-static int ckpt_stub_Improbe(void) { return ckpt_unsupported("MPI_Improbe"); }
-CKPT_EXPORT int PMPI_Improbe(void) __attribute__((weak, alias("ckpt_stub_Improbe")));
-CKPT_EXPORT int MPI_Improbe(void) __attribute__((weak, alias("ckpt_stub_Improbe")));
-static int ckpt_stub_Imrecv(void) { return ckpt_unsupported("MPI_Imrecv"); }
-CKPT_EXPORT int PMPI_Imrecv(void) __attribute__((weak, alias("ckpt_stub_Imrecv")));
-CKPT_EXPORT int MPI_Imrecv(void) __attribute__((weak, alias("ckpt_stub_Imrecv")));
-static int ckpt_stub_Ineighbor_alltoallw(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallw"); }
-CKPT_EXPORT int PMPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
-CKPT_EXPORT int MPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
-static int ckpt_stub_Info_c2f(void) { return ckpt_unsupported("MPI_Info_c2f"); }
-CKPT_EXPORT int PMPI_Info_c2f(void) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
-CKPT_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
-static int ckpt_stub_Info_f2c(void) { return ckpt_unsupported("MPI_Info_f2c"); }
-CKPT_EXPORT int PMPI_Info_f2c(void) __attribute__((weak, alias("ckpt_stub_Info_f2c")));
-CKPT_EXPORT int MPI_Info_f2c(void) __attribute__((weak, alias("ckpt_stub_Info_f2c")));
-static int ckpt_stub_Init(void) { return ckpt_unsupported("MPI_Init"); }
-CKPT_EXPORT int PMPI_Init(void) __attribute__((weak, alias("ckpt_stub_Init")));
-CKPT_EXPORT int MPI_Init(void) __attribute__((weak, alias("ckpt_stub_Init")));
-static int ckpt_stub_Init_thread(void) { return ckpt_unsupported("MPI_Init_thread"); }
-CKPT_EXPORT int PMPI_Init_thread(void) __attribute__((weak, alias("ckpt_stub_Init_thread")));
-CKPT_EXPORT int MPI_Init_thread(void) __attribute__((weak, alias("ckpt_stub_Init_thread")));
-static int ckpt_stub_Initialized(void) { return ckpt_unsupported("MPI_Initialized"); }
-CKPT_EXPORT int PMPI_Initialized(void) __attribute__((weak, alias("ckpt_stub_Initialized")));
-CKPT_EXPORT int MPI_Initialized(void) __attribute__((weak, alias("ckpt_stub_Initialized")));
-static int ckpt_stub_Iprobe(void) { return ckpt_unsupported("MPI_Iprobe"); }
-CKPT_EXPORT int PMPI_Iprobe(void) __attribute__((weak, alias("ckpt_stub_Iprobe")));
-CKPT_EXPORT int MPI_Iprobe(void) __attribute__((weak, alias("ckpt_stub_Iprobe")));
-static int ckpt_stub_Irecv(void) { return ckpt_unsupported("MPI_Irecv"); }
-CKPT_EXPORT int PMPI_Irecv(void) __attribute__((weak, alias("ckpt_stub_Irecv")));
-CKPT_EXPORT int MPI_Irecv(void) __attribute__((weak, alias("ckpt_stub_Irecv")));
-static int ckpt_stub_Message_c2f(void) { return ckpt_unsupported("MPI_Message_c2f"); }
-CKPT_EXPORT int PMPI_Message_c2f(void) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
-CKPT_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
-static int ckpt_stub_Message_f2c(void) { return ckpt_unsupported("MPI_Message_f2c"); }
-CKPT_EXPORT int PMPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
-CKPT_EXPORT int MPI_Message_f2c(void) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
-static int ckpt_stub_Mprobe(void) { return ckpt_unsupported("MPI_Mprobe"); }
-CKPT_EXPORT int PMPI_Mprobe(void) __attribute__((weak, alias("ckpt_stub_Mprobe")));
-CKPT_EXPORT int MPI_Mprobe(void) __attribute__((weak, alias("ckpt_stub_Mprobe")));
-static int ckpt_stub_Mrecv(void) { return ckpt_unsupported("MPI_Mrecv"); }
-CKPT_EXPORT int PMPI_Mrecv(void) __attribute__((weak, alias("ckpt_stub_Mrecv")));
-CKPT_EXPORT int MPI_Mrecv(void) __attribute__((weak, alias("ckpt_stub_Mrecv")));
-static int ckpt_stub_Neighbor_alltoallw(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw"); }
-CKPT_EXPORT int PMPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
-CKPT_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
-static int ckpt_stub_Op_c2f(void) { return ckpt_unsupported("MPI_Op_c2f"); }
-CKPT_EXPORT int PMPI_Op_c2f(void) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
-CKPT_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
-static int ckpt_stub_Op_create(void) { return ckpt_unsupported("MPI_Op_create"); }
-CKPT_EXPORT int PMPI_Op_create(void) __attribute__((weak, alias("ckpt_stub_Op_create")));
-CKPT_EXPORT int MPI_Op_create(void) __attribute__((weak, alias("ckpt_stub_Op_create")));
-static int ckpt_stub_Op_f2c(void) { return ckpt_unsupported("MPI_Op_f2c"); }
-CKPT_EXPORT int PMPI_Op_f2c(void) __attribute__((weak, alias("ckpt_stub_Op_f2c")));
-CKPT_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("ckpt_stub_Op_f2c")));
-static int ckpt_stub_Pcontrol(void) { return ckpt_unsupported("MPI_Pcontrol"); }
-CKPT_EXPORT int PMPI_Pcontrol(void) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
-CKPT_EXPORT int MPI_Pcontrol(void) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
-static int ckpt_stub_Probe(void) { return ckpt_unsupported("MPI_Probe"); }
-CKPT_EXPORT int PMPI_Probe(void) __attribute__((weak, alias("ckpt_stub_Probe")));
-CKPT_EXPORT int MPI_Probe(void) __attribute__((weak, alias("ckpt_stub_Probe")));
-static int ckpt_stub_Recv(void) { return ckpt_unsupported("MPI_Recv"); }
-CKPT_EXPORT int PMPI_Recv(void) __attribute__((weak, alias("ckpt_stub_Recv")));
-CKPT_EXPORT int MPI_Recv(void) __attribute__((weak, alias("ckpt_stub_Recv")));
-static int ckpt_stub_Recv_init(void) { return ckpt_unsupported("MPI_Recv_init"); }
-CKPT_EXPORT int PMPI_Recv_init(void) __attribute__((weak, alias("ckpt_stub_Recv_init")));
-CKPT_EXPORT int MPI_Recv_init(void) __attribute__((weak, alias("ckpt_stub_Recv_init")));
-static int ckpt_stub_Request_c2f(void) { return ckpt_unsupported("MPI_Request_c2f"); }
-CKPT_EXPORT int PMPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
-CKPT_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
-static int ckpt_stub_Request_f2c(void) { return ckpt_unsupported("MPI_Request_f2c"); }
-CKPT_EXPORT int PMPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
-CKPT_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
-static int ckpt_stub_Request_free(void) { return ckpt_unsupported("MPI_Request_free"); }
-CKPT_EXPORT int PMPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
-CKPT_EXPORT int MPI_Request_free(void) __attribute__((weak, alias("ckpt_stub_Request_free")));
-static int ckpt_stub_Request_get_status(void) { return ckpt_unsupported("MPI_Request_get_status"); }
-CKPT_EXPORT int PMPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
-CKPT_EXPORT int MPI_Request_get_status(void) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
-static int ckpt_stub_Rsend_init(void) { return ckpt_unsupported("MPI_Rsend_init"); }
-CKPT_EXPORT int PMPI_Rsend_init(void) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
-CKPT_EXPORT int MPI_Rsend_init(void) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
-static int ckpt_stub_Send_init(void) { return ckpt_unsupported("MPI_Send_init"); }
-CKPT_EXPORT int PMPI_Send_init(void) __attribute__((weak, alias("ckpt_stub_Send_init")));
-CKPT_EXPORT int MPI_Send_init(void) __attribute__((weak, alias("ckpt_stub_Send_init")));
-static int ckpt_stub_Sendrecv(void) { return ckpt_unsupported("MPI_Sendrecv"); }
-CKPT_EXPORT int PMPI_Sendrecv(void) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
-CKPT_EXPORT int MPI_Sendrecv(void) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
-static int ckpt_stub_Sendrecv_replace(void) { return ckpt_unsupported("MPI_Sendrecv_replace"); }
-CKPT_EXPORT int PMPI_Sendrecv_replace(void) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
-CKPT_EXPORT int MPI_Sendrecv_replace(void) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
-static int ckpt_stub_Ssend_init(void) { return ckpt_unsupported("MPI_Ssend_init"); }
-CKPT_EXPORT int PMPI_Ssend_init(void) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
-CKPT_EXPORT int MPI_Ssend_init(void) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
-static int ckpt_stub_Start(void) { return ckpt_unsupported("MPI_Start"); }
-CKPT_EXPORT int PMPI_Start(void) __attribute__((weak, alias("ckpt_stub_Start")));
-CKPT_EXPORT int MPI_Start(void) __attribute__((weak, alias("ckpt_stub_Start")));
-static int ckpt_stub_Startall(void) { return ckpt_unsupported("MPI_Startall"); }
-CKPT_EXPORT int PMPI_Startall(void) __attribute__((weak, alias("ckpt_stub_Startall")));
-CKPT_EXPORT int MPI_Startall(void) __attribute__((weak, alias("ckpt_stub_Startall")));
-static int ckpt_stub_Status_set_cancelled(void) { return ckpt_unsupported("MPI_Status_set_cancelled"); }
-CKPT_EXPORT int PMPI_Status_set_cancelled(void) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
-CKPT_EXPORT int MPI_Status_set_cancelled(void) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
-static int ckpt_stub_Status_set_elements(void) { return ckpt_unsupported("MPI_Status_set_elements"); }
-CKPT_EXPORT int PMPI_Status_set_elements(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements")));
-CKPT_EXPORT int MPI_Status_set_elements(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements")));
-static int ckpt_stub_Status_set_elements_x(void) { return ckpt_unsupported("MPI_Status_set_elements_x"); }
-CKPT_EXPORT int PMPI_Status_set_elements_x(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
-CKPT_EXPORT int MPI_Status_set_elements_x(void) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
-static int ckpt_stub_Test(void) { return ckpt_unsupported("MPI_Test"); }
-CKPT_EXPORT int PMPI_Test(void) __attribute__((weak, alias("ckpt_stub_Test")));
-CKPT_EXPORT int MPI_Test(void) __attribute__((weak, alias("ckpt_stub_Test")));
-static int ckpt_stub_Test_cancelled(void) { return ckpt_unsupported("MPI_Test_cancelled"); }
-CKPT_EXPORT int PMPI_Test_cancelled(void) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
-CKPT_EXPORT int MPI_Test_cancelled(void) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
-static int ckpt_stub_Testall(void) { return ckpt_unsupported("MPI_Testall"); }
-CKPT_EXPORT int PMPI_Testall(void) __attribute__((weak, alias("ckpt_stub_Testall")));
-CKPT_EXPORT int MPI_Testall(void) __attribute__((weak, alias("ckpt_stub_Testall")));
-static int ckpt_stub_Testany(void) { return ckpt_unsupported("MPI_Testany"); }
-CKPT_EXPORT int PMPI_Testany(void) __attribute__((weak, alias("ckpt_stub_Testany")));
-CKPT_EXPORT int MPI_Testany(void) __attribute__((weak, alias("ckpt_stub_Testany")));
-static int ckpt_stub_Testsome(void) { return ckpt_unsupported("MPI_Testsome"); }
-CKPT_EXPORT int PMPI_Testsome(void) __attribute__((weak, alias("ckpt_stub_Testsome")));
-CKPT_EXPORT int MPI_Testsome(void) __attribute__((weak, alias("ckpt_stub_Testsome")));
-static int ckpt_stub_Type_c2f(void) { return ckpt_unsupported("MPI_Type_c2f"); }
-CKPT_EXPORT int PMPI_Type_c2f(void) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
-CKPT_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
-static int ckpt_stub_Type_create_keyval(void) { return ckpt_unsupported("MPI_Type_create_keyval"); }
-CKPT_EXPORT int PMPI_Type_create_keyval(void) __attribute__((weak, alias("ckpt_stub_Type_create_keyval")));
-CKPT_EXPORT int MPI_Type_create_keyval(void) __attribute__((weak, alias("ckpt_stub_Type_create_keyval")));
-static int ckpt_stub_Type_delete_attr(void) { return ckpt_unsupported("MPI_Type_delete_attr"); }
-CKPT_EXPORT int PMPI_Type_delete_attr(void) __attribute__((weak, alias("ckpt_stub_Type_delete_attr")));
-CKPT_EXPORT int MPI_Type_delete_attr(void) __attribute__((weak, alias("ckpt_stub_Type_delete_attr")));
-static int ckpt_stub_Type_f2c(void) { return ckpt_unsupported("MPI_Type_f2c"); }
-CKPT_EXPORT int PMPI_Type_f2c(void) __attribute__((weak, alias("ckpt_stub_Type_f2c")));
-CKPT_EXPORT int MPI_Type_f2c(void) __attribute__((weak, alias("ckpt_stub_Type_f2c")));
-static int ckpt_stub_Type_free_keyval(void) { return ckpt_unsupported("MPI_Type_free_keyval"); }
-CKPT_EXPORT int PMPI_Type_free_keyval(void) __attribute__((weak, alias("ckpt_stub_Type_free_keyval")));
-CKPT_EXPORT int MPI_Type_free_keyval(void) __attribute__((weak, alias("ckpt_stub_Type_free_keyval")));
-static int ckpt_stub_Type_get_attr(void) { return ckpt_unsupported("MPI_Type_get_attr"); }
-CKPT_EXPORT int PMPI_Type_get_attr(void) __attribute__((weak, alias("ckpt_stub_Type_get_attr")));
-CKPT_EXPORT int MPI_Type_get_attr(void) __attribute__((weak, alias("ckpt_stub_Type_get_attr")));
-static int ckpt_stub_Type_get_name(void) { return ckpt_unsupported("MPI_Type_get_name"); }
-CKPT_EXPORT int PMPI_Type_get_name(void) __attribute__((weak, alias("ckpt_stub_Type_get_name")));
-CKPT_EXPORT int MPI_Type_get_name(void) __attribute__((weak, alias("ckpt_stub_Type_get_name")));
-static int ckpt_stub_Type_set_attr(void) { return ckpt_unsupported("MPI_Type_set_attr"); }
-CKPT_EXPORT int PMPI_Type_set_attr(void) __attribute__((weak, alias("ckpt_stub_Type_set_attr")));
-CKPT_EXPORT int MPI_Type_set_attr(void) __attribute__((weak, alias("ckpt_stub_Type_set_attr")));
-static int ckpt_stub_Type_set_name(void) { return ckpt_unsupported("MPI_Type_set_name"); }
-CKPT_EXPORT int PMPI_Type_set_name(void) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
-CKPT_EXPORT int MPI_Type_set_name(void) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
-static int ckpt_stub_Wait(void) { return ckpt_unsupported("MPI_Wait"); }
-CKPT_EXPORT int PMPI_Wait(void) __attribute__((weak, alias("ckpt_stub_Wait")));
-CKPT_EXPORT int MPI_Wait(void) __attribute__((weak, alias("ckpt_stub_Wait")));
-static int ckpt_stub_Waitall(void) { return ckpt_unsupported("MPI_Waitall"); }
-CKPT_EXPORT int PMPI_Waitall(void) __attribute__((weak, alias("ckpt_stub_Waitall")));
-CKPT_EXPORT int MPI_Waitall(void) __attribute__((weak, alias("ckpt_stub_Waitall")));
-static int ckpt_stub_Waitany(void) { return ckpt_unsupported("MPI_Waitany"); }
-CKPT_EXPORT int PMPI_Waitany(void) __attribute__((weak, alias("ckpt_stub_Waitany")));
-CKPT_EXPORT int MPI_Waitany(void) __attribute__((weak, alias("ckpt_stub_Waitany")));
-static int ckpt_stub_Waitsome(void) { return ckpt_unsupported("MPI_Waitsome"); }
-CKPT_EXPORT int PMPI_Waitsome(void) __attribute__((weak, alias("ckpt_stub_Waitsome")));
-CKPT_EXPORT int MPI_Waitsome(void) __attribute__((weak, alias("ckpt_stub_Waitsome")));
-static int ckpt_stub_Wtick(void) { return ckpt_unsupported("MPI_Wtick"); }
-CKPT_EXPORT int PMPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
-CKPT_EXPORT int MPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
-static int ckpt_stub_Wtime(void) { return ckpt_unsupported("MPI_Wtime"); }
-CKPT_EXPORT int PMPI_Wtime(void) __attribute__((weak, alias("ckpt_stub_Wtime")));
-CKPT_EXPORT int MPI_Wtime(void) __attribute__((weak, alias("ckpt_stub_Wtime")));
+static int ckpt_stub_Finalized(int *flag) { return ckpt_unsupported("MPI_Finalized"); }
+CKPT_EXPORT int PMPI_Finalized(int *flag) __attribute__((weak, alias("ckpt_stub_Finalized")));
+CKPT_EXPORT int MPI_Finalized(int *flag) __attribute__((weak, alias("ckpt_stub_Finalized")));
+static int ckpt_stub_Free_mem(void *base) { return ckpt_unsupported("MPI_Free_mem"); }
+CKPT_EXPORT int PMPI_Free_mem(void *base) __attribute__((weak, alias("ckpt_stub_Free_mem")));
+CKPT_EXPORT int MPI_Free_mem(void *base) __attribute__((weak, alias("ckpt_stub_Free_mem")));
+static int ckpt_stub_Get_address(const void *location, MPI_Aint *address) { return ckpt_unsupported("MPI_Get_address"); }
+CKPT_EXPORT int PMPI_Get_address(const void *location, MPI_Aint *address) __attribute__((weak, alias("ckpt_stub_Get_address")));
+CKPT_EXPORT int MPI_Get_address(const void *location, MPI_Aint *address) __attribute__((weak, alias("ckpt_stub_Get_address")));
+static int ckpt_stub_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count) { return ckpt_unsupported("MPI_Get_count"); }
+CKPT_EXPORT int PMPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count) __attribute__((weak, alias("ckpt_stub_Get_count")));
+CKPT_EXPORT int MPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count) __attribute__((weak, alias("ckpt_stub_Get_count")));
+static int ckpt_stub_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count) { return ckpt_unsupported("MPI_Get_elements"); }
+CKPT_EXPORT int PMPI_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count) __attribute__((weak, alias("ckpt_stub_Get_elements")));
+CKPT_EXPORT int MPI_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count) __attribute__((weak, alias("ckpt_stub_Get_elements")));
+static int ckpt_stub_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) { return ckpt_unsupported("MPI_Get_elements_x"); }
+CKPT_EXPORT int PMPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) __attribute__((weak, alias("ckpt_stub_Get_elements_x")));
+CKPT_EXPORT int MPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) __attribute__((weak, alias("ckpt_stub_Get_elements_x")));
+static int ckpt_stub_Get_library_version(char *version, int *resultlen) { return ckpt_unsupported("MPI_Get_library_version"); }
+CKPT_EXPORT int PMPI_Get_library_version(char *version, int *resultlen) __attribute__((weak, alias("ckpt_stub_Get_library_version")));
+CKPT_EXPORT int MPI_Get_library_version(char *version, int *resultlen) __attribute__((weak, alias("ckpt_stub_Get_library_version")));
+static int ckpt_stub_Get_processor_name(char *name, int *resultlen) { return ckpt_unsupported("MPI_Get_processor_name"); }
+CKPT_EXPORT int PMPI_Get_processor_name(char *name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Get_processor_name")));
+CKPT_EXPORT int MPI_Get_processor_name(char *name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Get_processor_name")));
+static int ckpt_stub_Get_version(int *version, int *subversion) { return ckpt_unsupported("MPI_Get_version"); }
+CKPT_EXPORT int PMPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("ckpt_stub_Get_version")));
+CKPT_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("ckpt_stub_Get_version")));
+static MPI_Fint ckpt_stub_Group_c2f(MPI_Group group) { (void)ckpt_unsupported("MPI_Group_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
+static MPI_Group ckpt_stub_Group_f2c(MPI_Fint group) { (void)ckpt_unsupported("MPI_Group_f2c"); return (MPI_Group)0; }
+CKPT_EXPORT MPI_Group PMPI_Group_f2c(MPI_Fint group) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
+CKPT_EXPORT MPI_Group MPI_Group_f2c(MPI_Fint group) __attribute__((weak, alias("ckpt_stub_Group_f2c")));
+static int ckpt_stub_Ialltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Ialltoallw"); }
+CKPT_EXPORT int PMPI_Ialltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
+CKPT_EXPORT int MPI_Ialltoallw(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ialltoallw")));
+static int ckpt_stub_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status) { return ckpt_unsupported("MPI_Improbe"); }
+CKPT_EXPORT int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Improbe")));
+CKPT_EXPORT int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Improbe")));
+static int ckpt_stub_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request) { return ckpt_unsupported("MPI_Imrecv"); }
+CKPT_EXPORT int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Imrecv")));
+CKPT_EXPORT int MPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Imrecv")));
+static int ckpt_stub_Ineighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Ineighbor_alltoallw"); }
+CKPT_EXPORT int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
+CKPT_EXPORT int MPI_Ineighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ineighbor_alltoallw")));
+static MPI_Fint ckpt_stub_Info_c2f(MPI_Info info) { (void)ckpt_unsupported("MPI_Info_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Info_c2f(MPI_Info info) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Info_c2f(MPI_Info info) __attribute__((weak, alias("ckpt_stub_Info_c2f")));
+static MPI_Info ckpt_stub_Info_f2c(MPI_Fint info) { (void)ckpt_unsupported("MPI_Info_f2c"); return (MPI_Info)0; }
+CKPT_EXPORT MPI_Info PMPI_Info_f2c(MPI_Fint info) __attribute__((weak, alias("ckpt_stub_Info_f2c")));
+CKPT_EXPORT MPI_Info MPI_Info_f2c(MPI_Fint info) __attribute__((weak, alias("ckpt_stub_Info_f2c")));
+static int ckpt_stub_Init(int *argc, char** *argv) { return ckpt_unsupported("MPI_Init"); }
+CKPT_EXPORT int PMPI_Init(int *argc, char** *argv) __attribute__((weak, alias("ckpt_stub_Init")));
+CKPT_EXPORT int MPI_Init(int *argc, char** *argv) __attribute__((weak, alias("ckpt_stub_Init")));
+static int ckpt_stub_Init_thread(int *argc, char** *argv, int required, int *provided) { return ckpt_unsupported("MPI_Init_thread"); }
+CKPT_EXPORT int PMPI_Init_thread(int *argc, char** *argv, int required, int *provided) __attribute__((weak, alias("ckpt_stub_Init_thread")));
+CKPT_EXPORT int MPI_Init_thread(int *argc, char** *argv, int required, int *provided) __attribute__((weak, alias("ckpt_stub_Init_thread")));
+static int ckpt_stub_Initialized(int *flag) { return ckpt_unsupported("MPI_Initialized"); }
+CKPT_EXPORT int PMPI_Initialized(int *flag) __attribute__((weak, alias("ckpt_stub_Initialized")));
+CKPT_EXPORT int MPI_Initialized(int *flag) __attribute__((weak, alias("ckpt_stub_Initialized")));
+static int ckpt_stub_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Iprobe"); }
+CKPT_EXPORT int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Iprobe")));
+CKPT_EXPORT int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Iprobe")));
+static int ckpt_stub_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Irecv"); }
+CKPT_EXPORT int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Irecv")));
+CKPT_EXPORT int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Irecv")));
+static MPI_Fint ckpt_stub_Message_c2f(MPI_Message message) { (void)ckpt_unsupported("MPI_Message_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Message_c2f(MPI_Message message) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Message_c2f(MPI_Message message) __attribute__((weak, alias("ckpt_stub_Message_c2f")));
+static MPI_Message ckpt_stub_Message_f2c(MPI_Fint message) { (void)ckpt_unsupported("MPI_Message_f2c"); return (MPI_Message)0; }
+CKPT_EXPORT MPI_Message PMPI_Message_f2c(MPI_Fint message) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
+CKPT_EXPORT MPI_Message MPI_Message_f2c(MPI_Fint message) __attribute__((weak, alias("ckpt_stub_Message_f2c")));
+static int ckpt_stub_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status) { return ckpt_unsupported("MPI_Mprobe"); }
+CKPT_EXPORT int PMPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Mprobe")));
+CKPT_EXPORT int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Mprobe")));
+static int ckpt_stub_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status) { return ckpt_unsupported("MPI_Mrecv"); }
+CKPT_EXPORT int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Mrecv")));
+CKPT_EXPORT int MPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Mrecv")));
+static int ckpt_stub_Neighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) { return ckpt_unsupported("MPI_Neighbor_alltoallw"); }
+CKPT_EXPORT int PMPI_Neighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
+CKPT_EXPORT int MPI_Neighbor_alltoallw(const void *sendbuf, const int  *sendcounts, const MPI_Aint  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const MPI_Aint  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Neighbor_alltoallw")));
+static MPI_Fint ckpt_stub_Op_c2f(MPI_Op op) { (void)ckpt_unsupported("MPI_Op_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Op_c2f(MPI_Op op) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Op_c2f(MPI_Op op) __attribute__((weak, alias("ckpt_stub_Op_c2f")));
+static int ckpt_stub_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op) { return ckpt_unsupported("MPI_Op_create"); }
+CKPT_EXPORT int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op) __attribute__((weak, alias("ckpt_stub_Op_create")));
+CKPT_EXPORT int MPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op) __attribute__((weak, alias("ckpt_stub_Op_create")));
+static MPI_Op ckpt_stub_Op_f2c(MPI_Fint op) { (void)ckpt_unsupported("MPI_Op_f2c"); return (MPI_Op)0; }
+CKPT_EXPORT MPI_Op PMPI_Op_f2c(MPI_Fint op) __attribute__((weak, alias("ckpt_stub_Op_f2c")));
+CKPT_EXPORT MPI_Op MPI_Op_f2c(MPI_Fint op) __attribute__((weak, alias("ckpt_stub_Op_f2c")));
+static int ckpt_stub_Pcontrol(const int level, ...) { return ckpt_unsupported("MPI_Pcontrol"); }
+CKPT_EXPORT int PMPI_Pcontrol(const int level, ...) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
+CKPT_EXPORT int MPI_Pcontrol(const int level, ...) __attribute__((weak, alias("ckpt_stub_Pcontrol")));
+static int ckpt_stub_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) { return ckpt_unsupported("MPI_Probe"); }
+CKPT_EXPORT int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Probe")));
+CKPT_EXPORT int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Probe")));
+static int ckpt_stub_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status) { return ckpt_unsupported("MPI_Recv"); }
+CKPT_EXPORT int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Recv")));
+CKPT_EXPORT int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Recv")));
+static int ckpt_stub_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Recv_init"); }
+CKPT_EXPORT int PMPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Recv_init")));
+CKPT_EXPORT int MPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Recv_init")));
+static MPI_Fint ckpt_stub_Request_c2f(MPI_Request request) { (void)ckpt_unsupported("MPI_Request_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Request_c2f(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Request_c2f(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Request_c2f")));
+static MPI_Request ckpt_stub_Request_f2c(MPI_Fint request) { (void)ckpt_unsupported("MPI_Request_f2c"); return (MPI_Request)0; }
+CKPT_EXPORT MPI_Request PMPI_Request_f2c(MPI_Fint request) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
+CKPT_EXPORT MPI_Request MPI_Request_f2c(MPI_Fint request) __attribute__((weak, alias("ckpt_stub_Request_f2c")));
+static int ckpt_stub_Request_free(MPI_Request *request) { return ckpt_unsupported("MPI_Request_free"); }
+CKPT_EXPORT int PMPI_Request_free(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Request_free")));
+CKPT_EXPORT int MPI_Request_free(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Request_free")));
+static int ckpt_stub_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Request_get_status"); }
+CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
+CKPT_EXPORT int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Request_get_status")));
+static int ckpt_stub_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Rsend_init"); }
+CKPT_EXPORT int PMPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
+CKPT_EXPORT int MPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Rsend_init")));
+static int ckpt_stub_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Send_init"); }
+CKPT_EXPORT int PMPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Send_init")));
+CKPT_EXPORT int MPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Send_init")));
+static int ckpt_stub_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status) { return ckpt_unsupported("MPI_Sendrecv"); }
+CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
+CKPT_EXPORT int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Sendrecv")));
+static int ckpt_stub_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) { return ckpt_unsupported("MPI_Sendrecv_replace"); }
+CKPT_EXPORT int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
+CKPT_EXPORT int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Sendrecv_replace")));
+static int ckpt_stub_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Ssend_init"); }
+CKPT_EXPORT int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
+CKPT_EXPORT int MPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Ssend_init")));
+static int ckpt_stub_Start(MPI_Request *request) { return ckpt_unsupported("MPI_Start"); }
+CKPT_EXPORT int PMPI_Start(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Start")));
+CKPT_EXPORT int MPI_Start(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Start")));
+static int ckpt_stub_Startall(int count, MPI_Request  *array_of_requests) { return ckpt_unsupported("MPI_Startall"); }
+CKPT_EXPORT int PMPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
+CKPT_EXPORT int MPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
+static int ckpt_stub_Status_set_cancelled(MPI_Status *status, int flag) { return ckpt_unsupported("MPI_Status_set_cancelled"); }
+CKPT_EXPORT int PMPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
+CKPT_EXPORT int MPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
+static int ckpt_stub_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count) { return ckpt_unsupported("MPI_Status_set_elements"); }
+CKPT_EXPORT int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count) __attribute__((weak, alias("ckpt_stub_Status_set_elements")));
+CKPT_EXPORT int MPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count) __attribute__((weak, alias("ckpt_stub_Status_set_elements")));
+static int ckpt_stub_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return ckpt_unsupported("MPI_Status_set_elements_x"); }
+CKPT_EXPORT int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
+CKPT_EXPORT int MPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
+static int ckpt_stub_Test(MPI_Request *request, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Test"); }
+CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
+CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
+static int ckpt_stub_Test_cancelled(const MPI_Status *status, int *flag) { return ckpt_unsupported("MPI_Test_cancelled"); }
+CKPT_EXPORT int PMPI_Test_cancelled(const MPI_Status *status, int *flag) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
+CKPT_EXPORT int MPI_Test_cancelled(const MPI_Status *status, int *flag) __attribute__((weak, alias("ckpt_stub_Test_cancelled")));
+static int ckpt_stub_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Testall"); }
+CKPT_EXPORT int PMPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Testall")));
+CKPT_EXPORT int MPI_Testall(int count, MPI_Request  *array_of_requests, int *flag, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Testall")));
+static int ckpt_stub_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Testany"); }
+CKPT_EXPORT int PMPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Testany")));
+CKPT_EXPORT int MPI_Testany(int count, MPI_Request  *array_of_requests, int *index, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Testany")));
+static int ckpt_stub_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Testsome"); }
+CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Testsome")));
+CKPT_EXPORT int MPI_Testsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Testsome")));
+static MPI_Fint ckpt_stub_Type_c2f(MPI_Datatype datatype) { (void)ckpt_unsupported("MPI_Type_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Type_c2f(MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Type_c2f(MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_Type_c2f")));
+static int ckpt_stub_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state) { return ckpt_unsupported("MPI_Type_create_keyval"); }
+CKPT_EXPORT int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Type_create_keyval")));
+CKPT_EXPORT int MPI_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Type_create_keyval")));
+static int ckpt_stub_Type_delete_attr(MPI_Datatype datatype, int type_keyval) { return ckpt_unsupported("MPI_Type_delete_attr"); }
+CKPT_EXPORT int PMPI_Type_delete_attr(MPI_Datatype datatype, int type_keyval) __attribute__((weak, alias("ckpt_stub_Type_delete_attr")));
+CKPT_EXPORT int MPI_Type_delete_attr(MPI_Datatype datatype, int type_keyval) __attribute__((weak, alias("ckpt_stub_Type_delete_attr")));
+static MPI_Datatype ckpt_stub_Type_f2c(MPI_Fint datatype) { (void)ckpt_unsupported("MPI_Type_f2c"); return (MPI_Datatype)0; }
+CKPT_EXPORT MPI_Datatype PMPI_Type_f2c(MPI_Fint datatype) __attribute__((weak, alias("ckpt_stub_Type_f2c")));
+CKPT_EXPORT MPI_Datatype MPI_Type_f2c(MPI_Fint datatype) __attribute__((weak, alias("ckpt_stub_Type_f2c")));
+static int ckpt_stub_Type_free_keyval(int *type_keyval) { return ckpt_unsupported("MPI_Type_free_keyval"); }
+CKPT_EXPORT int PMPI_Type_free_keyval(int *type_keyval) __attribute__((weak, alias("ckpt_stub_Type_free_keyval")));
+CKPT_EXPORT int MPI_Type_free_keyval(int *type_keyval) __attribute__((weak, alias("ckpt_stub_Type_free_keyval")));
+static int ckpt_stub_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Type_get_attr"); }
+CKPT_EXPORT int PMPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Type_get_attr")));
+CKPT_EXPORT int MPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Type_get_attr")));
+static int ckpt_stub_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen) { return ckpt_unsupported("MPI_Type_get_name"); }
+CKPT_EXPORT int PMPI_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Type_get_name")));
+CKPT_EXPORT int MPI_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Type_get_name")));
+static int ckpt_stub_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Type_set_attr"); }
+CKPT_EXPORT int PMPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Type_set_attr")));
+CKPT_EXPORT int MPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Type_set_attr")));
+static int ckpt_stub_Type_set_name(MPI_Datatype datatype, const char *type_name) { return ckpt_unsupported("MPI_Type_set_name"); }
+CKPT_EXPORT int PMPI_Type_set_name(MPI_Datatype datatype, const char *type_name) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
+CKPT_EXPORT int MPI_Type_set_name(MPI_Datatype datatype, const char *type_name) __attribute__((weak, alias("ckpt_stub_Type_set_name")));
+static int ckpt_stub_Wait(MPI_Request *request, MPI_Status *status) { return ckpt_unsupported("MPI_Wait"); }
+CKPT_EXPORT int PMPI_Wait(MPI_Request *request, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Wait")));
+CKPT_EXPORT int MPI_Wait(MPI_Request *request, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Wait")));
+static int ckpt_stub_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Waitall"); }
+CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitall")));
+CKPT_EXPORT int MPI_Waitall(int count, MPI_Request  *array_of_requests, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitall")));
+static int ckpt_stub_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status) { return ckpt_unsupported("MPI_Waitany"); }
+CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Waitany")));
+CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *index, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Waitany")));
+static int ckpt_stub_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Waitsome"); }
+CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
+CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
+static double ckpt_stub_Wtick(void) { (void)ckpt_unsupported("MPI_Wtick"); return (double)0; }
+CKPT_EXPORT double PMPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
+CKPT_EXPORT double MPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
+static double ckpt_stub_Wtime(void) { (void)ckpt_unsupported("MPI_Wtime"); return (double)0; }
+CKPT_EXPORT double PMPI_Wtime(void) __attribute__((weak, alias("ckpt_stub_Wtime")));
+CKPT_EXPORT double MPI_Wtime(void) __attribute__((weak, alias("ckpt_stub_Wtime")));

@@ -2,6 +2,7 @@
  * user code, and their values must survive a change of lower half. Only the
  * predefined attributes (MPI_TAG_UB ...) are asked of the lower half. */
 #include "face_runtime.h"
+#include "face_errors.h"
 
 /* MPI_COMM_DUP_FN / MPI_TYPE_DUP_FN are this symbol in the MPICH ABI. */
 CKPT_EXPORT int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attr_in, void *attr_out, int *flag)
@@ -23,7 +24,6 @@ static int keyval_error(int32_t rc, MPI_Comm comm, const char *fn)
  * application keeps stay valid across a change of lower half. */
 static int predefined_values[16];
 
-int ckpt_last_user_code(void);
 
 static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {

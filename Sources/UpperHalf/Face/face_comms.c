@@ -4,16 +4,10 @@
  * the communicator is made, kept in the upper half across restarts. */
 #include <string.h>
 
-#include "face_cut.h"
+#include "face_comm_table.h"
 
-struct face_comm face_world, face_self;
-struct face_comm *face_comm_chunks[FACE_COMM_CHUNKS];
-int64_t *face_sent, *face_recvd;
-int32_t face_nranks;
-static int32_t my_world_rank;
 static int bookkeeping = 1;
 
-uint64_t face_cut_known_target(uint64_t id);
 
 static struct face_comm *slot_for(int32_t comm)
 {
@@ -43,7 +37,7 @@ void face_comms_init(void)
     CKPT_CROSS(ckpt_T->Comm_size(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), &n));
     CKPT_CROSS(ckpt_T->Comm_rank(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), &me));
     face_nranks = n;
-    my_world_rank = me;
+    face_my_world_rank = me;
     /* Benchmark aid (benchmarks/run-overhead.sh --bookkeeping): without the counts
      * the cost of the cut's bookkeeping can be measured; such a job cannot be
      * checkpointed consistently. */
@@ -134,17 +128,12 @@ static int next_group_ordinal(uint64_t members_hash)
  * call them in the same order (A1), so their counts agree; the records are
  * never freed (a count must not start over) and only ever prepended, so the
  * engine's thread may walk the list while an application thread adds one. */
-struct face_pseudo {
-    struct face_comm c;
-    struct face_pseudo *next;
-};
-static struct face_pseudo *pseudo_head;
 
 /* Takes `members` (sorted world ranks). */
 static struct face_comm *pseudo_comm(uint64_t parent, int32_t *members, int n)
 {
     uint64_t id = cut_id_group(parent, members, n, 0);
-    for (struct face_pseudo *p = __atomic_load_n(&pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
+    for (struct face_pseudo *p = __atomic_load_n(&face_pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
         if (p->c.id == id && p->c.nmembers == n && !memcmp(p->c.members, members, sizeof(int32_t) * (size_t)n)) {
             free(members);
             return &p->c;
@@ -162,8 +151,8 @@ static struct face_comm *pseudo_comm(uint64_t parent, int32_t *members, int n)
     p->c.counted = n > 1 && bookkeeping;
     p->c.target = (int64_t)face_cut_known_target(id);
     p->c.live = 1;
-    p->next = pseudo_head;
-    __atomic_store_n(&pseudo_head, p, __ATOMIC_RELEASE);
+    p->next = face_pseudo_head;
+    __atomic_store_n(&face_pseudo_head, p, __ATOMIC_RELEASE);
     return &p->c;
 }
 
@@ -204,13 +193,13 @@ struct face_comm *face_coll_enter_intercomm(int32_t local_comm, int local_leader
                                             int remote_leader)
 {
     struct face_comm *local = face_comm_of(local_comm), *pair = NULL;
-    if (local && !local->inter && world_rank_in(local, local_leader) == my_world_rank) {
+    if (local && !local->inter && world_rank_in(local, local_leader) == face_my_world_rank) {
         struct face_comm *peer = face_comm_of(peer_comm);
         int32_t other = world_rank_in(peer, remote_leader);
-        int32_t *two = other >= 0 && other != my_world_rank ? malloc(2 * sizeof(int32_t)) : NULL;
+        int32_t *two = other >= 0 && other != face_my_world_rank ? malloc(2 * sizeof(int32_t)) : NULL;
         if (two) {
-            two[0] = other < my_world_rank ? other : my_world_rank;
-            two[1] = other < my_world_rank ? my_world_rank : other;
+            two[0] = other < face_my_world_rank ? other : face_my_world_rank;
+            two[1] = other < face_my_world_rank ? face_my_world_rank : other;
             pair = face_coll_count(pseudo_comm(peer->id, two, 2));
         }
     }
@@ -315,32 +304,3 @@ void face_comm_freeing(int32_t comm)
         c->world_of = NULL;
     }
 }
-
-/* Every live communicator the cut reports (world first, pseudo-communicators
- * last), for face_cut.c and the drain. */
-int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg)
-{
-    if (face_world.live && fn(CKPT_MPI_COMM_WORLD, &face_world, arg))
-        return 1;
-    if (face_self.live && fn(CKPT_MPI_COMM_SELF, &face_self, arg))
-        return 1;
-    for (uint32_t k = 0; k < FACE_COMM_CHUNKS; k++) {
-        struct face_comm *chunk = face_comm_chunks[k];
-        if (!chunk)
-            continue;
-        for (uint32_t i = 0; i < (1u << FACE_COMM_CHUNK_BITS); i++) {
-            if (!chunk[i].live)
-                continue;
-            int32_t h = (int32_t)(0x80000000u | (CKPT_KIND_COMM << 26) | (k << FACE_COMM_CHUNK_BITS) | i);
-            if (fn(h, &chunk[i], arg))
-                return 1;
-        }
-    }
-    /* No handle: nothing to probe on, only counts to report. */
-    for (struct face_pseudo *p = __atomic_load_n(&pseudo_head, __ATOMIC_ACQUIRE); p; p = p->next)
-        if (fn(CKPT_MPI_COMM_NULL, &p->c, arg))
-            return 1;
-    return 0;
-}
-
-int32_t face_world_rank(void) { return my_world_rank; }

@@ -19,132 +19,19 @@
 #include <time.h>
 
 #include "ckpt_mpi_ops.h"
-#include "face_cut.h"
-
-struct face_req *face_req_chunks[FACE_REQ_CHUNKS];
-struct face_drained *volatile face_drained_head;
-static struct face_drained *drained_tail;
-
-int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
-int face_persistent_remake(struct face_req *q, uint64_t *real);
-int ckpt_face_state(void);
+#include "face_comm_table.h"
+#include "face_parked.h"
+#include "face_requests.h"
 
 /* Real handles that are not the lower half's while a request waits for its stand-in. */
 #define FACE_REAL_DONE 0xd7a1ed0000000002ull
 #define FACE_REAL_REPOST 0xd7a1ed0000000003ull
 
-struct face_req *face_req_chunk_new(uint32_t chunk)
-{
-    if (chunk >= FACE_REQ_CHUNKS)
-        return NULL;
-    struct face_req *c = calloc(1u << FACE_REQ_CHUNK_BITS, sizeof(struct face_req));
-    struct face_req *expected = NULL;
-    if (c && !__atomic_compare_exchange_n(&face_req_chunks[chunk], &expected, c, 0, __ATOMIC_ACQ_REL,
-                                          __ATOMIC_ACQUIRE)) {
-        free(c);
-        c = expected;
-    }
-    return c ? c : face_req_chunks[chunk];
-}
-
-/* --------------------------------------------------------- drained messages */
-
-static int matches(const struct face_drained *m, int32_t comm, int source, int tag)
-{
-    return m->comm == comm && (source == CKPT_MPI_ANY_SOURCE || source == m->source)
-           && (tag == CKPT_MPI_ANY_TAG || tag == m->tag);
-}
-
-struct face_drained *face_drained_find(int32_t comm, int source, int tag)
-{
-    for (struct face_drained *m = face_drained_head; m; m = m->next)
-        if (matches(m, comm, source, tag))
-            return m;
-    return NULL;
-}
-
-void face_drained_unlink(struct face_drained *m)
-{
-    struct face_drained *prev = NULL;
-    for (struct face_drained *p = face_drained_head; p; prev = p, p = p->next) {
-        if (p != m)
-            continue;
-        if (prev)
-            prev->next = p->next;
-        else
-            face_drained_head = p->next;
-        if (drained_tail == p)
-            drained_tail = prev;
-        p->next = NULL;
-        return;
-    }
-}
-
-void face_drained_status(const struct face_drained *m, MPI_Status *status)
-{
-    if ((uintptr_t)status <= 1)
-        return;
-    struct ckpt_status *s = (struct ckpt_status *)status;
-    s->count_lo = (int)(uint32_t)m->bytes;
-    s->count_hi_and_cancelled = (int)((uint32_t)(m->bytes >> 32) << 1);
-    s->source = m->source;
-    s->tag = m->tag;
-    s->error = 0;
-}
-
-int face_drained_deliver(struct face_drained *m, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
-{
-    face_drained_unlink(m);
-    uint64_t dt = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
-    int size = 0, rc, position = 0;
-    CKPT_CROSS(rc = ckpt_T->Type_size(dt, &size));
-    int64_t fits = (int64_t)count * size;
-    int64_t take = m->bytes < fits ? m->bytes : fits;
-    int elements = size > 0 ? (int)(take / size) : 0;
-    if (!rc && elements > 0)
-        CKPT_CROSS(rc = ckpt_T->Unpack(m->data, (int)m->bytes, &position, buf, elements, dt,
-                                       ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD)));
-    face_drained_status(m, status);
-    if (!rc && m->bytes > fits)
-        rc = CKPT_MPI_ERR_TRUNCATE;
-    face_parked_free(m->data);
-    face_parked_free(m);
-    return rc;
-}
-
-static void drained_append(struct face_drained *m)
-{
-    m->next = NULL;
-    if (drained_tail)
-        drained_tail->next = m;
-    else
-        face_drained_head = m;
-    drained_tail = m;
-}
-
 /* ------------------------------------------------------------- the requests */
-
-/* Calls fn for every request handle the application holds. */
-static int each_request(int (*fn)(int32_t v, struct face_req *r, uint64_t real, void *arg), void *arg)
-{
-    struct ckpt_slot_table *t = &ckpt_slots[CKPT_KIND_REQUEST];
-    for (uint32_t i = CKPT_FIRST_USER_SLOT; i < t->capacity; i++) {
-        uint64_t real = t->real[i];
-        if (!real)
-            continue;
-        int32_t v = (int32_t)(0x80000000u | (CKPT_KIND_REQUEST << 26) | i);
-        struct face_req *r = face_req_of(v);
-        if (r && fn(v, r, real, arg))
-            return 1;
-    }
-    return 0;
-}
 
 static int is_marker(uint64_t real) { return (real >> 16) == (FACE_REAL_DRAINED >> 16); }
 
 static int is_receive(const struct face_req *r) { return r->type == FACE_REQ_RECV || r->type == FACE_REQ_PRECV; }
-
-static int persistent(const struct face_req *r) { return r->type == FACE_REQ_PSEND || r->type == FACE_REQ_PRECV; }
 
 /* A request the drain saw complete. */
 static void completed(int32_t v, struct face_req *r, const struct ckpt_status *st)
@@ -153,7 +40,7 @@ static void completed(int32_t v, struct face_req *r, const struct ckpt_status *s
         face_count_recv(r->comm, st->source);
     r->counted = 1;
     r->status = *st;
-    if (persistent(r)) {
+    if (face_req_persistent(r)) {
         r->has_status = 1;
         r->active = 0;
     } else {
@@ -171,7 +58,7 @@ static int test_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
     struct pass *p = arg;
     if (is_marker(real) || r->state != FACE_REQ_LIVE || r->type == FACE_REQ_MESSAGE)
         return 0;
-    if (persistent(r) && !r->active)
+    if (face_req_persistent(r) && !r->active)
         return 0;
     int flag = 0, rc;
     struct ckpt_status st;
@@ -240,7 +127,7 @@ static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
         m->source = got.source;
         m->tag = got.tag;
         m->bytes = bytes;
-        drained_append(m);
+        face_drained_append(m);
         face_count_recv(handle, got.source);
         p->progressed = 1;
     }
@@ -282,7 +169,7 @@ static int drain_message(int32_t v, struct face_req *r, uint64_t real, void *arg
 static int cancel_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
 {
     (void)arg;
-    if (is_marker(real) || r->state != FACE_REQ_LIVE || !is_receive(r) || (persistent(r) && !r->active))
+    if (is_marker(real) || r->state != FACE_REQ_LIVE || !is_receive(r) || (face_req_persistent(r) && !r->active))
         return 0;
     CKPT_CROSS((void)ckpt_T->Cancel(&real));
     struct ckpt_status st;
@@ -293,9 +180,9 @@ static int cancel_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
         return 0;
     }
     r->state = FACE_REQ_REPOST;
-    if (persistent(r))
+    if (face_req_persistent(r))
         real = keep; /* still the same (inactive) persistent request */
-    ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, persistent(r) ? real : FACE_REAL_REPOST);
+    ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, face_req_persistent(r) ? real : FACE_REAL_REPOST);
     return 0;
 }
 
@@ -340,7 +227,7 @@ int face_drain(const char *expect, char *err, int errlen)
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         struct pass pass = {0, 0};
-        each_request(test_one, &pass);
+        face_req_each(test_one, &pass);
         if (short_of_messages())
             face_comm_each(probe_comm, &pass);
         if (!short_of_messages() && pass.outstanding == 0)
@@ -360,8 +247,8 @@ int face_drain(const char *expect, char *err, int errlen)
             }
         }
     }
-    each_request(drain_message, NULL);
-    each_request(cancel_one, NULL);
+    face_req_each(drain_message, NULL);
+    face_req_each(cancel_one, NULL);
     return 0;
 }
 
@@ -375,59 +262,11 @@ void face_drain_progress(void)
                               &flag, NULL));
 }
 
-/* ---------------------------------------- after the image, or after a restart */
-
-static int bring_back(int32_t v, struct face_req *r, uint64_t real, void *arg)
-{
-    int remake = *(int *)arg;
-    int rc = 0;
-    if (remake && persistent(r)) {
-        uint64_t fresh = 0;
-        rc = face_persistent_remake(r, &fresh);
-        if (rc)
-            return 0;
-        ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, fresh);
-        real = fresh;
-    }
-    if (r->state == FACE_REQ_DONE) {
-        uint64_t standin = 0;
-        CKPT_CROSS(rc = ckpt_T->Done_request(&r->status, &standin));
-        if (!rc) {
-            ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, standin);
-            r->state = FACE_REQ_LIVE;
-        }
-    } else if (r->state == FACE_REQ_REPOST) {
-        if (persistent(r)) {
-            CKPT_CROSS(rc = ckpt_T->Start(&real));
-            ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, real);
-        } else {
-            uint64_t fresh = 0;
-            CKPT_CROSS(rc = ckpt_T->Irecv(r->buf, r->count, ckpt_to_real(CKPT_KIND_DATATYPE, r->datatype), r->peer,
-                                          r->tag, ckpt_to_real(CKPT_KIND_COMM, r->comm), &fresh));
-            if (!rc)
-                ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, fresh);
-        }
-        if (!rc)
-            r->state = FACE_REQ_LIVE;
-    }
-    if (rc)
-        ckpt_face_log("ckpt-mpi: could not make a request again after the checkpoint", "", "");
-    return 0;
-}
-
 /* In the same lower half, once the image is written (restored: on the first call). */
 void face_drain_finish(int restored)
 {
     if (restored || ckpt_face_state() != 1)
         return;
     ckpt_face_ensure_bound();
-    int remake = 0;
-    each_request(bring_back, &remake);
-}
-
-int face_requests_rebind(void)
-{
-    int remake = 1;
-    each_request(bring_back, &remake);
-    return 0;
+    face_requests_resume();
 }

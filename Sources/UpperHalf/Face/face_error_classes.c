@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "face_runtime.h"
+#include "face_errors.h"
 
 /* Above MPI_ERR_LASTCODE, where MPICH numbers them too. */
 #define USER_ERR_BASE (CKPT_MPI_ERR_LASTCODE + 1)
@@ -67,3 +68,25 @@ CKPT_EXPORT int PMPI_Add_error_string(int errorcode, const char *string)
     return 0;
 }
 CKPT_EXPORT int MPI_Add_error_string(int, const char *) __attribute__((alias("PMPI_Add_error_string")));
+
+CKPT_EXPORT int PMPI_Error_string(int errorcode, char *string, int *resultlen)
+{
+    CKPT_ENTER();
+    if (ckpt_user_error_string(errorcode, string, resultlen))
+        return 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Error_string(errorcode, string, resultlen));
+    return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Error_string") : 0;
+}
+CKPT_EXPORT int MPI_Error_string(int, char *, int *) __attribute__((alias("PMPI_Error_string")));
+
+/* The face's error codes are already classes (the lower half maps its codes to classes). */
+CKPT_EXPORT int PMPI_Error_class(int errorcode, int *errorclass)
+{
+    CKPT_ENTER();
+    if (errorcode < 0 || (errorcode > CKPT_MPI_ERR_LASTCODE && !ckpt_is_user_error(errorcode)))
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_ARG, "MPI_Error_class");
+    *errorclass = ckpt_error_class_of(errorcode);
+    return 0;
+}
+CKPT_EXPORT int MPI_Error_class(int, int *) __attribute__((alias("PMPI_Error_class")));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "face_cut.h"
+#include "face_requests.h"
 
 #define ST(s) ((struct ckpt_status *)(s))
 #define IGNORED(s) ((uintptr_t)(s) <= 1)
@@ -313,7 +314,6 @@ CKPT_EXPORT int MPI_Mprobe(int, int, MPI_Comm, MPI_Message *, MPI_Status *) __at
 
 /* ------------------------------------------------------- combined send+receive */
 
-int PMPI_Waitall(int count, MPI_Request *requests, MPI_Status *statuses);
 
 CKPT_EXPORT int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
                               void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
@@ -417,24 +417,6 @@ PERSISTENT(Ssend_init, FACE_REQ_PSEND, 1, const)
 PERSISTENT(Bsend_init, FACE_REQ_PSEND, 2, const)
 PERSISTENT(Rsend_init, FACE_REQ_PSEND, 3, const)
 PERSISTENT(Recv_init, FACE_REQ_PRECV, 0, )
-
-/* Makes a persistent request again in this lower half (after a restart). */
-int face_persistent_remake(struct face_req *q, uint64_t *real)
-{
-    uint64_t dt = rdt(q->datatype), c = rcomm(q->comm);
-    int rc;
-    if (q->type == FACE_REQ_PRECV) {
-        CKPT_CROSS(rc = ckpt_T->Recv_init(q->buf, q->count, dt, q->peer, q->tag, c, real));
-        return rc;
-    }
-    switch (q->mode) {
-    case 1: CKPT_CROSS(rc = ckpt_T->Ssend_init(q->buf, q->count, dt, q->peer, q->tag, c, real)); break;
-    case 2: CKPT_CROSS(rc = ckpt_T->Bsend_init(q->buf, q->count, dt, q->peer, q->tag, c, real)); break;
-    case 3: CKPT_CROSS(rc = ckpt_T->Rsend_init(q->buf, q->count, dt, q->peer, q->tag, c, real)); break;
-    default: CKPT_CROSS(rc = ckpt_T->Send_init(q->buf, q->count, dt, q->peer, q->tag, c, real)); break;
-    }
-    return rc;
-}
 
 CKPT_EXPORT int PMPI_Start(MPI_Request *request)
 {

@@ -4,9 +4,6 @@
 
 #include "face_replay.h"
 
-uint32_t ckpt_shadow_record_copy(uint64_t index, uint32_t *fn, uint64_t *out, uint32_t cap);
-uint64_t ckpt_shadow_record_count(void);
-
 void ckpt_rec_begin(struct ckpt_rec *r, uint32_t fn)
 {
     r->w = r->stack;
@@ -187,31 +184,4 @@ int ckpt_sum(const int *a, int n)
     for (int i = 0; a && i < n; i++)
         s += a[i];
     return s;
-}
-
-/* Replays every recorded call in program order against the current lower half. */
-int ckpt_face_replay_all(void)
-{
-    uint64_t count = ckpt_shadow_record_count();
-    uint32_t cap = 1024;
-    uint64_t *buf = malloc(sizeof(uint64_t) * cap);
-    for (uint64_t i = 0; buf && i < count; i++) {
-        uint32_t fn = 0;
-        uint32_t n = ckpt_shadow_record_copy(i, &fn, buf, cap);
-        if (n > cap) {
-            free(buf);
-            cap = n;
-            buf = malloc(sizeof(uint64_t) * cap);
-            if (!buf)
-                break;
-            n = ckpt_shadow_record_copy(i, &fn, buf, cap);
-        }
-        int rc = ckpt_replay_call(fn, buf, n);
-        if (rc) {
-            free(buf);
-            return rc;
-        }
-    }
-    free(buf);
-    return buf ? 0 : CKPT_MPI_ERR_NO_MEM;
 }

@@ -22,23 +22,14 @@
 
 #include "ckpt_raw.h"
 #include "face_cut.h"
+#include "face_engine.h"
+#include "face_signals.h"
 
-/* The engine's suspend signal stays its own (the engine checks FS itself). */
-int ckpt_engine_signal(void) __attribute__((weak));
-
+/* The engine's suspend signal stays its own (the engine checks FS itself): face_engine.h. */
 /* What the application installed, per signal; wrapped[sig] while our
  * trampoline stands in for it in the kernel. */
 static struct sigaction app_action[65];
 static volatile uint8_t wrapped[65];
-
-/* Signals held for threads inside the lower half, one slot per such thread. */
-#define DEFER_SLOTS 64
-static struct {
-    volatile long tid;
-    volatile uint64_t pending; /* bit sig-1 */
-    siginfo_t info[64];
-} deferred[DEFER_SLOTS];
-volatile uint32_t face_signals_deferred; /* slots in use: the crossing's one test */
 
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -54,30 +45,6 @@ static int is_fault(int sig, const siginfo_t *si)
            si->si_code > 0;
 }
 
-/* In a signal handler on lower-half TLS: raw system calls only, no errno. */
-static void defer(int sig, const siginfo_t *si)
-{
-    long tid = ckpt_sys0(SYS_gettid);
-    int slot = -1;
-    for (int i = 0; i < DEFER_SLOTS && slot < 0; i++)
-        if (deferred[i].tid == tid)
-            slot = i;
-    for (int i = 0; i < DEFER_SLOTS && slot < 0; i++) {
-        long free_tid = 0;
-        if (__atomic_compare_exchange_n(&deferred[i].tid, &free_tid, tid, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            slot = i;
-            __atomic_add_fetch(&face_signals_deferred, 1, __ATOMIC_ACQ_REL);
-        }
-    }
-    if (slot < 0)
-        return; /* more than DEFER_SLOTS threads inside the lower half with a signal each: dropped */
-    if (si)
-        deferred[slot].info[sig - 1] = *si;
-    else
-        memset(&deferred[slot].info[sig - 1], 0, sizeof(siginfo_t));
-    __atomic_or_fetch(&deferred[slot].pending, 1ULL << (sig - 1), __ATOMIC_ACQ_REL);
-}
-
 static void face_signal_trampoline(int sig, siginfo_t *si, void *uc)
 {
     uint64_t fs;
@@ -91,7 +58,7 @@ static void face_signal_trampoline(int sig, siginfo_t *si, void *uc)
             ckpt_sys4(SYS_rt_sigaction, sig, &dfl, NULL, 8);
             return; /* the faulting instruction runs again and takes the default action */
         }
-        defer(sig, si);
+        face_signal_defer(sig, si);
         return;
     }
     const struct sigaction *a = &app_action[sig];
@@ -99,26 +66,6 @@ static void face_signal_trampoline(int sig, siginfo_t *si, void *uc)
         a->sa_sigaction(sig, si, uc);
     else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
         a->sa_handler(sig);
-}
-
-void face_raise_deferred(void)
-{
-    long tid = ckpt_sys0(SYS_gettid), pid = ckpt_sys0(SYS_getpid);
-    for (int i = 0; i < DEFER_SLOTS; i++) {
-        if (deferred[i].tid != tid)
-            continue;
-        uint64_t pending = __atomic_exchange_n(&deferred[i].pending, 0, __ATOMIC_ACQ_REL);
-        siginfo_t info[64];
-        for (int sig = 1; sig <= 64; sig++)
-            if (pending & (1ULL << (sig - 1)))
-                info[sig - 1] = deferred[i].info[sig - 1];
-        __atomic_store_n(&deferred[i].tid, 0, __ATOMIC_RELEASE);
-        __atomic_sub_fetch(&face_signals_deferred, 1, __ATOMIC_ACQ_REL);
-        for (int sig = 1; sig <= 64; sig++)
-            if (pending & (1ULL << (sig - 1)))
-                ckpt_sys4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info[sig - 1]);
-        return;
-    }
 }
 
 static int ours_to_wrap(int sig, const struct sigaction *act)

@@ -2,8 +2,6 @@
  * communicator (Alltoallw) and a non-blocking dup. */
 #include "face_cut.h"
 
-int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm);
-
 /* How many datatypes each array of an *alltoallw call holds: the group size
  * (remote group for intercommunicators) or the neighbour counts of the topology. */
 static int typed_sizes(uint64_t rcomm, int neighbor, int *ns, int *nr)

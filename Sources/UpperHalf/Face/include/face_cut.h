@@ -62,6 +62,8 @@ void face_comm_created(int32_t parent, int32_t child);
 void face_comm_freeing(int32_t comm);
 /* MPI_COMM_WORLD and MPI_COMM_SELF, once MPI is initialised. */
 void face_comms_init(void);
+/* The target a pending cut already set for a communicator id not made yet (face_cut.c). */
+uint64_t face_cut_known_target(uint64_t id);
 
 /* ------------------------------------------------------- collectives (§4.1) */
 

@@ -47,6 +47,11 @@ int ckpt_replay_call(uint32_t fn, const uint64_t *words, uint32_t count);
 /* Hand-written records (user ops). */
 int ckpt_replay_custom(uint32_t fn, const uint64_t *words, uint32_t count);
 
+/* Replays every recorded call in program order against the current lower half. */
+int ckpt_face_replay_all(void);
+/* The lower half's callback for a user reduction op (face_ops.c). */
+void ckpt_face_op_upcall(int slot, void *in, void *inout, int *len, uint64_t real_type);
+
 /* Rebinds the face to a new lower half after a restart: MPI init, predefined
  * handles, then every recorded call in program order. Returns 0 or an MPI error. */
 int ckpt_face_rebind(struct ckpt_boot *boot);

@@ -12,6 +12,7 @@
 #include "ckpt_calltable.h"
 #include "ckpt_shadow_slots.h"
 #include "face_abi.h"
+#include "face_mpi.generated.h"
 
 #define CKPT_EXPORT __attribute__((visibility("default")))
 #define CKPT_STACK_ARRAY 32
@@ -24,6 +25,23 @@ extern int ckpt_has_fsgsbase;
 /* The lower-half FS base of this (upper) thread; 0 until its first call. */
 extern __thread uint64_t ckpt_lower_fs __attribute__((tls_model("initial-exec")));
 uint64_t ckpt_thread_attach(void);
+
+/* What the crossing knows of MPI's life in this process (written by face_init.c). */
+struct face_life {
+    int initialized, finalized;
+    int finalizing;     /* inside MPI_Finalize's own barrier */
+    int required_level; /* the thread level asked for: a new lower half is initialised with it */
+};
+extern struct face_life face_life;
+/* Set when the process was restored into a new lower half and MPI there is not
+ * initialised yet: the first thread that calls into it runs face_rebind_once
+ * (lazily, so MPI sees an application thread, not the engine's, first). */
+extern volatile int face_needs_rebind;
+extern void (*face_rebind_once)(void);
+/* For the cut: 0 before MPI_Init, 1 while MPI runs, 2 once MPI_Finalize started. */
+int ckpt_face_state(void);
+/* The engine's STOP: ends MPI in the lower half as a finishing program would. */
+void ckpt_face_stop(void);
 
 static inline void ckpt_set_fs(uint64_t fs)
 {
@@ -87,7 +105,7 @@ static inline uint64_t ckpt_cross_in(void)
     return ufs;
 }
 
-/* Signals that arrived while this thread was in the lower half (face_signals.c). */
+/* Signals that arrived while this thread was in the lower half (face_crossing.c). */
 extern volatile uint32_t face_signals_deferred;
 void face_raise_deferred(void);
 
@@ -130,6 +148,8 @@ int32_t ckpt_shadow_attr_get(uint32_t kind, int32_t handle, int32_t keyval, uint
 int32_t ckpt_shadow_attr_delete(uint32_t kind, int32_t handle, int32_t keyval);
 int32_t ckpt_shadow_derived(uint32_t kind, int32_t parent, int32_t child, int32_t is_dup);
 int32_t ckpt_shadow_freeing(uint32_t kind, int32_t handle);
+uint32_t ckpt_shadow_record_copy(uint64_t index, uint32_t *fn, uint64_t *out, uint32_t cap);
+uint64_t ckpt_shadow_record_count(void);
 
 /* A virtual handle for a real one the lower half returned (0 = null). */
 static inline int32_t ckpt_virtual_new(unsigned kind, uint64_t real)
@@ -197,16 +217,14 @@ void ckpt_safepoint(void);
 
 /* Raises an MPI error on `comm` (its errhandler decides) and returns it. */
 int ckpt_face_error(MPI_Comm comm, int rc, const char *fn);
-/* A restored rank that has made no MPI call yet rebuilds its MPI state first (face_init.c). */
+/* A restored rank that has made no MPI call yet rebuilds its MPI state first (face_crossing.c). */
 void ckpt_face_ensure_bound(void);
-/* The face's own entry points that other face files call (face.generated.c). */
-int PMPI_Barrier(MPI_Comm comm);
 /* An MPI procedure ckpt-mpi does not support: says so and ends the job. */
 int ckpt_unsupported(const char *fn);
 /* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
 void ckpt_face_log(const char *a, const char *b, const char *c);
 
-/* Test aid, see face_init.c. */
+/* Test aid, see face_record.c. */
 void ckpt_test_hook_barrier(void);
 
 extern const int32_t ckpt_predefined_handles[];

@@ -1,0 +1,24 @@
+/* The request table and drained messages, shared by point-to-point, the drain
+ * and the lifecycle (face_requests.c, face_drained.c). The record itself and
+ * the hot-path inlines are in face_cut.h. */
+#ifndef CKPT_FACE_REQUESTS_H
+#define CKPT_FACE_REQUESTS_H
+
+#include "face_cut.h"
+
+static inline int face_req_persistent(const struct face_req *r)
+{
+    return r->type == FACE_REQ_PSEND || r->type == FACE_REQ_PRECV;
+}
+
+/* Calls fn for every request handle the application holds; stops at the first that returns nonzero. */
+int face_req_each(int (*fn)(int32_t v, struct face_req *r, uint64_t real, void *arg), void *arg);
+/* Makes a persistent request again in this lower half (after a restart). */
+int face_persistent_remake(struct face_req *q, uint64_t *real);
+/* Once the image is written, in the same lower half: stand-ins for completed requests, reposted receives. */
+void face_requests_resume(void);
+
+/* Appends a message the drain received to the queue of drained messages. */
+void face_drained_append(struct face_drained *m);
+
+#endif
