@@ -94,8 +94,8 @@ else
 fi
 
 mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/steps" || exit 1
-mpicc.mpich -O2 -I"$HERE/../../mpi-tests/ckpt-programs" "$HERE/../../mpi-tests/ckpt-programs/cp_ring_sendrecv.c" \
-    -o "$WORK/ring" || exit 1
+CP="$HERE/../../mpi-tests/ckpt-programs"
+mpicc.mpich -O2 -I"$CP/lib" "$CP/cp_ring_sendrecv.c" "$CP/lib/cplib.c" -o "$WORK/ring" || exit 1
 # The references: uninterrupted native runs on one host, outside the namespaces.
 timeout 120 mpiexec.mpich -n 4 "$WORK/steps" 150 >"$WORK/steps.ref" 2>/dev/null
 timeout 120 mpiexec.mpich -n 4 "$WORK/ring" >"$WORK/ring.ref" 2>/dev/null
