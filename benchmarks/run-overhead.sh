@@ -16,7 +16,7 @@ BUILD="$HERE/build"
 CKPT_MPI="${CKPT_MPI:-$HERE/../.build/release/ckpt-mpi}"
 CFLAGS="${CFLAGS:--O2}"
 NP=2
-PROGS=(pingpong allreduce stencil)
+PROGS=(pingpong nbpingpong allreduce stencil)
 
 usage() {
     cat <<EOF
@@ -34,7 +34,7 @@ options:
                      max bandwidth)
   --quick            same as BENCH_QUICK=1 (~10x fewer iterations; smoke test)
   --no-bind          do not pin ranks to cores in native runs
-  --only PROG        only this benchmark (pingpong, allreduce, stencil);
+  --only PROG        only this benchmark (pingpong, nbpingpong, allreduce, stencil);
                      repeatable
   --markdown         also print the table as Markdown
   --strict           exit 3 if a goal is missed

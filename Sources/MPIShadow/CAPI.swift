@@ -16,24 +16,10 @@ public func ckpt_shadow_virtual_new(_ kind: UInt32, _ real: UInt64) -> Int32 {
     locked { shadow.virtualFor(kind: kind, real: real) }
 }
 
-/// Allocates a virtual handle without the predefined check (requests: the hot path).
-@_cdecl("ckpt_shadow_alloc")
-public func ckpt_shadow_alloc(_ kind: UInt32, _ real: UInt64) -> Int32 {
-    locked { shadow.tables[Int(kind)].allocate(real) }
-}
-
 /// Releases a virtual handle whose object the lower half freed.
 @_cdecl("ckpt_shadow_release")
 public func ckpt_shadow_release(_ kind: UInt32, _ handle: Int32) {
     locked { shadow.release(kind: kind, handle: handle) }
-}
-
-/// Replaces the real handle behind a live virtual handle.
-@_cdecl("ckpt_shadow_set_real")
-public func ckpt_shadow_set_real(_ kind: UInt32, _ handle: Int32, _ real: UInt64) {
-    locked {
-        if let s = ShadowState.slot(of: handle, kind: kind) { shadow.tables[Int(kind)].set(slot: s, real: real) }
-    }
 }
 
 /// Records the real handle of a predefined MPICH-ABI constant.
@@ -46,12 +32,6 @@ public func ckpt_shadow_set_predefined(_ kind: UInt32, _ handle: Int32, _ real: 
 @_cdecl("ckpt_shadow_lookup")
 public func ckpt_shadow_lookup(_ kind: UInt32, _ real: UInt64, _ fallback: Int32) -> Int32 {
     locked { shadow.lookup(kind: kind, real: real) ?? fallback }
-}
-
-/// Number of live user handles of a kind.
-@_cdecl("ckpt_shadow_live")
-public func ckpt_shadow_live(_ kind: UInt32) -> Int32 {
-    locked { Int32(shadow.tables[Int(kind)].live) }
 }
 
 /// Appends a constructor call to the record (DESIGN §3).

@@ -1,4 +1,5 @@
 import XCTest
+import ShadowSlots
 @testable import MPIShadow
 
 nonisolated(unsafe) private var deletes: [UInt] = []

@@ -131,7 +131,7 @@ CKPT_EXPORT int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Mess
     if (q && rreq(*message) == FACE_REAL_DRAINED) {
         struct face_drained *m = q->message;
         q->message = NULL;
-        ckpt_shadow_release(CKPT_KIND_REQUEST, *message);
+        ckpt_shadow_free_handle(CKPT_KIND_REQUEST, *message);
         *message = CKPT_MPI_MESSAGE_NULL;
         int rc = face_drained_deliver(m, buf, count, datatype, status);
         return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Mrecv") : 0;
@@ -169,7 +169,7 @@ CKPT_EXPORT int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Mes
     if (q && rreq(*message) == FACE_REAL_DRAINED) {
         struct face_drained *m = q->message;
         q->message = NULL;
-        ckpt_shadow_release(CKPT_KIND_REQUEST, *message);
+        ckpt_shadow_free_handle(CKPT_KIND_REQUEST, *message);
         *message = CKPT_MPI_MESSAGE_NULL;
         return irecv_drained(m, buf, count, datatype, comm, request);
     }
@@ -750,7 +750,7 @@ static int free_if_complete(int32_t v, struct face_req *q)
     if (real)
         CKPT_CROSS((void)ckpt_T->Request_free(&real));
     q->freed = 0;
-    ckpt_shadow_release(CKPT_KIND_REQUEST, v);
+    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, v);
     return 1;
 }
 

@@ -129,11 +129,10 @@ extern volatile uint32_t *ckpt_pending;
         ckpt_cross_out(ckpt_ufs_);                    \
     } while (0)
 
-/* MPIShadow (Swift). */
+/* MPIShadow (Swift): what an object carries, and the handles of kinds that carry
+ * something. Requests and messages use only ckpt_shadow_slots.h (C). */
 int32_t ckpt_shadow_virtual_new(uint32_t kind, uint64_t real);
-int32_t ckpt_shadow_alloc(uint32_t kind, uint64_t real);
 void ckpt_shadow_release(uint32_t kind, int32_t handle);
-void ckpt_shadow_set_real(uint32_t kind, int32_t handle, uint64_t real);
 void ckpt_shadow_set_predefined(uint32_t kind, int32_t handle, uint64_t real);
 int32_t ckpt_shadow_lookup(uint32_t kind, uint64_t real, int32_t fallback);
 void ckpt_shadow_record(uint32_t procedure, const uint64_t *words, uint32_t count);
@@ -168,7 +167,10 @@ static inline void ckpt_inout_update(unsigned kind, int32_t *h, uint64_t real, i
     if (real == ckpt_to_real(kind, v))
         return;
     if (real == 0) {
-        ckpt_shadow_release(kind, v);
+        if (kind == CKPT_KIND_REQUEST)
+            ckpt_shadow_free_handle(kind, v);
+        else
+            ckpt_shadow_release(kind, v);
         *h = null_handle;
     } else if ((uint32_t)v >> 30 == 2) {
         ckpt_shadow_set_real(kind, v, real);

@@ -1,7 +1,9 @@
 /* The hot-path view of the shadow tables (DESIGN §3): dense arrays of real
- * handles indexed by the low bits of a virtual handle. MPIShadow (Swift) owns
- * and grows them; the face only reads them, inline, with no call, lock, hash
- * or reference counting on the path of an MPI call. */
+ * handles indexed by the low bits of a virtual handle, and their allocator
+ * (slots.c). Lookups are inline, with no call, lock, hash or reference
+ * counting; allocation and release are plain C too, so an MPI call that makes
+ * or completes a request never enters Swift. MPIShadow (Swift) keeps what an
+ * object carries (names, errhandlers, attributes) and uses the same tables. */
 #ifndef CKPT_SHADOW_SLOTS_H
 #define CKPT_SHADOW_SLOTS_H
 
@@ -44,6 +46,27 @@ static inline uint64_t ckpt_to_real(unsigned kind, int32_t h)
 /* The same storage as pointers, for Swift (which may not touch C globals directly). */
 struct ckpt_slot_table *ckpt_slots_base(void);
 uint64_t *ckpt_predef_base(void);
+
+/* The allocator, for a caller that holds ckpt_shadow_lock (MPIShadow). */
+int32_t ckpt_slots_handle(unsigned kind, uint32_t slot);
+int32_t ckpt_slots_alloc(unsigned kind, uint64_t real);
+void ckpt_slots_set(unsigned kind, uint32_t slot, uint64_t real);
+uint64_t ckpt_slots_real(unsigned kind, uint32_t slot);
+void ckpt_slots_release(unsigned kind, uint32_t slot);
+/* The slot holding `real` among the slots ever used (cold path: callbacks), or -1. */
+int64_t ckpt_slots_find(unsigned kind, uint64_t real);
+int32_t ckpt_slots_live(unsigned kind);
+
+/* The same, taking the lock: what the face calls. */
+/* A fresh virtual handle for `real`, without the predefined check (requests, messages, errhandlers). */
+int32_t ckpt_shadow_alloc(uint32_t kind, uint64_t real);
+/* Replaces the real handle behind a live virtual handle (ignored for a handle not of `kind`). */
+void ckpt_shadow_set_real(uint32_t kind, int32_t handle, uint64_t real);
+/* Releases a handle that carries no metadata (requests, messages): the object's
+ * names and attributes, if a kind has them, are MPIShadow's ckpt_shadow_release. */
+void ckpt_shadow_free_handle(uint32_t kind, int32_t handle);
+/* Live user handles of a kind (tests, replay). */
+int32_t ckpt_shadow_live(uint32_t kind);
 
 /* Serialises shadow-table updates when the application runs MPI_THREAD_MULTIPLE;
  * a no-op otherwise, so single-threaded ranks pay nothing. */
