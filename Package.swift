@@ -51,10 +51,10 @@ var targets: [Target] = [
     .target(name: "MPIShadow", dependencies: ["ShadowSlots", "CutRules"], path: "Sources/MPIShadow",
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-implicit-concurrency-module-import", "-Xfrontend", "-disable-implicit-string-processing-module-import"])]),
     .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "CutRules", "MPIShadow"], path: "Sources/UpperHalf/Face",
-            // -Wmissing-prototypes: every shared function is declared in a header of the face (or the generated
+            // -Werror=missing-prototypes: every shared function is declared in a header of the face (or the generated
             // face_mpi.generated.h), so each definition is checked against its one declaration.
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall",
-                                      "-Wmissing-prototypes"])],
+                                      "-Werror=missing-prototypes"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"]), exportsOnly("face.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),

@@ -1,39 +1,58 @@
 #!/usr/bin/env bash
-# The parked world (Sources/UpperHalf/Engine/parked/) runs while the
-# application's threads are parked, any of them maybe inside malloc or holding
-# a stdio or pthread lock; so it may call only itself and libc functions that
-# neither allocate nor lock (the list below). Checks every undefined symbol of
-# its objects (`nm -u`), prints each offending one with the object that needs
-# it, and exits non-zero when there is any. Run after `swift build -c release`.
+# The parked worlds run while the application's threads are parked, any of them
+# maybe inside malloc or holding a stdio or pthread lock. Checks every undefined
+# symbol of their objects (`nm -u`), prints each offending one with the object
+# that needs it, and exits non-zero when there is any. Run after
+# `swift build -c release`.
+#  - the engine's (Sources/UpperHalf/Engine/parked/) may call only itself and
+#    libc functions that neither allocate nor lock (the allow-list below);
+#  - the face's (Sources/UpperHalf/Face/parked/: the drain, its memory) also
+#    calls the face and the lower half, so it is held to a deny-list: no
+#    allocator, no stdio, no formatting.
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
-SRC="$HERE/../../Sources/UpperHalf/Engine/parked"
-OBJ="${CKPT_PARKED_OBJ:-$HERE/../../.build/release/Engine.build/parked}"
+ROOT="$HERE/../.."
+BUILD="${CKPT_PARKED_BUILD:-$ROOT/.build/release}"
 # Pure functions of their arguments (no allocation, no locks, no stdio state),
 # the errno slot, and glibc's rseq facts (weak data read at start-up).
 ALLOWED='^(memcpy|memmove|memset|memcmp|memchr|strlen|strnlen|strchr|strrchr|strcmp|strncmp|strncpy|strstr|strerrordesc_np|__errno_location|__rseq_offset|__rseq_size)$'
+DENIED='^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|strdup|strndup|v?as?printf|v?s?n?printf|v?fprintf|v?dprintf|__.*printf_chk|f(open|dopen|close|flush|write|read|puts|putc|getc|gets|seek|tell)|puts|putchar|getchar|perror|setvbuf|stdin|stdout|stderr|str?to(l|ll|ul|ull|d|f)|pthread_mutex_lock)$'
 
-objs=()
-for c in "$SRC"/*.c; do
-    o="$OBJ/$(basename "$c").o"
-    if [ ! -f "$o" ] || [ "$o" -ot "$c" ]; then
-        echo "FAIL $o is missing or older than its source (build first)"
-        exit 2
-    fi
-    objs+=("$o")
-done
-defined=$(nm --defined-only "${objs[@]}" | awk 'NF == 3 {print $3}' | sort -u)
 bad=0
-for o in "${objs[@]}"; do
-    for sym in $(nm -u "$o" | awk '{print $NF}'); do
-        grep -qx -- "$sym" <<<"$defined" && continue
-        grep -Eq "$ALLOWED" <<<"$sym" && continue
-        echo "FAIL $(basename "$o" .o) calls $sym (outside the parked world and not allocation- and lock-free)"
-        bad=$((bad + 1))
+total=0
+# check <name> <source dir> <object dir> <allow|deny>
+check() {
+    local name="$1" src="$2" obj="$3" mode="$4" c o sym objs=()
+    for c in "$src"/*.c; do
+        o="$obj/$(basename "$c").o"
+        if [ ! -f "$o" ] || [ "$o" -ot "$c" ]; then
+            echo "FAIL $o is missing or older than its source (build first)"
+            exit 2
+        fi
+        objs+=("$o")
     done
-done
+    local defined
+    defined=$(nm --defined-only "${objs[@]}" | awk 'NF == 3 {print $3}' | sort -u)
+    for o in "${objs[@]}"; do
+        for sym in $(nm -u "$o" | awk '{print $NF}'); do
+            if [ "$mode" = allow ]; then
+                grep -qx -- "$sym" <<<"$defined" && continue
+                grep -Eq "$ALLOWED" <<<"$sym" && continue
+                echo "FAIL $name: $(basename "$o" .o) calls $sym (outside the parked world and not allocation- and lock-free)"
+            else
+                grep -Eq "$DENIED" <<<"$sym" || continue
+                echo "FAIL $name: $(basename "$o" .o) calls $sym (allocates, locks or uses stdio)"
+            fi
+            bad=$((bad + 1))
+        done
+    done
+    total=$((total + ${#objs[@]}))
+}
+
+check engine "$ROOT/Sources/UpperHalf/Engine/parked" "${CKPT_PARKED_OBJ:-$BUILD/Engine.build/parked}" allow
+check face "$ROOT/Sources/UpperHalf/Face/parked" "${CKPT_FACE_PARKED_OBJ:-$BUILD/Face.build/parked}" deny
 if [ "$bad" -ne 0 ]; then
-    echo "$bad offending symbol(s) in the parked world"
+    echo "$bad offending symbol(s) in the parked worlds"
     exit 1
 fi
-echo "PASS the parked world (${#objs[@]} objects) calls only itself and allocation-free libc functions"
+echo "PASS the parked worlds ($total objects) call no allocator, stdio or lock (the engine's: only itself and allocation-free libc)"

@@ -14,9 +14,11 @@
 #include <sys/syscall.h>
 
 #include "ckpt_mpi_ops.h"
+#include "face_comm_table.h"
 #include "face_cut.h"
+#include "face_engine.h"
+#include "face_parked.h"
 
-int ckpt_engine_send_line(const char *line, size_t n) __attribute__((weak));
 
 volatile uint32_t face_cut_pending;
 volatile uint32_t face_in_gate;
@@ -25,9 +27,6 @@ volatile int64_t face_act_n;
 volatile int32_t face_act_p2p_comm, face_act_p2p_peer;
 volatile int face_act_p2p;
 
-int face_comm_each(int (*fn)(int32_t handle, struct face_comm *c, void *arg), void *arg);
-int32_t face_world_rank(void);
-int ckpt_face_state(void); /* 0 before MPI_Init, 1 running, 2 finalised */
 
 static pthread_mutex_t cut_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile uint32_t cut_seq; /* bumped on every raise and on release: wakes capped threads */
@@ -298,7 +297,7 @@ static void membarrier_all(void)
     nanosleep(&ts, NULL);
 }
 
-static int op_cut_begin(uint64_t generation, char *err, int errlen)
+int face_cut_begin(uint64_t generation, char *err, int errlen)
 {
     /* A restored rank rebuilds its MPI state before anything is frozen: the
      * replay is collective with the other ranks' (one of them may be blocked in
@@ -335,7 +334,7 @@ static int raise_comm(int32_t handle, struct face_comm *c, void *arg)
     return 0;
 }
 
-static void op_cut_targets(uint64_t generation, const char *list)
+void face_cut_targets(uint64_t generation, const char *list)
 {
     pthread_mutex_lock(&cut_lock);
     if (cut_accepts(&rules, generation)) {
@@ -357,9 +356,7 @@ static void op_cut_targets(uint64_t generation, const char *list)
     pthread_mutex_unlock(&cut_lock);
 }
 
-void face_drain_finish(int restored);
-
-static void finish(int restored)
+void face_cut_finish(int restored)
 {
     face_drain_finish(restored);
     pthread_mutex_lock(&cut_lock);
@@ -369,31 +366,4 @@ static void finish(int restored)
     cut_seq++;
     futex_wake_all(&cut_seq);
     pthread_mutex_unlock(&cut_lock);
-}
-
-static int in_critical(void) { return face_crit != 0; }
-
-int face_drain_sent(char *buf, int cap);
-int face_drain(const char *expect, char *err, int errlen);
-void face_drain_progress(void);
-
-static const struct ckpt_mpi_ops ops = {
-    .version = CKPT_MPI_OPS_VERSION,
-    .in_critical = in_critical,
-    .cut_begin = op_cut_begin,
-    .cut_targets = op_cut_targets,
-    .drain_sent = face_drain_sent,
-    .drain = face_drain,
-    .progress = face_drain_progress,
-    .finish = finish,
-    .stop = ckpt_face_stop,
-};
-
-int ckpt_engine_set_mpi_ops(const struct ckpt_mpi_ops *ops) __attribute__((weak));
-
-/* After the face's own constructor (priority: the engine's is already run, it is preloaded). */
-__attribute__((constructor)) static void face_cut_register(void)
-{
-    if (ckpt_engine_set_mpi_ops)
-        ckpt_engine_set_mpi_ops(&ops);
 }

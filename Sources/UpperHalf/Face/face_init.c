@@ -13,6 +13,7 @@
 #include "face_replay.h"
 #include "face_requests.h"
 #include "face_engine.h"
+#include "face_parked.h"
 
 static void bind_boot(struct ckpt_boot *b);
 static void rebind_mpi_once(void);
@@ -32,6 +33,21 @@ static void on_thread_restore(void *arg)
     ckpt_lower_fs = 0;
 }
 
+
+static int in_critical(void) { return face_crit != 0; }
+
+/* What the engine's thread asks of MPI at a checkpoint. */
+static const struct ckpt_mpi_ops engine_ops = {
+    .version = CKPT_MPI_OPS_VERSION,
+    .in_critical = in_critical,
+    .cut_begin = face_cut_begin,
+    .cut_targets = face_cut_targets,
+    .drain_sent = face_drain_sent,
+    .drain = face_drain,
+    .progress = face_drain_progress,
+    .finish = face_cut_finish,
+    .stop = ckpt_face_stop,
+};
 
 /* Runs before main (ld.so runs DT_NEEDED constructors first): binds the face to
  * the lower half that loaded this process. A program that finds this library
@@ -67,6 +83,9 @@ __attribute__((constructor)) static void ckpt_face_init(void)
         ckpt_engine_on_restore(on_restore, NULL);
     if (ckpt_engine_on_thread_restore)
         ckpt_engine_on_thread_restore(on_thread_restore, NULL);
+    /* The engine is preloaded, so its constructor has run before this one. */
+    if (ckpt_engine_set_mpi_ops)
+        ckpt_engine_set_mpi_ops(&engine_ops);
 }
 
 static void bind_boot(struct ckpt_boot *b)

@@ -83,6 +83,11 @@ void face_parked_free(void *p);
 /* The engine's STOP (face_init.c). */
 void ckpt_face_stop(void);
 void face_cut_activity_changed(void);
+/* The cut's side of the engine's ops table (ckpt_mpi_ops.h), registered by the
+ * lifecycle (face_init.c): freeze and report, learn the raised targets, release. */
+int face_cut_begin(uint64_t generation, char *err, int errlen);
+void face_cut_targets(uint64_t generation, const char *list);
+void face_cut_finish(int restored);
 
 /* Counts the start of a collective on `c`; waits first while a checkpoint
  * caps it. The flag and the membarrier() in the freeze make the test and the

@@ -14,7 +14,6 @@
  * are made again after a restart. Drained messages are delivered before anything
  * the lower half has, to the first matching receive or probe. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +25,50 @@
 /* Real handles that are not the lower half's while a request waits for its stand-in. */
 #define FACE_REAL_DONE 0xd7a1ed0000000002ull
 #define FACE_REAL_REPOST 0xd7a1ed0000000003ull
+
+/* ----------------------------------------------------- text without stdio */
+
+/* snprintf may allocate and takes stdio's locks, which a parked thread may
+ * hold: the drain's few lines are written by hand into a bounded buffer. */
+struct text {
+    char *p;
+    int n, cap;
+};
+
+static void text_add(struct text *t, const char *s)
+{
+    for (; *s && t->n < t->cap - 1; s++)
+        t->p[t->n++] = *s;
+    if (t->cap > 0)
+        t->p[t->n] = 0;
+}
+
+static void text_int(struct text *t, int64_t v)
+{
+    char digits[21], *d = digits + sizeof digits;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--d = 0;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--d = '-';
+    text_add(t, d);
+}
+
+/* A decimal number at *s (strtoll without its locale), leaving *s after it. */
+static int64_t parse_int(const char **s)
+{
+    const char *p = *s;
+    int neg = *p == '-';
+    p += neg;
+    uint64_t u = 0;
+    while (*p >= '0' && *p <= '9')
+        u = u * 10 + (uint64_t)(*p++ - '0');
+    *s = p;
+    return neg ? -(int64_t)u : (int64_t)u;
+}
 
 /* ------------------------------------------------------------- the requests */
 
@@ -188,13 +231,15 @@ static int cancel_one(int32_t v, struct face_req *r, uint64_t real, void *arg)
 
 int face_drain_sent(char *buf, int cap)
 {
-    int n = 0;
+    struct text t = {buf, 0, cap};
     buf[0] = 0;
-    for (int i = 0; i < face_nranks && n < cap - 24; i++)
-        n += snprintf(buf + n, (size_t)(cap - n), "%s%lld", i ? "," : "", (long long)(face_sent ? face_sent[i] : 0));
+    for (int i = 0; i < face_nranks && t.n < cap - 24; i++) {
+        text_add(&t, i ? "," : "");
+        text_int(&t, face_sent ? face_sent[i] : 0);
+    }
     if (face_nranks == 0)
-        n = snprintf(buf, (size_t)cap, "0");
-    return n;
+        text_add(&t, "0");
+    return t.n;
 }
 
 int face_drain(const char *expect, char *err, int errlen)
@@ -202,23 +247,24 @@ int face_drain(const char *expect, char *err, int errlen)
     int n = face_nranks > 0 ? face_nranks : 1;
     face_parked_free(expected);
     expected = face_parked_alloc((size_t)n * sizeof(int64_t));
+    struct text e = {err, 0, errlen};
     if (!expected) {
-        snprintf(err, (size_t)errlen, "drain: out of memory");
+        text_add(&e, "drain: out of memory");
         return -1;
     }
     const char *p = expect;
     for (int i = 0; i < n && *p; i++) {
-        char *end;
-        expected[i] = strtoll(p, &end, 10);
-        p = *end == ',' ? end + 1 : end;
+        expected[i] = parse_int(&p);
+        p += *p == ',';
     }
     if (ckpt_face_state() == 1)
         ckpt_face_ensure_bound();
     if (ckpt_face_state() != 1) {
         for (int i = 0; i < n; i++)
             if (expected[i] > 0 && (!face_recvd || face_recvd[i] < expected[i])) {
-                snprintf(err, (size_t)errlen, "drain: rank %d was sent messages but MPI is not running on this rank",
-                         i);
+                text_add(&e, "drain: rank ");
+                text_int(&e, i);
+                text_add(&e, " was sent messages but MPI is not running on this rank");
                 return -1;
             }
         return 0;
@@ -240,9 +286,13 @@ int face_drain(const char *expect, char *err, int errlen)
                 int who = 0;
                 while (who < n - 1 && face_recvd[who] >= expected[who])
                     who++;
-                snprintf(err, (size_t)errlen,
-                         "drain: after 120 s still %lld message(s) short from rank %d and %d request(s) unfinished",
-                         (long long)(expected[who] - face_recvd[who]), who, pass.outstanding);
+                text_add(&e, "drain: after 120 s still ");
+                text_int(&e, expected[who] - face_recvd[who]);
+                text_add(&e, " message(s) short from rank ");
+                text_int(&e, who);
+                text_add(&e, " and ");
+                text_int(&e, pass.outstanding);
+                text_add(&e, " request(s) unfinished");
                 return -1;
             }
         }
