@@ -17,32 +17,17 @@ int main(int argc, char **argv)
 {
     int rank, size;
     long iters = 100000;
-    int reps = 7, explicit_iters = 0;
+    int reps = 7;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-n") || !strcmp(a, "--iters")) {
-            iters = parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
-            explicit_iters = 1;
-        } else if (!strcmp(a, "-r") || !strcmp(a, "--reps")) {
-            reps = (int)parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
-        } else {
-            if (rank == 0)
-                fprintf(stderr, "usage: %s [-n|--iters N (default 100000)] "
-                        "[-r|--reps N (default 7)]\n"
-                        "  env BENCH_QUICK=1 divides iterations by ~10\n", argv[0]);
-            MPI_Finalize();
-            return 2;
-        }
+    if (bench_iters_reps(argc, argv, rank, &iters, &reps, MAX_REPS, 100,
+                         "usage: %s [-n|--iters N (default 100000)] [-r|--reps N (default 7)]\n"
+                         "  env BENCH_QUICK=1 divides iterations by ~10\n")) {
+        MPI_Finalize();
+        return 2;
     }
-    if (reps > MAX_REPS)
-        reps = MAX_REPS;
-    if (!explicit_iters)
-        iters = bench_scale(iters, 100);
 
     double in = (double)(rank + 1), out = 0.0, lat[MAX_REPS];
     const double expect = (double)size * (size + 1) / 2.0;

@@ -62,4 +62,32 @@ static inline long parse_pos(const char *prog, const char *opt, const char *s)
     return v;
 }
 
+/* The options of a benchmark with one iteration count: -n|--iters N and
+ * -r|--reps N (capped at max_reps). An unscaled default count is cut for quick
+ * mode (never below `floor`). Returns 0, or 2 after printing `usage` (rank 0)
+ * for an unknown option: the caller finalises MPI and exits with it. */
+static inline int bench_iters_reps(int argc, char **argv, int rank, long *iters, int *reps, int max_reps,
+                                   long floor, const char *usage)
+{
+    int explicit_iters = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-n") || !strcmp(a, "--iters")) {
+            *iters = parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
+            explicit_iters = 1;
+        } else if (!strcmp(a, "-r") || !strcmp(a, "--reps")) {
+            *reps = (int)parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
+        } else {
+            if (rank == 0)
+                fprintf(stderr, usage, argv[0]);
+            return 2;
+        }
+    }
+    if (*reps > max_reps)
+        *reps = max_reps;
+    if (!explicit_iters)
+        *iters = bench_scale(*iters, floor);
+    return 0;
+}
+
 #endif

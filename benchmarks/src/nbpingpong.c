@@ -22,16 +22,6 @@
 #define WINDOW 64
 #define MAX_REPS 101
 
-static void usage(const char *p)
-{
-    fprintf(stderr,
-            "usage: %s [-n|--iters N] [-r|--reps N]\n"
-            "  -n  exchanges (and 4/64 as many windows) per repetition (default 100000)\n"
-            "  -r  repetitions, median reported (default 7, max %d)\n"
-            "  env BENCH_QUICK=1 divides iteration counts by ~10\n",
-            p, MAX_REPS);
-}
-
 /* Rank 0's time for `iters` exchanges: both ranks post an MPI_Irecv and an
  * MPI_Isend to each other and complete them with one MPI_Waitall. */
 static double exchanges(int rank, char *buf, long iters)
@@ -78,30 +68,20 @@ static double windows(int rank, char *buf, long windows)
 
 int main(int argc, char **argv)
 {
-    int rank, size, reps = 7, explicit_n = 0;
+    int rank, size, reps = 7;
     long iters = 100000;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-n") || !strcmp(a, "--iters")) {
-            iters = parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
-            explicit_n = 1;
-        } else if (!strcmp(a, "-r") || !strcmp(a, "--reps")) {
-            reps = (int)parse_pos(argv[0], a, i + 1 < argc ? argv[++i] : NULL);
-        } else {
-            if (rank == 0)
-                usage(argv[0]);
-            MPI_Finalize();
-            return 2;
-        }
+    if (bench_iters_reps(argc, argv, rank, &iters, &reps, MAX_REPS, 100,
+                         "usage: %s [-n|--iters N] [-r|--reps N]\n"
+                         "  -n  exchanges (and 4/64 as many windows) per repetition (default 100000)\n"
+                         "  -r  repetitions, median reported (default 7, max 101)\n"
+                         "  env BENCH_QUICK=1 divides iteration counts by ~10\n")) {
+        MPI_Finalize();
+        return 2;
     }
-    if (reps > MAX_REPS)
-        reps = MAX_REPS;
-    if (!explicit_n)
-        iters = bench_scale(iters, 100);
     if (size < 2) {
         if (rank == 0)
             fprintf(stderr, "nbpingpong: needs at least 2 ranks\n");

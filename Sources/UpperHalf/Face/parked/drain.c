@@ -137,6 +137,36 @@ static void wait_for(uint64_t *real, struct ckpt_status *st)
     }
 }
 
+static int64_t status_bytes(const struct ckpt_status *st)
+{
+    return (int64_t)(uint32_t)st->count_lo | ((int64_t)((uint32_t)st->count_hi_and_cancelled >> 1) << 32);
+}
+
+/* A drained message of `bytes` bytes in parked memory, or NULL. */
+static struct face_drained *drained_new(int64_t bytes)
+{
+    struct face_drained *m = face_parked_alloc(sizeof *m);
+    if (m && !(m->data = face_parked_alloc((size_t)(bytes > 0 ? bytes : 1)))) {
+        face_parked_free(m);
+        return NULL;
+    }
+    if (m)
+        m->bytes = bytes;
+    return m;
+}
+
+/* Completes the receive into `m` that returned `rc`; 1 (and `m` gone) if it failed. */
+static int drained_wait(struct face_drained *m, int rc, uint64_t *req, struct ckpt_status *got)
+{
+    if (rc) {
+        face_parked_free(m->data);
+        face_parked_free(m);
+        return 1;
+    }
+    wait_for(req, got);
+    return 0;
+}
+
 static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
 {
     (void)c;
@@ -150,26 +180,19 @@ static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
         CKPT_CROSS(rc = ckpt_T->Iprobe(CKPT_MPI_ANY_SOURCE, CKPT_MPI_ANY_TAG, rc_, &flag, &st));
         if (rc || !flag)
             return 0;
-        struct face_drained *m = face_parked_alloc(sizeof *m);
-        int64_t bytes = (int64_t)(uint32_t)st.count_lo | ((int64_t)((uint32_t)st.count_hi_and_cancelled >> 1) << 32);
-        if (!m || !(m->data = face_parked_alloc((size_t)(bytes > 0 ? bytes : 1)))) {
-            face_parked_free(m);
+        int64_t bytes = status_bytes(&st);
+        struct face_drained *m = drained_new(bytes);
+        if (!m)
             return 1;
-        }
         uint64_t req = 0;
+        struct ckpt_status got;
         CKPT_CROSS(rc = ckpt_T->Irecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), st.source,
                                       st.tag, rc_, &req));
-        if (rc) {
-            face_parked_free(m->data);
-            face_parked_free(m);
+        if (drained_wait(m, rc, &req, &got))
             return 1;
-        }
-        struct ckpt_status got;
-        wait_for(&req, &got);
         m->comm = handle;
         m->source = got.source;
         m->tag = got.tag;
-        m->bytes = bytes;
         face_drained_append(m);
         face_count_recv(handle, got.source);
         p->progressed = 1;
@@ -182,27 +205,19 @@ static int drain_message(int32_t v, struct face_req *r, uint64_t real, void *arg
     (void)arg;
     if (r->type != FACE_REQ_MESSAGE || is_marker(real))
         return 0;
-    int64_t bytes = (int64_t)(uint32_t)r->status.count_lo
-                    | ((int64_t)((uint32_t)r->status.count_hi_and_cancelled >> 1) << 32);
-    struct face_drained *m = face_parked_alloc(sizeof *m);
-    if (!m || !(m->data = face_parked_alloc((size_t)(bytes > 0 ? bytes : 1)))) {
-        face_parked_free(m);
+    int64_t bytes = status_bytes(&r->status);
+    struct face_drained *m = drained_new(bytes);
+    if (!m)
         return 1;
-    }
     uint64_t req = 0;
     int rc;
-    CKPT_CROSS(rc = ckpt_T->Imrecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), &real, &req));
-    if (rc) {
-        face_parked_free(m->data);
-        face_parked_free(m);
-        return 1;
-    }
     struct ckpt_status got;
-    wait_for(&req, &got);
+    CKPT_CROSS(rc = ckpt_T->Imrecv(m->data, (int)bytes, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), &real, &req));
+    if (drained_wait(m, rc, &req, &got))
+        return 1;
     m->comm = r->comm;
     m->source = r->status.source;
     m->tag = r->status.tag;
-    m->bytes = bytes;
     r->message = m;
     ckpt_shadow_set_real(CKPT_KIND_REQUEST, v, FACE_REAL_DRAINED);
     return 0;
