@@ -1,0 +1,108 @@
+/* The Open MPI face's runtime: binding to the MPICH face and the handle wrappers. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "ompi_face.h"
+
+static void *mpich_face;
+
+static void of_die(const char *a, const char *b)
+{
+    /* One line, before any MPI exists to report through. */
+    char line[512];
+    int n = snprintf(line, sizeof line, "ckpt-mpi: %s%s\n", a, b);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    _exit(127);
+}
+
+void *of_sym(const char *name)
+{
+    /* Looked up in libmpi.so.12 itself: in the global scope the MPI names are ours. */
+    void *p = dlsym(mpich_face, name);
+    if (!p) of_die("the MPICH face lacks ", name);
+    return p;
+}
+
+/* Before the application's constructors: the MPICH face then binds to the lower half. */
+__attribute__((constructor)) static void of_bind(void)
+{
+    mpich_face = dlopen("libmpi.so.12", RTLD_NOW | RTLD_LOCAL);
+    if (!mpich_face) of_die("libmpi.so.40 (the Open MPI face) cannot load the MPICH face: ", dlerror());
+    of_resolve_all();
+}
+
+int of_unsupported(const char *name)
+{
+    /* The MPICH face's report (one line, then the job ends), under the Open MPI name. */
+    int (*report)(const char *) = (int (*)(const char *))dlsym(mpich_face, "ckpt_unsupported");
+    if (report) return report(name);
+    of_die(name, " is not supported by ckpt-mpi's Open MPI face yet (see docs/openmpi-face.md)");
+    return 1;
+}
+
+void *of_alloc(size_t bytes)
+{
+    void *p = malloc(bytes);
+    if (!p) of_die("out of memory converting handles", "");
+    return p;
+}
+
+/* Wrappers for user objects: one per (kind, MPICH handle), never freed, so the same MPI
+ * object always has the same Open MPI handle (applications compare handles). They live
+ * in upper-half memory, hence in the image: a restart keeps them, and the MPICH face's
+ * handles inside them stay valid across restarts. */
+struct of_obj {
+    int32_t h;
+    int32_t kind;
+};
+struct of_slot {
+    uint64_t key;
+    struct of_obj *obj;
+};
+static struct of_slot *table;
+static size_t table_size, table_used;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(struct of_slot *t, size_t size, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (size - 1);
+    while (t[i].obj && t[i].key != key) i = (i + 1) & (size - 1);
+    return i;
+}
+
+static void grow(void)
+{
+    size_t size = table_size ? table_size * 2 : 1024;
+    struct of_slot *t = calloc(size, sizeof *t);
+    if (!t) of_die("out of memory converting handles", "");
+    for (size_t i = 0; i < table_size; i++)
+        if (table[i].obj) t[slot_of(t, size, table[i].key)] = table[i];
+    free(table);
+    table = t;
+    table_size = size;
+}
+
+void *of_out(int kind, int32_t h)
+{
+    void *pre = of_predefined_out(h);
+    if (pre) return pre;
+    uint64_t key = (uint64_t)(uint32_t)kind << 32 | (uint32_t)h;
+    pthread_mutex_lock(&table_lock);
+    if (2 * (table_used + 1) > table_size) grow();
+    size_t i = slot_of(table, table_size, key);
+    if (!table[i].obj) {
+        struct of_obj *o = malloc(sizeof *o);
+        if (!o) of_die("out of memory converting handles", "");
+        o->h = h;
+        o->kind = kind;
+        table[i].key = key;
+        table[i].obj = o;
+        table_used++;
+    }
+    void *r = table[i].obj;
+    pthread_mutex_unlock(&table_lock);
+    return r;
+}
