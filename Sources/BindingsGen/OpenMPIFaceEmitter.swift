@@ -43,6 +43,22 @@ struct OpenMPIFaceEmitter {
     let ompi: OpenMPIABI
 
     private func mpich(_ name: String) -> Int64? { plan.spec.constant(name)?.value }
+    private func open(_ name: String) -> Int64 { ompi.constants[name] ?? 0 }
+    private func kindIndex(_ cType: String) -> Int { HandleType.all.firstIndex { $0.cType == cType }! }
+
+    /// User reduction functions at once (each MPI_Op_create takes one trampoline of the pool).
+    static let opTrampolines = 64
+
+    /// Statements after a successful call, where Open MPI's answer differs from the MPICH face's.
+    private var postHooks: [String: [String]] {
+        [
+            // The binary was compiled against Open MPI's mpi.h and checks its MPI_VERSION.
+            "MPI_Get_version": ["*version = \(open("MPI_VERSION"));", "*subversion = \(open("MPI_SUBVERSION"));"],
+            // MPI_HOST and MPI_IO hold ranks, whose sentinels (MPI_PROC_NULL...) differ.
+            "MPI_Comm_get_attr": ["if (*flag && (comm_keyval == \(open("MPI_HOST")) || comm_keyval == \(open("MPI_IO"))))",
+                                  "    of_attr_rank_out(comm_keyval == \(open("MPI_HOST")) ? 0 : 1, attribute_val);"],
+        ]
+    }
 
     func emit() -> String {
         var w = CWriter()
@@ -51,6 +67,7 @@ struct OpenMPIFaceEmitter {
         w.line("#include \"ompi_face.h\"\n")
         predefined(&w)
         constants(&w)
+        opTrampolines(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
         for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name) {
@@ -81,20 +98,24 @@ struct OpenMPIFaceEmitter {
         w.line("/* Open MPI's predefined objects, with its symbol sizes (binaries copy-relocate them).")
         w.line(" * The first int of each holds the MPICH face's handle of the same MPI name. */")
         var seen = Set<String>()
-        var reverse: [(Int64, String)] = []
-        var reverseSeen = Set<Int64>()
+        // Keyed by kind too: MPICH's MPI_MESSAGE_NULL and MPI_REQUEST_NULL are the same int.
+        var reverse: [(Int, Int64, String)] = []
+        var reverseSeen = Set<String>()
         for p in ompi.predefined where !seen.contains(p.symbol) {
             seen.insert(p.symbol)
             let h = HandleType.all.first { $0.cType == p.type }
             let value = mpich(p.name) ?? h.flatMap { mpich($0.nullName) } ?? 0
             w.line("OF_EXPORT union { int32_t h; char bytes[\(p.size)]; } \(p.symbol) = { (int32_t)\(value) };")
-            if mpich(p.name) != nil, !reverseSeen.contains(value) {
-                reverseSeen.insert(value); reverse.append((value, p.symbol))
+            if mpich(p.name) != nil, let h, let kind = HandleType.all.firstIndex(of: h),
+               !reverseSeen.contains("\(kind):\(value)") {
+                reverseSeen.insert("\(kind):\(value)"); reverse.append((kind, value, p.symbol))
             }
         }
-        w.line("\n/* An MPICH-face predefined handle → the Open MPI object of that name. */")
-        w.line("void *of_predefined_out(int32_t h)\n{\n    switch (h) {")
-        for (v, s) in reverse { w.line("    case (int32_t)\(v): return &\(s);") }
+        w.line("\n/* An MPICH-face predefined handle of a kind → the Open MPI object of that name. */")
+        w.line("void *of_predefined_out(int kind, int32_t h)\n{\n    switch ((uint64_t)(uint32_t)kind << 32 | (uint32_t)h) {")
+        for (k, v, s) in reverse {
+            w.line("    case (uint64_t)\(k) << 32 | (uint32_t)\(v): return &\(s);")
+        }
         w.line("    default: return 0;\n    }\n}\n")
     }
 
@@ -129,6 +150,25 @@ struct OpenMPIFaceEmitter {
             mapping("of_enum_out_\(kind)", names, openToMPICH: false, &w)
         }
         w.line("")
+    }
+
+    /// MPICH's user function gets an int datatype, Open MPI's a pointer to its handle: each
+    /// trampoline converts and calls the user function in its slot. They sit at fixed
+    /// addresses in this library, so the MPICH face's record replays them after a restart.
+    private func opTrampolines(_ w: inout CWriter) {
+        let n = Self.opTrampolines
+        w.line("static of_user_fn *of_op_fns[\(n)];")
+        w.line("static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)")
+        w.line("{\n    void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt);\n    of_op_fns[k](in, inout, len, &odt);\n}")
+        for k in 0..<n {
+            w.line("static void of_op_t\(k)(void *a, void *b, int *l, int32_t *d) { of_op_call(\(k), a, b, l, d); }")
+        }
+        w.line("static void (*const of_op_tramps[\(n)])(void *, void *, int *, int32_t *) = {")
+        w.line((0..<n).map { "of_op_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("void *of_op_trampoline(of_user_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_op_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&of_op_lock);\n    return t;\n}\n")
     }
 
     // MARK: entries
@@ -174,9 +214,10 @@ struct OpenMPIFaceEmitter {
         for prm in p.params {
             let n = prm.name
             let c = CType(prm.ctype)
-            if Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
-                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function")
-                || c.base.hasPrefix("MPI_T_") || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
+            let isOpFn = p.name == "MPI_Op_create" && prm.name == "user_fn"
+            if !isOpFn && Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
+                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function") && !isOpFn
+                || c.base.hasPrefix("MPI_T_") && !isOpFn || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
                 || c.base == "MPI_F08_status" {
                 return nil
             }
@@ -249,14 +290,20 @@ struct OpenMPIFaceEmitter {
                 }
                 continue
             }
+            if p.name == "MPI_Op_create" && prm.name == "user_fn" {
+                pre.append("void *t_user_fn = of_op_trampoline(user_fn);")
+                pre.append("if (!t_user_fn) return of_unsupported(\"MPI_Op_create beyond \(Self.opTrampolines) user operations\");")
+                args.append("t_user_fn")
+                continue
+            }
             if prm.kind == "BUFFER" && c.base == "void" && c.pointers == 1 {
                 args.append("OF_BUF(\(n))")
                 continue
             }
             args.append(n)
         }
-        let openParams = p.params.map { decl($0, open: true) }
-        let mpichParams = p.params.map { decl($0, open: false) }
+        let openParams = p.params.map { decl($0, open: true) }.map { $0.replacingOccurrences(of: "MPI_User_function", with: "of_user_fn") }
+        let mpichParams = p.params.map { decl($0, open: false) }.map { $0.replacingOccurrences(of: "MPI_User_function", with: "void") }
         let op = openParams.isEmpty ? "void" : openParams.joined(separator: ", ")
         let mp = mpichParams.isEmpty ? "void" : mpichParams.joined(separator: ", ")
         var s = "static \(ret) (*m_\(p.short))(\(mp));\n"
@@ -266,6 +313,7 @@ struct OpenMPIFaceEmitter {
         } else {
             for l in pre { s += "    \(l)\n" }
             s += "    int rc = m_\(p.short)(\(args.joined(separator: ", ")));\n"
+            post += postHooks[p.name] ?? []
             if !post.isEmpty {
                 s += "    if (rc == 0) {\n"
                 for l in post { s += "        \(l)\n" }

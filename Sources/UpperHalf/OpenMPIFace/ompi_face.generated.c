@@ -108,99 +108,98 @@ OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_unsigned_short = { (int
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_wchar = { (int32_t)1275069454 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_win_null = { (int32_t)536870912 };
 
-/* An MPICH-face predefined handle → the Open MPI object of that name. */
-void *of_predefined_out(int32_t h)
+/* An MPICH-face predefined handle of a kind → the Open MPI object of that name. */
+void *of_predefined_out(int kind, int32_t h)
 {
-    switch (h) {
-    case (int32_t)1275072547: return &ompi_mpi_2dblprec;
-    case (int32_t)1275070486: return &ompi_mpi_2int;
-    case (int32_t)1275070496: return &ompi_mpi_2integer;
-    case (int32_t)1275070497: return &ompi_mpi_2real;
-    case (int32_t)1275070531: return &ompi_mpi_aint;
-    case (int32_t)1476395014: return &ompi_mpi_op_band;
-    case (int32_t)1476395016: return &ompi_mpi_op_bor;
-    case (int32_t)1476395018: return &ompi_mpi_op_bxor;
-    case (int32_t)1275068685: return &ompi_mpi_byte;
-    case (int32_t)1275068673: return &ompi_mpi_char;
-    case (int32_t)1275068698: return &ompi_mpi_character;
-    case (int32_t)67108864: return &ompi_mpi_comm_null;
-    case (int32_t)1140850689: return &ompi_mpi_comm_self;
-    case (int32_t)1140850688: return &ompi_mpi_comm_world;
-    case (int32_t)1275070494: return &ompi_mpi_cplex;
-    case (int32_t)1275072554: return &ompi_mpi_complex16;
-    case (int32_t)1275076652: return &ompi_mpi_complex32;
-    case (int32_t)1275070504: return &ompi_mpi_complex8;
-    case (int32_t)1275070533: return &ompi_mpi_count;
-    case (int32_t)1275068723: return &ompi_mpi_cxx_bool;
-    case (int32_t)1275072565: return &ompi_mpi_cxx_dblcplex;
-    case (int32_t)1275076662: return &ompi_mpi_cxx_ldblcplex;
-    case (int32_t)1275068735: return &ompi_mpi_c_bool;
-    case (int32_t)1275072577: return &ompi_mpi_c_double_complex;
-    case (int32_t)1275076674: return &ompi_mpi_c_long_double_complex;
-    case (int32_t)201326592: return &ompi_mpi_datatype_null;
-    case (int32_t)1275070475: return &ompi_mpi_double;
-    case (int32_t)1275072546: return &ompi_mpi_dblcplex;
-    case (int32_t)2348810241: return &ompi_mpi_double_int;
-    case (int32_t)1275070495: return &ompi_mpi_dblprec;
-    case (int32_t)335544320: return &ompi_mpi_errhandler_null;
-    case (int32_t)1409286144: return &ompi_mpi_errors_are_fatal;
-    case (int32_t)1409286145: return &ompi_mpi_errors_return;
-    case (int32_t)0: return &ompi_mpi_file_null;
-    case (int32_t)1275069450: return &ompi_mpi_float;
-    case (int32_t)2348810240: return &ompi_mpi_float_int;
-    case (int32_t)1207959552: return &ompi_mpi_group_empty;
-    case (int32_t)134217728: return &ompi_mpi_group_null;
-    case (int32_t)1543503873: return &ompi_mpi_info_env;
-    case (int32_t)469762048: return &ompi_mpi_info_null;
-    case (int32_t)1275069445: return &ompi_mpi_int;
-    case (int32_t)1275068984: return &ompi_mpi_int16_t;
-    case (int32_t)1275069497: return &ompi_mpi_int32_t;
-    case (int32_t)1275070522: return &ompi_mpi_int64_t;
-    case (int32_t)1275068727: return &ompi_mpi_int8_t;
-    case (int32_t)1275069467: return &ompi_mpi_integer;
-    case (int32_t)1275068717: return &ompi_mpi_integer1;
-    case (int32_t)1275068975: return &ompi_mpi_integer2;
-    case (int32_t)1275069488: return &ompi_mpi_integer4;
-    case (int32_t)1275070513: return &ompi_mpi_integer8;
-    case (int32_t)1476395013: return &ompi_mpi_op_land;
-    case (int32_t)1275069469: return &ompi_mpi_logical;
-    case (int32_t)1275070471: return &ompi_mpi_long;
-    case (int32_t)1275072524: return &ompi_mpi_long_double;
-    case (int32_t)2348810244: return &ompi_mpi_longdbl_int;
-    case (int32_t)2348810242: return &ompi_mpi_long_int;
-    case (int32_t)1476395015: return &ompi_mpi_op_lor;
-    case (int32_t)1476395017: return &ompi_mpi_op_lxor;
-    case (int32_t)1476395009: return &ompi_mpi_op_max;
-    case (int32_t)1476395020: return &ompi_mpi_op_maxloc;
-    case (int32_t)1811939328: return &ompi_message_no_proc;
-    case (int32_t)738197504: return &ompi_message_null;
-    case (int32_t)1476395010: return &ompi_mpi_op_min;
-    case (int32_t)1476395019: return &ompi_mpi_op_minloc;
-    case (int32_t)1476395022: return &ompi_mpi_op_no_op;
-    case (int32_t)1275070532: return &ompi_mpi_offset;
-    case (int32_t)402653184: return &ompi_mpi_op_null;
-    case (int32_t)1275068687: return &ompi_mpi_packed;
-    case (int32_t)1476395012: return &ompi_mpi_op_prod;
-    case (int32_t)1275069468: return &ompi_mpi_real;
-    case (int32_t)1275072555: return &ompi_mpi_real16;
-    case (int32_t)1275069479: return &ompi_mpi_real4;
-    case (int32_t)1275070505: return &ompi_mpi_real8;
-    case (int32_t)1476395021: return &ompi_mpi_op_replace;
-    case (int32_t)1275068931: return &ompi_mpi_short;
-    case (int32_t)2348810243: return &ompi_mpi_short_int;
-    case (int32_t)1275068696: return &ompi_mpi_signed_char;
-    case (int32_t)1476395011: return &ompi_mpi_op_sum;
-    case (int32_t)1275068988: return &ompi_mpi_uint16_t;
-    case (int32_t)1275069501: return &ompi_mpi_uint32_t;
-    case (int32_t)1275070526: return &ompi_mpi_uint64_t;
-    case (int32_t)1275068731: return &ompi_mpi_uint8_t;
-    case (int32_t)1275069446: return &ompi_mpi_unsigned;
-    case (int32_t)1275068674: return &ompi_mpi_unsigned_char;
-    case (int32_t)1275070472: return &ompi_mpi_unsigned_long;
-    case (int32_t)1275070489: return &ompi_mpi_unsigned_long_long;
-    case (int32_t)1275068932: return &ompi_mpi_unsigned_short;
-    case (int32_t)1275069454: return &ompi_mpi_wchar;
-    case (int32_t)536870912: return &ompi_mpi_win_null;
+    switch ((uint64_t)(uint32_t)kind << 32 | (uint32_t)h) {
+    case (uint64_t)2 << 32 | (uint32_t)1275072547: return &ompi_mpi_2dblprec;
+    case (uint64_t)2 << 32 | (uint32_t)1275070486: return &ompi_mpi_2int;
+    case (uint64_t)2 << 32 | (uint32_t)1275070496: return &ompi_mpi_2integer;
+    case (uint64_t)2 << 32 | (uint32_t)1275070497: return &ompi_mpi_2real;
+    case (uint64_t)2 << 32 | (uint32_t)1275070531: return &ompi_mpi_aint;
+    case (uint64_t)4 << 32 | (uint32_t)1476395014: return &ompi_mpi_op_band;
+    case (uint64_t)4 << 32 | (uint32_t)1476395016: return &ompi_mpi_op_bor;
+    case (uint64_t)4 << 32 | (uint32_t)1476395018: return &ompi_mpi_op_bxor;
+    case (uint64_t)2 << 32 | (uint32_t)1275068685: return &ompi_mpi_byte;
+    case (uint64_t)2 << 32 | (uint32_t)1275068673: return &ompi_mpi_char;
+    case (uint64_t)2 << 32 | (uint32_t)1275068698: return &ompi_mpi_character;
+    case (uint64_t)0 << 32 | (uint32_t)67108864: return &ompi_mpi_comm_null;
+    case (uint64_t)0 << 32 | (uint32_t)1140850689: return &ompi_mpi_comm_self;
+    case (uint64_t)0 << 32 | (uint32_t)1140850688: return &ompi_mpi_comm_world;
+    case (uint64_t)2 << 32 | (uint32_t)1275070494: return &ompi_mpi_cplex;
+    case (uint64_t)2 << 32 | (uint32_t)1275072554: return &ompi_mpi_complex16;
+    case (uint64_t)2 << 32 | (uint32_t)1275076652: return &ompi_mpi_complex32;
+    case (uint64_t)2 << 32 | (uint32_t)1275070504: return &ompi_mpi_complex8;
+    case (uint64_t)2 << 32 | (uint32_t)1275070533: return &ompi_mpi_count;
+    case (uint64_t)2 << 32 | (uint32_t)1275068723: return &ompi_mpi_cxx_bool;
+    case (uint64_t)2 << 32 | (uint32_t)1275072565: return &ompi_mpi_cxx_dblcplex;
+    case (uint64_t)2 << 32 | (uint32_t)1275076662: return &ompi_mpi_cxx_ldblcplex;
+    case (uint64_t)2 << 32 | (uint32_t)1275068735: return &ompi_mpi_c_bool;
+    case (uint64_t)2 << 32 | (uint32_t)1275072577: return &ompi_mpi_c_double_complex;
+    case (uint64_t)2 << 32 | (uint32_t)1275076674: return &ompi_mpi_c_long_double_complex;
+    case (uint64_t)2 << 32 | (uint32_t)201326592: return &ompi_mpi_datatype_null;
+    case (uint64_t)2 << 32 | (uint32_t)1275070475: return &ompi_mpi_double;
+    case (uint64_t)2 << 32 | (uint32_t)1275072546: return &ompi_mpi_dblcplex;
+    case (uint64_t)2 << 32 | (uint32_t)2348810241: return &ompi_mpi_double_int;
+    case (uint64_t)2 << 32 | (uint32_t)1275070495: return &ompi_mpi_dblprec;
+    case (uint64_t)3 << 32 | (uint32_t)335544320: return &ompi_mpi_errhandler_null;
+    case (uint64_t)3 << 32 | (uint32_t)1409286144: return &ompi_mpi_errors_are_fatal;
+    case (uint64_t)3 << 32 | (uint32_t)1409286145: return &ompi_mpi_errors_return;
+    case (uint64_t)2 << 32 | (uint32_t)1275069450: return &ompi_mpi_float;
+    case (uint64_t)2 << 32 | (uint32_t)2348810240: return &ompi_mpi_float_int;
+    case (uint64_t)1 << 32 | (uint32_t)1207959552: return &ompi_mpi_group_empty;
+    case (uint64_t)1 << 32 | (uint32_t)134217728: return &ompi_mpi_group_null;
+    case (uint64_t)5 << 32 | (uint32_t)1543503873: return &ompi_mpi_info_env;
+    case (uint64_t)5 << 32 | (uint32_t)469762048: return &ompi_mpi_info_null;
+    case (uint64_t)2 << 32 | (uint32_t)1275069445: return &ompi_mpi_int;
+    case (uint64_t)2 << 32 | (uint32_t)1275068984: return &ompi_mpi_int16_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275069497: return &ompi_mpi_int32_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275070522: return &ompi_mpi_int64_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275068727: return &ompi_mpi_int8_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275069467: return &ompi_mpi_integer;
+    case (uint64_t)2 << 32 | (uint32_t)1275068717: return &ompi_mpi_integer1;
+    case (uint64_t)2 << 32 | (uint32_t)1275068975: return &ompi_mpi_integer2;
+    case (uint64_t)2 << 32 | (uint32_t)1275069488: return &ompi_mpi_integer4;
+    case (uint64_t)2 << 32 | (uint32_t)1275070513: return &ompi_mpi_integer8;
+    case (uint64_t)4 << 32 | (uint32_t)1476395013: return &ompi_mpi_op_land;
+    case (uint64_t)2 << 32 | (uint32_t)1275069469: return &ompi_mpi_logical;
+    case (uint64_t)2 << 32 | (uint32_t)1275070471: return &ompi_mpi_long;
+    case (uint64_t)2 << 32 | (uint32_t)1275072524: return &ompi_mpi_long_double;
+    case (uint64_t)2 << 32 | (uint32_t)2348810244: return &ompi_mpi_longdbl_int;
+    case (uint64_t)2 << 32 | (uint32_t)2348810242: return &ompi_mpi_long_int;
+    case (uint64_t)4 << 32 | (uint32_t)1476395015: return &ompi_mpi_op_lor;
+    case (uint64_t)4 << 32 | (uint32_t)1476395017: return &ompi_mpi_op_lxor;
+    case (uint64_t)4 << 32 | (uint32_t)1476395009: return &ompi_mpi_op_max;
+    case (uint64_t)4 << 32 | (uint32_t)1476395020: return &ompi_mpi_op_maxloc;
+    case (uint64_t)7 << 32 | (uint32_t)1811939328: return &ompi_message_no_proc;
+    case (uint64_t)7 << 32 | (uint32_t)738197504: return &ompi_message_null;
+    case (uint64_t)4 << 32 | (uint32_t)1476395010: return &ompi_mpi_op_min;
+    case (uint64_t)4 << 32 | (uint32_t)1476395019: return &ompi_mpi_op_minloc;
+    case (uint64_t)4 << 32 | (uint32_t)1476395022: return &ompi_mpi_op_no_op;
+    case (uint64_t)2 << 32 | (uint32_t)1275070532: return &ompi_mpi_offset;
+    case (uint64_t)4 << 32 | (uint32_t)402653184: return &ompi_mpi_op_null;
+    case (uint64_t)2 << 32 | (uint32_t)1275068687: return &ompi_mpi_packed;
+    case (uint64_t)4 << 32 | (uint32_t)1476395012: return &ompi_mpi_op_prod;
+    case (uint64_t)2 << 32 | (uint32_t)1275069468: return &ompi_mpi_real;
+    case (uint64_t)2 << 32 | (uint32_t)1275072555: return &ompi_mpi_real16;
+    case (uint64_t)2 << 32 | (uint32_t)1275069479: return &ompi_mpi_real4;
+    case (uint64_t)2 << 32 | (uint32_t)1275070505: return &ompi_mpi_real8;
+    case (uint64_t)4 << 32 | (uint32_t)1476395021: return &ompi_mpi_op_replace;
+    case (uint64_t)6 << 32 | (uint32_t)738197504: return &ompi_request_null;
+    case (uint64_t)2 << 32 | (uint32_t)1275068931: return &ompi_mpi_short;
+    case (uint64_t)2 << 32 | (uint32_t)2348810243: return &ompi_mpi_short_int;
+    case (uint64_t)2 << 32 | (uint32_t)1275068696: return &ompi_mpi_signed_char;
+    case (uint64_t)4 << 32 | (uint32_t)1476395011: return &ompi_mpi_op_sum;
+    case (uint64_t)2 << 32 | (uint32_t)1275068988: return &ompi_mpi_uint16_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275069501: return &ompi_mpi_uint32_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275070526: return &ompi_mpi_uint64_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275068731: return &ompi_mpi_uint8_t;
+    case (uint64_t)2 << 32 | (uint32_t)1275069446: return &ompi_mpi_unsigned;
+    case (uint64_t)2 << 32 | (uint32_t)1275068674: return &ompi_mpi_unsigned_char;
+    case (uint64_t)2 << 32 | (uint32_t)1275070472: return &ompi_mpi_unsigned_long;
+    case (uint64_t)2 << 32 | (uint32_t)1275070489: return &ompi_mpi_unsigned_long_long;
+    case (uint64_t)2 << 32 | (uint32_t)1275068932: return &ompi_mpi_unsigned_short;
+    case (uint64_t)2 << 32 | (uint32_t)1275069454: return &ompi_mpi_wchar;
     default: return 0;
     }
 }
@@ -370,11 +369,14 @@ int of_enum_in_COMBINER(int v)
     case 15: return 16;
     case 16: return 17;
     case 14: return 15;
+    case 8: return 9;
     case 18: return 19;
+    case 5: return 6;
     case 6: return 7;
     case 9: return 10;
     case 0: return 1;
     case 17: return 18;
+    case 11: return 12;
     case 12: return 13;
     case 3: return 4;
     default: return v;
@@ -389,11 +391,14 @@ int of_enum_out_COMBINER(int v)
     case 16: return 15;
     case 17: return 16;
     case 15: return 14;
+    case 9: return 8;
     case 19: return 18;
+    case 6: return 5;
     case 7: return 6;
     case 10: return 9;
     case 1: return 0;
     case 18: return 17;
+    case 12: return 11;
     case 13: return 12;
     case 4: return 3;
     default: return v;
@@ -528,6 +533,89 @@ int of_enum_out_TYPECLASS(int v)
     case 2: return 1;
     default: return v;
     }
+}
+
+static of_user_fn *of_op_fns[64];
+static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)
+{
+    void *odt = of_out(2, *dt);
+    of_op_fns[k](in, inout, len, &odt);
+}
+static void of_op_t0(void *a, void *b, int *l, int32_t *d) { of_op_call(0, a, b, l, d); }
+static void of_op_t1(void *a, void *b, int *l, int32_t *d) { of_op_call(1, a, b, l, d); }
+static void of_op_t2(void *a, void *b, int *l, int32_t *d) { of_op_call(2, a, b, l, d); }
+static void of_op_t3(void *a, void *b, int *l, int32_t *d) { of_op_call(3, a, b, l, d); }
+static void of_op_t4(void *a, void *b, int *l, int32_t *d) { of_op_call(4, a, b, l, d); }
+static void of_op_t5(void *a, void *b, int *l, int32_t *d) { of_op_call(5, a, b, l, d); }
+static void of_op_t6(void *a, void *b, int *l, int32_t *d) { of_op_call(6, a, b, l, d); }
+static void of_op_t7(void *a, void *b, int *l, int32_t *d) { of_op_call(7, a, b, l, d); }
+static void of_op_t8(void *a, void *b, int *l, int32_t *d) { of_op_call(8, a, b, l, d); }
+static void of_op_t9(void *a, void *b, int *l, int32_t *d) { of_op_call(9, a, b, l, d); }
+static void of_op_t10(void *a, void *b, int *l, int32_t *d) { of_op_call(10, a, b, l, d); }
+static void of_op_t11(void *a, void *b, int *l, int32_t *d) { of_op_call(11, a, b, l, d); }
+static void of_op_t12(void *a, void *b, int *l, int32_t *d) { of_op_call(12, a, b, l, d); }
+static void of_op_t13(void *a, void *b, int *l, int32_t *d) { of_op_call(13, a, b, l, d); }
+static void of_op_t14(void *a, void *b, int *l, int32_t *d) { of_op_call(14, a, b, l, d); }
+static void of_op_t15(void *a, void *b, int *l, int32_t *d) { of_op_call(15, a, b, l, d); }
+static void of_op_t16(void *a, void *b, int *l, int32_t *d) { of_op_call(16, a, b, l, d); }
+static void of_op_t17(void *a, void *b, int *l, int32_t *d) { of_op_call(17, a, b, l, d); }
+static void of_op_t18(void *a, void *b, int *l, int32_t *d) { of_op_call(18, a, b, l, d); }
+static void of_op_t19(void *a, void *b, int *l, int32_t *d) { of_op_call(19, a, b, l, d); }
+static void of_op_t20(void *a, void *b, int *l, int32_t *d) { of_op_call(20, a, b, l, d); }
+static void of_op_t21(void *a, void *b, int *l, int32_t *d) { of_op_call(21, a, b, l, d); }
+static void of_op_t22(void *a, void *b, int *l, int32_t *d) { of_op_call(22, a, b, l, d); }
+static void of_op_t23(void *a, void *b, int *l, int32_t *d) { of_op_call(23, a, b, l, d); }
+static void of_op_t24(void *a, void *b, int *l, int32_t *d) { of_op_call(24, a, b, l, d); }
+static void of_op_t25(void *a, void *b, int *l, int32_t *d) { of_op_call(25, a, b, l, d); }
+static void of_op_t26(void *a, void *b, int *l, int32_t *d) { of_op_call(26, a, b, l, d); }
+static void of_op_t27(void *a, void *b, int *l, int32_t *d) { of_op_call(27, a, b, l, d); }
+static void of_op_t28(void *a, void *b, int *l, int32_t *d) { of_op_call(28, a, b, l, d); }
+static void of_op_t29(void *a, void *b, int *l, int32_t *d) { of_op_call(29, a, b, l, d); }
+static void of_op_t30(void *a, void *b, int *l, int32_t *d) { of_op_call(30, a, b, l, d); }
+static void of_op_t31(void *a, void *b, int *l, int32_t *d) { of_op_call(31, a, b, l, d); }
+static void of_op_t32(void *a, void *b, int *l, int32_t *d) { of_op_call(32, a, b, l, d); }
+static void of_op_t33(void *a, void *b, int *l, int32_t *d) { of_op_call(33, a, b, l, d); }
+static void of_op_t34(void *a, void *b, int *l, int32_t *d) { of_op_call(34, a, b, l, d); }
+static void of_op_t35(void *a, void *b, int *l, int32_t *d) { of_op_call(35, a, b, l, d); }
+static void of_op_t36(void *a, void *b, int *l, int32_t *d) { of_op_call(36, a, b, l, d); }
+static void of_op_t37(void *a, void *b, int *l, int32_t *d) { of_op_call(37, a, b, l, d); }
+static void of_op_t38(void *a, void *b, int *l, int32_t *d) { of_op_call(38, a, b, l, d); }
+static void of_op_t39(void *a, void *b, int *l, int32_t *d) { of_op_call(39, a, b, l, d); }
+static void of_op_t40(void *a, void *b, int *l, int32_t *d) { of_op_call(40, a, b, l, d); }
+static void of_op_t41(void *a, void *b, int *l, int32_t *d) { of_op_call(41, a, b, l, d); }
+static void of_op_t42(void *a, void *b, int *l, int32_t *d) { of_op_call(42, a, b, l, d); }
+static void of_op_t43(void *a, void *b, int *l, int32_t *d) { of_op_call(43, a, b, l, d); }
+static void of_op_t44(void *a, void *b, int *l, int32_t *d) { of_op_call(44, a, b, l, d); }
+static void of_op_t45(void *a, void *b, int *l, int32_t *d) { of_op_call(45, a, b, l, d); }
+static void of_op_t46(void *a, void *b, int *l, int32_t *d) { of_op_call(46, a, b, l, d); }
+static void of_op_t47(void *a, void *b, int *l, int32_t *d) { of_op_call(47, a, b, l, d); }
+static void of_op_t48(void *a, void *b, int *l, int32_t *d) { of_op_call(48, a, b, l, d); }
+static void of_op_t49(void *a, void *b, int *l, int32_t *d) { of_op_call(49, a, b, l, d); }
+static void of_op_t50(void *a, void *b, int *l, int32_t *d) { of_op_call(50, a, b, l, d); }
+static void of_op_t51(void *a, void *b, int *l, int32_t *d) { of_op_call(51, a, b, l, d); }
+static void of_op_t52(void *a, void *b, int *l, int32_t *d) { of_op_call(52, a, b, l, d); }
+static void of_op_t53(void *a, void *b, int *l, int32_t *d) { of_op_call(53, a, b, l, d); }
+static void of_op_t54(void *a, void *b, int *l, int32_t *d) { of_op_call(54, a, b, l, d); }
+static void of_op_t55(void *a, void *b, int *l, int32_t *d) { of_op_call(55, a, b, l, d); }
+static void of_op_t56(void *a, void *b, int *l, int32_t *d) { of_op_call(56, a, b, l, d); }
+static void of_op_t57(void *a, void *b, int *l, int32_t *d) { of_op_call(57, a, b, l, d); }
+static void of_op_t58(void *a, void *b, int *l, int32_t *d) { of_op_call(58, a, b, l, d); }
+static void of_op_t59(void *a, void *b, int *l, int32_t *d) { of_op_call(59, a, b, l, d); }
+static void of_op_t60(void *a, void *b, int *l, int32_t *d) { of_op_call(60, a, b, l, d); }
+static void of_op_t61(void *a, void *b, int *l, int32_t *d) { of_op_call(61, a, b, l, d); }
+static void of_op_t62(void *a, void *b, int *l, int32_t *d) { of_op_call(62, a, b, l, d); }
+static void of_op_t63(void *a, void *b, int *l, int32_t *d) { of_op_call(63, a, b, l, d); }
+static void (*const of_op_tramps[64])(void *, void *, int *, int32_t *) = {
+of_op_t0, of_op_t1, of_op_t2, of_op_t3, of_op_t4, of_op_t5, of_op_t6, of_op_t7, of_op_t8, of_op_t9, of_op_t10, of_op_t11, of_op_t12, of_op_t13, of_op_t14, of_op_t15, of_op_t16, of_op_t17, of_op_t18, of_op_t19, of_op_t20, of_op_t21, of_op_t22, of_op_t23, of_op_t24, of_op_t25, of_op_t26, of_op_t27, of_op_t28, of_op_t29, of_op_t30, of_op_t31, of_op_t32, of_op_t33, of_op_t34, of_op_t35, of_op_t36, of_op_t37, of_op_t38, of_op_t39, of_op_t40, of_op_t41, of_op_t42, of_op_t43, of_op_t44, of_op_t45, of_op_t46, of_op_t47, of_op_t48, of_op_t49, of_op_t50, of_op_t51, of_op_t52, of_op_t53, of_op_t54, of_op_t55, of_op_t56, of_op_t57, of_op_t58, of_op_t59, of_op_t60, of_op_t61, of_op_t62, of_op_t63};
+static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;
+void *of_op_trampoline(of_user_fn *fn)
+{
+    void *t = 0;
+    pthread_mutex_lock(&of_op_lock);
+    for (int k = 0; k < 64 && !t; k++)
+        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }
+    pthread_mutex_unlock(&of_op_lock);
+    return t;
 }
 
 static int (*m_Abort)(int32_t comm, int errorcode);
@@ -937,6 +1025,10 @@ static int (*m_Comm_get_attr)(int32_t comm, int comm_keyval, void *attribute_val
 OF_EXPORT int PMPI_Comm_get_attr(void * comm, int comm_keyval, void *attribute_val, int *flag)
 {
     int rc = m_Comm_get_attr(OF_H(comm), of_keyval_in(comm_keyval), attribute_val, flag);
+    if (rc == 0) {
+        if (*flag && (comm_keyval == 1 || comm_keyval == 2))
+            of_attr_rank_out(comm_keyval == 1 ? 0 : 1, attribute_val);
+    }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Comm_get_attr(void * comm, int comm_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Comm_get_attr")));
@@ -1286,6 +1378,10 @@ static int (*m_Get_version)(int *version, int *subversion);
 OF_EXPORT int PMPI_Get_version(int *version, int *subversion)
 {
     int rc = m_Get_version(version, subversion);
+    if (rc == 0) {
+        *version = 3;
+        *subversion = 1;
+    }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("PMPI_Get_version")));
@@ -2070,6 +2166,20 @@ OF_EXPORT int PMPI_Op_commutative(void * op, int *commute)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Op_commutative(void * op, int *commute) __attribute__((weak, alias("PMPI_Op_commutative")));
+
+static int (*m_Op_create)(void *user_fn, int commute, int32_t *op);
+OF_EXPORT int PMPI_Op_create(of_user_fn *user_fn, int commute, void * *op)
+{
+    void *t_user_fn = of_op_trampoline(user_fn);
+    if (!t_user_fn) return of_unsupported("MPI_Op_create beyond 64 user operations");
+    int32_t h_op = 0;
+    int rc = m_Op_create(t_user_fn, commute, &h_op);
+    if (rc == 0) {
+        *op = of_out(4, h_op);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Op_create(of_user_fn *user_fn, int commute, void * *op) __attribute__((weak, alias("PMPI_Op_create")));
 
 static int (*m_Op_free)(int32_t *op);
 OF_EXPORT int PMPI_Op_free(void * *op)
@@ -3407,9 +3517,6 @@ OF_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("of_stub_M
 static int of_stub_MPI_Op_c2f(void) { return of_unsupported("MPI_Op_c2f"); }
 OF_EXPORT int PMPI_Op_c2f(void) __attribute__((alias("of_stub_MPI_Op_c2f")));
 OF_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("of_stub_MPI_Op_c2f")));
-static int of_stub_MPI_Op_create(void) { return of_unsupported("MPI_Op_create"); }
-OF_EXPORT int PMPI_Op_create(void) __attribute__((alias("of_stub_MPI_Op_create")));
-OF_EXPORT int MPI_Op_create(void) __attribute__((weak, alias("of_stub_MPI_Op_create")));
 static int of_stub_MPI_Op_f2c(void) { return of_unsupported("MPI_Op_f2c"); }
 OF_EXPORT int PMPI_Op_f2c(void) __attribute__((alias("of_stub_MPI_Op_f2c")));
 OF_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("of_stub_MPI_Op_f2c")));
@@ -3852,6 +3959,7 @@ void of_resolve_all(void)
     m_Neighbor_alltoall = of_sym("PMPI_Neighbor_alltoall");
     m_Neighbor_alltoallv = of_sym("PMPI_Neighbor_alltoallv");
     m_Op_commutative = of_sym("PMPI_Op_commutative");
+    m_Op_create = of_sym("PMPI_Op_create");
     m_Op_free = of_sym("PMPI_Op_free");
     m_Open_port = of_sym("PMPI_Open_port");
     m_Pack = of_sym("PMPI_Pack");

@@ -87,7 +87,7 @@ static void grow(void)
 
 void *of_out(int kind, int32_t h)
 {
-    void *pre = of_predefined_out(h);
+    void *pre = of_predefined_out(kind, h);
     if (pre) return pre;
     uint64_t key = (uint64_t)(uint32_t)kind << 32 | (uint32_t)h;
     pthread_mutex_lock(&table_lock);
@@ -105,4 +105,14 @@ void *of_out(int kind, int32_t h)
     void *r = table[i].obj;
     pthread_mutex_unlock(&table_lock);
     return r;
+}
+
+/* A rank-valued predefined attribute (MPI_HOST, MPI_IO), converted into storage of our own:
+ * the MPICH face's int holds MPICH's sentinels. */
+void of_attr_rank_out(int which, void *attribute_val)
+{
+    static int values[2];
+    int *slot = &values[which];
+    *slot = of_rank_out(**(int **)attribute_val);
+    *(int **)attribute_val = slot;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define OF_EXPORT __attribute__((visibility("default")))
@@ -42,7 +43,7 @@ int of_err_in(int v);
 int of_err_out(int v);
 int of_keyval_in(int v);
 int of_keyval_out(int v);
-void *of_predefined_out(int32_t h);
+void *of_predefined_out(int kind, int32_t h);
 /* The Open MPI handle for MPICH-face handle `h` of handle kind `kind` (index in the
  * generator's HandleType.all): the predefined object, or one stable wrapper per handle. */
 void *of_out(int kind, int32_t h);
@@ -50,6 +51,11 @@ void *of_alloc(size_t bytes);
 void *of_sym(const char *name);
 void of_resolve_all(void);
 int of_unsupported(const char *name);
+/* Open MPI's MPI_User_function: the datatype comes as a pointer to an Open MPI handle. */
+typedef void of_user_fn(void *, void *, int *, void **);
+void *of_op_trampoline(of_user_fn *fn);
+/* which: 0 for MPI_HOST, 1 for MPI_IO. */
+void of_attr_rank_out(int which, void *attribute_val);
 
 static inline void of_status_in(struct mp_status *m, const struct of_status *o)
 {
