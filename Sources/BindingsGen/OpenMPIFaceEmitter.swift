@@ -49,6 +49,22 @@ struct OpenMPIFaceEmitter {
     /// User reduction functions at once (each MPI_Op_create takes one trampoline of the pool).
     static let opTrampolines = 64
 
+    /// Array lengths the spec leaves implicit: the record's (Annotations.recordLengths) and
+    /// the per-peer datatype arrays of the w-collectives.
+    private func implicitLength(_ p: SpecProcedure, _ n: String) -> String? {
+        if let l = Annotations.recordLengths["\(p.name).\(n)"] { return l }
+        if p.name == "MPI_Graph_map" && n == "edges" { return Annotations.recordLengths["MPI_Graph_create.edges"] }
+        if ["MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw"].contains(p.name) && (n == "sendtypes" || n == "recvtypes") {
+            // Sends go to the destinations (out-degree), receives come from the sources.
+            let m = { (name: String) in self.mpich(name) ?? 0 }
+            return "of_neighbors(OF_H(comm), \(n == "sendtypes" ? 1 : 0), \(m("MPI_GRAPH")), \(m("MPI_CART")), \(m("MPI_DIST_GRAPH")))"
+        }
+        if ["MPI_Alltoallw", "MPI_Ialltoallw"].contains(p.name) && (n == "sendtypes" || n == "recvtypes") {
+            return "of_comm_peers(OF_H(comm))"
+        }
+        return nil
+    }
+
     /// Statements after a successful call, where Open MPI's answer differs from the MPICH face's.
     private var postHooks: [String: [String]] {
         [
@@ -178,7 +194,7 @@ struct OpenMPIFaceEmitter {
     ]
     private static let unsupportedKinds: Set<String> = [
         "FUNCTION", "POLYFUNCTION", "WINDOW", "FILE", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
-        "F90_STATUS", "F08_STATUS", "EXTRA_STATE", "EXTRA_STATE2", "WEIGHT",
+        "F90_STATUS", "F08_STATUS", "EXTRA_STATE", "EXTRA_STATE2",
     ]
 
     /// Declaration of `p` on one side: Open MPI (handles are pointers) or MPICH (handles are ints).
@@ -224,7 +240,10 @@ struct OpenMPIFaceEmitter {
             if let h = c.handle {
                 let kind = HandleType.all.firstIndex(of: h)!
                 if prm.array {
-                    guard scalarInt(prm.length), let len = prm.length else { return nil }
+                    let len: String
+                    if scalarInt(prm.length), let l = prm.length { len = l } else if let l = implicitLength(p, n) {
+                        len = l
+                    } else { return nil }
                     pre.append("int32_t s_\(n)[OF_STACK]; int k_\(n) = \(len) > 0 ? \(len) : 0;")
                     pre.append("int32_t *a_\(n) = k_\(n) <= OF_STACK ? s_\(n) : of_alloc(k_\(n) * sizeof(int32_t));")
                     if prm.dir != "out" { pre.append("for (int i = 0; i < k_\(n); i++) a_\(n)[i] = OF_H(\(n)[i]);") }
@@ -270,9 +289,12 @@ struct OpenMPIFaceEmitter {
                 if c.pointers == 0 && !prm.array {
                     args.append("\(cin)(\(n))")
                 } else if prm.array {
-                    let len = prm.length == "*" ? nil : prm.length
-                    guard let len, p.params.contains(where: { $0.name == len }) else { return nil }
-                    let lenExpr = scalarInt(len) ? len : "*\(len)"
+                    let lenExpr: String
+                    if let len = prm.length, p.params.contains(where: { $0.name == len }) {
+                        lenExpr = scalarInt(len) ? len : "*\(len)"
+                    } else if let l = implicitLength(p, n) {
+                        lenExpr = l
+                    } else { return nil }
                     pre.append("int sv_\(n)[OF_STACK]; int kv_\(n) = \(lenExpr) > 0 ? \(lenExpr) : 0;")
                     pre.append("int *v_\(n) = kv_\(n) <= OF_STACK ? sv_\(n) : of_alloc(kv_\(n) * sizeof(int));")
                     if prm.dir != "out" { pre.append("for (int i = 0; i < kv_\(n); i++) v_\(n)[i] = \(cin)(\(n)[i]);") }
@@ -294,6 +316,10 @@ struct OpenMPIFaceEmitter {
                 pre.append("void *t_user_fn = of_op_trampoline(user_fn);")
                 pre.append("if (!t_user_fn) return of_unsupported(\"MPI_Op_create beyond \(Self.opTrampolines) user operations\");")
                 args.append("t_user_fn")
+                continue
+            }
+            if prm.kind == "WEIGHT" {
+                args.append("of_weights(\(n))")
                 continue
             }
             if prm.kind == "BUFFER" && c.base == "void" && c.pointers == 1 {

@@ -706,6 +706,22 @@ OF_EXPORT int PMPI_Alltoallv(const void *sendbuf, const int *sendcounts, const i
 }
 OF_EXPORT int MPI_Alltoallv(const void *sendbuf, const int *sendcounts, const int *sdispls, void * sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, void * recvtype, void * comm) __attribute__((weak, alias("PMPI_Alltoallv")));
 
+static int (*m_Alltoallw)(const void *sendbuf, const int *sendcounts, const int *sdispls, const int32_t *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const int32_t *recvtypes, int32_t comm);
+OF_EXPORT int PMPI_Alltoallw(const void *sendbuf, const int *sendcounts, const int *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const void * *recvtypes, void * comm)
+{
+    int32_t s_sendtypes[OF_STACK]; int k_sendtypes = of_comm_peers(OF_H(comm)) > 0 ? of_comm_peers(OF_H(comm)) : 0;
+    int32_t *a_sendtypes = k_sendtypes <= OF_STACK ? s_sendtypes : of_alloc(k_sendtypes * sizeof(int32_t));
+    for (int i = 0; i < k_sendtypes; i++) a_sendtypes[i] = OF_H(sendtypes[i]);
+    int32_t s_recvtypes[OF_STACK]; int k_recvtypes = of_comm_peers(OF_H(comm)) > 0 ? of_comm_peers(OF_H(comm)) : 0;
+    int32_t *a_recvtypes = k_recvtypes <= OF_STACK ? s_recvtypes : of_alloc(k_recvtypes * sizeof(int32_t));
+    for (int i = 0; i < k_recvtypes; i++) a_recvtypes[i] = OF_H(recvtypes[i]);
+    int rc = m_Alltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm));
+    if (a_sendtypes != s_sendtypes) free(a_sendtypes);
+    if (a_recvtypes != s_recvtypes) free(a_recvtypes);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Alltoallw(const void *sendbuf, const int *sendcounts, const int *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const void * *recvtypes, void * comm) __attribute__((weak, alias("PMPI_Alltoallw")));
+
 static int (*m_Attr_delete)(int32_t comm, int keyval);
 OF_EXPORT int PMPI_Attr_delete(void * comm, int keyval)
 {
@@ -1227,6 +1243,66 @@ OF_EXPORT int PMPI_Dims_create(int nnodes, int ndims, int *dims)
 }
 OF_EXPORT int MPI_Dims_create(int nnodes, int ndims, int *dims) __attribute__((weak, alias("PMPI_Dims_create")));
 
+static int (*m_Dist_graph_create)(int32_t comm_old, int n, const int *sources, const int *degrees, const int *destinations, const int *weights, int32_t info, int reorder, int32_t *comm_dist_graph);
+OF_EXPORT int PMPI_Dist_graph_create(void * comm_old, int n, const int *sources, const int *degrees, const int *destinations, const int *weights, void * info, int reorder, void * *comm_dist_graph)
+{
+    int sv_sources[OF_STACK]; int kv_sources = n > 0 ? n : 0;
+    int *v_sources = kv_sources <= OF_STACK ? sv_sources : of_alloc(kv_sources * sizeof(int));
+    for (int i = 0; i < kv_sources; i++) v_sources[i] = of_rank_in(sources[i]);
+    int sv_destinations[OF_STACK]; int kv_destinations = ckpt_sum(degrees, n) > 0 ? ckpt_sum(degrees, n) : 0;
+    int *v_destinations = kv_destinations <= OF_STACK ? sv_destinations : of_alloc(kv_destinations * sizeof(int));
+    for (int i = 0; i < kv_destinations; i++) v_destinations[i] = of_rank_in(destinations[i]);
+    int32_t h_comm_dist_graph = 0;
+    int rc = m_Dist_graph_create(OF_H(comm_old), n, v_sources, degrees, v_destinations, of_weights(weights), OF_H(info), reorder, &h_comm_dist_graph);
+    if (rc == 0) {
+        *comm_dist_graph = of_out(0, h_comm_dist_graph);
+    }
+    if (v_sources != sv_sources) free(v_sources);
+    if (v_destinations != sv_destinations) free(v_destinations);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Dist_graph_create(void * comm_old, int n, const int *sources, const int *degrees, const int *destinations, const int *weights, void * info, int reorder, void * *comm_dist_graph) __attribute__((weak, alias("PMPI_Dist_graph_create")));
+
+static int (*m_Dist_graph_create_adjacent)(int32_t comm_old, int indegree, const int *sources, const int *sourceweights, int outdegree, const int *destinations, const int *destweights, int32_t info, int reorder, int32_t *comm_dist_graph);
+OF_EXPORT int PMPI_Dist_graph_create_adjacent(void * comm_old, int indegree, const int *sources, const int *sourceweights, int outdegree, const int *destinations, const int *destweights, void * info, int reorder, void * *comm_dist_graph)
+{
+    int sv_sources[OF_STACK]; int kv_sources = indegree > 0 ? indegree : 0;
+    int *v_sources = kv_sources <= OF_STACK ? sv_sources : of_alloc(kv_sources * sizeof(int));
+    for (int i = 0; i < kv_sources; i++) v_sources[i] = of_rank_in(sources[i]);
+    int sv_destinations[OF_STACK]; int kv_destinations = outdegree > 0 ? outdegree : 0;
+    int *v_destinations = kv_destinations <= OF_STACK ? sv_destinations : of_alloc(kv_destinations * sizeof(int));
+    for (int i = 0; i < kv_destinations; i++) v_destinations[i] = of_rank_in(destinations[i]);
+    int32_t h_comm_dist_graph = 0;
+    int rc = m_Dist_graph_create_adjacent(OF_H(comm_old), indegree, v_sources, of_weights(sourceweights), outdegree, v_destinations, of_weights(destweights), OF_H(info), reorder, &h_comm_dist_graph);
+    if (rc == 0) {
+        *comm_dist_graph = of_out(0, h_comm_dist_graph);
+    }
+    if (v_sources != sv_sources) free(v_sources);
+    if (v_destinations != sv_destinations) free(v_destinations);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Dist_graph_create_adjacent(void * comm_old, int indegree, const int *sources, const int *sourceweights, int outdegree, const int *destinations, const int *destweights, void * info, int reorder, void * *comm_dist_graph) __attribute__((weak, alias("PMPI_Dist_graph_create_adjacent")));
+
+static int (*m_Dist_graph_neighbors)(int32_t comm, int maxindegree, int *sources, int *sourceweights, int maxoutdegree, int *destinations, int *destweights);
+OF_EXPORT int PMPI_Dist_graph_neighbors(void * comm, int maxindegree, int *sources, int *sourceweights, int maxoutdegree, int *destinations, int *destweights)
+{
+    int sv_sources[OF_STACK]; int kv_sources = maxindegree > 0 ? maxindegree : 0;
+    int *v_sources = kv_sources <= OF_STACK ? sv_sources : of_alloc(kv_sources * sizeof(int));
+    int sv_destinations[OF_STACK]; int kv_destinations = maxoutdegree > 0 ? maxoutdegree : 0;
+    int *v_destinations = kv_destinations <= OF_STACK ? sv_destinations : of_alloc(kv_destinations * sizeof(int));
+    int rc = m_Dist_graph_neighbors(OF_H(comm), maxindegree, v_sources, of_weights(sourceweights), maxoutdegree, v_destinations, of_weights(destweights));
+    if (rc == 0) {
+        kv_sources = maxindegree > 0 && maxindegree < kv_sources ? maxindegree : kv_sources;
+        for (int i = 0; i < kv_sources; i++) sources[i] = of_rank_out(v_sources[i]);
+        kv_destinations = maxoutdegree > 0 && maxoutdegree < kv_destinations ? maxoutdegree : kv_destinations;
+        for (int i = 0; i < kv_destinations; i++) destinations[i] = of_rank_out(v_destinations[i]);
+    }
+    if (v_sources != sv_sources) free(v_sources);
+    if (v_destinations != sv_destinations) free(v_destinations);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Dist_graph_neighbors(void * comm, int maxindegree, int *sources, int *sourceweights, int maxoutdegree, int *destinations, int *destweights) __attribute__((weak, alias("PMPI_Dist_graph_neighbors")));
+
 static int (*m_Dist_graph_neighbors_count)(int32_t comm, int *indegree, int *outdegree, int *weighted);
 OF_EXPORT int PMPI_Dist_graph_neighbors_count(void * comm, int *indegree, int *outdegree, int *weighted)
 {
@@ -1386,6 +1462,22 @@ OF_EXPORT int PMPI_Get_version(int *version, int *subversion)
 }
 OF_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("PMPI_Get_version")));
 
+static int (*m_Graph_create)(int32_t comm_old, int nnodes, const int *index, const int *edges, int reorder, int32_t *comm_graph);
+OF_EXPORT int PMPI_Graph_create(void * comm_old, int nnodes, const int *index, const int *edges, int reorder, void * *comm_graph)
+{
+    int sv_edges[OF_STACK]; int kv_edges = (nnodes > 0 ? index[nnodes - 1] : 0) > 0 ? (nnodes > 0 ? index[nnodes - 1] : 0) : 0;
+    int *v_edges = kv_edges <= OF_STACK ? sv_edges : of_alloc(kv_edges * sizeof(int));
+    for (int i = 0; i < kv_edges; i++) v_edges[i] = of_rank_in(edges[i]);
+    int32_t h_comm_graph = 0;
+    int rc = m_Graph_create(OF_H(comm_old), nnodes, index, v_edges, reorder, &h_comm_graph);
+    if (rc == 0) {
+        *comm_graph = of_out(0, h_comm_graph);
+    }
+    if (v_edges != sv_edges) free(v_edges);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Graph_create(void * comm_old, int nnodes, const int *index, const int *edges, int reorder, void * *comm_graph) __attribute__((weak, alias("PMPI_Graph_create")));
+
 static int (*m_Graph_get)(int32_t comm, int maxindex, int maxedges, int *index, int *edges);
 OF_EXPORT int PMPI_Graph_get(void * comm, int maxindex, int maxedges, int *index, int *edges)
 {
@@ -1400,6 +1492,22 @@ OF_EXPORT int PMPI_Graph_get(void * comm, int maxindex, int maxedges, int *index
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Graph_get(void * comm, int maxindex, int maxedges, int *index, int *edges) __attribute__((weak, alias("PMPI_Graph_get")));
+
+static int (*m_Graph_map)(int32_t comm, int nnodes, const int *index, const int *edges, int *newrank);
+OF_EXPORT int PMPI_Graph_map(void * comm, int nnodes, const int *index, const int *edges, int *newrank)
+{
+    int sv_edges[OF_STACK]; int kv_edges = (nnodes > 0 ? index[nnodes - 1] : 0) > 0 ? (nnodes > 0 ? index[nnodes - 1] : 0) : 0;
+    int *v_edges = kv_edges <= OF_STACK ? sv_edges : of_alloc(kv_edges * sizeof(int));
+    for (int i = 0; i < kv_edges; i++) v_edges[i] = of_rank_in(edges[i]);
+    int v_newrank = 0;
+    int rc = m_Graph_map(OF_H(comm), nnodes, index, v_edges, &v_newrank);
+    if (rc == 0) {
+        *newrank = of_rank_out(v_newrank);
+    }
+    if (v_edges != sv_edges) free(v_edges);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Graph_map(void * comm, int nnodes, const int *index, const int *edges, int *newrank) __attribute__((weak, alias("PMPI_Graph_map")));
 
 static int (*m_Graph_neighbors)(int32_t comm, int rank, int maxneighbors, int *neighbors);
 OF_EXPORT int PMPI_Graph_neighbors(void * comm, int rank, int maxneighbors, int *neighbors)
@@ -1655,6 +1763,26 @@ OF_EXPORT int PMPI_Ialltoallv(const void *sendbuf, const int *sendcounts, const 
 }
 OF_EXPORT int MPI_Ialltoallv(const void *sendbuf, const int *sendcounts, const int *sdispls, void * sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, void * recvtype, void * comm, void * *request) __attribute__((weak, alias("PMPI_Ialltoallv")));
 
+static int (*m_Ialltoallw)(const void *sendbuf, const int *sendcounts, const int *sdispls, const int32_t *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const int32_t *recvtypes, int32_t comm, int32_t *request);
+OF_EXPORT int PMPI_Ialltoallw(const void *sendbuf, const int *sendcounts, const int *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const void * *recvtypes, void * comm, void * *request)
+{
+    int32_t s_sendtypes[OF_STACK]; int k_sendtypes = of_comm_peers(OF_H(comm)) > 0 ? of_comm_peers(OF_H(comm)) : 0;
+    int32_t *a_sendtypes = k_sendtypes <= OF_STACK ? s_sendtypes : of_alloc(k_sendtypes * sizeof(int32_t));
+    for (int i = 0; i < k_sendtypes; i++) a_sendtypes[i] = OF_H(sendtypes[i]);
+    int32_t s_recvtypes[OF_STACK]; int k_recvtypes = of_comm_peers(OF_H(comm)) > 0 ? of_comm_peers(OF_H(comm)) : 0;
+    int32_t *a_recvtypes = k_recvtypes <= OF_STACK ? s_recvtypes : of_alloc(k_recvtypes * sizeof(int32_t));
+    for (int i = 0; i < k_recvtypes; i++) a_recvtypes[i] = OF_H(recvtypes[i]);
+    int32_t h_request = 0;
+    int rc = m_Ialltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    }
+    if (a_sendtypes != s_sendtypes) free(a_sendtypes);
+    if (a_recvtypes != s_recvtypes) free(a_recvtypes);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Ialltoallw(const void *sendbuf, const int *sendcounts, const int *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const void * *recvtypes, void * comm, void * *request) __attribute__((weak, alias("PMPI_Ialltoallw")));
+
 static int (*m_Ibarrier)(int32_t comm, int32_t *request);
 OF_EXPORT int PMPI_Ibarrier(void * comm, void * *request)
 {
@@ -1802,6 +1930,26 @@ OF_EXPORT int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int *sendcount
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Ineighbor_alltoallv(const void *sendbuf, const int *sendcounts, const int *sdispls, void * sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, void * recvtype, void * comm, void * *request) __attribute__((weak, alias("PMPI_Ineighbor_alltoallv")));
+
+static int (*m_Ineighbor_alltoallw)(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const int32_t *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const int32_t *recvtypes, int32_t comm, int32_t *request);
+OF_EXPORT int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const void * *recvtypes, void * comm, void * *request)
+{
+    int32_t s_sendtypes[OF_STACK]; int k_sendtypes = of_neighbors(OF_H(comm), 1, 1, 2, 3) > 0 ? of_neighbors(OF_H(comm), 1, 1, 2, 3) : 0;
+    int32_t *a_sendtypes = k_sendtypes <= OF_STACK ? s_sendtypes : of_alloc(k_sendtypes * sizeof(int32_t));
+    for (int i = 0; i < k_sendtypes; i++) a_sendtypes[i] = OF_H(sendtypes[i]);
+    int32_t s_recvtypes[OF_STACK]; int k_recvtypes = of_neighbors(OF_H(comm), 0, 1, 2, 3) > 0 ? of_neighbors(OF_H(comm), 0, 1, 2, 3) : 0;
+    int32_t *a_recvtypes = k_recvtypes <= OF_STACK ? s_recvtypes : of_alloc(k_recvtypes * sizeof(int32_t));
+    for (int i = 0; i < k_recvtypes; i++) a_recvtypes[i] = OF_H(recvtypes[i]);
+    int32_t h_request = 0;
+    int rc = m_Ineighbor_alltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    }
+    if (a_sendtypes != s_sendtypes) free(a_sendtypes);
+    if (a_recvtypes != s_recvtypes) free(a_recvtypes);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Ineighbor_alltoallw(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const void * *recvtypes, void * comm, void * *request) __attribute__((weak, alias("PMPI_Ineighbor_alltoallw")));
 
 static int (*m_Info_create)(int32_t *info);
 OF_EXPORT int PMPI_Info_create(void * *info)
@@ -2158,6 +2306,22 @@ OF_EXPORT int PMPI_Neighbor_alltoallv(const void *sendbuf, const int *sendcounts
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Neighbor_alltoallv(const void *sendbuf, const int *sendcounts, const int *sdispls, void * sendtype, void *recvbuf, const int *recvcounts, const int *rdispls, void * recvtype, void * comm) __attribute__((weak, alias("PMPI_Neighbor_alltoallv")));
+
+static int (*m_Neighbor_alltoallw)(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const int32_t *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const int32_t *recvtypes, int32_t comm);
+OF_EXPORT int PMPI_Neighbor_alltoallw(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const void * *recvtypes, void * comm)
+{
+    int32_t s_sendtypes[OF_STACK]; int k_sendtypes = of_neighbors(OF_H(comm), 1, 1, 2, 3) > 0 ? of_neighbors(OF_H(comm), 1, 1, 2, 3) : 0;
+    int32_t *a_sendtypes = k_sendtypes <= OF_STACK ? s_sendtypes : of_alloc(k_sendtypes * sizeof(int32_t));
+    for (int i = 0; i < k_sendtypes; i++) a_sendtypes[i] = OF_H(sendtypes[i]);
+    int32_t s_recvtypes[OF_STACK]; int k_recvtypes = of_neighbors(OF_H(comm), 0, 1, 2, 3) > 0 ? of_neighbors(OF_H(comm), 0, 1, 2, 3) : 0;
+    int32_t *a_recvtypes = k_recvtypes <= OF_STACK ? s_recvtypes : of_alloc(k_recvtypes * sizeof(int32_t));
+    for (int i = 0; i < k_recvtypes; i++) a_recvtypes[i] = OF_H(recvtypes[i]);
+    int rc = m_Neighbor_alltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm));
+    if (a_sendtypes != s_sendtypes) free(a_sendtypes);
+    if (a_recvtypes != s_recvtypes) free(a_recvtypes);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Neighbor_alltoallw(const void *sendbuf, const int *sendcounts, const intptr_t *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const intptr_t *rdispls, const void * *recvtypes, void * comm) __attribute__((weak, alias("PMPI_Neighbor_alltoallw")));
 
 static int (*m_Op_commutative)(int32_t op, int *commute);
 OF_EXPORT int PMPI_Op_commutative(void * op, int *commute)
@@ -3217,9 +3381,6 @@ OF_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("of_stub_MPI_Accum
 static int of_stub_MPI_Address(void) { return of_unsupported("MPI_Address"); }
 OF_EXPORT int PMPI_Address(void) __attribute__((alias("of_stub_MPI_Address")));
 OF_EXPORT int MPI_Address(void) __attribute__((weak, alias("of_stub_MPI_Address")));
-static int of_stub_MPI_Alltoallw(void) { return of_unsupported("MPI_Alltoallw"); }
-OF_EXPORT int PMPI_Alltoallw(void) __attribute__((alias("of_stub_MPI_Alltoallw")));
-OF_EXPORT int MPI_Alltoallw(void) __attribute__((weak, alias("of_stub_MPI_Alltoallw")));
 static int of_stub_MPI_COMM_DUP_FN(void) { return of_unsupported("MPI_COMM_DUP_FN"); }
 OF_EXPORT int PMPI_COMM_DUP_FN(void) __attribute__((alias("of_stub_MPI_COMM_DUP_FN")));
 OF_EXPORT int MPI_COMM_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_COMM_DUP_FN")));
@@ -3256,15 +3417,6 @@ OF_EXPORT int MPI_Compare_and_swap(void) __attribute__((weak, alias("of_stub_MPI
 static int of_stub_MPI_DUP_FN(void) { return of_unsupported("MPI_DUP_FN"); }
 OF_EXPORT int PMPI_DUP_FN(void) __attribute__((alias("of_stub_MPI_DUP_FN")));
 OF_EXPORT int MPI_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_DUP_FN")));
-static int of_stub_MPI_Dist_graph_create(void) { return of_unsupported("MPI_Dist_graph_create"); }
-OF_EXPORT int PMPI_Dist_graph_create(void) __attribute__((alias("of_stub_MPI_Dist_graph_create")));
-OF_EXPORT int MPI_Dist_graph_create(void) __attribute__((weak, alias("of_stub_MPI_Dist_graph_create")));
-static int of_stub_MPI_Dist_graph_create_adjacent(void) { return of_unsupported("MPI_Dist_graph_create_adjacent"); }
-OF_EXPORT int PMPI_Dist_graph_create_adjacent(void) __attribute__((alias("of_stub_MPI_Dist_graph_create_adjacent")));
-OF_EXPORT int MPI_Dist_graph_create_adjacent(void) __attribute__((weak, alias("of_stub_MPI_Dist_graph_create_adjacent")));
-static int of_stub_MPI_Dist_graph_neighbors(void) { return of_unsupported("MPI_Dist_graph_neighbors"); }
-OF_EXPORT int PMPI_Dist_graph_neighbors(void) __attribute__((alias("of_stub_MPI_Dist_graph_neighbors")));
-OF_EXPORT int MPI_Dist_graph_neighbors(void) __attribute__((weak, alias("of_stub_MPI_Dist_graph_neighbors")));
 static int of_stub_MPI_Errhandler_c2f(void) { return of_unsupported("MPI_Errhandler_c2f"); }
 OF_EXPORT int PMPI_Errhandler_c2f(void) __attribute__((alias("of_stub_MPI_Errhandler_c2f")));
 OF_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_c2f")));
@@ -3469,12 +3621,6 @@ OF_EXPORT int MPI_Get(void) __attribute__((weak, alias("of_stub_MPI_Get")));
 static int of_stub_MPI_Get_accumulate(void) { return of_unsupported("MPI_Get_accumulate"); }
 OF_EXPORT int PMPI_Get_accumulate(void) __attribute__((alias("of_stub_MPI_Get_accumulate")));
 OF_EXPORT int MPI_Get_accumulate(void) __attribute__((weak, alias("of_stub_MPI_Get_accumulate")));
-static int of_stub_MPI_Graph_create(void) { return of_unsupported("MPI_Graph_create"); }
-OF_EXPORT int PMPI_Graph_create(void) __attribute__((alias("of_stub_MPI_Graph_create")));
-OF_EXPORT int MPI_Graph_create(void) __attribute__((weak, alias("of_stub_MPI_Graph_create")));
-static int of_stub_MPI_Graph_map(void) { return of_unsupported("MPI_Graph_map"); }
-OF_EXPORT int PMPI_Graph_map(void) __attribute__((alias("of_stub_MPI_Graph_map")));
-OF_EXPORT int MPI_Graph_map(void) __attribute__((weak, alias("of_stub_MPI_Graph_map")));
 static int of_stub_MPI_Grequest_start(void) { return of_unsupported("MPI_Grequest_start"); }
 OF_EXPORT int PMPI_Grequest_start(void) __attribute__((alias("of_stub_MPI_Grequest_start")));
 OF_EXPORT int MPI_Grequest_start(void) __attribute__((weak, alias("of_stub_MPI_Grequest_start")));
@@ -3484,12 +3630,6 @@ OF_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("of_stub_MPI_Group_
 static int of_stub_MPI_Group_f2c(void) { return of_unsupported("MPI_Group_f2c"); }
 OF_EXPORT int PMPI_Group_f2c(void) __attribute__((alias("of_stub_MPI_Group_f2c")));
 OF_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("of_stub_MPI_Group_f2c")));
-static int of_stub_MPI_Ialltoallw(void) { return of_unsupported("MPI_Ialltoallw"); }
-OF_EXPORT int PMPI_Ialltoallw(void) __attribute__((alias("of_stub_MPI_Ialltoallw")));
-OF_EXPORT int MPI_Ialltoallw(void) __attribute__((weak, alias("of_stub_MPI_Ialltoallw")));
-static int of_stub_MPI_Ineighbor_alltoallw(void) { return of_unsupported("MPI_Ineighbor_alltoallw"); }
-OF_EXPORT int PMPI_Ineighbor_alltoallw(void) __attribute__((alias("of_stub_MPI_Ineighbor_alltoallw")));
-OF_EXPORT int MPI_Ineighbor_alltoallw(void) __attribute__((weak, alias("of_stub_MPI_Ineighbor_alltoallw")));
 static int of_stub_MPI_Info_c2f(void) { return of_unsupported("MPI_Info_c2f"); }
 OF_EXPORT int PMPI_Info_c2f(void) __attribute__((alias("of_stub_MPI_Info_c2f")));
 OF_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("of_stub_MPI_Info_c2f")));
@@ -3511,9 +3651,6 @@ OF_EXPORT int MPI_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MPI_NUL
 static int of_stub_MPI_NULL_DELETE_FN(void) { return of_unsupported("MPI_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_NULL_DELETE_FN")));
 OF_EXPORT int MPI_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_NULL_DELETE_FN")));
-static int of_stub_MPI_Neighbor_alltoallw(void) { return of_unsupported("MPI_Neighbor_alltoallw"); }
-OF_EXPORT int PMPI_Neighbor_alltoallw(void) __attribute__((alias("of_stub_MPI_Neighbor_alltoallw")));
-OF_EXPORT int MPI_Neighbor_alltoallw(void) __attribute__((weak, alias("of_stub_MPI_Neighbor_alltoallw")));
 static int of_stub_MPI_Op_c2f(void) { return of_unsupported("MPI_Op_c2f"); }
 OF_EXPORT int PMPI_Op_c2f(void) __attribute__((alias("of_stub_MPI_Op_c2f")));
 OF_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("of_stub_MPI_Op_c2f")));
@@ -3821,6 +3958,7 @@ void of_resolve_all(void)
     m_Allreduce = of_sym("PMPI_Allreduce");
     m_Alltoall = of_sym("PMPI_Alltoall");
     m_Alltoallv = of_sym("PMPI_Alltoallv");
+    m_Alltoallw = of_sym("PMPI_Alltoallw");
     m_Attr_delete = of_sym("PMPI_Attr_delete");
     m_Attr_get = of_sym("PMPI_Attr_get");
     m_Attr_put = of_sym("PMPI_Attr_put");
@@ -3872,6 +4010,9 @@ void of_resolve_all(void)
     m_Comm_split_type = of_sym("PMPI_Comm_split_type");
     m_Comm_test_inter = of_sym("PMPI_Comm_test_inter");
     m_Dims_create = of_sym("PMPI_Dims_create");
+    m_Dist_graph_create = of_sym("PMPI_Dist_graph_create");
+    m_Dist_graph_create_adjacent = of_sym("PMPI_Dist_graph_create_adjacent");
+    m_Dist_graph_neighbors = of_sym("PMPI_Dist_graph_neighbors");
     m_Dist_graph_neighbors_count = of_sym("PMPI_Dist_graph_neighbors_count");
     m_Errhandler_free = of_sym("PMPI_Errhandler_free");
     m_Error_class = of_sym("PMPI_Error_class");
@@ -3890,7 +4031,9 @@ void of_resolve_all(void)
     m_Get_library_version = of_sym("PMPI_Get_library_version");
     m_Get_processor_name = of_sym("PMPI_Get_processor_name");
     m_Get_version = of_sym("PMPI_Get_version");
+    m_Graph_create = of_sym("PMPI_Graph_create");
     m_Graph_get = of_sym("PMPI_Graph_get");
+    m_Graph_map = of_sym("PMPI_Graph_map");
     m_Graph_neighbors = of_sym("PMPI_Graph_neighbors");
     m_Graph_neighbors_count = of_sym("PMPI_Graph_neighbors_count");
     m_Graphdims_get = of_sym("PMPI_Graphdims_get");
@@ -3912,6 +4055,7 @@ void of_resolve_all(void)
     m_Iallreduce = of_sym("PMPI_Iallreduce");
     m_Ialltoall = of_sym("PMPI_Ialltoall");
     m_Ialltoallv = of_sym("PMPI_Ialltoallv");
+    m_Ialltoallw = of_sym("PMPI_Ialltoallw");
     m_Ibarrier = of_sym("PMPI_Ibarrier");
     m_Ibcast = of_sym("PMPI_Ibcast");
     m_Ibsend = of_sym("PMPI_Ibsend");
@@ -3924,6 +4068,7 @@ void of_resolve_all(void)
     m_Ineighbor_allgatherv = of_sym("PMPI_Ineighbor_allgatherv");
     m_Ineighbor_alltoall = of_sym("PMPI_Ineighbor_alltoall");
     m_Ineighbor_alltoallv = of_sym("PMPI_Ineighbor_alltoallv");
+    m_Ineighbor_alltoallw = of_sym("PMPI_Ineighbor_alltoallw");
     m_Info_create = of_sym("PMPI_Info_create");
     m_Info_delete = of_sym("PMPI_Info_delete");
     m_Info_dup = of_sym("PMPI_Info_dup");
@@ -3958,6 +4103,7 @@ void of_resolve_all(void)
     m_Neighbor_allgatherv = of_sym("PMPI_Neighbor_allgatherv");
     m_Neighbor_alltoall = of_sym("PMPI_Neighbor_alltoall");
     m_Neighbor_alltoallv = of_sym("PMPI_Neighbor_alltoallv");
+    m_Neighbor_alltoallw = of_sym("PMPI_Neighbor_alltoallw");
     m_Op_commutative = of_sym("PMPI_Op_commutative");
     m_Op_create = of_sym("PMPI_Op_create");
     m_Op_free = of_sym("PMPI_Op_free");

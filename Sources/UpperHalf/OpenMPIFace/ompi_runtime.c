@@ -26,12 +26,37 @@ void *of_sym(const char *name)
     return p;
 }
 
+static int *mp_unweighted, *mp_weights_empty;
+static int (*mp_comm_test_inter)(int32_t, int *);
+static int (*mp_comm_size)(int32_t, int *);
+static int (*mp_comm_remote_size)(int32_t, int *);
+
 /* Before the application's constructors: the MPICH face then binds to the lower half. */
 __attribute__((constructor)) static void of_bind(void)
 {
     mpich_face = dlopen("libmpi.so.12", RTLD_NOW | RTLD_LOCAL);
     if (!mpich_face) of_die("libmpi.so.40 (the Open MPI face) cannot load the MPICH face: ", dlerror());
     of_resolve_all();
+    mp_unweighted = *(int **)of_sym("MPI_UNWEIGHTED");
+    mp_weights_empty = *(int **)of_sym("MPI_WEIGHTS_EMPTY");
+    mp_comm_test_inter = of_sym("PMPI_Comm_test_inter");
+    mp_comm_size = of_sym("PMPI_Comm_size");
+    mp_comm_remote_size = of_sym("PMPI_Comm_remote_size");
+}
+
+int *of_weights(const int *w)
+{
+    if (w == (const int *)2) return mp_unweighted;
+    if (w == (const int *)3) return mp_weights_empty;
+    return (int *)w;
+}
+
+int of_comm_peers(int32_t comm)
+{
+    int inter = 0, n = 0;
+    if (mp_comm_test_inter(comm, &inter) != 0) return 0;
+    if ((inter ? mp_comm_remote_size : mp_comm_size)(comm, &n) != 0) return 0;
+    return n;
 }
 
 int of_unsupported(const char *name)
@@ -115,4 +140,23 @@ void of_attr_rank_out(int which, void *attribute_val)
     int *slot = &values[which];
     *slot = of_rank_out(**(int **)attribute_val);
     *(int **)attribute_val = slot;
+}
+
+int of_neighbors(int32_t comm, int out, int graph, int cart, int dist_graph)
+{
+    static int (*topo_test)(int32_t, int *), (*cartdim)(int32_t, int *), (*comm_rank)(int32_t, int *);
+    static int (*graph_count)(int32_t, int, int *), (*dist_count)(int32_t, int *, int *, int *);
+    if (!topo_test) {
+        cartdim = of_sym("PMPI_Cartdim_get");
+        comm_rank = of_sym("PMPI_Comm_rank");
+        graph_count = of_sym("PMPI_Graph_neighbors_count");
+        dist_count = of_sym("PMPI_Dist_graph_neighbors_count");
+        topo_test = of_sym("PMPI_Topo_test");
+    }
+    int type = 0, n = 0, in = 0, outd = 0, weighted = 0, rank = 0;
+    if (topo_test(comm, &type) != 0) return 0;
+    if (type == cart) return cartdim(comm, &n) == 0 ? 2 * n : 0;
+    if (type == graph) return comm_rank(comm, &rank) == 0 && graph_count(comm, rank, &n) == 0 ? n : 0;
+    if (type == dist_graph) return dist_count(comm, &in, &outd, &weighted) == 0 ? (out ? outd : in) : 0;
+    return 0;
 }

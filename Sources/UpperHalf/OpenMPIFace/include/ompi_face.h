@@ -56,6 +56,20 @@ typedef void of_user_fn(void *, void *, int *, void **);
 void *of_op_trampoline(of_user_fn *fn);
 /* which: 0 for MPI_HOST, 1 for MPI_IO. */
 void of_attr_rank_out(int which, void *attribute_val);
+/* MPI_UNWEIGHTED and MPI_WEIGHTS_EMPTY ((int *)2 and 3) → the MPICH face's markers. */
+int *of_weights(const int *w);
+/* The peers of a communicator (remote group of an intercommunicator): w-collectives' array length. */
+int of_comm_peers(int32_t comm);
+/* In- or out-degree of a topology (the MPICH face's topology type values): neighbour w-collectives. */
+int of_neighbors(int32_t comm, int out, int graph, int cart, int dist_graph);
+
+/* Sum of n degrees: the implicit length of MPI_Dist_graph_create's arrays. */
+static inline int ckpt_sum(const int *a, int n)
+{
+    int s = 0;
+    for (int i = 0; i < n; i++) s += a[i];
+    return s;
+}
 
 static inline void of_status_in(struct mp_status *m, const struct of_status *o)
 {
