@@ -84,6 +84,7 @@ struct OpenMPIFaceEmitter {
         predefined(&w)
         constants(&w)
         opTrampolines(&w)
+        callbackTrampolines(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
         for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name) {
@@ -97,9 +98,17 @@ struct OpenMPIFaceEmitter {
             w.line("OF_EXPORT int P\(prefix)\(short)(void) __attribute__((alias(\"of_stub_\(prefix)\(short)\")));")
             w.line("OF_EXPORT int \(prefix)\(short)(void) __attribute__((weak, alias(\"of_stub_\(prefix)\(short)\")));")
         }
-        w.line("\n/* Predefined callbacks (MPI_COMM_NULL_COPY_FN...): present so binaries load; keyvals are not converted yet. */")
+        w.line("\n/* Open MPI's predefined attribute callbacks (MPI_COMM_NULL_COPY_FN...), called by the trampolines. */")
         for cb in ompi.callbacks {
-            w.line("OF_EXPORT int \(cb)(void) { return of_unsupported(\"\(cb)\"); }")
+            if cb.contains("NULL_COPY") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }")
+            } else if cb.contains("DUP_FN") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }")
+            } else if cb.contains("NULL_DELETE") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }")
+            } else {
+                w.line("OF_EXPORT int \(cb)(void) { return of_unsupported(\"\(cb)\"); }")
+            }
         }
         w.line("\n/* Every MPICH-face procedure the entries call, resolved once in libmpi.so.12. */")
         w.line("void of_resolve_all(void)\n{")
@@ -173,18 +182,70 @@ struct OpenMPIFaceEmitter {
     /// addresses in this library, so the MPICH face's record replays them after a restart.
     private func opTrampolines(_ w: inout CWriter) {
         let n = Self.opTrampolines
-        w.line("static of_user_fn *of_op_fns[\(n)];")
+        w.line("static void *of_op_fns[\(n)];")
         w.line("static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)")
-        w.line("{\n    void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt);\n    of_op_fns[k](in, inout, len, &odt);\n}")
+        w.line("{\n    void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt);\n    ((of_user_fn *)of_op_fns[k])(in, inout, len, &odt);\n}")
         for k in 0..<n {
             w.line("static void of_op_t\(k)(void *a, void *b, int *l, int32_t *d) { of_op_call(\(k), a, b, l, d); }")
         }
         w.line("static void (*const of_op_tramps[\(n)])(void *, void *, int *, int32_t *) = {")
         w.line((0..<n).map { "of_op_t\($0)" }.joined(separator: ", ") + "};")
         w.line("static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("void *of_op_trampoline(of_user_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_op_lock);")
+        w.line("void *of_op_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_op_lock);")
         w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }")
         w.line("    pthread_mutex_unlock(&of_op_lock);\n    return t;\n}\n")
+    }
+
+    /// Procedures that make keyvals, with the handle kind their callbacks receive.
+    private static let keyvalMakers: [String: String] = [
+        "MPI_Comm_create_keyval": "MPI_Comm", "MPI_Type_create_keyval": "MPI_Datatype", "MPI_Keyval_create": "MPI_Comm",
+    ]
+    /// Errhandler functions at once (each MPI_Comm_create_errhandler takes one trampoline).
+    static let errhandlerTrampolines = 16
+
+    /// The MPICH-face argument for a callback parameter, and statements that make it.
+    private func callbackArg(_ p: SpecProcedure, _ prm: SpecParam) -> ([String], String)? {
+        let n = prm.name
+        if p.name == "MPI_Op_create" && n == "user_fn" {
+            return (["void *t_user_fn = of_op_trampoline(user_fn);",
+                     "if (!t_user_fn) return of_unsupported(\"MPI_Op_create beyond \(Self.opTrampolines) user operations\");"],
+                    "t_user_fn")
+        }
+        if p.name == "MPI_Comm_create_errhandler" && prm.kind == "FUNCTION" {
+            return (["void *t_\(n) = of_errhandler_trampoline(\(n));",
+                     "if (!t_\(n)) return of_unsupported(\"MPI_Comm_create_errhandler beyond \(Self.errhandlerTrampolines) handlers\");"],
+                    "t_\(n)")
+        }
+        guard let t = Self.keyvalMakers[p.name] else { return nil }
+        let kind = kindIndex(t)
+        let fns = p.params.filter { $0.kind == "FUNCTION" }.map(\.name)
+        guard fns.count == 2 else { return nil }
+        // The user's functions and extra state travel in the extra state the MPICH face keeps.
+        if n == fns[0] { return ([], "(void *)of_copy_tramp_\(kind)") }
+        if n == fns[1] { return ([], "(void *)of_delete_tramp_\(kind)") }
+        if prm.kind.hasPrefix("EXTRA_STATE") { return ([], "of_keyval_fns_new(\(fns[0]), \(fns[1]), \(n))") }
+        return nil
+    }
+
+    /// Trampolines between the MPICH face's callbacks (int handles) and the application's.
+    private func callbackTrampolines(_ w: inout CWriter) {
+        for kind in Set(Self.keyvalMakers.values).sorted().map(kindIndex) {
+            w.line("static int of_copy_tramp_\(kind)(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(\(kind), o, k, e, in, out, flag); }")
+            w.line("static int of_delete_tramp_\(kind)(int32_t o, int k, void *a, void *e) { return of_delete_with(\(kind), o, k, a, e); }")
+        }
+        let n = Self.errhandlerTrampolines, comm = kindIndex("MPI_Comm")
+        w.line("static void *of_eh_fns[\(n)];")
+        w.line("static void of_eh_call(int k, int32_t *comm, int *code)")
+        w.line("{\n    void *oc = of_out(\(comm), *comm);\n    int c = of_err_out(*code);\n    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oc, &c);\n}")
+        for k in 0..<n {
+            w.line("static void of_eh_t\(k)(int32_t *c, int *e, ...) { of_eh_call(\(k), c, e); }")
+        }
+        w.line("static void (*const of_eh_tramps[\(n)])(int32_t *, int *, ...) = {")
+        w.line((0..<n).map { "of_eh_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("void *of_errhandler_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_eh_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_eh_fns[k] || of_eh_fns[k] == fn) { of_eh_fns[k] = fn; t = (void *)of_eh_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&of_eh_lock);\n    return t;\n}\n")
     }
 
     // MARK: entries
@@ -204,6 +265,8 @@ struct OpenMPIFaceEmitter {
         if c.handle != nil { base = open ? "void *" : "int32_t" }
         if base == "MPI_Status" { base = open ? "struct of_status" : "struct mp_status" }
         if let t = Self.plainTypes[base] { base = t }
+        // Callbacks cross as plain code addresses; the trampolines know their real types.
+        if base.hasSuffix("_function") { return "void *\(p.name)" }
         let stars = String(repeating: "*", count: c.pointers)
         if c.rowsOf3 { return "\(c.isConst ? "const " : "")\(base) \(p.name)[][3]" }
         return "\(c.isConst ? "const " : "")\(base) \(stars)\(p.name)"
@@ -230,10 +293,13 @@ struct OpenMPIFaceEmitter {
         for prm in p.params {
             let n = prm.name
             let c = CType(prm.ctype)
-            let isOpFn = p.name == "MPI_Op_create" && prm.name == "user_fn"
-            if !isOpFn && Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
-                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function") && !isOpFn
-                || c.base.hasPrefix("MPI_T_") && !isOpFn || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
+            if let (lines, arg) = callbackArg(p, prm) {
+                pre += lines; args.append(arg)
+                continue
+            }
+            if Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
+                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function")
+                || c.base.hasPrefix("MPI_T_") || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
                 || c.base == "MPI_F08_status" {
                 return nil
             }
@@ -312,12 +378,6 @@ struct OpenMPIFaceEmitter {
                 }
                 continue
             }
-            if p.name == "MPI_Op_create" && prm.name == "user_fn" {
-                pre.append("void *t_user_fn = of_op_trampoline(user_fn);")
-                pre.append("if (!t_user_fn) return of_unsupported(\"MPI_Op_create beyond \(Self.opTrampolines) user operations\");")
-                args.append("t_user_fn")
-                continue
-            }
             if prm.kind == "WEIGHT" {
                 args.append("of_weights(\(n))")
                 continue
@@ -328,8 +388,8 @@ struct OpenMPIFaceEmitter {
             }
             args.append(n)
         }
-        let openParams = p.params.map { decl($0, open: true) }.map { $0.replacingOccurrences(of: "MPI_User_function", with: "of_user_fn") }
-        let mpichParams = p.params.map { decl($0, open: false) }.map { $0.replacingOccurrences(of: "MPI_User_function", with: "void") }
+        let openParams = p.params.map { decl($0, open: true) }
+        let mpichParams = p.params.map { decl($0, open: false) }
         let op = openParams.isEmpty ? "void" : openParams.joined(separator: ", ")
         let mp = mpichParams.isEmpty ? "void" : mpichParams.joined(separator: ", ")
         var s = "static \(ret) (*m_\(p.short))(\(mp));\n"

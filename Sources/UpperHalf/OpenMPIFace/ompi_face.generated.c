@@ -535,11 +535,11 @@ int of_enum_out_TYPECLASS(int v)
     }
 }
 
-static of_user_fn *of_op_fns[64];
+static void *of_op_fns[64];
 static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)
 {
     void *odt = of_out(2, *dt);
-    of_op_fns[k](in, inout, len, &odt);
+    ((of_user_fn *)of_op_fns[k])(in, inout, len, &odt);
 }
 static void of_op_t0(void *a, void *b, int *l, int32_t *d) { of_op_call(0, a, b, l, d); }
 static void of_op_t1(void *a, void *b, int *l, int32_t *d) { of_op_call(1, a, b, l, d); }
@@ -608,13 +608,53 @@ static void of_op_t63(void *a, void *b, int *l, int32_t *d) { of_op_call(63, a, 
 static void (*const of_op_tramps[64])(void *, void *, int *, int32_t *) = {
 of_op_t0, of_op_t1, of_op_t2, of_op_t3, of_op_t4, of_op_t5, of_op_t6, of_op_t7, of_op_t8, of_op_t9, of_op_t10, of_op_t11, of_op_t12, of_op_t13, of_op_t14, of_op_t15, of_op_t16, of_op_t17, of_op_t18, of_op_t19, of_op_t20, of_op_t21, of_op_t22, of_op_t23, of_op_t24, of_op_t25, of_op_t26, of_op_t27, of_op_t28, of_op_t29, of_op_t30, of_op_t31, of_op_t32, of_op_t33, of_op_t34, of_op_t35, of_op_t36, of_op_t37, of_op_t38, of_op_t39, of_op_t40, of_op_t41, of_op_t42, of_op_t43, of_op_t44, of_op_t45, of_op_t46, of_op_t47, of_op_t48, of_op_t49, of_op_t50, of_op_t51, of_op_t52, of_op_t53, of_op_t54, of_op_t55, of_op_t56, of_op_t57, of_op_t58, of_op_t59, of_op_t60, of_op_t61, of_op_t62, of_op_t63};
 static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;
-void *of_op_trampoline(of_user_fn *fn)
+void *of_op_trampoline(void *fn)
 {
     void *t = 0;
     pthread_mutex_lock(&of_op_lock);
     for (int k = 0; k < 64 && !t; k++)
         if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }
     pthread_mutex_unlock(&of_op_lock);
+    return t;
+}
+
+static int of_copy_tramp_0(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(0, o, k, e, in, out, flag); }
+static int of_delete_tramp_0(int32_t o, int k, void *a, void *e) { return of_delete_with(0, o, k, a, e); }
+static int of_copy_tramp_2(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(2, o, k, e, in, out, flag); }
+static int of_delete_tramp_2(int32_t o, int k, void *a, void *e) { return of_delete_with(2, o, k, a, e); }
+static void *of_eh_fns[16];
+static void of_eh_call(int k, int32_t *comm, int *code)
+{
+    void *oc = of_out(0, *comm);
+    int c = of_err_out(*code);
+    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oc, &c);
+}
+static void of_eh_t0(int32_t *c, int *e, ...) { of_eh_call(0, c, e); }
+static void of_eh_t1(int32_t *c, int *e, ...) { of_eh_call(1, c, e); }
+static void of_eh_t2(int32_t *c, int *e, ...) { of_eh_call(2, c, e); }
+static void of_eh_t3(int32_t *c, int *e, ...) { of_eh_call(3, c, e); }
+static void of_eh_t4(int32_t *c, int *e, ...) { of_eh_call(4, c, e); }
+static void of_eh_t5(int32_t *c, int *e, ...) { of_eh_call(5, c, e); }
+static void of_eh_t6(int32_t *c, int *e, ...) { of_eh_call(6, c, e); }
+static void of_eh_t7(int32_t *c, int *e, ...) { of_eh_call(7, c, e); }
+static void of_eh_t8(int32_t *c, int *e, ...) { of_eh_call(8, c, e); }
+static void of_eh_t9(int32_t *c, int *e, ...) { of_eh_call(9, c, e); }
+static void of_eh_t10(int32_t *c, int *e, ...) { of_eh_call(10, c, e); }
+static void of_eh_t11(int32_t *c, int *e, ...) { of_eh_call(11, c, e); }
+static void of_eh_t12(int32_t *c, int *e, ...) { of_eh_call(12, c, e); }
+static void of_eh_t13(int32_t *c, int *e, ...) { of_eh_call(13, c, e); }
+static void of_eh_t14(int32_t *c, int *e, ...) { of_eh_call(14, c, e); }
+static void of_eh_t15(int32_t *c, int *e, ...) { of_eh_call(15, c, e); }
+static void (*const of_eh_tramps[16])(int32_t *, int *, ...) = {
+of_eh_t0, of_eh_t1, of_eh_t2, of_eh_t3, of_eh_t4, of_eh_t5, of_eh_t6, of_eh_t7, of_eh_t8, of_eh_t9, of_eh_t10, of_eh_t11, of_eh_t12, of_eh_t13, of_eh_t14, of_eh_t15};
+static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;
+void *of_errhandler_trampoline(void *fn)
+{
+    void *t = 0;
+    pthread_mutex_lock(&of_eh_lock);
+    for (int k = 0; k < 16 && !t; k++)
+        if (!of_eh_fns[k] || of_eh_fns[k] == fn) { of_eh_fns[k] = fn; t = (void *)of_eh_tramps[k]; }
+    pthread_mutex_unlock(&of_eh_lock);
     return t;
 }
 
@@ -957,6 +997,20 @@ OF_EXPORT int PMPI_Comm_create(void * comm, void * group, void * *newcomm)
 }
 OF_EXPORT int MPI_Comm_create(void * comm, void * group, void * *newcomm) __attribute__((weak, alias("PMPI_Comm_create")));
 
+static int (*m_Comm_create_errhandler)(void *comm_errhandler_fn, int32_t *errhandler);
+OF_EXPORT int PMPI_Comm_create_errhandler(void *comm_errhandler_fn, void * *errhandler)
+{
+    void *t_comm_errhandler_fn = of_errhandler_trampoline(comm_errhandler_fn);
+    if (!t_comm_errhandler_fn) return of_unsupported("MPI_Comm_create_errhandler beyond 16 handlers");
+    int32_t h_errhandler = 0;
+    int rc = m_Comm_create_errhandler(t_comm_errhandler_fn, &h_errhandler);
+    if (rc == 0) {
+        *errhandler = of_out(3, h_errhandler);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Comm_create_errhandler(void *comm_errhandler_fn, void * *errhandler) __attribute__((weak, alias("PMPI_Comm_create_errhandler")));
+
 static int (*m_Comm_create_group)(int32_t comm, int32_t group, int tag, int32_t *newcomm);
 OF_EXPORT int PMPI_Comm_create_group(void * comm, void * group, int tag, void * *newcomm)
 {
@@ -968,6 +1022,18 @@ OF_EXPORT int PMPI_Comm_create_group(void * comm, void * group, int tag, void * 
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Comm_create_group(void * comm, void * group, int tag, void * *newcomm) __attribute__((weak, alias("PMPI_Comm_create_group")));
+
+static int (*m_Comm_create_keyval)(void *comm_copy_attr_fn, void *comm_delete_attr_fn, int *comm_keyval, void *extra_state);
+OF_EXPORT int PMPI_Comm_create_keyval(void *comm_copy_attr_fn, void *comm_delete_attr_fn, int *comm_keyval, void *extra_state)
+{
+    int v_comm_keyval = 0;
+    int rc = m_Comm_create_keyval((void *)of_copy_tramp_0, (void *)of_delete_tramp_0, &v_comm_keyval, of_keyval_fns_new(comm_copy_attr_fn, comm_delete_attr_fn, extra_state));
+    if (rc == 0) {
+        *comm_keyval = of_keyval_out(v_comm_keyval);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Comm_create_keyval(void *comm_copy_attr_fn, void *comm_delete_attr_fn, int *comm_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Comm_create_keyval")));
 
 static int (*m_Comm_delete_attr)(int32_t comm, int comm_keyval);
 OF_EXPORT int PMPI_Comm_delete_attr(void * comm, int comm_keyval)
@@ -2227,6 +2293,18 @@ OF_EXPORT int PMPI_Issend(const void *buf, int count, void * datatype, int dest,
 }
 OF_EXPORT int MPI_Issend(const void *buf, int count, void * datatype, int dest, int tag, void * comm, void * *request) __attribute__((weak, alias("PMPI_Issend")));
 
+static int (*m_Keyval_create)(void *copy_fn, void *delete_fn, int *keyval, void *extra_state);
+OF_EXPORT int PMPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state)
+{
+    int v_keyval = 0;
+    int rc = m_Keyval_create((void *)of_copy_tramp_0, (void *)of_delete_tramp_0, &v_keyval, of_keyval_fns_new(copy_fn, delete_fn, extra_state));
+    if (rc == 0) {
+        *keyval = of_keyval_out(v_keyval);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
+
 static int (*m_Keyval_free)(int *keyval);
 OF_EXPORT int PMPI_Keyval_free(int *keyval)
 {
@@ -2332,7 +2410,7 @@ OF_EXPORT int PMPI_Op_commutative(void * op, int *commute)
 OF_EXPORT int MPI_Op_commutative(void * op, int *commute) __attribute__((weak, alias("PMPI_Op_commutative")));
 
 static int (*m_Op_create)(void *user_fn, int commute, int32_t *op);
-OF_EXPORT int PMPI_Op_create(of_user_fn *user_fn, int commute, void * *op)
+OF_EXPORT int PMPI_Op_create(void *user_fn, int commute, void * *op)
 {
     void *t_user_fn = of_op_trampoline(user_fn);
     if (!t_user_fn) return of_unsupported("MPI_Op_create beyond 64 user operations");
@@ -2343,7 +2421,7 @@ OF_EXPORT int PMPI_Op_create(of_user_fn *user_fn, int commute, void * *op)
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
-OF_EXPORT int MPI_Op_create(of_user_fn *user_fn, int commute, void * *op) __attribute__((weak, alias("PMPI_Op_create")));
+OF_EXPORT int MPI_Op_create(void *user_fn, int commute, void * *op) __attribute__((weak, alias("PMPI_Op_create")));
 
 static int (*m_Op_free)(int32_t *op);
 OF_EXPORT int PMPI_Op_free(void * *op)
@@ -2952,6 +3030,18 @@ OF_EXPORT int PMPI_Type_create_indexed_block(int count, int blocklength, const i
 }
 OF_EXPORT int MPI_Type_create_indexed_block(int count, int blocklength, const int *array_of_displacements, void * oldtype, void * *newtype) __attribute__((weak, alias("PMPI_Type_create_indexed_block")));
 
+static int (*m_Type_create_keyval)(void *type_copy_attr_fn, void *type_delete_attr_fn, int *type_keyval, void *extra_state);
+OF_EXPORT int PMPI_Type_create_keyval(void *type_copy_attr_fn, void *type_delete_attr_fn, int *type_keyval, void *extra_state)
+{
+    int v_type_keyval = 0;
+    int rc = m_Type_create_keyval((void *)of_copy_tramp_2, (void *)of_delete_tramp_2, &v_type_keyval, of_keyval_fns_new(type_copy_attr_fn, type_delete_attr_fn, extra_state));
+    if (rc == 0) {
+        *type_keyval = of_keyval_out(v_type_keyval);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Type_create_keyval(void *type_copy_attr_fn, void *type_delete_attr_fn, int *type_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Type_create_keyval")));
+
 static int (*m_Type_create_resized)(int32_t oldtype, intptr_t lb, intptr_t extent, int32_t *newtype);
 OF_EXPORT int PMPI_Type_create_resized(void * oldtype, intptr_t lb, intptr_t extent, void * *newtype)
 {
@@ -3396,12 +3486,6 @@ OF_EXPORT int MPI_CONVERSION_FN_NULL(void) __attribute__((weak, alias("of_stub_M
 static int of_stub_MPI_Comm_c2f(void) { return of_unsupported("MPI_Comm_c2f"); }
 OF_EXPORT int PMPI_Comm_c2f(void) __attribute__((alias("of_stub_MPI_Comm_c2f")));
 OF_EXPORT int MPI_Comm_c2f(void) __attribute__((weak, alias("of_stub_MPI_Comm_c2f")));
-static int of_stub_MPI_Comm_create_errhandler(void) { return of_unsupported("MPI_Comm_create_errhandler"); }
-OF_EXPORT int PMPI_Comm_create_errhandler(void) __attribute__((alias("of_stub_MPI_Comm_create_errhandler")));
-OF_EXPORT int MPI_Comm_create_errhandler(void) __attribute__((weak, alias("of_stub_MPI_Comm_create_errhandler")));
-static int of_stub_MPI_Comm_create_keyval(void) { return of_unsupported("MPI_Comm_create_keyval"); }
-OF_EXPORT int PMPI_Comm_create_keyval(void) __attribute__((alias("of_stub_MPI_Comm_create_keyval")));
-OF_EXPORT int MPI_Comm_create_keyval(void) __attribute__((weak, alias("of_stub_MPI_Comm_create_keyval")));
 static int of_stub_MPI_Comm_f2c(void) { return of_unsupported("MPI_Comm_f2c"); }
 OF_EXPORT int PMPI_Comm_f2c(void) __attribute__((alias("of_stub_MPI_Comm_f2c")));
 OF_EXPORT int MPI_Comm_f2c(void) __attribute__((weak, alias("of_stub_MPI_Comm_f2c")));
@@ -3636,9 +3720,6 @@ OF_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("of_stub_MPI_Info_c2
 static int of_stub_MPI_Info_f2c(void) { return of_unsupported("MPI_Info_f2c"); }
 OF_EXPORT int PMPI_Info_f2c(void) __attribute__((alias("of_stub_MPI_Info_f2c")));
 OF_EXPORT int MPI_Info_f2c(void) __attribute__((weak, alias("of_stub_MPI_Info_f2c")));
-static int of_stub_MPI_Keyval_create(void) { return of_unsupported("MPI_Keyval_create"); }
-OF_EXPORT int PMPI_Keyval_create(void) __attribute__((alias("of_stub_MPI_Keyval_create")));
-OF_EXPORT int MPI_Keyval_create(void) __attribute__((weak, alias("of_stub_MPI_Keyval_create")));
 static int of_stub_MPI_Message_c2f(void) { return of_unsupported("MPI_Message_c2f"); }
 OF_EXPORT int PMPI_Message_c2f(void) __attribute__((alias("of_stub_MPI_Message_c2f")));
 OF_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("of_stub_MPI_Message_c2f")));
@@ -3777,9 +3858,6 @@ OF_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_p
 static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
 OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
 OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
-static int of_stub_MPI_Type_create_keyval(void) { return of_unsupported("MPI_Type_create_keyval"); }
-OF_EXPORT int PMPI_Type_create_keyval(void) __attribute__((alias("of_stub_MPI_Type_create_keyval")));
-OF_EXPORT int MPI_Type_create_keyval(void) __attribute__((weak, alias("of_stub_MPI_Type_create_keyval")));
 static int of_stub_MPI_Type_extent(void) { return of_unsupported("MPI_Type_extent"); }
 OF_EXPORT int PMPI_Type_extent(void) __attribute__((alias("of_stub_MPI_Type_extent")));
 OF_EXPORT int MPI_Type_extent(void) __attribute__((weak, alias("of_stub_MPI_Type_extent")));
@@ -3931,19 +4009,19 @@ static int of_stub_MPI_Win_wait(void) { return of_unsupported("MPI_Win_wait"); }
 OF_EXPORT int PMPI_Win_wait(void) __attribute__((alias("of_stub_MPI_Win_wait")));
 OF_EXPORT int MPI_Win_wait(void) __attribute__((weak, alias("of_stub_MPI_Win_wait")));
 
-/* Predefined callbacks (MPI_COMM_NULL_COPY_FN...): present so binaries load; keyvals are not converted yet. */
-OF_EXPORT int OMPI_C_MPI_COMM_DUP_FN(void) { return of_unsupported("OMPI_C_MPI_COMM_DUP_FN"); }
-OF_EXPORT int OMPI_C_MPI_COMM_NULL_COPY_FN(void) { return of_unsupported("OMPI_C_MPI_COMM_NULL_COPY_FN"); }
-OF_EXPORT int OMPI_C_MPI_COMM_NULL_DELETE_FN(void) { return of_unsupported("OMPI_C_MPI_COMM_NULL_DELETE_FN"); }
-OF_EXPORT int OMPI_C_MPI_DUP_FN(void) { return of_unsupported("OMPI_C_MPI_DUP_FN"); }
-OF_EXPORT int OMPI_C_MPI_NULL_COPY_FN(void) { return of_unsupported("OMPI_C_MPI_NULL_COPY_FN"); }
-OF_EXPORT int OMPI_C_MPI_NULL_DELETE_FN(void) { return of_unsupported("OMPI_C_MPI_NULL_DELETE_FN"); }
-OF_EXPORT int OMPI_C_MPI_TYPE_DUP_FN(void) { return of_unsupported("OMPI_C_MPI_TYPE_DUP_FN"); }
-OF_EXPORT int OMPI_C_MPI_TYPE_NULL_COPY_FN(void) { return of_unsupported("OMPI_C_MPI_TYPE_NULL_COPY_FN"); }
-OF_EXPORT int OMPI_C_MPI_TYPE_NULL_DELETE_FN(void) { return of_unsupported("OMPI_C_MPI_TYPE_NULL_DELETE_FN"); }
-OF_EXPORT int OMPI_C_MPI_WIN_DUP_FN(void) { return of_unsupported("OMPI_C_MPI_WIN_DUP_FN"); }
-OF_EXPORT int OMPI_C_MPI_WIN_NULL_COPY_FN(void) { return of_unsupported("OMPI_C_MPI_WIN_NULL_COPY_FN"); }
-OF_EXPORT int OMPI_C_MPI_WIN_NULL_DELETE_FN(void) { return of_unsupported("OMPI_C_MPI_WIN_NULL_DELETE_FN"); }
+/* Open MPI's predefined attribute callbacks (MPI_COMM_NULL_COPY_FN...), called by the trampolines. */
+OF_EXPORT int OMPI_C_MPI_COMM_DUP_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }
+OF_EXPORT int OMPI_C_MPI_COMM_NULL_COPY_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }
+OF_EXPORT int OMPI_C_MPI_COMM_NULL_DELETE_FN(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }
+OF_EXPORT int OMPI_C_MPI_DUP_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }
+OF_EXPORT int OMPI_C_MPI_NULL_COPY_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }
+OF_EXPORT int OMPI_C_MPI_NULL_DELETE_FN(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }
+OF_EXPORT int OMPI_C_MPI_TYPE_DUP_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }
+OF_EXPORT int OMPI_C_MPI_TYPE_NULL_COPY_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }
+OF_EXPORT int OMPI_C_MPI_TYPE_NULL_DELETE_FN(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }
+OF_EXPORT int OMPI_C_MPI_WIN_DUP_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }
+OF_EXPORT int OMPI_C_MPI_WIN_NULL_COPY_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }
+OF_EXPORT int OMPI_C_MPI_WIN_NULL_DELETE_FN(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }
 
 /* Every MPICH-face procedure the entries call, resolved once in libmpi.so.12. */
 void of_resolve_all(void)
@@ -3983,7 +4061,9 @@ void of_resolve_all(void)
     m_Comm_compare = of_sym("PMPI_Comm_compare");
     m_Comm_connect = of_sym("PMPI_Comm_connect");
     m_Comm_create = of_sym("PMPI_Comm_create");
+    m_Comm_create_errhandler = of_sym("PMPI_Comm_create_errhandler");
     m_Comm_create_group = of_sym("PMPI_Comm_create_group");
+    m_Comm_create_keyval = of_sym("PMPI_Comm_create_keyval");
     m_Comm_delete_attr = of_sym("PMPI_Comm_delete_attr");
     m_Comm_disconnect = of_sym("PMPI_Comm_disconnect");
     m_Comm_dup = of_sym("PMPI_Comm_dup");
@@ -4095,6 +4175,7 @@ void of_resolve_all(void)
     m_Iscatterv = of_sym("PMPI_Iscatterv");
     m_Isend = of_sym("PMPI_Isend");
     m_Issend = of_sym("PMPI_Issend");
+    m_Keyval_create = of_sym("PMPI_Keyval_create");
     m_Keyval_free = of_sym("PMPI_Keyval_free");
     m_Lookup_name = of_sym("PMPI_Lookup_name");
     m_Mprobe = of_sym("PMPI_Mprobe");
@@ -4161,6 +4242,7 @@ void of_resolve_all(void)
     m_Type_create_hindexed_block = of_sym("PMPI_Type_create_hindexed_block");
     m_Type_create_hvector = of_sym("PMPI_Type_create_hvector");
     m_Type_create_indexed_block = of_sym("PMPI_Type_create_indexed_block");
+    m_Type_create_keyval = of_sym("PMPI_Type_create_keyval");
     m_Type_create_resized = of_sym("PMPI_Type_create_resized");
     m_Type_create_struct = of_sym("PMPI_Type_create_struct");
     m_Type_create_subarray = of_sym("PMPI_Type_create_subarray");

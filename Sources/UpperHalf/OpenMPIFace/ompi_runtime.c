@@ -160,3 +160,37 @@ int of_neighbors(int32_t comm, int out, int graph, int cart, int dist_graph)
     if (type == dist_graph) return dist_count(comm, &in, &outd, &weighted) == 0 ? (out ? outd : in) : 0;
     return 0;
 }
+
+/* Upper-half heap, so the MPICH face's record of the keyval (which holds this pointer as its
+ * extra state) replays to the same functions after a restart. Never freed: MPI allows a freed
+ * keyval's callbacks to run while attributes that use it remain. */
+struct of_keyval_fns {
+    int (*copy)(void *, int, void *, void *, void *, int *);
+    int (*del)(void *, int, void *, void *);
+    void *extra;
+};
+
+void *of_keyval_fns_new(void *copy, void *del, void *extra)
+{
+    struct of_keyval_fns *k = of_alloc(sizeof *k);
+    k->copy = (int (*)(void *, int, void *, void *, void *, int *))copy;
+    k->del = (int (*)(void *, int, void *, void *))del;
+    k->extra = extra;
+    return k;
+}
+
+int of_copy_with(int kind, int32_t obj, int keyval, void *fns, void *in, void *out, int *flag)
+{
+    struct of_keyval_fns *k = fns;
+    if (!k->copy) { *flag = 0; return 0; }
+    int rc = k->copy(of_out(kind, obj), of_keyval_out(keyval), k->extra, in, out, flag);
+    return rc ? of_err_in(rc) : 0;
+}
+
+int of_delete_with(int kind, int32_t obj, int keyval, void *attr, void *fns)
+{
+    struct of_keyval_fns *k = fns;
+    if (!k->del) return 0;
+    int rc = k->del(of_out(kind, obj), of_keyval_out(keyval), attr, k->extra);
+    return rc ? of_err_in(rc) : 0;
+}

@@ -53,7 +53,12 @@ void of_resolve_all(void);
 int of_unsupported(const char *name);
 /* Open MPI's MPI_User_function: the datatype comes as a pointer to an Open MPI handle. */
 typedef void of_user_fn(void *, void *, int *, void **);
-void *of_op_trampoline(of_user_fn *fn);
+void *of_op_trampoline(void *fn);
+void *of_errhandler_trampoline(void *fn);
+/* Keyvals: the application's copy/delete functions and extra state, kept as the MPICH face's extra state. */
+void *of_keyval_fns_new(void *copy, void *del, void *extra);
+int of_copy_with(int kind, int32_t obj, int keyval, void *fns, void *in, void *out, int *flag);
+int of_delete_with(int kind, int32_t obj, int keyval, void *attr, void *fns);
 /* which: 0 for MPI_HOST, 1 for MPI_IO. */
 void of_attr_rank_out(int which, void *attribute_val);
 /* MPI_UNWEIGHTED and MPI_WEIGHTS_EMPTY ((int *)2 and 3) → the MPICH face's markers. */
