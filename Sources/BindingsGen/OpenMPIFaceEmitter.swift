@@ -136,6 +136,7 @@ struct OpenMPIFaceEmitter {
                 reverseSeen.insert("\(kind):\(value)"); reverse.append((kind, value, p.symbol))
             }
         }
+        w.line("const int32_t of_mpich_comm_world = (int32_t)\(mpich("MPI_COMM_WORLD") ?? 0);")
         w.line("\n/* An MPICH-face predefined handle of a kind → the Open MPI object of that name. */")
         w.line("void *of_predefined_out(int kind, int32_t h)\n{\n    switch ((uint64_t)(uint32_t)kind << 32 | (uint32_t)h) {")
         for (k, v, s) in reverse {

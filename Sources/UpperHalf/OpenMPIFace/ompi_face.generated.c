@@ -107,6 +107,7 @@ OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_unsigned_long_long = { 
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_unsigned_short = { (int32_t)1275068932 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_wchar = { (int32_t)1275069454 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_win_null = { (int32_t)536870912 };
+const int32_t of_mpich_comm_world = (int32_t)1140850688;
 
 /* An MPICH-face predefined handle of a kind → the Open MPI object of that name. */
 void *of_predefined_out(int kind, int32_t h)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "ompi_face.h"
 
@@ -61,11 +62,16 @@ int of_comm_peers(int32_t comm)
 
 int of_unsupported(const char *name)
 {
-    /* The MPICH face's report (one line, then the job ends), under the Open MPI name. */
-    int (*report)(const char *) = (int (*)(const char *))dlsym(mpich_face, "ckpt_unsupported");
-    if (report) return report(name);
-    of_die(name, " is not supported by ckpt-mpi's Open MPI face yet (see docs/openmpi-face.md)");
-    return 1;
+    /* As the MPICH face does: one line, time for the launcher to forward it, then the whole
+     * job ends (one rank exiting alone could leave the others waiting for it). */
+    char line[256];
+    int n = snprintf(line, sizeof line, "ckpt-mpi: %s is not supported by ckpt-mpi's Open MPI face yet (see docs/openmpi-face.md); aborting the job\n", name);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
+    int (*abort_job)(int32_t, int) = (int (*)(int32_t, int))dlsym(mpich_face, "PMPI_Abort");
+    if (abort_job) abort_job(of_mpich_comm_world, 1);
+    _exit(1);
 }
 
 void *of_alloc(size_t bytes)

@@ -51,6 +51,8 @@ void *of_alloc(size_t bytes);
 void *of_sym(const char *name);
 void of_resolve_all(void);
 int of_unsupported(const char *name);
+/* The MPICH face's MPI_COMM_WORLD, which an unsupported call aborts. */
+extern const int32_t of_mpich_comm_world;
 /* Open MPI's MPI_User_function: the datatype comes as a pointer to an Open MPI handle. */
 typedef void of_user_fn(void *, void *, int *, void **);
 void *of_op_trampoline(void *fn);
