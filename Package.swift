@@ -55,7 +55,16 @@ var targets: [Target] = [
             // face_mpi.generated.h), so each definition is checked against its one declaration.
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall",
                                       "-Werror=missing-prototypes"])],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"]), exportsOnly("face.map")]),
+            // -Bsymbolic-functions: the face's own calls (PMPI_Barrier inside a hand-written entry) must
+            // stay inside it when libmpi.so.40, earlier in the global scope, defines the same names.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12", "-Xlinker", "-Bsymbolic-functions"]),
+                             exportsOnly("face.map")]),
+    // The Open MPI face (docs/openmpi-face.md): generated conversions in front of libmpi.so.12.
+    .target(name: "OpenMPIFace", path: "Sources/UpperHalf/OpenMPIFace",
+            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fvisibility=hidden", "-fno-stack-protector", "-Wall",
+                                      "-Wno-unused-function"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.40"]), .linkedLibrary("dl"),
+                             exportsOnly("ompi_face.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
@@ -76,6 +85,7 @@ var products: [Product] = [
     .executable(name: "ckpt-lower-nompi", targets: ["LowerNoMPI"]),
     .executable(name: "ckpt-mpi-gen", targets: ["ckpt-mpi-gen"]),
     .library(name: "mpi", type: .dynamic, targets: ["Face"]),
+    .library(name: "mpi-ompi", type: .dynamic, targets: ["OpenMPIFace"]),
 ]
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.

@@ -82,6 +82,9 @@ Environment:
   CKPT_TEST_CASE_TIMEOUT  seconds per case (default 120)
   CKPT_TEST_INSPECT=0     skip the inspect comparison after the last restart
                           (=strict: regions and live objects must match too)
+  CKPT_TEST_FACE=openmpi  build the programs with mpicc.openmpi (they run through the
+                          Open MPI face, libmpi.so.40, docs/openmpi-face.md); the
+                          reference is then `mpirun.openmpi --oversubscribe -np N`
   CKPT_TEST_SCRATCH       binaries, reference cache, logs
                           (default mpi-tests/build/ckpt, git-ignored)
   CKPT_TEST_KEEP=1        keep the logs of passing cases too
@@ -118,7 +121,13 @@ def _default_ckpt_mpi():
 
 CKPT_MPI = ENV.get("CKPT_MPI") or _default_ckpt_mpi()
 SCRATCH = ENV.get("CKPT_TEST_SCRATCH") or HERE + "/build/ckpt"
-BIN = SCRATCH + "/bin"
+# Which ABI the programs are built for: MPICH's (mpicc.mpich) or Open MPI's (the second face).
+FACE = ENV.get("CKPT_TEST_FACE", "mpich")
+if FACE not in ("mpich", "openmpi"):
+    sys.exit("CKPT_TEST_FACE must be mpich or openmpi, not %r" % FACE)
+MPICC = "mpicc.openmpi" if FACE == "openmpi" else "mpicc.mpich"
+NATIVE = ["mpirun.openmpi", "--oversubscribe", "-np"] if FACE == "openmpi" else ["mpiexec.mpich", "-n"]
+BIN = SCRATCH + ("/bin-openmpi" if FACE == "openmpi" else "/bin")
 REFDIR = SCRATCH + "/ref"
 FULL = ENV.get("CKPT_TEST_FULL", "0") == "1"
 FILTER = ENV.get("CKPT_TEST_FILTER", "")
@@ -490,7 +499,7 @@ class Harness:
             return not os.path.exists(b) or os.path.getmtime(a) > os.path.getmtime(b)
 
         if any(newer(s, lib) for s in libsrc):
-            if subprocess.run(["mpicc.mpich"] + CFLAGS + ["-c", libsrc[0], "-o", lib]).returncode != 0:
+            if subprocess.run([MPICC] + CFLAGS + ["-c", libsrc[0], "-o", lib]).returncode != 0:
                 print("FAIL build lib/cplib.c")
                 sys.exit(1)
         for src in sorted(os.listdir(PROGDIR)):
@@ -511,7 +520,7 @@ class Harness:
             if newer(src, exe) or newer(lib, exe):
                 blog = "%s/%s.build.log" % (self.logroot, name)
                 with open(blog, "wb") as e:
-                    rc = subprocess.run(["mpicc.mpich"] + CFLAGS + ["-I" + PROGDIR + "/lib", src, lib, "-o", exe],
+                    rc = subprocess.run([MPICC] + CFLAGS + ["-I" + PROGDIR + "/lib", src, lib, "-o", exe],
                                         stderr=e, stdout=e).returncode
                 if rc != 0:
                     print("FAIL build " + name)
@@ -539,7 +548,7 @@ class Harness:
         try:
             for i in (1, 2):
                 t0 = now_ms()
-                rc = run(["timeout", "-k", "5", str(CASE_TMO), "mpiexec.mpich", "-n", str(np), BIN + "/" + prog],
+                rc = run(["timeout", "-k", "5", str(CASE_TMO)] + NATIVE + [str(np), BIN + "/" + prog],
                          "%s.run%d" % (base, i), "%s.err%d" % (base, i), cwd=wd)
                 ms.append(now_ms() - t0)
                 if rc != 0:

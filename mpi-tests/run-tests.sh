@@ -11,6 +11,9 @@
 #                       native-mpich     -> mpiexec.mpich -n N ./prog (sanity)
 #                       native-openmpi   -> prog rebuilt with mpicc.openmpi,
 #                                           run with mpirun.openmpi
+#                       ompi-openmpi|ompi-mpich
+#                                        -> prog rebuilt with mpicc.openmpi (Open MPI
+#                                           face, libmpi.so.40), $CKPT_MPI run --mpi M
 #   CKPT_MPI          path to ckpt-mpi (default $(dirname $0)/../.build/release/ckpt-mpi)
 #   CKPT_TEST_FILTER  extended regex; only programs whose name matches run
 #   CKPT_TEST_TIMEOUT per-run timeout in seconds (default 60)
@@ -36,9 +39,9 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 mkdir -p "$BUILD/mpich" "$BUILD/openmpi" "$BUILD/out"
 
 need_openmpi=0
-for m in $MODES; do [ "$m" = native-openmpi ] && need_openmpi=1; done
+for m in $MODES; do case "$m" in native-openmpi|ompi-*) need_openmpi=1 ;; esac; done
 
-if [[ " $MODES " =~ \ (openmpi|mpich)\  ]] && [ ! -x "$CKPT_MPI" ]; then
+if [[ " $MODES " =~ \ (ompi-)?(openmpi|mpich)\  ]] && [ ! -x "$CKPT_MPI" ]; then
     echo "warning: CKPT_MPI=$CKPT_MPI is not executable; ckpt-mpi modes will fail" >&2
 fi
 
@@ -72,6 +75,8 @@ run_mode() {
             (cd "$wd" && timeout -k 5 "$TMO" mpiexec.mpich -n "$np" "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
         native-openmpi)
             (cd "$wd" && timeout -k 5 "$TMO" mpirun.openmpi --oversubscribe -np "$np" "$BUILD/openmpi/$name") >"$out" 2>"$err" </dev/null ;;
+        ompi-openmpi|ompi-mpich)
+            (cd "$wd" && timeout -k 5 "$TMO" "$CKPT_MPI" run -np "$np" --mpi "${mode#ompi-}" -- "$BUILD/openmpi/$name") >"$out" 2>"$err" </dev/null ;;
         replay-openmpi|replay-mpich)
             # Every object is rebuilt from the constructor record at the first
             # MPI_Barrier (what a restart does on a new lower half).

@@ -11,6 +11,9 @@ log=$(mktemp)
 if ! swift test >"$log" 2>&1; then tail -60 "$log"; echo "swift test failed"; exit 1; fi
 grep -E 'Executed .* tests' "$log" | tail -1
 CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich" mpi-tests/run-tests.sh
+# The Open MPI face: the programs it covers, built with mpicc.openmpi, on both lower halves.
+CKPT_TEST_FILTER="$(cat mpi-tests/openmpi-face-programs | tr '\n' '|' | sed 's/|$//; s/^/^(/; s/$/)$/')" \
+    CKPT_TEST_MODES="ompi-openmpi ompi-mpich" mpi-tests/run-tests.sh
 mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
@@ -24,6 +27,8 @@ tests/abi/parked_world.sh
 tests/hosts/run.sh
 tests/batch/slurm.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
+# Open MPI-built programs: checkpointed on Open MPI, every process killed, restarted on MPICH.
+CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases
 # Regression, three times (before the fix two runs in three failed): a restarted
 # rank checkpointed while another rank is blocked in its rebind after the restart.
 for i in 1 2 3; do

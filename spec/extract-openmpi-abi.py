@@ -34,7 +34,10 @@ def header_names(src):
             defines.setdefault(name, re.sub(r"/\*.*?\*/", "", body).strip())
     enums = set()
     for body in re.findall(r"enum\s+\w*\s*\{([^}]*)\}", src):
-        for item in re.sub(r"/\*.*?\*/", "", body, flags=re.S).split(","):
+        # Preprocessor lines inside the enum (#if !OMPI_OMIT_MPI1_COMPAT_DECLS ... #endif) would
+        # otherwise glue themselves to the next member (MPI_COMBINER_HVECTOR was lost that way).
+        body = re.sub(r"^\s*#.*$", "", re.sub(r"/\*.*?\*/", "", body, flags=re.S), flags=re.M)
+        for item in body.split(","):
             n = item.split("=")[0].strip()
             if re.fullmatch(r"MPIX?_\w+", n):
                 enums.add(n)
@@ -119,7 +122,7 @@ def extract():
     while out is None:
         # A name that is not an integer expression: drop each one the compiler names and retry.
         bad = set()
-        for ln in re.findall(r"probe\.c:(\d+):\d+: error", err):
+        for ln in re.findall(r"probe\.c:(\d+):\d+: (?:error|note)", err):  # notes: errors inside mpi.h macros
             m = re.search(r'"(?:int|ptr) (MPIX?_\w+) ', lines_of_probe(ints, pointers)[int(ln) - 1])
             if m:
                 bad.add(m.group(1))

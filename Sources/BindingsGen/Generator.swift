@@ -3,10 +3,14 @@ import Foundation
 /// Produces every generated file of the repository from the spec.
 public struct Generator {
     public let plan: Plan
+    /// The Open MPI ABI the second face presents (spec/openmpi-abi.json).
+    public let openMPI: OpenMPIABI
 
     /// Loads the spec from `<root>/spec`.
     public init(root: URL) throws {
-        plan = Plan(spec: try Spec(specDir: root.appendingPathComponent("spec")))
+        let dir = root.appendingPathComponent("spec")
+        plan = Plan(spec: try Spec(specDir: dir))
+        openMPI = try OpenMPIABI(specDir: dir)
     }
 
     /// Generated files keyed by their path relative to the repository root.
@@ -21,6 +25,7 @@ public struct Generator {
             "Sources/UpperHalf/Face/face_replay.generated.c": RecordEmitter(plan: plan).replayFile(),
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
+            "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),
         ]
     }

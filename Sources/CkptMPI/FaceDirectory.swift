@@ -11,6 +11,16 @@ import Glibc
 struct FaceDirectory {
     /// The names the upper half's loader will look for.
     static let libraryNames = ["libmpi.so.12", "libmpich.so.12"]
+    /// Open MPI's soname, served by the Open MPI face (docs/openmpi-face.md), built beside the MPICH face.
+    static let openMPILibraryName = "libmpi.so.40"
+    /// The file the build makes for the Open MPI face.
+    static let openMPIFaceFileName = "libmpi-ompi.so"
+
+    /// The Open MPI face beside the MPICH face `target` (same directory, relative or absolute).
+    static func openMPIFace(besideFace target: String) -> String {
+        guard let slash = target.lastIndex(of: "/") else { return openMPIFaceFileName }
+        return String(target[...slash]) + openMPIFaceFileName
+    }
     /// The name of the directory inside libexec.
     static let directoryName = "face"
 
@@ -56,7 +66,8 @@ struct FaceDirectory {
     /// replaces atomically, so a reader never sees a missing or half-made link.
     static func populate(_ directory: String, target: String) throws {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemCallError("mkdir", directory) }
-        for name in libraryNames {
+        let links = libraryNames.map { ($0, target) } + [(openMPILibraryName, openMPIFace(besideFace: target))]
+        for (name, target) in links {
             let link = directory + "/" + name
             if currentTarget(of: link) == target { continue }
             let temporary = directory + "/.\(name).\(getpid()).\(UInt32.random(in: .min ... .max))"

@@ -29,6 +29,8 @@ struct InspectCommand: ParsableCommand {
         let regions: [ImageFile.Region]
         /// Live MPI objects per kind; absent when the face library of this ckpt-mpi is not in the image.
         let objects: [String: Int]?
+        /// The ABI the program was built for: "openmpi" when the Open MPI face is mapped, else the header's.
+        let programAbi: String
     }
 
     func run() throws {
@@ -36,12 +38,18 @@ struct InspectCommand: ParsableCommand {
         if verify { try file.verify() }
         let face = try? Installation.current(environment: ProcessInfo.processInfo.environment).faceLibrary
         let objects = try face.flatMap { try ShadowObjects.count(in: file, faceLibrary: $0) }
+        // The Open MPI face sits in front of the MPICH face, so the header says "mpich" for both.
+        let ompiFace = try? Installation.current(environment: ProcessInfo.processInfo.environment)
+            .sibling(FaceDirectory.openMPIFaceFileName)
+        let programAbi = try ompiFace.map { try ShadowObjects.maps(file, library: $0) } == true
+            ? "openmpi" : file.header.faceAbi
         if json {
             let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
-                                signals: file.signals, regions: file.regions, objects: objects)
+                                signals: file.signals, regions: file.regions, objects: objects,
+                                programAbi: programAbi)
             print(String(decoding: try CheckpointJSON.encode(report, pretty: true), as: UTF8.self), terminator: "")
         } else {
-            print(describe(file, objects: objects))
+            print(describe(file, objects: objects, programAbi: programAbi))
         }
         if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
             throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
@@ -64,12 +72,13 @@ struct InspectCommand: ParsableCommand {
 
     private func mib(_ b: UInt64) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
 
-    private func describe(_ f: ImageFile, objects: [String: Int]?) -> String {
+    private func describe(_ f: ImageFile, objects: [String: Int]?, programAbi: String) -> String {
         let h = f.header
         var out: [String] = []
         out.append("image      \(f.path) (\(mib(h.fileSize)), format \(h.formatVersion), metadata checksum ok)")
         out.append("rank       \(h.rank) of \(h.nranks), generation \(h.generation), flavour \(h.flavour)"
-                   + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)"))
+                   + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)")
+                   + (programAbi == "openmpi" ? " behind the Open MPI face (libmpi.so.40)" : ""))
         out.append("job        " + (h.jobId.isEmpty ? "unknown (written before job ids)" : h.jobId))
         out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
                    + String(format: "pause %.1f ms before writing", h.pauseMs))

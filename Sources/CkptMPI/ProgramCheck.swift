@@ -19,10 +19,14 @@ struct ProgramCheck {
     /// The PATH to search when the name has no slash; glibc's execvp default when unset.
     let searchPath: String
 
-    /// The DT_NEEDED name of the ABI our face provides (mpicc.mpich links `libmpich.so.12`, same ABI).
-    static let faceSonames: Set<String> = ["libmpi.so.12", "libmpich.so.12"]
-    /// Open MPI's soname, whose ABI we do not provide yet.
+    /// The DT_NEEDED names of the ABIs our faces provide: MPICH's (mpicc.mpich links `libmpich.so.12`,
+    /// same ABI) and Open MPI 4's `libmpi.so.40` (the Open MPI face, C API).
+    static let faceSonames: Set<String> = ["libmpi.so.12", "libmpich.so.12", openMPISoname]
+    /// Open MPI's soname, served by the Open MPI face in front of the MPICH face.
     static let openMPISoname = "libmpi.so.40"
+    /// Open MPI's Fortran and C++ libraries, whose face is not built yet.
+    static let openMPIUnsupported: Set<String> = ["libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
+                                                  "libmpi_usempi_ignore_tkr.so.40", "libmpi_cxx.so.40"]
 
     init(environment: [String: String]) {
         searchPath = environment["PATH"] ?? "/bin:/usr/bin"
@@ -132,8 +136,8 @@ struct ProgramCheck {
 
     private func checkMPIABI(_ needed: [String], shownAs name: String) throws {
         for library in needed where !Self.faceSonames.contains(library) {
-            if library == Self.openMPISoname {
-                throw CLIFailure("\(name) is linked against Open MPI (libmpi.so.40); ckpt-mpi runs MPICH-ABI binaries: rebuild it with mpicc.mpich",
+            if Self.openMPIUnsupported.contains(library) {
+                throw CLIFailure("\(name) is linked against Open MPI's \(library); ckpt-mpi's Open MPI face covers the C API only: rebuild it with mpicc.mpich",
                                  exitStatus: ExitStatus.cannotExecute)
             }
             if library.hasPrefix("libmpi.so.") || library.hasPrefix("libmpi_abi.so.") {

@@ -16,8 +16,10 @@ final class FaceDirectoryTests: XCTestCase {
             XCTAssertEqual(readLink(directory + "/" + name), "../libmpi.so")
             XCTAssertEqual(try String(contentsOfFile: directory + "/" + name, encoding: .utf8), "face")
         }
+        // Open MPI binaries ask for libmpi.so.40: the Open MPI face built beside the MPICH face.
+        XCTAssertEqual(readLink(directory + "/libmpi.so.40"), "../libmpi-ompi.so")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(),
-                       ["libmpi.so.12", "libmpich.so.12"], "no temporary names left behind")
+                       ["libmpi.so.12", "libmpi.so.40", "libmpich.so.12"], "no temporary names left behind")
         // The links stay valid when the whole build directory moves.
         let moved = libexec.path + "-moved"
         try FileManager.default.moveItem(atPath: libexec.path, toPath: moved)
@@ -58,7 +60,7 @@ final class FaceDirectoryTests: XCTestCase {
         }
         XCTAssertEqual(failures.value, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: libexec.path + "/face").sorted(),
-                       ["libmpi.so.12", "libmpich.so.12"])
+                       ["libmpi.so.12", "libmpi.so.40", "libmpich.so.12"])
     }
 
     func testMissingFaceLibraryIsReported() throws {
@@ -83,6 +85,8 @@ final class FaceDirectoryTests: XCTestCase {
         let real = try XCTUnwrap(realpath(face, nil))
         defer { free(real) }
         XCTAssertEqual(readLink(directory + "/libmpich.so.12"), String(cString: real))
+        XCTAssertEqual(readLink(directory + "/libmpi.so.40"),
+                       (String(cString: real) as NSString).deletingLastPathComponent + "/libmpi-ompi.so")
         // Another build gets its own directory.
         let other = try TemporaryDirectory()
         let otherFace = try other.file("libmpi.so", "other")

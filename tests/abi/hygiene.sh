@@ -33,6 +33,13 @@ if [ -n "$face" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$face" && grep -qx
 else
     ko "libmpi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
 fi
+ompi=$(exported "$LIBDIR/libmpi-ompi.so")
+extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_)' <<<"$ompi")
+if [ -n "$ompi" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$ompi" && grep -qx ompi_mpi_comm_world <<<"$ompi"; then
+    ok "libmpi-ompi.so (the Open MPI face) exports only MPI names and Open MPI's objects ($(wc -l <<<"$ompi") symbols)"
+else
+    ko "libmpi-ompi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
+fi
 mpicc.mpich -O2 "$HERE/dispositions.c" -o "$WORK/dispositions"
 for mpi in mpich openmpi; do
     for engine in "" "--ckpt-dir $WORK/ck-$mpi"; do

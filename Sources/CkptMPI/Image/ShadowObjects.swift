@@ -46,6 +46,17 @@ enum ShadowObjects {
         return counts
     }
 
+    /// Whether `library`'s first page is in the image's memory: the Open MPI face (libmpi.so.40)
+    /// is mapped only in ranks of a program built with Open MPI's mpicc.
+    static func maps(_ image: ImageFile, library: String) throws -> Bool {
+        guard let lib = FileManager.default.contents(atPath: library).map([UInt8].init), lib.count >= 4096 else {
+            return false
+        }
+        let memory = try ImageMemory(image)
+        let firstPage = Array(lib[0..<4096])
+        return image.regions.contains { $0.runs > 0 && memory.read($0.startAddress, 4096) == firstPage }
+    }
+
     /// st_value of a symbol of the ELF file's .symtab (the face keeps its local symbols).
     static func symbolValue(_ f: [UInt8], named name: String) -> UInt64? {
         guard f.count >= 64 else { return nil }

@@ -1,0 +1,415 @@
+import Foundation
+
+/// The Open MPI 4.1 ABI as spec/openmpi-abi.json records it (only what the face needs).
+public struct OpenMPIABI: Sendable {
+    /// Constant values by MPI name (ints and pointer sentinels).
+    public let constants: [String: Int64]
+    /// Predefined handles: MPI name → (handle type, exported symbol, symbol size).
+    public let predefined: [(name: String, type: String, symbol: String, size: Int)]
+    /// Callback symbols (MPI_COMM_NULL_COPY_FN → OMPI_C_MPI_COMM_NULL_COPY_FN).
+    public let callbacks: [String]
+    /// Every procedure libmpi.so.40 exports.
+    public let procedures: Set<String>
+
+    /// Loads `<specDir>/openmpi-abi.json`.
+    public init(specDir: URL) throws {
+        let data = try Data(contentsOf: specDir.appendingPathComponent("openmpi-abi.json"))
+        guard let top = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let consts = top["constants"] as? [String: [String: Any]],
+              let predef = top["predefined"] as? [String: [String: Any]],
+              let cbs = top["callbacks"] as? [String: String],
+              let libs = top["libraries"] as? [String: [String: Any]],
+              let procs = libs["libmpi.so.40"]?["procedures"] as? [String] else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        constants = consts.compactMapValues { ($0["value"] as? NSNumber)?.int64Value }
+        predefined = predef.sorted { $0.key < $1.key }.compactMap { name, v in
+            guard let t = v["type"] as? String, let s = v["symbol"] as? String, let z = v["size"] as? Int else { return nil }
+            return (name, t, s, z)
+        }
+        callbacks = Array(Set(cbs.values)).sorted()
+        procedures = Set(procs)
+    }
+}
+
+/// Emits libmpi.so.40: Open MPI's ABI outside, the MPICH face's PMPI_ procedures inside.
+///
+/// Every entry converts Open MPI handles (addresses whose first int holds the MPICH-face
+/// handle), statuses, sentinels and constants, calls the MPICH face through a pointer
+/// resolved in libmpi.so.12 (never through the global scope, where the names are ours),
+/// and converts back: one internal representation, two faces (docs/openmpi-face.md).
+struct OpenMPIFaceEmitter {
+    let plan: Plan
+    let ompi: OpenMPIABI
+
+    private func mpich(_ name: String) -> Int64? { plan.spec.constant(name)?.value }
+    private func open(_ name: String) -> Int64 { ompi.constants[name] ?? 0 }
+    private func kindIndex(_ cType: String) -> Int { HandleType.all.firstIndex { $0.cType == cType }! }
+
+    /// User reduction functions at once (each MPI_Op_create takes one trampoline of the pool).
+    static let opTrampolines = 64
+
+    /// Array lengths the spec leaves implicit: the record's (Annotations.recordLengths) and
+    /// the per-peer datatype arrays of the w-collectives.
+    private func implicitLength(_ p: SpecProcedure, _ n: String) -> String? {
+        if let l = Annotations.recordLengths["\(p.name).\(n)"] { return l }
+        if p.name == "MPI_Graph_map" && n == "edges" { return Annotations.recordLengths["MPI_Graph_create.edges"] }
+        if ["MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw"].contains(p.name) && (n == "sendtypes" || n == "recvtypes") {
+            // Sends go to the destinations (out-degree), receives come from the sources.
+            let m = { (name: String) in self.mpich(name) ?? 0 }
+            return "of_neighbors(OF_H(comm), \(n == "sendtypes" ? 1 : 0), \(m("MPI_GRAPH")), \(m("MPI_CART")), \(m("MPI_DIST_GRAPH")))"
+        }
+        if ["MPI_Alltoallw", "MPI_Ialltoallw"].contains(p.name) && (n == "sendtypes" || n == "recvtypes") {
+            return "of_comm_peers(OF_H(comm))"
+        }
+        return nil
+    }
+
+    /// Statements after a successful call, where Open MPI's answer differs from the MPICH face's.
+    private var postHooks: [String: [String]] {
+        [
+            // The binary was compiled against Open MPI's mpi.h and checks its MPI_VERSION.
+            "MPI_Get_version": ["*version = \(open("MPI_VERSION"));", "*subversion = \(open("MPI_SUBVERSION"));"],
+            // MPI_HOST and MPI_IO hold ranks, whose sentinels (MPI_PROC_NULL...) differ.
+            "MPI_Comm_get_attr": ["if (*flag && (comm_keyval == \(open("MPI_HOST")) || comm_keyval == \(open("MPI_IO"))))",
+                                  "    of_attr_rank_out(comm_keyval == \(open("MPI_HOST")) ? 0 : 1, attribute_val);"],
+        ]
+    }
+
+    func emit() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Open MPI face (libmpi.so.40): convert at the boundary, call the MPICH face.")
+               .replacingOccurrences(of: "spec/mpich-abi.json and", with: "spec/mpich-abi.json, spec/openmpi-abi.json and"))
+        w.line("#include \"ompi_face.h\"\n")
+        predefined(&w)
+        constants(&w)
+        opTrampolines(&w)
+        callbackTrampolines(&w)
+        var supported: [SpecProcedure] = []
+        var done = Set<String>()
+        for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name) {
+            if let body = entry(p) { w.line(body); supported.append(p); done.insert(p.name) }
+        }
+        w.line("/* Exported by Open MPI but not converted yet: fail naming the call. */")
+        for name in ompi.procedures.sorted() where !done.contains(name) && (name.hasPrefix("MPI_") || name.hasPrefix("MPIX_")) {
+            let short = name.hasPrefix("MPIX_") ? String(name.dropFirst(5)) : String(name.dropFirst(4))
+            let prefix = name.hasPrefix("MPIX_") ? "MPIX_" : "MPI_"
+            w.line("static int of_stub_\(prefix)\(short)(void) { return of_unsupported(\"\(name)\"); }")
+            w.line("OF_EXPORT int P\(prefix)\(short)(void) __attribute__((alias(\"of_stub_\(prefix)\(short)\")));")
+            w.line("OF_EXPORT int \(prefix)\(short)(void) __attribute__((weak, alias(\"of_stub_\(prefix)\(short)\")));")
+        }
+        w.line("\n/* Open MPI's predefined attribute callbacks (MPI_COMM_NULL_COPY_FN...), called by the trampolines. */")
+        for cb in ompi.callbacks {
+            if cb.contains("NULL_COPY") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; return 0; }")
+            } else if cb.contains("DUP_FN") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }")
+            } else if cb.contains("NULL_DELETE") {
+                w.line("OF_EXPORT int \(cb)(void *o, int k, void *a, void *e) { (void)o; (void)k; (void)a; (void)e; return 0; }")
+            } else {
+                w.line("OF_EXPORT int \(cb)(void) { return of_unsupported(\"\(cb)\"); }")
+            }
+        }
+        w.line("\n/* Every MPICH-face procedure the entries call, resolved once in libmpi.so.12. */")
+        w.line("void of_resolve_all(void)\n{")
+        for p in supported { w.line("    m_\(p.short) = of_sym(\"PMPI_\(p.short)\");") }
+        w.line("}")
+        return w.text
+    }
+
+    // MARK: predefined objects and constants
+
+    private func predefined(_ w: inout CWriter) {
+        w.line("/* Open MPI's predefined objects, with its symbol sizes (binaries copy-relocate them).")
+        w.line(" * The first int of each holds the MPICH face's handle of the same MPI name. */")
+        var seen = Set<String>()
+        // Keyed by kind too: MPICH's MPI_MESSAGE_NULL and MPI_REQUEST_NULL are the same int.
+        var reverse: [(Int, Int64, String)] = []
+        var reverseSeen = Set<String>()
+        for p in ompi.predefined where !seen.contains(p.symbol) {
+            seen.insert(p.symbol)
+            let h = HandleType.all.first { $0.cType == p.type }
+            let value = mpich(p.name) ?? h.flatMap { mpich($0.nullName) } ?? 0
+            w.line("OF_EXPORT union { int32_t h; char bytes[\(p.size)]; } \(p.symbol) = { (int32_t)\(value) };")
+            if mpich(p.name) != nil, let h, let kind = HandleType.all.firstIndex(of: h),
+               !reverseSeen.contains("\(kind):\(value)") {
+                reverseSeen.insert("\(kind):\(value)"); reverse.append((kind, value, p.symbol))
+            }
+        }
+        w.line("const int32_t of_mpich_comm_world = (int32_t)\(mpich("MPI_COMM_WORLD") ?? 0);")
+        w.line("\n/* An MPICH-face predefined handle of a kind → the Open MPI object of that name. */")
+        w.line("void *of_predefined_out(int kind, int32_t h)\n{\n    switch ((uint64_t)(uint32_t)kind << 32 | (uint32_t)h) {")
+        for (k, v, s) in reverse {
+            w.line("    case (uint64_t)\(k) << 32 | (uint32_t)\(v): return &\(s);")
+        }
+        w.line("    default: return 0;\n    }\n}\n")
+    }
+
+    /// A C function mapping `from` values to `to` values for the named constants.
+    private func mapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter) {
+        w.line("int \(name)(int v)\n{\n    switch (v) {")
+        var seen = Set<Int64>()
+        for n in names {
+            guard let o = ompi.constants[n], let m = mpich(n) else { continue }
+            let (from, to) = openToMPICH ? (o, m) : (m, o)
+            if from == to || seen.contains(from) { continue }
+            seen.insert(from)
+            w.line("    case \(from): return \(to);")
+        }
+        w.line("    default: return v;\n    }\n}")
+    }
+
+    private func constants(_ w: inout CWriter) {
+        let ranks = ["MPI_ANY_SOURCE", "MPI_PROC_NULL", "MPI_ROOT"]
+        mapping("of_rank_in", ranks, openToMPICH: true, &w)
+        mapping("of_rank_out", ranks, openToMPICH: false, &w)
+        let errs = plan.spec.constants.map(\.name).filter { $0.hasPrefix("MPI_ERR_") && $0 != "MPI_ERR_LASTCODE" }
+        mapping("of_err_in", errs, openToMPICH: true, &w)
+        mapping("of_err_out", errs, openToMPICH: false, &w)
+        let keyvals = ["MPI_TAG_UB", "MPI_HOST", "MPI_IO", "MPI_WTIME_IS_GLOBAL", "MPI_APPNUM", "MPI_UNIVERSE_SIZE",
+                       "MPI_LASTUSEDCODE", "MPI_KEYVAL_INVALID"]
+        mapping("of_keyval_in", keyvals, openToMPICH: true, &w)
+        mapping("of_keyval_out", keyvals, openToMPICH: false, &w)
+        for kind in plan.classifier.enumKindNames {
+            let names = plan.classifier.constants(ofEnum: kind)
+            mapping("of_enum_in_\(kind)", names, openToMPICH: true, &w)
+            mapping("of_enum_out_\(kind)", names, openToMPICH: false, &w)
+        }
+        w.line("")
+    }
+
+    /// MPICH's user function gets an int datatype, Open MPI's a pointer to its handle: each
+    /// trampoline converts and calls the user function in its slot. They sit at fixed
+    /// addresses in this library, so the MPICH face's record replays them after a restart.
+    private func opTrampolines(_ w: inout CWriter) {
+        let n = Self.opTrampolines
+        w.line("static void *of_op_fns[\(n)];")
+        w.line("static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)")
+        w.line("{\n    void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt);\n    ((of_user_fn *)of_op_fns[k])(in, inout, len, &odt);\n}")
+        for k in 0..<n {
+            w.line("static void of_op_t\(k)(void *a, void *b, int *l, int32_t *d) { of_op_call(\(k), a, b, l, d); }")
+        }
+        w.line("static void (*const of_op_tramps[\(n)])(void *, void *, int *, int32_t *) = {")
+        w.line((0..<n).map { "of_op_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("void *of_op_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_op_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&of_op_lock);\n    return t;\n}\n")
+    }
+
+    /// Procedures that make keyvals, with the handle kind their callbacks receive.
+    private static let keyvalMakers: [String: String] = [
+        "MPI_Comm_create_keyval": "MPI_Comm", "MPI_Type_create_keyval": "MPI_Datatype", "MPI_Keyval_create": "MPI_Comm",
+    ]
+    /// Errhandler functions at once (each MPI_Comm_create_errhandler takes one trampoline).
+    static let errhandlerTrampolines = 16
+
+    /// The MPICH-face argument for a callback parameter, and statements that make it.
+    private func callbackArg(_ p: SpecProcedure, _ prm: SpecParam) -> ([String], String)? {
+        let n = prm.name
+        if p.name == "MPI_Op_create" && n == "user_fn" {
+            return (["void *t_user_fn = of_op_trampoline(user_fn);",
+                     "if (!t_user_fn) return of_unsupported(\"MPI_Op_create beyond \(Self.opTrampolines) user operations\");"],
+                    "t_user_fn")
+        }
+        if p.name == "MPI_Comm_create_errhandler" && prm.kind == "FUNCTION" {
+            return (["void *t_\(n) = of_errhandler_trampoline(\(n));",
+                     "if (!t_\(n)) return of_unsupported(\"MPI_Comm_create_errhandler beyond \(Self.errhandlerTrampolines) handlers\");"],
+                    "t_\(n)")
+        }
+        guard let t = Self.keyvalMakers[p.name] else { return nil }
+        let kind = kindIndex(t)
+        let fns = p.params.filter { $0.kind == "FUNCTION" }.map(\.name)
+        guard fns.count == 2 else { return nil }
+        // The user's functions and extra state travel in the extra state the MPICH face keeps.
+        if n == fns[0] { return ([], "(void *)of_copy_tramp_\(kind)") }
+        if n == fns[1] { return ([], "(void *)of_delete_tramp_\(kind)") }
+        if prm.kind.hasPrefix("EXTRA_STATE") { return ([], "of_keyval_fns_new(\(fns[0]), \(fns[1]), \(n))") }
+        return nil
+    }
+
+    /// Trampolines between the MPICH face's callbacks (int handles) and the application's.
+    private func callbackTrampolines(_ w: inout CWriter) {
+        for kind in Set(Self.keyvalMakers.values).sorted().map(kindIndex) {
+            w.line("static int of_copy_tramp_\(kind)(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(\(kind), o, k, e, in, out, flag); }")
+            w.line("static int of_delete_tramp_\(kind)(int32_t o, int k, void *a, void *e) { return of_delete_with(\(kind), o, k, a, e); }")
+        }
+        let n = Self.errhandlerTrampolines, comm = kindIndex("MPI_Comm")
+        w.line("static void *of_eh_fns[\(n)];")
+        w.line("static void of_eh_call(int k, int32_t *comm, int *code)")
+        w.line("{\n    void *oc = of_out(\(comm), *comm);\n    int c = of_err_out(*code);\n    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oc, &c);\n}")
+        for k in 0..<n {
+            w.line("static void of_eh_t\(k)(int32_t *c, int *e, ...) { of_eh_call(\(k), c, e); }")
+        }
+        w.line("static void (*const of_eh_tramps[\(n)])(int32_t *, int *, ...) = {")
+        w.line((0..<n).map { "of_eh_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("void *of_errhandler_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_eh_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_eh_fns[k] || of_eh_fns[k] == fn) { of_eh_fns[k] = fn; t = (void *)of_eh_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&of_eh_lock);\n    return t;\n}\n")
+    }
+
+    // MARK: entries
+
+    private static let plainTypes: [String: String] = [
+        "MPI_Aint": "intptr_t", "MPI_Offset": "long long", "MPI_Count": "long long", "MPI_Fint": "int",
+    ]
+    private static let unsupportedKinds: Set<String> = [
+        "FUNCTION", "POLYFUNCTION", "WINDOW", "FILE", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
+        "F90_STATUS", "F08_STATUS", "EXTRA_STATE", "EXTRA_STATE2",
+    ]
+
+    /// Declaration of `p` on one side: Open MPI (handles are pointers) or MPICH (handles are ints).
+    private func decl(_ p: SpecParam, open: Bool) -> String {
+        let c = CType(p.ctype)
+        var base = c.base
+        if c.handle != nil { base = open ? "void *" : "int32_t" }
+        if base == "MPI_Status" { base = open ? "struct of_status" : "struct mp_status" }
+        if let t = Self.plainTypes[base] { base = t }
+        // Callbacks cross as plain code addresses; the trampolines know their real types.
+        if base.hasSuffix("_function") { return "void *\(p.name)" }
+        let stars = String(repeating: "*", count: c.pointers)
+        if c.rowsOf3 { return "\(c.isConst ? "const " : "")\(base) \(p.name)[][3]" }
+        return "\(c.isConst ? "const " : "")\(base) \(stars)\(p.name)"
+    }
+
+    private func retType(_ r: String) -> String? {
+        switch r {
+        case "int": return "int"
+        case "double": return "double"
+        case "MPI_Aint": return "intptr_t"
+        default: return nil
+        }
+    }
+
+    // swiftlint:disable:next function_body_length cyclomatic_complexity
+    private func entry(_ p: SpecProcedure) -> String? {
+        guard let ret = retType(p.ret) else { return nil }
+        var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = []
+        let firstArrayLength = p.params.first { CType($0.ctype).handle != nil && $0.array }?.length
+        func scalarInt(_ n: String?) -> Bool {
+            guard let n, let q = p.params.first(where: { $0.name == n }) else { return false }
+            return CType(q.ctype).pointers == 0 && q.ctype == "int"
+        }
+        for prm in p.params {
+            let n = prm.name
+            let c = CType(prm.ctype)
+            if let (lines, arg) = callbackArg(p, prm) {
+                pre += lines; args.append(arg)
+                continue
+            }
+            if Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
+                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function")
+                || c.base.hasPrefix("MPI_T_") || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
+                || c.base == "MPI_F08_status" {
+                return nil
+            }
+            if let h = c.handle {
+                let kind = HandleType.all.firstIndex(of: h)!
+                if prm.array {
+                    let len: String
+                    if scalarInt(prm.length), let l = prm.length { len = l } else if let l = implicitLength(p, n) {
+                        len = l
+                    } else { return nil }
+                    pre.append("int32_t s_\(n)[OF_STACK]; int k_\(n) = \(len) > 0 ? \(len) : 0;")
+                    pre.append("int32_t *a_\(n) = k_\(n) <= OF_STACK ? s_\(n) : of_alloc(k_\(n) * sizeof(int32_t));")
+                    if prm.dir != "out" { pre.append("for (int i = 0; i < k_\(n); i++) a_\(n)[i] = OF_H(\(n)[i]);") }
+                    if prm.dir != "in" { post.append("for (int i = 0; i < k_\(n); i++) \(n)[i] = of_out(\(kind), a_\(n)[i]);") }
+                    args.append("a_\(n)")
+                    cleanup.append("if (a_\(n) != s_\(n)) free(a_\(n));")
+                } else if c.pointers == 0 {
+                    args.append("OF_H(\(n))")
+                } else {
+                    pre.append("int32_t h_\(n) = \(prm.dir == "out" ? "0" : "OF_H(*\(n))");")
+                    args.append("&h_\(n)")
+                    if prm.dir != "in" { post.append("*\(n) = of_out(\(kind), h_\(n));") }
+                }
+                continue
+            }
+            if c.base == "MPI_Status" {
+                if prm.array {
+                    guard prm.dir == "out", let len = firstArrayLength, scalarInt(len) else { return nil }
+                    pre.append("struct mp_status ss_\(n)[OF_STACK]; int ks_\(n) = \(len) > 0 ? \(len) : 0;")
+                    pre.append("struct mp_status *st_\(n) = !\(n) ? MP_STATUSES_IGNORE : ks_\(n) <= OF_STACK ? ss_\(n) : of_alloc(ks_\(n) * sizeof(struct mp_status));")
+                    pre.append("if (\(n)) for (int i = 0; i < ks_\(n); i++) of_status_in(&st_\(n)[i], &\(n)[i]);")
+                    post.append("if (\(n)) for (int i = 0; i < ks_\(n); i++) of_status_out(&\(n)[i], &st_\(n)[i]);")
+                    cleanup.append("if (\(n) && st_\(n) != ss_\(n)) free(st_\(n));")
+                    args.append("st_\(n)")
+                } else {
+                    pre.append("struct mp_status st_\(n); if (\(n)) of_status_in(&st_\(n), \(n));")
+                    args.append("\(n) ? &st_\(n) : MP_STATUS_IGNORE")
+                    if prm.dir != "in" { post.append("if (\(n)) of_status_out(\(n), &st_\(n));") }
+                }
+                continue
+            }
+            let isInt = c.base == "int"
+            var conv: (String, String)?
+            if (prm.kind == "RANK" || prm.kind == "RANK_NNI") && isInt && !c.rowsOf3 { conv = ("of_rank_in", "of_rank_out") }
+            if prm.kind == "KEYVAL" && isInt { conv = ("of_keyval_in", "of_keyval_out") }
+            if (prm.kind == "ERROR_CODE" || prm.kind == "ERROR_CLASS") && isInt && p.name != "MPI_Abort" {
+                conv = ("of_err_in", "of_err_out")
+            }
+            if plan.classifier.constants(ofEnum: prm.kind).count > 0 && isInt {
+                conv = ("of_enum_in_\(prm.kind)", "of_enum_out_\(prm.kind)")
+            }
+            if let (cin, cout) = conv {
+                if c.pointers == 0 && !prm.array {
+                    args.append("\(cin)(\(n))")
+                } else if prm.array {
+                    let lenExpr: String
+                    if let len = prm.length, p.params.contains(where: { $0.name == len }) {
+                        lenExpr = scalarInt(len) ? len : "*\(len)"
+                    } else if let l = implicitLength(p, n) {
+                        lenExpr = l
+                    } else { return nil }
+                    pre.append("int sv_\(n)[OF_STACK]; int kv_\(n) = \(lenExpr) > 0 ? \(lenExpr) : 0;")
+                    pre.append("int *v_\(n) = kv_\(n) <= OF_STACK ? sv_\(n) : of_alloc(kv_\(n) * sizeof(int));")
+                    if prm.dir != "out" { pre.append("for (int i = 0; i < kv_\(n); i++) v_\(n)[i] = \(cin)(\(n)[i]);") }
+                    if prm.dir != "in" {
+                        // The length may be an output itself (Graph_neighbors_count): recount after the call.
+                        post.append("kv_\(n) = \(lenExpr) > 0 && \(lenExpr) < kv_\(n) ? \(lenExpr) : kv_\(n);")
+                        post.append("for (int i = 0; i < kv_\(n); i++) \(n)[i] = \(cout)(v_\(n)[i]);")
+                    }
+                    cleanup.append("if (v_\(n) != sv_\(n)) free(v_\(n));")
+                    args.append("v_\(n)")
+                } else {
+                    pre.append("int v_\(n) = \(prm.dir == "out" ? "0" : "\(cin)(*\(n))");")
+                    args.append("&v_\(n)")
+                    if prm.dir != "in" { post.append("*\(n) = \(cout)(v_\(n));") }
+                }
+                continue
+            }
+            if prm.kind == "WEIGHT" {
+                args.append("of_weights(\(n))")
+                continue
+            }
+            if prm.kind == "BUFFER" && c.base == "void" && c.pointers == 1 {
+                args.append("OF_BUF(\(n))")
+                continue
+            }
+            args.append(n)
+        }
+        let openParams = p.params.map { decl($0, open: true) }
+        let mpichParams = p.params.map { decl($0, open: false) }
+        let op = openParams.isEmpty ? "void" : openParams.joined(separator: ", ")
+        let mp = mpichParams.isEmpty ? "void" : mpichParams.joined(separator: ", ")
+        var s = "static \(ret) (*m_\(p.short))(\(mp));\n"
+        s += "OF_EXPORT \(ret) PMPI_\(p.short)(\(op))\n{\n"
+        if ret != "int" {
+            s += "    return m_\(p.short)(\(args.joined(separator: ", ")));\n}\n"
+        } else {
+            for l in pre { s += "    \(l)\n" }
+            s += "    int rc = m_\(p.short)(\(args.joined(separator: ", ")));\n"
+            post += postHooks[p.name] ?? []
+            if !post.isEmpty {
+                s += "    if (rc == 0) {\n"
+                for l in post { s += "        \(l)\n" }
+                s += "    }\n"
+            }
+            for l in cleanup { s += "    \(l)\n" }
+            s += "    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);\n}\n"
+        }
+        s += "OF_EXPORT \(ret) MPI_\(p.short)(\(op)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n"
+        return s
+    }
+}

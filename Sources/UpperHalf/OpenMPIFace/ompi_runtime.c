@@ -1,0 +1,202 @@
+/* The Open MPI face's runtime: binding to the MPICH face and the handle wrappers. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ompi_face.h"
+
+static void *mpich_face;
+
+static void of_die(const char *a, const char *b)
+{
+    /* One line, before any MPI exists to report through. */
+    char line[512];
+    int n = snprintf(line, sizeof line, "ckpt-mpi: %s%s\n", a, b);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    _exit(127);
+}
+
+void *of_sym(const char *name)
+{
+    /* Looked up in libmpi.so.12 itself: in the global scope the MPI names are ours. */
+    void *p = dlsym(mpich_face, name);
+    if (!p) of_die("the MPICH face lacks ", name);
+    return p;
+}
+
+static int *mp_unweighted, *mp_weights_empty;
+static int (*mp_comm_test_inter)(int32_t, int *);
+static int (*mp_comm_size)(int32_t, int *);
+static int (*mp_comm_remote_size)(int32_t, int *);
+
+/* Before the application's constructors: the MPICH face then binds to the lower half. */
+__attribute__((constructor)) static void of_bind(void)
+{
+    mpich_face = dlopen("libmpi.so.12", RTLD_NOW | RTLD_LOCAL);
+    if (!mpich_face) of_die("libmpi.so.40 (the Open MPI face) cannot load the MPICH face: ", dlerror());
+    of_resolve_all();
+    mp_unweighted = *(int **)of_sym("MPI_UNWEIGHTED");
+    mp_weights_empty = *(int **)of_sym("MPI_WEIGHTS_EMPTY");
+    mp_comm_test_inter = of_sym("PMPI_Comm_test_inter");
+    mp_comm_size = of_sym("PMPI_Comm_size");
+    mp_comm_remote_size = of_sym("PMPI_Comm_remote_size");
+}
+
+int *of_weights(const int *w)
+{
+    if (w == (const int *)2) return mp_unweighted;
+    if (w == (const int *)3) return mp_weights_empty;
+    return (int *)w;
+}
+
+int of_comm_peers(int32_t comm)
+{
+    int inter = 0, n = 0;
+    if (mp_comm_test_inter(comm, &inter) != 0) return 0;
+    if ((inter ? mp_comm_remote_size : mp_comm_size)(comm, &n) != 0) return 0;
+    return n;
+}
+
+int of_unsupported(const char *name)
+{
+    /* As the MPICH face does: one line, time for the launcher to forward it, then the whole
+     * job ends (one rank exiting alone could leave the others waiting for it). */
+    char line[256];
+    int n = snprintf(line, sizeof line, "ckpt-mpi: %s is not supported by ckpt-mpi's Open MPI face yet (see docs/openmpi-face.md); aborting the job\n", name);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
+    int (*abort_job)(int32_t, int) = (int (*)(int32_t, int))dlsym(mpich_face, "PMPI_Abort");
+    if (abort_job) abort_job(of_mpich_comm_world, 1);
+    _exit(1);
+}
+
+void *of_alloc(size_t bytes)
+{
+    void *p = malloc(bytes);
+    if (!p) of_die("out of memory converting handles", "");
+    return p;
+}
+
+/* Wrappers for user objects: one per (kind, MPICH handle), never freed, so the same MPI
+ * object always has the same Open MPI handle (applications compare handles). They live
+ * in upper-half memory, hence in the image: a restart keeps them, and the MPICH face's
+ * handles inside them stay valid across restarts. */
+struct of_obj {
+    int32_t h;
+    int32_t kind;
+};
+struct of_slot {
+    uint64_t key;
+    struct of_obj *obj;
+};
+static struct of_slot *table;
+static size_t table_size, table_used;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(struct of_slot *t, size_t size, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (size - 1);
+    while (t[i].obj && t[i].key != key) i = (i + 1) & (size - 1);
+    return i;
+}
+
+static void grow(void)
+{
+    size_t size = table_size ? table_size * 2 : 1024;
+    struct of_slot *t = calloc(size, sizeof *t);
+    if (!t) of_die("out of memory converting handles", "");
+    for (size_t i = 0; i < table_size; i++)
+        if (table[i].obj) t[slot_of(t, size, table[i].key)] = table[i];
+    free(table);
+    table = t;
+    table_size = size;
+}
+
+void *of_out(int kind, int32_t h)
+{
+    void *pre = of_predefined_out(kind, h);
+    if (pre) return pre;
+    uint64_t key = (uint64_t)(uint32_t)kind << 32 | (uint32_t)h;
+    pthread_mutex_lock(&table_lock);
+    if (2 * (table_used + 1) > table_size) grow();
+    size_t i = slot_of(table, table_size, key);
+    if (!table[i].obj) {
+        struct of_obj *o = malloc(sizeof *o);
+        if (!o) of_die("out of memory converting handles", "");
+        o->h = h;
+        o->kind = kind;
+        table[i].key = key;
+        table[i].obj = o;
+        table_used++;
+    }
+    void *r = table[i].obj;
+    pthread_mutex_unlock(&table_lock);
+    return r;
+}
+
+/* A rank-valued predefined attribute (MPI_HOST, MPI_IO), converted into storage of our own:
+ * the MPICH face's int holds MPICH's sentinels. */
+void of_attr_rank_out(int which, void *attribute_val)
+{
+    static int values[2];
+    int *slot = &values[which];
+    *slot = of_rank_out(**(int **)attribute_val);
+    *(int **)attribute_val = slot;
+}
+
+int of_neighbors(int32_t comm, int out, int graph, int cart, int dist_graph)
+{
+    static int (*topo_test)(int32_t, int *), (*cartdim)(int32_t, int *), (*comm_rank)(int32_t, int *);
+    static int (*graph_count)(int32_t, int, int *), (*dist_count)(int32_t, int *, int *, int *);
+    if (!topo_test) {
+        cartdim = of_sym("PMPI_Cartdim_get");
+        comm_rank = of_sym("PMPI_Comm_rank");
+        graph_count = of_sym("PMPI_Graph_neighbors_count");
+        dist_count = of_sym("PMPI_Dist_graph_neighbors_count");
+        topo_test = of_sym("PMPI_Topo_test");
+    }
+    int type = 0, n = 0, in = 0, outd = 0, weighted = 0, rank = 0;
+    if (topo_test(comm, &type) != 0) return 0;
+    if (type == cart) return cartdim(comm, &n) == 0 ? 2 * n : 0;
+    if (type == graph) return comm_rank(comm, &rank) == 0 && graph_count(comm, rank, &n) == 0 ? n : 0;
+    if (type == dist_graph) return dist_count(comm, &in, &outd, &weighted) == 0 ? (out ? outd : in) : 0;
+    return 0;
+}
+
+/* Upper-half heap, so the MPICH face's record of the keyval (which holds this pointer as its
+ * extra state) replays to the same functions after a restart. Never freed: MPI allows a freed
+ * keyval's callbacks to run while attributes that use it remain. */
+struct of_keyval_fns {
+    int (*copy)(void *, int, void *, void *, void *, int *);
+    int (*del)(void *, int, void *, void *);
+    void *extra;
+};
+
+void *of_keyval_fns_new(void *copy, void *del, void *extra)
+{
+    struct of_keyval_fns *k = of_alloc(sizeof *k);
+    k->copy = (int (*)(void *, int, void *, void *, void *, int *))copy;
+    k->del = (int (*)(void *, int, void *, void *))del;
+    k->extra = extra;
+    return k;
+}
+
+int of_copy_with(int kind, int32_t obj, int keyval, void *fns, void *in, void *out, int *flag)
+{
+    struct of_keyval_fns *k = fns;
+    if (!k->copy) { *flag = 0; return 0; }
+    int rc = k->copy(of_out(kind, obj), of_keyval_out(keyval), k->extra, in, out, flag);
+    return rc ? of_err_in(rc) : 0;
+}
+
+int of_delete_with(int kind, int32_t obj, int keyval, void *attr, void *fns)
+{
+    struct of_keyval_fns *k = fns;
+    if (!k->del) return 0;
+    int rc = k->del(of_out(kind, obj), of_keyval_out(keyval), attr, k->extra);
+    return rc ? of_err_in(rc) : 0;
+}
