@@ -93,15 +93,76 @@ static int in_bounds(uint64_t off, uint64_t count, uint64_t elem, uint64_t limit
     return off + count * elem <= limit;
 }
 
+/* The first n bytes of path (its header and metadata), or -1. */
+static long read_prefix(const char *path, void *buf, size_t n, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    long got = fstat(fd, st) == 0 ? (long)pread(fd, buf, n, 0) : -1;
+    close(fd);
+    return got;
+}
+
+/* --local-dir (CKPT_MPI_LOCAL_DIR): this node's copy LOCAL/JOBID/gen-N/rank-RRRR.img
+ * replaces R.path when it has the shared image's size and the same header and
+ * metadata (which carry every region's checksum, checked as the data is read). */
+static void prefer_local_copy(const char *gendir, int rank)
+{
+    const char *local = getenv("CKPT_MPI_LOCAL_DIR"), *job = getenv("CKPT_MPI_JOB_ID");
+    if (!local || !*local || !job || !*job)
+        return;
+    size_t gl = strlen(gendir);
+    while (gl > 1 && gendir[gl - 1] == '/')
+        gl--;
+    size_t b = gl;
+    while (b > 0 && gendir[b - 1] != '/')
+        b--;
+    char path[sizeof R.path];
+    snprintf(path, sizeof path, "%s/%s/%.*s/rank-%04d.img", local, job, (int)(gl - b), gendir + b, rank);
+    struct stat ls, ss;
+    struct ckpt_img_header lh, sh;
+    const char *why = NULL;
+    if (read_prefix(path, &lh, sizeof lh, &ls) < 0) {
+        if (lh_debug)
+            lh_log("no local copy %s: restoring from %s", path, R.path);
+        return;
+    }
+    if (read_prefix(R.path, &sh, sizeof sh, &ss) != (long)sizeof sh)
+        return; /* the shared image's own checks report it */
+    if (ls.st_size != ss.st_size)
+        why = "its size differs from the shared image's";
+    else if (sh.data_off < sizeof sh || sh.data_off > (1ULL << 32) || memcmp(&lh, &sh, sizeof sh) != 0)
+        why = "its header differs from the shared image's";
+    else {
+        char *a = malloc(sh.data_off), *c = malloc(sh.data_off);
+        struct stat t;
+        if (!a || !c || read_prefix(path, a, sh.data_off, &t) != (long)sh.data_off ||
+            read_prefix(R.path, c, sh.data_off, &t) != (long)sh.data_off || memcmp(a, c, sh.data_off) != 0)
+            why = "its metadata differs from the shared image's";
+        free(a);
+        free(c);
+    }
+    if (why) {
+        fprintf(stderr, "ckpt-mpi: local copy %s is not used (%s); restoring from %s\n", path, why, R.path);
+        return;
+    }
+    if (lh_debug)
+        lh_log("restoring from the local copy %s", path);
+    snprintf(R.path, sizeof R.path, "%s", path);
+}
+
 void lh_restore_open(const char *arg)
 {
     struct stat st;
     if (stat(arg, &st) != 0)
         lh_die(1, "%s: %s", arg, strerror(errno));
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode)) {
         snprintf(R.path, sizeof R.path, "%s/rank-%04d.img", arg, env_int(rank_env, 0));
-    else
+        prefer_local_copy(arg, env_int(rank_env, 0));
+    } else {
         snprintf(R.path, sizeof R.path, "%s", arg);
+    }
     int fd = open(R.path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         lh_die(1, "%s: %s", R.path, strerror(errno));
