@@ -99,6 +99,25 @@ else
 fi
 rm -rf "$L"
 
+# ---- --kill-after-checkpoint: the copy is made before the job stops
+d="$WORK/s" L="$WORK/s-local"
+mkdir -p "$d"
+(cd "$d" && CKPT_MPI_TEST_COPY_DELAY_MS=1000 exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" \
+    --local-dir "$L" --checkpoint-signal USR1 --kill-after-checkpoint -- "$WORK/ticker" $STEPS >"$d/a.out" 2>"$d/a.err") &
+job=$!
+sleep 1.5
+pkill -USR1 -f "^$CKPT_MPI run .*--ckpt-dir $d/ck"
+wait $job
+rc=$?
+rm -rf "$L"
+(cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" --local-dir "$L" >"$d/b.out" 2>"$d/b.err")
+rrc=$?
+if [ $rc -eq 75 ] && [ -f "$d/ck/gen-000001/MANIFEST.json" ] && [ $rrc -eq 0 ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ref.out"; then
+    ok "--kill-after-checkpoint with --local-dir: exit 75 after the copy; stopped + restarted output equals the uninterrupted run"
+else
+    ko "stop with --local-dir: run exit $rc, restart $rrc, $(ls "$d/ck/gen-000001" 2>/dev/null | tr '\n' ' '), $(grep -m1 -E 'failed|error' "$d/a.err" "$d/b.err")"
+fi
+
 # ---- the shared disk fills during the copy of gen 2 (a tmpfs in a mount namespace)
 d="$WORK/c" L="$WORK/c-local"
 mkdir -p "$d/ck" && chmod 700 "$d/ck"
