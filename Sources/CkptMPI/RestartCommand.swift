@@ -27,8 +27,8 @@ struct RestartCommand: ParsableCommand {
             ranks on other hosts reach the coordinator over TCP with a new secret.
 
             With --local-dir DIR each rank restores from its node's copy DIR/JOBID/gen-NNNNNN/rank-RRRR.img \
-            when that one has the shared image's size and metadata (header checksum), else from the shared \
-            checkpoint directory; later checkpoints go through DIR as with run --local-dir.
+            when that one has the shared image's size, header and metadata and its data matches its \
+            checksums, else from the shared checkpoint directory; later checkpoints go through DIR as with run --local-dir.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))

@@ -72,7 +72,11 @@ rm -rf "$L"
 restart_case "with the local dir wiped" "no local copy $local_gen/rank-0000.img"
 rm -rf "$L"; cp -a "$WORK/a-local-saved" "$L"
 printf 'XXXXXXXX' | dd of="$local_gen/rank-0001.img" bs=1 seek=40 conv=notrunc status=none
-restart_case "with a damaged local copy" "local copy $local_gen/rank-0001.img is not used"
+restart_case "with a damaged local copy (header)" "local copy $local_gen/rank-0001.img is not used (its header differs"
+rm -rf "$L"; cp -a "$WORK/a-local-saved" "$L"
+sz=$(stat -c %s "$local_gen/rank-0000.img")
+printf 'XXXXXXXX' | dd of="$local_gen/rank-0000.img" bs=1 seek=$((sz - 5000)) conv=notrunc status=none
+restart_case "with a damaged local copy (data)" "local copy $local_gen/rank-0000.img is not used (its data does not match"
 rm -rf "$L" "$WORK/a-local-saved"
 
 # ---- kill during the flush of gen 2: gen 1 stays the newest complete one

@@ -104,9 +104,64 @@ static long read_prefix(const char *path, void *buf, size_t n, struct stat *st)
     return got;
 }
 
+/* Whether every region's data in the image at path (metadata meta) has its
+ * checksum: a local copy is read in full once more, which costs a read of
+ * node-local storage, so that a damaged one falls back to the shared image
+ * instead of failing the restore half-way. */
+static int local_data_verifies(const char *path, const char *meta)
+{
+    const struct ckpt_img_header *h = (const void *)meta;
+    if (!in_bounds(h->regions_off, h->nregions, sizeof(struct ckpt_img_region), h->data_off) ||
+        !in_bounds(h->extents_off, h->nextents, sizeof(struct ckpt_img_extent), h->data_off))
+        return 0;
+    const struct ckpt_img_region *regs = (const void *)(meta + h->regions_off);
+    const struct ckpt_img_extent *ext = (const void *)(meta + h->extents_off);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf = mmap(NULL, CKPT_IMG_HASH_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int ok = fd >= 0 && buf != MAP_FAILED;
+    for (uint64_t i = 0; ok && i < h->nregions; i++) {
+        const struct ckpt_img_region *g = &regs[i];
+        if (!g->nextents)
+            continue;
+        if (g->first_extent > h->nextents || g->nextents > h->nextents - g->first_extent) {
+            ok = 0;
+            break;
+        }
+        uint64_t hh = CKPT_IMG_HASH_SEED;
+        for (uint64_t k = 0; ok && k < g->nextents; k++) {
+            const struct ckpt_img_extent *x = &ext[g->first_extent + k];
+            for (uint64_t done = 0; ok && done < x->len;) {
+                uint64_t n = x->len - done < CKPT_IMG_HASH_CHUNK ? x->len - done : CKPT_IMG_HASH_CHUNK;
+                uint64_t got = 0;
+                while (got < n) {
+                    ssize_t r = pread(fd, buf + got, n - got, (off_t)(x->file_off + done + got));
+                    if (r < 0 && errno == EINTR)
+                        continue;
+                    if (r <= 0) {
+                        ok = 0;
+                        break;
+                    }
+                    got += (uint64_t)r;
+                }
+                if (ok)
+                    hh = ckpt_img_hash(hh, buf, n);
+                done += n;
+            }
+        }
+        if (ok && hh != g->checksum)
+            ok = 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (buf != MAP_FAILED)
+        munmap(buf, CKPT_IMG_HASH_CHUNK);
+    return ok;
+}
+
 /* --local-dir (CKPT_MPI_LOCAL_DIR): this node's copy LOCAL/JOBID/gen-N/rank-RRRR.img
- * replaces R.path when it has the shared image's size and the same header and
- * metadata (which carry every region's checksum, checked as the data is read). */
+ * replaces R.path when it has the shared image's size, the same header and
+ * metadata (the shared one's are checked below as ever), and data that matches
+ * every region checksum. */
 static void prefer_local_copy(const char *gendir, int rank)
 {
     const char *local = getenv("CKPT_MPI_LOCAL_DIR"), *job = getenv("CKPT_MPI_JOB_ID");
@@ -140,6 +195,8 @@ static void prefer_local_copy(const char *gendir, int rank)
         if (!a || !c || read_prefix(path, a, sh.data_off, &t) != (long)sh.data_off ||
             read_prefix(R.path, c, sh.data_off, &t) != (long)sh.data_off || memcmp(a, c, sh.data_off) != 0)
             why = "its metadata differs from the shared image's";
+        else if (!local_data_verifies(path, a))
+            why = "its data does not match its checksums";
         free(a);
         free(c);
     }
