@@ -20,7 +20,7 @@ struct CheckpointOptions: ParsableArguments {
     var killAfterCheckpoint = false
 
     @Option(name: .customLong("checkpoint-timeout"), parsing: .unconditional,
-            help: ArgumentHelp("Fail a checkpoint when a rank has not written its image within DURATION (default: 10m).",
+            help: ArgumentHelp("Fail a checkpoint when a rank has not written its image (with --local-dir: and copied it) within DURATION (default: 10m).",
                                valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))
     var rankTimeout: CheckpointInterval?
