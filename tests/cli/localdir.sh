@@ -122,6 +122,25 @@ else
     ko "stop with --local-dir: run exit $rc, restart $rrc, $(ls "$d/ck/gen-000001" 2>/dev/null | tr '\n' ' '), $(grep -m1 -E 'failed|error' "$d/a.err" "$d/b.err")"
 fi
 
+# ---- --no-mpi: the restart names the image itself and still finds the local copy
+d="$WORK/n" L="$WORK/n-local"
+mkdir -p "$d"
+cc -O2 "$HERE/slow_counter.c" -o "$WORK/slow_counter"
+"$WORK/slow_counter" 60 >"$d/ref.out"
+(cd "$d" && exec timeout 60 "$CKPT_MPI" run --no-mpi --ckpt-dir "$d/ck" --local-dir "$L" -- "$WORK/slow_counter" 60 >"$d/a.out" 2>"$d/a.err") &
+job=$!
+sleep 1
+timeout 30 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>"$d/ck.err"
+wait $job
+(cd "$d" && CKPT_MPI_DEBUG=1 timeout 60 "$CKPT_MPI" restart "$d/ck" --local-dir "$L" >"$d/b.out" 2>"$d/b.err")
+rc=$?
+if [ $rc -eq 0 ] && grep -q "restoring from the local copy $L/" "$d/b.err" && cat "$d/a.out" "$d/b.out" | cmp -s - "$d/ref.out"; then
+    ok "--no-mpi with --local-dir: restarted from the local copy, output equals the uninterrupted run"
+else
+    ko "--no-mpi with --local-dir: restart rc $rc, $(grep -m1 -E 'local copy|error' "$d/b.err") $(head -1 "$d/ck.err")"
+fi
+rm -rf "$L"
+
 # ---- the shared disk fills during the copy of gen 2 (a tmpfs in a mount namespace)
 d="$WORK/c" L="$WORK/c-local"
 mkdir -p "$d/ck" && chmod 700 "$d/ck"

@@ -219,6 +219,13 @@ void lh_restore_open(const char *arg)
         prefer_local_copy(arg, env_int(rank_env, 0));
     } else {
         snprintf(R.path, sizeof R.path, "%s", arg);
+        /* restart of a --no-mpi job names its image: GEN/rank-0000.img */
+        const char *slash = strrchr(arg, '/');
+        if (slash && slash != arg && getenv("CKPT_MPI_LOCAL_DIR")) {
+            char dir[sizeof R.path];
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - arg), arg);
+            prefer_local_copy(dir, env_int(rank_env, 0));
+        }
     }
     int fd = open(R.path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
