@@ -22,6 +22,7 @@ tests/cli/lifecycle.sh
 tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
+tests/cli/localdir.sh
 tests/abi/hygiene.sh
 tests/abi/parked_world.sh
 tests/hosts/run.sh

@@ -59,6 +59,9 @@ struct LaunchRequest: Equatable {
     /// Restart from this image (without MPI) or generation directory (MPI: each rank opens
     /// its own rank-RRRR.img) instead of starting `program`.
     var restore: String? = nil
+    /// `--local-dir` of a restart, exported as CKPT_MPI_LOCAL_DIR: each rank restores from its
+    /// node's copy `DIR/JOBID/gen-NNNNNN/rank-RRRR.img` when that one verifies against the shared one.
+    var localDirectory: String? = nil
 }
 
 /// The exact process to start: executable, argv and the environment additions.
@@ -126,6 +129,8 @@ struct Launcher {
 
     /// The variable naming the coordinator's socket to the engine in each rank.
     static let coordinatorVariable = "CKPT_MPI_COORD"
+    /// See `LaunchRequest.localDirectory`.
+    static let localDirectoryVariable = "CKPT_MPI_LOCAL_DIR"
     /// The job marker: every process of a job with a coordinator carries the checkpoint directory in it.
     static let jobDirectoryVariable = "CKPT_MPI_JOB_DIR"
     /// Tells the lower half to die with its parent (PR_SET_PDEATHSIG), set for supervised jobs only.
@@ -139,6 +144,9 @@ struct Launcher {
             environment.append(EnvironmentSetting("CKPT_MPI_OVERSUBSCRIBED", "1"))
         }
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
+        if let local = request.localDirectory, request.restore != nil {
+            environment.append(EnvironmentSetting(Self.localDirectoryVariable, local))
+        }
         if let tcp = request.coordinatorTCP {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, tcp.endpoint(port: 0)))
         } else if let socket = request.coordinatorSocket {

@@ -25,6 +25,10 @@ struct RestartCommand: ParsableCommand {
 
             --host/--hostfile place the ranks on any hosts in any layout (the rank count must match); \
             ranks on other hosts reach the coordinator over TCP with a new secret.
+
+            With --local-dir DIR each rank restores from its node's copy DIR/JOBID/gen-NNNNNN/rank-RRRR.img \
+            when that one has the shared image's size, header and metadata and its data matches its \
+            checksums, else from the shared checkpoint directory; later checkpoints go through DIR as with run --local-dir.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
@@ -159,6 +163,7 @@ struct RestartCommand: ParsableCommand {
         request.jobDirectory = directory.path
         request.jobID = jobID
         request.restore = restore
+        request.localDirectory = checkpointing.absoluteLocalDirectory
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"
         return RestartLaunch(directory: directory, generation: entry.number, manifest: manifest, job: job,

@@ -23,6 +23,11 @@ struct RunCommand: ParsableCommand {
             secret made for this run. With --resume, a directory holding a checkpoint that verifies is \
             restarted instead (as 'ckpt-mpi restart DIR' with these options); for batch jobs that are \
             pre-empted and requeued, see docs/batch.md.
+
+            With --local-dir DIR each rank writes its image to DIR/JOBID/gen-NNNNNN/ on its own node and \
+            resumes at once; the image is then copied into the checkpoint directory in the background, and \
+            the generation is complete (listed, restartable) only once every copy and its manifest are \
+            durable there. A failed copy leaves the previous complete generation the newest one.
             """)
 
     // .unconditional: ArgumentParser takes `-1` for an option and would say "Missing value";

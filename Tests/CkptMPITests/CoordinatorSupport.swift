@@ -60,6 +60,12 @@ final class FakeEngine: @unchecked Sendable {
     // Serve-thread state of the current generation.
     private var generation = 0
     private var directory = ""
+    private var local: String?
+    private var copyDelay = 0.0
+    private var copyFailure: String?
+
+    /// With `local=` (--local-dir): wait `delay` s after WRITTEN, then copy and say COPIED, or FAILED with `failure`.
+    func setCopy(delay: Double, failure: String? = nil) { lock.withLock { (copyDelay, copyFailure) = (delay, failure) } }
     private var sequence = 0
     private var targets: [CommID: Int] = [:]
     private var nextStep = 0
@@ -94,6 +100,7 @@ final class FakeEngine: @unchecked Sendable {
             case "CHECKPOINT":
                 guard let generation = line.integer("gen"), let directory = line["dir"] else { continue }
                 (self.generation, self.directory, sequence, targets, nextStep) = (generation, directory, 0, [:], 0)
+                local = line["local"]
                 if mpi == nil, !answerWrite() { return }
                 play()
             case "TARGETS":
@@ -138,8 +145,24 @@ final class FakeEngine: @unchecked Sendable {
 
     /// Writes (or not) as `behaviour` says; false when the connection is closed.
     private func answerWrite() -> Bool {
-        let image = directory + "/" + CheckpointDirectory.imageName(rank: rank)
+        let name = "/" + CheckpointDirectory.imageName(rank: rank)
+        let image = directory + name
         switch lock.withLock({ behaviour }) {
+        case .write(let bytes) where local != nil:
+            // As the engine's thread does: the application resumes at WRITTEN, the copy follows.
+            let local = local!
+            try? FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+            writeImage(local + name, bytes: bytes)
+            try? connection.send(EngineReply.written(generation: generation, bytes: bytes, pauseMilliseconds: 5,
+                                                     writeMilliseconds: 7).line)
+            let (delay, failure) = lock.withLock { (copyDelay, copyFailure) }
+            Thread.sleep(forTimeInterval: delay)
+            if let failure {
+                try? connection.send(EngineReply.failed(generation: generation, error: failure).line)
+            } else if (try? FileManager.default.copyItem(atPath: local + name, toPath: image + ".tmp")) != nil,
+                      rename(image + ".tmp", image) == 0 {
+                try? connection.send(EngineReply.copied(generation: generation, copyMilliseconds: Int(delay * 1000)).line)
+            }
         case .write(let bytes):
             writeImage(image, bytes: bytes)
             try? connection.send(EngineReply.written(generation: generation, bytes: bytes, pauseMilliseconds: 5,
@@ -180,7 +203,7 @@ final class CoordinatorFixture {
     let engineJobID: String
 
     init(ranks: Int, keep: Int = 2, timeout: Double = 5, interval: Double? = nil, jobID: String? = nil,
-         engineJobID: String? = nil,
+         engineJobID: String? = nil, localDirectory: String? = nil,
          prepare: (CheckpointDirectory) throws -> Void = { _ in },
          noteObserver: (@Sendable (String) -> Void)? = nil) throws {
         self.jobID = jobID
@@ -197,6 +220,7 @@ final class CoordinatorFixture {
         configuration.interval = interval
         configuration.reportsOnStderr = false
         configuration.noteObserver = noteObserver
+        if let localDirectory { configuration.localDirectory = temporary.path + "/" + localDirectory }
         coordinator = Coordinator(configuration: configuration)
         try coordinator.open()
         coordinator.start()

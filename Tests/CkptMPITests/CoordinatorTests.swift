@@ -131,6 +131,35 @@ final class CoordinatorTests: XCTestCase {
         XCTAssertEqual(try fixture.client.checkpoint(kill: false).generation, 3)
     }
 
+    func testWithALocalDirectoryTheGenerationCommitsOnlyAfterEveryCopy() throws {
+        let fixture = try CoordinatorFixture(ranks: 2, jobID: "0123456789abcdef0123456789abcdef", localDirectory: "local")
+        try fixture.connectEngines(2, of: 2)
+        for engine in fixture.engines { engine.setCopy(delay: 0.05) }
+        XCTAssertEqual(try fixture.client.checkpoint(kill: false).generation, 1)
+        let local = fixture.temporary.path + "/local/0123456789abcdef0123456789abcdef/gen-000001"
+        XCTAssertEqual(fixture.engines[0].requests,
+                       ["CHECKPOINT gen=1 local=\(local) dir=\(fixture.directory.generationPath(1))"])
+
+        fixture.engines[1].setCopy(delay: 1.0)
+        let result = LockedBox<Result<CheckpointReport, Error>?>(nil)
+        let client = fixture.client
+        Thread { result.value = Result { try client.checkpoint(kill: false) } }.start()
+        try waitFor { FileManager.default.fileExists(atPath: fixture.directory.generationPath(2) + "/rank-0000.img") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.directory.generationPath(2) + "/MANIFEST.json"),
+                       "rank 1 is still copying")
+        try waitFor { result.value != nil }
+        XCTAssertEqual(try result.value?.get().generation, 2)
+        XCTAssertNil(try Manifest.read(from: fixture.directory.generationPath(2)).inconsistency(
+            in: fixture.directory.generationPath(2)))
+
+        fixture.engines[0].setCopy(delay: 0, failure: "copy: write(shared image): No space left on device")
+        XCTAssertThrowsError(try fixture.client.checkpoint(kill: false)) {
+            XCTAssertEqual(($0 as? CLIFailure)?.message,
+                           "checkpoint gen 3 failed: rank 0: copy: write(shared image): No space left on device")
+        }
+        XCTAssertEqual(try fixture.directory.generations().map(\.number), [1, 2], "the complete ones stay")
+    }
+
     func testSizeMismatchFailsTheGeneration() throws {
         let fixture = try CoordinatorFixture(ranks: 1)
         try fixture.connectEngines(1, of: 1, behaviour: .lie(bytes: 10, reported: 20))

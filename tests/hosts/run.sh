@@ -74,7 +74,9 @@ case \$host in
 esac
 printf '%s\n' "\$host \$*" >>"$WORK/agent.log"
 # An empty environment, as ssh gives: what the ranks need must come through the launcher.
-exec ip netns exec \$ns env -i PATH="\$PATH" HOME="\$HOME" unshare --uts sh -c "hostname \$host; \$*"
+# Each host's node-local directory: $WORK/local is its own $WORK/local-HOST there (--local-dir case).
+exec ip netns exec \$ns env -i PATH="\$PATH" HOME="\$HOME" unshare --uts --mount sh -c \
+    "hostname \$host; mkdir -p $WORK/local $WORK/local-\$host && mount --bind $WORK/local-\$host $WORK/local; \$*"
 AGENT
 chmod +x "$WORK/agent.sh"
 # on HOST-INDEX COMMAND...: runs COMMAND on that host.
@@ -102,6 +104,48 @@ timeout 120 mpiexec.mpich -n 4 "$WORK/ring" >"$WORK/ring.ref" 2>/dev/null
 [ -s "$WORK/steps.ref" ] && [ -s "$WORK/ring.ref" ] || { ko "native reference runs failed"; echo "$pass passed, $fail failed"; exit 1; }
 
 port_of() { on 0 ss -ltnp 2>/dev/null | awk '/ckpt-mpi/ && $4 ~ /^'"$H0"':/ {sub(/.*:/, "", $4); print $4}' | head -1; }
+
+# local_dir_case: 4 ranks on hosts 1 and 2 with --local-dir, each host's local directory its own
+# (the agent bind-mounts $WORK/local-HOST over $WORK/local); stopped at gen 1, so every copy is made
+# before the stop; then restarted with the hosts swapped: no rank finds its copy on its new host and
+# each reads the shared image; the output is the native run's.
+local_dir_case() {
+    local d="$WORK/localdir" opts
+    mkdir -p "$d"
+    opts=$(agent_for openmpi)
+    # shellcheck disable=SC2086
+    (cd "$d" && exec timeout 120 "$WORK/on.sh" 0 "$CKPT_MPI" run -np 4 --mpi openmpi --host "$H1:2,$H2:2" $opts \
+        --ckpt-dir "$d/ck" --local-dir "$WORK/local" -- "$WORK/ring" >"$d/a.out" 2>"$d/a.err") &
+    local job=$!
+    started+=("$job")
+    for _ in $(seq 50); do
+        sleep 0.1
+        on 0 "$CKPT_MPI" status --ckpt-dir "$d/ck" 2>/dev/null | grep -q "4 of 4 ranks connected" && break
+    done
+    sleep 0.5
+    on 0 timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>"$d/ck.err" ||
+        { ko "local-dir: checkpoint failed: $(head -1 "$d/ck.err")"; wait "$job"; return; }
+    wait "$job"
+    local jid g
+    jid=$(sed -n 's/.*"job_id" *: *"\([^"]*\)".*/\1/p' "$d/ck/job.json" | head -1)
+    g="$jid/gen-000001"
+    local placed
+    placed="$(ls "$WORK/local-$H1/$g" 2>/dev/null | tr '\n' ' ')/ $(ls "$WORK/local-$H2/$g" 2>/dev/null | tr '\n' ' ')"
+    if [ "$placed" != "rank-0000.img rank-0001.img / rank-0002.img rank-0003.img " ] || [ ! -f "$d/ck/gen-000001/MANIFEST.json" ]; then
+        ko "local-dir: local images on $H1 / $H2: $placed; shared: $(ls "$d/ck/gen-000001" | tr '\n' ' ')"; return
+    fi
+    # shellcheck disable=SC2086
+    (cd "$d" && CKPT_MPI_DEBUG=1 timeout 120 "$WORK/on.sh" 0 "$CKPT_MPI" restart "$d/ck" --mpi openmpi --host "$H2:2,$H1:2" $opts \
+        --local-dir "$WORK/local" >"$d/b.out" 2>"$d/b.err")
+    local rrc=$? missing used
+    missing=$(grep -c "no local copy" "$d/b.err")
+    used=$(grep -c "restoring from the local copy" "$d/b.err")
+    if [ $rrc -eq 0 ] && [ $((missing + used)) -eq 4 ] && [ "$missing" -ge 2 ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ring.ref"; then
+        ok "local-dir: each host kept its ranks' images in its own local directory ($placed); restarted with the hosts swapped, $missing ranks found no copy on their new host and read the shared image, $used read their local copy; output equals the native run"
+    else
+        ko "local-dir: restart exited $rrc, $missing ranks without a local copy: $(grep -v 'note:' "$d/b.err" | grep -m2 -i 'error\|ckpt-mpi')"
+    fi
+}
 
 # stop_and_restart NAME MPI HOSTS RESTART-MPI RESTART-HOSTS PROGRAM ARGS...: a job on HOSTS is
 # checkpointed with --kill from host 0, then restarted on RESTART-HOSTS (empty: host 0 alone,
@@ -188,6 +232,7 @@ chmod +x "$WORK/on.sh"
 stop_and_restart first openmpi "$H1:2,$H2:2" openmpi "" ring.ref "$WORK/ring"
 stop_and_restart other-mpi openmpi "$H1:2,$H2:2" mpich "$H1:2,$H2:2" steps.ref "$WORK/steps" 150
 stop_and_restart layout mpich "$H1:2,$H2:2" openmpi "$H1:1,$H2:3" ring.ref "$WORK/ring"
+local_dir_case
 
 # The secret reached every rank (they authenticated) through the launchers, on no command line.
 secrets=$(grep -ho 'CKPT_MPI_SECRET=[0-9a-f]*' "$WORK"/*/a.err "$WORK"/*/b.err "$WORK/agent.log" 2>/dev/null | wc -l)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,18 +20,34 @@ struct CheckpointOptions: ParsableArguments {
     var killAfterCheckpoint = false
 
     @Option(name: .customLong("checkpoint-timeout"), parsing: .unconditional,
-            help: ArgumentHelp("Fail a checkpoint when a rank has not written its image within DURATION (default: 10m).",
+            help: ArgumentHelp("Fail a checkpoint when a rank has not written its image (with --local-dir: and copied it) within DURATION (default: 10m).",
                                valueName: "duration"),
             transform: CheckpointInterval.init(parsing:))
     var rankTimeout: CheckpointInterval?
 
+    @Option(name: .customLong("local-dir"),
+            help: ArgumentHelp("Node-local directory (local disk or tmpfs) for a first copy of each image: ranks write there and resume at once, the images are copied to the checkpoint directory in the background, and a generation is complete only once every copy and its manifest are durable there. A restart uses a local copy that verifies, else the shared one.",
+                               valueName: "dir"))
+    var localDirectory: String?
+
+    /// `--local-dir` made absolute (ranks start in other directories, maybe on other hosts).
+    var absoluteLocalDirectory: String? {
+        guard let localDirectory else { return nil }
+        if localDirectory.hasPrefix("/") { return localDirectory }
+        return FileManager.default.currentDirectoryPath + "/" + localDirectory
+    }
+
     /// Whether any option asks for checkpointing (then a directory is used even without --ckpt-dir).
     var requestsCheckpointing: Bool {
         keep != CoordinatorConfiguration.defaultKeep || checkpointSignal != nil || killAfterCheckpoint || rankTimeout != nil
+            || localDirectory != nil
     }
 
     func validate() throws {
         if keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
+        if let localDirectory, localDirectory.isEmpty || localDirectory.contains(" ") || localDirectory.contains("\n") {
+            throw ValidationError("--local-dir must be a directory path without spaces, not '\(localDirectory)'")
+        }
     }
 
     /// The coordinator's configuration for a job; `debug` logs its decisions.
@@ -42,6 +59,7 @@ struct CheckpointOptions: ParsableArguments {
         configuration.interval = interval.map { Double($0.seconds) }
         configuration.killAfterCheckpoint = killAfterCheckpoint
         configuration.logsDecisions = debug
+        configuration.localDirectory = absoluteLocalDirectory
         return configuration
     }
 }

@@ -356,7 +356,7 @@ final class Coordinator: @unchecked Sendable {
         switch (line.verb, peer.role) {
         case ("HELLO", .undecided):
             register(EngineHello(line), peer: peer)
-        case ("WRITTEN", .engine(let hello)), ("FAILED", .engine(let hello)):
+        case ("WRITTEN", .engine(let hello)), ("COPIED", .engine(let hello)), ("FAILED", .engine(let hello)):
             guard let answer = EngineReply(line) else {
                 note("rank \(hello.rank) sent a malformed '\(text.prefix(80))'")
                 return
@@ -485,8 +485,12 @@ final class Coordinator: @unchecked Sendable {
         }
         // stop=1: a rank that has written its image waits for STOP or ABORT instead of
         // resuming, so nothing of the application runs after the image of a stopped job.
+        // local=: the rank writes there, resumes, and copies into dir in the background (COPIED).
+        let local = configuration.localDirectory.map {
+            [("local", "\($0)/\(configuration.job.jobId ?? "job")/\(CheckpointDirectory.generationName(created))")]
+        } ?? []
         let request = ProtocolLine("CHECKPOINT", [("gen", "\(created)")] + (started.stops ? [("stop", "1")] : [])
-                                                 + [("dir", path)])
+                                                 + local + [("dir", path)])
         for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
             do {
                 try UnixSocket.send(fd, request.encoded)
@@ -513,15 +517,25 @@ final class Coordinator: @unchecked Sendable {
             if let phase = checkpoint.quiescence?.phase, phase != .quiescent {
                 return abandon(checkpoint, because: "rank \(hello.rank) sent WRITTEN out of turn (\(phase.doing))")
             }
-            guard checkpoint.pending.remove(hello.rank) != nil else { return }
+            guard checkpoint.pending.contains(hello.rank), checkpoint.written[hello.rank] == nil else { return }
             checkpoint.written[hello.rank] = RankImage(
                 rank: hello.rank, image: CheckpointDirectory.imageName(rank: hello.rank), bytes: bytes,
                 host: hello.host, pid: hello.pid, pauseMs: pause, writeMs: write)
-            if checkpoint.pending.isEmpty { commit(checkpoint) }
+            // With --local-dir the image is only on the rank's node yet: COPIED completes it.
+            if configuration.localDirectory == nil { completed(hello.rank, of: checkpoint) }
+        case let .copied(generation, _):
+            guard generation == checkpoint.generation, configuration.localDirectory != nil,
+                  checkpoint.written[hello.rank] != nil else { return }
+            completed(hello.rank, of: checkpoint)
         case let .failed(generation, error):
             guard generation == checkpoint.generation else { return }
             abandon(checkpoint, because: "rank \(hello.rank): \(error)")
         }
+    }
+
+    private func completed(_ rank: Int, of checkpoint: CheckpointInProgress) {
+        guard checkpoint.pending.remove(rank) != nil else { return }
+        if checkpoint.pending.isEmpty { commit(checkpoint) }
     }
 
     /// Carries out what the quiescence asked for; a send that fails abandons the generation (see `drop`).

@@ -28,6 +28,9 @@ struct CoordinatorConfiguration {
     var noteObserver: (@Sendable (String) -> Void)? = nil
     /// Whether to log each decision of the cut on stderr (`--verbose`, CKPT_MPI_DEBUG=1).
     var logsDecisions = false
+    /// `--local-dir`: ranks write each image under `DIR/JOBID/gen-NNNNNN/` first and copy it
+    /// here in the background; a generation commits only after every rank's COPIED. Nil: direct.
+    var localDirectory: String? = nil
     /// Also listen on TCP, for a job on several hosts; nil: the Unix socket only.
     var tcp: TCPListening? = nil
 }

@@ -107,6 +107,8 @@ struct EngineHello: Equatable, Codable {
 enum EngineReply: Equatable {
     /// The image is durable: its size, how long the application was paused and the write took.
     case written(generation: Int, bytes: Int, pauseMilliseconds: Int, writeMilliseconds: Int)
+    /// With `--local-dir`: the image is durable in the shared generation directory too.
+    case copied(generation: Int, copyMilliseconds: Int)
     /// The rank could not write its image; the job keeps running.
     case failed(generation: Int, error: String)
 
@@ -116,6 +118,9 @@ enum EngineReply: Equatable {
             guard let generation = line.integer("gen"), let bytes = line.integer("bytes") else { return nil }
             self = .written(generation: generation, bytes: bytes, pauseMilliseconds: line.integer("pause_ms") ?? 0,
                             writeMilliseconds: line.integer("write_ms") ?? 0)
+        case "COPIED":
+            guard let generation = line.integer("gen") else { return nil }
+            self = .copied(generation: generation, copyMilliseconds: line.integer("copy_ms") ?? 0)
         case "FAILED":
             guard let generation = line.integer("gen") else { return nil }
             self = .failed(generation: generation, error: line["error"] ?? "no reason given")
@@ -129,6 +134,8 @@ enum EngineReply: Equatable {
         case let .written(generation, bytes, pause, write):
             return ProtocolLine("WRITTEN", [("gen", "\(generation)"), ("bytes", "\(bytes)"), ("pause_ms", "\(pause)"),
                                             ("write_ms", "\(write)")])
+        case let .copied(generation, copy):
+            return ProtocolLine("COPIED", [("gen", "\(generation)"), ("copy_ms", "\(copy)")])
         case let .failed(generation, error):
             return ProtocolLine("FAILED", [("gen", "\(generation)"), ("error", error)])
         }

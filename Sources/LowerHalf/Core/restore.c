@@ -93,15 +93,140 @@ static int in_bounds(uint64_t off, uint64_t count, uint64_t elem, uint64_t limit
     return off + count * elem <= limit;
 }
 
+/* The first n bytes of path (its header and metadata), or -1. */
+static long read_prefix(const char *path, void *buf, size_t n, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    long got = fstat(fd, st) == 0 ? (long)pread(fd, buf, n, 0) : -1;
+    close(fd);
+    return got;
+}
+
+/* Whether every region's data in the image at path (metadata meta) has its
+ * checksum: a local copy is read in full once more, which costs a read of
+ * node-local storage, so that a damaged one falls back to the shared image
+ * instead of failing the restore half-way. */
+static int local_data_verifies(const char *path, const char *meta)
+{
+    const struct ckpt_img_header *h = (const void *)meta;
+    if (!in_bounds(h->regions_off, h->nregions, sizeof(struct ckpt_img_region), h->data_off) ||
+        !in_bounds(h->extents_off, h->nextents, sizeof(struct ckpt_img_extent), h->data_off))
+        return 0;
+    const struct ckpt_img_region *regs = (const void *)(meta + h->regions_off);
+    const struct ckpt_img_extent *ext = (const void *)(meta + h->extents_off);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf = mmap(NULL, CKPT_IMG_HASH_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int ok = fd >= 0 && buf != MAP_FAILED;
+    for (uint64_t i = 0; ok && i < h->nregions; i++) {
+        const struct ckpt_img_region *g = &regs[i];
+        if (!g->nextents)
+            continue;
+        if (g->first_extent > h->nextents || g->nextents > h->nextents - g->first_extent) {
+            ok = 0;
+            break;
+        }
+        uint64_t hh = CKPT_IMG_HASH_SEED;
+        for (uint64_t k = 0; ok && k < g->nextents; k++) {
+            const struct ckpt_img_extent *x = &ext[g->first_extent + k];
+            for (uint64_t done = 0; ok && done < x->len;) {
+                uint64_t n = x->len - done < CKPT_IMG_HASH_CHUNK ? x->len - done : CKPT_IMG_HASH_CHUNK;
+                uint64_t got = 0;
+                while (got < n) {
+                    ssize_t r = pread(fd, buf + got, n - got, (off_t)(x->file_off + done + got));
+                    if (r < 0 && errno == EINTR)
+                        continue;
+                    if (r <= 0) {
+                        ok = 0;
+                        break;
+                    }
+                    got += (uint64_t)r;
+                }
+                if (ok)
+                    hh = ckpt_img_hash(hh, buf, n);
+                done += n;
+            }
+        }
+        if (ok && hh != g->checksum)
+            ok = 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (buf != MAP_FAILED)
+        munmap(buf, CKPT_IMG_HASH_CHUNK);
+    return ok;
+}
+
+/* --local-dir (CKPT_MPI_LOCAL_DIR): this node's copy LOCAL/JOBID/gen-N/rank-RRRR.img
+ * replaces R.path when it has the shared image's size, the same header and
+ * metadata (the shared one's are checked below as ever), and data that matches
+ * every region checksum. */
+static void prefer_local_copy(const char *gendir, int rank)
+{
+    const char *local = getenv("CKPT_MPI_LOCAL_DIR"), *job = getenv("CKPT_MPI_JOB_ID");
+    if (!local || !*local || !job || !*job)
+        return;
+    size_t gl = strlen(gendir);
+    while (gl > 1 && gendir[gl - 1] == '/')
+        gl--;
+    size_t b = gl;
+    while (b > 0 && gendir[b - 1] != '/')
+        b--;
+    char path[sizeof R.path];
+    snprintf(path, sizeof path, "%s/%s/%.*s/rank-%04d.img", local, job, (int)(gl - b), gendir + b, rank);
+    struct stat ls, ss;
+    struct ckpt_img_header lh, sh;
+    const char *why = NULL;
+    if (read_prefix(path, &lh, sizeof lh, &ls) < 0) {
+        if (lh_debug)
+            lh_log("no local copy %s: restoring from %s", path, R.path);
+        return;
+    }
+    if (read_prefix(R.path, &sh, sizeof sh, &ss) != (long)sizeof sh)
+        return; /* the shared image's own checks report it */
+    if (ls.st_size != ss.st_size)
+        why = "its size differs from the shared image's";
+    else if (sh.data_off < sizeof sh || sh.data_off > (1ULL << 32) || memcmp(&lh, &sh, sizeof sh) != 0)
+        why = "its header differs from the shared image's";
+    else {
+        char *a = malloc(sh.data_off), *c = malloc(sh.data_off);
+        struct stat t;
+        if (!a || !c || read_prefix(path, a, sh.data_off, &t) != (long)sh.data_off ||
+            read_prefix(R.path, c, sh.data_off, &t) != (long)sh.data_off || memcmp(a, c, sh.data_off) != 0)
+            why = "its metadata differs from the shared image's";
+        else if (!local_data_verifies(path, a))
+            why = "its data does not match its checksums";
+        free(a);
+        free(c);
+    }
+    if (why) {
+        fprintf(stderr, "ckpt-mpi: local copy %s is not used (%s); restoring from %s\n", path, why, R.path);
+        return;
+    }
+    if (lh_debug)
+        lh_log("restoring from the local copy %s", path);
+    snprintf(R.path, sizeof R.path, "%s", path);
+}
+
 void lh_restore_open(const char *arg)
 {
     struct stat st;
     if (stat(arg, &st) != 0)
         lh_die(1, "%s: %s", arg, strerror(errno));
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode)) {
         snprintf(R.path, sizeof R.path, "%s/rank-%04d.img", arg, env_int(rank_env, 0));
-    else
+        prefer_local_copy(arg, env_int(rank_env, 0));
+    } else {
         snprintf(R.path, sizeof R.path, "%s", arg);
+        /* restart of a --no-mpi job names its image: GEN/rank-0000.img */
+        const char *slash = strrchr(arg, '/');
+        if (slash && slash != arg && getenv("CKPT_MPI_LOCAL_DIR")) {
+            char dir[sizeof R.path];
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - arg), arg);
+            prefer_local_copy(dir, env_int(rank_env, 0));
+        }
+    }
     int fd = open(R.path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         lh_die(1, "%s: %s", R.path, strerror(errno));

@@ -7,6 +7,7 @@
 #include "checkpoint.h"
 #include "coord.h"
 #include "coord_link.h"
+#include "copy.h"
 
 static void report_result(int fd, int rc, uint64_t gen, const char *err)
 {
@@ -66,12 +67,44 @@ struct hold {
     struct eng_reader *rd;
     uint64_t gen;
     int answered; /* WRITTEN was sent from the hold */
+    const char *local, *shared; /* --local-dir: the image is written to local, copied to shared */
 };
+
+/* --local-dir: copies the image into the shared directory and says COPIED
+ * (or FAILED: the coordinator abandons the generation, the previous one stays). */
+static int copy_and_report(struct eng_reader *rd, const char *local, const char *shared, uint64_t gen)
+{
+    char err[400];
+    struct sbuf e = {err, 0, sizeof err};
+    err[0] = 0;
+    uint64_t t0 = eng_now_ns();
+    if (eng_copy_image(local, shared, &e) < 0) {
+        if (rd) /* the coordinator reports it, once for the job */
+            report_result(rd->fd, -1, gen, err);
+        else
+            eng_log("checkpoint copy to the shared directory failed: ", err);
+        return -1;
+    }
+    char b[128];
+    struct sbuf s = {b, 0, sizeof b};
+    sb_str(&s, "COPIED gen=");
+    sb_u64(&s, gen);
+    sb_str(&s, " copy_ms=");
+    sb_u64(&s, (eng_now_ns() - t0) / 1000000);
+    sb_str(&s, "\n");
+    if (rd)
+        ckpt_engine_send_line(b, s.n);
+    return 0;
+}
 
 static void hold_for_verdict(void *arg)
 {
     struct hold *h = arg;
     report_result(h->rd->fd, 0, h->gen, "");
+    /* A stopping job resumes nothing, so the copy is made here, before the
+     * verdict (raw system calls only: the other threads are parked). */
+    if (h->local)
+        copy_and_report(h->rd, h->local, h->shared, h->gen);
     h->answered = 1;
     for (;;) {
         char *line = eng_read_line(h->rd, -1);
@@ -86,15 +119,20 @@ static void hold_for_verdict(void *arg)
 
 /* One checkpoint of a process without MPI, answered on rd (or logged when rd
  * is NULL). Returns 1 when the process was restored from it. */
-int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, uint64_t gen, int stop)
+int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, const char *local, uint64_t gen, int stop)
 {
     char err[400];
-    struct hold h = {rd, gen, 0};
-    int rc = eng_checkpoint_with(dir, gen, NULL, NULL, stop && rd ? hold_for_verdict : NULL, &h, err, sizeof err);
+    struct hold h = {rd, gen, 0, local, dir};
+    int rc = eng_checkpoint_with(local ? local : dir, gen, NULL, NULL, stop && rd ? hold_for_verdict : NULL, &h, err,
+                                 sizeof err);
     if (rc == 1)
         return 1;
-    if (!h.answered)
+    if (!h.answered) {
         report_result(rd ? rd->fd : -1, rc, gen, err);
+        /* the application runs again: this is the background part of --local-dir */
+        if (rc == 0 && local)
+            copy_and_report(rd, local, dir, gen);
+    }
     return 0;
 }
 
@@ -164,7 +202,7 @@ static int mpi_between(void *arg, struct sbuf *err)
 
 /* A checkpoint of an MPI rank: the collective cut, then the drain and the image.
  * Returns 1 when restored, -1 when the connection ended, else 0. */
-static int mpi_checkpoint(struct eng_reader *rd, const char *dir, uint64_t gen, int stop)
+static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *local, uint64_t gen, int stop)
 {
     const struct ckpt_mpi_ops *ops = eng_mpi_ops();
     char err[400];
@@ -200,14 +238,20 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, uint64_t gen, 
         }
     }
     struct mpi_step step = {rd, gen, 0};
-    struct hold h = {rd, gen, 0};
-    int rc = eng_checkpoint_with(dir, gen, mpi_between, &step, stop ? hold_for_verdict : NULL, &h, err, sizeof err);
+    struct hold h = {rd, gen, 0, local, dir};
+    int rc = eng_checkpoint_with(local ? local : dir, gen, mpi_between, &step, stop ? hold_for_verdict : NULL, &h, err,
+                                 sizeof err);
     if (rc == 1)
         return 1;
     if (step.lost)
         return -1;
-    if (rc != -2 && !h.answered)
+    if (rc != -2 && !h.answered) {
         report_result(rd->fd, rc, gen, err);
+        /* The application runs again while this engine thread copies; a CHECKPOINT
+         * sent meanwhile waits unread on the socket, so copies never overlap. */
+        if (rc == 0 && local)
+            copy_and_report(rd, local, dir, gen);
+    }
     return 0;
 }
 
@@ -256,7 +300,18 @@ int eng_serve_coordinator(const char *path)
             ckpt_engine_send_line("FAILED gen=0 error=CHECKPOINT without dir\n", 42);
             continue;
         }
-        int rc = with_cut ? mpi_checkpoint(&rd, dir, gen, stop) : eng_checkpoint_and_report(&rd, dir, gen, stop);
+        static char local[4096];
+        const char *lp = eng_field(line, "local", local, sizeof local);
+        if (lp) {
+            char e[400];
+            struct sbuf es = {e, 0, sizeof e};
+            e[0] = 0;
+            if (eng_make_dirs(lp, &es) < 0) {
+                report_result(fd, -1, gen, e);
+                continue;
+            }
+        }
+        int rc = with_cut ? mpi_checkpoint(&rd, dir, lp, gen, stop) : eng_checkpoint_and_report(&rd, dir, lp, gen, stop);
         if (rc == 1) {
             eng_coord_set_fd(-1); /* the old socket belonged to the old process */
             return 1;

@@ -9,7 +9,8 @@
 int eng_serve_coordinator(const char *path);
 
 /* One checkpoint of a process without MPI, answered on rd (or logged when rd
- * is NULL). Returns 1 when the process was restored from it. */
-int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, uint64_t gen, int stop);
+ * is NULL); with local (--local-dir) written there and copied to dir after the
+ * application resumed. Returns 1 when the process was restored from it. */
+int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, const char *local, uint64_t gen, int stop);
 
 #endif

@@ -10,7 +10,7 @@
  *                    context save, image writer: no malloc, no stdio, no locks).
  *
  * The files form a DAG, each calling only the ones below it:
- *   engine.c  ->  coord.c  ->  coord_link.c, checkpoint.c  ->  parked/
+ *   engine.c  ->  coord.c  ->  coord_link.c, checkpoint.c, copy.c  ->  parked/
  *   sigmask.c, fds.c, threads.c (interposed libc functions)  ->  parked/ */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "coord.h"
+#include "copy.h"
 
 /* The lower half puts the boot struct's address here too (the face unsets
  * CKPT_MPI_BOOT in its constructor, which may run before ours). */
@@ -53,7 +54,7 @@ static void *engine_main(void *arg)
             restored = eng_serve_coordinator(mailbox->coord);
         } else if (mailbox->ckpt_after >= 0 && mailbox->ckpt_dir[0]) {
             eng_sleep_ms(mailbox->ckpt_after * 1000);
-            restored = eng_checkpoint_and_report(NULL, mailbox->ckpt_dir, mailbox->restored + 1, 0);
+            restored = eng_checkpoint_and_report(NULL, mailbox->ckpt_dir, NULL, mailbox->restored + 1, 0);
         }
         if (!restored) {
             /* idle until a restore (or ckpt_engine_checkpoint_now) bumps eng.wake */
@@ -127,6 +128,7 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     if (d)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
+    eng_copy_delay_init(getenv("CKPT_MPI_TEST_COPY_DELAY_MS"));
 
     eng_learn_thread_layout(1);
 
