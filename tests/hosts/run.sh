@@ -32,62 +32,17 @@ H0=$NET.1 H1=$NET.2 H2=$NET.3
 WORK="$(mktemp -d /tmp/ckpt-hosts.XXXXXX)"
 chmod 755 "$WORK"
 links_before="$(ip -o link show | awk -F': ' '{print $2}' | sort)"
-started=()
+# shellcheck source=tests/hosts/lib.sh
+. "$HERE/lib.sh"
 
 cleanup() {
-    local pid
-    for pid in "${started[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    # Ranks and launcher daemons of this run's jobs (they carry the job's directory, under $WORK).
-    for pid in $(grep -l "CKPT_MPI_JOB_DIR=$WORK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    for pid in $(for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do ip netns pids "$ns"; done); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    sleep 0.2
-    for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do ip netns del "$ns"; done
+    hosts_down
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- the hosts
-ip netns add "${P}br" && ip -n "${P}br" link add br0 type bridge && ip -n "${P}br" link set br0 up &&
-    ip -n "${P}br" link set lo up || { ko "cannot make the bridge namespace"; echo "$pass passed, $fail failed"; exit 1; }
-for i in 0 1 2; do
-    ns="${P}h$i"
-    # The veth is made in the bridge's namespace with its peer born in the host's: never in ours.
-    ip netns add "$ns" && ip -n "${P}br" link add "v$i" type veth peer name eth0 netns "$ns" &&
-        ip -n "${P}br" link set "v$i" master br0 && ip -n "${P}br" link set "v$i" up &&
-        ip -n "$ns" link set lo up && ip -n "$ns" addr add "$NET.$((i + 1))/24" dev eth0 &&
-        ip -n "$ns" link set eth0 up || { ko "cannot make host $i"; echo "$pass passed, $fail failed"; exit 1; }
-done
-# Each host's name is its address: it resolves without touching /etc/hosts, and the MPIs see
-# different hosts (no shared memory between them).
-cat >"$WORK/agent.sh" <<AGENT
-#!/bin/bash
-# In place of ssh for mpirun (plm_rsh_agent) and Hydra (-launcher-exec): [options] HOST COMMAND...
-while [ \$# -gt 0 ] && [ "\${1#-}" != "\$1" ]; do shift; done
-host=\$1; shift
-case \$host in
-    $H0) ns=${P}h0 ;; $H1) ns=${P}h1 ;; $H2) ns=${P}h2 ;;
-    *) echo "agent: no host \$host" >&2; exit 255 ;;
-esac
-printf '%s\n' "\$host \$*" >>"$WORK/agent.log"
-# An empty environment, as ssh gives: what the ranks need must come through the launcher.
-# Each host's node-local directory: $WORK/local is its own $WORK/local-HOST there (--local-dir case).
-exec ip netns exec \$ns env -i PATH="\$PATH" HOME="\$HOME" unshare --uts --mount sh -c \
-    "hostname \$host; mkdir -p $WORK/local $WORK/local-\$host && mount --bind $WORK/local-\$host $WORK/local; \$*"
-AGENT
-chmod +x "$WORK/agent.sh"
-# on HOST-INDEX COMMAND...: runs COMMAND on that host.
-on() {
-    local i=$1; shift
-    ip netns exec "${P}h$i" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$NET.$((i + 1))" "$@"
-}
-OMPI_AGENT=(--mpirun-arg=--mca --mpirun-arg=plm_rsh_agent --mpirun-arg="$WORK/agent.sh"
-            --mpirun-arg=--mca --mpirun-arg=btl --mpirun-arg=tcp,self --mpirun-arg=--mca --mpirun-arg=pml --mpirun-arg=ob1)
-HYDRA_AGENT=(--mpirun-arg=-launcher --mpirun-arg=ssh --mpirun-arg=-launcher-exec --mpirun-arg="$WORK/agent.sh")
-agent_for() { if [ "$1" = openmpi ]; then echo "${OMPI_AGENT[@]}"; else echo "${HYDRA_AGENT[@]}"; fi; }
+hosts_up 3 || { ko "cannot make the hosts"; echo "$pass passed, $fail failed"; exit 1; }
 
 if on 1 bash -c "exec 3<>/dev/tcp/$H0/9" 2>&1 | grep -q "refused"; then
     ok "host 1 reaches host 0 over the bridge ($H1 -> $H0, connection refused by host 0's kernel)"
@@ -221,13 +176,6 @@ check_stranger() {
         ko "stranger: answers '$answer' / '$forged', $logged log lines: $(grep refused "$d/a.err" | head -2)"
     fi
 }
-
-cat >"$WORK/on.sh" <<ON
-#!/bin/bash
-i=\$1; shift
-exec ip netns exec ${P}h\$i unshare --uts sh -c 'hostname "\$0"; exec "\$@"' "$NET.\$((i + 1))" "\$@"
-ON
-chmod +x "$WORK/on.sh"
 
 stop_and_restart first openmpi "$H1:2,$H2:2" openmpi "" ring.ref "$WORK/ring"
 stop_and_restart other-mpi openmpi "$H1:2,$H2:2" mpich "$H1:2,$H2:2" steps.ref "$WORK/steps" 150
