@@ -34,7 +34,7 @@ else
     ko "libmpi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
 fi
 ompi=$(exported "$LIBDIR/libmpi-ompi.so")
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_)' <<<"$ompi")
+extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
 if [ -n "$ompi" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$ompi" && grep -qx ompi_mpi_comm_world <<<"$ompi"; then
     ok "libmpi-ompi.so (the Open MPI face) exports only MPI names and Open MPI's objects ($(wc -l <<<"$ompi") symbols)"
 else
@@ -68,6 +68,17 @@ for mpi in mpich openmpi; do
             ko "signal handlers during MPI calls ($what): got '$got', native '$native' $(head -1 "$WORK/err")"
         fi
     done
+done
+# The same for a binary built with Open MPI's mpicc: its installers go through libmpi.so.40
+# to the MPICH face's deferral, not straight to libc.
+mpicc.openmpi -O2 "$HERE/signal_in_mpi.c" -o "$WORK/signal_in_mpi_ompi"
+for mpi in mpich openmpi; do
+    got=$(timeout 60 "$CKPT_MPI" run -np 2 --mpi $mpi --ckpt-dir "$WORK/sigo-$mpi" -- "$WORK/signal_in_mpi_ompi" 2>"$WORK/err")
+    if [ "$got" = "$native" ] && grep -q 'foreign-tls 0$' <<<"$got"; then
+        ok "signal handlers run on the application's TLS, Open MPI binary ($mpi)"
+    else
+        ko "signal handlers, Open MPI binary ($mpi): got '$got', native '$native' $(head -1 "$WORK/err")"
+    fi
 done
 # The same, checkpointed and stopped in the middle, restarted on the other MPI.
 d="$WORK/sig-stop"

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +45,34 @@ __attribute__((constructor)) static void of_bind(void)
     mp_comm_size = of_sym("PMPI_Comm_size");
     mp_comm_remote_size = of_sym("PMPI_Comm_remote_size");
 }
+
+/* The application's signal installers must reach the MPICH face's (face_signals.c), which
+ * defers a handler while its thread is in the lower half: libmpi.so.12 is loaded locally, so
+ * without these the calls would bind straight to libc and a handler could run on the MPI's TLS.
+ * Before the constructor has bound (another library's constructor), libc is the only choice. */
+static void *of_signal_sym(const char *name)
+{
+    void *p = mpich_face ? dlsym(mpich_face, name) : NULL;
+    return p ? p : dlsym(RTLD_NEXT, name);
+}
+
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static int (*f)(int, const struct sigaction *, struct sigaction *);
+    if (!f || !mpich_face) f = (int (*)(int, const struct sigaction *, struct sigaction *))of_signal_sym("sigaction");
+    return f(sig, act, old);
+}
+
+#define OF_SIMPLE_INSTALLER(name)                                                          \
+    __attribute__((visibility("default"))) sighandler_t name(int sig, sighandler_t handler) \
+    {                                                                                      \
+        static sighandler_t (*f)(int, sighandler_t);                                       \
+        if (!f || !mpich_face) f = (sighandler_t (*)(int, sighandler_t))of_signal_sym(#name); \
+        return f(sig, handler);                                                            \
+    }
+OF_SIMPLE_INSTALLER(signal)
+OF_SIMPLE_INSTALLER(bsd_signal)
+OF_SIMPLE_INSTALLER(sysv_signal)
 
 int *of_weights(const int *w)
 {
