@@ -8,7 +8,7 @@
 # generation the newest complete one. Prints PASS/FAIL lines and "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
-mpicc.mpich -O2 "$HERE/localdir_ticker.c" -o "$WORK/ticker" || { ko "build ticker"; exit 1; }
+mpicc.mpich -O2 "$HERE/stop-programs/ticker.c" -o "$WORK/ticker" || { ko "build ticker"; exit 1; }
 STEPS=300
 timeout 60 mpiexec.mpich -n 2 "$WORK/ticker" $STEPS >"$WORK/ref.out" 2>/dev/null
 lines() { wc -l <"$1" 2>/dev/null || echo 0; }
@@ -18,14 +18,19 @@ is_tail_of_ref() {
     [ -s "$1" ] && [ "$(tail -1 "$1")" = "$(tail -1 "$WORK/ref.out")" ] &&
         [ "$(tail -n "$(lines "$1")" "$WORK/ref.out")" = "$(cat "$1")" ]
 }
+# A run of the ticker in the background with job dir $d and local dir $L; $1 is the copy delay in ms.
+start_job() {
+    local delay=$1; shift
+    (cd "$d" && CKPT_MPI_TEST_COPY_DELAY_MS=$delay exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" \
+        --local-dir "$L" "$@" -- "$WORK/ticker" $STEPS 20000 line >"$d/a.out" 2>"$d/a.err") &
+    job=$!
+}
 job_id() { sed -n 's/.*"job_id" *: *"\([^"]*\)".*/\1/p' "$1/job.json" | head -1; }
 
 # ---- checkpoint with a slow copy; the application runs during the flush
 d="$WORK/a" L="$WORK/a-local"
 mkdir -p "$d"
-(cd "$d" && CKPT_MPI_TEST_COPY_DELAY_MS=3000 exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" \
-    --local-dir "$L" -- "$WORK/ticker" $STEPS >"$d/a.out" 2>"$d/a.err") &
-job=$!
+start_job 3000
 sleep 1.5
 t0=$(date +%s%3N)
 timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" >"$d/ck.out" 2>"$d/ck.err" &
@@ -82,9 +87,7 @@ rm -rf "$L" "$WORK/a-local-saved"
 # ---- kill during the flush of gen 2: gen 1 stays the newest complete one
 d="$WORK/b" L="$WORK/b-local"
 mkdir -p "$d"
-(cd "$d" && CKPT_MPI_TEST_COPY_DELAY_MS=1500 exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" \
-    --local-dir "$L" -- "$WORK/ticker" $STEPS >"$d/a.out" 2>"$d/a.err") &
-job=$!
+start_job 1500
 sleep 1.5
 timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" >/dev/null 2>"$d/ck1.err" || ko "gen 1: $(head -1 "$d/ck1.err")"
 timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" >/dev/null 2>&1 &
@@ -106,9 +109,7 @@ rm -rf "$L"
 # ---- --kill-after-checkpoint: the copy is made before the job stops
 d="$WORK/s" L="$WORK/s-local"
 mkdir -p "$d"
-(cd "$d" && CKPT_MPI_TEST_COPY_DELAY_MS=1000 exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" \
-    --local-dir "$L" --checkpoint-signal USR1 --kill-after-checkpoint -- "$WORK/ticker" $STEPS >"$d/a.out" 2>"$d/a.err") &
-job=$!
+start_job 1000 --checkpoint-signal USR1 --kill-after-checkpoint
 sleep 1.5
 pkill -USR1 -f "^$CKPT_MPI run .*--ckpt-dir $d/ck"
 wait $job
@@ -149,7 +150,7 @@ size=$(( $(stat -c %s "$WORK/a/ck/gen-000001/rank-0000.img" 2>/dev/null || echo 
 cat >"$d/case.sh" <<CASE
 mount -t tmpfs -o size=$size,mode=700 ckpt-localdir-test "$d/ck" || exit 3
 cd "$d"
-"$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" --local-dir "$L" --checkpoint-signal USR1 -- "$WORK/ticker" $STEPS >a.out 2>a.err &
+"$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" --local-dir "$L" --checkpoint-signal USR1 -- "$WORK/ticker" $STEPS 20000 line >a.out 2>a.err &
 sleep 1.5; pkill -USR1 -f "^$CKPT_MPI run .*--ckpt-dir $d/ck"
 sleep 2; pkill -USR1 -f "^$CKPT_MPI run .*--ckpt-dir $d/ck"
 wait

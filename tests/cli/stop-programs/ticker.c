@@ -1,6 +1,8 @@
-/* Rank 0 prints one line per millisecond (block-buffered into a pipe), each
- * line depending on an Allreduce of every rank: any line printed twice or
- * missing after a stop and restart shows in a byte comparison. */
+/* Rank 0 prints one line per step, each line depending on an Allreduce of
+ * every rank: any line printed twice or missing after a stop and restart shows
+ * in a byte comparison. Usage: ticker [STEPS] [PERIOD_US] [line]. Block-buffered
+ * into a pipe by default (stdio buffers in the image must not print twice);
+ * "line" makes each step visible at once, for tests that watch the job run on. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,10 @@ int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     int rank, steps = argc > 1 ? atoi(argv[1]) : 3000;
+    useconds_t period = argc > 2 ? (useconds_t)atoi(argv[2]) : 1000;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (argc > 3 && argv[3][0] == 'l')
+        setvbuf(stdout, NULL, _IOLBF, 0);
     long acc = 0;
     for (int i = 0; i < steps; i++) {
         long v = (long)(rank + 1) * i, s = 0;
@@ -17,7 +22,7 @@ int main(int argc, char **argv)
         acc = acc * 31 + s;
         if (rank == 0)
             printf("step %d sum %ld acc %ld\n", i, s, acc);
-        usleep(1000);
+        usleep(period);
     }
     if (rank == 0)
         printf("done %ld\n", acc);
