@@ -13,6 +13,10 @@ struct CheckpointCommand: ParsableCommand {
             images), then write. Prints one line (with how long reaching the cut took) and exits 0 when the \
             checkpoint is durable; prints the first error and exits 1 when it failed (earlier checkpoints \
             are then untouched).
+
+            A coordinator that does not answer within --timeout (stopped, e.g. by SIGSTOP, or hung) \
+            makes the command print one line naming the job and exit 1. The request stays with the \
+            coordinator: if it resumes, it still takes the checkpoint (and with --kill stops the job).
             """)
 
     @Option(name: .customLong("ckpt-dir"),
@@ -25,9 +29,16 @@ struct CheckpointCommand: ParsableCommand {
     @Flag(help: "Print the outcome as JSON.")
     var json = false
 
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Give up when the coordinator has not answered within DURATION, e.g. 30, 90s, 5m (default: twice the job's --checkpoint-timeout plus a minute, 21m unless set).",
+                               valueName: "duration"),
+            transform: CheckpointInterval.init(parsing:))
+    var timeout: CheckpointInterval?
+
     func run() throws {
         let directory = CheckpointDirectory.resolve(checkpointDirectory, environment: ProcessInfo.processInfo.environment)
-        let report = try CoordinatorClient(directory: directory).checkpoint(kill: kill)
+        let client = CoordinatorClient(directory: directory)
+        let report = try client.checkpoint(kill: kill, timeout: timeout.map { Double($0.seconds) } ?? client.defaultTimeout())
         print(json ? CheckpointJSON.string(report) : report.summary + (kill ? "; stopping the job" : ""))
     }
 }

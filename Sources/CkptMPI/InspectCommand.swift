@@ -29,7 +29,8 @@ struct InspectCommand: ParsableCommand {
         let regions: [ImageFile.Region]
         /// Live MPI objects per kind; absent when the face library of this ckpt-mpi is not in the image.
         let objects: [String: Int]?
-        /// The ABI the program was built for: "openmpi" when the Open MPI face is mapped, else the header's.
+        /// The ABI the program was built for: the header's `program_abi`; for images written before
+        /// it, "openmpi" when the Open MPI face is mapped, else the header's `face_abi`.
         let programAbi: String
     }
 
@@ -38,11 +39,7 @@ struct InspectCommand: ParsableCommand {
         if verify { try file.verify() }
         let face = try? Installation.current(environment: ProcessInfo.processInfo.environment).faceLibrary
         let objects = try face.flatMap { try ShadowObjects.count(in: file, faceLibrary: $0) }
-        // The Open MPI face sits in front of the MPICH face, so the header says "mpich" for both.
-        let ompiFace = try? Installation.current(environment: ProcessInfo.processInfo.environment)
-            .sibling(FaceDirectory.openMPIFaceFileName)
-        let programAbi = try ompiFace.map { try ShadowObjects.maps(file, library: $0) } == true
-            ? "openmpi" : file.header.faceAbi
+        let programAbi = try file.header.programAbi.isEmpty ? Self.programABIOfOlderImage(file) : file.header.programAbi
         if json {
             let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
                                 signals: file.signals, regions: file.regions, objects: objects,
@@ -62,6 +59,14 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
+    /// An image from before `program_abi`: the Open MPI face sits in front of the MPICH face, so
+    /// face_abi says "mpich" for both, but the Open MPI face's pages are in the image.
+    private static func programABIOfOlderImage(_ file: ImageFile) throws -> String {
+        let ompiFace = try? Installation.current(environment: ProcessInfo.processInfo.environment)
+            .sibling(FaceDirectory.openMPIFaceFileName)
+        return try ompiFace.map { try ShadowObjects.maps(file, library: $0) } == true ? "openmpi" : file.header.faceAbi
+    }
+
     /// The job id in the job.json of the checkpoint directory holding the image (D/gen-NNNNNN/IMAGE), if any.
     private func owningJob() -> String? {
         let generation = ((CheckpointDirectory(image).path as NSString).deletingLastPathComponent as NSString)
@@ -79,6 +84,8 @@ struct InspectCommand: ParsableCommand {
         out.append("rank       \(h.rank) of \(h.nranks), generation \(h.generation), flavour \(h.flavour)"
                    + (h.faceAbi.isEmpty ? "" : ", face \(h.faceAbi)")
                    + (programAbi == "openmpi" ? " behind the Open MPI face (libmpi.so.40)" : ""))
+        out.append("program    " + ProgramCheck.describeFaceABI(programAbi)
+                   + (h.programAbi.isEmpty ? " (written before images recorded it" + (programAbi.isEmpty ? ")" : "; from the faces in the image)") : ""))
         out.append("job        " + (h.jobId.isEmpty ? "unknown (written before job ids)" : h.jobId))
         out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
                    + String(format: "pause %.1f ms before writing", h.pauseMs))

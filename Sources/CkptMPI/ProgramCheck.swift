@@ -10,6 +10,9 @@ struct CheckedProgram: Equatable {
     let interpreter: String
     /// Its DT_NEEDED libraries, in order.
     let neededLibraries: [String]
+
+    /// The face that will serve it (`ProgramCheck.faceABI`).
+    var faceABI: String? { ProgramCheck.faceABI(neededLibraries: neededLibraries) }
 }
 
 /// Finds the program the way execvp(3) would and refuses, with one line the user
@@ -27,6 +30,32 @@ struct ProgramCheck {
     /// Open MPI's Fortran and C++ libraries, whose face is not built yet.
     static let openMPIUnsupported: Set<String> = ["libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
                                                   "libmpi_usempi_ignore_tkr.so.40", "libmpi_cxx.so.40"]
+
+    /// Which face a program linked against `neededLibraries` gets, named as the image's
+    /// `program_abi`: "openmpi" for libmpi.so.40, "mpich" for libmpi.so.12/libmpich.so.12;
+    /// nil when it names no MPI itself (it may still get one through another library).
+    static func faceABI(neededLibraries: [String]) -> String? {
+        if neededLibraries.contains(openMPISoname) { return "openmpi" }
+        if neededLibraries.contains(where: { faceSonames.contains($0) }) { return "mpich" }
+        return nil
+    }
+
+    /// A program ABI (`faceABI`, an image's `program_abi`) in words, e.g. "built for the MPICH ABI (libmpi.so.12)".
+    static func describeFaceABI(_ abi: String) -> String {
+        switch abi {
+        case "mpich": return "built for the MPICH ABI (libmpi.so.12)"
+        case "openmpi": return "built for the Open MPI ABI (libmpi.so.40)"
+        case "none": return "uses no MPI"
+        case "": return "ABI unknown"
+        default: return "built for the \(abi) ABI"
+        }
+    }
+
+    /// The DT_NEEDED names of the ELF file at `path`; nil when it cannot be read as one.
+    static func neededLibraries(ofFile path: String) -> [String]? {
+        guard let file = try? ReadOnlyFile(path: path), let elf = try? ELFFile(reading: file) else { return nil }
+        return elf.neededLibraries
+    }
 
     init(environment: [String: String]) {
         searchPath = environment["PATH"] ?? "/bin:/usr/bin"

@@ -120,6 +120,11 @@ struct RestartCommand: ParsableCommand {
                              exitStatus: ExitStatus.usage)
         }
 
+        if let original {
+            try RestartLaunch.checkProgramABI(of: original, image: entry.path + "/" + CheckpointDirectory.imageName(rank: 0),
+                                              generation: name)
+        }
+
         let mode: LaunchRequest.Mode
         let restore: String
         if manifest.flavour == "none" {
@@ -191,6 +196,24 @@ struct RestartLaunch {
         let entry: GenerationEntry
         let manifest: Manifest
         let skipped: [String]
+    }
+
+    /// Refuses a restart when the job's program file now needs the other face than the one the
+    /// image recorded (`program_abi`): the program was rebuilt against the other MPI since, and a
+    /// restart would resume the old build's memory under the new build's name. Unknown on either
+    /// side (an image from before the field, a program gone or naming no MPI itself) passes.
+    static func checkProgramABI(of job: JobDescription, image: String, generation name: String) throws {
+        guard let recorded = try? ImageFile(path: image).header.programAbi, ["mpich", "openmpi"].contains(recorded) else {
+            return
+        }
+        let path = job.program.hasPrefix("/") ? job.program : job.cwd + "/" + job.program
+        guard let needed = ProgramCheck.neededLibraries(ofFile: path),
+              let now = ProgramCheck.faceABI(neededLibraries: needed), now != recorded else { return }
+        let compiler = recorded == "openmpi" ? "mpicc.openmpi" : "mpicc.mpich"
+        throw CLIFailure("\(name) was checkpointed from \(job.program) \(ProgramCheck.describeFaceABI(recorded)), but "
+                         + "\(job.program) is now \(ProgramCheck.describeFaceABI(now)): a restart resumes the old build, "
+                         + "not this one; rebuild it with \(compiler) to restart, or start the new build with 'ckpt-mpi run'",
+                         exitStatus: ExitStatus.cannotExecute)
     }
 
     /// The generation asked for, which must verify (`GenerationCheck`); else the newest that

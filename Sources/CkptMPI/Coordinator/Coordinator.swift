@@ -80,7 +80,9 @@ final class Coordinator: @unchecked Sendable {
             guard pipe(&pipeFDs) == 0 else { throw SystemCallError("pipe") }
             (wakeRead, wakeWrite) = (pipeFDs[0], pipeFDs[1])
             for fd in [wakeRead, wakeWrite, listener] { Self.makeNonBlockingAndCloseOnExec(fd) }
-            try configuration.job.write(to: directory)
+            var job = configuration.job
+            job.checkpointTimeout = configuration.rankTimeout
+            try job.write(to: directory)
         } catch {
             closeDescriptors()
             throw error

@@ -7,10 +7,10 @@ import Glibc
 struct CoordinatorClient {
     let directory: CheckpointDirectory
 
-    /// Connects, turning the usual failures into one line a user can act on.
-    private func connect() throws -> LineConnection {
+    /// Connects, turning the usual failures into one line a user can act on; `timeout` in seconds.
+    private func connect(timeout: Double? = nil) throws -> LineConnection {
         do {
-            return try LineConnection(connectingTo: directory.socketPath)
+            return try LineConnection(connectingTo: directory.socketPath, timeout: timeout)
         } catch let error as SystemCallError where [ENOENT, ECONNREFUSED].contains(error.errno) {
             let hint = !directory.exists ? " (the directory does not exist)"
                 : hasStaleSocket ? " (its \(CheckpointDirectory.socketName) is stale, left by a coordinator that died)" : ""
@@ -19,12 +19,21 @@ struct CoordinatorClient {
         }
     }
 
-    /// Requests a checkpoint and waits for its outcome (no timeout: the coordinator has its own
-    /// per-rank timeout and always answers, or closes the connection when the job ends).
-    func checkpoint(kill: Bool) throws -> CheckpointReport {
-        let connection = try connect()
-        try connection.send(ProtocolLine("REQUEST", [("kill", kill ? "1" : "0")]))
-        guard let text = try connection.readLine() else {
+    /// Requests a checkpoint and waits for its outcome. A running coordinator always answers
+    /// (it has its own per-rank timeout) or closes the connection when the job ends; `timeout`
+    /// (seconds, nil: wait forever) is for one that does not run: stopped (SIGSTOP) or hung.
+    /// The request is not withdrawn then: a coordinator that resumes still takes it.
+    func checkpoint(kill: Bool, timeout: Double? = nil) throws -> CheckpointReport {
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let text: String?
+        do {
+            let connection = try connect(timeout: timeout)
+            try connection.send(ProtocolLine("REQUEST", [("kill", kill ? "1" : "0")]))
+            text = try connection.readLine(timeout: deadline.map { max(0, $0.timeIntervalSinceNow) })
+        } catch let error as SystemCallError where error.errno == ETIMEDOUT && timeout != nil {
+            throw CLIFailure(unanswered(within: timeout!))
+        }
+        guard let text else {
             throw CLIFailure("the coordinator closed the connection before answering (the job ended?)")
         }
         guard let line = ProtocolLine.parse(text) else { throw CLIFailure("unexpected answer from the coordinator: \(text)") }
@@ -35,6 +44,23 @@ struct CoordinatorClient {
         }
         return CheckpointReport(generation: generation, ranks: ranks, bytes: bytes, seconds: seconds,
                                 quiesceMs: line["quiesce_ms"].flatMap(Double.init), error: nil)
+    }
+
+    /// The default of `checkpoint --timeout`: a request may wait for the checkpoint in progress
+    /// and then its own, each bounded by the job's `--checkpoint-timeout` (job.json), plus a minute.
+    func defaultTimeout() -> Double {
+        let rankTimeout = (try? JobDescription.read(from: directory))?.checkpointTimeout
+            ?? CoordinatorConfiguration.defaultRankTimeout
+        return 2 * rankTimeout + 60
+    }
+
+    /// The line for a coordinator that did not answer in time, naming the job and its coordinator.
+    private func unanswered(within timeout: Double) -> String {
+        let job = try? JobDescription.read(from: directory)
+        let who = (job?.jobId.map { "job \($0)" } ?? "the job") + " in \(directory.path)"
+            + (job.map { " (ckpt-mpi pid \($0.coordinatorPid))" } ?? "")
+        return "checkpoint: the coordinator of \(who) did not answer within \(String(format: "%g", timeout)) s; "
+            + "it is stopped or hung, and takes the request if it resumes"
     }
 
     /// The running coordinator's status; nil when none is running (the directory alone must do).

@@ -18,6 +18,9 @@ struct JobDescription: Codable, Equatable {
     /// The job's identity (`JobIdentity`), the same for every restart; nil in job.json files
     /// written before job ids.
     var jobId: String? = nil
+    /// Seconds a checkpoint may take before the coordinator fails it (`--checkpoint-timeout`);
+    /// bounds how long `ckpt-mpi checkpoint` waits by default. Nil in older job.json files.
+    var checkpointTimeout: Double? = nil
 
     func write(to directory: CheckpointDirectory) throws {
         try DurableFile.write(try CheckpointJSON.encode(self, pretty: true), to: directory.jobPath, mode: 0o600)

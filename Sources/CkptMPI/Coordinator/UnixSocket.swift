@@ -24,18 +24,32 @@ enum UnixSocket {
     }
 
     /// Connects to the socket at `path`; throws SystemCallError (ENOENT, ECONNREFUSED, ...).
-    static func connect(_ path: String) throws -> Int32 {
+    /// With a `timeout` (seconds), ETIMEDOUT once it has passed: a listener that stopped
+    /// accepting (a SIGSTOPped coordinator) makes a blocking connect wait forever when its
+    /// backlog is full, so the attempt is non-blocking and retried.
+    static func connect(_ path: String, timeout: Double? = nil) throws -> Int32 {
         var (address, length) = try address(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            | (timeout == nil ? 0 : Int32(SOCK_NONBLOCK.rawValue))
+        let fd = socket(AF_UNIX, flags, 0)
         guard fd >= 0 else { throw SystemCallError("socket") }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
-        }
-        guard result == 0 else {
-            let error = SystemCallError("connect", path)
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+            }
+            if result == 0 { break }
+            // A Unix socket with a full backlog says EAGAIN (not EINPROGRESS) and cannot be polled for it.
+            if errno == EINTR || (errno == EAGAIN && deadline.map { $0.timeIntervalSinceNow > 0 } == true) {
+                usleep(10_000)
+                continue
+            }
+            let error = errno == EAGAIN ? SystemCallError("connect", path, errno: ETIMEDOUT)
+                : SystemCallError("connect", path)
             close(fd)
             throw error
         }
+        if timeout != nil { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         return fd
     }
 
@@ -109,9 +123,9 @@ final class LineConnection {
 
     init(fd: Int32) { self.fd = fd }
 
-    /// Connects to `path`.
-    convenience init(connectingTo path: String) throws {
-        self.init(fd: try UnixSocket.connect(path))
+    /// Connects to `path`, giving up after `timeout` seconds (nil: never).
+    convenience init(connectingTo path: String, timeout: Double? = nil) throws {
+        self.init(fd: try UnixSocket.connect(path, timeout: timeout))
     }
 
     deinit { close(fd) }

@@ -33,6 +33,8 @@ struct ImageFile {
         var vdso: String
         /// The job the image belongs to (`JobIdentity`); empty in images written before job ids.
         var jobId: String
+        /// The MPI ABI the program was linked against ("mpich", "openmpi", "none"); empty in images written before the field.
+        var programAbi: String
         var metadataChecksum: String
     }
 
@@ -146,7 +148,7 @@ struct ImageFile {
             memBytes: h.mem_bytes, dataBytes: h.data_size, dataOffset: dataOff, tidOffset: h.tid_offset,
             suspendSignal: h.suspend_signal, pauseMs: Double(h.pause_ns) / 1e6, cwd: Self.text(h.cwd),
             vdso: Self.hex(h.vdso_start) + "-" + Self.hex(h.vdso_end), jobId: Self.text(h.job_id),
-            metadataChecksum: Self.hex(want))
+            programAbi: Self.text(h.program_abi), metadataChecksum: Self.hex(want))
         // A crafted header can have a valid checksum: bound every number before it becomes an Int.
         guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
               h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32 else {

@@ -31,6 +31,7 @@
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
 #define CKPT_IMG_JOB_ID_SIZE 40u /* ckpt_img_header.job_id, NUL-terminated */
+#define CKPT_IMG_ABI_SIZE    16u /* ckpt_img_header.program_abi, NUL-terminated */
 
 /* ckpt_img_region.kind */
 #define CKPT_REG_ANON        1u /* private memory (anonymous, heap, stack, or a private file mapping): data stored */
@@ -171,10 +172,16 @@ struct ckpt_img_header {
     uint64_t sigpending;     /* process-wide pending signals (bit n-1 = signal n), raised again at restore */
     /* Appended after every older field so no offset moved: images written before it read as zero. */
     char job_id[CKPT_IMG_JOB_ID_SIZE]; /* the job's identity (CKPT_MPI_JOB_ID, 32 hex digits), "" = unknown */
+    /* The MPI ABI the program was linked against, i.e. which face serves it: "mpich"
+     * (libmpi.so.12), "openmpi" (libmpi.so.40, the Open MPI face in front of the MPICH
+     * one) or "none"; "" = unknown (images written before the field). face_abi above is
+     * the ABI the call table serves, "mpich" for both faces. */
+    char program_abi[CKPT_IMG_ABI_SIZE];
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_id follows sigpending");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");
 _Static_assert(sizeof(struct ckpt_img_fd) == 56, "fd layout");

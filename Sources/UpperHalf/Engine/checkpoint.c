@@ -4,6 +4,7 @@
  * hold for a verdict, then resume. A restored process comes back out of the
  * same save point and runs the restore hooks before anything resumes. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "checkpoint.h"
@@ -13,6 +14,24 @@ static volatile int ckpt_busy;
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbuf, int errlen)
 {
     return eng_checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
+}
+
+/* Which face serves the program, asked of the upper loader by soname (which
+ * matches however the library was found): the Open MPI face first, since it
+ * loads the MPICH face behind it. Asked at every checkpoint, not at start-up,
+ * so an MPI the program dlopen()ed later (mpi4py) counts too. */
+static const char *program_abi(void)
+{
+    static const char *const faces[][2] = {
+        {"libmpi.so.40", "openmpi"}, {"libmpi.so.12", "mpich"}, {"libmpich.so.12", "mpich"}};
+    for (size_t i = 0; i < sizeof faces / sizeof faces[0]; i++) {
+        void *h = dlopen(faces[i][0], RTLD_LAZY | RTLD_NOLOAD);
+        if (h) {
+            dlclose(h);
+            return faces[i][1];
+        }
+    }
+    return "none";
 }
 
 void eng_mpi_finish(int restored)
@@ -36,6 +55,8 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         sb_str(&err, "checkpoint: another checkpoint is in progress");
         return -1;
     }
+    /* Before parking: the loader's lock may be held by a thread about to be parked. */
+    eng_program_abi_set(program_abi());
     long self = ckpt_sys0(SYS_gettid);
     uint64_t t0 = eng_now_ns();
     long rc = eng_park_all(self, &err);

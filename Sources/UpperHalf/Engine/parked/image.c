@@ -56,6 +56,16 @@ void eng_job_id_init(const char *id)
         strncpy(job_id, id, sizeof job_id - 1);
 }
 
+/* Found by the checkpointing thread before it parks the others (it asks the
+ * loader, which the writer must not). */
+static char program_abi[CKPT_IMG_ABI_SIZE];
+
+void eng_program_abi_set(const char *abi)
+{
+    memset(program_abi, 0, sizeof program_abi);
+    strncpy(program_abi, abi, sizeof program_abi - 1);
+}
+
 static uint64_t add_string(struct wstate *w, const char *s, size_t n)
 {
     if (w->strings_size + n + 1 > STRINGS_CAP)
@@ -610,6 +620,7 @@ void eng_write_image(void *argp)
     hd->umask = (uint64_t)um;
     hd->pause_ns = eng.pause_ns;
     memcpy(hd->job_id, job_id, sizeof hd->job_id);
+    memcpy(hd->program_abi, program_abi, sizeof hd->program_abi);
     ckpt_sys2(SYS_getcwd, hd->cwd, sizeof hd->cwd);
     memcpy(meta + threads_off, s->threads, (size_t)w->nthreads * sizeof(struct ckpt_img_thread));
     memcpy(meta + fds_off, s->fds, (size_t)w->nfds * sizeof(struct ckpt_img_fd));

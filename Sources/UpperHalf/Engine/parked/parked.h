@@ -134,5 +134,7 @@ struct eng_write_args {
 void eng_write_image(void *args);
 /* Copies the job id (CKPT_MPI_JOB_ID) for the writer, which must not call getenv. */
 void eng_job_id_init(const char *id);
+/* Sets the program's MPI ABI ("mpich", "openmpi", "none") the next image records. */
+void eng_program_abi_set(const char *abi);
 
 #endif
