@@ -261,14 +261,15 @@ func waitFor(_ seconds: Double = 5, _ condition: () throws -> Bool) throws {
 @discardableResult
 func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int = 2, flavour: String = "openmpi",
                     manifest: Bool = true, manifestGeneration: Int? = nil, bytes: Int = 4096,
-                    jobID: String? = nil, imageJobID: String? = nil) throws -> String {
+                    jobID: String? = nil, imageJobID: String? = nil, programABI: String = "") throws -> String {
     let path = directory.generationPath(number)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     var images: [RankImage] = []
     for rank in 0..<ranks {
         let name = CheckpointDirectory.imageName(rank: rank)
         let contents = bytes >= ImageFile.headerSize
-            ? fakeImage(rank: rank, nranks: ranks, generation: number, jobID: imageJobID ?? jobID ?? "", bytes: bytes)
+            ? fakeImage(rank: rank, nranks: ranks, generation: number, jobID: imageJobID ?? jobID ?? "", bytes: bytes,
+                        adjust: { h in withUnsafeMutableBytes(of: &h.program_abi) { $0.copyBytes(from: Array(programABI.utf8)) } })
             : Data(count: bytes)
         FileManager.default.createFile(atPath: path + "/" + name, contents: contents)
         images.append(RankImage(rank: rank, image: name, bytes: bytes, host: "h", pid: 1, pauseMs: 1, writeMs: 1))

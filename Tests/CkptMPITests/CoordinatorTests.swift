@@ -4,6 +4,33 @@ import XCTest
 
 /// The coordinator with fake engines over real sockets and real files: commit, failure, timeouts.
 final class CoordinatorTests: XCTestCase {
+    func testCheckpointGivesUpOnACoordinatorThatDoesNotAnswer() throws {
+        // A listener that never accepts, as a SIGSTOPped coordinator: first with room in its
+        // backlog (connect works, no answer), then with its backlog full (connect would block).
+        let temporary = try TemporaryDirectory()
+        let directory = CheckpointDirectory(temporary.path)
+        try JobDescription(np: 1, mpi: "none", program: "p", arguments: [], cwd: "/", startTime: "t", coordinatorPid: 42,
+                           jobId: "0123456789abcdef0123456789abcdef", checkpointTimeout: 5).write(to: directory)
+        let listener = try UnixSocket.listen(directory.socketPath)
+        defer { close(listener) }
+        let client = CoordinatorClient(directory: directory)
+        XCTAssertEqual(client.defaultTimeout(), 70, "twice the job's checkpoint timeout plus a minute")
+        let want = "checkpoint: the coordinator of job 0123456789abcdef0123456789abcdef in \(directory.path) "
+            + "(ckpt-mpi pid 42) did not answer within 0.5 s; it is stopped or hung, and takes the request if it resumes"
+        var backlog: [LineConnection] = []
+        for _ in 0..<2 {
+            let start = Date()
+            XCTAssertThrowsError(try client.checkpoint(kill: false, timeout: 0.5)) {
+                XCTAssertEqual(($0 as? CLIFailure)?.message, want)
+            }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+            while backlog.count < 300, let fd = try? UnixSocket.connect(directory.socketPath, timeout: 0) {
+                backlog.append(LineConnection(fd: fd))
+            }
+        }
+        XCTAssertLessThan(backlog.count, 300, "the backlog filled up")
+    }
+
     func testProtocolLines() throws {
         let hello = try XCTUnwrap(ProtocolLine.parse("HELLO rank=2 nranks=4 pid=77 host=n1 flavour=openmpi"))
         XCTAssertEqual(EngineHello(hello), EngineHello(rank: 2, nranks: 4, pid: 77, host: "n1", flavour: "openmpi"))

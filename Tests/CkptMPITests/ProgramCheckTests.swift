@@ -143,4 +143,16 @@ final class ProgramCheckTests: XCTestCase {
         chmod(copy, 0o111)
         XCTAssertTrue(failure(copy)?.message.hasPrefix("cannot read \(copy): open(") ?? false)
     }
+
+    func testFaceABIFollowsTheMPISoname() throws {
+        XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpi.so.40", "libc.so.6"]), "openmpi")
+        XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpich.so.12", "libc.so.6"]), "mpich")
+        XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpi.so.12"]), "mpich")
+        XCTAssertNil(ProgramCheck.faceABI(neededLibraries: ["libc.so.6"]), "no MPI of its own: unknown, not none")
+        let directory = try TemporaryDirectory()
+        let ompi = try compileC(trivialMPIProgram, with: "mpicc.openmpi", in: directory, name: "ompi")
+        XCTAssertEqual(try ProgramCheck(searchPath: "").check(ompi).faceABI, "openmpi")
+        XCTAssertEqual(ProgramCheck.neededLibraries(ofFile: ompi).flatMap(ProgramCheck.faceABI), "openmpi")
+        XCTAssertNil(ProgramCheck.neededLibraries(ofFile: directory.path + "/missing"))
+    }
 }

@@ -65,6 +65,25 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(try prepare([]).job.mpi, "openmpi", "defaults to the MPI the checkpoint came from")
     }
 
+    func testAProgramRebuiltForTheOtherFaceIsRefused() throws {
+        let build = try TemporaryDirectory()
+        let app = try compileC(trivialMPIProgram, with: "mpicc.openmpi", in: build, name: "app")
+        try JobDescription(np: 2, mpi: "mpich", program: "./app", arguments: [], cwd: build.path, startTime: "t",
+                           coordinatorPid: 1).write(to: directory)
+        try makeGeneration(1, in: directory, ranks: 2, programABI: "mpich")
+        XCTAssertEqual(failure([]), "gen-000001 in \(directory.path) was checkpointed from ./app built for the MPICH ABI "
+                       + "(libmpi.so.12), but ./app is now built for the Open MPI ABI (libmpi.so.40): a restart resumes "
+                       + "the old build, not this one; rebuild it with mpicc.mpich to restart, or start the new build "
+                       + "with 'ckpt-mpi run'")
+        try makeGeneration(2, in: directory, ranks: 2, programABI: "openmpi")
+        XCTAssertEqual(try prepare([]).generation, 2, "the same face")
+        try makeGeneration(3, in: directory, ranks: 2)
+        XCTAssertEqual(try prepare([]).generation, 3, "not recorded (an older image): accepted")
+        try FileManager.default.removeItem(atPath: app)
+        try makeGeneration(4, in: directory, ranks: 2, programABI: "mpich")
+        XCTAssertEqual(try prepare([]).generation, 4, "the program is gone: nothing to compare")
+    }
+
     func testRefusals() throws {
         XCTAssertEqual(failure([]), "no complete checkpoint in \(directory.path)")
         try makeGeneration(1, in: directory, ranks: 2)

@@ -43,6 +43,7 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.cwd), 448)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.sigpending), 1472)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.job_id), 1480)
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.program_abi), 1520)
         XCTAssertLessThanOrEqual(MemoryLayout<ckpt_img_header>.size, ImageFile.headerSize)
 
         let temporary = try TemporaryDirectory()

@@ -5,7 +5,10 @@
 #  - the job is SIGKILLed while a checkpoint is being written: the previous
 #    generation still restarts;
 #  - restart with another rank count, or from a directory with no checkpoint:
-#    one-line refusal.
+#    one-line refusal;
+#  - a stopped (SIGSTOP) coordinator: `checkpoint --timeout 3` fails in about 3 s
+#    with one line; after SIGCONT the abandoned request is taken and the job
+#    finishes with the right answer.
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -85,6 +88,32 @@ mkdir -p "$WORK/empty"
 rc=$?
 if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/e.err")" -eq 1 ]; then ok "restart without a checkpoint refused: $(cat "$WORK/e.err")"
 else ko "restart without a checkpoint (rc=$rc)"; fi
+
+# 4. A stopped coordinator: checkpoint --timeout gives up; the request is taken once it resumes.
+D="$WORK/ck4"
+"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 80 >"$WORK/st.out" 2>"$WORK/st.err" &
+job=$!
+for _ in $(seq 50); do [ -S "$D/coordinator.sock" ] && break; sleep 0.1; done
+sleep 0.5
+kill -STOP $job
+start=$(date +%s.%N)
+timeout 30 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --timeout 3 >/dev/null 2>"$WORK/st.ck"
+rc=$?
+took=$(echo "$(date +%s.%N) - $start" | bc)
+kill -CONT $job
+wait $job
+jobrc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$(wc -l <"$WORK/st.ck")" -eq 1 ] && grep -q 'did not answer within 3 s' "$WORK/st.ck" &&
+    [ "$(echo "$took < 10" | bc)" -eq 1 ] && [ "$(echo "$took >= 2.9" | bc)" -eq 1 ]; then
+    ok "stopped coordinator: checkpoint --timeout 3 gave up after ${took}s: $(cat "$WORK/st.ck")"
+else
+    ko "stopped coordinator: checkpoint rc=$rc after ${took}s: $(cat "$WORK/st.ck")"
+fi
+if [ $jobrc -eq 0 ] && [ "$(tail -1 "$WORK/st.out")" = "$(cat "$WORK/ref")" ] && [ -f "$D/gen-000001/MANIFEST.json" ]; then
+    ok "stopped coordinator: after SIGCONT the abandoned request was taken (gen-000001) and the job finished right"
+else
+    ko "stopped coordinator after SIGCONT (job rc=$jobrc, $(ls "$D" | tr '\n' ' ')): $(tail -2 "$WORK/st.err")"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -9,7 +9,9 @@
 #  - an invalid MANIFEST.json gives one line naming it; the lower half refuses an
 #    image of another job given to --restore directly;
 #  - a full disk while 4 MPI ranks write leaves no generation directory behind;
-#  - negative option values are named, not "Missing value".
+#  - negative option values are named, not "Missing value";
+#  - the image records the program's MPI ABI (inspect shows it), and restart refuses,
+#    in one line, a program rebuilt for the other face since the checkpoint.
 # Prints PASS/FAIL lines and "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
@@ -251,5 +253,43 @@ for args in "-np -1|-np must be at least 1, not -1" "--keep -3|--keep must be at
     if [ $rc -eq 2 ] && one_line "$WORK/n.err" && grep -qF -- "$want" "$WORK/n.err"; then ok "run $opt: $(cat "$WORK/n.err")"
     else ko "run $opt (rc=$rc): $(cat "$WORK/n.err")"; fi
 done
+
+# 7. The image records which face served the program; restart refuses a rebuild for the other one.
+if command -v mpicc.mpich >/dev/null && command -v mpicc.openmpi >/dev/null && command -v mpiexec.mpich >/dev/null; then
+    mkdir -p "$WORK/abi"
+    mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/abi/app"
+    D="$WORK/ckabi"
+    (cd "$WORK/abi" && exec setsid timeout 120 "$CKPT_MPI" run --ckpt-dir "$D" -np 2 --mpi mpich -- ./app 400 \
+        >"$WORK/abi.out" 2>"$WORK/abi.err") &
+    job=$!
+    echo "$job" >>"$WORK/sessions"
+    sleep 1
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --kill >"$WORK/abi.ck" 2>&1
+    wait $job 2>/dev/null
+    img="$D/gen-000001/rank-0001.img"
+    text=$("$CKPT_MPI" inspect "$img" 2>&1 | awk '$1 == "program"')
+    json=$("$CKPT_MPI" inspect --json "$img" 2>&1 | grep -c '"program_abi" : "mpich"')
+    if [ "$text" = "program    built for the MPICH ABI (libmpi.so.12)" ] && [ "$json" -ge 1 ]; then
+        ok "inspect shows the recorded program ABI: $text"
+    else
+        ko "inspect program ABI: '$text', json matches $json ($(cat "$WORK/abi.ck"))"
+    fi
+    mpicc.openmpi -O2 "$HERE/../../examples/steps.c" -o "$WORK/abi/app"
+    (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$D" >"$WORK/abr.out" 2>"$WORK/abr.err")
+    rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && one_line "$WORK/abr.err" && [ ! -s "$WORK/abr.out" ] &&
+        grep -q 'built for the MPICH ABI .* is now built for the Open MPI ABI' "$WORK/abr.err"; then
+        ok "restart refuses a program rebuilt for the other face: $(cat "$WORK/abr.err")"
+    else
+        ko "restart of a program rebuilt for the other face (rc=$rc): $(head -2 "$WORK/abr.err")"
+    fi
+    mpicc.mpich -O2 "$HERE/../../examples/steps.c" -o "$WORK/abi/app"
+    (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$D" --dry-run >/dev/null 2>"$WORK/abd.err")
+    rc=$?
+    if [ $rc -eq 0 ]; then ok "restart accepts the program rebuilt for the same face"
+    else ko "restart of a same-face rebuild (rc=$rc): $(head -2 "$WORK/abd.err")"; fi
+else
+    ok "program ABI: skipped (needs mpicc.mpich, mpicc.openmpi and mpiexec.mpich)"
+fi
 
 finish
