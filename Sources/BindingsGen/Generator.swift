@@ -43,7 +43,21 @@ struct CoverageDoc {
         s += "- exported but unsupported (the call fails naming itself): \(plan.unsupported.count)\n\n"
         s += "## Generated\n\n" + plan.faceGenerated.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
         s += "## Hand-written\n\n" + plan.customFace.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
-        s += "## Unsupported\n\n" + plan.unsupported.map { "`\($0.name)`" }.joined(separator: ", ") + "\n"
+        s += "## Unsupported\n\n" + plan.unsupported.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
+        s += "## Deprecated MPI-1/2 names\n\n"
+        s += "Each face (libmpi.so.12 and libmpi.so.40) forwards these to its own entry of the successor, "
+        s += "so the objects they make are recorded and recreated on restart like the successor's "
+        s += "(`Annotations.aliases`, `spec/mpi-removed.json` for those MPI-3 removed):\n\n"
+        for p in plan.aliases {
+            let part = Annotations.extentParts[p.name].map { " (returns `\($0.replacingOccurrences(of: "_", with: ""))`)" } ?? ""
+            s += "- `\(p.name)` → `\(Annotations.aliases[p.name]!)`\(part)\n"
+        }
+        s += "\n## Exported only to fail\n\n"
+        s += "MPICH's libmpi.so.12 defines \(plan.exportStubs.count) more names the spec does not describe "
+        s += "(`spec/mpich-exports.txt`): large-count `_c` forms and MPIX_ extensions. The face exports each one "
+        s += "(and its PMPI_ twin), so a binary that calls one stops with \"MPI_X is not supported\" instead of "
+        s += "an undefined symbol in the dynamic linker (tests/abi/exports.sh compares the export sets).\n\n"
+        s += plan.exportStubs.map { "`\($0)`" }.joined(separator: ", ") + "\n"
         return s
     }
 }
