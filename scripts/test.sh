@@ -24,6 +24,7 @@ tests/cli/stop.sh
 tests/cli/parked.sh
 tests/cli/localdir.sh
 tests/abi/hygiene.sh
+tests/abi/exports.sh
 tests/abi/parked_world.sh
 tests/hosts/run.sh
 tests/batch/slurm.sh

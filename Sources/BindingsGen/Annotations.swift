@@ -131,8 +131,8 @@ public enum Annotations {
                         "MPI_Comm_join", "MPI_Open_port", "MPI_Close_port", "MPI_Publish_name",
                         "MPI_Unpublish_name", "MPI_Lookup_name", "MPI_Add_error", "MPI_Status_f",
                         "MPI_Status_c2f", "MPI_Comm_get_parent", "MPI_Comm_disconnect", "MPI_Alloc_mem",
-                        "MPI_Free_mem", "MPI_Type_create_f90", "MPI_Type_create_keyval", "MPI_Keyval",
-                        "MPI_Attr_", "MPI_Info_get_string"]
+                        "MPI_Free_mem", "MPI_Type_create_f90", "MPI_Type_create_keyval",
+                        "MPI_Info_get_string"]
         return mpi4Only.contains(name) || prefixes.contains { name.hasPrefix($0) } || name.hasSuffix("_f2c")
             || name.hasSuffix("_c2f") || name.hasSuffix("_f082c") || name.hasSuffix("_c2f08")
     }

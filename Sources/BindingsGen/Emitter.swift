@@ -31,6 +31,11 @@ public struct Plan: Sendable {
     public let unsupported: [SpecProcedure]
     /// Hand-written in the face (stubs are emitted weakly behind them).
     public let customFace: [SpecProcedure]
+    /// Deprecated names each face forwards to its successor's entry (Annotations.aliases).
+    public let aliases: [SpecProcedure]
+    /// Names MPICH's libmpi.so.12 exports that the spec does not describe (large-count `_c`
+    /// forms, MPIX_ extensions): exported as stubs that fail naming the call.
+    public let exportStubs: [String]
 
     /// Procedures whose face is hand-written but whose lower shim is mechanical.
     static let faceCustomLowerGenerated: Set<String> = [
@@ -48,7 +53,7 @@ public struct Plan: Sendable {
         let faceProcs = spec.procedures.filter { $0.mpich == true }
         var face: [SpecProcedure] = [], table: [SpecProcedure] = [], lower: [SpecProcedure] = []
         var unsup: [SpecProcedure] = [], custom: [SpecProcedure] = []
-        for p in faceProcs {
+        for p in faceProcs where Annotations.aliases[p.name] == nil {
             let mech = cl.isMechanical(p)
             let isCustomFace = Annotations.customFace.contains(p.name)
             let isCustomLower = Annotations.customLower.contains(p.name)
@@ -61,6 +66,9 @@ public struct Plan: Sendable {
             }
         }
         faceGenerated = face; tableEntries = table; lowerGenerated = lower; unsupported = unsup; customFace = custom
+        aliases = faceProcs.filter { Annotations.aliases[$0.name] != nil }
+        let known = Set(faceProcs.map(\.name))
+        exportStubs = spec.mpichExportedFunctions.filter { !known.contains($0) }
     }
 
     /// The call-table member declaration of `p`.

@@ -9,6 +9,18 @@ struct FaceEmitter {
 
         predefined(&w)
         for p in plan.faceGenerated { entry(p, &w) }
+        w.line("/* Deprecated MPI-1/2 names: the successor's entry does the work (Annotations.aliases). */")
+        let alias = AliasEmitter(plan: plan)
+        for p in plan.aliases {
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n\(alias.body(p, decl: Classifier.faceDecl, aint: "MPI_Aint"))")
+            w.line("CKPT_EXPORT \(prototype(p, prefix: "MPI_")) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n")
+        }
+        w.line("/* Exported by MPICH's libmpi.so.12 but not in the spec (spec/mpich-exports.txt): a binary")
+        w.line(" * calling one gets the one-line error, not an undefined symbol from the dynamic linker. */")
+        for name in plan.exportStubs {
+            w.line("CKPT_EXPORT int P\(name)(void) { return ckpt_unsupported(\"\(name)\"); }")
+            w.line("CKPT_EXPORT int \(name)(void) __attribute__((weak, alias(\"P\(name)\")));")
+        }
         w.line("/* Entry points not supported yet: fail naming the call (never crash). */")
         for p in plan.unsupported { stub(p, &w, weakBehindCustom: false) }
         w.line("/* Hand-written in this directory; these weak stubs only keep the ABI complete. */")
@@ -40,10 +52,15 @@ struct FaceEmitter {
         w.line(generatedBanner("Prototypes of every MPI procedure the face exports (MPICH ABI), from the spec."))
         w.line("#ifndef CKPT_FACE_MPI_GENERATED_H\n#define CKPT_FACE_MPI_GENERATED_H\n")
         w.line("#include \"face_abi.h\"\n")
-        let all = (plan.faceGenerated + plan.unsupported + plan.customFace).sorted { $0.name < $1.name }
+        let all = (plan.faceGenerated + plan.unsupported + plan.customFace + plan.aliases).sorted { $0.name < $1.name }
         for p in all {
             w.line("__attribute__((visibility(\"default\"))) \(prototype(p, prefix: "PMPI_"));")
             w.line("__attribute__((visibility(\"default\"))) \(prototype(p, prefix: "MPI_"));")
+        }
+        w.line("/* MPICH exports these too; the spec does not describe them (they only fail). */")
+        for name in plan.exportStubs {
+            w.line("__attribute__((visibility(\"default\"))) int P\(name)(void);")
+            w.line("__attribute__((visibility(\"default\"))) int \(name)(void);")
         }
         w.line("\n#endif")
         return w.text

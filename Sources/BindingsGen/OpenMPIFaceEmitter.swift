@@ -87,8 +87,17 @@ struct OpenMPIFaceEmitter {
         callbackTrampolines(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
-        for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name) {
+        for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name)
+            && Annotations.aliases[p.name] == nil {
             if let body = entry(p) { w.line(body); supported.append(p); done.insert(p.name) }
+        }
+        w.line("/* Deprecated MPI-1/2 names: this face's entry of the successor converts and forwards. */")
+        let alias = AliasEmitter(plan: plan)
+        for p in plan.aliases where ompi.procedures.contains(p.name) && done.contains(alias.successor(p).name) {
+            let params = p.params.map { decl($0, open: true) }.joined(separator: ", ")
+            w.line("OF_EXPORT int PMPI_\(p.short)(\(params))\n\(alias.body(p, decl: { decl($0, open: true) }, aint: "intptr_t"))")
+            w.line("OF_EXPORT int MPI_\(p.short)(\(params)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n")
+            done.insert(p.name)
         }
         w.line("/* Exported by Open MPI but not converted yet: fail naming the call. */")
         for name in ompi.procedures.sorted() where !done.contains(name) && (name.hasPrefix("MPI_") || name.hasPrefix("MPIX_")) {

@@ -38,6 +38,26 @@ final class GeneratorTests: XCTestCase {
         XCTAssertTrue(plan.unsupported.contains { $0.name == "MPI_Win_create" }, "windows are not virtualised yet")
     }
 
+    /// Deprecated names forward to their successor in both faces, take no call-table entry, and
+    /// the removed ones come after the Forum's procedures (CKPT_FN_* numbers in images stay put).
+    func testDeprecatedNamesForwardToTheirSuccessors() throws {
+        let gen = try Generator(root: Self.root)
+        let plan = gen.plan
+        XCTAssertEqual(Set(plan.aliases.map(\.name)), Set(Annotations.aliases.keys))
+        XCTAssertFalse(plan.tableEntries.contains { Annotations.aliases[$0.name] != nil })
+        let names = plan.spec.procedures.map(\.name)
+        let firstRemoved = try XCTUnwrap(names.firstIndex(of: "MPI_Address"))
+        XCTAssertFalse(names[..<firstRemoved].contains("MPI_Type_extent"))
+        XCTAssertTrue(names[firstRemoved...].allSatisfy { Annotations.aliases[$0] != nil })
+        let face = FaceEmitter(plan: plan).emit()
+        XCTAssertTrue(face.contains("    return PMPI_Comm_create_keyval((MPI_Comm_copy_attr_function *)copy_fn,"))
+        XCTAssertTrue(face.contains("if (rc == 0) *displacement = lb_ + extent_;"))
+        let ompi = OpenMPIFaceEmitter(plan: plan, ompi: gen.openMPI).emit()
+        XCTAssertTrue(ompi.contains("    return PMPI_Comm_get_attr(comm, keyval, attribute_val, flag);"))
+        XCTAssertFalse(ompi.contains("of_stub_MPI_Type_struct"))
+        XCTAssertTrue(plan.exportStubs.contains("MPI_Send_c") && plan.exportStubs.contains("MPIX_Comm_agree"))
+    }
+
     func testPredefinedHandleLowBytesAreUniquePerKind() throws {
         let spec = try Generator(root: Self.root).plan.spec
         var seen: [String: String] = [:]

@@ -876,6 +876,16 @@ enum ckpt_fn_id {
     CKPT_FN_Win_wait = 528,
     CKPT_FN_Wtick = 529,
     CKPT_FN_Wtime = 530,
+    CKPT_FN_Address = 531,
+    CKPT_FN_Errhandler_create = 532,
+    CKPT_FN_Errhandler_get = 533,
+    CKPT_FN_Errhandler_set = 534,
+    CKPT_FN_Type_extent = 535,
+    CKPT_FN_Type_hindexed = 536,
+    CKPT_FN_Type_hvector = 537,
+    CKPT_FN_Type_lb = 538,
+    CKPT_FN_Type_struct = 539,
+    CKPT_FN_Type_ub = 540,
 };
 
 #endif

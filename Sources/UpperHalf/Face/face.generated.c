@@ -2735,6 +2735,446 @@ CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MP
 }
 CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_Unpack_external")));
 
+/* Deprecated MPI-1/2 names: the successor's entry does the work (Annotations.aliases). */
+CKPT_EXPORT int PMPI_Attr_delete(MPI_Comm comm, int keyval)
+{
+    return PMPI_Comm_delete_attr(comm, keyval);
+}
+CKPT_EXPORT int MPI_Attr_delete(MPI_Comm comm, int keyval) __attribute__((weak, alias("PMPI_Attr_delete")));
+
+CKPT_EXPORT int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
+{
+    return PMPI_Comm_get_attr(comm, keyval, attribute_val, flag);
+}
+CKPT_EXPORT int MPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Attr_get")));
+
+CKPT_EXPORT int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val)
+{
+    return PMPI_Comm_set_attr(comm, keyval, attribute_val);
+}
+CKPT_EXPORT int MPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Attr_put")));
+
+CKPT_EXPORT int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state)
+{
+    return PMPI_Comm_create_keyval((MPI_Comm_copy_attr_function *)copy_fn, (MPI_Comm_delete_attr_function *)delete_fn, keyval, extra_state);
+}
+CKPT_EXPORT int MPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
+
+CKPT_EXPORT int PMPI_Keyval_free(int *keyval)
+{
+    return PMPI_Comm_free_keyval(keyval);
+}
+CKPT_EXPORT int MPI_Keyval_free(int *keyval) __attribute__((weak, alias("PMPI_Keyval_free")));
+
+CKPT_EXPORT int PMPI_Address(void *location, MPI_Aint *address)
+{
+    return PMPI_Get_address((const void *)location, address);
+}
+CKPT_EXPORT int MPI_Address(void *location, MPI_Aint *address) __attribute__((weak, alias("PMPI_Address")));
+
+CKPT_EXPORT int PMPI_Errhandler_create(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler)
+{
+    return PMPI_Comm_create_errhandler(comm_errhandler_fn, errhandler);
+}
+CKPT_EXPORT int MPI_Errhandler_create(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Errhandler_create")));
+
+CKPT_EXPORT int PMPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *errhandler)
+{
+    return PMPI_Comm_get_errhandler(comm, errhandler);
+}
+CKPT_EXPORT int MPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Errhandler_get")));
+
+CKPT_EXPORT int PMPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errhandler)
+{
+    return PMPI_Comm_set_errhandler(comm, errhandler);
+}
+CKPT_EXPORT int MPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Errhandler_set")));
+
+CKPT_EXPORT int PMPI_Type_extent(MPI_Datatype datatype, MPI_Aint *extent)
+{
+    MPI_Aint lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *extent = extent_;
+    return rc;
+}
+CKPT_EXPORT int MPI_Type_extent(MPI_Datatype datatype, MPI_Aint *extent) __attribute__((weak, alias("PMPI_Type_extent")));
+
+CKPT_EXPORT int PMPI_Type_hindexed(int count, int  *array_of_blocklengths, MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+    return PMPI_Type_create_hindexed(count, (const int  *)array_of_blocklengths, (const MPI_Aint  *)array_of_displacements, oldtype, newtype);
+}
+CKPT_EXPORT int MPI_Type_hindexed(int count, int  *array_of_blocklengths, MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_hindexed")));
+
+CKPT_EXPORT int PMPI_Type_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+    return PMPI_Type_create_hvector(count, blocklength, stride, oldtype, newtype);
+}
+CKPT_EXPORT int MPI_Type_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_hvector")));
+
+CKPT_EXPORT int PMPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement)
+{
+    MPI_Aint lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *displacement = lb_;
+    return rc;
+}
+CKPT_EXPORT int MPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement) __attribute__((weak, alias("PMPI_Type_lb")));
+
+CKPT_EXPORT int PMPI_Type_struct(int count, int  *array_of_blocklengths, MPI_Aint  *array_of_displacements, MPI_Datatype  *array_of_types, MPI_Datatype *newtype)
+{
+    return PMPI_Type_create_struct(count, (const int  *)array_of_blocklengths, (const MPI_Aint  *)array_of_displacements, (const MPI_Datatype  *)array_of_types, newtype);
+}
+CKPT_EXPORT int MPI_Type_struct(int count, int  *array_of_blocklengths, MPI_Aint  *array_of_displacements, MPI_Datatype  *array_of_types, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_struct")));
+
+CKPT_EXPORT int PMPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement)
+{
+    MPI_Aint lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *displacement = lb_ + extent_;
+    return rc;
+}
+CKPT_EXPORT int MPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement) __attribute__((weak, alias("PMPI_Type_ub")));
+
+/* Exported by MPICH's libmpi.so.12 but not in the spec (spec/mpich-exports.txt): a binary
+ * calling one gets the one-line error, not an undefined symbol from the dynamic linker. */
+CKPT_EXPORT int PMPIX_Comm_agree(void) { return ckpt_unsupported("MPIX_Comm_agree"); }
+CKPT_EXPORT int MPIX_Comm_agree(void) __attribute__((weak, alias("PMPIX_Comm_agree")));
+CKPT_EXPORT int PMPIX_Comm_failure_ack(void) { return ckpt_unsupported("MPIX_Comm_failure_ack"); }
+CKPT_EXPORT int MPIX_Comm_failure_ack(void) __attribute__((weak, alias("PMPIX_Comm_failure_ack")));
+CKPT_EXPORT int PMPIX_Comm_failure_get_acked(void) { return ckpt_unsupported("MPIX_Comm_failure_get_acked"); }
+CKPT_EXPORT int MPIX_Comm_failure_get_acked(void) __attribute__((weak, alias("PMPIX_Comm_failure_get_acked")));
+CKPT_EXPORT int PMPIX_Comm_revoke(void) { return ckpt_unsupported("MPIX_Comm_revoke"); }
+CKPT_EXPORT int MPIX_Comm_revoke(void) __attribute__((weak, alias("PMPIX_Comm_revoke")));
+CKPT_EXPORT int PMPIX_Comm_shrink(void) { return ckpt_unsupported("MPIX_Comm_shrink"); }
+CKPT_EXPORT int MPIX_Comm_shrink(void) __attribute__((weak, alias("PMPIX_Comm_shrink")));
+CKPT_EXPORT int PMPIX_Delete_error_class(void) { return ckpt_unsupported("MPIX_Delete_error_class"); }
+CKPT_EXPORT int MPIX_Delete_error_class(void) __attribute__((weak, alias("PMPIX_Delete_error_class")));
+CKPT_EXPORT int PMPIX_Delete_error_code(void) { return ckpt_unsupported("MPIX_Delete_error_code"); }
+CKPT_EXPORT int MPIX_Delete_error_code(void) __attribute__((weak, alias("PMPIX_Delete_error_code")));
+CKPT_EXPORT int PMPIX_Delete_error_string(void) { return ckpt_unsupported("MPIX_Delete_error_string"); }
+CKPT_EXPORT int MPIX_Delete_error_string(void) __attribute__((weak, alias("PMPIX_Delete_error_string")));
+CKPT_EXPORT int PMPIX_GPU_query_support(void) { return ckpt_unsupported("MPIX_GPU_query_support"); }
+CKPT_EXPORT int MPIX_GPU_query_support(void) __attribute__((weak, alias("PMPIX_GPU_query_support")));
+CKPT_EXPORT int PMPIX_Grequest_class_allocate(void) { return ckpt_unsupported("MPIX_Grequest_class_allocate"); }
+CKPT_EXPORT int MPIX_Grequest_class_allocate(void) __attribute__((weak, alias("PMPIX_Grequest_class_allocate")));
+CKPT_EXPORT int PMPIX_Grequest_class_create(void) { return ckpt_unsupported("MPIX_Grequest_class_create"); }
+CKPT_EXPORT int MPIX_Grequest_class_create(void) __attribute__((weak, alias("PMPIX_Grequest_class_create")));
+CKPT_EXPORT int PMPIX_Grequest_start(void) { return ckpt_unsupported("MPIX_Grequest_start"); }
+CKPT_EXPORT int MPIX_Grequest_start(void) __attribute__((weak, alias("PMPIX_Grequest_start")));
+CKPT_EXPORT int PMPIX_Query_cuda_support(void) { return ckpt_unsupported("MPIX_Query_cuda_support"); }
+CKPT_EXPORT int MPIX_Query_cuda_support(void) __attribute__((weak, alias("PMPIX_Query_cuda_support")));
+CKPT_EXPORT int PMPIX_Query_hip_support(void) { return ckpt_unsupported("MPIX_Query_hip_support"); }
+CKPT_EXPORT int MPIX_Query_hip_support(void) __attribute__((weak, alias("PMPIX_Query_hip_support")));
+CKPT_EXPORT int PMPIX_Query_ze_support(void) { return ckpt_unsupported("MPIX_Query_ze_support"); }
+CKPT_EXPORT int MPIX_Query_ze_support(void) __attribute__((weak, alias("PMPIX_Query_ze_support")));
+CKPT_EXPORT int PMPI_Accumulate_c(void) { return ckpt_unsupported("MPI_Accumulate_c"); }
+CKPT_EXPORT int MPI_Accumulate_c(void) __attribute__((weak, alias("PMPI_Accumulate_c")));
+CKPT_EXPORT int PMPI_Allgather_c(void) { return ckpt_unsupported("MPI_Allgather_c"); }
+CKPT_EXPORT int MPI_Allgather_c(void) __attribute__((weak, alias("PMPI_Allgather_c")));
+CKPT_EXPORT int PMPI_Allgather_init_c(void) { return ckpt_unsupported("MPI_Allgather_init_c"); }
+CKPT_EXPORT int MPI_Allgather_init_c(void) __attribute__((weak, alias("PMPI_Allgather_init_c")));
+CKPT_EXPORT int PMPI_Allgatherv_c(void) { return ckpt_unsupported("MPI_Allgatherv_c"); }
+CKPT_EXPORT int MPI_Allgatherv_c(void) __attribute__((weak, alias("PMPI_Allgatherv_c")));
+CKPT_EXPORT int PMPI_Allgatherv_init_c(void) { return ckpt_unsupported("MPI_Allgatherv_init_c"); }
+CKPT_EXPORT int MPI_Allgatherv_init_c(void) __attribute__((weak, alias("PMPI_Allgatherv_init_c")));
+CKPT_EXPORT int PMPI_Allreduce_c(void) { return ckpt_unsupported("MPI_Allreduce_c"); }
+CKPT_EXPORT int MPI_Allreduce_c(void) __attribute__((weak, alias("PMPI_Allreduce_c")));
+CKPT_EXPORT int PMPI_Allreduce_init_c(void) { return ckpt_unsupported("MPI_Allreduce_init_c"); }
+CKPT_EXPORT int MPI_Allreduce_init_c(void) __attribute__((weak, alias("PMPI_Allreduce_init_c")));
+CKPT_EXPORT int PMPI_Alltoall_c(void) { return ckpt_unsupported("MPI_Alltoall_c"); }
+CKPT_EXPORT int MPI_Alltoall_c(void) __attribute__((weak, alias("PMPI_Alltoall_c")));
+CKPT_EXPORT int PMPI_Alltoall_init_c(void) { return ckpt_unsupported("MPI_Alltoall_init_c"); }
+CKPT_EXPORT int MPI_Alltoall_init_c(void) __attribute__((weak, alias("PMPI_Alltoall_init_c")));
+CKPT_EXPORT int PMPI_Alltoallv_c(void) { return ckpt_unsupported("MPI_Alltoallv_c"); }
+CKPT_EXPORT int MPI_Alltoallv_c(void) __attribute__((weak, alias("PMPI_Alltoallv_c")));
+CKPT_EXPORT int PMPI_Alltoallv_init_c(void) { return ckpt_unsupported("MPI_Alltoallv_init_c"); }
+CKPT_EXPORT int MPI_Alltoallv_init_c(void) __attribute__((weak, alias("PMPI_Alltoallv_init_c")));
+CKPT_EXPORT int PMPI_Alltoallw_c(void) { return ckpt_unsupported("MPI_Alltoallw_c"); }
+CKPT_EXPORT int MPI_Alltoallw_c(void) __attribute__((weak, alias("PMPI_Alltoallw_c")));
+CKPT_EXPORT int PMPI_Alltoallw_init_c(void) { return ckpt_unsupported("MPI_Alltoallw_init_c"); }
+CKPT_EXPORT int MPI_Alltoallw_init_c(void) __attribute__((weak, alias("PMPI_Alltoallw_init_c")));
+CKPT_EXPORT int PMPI_Bcast_c(void) { return ckpt_unsupported("MPI_Bcast_c"); }
+CKPT_EXPORT int MPI_Bcast_c(void) __attribute__((weak, alias("PMPI_Bcast_c")));
+CKPT_EXPORT int PMPI_Bcast_init_c(void) { return ckpt_unsupported("MPI_Bcast_init_c"); }
+CKPT_EXPORT int MPI_Bcast_init_c(void) __attribute__((weak, alias("PMPI_Bcast_init_c")));
+CKPT_EXPORT int PMPI_Bsend_c(void) { return ckpt_unsupported("MPI_Bsend_c"); }
+CKPT_EXPORT int MPI_Bsend_c(void) __attribute__((weak, alias("PMPI_Bsend_c")));
+CKPT_EXPORT int PMPI_Bsend_init_c(void) { return ckpt_unsupported("MPI_Bsend_init_c"); }
+CKPT_EXPORT int MPI_Bsend_init_c(void) __attribute__((weak, alias("PMPI_Bsend_init_c")));
+CKPT_EXPORT int PMPI_Buffer_attach_c(void) { return ckpt_unsupported("MPI_Buffer_attach_c"); }
+CKPT_EXPORT int MPI_Buffer_attach_c(void) __attribute__((weak, alias("PMPI_Buffer_attach_c")));
+CKPT_EXPORT int PMPI_Buffer_detach_c(void) { return ckpt_unsupported("MPI_Buffer_detach_c"); }
+CKPT_EXPORT int MPI_Buffer_detach_c(void) __attribute__((weak, alias("PMPI_Buffer_detach_c")));
+CKPT_EXPORT int PMPI_Exscan_c(void) { return ckpt_unsupported("MPI_Exscan_c"); }
+CKPT_EXPORT int MPI_Exscan_c(void) __attribute__((weak, alias("PMPI_Exscan_c")));
+CKPT_EXPORT int PMPI_Exscan_init_c(void) { return ckpt_unsupported("MPI_Exscan_init_c"); }
+CKPT_EXPORT int MPI_Exscan_init_c(void) __attribute__((weak, alias("PMPI_Exscan_init_c")));
+CKPT_EXPORT int PMPI_File_get_type_extent_c(void) { return ckpt_unsupported("MPI_File_get_type_extent_c"); }
+CKPT_EXPORT int MPI_File_get_type_extent_c(void) __attribute__((weak, alias("PMPI_File_get_type_extent_c")));
+CKPT_EXPORT int PMPI_File_iread_all_c(void) { return ckpt_unsupported("MPI_File_iread_all_c"); }
+CKPT_EXPORT int MPI_File_iread_all_c(void) __attribute__((weak, alias("PMPI_File_iread_all_c")));
+CKPT_EXPORT int PMPI_File_iread_at_all_c(void) { return ckpt_unsupported("MPI_File_iread_at_all_c"); }
+CKPT_EXPORT int MPI_File_iread_at_all_c(void) __attribute__((weak, alias("PMPI_File_iread_at_all_c")));
+CKPT_EXPORT int PMPI_File_iread_at_c(void) { return ckpt_unsupported("MPI_File_iread_at_c"); }
+CKPT_EXPORT int MPI_File_iread_at_c(void) __attribute__((weak, alias("PMPI_File_iread_at_c")));
+CKPT_EXPORT int PMPI_File_iread_c(void) { return ckpt_unsupported("MPI_File_iread_c"); }
+CKPT_EXPORT int MPI_File_iread_c(void) __attribute__((weak, alias("PMPI_File_iread_c")));
+CKPT_EXPORT int PMPI_File_iread_shared_c(void) { return ckpt_unsupported("MPI_File_iread_shared_c"); }
+CKPT_EXPORT int MPI_File_iread_shared_c(void) __attribute__((weak, alias("PMPI_File_iread_shared_c")));
+CKPT_EXPORT int PMPI_File_iwrite_all_c(void) { return ckpt_unsupported("MPI_File_iwrite_all_c"); }
+CKPT_EXPORT int MPI_File_iwrite_all_c(void) __attribute__((weak, alias("PMPI_File_iwrite_all_c")));
+CKPT_EXPORT int PMPI_File_iwrite_at_all_c(void) { return ckpt_unsupported("MPI_File_iwrite_at_all_c"); }
+CKPT_EXPORT int MPI_File_iwrite_at_all_c(void) __attribute__((weak, alias("PMPI_File_iwrite_at_all_c")));
+CKPT_EXPORT int PMPI_File_iwrite_at_c(void) { return ckpt_unsupported("MPI_File_iwrite_at_c"); }
+CKPT_EXPORT int MPI_File_iwrite_at_c(void) __attribute__((weak, alias("PMPI_File_iwrite_at_c")));
+CKPT_EXPORT int PMPI_File_iwrite_c(void) { return ckpt_unsupported("MPI_File_iwrite_c"); }
+CKPT_EXPORT int MPI_File_iwrite_c(void) __attribute__((weak, alias("PMPI_File_iwrite_c")));
+CKPT_EXPORT int PMPI_File_iwrite_shared_c(void) { return ckpt_unsupported("MPI_File_iwrite_shared_c"); }
+CKPT_EXPORT int MPI_File_iwrite_shared_c(void) __attribute__((weak, alias("PMPI_File_iwrite_shared_c")));
+CKPT_EXPORT int PMPI_File_read_all_begin_c(void) { return ckpt_unsupported("MPI_File_read_all_begin_c"); }
+CKPT_EXPORT int MPI_File_read_all_begin_c(void) __attribute__((weak, alias("PMPI_File_read_all_begin_c")));
+CKPT_EXPORT int PMPI_File_read_all_c(void) { return ckpt_unsupported("MPI_File_read_all_c"); }
+CKPT_EXPORT int MPI_File_read_all_c(void) __attribute__((weak, alias("PMPI_File_read_all_c")));
+CKPT_EXPORT int PMPI_File_read_at_all_begin_c(void) { return ckpt_unsupported("MPI_File_read_at_all_begin_c"); }
+CKPT_EXPORT int MPI_File_read_at_all_begin_c(void) __attribute__((weak, alias("PMPI_File_read_at_all_begin_c")));
+CKPT_EXPORT int PMPI_File_read_at_all_c(void) { return ckpt_unsupported("MPI_File_read_at_all_c"); }
+CKPT_EXPORT int MPI_File_read_at_all_c(void) __attribute__((weak, alias("PMPI_File_read_at_all_c")));
+CKPT_EXPORT int PMPI_File_read_at_c(void) { return ckpt_unsupported("MPI_File_read_at_c"); }
+CKPT_EXPORT int MPI_File_read_at_c(void) __attribute__((weak, alias("PMPI_File_read_at_c")));
+CKPT_EXPORT int PMPI_File_read_c(void) { return ckpt_unsupported("MPI_File_read_c"); }
+CKPT_EXPORT int MPI_File_read_c(void) __attribute__((weak, alias("PMPI_File_read_c")));
+CKPT_EXPORT int PMPI_File_read_ordered_begin_c(void) { return ckpt_unsupported("MPI_File_read_ordered_begin_c"); }
+CKPT_EXPORT int MPI_File_read_ordered_begin_c(void) __attribute__((weak, alias("PMPI_File_read_ordered_begin_c")));
+CKPT_EXPORT int PMPI_File_read_ordered_c(void) { return ckpt_unsupported("MPI_File_read_ordered_c"); }
+CKPT_EXPORT int MPI_File_read_ordered_c(void) __attribute__((weak, alias("PMPI_File_read_ordered_c")));
+CKPT_EXPORT int PMPI_File_read_shared_c(void) { return ckpt_unsupported("MPI_File_read_shared_c"); }
+CKPT_EXPORT int MPI_File_read_shared_c(void) __attribute__((weak, alias("PMPI_File_read_shared_c")));
+CKPT_EXPORT int PMPI_File_write_all_begin_c(void) { return ckpt_unsupported("MPI_File_write_all_begin_c"); }
+CKPT_EXPORT int MPI_File_write_all_begin_c(void) __attribute__((weak, alias("PMPI_File_write_all_begin_c")));
+CKPT_EXPORT int PMPI_File_write_all_c(void) { return ckpt_unsupported("MPI_File_write_all_c"); }
+CKPT_EXPORT int MPI_File_write_all_c(void) __attribute__((weak, alias("PMPI_File_write_all_c")));
+CKPT_EXPORT int PMPI_File_write_at_all_begin_c(void) { return ckpt_unsupported("MPI_File_write_at_all_begin_c"); }
+CKPT_EXPORT int MPI_File_write_at_all_begin_c(void) __attribute__((weak, alias("PMPI_File_write_at_all_begin_c")));
+CKPT_EXPORT int PMPI_File_write_at_all_c(void) { return ckpt_unsupported("MPI_File_write_at_all_c"); }
+CKPT_EXPORT int MPI_File_write_at_all_c(void) __attribute__((weak, alias("PMPI_File_write_at_all_c")));
+CKPT_EXPORT int PMPI_File_write_at_c(void) { return ckpt_unsupported("MPI_File_write_at_c"); }
+CKPT_EXPORT int MPI_File_write_at_c(void) __attribute__((weak, alias("PMPI_File_write_at_c")));
+CKPT_EXPORT int PMPI_File_write_c(void) { return ckpt_unsupported("MPI_File_write_c"); }
+CKPT_EXPORT int MPI_File_write_c(void) __attribute__((weak, alias("PMPI_File_write_c")));
+CKPT_EXPORT int PMPI_File_write_ordered_begin_c(void) { return ckpt_unsupported("MPI_File_write_ordered_begin_c"); }
+CKPT_EXPORT int MPI_File_write_ordered_begin_c(void) __attribute__((weak, alias("PMPI_File_write_ordered_begin_c")));
+CKPT_EXPORT int PMPI_File_write_ordered_c(void) { return ckpt_unsupported("MPI_File_write_ordered_c"); }
+CKPT_EXPORT int MPI_File_write_ordered_c(void) __attribute__((weak, alias("PMPI_File_write_ordered_c")));
+CKPT_EXPORT int PMPI_File_write_shared_c(void) { return ckpt_unsupported("MPI_File_write_shared_c"); }
+CKPT_EXPORT int MPI_File_write_shared_c(void) __attribute__((weak, alias("PMPI_File_write_shared_c")));
+CKPT_EXPORT int PMPI_Gather_c(void) { return ckpt_unsupported("MPI_Gather_c"); }
+CKPT_EXPORT int MPI_Gather_c(void) __attribute__((weak, alias("PMPI_Gather_c")));
+CKPT_EXPORT int PMPI_Gather_init_c(void) { return ckpt_unsupported("MPI_Gather_init_c"); }
+CKPT_EXPORT int MPI_Gather_init_c(void) __attribute__((weak, alias("PMPI_Gather_init_c")));
+CKPT_EXPORT int PMPI_Gatherv_c(void) { return ckpt_unsupported("MPI_Gatherv_c"); }
+CKPT_EXPORT int MPI_Gatherv_c(void) __attribute__((weak, alias("PMPI_Gatherv_c")));
+CKPT_EXPORT int PMPI_Gatherv_init_c(void) { return ckpt_unsupported("MPI_Gatherv_init_c"); }
+CKPT_EXPORT int MPI_Gatherv_init_c(void) __attribute__((weak, alias("PMPI_Gatherv_init_c")));
+CKPT_EXPORT int PMPI_Get_accumulate_c(void) { return ckpt_unsupported("MPI_Get_accumulate_c"); }
+CKPT_EXPORT int MPI_Get_accumulate_c(void) __attribute__((weak, alias("PMPI_Get_accumulate_c")));
+CKPT_EXPORT int PMPI_Get_c(void) { return ckpt_unsupported("MPI_Get_c"); }
+CKPT_EXPORT int MPI_Get_c(void) __attribute__((weak, alias("PMPI_Get_c")));
+CKPT_EXPORT int PMPI_Get_count_c(void) { return ckpt_unsupported("MPI_Get_count_c"); }
+CKPT_EXPORT int MPI_Get_count_c(void) __attribute__((weak, alias("PMPI_Get_count_c")));
+CKPT_EXPORT int PMPI_Get_elements_c(void) { return ckpt_unsupported("MPI_Get_elements_c"); }
+CKPT_EXPORT int MPI_Get_elements_c(void) __attribute__((weak, alias("PMPI_Get_elements_c")));
+CKPT_EXPORT int PMPI_Iallgather_c(void) { return ckpt_unsupported("MPI_Iallgather_c"); }
+CKPT_EXPORT int MPI_Iallgather_c(void) __attribute__((weak, alias("PMPI_Iallgather_c")));
+CKPT_EXPORT int PMPI_Iallgatherv_c(void) { return ckpt_unsupported("MPI_Iallgatherv_c"); }
+CKPT_EXPORT int MPI_Iallgatherv_c(void) __attribute__((weak, alias("PMPI_Iallgatherv_c")));
+CKPT_EXPORT int PMPI_Iallreduce_c(void) { return ckpt_unsupported("MPI_Iallreduce_c"); }
+CKPT_EXPORT int MPI_Iallreduce_c(void) __attribute__((weak, alias("PMPI_Iallreduce_c")));
+CKPT_EXPORT int PMPI_Ialltoall_c(void) { return ckpt_unsupported("MPI_Ialltoall_c"); }
+CKPT_EXPORT int MPI_Ialltoall_c(void) __attribute__((weak, alias("PMPI_Ialltoall_c")));
+CKPT_EXPORT int PMPI_Ialltoallv_c(void) { return ckpt_unsupported("MPI_Ialltoallv_c"); }
+CKPT_EXPORT int MPI_Ialltoallv_c(void) __attribute__((weak, alias("PMPI_Ialltoallv_c")));
+CKPT_EXPORT int PMPI_Ialltoallw_c(void) { return ckpt_unsupported("MPI_Ialltoallw_c"); }
+CKPT_EXPORT int MPI_Ialltoallw_c(void) __attribute__((weak, alias("PMPI_Ialltoallw_c")));
+CKPT_EXPORT int PMPI_Ibcast_c(void) { return ckpt_unsupported("MPI_Ibcast_c"); }
+CKPT_EXPORT int MPI_Ibcast_c(void) __attribute__((weak, alias("PMPI_Ibcast_c")));
+CKPT_EXPORT int PMPI_Ibsend_c(void) { return ckpt_unsupported("MPI_Ibsend_c"); }
+CKPT_EXPORT int MPI_Ibsend_c(void) __attribute__((weak, alias("PMPI_Ibsend_c")));
+CKPT_EXPORT int PMPI_Iexscan_c(void) { return ckpt_unsupported("MPI_Iexscan_c"); }
+CKPT_EXPORT int MPI_Iexscan_c(void) __attribute__((weak, alias("PMPI_Iexscan_c")));
+CKPT_EXPORT int PMPI_Igather_c(void) { return ckpt_unsupported("MPI_Igather_c"); }
+CKPT_EXPORT int MPI_Igather_c(void) __attribute__((weak, alias("PMPI_Igather_c")));
+CKPT_EXPORT int PMPI_Igatherv_c(void) { return ckpt_unsupported("MPI_Igatherv_c"); }
+CKPT_EXPORT int MPI_Igatherv_c(void) __attribute__((weak, alias("PMPI_Igatherv_c")));
+CKPT_EXPORT int PMPI_Imrecv_c(void) { return ckpt_unsupported("MPI_Imrecv_c"); }
+CKPT_EXPORT int MPI_Imrecv_c(void) __attribute__((weak, alias("PMPI_Imrecv_c")));
+CKPT_EXPORT int PMPI_Ineighbor_allgather_c(void) { return ckpt_unsupported("MPI_Ineighbor_allgather_c"); }
+CKPT_EXPORT int MPI_Ineighbor_allgather_c(void) __attribute__((weak, alias("PMPI_Ineighbor_allgather_c")));
+CKPT_EXPORT int PMPI_Ineighbor_allgatherv_c(void) { return ckpt_unsupported("MPI_Ineighbor_allgatherv_c"); }
+CKPT_EXPORT int MPI_Ineighbor_allgatherv_c(void) __attribute__((weak, alias("PMPI_Ineighbor_allgatherv_c")));
+CKPT_EXPORT int PMPI_Ineighbor_alltoall_c(void) { return ckpt_unsupported("MPI_Ineighbor_alltoall_c"); }
+CKPT_EXPORT int MPI_Ineighbor_alltoall_c(void) __attribute__((weak, alias("PMPI_Ineighbor_alltoall_c")));
+CKPT_EXPORT int PMPI_Ineighbor_alltoallv_c(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallv_c"); }
+CKPT_EXPORT int MPI_Ineighbor_alltoallv_c(void) __attribute__((weak, alias("PMPI_Ineighbor_alltoallv_c")));
+CKPT_EXPORT int PMPI_Ineighbor_alltoallw_c(void) { return ckpt_unsupported("MPI_Ineighbor_alltoallw_c"); }
+CKPT_EXPORT int MPI_Ineighbor_alltoallw_c(void) __attribute__((weak, alias("PMPI_Ineighbor_alltoallw_c")));
+CKPT_EXPORT int PMPI_Irecv_c(void) { return ckpt_unsupported("MPI_Irecv_c"); }
+CKPT_EXPORT int MPI_Irecv_c(void) __attribute__((weak, alias("PMPI_Irecv_c")));
+CKPT_EXPORT int PMPI_Ireduce_c(void) { return ckpt_unsupported("MPI_Ireduce_c"); }
+CKPT_EXPORT int MPI_Ireduce_c(void) __attribute__((weak, alias("PMPI_Ireduce_c")));
+CKPT_EXPORT int PMPI_Ireduce_scatter_block_c(void) { return ckpt_unsupported("MPI_Ireduce_scatter_block_c"); }
+CKPT_EXPORT int MPI_Ireduce_scatter_block_c(void) __attribute__((weak, alias("PMPI_Ireduce_scatter_block_c")));
+CKPT_EXPORT int PMPI_Ireduce_scatter_c(void) { return ckpt_unsupported("MPI_Ireduce_scatter_c"); }
+CKPT_EXPORT int MPI_Ireduce_scatter_c(void) __attribute__((weak, alias("PMPI_Ireduce_scatter_c")));
+CKPT_EXPORT int PMPI_Irsend_c(void) { return ckpt_unsupported("MPI_Irsend_c"); }
+CKPT_EXPORT int MPI_Irsend_c(void) __attribute__((weak, alias("PMPI_Irsend_c")));
+CKPT_EXPORT int PMPI_Iscan_c(void) { return ckpt_unsupported("MPI_Iscan_c"); }
+CKPT_EXPORT int MPI_Iscan_c(void) __attribute__((weak, alias("PMPI_Iscan_c")));
+CKPT_EXPORT int PMPI_Iscatter_c(void) { return ckpt_unsupported("MPI_Iscatter_c"); }
+CKPT_EXPORT int MPI_Iscatter_c(void) __attribute__((weak, alias("PMPI_Iscatter_c")));
+CKPT_EXPORT int PMPI_Iscatterv_c(void) { return ckpt_unsupported("MPI_Iscatterv_c"); }
+CKPT_EXPORT int MPI_Iscatterv_c(void) __attribute__((weak, alias("PMPI_Iscatterv_c")));
+CKPT_EXPORT int PMPI_Isend_c(void) { return ckpt_unsupported("MPI_Isend_c"); }
+CKPT_EXPORT int MPI_Isend_c(void) __attribute__((weak, alias("PMPI_Isend_c")));
+CKPT_EXPORT int PMPI_Isendrecv_c(void) { return ckpt_unsupported("MPI_Isendrecv_c"); }
+CKPT_EXPORT int MPI_Isendrecv_c(void) __attribute__((weak, alias("PMPI_Isendrecv_c")));
+CKPT_EXPORT int PMPI_Isendrecv_replace_c(void) { return ckpt_unsupported("MPI_Isendrecv_replace_c"); }
+CKPT_EXPORT int MPI_Isendrecv_replace_c(void) __attribute__((weak, alias("PMPI_Isendrecv_replace_c")));
+CKPT_EXPORT int PMPI_Issend_c(void) { return ckpt_unsupported("MPI_Issend_c"); }
+CKPT_EXPORT int MPI_Issend_c(void) __attribute__((weak, alias("PMPI_Issend_c")));
+CKPT_EXPORT int PMPI_Mrecv_c(void) { return ckpt_unsupported("MPI_Mrecv_c"); }
+CKPT_EXPORT int MPI_Mrecv_c(void) __attribute__((weak, alias("PMPI_Mrecv_c")));
+CKPT_EXPORT int PMPI_Neighbor_allgather_c(void) { return ckpt_unsupported("MPI_Neighbor_allgather_c"); }
+CKPT_EXPORT int MPI_Neighbor_allgather_c(void) __attribute__((weak, alias("PMPI_Neighbor_allgather_c")));
+CKPT_EXPORT int PMPI_Neighbor_allgather_init_c(void) { return ckpt_unsupported("MPI_Neighbor_allgather_init_c"); }
+CKPT_EXPORT int MPI_Neighbor_allgather_init_c(void) __attribute__((weak, alias("PMPI_Neighbor_allgather_init_c")));
+CKPT_EXPORT int PMPI_Neighbor_allgatherv_c(void) { return ckpt_unsupported("MPI_Neighbor_allgatherv_c"); }
+CKPT_EXPORT int MPI_Neighbor_allgatherv_c(void) __attribute__((weak, alias("PMPI_Neighbor_allgatherv_c")));
+CKPT_EXPORT int PMPI_Neighbor_allgatherv_init_c(void) { return ckpt_unsupported("MPI_Neighbor_allgatherv_init_c"); }
+CKPT_EXPORT int MPI_Neighbor_allgatherv_init_c(void) __attribute__((weak, alias("PMPI_Neighbor_allgatherv_init_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoall_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoall_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoall_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoall_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoall_init_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoall_init_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoall_init_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoall_init_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallv_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoallv_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallv_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallv_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallv_init_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoallv_init_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallv_init_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallv_init_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallw_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallw_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallw_c")));
+CKPT_EXPORT int PMPI_Neighbor_alltoallw_init_c(void) { return ckpt_unsupported("MPI_Neighbor_alltoallw_init_c"); }
+CKPT_EXPORT int MPI_Neighbor_alltoallw_init_c(void) __attribute__((weak, alias("PMPI_Neighbor_alltoallw_init_c")));
+CKPT_EXPORT int PMPI_Op_create_c(void) { return ckpt_unsupported("MPI_Op_create_c"); }
+CKPT_EXPORT int MPI_Op_create_c(void) __attribute__((weak, alias("PMPI_Op_create_c")));
+CKPT_EXPORT int PMPI_Pack_c(void) { return ckpt_unsupported("MPI_Pack_c"); }
+CKPT_EXPORT int MPI_Pack_c(void) __attribute__((weak, alias("PMPI_Pack_c")));
+CKPT_EXPORT int PMPI_Pack_external_c(void) { return ckpt_unsupported("MPI_Pack_external_c"); }
+CKPT_EXPORT int MPI_Pack_external_c(void) __attribute__((weak, alias("PMPI_Pack_external_c")));
+CKPT_EXPORT int PMPI_Pack_external_size_c(void) { return ckpt_unsupported("MPI_Pack_external_size_c"); }
+CKPT_EXPORT int MPI_Pack_external_size_c(void) __attribute__((weak, alias("PMPI_Pack_external_size_c")));
+CKPT_EXPORT int PMPI_Pack_size_c(void) { return ckpt_unsupported("MPI_Pack_size_c"); }
+CKPT_EXPORT int MPI_Pack_size_c(void) __attribute__((weak, alias("PMPI_Pack_size_c")));
+CKPT_EXPORT int PMPI_Put_c(void) { return ckpt_unsupported("MPI_Put_c"); }
+CKPT_EXPORT int MPI_Put_c(void) __attribute__((weak, alias("PMPI_Put_c")));
+CKPT_EXPORT int PMPI_Raccumulate_c(void) { return ckpt_unsupported("MPI_Raccumulate_c"); }
+CKPT_EXPORT int MPI_Raccumulate_c(void) __attribute__((weak, alias("PMPI_Raccumulate_c")));
+CKPT_EXPORT int PMPI_Recv_c(void) { return ckpt_unsupported("MPI_Recv_c"); }
+CKPT_EXPORT int MPI_Recv_c(void) __attribute__((weak, alias("PMPI_Recv_c")));
+CKPT_EXPORT int PMPI_Recv_init_c(void) { return ckpt_unsupported("MPI_Recv_init_c"); }
+CKPT_EXPORT int MPI_Recv_init_c(void) __attribute__((weak, alias("PMPI_Recv_init_c")));
+CKPT_EXPORT int PMPI_Reduce_c(void) { return ckpt_unsupported("MPI_Reduce_c"); }
+CKPT_EXPORT int MPI_Reduce_c(void) __attribute__((weak, alias("PMPI_Reduce_c")));
+CKPT_EXPORT int PMPI_Reduce_init_c(void) { return ckpt_unsupported("MPI_Reduce_init_c"); }
+CKPT_EXPORT int MPI_Reduce_init_c(void) __attribute__((weak, alias("PMPI_Reduce_init_c")));
+CKPT_EXPORT int PMPI_Reduce_local_c(void) { return ckpt_unsupported("MPI_Reduce_local_c"); }
+CKPT_EXPORT int MPI_Reduce_local_c(void) __attribute__((weak, alias("PMPI_Reduce_local_c")));
+CKPT_EXPORT int PMPI_Reduce_scatter_block_c(void) { return ckpt_unsupported("MPI_Reduce_scatter_block_c"); }
+CKPT_EXPORT int MPI_Reduce_scatter_block_c(void) __attribute__((weak, alias("PMPI_Reduce_scatter_block_c")));
+CKPT_EXPORT int PMPI_Reduce_scatter_block_init_c(void) { return ckpt_unsupported("MPI_Reduce_scatter_block_init_c"); }
+CKPT_EXPORT int MPI_Reduce_scatter_block_init_c(void) __attribute__((weak, alias("PMPI_Reduce_scatter_block_init_c")));
+CKPT_EXPORT int PMPI_Reduce_scatter_c(void) { return ckpt_unsupported("MPI_Reduce_scatter_c"); }
+CKPT_EXPORT int MPI_Reduce_scatter_c(void) __attribute__((weak, alias("PMPI_Reduce_scatter_c")));
+CKPT_EXPORT int PMPI_Reduce_scatter_init_c(void) { return ckpt_unsupported("MPI_Reduce_scatter_init_c"); }
+CKPT_EXPORT int MPI_Reduce_scatter_init_c(void) __attribute__((weak, alias("PMPI_Reduce_scatter_init_c")));
+CKPT_EXPORT int PMPI_Register_datarep_c(void) { return ckpt_unsupported("MPI_Register_datarep_c"); }
+CKPT_EXPORT int MPI_Register_datarep_c(void) __attribute__((weak, alias("PMPI_Register_datarep_c")));
+CKPT_EXPORT int PMPI_Rget_accumulate_c(void) { return ckpt_unsupported("MPI_Rget_accumulate_c"); }
+CKPT_EXPORT int MPI_Rget_accumulate_c(void) __attribute__((weak, alias("PMPI_Rget_accumulate_c")));
+CKPT_EXPORT int PMPI_Rget_c(void) { return ckpt_unsupported("MPI_Rget_c"); }
+CKPT_EXPORT int MPI_Rget_c(void) __attribute__((weak, alias("PMPI_Rget_c")));
+CKPT_EXPORT int PMPI_Rput_c(void) { return ckpt_unsupported("MPI_Rput_c"); }
+CKPT_EXPORT int MPI_Rput_c(void) __attribute__((weak, alias("PMPI_Rput_c")));
+CKPT_EXPORT int PMPI_Rsend_c(void) { return ckpt_unsupported("MPI_Rsend_c"); }
+CKPT_EXPORT int MPI_Rsend_c(void) __attribute__((weak, alias("PMPI_Rsend_c")));
+CKPT_EXPORT int PMPI_Rsend_init_c(void) { return ckpt_unsupported("MPI_Rsend_init_c"); }
+CKPT_EXPORT int MPI_Rsend_init_c(void) __attribute__((weak, alias("PMPI_Rsend_init_c")));
+CKPT_EXPORT int PMPI_Scan_c(void) { return ckpt_unsupported("MPI_Scan_c"); }
+CKPT_EXPORT int MPI_Scan_c(void) __attribute__((weak, alias("PMPI_Scan_c")));
+CKPT_EXPORT int PMPI_Scan_init_c(void) { return ckpt_unsupported("MPI_Scan_init_c"); }
+CKPT_EXPORT int MPI_Scan_init_c(void) __attribute__((weak, alias("PMPI_Scan_init_c")));
+CKPT_EXPORT int PMPI_Scatter_c(void) { return ckpt_unsupported("MPI_Scatter_c"); }
+CKPT_EXPORT int MPI_Scatter_c(void) __attribute__((weak, alias("PMPI_Scatter_c")));
+CKPT_EXPORT int PMPI_Scatter_init_c(void) { return ckpt_unsupported("MPI_Scatter_init_c"); }
+CKPT_EXPORT int MPI_Scatter_init_c(void) __attribute__((weak, alias("PMPI_Scatter_init_c")));
+CKPT_EXPORT int PMPI_Scatterv_c(void) { return ckpt_unsupported("MPI_Scatterv_c"); }
+CKPT_EXPORT int MPI_Scatterv_c(void) __attribute__((weak, alias("PMPI_Scatterv_c")));
+CKPT_EXPORT int PMPI_Scatterv_init_c(void) { return ckpt_unsupported("MPI_Scatterv_init_c"); }
+CKPT_EXPORT int MPI_Scatterv_init_c(void) __attribute__((weak, alias("PMPI_Scatterv_init_c")));
+CKPT_EXPORT int PMPI_Send_c(void) { return ckpt_unsupported("MPI_Send_c"); }
+CKPT_EXPORT int MPI_Send_c(void) __attribute__((weak, alias("PMPI_Send_c")));
+CKPT_EXPORT int PMPI_Send_init_c(void) { return ckpt_unsupported("MPI_Send_init_c"); }
+CKPT_EXPORT int MPI_Send_init_c(void) __attribute__((weak, alias("PMPI_Send_init_c")));
+CKPT_EXPORT int PMPI_Sendrecv_c(void) { return ckpt_unsupported("MPI_Sendrecv_c"); }
+CKPT_EXPORT int MPI_Sendrecv_c(void) __attribute__((weak, alias("PMPI_Sendrecv_c")));
+CKPT_EXPORT int PMPI_Sendrecv_replace_c(void) { return ckpt_unsupported("MPI_Sendrecv_replace_c"); }
+CKPT_EXPORT int MPI_Sendrecv_replace_c(void) __attribute__((weak, alias("PMPI_Sendrecv_replace_c")));
+CKPT_EXPORT int PMPI_Ssend_c(void) { return ckpt_unsupported("MPI_Ssend_c"); }
+CKPT_EXPORT int MPI_Ssend_c(void) __attribute__((weak, alias("PMPI_Ssend_c")));
+CKPT_EXPORT int PMPI_Ssend_init_c(void) { return ckpt_unsupported("MPI_Ssend_init_c"); }
+CKPT_EXPORT int MPI_Ssend_init_c(void) __attribute__((weak, alias("PMPI_Ssend_init_c")));
+CKPT_EXPORT int PMPI_Type_contiguous_c(void) { return ckpt_unsupported("MPI_Type_contiguous_c"); }
+CKPT_EXPORT int MPI_Type_contiguous_c(void) __attribute__((weak, alias("PMPI_Type_contiguous_c")));
+CKPT_EXPORT int PMPI_Type_create_darray_c(void) { return ckpt_unsupported("MPI_Type_create_darray_c"); }
+CKPT_EXPORT int MPI_Type_create_darray_c(void) __attribute__((weak, alias("PMPI_Type_create_darray_c")));
+CKPT_EXPORT int PMPI_Type_create_hindexed_block_c(void) { return ckpt_unsupported("MPI_Type_create_hindexed_block_c"); }
+CKPT_EXPORT int MPI_Type_create_hindexed_block_c(void) __attribute__((weak, alias("PMPI_Type_create_hindexed_block_c")));
+CKPT_EXPORT int PMPI_Type_create_hindexed_c(void) { return ckpt_unsupported("MPI_Type_create_hindexed_c"); }
+CKPT_EXPORT int MPI_Type_create_hindexed_c(void) __attribute__((weak, alias("PMPI_Type_create_hindexed_c")));
+CKPT_EXPORT int PMPI_Type_create_hvector_c(void) { return ckpt_unsupported("MPI_Type_create_hvector_c"); }
+CKPT_EXPORT int MPI_Type_create_hvector_c(void) __attribute__((weak, alias("PMPI_Type_create_hvector_c")));
+CKPT_EXPORT int PMPI_Type_create_indexed_block_c(void) { return ckpt_unsupported("MPI_Type_create_indexed_block_c"); }
+CKPT_EXPORT int MPI_Type_create_indexed_block_c(void) __attribute__((weak, alias("PMPI_Type_create_indexed_block_c")));
+CKPT_EXPORT int PMPI_Type_create_resized_c(void) { return ckpt_unsupported("MPI_Type_create_resized_c"); }
+CKPT_EXPORT int MPI_Type_create_resized_c(void) __attribute__((weak, alias("PMPI_Type_create_resized_c")));
+CKPT_EXPORT int PMPI_Type_create_struct_c(void) { return ckpt_unsupported("MPI_Type_create_struct_c"); }
+CKPT_EXPORT int MPI_Type_create_struct_c(void) __attribute__((weak, alias("PMPI_Type_create_struct_c")));
+CKPT_EXPORT int PMPI_Type_create_subarray_c(void) { return ckpt_unsupported("MPI_Type_create_subarray_c"); }
+CKPT_EXPORT int MPI_Type_create_subarray_c(void) __attribute__((weak, alias("PMPI_Type_create_subarray_c")));
+CKPT_EXPORT int PMPI_Type_get_contents_c(void) { return ckpt_unsupported("MPI_Type_get_contents_c"); }
+CKPT_EXPORT int MPI_Type_get_contents_c(void) __attribute__((weak, alias("PMPI_Type_get_contents_c")));
+CKPT_EXPORT int PMPI_Type_get_envelope_c(void) { return ckpt_unsupported("MPI_Type_get_envelope_c"); }
+CKPT_EXPORT int MPI_Type_get_envelope_c(void) __attribute__((weak, alias("PMPI_Type_get_envelope_c")));
+CKPT_EXPORT int PMPI_Type_get_extent_c(void) { return ckpt_unsupported("MPI_Type_get_extent_c"); }
+CKPT_EXPORT int MPI_Type_get_extent_c(void) __attribute__((weak, alias("PMPI_Type_get_extent_c")));
+CKPT_EXPORT int PMPI_Type_get_true_extent_c(void) { return ckpt_unsupported("MPI_Type_get_true_extent_c"); }
+CKPT_EXPORT int MPI_Type_get_true_extent_c(void) __attribute__((weak, alias("PMPI_Type_get_true_extent_c")));
+CKPT_EXPORT int PMPI_Type_indexed_c(void) { return ckpt_unsupported("MPI_Type_indexed_c"); }
+CKPT_EXPORT int MPI_Type_indexed_c(void) __attribute__((weak, alias("PMPI_Type_indexed_c")));
+CKPT_EXPORT int PMPI_Type_size_c(void) { return ckpt_unsupported("MPI_Type_size_c"); }
+CKPT_EXPORT int MPI_Type_size_c(void) __attribute__((weak, alias("PMPI_Type_size_c")));
+CKPT_EXPORT int PMPI_Type_vector_c(void) { return ckpt_unsupported("MPI_Type_vector_c"); }
+CKPT_EXPORT int MPI_Type_vector_c(void) __attribute__((weak, alias("PMPI_Type_vector_c")));
+CKPT_EXPORT int PMPI_Unpack_c(void) { return ckpt_unsupported("MPI_Unpack_c"); }
+CKPT_EXPORT int MPI_Unpack_c(void) __attribute__((weak, alias("PMPI_Unpack_c")));
+CKPT_EXPORT int PMPI_Unpack_external_c(void) { return ckpt_unsupported("MPI_Unpack_external_c"); }
+CKPT_EXPORT int MPI_Unpack_external_c(void) __attribute__((weak, alias("PMPI_Unpack_external_c")));
+CKPT_EXPORT int PMPI_Win_allocate_c(void) { return ckpt_unsupported("MPI_Win_allocate_c"); }
+CKPT_EXPORT int MPI_Win_allocate_c(void) __attribute__((weak, alias("PMPI_Win_allocate_c")));
+CKPT_EXPORT int PMPI_Win_allocate_shared_c(void) { return ckpt_unsupported("MPI_Win_allocate_shared_c"); }
+CKPT_EXPORT int MPI_Win_allocate_shared_c(void) __attribute__((weak, alias("PMPI_Win_allocate_shared_c")));
+CKPT_EXPORT int PMPI_Win_create_c(void) { return ckpt_unsupported("MPI_Win_create_c"); }
+CKPT_EXPORT int MPI_Win_create_c(void) __attribute__((weak, alias("PMPI_Win_create_c")));
+CKPT_EXPORT int PMPI_Win_shared_query_c(void) { return ckpt_unsupported("MPI_Win_shared_query_c"); }
+CKPT_EXPORT int MPI_Win_shared_query_c(void) __attribute__((weak, alias("PMPI_Win_shared_query_c")));
 /* Entry points not supported yet: fail naming the call (never crash). */
 CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Accumulate"); }
 CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
@@ -2750,12 +3190,6 @@ CKPT_EXPORT int PMPI_Alltoallv_init(const void *sendbuf, const int  *sendcounts,
 CKPT_EXPORT int MPI_Alltoallv_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *rdispls, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Alltoallv_init")));
 CKPT_EXPORT int PMPI_Alltoallw_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Alltoallw_init"); }
 CKPT_EXPORT int MPI_Alltoallw_init(const void *sendbuf, const int  *sendcounts, const int  *sdispls, const MPI_Datatype  *sendtypes, void *recvbuf, const int  *recvcounts, const int  *rdispls, const MPI_Datatype  *recvtypes, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Alltoallw_init")));
-CKPT_EXPORT int PMPI_Attr_delete(MPI_Comm comm, int keyval) { return ckpt_unsupported("MPI_Attr_delete"); }
-CKPT_EXPORT int MPI_Attr_delete(MPI_Comm comm, int keyval) __attribute__((weak, alias("PMPI_Attr_delete")));
-CKPT_EXPORT int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Attr_get"); }
-CKPT_EXPORT int MPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Attr_get")));
-CKPT_EXPORT int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) { return ckpt_unsupported("MPI_Attr_put"); }
-CKPT_EXPORT int MPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Attr_put")));
 CKPT_EXPORT int PMPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Barrier_init"); }
 CKPT_EXPORT int MPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Barrier_init")));
 CKPT_EXPORT int PMPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Bcast_init"); }
@@ -2932,10 +3366,6 @@ CKPT_EXPORT int PMPI_Isendrecv(const void *sendbuf, int sendcount, MPI_Datatype 
 CKPT_EXPORT int MPI_Isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Isendrecv")));
 CKPT_EXPORT int PMPI_Isendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Isendrecv_replace"); }
 CKPT_EXPORT int MPI_Isendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("PMPI_Isendrecv_replace")));
-CKPT_EXPORT int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) { return ckpt_unsupported("MPI_Keyval_create"); }
-CKPT_EXPORT int MPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
-CKPT_EXPORT int PMPI_Keyval_free(int *keyval) { return ckpt_unsupported("MPI_Keyval_free"); }
-CKPT_EXPORT int MPI_Keyval_free(int *keyval) __attribute__((weak, alias("PMPI_Keyval_free")));
 CKPT_EXPORT int PMPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name) { return ckpt_unsupported("MPI_Lookup_name"); }
 CKPT_EXPORT int MPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name) __attribute__((weak, alias("PMPI_Lookup_name")));
 CKPT_EXPORT int PMPI_Neighbor_allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Neighbor_allgather_init"); }

@@ -88,3 +88,10 @@ CKPT_EXPORT int *const MPI_WEIGHTS_EMPTY = &ckpt_weights_empty_marker;
 static MPI_Fint f_status_ignore[6], f_statuses_ignore[6];
 CKPT_EXPORT MPI_Fint *MPI_F_STATUS_IGNORE = f_status_ignore;
 CKPT_EXPORT MPI_Fint *MPI_F_STATUSES_IGNORE = f_statuses_ignore;
+/* Defined by libmpi.so.12 too (spec/mpich-exports.txt): the Fortran 2008 sentinels and the tools
+ * interface's all-handles marker, whose users fail naming the call (MPI_T_ is unsupported). */
+static MPI_F08_status f08_status_ignore, f08_statuses_ignore;
+CKPT_EXPORT MPI_F08_status *MPI_F08_STATUS_IGNORE = &f08_status_ignore;
+CKPT_EXPORT MPI_F08_status *MPI_F08_STATUSES_IGNORE = &f08_statuses_ignore;
+static char t_pvar_all_handles;
+CKPT_EXPORT MPI_T_pvar_handle const MPI_T_PVAR_ALL_HANDLES = (MPI_T_pvar_handle)&t_pvar_all_handles;

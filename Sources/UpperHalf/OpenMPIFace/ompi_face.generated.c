@@ -763,30 +763,6 @@ OF_EXPORT int PMPI_Alltoallw(const void *sendbuf, const int *sendcounts, const i
 }
 OF_EXPORT int MPI_Alltoallw(const void *sendbuf, const int *sendcounts, const int *sdispls, const void * *sendtypes, void *recvbuf, const int *recvcounts, const int *rdispls, const void * *recvtypes, void * comm) __attribute__((weak, alias("PMPI_Alltoallw")));
 
-static int (*m_Attr_delete)(int32_t comm, int keyval);
-OF_EXPORT int PMPI_Attr_delete(void * comm, int keyval)
-{
-    int rc = m_Attr_delete(OF_H(comm), of_keyval_in(keyval));
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
-}
-OF_EXPORT int MPI_Attr_delete(void * comm, int keyval) __attribute__((weak, alias("PMPI_Attr_delete")));
-
-static int (*m_Attr_get)(int32_t comm, int keyval, void *attribute_val, int *flag);
-OF_EXPORT int PMPI_Attr_get(void * comm, int keyval, void *attribute_val, int *flag)
-{
-    int rc = m_Attr_get(OF_H(comm), of_keyval_in(keyval), attribute_val, flag);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
-}
-OF_EXPORT int MPI_Attr_get(void * comm, int keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Attr_get")));
-
-static int (*m_Attr_put)(int32_t comm, int keyval, void *attribute_val);
-OF_EXPORT int PMPI_Attr_put(void * comm, int keyval, void *attribute_val)
-{
-    int rc = m_Attr_put(OF_H(comm), of_keyval_in(keyval), attribute_val);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
-}
-OF_EXPORT int MPI_Attr_put(void * comm, int keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Attr_put")));
-
 static int (*m_Barrier)(int32_t comm);
 OF_EXPORT int PMPI_Barrier(void * comm)
 {
@@ -2294,30 +2270,6 @@ OF_EXPORT int PMPI_Issend(const void *buf, int count, void * datatype, int dest,
 }
 OF_EXPORT int MPI_Issend(const void *buf, int count, void * datatype, int dest, int tag, void * comm, void * *request) __attribute__((weak, alias("PMPI_Issend")));
 
-static int (*m_Keyval_create)(void *copy_fn, void *delete_fn, int *keyval, void *extra_state);
-OF_EXPORT int PMPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state)
-{
-    int v_keyval = 0;
-    int rc = m_Keyval_create((void *)of_copy_tramp_0, (void *)of_delete_tramp_0, &v_keyval, of_keyval_fns_new(copy_fn, delete_fn, extra_state));
-    if (rc == 0) {
-        *keyval = of_keyval_out(v_keyval);
-    }
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
-}
-OF_EXPORT int MPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
-
-static int (*m_Keyval_free)(int *keyval);
-OF_EXPORT int PMPI_Keyval_free(int *keyval)
-{
-    int v_keyval = of_keyval_in(*keyval);
-    int rc = m_Keyval_free(&v_keyval);
-    if (rc == 0) {
-        *keyval = of_keyval_out(v_keyval);
-    }
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
-}
-OF_EXPORT int MPI_Keyval_free(int *keyval) __attribute__((weak, alias("PMPI_Keyval_free")));
-
 static int (*m_Lookup_name)(const char *service_name, int32_t info, char *port_name);
 OF_EXPORT int PMPI_Lookup_name(const char *service_name, void * info, char *port_name)
 {
@@ -3390,6 +3342,106 @@ OF_EXPORT double PMPI_Wtime(void)
 }
 OF_EXPORT double MPI_Wtime(void) __attribute__((weak, alias("PMPI_Wtime")));
 
+/* Deprecated MPI-1/2 names: this face's entry of the successor converts and forwards. */
+OF_EXPORT int PMPI_Attr_delete(void * comm, int keyval)
+{
+    return PMPI_Comm_delete_attr(comm, keyval);
+}
+OF_EXPORT int MPI_Attr_delete(void * comm, int keyval) __attribute__((weak, alias("PMPI_Attr_delete")));
+
+OF_EXPORT int PMPI_Attr_get(void * comm, int keyval, void *attribute_val, int *flag)
+{
+    return PMPI_Comm_get_attr(comm, keyval, attribute_val, flag);
+}
+OF_EXPORT int MPI_Attr_get(void * comm, int keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Attr_get")));
+
+OF_EXPORT int PMPI_Attr_put(void * comm, int keyval, void *attribute_val)
+{
+    return PMPI_Comm_set_attr(comm, keyval, attribute_val);
+}
+OF_EXPORT int MPI_Attr_put(void * comm, int keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Attr_put")));
+
+OF_EXPORT int PMPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state)
+{
+    return PMPI_Comm_create_keyval(copy_fn, delete_fn, keyval, extra_state);
+}
+OF_EXPORT int MPI_Keyval_create(void *copy_fn, void *delete_fn, int *keyval, void *extra_state) __attribute__((weak, alias("PMPI_Keyval_create")));
+
+OF_EXPORT int PMPI_Keyval_free(int *keyval)
+{
+    return PMPI_Comm_free_keyval(keyval);
+}
+OF_EXPORT int MPI_Keyval_free(int *keyval) __attribute__((weak, alias("PMPI_Keyval_free")));
+
+OF_EXPORT int PMPI_Address(void *location, intptr_t *address)
+{
+    return PMPI_Get_address((const void *)location, address);
+}
+OF_EXPORT int MPI_Address(void *location, intptr_t *address) __attribute__((weak, alias("PMPI_Address")));
+
+OF_EXPORT int PMPI_Errhandler_create(void *comm_errhandler_fn, void * *errhandler)
+{
+    return PMPI_Comm_create_errhandler(comm_errhandler_fn, errhandler);
+}
+OF_EXPORT int MPI_Errhandler_create(void *comm_errhandler_fn, void * *errhandler) __attribute__((weak, alias("PMPI_Errhandler_create")));
+
+OF_EXPORT int PMPI_Errhandler_get(void * comm, void * *errhandler)
+{
+    return PMPI_Comm_get_errhandler(comm, errhandler);
+}
+OF_EXPORT int MPI_Errhandler_get(void * comm, void * *errhandler) __attribute__((weak, alias("PMPI_Errhandler_get")));
+
+OF_EXPORT int PMPI_Errhandler_set(void * comm, void * errhandler)
+{
+    return PMPI_Comm_set_errhandler(comm, errhandler);
+}
+OF_EXPORT int MPI_Errhandler_set(void * comm, void * errhandler) __attribute__((weak, alias("PMPI_Errhandler_set")));
+
+OF_EXPORT int PMPI_Type_extent(void * datatype, intptr_t *extent)
+{
+    intptr_t lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *extent = extent_;
+    return rc;
+}
+OF_EXPORT int MPI_Type_extent(void * datatype, intptr_t *extent) __attribute__((weak, alias("PMPI_Type_extent")));
+
+OF_EXPORT int PMPI_Type_hindexed(int count, int *array_of_blocklengths, intptr_t *array_of_displacements, void * oldtype, void * *newtype)
+{
+    return PMPI_Type_create_hindexed(count, (const int *)array_of_blocklengths, (const intptr_t *)array_of_displacements, oldtype, newtype);
+}
+OF_EXPORT int MPI_Type_hindexed(int count, int *array_of_blocklengths, intptr_t *array_of_displacements, void * oldtype, void * *newtype) __attribute__((weak, alias("PMPI_Type_hindexed")));
+
+OF_EXPORT int PMPI_Type_hvector(int count, int blocklength, intptr_t stride, void * oldtype, void * *newtype)
+{
+    return PMPI_Type_create_hvector(count, blocklength, stride, oldtype, newtype);
+}
+OF_EXPORT int MPI_Type_hvector(int count, int blocklength, intptr_t stride, void * oldtype, void * *newtype) __attribute__((weak, alias("PMPI_Type_hvector")));
+
+OF_EXPORT int PMPI_Type_lb(void * datatype, intptr_t *displacement)
+{
+    intptr_t lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *displacement = lb_;
+    return rc;
+}
+OF_EXPORT int MPI_Type_lb(void * datatype, intptr_t *displacement) __attribute__((weak, alias("PMPI_Type_lb")));
+
+OF_EXPORT int PMPI_Type_struct(int count, int *array_of_blocklengths, intptr_t *array_of_displacements, void * *array_of_types, void * *newtype)
+{
+    return PMPI_Type_create_struct(count, (const int *)array_of_blocklengths, (const intptr_t *)array_of_displacements, (const void * *)array_of_types, newtype);
+}
+OF_EXPORT int MPI_Type_struct(int count, int *array_of_blocklengths, intptr_t *array_of_displacements, void * *array_of_types, void * *newtype) __attribute__((weak, alias("PMPI_Type_struct")));
+
+OF_EXPORT int PMPI_Type_ub(void * datatype, intptr_t *displacement)
+{
+    intptr_t lb_, extent_;
+    int rc = PMPI_Type_get_extent(datatype, &lb_, &extent_);
+    if (rc == 0) *displacement = lb_ + extent_;
+    return rc;
+}
+OF_EXPORT int MPI_Type_ub(void * datatype, intptr_t *displacement) __attribute__((weak, alias("PMPI_Type_ub")));
+
 /* Exported by Open MPI but not converted yet: fail naming the call. */
 static int of_stub_MPIX_Allgather_init(void) { return of_unsupported("MPIX_Allgather_init"); }
 OF_EXPORT int PMPIX_Allgather_init(void) __attribute__((alias("of_stub_MPIX_Allgather_init")));
@@ -3469,9 +3521,6 @@ OF_EXPORT int MPI_AINT_DIFF_F90(void) __attribute__((weak, alias("of_stub_MPI_AI
 static int of_stub_MPI_Accumulate(void) { return of_unsupported("MPI_Accumulate"); }
 OF_EXPORT int PMPI_Accumulate(void) __attribute__((alias("of_stub_MPI_Accumulate")));
 OF_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("of_stub_MPI_Accumulate")));
-static int of_stub_MPI_Address(void) { return of_unsupported("MPI_Address"); }
-OF_EXPORT int PMPI_Address(void) __attribute__((alias("of_stub_MPI_Address")));
-OF_EXPORT int MPI_Address(void) __attribute__((weak, alias("of_stub_MPI_Address")));
 static int of_stub_MPI_COMM_DUP_FN(void) { return of_unsupported("MPI_COMM_DUP_FN"); }
 OF_EXPORT int PMPI_COMM_DUP_FN(void) __attribute__((alias("of_stub_MPI_COMM_DUP_FN")));
 OF_EXPORT int MPI_COMM_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_COMM_DUP_FN")));
@@ -3505,18 +3554,9 @@ OF_EXPORT int MPI_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_DUP_FN"))
 static int of_stub_MPI_Errhandler_c2f(void) { return of_unsupported("MPI_Errhandler_c2f"); }
 OF_EXPORT int PMPI_Errhandler_c2f(void) __attribute__((alias("of_stub_MPI_Errhandler_c2f")));
 OF_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_c2f")));
-static int of_stub_MPI_Errhandler_create(void) { return of_unsupported("MPI_Errhandler_create"); }
-OF_EXPORT int PMPI_Errhandler_create(void) __attribute__((alias("of_stub_MPI_Errhandler_create")));
-OF_EXPORT int MPI_Errhandler_create(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_create")));
 static int of_stub_MPI_Errhandler_f2c(void) { return of_unsupported("MPI_Errhandler_f2c"); }
 OF_EXPORT int PMPI_Errhandler_f2c(void) __attribute__((alias("of_stub_MPI_Errhandler_f2c")));
 OF_EXPORT int MPI_Errhandler_f2c(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_f2c")));
-static int of_stub_MPI_Errhandler_get(void) { return of_unsupported("MPI_Errhandler_get"); }
-OF_EXPORT int PMPI_Errhandler_get(void) __attribute__((alias("of_stub_MPI_Errhandler_get")));
-OF_EXPORT int MPI_Errhandler_get(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_get")));
-static int of_stub_MPI_Errhandler_set(void) { return of_unsupported("MPI_Errhandler_set"); }
-OF_EXPORT int PMPI_Errhandler_set(void) __attribute__((alias("of_stub_MPI_Errhandler_set")));
-OF_EXPORT int MPI_Errhandler_set(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_set")));
 static int of_stub_MPI_Fetch_and_op(void) { return of_unsupported("MPI_Fetch_and_op"); }
 OF_EXPORT int PMPI_Fetch_and_op(void) __attribute__((alias("of_stub_MPI_Fetch_and_op")));
 OF_EXPORT int MPI_Fetch_and_op(void) __attribute__((weak, alias("of_stub_MPI_Fetch_and_op")));
@@ -3859,27 +3899,9 @@ OF_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_p
 static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
 OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
 OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
-static int of_stub_MPI_Type_extent(void) { return of_unsupported("MPI_Type_extent"); }
-OF_EXPORT int PMPI_Type_extent(void) __attribute__((alias("of_stub_MPI_Type_extent")));
-OF_EXPORT int MPI_Type_extent(void) __attribute__((weak, alias("of_stub_MPI_Type_extent")));
 static int of_stub_MPI_Type_f2c(void) { return of_unsupported("MPI_Type_f2c"); }
 OF_EXPORT int PMPI_Type_f2c(void) __attribute__((alias("of_stub_MPI_Type_f2c")));
 OF_EXPORT int MPI_Type_f2c(void) __attribute__((weak, alias("of_stub_MPI_Type_f2c")));
-static int of_stub_MPI_Type_hindexed(void) { return of_unsupported("MPI_Type_hindexed"); }
-OF_EXPORT int PMPI_Type_hindexed(void) __attribute__((alias("of_stub_MPI_Type_hindexed")));
-OF_EXPORT int MPI_Type_hindexed(void) __attribute__((weak, alias("of_stub_MPI_Type_hindexed")));
-static int of_stub_MPI_Type_hvector(void) { return of_unsupported("MPI_Type_hvector"); }
-OF_EXPORT int PMPI_Type_hvector(void) __attribute__((alias("of_stub_MPI_Type_hvector")));
-OF_EXPORT int MPI_Type_hvector(void) __attribute__((weak, alias("of_stub_MPI_Type_hvector")));
-static int of_stub_MPI_Type_lb(void) { return of_unsupported("MPI_Type_lb"); }
-OF_EXPORT int PMPI_Type_lb(void) __attribute__((alias("of_stub_MPI_Type_lb")));
-OF_EXPORT int MPI_Type_lb(void) __attribute__((weak, alias("of_stub_MPI_Type_lb")));
-static int of_stub_MPI_Type_struct(void) { return of_unsupported("MPI_Type_struct"); }
-OF_EXPORT int PMPI_Type_struct(void) __attribute__((alias("of_stub_MPI_Type_struct")));
-OF_EXPORT int MPI_Type_struct(void) __attribute__((weak, alias("of_stub_MPI_Type_struct")));
-static int of_stub_MPI_Type_ub(void) { return of_unsupported("MPI_Type_ub"); }
-OF_EXPORT int PMPI_Type_ub(void) __attribute__((alias("of_stub_MPI_Type_ub")));
-OF_EXPORT int MPI_Type_ub(void) __attribute__((weak, alias("of_stub_MPI_Type_ub")));
 static int of_stub_MPI_WIN_DUP_FN(void) { return of_unsupported("MPI_WIN_DUP_FN"); }
 OF_EXPORT int PMPI_WIN_DUP_FN(void) __attribute__((alias("of_stub_MPI_WIN_DUP_FN")));
 OF_EXPORT int MPI_WIN_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_WIN_DUP_FN")));
@@ -4038,9 +4060,6 @@ void of_resolve_all(void)
     m_Alltoall = of_sym("PMPI_Alltoall");
     m_Alltoallv = of_sym("PMPI_Alltoallv");
     m_Alltoallw = of_sym("PMPI_Alltoallw");
-    m_Attr_delete = of_sym("PMPI_Attr_delete");
-    m_Attr_get = of_sym("PMPI_Attr_get");
-    m_Attr_put = of_sym("PMPI_Attr_put");
     m_Barrier = of_sym("PMPI_Barrier");
     m_Bcast = of_sym("PMPI_Bcast");
     m_Bsend = of_sym("PMPI_Bsend");
@@ -4176,8 +4195,6 @@ void of_resolve_all(void)
     m_Iscatterv = of_sym("PMPI_Iscatterv");
     m_Isend = of_sym("PMPI_Isend");
     m_Issend = of_sym("PMPI_Issend");
-    m_Keyval_create = of_sym("PMPI_Keyval_create");
-    m_Keyval_free = of_sym("PMPI_Keyval_free");
     m_Lookup_name = of_sym("PMPI_Lookup_name");
     m_Mprobe = of_sym("PMPI_Mprobe");
     m_Mrecv = of_sym("PMPI_Mrecv");
