@@ -55,7 +55,8 @@ public struct Plan: Sendable {
         var unsup: [SpecProcedure] = [], custom: [SpecProcedure] = []
         for p in faceProcs where Annotations.aliases[p.name] == nil {
             let mech = cl.isMechanical(p)
-            let isCustomFace = Annotations.customFace.contains(p.name)
+            let isCustomFace = Annotations.customFace.contains(p.name) || Annotations.mpi4Emulated.contains(p.name)
+                || Annotations.persistentCollective(p, in: spec) != nil
             let isCustomLower = Annotations.customLower.contains(p.name)
             let generatedFace = !isCustomFace && !Annotations.excluded(p.name) && mech
             if isCustomFace { custom.append(p) } else if !generatedFace { unsup.append(p) } else { face.append(p) }

@@ -26,6 +26,7 @@ public struct Generator {
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
+            "Sources/UpperHalf/Face/face_pcoll.generated.c": PersistentCollectiveEmitter(plan: plan).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),
         ]
     }
@@ -45,6 +46,18 @@ struct CoverageDoc {
         s += "- exported only to fail, beyond the spec (MPICH's `_c` and MPIX_ names): \(plan.exportStubs.count)\n\n"
         s += "## Generated\n\n" + plan.faceGenerated.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
         s += "## Hand-written\n\n" + plan.customFace.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
+        let pcoll = plan.spec.procedures.filter { Annotations.persistentCollective($0, in: plan.spec) != nil }
+        s += "## MPI-4\n\n"
+        s += "Emulated in the upper half on both lower halves (Open MPI 4.1 lacks them), one code path, checkpointable:\n\n"
+        s += "- `MPI_Isendrecv`, `MPI_Isendrecv_replace`: an `MPI_Irecv` the application holds plus a hidden `MPI_Isend`"
+        s += " (from a packed copy for `_replace`); the request completes when both have. The drain treats the parts like"
+        s += " any Isend/Irecv. Completion waits for the send part once the receive completed (a Test may then block"
+        s += " until the send completes).\n"
+        s += "- `MPI_Info_get_string`: from `MPI_Info_get_valuelen` and `MPI_Info_get`.\n"
+        s += "- Persistent collectives (`MPI_Start` issues the non-blocking form; inactive ones exist only in the upper half,"
+        s += " so a restart has nothing to remake): " + pcoll.map { "`\($0.name)`" }.joined(separator: ", ") + ".\n"
+        s += "- Not yet: " + plan.spec.procedures.filter { Annotations.mpi4Only.contains($0.name) }.map { "`\($0.name)`" }
+            .joined(separator: ", ") + ".\n\n"
         s += "## Unsupported\n\n" + plan.unsupported.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
         s += "## Deprecated MPI-1/2 names\n\n"
         s += "Each face (libmpi.so.12 and libmpi.so.40) forwards these to its own entry of the successor, "
@@ -61,5 +74,46 @@ struct CoverageDoc {
         s += "an undefined symbol in the dynamic linker (tests/abi/exports.sh compares the export sets).\n\n"
         s += plan.exportStubs.map { "`\($0)`" }.joined(separator: ", ") + "\n"
         return s
+    }
+}
+
+/// The persistent collectives (MPI-4): each MPI_X_init keeps its arguments, MPI_Start
+/// (face_p2p.c) calls face_pcoll_start, which issues MPI_IX with them.
+struct PersistentCollectiveEmitter {
+    let plan: Plan
+
+    func emit() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Persistent collectives, emulated from the non-blocking ones on every lower half."))
+        w.line("#include \"face_mpi4.h\"\n")
+        let pairs = plan.spec.procedures.compactMap { p in Annotations.persistentCollective(p, in: plan.spec).map { (p, $0) } }
+        for (n, (p, _)) in pairs.enumerated() {
+            let kept = p.params.filter { $0.kind != "INFO" && $0.name != "request" }
+            w.line("struct pcoll_\(p.short) {")
+            for a in kept { w.line("    \(Classifier.faceDecl(a));") }
+            w.line("};\n")
+            let decl = p.params.map(Classifier.faceDecl).joined(separator: ", ")
+            w.line("CKPT_EXPORT int PMPI_\(p.short)(\(decl))\n{")
+            w.line("    CKPT_ENTER();")
+            w.line("    (void)info;")
+            w.line("    struct pcoll_\(p.short) *a = malloc(sizeof *a);")
+            w.line("    if (!a)")
+            w.line("        return ckpt_face_error(comm, CKPT_MPI_ERR_NO_MEM, \"\(p.name)\");")
+            for a in kept { w.line("    a->\(a.name) = \(a.name);") }
+            w.line("    *request = face_pcoll_new(\(n), a, comm);")
+            w.line("    return 0;\n}")
+            w.line("CKPT_EXPORT int MPI_\(p.short)(\(decl)) __attribute__((alias(\"PMPI_\(p.short)\")));\n")
+        }
+        w.line("int face_pcoll_start(const struct face_req *q, MPI_Request *started)\n{")
+        w.line("    switch (q->mode) {")
+        for (n, (p, i)) in pairs.enumerated() {
+            let args = i.params.map { $0.name == "request" ? "started" : "a->\($0.name)" }
+            w.line("    case \(n): {")
+            w.line("        const struct pcoll_\(p.short) *a = q->buf;")
+            w.line("        return PMPI_\(i.short)(\(args.joined(separator: ", ")));")
+            w.line("    }")
+        }
+        w.line("    default:\n        return ckpt_face_error(q->comm, CKPT_MPI_ERR_REQUEST, \"MPI_Start\");\n    }\n}")
+        return w.text
     }
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "face_cut.h"
+#include "face_mpi4.h"
 #include "face_requests.h"
 
 #define ST(s) ((struct ckpt_status *)(s))
@@ -422,6 +423,8 @@ CKPT_EXPORT int PMPI_Start(MPI_Request *request)
 {
     CKPT_ENTER();
     struct face_req *q = face_req_of(*request);
+    if (q && q->type == FACE_REQ_PCOLL)
+        return face_pcoll_activate(request, q);
     if (q && q->type == FACE_REQ_PRECV && __builtin_expect(face_drained_head != NULL, 0)) {
         struct face_drained *m = face_drained_find(q->comm, q->peer, q->tag);
         if (m) {
@@ -477,6 +480,22 @@ void face_req_completed(int32_t v, struct face_req *r, struct ckpt_status *st)
     }
     r->counted = 1;
     r->active = 0;
+    if (__builtin_expect(r->companion != 0, 0))
+        face_companion_finish(r);
+}
+
+/* The lower half's handle for a completion call: an inactive persistent
+ * collective has none, so it is MPI_REQUEST_NULL there (which MPI treats alike). */
+static inline uint64_t rreq_wait(MPI_Request v)
+{
+    uint64_t real = rreq(v);
+    return __builtin_expect(real == FACE_REAL_PCOLL_IDLE, 0) ? 0 : real;
+}
+
+/* After a completion call: a persistent collective that completed stays, inactive. */
+static inline uint64_t kept_real(const struct face_req *r, uint64_t real)
+{
+    return __builtin_expect(real == 0 && r && r->type == FACE_REQ_PCOLL, 0) ? FACE_REAL_PCOLL_IDLE : real;
 }
 
 /* The records of the requests, before the call frees their handles. */
@@ -501,7 +520,7 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
     else                                                                                          \
         for (;;) {                                                                                \
             for (int i = 0; i < n_; i++)                                                          \
-                real[i] = rreq((requests)[i]);                                                    \
+                real[i] = rreq_wait((requests)[i]);                                               \
             CKPT_CROSS(rc = (call));                                                              \
             if (rc != CKPT_PENDING)                                                               \
                 break;                                                                            \
@@ -511,7 +530,8 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
 
 #define COMPLETION_END(requests)                                                                  \
     for (int i = 0; real && i < n_; i++)                                                          \
-        ckpt_inout_update(CKPT_KIND_REQUEST, &(requests)[i], real[i], CKPT_MPI_REQUEST_NULL);     \
+        ckpt_inout_update(CKPT_KIND_REQUEST, &(requests)[i], kept_real(rec[i], real[i]),          \
+                          CKPT_MPI_REQUEST_NULL);                                                 \
     ckpt_array_free(real, s_real_);                                                               \
     if (rec != s_rec_)                                                                            \
         free(rec);
@@ -671,12 +691,21 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
     struct face_req *q = face_req_of(request);
     struct ckpt_status st;
     int rc;
+    if (q && q->companion) {
+        /* MPI_Isendrecv: complete only once its send is */
+        int sent = 0;
+        CKPT_CROSS(rc = ckpt_T->Request_get_status(rreq(q->companion), &sent, &st));
+        if (rc || !sent) {
+            *flag = 0;
+            return finish(rc, "MPI_Request_get_status");
+        }
+    }
     if (q && q->has_status) {
         *flag = 1;
         st = q->status;
         rc = 0;
     } else {
-        CKPT_CROSS(rc = ckpt_T->Request_get_status(rreq(request), flag, &st));
+        CKPT_CROSS(rc = ckpt_T->Request_get_status(rreq_wait(request), flag, &st));
         if (!rc && *flag && q && !q->counted && (q->type == FACE_REQ_RECV || q->type == FACE_REQ_PRECV)
             && !(st.count_hi_and_cancelled & 1)) {
             face_count_recv(q->comm, st.source);
@@ -783,8 +812,18 @@ CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
         ckpt_inout_update(CKPT_KIND_REQUEST, request, real, CKPT_MPI_REQUEST_NULL);
         return 0;
     }
+    if (q->type == FACE_REQ_PCOLL)
+        return face_pcoll_free(request, q);
     if (freed_head)
         freed_reap();
+    if (q->companion) {
+        /* MPI_Isendrecv: its send goes the same way (a _replace copy is not freed then) */
+        int32_t c = q->companion;
+        struct face_req *cq = face_req_of(c);
+        q->companion = 0;
+        if (cq && !free_if_complete(c, cq))
+            freed_push(c, cq);
+    }
     if (!free_if_complete(v, q))
         freed_push(v, q);
     *request = CKPT_MPI_REQUEST_NULL;

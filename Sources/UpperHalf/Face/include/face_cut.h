@@ -191,6 +191,7 @@ enum face_req_type {
     FACE_REQ_PSEND,     /* persistent send: made again after a restart */
     FACE_REQ_PRECV,     /* persistent receive: made again; restarted when it was active */
     FACE_REQ_MESSAGE,   /* an MPI_Message from Mprobe/Improbe */
+    FACE_REQ_PCOLL,     /* persistent collective (MPI-4, face_mpi4.c): inactive = upper half only */
 };
 
 enum face_req_state {
@@ -212,6 +213,8 @@ struct face_req {
     void *buf;
     struct face_drained *message; /* FACE_REQ_MESSAGE of a drained message */
     struct ckpt_status status;    /* has_status: what the application's wait returns */
+    int32_t companion;            /* MPI_Isendrecv: the hidden send that must complete too, 0 = none */
+    void *tmp;                    /* freed with the companion: MPI_Isendrecv_replace's packed copy */
 };
 
 #define FACE_REQ_CHUNK_BITS 12
@@ -246,12 +249,17 @@ static inline int32_t face_req_new(uint64_t real, uint8_t type, int32_t comm)
         r->mode = 0;
         r->comm = comm;
         r->message = NULL;
+        r->companion = 0;
+        r->tmp = NULL;
     }
     return v;
 }
 
 /* The real handle of a drained message (never a lower-half handle). */
 #define FACE_REAL_DRAINED 0xd7a1ed0000000001ull
+/* The real handle of an inactive persistent collective: nothing in the lower half
+ * (the drain skips it as a marker; completion calls pass MPI_REQUEST_NULL for it). */
+#define FACE_REAL_PCOLL_IDLE 0xd7a1ed0000000004ull
 
 /* ----------------------------------------------------------- drained messages */
 

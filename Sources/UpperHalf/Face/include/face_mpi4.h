@@ -1,0 +1,20 @@
+/* MPI-4 procedures emulated in the upper half on every lower half (face_mpi4.c,
+ * face_pcoll.generated.c): Open MPI 4.1 lacks them, and one code path keeps the
+ * checkpoint the same on both. */
+#ifndef CKPT_FACE_MPI4_H
+#define CKPT_FACE_MPI4_H
+
+#include "face_cut.h"
+
+/* A persistent collective request, inactive: `which` is its case in face_pcoll_start. */
+int32_t face_pcoll_new(int which, void *args, MPI_Comm comm);
+/* Issues the non-blocking collective of an inactive persistent one (generated). */
+int face_pcoll_start(const struct face_req *q, MPI_Request *started);
+/* MPI_Start of a persistent collective. */
+int face_pcoll_activate(MPI_Request *request, struct face_req *q);
+/* MPI_Request_free of a persistent collective (waits for it when active). */
+int face_pcoll_free(MPI_Request *request, struct face_req *q);
+/* MPI_Isendrecv's send part, once its receive completed: waits for it and frees it. */
+void face_companion_finish(struct face_req *r);
+
+#endif
