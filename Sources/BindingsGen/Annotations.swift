@@ -29,6 +29,8 @@ public enum Annotations {
         "MPI_Request_get_status",
         // Freeing an active request leaves it to the face, which still has to count and drain it.
         "MPI_Request_free",
+        // Answers the standard fixes but the MPIs give differently: computed in the face (face_topo.c).
+        "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
@@ -154,7 +156,11 @@ public enum Annotations {
     ]
 
     /// Statements run at the start of a generated face entry (test aids only).
-    public static let entryHooks: [String: String] = ["MPI_Barrier": "ckpt_test_hook_barrier();"]
+    /// (Also: arguments the face rewrites so both MPIs answer as the standard says.)
+    public static let entryHooks: [String: String] = [
+        "MPI_Barrier": "ckpt_test_hook_barrier();",
+        "MPI_Comm_split_type": "split_type = face_split_type_hint(split_type, info);",
+    ]
 
     /// Calls that change an object without making one, recorded for replay like constructors.
     public static let recordedMutators: Set<String> = ["MPI_Info_set", "MPI_Info_delete", "MPI_Comm_set_info"]
