@@ -17,7 +17,7 @@ public enum Annotations {
         "MPI_Comm_delete_attr", "MPI_Type_create_keyval", "MPI_Type_free_keyval", "MPI_Type_set_attr",
         "MPI_Type_get_attr", "MPI_Type_delete_attr", "MPI_Sendrecv",
         "MPI_Alltoallw", "MPI_Ialltoallw", "MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw", "MPI_Add_error_class", "MPI_Add_error_code", "MPI_Add_error_string",
-        "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
+        "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_idup_with_info", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
         "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
         "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
         // Point-to-point receives, probes, persistent requests and completion: the drain

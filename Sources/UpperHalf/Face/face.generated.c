@@ -2741,8 +2741,6 @@ CKPT_EXPORT int PMPI_Comm_disconnect(MPI_Comm *comm) { return ckpt_unsupported("
 CKPT_EXPORT int MPI_Comm_disconnect(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_disconnect")));
 CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
 CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("PMPI_Comm_get_parent")));
-CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
-CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("PMPI_Comm_idup_with_info")));
 CKPT_EXPORT int PMPI_Comm_join(int fd, MPI_Comm *intercomm) { return ckpt_unsupported("MPI_Comm_join"); }
 CKPT_EXPORT int MPI_Comm_join(int fd, MPI_Comm *intercomm) __attribute__((weak, alias("PMPI_Comm_join")));
 CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn"); }
@@ -3242,6 +3240,9 @@ CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen
 static int ckpt_stub_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup"); }
 CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
 CKPT_EXPORT int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
+static int ckpt_stub_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
+CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup_with_info")));
+CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup_with_info")));
 static int ckpt_stub_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Comm_set_attr"); }
 CKPT_EXPORT int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
 CKPT_EXPORT int MPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
