@@ -44,9 +44,11 @@ int main(int argc, char **argv) {
     CHECK_MPI(MPI_Graph_map(MPI_COMM_WORLD, 1, &idx, &edges, &gm));
     CHECK(r == 0 ? cm == 0 && gm == 0 : cm == MPI_UNDEFINED && gm == MPI_UNDEFINED);
     /* MPI_COMM_TYPE_HW_GUIDED needs the mpi_hw_resource_type hint: without it, MPI_COMM_NULL */
+#ifdef MPI_COMM_TYPE_HW_GUIDED /* MPI-4: not in Open MPI 4.1's mpi.h (the Open MPI face) */
     MPI_Comm hw = MPI_COMM_WORLD;
     CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_HW_GUIDED, 0, MPI_INFO_NULL, &hw));
     CHECK(hw == MPI_COMM_NULL);
+#endif
     /* predefined attributes */
     int *v = NULL, flag = 0;
     CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_LASTUSEDCODE, &v, &flag));
@@ -89,6 +91,8 @@ int main(int argc, char **argv) {
     CHECK(rc != MPI_SUCCESS && cls == MPI_ERR_OTHER && t2 == MPI_DATATYPE_NULL);
     CHECK_MPI(MPI_Type_free_keyval(&key));
     MPI_Type_free(&t);
-    mt_printf("cart-map %d graph-map %d dup-error-class %d\n", cm, gm, cls);
+    /* constants printed by name: the Open MPI face's values differ */
+    mt_printf("cart-map %d graph-map %d dup-error-class-other %d\n", cm == MPI_UNDEFINED ? -1 : cm,
+              gm == MPI_UNDEFINED ? -1 : gm, cls == MPI_ERR_OTHER);
     return mt_finish("std_answers");
 }
