@@ -17,7 +17,7 @@ public enum Annotations {
         "MPI_Comm_delete_attr", "MPI_Type_create_keyval", "MPI_Type_free_keyval", "MPI_Type_set_attr",
         "MPI_Type_get_attr", "MPI_Type_delete_attr", "MPI_Sendrecv",
         "MPI_Alltoallw", "MPI_Ialltoallw", "MPI_Neighbor_alltoallw", "MPI_Ineighbor_alltoallw", "MPI_Add_error_class", "MPI_Add_error_code", "MPI_Add_error_string",
-        "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
+        "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_idup_with_info", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
         "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
         "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
         // Point-to-point receives, probes, persistent requests and completion: the drain
@@ -29,6 +29,8 @@ public enum Annotations {
         "MPI_Request_get_status",
         // Freeing an active request leaves it to the face, which still has to count and drain it.
         "MPI_Request_free",
+        // Answers the standard fixes but the MPIs give differently: computed in the face (face_topo.c).
+        "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
@@ -167,7 +169,11 @@ public enum Annotations {
     ]
 
     /// Statements run at the start of a generated face entry (test aids only).
-    public static let entryHooks: [String: String] = ["MPI_Barrier": "ckpt_test_hook_barrier();"]
+    /// (Also: arguments the face rewrites so both MPIs answer as the standard says.)
+    public static let entryHooks: [String: String] = [
+        "MPI_Barrier": "ckpt_test_hook_barrier();",
+        "MPI_Comm_split_type": "split_type = face_split_type_hint(split_type, info);",
+    ]
 
     /// Calls that change an object without making one, recorded for replay like constructors.
     public static let recordedMutators: Set<String> = ["MPI_Info_set", "MPI_Info_delete", "MPI_Comm_set_info"]

@@ -130,7 +130,8 @@ struct FaceEmitter {
                 }
                 if h.cType == "MPI_Comm" { outComm = n }
                 if h.cType == "MPI_Datatype" && outType != nil {
-                    post.append("ckpt_object_derived(CKPT_KIND_DATATYPE, \(outType!), *\(n), 1);")
+                    // A copy callback's error fails the dup, and no object is made (MPI-3.1 §6.7.2).
+                    post.append("if ((rc = ckpt_object_derived(CKPT_KIND_DATATYPE, \(outType!), *\(n), 1)) != 0) return ckpt_dup_failed(CKPT_KIND_DATATYPE, \(outType!), \(n), r_\(n), rc, \"\(p.name)\");")
                 }
             case .handleArrayIn(let h, let len), .handleArrayInOut(let h, let len), .handleArrayOut(let h, let len):
                 pre.append("uint64_t s_\(n)[CKPT_STACK_ARRAY];")
@@ -168,7 +169,11 @@ struct FaceEmitter {
         }
         if let oc = outComm, let pc = parentComm {
             let isDup = p.short.hasPrefix("Comm_dup") ? 1 : 0
-            post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), \(isDup));")
+            if isDup == 1 {
+                post.append("if ((rc = ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), 1)) != 0) return ckpt_dup_failed(CKPT_KIND_COMM, \(pc), \(oc), r_\(oc), rc, \"\(p.name)\");")
+            } else {
+                post.append("ckpt_object_derived(CKPT_KIND_COMM, \(pc), *\(oc), 0);")
+            }
             post.append("face_comm_created(\(pc), *\(oc));")
         }
         // The consistent cut (DESIGN §4): collectives are counted (and gated) on their

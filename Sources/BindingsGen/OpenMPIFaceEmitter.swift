@@ -294,7 +294,7 @@ struct OpenMPIFaceEmitter {
     // swiftlint:disable:next function_body_length cyclomatic_complexity
     private func entry(_ p: SpecProcedure) -> String? {
         guard let ret = retType(p.ret) else { return nil }
-        var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = []
+        var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = [], failPost: [String] = []
         let firstArrayLength = p.params.first { CType($0.ctype).handle != nil && $0.array }?.length
         func scalarInt(_ n: String?) -> Bool {
             guard let n, let q = p.params.first(where: { $0.name == n }) else { return false }
@@ -332,6 +332,9 @@ struct OpenMPIFaceEmitter {
                     pre.append("int32_t h_\(n) = \(prm.dir == "out" ? "0" : "OF_H(*\(n))");")
                     args.append("&h_\(n)")
                     if prm.dir != "in" { post.append("*\(n) = of_out(\(kind), h_\(n));") }
+                    // A failed call that still set its output (a dup whose copy callback failed gives
+                    // MPI_COMM_NULL) says so on this face too; 0 is no MPICH handle.
+                    if prm.dir == "out" { failPost.append("if (h_\(n)) *\(n) = of_out(\(kind), h_\(n));") }
                 }
                 continue
             }
@@ -413,7 +416,13 @@ struct OpenMPIFaceEmitter {
             if !post.isEmpty {
                 s += "    if (rc == 0) {\n"
                 for l in post { s += "        \(l)\n" }
-                s += "    }\n"
+                if failPost.isEmpty {
+                    s += "    }\n"
+                } else {
+                    s += "    } else {\n"
+                    for l in failPost { s += "        \(l)\n" }
+                    s += "    }\n"
+                }
             }
             for l in cleanup { s += "    \(l)\n" }
             s += "    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);\n}\n"

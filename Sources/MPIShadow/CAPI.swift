@@ -116,11 +116,12 @@ public func ckpt_shadow_keyval_create(_ objectKind: UInt32, _ copy: UnsafeRawPoi
     }
 }
 
-/// Frees a keyval; returns 0, or 1 if it is not a keyval of `objectKind`.
+/// Frees a keyval; returns 0, or -1 if it is not a keyval of `objectKind`. Freeing it again
+/// through a copy of the handle (a delete callback's, say) succeeds, as in MPICH.
 @_cdecl("ckpt_shadow_keyval_free")
 public func ckpt_shadow_keyval_free(_ objectKind: UInt32, _ keyval: Int32) -> Int32 {
     locked {
-        guard shadow.keyvals[keyval]?.objectKind == objectKind, shadow.keyvals[keyval]?.freed == false else { return 1 }
+        guard shadow.keyvals[keyval]?.objectKind == objectKind else { return -1 }
         shadow.keyvals[keyval]!.freed = true
         return 0
     }

@@ -49,6 +49,8 @@ final class AttributeTests: XCTestCase {
         XCTAssertEqual(ckpt_shadow_attr_get(comm, c, kv, &v), 0)
         XCTAssertEqual(ckpt_shadow_attr_get(3, c, kv, &v), -1, "a comm keyval is not a datatype keyval")
         XCTAssertEqual(ckpt_shadow_keyval_free(comm, kv), 0)
+        XCTAssertEqual(ckpt_shadow_keyval_free(comm, kv), 0, "freed again through a copy of the handle")
+        XCTAssertEqual(ckpt_shadow_keyval_free(3, kv), -1, "not a datatype keyval")
         XCTAssertEqual(ckpt_shadow_attr_set(comm, c, kv, 1), -1, "freed keyval")
     }
 }

@@ -1,9 +1,9 @@
 /* Desc: communicator trees. Every round: split MPI_COMM_WORLD (colours vary;
  *       sometimes one rank gets MPI_UNDEFINED), dup the part, split the dup again,
- *       run collectives on all three, free them in varying orders; every third
+ *       (Comm_idup in odd rounds), run collectives on all three, free them in varying orders; every third
  *       round the dup survives as a "chain" communicator used in later rounds (its
  *       predecessor is freed). Once: Comm_create from a group.
- * Survives: communicators from Comm_split (some MPI_UNDEFINED), Comm_dup, a split
+ * Survives: communicators from Comm_split (some MPI_UNDEFINED), Comm_dup, Comm_idup, a split
  *           of a dup, Comm_create from a group; a chain communicator whose parents
  *           were freed; groups
  * Ranks: 2 3 4
@@ -29,7 +29,13 @@ int main(int argc, char **argv) {
             int ar, as;
             MPI_Comm_rank(a, &ar);
             MPI_Comm_size(a, &as);
-            MPICHK(MPI_Comm_dup(a, &b));
+            if (r % 2) { /* odd rounds: the non-blocking dup, waited for at once */
+                MPI_Request q;
+                MPICHK(MPI_Comm_idup(a, &b, &q));
+                MPICHK(MPI_Wait(&q, MPI_STATUS_IGNORE));
+            } else {
+                MPICHK(MPI_Comm_dup(a, &b));
+            }
             int64_t x = rank + 1, s = 0;
             MPICHK(MPI_Allreduce(&x, &s, 1, MPI_INT64_T, MPI_SUM, a));
             v[0] = fold(v[0], (uint64_t)s * 1000 + (uint64_t)as);

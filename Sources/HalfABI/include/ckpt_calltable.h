@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0x88c68a28u
+#define CKPT_CALLTABLE_VERSION 0xee2d0e73u
 
 struct ckpt_calltable {
     uint32_t version;
@@ -50,7 +50,6 @@ struct ckpt_calltable {
     int (*Cart_coords)(uint64_t comm, int rank, int maxdims, int *coords);
     int (*Cart_create)(uint64_t comm_old, int ndims, const int *dims, const int *periods, int reorder, uint64_t *comm_cart);
     int (*Cart_get)(uint64_t comm, int maxdims, int *dims, int *periods, int *coords);
-    int (*Cart_map)(uint64_t comm, int ndims, const int *dims, const int *periods, int *newrank);
     int (*Cart_rank)(uint64_t comm, const int *coords, int *rank);
     int (*Cart_shift)(uint64_t comm, int direction, int disp, int *rank_source, int *rank_dest);
     int (*Cart_sub)(uint64_t comm, const int *remain_dims, uint64_t *newcomm);
@@ -72,7 +71,6 @@ struct ckpt_calltable {
     int (*Comm_split)(uint64_t comm, int color, int key, uint64_t *newcomm);
     int (*Comm_split_type)(uint64_t comm, int split_type, int key, uint64_t info, uint64_t *newcomm);
     int (*Comm_test_inter)(uint64_t comm, int *flag);
-    int (*Dims_create)(int nnodes, int ndims, int *dims);
     int (*Dist_graph_create)(uint64_t comm_old, int n, const int *sources, const int *degrees, const int *destinations, const int *weights, uint64_t info, int reorder, uint64_t *comm_dist_graph);
     int (*Dist_graph_create_adjacent)(uint64_t comm_old, int indegree, const int *sources, const int *sourceweights, int outdegree, const int *destinations, const int *destweights, uint64_t info, int reorder, uint64_t *comm_dist_graph);
     int (*Dist_graph_neighbors)(uint64_t comm, int maxindegree, int *sources, int *sourceweights, int maxoutdegree, int *destinations, int *destweights);
@@ -87,7 +85,6 @@ struct ckpt_calltable {
     int (*Get_processor_name)(char *name, int *resultlen);
     int (*Graph_create)(uint64_t comm_old, int nnodes, const int *index, const int *edges, int reorder, uint64_t *comm_graph);
     int (*Graph_get)(uint64_t comm, int maxindex, int maxedges, int *index, int *edges);
-    int (*Graph_map)(uint64_t comm, int nnodes, const int *index, const int *edges, int *newrank);
     int (*Graph_neighbors)(uint64_t comm, int rank, int maxneighbors, int *neighbors);
     int (*Graph_neighbors_count)(uint64_t comm, int rank, int *nneighbors);
     int (*Graphdims_get)(uint64_t comm, int *nnodes, int *nedges);
@@ -224,6 +221,6 @@ struct ckpt_calltable {
     int (*Done_request)(const struct ckpt_status *status, uint64_t *request);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 189
+#define CKPT_CALLTABLE_ENTRIES 186
 
 #endif

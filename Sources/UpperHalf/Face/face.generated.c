@@ -393,17 +393,6 @@ CKPT_EXPORT int PMPI_Cart_get(MPI_Comm comm, int maxdims, int  *dims, int  *peri
 }
 CKPT_EXPORT int MPI_Cart_get(MPI_Comm comm, int maxdims, int  *dims, int  *periods, int  *coords) __attribute__((weak, alias("PMPI_Cart_get")));
 
-CKPT_EXPORT int PMPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Cart_map(r_comm, ndims, dims, periods, newrank));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Cart_map");
-    return 0;
-}
-CKPT_EXPORT int MPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("PMPI_Cart_map")));
-
 CKPT_EXPORT int PMPI_Cart_rank(MPI_Comm comm, const int  *coords, int *rank)
 {
     CKPT_ENTER();
@@ -546,7 +535,7 @@ CKPT_EXPORT int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
         return ckpt_face_error(comm, rc, "MPI_Comm_dup");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
-    ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
+    if ((rc = ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_COMM, comm, newcomm, r_newcomm, rc, "MPI_Comm_dup");
     face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
@@ -573,7 +562,7 @@ CKPT_EXPORT int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *
         return ckpt_face_error(comm, rc, "MPI_Comm_dup_with_info");
     }
     *newcomm = ckpt_virtual_new(CKPT_KIND_COMM, r_newcomm);
-    ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1);
+    if ((rc = ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_COMM, comm, newcomm, r_newcomm, rc, "MPI_Comm_dup_with_info");
     face_comm_created(comm, *newcomm);
     {
         struct ckpt_rec r;
@@ -761,6 +750,7 @@ CKPT_EXPORT int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newc
 CKPT_EXPORT int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm)
 {
     CKPT_ENTER();
+    split_type = face_split_type_hint(split_type, info);
     struct face_comm *ckpt_coll = face_coll_enter(comm);
     uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
@@ -798,16 +788,6 @@ CKPT_EXPORT int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
     return 0;
 }
 CKPT_EXPORT int MPI_Comm_test_inter(MPI_Comm comm, int *flag) __attribute__((weak, alias("PMPI_Comm_test_inter")));
-
-CKPT_EXPORT int PMPI_Dims_create(int nnodes, int ndims, int  *dims)
-{
-    CKPT_ENTER();
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Dims_create(nnodes, ndims, dims));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Dims_create");
-    return 0;
-}
-CKPT_EXPORT int MPI_Dims_create(int nnodes, int ndims, int  *dims) __attribute__((weak, alias("PMPI_Dims_create")));
 
 CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
@@ -985,17 +965,6 @@ CKPT_EXPORT int PMPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int  *
     return 0;
 }
 CKPT_EXPORT int MPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int  *index, int  *edges) __attribute__((weak, alias("PMPI_Graph_get")));
-
-CKPT_EXPORT int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank)
-{
-    CKPT_ENTER();
-    uint64_t r_comm = ckpt_to_real(CKPT_KIND_COMM, comm);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Graph_map(r_comm, nnodes, index, edges, newrank));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(comm, rc, "MPI_Graph_map");
-    return 0;
-}
-CKPT_EXPORT int MPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("PMPI_Graph_map")));
 
 CKPT_EXPORT int PMPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, int  *neighbors)
 {
@@ -2497,7 +2466,7 @@ CKPT_EXPORT int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_dup");
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
-    ckpt_object_derived(CKPT_KIND_DATATYPE, oldtype, *newtype, 1);
+    if ((rc = ckpt_object_derived(CKPT_KIND_DATATYPE, oldtype, *newtype, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_DATATYPE, oldtype, newtype, r_newtype, rc, "MPI_Type_dup");
     {
         struct ckpt_rec r;
         ckpt_rec_begin(&r, CKPT_FN_Type_dup);
@@ -3190,8 +3159,6 @@ CKPT_EXPORT int PMPI_Comm_disconnect(MPI_Comm *comm) { return ckpt_unsupported("
 CKPT_EXPORT int MPI_Comm_disconnect(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_disconnect")));
 CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
 CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("PMPI_Comm_get_parent")));
-CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
-CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("PMPI_Comm_idup_with_info")));
 CKPT_EXPORT int PMPI_Comm_join(int fd, MPI_Comm *intercomm) { return ckpt_unsupported("MPI_Comm_join"); }
 CKPT_EXPORT int MPI_Comm_join(int fd, MPI_Comm *intercomm) __attribute__((weak, alias("PMPI_Comm_join")));
 CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn"); }
@@ -3641,6 +3608,9 @@ CKPT_EXPORT int MPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, i
 static int ckpt_stub_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Bsend_init"); }
 CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
 CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+static int ckpt_stub_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) { return ckpt_unsupported("MPI_Cart_map"); }
+CKPT_EXPORT int PMPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));
+CKPT_EXPORT int MPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));
 static MPI_Fint ckpt_stub_Comm_c2f(MPI_Comm comm) { (void)ckpt_unsupported("MPI_Comm_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint PMPI_Comm_c2f(MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
 CKPT_EXPORT MPI_Fint MPI_Comm_c2f(MPI_Comm comm) __attribute__((weak, alias("ckpt_stub_Comm_c2f")));
@@ -3674,6 +3644,9 @@ CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen
 static int ckpt_stub_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup"); }
 CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
 CKPT_EXPORT int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
+static int ckpt_stub_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup_with_info"); }
+CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup_with_info")));
+CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup_with_info")));
 static int ckpt_stub_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Comm_set_attr"); }
 CKPT_EXPORT int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
 CKPT_EXPORT int MPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Comm_set_attr")));
@@ -3683,6 +3656,9 @@ CKPT_EXPORT int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler
 static int ckpt_stub_Comm_set_name(MPI_Comm comm, const char *comm_name) { return ckpt_unsupported("MPI_Comm_set_name"); }
 CKPT_EXPORT int PMPI_Comm_set_name(MPI_Comm comm, const char *comm_name) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
 CKPT_EXPORT int MPI_Comm_set_name(MPI_Comm comm, const char *comm_name) __attribute__((weak, alias("ckpt_stub_Comm_set_name")));
+static int ckpt_stub_Dims_create(int nnodes, int ndims, int  *dims) { return ckpt_unsupported("MPI_Dims_create"); }
+CKPT_EXPORT int PMPI_Dims_create(int nnodes, int ndims, int  *dims) __attribute__((weak, alias("ckpt_stub_Dims_create")));
+CKPT_EXPORT int MPI_Dims_create(int nnodes, int ndims, int  *dims) __attribute__((weak, alias("ckpt_stub_Dims_create")));
 static MPI_Fint ckpt_stub_Errhandler_c2f(MPI_Errhandler errhandler) { (void)ckpt_unsupported("MPI_Errhandler_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint PMPI_Errhandler_c2f(MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
 CKPT_EXPORT MPI_Fint MPI_Errhandler_c2f(MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Errhandler_c2f")));
@@ -3737,6 +3713,9 @@ CKPT_EXPORT int MPI_Get_processor_name(char *name, int *resultlen) __attribute__
 static int ckpt_stub_Get_version(int *version, int *subversion) { return ckpt_unsupported("MPI_Get_version"); }
 CKPT_EXPORT int PMPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("ckpt_stub_Get_version")));
 CKPT_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((weak, alias("ckpt_stub_Get_version")));
+static int ckpt_stub_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) { return ckpt_unsupported("MPI_Graph_map"); }
+CKPT_EXPORT int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
+CKPT_EXPORT int MPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
 static MPI_Fint ckpt_stub_Group_c2f(MPI_Group group) { (void)ckpt_unsupported("MPI_Group_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint PMPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
 CKPT_EXPORT MPI_Fint MPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));

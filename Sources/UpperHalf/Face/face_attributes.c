@@ -15,6 +15,21 @@ CKPT_EXPORT int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, voi
     return 0;
 }
 
+int ckpt_dup_failed(unsigned kind, int32_t parent, int32_t *child, uint64_t real, int rc, const char *fn)
+{
+    (void)ckpt_shadow_freeing(kind, *child); /* the attributes copied before the failing one */
+    int frc;
+    if (kind == CKPT_KIND_COMM) {
+        CKPT_CROSS(frc = ckpt_T->Comm_free(&real));
+    } else {
+        CKPT_CROSS(frc = ckpt_T->Type_free(&real));
+    }
+    (void)frc;
+    ckpt_shadow_release(kind, *child);
+    *child = kind == CKPT_KIND_COMM ? CKPT_MPI_COMM_NULL : CKPT_MPI_DATATYPE_NULL;
+    return ckpt_face_error(kind == CKPT_KIND_COMM ? parent : CKPT_MPI_COMM_WORLD, rc, fn);
+}
+
 static int keyval_error(int32_t rc, MPI_Comm comm, const char *fn)
 {
     return rc == 0 ? 0 : ckpt_face_error(comm, rc < 0 ? CKPT_MPI_ERR_KEYVAL : rc, fn);
@@ -27,8 +42,9 @@ static int predefined_values[16];
 
 static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {
-    if (keyval == CKPT_MPI_LASTUSEDCODE && ckpt_last_user_code() >= 0) {
-        predefined_values[1] = ckpt_last_user_code();
+    /* The face's codes, not the lower half's: user codes start above MPI_ERR_LASTCODE. */
+    if (keyval == CKPT_MPI_LASTUSEDCODE) {
+        predefined_values[1] = ckpt_last_user_code() >= 0 ? ckpt_last_user_code() : CKPT_MPI_ERR_LASTCODE;
         *(void **)attribute_val = &predefined_values[1];
         *flag = 1;
         return 0;
@@ -49,6 +65,12 @@ static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *
     if (*flag && p) {
         int slot = (keyval & 0xf);
         predefined_values[slot] = *(int *)p;
+        /* MPI-3.1 §10.5.1: the universe holds at least the processes already started
+         * (Open MPI 4.1 answers with the slots of one node). */
+        int size = 0;
+        if (keyval == CKPT_MPI_UNIVERSE_SIZE && PMPI_Comm_size(CKPT_MPI_COMM_WORLD, &size) == 0 &&
+            predefined_values[slot] < size)
+            predefined_values[slot] = size;
         *(void **)attribute_val = &predefined_values[slot];
     }
     return 0;

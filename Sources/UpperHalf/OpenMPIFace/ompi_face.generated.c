@@ -794,6 +794,8 @@ OF_EXPORT int PMPI_Bsend_init(const void *buf, int count, void * datatype, int d
     int rc = m_Bsend_init(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -839,6 +841,8 @@ OF_EXPORT int PMPI_Cart_create(void * comm_old, int ndims, const int *dims, cons
     int rc = m_Cart_create(OF_H(comm_old), ndims, dims, periods, reorder, &h_comm_cart);
     if (rc == 0) {
         *comm_cart = of_out(0, h_comm_cart);
+    } else {
+        if (h_comm_cart) *comm_cart = of_out(0, h_comm_cart);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -897,6 +901,8 @@ OF_EXPORT int PMPI_Cart_sub(void * comm, const int *remain_dims, void * *newcomm
     int rc = m_Cart_sub(OF_H(comm), remain_dims, &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -925,6 +931,8 @@ OF_EXPORT int PMPI_Comm_accept(const char *port_name, void * info, int root, voi
     int rc = m_Comm_accept(port_name, OF_H(info), of_rank_in(root), OF_H(comm), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -957,6 +965,8 @@ OF_EXPORT int PMPI_Comm_connect(const char *port_name, void * info, int root, vo
     int rc = m_Comm_connect(port_name, OF_H(info), of_rank_in(root), OF_H(comm), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -969,6 +979,8 @@ OF_EXPORT int PMPI_Comm_create(void * comm, void * group, void * *newcomm)
     int rc = m_Comm_create(OF_H(comm), OF_H(group), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -983,6 +995,8 @@ OF_EXPORT int PMPI_Comm_create_errhandler(void *comm_errhandler_fn, void * *errh
     int rc = m_Comm_create_errhandler(t_comm_errhandler_fn, &h_errhandler);
     if (rc == 0) {
         *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -995,6 +1009,8 @@ OF_EXPORT int PMPI_Comm_create_group(void * comm, void * group, int tag, void * 
     int rc = m_Comm_create_group(OF_H(comm), OF_H(group), tag, &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1039,6 +1055,8 @@ OF_EXPORT int PMPI_Comm_dup(void * comm, void * *newcomm)
     int rc = m_Comm_dup(OF_H(comm), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1051,6 +1069,8 @@ OF_EXPORT int PMPI_Comm_dup_with_info(void * comm, void * info, void * *newcomm)
     int rc = m_Comm_dup_with_info(OF_H(comm), OF_H(info), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1099,6 +1119,8 @@ OF_EXPORT int PMPI_Comm_get_errhandler(void * comm, void * *errhandler)
     int rc = m_Comm_get_errhandler(OF_H(comm), &h_errhandler);
     if (rc == 0) {
         *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1111,6 +1133,8 @@ OF_EXPORT int PMPI_Comm_get_info(void * comm, void * *info_used)
     int rc = m_Comm_get_info(OF_H(comm), &h_info_used);
     if (rc == 0) {
         *info_used = of_out(5, h_info_used);
+    } else {
+        if (h_info_used) *info_used = of_out(5, h_info_used);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1131,6 +1155,8 @@ OF_EXPORT int PMPI_Comm_get_parent(void * *parent)
     int rc = m_Comm_get_parent(&h_parent);
     if (rc == 0) {
         *parent = of_out(0, h_parent);
+    } else {
+        if (h_parent) *parent = of_out(0, h_parent);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1143,6 +1169,8 @@ OF_EXPORT int PMPI_Comm_group(void * comm, void * *group)
     int rc = m_Comm_group(OF_H(comm), &h_group);
     if (rc == 0) {
         *group = of_out(1, h_group);
+    } else {
+        if (h_group) *group = of_out(1, h_group);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1157,6 +1185,9 @@ OF_EXPORT int PMPI_Comm_idup(void * comm, void * *newcomm, void * *request)
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
         *request = of_out(6, h_request);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1169,6 +1200,8 @@ OF_EXPORT int PMPI_Comm_join(int fd, void * *intercomm)
     int rc = m_Comm_join(fd, &h_intercomm);
     if (rc == 0) {
         *intercomm = of_out(0, h_intercomm);
+    } else {
+        if (h_intercomm) *intercomm = of_out(0, h_intercomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1193,6 +1226,8 @@ OF_EXPORT int PMPI_Comm_remote_group(void * comm, void * *group)
     int rc = m_Comm_remote_group(OF_H(comm), &h_group);
     if (rc == 0) {
         *group = of_out(1, h_group);
+    } else {
+        if (h_group) *group = of_out(1, h_group);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1253,6 +1288,8 @@ OF_EXPORT int PMPI_Comm_split(void * comm, int color, int key, void * *newcomm)
     int rc = m_Comm_split(OF_H(comm), color, key, &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1265,6 +1302,8 @@ OF_EXPORT int PMPI_Comm_split_type(void * comm, int split_type, int key, void * 
     int rc = m_Comm_split_type(OF_H(comm), of_enum_in_SPLIT_TYPE(split_type), key, OF_H(info), &h_newcomm);
     if (rc == 0) {
         *newcomm = of_out(0, h_newcomm);
+    } else {
+        if (h_newcomm) *newcomm = of_out(0, h_newcomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1299,6 +1338,8 @@ OF_EXPORT int PMPI_Dist_graph_create(void * comm_old, int n, const int *sources,
     int rc = m_Dist_graph_create(OF_H(comm_old), n, v_sources, degrees, v_destinations, of_weights(weights), OF_H(info), reorder, &h_comm_dist_graph);
     if (rc == 0) {
         *comm_dist_graph = of_out(0, h_comm_dist_graph);
+    } else {
+        if (h_comm_dist_graph) *comm_dist_graph = of_out(0, h_comm_dist_graph);
     }
     if (v_sources != sv_sources) free(v_sources);
     if (v_destinations != sv_destinations) free(v_destinations);
@@ -1319,6 +1360,8 @@ OF_EXPORT int PMPI_Dist_graph_create_adjacent(void * comm_old, int indegree, con
     int rc = m_Dist_graph_create_adjacent(OF_H(comm_old), indegree, v_sources, of_weights(sourceweights), outdegree, v_destinations, of_weights(destweights), OF_H(info), reorder, &h_comm_dist_graph);
     if (rc == 0) {
         *comm_dist_graph = of_out(0, h_comm_dist_graph);
+    } else {
+        if (h_comm_dist_graph) *comm_dist_graph = of_out(0, h_comm_dist_graph);
     }
     if (v_sources != sv_sources) free(v_sources);
     if (v_destinations != sv_destinations) free(v_destinations);
@@ -1515,6 +1558,8 @@ OF_EXPORT int PMPI_Graph_create(void * comm_old, int nnodes, const int *index, c
     int rc = m_Graph_create(OF_H(comm_old), nnodes, index, v_edges, reorder, &h_comm_graph);
     if (rc == 0) {
         *comm_graph = of_out(0, h_comm_graph);
+    } else {
+        if (h_comm_graph) *comm_graph = of_out(0, h_comm_graph);
     }
     if (v_edges != sv_edges) free(v_edges);
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
@@ -1610,6 +1655,8 @@ OF_EXPORT int PMPI_Group_difference(void * group1, void * group2, void * *newgro
     int rc = m_Group_difference(OF_H(group1), OF_H(group2), &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1625,6 +1672,8 @@ OF_EXPORT int PMPI_Group_excl(void * group, int n, const int *ranks, void * *new
     int rc = m_Group_excl(OF_H(group), n, v_ranks, &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     if (v_ranks != sv_ranks) free(v_ranks);
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
@@ -1653,6 +1702,8 @@ OF_EXPORT int PMPI_Group_incl(void * group, int n, const int *ranks, void * *new
     int rc = m_Group_incl(OF_H(group), n, v_ranks, &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     if (v_ranks != sv_ranks) free(v_ranks);
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
@@ -1666,6 +1717,8 @@ OF_EXPORT int PMPI_Group_intersection(void * group1, void * group2, void * *newg
     int rc = m_Group_intersection(OF_H(group1), OF_H(group2), &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1678,6 +1731,8 @@ OF_EXPORT int PMPI_Group_range_excl(void * group, int n, int ranges[][3], void *
     int rc = m_Group_range_excl(OF_H(group), n, ranges, &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1690,6 +1745,8 @@ OF_EXPORT int PMPI_Group_range_incl(void * group, int n, int ranges[][3], void *
     int rc = m_Group_range_incl(OF_H(group), n, ranges, &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1741,6 +1798,8 @@ OF_EXPORT int PMPI_Group_union(void * group1, void * group2, void * *newgroup)
     int rc = m_Group_union(OF_H(group1), OF_H(group2), &h_newgroup);
     if (rc == 0) {
         *newgroup = of_out(1, h_newgroup);
+    } else {
+        if (h_newgroup) *newgroup = of_out(1, h_newgroup);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1753,6 +1812,8 @@ OF_EXPORT int PMPI_Iallgather(const void *sendbuf, int sendcount, void * sendtyp
     int rc = m_Iallgather(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1765,6 +1826,8 @@ OF_EXPORT int PMPI_Iallgatherv(const void *sendbuf, int sendcount, void * sendty
     int rc = m_Iallgatherv(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcounts, displs, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1777,6 +1840,8 @@ OF_EXPORT int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, voi
     int rc = m_Iallreduce(OF_BUF(sendbuf), OF_BUF(recvbuf), count, OF_H(datatype), OF_H(op), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1789,6 +1854,8 @@ OF_EXPORT int PMPI_Ialltoall(const void *sendbuf, int sendcount, void * sendtype
     int rc = m_Ialltoall(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1801,6 +1868,8 @@ OF_EXPORT int PMPI_Ialltoallv(const void *sendbuf, const int *sendcounts, const 
     int rc = m_Ialltoallv(OF_BUF(sendbuf), sendcounts, sdispls, OF_H(sendtype), OF_BUF(recvbuf), recvcounts, rdispls, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1819,6 +1888,8 @@ OF_EXPORT int PMPI_Ialltoallw(const void *sendbuf, const int *sendcounts, const 
     int rc = m_Ialltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     if (a_sendtypes != s_sendtypes) free(a_sendtypes);
     if (a_recvtypes != s_recvtypes) free(a_recvtypes);
@@ -1833,6 +1904,8 @@ OF_EXPORT int PMPI_Ibarrier(void * comm, void * *request)
     int rc = m_Ibarrier(OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1845,6 +1918,8 @@ OF_EXPORT int PMPI_Ibcast(void *buffer, int count, void * datatype, int root, vo
     int rc = m_Ibcast(OF_BUF(buffer), count, OF_H(datatype), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1857,6 +1932,8 @@ OF_EXPORT int PMPI_Ibsend(const void *buf, int count, void * datatype, int dest,
     int rc = m_Ibsend(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1869,6 +1946,8 @@ OF_EXPORT int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, void *
     int rc = m_Iexscan(OF_BUF(sendbuf), OF_BUF(recvbuf), count, OF_H(datatype), OF_H(op), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1881,6 +1960,8 @@ OF_EXPORT int PMPI_Igather(const void *sendbuf, int sendcount, void * sendtype, 
     int rc = m_Igather(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1893,6 +1974,8 @@ OF_EXPORT int PMPI_Igatherv(const void *sendbuf, int sendcount, void * sendtype,
     int rc = m_Igatherv(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcounts, displs, OF_H(recvtype), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1907,6 +1990,8 @@ OF_EXPORT int PMPI_Improbe(int source, int tag, void * comm, int *flag, void * *
     if (rc == 0) {
         *message = of_out(7, h_message);
         if (status) of_status_out(status, &st_status);
+    } else {
+        if (h_message) *message = of_out(7, h_message);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1921,6 +2006,8 @@ OF_EXPORT int PMPI_Imrecv(void *buf, int count, void * datatype, void * *message
     if (rc == 0) {
         *message = of_out(7, h_message);
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1933,6 +2020,8 @@ OF_EXPORT int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, void 
     int rc = m_Ineighbor_allgather(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1945,6 +2034,8 @@ OF_EXPORT int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, void
     int rc = m_Ineighbor_allgatherv(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcounts, displs, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1957,6 +2048,8 @@ OF_EXPORT int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, void *
     int rc = m_Ineighbor_alltoall(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1969,6 +2062,8 @@ OF_EXPORT int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int *sendcount
     int rc = m_Ineighbor_alltoallv(OF_BUF(sendbuf), sendcounts, sdispls, OF_H(sendtype), OF_BUF(recvbuf), recvcounts, rdispls, OF_H(recvtype), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -1987,6 +2082,8 @@ OF_EXPORT int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int *sendcount
     int rc = m_Ineighbor_alltoallw(OF_BUF(sendbuf), sendcounts, sdispls, a_sendtypes, OF_BUF(recvbuf), recvcounts, rdispls, a_recvtypes, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     if (a_sendtypes != s_sendtypes) free(a_sendtypes);
     if (a_recvtypes != s_recvtypes) free(a_recvtypes);
@@ -2001,6 +2098,8 @@ OF_EXPORT int PMPI_Info_create(void * *info)
     int rc = m_Info_create(&h_info);
     if (rc == 0) {
         *info = of_out(5, h_info);
+    } else {
+        if (h_info) *info = of_out(5, h_info);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2021,6 +2120,8 @@ OF_EXPORT int PMPI_Info_dup(void * info, void * *newinfo)
     int rc = m_Info_dup(OF_H(info), &h_newinfo);
     if (rc == 0) {
         *newinfo = of_out(5, h_newinfo);
+    } else {
+        if (h_newinfo) *newinfo = of_out(5, h_newinfo);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2113,6 +2214,8 @@ OF_EXPORT int PMPI_Intercomm_create(void * local_comm, int local_leader, void * 
     int rc = m_Intercomm_create(OF_H(local_comm), of_rank_in(local_leader), OF_H(peer_comm), of_rank_in(remote_leader), tag, &h_newintercomm);
     if (rc == 0) {
         *newintercomm = of_out(0, h_newintercomm);
+    } else {
+        if (h_newintercomm) *newintercomm = of_out(0, h_newintercomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2125,6 +2228,8 @@ OF_EXPORT int PMPI_Intercomm_merge(void * intercomm, int high, void * *newintrac
     int rc = m_Intercomm_merge(OF_H(intercomm), high, &h_newintracomm);
     if (rc == 0) {
         *newintracomm = of_out(0, h_newintracomm);
+    } else {
+        if (h_newintracomm) *newintracomm = of_out(0, h_newintracomm);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2149,6 +2254,8 @@ OF_EXPORT int PMPI_Irecv(void *buf, int count, void * datatype, int source, int 
     int rc = m_Irecv(OF_BUF(buf), count, OF_H(datatype), of_rank_in(source), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2161,6 +2268,8 @@ OF_EXPORT int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, void *
     int rc = m_Ireduce(OF_BUF(sendbuf), OF_BUF(recvbuf), count, OF_H(datatype), OF_H(op), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2173,6 +2282,8 @@ OF_EXPORT int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int
     int rc = m_Ireduce_scatter(OF_BUF(sendbuf), OF_BUF(recvbuf), recvcounts, OF_H(datatype), OF_H(op), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2185,6 +2296,8 @@ OF_EXPORT int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int
     int rc = m_Ireduce_scatter_block(OF_BUF(sendbuf), OF_BUF(recvbuf), recvcount, OF_H(datatype), OF_H(op), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2197,6 +2310,8 @@ OF_EXPORT int PMPI_Irsend(const void *buf, int count, void * datatype, int dest,
     int rc = m_Irsend(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2217,6 +2332,8 @@ OF_EXPORT int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, void * d
     int rc = m_Iscan(OF_BUF(sendbuf), OF_BUF(recvbuf), count, OF_H(datatype), OF_H(op), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2229,6 +2346,8 @@ OF_EXPORT int PMPI_Iscatter(const void *sendbuf, int sendcount, void * sendtype,
     int rc = m_Iscatter(OF_BUF(sendbuf), sendcount, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2241,6 +2360,8 @@ OF_EXPORT int PMPI_Iscatterv(const void *sendbuf, const int *sendcounts, const i
     int rc = m_Iscatterv(OF_BUF(sendbuf), sendcounts, displs, OF_H(sendtype), OF_BUF(recvbuf), recvcount, OF_H(recvtype), of_rank_in(root), OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2253,6 +2374,8 @@ OF_EXPORT int PMPI_Isend(const void *buf, int count, void * datatype, int dest, 
     int rc = m_Isend(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2265,6 +2388,8 @@ OF_EXPORT int PMPI_Issend(const void *buf, int count, void * datatype, int dest,
     int rc = m_Issend(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2287,6 +2412,8 @@ OF_EXPORT int PMPI_Mprobe(int source, int tag, void * comm, void * *message, str
     if (rc == 0) {
         *message = of_out(7, h_message);
         if (status) of_status_out(status, &st_status);
+    } else {
+        if (h_message) *message = of_out(7, h_message);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2371,6 +2498,8 @@ OF_EXPORT int PMPI_Op_create(void *user_fn, int commute, void * *op)
     int rc = m_Op_create(t_user_fn, commute, &h_op);
     if (rc == 0) {
         *op = of_out(4, h_op);
+    } else {
+        if (h_op) *op = of_out(4, h_op);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2479,6 +2608,8 @@ OF_EXPORT int PMPI_Recv_init(void *buf, int count, void * datatype, int source, 
     int rc = m_Recv_init(OF_BUF(buf), count, OF_H(datatype), of_rank_in(source), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2555,6 +2686,8 @@ OF_EXPORT int PMPI_Rsend_init(const void *buf, int count, void * datatype, int d
     int rc = m_Rsend_init(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2599,6 +2732,8 @@ OF_EXPORT int PMPI_Send_init(const void *buf, int count, void * datatype, int de
     int rc = m_Send_init(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2643,6 +2778,8 @@ OF_EXPORT int PMPI_Ssend_init(const void *buf, int count, void * datatype, int d
     int rc = m_Ssend_init(OF_BUF(buf), count, OF_H(datatype), of_rank_in(dest), tag, OF_H(comm), &h_request);
     if (rc == 0) {
         *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2874,6 +3011,8 @@ OF_EXPORT int PMPI_Type_contiguous(int count, void * oldtype, void * *newtype)
     int rc = m_Type_contiguous(count, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2892,6 +3031,8 @@ OF_EXPORT int PMPI_Type_create_darray(int size, int rank, int ndims, const int *
     int rc = m_Type_create_darray(size, of_rank_in(rank), ndims, array_of_gsizes, v_array_of_distribs, v_array_of_dargs, array_of_psizes, of_enum_in_ORDER(order), OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     if (v_array_of_distribs != sv_array_of_distribs) free(v_array_of_distribs);
     if (v_array_of_dargs != sv_array_of_dargs) free(v_array_of_dargs);
@@ -2906,6 +3047,8 @@ OF_EXPORT int PMPI_Type_create_f90_complex(int p, int r, void * *newtype)
     int rc = m_Type_create_f90_complex(p, r, &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2918,6 +3061,8 @@ OF_EXPORT int PMPI_Type_create_f90_integer(int r, void * *newtype)
     int rc = m_Type_create_f90_integer(r, &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2930,6 +3075,8 @@ OF_EXPORT int PMPI_Type_create_f90_real(int p, int r, void * *newtype)
     int rc = m_Type_create_f90_real(p, r, &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2942,6 +3089,8 @@ OF_EXPORT int PMPI_Type_create_hindexed(int count, const int *array_of_blockleng
     int rc = m_Type_create_hindexed(count, array_of_blocklengths, array_of_displacements, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2954,6 +3103,8 @@ OF_EXPORT int PMPI_Type_create_hindexed_block(int count, int blocklength, const 
     int rc = m_Type_create_hindexed_block(count, blocklength, array_of_displacements, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2966,6 +3117,8 @@ OF_EXPORT int PMPI_Type_create_hvector(int count, int blocklength, intptr_t stri
     int rc = m_Type_create_hvector(count, blocklength, stride, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -2978,6 +3131,8 @@ OF_EXPORT int PMPI_Type_create_indexed_block(int count, int blocklength, const i
     int rc = m_Type_create_indexed_block(count, blocklength, array_of_displacements, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3002,6 +3157,8 @@ OF_EXPORT int PMPI_Type_create_resized(void * oldtype, intptr_t lb, intptr_t ext
     int rc = m_Type_create_resized(OF_H(oldtype), lb, extent, &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3017,6 +3174,8 @@ OF_EXPORT int PMPI_Type_create_struct(int count, const int *array_of_blocklength
     int rc = m_Type_create_struct(count, array_of_blocklengths, array_of_displacements, a_array_of_types, &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     if (a_array_of_types != s_array_of_types) free(a_array_of_types);
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
@@ -3030,6 +3189,8 @@ OF_EXPORT int PMPI_Type_create_subarray(int ndims, const int *array_of_sizes, co
     int rc = m_Type_create_subarray(ndims, array_of_sizes, array_of_subsizes, array_of_starts, of_enum_in_ORDER(order), OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3050,6 +3211,8 @@ OF_EXPORT int PMPI_Type_dup(void * oldtype, void * *newtype)
     int rc = m_Type_dup(OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3160,6 +3323,8 @@ OF_EXPORT int PMPI_Type_indexed(int count, const int *array_of_blocklengths, con
     int rc = m_Type_indexed(count, array_of_blocklengths, array_of_displacements, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3172,6 +3337,8 @@ OF_EXPORT int PMPI_Type_match_size(int typeclass, int size, void * *datatype)
     int rc = m_Type_match_size(of_enum_in_TYPECLASS(typeclass), size, &h_datatype);
     if (rc == 0) {
         *datatype = of_out(2, h_datatype);
+    } else {
+        if (h_datatype) *datatype = of_out(2, h_datatype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
@@ -3216,6 +3383,8 @@ OF_EXPORT int PMPI_Type_vector(int count, int blocklength, int stride, void * ol
     int rc = m_Type_vector(count, blocklength, stride, OF_H(oldtype), &h_newtype);
     if (rc == 0) {
         *newtype = of_out(2, h_newtype);
+    } else {
+        if (h_newtype) *newtype = of_out(2, h_newtype);
     }
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }

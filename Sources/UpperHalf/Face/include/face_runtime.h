@@ -181,10 +181,16 @@ static inline void ckpt_inout_update(unsigned kind, int32_t *h, uint64_t real, i
 
 static inline void ckpt_record(uint32_t fn, const uint64_t *words, uint32_t n) { ckpt_shadow_record(fn, words, n); }
 static inline void ckpt_object_freeing(unsigned kind, int32_t h) { (void)ckpt_shadow_freeing(kind, h); }
-static inline void ckpt_object_derived(unsigned kind, int32_t parent, int32_t child, int is_dup)
+/* Returns the first copy callback's error (is_dup), else 0. */
+static inline int ckpt_object_derived(unsigned kind, int32_t parent, int32_t child, int is_dup)
 {
-    (void)ckpt_shadow_derived(kind, parent, child, is_dup);
+    return ckpt_shadow_derived(kind, parent, child, is_dup);
 }
+/* A dup whose copy callback failed: unmakes *child (real handle `real`), sets it
+ * to the null handle and returns the error as `fn` (face_attributes.c). */
+int ckpt_dup_failed(unsigned kind, int32_t parent, int32_t *child, uint64_t real, int rc, const char *fn);
+/* MPI_Comm_split_type's type as the standard reads it with this info (face_topo.c). */
+int face_split_type_hint(int split_type, MPI_Info info);
 
 static inline uint64_t *ckpt_array(uint64_t *stack, int n)
 {
