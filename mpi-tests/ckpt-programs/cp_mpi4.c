@@ -6,6 +6,7 @@
  * Survives: persistent collectives inactive and started, Isendrecv(_replace)
  *           pending (its hidden send and its receive drained like Isend/Irecv)
  * Ranks: 2 3 4
+ * Faces: mpich (Open MPI 4.1's mpi.h has no MPI-4 calls to build it with)
  * Runtime: 6 s
  */
 #include "cplib.h"
