@@ -44,8 +44,8 @@ struct CoverageDoc {
         s += "- exported but unsupported (the call fails naming itself): \(plan.unsupported.count)\n"
         s += "- deprecated MPI-1/2 names forwarded to their successors: \(plan.aliases.count)\n"
         s += "- exported only to fail, beyond the spec (MPICH's `_c` and MPIX_ names): \(plan.exportStubs.count)\n\n"
-        s += "## Generated\n\n" + plan.faceGenerated.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
-        s += "## Hand-written\n\n" + plan.customFace.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
+        s += "## Generated\n\n" + names(plan.faceGenerated.map(\.name)) + "\n\n"
+        s += "## Hand-written\n\n" + names(plan.customFace.map(\.name)) + "\n\n"
         let pcoll = plan.spec.procedures.filter { Annotations.persistentCollective($0, in: plan.spec) != nil }
         s += "## MPI-4\n\n"
         s += "Emulated in the upper half on both lower halves (Open MPI 4.1 lacks them), one code path, checkpointable:\n\n"
@@ -55,10 +55,9 @@ struct CoverageDoc {
         s += " until the send completes).\n"
         s += "- `MPI_Info_get_string`: from `MPI_Info_get_valuelen` and `MPI_Info_get`.\n"
         s += "- Persistent collectives (`MPI_Start` issues the non-blocking form; inactive ones exist only in the upper half,"
-        s += " so a restart has nothing to remake): " + pcoll.map { "`\($0.name)`" }.joined(separator: ", ") + ".\n"
-        s += "- Not yet: " + plan.spec.procedures.filter { Annotations.mpi4Only.contains($0.name) }.map { "`\($0.name)`" }
-            .joined(separator: ", ") + ".\n\n"
-        s += "## Unsupported\n\n" + plan.unsupported.map { "`\($0.name)`" }.joined(separator: ", ") + "\n\n"
+        s += " so a restart has nothing to remake): " + names(pcoll.map(\.name)) + ".\n"
+        s += "- Not yet: " + names(plan.spec.procedures.map(\.name).filter(Annotations.mpi4Only.contains)) + ".\n\n"
+        s += "## Unsupported\n\n" + names(plan.unsupported.map(\.name)) + "\n\n"
         s += "## Deprecated MPI-1/2 names\n\n"
         s += "Each face (libmpi.so.12 and libmpi.so.40) forwards these to its own entry of the successor, "
         s += "so the objects they make are recorded and recreated on restart like the successor's "
@@ -72,8 +71,13 @@ struct CoverageDoc {
         s += "(`spec/mpich-exports.txt`): large-count `_c` forms and MPIX_ extensions. The face exports each one "
         s += "(and its PMPI_ twin), so a binary that calls one stops with \"MPI_X is not supported\" instead of "
         s += "an undefined symbol in the dynamic linker (tests/abi/exports.sh compares the export sets).\n\n"
-        s += plan.exportStubs.map { "`\($0)`" }.joined(separator: ", ") + "\n"
+        s += names(plan.exportStubs) + "\n"
         return s
+    }
+
+    /// Procedure names as the doc lists them: in backquotes, comma-separated.
+    private func names(_ list: [String]) -> String {
+        list.map { "`\($0)`" }.joined(separator: ", ")
     }
 }
 
