@@ -214,7 +214,7 @@ struct face_req {
     struct face_drained *message; /* FACE_REQ_MESSAGE of a drained message */
     struct ckpt_status status;    /* has_status: what the application's wait returns */
     int32_t companion;            /* MPI_Isendrecv: the hidden send that must complete too, 0 = none */
-    void *tmp;                    /* freed with the companion: MPI_Isendrecv_replace's packed copy */
+    void *tmp;                    /* freed with the companion (or by it, once freed): Isendrecv_replace's packed copy */
 };
 
 #define FACE_REQ_CHUNK_BITS 12
@@ -281,6 +281,8 @@ void face_drained_status(const struct face_drained *m, MPI_Status *status);
 
 /* MPI_Wait for the face itself (a blocking call whose request a checkpoint caught). */
 int face_wait_one(int32_t *request, MPI_Status *status);
+/* MPI_Test for the face itself. */
+int face_test_one(int32_t *request, int *flag, MPI_Status *status);
 
 /* After a restart (face_init.c's rebind): make every recorded request again. */
 int face_requests_rebind(void);
