@@ -4,9 +4,11 @@
  * treats the parts like any other (DESIGN §4.2); persistent collectives as an
  * upper-half record that MPI_Start turns into the non-blocking collective (no
  * lower-half object while inactive, so a restart has nothing to remake);
- * MPI_Info_get_string from Info_get_valuelen + Info_get. */
+ * MPI_Info_get_string from Info_get_valuelen + Info_get (before MPI_Init, the
+ * upper half's: face_info_early.c). */
 #include <string.h>
 
+#include "face_info_early.h"
 #include "face_mpi4.h"
 
 /* ------------------------------------------------------------ Isendrecv */
@@ -151,7 +153,11 @@ CKPT_EXPORT int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen
     CKPT_ENTER();
     uint64_t rinfo = ckpt_to_real(CKPT_KIND_INFO, info);
     int len = 0, rc;
-    CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(rinfo, key, &len, flag));
+    int early = !face_life.initialized; /* face_info_early.c answers */
+    if (__builtin_expect(early, 0))
+        rc = face_info_early_get_valuelen(info, key, &len, flag);
+    else
+        CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(rinfo, key, &len, flag));
     if (rc)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_get_string");
     if (!*flag)
@@ -163,7 +169,10 @@ CKPT_EXPORT int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen
     char stack[256], *whole = len < (int)sizeof stack ? stack : malloc((size_t)len + 1);
     if (!whole)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Info_get_string");
-    CKPT_CROSS(rc = ckpt_T->Info_get(rinfo, key, len, whole, flag));
+    if (__builtin_expect(early, 0))
+        rc = face_info_early_get(info, key, len, whole, flag);
+    else
+        CKPT_CROSS(rc = ckpt_T->Info_get(rinfo, key, len, whole, flag));
     if (!rc) {
         whole[len] = 0;
         int n = len < room - 1 ? len : room - 1;
