@@ -29,6 +29,8 @@ public enum Annotations {
         "MPI_Request_get_status",
         // Freeing an active request leaves it to the face, which still has to count and drain it.
         "MPI_Request_free",
+        // An MPI_Isendrecv's hidden send is cancelled with it (face_p2p.c).
+        "MPI_Cancel",
         // Answers the standard fixes but the MPIs give differently: computed in the face (face_topo.c).
         "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
     ]

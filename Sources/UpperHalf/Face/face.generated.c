@@ -330,17 +330,6 @@ CKPT_EXPORT int PMPI_Buffer_detach(void *buffer_addr, int *size)
 }
 CKPT_EXPORT int MPI_Buffer_detach(void *buffer_addr, int *size) __attribute__((weak, alias("PMPI_Buffer_detach")));
 
-CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, *request);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Cancel(&r_request));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel");
-    return 0;
-}
-CKPT_EXPORT int MPI_Cancel(MPI_Request *request) __attribute__((weak, alias("PMPI_Cancel")));
-
 CKPT_EXPORT int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int  *coords)
 {
     CKPT_ENTER();
@@ -3617,6 +3606,9 @@ CKPT_EXPORT int MPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, i
 static int ckpt_stub_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Bsend_init"); }
 CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
 CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+static int ckpt_stub_Cancel(MPI_Request *request) { return ckpt_unsupported("MPI_Cancel"); }
+CKPT_EXPORT int PMPI_Cancel(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Cancel")));
+CKPT_EXPORT int MPI_Cancel(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Cancel")));
 static int ckpt_stub_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) { return ckpt_unsupported("MPI_Cart_map"); }
 CKPT_EXPORT int PMPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));
 CKPT_EXPORT int MPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));

@@ -32,6 +32,9 @@ static int isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, 
         return rc;
     }
     struct face_req *q = face_req_of(recv);
+    struct face_req *sq = face_req_of(send);
+    if (sq)
+        sq->peer = dest; /* uncounted if MPI_Cancel takes it */
     if (q) {
         q->companion = send;
         q->tmp = tmp;
@@ -81,9 +84,15 @@ int face_companion_poll(struct face_req *r)
     if (!c)
         return 0;
     int flag = 0;
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
     /* a failed test ends it as a failed wait would: its error is not the receive's */
-    if (face_test_one(&c, &flag, CKPT_MPI_STATUS_IGNORE) == 0 && !flag)
+    int rc = face_test_one(&c, &flag, (MPI_Status *)&st);
+    if (rc == 0 && !flag)
         return 1;
+    if (rc == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
     r->companion = 0;
     free(r->tmp);
     r->tmp = NULL;
@@ -96,7 +105,11 @@ void face_companion_finish(struct face_req *r)
     if (!c)
         return;
     r->companion = 0;
-    (void)face_wait_one(&c, CKPT_MPI_STATUS_IGNORE);
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
+    if (face_wait_one(&c, (MPI_Status *)&st) == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
     free(r->tmp);
     r->tmp = NULL;
 }

@@ -798,6 +798,26 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
 }
 CKPT_EXPORT int MPI_Request_get_status(MPI_Request, int *, MPI_Status *) __attribute__((alias("PMPI_Request_get_status")));
 
+/* An MPI_Isendrecv is cancelled whole: a Wait on it must return even when the
+ * peer never takes the send. (Its status says whether the receive was; a
+ * cancelled send is taken off the counts when the face sees it complete.) */
+CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
+{
+    CKPT_ENTER();
+    struct face_req *q = face_req_of(*request);
+    int rc;
+    if (__builtin_expect(q && q->companion, 0)) {
+        uint64_t send = rreq(q->companion);
+        CKPT_CROSS(rc = ckpt_T->Cancel(&send));
+        if (rc)
+            return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel");
+    }
+    uint64_t real = rreq(*request);
+    CKPT_CROSS(rc = ckpt_T->Cancel(&real));
+    return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel") : 0;
+}
+CKPT_EXPORT int MPI_Cancel(MPI_Request *) __attribute__((alias("PMPI_Cancel")));
+
 /* ------------------------------------------------------- freed while active */
 
 /* MPI_Request_free on an active request lets its operation complete on its

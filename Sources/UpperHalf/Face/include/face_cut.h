@@ -164,7 +164,7 @@ static inline void face_p2p_leave(void)
 extern int64_t *face_sent, *face_recvd; /* by world rank; NULL before MPI_Init */
 extern int32_t face_nranks;
 
-static inline void face_count(int64_t *counts, int32_t comm, int peer)
+static inline void face_count(int64_t *counts, int32_t comm, int peer, int64_t by)
 {
     if (peer < 0 || !counts)
         return; /* MPI_PROC_NULL, ANY_SOURCE */
@@ -174,13 +174,15 @@ static inline void face_count(int64_t *counts, int32_t comm, int peer)
     int w = c->world_of ? c->world_of[peer] : peer;
     if ((unsigned)w < (unsigned)face_nranks) {
         if (ckpt_shadow_threaded)
-            __atomic_fetch_add(&counts[w], 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&counts[w], by, __ATOMIC_RELAXED);
         else
-            counts[w]++;
+            counts[w] += by;
     }
 }
-static inline void face_count_send(int32_t comm, int dest) { face_count(face_sent, comm, dest); }
-static inline void face_count_recv(int32_t comm, int source) { face_count(face_recvd, comm, source); }
+static inline void face_count_send(int32_t comm, int dest) { face_count(face_sent, comm, dest, 1); }
+/* A send that was cancelled: it never reaches the peer's count. */
+static inline void face_uncount_send(int32_t comm, int dest) { face_count(face_sent, comm, dest, -1); }
+static inline void face_count_recv(int32_t comm, int source) { face_count(face_recvd, comm, source, 1); }
 
 /* ------------------------------------------------------------------ requests */
 
