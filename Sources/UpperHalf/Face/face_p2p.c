@@ -519,13 +519,13 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
     int n_ = (n) > 0 ? (n) : 0;                                                                   \
     uint64_t *real = ckpt_array(s_real_, n_);                                                     \
     struct face_req **rec = records(s_rec_, (requests), n_);                                      \
-    int rc;                                                                                       \
+    int rc, masked_ = (masked);                                                                   \
     if (!real || !rec)                                                                            \
         rc = CKPT_MPI_ERR_NO_MEM;                                                                 \
     else                                                                                          \
         for (;;) {                                                                                \
             for (int i = 0; i < n_; i++)                                                          \
-                real[i] = (masked) && rec[i] && rec[i]->companion ? 0 : rreq_wait((requests)[i]); \
+                real[i] = masked_ && rec[i] && rec[i]->companion ? 0 : rreq_wait((requests)[i]);  \
             CKPT_CROSS(rc = (call));                                                              \
             if (rc != CKPT_PENDING)                                                               \
                 break;                                                                            \
@@ -534,7 +534,7 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
         }
 
 #define COMPLETION_END(requests)                                                                  \
-    for (int i = 0; real && rec && i < n_; i++)                                                   \
+    for (int i = 0; masked_ && real && rec && i < n_; i++)                                        \
         if (rec[i] && rec[i]->companion && real[i] == 0)                                          \
             real[i] = rreq((requests)[i]);                                                        \
     for (int i = 0; real && i < n_; i++)                                                          \
