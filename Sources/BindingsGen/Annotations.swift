@@ -29,6 +29,8 @@ public enum Annotations {
         "MPI_Request_get_status",
         // Freeing an active request leaves it to the face, which still has to count and drain it.
         "MPI_Request_free",
+        // An MPI_Isendrecv's hidden send is cancelled with it (face_p2p.c).
+        "MPI_Cancel",
         // Answers the standard fixes but the MPIs give differently: computed in the face (face_topo.c).
         "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
     ]
@@ -173,6 +175,16 @@ public enum Annotations {
     public static let entryHooks: [String: String] = [
         "MPI_Barrier": "ckpt_test_hook_barrier();",
         "MPI_Comm_split_type": "split_type = face_split_type_hint(split_type, info);",
+        // MPI-4 allows info objects before MPI_Init; Open MPI 4.1 does not (face_info_early.c).
+        "MPI_Info_create": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_create(info);",
+        "MPI_Info_set": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_set(info, key, value);",
+        "MPI_Info_delete": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_delete(info, key);",
+        "MPI_Info_get": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get(info, key, valuelen, value, flag);",
+        "MPI_Info_get_valuelen": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_valuelen(info, key, valuelen, flag);",
+        "MPI_Info_get_nkeys": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_nkeys(info, nkeys);",
+        "MPI_Info_get_nthkey": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_nthkey(info, n, key);",
+        "MPI_Info_dup": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_dup(info, newinfo);",
+        "MPI_Info_free": "if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_free(info);",
     ]
 
     /// Calls that change an object without making one, recorded for replay like constructors.

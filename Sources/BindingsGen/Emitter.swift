@@ -42,7 +42,7 @@ public struct Plan: Sendable {
         "MPI_Finalize", "MPI_Initialized", "MPI_Finalized", "MPI_Type_size", "MPI_Type_size_x",
         "MPI_Irecv", "MPI_Imrecv", "MPI_Iprobe", "MPI_Improbe", "MPI_Recv_init", "MPI_Send_init",
         "MPI_Ssend_init", "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Test",
-        "MPI_Request_get_status", "MPI_Request_free",
+        "MPI_Request_get_status", "MPI_Request_free", "MPI_Cancel",
     ]
 
     /// Splits the spec's procedures by how each is bound.

@@ -2,9 +2,10 @@
  *       Barrier_init are created once and started every iteration (Startall or one
  *       by one, completed by Waitall or a Test loop); a ring exchange uses
  *       Isendrecv (Wait) and Isendrecv_replace (Test loop) with naps while they
- *       are pending. Freed at the end.
+ *       are pending. Freed at the end. An info made before MPI_Init is read after.
  * Survives: persistent collectives inactive and started, Isendrecv(_replace)
- *           pending (its hidden send and its receive drained like Isend/Irecv)
+ *           pending (its hidden send and its receive drained like Isend/Irecv),
+ *           an info object made before MPI_Init (remade from the record)
  * Ranks: 2 3 4
  * Faces: mpich (Open MPI 4.1's mpi.h has no MPI-4 calls to build it with)
  * Runtime: 6 s
@@ -14,6 +15,9 @@
 #define L 16
 
 int main(int argc, char **argv) {
+    MPI_Info early;
+    MPICHK(MPI_Info_create(&early));
+    MPICHK(MPI_Info_set(early, "cp_mpi4_key", "before-init"));
     cp_init(&argc, &argv);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     uint64_t mine, total, root_val, s[L], r[L], rep[L];
@@ -60,5 +64,10 @@ int main(int argc, char **argv) {
         }
     }
     for (int i = 0; i < 3; i++) MPICHK(MPI_Request_free(&pc[i]));
+    char val[32];
+    int found = 0;
+    MPICHK(MPI_Info_get(early, "cp_mpi4_key", sizeof val - 1, val, &found));
+    CHECK(found && strcmp(val, "before-init") == 0);
+    MPICHK(MPI_Info_free(&early));
     return cp_finish("cp_mpi4", v, 3);
 }

@@ -330,17 +330,6 @@ CKPT_EXPORT int PMPI_Buffer_detach(void *buffer_addr, int *size)
 }
 CKPT_EXPORT int MPI_Buffer_detach(void *buffer_addr, int *size) __attribute__((weak, alias("PMPI_Buffer_detach")));
 
-CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
-{
-    CKPT_ENTER();
-    uint64_t r_request = ckpt_to_real(CKPT_KIND_REQUEST, *request);
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Cancel(&r_request));
-    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel");
-    return 0;
-}
-CKPT_EXPORT int MPI_Cancel(MPI_Request *request) __attribute__((weak, alias("PMPI_Cancel")));
-
 CKPT_EXPORT int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int  *coords)
 {
     CKPT_ENTER();
@@ -1504,6 +1493,7 @@ CKPT_EXPORT int MPI_Ineighbor_alltoallv(const void *sendbuf, const int  *sendcou
 CKPT_EXPORT int PMPI_Info_create(MPI_Info *info)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_create(info);
     uint64_t r_info = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_create(&r_info));
@@ -1524,6 +1514,7 @@ CKPT_EXPORT int MPI_Info_create(MPI_Info *info) __attribute__((weak, alias("PMPI
 CKPT_EXPORT int PMPI_Info_delete(MPI_Info info, const char *key)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_delete(info, key);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_delete(r_info, key));
@@ -1544,6 +1535,7 @@ CKPT_EXPORT int MPI_Info_delete(MPI_Info info, const char *key) __attribute__((w
 CKPT_EXPORT int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_dup(info, newinfo);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     uint64_t r_newinfo = 0;
     int rc;
@@ -1566,6 +1558,7 @@ CKPT_EXPORT int MPI_Info_dup(MPI_Info info, MPI_Info *newinfo) __attribute__((we
 CKPT_EXPORT int PMPI_Info_free(MPI_Info *info)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_free(info);
     int32_t v_info = *info;
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, v_info);
     ckpt_object_freeing(CKPT_KIND_INFO, v_info);
@@ -1588,6 +1581,7 @@ CKPT_EXPORT int MPI_Info_free(MPI_Info *info) __attribute__((weak, alias("PMPI_I
 CKPT_EXPORT int PMPI_Info_get(MPI_Info info, const char *key, int valuelen, char *value, int *flag)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get(info, key, valuelen, value, flag);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get(r_info, key, valuelen, value, flag));
@@ -1599,6 +1593,7 @@ CKPT_EXPORT int MPI_Info_get(MPI_Info info, const char *key, int valuelen, char 
 CKPT_EXPORT int PMPI_Info_get_nkeys(MPI_Info info, int *nkeys)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_nkeys(info, nkeys);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_nkeys(r_info, nkeys));
@@ -1610,6 +1605,7 @@ CKPT_EXPORT int MPI_Info_get_nkeys(MPI_Info info, int *nkeys) __attribute__((wea
 CKPT_EXPORT int PMPI_Info_get_nthkey(MPI_Info info, int n, char *key)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_nthkey(info, n, key);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_nthkey(r_info, n, key));
@@ -1621,6 +1617,7 @@ CKPT_EXPORT int MPI_Info_get_nthkey(MPI_Info info, int n, char *key) __attribute
 CKPT_EXPORT int PMPI_Info_get_valuelen(MPI_Info info, const char *key, int *valuelen, int *flag)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_get_valuelen(info, key, valuelen, flag);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(r_info, key, valuelen, flag));
@@ -1632,6 +1629,7 @@ CKPT_EXPORT int MPI_Info_get_valuelen(MPI_Info info, const char *key, int *value
 CKPT_EXPORT int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
 {
     CKPT_ENTER();
+    if (__builtin_expect(!face_life.initialized, 0)) return face_info_early_set(info, key, value);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
     int rc;
     CKPT_CROSS(rc = ckpt_T->Info_set(r_info, key, value));
@@ -3608,6 +3606,9 @@ CKPT_EXPORT int MPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, i
 static int ckpt_stub_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return ckpt_unsupported("MPI_Bsend_init"); }
 CKPT_EXPORT int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
 CKPT_EXPORT int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Bsend_init")));
+static int ckpt_stub_Cancel(MPI_Request *request) { return ckpt_unsupported("MPI_Cancel"); }
+CKPT_EXPORT int PMPI_Cancel(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Cancel")));
+CKPT_EXPORT int MPI_Cancel(MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Cancel")));
 static int ckpt_stub_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) { return ckpt_unsupported("MPI_Cart_map"); }
 CKPT_EXPORT int PMPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));
 CKPT_EXPORT int MPI_Cart_map(MPI_Comm comm, int ndims, const int  *dims, const int  *periods, int *newrank) __attribute__((weak, alias("ckpt_stub_Cart_map")));

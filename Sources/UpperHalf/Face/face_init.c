@@ -131,6 +131,9 @@ CKPT_EXPORT int PMPI_Init_thread(int *argc, char ***argv, int required, int *pro
     ckpt_shadow_threaded = prov == CKPT_MPI_THREAD_MULTIPLE;
     bind_predefined();
     face_comms_init();
+    rc = face_info_early_init();
+    if (rc != 0)
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Init_thread (info objects made before it)");
     face_life.initialized = 1;
     if (provided)
         *provided = prov;

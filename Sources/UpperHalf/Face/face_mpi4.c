@@ -4,9 +4,11 @@
  * treats the parts like any other (DESIGN §4.2); persistent collectives as an
  * upper-half record that MPI_Start turns into the non-blocking collective (no
  * lower-half object while inactive, so a restart has nothing to remake);
- * MPI_Info_get_string from Info_get_valuelen + Info_get. */
+ * MPI_Info_get_string from Info_get_valuelen + Info_get (before MPI_Init, the
+ * upper half's: face_info_early.c). */
 #include <string.h>
 
+#include "face_info_early.h"
 #include "face_mpi4.h"
 
 /* ------------------------------------------------------------ Isendrecv */
@@ -30,6 +32,9 @@ static int isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, 
         return rc;
     }
     struct face_req *q = face_req_of(recv);
+    struct face_req *sq = face_req_of(send);
+    if (sq)
+        sq->peer = dest; /* uncounted if MPI_Cancel takes it */
     if (q) {
         q->companion = send;
         q->tmp = tmp;
@@ -73,13 +78,38 @@ CKPT_EXPORT int PMPI_Isendrecv_replace(void *buf, int count, MPI_Datatype dataty
 CKPT_EXPORT int MPI_Isendrecv_replace(void *, int, MPI_Datatype, int, int, int, int, MPI_Comm, MPI_Request *)
     __attribute__((alias("PMPI_Isendrecv_replace")));
 
+int face_companion_poll(struct face_req *r)
+{
+    int32_t c = r->companion;
+    if (!c)
+        return 0;
+    int flag = 0;
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
+    /* a failed test ends it as a failed wait would: its error is not the receive's */
+    int rc = face_test_one(&c, &flag, (MPI_Status *)&st);
+    if (rc == 0 && !flag)
+        return 1;
+    if (rc == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
+    r->companion = 0;
+    free(r->tmp);
+    r->tmp = NULL;
+    return 0;
+}
+
 void face_companion_finish(struct face_req *r)
 {
     int32_t c = r->companion;
     if (!c)
         return;
     r->companion = 0;
-    (void)face_wait_one(&c, CKPT_MPI_STATUS_IGNORE);
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
+    if (face_wait_one(&c, (MPI_Status *)&st) == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
     free(r->tmp);
     r->tmp = NULL;
 }
@@ -136,7 +166,11 @@ CKPT_EXPORT int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen
     CKPT_ENTER();
     uint64_t rinfo = ckpt_to_real(CKPT_KIND_INFO, info);
     int len = 0, rc;
-    CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(rinfo, key, &len, flag));
+    int early = !face_life.initialized; /* face_info_early.c answers */
+    if (__builtin_expect(early, 0))
+        rc = face_info_early_get_valuelen(info, key, &len, flag);
+    else
+        CKPT_CROSS(rc = ckpt_T->Info_get_valuelen(rinfo, key, &len, flag));
     if (rc)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_get_string");
     if (!*flag)
@@ -148,7 +182,10 @@ CKPT_EXPORT int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen
     char stack[256], *whole = len < (int)sizeof stack ? stack : malloc((size_t)len + 1);
     if (!whole)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Info_get_string");
-    CKPT_CROSS(rc = ckpt_T->Info_get(rinfo, key, len, whole, flag));
+    if (__builtin_expect(early, 0))
+        rc = face_info_early_get(info, key, len, whole, flag);
+    else
+        CKPT_CROSS(rc = ckpt_T->Info_get(rinfo, key, len, whole, flag));
     if (!rc) {
         whole[len] = 0;
         int n = len < room - 1 ? len : room - 1;

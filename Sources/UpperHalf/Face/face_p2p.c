@@ -4,6 +4,7 @@
  * first, and their wait loops stop at a safe point when a checkpoint is pending
  * and translate their requests again afterwards (the drain may have completed,
  * cancelled or re-made them). */
+#include <sched.h>
 #include <string.h>
 
 #include "face_cut.h"
@@ -507,20 +508,24 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
     return r;
 }
 
-/* Translate, call, and on CKPT_PENDING stop at the safe point and start over. */
-#define COMPLETION_LOOP(n, requests, call)                                                        \
+/* Translate, call, and on CKPT_PENDING stop at the safe point and start over.
+ * MASKED: an MPI_Isendrecv whose send is still pending (face_companion_poll said
+ * so just before) goes down as MPI_REQUEST_NULL, so the call cannot complete its
+ * receive and then have to wait for the send; COMPLETION_END gives it back. */
+#define COMPLETION_LOOP(n, requests, call) COMPLETION_LOOP_M(n, requests, call, 0)
+#define COMPLETION_LOOP_M(n, requests, call, masked)                                              \
     uint64_t s_real_[CKPT_STACK_ARRAY];                                                           \
     struct face_req *s_rec_[CKPT_STACK_ARRAY];                                                    \
     int n_ = (n) > 0 ? (n) : 0;                                                                   \
     uint64_t *real = ckpt_array(s_real_, n_);                                                     \
     struct face_req **rec = records(s_rec_, (requests), n_);                                      \
-    int rc;                                                                                       \
+    int rc, masked_ = (masked);                                                                   \
     if (!real || !rec)                                                                            \
         rc = CKPT_MPI_ERR_NO_MEM;                                                                 \
     else                                                                                          \
         for (;;) {                                                                                \
             for (int i = 0; i < n_; i++)                                                          \
-                real[i] = rreq_wait((requests)[i]);                                               \
+                real[i] = masked_ && rec[i] && rec[i]->companion ? 0 : rreq_wait((requests)[i]);  \
             CKPT_CROSS(rc = (call));                                                              \
             if (rc != CKPT_PENDING)                                                               \
                 break;                                                                            \
@@ -529,6 +534,9 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
         }
 
 #define COMPLETION_END(requests)                                                                  \
+    for (int i = 0; masked_ && real && rec && i < n_; i++)                                        \
+        if (rec[i] && rec[i]->companion && real[i] == 0)                                          \
+            real[i] = rreq((requests)[i]);                                                        \
     for (int i = 0; real && i < n_; i++)                                                          \
         ckpt_inout_update(CKPT_KIND_REQUEST, &(requests)[i], kept_real(rec[i], real[i]),          \
                           CKPT_MPI_REQUEST_NULL);                                                 \
@@ -560,9 +568,43 @@ CKPT_EXPORT int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 }
 CKPT_EXPORT int MPI_Wait(MPI_Request *, MPI_Status *) __attribute__((alias("PMPI_Wait")));
 
+/* MPI_Isendrecv requests among these whose send is still pending (each send is
+ * tested once, which also progresses it; a finished one is released). */
+static int poll_companions(int n, const MPI_Request *requests)
+{
+    int pending = 0;
+    for (int i = 0; i < n; i++) {
+        struct face_req *q = face_req_of(requests[i]);
+        if (__builtin_expect(q && q->companion, 0))
+            pending += face_companion_poll(q);
+    }
+    return pending;
+}
+
+/* Between polls of a wait that cannot block (an Isendrecv's send is pending):
+ * a checkpoint may stop the rank here, and the other ranks get the core. */
+static void poll_pause(void)
+{
+    ckpt_safepoint();
+    ckpt_reenter();
+    sched_yield();
+}
+
 CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
     CKPT_ENTER();
+    return face_test_one(request, flag, status);
+}
+CKPT_EXPORT int MPI_Test(MPI_Request *, int *, MPI_Status *) __attribute__((alias("PMPI_Test")));
+
+int face_test_one(int32_t *request, int *flag, MPI_Status *status)
+{
+    struct face_req *q = face_req_of(*request);
+    if (__builtin_expect(q && q->companion, 0) && face_companion_poll(q)) {
+        /* MPI_Isendrecv: complete only with its send, which a test must not wait for */
+        *flag = 0;
+        return 0;
+    }
     struct ckpt_status st;
     COMPLETION_LOOP(1, request, ckpt_T->Test(&real[0], flag, &st))
     if (!rc && *flag) {
@@ -573,7 +615,6 @@ CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     COMPLETION_END(request)
     return finish(rc, "MPI_Test");
 }
-CKPT_EXPORT int MPI_Test(MPI_Request *, int *, MPI_Status *) __attribute__((alias("PMPI_Test")));
 
 /* Whole arrays: every status is needed to count receives by source. */
 static void all_completed(int n, MPI_Request *requests, struct face_req **rec, struct ckpt_status *st)
@@ -603,6 +644,11 @@ CKPT_EXPORT int PMPI_Testall(int count, MPI_Request *requests, int *flag, MPI_St
 {
     CKPT_ENTER();
     struct statuses t;
+    if (__builtin_expect(poll_companions(count, requests) > 0, 0)) {
+        /* an Isendrecv's send is pending: not all complete, and none may complete alone */
+        *flag = 0;
+        return 0;
+    }
     struct ckpt_status *st = statuses_for(&t, statuses, count);
     COMPLETION_LOOP(count, requests, ckpt_T->Testall(count, real, flag, st))
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *flag)
@@ -614,9 +660,17 @@ CKPT_EXPORT int PMPI_Testall(int count, MPI_Request *requests, int *flag, MPI_St
 }
 CKPT_EXPORT int MPI_Testall(int, MPI_Request *, int *, MPI_Status *) __attribute__((alias("PMPI_Testall")));
 
+static int testany(int count, MPI_Request *requests, int *index, int *flag, MPI_Status *status, int pending);
+
 CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Status *status)
 {
     CKPT_ENTER();
+    for (int pending; (pending = poll_companions(count, requests)) > 0; poll_pause()) {
+        /* the lower Waitany could block on the others while only the send would complete */
+        int flag = 0, rc = testany(count, requests, index, &flag, status, pending);
+        if (rc || flag)
+            return rc;
+    }
     struct ckpt_status st;
     face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(count, requests, ckpt_T->Waitany(count, real, index, &st))
@@ -629,12 +683,21 @@ CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request *requests, int *index, MPI_S
     return finish(rc, "MPI_Waitany");
 }
 CKPT_EXPORT int MPI_Waitany(int, MPI_Request *, int *, MPI_Status *) __attribute__((alias("PMPI_Waitany")));
+CKPT_EXPORT int MPI_Testany(int, MPI_Request *, int *, int *, MPI_Status *) __attribute__((alias("PMPI_Testany")));
 
 CKPT_EXPORT int PMPI_Testany(int count, MPI_Request *requests, int *index, int *flag, MPI_Status *status)
 {
     CKPT_ENTER();
+    return testany(count, requests, index, flag, status, poll_companions(count, requests));
+}
+
+/* `pending` requests are masked: when only they are active, none completed. */
+static int testany(int count, MPI_Request *requests, int *index, int *flag, MPI_Status *status, int pending)
+{
     struct ckpt_status st;
-    COMPLETION_LOOP(count, requests, ckpt_T->Testany(count, real, index, flag, &st))
+    COMPLETION_LOOP_M(count, requests, ckpt_T->Testany(count, real, index, flag, &st), pending > 0)
+    if (!rc && pending && *flag && *index == CKPT_MPI_UNDEFINED)
+        *flag = 0;
     if (!rc && *flag && *index >= 0 && *index < n_)
         face_req_completed(requests[*index], rec[*index], &st);
     if (!rc && *flag && !IGNORED(status))
@@ -642,7 +705,6 @@ CKPT_EXPORT int PMPI_Testany(int count, MPI_Request *requests, int *index, int *
     COMPLETION_END(requests)
     return finish(rc, "MPI_Testany");
 }
-CKPT_EXPORT int MPI_Testany(int, MPI_Request *, int *, int *, MPI_Status *) __attribute__((alias("PMPI_Testany")));
 
 static void some_completed(int outcount, const int *indices, MPI_Request *requests, struct face_req **rec,
                            struct ckpt_status *st, int n)
@@ -652,9 +714,18 @@ static void some_completed(int outcount, const int *indices, MPI_Request *reques
             face_req_completed(requests[indices[k]], rec[indices[k]], &st[k]);
 }
 
+static int testsome(int incount, MPI_Request *requests, int *outcount, int *indices, MPI_Status *statuses,
+                    int pending);
+
 CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request *requests, int *outcount, int *indices, MPI_Status *statuses)
 {
     CKPT_ENTER();
+    for (int pending; (pending = poll_companions(incount, requests)) > 0; poll_pause()) {
+        /* as in MPI_Waitany */
+        int rc = testsome(incount, requests, outcount, indices, statuses, pending);
+        if (rc || *outcount != 0)
+            return rc;
+    }
     struct statuses t;
     struct ckpt_status *st = statuses_for(&t, statuses, incount);
     face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
@@ -668,13 +739,23 @@ CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request *requests, int *outcount,
     return finish(rc, "MPI_Waitsome");
 }
 CKPT_EXPORT int MPI_Waitsome(int, MPI_Request *, int *, int *, MPI_Status *) __attribute__((alias("PMPI_Waitsome")));
+CKPT_EXPORT int MPI_Testsome(int, MPI_Request *, int *, int *, MPI_Status *) __attribute__((alias("PMPI_Testsome")));
 
 CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request *requests, int *outcount, int *indices, MPI_Status *statuses)
 {
     CKPT_ENTER();
+    return testsome(incount, requests, outcount, indices, statuses, poll_companions(incount, requests));
+}
+
+/* As testany. */
+static int testsome(int incount, MPI_Request *requests, int *outcount, int *indices, MPI_Status *statuses,
+                    int pending)
+{
     struct statuses t;
     struct ckpt_status *st = statuses_for(&t, statuses, incount);
-    COMPLETION_LOOP(incount, requests, ckpt_T->Testsome(incount, real, outcount, indices, st))
+    COMPLETION_LOOP_M(incount, requests, ckpt_T->Testsome(incount, real, outcount, indices, st), pending > 0)
+    if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && pending && *outcount == CKPT_MPI_UNDEFINED)
+        *outcount = 0;
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *outcount > 0)
         some_completed(*outcount, indices, requests, rec, st, n_);
     COMPLETION_END(requests)
@@ -682,7 +763,6 @@ CKPT_EXPORT int PMPI_Testsome(int incount, MPI_Request *requests, int *outcount,
         free(t.s);
     return finish(rc, "MPI_Testsome");
 }
-CKPT_EXPORT int MPI_Testsome(int, MPI_Request *, int *, int *, MPI_Status *) __attribute__((alias("PMPI_Testsome")));
 
 /* Does not free the request: a receive is counted here once, not again at its wait. */
 CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
@@ -717,6 +797,26 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
     return finish(rc, "MPI_Request_get_status");
 }
 CKPT_EXPORT int MPI_Request_get_status(MPI_Request, int *, MPI_Status *) __attribute__((alias("PMPI_Request_get_status")));
+
+/* An MPI_Isendrecv is cancelled whole: a Wait on it must return even when the
+ * peer never takes the send. (Its status says whether the receive was; a
+ * cancelled send is taken off the counts when the face sees it complete.) */
+CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
+{
+    CKPT_ENTER();
+    struct face_req *q = face_req_of(*request);
+    int rc;
+    if (__builtin_expect(q && q->companion, 0)) {
+        uint64_t send = rreq(q->companion);
+        CKPT_CROSS(rc = ckpt_T->Cancel(&send));
+        if (rc)
+            return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel");
+    }
+    uint64_t real = rreq(*request);
+    CKPT_CROSS(rc = ckpt_T->Cancel(&real));
+    return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel") : 0;
+}
+CKPT_EXPORT int MPI_Cancel(MPI_Request *) __attribute__((alias("PMPI_Cancel")));
 
 /* ------------------------------------------------------- freed while active */
 
@@ -778,6 +878,8 @@ static int free_if_complete(int32_t v, struct face_req *q)
     /* A persistent request stays in the lower half inactive; a failed one may too. */
     if (real)
         CKPT_CROSS((void)ckpt_T->Request_free(&real));
+    free(q->tmp);
+    q->tmp = NULL;
     q->freed = 0;
     ckpt_shadow_free_handle(CKPT_KIND_REQUEST, v);
     return 1;
@@ -817,10 +919,15 @@ CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
     if (freed_head)
         freed_reap();
     if (q->companion) {
-        /* MPI_Isendrecv: its send goes the same way (a _replace copy is not freed then) */
+        /* MPI_Isendrecv: its send goes the same way, taking a _replace copy along to
+         * free when it completes */
         int32_t c = q->companion;
         struct face_req *cq = face_req_of(c);
         q->companion = 0;
+        if (cq) {
+            cq->tmp = q->tmp;
+            q->tmp = NULL;
+        }
         if (cq && !free_if_complete(c, cq))
             freed_push(c, cq);
     }

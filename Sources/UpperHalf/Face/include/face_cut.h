@@ -164,7 +164,7 @@ static inline void face_p2p_leave(void)
 extern int64_t *face_sent, *face_recvd; /* by world rank; NULL before MPI_Init */
 extern int32_t face_nranks;
 
-static inline void face_count(int64_t *counts, int32_t comm, int peer)
+static inline void face_count(int64_t *counts, int32_t comm, int peer, int64_t by)
 {
     if (peer < 0 || !counts)
         return; /* MPI_PROC_NULL, ANY_SOURCE */
@@ -174,13 +174,15 @@ static inline void face_count(int64_t *counts, int32_t comm, int peer)
     int w = c->world_of ? c->world_of[peer] : peer;
     if ((unsigned)w < (unsigned)face_nranks) {
         if (ckpt_shadow_threaded)
-            __atomic_fetch_add(&counts[w], 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&counts[w], by, __ATOMIC_RELAXED);
         else
-            counts[w]++;
+            counts[w] += by;
     }
 }
-static inline void face_count_send(int32_t comm, int dest) { face_count(face_sent, comm, dest); }
-static inline void face_count_recv(int32_t comm, int source) { face_count(face_recvd, comm, source); }
+static inline void face_count_send(int32_t comm, int dest) { face_count(face_sent, comm, dest, 1); }
+/* A send that was cancelled: it never reaches the peer's count. */
+static inline void face_uncount_send(int32_t comm, int dest) { face_count(face_sent, comm, dest, -1); }
+static inline void face_count_recv(int32_t comm, int source) { face_count(face_recvd, comm, source, 1); }
 
 /* ------------------------------------------------------------------ requests */
 
@@ -214,7 +216,7 @@ struct face_req {
     struct face_drained *message; /* FACE_REQ_MESSAGE of a drained message */
     struct ckpt_status status;    /* has_status: what the application's wait returns */
     int32_t companion;            /* MPI_Isendrecv: the hidden send that must complete too, 0 = none */
-    void *tmp;                    /* freed with the companion: MPI_Isendrecv_replace's packed copy */
+    void *tmp;                    /* freed with the companion (or by it, once freed): Isendrecv_replace's packed copy */
 };
 
 #define FACE_REQ_CHUNK_BITS 12
@@ -281,6 +283,8 @@ void face_drained_status(const struct face_drained *m, MPI_Status *status);
 
 /* MPI_Wait for the face itself (a blocking call whose request a checkpoint caught). */
 int face_wait_one(int32_t *request, MPI_Status *status);
+/* MPI_Test for the face itself. */
+int face_test_one(int32_t *request, int *flag, MPI_Status *status);
 
 /* After a restart (face_init.c's rebind): make every recorded request again. */
 int face_requests_rebind(void);

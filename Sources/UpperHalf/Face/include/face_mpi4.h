@@ -14,6 +14,9 @@ int face_pcoll_start(const struct face_req *q, MPI_Request *started);
 int face_pcoll_activate(MPI_Request *request, struct face_req *q);
 /* MPI_Request_free of a persistent collective (waits for it when active). */
 int face_pcoll_free(MPI_Request *request, struct face_req *q);
+/* MPI_Isendrecv's send part, tested without waiting: 1 while it is pending, 0 once
+ * it completed (then it and a _replace copy are released) or there is none. */
+int face_companion_poll(struct face_req *r);
 /* MPI_Isendrecv's send part, once its receive completed: waits for it and frees it. */
 void face_companion_finish(struct face_req *r);
 

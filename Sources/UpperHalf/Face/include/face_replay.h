@@ -5,6 +5,7 @@
 
 #include "face_runtime.h"
 #include "face_cut.h"
+#include "face_info_early.h"
 
 /* Builder used by the generated face entries after a successful constructor. */
 struct ckpt_rec {
