@@ -5,7 +5,8 @@ struct FaceEmitter {
     func emit() -> String {
         var w = CWriter()
         w.line(generatedBanner("Face entry points (MPICH ABI): translate handles, cross once, translate back."))
-        w.line("#include \"face_replay.h\"\n")
+        w.line("#include \"face_replay.h\"")
+        w.line("#include \"face_files.h\"\n")
 
         predefined(&w)
         for p in plan.faceGenerated { entry(p, &w) }
@@ -96,9 +97,15 @@ struct FaceEmitter {
         var parentComm: String?
         var outComm: String?
         var outType: String?
+        // I/O errors go to the file's errhandler; those of MPI_File_delete to MPI_FILE_NULL's.
+        var fileArg: String?
         for (prm, role) in zip(p.params, roles) {
             let n = prm.name
             switch role {
+            case .handleIn(let h) where h.cType == "MPI_File":
+                pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), face_file_v(\(n)));")
+                args.append("r_\(n)")
+                if fileArg == nil { fileArg = n }
             case .handleIn(let h):
                 pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), \(n));")
                 args.append("r_\(n)")
@@ -188,6 +195,10 @@ struct FaceEmitter {
         } else if let g = Annotations.groupCollectives[p.name] {
             gate = "struct face_comm *ckpt_coll = \(g);"
         }
+        if Annotations.fileCollectives.contains(p.name), let f = fileArg {
+            gate = "struct face_comm *ckpt_coll = face_file_coll_enter(\(f));"
+        }
+        let isFile = p.name.hasPrefix("MPI_File_")
         if Annotations.sends.contains(p.name) { beforeCall.append("face_count_send(comm, dest);") }
         w.line("CKPT_EXPORT \(prototype(p, prefix: "PMPI_"))\n{")
         w.line("    CKPT_ENTER();")
@@ -220,17 +231,20 @@ struct FaceEmitter {
             w.line("    CKPT_CROSS(rc = ckpt_T->\(p.short)(\(callArgs)));")
         }
         if (Annotations.blockingCollectives.contains(p.name) && parentComm != nil)
-            || Annotations.groupCollectives[p.name] != nil {
+            || Annotations.groupCollectives[p.name] != nil
+            || (Annotations.fileCollectives.contains(p.name) && fileArg != nil) {
             w.line("    face_coll_leave(ckpt_coll);")
         }
         let recording = RecordEmitter(plan: plan).recordStatements(p)
+        let raise = isFile ? "face_file_error(\(fileArg ?? "CKPT_FACE_FILE_NULL"), rc, \"\(p.name)\")"
+            : "ckpt_face_error(\(errComm), rc, \"\(p.name)\")"
         if post.isEmpty && recording.isEmpty {
             for s in cleanup { w.line("    \(s)") }
-            w.line("    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
+            w.line("    if (__builtin_expect(rc != 0, 0)) return \(raise);")
         } else {
             w.line("    if (__builtin_expect(rc != 0, 0)) {")
             for s in cleanup { w.line("        \(s)") }
-            w.line("        return ckpt_face_error(\(errComm), rc, \"\(p.name)\");")
+            w.line("        return \(raise);")
             w.line("    }")
             for s in post { w.line("    \(s)") }
             for s in recording { w.line("    \(s)") }

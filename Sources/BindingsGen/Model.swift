@@ -17,10 +17,13 @@ public struct HandleType: Sendable, Equatable {
         HandleType(cType: "MPI_Info", kind: "CKPT_KIND_INFO", nullName: "MPI_INFO_NULL"),
         HandleType(cType: "MPI_Request", kind: "CKPT_KIND_REQUEST", nullName: "MPI_REQUEST_NULL"),
         HandleType(cType: "MPI_Message", kind: "CKPT_KIND_REQUEST", nullName: "MPI_MESSAGE_NULL"),
+        // A pointer in both MPIs' ABIs; the face keeps its virtual int handle in the pointer's bits.
+        HandleType(cType: "MPI_File", kind: "CKPT_KIND_FILE", nullName: "MPI_FILE_NULL"),
     ]
 
     /// Kinds whose objects are rebuilt by replay on restart, so their constructors are recorded.
-    public var recorded: Bool { cType != "MPI_Request" && cType != "MPI_Message" }
+    /// Files are not: face_file.c keeps what reopening one needs (open, view, pointers).
+    public var recorded: Bool { cType != "MPI_Request" && cType != "MPI_Message" && cType != "MPI_File" }
 }
 
 /// A C type split into qualifiers, base name and pointer depth.
@@ -94,7 +97,7 @@ public struct Classifier: Sendable {
 
     static let unsupportedKinds: Set<String> = [
         "FUNCTION", "POLYFUNCTION", "ATTRIBUTE_VAL", "ATTRIBUTE_VAL_10", "EXTRA_STATE", "EXTRA_STATE2",
-        "WINDOW", "FILE", "SESSION", "KEYVAL", "STRING_ARRAY", "STRING_2DARRAY", "ARGUMENT_LIST",
+        "WINDOW", "SESSION", "KEYVAL", "STRING_ARRAY", "STRING_2DARRAY", "ARGUMENT_LIST",
         "ARGUMENT_COUNT", "VARARGS", "F90_STATUS", "F08_STATUS",
     ]
 

@@ -16,6 +16,10 @@ struct ShimEmitter {
             if t == "MPI_Message" {
                 w.line("static inline \(t) ckin_\(t)(uint64_t x) { return x == 0 ? \(h.nullName) : x == CKPT_REAL_MESSAGE_NO_PROC ? MPI_MESSAGE_NO_PROC : CK_N(\(t), x); }")
                 w.line("static inline uint64_t ckout_\(t)(\(t) h) { return h == \(h.nullName) ? 0 : h == MPI_MESSAGE_NO_PROC ? CKPT_REAL_MESSAGE_NO_PROC : CK_R(h); }")
+            } else if t == "MPI_File" {
+                // A pointer in every implementation (MPICH's ADIOI_FileD *, Open MPI's ompi_file_t *).
+                w.line("static inline \(t) ckin_\(t)(uint64_t x) { return x == 0 ? \(h.nullName) : (\(t))(uintptr_t)x; }")
+                w.line("static inline uint64_t ckout_\(t)(\(t) h) { return h == \(h.nullName) ? 0 : (uint64_t)(uintptr_t)h; }")
             } else {
                 w.line("static inline \(t) ckin_\(t)(uint64_t x) { return x == 0 ? \(h.nullName) : CK_N(\(t), x); }")
                 w.line("static inline uint64_t ckout_\(t)(\(t) h) { return h == \(h.nullName) ? 0 : CK_R(h); }")
@@ -99,6 +103,13 @@ struct ShimEmitter {
                     post.append("for (int i = 0; i < k_\(n); i++) \(n)[i] = ckout_\(h.cType)(n_\(n)[i]);")
                 }
                 cleanup.append("if (n_\(n) != s_\(n)) free(n_\(n));")
+            case .statusOut where p.name.hasPrefix("MPI_File_"):
+                // I/O sets only the count (ROMIO leaves the rest as it found it).
+                pre.append("MPI_Status n_\(n);")
+                pre.append("memset(&n_\(n), 0, sizeof n_\(n));")
+                pre.append("n_\(n).MPI_SOURCE = MPI_ANY_SOURCE; n_\(n).MPI_TAG = MPI_ANY_TAG; n_\(n).MPI_ERROR = MPI_SUCCESS;")
+                args.append("\(n) ? &n_\(n) : MPI_STATUS_IGNORE")
+                post.append("if (\(n)) ck_status_out(&n_\(n), \(n));")
             case .statusOut:
                 pre.append("MPI_Status n_\(n);")
                 args.append("\(n) ? &n_\(n) : MPI_STATUS_IGNORE")

@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0xee2d0e73u
+#define CKPT_CALLTABLE_VERSION 0x5c0c3995u
 
 struct ckpt_calltable {
     uint32_t version;
@@ -77,6 +77,37 @@ struct ckpt_calltable {
     int (*Dist_graph_neighbors_count)(uint64_t comm, int *indegree, int *outdegree, int *weighted);
     int (*Error_string)(int errorcode, char *string, int *resultlen);
     int (*Exscan)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, uint64_t comm);
+    int (*File_close)(uint64_t *fh);
+    int (*File_delete)(const char *filename, uint64_t info);
+    int (*File_get_atomicity)(uint64_t fh, int *flag);
+    int (*File_get_byte_offset)(uint64_t fh, ckpt_offset_t offset, ckpt_offset_t *disp);
+    int (*File_get_info)(uint64_t fh, uint64_t *info_used);
+    int (*File_get_position)(uint64_t fh, ckpt_offset_t *offset);
+    int (*File_get_position_shared)(uint64_t fh, ckpt_offset_t *offset);
+    int (*File_get_size)(uint64_t fh, ckpt_offset_t *size);
+    int (*File_get_type_extent)(uint64_t fh, uint64_t datatype, ckpt_aint_t *extent);
+    int (*File_get_view)(uint64_t fh, ckpt_offset_t *disp, uint64_t *etype, uint64_t *filetype, char *datarep);
+    int (*File_open)(uint64_t comm, const char *filename, int amode, uint64_t info, uint64_t *fh);
+    int (*File_preallocate)(uint64_t fh, ckpt_offset_t size);
+    int (*File_read)(uint64_t fh, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_read_all)(uint64_t fh, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_read_at)(uint64_t fh, ckpt_offset_t offset, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_read_at_all)(uint64_t fh, ckpt_offset_t offset, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_read_ordered)(uint64_t fh, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_read_shared)(uint64_t fh, void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_seek)(uint64_t fh, ckpt_offset_t offset, int whence);
+    int (*File_seek_shared)(uint64_t fh, ckpt_offset_t offset, int whence);
+    int (*File_set_atomicity)(uint64_t fh, int flag);
+    int (*File_set_info)(uint64_t fh, uint64_t info);
+    int (*File_set_size)(uint64_t fh, ckpt_offset_t size);
+    int (*File_set_view)(uint64_t fh, ckpt_offset_t disp, uint64_t etype, uint64_t filetype, const char *datarep, uint64_t info);
+    int (*File_sync)(uint64_t fh);
+    int (*File_write)(uint64_t fh, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_write_all)(uint64_t fh, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_write_at)(uint64_t fh, ckpt_offset_t offset, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_write_at_all)(uint64_t fh, ckpt_offset_t offset, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_write_ordered)(uint64_t fh, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
+    int (*File_write_shared)(uint64_t fh, const void *buf, int count, uint64_t datatype, struct ckpt_status *status);
     int (*Finalize)(void);
     int (*Finalized)(int *flag);
     int (*Gather)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, int root, uint64_t comm);
@@ -221,6 +252,6 @@ struct ckpt_calltable {
     int (*Done_request)(const struct ckpt_status *status, uint64_t *request);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 186
+#define CKPT_CALLTABLE_ENTRIES 217
 
 #endif

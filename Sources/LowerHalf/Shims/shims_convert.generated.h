@@ -31,6 +31,8 @@ static inline MPI_Request ckin_MPI_Request(uint64_t x) { return x == 0 ? MPI_REQ
 static inline uint64_t ckout_MPI_Request(MPI_Request h) { return h == MPI_REQUEST_NULL ? 0 : CK_R(h); }
 static inline MPI_Message ckin_MPI_Message(uint64_t x) { return x == 0 ? MPI_MESSAGE_NULL : x == CKPT_REAL_MESSAGE_NO_PROC ? MPI_MESSAGE_NO_PROC : CK_N(MPI_Message, x); }
 static inline uint64_t ckout_MPI_Message(MPI_Message h) { return h == MPI_MESSAGE_NULL ? 0 : h == MPI_MESSAGE_NO_PROC ? CKPT_REAL_MESSAGE_NO_PROC : CK_R(h); }
+static inline MPI_File ckin_MPI_File(uint64_t x) { return x == 0 ? MPI_FILE_NULL : (MPI_File)(uintptr_t)x; }
+static inline uint64_t ckout_MPI_File(MPI_File h) { return h == MPI_FILE_NULL ? 0 : (uint64_t)(uintptr_t)h; }
 
 /* Error classes: the neutral values are MPICH's. */
 static int ck_err(int rc)

@@ -4,6 +4,7 @@
  * Face entry points (MPICH ABI): translate handles, cross once, translate back. */
 
 #include "face_replay.h"
+#include "face_files.h"
 
 /* Every predefined handle of the MPICH ABI; the face asks the lower half for each one's real handle. */
 const int32_t ckpt_predefined_handles[] = {
@@ -883,6 +884,315 @@ CKPT_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_D
     return 0;
 }
 CKPT_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Exscan")));
+
+CKPT_EXPORT int PMPI_File_delete(const char *filename, MPI_Info info)
+{
+    CKPT_ENTER();
+    uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_delete(filename, r_info));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(CKPT_FACE_FILE_NULL, rc, "MPI_File_delete");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_delete(const char *filename, MPI_Info info) __attribute__((weak, alias("PMPI_File_delete")));
+
+CKPT_EXPORT int PMPI_File_get_atomicity(MPI_File fh, int *flag)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_atomicity(r_fh, flag));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_atomicity");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_atomicity(MPI_File fh, int *flag) __attribute__((weak, alias("PMPI_File_get_atomicity")));
+
+CKPT_EXPORT int PMPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_byte_offset(r_fh, offset, (void *)disp));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_byte_offset");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) __attribute__((weak, alias("PMPI_File_get_byte_offset")));
+
+CKPT_EXPORT int PMPI_File_get_position(MPI_File fh, MPI_Offset *offset)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_position(r_fh, (void *)offset));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_position");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_position(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position")));
+
+CKPT_EXPORT int PMPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_position_shared(r_fh, (void *)offset));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_position_shared");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position_shared")));
+
+CKPT_EXPORT int PMPI_File_get_size(MPI_File fh, MPI_Offset *size)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_size(r_fh, (void *)size));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_size");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_size(MPI_File fh, MPI_Offset *size) __attribute__((weak, alias("PMPI_File_get_size")));
+
+CKPT_EXPORT int PMPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_get_type_extent(r_fh, r_datatype, (void *)extent));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_get_type_extent");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) __attribute__((weak, alias("PMPI_File_get_type_extent")));
+
+CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_preallocate(r_fh, size));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_preallocate");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_preallocate")));
+
+CKPT_EXPORT int PMPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read(r_fh, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read")));
+
+CKPT_EXPORT int PMPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read_all(r_fh, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_all")));
+
+CKPT_EXPORT int PMPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read_at(r_fh, offset, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read_at");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at")));
+
+CKPT_EXPORT int PMPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read_at_all(r_fh, offset, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read_at_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at_all")));
+
+CKPT_EXPORT int PMPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read_ordered(r_fh, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read_ordered");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_ordered")));
+
+CKPT_EXPORT int PMPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_read_shared(r_fh, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_read_shared");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_shared")));
+
+CKPT_EXPORT int PMPI_File_seek(MPI_File fh, MPI_Offset offset, int whence)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_seek(r_fh, offset, whence));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_seek");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek")));
+
+CKPT_EXPORT int PMPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_seek_shared(r_fh, offset, whence));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_seek_shared");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek_shared")));
+
+CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_set_size(r_fh, size));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_set_size");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_set_size")));
+
+CKPT_EXPORT int PMPI_File_sync(MPI_File fh)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_sync(r_fh));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_sync");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_sync(MPI_File fh) __attribute__((weak, alias("PMPI_File_sync")));
+
+CKPT_EXPORT int PMPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write(r_fh, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write")));
+
+CKPT_EXPORT int PMPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write_all(r_fh, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_all")));
+
+CKPT_EXPORT int PMPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write_at(r_fh, offset, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write_at");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at")));
+
+CKPT_EXPORT int PMPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write_at_all(r_fh, offset, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write_at_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at_all")));
+
+CKPT_EXPORT int PMPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write_ordered(r_fh, buf, count, r_datatype, r_status));
+    face_coll_leave(ckpt_coll);
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write_ordered");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered")));
+
+CKPT_EXPORT int PMPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
+{
+    CKPT_ENTER();
+    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    struct ckpt_status *r_status = ckpt_status_arg(status);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->File_write_shared(r_fh, buf, count, r_datatype, r_status));
+    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_write_shared");
+    return 0;
+}
+CKPT_EXPORT int MPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_shared")));
 
 CKPT_EXPORT int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
@@ -3169,126 +3479,8 @@ CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MP
 CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
 CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("PMPI_File_c2f")));
-CKPT_EXPORT int PMPI_File_call_errhandler(MPI_File fh, int errorcode) { return ckpt_unsupported("MPI_File_call_errhandler"); }
-CKPT_EXPORT int MPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("PMPI_File_call_errhandler")));
-CKPT_EXPORT int PMPI_File_close(MPI_File *fh) { return ckpt_unsupported("MPI_File_close"); }
-CKPT_EXPORT int MPI_File_close(MPI_File *fh) __attribute__((weak, alias("PMPI_File_close")));
-CKPT_EXPORT int PMPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_create_errhandler"); }
-CKPT_EXPORT int MPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_File_create_errhandler")));
-CKPT_EXPORT int PMPI_File_delete(const char *filename, MPI_Info info) { return ckpt_unsupported("MPI_File_delete"); }
-CKPT_EXPORT int MPI_File_delete(const char *filename, MPI_Info info) __attribute__((weak, alias("PMPI_File_delete")));
 CKPT_EXPORT MPI_File PMPI_File_f2c(MPI_Fint file) { (void)ckpt_unsupported("MPI_File_f2c"); return (MPI_File)0; }
 CKPT_EXPORT MPI_File MPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("PMPI_File_f2c")));
-CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode) { return ckpt_unsupported("MPI_File_get_amode"); }
-CKPT_EXPORT int MPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("PMPI_File_get_amode")));
-CKPT_EXPORT int PMPI_File_get_atomicity(MPI_File fh, int *flag) { return ckpt_unsupported("MPI_File_get_atomicity"); }
-CKPT_EXPORT int MPI_File_get_atomicity(MPI_File fh, int *flag) __attribute__((weak, alias("PMPI_File_get_atomicity")));
-CKPT_EXPORT int PMPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) { return ckpt_unsupported("MPI_File_get_byte_offset"); }
-CKPT_EXPORT int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) __attribute__((weak, alias("PMPI_File_get_byte_offset")));
-CKPT_EXPORT int PMPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_get_errhandler"); }
-CKPT_EXPORT int MPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_File_get_errhandler")));
-CKPT_EXPORT int PMPI_File_get_group(MPI_File fh, MPI_Group *group) { return ckpt_unsupported("MPI_File_get_group"); }
-CKPT_EXPORT int MPI_File_get_group(MPI_File fh, MPI_Group *group) __attribute__((weak, alias("PMPI_File_get_group")));
-CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used) { return ckpt_unsupported("MPI_File_get_info"); }
-CKPT_EXPORT int MPI_File_get_info(MPI_File fh, MPI_Info *info_used) __attribute__((weak, alias("PMPI_File_get_info")));
-CKPT_EXPORT int PMPI_File_get_position(MPI_File fh, MPI_Offset *offset) { return ckpt_unsupported("MPI_File_get_position"); }
-CKPT_EXPORT int MPI_File_get_position(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position")));
-CKPT_EXPORT int PMPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) { return ckpt_unsupported("MPI_File_get_position_shared"); }
-CKPT_EXPORT int MPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) __attribute__((weak, alias("PMPI_File_get_position_shared")));
-CKPT_EXPORT int PMPI_File_get_size(MPI_File fh, MPI_Offset *size) { return ckpt_unsupported("MPI_File_get_size"); }
-CKPT_EXPORT int MPI_File_get_size(MPI_File fh, MPI_Offset *size) __attribute__((weak, alias("PMPI_File_get_size")));
-CKPT_EXPORT int PMPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) { return ckpt_unsupported("MPI_File_get_type_extent"); }
-CKPT_EXPORT int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) __attribute__((weak, alias("PMPI_File_get_type_extent")));
-CKPT_EXPORT int PMPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) { return ckpt_unsupported("MPI_File_get_view"); }
-CKPT_EXPORT int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) __attribute__((weak, alias("PMPI_File_get_view")));
-CKPT_EXPORT int PMPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread"); }
-CKPT_EXPORT int MPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread")));
-CKPT_EXPORT int PMPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_all"); }
-CKPT_EXPORT int MPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_all")));
-CKPT_EXPORT int PMPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at"); }
-CKPT_EXPORT int MPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_at")));
-CKPT_EXPORT int PMPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at_all"); }
-CKPT_EXPORT int MPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_at_all")));
-CKPT_EXPORT int PMPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_shared"); }
-CKPT_EXPORT int MPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iread_shared")));
-CKPT_EXPORT int PMPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite"); }
-CKPT_EXPORT int MPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite")));
-CKPT_EXPORT int PMPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_all"); }
-CKPT_EXPORT int MPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_all")));
-CKPT_EXPORT int PMPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at"); }
-CKPT_EXPORT int MPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_at")));
-CKPT_EXPORT int PMPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at_all"); }
-CKPT_EXPORT int MPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_at_all")));
-CKPT_EXPORT int PMPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_shared"); }
-CKPT_EXPORT int MPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("PMPI_File_iwrite_shared")));
-CKPT_EXPORT int PMPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) { return ckpt_unsupported("MPI_File_open"); }
-CKPT_EXPORT int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("PMPI_File_open")));
-CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_preallocate"); }
-CKPT_EXPORT int MPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_preallocate")));
-CKPT_EXPORT int PMPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read"); }
-CKPT_EXPORT int MPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read")));
-CKPT_EXPORT int PMPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_all"); }
-CKPT_EXPORT int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_all")));
-CKPT_EXPORT int PMPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_all_begin"); }
-CKPT_EXPORT int MPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_all_begin")));
-CKPT_EXPORT int PMPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_all_end"); }
-CKPT_EXPORT int MPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_all_end")));
-CKPT_EXPORT int PMPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at"); }
-CKPT_EXPORT int MPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at")));
-CKPT_EXPORT int PMPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at_all"); }
-CKPT_EXPORT int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at_all")));
-CKPT_EXPORT int PMPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_at_all_begin"); }
-CKPT_EXPORT int MPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_at_all_begin")));
-CKPT_EXPORT int PMPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at_all_end"); }
-CKPT_EXPORT int MPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_at_all_end")));
-CKPT_EXPORT int PMPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_ordered"); }
-CKPT_EXPORT int MPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_ordered")));
-CKPT_EXPORT int PMPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_ordered_begin"); }
-CKPT_EXPORT int MPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_read_ordered_begin")));
-CKPT_EXPORT int PMPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_ordered_end"); }
-CKPT_EXPORT int MPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_ordered_end")));
-CKPT_EXPORT int PMPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_shared"); }
-CKPT_EXPORT int MPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_read_shared")));
-CKPT_EXPORT int PMPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) { return ckpt_unsupported("MPI_File_seek"); }
-CKPT_EXPORT int MPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek")));
-CKPT_EXPORT int PMPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) { return ckpt_unsupported("MPI_File_seek_shared"); }
-CKPT_EXPORT int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek_shared")));
-CKPT_EXPORT int PMPI_File_set_atomicity(MPI_File fh, int flag) { return ckpt_unsupported("MPI_File_set_atomicity"); }
-CKPT_EXPORT int MPI_File_set_atomicity(MPI_File fh, int flag) __attribute__((weak, alias("PMPI_File_set_atomicity")));
-CKPT_EXPORT int PMPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_File_set_errhandler"); }
-CKPT_EXPORT int MPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_File_set_errhandler")));
-CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info) { return ckpt_unsupported("MPI_File_set_info"); }
-CKPT_EXPORT int MPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("PMPI_File_set_info")));
-CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_set_size"); }
-CKPT_EXPORT int MPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_set_size")));
-CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return ckpt_unsupported("MPI_File_set_view"); }
-CKPT_EXPORT int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("PMPI_File_set_view")));
-CKPT_EXPORT int PMPI_File_sync(MPI_File fh) { return ckpt_unsupported("MPI_File_sync"); }
-CKPT_EXPORT int MPI_File_sync(MPI_File fh) __attribute__((weak, alias("PMPI_File_sync")));
-CKPT_EXPORT int PMPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write"); }
-CKPT_EXPORT int MPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write")));
-CKPT_EXPORT int PMPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_all"); }
-CKPT_EXPORT int MPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_all")));
-CKPT_EXPORT int PMPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_all_begin"); }
-CKPT_EXPORT int MPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_all_begin")));
-CKPT_EXPORT int PMPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_all_end"); }
-CKPT_EXPORT int MPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_all_end")));
-CKPT_EXPORT int PMPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at"); }
-CKPT_EXPORT int MPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at")));
-CKPT_EXPORT int PMPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at_all"); }
-CKPT_EXPORT int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at_all")));
-CKPT_EXPORT int PMPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_at_all_begin"); }
-CKPT_EXPORT int MPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_at_all_begin")));
-CKPT_EXPORT int PMPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at_all_end"); }
-CKPT_EXPORT int MPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_at_all_end")));
-CKPT_EXPORT int PMPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_ordered"); }
-CKPT_EXPORT int MPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered")));
-CKPT_EXPORT int PMPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_ordered_begin"); }
-CKPT_EXPORT int MPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_File_write_ordered_begin")));
-CKPT_EXPORT int PMPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_ordered_end"); }
-CKPT_EXPORT int MPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
-CKPT_EXPORT int PMPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_shared"); }
-CKPT_EXPORT int MPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_shared")));
 CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Get"); }
 CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
 CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Get_accumulate"); }
@@ -3678,6 +3870,111 @@ CKPT_EXPORT int MPI_Error_string(int errorcode, char *string, int *resultlen) __
 static int ckpt_stub_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Exscan_init"); }
 CKPT_EXPORT int PMPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Exscan_init")));
 CKPT_EXPORT int MPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Exscan_init")));
+static int ckpt_stub_File_call_errhandler(MPI_File fh, int errorcode) { return ckpt_unsupported("MPI_File_call_errhandler"); }
+CKPT_EXPORT int PMPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("ckpt_stub_File_call_errhandler")));
+CKPT_EXPORT int MPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("ckpt_stub_File_call_errhandler")));
+static int ckpt_stub_File_close(MPI_File *fh) { return ckpt_unsupported("MPI_File_close"); }
+CKPT_EXPORT int PMPI_File_close(MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_close")));
+CKPT_EXPORT int MPI_File_close(MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_close")));
+static int ckpt_stub_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_create_errhandler"); }
+CKPT_EXPORT int PMPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_create_errhandler")));
+CKPT_EXPORT int MPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_create_errhandler")));
+static int ckpt_stub_File_get_amode(MPI_File fh, int *amode) { return ckpt_unsupported("MPI_File_get_amode"); }
+CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("ckpt_stub_File_get_amode")));
+CKPT_EXPORT int MPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("ckpt_stub_File_get_amode")));
+static int ckpt_stub_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_get_errhandler"); }
+CKPT_EXPORT int PMPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_get_errhandler")));
+CKPT_EXPORT int MPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_get_errhandler")));
+static int ckpt_stub_File_get_group(MPI_File fh, MPI_Group *group) { return ckpt_unsupported("MPI_File_get_group"); }
+CKPT_EXPORT int PMPI_File_get_group(MPI_File fh, MPI_Group *group) __attribute__((weak, alias("ckpt_stub_File_get_group")));
+CKPT_EXPORT int MPI_File_get_group(MPI_File fh, MPI_Group *group) __attribute__((weak, alias("ckpt_stub_File_get_group")));
+static int ckpt_stub_File_get_info(MPI_File fh, MPI_Info *info_used) { return ckpt_unsupported("MPI_File_get_info"); }
+CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_File_get_info")));
+CKPT_EXPORT int MPI_File_get_info(MPI_File fh, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_File_get_info")));
+static int ckpt_stub_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) { return ckpt_unsupported("MPI_File_get_view"); }
+CKPT_EXPORT int PMPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) __attribute__((weak, alias("ckpt_stub_File_get_view")));
+CKPT_EXPORT int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) __attribute__((weak, alias("ckpt_stub_File_get_view")));
+static int ckpt_stub_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread"); }
+CKPT_EXPORT int PMPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread")));
+CKPT_EXPORT int MPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread")));
+static int ckpt_stub_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_all"); }
+CKPT_EXPORT int PMPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_all")));
+CKPT_EXPORT int MPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_all")));
+static int ckpt_stub_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at"); }
+CKPT_EXPORT int PMPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_at")));
+CKPT_EXPORT int MPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_at")));
+static int ckpt_stub_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_at_all"); }
+CKPT_EXPORT int PMPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_at_all")));
+CKPT_EXPORT int MPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_at_all")));
+static int ckpt_stub_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iread_shared"); }
+CKPT_EXPORT int PMPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_shared")));
+CKPT_EXPORT int MPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iread_shared")));
+static int ckpt_stub_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite"); }
+CKPT_EXPORT int PMPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite")));
+CKPT_EXPORT int MPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite")));
+static int ckpt_stub_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_all"); }
+CKPT_EXPORT int PMPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_all")));
+CKPT_EXPORT int MPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_all")));
+static int ckpt_stub_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at"); }
+CKPT_EXPORT int PMPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_at")));
+CKPT_EXPORT int MPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_at")));
+static int ckpt_stub_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_at_all"); }
+CKPT_EXPORT int PMPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_at_all")));
+CKPT_EXPORT int MPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_at_all")));
+static int ckpt_stub_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return ckpt_unsupported("MPI_File_iwrite_shared"); }
+CKPT_EXPORT int PMPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_shared")));
+CKPT_EXPORT int MPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_File_iwrite_shared")));
+static int ckpt_stub_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) { return ckpt_unsupported("MPI_File_open"); }
+CKPT_EXPORT int PMPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_open")));
+CKPT_EXPORT int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_open")));
+static int ckpt_stub_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_all_begin"); }
+CKPT_EXPORT int PMPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_all_begin")));
+CKPT_EXPORT int MPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_all_begin")));
+static int ckpt_stub_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_all_end"); }
+CKPT_EXPORT int PMPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_all_end")));
+CKPT_EXPORT int MPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_all_end")));
+static int ckpt_stub_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_at_all_begin"); }
+CKPT_EXPORT int PMPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_at_all_begin")));
+CKPT_EXPORT int MPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_at_all_begin")));
+static int ckpt_stub_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_at_all_end"); }
+CKPT_EXPORT int PMPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_at_all_end")));
+CKPT_EXPORT int MPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_at_all_end")));
+static int ckpt_stub_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_ordered_begin"); }
+CKPT_EXPORT int PMPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_ordered_begin")));
+CKPT_EXPORT int MPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_ordered_begin")));
+static int ckpt_stub_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_read_ordered_end"); }
+CKPT_EXPORT int PMPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_ordered_end")));
+CKPT_EXPORT int MPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_read_ordered_end")));
+static int ckpt_stub_File_set_atomicity(MPI_File fh, int flag) { return ckpt_unsupported("MPI_File_set_atomicity"); }
+CKPT_EXPORT int PMPI_File_set_atomicity(MPI_File fh, int flag) __attribute__((weak, alias("ckpt_stub_File_set_atomicity")));
+CKPT_EXPORT int MPI_File_set_atomicity(MPI_File fh, int flag) __attribute__((weak, alias("ckpt_stub_File_set_atomicity")));
+static int ckpt_stub_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_File_set_errhandler"); }
+CKPT_EXPORT int PMPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_File_set_errhandler")));
+CKPT_EXPORT int MPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_File_set_errhandler")));
+static int ckpt_stub_File_set_info(MPI_File fh, MPI_Info info) { return ckpt_unsupported("MPI_File_set_info"); }
+CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_info")));
+CKPT_EXPORT int MPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_info")));
+static int ckpt_stub_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return ckpt_unsupported("MPI_File_set_view"); }
+CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_view")));
+CKPT_EXPORT int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_view")));
+static int ckpt_stub_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_all_begin"); }
+CKPT_EXPORT int PMPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_all_begin")));
+CKPT_EXPORT int MPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_all_begin")));
+static int ckpt_stub_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_all_end"); }
+CKPT_EXPORT int PMPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_all_end")));
+CKPT_EXPORT int MPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_all_end")));
+static int ckpt_stub_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_at_all_begin"); }
+CKPT_EXPORT int PMPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_at_all_begin")));
+CKPT_EXPORT int MPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_at_all_begin")));
+static int ckpt_stub_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_at_all_end"); }
+CKPT_EXPORT int PMPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_at_all_end")));
+CKPT_EXPORT int MPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_at_all_end")));
+static int ckpt_stub_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_write_ordered_begin"); }
+CKPT_EXPORT int PMPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_ordered_begin")));
+CKPT_EXPORT int MPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_write_ordered_begin")));
+static int ckpt_stub_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_ordered_end"); }
+CKPT_EXPORT int PMPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_ordered_end")));
+CKPT_EXPORT int MPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_File_write_ordered_end")));
 static int ckpt_stub_Finalize(void) { return ckpt_unsupported("MPI_Finalize"); }
 CKPT_EXPORT int PMPI_Finalize(void) __attribute__((weak, alias("ckpt_stub_Finalize")));
 CKPT_EXPORT int MPI_Finalize(void) __attribute__((weak, alias("ckpt_stub_Finalize")));

@@ -11,6 +11,7 @@
 
 #include "ckpt_raw.h"
 #include "face_replay.h"
+#include "face_files.h"
 #include "face_requests.h"
 #include "face_engine.h"
 #include "face_parked.h"
@@ -215,6 +216,8 @@ int ckpt_face_rebind(struct ckpt_boot *b)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rc = ckpt_face_replay_all();
     clock_gettime(CLOCK_MONOTONIC, &t2);
+    if (!rc)
+        rc = face_files_rebind();
     if (!rc)
         rc = face_requests_rebind();
     clock_gettime(CLOCK_MONOTONIC, &t3);

@@ -146,6 +146,7 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)3 << 32 | (uint32_t)335544320: return &ompi_mpi_errhandler_null;
     case (uint64_t)3 << 32 | (uint32_t)1409286144: return &ompi_mpi_errors_are_fatal;
     case (uint64_t)3 << 32 | (uint32_t)1409286145: return &ompi_mpi_errors_return;
+    case (uint64_t)8 << 32 | (uint32_t)0: return &ompi_mpi_file_null;
     case (uint64_t)2 << 32 | (uint32_t)1275069450: return &ompi_mpi_float;
     case (uint64_t)2 << 32 | (uint32_t)2348810240: return &ompi_mpi_float_int;
     case (uint64_t)1 << 32 | (uint32_t)1207959552: return &ompi_mpi_group_empty;

@@ -20,6 +20,7 @@
 #include "ckpt_mpi_ops.h"
 #include "face_comm_table.h"
 #include "face_parked.h"
+#include "face_files.h"
 #include "face_requests.h"
 
 /* Real handles that are not the lower half's while a request waits for its stand-in. */
@@ -314,6 +315,7 @@ int face_drain(const char *expect, char *err, int errlen)
     }
     face_req_each(drain_message, NULL);
     face_req_each(cancel_one, NULL);
+    face_files_save_positions();
     return 0;
 }
 

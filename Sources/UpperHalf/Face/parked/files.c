@@ -1,0 +1,31 @@
+/* Run by the engine's thread at the cut, application threads parked (no
+ * allocation, no stdio): both file pointers of every open file, which the
+ * restart seeks back to. Both calls are local in ROMIO and OMPIO, and no I/O is
+ * in flight: every started file collective completed before the cut, and an
+ * independent I/O call holds its thread outside the park (face_crit). */
+#include "face_files.h"
+
+void face_files_save_positions(void)
+{
+    for (uint32_t i = 0; i < face_files_cap; i++) {
+        struct face_file *f = &face_files[i];
+        if (!f->open)
+            continue;
+        f->saved = f->saved_shared = 0;
+        if (f->amode & FACE_MODE_SEQUENTIAL)
+            continue;
+        uint64_t real = ckpt_to_real(CKPT_KIND_FILE, (int32_t)(0x80000000u | (uint32_t)CKPT_KIND_FILE << 26 | i));
+        ckpt_offset_t pos = 0;
+        int rc;
+        CKPT_CROSS(rc = ckpt_T->File_get_position(real, &pos));
+        if (rc == 0) {
+            f->pos = pos;
+            f->saved = 1;
+        }
+        CKPT_CROSS(rc = ckpt_T->File_get_position_shared(real, &pos));
+        if (rc == 0) {
+            f->pos_shared = pos;
+            f->saved_shared = 1;
+        }
+    }
+}
