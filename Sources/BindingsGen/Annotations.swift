@@ -41,6 +41,7 @@ public enum Annotations {
     public static let fileCustom: Set<String> = [
         "MPI_File_open", "MPI_File_close", "MPI_File_set_view", "MPI_File_get_view", "MPI_File_set_atomicity",
         "MPI_File_set_info", "MPI_File_get_info", "MPI_File_get_amode", "MPI_File_get_group",
+        "MPI_File_preallocate", "MPI_File_set_size",
         "MPI_File_create_errhandler", "MPI_File_set_errhandler", "MPI_File_get_errhandler",
         "MPI_File_call_errhandler",
         "MPI_File_iread", "MPI_File_iwrite", "MPI_File_iread_at", "MPI_File_iwrite_at", "MPI_File_iread_shared",
@@ -56,8 +57,7 @@ public enum Annotations {
     /// face's own duplicate of the communicator the file was opened on (face_file.c).
     public static let fileCollectives: Set<String> = [
         "MPI_File_read_all", "MPI_File_write_all", "MPI_File_read_at_all", "MPI_File_write_at_all",
-        "MPI_File_read_ordered", "MPI_File_write_ordered", "MPI_File_set_size", "MPI_File_preallocate",
-        "MPI_File_sync", "MPI_File_seek_shared",
+        "MPI_File_read_ordered", "MPI_File_write_ordered", "MPI_File_sync", "MPI_File_seek_shared",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a

@@ -44,7 +44,7 @@ public struct Plan: Sendable {
         "MPI_Ssend_init", "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Test",
         "MPI_Request_get_status", "MPI_Request_free", "MPI_Cancel",
         "MPI_File_open", "MPI_File_close", "MPI_File_set_view", "MPI_File_get_view", "MPI_File_set_atomicity",
-        "MPI_File_set_info", "MPI_File_get_info",
+        "MPI_File_set_info", "MPI_File_get_info", "MPI_File_preallocate", "MPI_File_set_size",
     ]
 
     /// Splits the spec's procedures by how each is bound.

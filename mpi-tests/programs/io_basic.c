@@ -49,6 +49,7 @@ int main(int argc, char **argv) {
     MPI_Offset size = -1;
     MPI_File_get_size(fh, &size);
     CHECK(size == (MPI_Offset)mt_size * N * sizeof(int));
+    MPI_Barrier(MPI_COMM_WORLD); /* before a faster rank writes the next region */
     /* explicit offsets: read the next rank's block */
     int peer = (mt_rank + 1) % mt_size;
     CHECK_MPI(MPI_File_read_at(fh, (MPI_Offset)peer * N * sizeof(int), back, N, MPI_INT, &st));
@@ -87,6 +88,7 @@ int main(int argc, char **argv) {
     CHECK_MPI(MPI_File_preallocate(fh, 3 * base));
     MPI_File_get_size(fh, &size);
     CHECK(size == 3 * base);
+    MPI_Barrier(MPI_COMM_WORLD); /* a faster rank's set_size may truncate before a slower one looked */
     CHECK_MPI(MPI_File_set_size(fh, base + 16));
     MPI_File_get_size(fh, &size);
     CHECK(size == base + 16);

@@ -963,19 +963,6 @@ CKPT_EXPORT int PMPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MP
 }
 CKPT_EXPORT int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) __attribute__((weak, alias("PMPI_File_get_type_extent")));
 
-CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size)
-{
-    CKPT_ENTER();
-    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
-    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->File_preallocate(r_fh, size));
-    face_coll_leave(ckpt_coll);
-    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_preallocate");
-    return 0;
-}
-CKPT_EXPORT int MPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_preallocate")));
-
 CKPT_EXPORT int PMPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status)
 {
     CKPT_ENTER();
@@ -1083,19 +1070,6 @@ CKPT_EXPORT int PMPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence
     return 0;
 }
 CKPT_EXPORT int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) __attribute__((weak, alias("PMPI_File_seek_shared")));
-
-CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size)
-{
-    CKPT_ENTER();
-    struct face_comm *ckpt_coll = face_file_coll_enter(fh);
-    uint64_t r_fh = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->File_set_size(r_fh, size));
-    face_coll_leave(ckpt_coll);
-    if (__builtin_expect(rc != 0, 0)) return face_file_error(fh, rc, "MPI_File_set_size");
-    return 0;
-}
-CKPT_EXPORT int MPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("PMPI_File_set_size")));
 
 CKPT_EXPORT int PMPI_File_sync(MPI_File fh)
 {
@@ -3927,6 +3901,9 @@ CKPT_EXPORT int MPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, 
 static int ckpt_stub_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) { return ckpt_unsupported("MPI_File_open"); }
 CKPT_EXPORT int PMPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_open")));
 CKPT_EXPORT int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) __attribute__((weak, alias("ckpt_stub_File_open")));
+static int ckpt_stub_File_preallocate(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_preallocate"); }
+CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("ckpt_stub_File_preallocate")));
+CKPT_EXPORT int MPI_File_preallocate(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("ckpt_stub_File_preallocate")));
 static int ckpt_stub_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return ckpt_unsupported("MPI_File_read_all_begin"); }
 CKPT_EXPORT int PMPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_all_begin")));
 CKPT_EXPORT int MPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) __attribute__((weak, alias("ckpt_stub_File_read_all_begin")));
@@ -3954,6 +3931,9 @@ CKPT_EXPORT int MPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler
 static int ckpt_stub_File_set_info(MPI_File fh, MPI_Info info) { return ckpt_unsupported("MPI_File_set_info"); }
 CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_info")));
 CKPT_EXPORT int MPI_File_set_info(MPI_File fh, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_info")));
+static int ckpt_stub_File_set_size(MPI_File fh, MPI_Offset size) { return ckpt_unsupported("MPI_File_set_size"); }
+CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("ckpt_stub_File_set_size")));
+CKPT_EXPORT int MPI_File_set_size(MPI_File fh, MPI_Offset size) __attribute__((weak, alias("ckpt_stub_File_set_size")));
 static int ckpt_stub_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return ckpt_unsupported("MPI_File_set_view"); }
 CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_view")));
 CKPT_EXPORT int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) __attribute__((weak, alias("ckpt_stub_File_set_view")));

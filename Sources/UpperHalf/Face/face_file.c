@@ -286,6 +286,56 @@ CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info)
 }
 CKPT_EXPORT int MPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("PMPI_File_set_info")));
 
+/* OMPIO's MPI_File_preallocate (Open MPI 4.1) has its root alone enter a
+ * barrier inside, which pairs with the others' next collective on the file
+ * (a hang, or a size the others do not see yet). The face does it the same way
+ * on both lower halves: the largest size any rank sees, then a collective
+ * MPI_File_set_size when it is smaller; both end with a barrier over the
+ * file's communicator, so MPI_File_get_size right after agrees everywhere. */
+static int resize(MPI_File fh, MPI_Offset size, int preallocate, const char *fn)
+{
+    struct face_file *f = face_file_of(fh);
+    if (!f)
+        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn);
+    if (size < 0)
+        return face_file_error(fh, CKPT_MPI_ERR_ARG, fn);
+    uint64_t real = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
+    uint64_t comm = ckpt_to_real(CKPT_KIND_COMM, f->comm);
+    int rc = 0, rc2 = 0;
+    struct face_comm *cc = face_coll_enter(f->comm);
+    if (preallocate) {
+        ckpt_offset_t mine = 0, largest = 0;
+        CKPT_CROSS(rc = ckpt_T->File_get_size(real, &mine);
+                   rc2 = ckpt_T->Allreduce(&mine, &largest, 1, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_LONG_LONG_INT),
+                                           ckpt_to_real(CKPT_KIND_OP, CKPT_MPI_MAX), comm));
+        if (!rc)
+            rc = rc2;
+        if (!rc && largest < size)
+            CKPT_CROSS(rc = ckpt_T->File_set_size(real, size));
+    } else {
+        CKPT_CROSS(rc = ckpt_T->File_set_size(real, size));
+    }
+    CKPT_CROSS(rc2 = ckpt_T->Barrier(comm));
+    face_coll_leave(cc);
+    if (!rc)
+        rc = rc2;
+    return rc ? face_file_error(fh, rc, fn) : 0;
+}
+
+CKPT_EXPORT int PMPI_File_preallocate(MPI_File fh, MPI_Offset size)
+{
+    CKPT_ENTER();
+    return resize(fh, size, 1, "MPI_File_preallocate");
+}
+CKPT_EXPORT int MPI_File_preallocate(MPI_File, MPI_Offset) __attribute__((alias("PMPI_File_preallocate")));
+
+CKPT_EXPORT int PMPI_File_set_size(MPI_File fh, MPI_Offset size)
+{
+    CKPT_ENTER();
+    return resize(fh, size, 0, "MPI_File_set_size");
+}
+CKPT_EXPORT int MPI_File_set_size(MPI_File, MPI_Offset) __attribute__((alias("PMPI_File_set_size")));
+
 /* The hints the lower half uses, copied into an info the face made (and
  * recorded), so the handle outlives a restart like any other info. */
 CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used)
