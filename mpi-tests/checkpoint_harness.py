@@ -525,7 +525,9 @@ class Harness:
             if newer(src, exe) or newer(lib, exe):
                 blog = "%s/%s.build.log" % (self.logroot, name)
                 with open(blog, "wb") as e:
-                    rc = subprocess.run([MPICC] + CFLAGS + ["-I" + PROGDIR + "/lib", src, lib, "-o", exe],
+                    # Libs: extra compiler and linker flags (cp_hdf5: Debian's libhdf5-mpich-dev).
+                    rc = subprocess.run([MPICC] + CFLAGS + ["-I" + PROGDIR + "/lib", src, lib, "-o", exe]
+                                        + h.get("Libs", "").split(),
                                         stderr=e, stdout=e).returncode
                 if rc != 0:
                     print("FAIL build " + name)
