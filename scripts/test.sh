@@ -23,6 +23,9 @@ tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/cli/localdir.sh
+tests/cli/file_gone.sh
+# needs libhdf5-mpich-dev and hdf5-tools (h5dump)
+tests/cli/hdf5_dump.sh
 tests/abi/hygiene.sh
 tests/abi/exports.sh
 tests/abi/parked_world.sh
