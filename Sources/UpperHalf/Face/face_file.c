@@ -9,8 +9,8 @@
 
 #include "face_files.h"
 
-struct face_file *face_files;
-uint32_t face_files_cap;
+struct face_file *face_file_chunks[FACE_FILE_CHUNKS];
+uint32_t face_files_limit;
 static uint64_t open_seq;
 /* MPI_FILE_NULL's errhandler, which a new file starts with (MPI-3.1 §13.7). */
 static int32_t default_errhandler = CKPT_MPI_ERRORS_RETURN;
@@ -18,19 +18,20 @@ static int32_t default_errhandler = CKPT_MPI_ERRORS_RETURN;
 static struct face_file *slot_record(int32_t v)
 {
     uint32_t i = (uint32_t)v & CKPT_SLOT_MASK;
-    if (i >= face_files_cap) {
-        uint32_t cap = face_files_cap ? face_files_cap : 64;
-        while (cap <= i)
-            cap *= 2;
-        struct face_file *n = realloc(face_files, sizeof *n * cap);
-        if (!n)
+    struct face_file **chunk = &face_file_chunks[(i >> FACE_FILE_CHUNK_BITS) % FACE_FILE_CHUNKS];
+    if (!__atomic_load_n(chunk, __ATOMIC_ACQUIRE)) {
+        struct face_file *fresh = calloc(1u << FACE_FILE_CHUNK_BITS, sizeof *fresh), *none = NULL;
+        if (!fresh)
             return NULL;
-        memset(n + face_files_cap, 0, sizeof *n * (cap - face_files_cap));
-        face_files = n;
-        face_files_cap = cap;
+        if (!__atomic_compare_exchange_n(chunk, &none, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            free(fresh); /* another thread made it first */
     }
-    memset(&face_files[i], 0, sizeof face_files[i]);
-    return &face_files[i];
+    struct face_file *f = face_file_at(i);
+    memset(f, 0, sizeof *f);
+    uint32_t lim = __atomic_load_n(&face_files_limit, __ATOMIC_RELAXED);
+    while (lim <= i && !__atomic_compare_exchange_n(&face_files_limit, &lim, i + 1, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+    return f;
 }
 
 int face_file_error(MPI_File fh, int rc, const char *fn)
@@ -616,15 +617,17 @@ int face_files_rebind(void)
     for (;;) {
         struct face_file *f = NULL;
         uint32_t slot = 0;
-        for (uint32_t i = 0; i < face_files_cap; i++)
-            if (face_files[i].open && face_files[i].seq > last && (!f || face_files[i].seq < f->seq)) {
-                f = &face_files[i];
+        for (uint32_t i = 0; i < face_files_limit; i++) {
+            struct face_file *g = face_file_at(i);
+            if (g && g->open && g->seq > last && (!f || g->seq < f->seq)) {
+                f = g;
                 slot = i;
             }
+        }
         if (!f)
             return 0;
         last = f->seq;
-        int32_t v = (int32_t)(0x80000000u | (uint32_t)CKPT_KIND_FILE << 26 | slot);
+        int32_t v = face_file_handle(slot);
         if (access(f->path, F_OK) != 0)
             reopen_failed(f, CKPT_MPI_ERR_NO_SUCH_FILE, "reopening");
         uint64_t real = 0;
@@ -667,12 +670,12 @@ int face_files_rebind(void)
 void face_files_test_close(void)
 {
     face_files_save_positions();
-    for (uint32_t i = 0; i < face_files_cap; i++) {
-        struct face_file *f = &face_files[i];
+    for (uint32_t i = 0; i < face_files_limit; i++) {
+        struct face_file *f = face_file_at(i);
         /* Closing would delete it; the test leaves the old file open instead. */
-        if (!f->open || (f->amode & FACE_MODE_DELETE_ON_CLOSE))
+        if (!f || !f->open || (f->amode & FACE_MODE_DELETE_ON_CLOSE))
             continue;
-        uint64_t real = ckpt_to_real(CKPT_KIND_FILE, (int32_t)(0x80000000u | (uint32_t)CKPT_KIND_FILE << 26 | i));
+        uint64_t real = ckpt_to_real(CKPT_KIND_FILE, face_file_handle(i));
         CKPT_CROSS((void)ckpt_T->File_close(&real));
     }
 }

@@ -46,17 +46,34 @@ struct face_file {
     char *path;            /* absolute, as resolved at open */
 };
 
-/* Indexed by the handle's slot; upper-half memory, so the image carries it. */
-extern struct face_file *face_files;
-extern uint32_t face_files_cap;
+/* Indexed by the handle's slot, in chunks that are made once and never move
+ * (threads look records up without a lock while another opens a file);
+ * upper-half memory, so the image carries them. */
+#define FACE_FILE_CHUNK_BITS 10
+#define FACE_FILE_CHUNKS (1u << (26 - FACE_FILE_CHUNK_BITS))
+extern struct face_file *face_file_chunks[FACE_FILE_CHUNKS];
+/* One past the highest slot a file ever had: where walks over the files stop. */
+extern uint32_t face_files_limit;
+
+static inline struct face_file *face_file_at(uint32_t slot)
+{
+    struct face_file *c = __atomic_load_n(&face_file_chunks[(slot >> FACE_FILE_CHUNK_BITS) % FACE_FILE_CHUNKS],
+                                          __ATOMIC_ACQUIRE);
+    return c ? &c[slot & ((1u << FACE_FILE_CHUNK_BITS) - 1)] : NULL;
+}
 
 static inline struct face_file *face_file_of(MPI_File fh)
 {
     uint32_t u = (uint32_t)face_file_v(fh);
     if (u >> 30 != 2 || ((u >> 26) & 0xf) != CKPT_KIND_FILE)
         return NULL;
-    uint32_t i = u & CKPT_SLOT_MASK;
-    return i < face_files_cap && face_files[i].open ? &face_files[i] : NULL;
+    struct face_file *f = face_file_at(u & CKPT_SLOT_MASK);
+    return f && f->open ? f : NULL;
+}
+
+static inline int32_t face_file_handle(uint32_t slot)
+{
+    return (int32_t)(0x80000000u | (uint32_t)CKPT_KIND_FILE << 26 | slot);
 }
 
 /* Raises an I/O error through the file's errhandler (MPI_FILE_NULL's for a null

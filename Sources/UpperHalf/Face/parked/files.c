@@ -7,14 +7,14 @@
 
 void face_files_save_positions(void)
 {
-    for (uint32_t i = 0; i < face_files_cap; i++) {
-        struct face_file *f = &face_files[i];
-        if (!f->open)
+    for (uint32_t i = 0; i < face_files_limit; i++) {
+        struct face_file *f = face_file_at(i);
+        if (!f || !f->open)
             continue;
         f->saved = f->saved_shared = 0;
         if (f->amode & FACE_MODE_SEQUENTIAL)
             continue;
-        uint64_t real = ckpt_to_real(CKPT_KIND_FILE, (int32_t)(0x80000000u | (uint32_t)CKPT_KIND_FILE << 26 | i));
+        uint64_t real = ckpt_to_real(CKPT_KIND_FILE, face_file_handle(i));
         ckpt_offset_t pos = 0;
         int rc;
         CKPT_CROSS(rc = ckpt_T->File_get_position(real, &pos));
