@@ -135,8 +135,12 @@ struct OpenMPIFaceEmitter {
         // Keyed by kind too: MPICH's MPI_MESSAGE_NULL and MPI_REQUEST_NULL are the same int.
         var reverse: [(Int, Int64, String)] = []
         var reverseSeen = Set<String>()
-        for p in ompi.predefined where !seen.contains(p.symbol) {
-            seen.insert(p.symbol)
+        for first in ompi.predefined where !seen.contains(first.symbol) {
+            seen.insert(first.symbol)
+            // Several names share one object (MPI_LONG_LONG and MPI_LONG_LONG_INT are
+            // ompi_mpi_long_long_int): the one MPICH's ABI knows gives the handle, else
+            // the first (which alone made MPI_LONG_LONG_INT the null datatype).
+            let p = ompi.predefined.first { $0.symbol == first.symbol && mpich($0.name) != nil } ?? first
             let h = HandleType.all.first { $0.cType == p.type }
             let value = mpich(p.name) ?? h.flatMap { mpich($0.nullName) } ?? 0
             w.line("OF_EXPORT union { int32_t h; char bytes[\(p.size)]; } \(p.symbol) = { (int32_t)\(value) };")
