@@ -35,6 +35,14 @@ public enum Annotations {
         "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
     ]
 
+    /// Answered in the face alone, no lower-half call, the same on both lower halves
+    /// (face_fortran_status.c): statuses between C and Fortran (the MPICH ABI's are the
+    /// same five ints) and the parent of a process nothing spawned (spawn is unsupported).
+    public static let faceOnly: Set<String> = [
+        "MPI_Comm_get_parent", "MPI_Status_c2f", "MPI_Status_f2c", "MPI_Status_c2f08", "MPI_Status_f082c",
+        "MPI_Status_f2f08", "MPI_Status_f082f",
+    ]
+
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
     /// checkpoint is pending, and reported while a rank is inside one. The calls that make
     /// a communicator from a parent are collectives on the parent.

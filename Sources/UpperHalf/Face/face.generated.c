@@ -3155,8 +3155,6 @@ CKPT_EXPORT int PMPI_Comm_create_from_group(MPI_Group group, const char *stringt
 CKPT_EXPORT int MPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_create_from_group")));
 CKPT_EXPORT int PMPI_Comm_disconnect(MPI_Comm *comm) { return ckpt_unsupported("MPI_Comm_disconnect"); }
 CKPT_EXPORT int MPI_Comm_disconnect(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_disconnect")));
-CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
-CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("PMPI_Comm_get_parent")));
 CKPT_EXPORT int PMPI_Comm_join(int fd, MPI_Comm *intercomm) { return ckpt_unsupported("MPI_Comm_join"); }
 CKPT_EXPORT int MPI_Comm_join(int fd, MPI_Comm *intercomm) __attribute__((weak, alias("PMPI_Comm_join")));
 CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn"); }
@@ -3357,18 +3355,6 @@ CKPT_EXPORT int PMPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_
 CKPT_EXPORT int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) __attribute__((weak, alias("PMPI_Session_init")));
 CKPT_EXPORT int PMPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
 CKPT_EXPORT int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
-CKPT_EXPORT int PMPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_c2f"); }
-CKPT_EXPORT int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_c2f")));
-CKPT_EXPORT int PMPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_c2f08"); }
-CKPT_EXPORT int MPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_c2f08")));
-CKPT_EXPORT int PMPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f082c"); }
-CKPT_EXPORT int MPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f082c")));
-CKPT_EXPORT int PMPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_f082f"); }
-CKPT_EXPORT int MPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_f082f")));
-CKPT_EXPORT int PMPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f2c"); }
-CKPT_EXPORT int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f2c")));
-CKPT_EXPORT int PMPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_f2f08"); }
-CKPT_EXPORT int MPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_f2f08")));
 CKPT_EXPORT int PMPI_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
 CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
 CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
@@ -3642,6 +3628,9 @@ CKPT_EXPORT int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandle
 static int ckpt_stub_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) { return ckpt_unsupported("MPI_Comm_get_name"); }
 CKPT_EXPORT int PMPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
 CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
+static int ckpt_stub_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
+CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("ckpt_stub_Comm_get_parent")));
+CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("ckpt_stub_Comm_get_parent")));
 static int ckpt_stub_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup"); }
 CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
 CKPT_EXPORT int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
@@ -3867,6 +3856,24 @@ CKPT_EXPORT int MPI_Start(MPI_Request *request) __attribute__((weak, alias("ckpt
 static int ckpt_stub_Startall(int count, MPI_Request  *array_of_requests) { return ckpt_unsupported("MPI_Startall"); }
 CKPT_EXPORT int PMPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
 CKPT_EXPORT int MPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
+static int ckpt_stub_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_c2f"); }
+CKPT_EXPORT int PMPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_c2f")));
+CKPT_EXPORT int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_c2f")));
+static int ckpt_stub_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_c2f08"); }
+CKPT_EXPORT int PMPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_c2f08")));
+CKPT_EXPORT int MPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_c2f08")));
+static int ckpt_stub_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f082c"); }
+CKPT_EXPORT int PMPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f082c")));
+CKPT_EXPORT int MPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f082c")));
+static int ckpt_stub_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_f082f"); }
+CKPT_EXPORT int PMPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_f082f")));
+CKPT_EXPORT int MPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_f082f")));
+static int ckpt_stub_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f2c"); }
+CKPT_EXPORT int PMPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f2c")));
+CKPT_EXPORT int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f2c")));
+static int ckpt_stub_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_f2f08"); }
+CKPT_EXPORT int PMPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_f2f08")));
+CKPT_EXPORT int MPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_f2f08")));
 static int ckpt_stub_Status_set_cancelled(MPI_Status *status, int flag) { return ckpt_unsupported("MPI_Status_set_cancelled"); }
 CKPT_EXPORT int PMPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
 CKPT_EXPORT int MPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
