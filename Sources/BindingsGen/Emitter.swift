@@ -56,7 +56,7 @@ public struct Plan: Sendable {
         for p in faceProcs where Annotations.aliases[p.name] == nil {
             let mech = cl.isMechanical(p)
             let isCustomFace = Annotations.customFace.contains(p.name) || Annotations.mpi4Emulated.contains(p.name)
-                || Annotations.faceOnly.contains(p.name)
+                || Annotations.faceOnly.contains(p.name) || ToolsEmitter.isTools(p)
                 || Annotations.persistentCollective(p, in: spec) != nil
             let isCustomLower = Annotations.customLower.contains(p.name)
             let generatedFace = !isCustomFace && !Annotations.excluded(p.name) && mech

@@ -28,6 +28,7 @@ public struct Generator {
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
             "Sources/UpperHalf/OpenMPICxx/ompi_cxx.generated.c": OpenMPICxxStubEmitter(ompi: openMPI).emit(),
             "Sources/UpperHalf/Face/face_pcoll.generated.c": PersistentCollectiveEmitter(plan: plan).emit(),
+            "Sources/UpperHalf/Face/face_tools.generated.c": ToolsEmitter(plan: plan).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),
         ]
     }

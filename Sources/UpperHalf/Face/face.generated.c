@@ -3355,108 +3355,6 @@ CKPT_EXPORT int PMPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_
 CKPT_EXPORT int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) __attribute__((weak, alias("PMPI_Session_init")));
 CKPT_EXPORT int PMPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
 CKPT_EXPORT int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
-CKPT_EXPORT int PMPI_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
-CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
-CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
-CKPT_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_categories")));
-CKPT_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
-CKPT_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
-CKPT_EXPORT int PMPI_T_category_get_events(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_events"); }
-CKPT_EXPORT int MPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_events")));
-CKPT_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index) { return ckpt_unsupported("MPI_T_category_get_index"); }
-CKPT_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("PMPI_T_category_get_index")));
-CKPT_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return ckpt_unsupported("MPI_T_category_get_info"); }
-CKPT_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("PMPI_T_category_get_info")));
-CKPT_EXPORT int PMPI_T_category_get_num(int *num_cat) { return ckpt_unsupported("MPI_T_category_get_num"); }
-CKPT_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("PMPI_T_category_get_num")));
-CKPT_EXPORT int PMPI_T_category_get_num_events(int cat_index, int *num_events) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
-CKPT_EXPORT int MPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("PMPI_T_category_get_num_events")));
-CKPT_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
-CKPT_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
-CKPT_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
-CKPT_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
-CKPT_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
-CKPT_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
-CKPT_EXPORT int PMPI_T_cvar_get_num(int *num_cvar) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
-CKPT_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
-CKPT_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
-CKPT_EXPORT int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
-CKPT_EXPORT int PMPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_cvar_read"); }
-CKPT_EXPORT int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_cvar_read")));
-CKPT_EXPORT int PMPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_cvar_write"); }
-CKPT_EXPORT int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_cvar_write")));
-CKPT_EXPORT int PMPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_info"); }
-CKPT_EXPORT int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_info")));
-CKPT_EXPORT int PMPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_item"); }
-CKPT_EXPORT int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_item")));
-CKPT_EXPORT int PMPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
-CKPT_EXPORT int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_callback_get_info")));
-CKPT_EXPORT int PMPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
-CKPT_EXPORT int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_callback_set_info")));
-CKPT_EXPORT int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return ckpt_unsupported("MPI_T_event_copy"); }
-CKPT_EXPORT int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("PMPI_T_event_copy")));
-CKPT_EXPORT int PMPI_T_event_get_index(const char *name, int *event_index) { return ckpt_unsupported("MPI_T_event_get_index"); }
-CKPT_EXPORT int MPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("PMPI_T_event_get_index")));
-CKPT_EXPORT int PMPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return ckpt_unsupported("MPI_T_event_get_info"); }
-CKPT_EXPORT int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("PMPI_T_event_get_info")));
-CKPT_EXPORT int PMPI_T_event_get_num(int *num_events) { return ckpt_unsupported("MPI_T_event_get_num"); }
-CKPT_EXPORT int MPI_T_event_get_num(int *num_events) __attribute__((weak, alias("PMPI_T_event_get_num")));
-CKPT_EXPORT int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return ckpt_unsupported("MPI_T_event_get_source"); }
-CKPT_EXPORT int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("PMPI_T_event_get_source")));
-CKPT_EXPORT int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
-CKPT_EXPORT int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("PMPI_T_event_get_timestamp")));
-CKPT_EXPORT int PMPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
-CKPT_EXPORT int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("PMPI_T_event_handle_alloc")));
-CKPT_EXPORT int PMPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return ckpt_unsupported("MPI_T_event_handle_free"); }
-CKPT_EXPORT int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("PMPI_T_event_handle_free")));
-CKPT_EXPORT int PMPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
-CKPT_EXPORT int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_handle_get_info")));
-CKPT_EXPORT int PMPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
-CKPT_EXPORT int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_handle_set_info")));
-CKPT_EXPORT int PMPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return ckpt_unsupported("MPI_T_event_read"); }
-CKPT_EXPORT int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("PMPI_T_event_read")));
-CKPT_EXPORT int PMPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return ckpt_unsupported("MPI_T_event_register_callback"); }
-CKPT_EXPORT int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("PMPI_T_event_register_callback")));
-CKPT_EXPORT int PMPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
-CKPT_EXPORT int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("PMPI_T_event_set_dropped_handler")));
-CKPT_EXPORT int PMPI_T_finalize(void) { return ckpt_unsupported("MPI_T_finalize"); }
-CKPT_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("PMPI_T_finalize")));
-CKPT_EXPORT int PMPI_T_init_thread(int required, int *provided) { return ckpt_unsupported("MPI_T_init_thread"); }
-CKPT_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("PMPI_T_init_thread")));
-CKPT_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
-CKPT_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
-CKPT_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
-CKPT_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
-CKPT_EXPORT int PMPI_T_pvar_get_num(int *num_pvar) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
-CKPT_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
-CKPT_EXPORT int PMPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
-CKPT_EXPORT int MPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
-CKPT_EXPORT int PMPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_read"); }
-CKPT_EXPORT int MPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_read")));
-CKPT_EXPORT int PMPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
-CKPT_EXPORT int MPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
-CKPT_EXPORT int PMPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_reset"); }
-CKPT_EXPORT int MPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_reset")));
-CKPT_EXPORT int PMPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
-CKPT_EXPORT int MPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
-CKPT_EXPORT int PMPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
-CKPT_EXPORT int MPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
-CKPT_EXPORT int PMPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_start"); }
-CKPT_EXPORT int MPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_start")));
-CKPT_EXPORT int PMPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_stop"); }
-CKPT_EXPORT int MPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_stop")));
-CKPT_EXPORT int PMPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_pvar_write"); }
-CKPT_EXPORT int MPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_pvar_write")));
-CKPT_EXPORT int PMPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return ckpt_unsupported("MPI_T_source_get_info"); }
-CKPT_EXPORT int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("PMPI_T_source_get_info")));
-CKPT_EXPORT int PMPI_T_source_get_num(int *num_sources) { return ckpt_unsupported("MPI_T_source_get_num"); }
-CKPT_EXPORT int MPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("PMPI_T_source_get_num")));
-CKPT_EXPORT int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
-CKPT_EXPORT int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("PMPI_T_source_get_timestamp")));
 CKPT_EXPORT int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
 CKPT_EXPORT int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
 CKPT_EXPORT int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
@@ -3883,6 +3781,159 @@ CKPT_EXPORT int MPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatyp
 static int ckpt_stub_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return ckpt_unsupported("MPI_Status_set_elements_x"); }
 CKPT_EXPORT int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
 CKPT_EXPORT int MPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
+static int ckpt_stub_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
+CKPT_EXPORT int PMPI_T_category_changed(int *update_number) __attribute__((weak, alias("ckpt_stub_T_category_changed")));
+CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("ckpt_stub_T_category_changed")));
+static int ckpt_stub_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
+CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_categories")));
+CKPT_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_categories")));
+static int ckpt_stub_T_category_get_cvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
+CKPT_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_cvars")));
+CKPT_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_cvars")));
+static int ckpt_stub_T_category_get_events(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_events"); }
+CKPT_EXPORT int PMPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_events")));
+CKPT_EXPORT int MPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_events")));
+static int ckpt_stub_T_category_get_index(const char *name, int *cat_index) { return ckpt_unsupported("MPI_T_category_get_index"); }
+CKPT_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("ckpt_stub_T_category_get_index")));
+CKPT_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("ckpt_stub_T_category_get_index")));
+static int ckpt_stub_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return ckpt_unsupported("MPI_T_category_get_info"); }
+CKPT_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("ckpt_stub_T_category_get_info")));
+CKPT_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("ckpt_stub_T_category_get_info")));
+static int ckpt_stub_T_category_get_num(int *num_cat) { return ckpt_unsupported("MPI_T_category_get_num"); }
+CKPT_EXPORT int PMPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("ckpt_stub_T_category_get_num")));
+CKPT_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("ckpt_stub_T_category_get_num")));
+static int ckpt_stub_T_category_get_num_events(int cat_index, int *num_events) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
+CKPT_EXPORT int PMPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("ckpt_stub_T_category_get_num_events")));
+CKPT_EXPORT int MPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("ckpt_stub_T_category_get_num_events")));
+static int ckpt_stub_T_category_get_pvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
+CKPT_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_pvars")));
+CKPT_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_pvars")));
+static int ckpt_stub_T_cvar_get_index(const char *name, int *cvar_index) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
+CKPT_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("ckpt_stub_T_cvar_get_index")));
+CKPT_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("ckpt_stub_T_cvar_get_index")));
+static int ckpt_stub_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
+CKPT_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("ckpt_stub_T_cvar_get_info")));
+CKPT_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("ckpt_stub_T_cvar_get_info")));
+static int ckpt_stub_T_cvar_get_num(int *num_cvar) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
+CKPT_EXPORT int PMPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("ckpt_stub_T_cvar_get_num")));
+CKPT_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("ckpt_stub_T_cvar_get_num")));
+static int ckpt_stub_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_alloc")));
+CKPT_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_alloc")));
+static int ckpt_stub_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
+CKPT_EXPORT int PMPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_free")));
+CKPT_EXPORT int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_free")));
+static int ckpt_stub_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_cvar_read"); }
+CKPT_EXPORT int PMPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_read")));
+CKPT_EXPORT int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_read")));
+static int ckpt_stub_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_cvar_write"); }
+CKPT_EXPORT int PMPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_write")));
+CKPT_EXPORT int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_write")));
+static int ckpt_stub_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_info"); }
+CKPT_EXPORT int PMPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_info")));
+CKPT_EXPORT int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_info")));
+static int ckpt_stub_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_item"); }
+CKPT_EXPORT int PMPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_item")));
+CKPT_EXPORT int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_item")));
+static int ckpt_stub_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
+CKPT_EXPORT int PMPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_callback_get_info")));
+CKPT_EXPORT int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_callback_get_info")));
+static int ckpt_stub_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
+CKPT_EXPORT int PMPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_callback_set_info")));
+CKPT_EXPORT int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_callback_set_info")));
+static int ckpt_stub_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return ckpt_unsupported("MPI_T_event_copy"); }
+CKPT_EXPORT int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_copy")));
+CKPT_EXPORT int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_copy")));
+static int ckpt_stub_T_event_get_index(const char *name, int *event_index) { return ckpt_unsupported("MPI_T_event_get_index"); }
+CKPT_EXPORT int PMPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("ckpt_stub_T_event_get_index")));
+CKPT_EXPORT int MPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("ckpt_stub_T_event_get_index")));
+static int ckpt_stub_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return ckpt_unsupported("MPI_T_event_get_info"); }
+CKPT_EXPORT int PMPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("ckpt_stub_T_event_get_info")));
+CKPT_EXPORT int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("ckpt_stub_T_event_get_info")));
+static int ckpt_stub_T_event_get_num(int *num_events) { return ckpt_unsupported("MPI_T_event_get_num"); }
+CKPT_EXPORT int PMPI_T_event_get_num(int *num_events) __attribute__((weak, alias("ckpt_stub_T_event_get_num")));
+CKPT_EXPORT int MPI_T_event_get_num(int *num_events) __attribute__((weak, alias("ckpt_stub_T_event_get_num")));
+static int ckpt_stub_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return ckpt_unsupported("MPI_T_event_get_source"); }
+CKPT_EXPORT int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("ckpt_stub_T_event_get_source")));
+CKPT_EXPORT int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("ckpt_stub_T_event_get_source")));
+static int ckpt_stub_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
+CKPT_EXPORT int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("ckpt_stub_T_event_get_timestamp")));
+CKPT_EXPORT int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("ckpt_stub_T_event_get_timestamp")));
+static int ckpt_stub_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("ckpt_stub_T_event_handle_alloc")));
+CKPT_EXPORT int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("ckpt_stub_T_event_handle_alloc")));
+static int ckpt_stub_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return ckpt_unsupported("MPI_T_event_handle_free"); }
+CKPT_EXPORT int PMPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_handle_free")));
+CKPT_EXPORT int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_handle_free")));
+static int ckpt_stub_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
+CKPT_EXPORT int PMPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_handle_get_info")));
+CKPT_EXPORT int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_handle_get_info")));
+static int ckpt_stub_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
+CKPT_EXPORT int PMPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_handle_set_info")));
+CKPT_EXPORT int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_handle_set_info")));
+static int ckpt_stub_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return ckpt_unsupported("MPI_T_event_read"); }
+CKPT_EXPORT int PMPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_read")));
+CKPT_EXPORT int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_read")));
+static int ckpt_stub_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return ckpt_unsupported("MPI_T_event_register_callback"); }
+CKPT_EXPORT int PMPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_register_callback")));
+CKPT_EXPORT int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_register_callback")));
+static int ckpt_stub_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
+CKPT_EXPORT int PMPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_set_dropped_handler")));
+CKPT_EXPORT int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_set_dropped_handler")));
+static int ckpt_stub_T_finalize(void) { return ckpt_unsupported("MPI_T_finalize"); }
+CKPT_EXPORT int PMPI_T_finalize(void) __attribute__((weak, alias("ckpt_stub_T_finalize")));
+CKPT_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("ckpt_stub_T_finalize")));
+static int ckpt_stub_T_init_thread(int required, int *provided) { return ckpt_unsupported("MPI_T_init_thread"); }
+CKPT_EXPORT int PMPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("ckpt_stub_T_init_thread")));
+CKPT_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("ckpt_stub_T_init_thread")));
+static int ckpt_stub_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
+CKPT_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("ckpt_stub_T_pvar_get_index")));
+CKPT_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("ckpt_stub_T_pvar_get_index")));
+static int ckpt_stub_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
+CKPT_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("ckpt_stub_T_pvar_get_info")));
+CKPT_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("ckpt_stub_T_pvar_get_info")));
+static int ckpt_stub_T_pvar_get_num(int *num_pvar) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
+CKPT_EXPORT int PMPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("ckpt_stub_T_pvar_get_num")));
+CKPT_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("ckpt_stub_T_pvar_get_num")));
+static int ckpt_stub_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_alloc")));
+CKPT_EXPORT int MPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_alloc")));
+static int ckpt_stub_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
+CKPT_EXPORT int PMPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_free")));
+CKPT_EXPORT int MPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_free")));
+static int ckpt_stub_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_read"); }
+CKPT_EXPORT int PMPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_read")));
+CKPT_EXPORT int MPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_read")));
+static int ckpt_stub_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
+CKPT_EXPORT int PMPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_readreset")));
+CKPT_EXPORT int MPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_readreset")));
+static int ckpt_stub_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_reset"); }
+CKPT_EXPORT int PMPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_reset")));
+CKPT_EXPORT int MPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_reset")));
+static int ckpt_stub_T_pvar_session_create(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
+CKPT_EXPORT int PMPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_create")));
+CKPT_EXPORT int MPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_create")));
+static int ckpt_stub_T_pvar_session_free(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
+CKPT_EXPORT int PMPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_free")));
+CKPT_EXPORT int MPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_free")));
+static int ckpt_stub_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_start"); }
+CKPT_EXPORT int PMPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_start")));
+CKPT_EXPORT int MPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_start")));
+static int ckpt_stub_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_stop"); }
+CKPT_EXPORT int PMPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_stop")));
+CKPT_EXPORT int MPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_stop")));
+static int ckpt_stub_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_pvar_write"); }
+CKPT_EXPORT int PMPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_write")));
+CKPT_EXPORT int MPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_write")));
+static int ckpt_stub_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return ckpt_unsupported("MPI_T_source_get_info"); }
+CKPT_EXPORT int PMPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("ckpt_stub_T_source_get_info")));
+CKPT_EXPORT int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("ckpt_stub_T_source_get_info")));
+static int ckpt_stub_T_source_get_num(int *num_sources) { return ckpt_unsupported("MPI_T_source_get_num"); }
+CKPT_EXPORT int PMPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("ckpt_stub_T_source_get_num")));
+CKPT_EXPORT int MPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("ckpt_stub_T_source_get_num")));
+static int ckpt_stub_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
+CKPT_EXPORT int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("ckpt_stub_T_source_get_timestamp")));
+CKPT_EXPORT int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("ckpt_stub_T_source_get_timestamp")));
 static int ckpt_stub_Test(MPI_Request *request, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Test"); }
 CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
 CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
