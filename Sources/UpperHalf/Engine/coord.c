@@ -19,7 +19,7 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
         sb_str(&s, " bytes=");
         sb_u64(&s, eng.last_bytes);
         sb_str(&s, " pause_ms=");
-        sb_u64(&s, (eng.pause_ns + eng.last_write_ns) / 1000000);
+        sb_u64(&s, eng.stop_ns / 1000000);
         sb_str(&s, " write_ms=");
         sb_u64(&s, eng.last_write_ns / 1000000);
     } else {

@@ -128,6 +128,12 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     if (d)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
+    /* Read once: a restored process keeps the setting of the run that wrote it. */
+    const char *wr = getenv("CKPT_MPI_WRITER");
+    if (wr && !strcmp(wr, "inline"))
+        eng.writer_inline = 1;
+    else if (wr && *wr && strcmp(wr, "cow"))
+        eng_log("CKPT_MPI_WRITER must be 'cow' or 'inline'; using cow, not ", wr);
     eng_copy_delay_init(getenv("CKPT_MPI_TEST_COPY_DELAY_MS"));
 
     eng_learn_thread_layout(1);
