@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Copy-on-write checkpoints (the default writer): the application is stopped
+# only while the cut is reached and a writer child is forked, and runs at full
+# speed while the child writes the image. cow_mutator rewrites every page of
+# 256 MiB at each step and checks that each page holds the previous step's
+# values, so an image with a page saved after the cut restarts into a BAD line
+# or another hash. Checks: the pause is a small part of the write and the
+# application made progress during it; kill -9 + restart ends exactly as the
+# uninterrupted run; a job that goes on after a COW checkpoint ends exactly as
+# it too (no SIGCHLD, nothing for its waitpid(-1)); the writer process is
+# named only with --verbose; CKPT_MPI_WRITER=inline still works and stops the
+# application for the whole write; a writer that cannot write fails the
+# checkpoint in one line and leaves the previous generation the newest.
+# Prints PASS/FAIL lines and "N passed, N failed".
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/../lib.sh"
+cc -O2 -Wall "$HERE/cow_mutator.c" -o "$WORK/cm" || { ko "build cow_mutator"; finish; exit 1; }
+MIB=256
+STEPS=${COW_STEPS:-60}
+timeout 300 "$WORK/cm" $MIB $STEPS >"$WORK/ref.out" 2>&1
+REF="$(tail -1 "$WORK/ref.out")"
+case "$REF" in "hash "*" bad 0 sigchld 0 reaped 0") ;; *) ko "reference run: $REF"; finish; exit 1 ;; esac
+lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+field() { sed -n "s/.*\"$2\" *: *\\([0-9.]*\\).*/\\1/p" "$1" | head -1; }
+is_tail_of_ref() {
+    [ -s "$1" ] && [ "$(tail -n "$(lines "$1")" "$WORK/ref.out")" = "$(cat "$1")" ]
+}
+# start <name> [env...]: the mutator under ckpt-mpi in the background, until it has done 3 steps
+start() {
+    local n=$1; shift
+    rm -rf "$WORK/$n"
+    env "$@" timeout 300 "$CKPT_MPI" run --no-mpi --ckpt-dir "$WORK/$n" ${VERBOSE:+--verbose} -- "$WORK/cm" $MIB $STEPS \
+        >"$WORK/$n.out" 2>"$WORK/$n.err" </dev/null &
+    job=$!
+    for _ in $(seq 600); do [ "$(lines "$WORK/$n.out")" -ge 3 ] && return 0; sleep 0.05; done
+    return 1
+}
+# checkpoint <name>: sets ck_rc, before/after (output lines), pause, write
+checkpoint() {
+    before=$(lines "$WORK/$1.out")
+    timeout 120 "$CKPT_MPI" checkpoint --ckpt-dir "$WORK/$1" >"$WORK/$1.ck" 2>&1
+    ck_rc=$?
+    after=$(lines "$WORK/$1.out")
+    local m; m=$(ls "$WORK/$1"/gen-*/MANIFEST.json 2>/dev/null | tail -1)
+    pause=$(field "$m" pause_ms); write=$(field "$m" write_ms)
+}
+restart_matches() {  # restart_matches <name> <label>
+    timeout 300 "$CKPT_MPI" restart "$WORK/$1" >"$WORK/$1.r.out" 2>"$WORK/$1.r.err" </dev/null
+    local rc=$?
+    if [ $rc -eq 0 ] && is_tail_of_ref "$WORK/$1.r.out" && [ "$(tail -1 "$WORK/$1.r.out")" = "$REF" ]; then
+        ok "$2: kill -9 + restart resumes at the cut and ends as the uninterrupted run ($(lines "$WORK/$1.r.out") lines: $REF)"
+    else
+        ko "$2: restart rc $rc, last line '$(tail -1 "$WORK/$1.r.out")' (want '$REF'), $(grep -m1 BAD "$WORK/$1.r.out") $(tail -1 "$WORK/$1.r.err")"
+    fi
+}
+
+# ---- COW: the application runs during the write; restart from the cut
+if start cow; then
+    checkpoint cow
+    if [ $ck_rc -eq 0 ] && [ -n "$pause" ] && [ -n "$write" ] && [ $((pause * 3)) -le "$write" ] && [ $((after - before)) -ge 2 ]; then
+        ok "cow: application stopped ${pause} ms of a ${write} ms write and did $((after - before)) steps meanwhile"
+    else
+        ko "cow: checkpoint rc $ck_rc ($(cat "$WORK/cow.ck")), pause ${pause:-?} ms, write ${write:-?} ms, steps during it $((after - before))"
+    fi
+    if grep -qi "writer" "$WORK/cow.err"; then ko "cow: the writer process shows without --verbose: $(grep -i -m1 writer "$WORK/cow.err")"
+    else ok "cow: nothing about the writer process on stderr without --verbose"; fi
+    sleep 1
+    pkill -9 -f "$WORK/cm" 2>/dev/null
+    wait $job 2>/dev/null
+    restart_matches cow cow
+else
+    ko "cow: the job did not start ($(tail -1 "$WORK/cow.err"))"
+fi
+
+# ---- COW, the job goes on to its end after two checkpoints (verbose names the writer)
+if VERBOSE=1 start on; then
+    checkpoint on; rc1=$ck_rc
+    checkpoint on; rc2=$ck_rc
+    wait $job
+    jrc=$?
+    if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $jrc -eq 0 ] && cmp -s "$WORK/on.out" "$WORK/ref.out"; then
+        ok "cow: a job checkpointed twice runs on to the uninterrupted run's output (no SIGCHLD, nothing reaped)"
+    else
+        ko "cow: go on: checkpoints rc $rc1/$rc2, job rc $jrc, last line '$(tail -1 "$WORK/on.out")' (want '$REF')"
+    fi
+    if grep -q "image writer process [0-9]* started" "$WORK/on.err"; then ok "cow: --verbose names the writer process"
+    else ko "cow: --verbose does not name the writer process"; fi
+else
+    ko "cow: the job did not start ($(tail -1 "$WORK/on.err"))"
+fi
+
+# ---- inline writer (CKPT_MPI_WRITER=inline): stopped for the whole write
+if start inl CKPT_MPI_WRITER=inline; then
+    checkpoint inl
+    if [ $ck_rc -eq 0 ] && [ -n "$pause" ] && [ -n "$write" ] && [ "$pause" -ge "$write" ]; then
+        ok "inline: application stopped ${pause} ms for a ${write} ms write"
+    else
+        ko "inline: checkpoint rc $ck_rc ($(cat "$WORK/inl.ck")), pause ${pause:-?} ms, write ${write:-?} ms"
+    fi
+    sleep 0.5
+    pkill -9 -f "$WORK/cm" 2>/dev/null
+    wait $job 2>/dev/null
+    restart_matches inl inline
+else
+    ko "inline: the job did not start"
+fi
+
+# ---- a writer that cannot write, or is killed: one line, the job runs on, gen 1 stays the newest
+rank_pid() { timeout 30 "$CKPT_MPI" status --ckpt-dir "$WORK/$1" --json 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["ranks_connected"][0]["pid"])' 2>/dev/null; }
+if start fail; then
+    checkpoint fail; rc1=$ck_rc
+    pid=$(rank_pid fail)
+    # the writer inherits the limit: its write fails with EFBIG (it blocks SIGXFSZ)
+    prlimit --pid "$pid" --fsize=10000000:
+    checkpoint fail; rc2=$ck_rc; msg2=$(cat "$WORK/fail.ck")
+    prlimit --pid "$pid" --fsize=unlimited:
+    # a writer killed in the middle
+    timeout 120 "$CKPT_MPI" checkpoint --ckpt-dir "$WORK/fail" >"$WORK/fail.ck" 2>&1 &
+    client=$!
+    w=""; for _ in $(seq 400); do w=$(pgrep -P "$pid" -x ckpt-writer) && break; sleep 0.01; done
+    [ -n "$w" ] && kill -9 $w
+    wait $client; rc3=$?; msg3=$(cat "$WORK/fail.ck")
+    gens=$(ls "$WORK/fail" | grep -c '^gen-')
+    if [ $rc1 -eq 0 ] && [ $rc2 -ne 0 ] && [ "$(printf '%s\n' "$msg2" | wc -l)" -eq 1 ] && [[ "$msg2" == *"write(image)"*"too large"* ]] &&
+        [ "$gens" -eq 1 ] && [ -f "$WORK/fail/gen-000001/MANIFEST.json" ] && kill -0 $job 2>/dev/null; then
+        ok "cow: a failed write is one line ($msg2), the job runs on, gen 1 stays the only one"
+    else
+        ko "cow: failed write: rc $rc1/$rc2, '$msg2', $(ls "$WORK/fail" | tr '\n' ' ')"
+    fi
+    if [ -n "$w" ] && [ $rc3 -ne 0 ] && [[ "$msg3" == *"killed by signal 9"* ]] && [ "$gens" -eq 1 ] && kill -0 $job 2>/dev/null; then
+        ok "cow: a killed writer fails its checkpoint in one line ($msg3), the job runs on"
+    else
+        ko "cow: killed writer ${w:-not found}: rc $rc3, '$msg3', $(ls "$WORK/fail" | tr '\n' ' ')"
+    fi
+    checkpoint fail
+    pkill -9 -f "$WORK/cm" 2>/dev/null
+    wait $job 2>/dev/null
+    if [ $ck_rc -eq 0 ]; then restart_matches fail "cow after two failed checkpoints"; else ko "cow: no checkpoint after the failures: $(cat "$WORK/fail.ck")"; fi
+else
+    ko "fail: the job did not start"
+fi
+finish
