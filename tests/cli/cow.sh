@@ -10,7 +10,10 @@
 # it too (no SIGCHLD, nothing for its waitpid(-1)); the writer process is
 # named only with --verbose; CKPT_MPI_WRITER=inline still works and stops the
 # application for the whole write; a writer that cannot write fails the
-# checkpoint in one line and leaves the previous generation the newest.
+# checkpoint in one line and leaves the previous generation the newest; an
+# application that ends while its image is written (CKPT_MPI_TEST_WRITE_DELAY_MS
+# holds the writer back) waits for it, so the generation completes, also for
+# MPI ranks that went through MPI_Finalize meanwhile.
 # Prints PASS/FAIL lines and "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
@@ -140,4 +143,32 @@ if start fail; then
 else
     ko "fail: the job did not start"
 fi
+# ---- the application ends while its image is written: the generation still completes
+mpicc.mpich -O2 "$HERE/stop-programs/ticker.c" -o "$WORK/ticker" 2>/dev/null
+timeout 60 mpiexec.mpich -n 2 "$WORK/ticker" 50 20000 line >"$WORK/tref.out" 2>/dev/null
+for mode in nompi mpich openmpi; do
+    d="$WORK/end-$mode"
+    if [ $mode = nompi ]; then cmd=(run --no-mpi --ckpt-dir "$d" -- /bin/sleep 2); want=""; np=1
+    else cmd=(run -np 2 --mpi $mode --ckpt-dir "$d" -- "$WORK/ticker" 50 20000 line); want="$WORK/tref.out"; np=2; fi
+    CKPT_MPI_TEST_WRITE_DELAY_MS=4000 timeout 120 "$CKPT_MPI" "${cmd[@]}" >"$d.out" 2>"$d.err" </dev/null &
+    job=$!
+    for _ in $(seq 400); do [ -S "$d/coordinator.sock" ] && timeout 5 "$CKPT_MPI" status --ckpt-dir "$d" 2>/dev/null | grep -q "$np of $np ranks connected" && break; sleep 0.05; done
+    t0=$(date +%s%3N)
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d" >"$d.ck" 2>&1
+    crc=$?
+    wait $job
+    jrc=$?
+    t1=$(date +%s%3N)
+    if [ $crc -eq 0 ] && [ $jrc -eq 0 ] && [ -f "$d/gen-000001/MANIFEST.json" ] && { [ -z "$want" ] || cmp -s "$d.out" "$want"; }; then
+        ok "$mode: a job that ended during a 4 s image write waited for it: gen 1 complete, job rc 0$([ -n "$want" ] && echo ", output as the native run")"
+    else
+        ko "$mode: ended during the write: checkpoint rc $crc ($(cat "$d.ck")), job rc $jrc, $(ls "$d" | tr '\n' ' ') $(tail -1 "$d.err")"
+    fi
+    if [ -n "$want" ] && [ $crc -eq 0 ]; then
+        timeout 120 "$CKPT_MPI" restart "$d" >"$d.r.out" 2>"$d.r.err" </dev/null
+        n=$(lines "$d.r.out")
+        if [ "$n" -gt 0 ] && [ "$(tail -n "$n" "$want")" = "$(cat "$d.r.out")" ]; then ok "$mode: that generation restarts and continues the native run ($n lines)"
+        else ko "$mode: restart of that generation: $(tail -1 "$d.r.out") / $(tail -1 "$d.r.err")"; fi
+    fi
+done
 finish

@@ -13,9 +13,18 @@
 
 static volatile int ckpt_busy;
 
+void eng_writing_done(void)
+{
+    __atomic_store_n(&eng.writing, 0, __ATOMIC_RELEASE);
+    eng_futex_wake(&eng.writing);
+}
+
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbuf, int errlen)
 {
-    return eng_checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
+    int rc = eng_checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
+    if (rc != 1)
+        eng_writing_done();
+    return rc;
 }
 
 /* Which face serves the program, asked of the upper loader by soname (which
@@ -141,6 +150,7 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         /* The child holds the cut: the application runs while it writes. */
         if (between)
             eng_mpi_finish(0);
+        __atomic_store_n(&eng.writing, 1, __ATOMIC_RELEASE);
         eng_resume_all();
         eng.stop_ns = eng_now_ns() - t0;
         eng_cow_wait(&wa);

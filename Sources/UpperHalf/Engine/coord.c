@@ -133,6 +133,7 @@ int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, const char
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 
@@ -243,8 +244,10 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
                                  sizeof err);
     if (rc == 1)
         return 1;
-    if (step.lost)
+    if (step.lost) {
+        eng_writing_done();
         return -1;
+    }
     if (rc != -2 && !h.answered) {
         report_result(rd->fd, rc, gen, err);
         /* The application runs again while this engine thread copies; a CHECKPOINT
@@ -252,6 +255,7 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 

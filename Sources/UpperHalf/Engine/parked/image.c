@@ -787,6 +787,8 @@ static __attribute__((noreturn)) void cow_child(struct eng_write_args *a, struct
     if (go != 1)
         ckpt_sys1(SYS_exit_group, 0);
     uint64_t t0 = eng_now_ns();
+    if (eng.test_write_delay_ms > 0) /* tests: an application that ends, or is killed, while its image is written */
+        eng_sleep_ms(eng.test_write_delay_ms);
     struct sbuf err = {pg->err, 0, sizeof pg->err};
     a->bytes = 0;
     image_finish(a, w, &err);
