@@ -148,6 +148,7 @@ struct eng_write_args {
     long child_pidfd, child_pid; /* out: the writer process, pidfd -1 when written inline */
     void *cow_state;            /* the parent's writer state until eng_cow_wait */
     const char *inline_why;     /* out: why this checkpoint was written inline after all */
+    void *bounce;               /* the forked writer's own CKPT_IMG_HASH_CHUNK bytes, or NULL */
 };
 /* Writes the image in this process (every other upper thread parked). */
 void eng_write_image(void *args);
