@@ -139,11 +139,19 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
     if (eng.verbose && wa.inline_why)
         eng_log("image written with the application stopped: ", wa.inline_why);
     if (wa.child_pidfd >= 0 && eng.verbose) {
-        char b[64];
+        char b[200];
         struct sbuf s = {b, 0, sizeof b};
         sb_str(&s, "image writer process ");
         sb_u64(&s, (uint64_t)wa.child_pid);
-        sb_str(&s, " started");
+        sb_str(&s, " started (maps and fds ");
+        sb_u64(&s, wa.begin_ns / 1000);
+        sb_str(&s, " us, fork ");
+        sb_u64(&s, wa.fork_ns / 1000);
+        sb_str(&s, " us, check ");
+        sb_u64(&s, wa.check_ns / 1000);
+        sb_str(&s, " us, parked ");
+        sb_u64(&s, eng.pause_ns / 1000);
+        sb_str(&s, " us before)");
         eng_log(b, "");
     }
     if (wa.child_pidfd >= 0 && !hold) {

@@ -829,6 +829,8 @@ void eng_write_image_cow(void *argp)
     struct wstate *w = &W;
     if (image_begin(a, w, &err) < 0)
         goto inline_done;
+    uint64_t t1 = eng_now_ns();
+    a->begin_ns = t1 - t0;
     if (w->shared_why) {
         a->inline_why = w->shared_why;
         goto inline_write;
@@ -841,7 +843,11 @@ void eng_write_image_cow(void *argp)
         a->inline_why = "clone failed";
         goto inline_write;
     }
-    if (!child_has_all(w, pid)) {
+    uint64_t t2 = eng_now_ns();
+    a->fork_ns = t2 - t1;
+    int all = child_has_all(w, pid);
+    a->check_ns = eng_now_ns() - t2;
+    if (!all) {
         __atomic_store_n(&a->page->go, 2, __ATOMIC_RELEASE);
         shared_wake(&a->page->go);
         siginfo_t si;

@@ -149,6 +149,7 @@ struct eng_write_args {
     void *cow_state;            /* the parent's writer state until eng_cow_wait */
     const char *inline_why;     /* out: why this checkpoint was written inline after all */
     void *bounce;               /* the forked writer's own CKPT_IMG_HASH_CHUNK bytes, or NULL */
+    uint64_t begin_ns, fork_ns, check_ns; /* out: where the COW pause went (--verbose) */
 };
 /* Writes the image in this process (every other upper thread parked). */
 void eng_write_image(void *args);
