@@ -3,8 +3,9 @@
  * a separate stack (so this stack is frozen while it is copied), optionally
  * hold for a verdict, then resume. By default the image is written by a
  * forked child (copy-on-write): the application resumes as soon as the child
- * exists, and this thread waits for it before the rank reports WRITTEN. A restored process comes back out of the
- * same save point and runs the restore hooks before anything resumes. */
+ * exists, and this thread waits for it before the rank reports WRITTEN. A
+ * restored process comes back out of the same save point and runs the restore
+ * hooks before anything resumes. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -43,6 +44,31 @@ static const char *program_abi(void)
         }
     }
     return "none";
+}
+
+/* --verbose only: which writer wrote, and where a COW checkpoint's pause went. */
+static void log_writer(const struct eng_write_args *wa)
+{
+    if (!eng.verbose)
+        return;
+    if (wa->inline_why)
+        eng_log("image written with the application stopped: ", wa->inline_why);
+    if (wa->child_pidfd < 0)
+        return;
+    char b[200];
+    struct sbuf s = {b, 0, sizeof b};
+    sb_str(&s, "image writer process ");
+    sb_u64(&s, (uint64_t)wa->child_pid);
+    sb_str(&s, " started (maps and fds ");
+    sb_u64(&s, wa->begin_ns / 1000);
+    sb_str(&s, " us, fork ");
+    sb_u64(&s, wa->fork_ns / 1000);
+    sb_str(&s, " us, check ");
+    sb_u64(&s, wa->check_ns / 1000);
+    sb_str(&s, " us, parked ");
+    sb_u64(&s, eng.pause_ns / 1000);
+    sb_str(&s, " us before)");
+    eng_log(b, "");
 }
 
 void eng_mpi_finish(int restored)
@@ -135,25 +161,6 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         return 1;
     }
     ckpt_sys2(SYS_munmap, m, ENG_ALTSTACK);
-    eng.last_cow = wa.child_pidfd >= 0;
-    if (eng.verbose && wa.inline_why)
-        eng_log("image written with the application stopped: ", wa.inline_why);
-    if (wa.child_pidfd >= 0 && eng.verbose) {
-        char b[200];
-        struct sbuf s = {b, 0, sizeof b};
-        sb_str(&s, "image writer process ");
-        sb_u64(&s, (uint64_t)wa.child_pid);
-        sb_str(&s, " started (maps and fds ");
-        sb_u64(&s, wa.begin_ns / 1000);
-        sb_str(&s, " us, fork ");
-        sb_u64(&s, wa.fork_ns / 1000);
-        sb_str(&s, " us, check ");
-        sb_u64(&s, wa.check_ns / 1000);
-        sb_str(&s, " us, parked ");
-        sb_u64(&s, eng.pause_ns / 1000);
-        sb_str(&s, " us before)");
-        eng_log(b, "");
-    }
     if (wa.child_pidfd >= 0 && !hold) {
         /* The child holds the cut: the application runs while it writes. */
         if (between)
@@ -161,6 +168,7 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         __atomic_store_n(&eng.writing, 1, __ATOMIC_RELEASE);
         eng_resume_all();
         eng.stop_ns = eng_now_ns() - t0;
+        log_writer(&wa);
         eng_cow_wait(&wa);
         eng.last_bytes = wa.bytes;
         eng.last_write_ns = wa.write_ns;
@@ -171,6 +179,7 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         }
         return 0;
     }
+    log_writer(&wa);
     if (wa.child_pidfd >= 0) /* stopping: nothing to resume, wait for the writer as if inline */
         eng_cow_wait(&wa);
     eng.last_bytes = wa.bytes;

@@ -73,8 +73,8 @@ static void *engine_main(void *arg)
 /* A copy-on-write checkpoint lets the application run while its image is
  * written; an application that ends meanwhile (returns from main, calls exit)
  * waits here until its rank has reported, or the generation would fail for a
- * rank that vanished. Registered first, so it runs after the application's
- * own atexit handlers. */
+ * rank that vanished. Registered from the engine's constructor, so it runs
+ * after the handlers the application registers from main. */
 static void wait_for_writer(void)
 {
     uint32_t w;

@@ -78,7 +78,6 @@ struct eng {
     uint64_t pause_ns, last_bytes, last_write_ns;
     uint64_t stop_ns;  /* how long the application was stopped at the last checkpoint */
     int writer_inline; /* CKPT_MPI_WRITER=inline: write in the process, the application stopped */
-    int last_cow;      /* the last checkpoint was written by a forked child */
     volatile uint32_t writing; /* the application runs while its image is written and reported */
     long test_write_delay_ms;  /* CKPT_MPI_TEST_WRITE_DELAY_MS: the forked writer waits this long first */
 };
