@@ -26,6 +26,7 @@ public struct Generator {
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
+            "Sources/UpperHalf/OpenMPICxx/ompi_cxx.generated.c": OpenMPICxxStubEmitter(ompi: openMPI).emit(),
             "Sources/UpperHalf/Face/face_pcoll.generated.c": PersistentCollectiveEmitter(plan: plan).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),
         ]

@@ -85,6 +85,7 @@ static int copy_and_report(struct eng_reader *rd, const char *local, const char 
             eng_log("checkpoint copy to the shared directory failed: ", err);
         return -1;
     }
+    eng_prune_local(local, shared);
     char b[128];
     struct sbuf s = {b, 0, sizeof b};
     sb_str(&s, "COPIED gen=");
