@@ -8,7 +8,7 @@
 # application made progress during it; kill -9 + restart ends exactly as the
 # uninterrupted run; a job that goes on after a COW checkpoint ends exactly as
 # it too (no SIGCHLD, nothing for its waitpid(-1)); the writer process is
-# named only with --verbose; CKPT_MPI_WRITER=inline still works and stops the
+# named only with --verbose and takes no signal; CKPT_MPI_WRITER=inline still works and stops the
 # application for the whole write; a writer that cannot write fails the
 # checkpoint in one line and leaves the previous generation the newest; an
 # application that ends while its image is written (CKPT_MPI_TEST_WRITE_DELAY_MS
@@ -143,6 +143,27 @@ if start fail; then
 else
     ko "fail: the job did not start"
 fi
+# ---- the writer takes no signal: TERM, INT and HUP sent to it (as a terminal or a batch
+# system would send them to the process group) neither kill it nor run a handler in the copy
+if start sig CKPT_MPI_TEST_WRITE_DELAY_MS=1500; then
+    pid=$(rank_pid sig)
+    timeout 120 "$CKPT_MPI" checkpoint --ckpt-dir "$WORK/sig" >"$WORK/sig.ck" 2>&1 &
+    client=$!
+    w=""; for _ in $(seq 400); do w=$(pgrep -P "$pid" -x ckpt-writer) && break; sleep 0.01; done
+    [ -n "$w" ] && kill -TERM $w && kill -INT $w && kill -HUP $w
+    wait $client; rc=$?
+    pkill -9 -f "$WORK/cm" 2>/dev/null
+    wait $job 2>/dev/null
+    if [ -n "$w" ] && [ $rc -eq 0 ]; then
+        ok "cow: the writer ignored TERM, INT and HUP and wrote gen 1 ($(cat "$WORK/sig.ck"))"
+        restart_matches sig "cow after signals to the writer"
+    else
+        ko "cow: signals to the writer ${w:-not found}: checkpoint rc $rc: $(cat "$WORK/sig.ck")"
+    fi
+else
+    ko "sig: the job did not start"
+fi
+
 # ---- --interval: back-to-back COW checkpoints (each write takes about the interval)
 rm -rf "$WORK/iv"
 timeout 300 "$CKPT_MPI" run --no-mpi --ckpt-dir "$WORK/iv" --interval 1s --keep 3 -- "$WORK/cm" $MIB $STEPS \
