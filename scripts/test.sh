@@ -23,6 +23,7 @@ tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/cli/localdir.sh
+tests/cli/cow.sh
 tests/abi/hygiene.sh
 tests/abi/exports.sh
 tests/abi/parked_world.sh

@@ -19,7 +19,7 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
         sb_str(&s, " bytes=");
         sb_u64(&s, eng.last_bytes);
         sb_str(&s, " pause_ms=");
-        sb_u64(&s, (eng.pause_ns + eng.last_write_ns) / 1000000);
+        sb_u64(&s, eng.stop_ns / 1000000);
         sb_str(&s, " write_ms=");
         sb_u64(&s, eng.last_write_ns / 1000000);
     } else {
@@ -134,6 +134,7 @@ int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, const char
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 
@@ -244,8 +245,10 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
                                  sizeof err);
     if (rc == 1)
         return 1;
-    if (step.lost)
+    if (step.lost) {
+        eng_writing_done();
         return -1;
+    }
     if (rc != -2 && !h.answered) {
         report_result(rd->fd, rc, gen, err);
         /* The application runs again while this engine thread copies; a CHECKPOINT
@@ -253,6 +256,7 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 
