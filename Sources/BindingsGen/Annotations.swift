@@ -111,6 +111,10 @@ public enum Annotations {
         ("Sendrecv", "int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending)"),
         ("version_string", "int (*version_string)(char *out, int size)"),
         ("Done_request", "int (*Done_request)(const struct ckpt_status *status, uint64_t *request)"),
+        // MPI_Comm_idup: the new communicator is written into `cell` (the face's, native
+        // MPI_Comm) when the request completes; Comm_idup_result reads it (face_idup.c).
+        ("Comm_idup_start", "int (*Comm_idup_start)(uint64_t comm, void *cell, uint64_t *request)"),
+        ("Comm_idup_result", "int (*Comm_idup_result)(const void *cell, uint64_t *newcomm)"),
     ]
 
     /// Procedures of MPICH 4.0 that Open MPI 4.1 lacks (MPI-4.0 additions): not generated yet.

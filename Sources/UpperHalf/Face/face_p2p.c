@@ -483,6 +483,8 @@ void face_req_completed(int32_t v, struct face_req *r, struct ckpt_status *st)
     r->active = 0;
     if (__builtin_expect(r->companion != 0, 0))
         face_companion_finish(r);
+    if (__builtin_expect(r->type == FACE_REQ_IDUP, 0))
+        face_idup_finish(r);
 }
 
 /* The lower half's handle for a completion call: an inactive persistent
@@ -792,6 +794,8 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
             q->counted = 1;
         }
     }
+    if (!rc && *flag && q && q->type == FACE_REQ_IDUP)
+        face_idup_finish(q); /* complete: its communicator may be used before the request is freed */
     if (!rc && *flag && !IGNORED(status))
         *ST(status) = st;
     return finish(rc, "MPI_Request_get_status");

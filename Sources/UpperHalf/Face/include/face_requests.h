@@ -18,6 +18,13 @@ int face_persistent_remake(struct face_req *q, uint64_t *real);
 /* Once the image is written, in the same lower half: stand-ins for completed requests, reposted receives. */
 void face_requests_resume(void);
 
+/* MPI_Comm_idup (face_idup.c): binds the new communicator of a completed idup
+ * request (once; nothing when it is bound already). */
+void face_idup_finish(struct face_req *r);
+/* The lower half's handle of the communicator an idup request made, before the
+ * face bound it (the drain probes it: a member that bound it may have sent on it). */
+uint64_t face_idup_unbound_real(const struct face_req *r);
+
 /* Appends a message the drain received to the queue of drained messages. */
 void face_drained_append(struct face_drained *m);
 
