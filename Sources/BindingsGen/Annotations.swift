@@ -119,7 +119,7 @@ public enum Annotations {
 
     /// Procedures of MPICH 4.0 that Open MPI 4.1 lacks (MPI-4.0 additions): not generated yet.
     public static let mpi4Only: Set<String> = [
-        "MPI_Comm_create_from_group", "MPI_Comm_idup_with_info",
+        "MPI_Comm_create_from_group",
         "MPI_Group_from_session_pset", "MPI_Info_create_env",
         "MPI_Intercomm_create_from_groups",
         "MPI_Parrived", "MPI_Pready",
