@@ -197,6 +197,7 @@ enum face_req_type {
     FACE_REQ_MESSAGE,   /* an MPI_Message from Mprobe/Improbe */
     FACE_REQ_PCOLL,     /* persistent collective (MPI-4, face_mpi4.c): inactive = upper half only */
     FACE_REQ_IDUP,      /* MPI_Comm_idup (face_idup.c): binds its communicator when it completes */
+    FACE_REQ_GREQ,      /* generalized request (face_greq.c): upper half only */
 };
 
 enum face_req_state {
@@ -224,6 +225,7 @@ struct face_req {
      * collective count when it started (the new id derives from them), the info
      * of idup_with_info (a lower-half copy, 0 = none), and the cell the lower
      * half writes the new communicator into (native MPI_Comm). */
+    struct face_greq *greq; /* FACE_REQ_GREQ: its callbacks and state */
     int32_t idup_comm;
     uint64_t idup_parent_id;
     int64_t idup_ordinal;
@@ -274,6 +276,9 @@ static inline int32_t face_req_new(uint64_t real, uint8_t type, int32_t comm)
 /* The real handle of an inactive persistent collective: nothing in the lower half
  * (the drain skips it as a marker; completion calls pass MPI_REQUEST_NULL for it). */
 #define FACE_REAL_PCOLL_IDLE 0xd7a1ed0000000004ull
+/* The real handle of a generalized request: nothing in the lower half (completion
+ * calls pass MPI_REQUEST_NULL for it, the drain skips it as a marker). */
+#define FACE_REAL_GREQ 0xd7a1ed0000000006ull
 /* The real handle of a communicator whose MPI_Comm_idup has not completed. */
 #define FACE_REAL_IDUP_PENDING 0xd7a1ed0000000005ull
 
