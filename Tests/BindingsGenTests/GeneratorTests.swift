@@ -37,6 +37,20 @@ final class GeneratorTests: XCTestCase {
         XCTAssertFalse(pcoll.contains("MPI_Psend_init"), "partitioned communication is not a collective")
     }
 
+    /// Comm_idup goes through its own call-table entries (the new communicator appears when the
+    /// request completes); generalized requests exist only in the face.
+    func testIdupAndGeneralizedRequestsAreBound() throws {
+        let plan = try Generator(root: Self.root).plan
+        let custom = Set(plan.customFace.map(\.name)), table = Set(plan.tableEntries.map(\.name))
+        for name in ["MPI_Comm_idup", "MPI_Comm_idup_with_info", "MPI_Grequest_start", "MPI_Grequest_complete"] {
+            XCTAssertTrue(custom.contains(name), "\(name) is not bound")
+            XCTAssertFalse(table.contains(name), "\(name) has no generated call-table entry")
+        }
+        let extra = Set(Annotations.extraEntries.map(\.name))
+        XCTAssertTrue(extra.isSuperset(of: ["Comm_idup_start", "Comm_idup_result"]))
+        XCTAssertFalse(plan.unsupported.contains { $0.name.hasPrefix("MPI_Grequest_") })
+    }
+
     func testCoverageIncludesEveryGroupOfTheFoundationIssue() throws {
         let plan = try Generator(root: Self.root).plan
         let bound = Set(plan.faceGenerated.map(\.name) + plan.customFace.map(\.name))

@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0xee2d0e73u
+#define CKPT_CALLTABLE_VERSION 0xe6fb65d9u
 
 struct ckpt_calltable {
     uint32_t version;
@@ -219,8 +219,10 @@ struct ckpt_calltable {
     int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending);
     int (*version_string)(char *out, int size);
     int (*Done_request)(const struct ckpt_status *status, uint64_t *request);
+    int (*Comm_idup_start)(uint64_t comm, void *cell, uint64_t *request);
+    int (*Comm_idup_result)(const void *cell, uint64_t *newcomm);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 186
+#define CKPT_CALLTABLE_ENTRIES 188
 
 #endif

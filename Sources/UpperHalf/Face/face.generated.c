@@ -3291,10 +3291,6 @@ CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origi
 CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
 CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Get_accumulate"); }
 CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
-CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request) { return ckpt_unsupported("MPI_Grequest_complete"); }
-CKPT_EXPORT int MPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("PMPI_Grequest_complete")));
-CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return ckpt_unsupported("MPI_Grequest_start"); }
-CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("PMPI_Grequest_start")));
 CKPT_EXPORT int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
 CKPT_EXPORT int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
 CKPT_EXPORT int PMPI_Info_create_env(int argc, char  *argv, MPI_Info *info) { return ckpt_unsupported("MPI_Info_create_env"); }
@@ -3604,6 +3600,12 @@ CKPT_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((we
 static int ckpt_stub_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) { return ckpt_unsupported("MPI_Graph_map"); }
 CKPT_EXPORT int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
 CKPT_EXPORT int MPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
+static int ckpt_stub_Grequest_complete(MPI_Request request) { return ckpt_unsupported("MPI_Grequest_complete"); }
+CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Grequest_complete")));
+CKPT_EXPORT int MPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Grequest_complete")));
+static int ckpt_stub_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return ckpt_unsupported("MPI_Grequest_start"); }
+CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Grequest_start")));
+CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Grequest_start")));
 static MPI_Fint ckpt_stub_Group_c2f(MPI_Group group) { (void)ckpt_unsupported("MPI_Group_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint PMPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
 CKPT_EXPORT MPI_Fint MPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));

@@ -36,6 +36,8 @@ CKPT_EXPORT int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *
 
 int ckpt_replay_custom(uint32_t fn, const uint64_t *words, uint32_t count)
 {
+    if (fn == CKPT_FN_Comm_idup || fn == FACE_FN_COMM_IDUP_DONE)
+        return face_idup_replay(fn, words, count);
     if (fn != CKPT_FN_Op_create || count != 3)
         return CKPT_MPI_ERR_INTERN;
     uint64_t real = 0;

@@ -23,11 +23,14 @@ int ckpt_face_replay_all(void)
         int rc = ckpt_replay_call(fn, buf, n);
         if (rc) {
             free(buf);
+            (void)face_idup_replay_end();
             return rc;
         }
     }
+    if (!buf)
+        return CKPT_MPI_ERR_NO_MEM;
     free(buf);
-    return buf ? 0 : CKPT_MPI_ERR_NO_MEM;
+    return face_idup_replay_end();
 }
 
 /* Test aid: CKPT_MPI_TEST_REPLAY_AT_BARRIER=N replays the whole record into the
