@@ -72,7 +72,11 @@ run_mode() {
     local rc
     case "$mode" in
         reference|native-mpich)
-            (cd "$wd" && timeout -k 5 "$TMO" mpiexec.mpich -n "$np" "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
+            # Native MPICH busy-polls: oversubscribed, every hop of a token waits for a
+            # time slice, so it gets three times the timeout (ckpt-mpi's ranks yield).
+            local rtmo=$TMO
+            [ "$np" -gt "$(nproc)" ] && rtmo=$((TMO * 3))
+            (cd "$wd" && timeout -k 5 "$rtmo" mpiexec.mpich -n "$np" "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
         native-openmpi)
             (cd "$wd" && timeout -k 5 "$TMO" mpirun.openmpi --oversubscribe -np "$np" "$BUILD/openmpi/$name") >"$out" 2>"$err" </dev/null ;;
         ompi-openmpi|ompi-mpich)
