@@ -8,6 +8,7 @@
  * Ranks: 2 3 4
  * Runtime: 6 s
  * Faces: mpich
+ * Scenarios: ompi-ompi mpich-mpich ompi-mpich mpich-ompi (Open MPI 4.1 has no window over btl tcp,self)
  */
 #include "cplib.h"
 #define N 16
