@@ -51,6 +51,19 @@ int main(int argc, char **argv) {
     CHECK_MPI(MPI_Win_fence(0, win));
     CHECK(mem[left % 4] == left + 0.5);
     CHECK_MPI(MPI_Win_free(&win));
+    /* A large Win_allocate window (its memory unmapped at free) whose group outlives it: the
+     * replay at the first barrier (replay-* modes, as after a restart) makes it again over no memory. */
+    char *big;
+    MPI_Group g;
+    CHECK_MPI(MPI_Win_allocate(1 << 22, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &big, &win));
+    big[(1 << 22) - 1] = 1;
+    CHECK_MPI(MPI_Win_get_group(win, &g));
+    CHECK_MPI(MPI_Win_free(&win));
+    MPI_Barrier(MPI_COMM_WORLD);
+    int gs = 0;
+    CHECK_MPI(MPI_Group_size(g, &gs));
+    CHECK(gs == n);
+    MPI_Group_free(&g);
     mt_printf("sum=%ld flavor_ok=%d", sum, flavor == MPI_WIN_FLAVOR_ALLOCATE);
     return mt_finish("rma_fence");
 }

@@ -122,12 +122,13 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     ckpt_shadow_set_errhandler(v, CKPT_MPI_ERRORS_ARE_FATAL);
     ckpt_shadow_set_name(CKPT_KIND_WIN, v, "", CKPT_MPI_MAX_OBJECT_NAME - 1);
     if (flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC) {
-        const uint64_t words[] = {(uint64_t)(int64_t)info, (uint64_t)(int64_t)own, (uint64_t)(int64_t)v};
-        ckpt_shadow_record(CKPT_FN_Win_create_dynamic, words, 3);
+        const uint64_t words[] = {(uint64_t)(int64_t)info, (uint64_t)(int64_t)own, (uint64_t)(int64_t)v, w->seq};
+        ckpt_shadow_record(CKPT_FN_Win_create_dynamic, words, 4);
     } else {
         const uint64_t words[] = {(uint64_t)(uintptr_t)base, (uint64_t)size,         (uint64_t)(int64_t)disp_unit,
-                                  (uint64_t)(int64_t)info,  (uint64_t)(int64_t)own, (uint64_t)(int64_t)v};
-        ckpt_shadow_record(CKPT_FN_Win_create, words, 6);
+                                  (uint64_t)(int64_t)info,  (uint64_t)(int64_t)own, (uint64_t)(int64_t)v,
+                                  w->seq};
+        ckpt_shadow_record(CKPT_FN_Win_create, words, 7);
     }
     *win = v;
     return 0;
@@ -178,8 +179,8 @@ CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size)
     CKPT_CROSS(rc = ckpt_T->Win_attach(ckpt_to_real(CKPT_KIND_WIN, win), base, size));
     if (rc)
         return ckpt_face_error(win, rc, "MPI_Win_attach");
-    const uint64_t words[] = {(uint64_t)(int64_t)win, (uint64_t)(uintptr_t)base, (uint64_t)size};
-    ckpt_shadow_record(CKPT_FN_Win_attach, words, 3);
+    const uint64_t words[] = {(uint64_t)(int64_t)win, (uint64_t)(uintptr_t)base, (uint64_t)size, win_of(win)->seq};
+    ckpt_shadow_record(CKPT_FN_Win_attach, words, 4);
     return 0;
 }
 CKPT_EXPORT int MPI_Win_attach(MPI_Win, void *, MPI_Aint) __attribute__((alias("PMPI_Win_attach")));
@@ -193,8 +194,8 @@ CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base)
     CKPT_CROSS(rc = ckpt_T->Win_detach(ckpt_to_real(CKPT_KIND_WIN, win), base));
     if (rc)
         return ckpt_face_error(win, rc, "MPI_Win_detach");
-    const uint64_t words[] = {(uint64_t)(int64_t)win, (uint64_t)(uintptr_t)base};
-    ckpt_shadow_record(CKPT_FN_Win_detach, words, 2);
+    const uint64_t words[] = {(uint64_t)(int64_t)win, (uint64_t)(uintptr_t)base, win_of(win)->seq};
+    ckpt_shadow_record(CKPT_FN_Win_detach, words, 3);
     return 0;
 }
 CKPT_EXPORT int MPI_Win_detach(MPI_Win, const void *) __attribute__((alias("PMPI_Win_detach")));
@@ -476,36 +477,56 @@ int face_wins_rebind(void)
     return 0;
 }
 
+/* Whether the window made as number `seq` on this rank was still alive at the
+ * image. A window freed before it is replayed all the same (groups and info the
+ * program took from it may be alive), but over no memory: Win_allocate memory
+ * went with it, and memory attached to it may be gone. */
+static int alive_at_image(uint64_t seq)
+{
+    for (uint32_t i = 0; i < nwins; i++)
+        if (wins[i].live && wins[i].seq == seq)
+            return 1;
+    return 0;
+}
+
 int face_win_replay(uint32_t fn, const uint64_t *words, uint32_t count)
 {
+    static uint64_t no_memory;
     uint64_t real = 0;
     int32_t v;
     int rc;
     switch (fn) {
-    case CKPT_FN_Win_create:
-        if (count != 6)
+    case CKPT_FN_Win_create: {
+        if (count != 7)
             return CKPT_MPI_ERR_INTERN;
-        CKPT_CROSS(rc = ckpt_T->Win_create((void *)(uintptr_t)words[0], (ckpt_aint_t)words[1], (int)words[2],
+        int alive = alive_at_image(words[6]);
+        CKPT_CROSS(rc = ckpt_T->Win_create(alive ? (void *)(uintptr_t)words[0] : &no_memory,
+                                           alive ? (ckpt_aint_t)words[1] : 0, (int)words[2],
                                            ckpt_to_real(CKPT_KIND_INFO, (int32_t)words[3]),
                                            ckpt_to_real(CKPT_KIND_COMM, (int32_t)words[4]), &real));
         v = (int32_t)words[5];
         break;
+    }
     case CKPT_FN_Win_create_dynamic:
-        if (count != 3)
+        if (count != 4)
             return CKPT_MPI_ERR_INTERN;
         CKPT_CROSS(rc = ckpt_T->Win_create_dynamic(ckpt_to_real(CKPT_KIND_INFO, (int32_t)words[0]),
                                                    ckpt_to_real(CKPT_KIND_COMM, (int32_t)words[1]), &real));
         v = (int32_t)words[2];
         break;
     case CKPT_FN_Win_attach:
-        if (count != 3)
+        if (count != 4)
             return CKPT_MPI_ERR_INTERN;
+        if (!alive_at_image(words[3]))
+            return 0;
         CKPT_CROSS(rc = ckpt_T->Win_attach(ckpt_to_real(CKPT_KIND_WIN, (int32_t)words[0]),
                                            (void *)(uintptr_t)words[1], (ckpt_aint_t)words[2]));
         return rc;
     case CKPT_FN_Win_detach:
-        if (count != 2)
+        if (count != 3)
             return CKPT_MPI_ERR_INTERN;
+        if (!alive_at_image(words[2]))
+            return 0;
         CKPT_CROSS(rc = ckpt_T->Win_detach(ckpt_to_real(CKPT_KIND_WIN, (int32_t)words[0]),
                                            (const void *)(uintptr_t)words[1]));
         return rc;
