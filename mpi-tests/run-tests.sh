@@ -70,6 +70,12 @@ run_mode() {
     local mode="$1" np="$2" name="$3" out="$4" err="$5"
     local wd; wd="$(mktemp -d "$BUILD/out/wd.XXXXXX")"
     local rc
+    # A program's "/* env: VAR=VALUE ... */" header: what it needs for this run only
+    # (the one-sided programs need Open MPI's single-copy mechanism back for osc/rdma).
+    local kv k saved=()
+    for kv in $(grep -m1 -oE '/\* *env:[^*]*' "$PROGDIR/$name.c" | sed -E 's#/\* *env:##'); do
+        k="${kv%%=*}"; saved+=("$k=${!k-}"); export "$kv"
+    done
     case "$mode" in
         reference|native-mpich)
             # Native MPICH busy-polls: oversubscribed, every hop of a token waits for a
@@ -89,6 +95,7 @@ run_mode() {
             (cd "$wd" && timeout -k 5 "$TMO" "$CKPT_MPI" run -np "$np" --mpi "$mode" -- "$BUILD/mpich/$name") >"$out" 2>"$err" </dev/null ;;
     esac
     rc=$?
+    for kv in "${saved[@]}"; do export "$kv"; done
     rm -rf "$wd"
     return $rc
 }

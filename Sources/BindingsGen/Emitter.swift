@@ -43,6 +43,10 @@ public struct Plan: Sendable {
         "MPI_Irecv", "MPI_Imrecv", "MPI_Iprobe", "MPI_Improbe", "MPI_Recv_init", "MPI_Send_init",
         "MPI_Ssend_init", "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Test",
         "MPI_Request_get_status", "MPI_Request_free", "MPI_Cancel",
+        "MPI_Win_create", "MPI_Win_create_dynamic", "MPI_Win_attach", "MPI_Win_detach", "MPI_Win_free",
+        "MPI_Win_fence", "MPI_Win_lock", "MPI_Win_unlock", "MPI_Win_lock_all", "MPI_Win_unlock_all",
+        "MPI_Win_post", "MPI_Win_start", "MPI_Win_complete", "MPI_Win_wait", "MPI_Win_test",
+        "MPI_Win_set_errhandler",
     ]
 
     /// Splits the spec's procedures by how each is bound.

@@ -165,7 +165,14 @@ static int mpi_between(void *arg, struct sbuf *err)
     sb_str(&s, "\n");
     ckpt_engine_send_line(buf, s.n);
     for (;;) {
-        char *line = eng_read_line(st->rd, -1);
+        /* Every thread is parked, but a rank still finishing a passive-target epoch
+         * (one-sided, face_win.c) may need this rank's MPI progress to end it. */
+        char *line = eng_read_line(st->rd, 1);
+        if (!line) {
+            if (ops)
+                ops->progress();
+            continue;
+        }
         if (line == (char *)-1) {
             st->lost = 1;
             return -2;

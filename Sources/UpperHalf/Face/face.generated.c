@@ -194,6 +194,20 @@ CKPT_EXPORT int PMPI_Abort(MPI_Comm comm, int errorcode)
 }
 CKPT_EXPORT int MPI_Abort(MPI_Comm comm, int errorcode) __attribute__((weak, alias("PMPI_Abort")));
 
+CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Accumulate(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Accumulate");
+    return 0;
+}
+CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
+
 CKPT_EXPORT int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
@@ -778,6 +792,18 @@ CKPT_EXPORT int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
 }
 CKPT_EXPORT int MPI_Comm_test_inter(MPI_Comm comm, int *flag) __attribute__((weak, alias("PMPI_Comm_test_inter")));
 
+CKPT_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Compare_and_swap(origin_addr, compare_addr, result_addr, r_datatype, target_rank, target_disp, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Compare_and_swap");
+    return 0;
+}
+CKPT_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
+
 CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
     CKPT_ENTER();
@@ -884,6 +910,19 @@ CKPT_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_D
 }
 CKPT_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Exscan")));
 
+CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Fetch_and_op(origin_addr, result_addr, r_datatype, target_rank, target_disp, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Fetch_and_op");
+    return 0;
+}
+CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
+
 CKPT_EXPORT int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     CKPT_ENTER();
@@ -913,6 +952,34 @@ CKPT_EXPORT int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype se
     return 0;
 }
 CKPT_EXPORT int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm) __attribute__((weak, alias("PMPI_Gatherv")));
+
+CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Get(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Get");
+    return 0;
+}
+CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
+
+CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_result_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, result_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Get_accumulate(origin_addr, origin_count, r_origin_datatype, result_addr, result_count, r_result_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Get_accumulate");
+    return 0;
+}
+CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
 
 CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *index, const int  *edges, int reorder, MPI_Comm *comm_graph)
 {
@@ -2014,6 +2081,19 @@ CKPT_EXPORT int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm
 }
 CKPT_EXPORT int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size) __attribute__((weak, alias("PMPI_Pack_size")));
 
+CKPT_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Put(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Put");
+    return 0;
+}
+CKPT_EXPORT int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Put")));
+
 CKPT_EXPORT int PMPI_Query_thread(int *provided)
 {
     CKPT_ENTER();
@@ -2023,6 +2103,24 @@ CKPT_EXPORT int PMPI_Query_thread(int *provided)
     return 0;
 }
 CKPT_EXPORT int MPI_Query_thread(int *provided) __attribute__((weak, alias("PMPI_Query_thread")));
+
+CKPT_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Raccumulate(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Raccumulate");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Raccumulate")));
 
 CKPT_EXPORT int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
 {
@@ -2080,6 +2178,59 @@ CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, in
     return 0;
 }
 CKPT_EXPORT int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Reduce_scatter_block")));
+
+CKPT_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rget(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rget");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget")));
+
+CKPT_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_result_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, result_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rget_accumulate(origin_addr, origin_count, r_origin_datatype, result_addr, result_count, r_result_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rget_accumulate");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
+
+CKPT_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rput(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rput");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rput")));
 
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
@@ -2702,6 +2853,126 @@ CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MP
 }
 CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_Unpack_external")));
 
+CKPT_EXPORT int PMPI_Win_flush(int rank, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush(rank, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush")));
+
+CKPT_EXPORT int PMPI_Win_flush_all(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_all(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_all")));
+
+CKPT_EXPORT int PMPI_Win_flush_local(int rank, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_local(rank, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_local");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_local(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local")));
+
+CKPT_EXPORT int PMPI_Win_flush_local_all(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_local_all(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_local_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_local_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
+
+CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_group = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_get_group(r_win, &r_group));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_get_group");
+    }
+    *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_get_group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_get_group(MPI_Win win, MPI_Group *group) __attribute__((weak, alias("PMPI_Win_get_group")));
+
+CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_info_used = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_get_info(r_win, &r_info_used));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_get_info");
+    }
+    *info_used = ckpt_virtual_new(CKPT_KIND_INFO, r_info_used);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_get_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*info_used);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
+
+CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_set_info(r_win, r_info));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_set_info");
+    }
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_set_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_set_info(MPI_Win win, MPI_Info info) __attribute__((weak, alias("PMPI_Win_set_info")));
+
+CKPT_EXPORT int PMPI_Win_sync(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_sync(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_sync");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_sync(MPI_Win win) __attribute__((weak, alias("PMPI_Win_sync")));
+
 /* Deprecated MPI-1/2 names: the successor's entry does the work (Annotations.aliases). */
 CKPT_EXPORT int PMPI_Attr_delete(MPI_Comm comm, int keyval)
 {
@@ -3143,8 +3414,6 @@ CKPT_EXPORT int MPI_Win_create_c(void) __attribute__((weak, alias("PMPI_Win_crea
 CKPT_EXPORT int PMPI_Win_shared_query_c(void) { return ckpt_unsupported("MPI_Win_shared_query_c"); }
 CKPT_EXPORT int MPI_Win_shared_query_c(void) __attribute__((weak, alias("PMPI_Win_shared_query_c")));
 /* Entry points not supported yet: fail naming the call (never crash). */
-CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Accumulate"); }
-CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
 CKPT_EXPORT int PMPI_Close_port(const char *port_name) { return ckpt_unsupported("MPI_Close_port"); }
 CKPT_EXPORT int MPI_Close_port(const char *port_name) __attribute__((weak, alias("PMPI_Close_port")));
 CKPT_EXPORT int PMPI_Comm_accept(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) { return ckpt_unsupported("MPI_Comm_accept"); }
@@ -3161,10 +3430,6 @@ CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs,
 CKPT_EXPORT int MPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn")));
 CKPT_EXPORT int PMPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn_multiple"); }
 CKPT_EXPORT int MPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn_multiple")));
-CKPT_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) { return ckpt_unsupported("MPI_Compare_and_swap"); }
-CKPT_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
-CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Fetch_and_op"); }
-CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
 CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("PMPI_File_c2f")));
 CKPT_EXPORT int PMPI_File_call_errhandler(MPI_File fh, int errorcode) { return ckpt_unsupported("MPI_File_call_errhandler"); }
@@ -3287,10 +3552,6 @@ CKPT_EXPORT int PMPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_St
 CKPT_EXPORT int MPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
 CKPT_EXPORT int PMPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return ckpt_unsupported("MPI_File_write_shared"); }
 CKPT_EXPORT int MPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) __attribute__((weak, alias("PMPI_File_write_shared")));
-CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Get"); }
-CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
-CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Get_accumulate"); }
-CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
 CKPT_EXPORT int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
 CKPT_EXPORT int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
 CKPT_EXPORT int PMPI_Info_create_env(int argc, char  *argv, MPI_Info *info) { return ckpt_unsupported("MPI_Info_create_env"); }
@@ -3315,18 +3576,8 @@ CKPT_EXPORT int PMPI_Psend_init(const void *buf, int partitions, MPI_Count count
 CKPT_EXPORT int MPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Psend_init")));
 CKPT_EXPORT int PMPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Publish_name"); }
 CKPT_EXPORT int MPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Publish_name")));
-CKPT_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Put"); }
-CKPT_EXPORT int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Put")));
-CKPT_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Raccumulate"); }
-CKPT_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Raccumulate")));
 CKPT_EXPORT int PMPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) { return ckpt_unsupported("MPI_Register_datarep"); }
 CKPT_EXPORT int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) __attribute__((weak, alias("PMPI_Register_datarep")));
-CKPT_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget"); }
-CKPT_EXPORT int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget")));
-CKPT_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget_accumulate"); }
-CKPT_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
-CKPT_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rput"); }
-CKPT_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rput")));
 CKPT_EXPORT MPI_Fint PMPI_Session_c2f(MPI_Session session) { (void)ckpt_unsupported("MPI_Session_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_Session_c2f(MPI_Session session) __attribute__((weak, alias("PMPI_Session_c2f")));
 CKPT_EXPORT int PMPI_Session_call_errhandler(MPI_Session session, int errorcode) { return ckpt_unsupported("MPI_Session_call_errhandler"); }
@@ -3359,84 +3610,14 @@ CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) {
 CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 CKPT_EXPORT int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Unpublish_name"); }
 CKPT_EXPORT int MPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
-CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate")));
 CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
 CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
-CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
-CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("PMPI_Win_attach")));
 CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("PMPI_Win_c2f")));
-CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
-CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("PMPI_Win_call_errhandler")));
-CKPT_EXPORT int PMPI_Win_complete(MPI_Win win) { return ckpt_unsupported("MPI_Win_complete"); }
-CKPT_EXPORT int MPI_Win_complete(MPI_Win win) __attribute__((weak, alias("PMPI_Win_complete")));
-CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create"); }
-CKPT_EXPORT int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create")));
-CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
-CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create_dynamic")));
-CKPT_EXPORT int PMPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
-CKPT_EXPORT int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_create_errhandler")));
-CKPT_EXPORT int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return ckpt_unsupported("MPI_Win_create_keyval"); }
-CKPT_EXPORT int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Win_create_keyval")));
-CKPT_EXPORT int PMPI_Win_delete_attr(MPI_Win win, int win_keyval) { return ckpt_unsupported("MPI_Win_delete_attr"); }
-CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("PMPI_Win_delete_attr")));
-CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
-CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("PMPI_Win_detach")));
 CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
 CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("PMPI_Win_f2c")));
-CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
-CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_fence")));
-CKPT_EXPORT int PMPI_Win_flush(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush"); }
-CKPT_EXPORT int MPI_Win_flush(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush")));
-CKPT_EXPORT int PMPI_Win_flush_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_all"); }
-CKPT_EXPORT int MPI_Win_flush_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_all")));
-CKPT_EXPORT int PMPI_Win_flush_local(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local"); }
-CKPT_EXPORT int MPI_Win_flush_local(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local")));
-CKPT_EXPORT int PMPI_Win_flush_local_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local_all"); }
-CKPT_EXPORT int MPI_Win_flush_local_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
-CKPT_EXPORT int PMPI_Win_free(MPI_Win *win) { return ckpt_unsupported("MPI_Win_free"); }
-CKPT_EXPORT int MPI_Win_free(MPI_Win *win) __attribute__((weak, alias("PMPI_Win_free")));
-CKPT_EXPORT int PMPI_Win_free_keyval(int *win_keyval) { return ckpt_unsupported("MPI_Win_free_keyval"); }
-CKPT_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("PMPI_Win_free_keyval")));
-CKPT_EXPORT int PMPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Win_get_attr"); }
-CKPT_EXPORT int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Win_get_attr")));
-CKPT_EXPORT int PMPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
-CKPT_EXPORT int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_get_errhandler")));
-CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group) { return ckpt_unsupported("MPI_Win_get_group"); }
-CKPT_EXPORT int MPI_Win_get_group(MPI_Win win, MPI_Group *group) __attribute__((weak, alias("PMPI_Win_get_group")));
-CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used) { return ckpt_unsupported("MPI_Win_get_info"); }
-CKPT_EXPORT int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
-CKPT_EXPORT int PMPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return ckpt_unsupported("MPI_Win_get_name"); }
-CKPT_EXPORT int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("PMPI_Win_get_name")));
-CKPT_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock"); }
-CKPT_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock")));
-CKPT_EXPORT int PMPI_Win_lock_all(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock_all"); }
-CKPT_EXPORT int MPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock_all")));
-CKPT_EXPORT int PMPI_Win_post(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_post"); }
-CKPT_EXPORT int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_post")));
-CKPT_EXPORT int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Win_set_attr"); }
-CKPT_EXPORT int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Win_set_attr")));
-CKPT_EXPORT int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
-CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Win_set_errhandler")));
-CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info) { return ckpt_unsupported("MPI_Win_set_info"); }
-CKPT_EXPORT int MPI_Win_set_info(MPI_Win win, MPI_Info info) __attribute__((weak, alias("PMPI_Win_set_info")));
-CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
-CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("PMPI_Win_set_name")));
 CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return ckpt_unsupported("MPI_Win_shared_query"); }
 CKPT_EXPORT int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("PMPI_Win_shared_query")));
-CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
-CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_start")));
-CKPT_EXPORT int PMPI_Win_sync(MPI_Win win) { return ckpt_unsupported("MPI_Win_sync"); }
-CKPT_EXPORT int MPI_Win_sync(MPI_Win win) __attribute__((weak, alias("PMPI_Win_sync")));
-CKPT_EXPORT int PMPI_Win_test(MPI_Win win, int *flag) { return ckpt_unsupported("MPI_Win_test"); }
-CKPT_EXPORT int MPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("PMPI_Win_test")));
-CKPT_EXPORT int PMPI_Win_unlock(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock"); }
-CKPT_EXPORT int MPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock")));
-CKPT_EXPORT int PMPI_Win_unlock_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock_all"); }
-CKPT_EXPORT int MPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock_all")));
-CKPT_EXPORT int PMPI_Win_wait(MPI_Win win) { return ckpt_unsupported("MPI_Win_wait"); }
-CKPT_EXPORT int MPI_Win_wait(MPI_Win win) __attribute__((weak, alias("PMPI_Win_wait")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
 static int ckpt_stub_Add_error_class(int *errorclass) { return ckpt_unsupported("MPI_Add_error_class"); }
 CKPT_EXPORT int PMPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
@@ -3990,6 +4171,87 @@ CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *ind
 static int ckpt_stub_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Waitsome"); }
 CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
 CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
+static int ckpt_stub_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
+CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
+CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
+static int ckpt_stub_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
+CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
+CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
+static int ckpt_stub_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
+CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
+CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
+static int ckpt_stub_Win_complete(MPI_Win win) { return ckpt_unsupported("MPI_Win_complete"); }
+CKPT_EXPORT int PMPI_Win_complete(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_complete")));
+CKPT_EXPORT int MPI_Win_complete(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_complete")));
+static int ckpt_stub_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create"); }
+CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create")));
+CKPT_EXPORT int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create")));
+static int ckpt_stub_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
+CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create_dynamic")));
+CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create_dynamic")));
+static int ckpt_stub_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
+CKPT_EXPORT int PMPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_create_errhandler")));
+CKPT_EXPORT int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_create_errhandler")));
+static int ckpt_stub_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return ckpt_unsupported("MPI_Win_create_keyval"); }
+CKPT_EXPORT int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Win_create_keyval")));
+CKPT_EXPORT int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Win_create_keyval")));
+static int ckpt_stub_Win_delete_attr(MPI_Win win, int win_keyval) { return ckpt_unsupported("MPI_Win_delete_attr"); }
+CKPT_EXPORT int PMPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("ckpt_stub_Win_delete_attr")));
+CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("ckpt_stub_Win_delete_attr")));
+static int ckpt_stub_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
+CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
+CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
+static int ckpt_stub_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
+CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));
+CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));
+static int ckpt_stub_Win_free(MPI_Win *win) { return ckpt_unsupported("MPI_Win_free"); }
+CKPT_EXPORT int PMPI_Win_free(MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_free")));
+CKPT_EXPORT int MPI_Win_free(MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_free")));
+static int ckpt_stub_Win_free_keyval(int *win_keyval) { return ckpt_unsupported("MPI_Win_free_keyval"); }
+CKPT_EXPORT int PMPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("ckpt_stub_Win_free_keyval")));
+CKPT_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("ckpt_stub_Win_free_keyval")));
+static int ckpt_stub_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Win_get_attr"); }
+CKPT_EXPORT int PMPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Win_get_attr")));
+CKPT_EXPORT int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Win_get_attr")));
+static int ckpt_stub_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
+CKPT_EXPORT int PMPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_get_errhandler")));
+CKPT_EXPORT int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_get_errhandler")));
+static int ckpt_stub_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return ckpt_unsupported("MPI_Win_get_name"); }
+CKPT_EXPORT int PMPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Win_get_name")));
+CKPT_EXPORT int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Win_get_name")));
+static int ckpt_stub_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock"); }
+CKPT_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock")));
+CKPT_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock")));
+static int ckpt_stub_Win_lock_all(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock_all"); }
+CKPT_EXPORT int PMPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock_all")));
+CKPT_EXPORT int MPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock_all")));
+static int ckpt_stub_Win_post(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_post"); }
+CKPT_EXPORT int PMPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_post")));
+CKPT_EXPORT int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_post")));
+static int ckpt_stub_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Win_set_attr"); }
+CKPT_EXPORT int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Win_set_attr")));
+CKPT_EXPORT int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Win_set_attr")));
+static int ckpt_stub_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
+CKPT_EXPORT int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Win_set_errhandler")));
+CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Win_set_errhandler")));
+static int ckpt_stub_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
+CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
+CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
+static int ckpt_stub_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
+CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));
+CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));
+static int ckpt_stub_Win_test(MPI_Win win, int *flag) { return ckpt_unsupported("MPI_Win_test"); }
+CKPT_EXPORT int PMPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("ckpt_stub_Win_test")));
+CKPT_EXPORT int MPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("ckpt_stub_Win_test")));
+static int ckpt_stub_Win_unlock(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock"); }
+CKPT_EXPORT int PMPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock")));
+CKPT_EXPORT int MPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock")));
+static int ckpt_stub_Win_unlock_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock_all"); }
+CKPT_EXPORT int PMPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock_all")));
+CKPT_EXPORT int MPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock_all")));
+static int ckpt_stub_Win_wait(MPI_Win win) { return ckpt_unsupported("MPI_Win_wait"); }
+CKPT_EXPORT int PMPI_Win_wait(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_wait")));
+CKPT_EXPORT int MPI_Win_wait(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_wait")));
 static double ckpt_stub_Wtick(void) { (void)ckpt_unsupported("MPI_Wtick"); return (double)0; }
 CKPT_EXPORT double PMPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
 CKPT_EXPORT double MPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));

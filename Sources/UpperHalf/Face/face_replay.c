@@ -2,6 +2,7 @@
  * restart (the lifecycle's rebind) and, as a test aid, in the middle of a run.
  * Above the generated replay, which is above the record's coding (face_record.c). */
 #include "face_replay.h"
+#include "face_win.h"
 
 /* Replays every recorded call in program order against the current lower half. */
 int ckpt_face_replay_all(void)
@@ -47,7 +48,10 @@ void ckpt_test_hook_barrier(void)
         replay_at_barrier = s ? atoi(s) : 0;
     }
     if (replay_at_barrier > 0 && --replay_at_barrier == 0) {
+        face_wins_release_lower();
         int rc = ckpt_face_replay_all();
+        if (!rc)
+            rc = face_wins_rebind(); /* as the restart does: windows reopen their epochs */
         if (rc)
             ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "replay of the constructor record");
         else if (ckpt_boot_info->flags & CKPT_BOOT_DEBUG) {

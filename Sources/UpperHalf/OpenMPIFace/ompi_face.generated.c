@@ -204,6 +204,7 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)2 << 32 | (uint32_t)1275070489: return &ompi_mpi_unsigned_long_long;
     case (uint64_t)2 << 32 | (uint32_t)1275068932: return &ompi_mpi_unsigned_short;
     case (uint64_t)2 << 32 | (uint32_t)1275069454: return &ompi_mpi_wchar;
+    case (uint64_t)8 << 32 | (uint32_t)536870912: return &ompi_mpi_win_null;
     default: return 0;
     }
 }
@@ -364,6 +365,28 @@ int of_keyval_out(int v)
     default: return v;
     }
 }
+int of_enum_in_ASSERT(int v)
+{
+    switch (v) {
+    case 1: return 1024;
+    case 8: return 2048;
+    case 4: return 4096;
+    case 2: return 8192;
+    case 16: return 16384;
+    default: return v;
+    }
+}
+int of_enum_out_ASSERT(int v)
+{
+    switch (v) {
+    case 1024: return 1;
+    case 2048: return 8;
+    case 4096: return 4;
+    case 8192: return 2;
+    case 16384: return 16;
+    default: return v;
+    }
+}
 int of_enum_in_COMBINER(int v)
 {
     switch (v) {
@@ -461,6 +484,22 @@ int of_enum_in_GROUP_COMPARISON(int v)
 int of_enum_out_GROUP_COMPARISON(int v)
 {
     switch (v) {
+    default: return v;
+    }
+}
+int of_enum_in_LOCK_TYPE(int v)
+{
+    switch (v) {
+    case 1: return 234;
+    case 2: return 235;
+    default: return v;
+    }
+}
+int of_enum_out_LOCK_TYPE(int v)
+{
+    switch (v) {
+    case 234: return 1;
+    case 235: return 2;
     default: return v;
     }
 }

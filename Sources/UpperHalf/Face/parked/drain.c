@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "ckpt_mpi_ops.h"
+#include "face_win.h"
 #include "face_comm_table.h"
 #include "face_parked.h"
 #include "face_requests.h"
@@ -302,6 +303,8 @@ int face_drain(const char *expect, char *err, int errlen)
             }
         return 0;
     }
+    /* First complete every RMA operation: request-based ones too, which the loop below tests. */
+    face_wins_quiesce();
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
