@@ -65,6 +65,11 @@ var targets: [Target] = [
                                       "-Wno-unused-function"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.40"]), .linkedLibrary("dl"),
                              exportsOnly("ompi_face.map")]),
+    // Open MPI's libmpi_cxx.so.40 as a stub (docs/openmpi-face.md, "C++"): every symbol, none working.
+    .target(name: "OpenMPICxx", path: "Sources/UpperHalf/OpenMPICxx",
+            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-Wall", "-Werror=missing-prototypes"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi_cxx.so.40"]), .linkedLibrary("dl"),
+                             exportsOnly("ompi_cxx.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
@@ -86,6 +91,7 @@ var products: [Product] = [
     .executable(name: "ckpt-mpi-gen", targets: ["ckpt-mpi-gen"]),
     .library(name: "mpi", type: .dynamic, targets: ["Face"]),
     .library(name: "mpi-ompi", type: .dynamic, targets: ["OpenMPIFace"]),
+    .library(name: "mpi_cxx-ompi", type: .dynamic, targets: ["OpenMPICxx"]),
 ]
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.

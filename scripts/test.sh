@@ -23,6 +23,7 @@ tests/cli/trust.sh
 tests/cli/stop.sh
 tests/cli/parked.sh
 tests/cli/localdir.sh
+tests/cli/cow.sh
 tests/cli/file_gone.sh
 # needs libhdf5-mpich-dev and hdf5-tools (h5dump)
 tests/cli/hdf5_dump.sh
@@ -31,6 +32,9 @@ tests/abi/exports.sh
 tests/abi/parked_world.sh
 tests/hosts/run.sh
 tests/batch/slurm.sh
+tests/apps/hpcc.sh
+tests/apps/lammps.sh
+tests/cxx/run.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Open MPI-built programs: checkpointed on Open MPI, every process killed, restarted on MPICH.
 CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases

@@ -17,6 +17,16 @@ remove_work() {
     rm -rf "$WORK"
 }
 trap remove_work EXIT
+# wait_for_line FILE REGEX [SECONDS]: until FILE has a line matching REGEX (a job
+# under load may take seconds to start; a fixed sleep checkpointed it too early).
+wait_for_line() {
+    local i
+    for ((i = 0; i < ${3:-30} * 20; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
 # The last line of every script; its status is the script's.
 finish() {
     echo "$pass passed, $fail failed"

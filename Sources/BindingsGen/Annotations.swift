@@ -31,8 +31,20 @@ public enum Annotations {
         "MPI_Request_free",
         // An MPI_Isendrecv's hidden send is cancelled with it (face_p2p.c).
         "MPI_Cancel",
+        // Generalized requests live in the upper half only (face_greq.c).
+        "MPI_Grequest_start", "MPI_Grequest_complete",
         // Answers the standard fixes but the MPIs give differently: computed in the face (face_topo.c).
         "MPI_Dims_create", "MPI_Cart_map", "MPI_Graph_map",
+        // One-sided (face_win.c): windows are created over upper-half memory and recorded for
+        // replay, fences count in the cut on the window's communicator, epochs are tracked so
+        // the drain completes them and a restart reopens them; attributes, names and
+        // errhandlers live in the upper half.
+        "MPI_Win_create", "MPI_Win_allocate", "MPI_Win_create_dynamic", "MPI_Win_attach", "MPI_Win_detach",
+        "MPI_Win_free", "MPI_Win_fence", "MPI_Win_lock", "MPI_Win_unlock", "MPI_Win_lock_all",
+        "MPI_Win_unlock_all", "MPI_Win_post", "MPI_Win_start", "MPI_Win_complete", "MPI_Win_wait",
+        "MPI_Win_test", "MPI_Win_create_errhandler", "MPI_Win_set_errhandler", "MPI_Win_get_errhandler",
+        "MPI_Win_call_errhandler", "MPI_Win_create_keyval", "MPI_Win_free_keyval", "MPI_Win_set_attr",
+        "MPI_Win_get_attr", "MPI_Win_delete_attr", "MPI_Win_set_name", "MPI_Win_get_name",
         // MPI-IO (face_file.c): what a reopen after a restart needs is kept in the face;
         // non-blocking and split-collective I/O completes at its start.
     ]).union(fileCustom)
@@ -58,6 +70,14 @@ public enum Annotations {
     public static let fileCollectives: Set<String> = [
         "MPI_File_read_all", "MPI_File_write_all", "MPI_File_read_at_all", "MPI_File_write_at_all",
         "MPI_File_read_ordered", "MPI_File_write_ordered", "MPI_File_sync", "MPI_File_seek_shared",
+    ]
+
+    /// Answered in the face alone, no lower-half call, the same on both lower halves
+    /// (face_fortran_status.c): statuses between C and Fortran (the MPICH ABI's are the
+    /// same five ints) and the parent of a process nothing spawned (spawn is unsupported).
+    public static let faceOnly: Set<String> = [
+        "MPI_Comm_get_parent", "MPI_Status_c2f", "MPI_Status_f2c", "MPI_Status_c2f08", "MPI_Status_f082c",
+        "MPI_Status_f2f08", "MPI_Status_f082f",
     ]
 
     /// Blocking collectives (DESIGN §4.1): counted on their communicator, gated while a
@@ -136,11 +156,15 @@ public enum Annotations {
         ("Sendrecv", "int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending)"),
         ("version_string", "int (*version_string)(char *out, int size)"),
         ("Done_request", "int (*Done_request)(const struct ckpt_status *status, uint64_t *request)"),
+        // MPI_Comm_idup: the new communicator is written into `cell` (the face's, native
+        // MPI_Comm) when the request completes; Comm_idup_result reads it (face_idup.c).
+        ("Comm_idup_start", "int (*Comm_idup_start)(uint64_t comm, void *cell, uint64_t *request)"),
+        ("Comm_idup_result", "int (*Comm_idup_result)(const void *cell, uint64_t *newcomm)"),
     ]
 
     /// Procedures of MPICH 4.0 that Open MPI 4.1 lacks (MPI-4.0 additions): not generated yet.
     public static let mpi4Only: Set<String> = [
-        "MPI_Comm_create_from_group", "MPI_Comm_idup_with_info",
+        "MPI_Comm_create_from_group",
         "MPI_Group_from_session_pset", "MPI_Info_create_env",
         "MPI_Intercomm_create_from_groups",
         "MPI_Parrived", "MPI_Pready",
@@ -169,7 +193,8 @@ public enum Annotations {
     /// Procedures left unsupported on purpose for now (objects not virtualised yet,
     /// or outputs that only appear when a request completes).
     public static func excluded(_ name: String) -> Bool {
-        let prefixes = ["MPI_T_", "MPI_Win_", "MPI_Session", "MPI_Comm_spawn", "MPI_Grequest_",
+        let prefixes = ["MPI_T_", "MPI_Win_allocate_shared", "MPI_Win_shared_query", "MPI_Win_toint",
+                        "MPI_Win_fromint", "MPI_Session", "MPI_Comm_spawn",
                         "MPI_Register_datarep", "MPI_Comm_idup", "MPI_Comm_accept", "MPI_Comm_connect",
                         "MPI_Comm_join", "MPI_Open_port", "MPI_Close_port", "MPI_Publish_name",
                         "MPI_Unpublish_name", "MPI_Lookup_name", "MPI_Add_error", "MPI_Status_f",
@@ -192,8 +217,15 @@ public enum Annotations {
         "TYPECLASS": ["MPI_TYPECLASS_REAL", "MPI_TYPECLASS_INTEGER", "MPI_TYPECLASS_COMPLEX"],
         "THREAD_LEVEL": ["MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED",
                          "MPI_THREAD_MULTIPLE"],
+        "LOCK_TYPE": ["MPI_LOCK_EXCLUSIVE", "MPI_LOCK_SHARED"],
+        // A bit set (flagKinds): MPICH's and Open MPI's MPI_MODE_* bits differ.
+        "ASSERT": ["MPI_MODE_NOCHECK", "MPI_MODE_NOSTORE", "MPI_MODE_NOPUT", "MPI_MODE_NOPRECEDE",
+                   "MPI_MODE_NOSUCCEED"],
         // COMBINER is filled from every MPI_COMBINER_* constant of the ABI.
     ]
+
+    /// Enum kinds whose values are sets of bits: converted bit by bit, not value by value.
+    public static let flagKinds: Set<String> = ["ASSERT"]
 
     /// Statements run at the start of a generated face entry (test aids only).
     /// (Also: arguments the face rewrites so both MPIs answer as the standard says.)
@@ -213,7 +245,8 @@ public enum Annotations {
     ]
 
     /// Calls that change an object without making one, recorded for replay like constructors.
-    public static let recordedMutators: Set<String> = ["MPI_Info_set", "MPI_Info_delete", "MPI_Comm_set_info"]
+    public static let recordedMutators: Set<String> = ["MPI_Info_set", "MPI_Info_delete", "MPI_Comm_set_info",
+                                                       "MPI_Win_set_info"]
 
     /// Array lengths the spec leaves implicit, as C expressions over the face's parameters
     /// (the record must know how many elements to keep for replay).

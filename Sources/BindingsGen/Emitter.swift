@@ -43,6 +43,10 @@ public struct Plan: Sendable {
         "MPI_Irecv", "MPI_Imrecv", "MPI_Iprobe", "MPI_Improbe", "MPI_Recv_init", "MPI_Send_init",
         "MPI_Ssend_init", "MPI_Bsend_init", "MPI_Rsend_init", "MPI_Start", "MPI_Startall", "MPI_Test",
         "MPI_Request_get_status", "MPI_Request_free", "MPI_Cancel",
+        "MPI_Win_create", "MPI_Win_create_dynamic", "MPI_Win_attach", "MPI_Win_detach", "MPI_Win_free",
+        "MPI_Win_fence", "MPI_Win_lock", "MPI_Win_unlock", "MPI_Win_lock_all", "MPI_Win_unlock_all",
+        "MPI_Win_post", "MPI_Win_start", "MPI_Win_complete", "MPI_Win_wait", "MPI_Win_test",
+        "MPI_Win_set_errhandler",
         "MPI_File_open", "MPI_File_close", "MPI_File_set_view", "MPI_File_get_view", "MPI_File_set_atomicity",
         "MPI_File_set_info", "MPI_File_get_info", "MPI_File_preallocate", "MPI_File_set_size",
     ]
@@ -58,6 +62,7 @@ public struct Plan: Sendable {
         for p in faceProcs where Annotations.aliases[p.name] == nil {
             let mech = cl.isMechanical(p)
             let isCustomFace = Annotations.customFace.contains(p.name) || Annotations.mpi4Emulated.contains(p.name)
+                || Annotations.faceOnly.contains(p.name) || ToolsEmitter.isTools(p)
                 || Annotations.persistentCollective(p, in: spec) != nil
             let isCustomLower = Annotations.customLower.contains(p.name)
             let generatedFace = !isCustomFace && !Annotations.excluded(p.name) && mech

@@ -114,6 +114,8 @@ struct FaceEmitter {
                     if parentComm == nil { parentComm = n }
                 }
                 if h.cType == "MPI_Datatype" && outType == nil && p.short.hasPrefix("Type_dup") { outType = n }
+                // Errors of a call on a window go to the window's errhandler (MPI-3.1 §8.3.2).
+                if h.cType == "MPI_Win" && errComm == "CKPT_MPI_COMM_WORLD" { errComm = n }
             case .handleInPtr(let h):
                 pre.append("uint64_t r_\(n) = ckpt_to_real(\(h.kind), *\(n));")
                 args.append("&r_\(n)")

@@ -26,7 +26,9 @@ public struct Generator {
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
+            "Sources/UpperHalf/OpenMPICxx/ompi_cxx.generated.c": OpenMPICxxStubEmitter(ompi: openMPI).emit(),
             "Sources/UpperHalf/Face/face_pcoll.generated.c": PersistentCollectiveEmitter(plan: plan).emit(),
+            "Sources/UpperHalf/Face/face_tools.generated.c": ToolsEmitter(plan: plan).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),
         ]
     }
@@ -57,6 +59,8 @@ struct CoverageDoc {
         s += " practice (an eager one is delivered, a large one stays pending), so a Wait after it still waits for"
         s += " the peer to take a large send.\n"
         s += "- `MPI_Info_get_string`: from `MPI_Info_get_valuelen` and `MPI_Info_get`.\n"
+        s += "- `MPI_Comm_idup_with_info`: the lower half's `MPI_Comm_idup`, and `MPI_Comm_set_info` with a copy of the"
+        s += " info when the request completes (face_idup.c).\n"
         s += "- Info objects before `MPI_Init` (Open MPI 4.1 refuses them): kept and answered in the upper half,"
         s += " recorded as after `MPI_Init`, and made in the lower half at `MPI_Init` by replaying that record.\n"
         s += "- Persistent collectives (`MPI_Start` issues the non-blocking form; inactive ones exist only in the upper half,"

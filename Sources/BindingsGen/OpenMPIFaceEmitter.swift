@@ -11,6 +11,10 @@ public struct OpenMPIABI: Sendable {
     /// Every procedure libmpi.so.40 exports.
     public let procedures: Set<String>
 
+    /// libmpi_cxx.so.40's exported functions and objects (name → size), for its stub.
+    public let cxxProcedures: [String]
+    public let cxxObjects: [String: Int]
+
     /// Loads `<specDir>/openmpi-abi.json`.
     public init(specDir: URL) throws {
         let data = try Data(contentsOf: specDir.appendingPathComponent("openmpi-abi.json"))
@@ -29,6 +33,8 @@ public struct OpenMPIABI: Sendable {
         }
         callbacks = Array(Set(cbs.values)).sorted()
         procedures = Set(procs)
+        cxxProcedures = ((libs["libmpi_cxx.so.40"]?["procedures"] as? [String]) ?? []).sorted()
+        cxxObjects = (libs["libmpi_cxx.so.40"]?["objects"] as? [String: Int]) ?? [:]
     }
 }
 
@@ -135,8 +141,12 @@ struct OpenMPIFaceEmitter {
         // Keyed by kind too: MPICH's MPI_MESSAGE_NULL and MPI_REQUEST_NULL are the same int.
         var reverse: [(Int, Int64, String)] = []
         var reverseSeen = Set<String>()
-        for p in ompi.predefined where !seen.contains(p.symbol) {
-            seen.insert(p.symbol)
+        for first in ompi.predefined where !seen.contains(first.symbol) {
+            seen.insert(first.symbol)
+            // Several names share one object (MPI_LONG_LONG and MPI_LONG_LONG_INT are
+            // ompi_mpi_long_long_int): the one MPICH's ABI knows gives the handle, else
+            // the first (which alone made MPI_LONG_LONG_INT the null datatype).
+            let p = ompi.predefined.first { $0.symbol == first.symbol && mpich($0.name) != nil } ?? first
             let h = HandleType.all.first { $0.cType == p.type }
             let value = mpich(p.name) ?? h.flatMap { mpich($0.nullName) } ?? 0
             w.line("OF_EXPORT union { int32_t h; char bytes[\(p.size)]; } \(p.symbol) = { (int32_t)\(value) };")
@@ -429,5 +439,32 @@ struct OpenMPIFaceEmitter {
         }
         s += "OF_EXPORT \(ret) MPI_\(p.short)(\(op)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n"
         return s
+    }
+}
+
+/// Emits the libmpi_cxx.so.40 stub: every symbol Open MPI's C++ bindings library exports, with
+/// its size for objects (programs copy-relocate them), none of them working. `mpicxx.openmpi`
+/// links this library into every C++ program, which then imports a few of its symbols for the
+/// vtables of mpicxx.h's inline classes even when it calls only the C API; such programs run.
+/// One that uses the bindings is refused before it starts (ProgramCheck.cxxBindingsUse); if a
+/// library of it calls one anyway, the call fails naming itself.
+struct OpenMPICxxStubEmitter {
+    let ompi: OpenMPIABI
+
+    func emit() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("libmpi_cxx.so.40 stub: Open MPI's C++ bindings, present but unsupported.")
+               .replacingOccurrences(of: "spec/mpi-api.json, spec/mpich-abi.json and", with: "spec/openmpi-abi.json and"))
+        w.line("#include \"ompi_cxx.h\"\n")
+        w.line("/* Objects (MPI::COMM_WORLD, vtables, typeinfo), zero: nothing constructs them. */")
+        for (name, size) in ompi.cxxObjects.sorted(by: { $0.key < $1.key }) {
+            w.line("OFX_EXPORT char \(name)[\(max(size, 1))] __attribute__((aligned(16)));")
+        }
+        w.line("\n/* Functions: each names itself (demangled) and ends the job. */")
+        for (index, name) in ompi.cxxProcedures.enumerated() {
+            w.line("static void ofx_\(index)(void) { ofx_unsupported(\"\(name)\"); }")
+            w.line("OFX_EXPORT void \(name)(void) __attribute__((alias(\"ofx_\(index)\")));")
+        }
+        return w.text
     }
 }

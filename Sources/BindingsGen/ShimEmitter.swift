@@ -37,6 +37,15 @@ struct ShimEmitter {
         w.line("    return MPI_ERR_OTHER;\n}\n")
         for kind in plan.classifier.enumKindNames {
             let names = plan.classifier.constants(ofEnum: kind)
+            if Annotations.flagKinds.contains(kind) {
+                w.line("static inline int ckin_\(kind)(int v)\n{\n    int r = 0;")
+                for n in names { w.line("    if (v & CKPT_\(n)) r |= \(n);") }
+                w.line("    return r;\n}")
+                w.line("static inline int ckout_\(kind)(int v)\n{\n    int r = 0;")
+                for n in names { w.line("    if (v & \(n)) r |= CKPT_\(n);") }
+                w.line("    return r;\n}")
+                continue
+            }
             w.line("static inline int ckin_\(kind)(int v)\n{")
             // Often enumerators, not macros, so no #ifdef: every name must exist in both MPIs.
             for n in names { w.line("    if (v == CKPT_\(n)) return \(n);") }

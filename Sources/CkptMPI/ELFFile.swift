@@ -127,6 +127,8 @@ struct ELFFile {
 
     /// Whether the file has a dynamic section at all.
     let isDynamic: Bool
+    /// The dynamic section's tags other than DT_NEEDED, the last value of each (ELFSymbols.swift reads DT_SYMTAB).
+    let dynamicTags: [UInt64: UInt64]
 
     static let dtNull: UInt64 = 0
     static let dtNeeded: UInt64 = 1
@@ -188,6 +190,7 @@ struct ELFFile {
 
         guard let dynamic = headers.first(where: { $0.type == ELFProgramHeader.typeDynamic }) else {
             isDynamic = false
+            dynamicTags = [:]
             neededLibraries = []
             soname = nil
             runPath = nil
@@ -205,11 +208,13 @@ struct ELFFile {
         var rpathOffset: UInt64?
         var runpathOffset: UInt64?
         var flags1: UInt64 = 0
+        var tags: [UInt64: UInt64] = [:]
         var at = 0
         while at + 16 <= entries.count {
             let tag = try entries.u64(at)
             let value = try entries.u64(at + 8)
             at += 16
+            if tag != Self.dtNeeded && tag != Self.dtNull { tags[tag] = value }
             switch tag {
             case Self.dtNull: at = entries.count
             case Self.dtNeeded: neededOffsets.append(value)
@@ -223,6 +228,7 @@ struct ELFFile {
             }
         }
         self.flags1 = flags1
+        dynamicTags = tags
 
         let wantsStrings = !neededOffsets.isEmpty || sonameOffset != nil || rpathOffset != nil || runpathOffset != nil
         guard wantsStrings else {
@@ -232,17 +238,7 @@ struct ELFFile {
             return
         }
         guard let stringTableAddress else { throw ELFError.malformed("dynamic section has no DT_STRTAB") }
-        // DT_STRTAB is a virtual address (the loader sees memory, not the file): find the
-        // PT_LOAD that maps it to learn where those bytes are in the file.
-        guard let load = headers.first(where: {
-            $0.type == ELFProgramHeader.typeLoad && $0.virtualAddress <= stringTableAddress
-                && stringTableAddress - $0.virtualAddress < $0.fileSize
-        }) else {
-            throw ELFError.malformed("DT_STRTAB 0x\(String(stringTableAddress, radix: 16)) is outside every PT_LOAD")
-        }
-        let (fileOffset, overflow) = load.offset.addingReportingOverflow(stringTableAddress - load.virtualAddress)
-        guard !overflow else { throw ELFError.malformed("PT_LOAD offset overflows") }
-        let available = load.fileSize - (stringTableAddress - load.virtualAddress)
+        let (fileOffset, available) = try Self.fileRange(ofAddress: stringTableAddress, named: "DT_STRTAB", in: headers)
         let size = min(stringTableSize ?? available, available, Self.maximumStringTableSize)
         let strings = try source.read(at: fileOffset, count: Int(size))
 
@@ -259,13 +255,28 @@ struct ELFFile {
         runPath = try (runpathOffset ?? rpathOffset).map(string(at:))
     }
 
+    /// Where the bytes at virtual address `address` are in the file, and how many follow in
+    /// the same PT_LOAD: dynamic-section addresses are what the loader sees, memory, not the file.
+    static func fileRange(ofAddress address: UInt64, named name: String,
+                          in headers: [ELFProgramHeader]) throws -> (offset: UInt64, available: UInt64) {
+        guard let load = headers.first(where: {
+            $0.type == ELFProgramHeader.typeLoad && $0.virtualAddress <= address
+                && address - $0.virtualAddress < $0.fileSize
+        }) else {
+            throw ELFError.malformed("\(name) 0x\(String(address, radix: 16)) is outside every PT_LOAD")
+        }
+        let (offset, overflow) = load.offset.addingReportingOverflow(address - load.virtualAddress)
+        guard !overflow else { throw ELFError.malformed("PT_LOAD offset overflows") }
+        return (offset, load.fileSize - (address - load.virtualAddress))
+    }
+
     /// True for an ET_DYN object built as a position-independent executable.
     var isPIE: Bool { flags1 & Self.df1PIE != 0 }
 }
 
 /// Little-endian integer reads from a byte array, failing with a named truncation
 /// rather than trapping when headers point past the data.
-private struct LittleEndianBytes {
+struct LittleEndianBytes {
     let bytes: [UInt8]
     let what: String
 

@@ -16,10 +16,18 @@ struct FaceDirectory {
     /// The file the build makes for the Open MPI face.
     static let openMPIFaceFileName = "libmpi-ompi.so"
 
+    /// Open MPI's C++ bindings library, served by a stub (docs/openmpi-face.md, "C++").
+    static let openMPICxxLibraryName = "libmpi_cxx.so.40"
+    /// The file the build makes for that stub.
+    static let openMPICxxFileName = "libmpi_cxx-ompi.so"
+
     /// The Open MPI face beside the MPICH face `target` (same directory, relative or absolute).
-    static func openMPIFace(besideFace target: String) -> String {
-        guard let slash = target.lastIndex(of: "/") else { return openMPIFaceFileName }
-        return String(target[...slash]) + openMPIFaceFileName
+    static func openMPIFace(besideFace target: String) -> String { beside(target, openMPIFaceFileName) }
+
+    /// `file` in the directory of `target` (relative or absolute).
+    static func beside(_ target: String, _ file: String) -> String {
+        guard let slash = target.lastIndex(of: "/") else { return file }
+        return String(target[...slash]) + file
     }
     /// The name of the directory inside libexec.
     static let directoryName = "face"
@@ -66,7 +74,8 @@ struct FaceDirectory {
     /// replaces atomically, so a reader never sees a missing or half-made link.
     static func populate(_ directory: String, target: String) throws {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemCallError("mkdir", directory) }
-        let links = libraryNames.map { ($0, target) } + [(openMPILibraryName, openMPIFace(besideFace: target))]
+        let links = libraryNames.map { ($0, target) } + [(openMPILibraryName, openMPIFace(besideFace: target)),
+                                                         (openMPICxxLibraryName, beside(target, openMPICxxFileName))]
         for (name, target) in links {
             let link = directory + "/" + name
             if currentTarget(of: link) == target { continue }

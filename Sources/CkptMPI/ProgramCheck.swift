@@ -27,9 +27,26 @@ struct ProgramCheck {
     static let faceSonames: Set<String> = ["libmpi.so.12", "libmpich.so.12", openMPISoname]
     /// Open MPI's soname, served by the Open MPI face in front of the MPICH face.
     static let openMPISoname = "libmpi.so.40"
-    /// Open MPI's Fortran and C++ libraries, whose face is not built yet.
+    /// Open MPI's Fortran libraries, whose face is not built yet.
     static let openMPIUnsupported: Set<String> = ["libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
-                                                  "libmpi_usempi_ignore_tkr.so.40", "libmpi_cxx.so.40"]
+                                                  "libmpi_usempi_ignore_tkr.so.40"]
+    /// Open MPI's C++ bindings library: served by a stub (every symbol, none working), enough for
+    /// the programs `mpicxx` links that call only the C API; those that use `MPI::` are refused.
+    static let openMPICxxSoname = "libmpi_cxx.so.40"
+    /// What the inline classes of Open MPI's mpicxx.h make every C++ program import from
+    /// libmpi_cxx (vtable slots and a constructor), whether it uses the C++ bindings or not.
+    static let cxxImportsOfEveryProgram: Set<String> = ["_ZN3MPI3Win4FreeEv", "_ZN3MPI4CommC1Ev",
+                                                        "_ZN3MPI4CommC2Ev", "_ZN3MPI8Datatype4FreeEv"]
+
+    /// The first symbol by which `symbols` (a program's dynamic symbols) shows it calls Open MPI's
+    /// C++ bindings: an import from them beyond `cxxImportsOfEveryProgram`, or one of their
+    /// objects (MPI::COMM_WORLD, MPI::INT, ...) copy-relocated into the program; nil when none.
+    static func cxxBindingsUse(_ symbols: [ELFSymbol]) -> String? {
+        symbols.first { s in
+            (s.name.hasPrefix("_ZN3MPI") || s.name.hasPrefix("_ZNK3MPI"))
+                && (s.isDefined ? s.type == ELFSymbol.typeObject : !cxxImportsOfEveryProgram.contains(s.name))
+        }?.name
+    }
 
     /// Which face a program linked against `neededLibraries` gets, named as the image's
     /// `program_abi`: "openmpi" for libmpi.so.40, "mpich" for libmpi.so.12/libmpich.so.12;
@@ -160,6 +177,10 @@ struct ProgramCheck {
             throw refuse("\(name) is statically linked, which is unsupported: ckpt-mpi needs a dynamically linked program so it can supply libmpi.so.12")
         }
         try checkMPIABI(elf.neededLibraries, shownAs: name)
+        if elf.neededLibraries.contains(Self.openMPICxxSoname),
+           let symbol = Self.cxxBindingsUse((try? elf.dynamicSymbols(from: file)) ?? []) {
+            throw refuse("\(name) uses Open MPI's C++ bindings (\(symbol)), which ckpt-mpi does not support: programs that call the C API from C++ run (MPI 3 deprecated the C++ bindings, MPICH 4 has none)")
+        }
         return CheckedProgram(path: path, interpreter: interpreter, neededLibraries: elf.neededLibraries)
     }
 

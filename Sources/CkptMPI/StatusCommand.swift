@@ -8,7 +8,8 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show a ckpt-mpi job and its checkpoint state.",
         discussion: """
             Asks the coordinator of the job using the checkpoint directory; when no job is running, \
-            reports what the directory holds (state 'not running'), and notes a socket left by a coordinator \
+            reports what the directory holds (state 'not running'); a coordinator that does not answer within 5 s \
+            (stopped or hung) gives state 'not answering' and what the directory holds. It notes a socket left by a coordinator \
             that died or processes of the job still alive without one.
             """)
 
@@ -34,7 +35,7 @@ struct StatusCommand: ParsableCommand {
                          + (job.restoredFrom.map { " from gen \($0)" } ?? ""))
         }
         var state = "state: \(status.state)"
-        if status.state != "not running" {
+        if status.state != "not running" && status.state != "not answering" {
             state += ", \(status.ranksConnected.count) of \(status.ranksExpected) ranks connected"
         }
         if let generation = status.inProgress { state += ", writing gen \(generation)" }

@@ -130,4 +130,16 @@ final class ELFFileTests: XCTestCase {
             XCTAssertEqual("\(error)", "open(/nonexistent/ckpt): No such file or directory")
         }
     }
+
+    func testDynamicSymbolsAreReadFromTheHashTable() throws {
+        let file = try ReadOnlyFile(path: "/bin/ls")
+        let symbols = try ELFFile(reading: file).dynamicSymbols(from: file)
+        XCTAssertTrue(symbols.contains { $0.name == "malloc" && !$0.isDefined && $0.type == ELFSymbol.typeFunction })
+        XCTAssertGreaterThan(symbols.count, 50)
+        let libc = try ReadOnlyFile(path: "/lib/x86_64-linux-gnu/libc.so.6")
+        let exported = try ELFFile(reading: libc).dynamicSymbols(from: libc)
+        XCTAssertTrue(exported.contains { $0.name == "printf" && $0.isDefined })
+        XCTAssertTrue(exported.contains { $0.name == "environ" && $0.isDefined && $0.type == ELFSymbol.typeObject })
+    }
 }
+

@@ -155,4 +155,14 @@ final class ProgramCheckTests: XCTestCase {
         XCTAssertEqual(ProgramCheck.neededLibraries(ofFile: ompi).flatMap(ProgramCheck.faceABI), "openmpi")
         XCTAssertNil(ProgramCheck.neededLibraries(ofFile: directory.path + "/missing"))
     }
+
+    func testCxxBindingsUseIsTheirImportsBeyondTheVtablesOrTheirObjects() {
+        let every = ProgramCheck.cxxImportsOfEveryProgram.map { ELFSymbol(name: $0, type: ELFSymbol.typeFunction, isDefined: false) }
+        let inline = ELFSymbol(name: "_ZN3MPI4Info4FreeEv", type: ELFSymbol.typeFunction, isDefined: true)
+        XCTAssertNil(ProgramCheck.cxxBindingsUse(every + [inline]), "a C-API program: vtable imports, weak inline copies")
+        let world = ELFSymbol(name: "_ZN3MPI10COMM_WORLDE", type: ELFSymbol.typeObject, isDefined: true)
+        XCTAssertEqual(ProgramCheck.cxxBindingsUse(every + [world]), "_ZN3MPI10COMM_WORLDE", "a copy-relocated MPI:: object")
+        let initialize = ELFSymbol(name: "_ZN3MPI20InitializeInterceptsEv", type: ELFSymbol.typeFunction, isDefined: false)
+        XCTAssertEqual(ProgramCheck.cxxBindingsUse([inline, initialize]), "_ZN3MPI20InitializeInterceptsEv")
+    }
 }

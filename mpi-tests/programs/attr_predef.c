@@ -20,6 +20,13 @@ int main(int argc, char **argv) {
     if (flag) CHECK(*v == MPI_PROC_NULL || (*v >= 0 && *v < mt_size));
     CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_IO, &v, &flag));
     if (flag) CHECK(*v == MPI_ANY_SOURCE || *v == MPI_PROC_NULL || (*v >= 0 && *v < mt_size));
+    /* each attribute's value stays where its pointer points, whatever is asked next */
+    int *tag_ub_p, *last_p;
+    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub_p, &flag));
+    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_LASTUSEDCODE, &last_p, &flag));
+    CHECK(flag == 1 && *last_p >= MPI_ERR_LASTCODE);
+    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_WTIME_IS_GLOBAL, &v, &flag));
+    CHECK(*tag_ub_p == tag_ub);
     /* (predefined attributes live on MPI_COMM_WORLD only; Open MPI does not
      *  propagate them to dups, so they are not checked there) */
     MPI_Comm d; MPI_Comm_dup(MPI_COMM_WORLD, &d);

@@ -8,7 +8,7 @@
 #    one-line refusal;
 #  - a stopped (SIGSTOP) coordinator: `checkpoint --timeout 3` fails in about 3 s
 #    with one line; after SIGCONT the abandoned request is taken and the job
-#    finishes with the right answer.
+#    finishes with the right answer; `status` meanwhile says "not answering" in 5 s.
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -91,7 +91,9 @@ else ko "restart without a checkpoint (rc=$rc)"; fi
 
 # 4. A stopped coordinator: checkpoint --timeout gives up; the request is taken once it resumes.
 D="$WORK/ck4"
-"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 80 >"$WORK/st.out" 2>"$WORK/st.err" &
+# 300 steps (15 s): the job must outlive the 3 s + 5 s the coordinator is stopped.
+"$WORK/slow_counter" 300 | tail -1 >"$WORK/ref4"
+"$CKPT_MPI" run --no-mpi --ckpt-dir "$D" -- "$WORK/slow_counter" 300 >"$WORK/st.out" 2>"$WORK/st.err" &
 job=$!
 for _ in $(seq 50); do [ -S "$D/coordinator.sock" ] && break; sleep 0.1; done
 sleep 0.5
@@ -100,6 +102,8 @@ start=$(date +%s.%N)
 timeout 30 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --timeout 3 >/dev/null 2>"$WORK/st.ck"
 rc=$?
 took=$(echo "$(date +%s.%N) - $start" | bc)
+timeout 30 "$CKPT_MPI" status --ckpt-dir "$D" >"$WORK/st.status" 2>&1
+src=$?
 kill -CONT $job
 wait $job
 jobrc=$?
@@ -109,7 +113,12 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$(wc -l <"$WORK/st.ck")" -eq 1 ] && gr
 else
     ko "stopped coordinator: checkpoint rc=$rc after ${took}s: $(cat "$WORK/st.ck")"
 fi
-if [ $jobrc -eq 0 ] && [ "$(tail -1 "$WORK/st.out")" = "$(cat "$WORK/ref")" ] && [ -f "$D/gen-000001/MANIFEST.json" ]; then
+if [ $src -eq 0 ] && grep -q '^state: not answering (its coordinator (ckpt-mpi pid [0-9]*) did not answer within 5 s' "$WORK/st.status"; then
+    ok "stopped coordinator: status says so: $(grep '^state' "$WORK/st.status")"
+else
+    ko "stopped coordinator: status rc=$src: $(head -3 "$WORK/st.status")"
+fi
+if [ $jobrc -eq 0 ] && [ "$(tail -1 "$WORK/st.out")" = "$(cat "$WORK/ref4")" ] && [ -f "$D/gen-000001/MANIFEST.json" ]; then
     ok "stopped coordinator: after SIGCONT the abandoned request was taken (gen-000001) and the job finished right"
 else
     ko "stopped coordinator after SIGCONT (job rc=$jobrc, $(ls "$D" | tr '\n' ' ')): $(tail -2 "$WORK/st.err")"

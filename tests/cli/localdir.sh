@@ -5,7 +5,8 @@
 # Checkpoint, kill every process, restart (local copies present, local dir
 # wiped, a damaged local copy) and compare with an uninterrupted run; a kill
 # during the flush and a copy that fills the shared disk leave the previous
-# generation the newest complete one. Prints PASS/FAIL lines and "N passed, N failed".
+# generation the newest complete one; with --keep the local directory keeps no
+# generation the shared one pruned. Prints PASS/FAIL lines and "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
 mpicc.mpich -O2 "$HERE/stop-programs/ticker.c" -o "$WORK/ticker" || { ko "build ticker"; exit 1; }
@@ -139,6 +140,28 @@ if [ $rc -eq 0 ] && grep -q "restoring from the local copy $L/" "$d/b.err" && ca
     ok "--no-mpi with --local-dir: restarted from the local copy, output equals the uninterrupted run"
 else
     ko "--no-mpi with --local-dir: restart rc $rc, $(grep -m1 -E 'local copy|error' "$d/b.err") $(head -1 "$d/ck.err")"
+fi
+rm -rf "$L"
+
+# ---- --keep 1 over four checkpoints: the local dir keeps no generation the shared one pruned
+d="$WORK/k" L="$WORK/k-local"
+mkdir -p "$d"
+start_job 0 --keep 1
+sleep 1.5
+for g in 1 2 3 4; do
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" >/dev/null 2>"$d/ck$g.err" || ko "--keep 1: gen $g: $(head -1 "$d/ck$g.err")"
+done
+jid=$(job_id "$d/ck")
+local_gens=$(ls "$L/$jid" 2>/dev/null | tr '\n' ' ')
+shared_gens=$(ls -d "$d"/ck/gen-* 2>/dev/null | xargs -n1 basename | tr '\n' ' ')
+kill_job "$d"; kill -9 $job 2>/dev/null; wait $job 2>/dev/null
+(cd "$d" && CKPT_MPI_DEBUG=1 timeout 120 "$CKPT_MPI" restart "$d/ck" --local-dir "$L" >"$d/b.out" 2>"$d/b.err")
+rc=$?
+if [ "$local_gens" = "gen-000003 gen-000004 " ] && [ "$shared_gens" = "gen-000004 " ] && [ $rc -eq 0 ] &&
+    grep -q "restoring from the local copy $L/$jid/gen-000004" "$d/b.err" && is_tail_of_ref "$d/b.out"; then
+    ok "--keep 1 with --local-dir: local [$local_gens] beside shared [$shared_gens]; restart from the local gen 4 continues the run"
+else
+    ko "--keep 1 with --local-dir: local [$local_gens], shared [$shared_gens], restart rc $rc: $(grep -m1 -E 'local copy|error' "$d/b.err")"
 fi
 rm -rf "$L"
 

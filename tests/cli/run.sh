@@ -17,7 +17,7 @@ case_run() {
     (cd "$d" && timeout 120 "$CKPT_MPI" run $opts -- "$@" >"$d/ref.out" 2>"$d/ref.err")
     (cd "$d" && timeout 120 "$CKPT_MPI" run $opts --ckpt-dir "$d/ck" -- "$@" >"$d/a.out" 2>"$d/a.err") &
     local job=$!
-    sleep 1.2
+    wait_for_line "$d/a.out" '^step'
     if ! timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>"$d/ck.err"; then
         ko "$name: checkpoint failed: $(head -1 "$d/ck.err")"; kill -9 $job 2>/dev/null; wait $job 2>/dev/null; return
     fi
@@ -44,10 +44,10 @@ case_run mpi-2ranks-openmpi-to-mpich "-np 2 --mpi openmpi" "--mpi mpich" "$WORK/
 # Checkpoint, restart, checkpoint the restarted job again, restart again.
 d="$WORK/twice"; mkdir -p "$d"
 (cd "$d" && timeout 120 "$CKPT_MPI" run --no-mpi -- "$WORK/slow_counter" 60 >"$d/ref.out" 2>/dev/null)
-(cd "$d" && timeout 120 "$CKPT_MPI" run --no-mpi --ckpt-dir "$d/ck" -- "$WORK/slow_counter" 60 >/dev/null 2>&1) & j=$!
-sleep 1; "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>&1; wait $j
-(cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" >/dev/null 2>&1) & j=$!
-sleep 1; "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>&1; wait $j
+(cd "$d" && timeout 120 "$CKPT_MPI" run --no-mpi --ckpt-dir "$d/ck" -- "$WORK/slow_counter" 60 >"$d/a.out" 2>&1) & j=$!
+wait_for_line "$d/a.out" '^step'; "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>&1; wait $j
+(cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" >"$d/b.out" 2>&1) & j=$!
+wait_for_line "$d/b.out" '^step'; "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>&1; wait $j
 (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" >"$d/c.out" 2>"$d/c.err")
 gens=$("$CKPT_MPI" list "$d/ck" | grep -c complete)
 if [ "$(tail -1 "$d/c.out")" = "$(tail -1 "$d/ref.out")" ] && [ "$gens" -ge 2 ]; then ok "restart-twice ($gens generations kept)"; else ko "restart-twice"; fi

@@ -64,15 +64,26 @@ struct CoordinatorClient {
     }
 
     /// The running coordinator's status; nil when none is running (the directory alone must do).
-    func status() throws -> CoordinatorStatus? {
-        let connection: LineConnection
+    /// A coordinator that does not answer within `timeout` seconds (stopped, hung) gives the
+    /// directory's status with a note saying so, instead of a `status` that never returns.
+    func status(timeout: Double = 5) throws -> CoordinatorStatus? {
+        let text: String?
         do {
-            connection = try LineConnection(connectingTo: directory.socketPath)
+            let deadline = Date().addingTimeInterval(timeout)
+            let connection = try LineConnection(connectingTo: directory.socketPath, timeout: timeout)
+            try connection.send(ProtocolLine("STATUS"))
+            text = try connection.readLine(timeout: max(0, deadline.timeIntervalSinceNow))
         } catch let error as SystemCallError where [ENOENT, ECONNREFUSED].contains(error.errno) {
             return nil
+        } catch let error as SystemCallError where error.errno == ETIMEDOUT {
+            let job = try? JobDescription.read(from: directory)
+            let pid = job.map { " (ckpt-mpi pid \($0.coordinatorPid))" } ?? ""
+            return CoordinatorStatus(state: "not answering", directory: directory.path, job: job,
+                                     ranksExpected: job?.np ?? 0, ranksConnected: [], inProgress: nil, lastCheckpoint: nil,
+                                     generations: try GenerationSummary.all(in: directory),
+                                     note: "its coordinator\(pid) did not answer within \(String(format: "%g", timeout)) s: stopped or hung")
         }
-        try connection.send(ProtocolLine("STATUS"))
-        guard let text = try connection.readLine(timeout: 30) else {
+        guard let text else {
             throw CLIFailure("the coordinator closed the connection before answering")
         }
         do {

@@ -74,7 +74,7 @@ struct CheckpointReport: Codable, Equatable {
 
 /// The coordinator's answer to `STATUS`.
 struct CoordinatorStatus: Codable, Equatable {
-    /// idle, checkpointing, or not running (read from the directory alone).
+    /// idle, checkpointing, or (read from the directory alone) not running or not answering.
     let state: String
     let directory: String
     let job: JobDescription?

@@ -28,12 +28,13 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0x5c0c3995u
+#define CKPT_CALLTABLE_VERSION 0xbd660b89u
 
 struct ckpt_calltable {
     uint32_t version;
     uint32_t entries;
     int (*Abort)(uint64_t comm, int errorcode);
+    int (*Accumulate)(const void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t op, uint64_t win);
     int (*Allgather)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, uint64_t comm);
     int (*Allgatherv)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *displs, uint64_t recvtype, uint64_t comm);
     int (*Allreduce)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, uint64_t comm);
@@ -71,12 +72,14 @@ struct ckpt_calltable {
     int (*Comm_split)(uint64_t comm, int color, int key, uint64_t *newcomm);
     int (*Comm_split_type)(uint64_t comm, int split_type, int key, uint64_t info, uint64_t *newcomm);
     int (*Comm_test_inter)(uint64_t comm, int *flag);
+    int (*Compare_and_swap)(const void *origin_addr, const void *compare_addr, void *result_addr, uint64_t datatype, int target_rank, ckpt_aint_t target_disp, uint64_t win);
     int (*Dist_graph_create)(uint64_t comm_old, int n, const int *sources, const int *degrees, const int *destinations, const int *weights, uint64_t info, int reorder, uint64_t *comm_dist_graph);
     int (*Dist_graph_create_adjacent)(uint64_t comm_old, int indegree, const int *sources, const int *sourceweights, int outdegree, const int *destinations, const int *destweights, uint64_t info, int reorder, uint64_t *comm_dist_graph);
     int (*Dist_graph_neighbors)(uint64_t comm, int maxindegree, int *sources, int *sourceweights, int maxoutdegree, int *destinations, int *destweights);
     int (*Dist_graph_neighbors_count)(uint64_t comm, int *indegree, int *outdegree, int *weighted);
     int (*Error_string)(int errorcode, char *string, int *resultlen);
     int (*Exscan)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, uint64_t comm);
+    int (*Fetch_and_op)(const void *origin_addr, void *result_addr, uint64_t datatype, int target_rank, ckpt_aint_t target_disp, uint64_t op, uint64_t win);
     int (*File_close)(uint64_t *fh);
     int (*File_delete)(const char *filename, uint64_t info);
     int (*File_get_atomicity)(uint64_t fh, int *flag);
@@ -112,6 +115,8 @@ struct ckpt_calltable {
     int (*Finalized)(int *flag);
     int (*Gather)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, int recvcount, uint64_t recvtype, int root, uint64_t comm);
     int (*Gatherv)(const void *sendbuf, int sendcount, uint64_t sendtype, void *recvbuf, const int *recvcounts, const int *displs, uint64_t recvtype, int root, uint64_t comm);
+    int (*Get)(void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t win);
+    int (*Get_accumulate)(const void *origin_addr, int origin_count, uint64_t origin_datatype, void *result_addr, int result_count, uint64_t result_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t op, uint64_t win);
     int (*Get_library_version)(char *version, int *resultlen);
     int (*Get_processor_name)(char *name, int *resultlen);
     int (*Graph_create)(uint64_t comm_old, int nnodes, const int *index, const int *edges, int reorder, uint64_t *comm_graph);
@@ -188,7 +193,9 @@ struct ckpt_calltable {
     int (*Pack_external_size)(const char *datarep, int incount, uint64_t datatype, ckpt_aint_t *size);
     int (*Pack_size)(int incount, uint64_t datatype, uint64_t comm, int *size);
     int (*Probe)(int source, int tag, uint64_t comm, struct ckpt_status *status);
+    int (*Put)(const void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t win);
     int (*Query_thread)(int *provided);
+    int (*Raccumulate)(const void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t op, uint64_t win, uint64_t *request);
     int (*Recv)(void *buf, int count, uint64_t datatype, int source, int tag, uint64_t comm, struct ckpt_status *status, uint64_t *pending);
     int (*Recv_init)(void *buf, int count, uint64_t datatype, int source, int tag, uint64_t comm, uint64_t *request);
     int (*Reduce)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, int root, uint64_t comm);
@@ -197,6 +204,9 @@ struct ckpt_calltable {
     int (*Reduce_scatter_block)(const void *sendbuf, void *recvbuf, int recvcount, uint64_t datatype, uint64_t op, uint64_t comm);
     int (*Request_free)(uint64_t *request);
     int (*Request_get_status)(uint64_t request, int *flag, struct ckpt_status *status);
+    int (*Rget)(void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t win, uint64_t *request);
+    int (*Rget_accumulate)(const void *origin_addr, int origin_count, uint64_t origin_datatype, void *result_addr, int result_count, uint64_t result_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t op, uint64_t win, uint64_t *request);
+    int (*Rput)(const void *origin_addr, int origin_count, uint64_t origin_datatype, int target_rank, ckpt_aint_t target_disp, int target_count, uint64_t target_datatype, uint64_t win, uint64_t *request);
     int (*Rsend)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *pending);
     int (*Rsend_init)(const void *buf, int count, uint64_t datatype, int dest, int tag, uint64_t comm, uint64_t *request);
     int (*Scan)(const void *sendbuf, void *recvbuf, int count, uint64_t datatype, uint64_t op, uint64_t comm);
@@ -242,6 +252,30 @@ struct ckpt_calltable {
     int (*Waitall)(int count, uint64_t *array_of_requests, struct ckpt_status *array_of_statuses);
     int (*Waitany)(int count, uint64_t *array_of_requests, int *index, struct ckpt_status *status);
     int (*Waitsome)(int incount, uint64_t *array_of_requests, int *outcount, int *array_of_indices, struct ckpt_status *array_of_statuses);
+    int (*Win_attach)(uint64_t win, void *base, ckpt_aint_t size);
+    int (*Win_complete)(uint64_t win);
+    int (*Win_create)(void *base, ckpt_aint_t size, int disp_unit, uint64_t info, uint64_t comm, uint64_t *win);
+    int (*Win_create_dynamic)(uint64_t info, uint64_t comm, uint64_t *win);
+    int (*Win_detach)(uint64_t win, const void *base);
+    int (*Win_fence)(int assert, uint64_t win);
+    int (*Win_flush)(int rank, uint64_t win);
+    int (*Win_flush_all)(uint64_t win);
+    int (*Win_flush_local)(int rank, uint64_t win);
+    int (*Win_flush_local_all)(uint64_t win);
+    int (*Win_free)(uint64_t *win);
+    int (*Win_get_group)(uint64_t win, uint64_t *group);
+    int (*Win_get_info)(uint64_t win, uint64_t *info_used);
+    int (*Win_lock)(int lock_type, int rank, int assert, uint64_t win);
+    int (*Win_lock_all)(int assert, uint64_t win);
+    int (*Win_post)(uint64_t group, int assert, uint64_t win);
+    int (*Win_set_errhandler)(uint64_t win, uint64_t errhandler);
+    int (*Win_set_info)(uint64_t win, uint64_t info);
+    int (*Win_start)(uint64_t group, int assert, uint64_t win);
+    int (*Win_sync)(uint64_t win);
+    int (*Win_test)(uint64_t win, int *flag);
+    int (*Win_unlock)(int rank, uint64_t win);
+    int (*Win_unlock_all)(uint64_t win);
+    int (*Win_wait)(uint64_t win);
     int (*attach_thread)(uint64_t upper_fs);
     uint64_t (*predefined)(int32_t face_handle);
     int (*Init_thread)(int required, int *provided);
@@ -250,8 +284,10 @@ struct ckpt_calltable {
     int (*Sendrecv)(const void *sendbuf, int sendcount, uint64_t sendtype, int dest, int sendtag, void *recvbuf, int recvcount, uint64_t recvtype, int source, int recvtag, uint64_t comm, struct ckpt_status *status, uint64_t *pending);
     int (*version_string)(char *out, int size);
     int (*Done_request)(const struct ckpt_status *status, uint64_t *request);
+    int (*Comm_idup_start)(uint64_t comm, void *cell, uint64_t *request);
+    int (*Comm_idup_result)(const void *cell, uint64_t *newcomm);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 217
+#define CKPT_CALLTABLE_ENTRIES 253
 
 #endif

@@ -31,6 +31,8 @@ static inline MPI_Request ckin_MPI_Request(uint64_t x) { return x == 0 ? MPI_REQ
 static inline uint64_t ckout_MPI_Request(MPI_Request h) { return h == MPI_REQUEST_NULL ? 0 : CK_R(h); }
 static inline MPI_Message ckin_MPI_Message(uint64_t x) { return x == 0 ? MPI_MESSAGE_NULL : x == CKPT_REAL_MESSAGE_NO_PROC ? MPI_MESSAGE_NO_PROC : CK_N(MPI_Message, x); }
 static inline uint64_t ckout_MPI_Message(MPI_Message h) { return h == MPI_MESSAGE_NULL ? 0 : h == MPI_MESSAGE_NO_PROC ? CKPT_REAL_MESSAGE_NO_PROC : CK_R(h); }
+static inline MPI_Win ckin_MPI_Win(uint64_t x) { return x == 0 ? MPI_WIN_NULL : CK_N(MPI_Win, x); }
+static inline uint64_t ckout_MPI_Win(MPI_Win h) { return h == MPI_WIN_NULL ? 0 : CK_R(h); }
 static inline MPI_File ckin_MPI_File(uint64_t x) { return x == 0 ? MPI_FILE_NULL : (MPI_File)(uintptr_t)x; }
 static inline uint64_t ckout_MPI_File(MPI_File h) { return h == MPI_FILE_NULL ? 0 : (uint64_t)(uintptr_t)h; }
 
@@ -409,6 +411,26 @@ static int ck_err_in(int cls)
     return MPI_ERR_OTHER;
 }
 
+static inline int ckin_ASSERT(int v)
+{
+    int r = 0;
+    if (v & CKPT_MPI_MODE_NOCHECK) r |= MPI_MODE_NOCHECK;
+    if (v & CKPT_MPI_MODE_NOSTORE) r |= MPI_MODE_NOSTORE;
+    if (v & CKPT_MPI_MODE_NOPUT) r |= MPI_MODE_NOPUT;
+    if (v & CKPT_MPI_MODE_NOPRECEDE) r |= MPI_MODE_NOPRECEDE;
+    if (v & CKPT_MPI_MODE_NOSUCCEED) r |= MPI_MODE_NOSUCCEED;
+    return r;
+}
+static inline int ckout_ASSERT(int v)
+{
+    int r = 0;
+    if (v & MPI_MODE_NOCHECK) r |= CKPT_MPI_MODE_NOCHECK;
+    if (v & MPI_MODE_NOSTORE) r |= CKPT_MPI_MODE_NOSTORE;
+    if (v & MPI_MODE_NOPUT) r |= CKPT_MPI_MODE_NOPUT;
+    if (v & MPI_MODE_NOPRECEDE) r |= CKPT_MPI_MODE_NOPRECEDE;
+    if (v & MPI_MODE_NOSUCCEED) r |= CKPT_MPI_MODE_NOSUCCEED;
+    return r;
+}
 static inline int ckin_COMBINER(int v)
 {
     if (v == CKPT_MPI_COMBINER_CONTIGUOUS) return MPI_COMBINER_CONTIGUOUS;
@@ -501,6 +523,18 @@ static inline int ckout_GROUP_COMPARISON(int v)
     if (v == MPI_IDENT) return CKPT_MPI_IDENT;
     if (v == MPI_SIMILAR) return CKPT_MPI_SIMILAR;
     if (v == MPI_UNEQUAL) return CKPT_MPI_UNEQUAL;
+    return v;
+}
+static inline int ckin_LOCK_TYPE(int v)
+{
+    if (v == CKPT_MPI_LOCK_EXCLUSIVE) return MPI_LOCK_EXCLUSIVE;
+    if (v == CKPT_MPI_LOCK_SHARED) return MPI_LOCK_SHARED;
+    return v;
+}
+static inline int ckout_LOCK_TYPE(int v)
+{
+    if (v == MPI_LOCK_EXCLUSIVE) return CKPT_MPI_LOCK_EXCLUSIVE;
+    if (v == MPI_LOCK_SHARED) return CKPT_MPI_LOCK_SHARED;
     return v;
 }
 static inline int ckin_ORDER(int v)

@@ -1,8 +1,11 @@
 /* Checkpoint orchestration: park every other upper thread, let the caller's
  * step run (the MPI drain), save this thread's context and write the image on
  * a separate stack (so this stack is frozen while it is copied), optionally
- * hold for a verdict, then resume. A restored process comes back out of the
- * same save point and runs the restore hooks before anything resumes. */
+ * hold for a verdict, then resume. By default the image is written by a
+ * forked child (copy-on-write): the application resumes as soon as the child
+ * exists, and this thread waits for it before the rank reports WRITTEN. A
+ * restored process comes back out of the same save point and runs the restore
+ * hooks before anything resumes. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -11,9 +14,18 @@
 
 static volatile int ckpt_busy;
 
+void eng_writing_done(void)
+{
+    __atomic_store_n(&eng.writing, 0, __ATOMIC_RELEASE);
+    eng_futex_wake(&eng.writing);
+}
+
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *errbuf, int errlen)
 {
-    return eng_checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
+    int rc = eng_checkpoint_with(dir, generation, NULL, NULL, NULL, NULL, errbuf, errlen);
+    if (rc != 1)
+        eng_writing_done();
+    return rc;
 }
 
 /* Which face serves the program, asked of the upper loader by soname (which
@@ -32,6 +44,31 @@ static const char *program_abi(void)
         }
     }
     return "none";
+}
+
+/* --verbose only: which writer wrote, and where a COW checkpoint's pause went. */
+static void log_writer(const struct eng_write_args *wa)
+{
+    if (!eng.verbose)
+        return;
+    if (wa->inline_why)
+        eng_log("image written with the application stopped: ", wa->inline_why);
+    if (wa->child_pidfd < 0)
+        return;
+    char b[200];
+    struct sbuf s = {b, 0, sizeof b};
+    sb_str(&s, "image writer process ");
+    sb_u64(&s, (uint64_t)wa->child_pid);
+    sb_str(&s, " started (maps and fds ");
+    sb_u64(&s, wa->begin_ns / 1000);
+    sb_str(&s, " us, fork ");
+    sb_u64(&s, wa->fork_ns / 1000);
+    sb_str(&s, " us, check ");
+    sb_u64(&s, wa->check_ns / 1000);
+    sb_str(&s, " us, parked ");
+    sb_u64(&s, eng.pause_ns / 1000);
+    sb_str(&s, " us before)");
+    eng_log(b, "");
 }
 
 void eng_mpi_finish(int restored)
@@ -87,7 +124,12 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
     me->rec.app_sigmask = me->rec.ctx.sigmask;
     me->state = ETS_PARKED;
 
-    struct eng_write_args wa = {dir, generation, t0, 0, 0, 0, {0}};
+    struct eng_write_args wa;
+    memset(&wa, 0, sizeof wa);
+    wa.dir = dir;
+    wa.generation = generation;
+    wa.t0 = t0;
+    wa.child_pidfd = -1;
     uint64_t stack_top = 0;
     long m = ckpt_sys6(SYS_mmap, 0, ENG_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                      -1, 0);
@@ -100,7 +142,8 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
     stack_top = (uint64_t)m + ENG_ALTSTACK - 64;
     wa.altstack = (uint64_t)m;
     eng.pause_ns = eng_now_ns() - t0;
-    int restored = ckpt_ctx_save_and_run(&me->rec.ctx, eng_write_image, &wa, (void *)stack_top);
+    int restored = ckpt_ctx_save_and_run(&me->rec.ctx, eng.writer_inline ? eng_write_image : eng_write_image_cow, &wa,
+                                         (void *)stack_top);
     if (restored) {
         /* A restored process, on a new kernel thread, in a new lower half. */
         eng.boot = (struct ckpt_boot *)eng_mailbox()->boot;
@@ -118,8 +161,30 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         return 1;
     }
     ckpt_sys2(SYS_munmap, m, ENG_ALTSTACK);
+    if (wa.child_pidfd >= 0 && !hold) {
+        /* The child holds the cut: the application runs while it writes. */
+        if (between)
+            eng_mpi_finish(0);
+        __atomic_store_n(&eng.writing, 1, __ATOMIC_RELEASE);
+        eng_resume_all();
+        eng.stop_ns = eng_now_ns() - t0;
+        log_writer(&wa);
+        eng_cow_wait(&wa);
+        eng.last_bytes = wa.bytes;
+        eng.last_write_ns = wa.write_ns;
+        __atomic_store_n(&ckpt_busy, 0, __ATOMIC_RELEASE);
+        if (wa.err[0]) {
+            sb_str(&err, wa.err);
+            return -1;
+        }
+        return 0;
+    }
+    log_writer(&wa);
+    if (wa.child_pidfd >= 0) /* stopping: nothing to resume, wait for the writer as if inline */
+        eng_cow_wait(&wa);
     eng.last_bytes = wa.bytes;
     eng.last_write_ns = wa.write_ns;
+    eng.stop_ns = eng_now_ns() - t0;
     if (hold && !wa.err[0])
         hold(hold_arg);
     if (between)

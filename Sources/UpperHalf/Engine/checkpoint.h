@@ -17,6 +17,11 @@ typedef void (*eng_hold_fn)(void *arg);
 int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn between, void *between_arg,
                         eng_hold_fn hold, void *hold_arg, char *errbuf, int errlen);
 
+/* The rank has reported the checkpoint that let the application run during its
+ * write (WRITTEN/FAILED, and COPIED with --local-dir): a process that was
+ * exiting meanwhile may end now. */
+void eng_writing_done(void);
+
 /* The face's cut is over (written, restored or abandoned). */
 void eng_mpi_finish(int restored);
 

@@ -19,7 +19,7 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
         sb_str(&s, " bytes=");
         sb_u64(&s, eng.last_bytes);
         sb_str(&s, " pause_ms=");
-        sb_u64(&s, (eng.pause_ns + eng.last_write_ns) / 1000000);
+        sb_u64(&s, eng.stop_ns / 1000000);
         sb_str(&s, " write_ms=");
         sb_u64(&s, eng.last_write_ns / 1000000);
     } else {
@@ -85,6 +85,7 @@ static int copy_and_report(struct eng_reader *rd, const char *local, const char 
             eng_log("checkpoint copy to the shared directory failed: ", err);
         return -1;
     }
+    eng_prune_local(local, shared);
     char b[128];
     struct sbuf s = {b, 0, sizeof b};
     sb_str(&s, "COPIED gen=");
@@ -133,6 +134,7 @@ int eng_checkpoint_and_report(struct eng_reader *rd, const char *dir, const char
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 
@@ -163,7 +165,14 @@ static int mpi_between(void *arg, struct sbuf *err)
     sb_str(&s, "\n");
     ckpt_engine_send_line(buf, s.n);
     for (;;) {
-        char *line = eng_read_line(st->rd, -1);
+        /* Every thread is parked, but a rank still finishing a passive-target epoch
+         * (one-sided, face_win.c) may need this rank's MPI progress to end it. */
+        char *line = eng_read_line(st->rd, 1);
+        if (!line) {
+            if (ops)
+                ops->progress();
+            continue;
+        }
         if (line == (char *)-1) {
             st->lost = 1;
             return -2;
@@ -243,8 +252,10 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
                                  sizeof err);
     if (rc == 1)
         return 1;
-    if (step.lost)
+    if (step.lost) {
+        eng_writing_done();
         return -1;
+    }
     if (rc != -2 && !h.answered) {
         report_result(rd->fd, rc, gen, err);
         /* The application runs again while this engine thread copies; a CHECKPOINT
@@ -252,6 +263,7 @@ static int mpi_checkpoint(struct eng_reader *rd, const char *dir, const char *lo
         if (rc == 0 && local)
             copy_and_report(rd, local, dir, gen);
     }
+    eng_writing_done();
     return 0;
 }
 

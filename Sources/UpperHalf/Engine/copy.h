@@ -14,6 +14,12 @@ int eng_make_dirs(const char *path, struct sbuf *err);
  * stopping checkpoint with the other threads parked; never concurrently. */
 int eng_copy_image(const char *from_dir, const char *to_dir, struct sbuf *err);
 
+/* After local_gen (DIR/JOBID/gen-N) was copied to shared_gen: removes the node's
+ * older local generations whose shared generation has no manifest (pruned by
+ * --keep or abandoned), so the local directory holds no more than the shared one
+ * plus the generation being committed. Errors are ignored: it only frees space. */
+void eng_prune_local(const char *local_gen, const char *shared_gen);
+
 /* CKPT_MPI_TEST_COPY_DELAY_MS (tests only): sleep this long before each copy, so
  * that a test can see the application run on during the flush and kill the job in it. */
 void eng_copy_delay_init(const char *ms);

@@ -70,6 +70,18 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
+/* A copy-on-write checkpoint lets the application run while its image is
+ * written; an application that ends meanwhile (returns from main, calls exit)
+ * waits here until its rank has reported, or the generation would fail for a
+ * rank that vanished. Registered from the engine's constructor, so it runs
+ * after the handlers the application registers from main. */
+static void wait_for_writer(void)
+{
+    uint32_t w;
+    while ((w = __atomic_load_n(&eng.writing, __ATOMIC_ACQUIRE)) != 0)
+        eng_futex_wait(&eng.writing, w, 100);
+}
+
 static int first_env_int(const char *const names[], int dflt)
 {
     for (int i = 0; names[i]; i++) {
@@ -128,9 +140,19 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     if (d)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
+    /* Read once: a restored process keeps the setting of the run that wrote it. */
+    const char *wr = getenv("CKPT_MPI_WRITER");
+    if (wr && !strcmp(wr, "inline"))
+        eng.writer_inline = 1;
+    else if (wr && *wr && strcmp(wr, "cow"))
+        eng_log("CKPT_MPI_WRITER must be 'cow' or 'inline'; using cow, not ", wr);
+    long delay;
+    if (env_int(getenv("CKPT_MPI_TEST_WRITE_DELAY_MS"), &delay))
+        eng.test_write_delay_ms = delay;
     eng_copy_delay_init(getenv("CKPT_MPI_TEST_COPY_DELAY_MS"));
 
     eng_learn_thread_layout(1);
+    atexit(wait_for_writer);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

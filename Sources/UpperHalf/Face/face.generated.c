@@ -195,6 +195,20 @@ CKPT_EXPORT int PMPI_Abort(MPI_Comm comm, int errorcode)
 }
 CKPT_EXPORT int MPI_Abort(MPI_Comm comm, int errorcode) __attribute__((weak, alias("PMPI_Abort")));
 
+CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Accumulate(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Accumulate");
+    return 0;
+}
+CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
+
 CKPT_EXPORT int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     CKPT_ENTER();
@@ -779,6 +793,18 @@ CKPT_EXPORT int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
 }
 CKPT_EXPORT int MPI_Comm_test_inter(MPI_Comm comm, int *flag) __attribute__((weak, alias("PMPI_Comm_test_inter")));
 
+CKPT_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Compare_and_swap(origin_addr, compare_addr, result_addr, r_datatype, target_rank, target_disp, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Compare_and_swap");
+    return 0;
+}
+CKPT_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
+
 CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sources, const int  *degrees, const int  *destinations, const int  *weights, MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
     CKPT_ENTER();
@@ -884,6 +910,19 @@ CKPT_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_D
     return 0;
 }
 CKPT_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Exscan")));
+
+CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Fetch_and_op(origin_addr, result_addr, r_datatype, target_rank, target_disp, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Fetch_and_op");
+    return 0;
+}
+CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
 
 CKPT_EXPORT int PMPI_File_delete(const char *filename, MPI_Info info)
 {
@@ -1197,6 +1236,34 @@ CKPT_EXPORT int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype se
     return 0;
 }
 CKPT_EXPORT int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int  *recvcounts, const int  *displs, MPI_Datatype recvtype, int root, MPI_Comm comm) __attribute__((weak, alias("PMPI_Gatherv")));
+
+CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Get(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Get");
+    return 0;
+}
+CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
+
+CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_result_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, result_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Get_accumulate(origin_addr, origin_count, r_origin_datatype, result_addr, result_count, r_result_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Get_accumulate");
+    return 0;
+}
+CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
 
 CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *index, const int  *edges, int reorder, MPI_Comm *comm_graph)
 {
@@ -2298,6 +2365,19 @@ CKPT_EXPORT int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm
 }
 CKPT_EXPORT int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size) __attribute__((weak, alias("PMPI_Pack_size")));
 
+CKPT_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Put(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Put");
+    return 0;
+}
+CKPT_EXPORT int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Put")));
+
 CKPT_EXPORT int PMPI_Query_thread(int *provided)
 {
     CKPT_ENTER();
@@ -2307,6 +2387,24 @@ CKPT_EXPORT int PMPI_Query_thread(int *provided)
     return 0;
 }
 CKPT_EXPORT int MPI_Query_thread(int *provided) __attribute__((weak, alias("PMPI_Query_thread")));
+
+CKPT_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Raccumulate(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Raccumulate");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Raccumulate")));
 
 CKPT_EXPORT int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
 {
@@ -2364,6 +2462,59 @@ CKPT_EXPORT int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, in
     return 0;
 }
 CKPT_EXPORT int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) __attribute__((weak, alias("PMPI_Reduce_scatter_block")));
+
+CKPT_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rget(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rget");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget")));
+
+CKPT_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_result_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, result_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_op = ckpt_to_real(CKPT_KIND_OP, op);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rget_accumulate(origin_addr, origin_count, r_origin_datatype, result_addr, result_count, r_result_datatype, target_rank, target_disp, target_count, r_target_datatype, r_op, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rget_accumulate");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
+
+CKPT_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request)
+{
+    CKPT_ENTER();
+    uint64_t r_origin_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, origin_datatype);
+    uint64_t r_target_datatype = ckpt_to_real(CKPT_KIND_DATATYPE, target_datatype);
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_request = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Rput(origin_addr, origin_count, r_origin_datatype, target_rank, target_disp, target_count, r_target_datatype, r_win, &r_request));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Rput");
+    }
+    *request = face_req_new(r_request, FACE_REQ_OTHER, CKPT_MPI_COMM_NULL);
+    return 0;
+}
+CKPT_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rput")));
 
 CKPT_EXPORT int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
@@ -2986,6 +3137,126 @@ CKPT_EXPORT int PMPI_Unpack_external(const char  *datarep, const void *inbuf, MP
 }
 CKPT_EXPORT int MPI_Unpack_external(const char  *datarep, const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype) __attribute__((weak, alias("PMPI_Unpack_external")));
 
+CKPT_EXPORT int PMPI_Win_flush(int rank, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush(rank, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush")));
+
+CKPT_EXPORT int PMPI_Win_flush_all(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_all(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_all")));
+
+CKPT_EXPORT int PMPI_Win_flush_local(int rank, MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_local(rank, r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_local");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_local(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local")));
+
+CKPT_EXPORT int PMPI_Win_flush_local_all(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_flush_local_all(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_flush_local_all");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_flush_local_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
+
+CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_group = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_get_group(r_win, &r_group));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_get_group");
+    }
+    *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_get_group);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_get_group(MPI_Win win, MPI_Group *group) __attribute__((weak, alias("PMPI_Win_get_group")));
+
+CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_info_used = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_get_info(r_win, &r_info_used));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_get_info");
+    }
+    *info_used = ckpt_virtual_new(CKPT_KIND_INFO, r_info_used);
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_get_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)*info_used);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
+
+CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_set_info(r_win, r_info));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(win, rc, "MPI_Win_set_info");
+    }
+    {
+        struct ckpt_rec r;
+        ckpt_rec_begin(&r, CKPT_FN_Win_set_info);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
+        ckpt_rec_end(&r);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_set_info(MPI_Win win, MPI_Info info) __attribute__((weak, alias("PMPI_Win_set_info")));
+
+CKPT_EXPORT int PMPI_Win_sync(MPI_Win win)
+{
+    CKPT_ENTER();
+    uint64_t r_win = ckpt_to_real(CKPT_KIND_WIN, win);
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Win_sync(r_win));
+    if (__builtin_expect(rc != 0, 0)) return ckpt_face_error(win, rc, "MPI_Win_sync");
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_sync(MPI_Win win) __attribute__((weak, alias("PMPI_Win_sync")));
+
 /* Deprecated MPI-1/2 names: the successor's entry does the work (Annotations.aliases). */
 CKPT_EXPORT int PMPI_Attr_delete(MPI_Comm comm, int keyval)
 {
@@ -3427,8 +3698,6 @@ CKPT_EXPORT int MPI_Win_create_c(void) __attribute__((weak, alias("PMPI_Win_crea
 CKPT_EXPORT int PMPI_Win_shared_query_c(void) { return ckpt_unsupported("MPI_Win_shared_query_c"); }
 CKPT_EXPORT int MPI_Win_shared_query_c(void) __attribute__((weak, alias("PMPI_Win_shared_query_c")));
 /* Entry points not supported yet: fail naming the call (never crash). */
-CKPT_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Accumulate"); }
-CKPT_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Accumulate")));
 CKPT_EXPORT int PMPI_Close_port(const char *port_name) { return ckpt_unsupported("MPI_Close_port"); }
 CKPT_EXPORT int MPI_Close_port(const char *port_name) __attribute__((weak, alias("PMPI_Close_port")));
 CKPT_EXPORT int PMPI_Comm_accept(const char *port_name, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *newcomm) { return ckpt_unsupported("MPI_Comm_accept"); }
@@ -3439,30 +3708,16 @@ CKPT_EXPORT int PMPI_Comm_create_from_group(MPI_Group group, const char *stringt
 CKPT_EXPORT int MPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm) __attribute__((weak, alias("PMPI_Comm_create_from_group")));
 CKPT_EXPORT int PMPI_Comm_disconnect(MPI_Comm *comm) { return ckpt_unsupported("MPI_Comm_disconnect"); }
 CKPT_EXPORT int MPI_Comm_disconnect(MPI_Comm *comm) __attribute__((weak, alias("PMPI_Comm_disconnect")));
-CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
-CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("PMPI_Comm_get_parent")));
 CKPT_EXPORT int PMPI_Comm_join(int fd, MPI_Comm *intercomm) { return ckpt_unsupported("MPI_Comm_join"); }
 CKPT_EXPORT int MPI_Comm_join(int fd, MPI_Comm *intercomm) __attribute__((weak, alias("PMPI_Comm_join")));
 CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn"); }
 CKPT_EXPORT int MPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn")));
 CKPT_EXPORT int PMPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn_multiple"); }
 CKPT_EXPORT int MPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn_multiple")));
-CKPT_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) { return ckpt_unsupported("MPI_Compare_and_swap"); }
-CKPT_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
-CKPT_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Fetch_and_op"); }
-CKPT_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
 CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("PMPI_File_c2f")));
 CKPT_EXPORT MPI_File PMPI_File_f2c(MPI_Fint file) { (void)ckpt_unsupported("MPI_File_f2c"); return (MPI_File)0; }
 CKPT_EXPORT MPI_File MPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("PMPI_File_f2c")));
-CKPT_EXPORT int PMPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Get"); }
-CKPT_EXPORT int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Get")));
-CKPT_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return ckpt_unsupported("MPI_Get_accumulate"); }
-CKPT_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) __attribute__((weak, alias("PMPI_Get_accumulate")));
-CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request) { return ckpt_unsupported("MPI_Grequest_complete"); }
-CKPT_EXPORT int MPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("PMPI_Grequest_complete")));
-CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return ckpt_unsupported("MPI_Grequest_start"); }
-CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("PMPI_Grequest_start")));
 CKPT_EXPORT int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
 CKPT_EXPORT int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
 CKPT_EXPORT int PMPI_Info_create_env(int argc, char  *argv, MPI_Info *info) { return ckpt_unsupported("MPI_Info_create_env"); }
@@ -3487,18 +3742,8 @@ CKPT_EXPORT int PMPI_Psend_init(const void *buf, int partitions, MPI_Count count
 CKPT_EXPORT int MPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("PMPI_Psend_init")));
 CKPT_EXPORT int PMPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Publish_name"); }
 CKPT_EXPORT int MPI_Publish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Publish_name")));
-CKPT_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return ckpt_unsupported("MPI_Put"); }
-CKPT_EXPORT int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) __attribute__((weak, alias("PMPI_Put")));
-CKPT_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Raccumulate"); }
-CKPT_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Raccumulate")));
 CKPT_EXPORT int PMPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) { return ckpt_unsupported("MPI_Register_datarep"); }
 CKPT_EXPORT int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_conversion_fn, MPI_Datarep_conversion_function *write_conversion_fn, MPI_Datarep_extent_function *dtype_file_extent_fn, void *extra_state) __attribute__((weak, alias("PMPI_Register_datarep")));
-CKPT_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget"); }
-CKPT_EXPORT int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget")));
-CKPT_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rget_accumulate"); }
-CKPT_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
-CKPT_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return ckpt_unsupported("MPI_Rput"); }
-CKPT_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) __attribute__((weak, alias("PMPI_Rput")));
 CKPT_EXPORT MPI_Fint PMPI_Session_c2f(MPI_Session session) { (void)ckpt_unsupported("MPI_Session_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_Session_c2f(MPI_Session session) __attribute__((weak, alias("PMPI_Session_c2f")));
 CKPT_EXPORT int PMPI_Session_call_errhandler(MPI_Session session, int errorcode) { return ckpt_unsupported("MPI_Session_call_errhandler"); }
@@ -3523,120 +3768,6 @@ CKPT_EXPORT int PMPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_
 CKPT_EXPORT int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) __attribute__((weak, alias("PMPI_Session_init")));
 CKPT_EXPORT int PMPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
 CKPT_EXPORT int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
-CKPT_EXPORT int PMPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_c2f"); }
-CKPT_EXPORT int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_c2f")));
-CKPT_EXPORT int PMPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_c2f08"); }
-CKPT_EXPORT int MPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_c2f08")));
-CKPT_EXPORT int PMPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f082c"); }
-CKPT_EXPORT int MPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f082c")));
-CKPT_EXPORT int PMPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_f082f"); }
-CKPT_EXPORT int MPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("PMPI_Status_f082f")));
-CKPT_EXPORT int PMPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f2c"); }
-CKPT_EXPORT int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("PMPI_Status_f2c")));
-CKPT_EXPORT int PMPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_f2f08"); }
-CKPT_EXPORT int MPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("PMPI_Status_f2f08")));
-CKPT_EXPORT int PMPI_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
-CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
-CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
-CKPT_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_categories")));
-CKPT_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
-CKPT_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
-CKPT_EXPORT int PMPI_T_category_get_events(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_events"); }
-CKPT_EXPORT int MPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_events")));
-CKPT_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index) { return ckpt_unsupported("MPI_T_category_get_index"); }
-CKPT_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("PMPI_T_category_get_index")));
-CKPT_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return ckpt_unsupported("MPI_T_category_get_info"); }
-CKPT_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("PMPI_T_category_get_info")));
-CKPT_EXPORT int PMPI_T_category_get_num(int *num_cat) { return ckpt_unsupported("MPI_T_category_get_num"); }
-CKPT_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("PMPI_T_category_get_num")));
-CKPT_EXPORT int PMPI_T_category_get_num_events(int cat_index, int *num_events) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
-CKPT_EXPORT int MPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("PMPI_T_category_get_num_events")));
-CKPT_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
-CKPT_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
-CKPT_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
-CKPT_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
-CKPT_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
-CKPT_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
-CKPT_EXPORT int PMPI_T_cvar_get_num(int *num_cvar) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
-CKPT_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
-CKPT_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
-CKPT_EXPORT int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
-CKPT_EXPORT int PMPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_cvar_read"); }
-CKPT_EXPORT int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_cvar_read")));
-CKPT_EXPORT int PMPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_cvar_write"); }
-CKPT_EXPORT int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_cvar_write")));
-CKPT_EXPORT int PMPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_info"); }
-CKPT_EXPORT int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_info")));
-CKPT_EXPORT int PMPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_item"); }
-CKPT_EXPORT int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_item")));
-CKPT_EXPORT int PMPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
-CKPT_EXPORT int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_callback_get_info")));
-CKPT_EXPORT int PMPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
-CKPT_EXPORT int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_callback_set_info")));
-CKPT_EXPORT int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return ckpt_unsupported("MPI_T_event_copy"); }
-CKPT_EXPORT int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("PMPI_T_event_copy")));
-CKPT_EXPORT int PMPI_T_event_get_index(const char *name, int *event_index) { return ckpt_unsupported("MPI_T_event_get_index"); }
-CKPT_EXPORT int MPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("PMPI_T_event_get_index")));
-CKPT_EXPORT int PMPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return ckpt_unsupported("MPI_T_event_get_info"); }
-CKPT_EXPORT int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("PMPI_T_event_get_info")));
-CKPT_EXPORT int PMPI_T_event_get_num(int *num_events) { return ckpt_unsupported("MPI_T_event_get_num"); }
-CKPT_EXPORT int MPI_T_event_get_num(int *num_events) __attribute__((weak, alias("PMPI_T_event_get_num")));
-CKPT_EXPORT int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return ckpt_unsupported("MPI_T_event_get_source"); }
-CKPT_EXPORT int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("PMPI_T_event_get_source")));
-CKPT_EXPORT int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
-CKPT_EXPORT int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("PMPI_T_event_get_timestamp")));
-CKPT_EXPORT int PMPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
-CKPT_EXPORT int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("PMPI_T_event_handle_alloc")));
-CKPT_EXPORT int PMPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return ckpt_unsupported("MPI_T_event_handle_free"); }
-CKPT_EXPORT int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("PMPI_T_event_handle_free")));
-CKPT_EXPORT int PMPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
-CKPT_EXPORT int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("PMPI_T_event_handle_get_info")));
-CKPT_EXPORT int PMPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
-CKPT_EXPORT int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("PMPI_T_event_handle_set_info")));
-CKPT_EXPORT int PMPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return ckpt_unsupported("MPI_T_event_read"); }
-CKPT_EXPORT int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("PMPI_T_event_read")));
-CKPT_EXPORT int PMPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return ckpt_unsupported("MPI_T_event_register_callback"); }
-CKPT_EXPORT int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("PMPI_T_event_register_callback")));
-CKPT_EXPORT int PMPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
-CKPT_EXPORT int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("PMPI_T_event_set_dropped_handler")));
-CKPT_EXPORT int PMPI_T_finalize(void) { return ckpt_unsupported("MPI_T_finalize"); }
-CKPT_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("PMPI_T_finalize")));
-CKPT_EXPORT int PMPI_T_init_thread(int required, int *provided) { return ckpt_unsupported("MPI_T_init_thread"); }
-CKPT_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("PMPI_T_init_thread")));
-CKPT_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
-CKPT_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
-CKPT_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
-CKPT_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
-CKPT_EXPORT int PMPI_T_pvar_get_num(int *num_pvar) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
-CKPT_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
-CKPT_EXPORT int PMPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
-CKPT_EXPORT int MPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
-CKPT_EXPORT int PMPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
-CKPT_EXPORT int MPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
-CKPT_EXPORT int PMPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_read"); }
-CKPT_EXPORT int MPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_read")));
-CKPT_EXPORT int PMPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
-CKPT_EXPORT int MPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
-CKPT_EXPORT int PMPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_reset"); }
-CKPT_EXPORT int MPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_reset")));
-CKPT_EXPORT int PMPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
-CKPT_EXPORT int MPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
-CKPT_EXPORT int PMPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
-CKPT_EXPORT int MPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
-CKPT_EXPORT int PMPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_start"); }
-CKPT_EXPORT int MPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_start")));
-CKPT_EXPORT int PMPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_stop"); }
-CKPT_EXPORT int MPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("PMPI_T_pvar_stop")));
-CKPT_EXPORT int PMPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_pvar_write"); }
-CKPT_EXPORT int MPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("PMPI_T_pvar_write")));
-CKPT_EXPORT int PMPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return ckpt_unsupported("MPI_T_source_get_info"); }
-CKPT_EXPORT int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("PMPI_T_source_get_info")));
-CKPT_EXPORT int PMPI_T_source_get_num(int *num_sources) { return ckpt_unsupported("MPI_T_source_get_num"); }
-CKPT_EXPORT int MPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("PMPI_T_source_get_num")));
-CKPT_EXPORT int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
-CKPT_EXPORT int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("PMPI_T_source_get_timestamp")));
 CKPT_EXPORT int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
 CKPT_EXPORT int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
 CKPT_EXPORT int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
@@ -3645,84 +3776,14 @@ CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) {
 CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 CKPT_EXPORT int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Unpublish_name"); }
 CKPT_EXPORT int MPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
-CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate")));
 CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
 CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
-CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
-CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("PMPI_Win_attach")));
 CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("PMPI_Win_c2f")));
-CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
-CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("PMPI_Win_call_errhandler")));
-CKPT_EXPORT int PMPI_Win_complete(MPI_Win win) { return ckpt_unsupported("MPI_Win_complete"); }
-CKPT_EXPORT int MPI_Win_complete(MPI_Win win) __attribute__((weak, alias("PMPI_Win_complete")));
-CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create"); }
-CKPT_EXPORT int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create")));
-CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
-CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_create_dynamic")));
-CKPT_EXPORT int PMPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
-CKPT_EXPORT int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_create_errhandler")));
-CKPT_EXPORT int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return ckpt_unsupported("MPI_Win_create_keyval"); }
-CKPT_EXPORT int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Win_create_keyval")));
-CKPT_EXPORT int PMPI_Win_delete_attr(MPI_Win win, int win_keyval) { return ckpt_unsupported("MPI_Win_delete_attr"); }
-CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("PMPI_Win_delete_attr")));
-CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
-CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("PMPI_Win_detach")));
 CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
 CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("PMPI_Win_f2c")));
-CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
-CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_fence")));
-CKPT_EXPORT int PMPI_Win_flush(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush"); }
-CKPT_EXPORT int MPI_Win_flush(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush")));
-CKPT_EXPORT int PMPI_Win_flush_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_all"); }
-CKPT_EXPORT int MPI_Win_flush_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_all")));
-CKPT_EXPORT int PMPI_Win_flush_local(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local"); }
-CKPT_EXPORT int MPI_Win_flush_local(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local")));
-CKPT_EXPORT int PMPI_Win_flush_local_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_flush_local_all"); }
-CKPT_EXPORT int MPI_Win_flush_local_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
-CKPT_EXPORT int PMPI_Win_free(MPI_Win *win) { return ckpt_unsupported("MPI_Win_free"); }
-CKPT_EXPORT int MPI_Win_free(MPI_Win *win) __attribute__((weak, alias("PMPI_Win_free")));
-CKPT_EXPORT int PMPI_Win_free_keyval(int *win_keyval) { return ckpt_unsupported("MPI_Win_free_keyval"); }
-CKPT_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("PMPI_Win_free_keyval")));
-CKPT_EXPORT int PMPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Win_get_attr"); }
-CKPT_EXPORT int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Win_get_attr")));
-CKPT_EXPORT int PMPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
-CKPT_EXPORT int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("PMPI_Win_get_errhandler")));
-CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group) { return ckpt_unsupported("MPI_Win_get_group"); }
-CKPT_EXPORT int MPI_Win_get_group(MPI_Win win, MPI_Group *group) __attribute__((weak, alias("PMPI_Win_get_group")));
-CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used) { return ckpt_unsupported("MPI_Win_get_info"); }
-CKPT_EXPORT int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
-CKPT_EXPORT int PMPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return ckpt_unsupported("MPI_Win_get_name"); }
-CKPT_EXPORT int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("PMPI_Win_get_name")));
-CKPT_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock"); }
-CKPT_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock")));
-CKPT_EXPORT int PMPI_Win_lock_all(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock_all"); }
-CKPT_EXPORT int MPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_lock_all")));
-CKPT_EXPORT int PMPI_Win_post(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_post"); }
-CKPT_EXPORT int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_post")));
-CKPT_EXPORT int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Win_set_attr"); }
-CKPT_EXPORT int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Win_set_attr")));
-CKPT_EXPORT int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
-CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Win_set_errhandler")));
-CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info) { return ckpt_unsupported("MPI_Win_set_info"); }
-CKPT_EXPORT int MPI_Win_set_info(MPI_Win win, MPI_Info info) __attribute__((weak, alias("PMPI_Win_set_info")));
-CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
-CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("PMPI_Win_set_name")));
 CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return ckpt_unsupported("MPI_Win_shared_query"); }
 CKPT_EXPORT int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("PMPI_Win_shared_query")));
-CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
-CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("PMPI_Win_start")));
-CKPT_EXPORT int PMPI_Win_sync(MPI_Win win) { return ckpt_unsupported("MPI_Win_sync"); }
-CKPT_EXPORT int MPI_Win_sync(MPI_Win win) __attribute__((weak, alias("PMPI_Win_sync")));
-CKPT_EXPORT int PMPI_Win_test(MPI_Win win, int *flag) { return ckpt_unsupported("MPI_Win_test"); }
-CKPT_EXPORT int MPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("PMPI_Win_test")));
-CKPT_EXPORT int PMPI_Win_unlock(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock"); }
-CKPT_EXPORT int MPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock")));
-CKPT_EXPORT int PMPI_Win_unlock_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock_all"); }
-CKPT_EXPORT int MPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("PMPI_Win_unlock_all")));
-CKPT_EXPORT int PMPI_Win_wait(MPI_Win win) { return ckpt_unsupported("MPI_Win_wait"); }
-CKPT_EXPORT int MPI_Win_wait(MPI_Win win) __attribute__((weak, alias("PMPI_Win_wait")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
 static int ckpt_stub_Add_error_class(int *errorclass) { return ckpt_unsupported("MPI_Add_error_class"); }
 CKPT_EXPORT int PMPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
@@ -3808,6 +3869,9 @@ CKPT_EXPORT int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandle
 static int ckpt_stub_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) { return ckpt_unsupported("MPI_Comm_get_name"); }
 CKPT_EXPORT int PMPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
 CKPT_EXPORT int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Comm_get_name")));
+static int ckpt_stub_Comm_get_parent(MPI_Comm *parent) { return ckpt_unsupported("MPI_Comm_get_parent"); }
+CKPT_EXPORT int PMPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("ckpt_stub_Comm_get_parent")));
+CKPT_EXPORT int MPI_Comm_get_parent(MPI_Comm *parent) __attribute__((weak, alias("ckpt_stub_Comm_get_parent")));
 static int ckpt_stub_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return ckpt_unsupported("MPI_Comm_idup"); }
 CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
 CKPT_EXPORT int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Comm_idup")));
@@ -3994,6 +4058,12 @@ CKPT_EXPORT int MPI_Get_version(int *version, int *subversion) __attribute__((we
 static int ckpt_stub_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) { return ckpt_unsupported("MPI_Graph_map"); }
 CKPT_EXPORT int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
 CKPT_EXPORT int MPI_Graph_map(MPI_Comm comm, int nnodes, const int  *index, const int  *edges, int *newrank) __attribute__((weak, alias("ckpt_stub_Graph_map")));
+static int ckpt_stub_Grequest_complete(MPI_Request request) { return ckpt_unsupported("MPI_Grequest_complete"); }
+CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Grequest_complete")));
+CKPT_EXPORT int MPI_Grequest_complete(MPI_Request request) __attribute__((weak, alias("ckpt_stub_Grequest_complete")));
+static int ckpt_stub_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return ckpt_unsupported("MPI_Grequest_start"); }
+CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Grequest_start")));
+CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Grequest_start")));
 static MPI_Fint ckpt_stub_Group_c2f(MPI_Group group) { (void)ckpt_unsupported("MPI_Group_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint PMPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
 CKPT_EXPORT MPI_Fint MPI_Group_c2f(MPI_Group group) __attribute__((weak, alias("ckpt_stub_Group_c2f")));
@@ -4144,6 +4214,24 @@ CKPT_EXPORT int MPI_Start(MPI_Request *request) __attribute__((weak, alias("ckpt
 static int ckpt_stub_Startall(int count, MPI_Request  *array_of_requests) { return ckpt_unsupported("MPI_Startall"); }
 CKPT_EXPORT int PMPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
 CKPT_EXPORT int MPI_Startall(int count, MPI_Request  *array_of_requests) __attribute__((weak, alias("ckpt_stub_Startall")));
+static int ckpt_stub_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_c2f"); }
+CKPT_EXPORT int PMPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_c2f")));
+CKPT_EXPORT int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_c2f")));
+static int ckpt_stub_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_c2f08"); }
+CKPT_EXPORT int PMPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_c2f08")));
+CKPT_EXPORT int MPI_Status_c2f08(const MPI_Status *c_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_c2f08")));
+static int ckpt_stub_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f082c"); }
+CKPT_EXPORT int PMPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f082c")));
+CKPT_EXPORT int MPI_Status_f082c(const MPI_F08_status *f08_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f082c")));
+static int ckpt_stub_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) { return ckpt_unsupported("MPI_Status_f082f"); }
+CKPT_EXPORT int PMPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_f082f")));
+CKPT_EXPORT int MPI_Status_f082f(const MPI_F08_status *f08_status, MPI_Fint *f_status) __attribute__((weak, alias("ckpt_stub_Status_f082f")));
+static int ckpt_stub_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return ckpt_unsupported("MPI_Status_f2c"); }
+CKPT_EXPORT int PMPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f2c")));
+CKPT_EXPORT int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) __attribute__((weak, alias("ckpt_stub_Status_f2c")));
+static int ckpt_stub_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) { return ckpt_unsupported("MPI_Status_f2f08"); }
+CKPT_EXPORT int PMPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_f2f08")));
+CKPT_EXPORT int MPI_Status_f2f08(const MPI_Fint *f_status, MPI_F08_status *f08_status) __attribute__((weak, alias("ckpt_stub_Status_f2f08")));
 static int ckpt_stub_Status_set_cancelled(MPI_Status *status, int flag) { return ckpt_unsupported("MPI_Status_set_cancelled"); }
 CKPT_EXPORT int PMPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
 CKPT_EXPORT int MPI_Status_set_cancelled(MPI_Status *status, int flag) __attribute__((weak, alias("ckpt_stub_Status_set_cancelled")));
@@ -4153,6 +4241,159 @@ CKPT_EXPORT int MPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatyp
 static int ckpt_stub_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return ckpt_unsupported("MPI_Status_set_elements_x"); }
 CKPT_EXPORT int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
 CKPT_EXPORT int MPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) __attribute__((weak, alias("ckpt_stub_Status_set_elements_x")));
+static int ckpt_stub_T_category_changed(int *update_number) { return ckpt_unsupported("MPI_T_category_changed"); }
+CKPT_EXPORT int PMPI_T_category_changed(int *update_number) __attribute__((weak, alias("ckpt_stub_T_category_changed")));
+CKPT_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("ckpt_stub_T_category_changed")));
+static int ckpt_stub_T_category_get_categories(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_categories"); }
+CKPT_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_categories")));
+CKPT_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_categories")));
+static int ckpt_stub_T_category_get_cvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_cvars"); }
+CKPT_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_cvars")));
+CKPT_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_cvars")));
+static int ckpt_stub_T_category_get_events(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_events"); }
+CKPT_EXPORT int PMPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_events")));
+CKPT_EXPORT int MPI_T_category_get_events(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_events")));
+static int ckpt_stub_T_category_get_index(const char *name, int *cat_index) { return ckpt_unsupported("MPI_T_category_get_index"); }
+CKPT_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("ckpt_stub_T_category_get_index")));
+CKPT_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("ckpt_stub_T_category_get_index")));
+static int ckpt_stub_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return ckpt_unsupported("MPI_T_category_get_info"); }
+CKPT_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("ckpt_stub_T_category_get_info")));
+CKPT_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("ckpt_stub_T_category_get_info")));
+static int ckpt_stub_T_category_get_num(int *num_cat) { return ckpt_unsupported("MPI_T_category_get_num"); }
+CKPT_EXPORT int PMPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("ckpt_stub_T_category_get_num")));
+CKPT_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("ckpt_stub_T_category_get_num")));
+static int ckpt_stub_T_category_get_num_events(int cat_index, int *num_events) { return ckpt_unsupported("MPI_T_category_get_num_events"); }
+CKPT_EXPORT int PMPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("ckpt_stub_T_category_get_num_events")));
+CKPT_EXPORT int MPI_T_category_get_num_events(int cat_index, int *num_events) __attribute__((weak, alias("ckpt_stub_T_category_get_num_events")));
+static int ckpt_stub_T_category_get_pvars(int cat_index, int len, int  *indices) { return ckpt_unsupported("MPI_T_category_get_pvars"); }
+CKPT_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_pvars")));
+CKPT_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int  *indices) __attribute__((weak, alias("ckpt_stub_T_category_get_pvars")));
+static int ckpt_stub_T_cvar_get_index(const char *name, int *cvar_index) { return ckpt_unsupported("MPI_T_cvar_get_index"); }
+CKPT_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("ckpt_stub_T_cvar_get_index")));
+CKPT_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("ckpt_stub_T_cvar_get_index")));
+static int ckpt_stub_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return ckpt_unsupported("MPI_T_cvar_get_info"); }
+CKPT_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("ckpt_stub_T_cvar_get_info")));
+CKPT_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("ckpt_stub_T_cvar_get_info")));
+static int ckpt_stub_T_cvar_get_num(int *num_cvar) { return ckpt_unsupported("MPI_T_cvar_get_num"); }
+CKPT_EXPORT int PMPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("ckpt_stub_T_cvar_get_num")));
+CKPT_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("ckpt_stub_T_cvar_get_num")));
+static int ckpt_stub_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_cvar_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_alloc")));
+CKPT_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_alloc")));
+static int ckpt_stub_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return ckpt_unsupported("MPI_T_cvar_handle_free"); }
+CKPT_EXPORT int PMPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_free")));
+CKPT_EXPORT int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_cvar_handle_free")));
+static int ckpt_stub_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_cvar_read"); }
+CKPT_EXPORT int PMPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_read")));
+CKPT_EXPORT int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_read")));
+static int ckpt_stub_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_cvar_write"); }
+CKPT_EXPORT int PMPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_write")));
+CKPT_EXPORT int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_cvar_write")));
+static int ckpt_stub_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_info"); }
+CKPT_EXPORT int PMPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_info")));
+CKPT_EXPORT int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_info")));
+static int ckpt_stub_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) { return ckpt_unsupported("MPI_T_enum_get_item"); }
+CKPT_EXPORT int PMPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_item")));
+CKPT_EXPORT int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("ckpt_stub_T_enum_get_item")));
+static int ckpt_stub_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_callback_get_info"); }
+CKPT_EXPORT int PMPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_callback_get_info")));
+CKPT_EXPORT int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_callback_get_info")));
+static int ckpt_stub_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return ckpt_unsupported("MPI_T_event_callback_set_info"); }
+CKPT_EXPORT int PMPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_callback_set_info")));
+CKPT_EXPORT int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_callback_set_info")));
+static int ckpt_stub_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return ckpt_unsupported("MPI_T_event_copy"); }
+CKPT_EXPORT int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_copy")));
+CKPT_EXPORT int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_copy")));
+static int ckpt_stub_T_event_get_index(const char *name, int *event_index) { return ckpt_unsupported("MPI_T_event_get_index"); }
+CKPT_EXPORT int PMPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("ckpt_stub_T_event_get_index")));
+CKPT_EXPORT int MPI_T_event_get_index(const char *name, int *event_index) __attribute__((weak, alias("ckpt_stub_T_event_get_index")));
+static int ckpt_stub_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return ckpt_unsupported("MPI_T_event_get_info"); }
+CKPT_EXPORT int PMPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("ckpt_stub_T_event_get_info")));
+CKPT_EXPORT int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype  *array_of_datatypes, MPI_Aint  *array_of_displacements, int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) __attribute__((weak, alias("ckpt_stub_T_event_get_info")));
+static int ckpt_stub_T_event_get_num(int *num_events) { return ckpt_unsupported("MPI_T_event_get_num"); }
+CKPT_EXPORT int PMPI_T_event_get_num(int *num_events) __attribute__((weak, alias("ckpt_stub_T_event_get_num")));
+CKPT_EXPORT int MPI_T_event_get_num(int *num_events) __attribute__((weak, alias("ckpt_stub_T_event_get_num")));
+static int ckpt_stub_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return ckpt_unsupported("MPI_T_event_get_source"); }
+CKPT_EXPORT int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("ckpt_stub_T_event_get_source")));
+CKPT_EXPORT int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) __attribute__((weak, alias("ckpt_stub_T_event_get_source")));
+static int ckpt_stub_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return ckpt_unsupported("MPI_T_event_get_timestamp"); }
+CKPT_EXPORT int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("ckpt_stub_T_event_get_timestamp")));
+CKPT_EXPORT int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) __attribute__((weak, alias("ckpt_stub_T_event_get_timestamp")));
+static int ckpt_stub_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return ckpt_unsupported("MPI_T_event_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("ckpt_stub_T_event_handle_alloc")));
+CKPT_EXPORT int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) __attribute__((weak, alias("ckpt_stub_T_event_handle_alloc")));
+static int ckpt_stub_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return ckpt_unsupported("MPI_T_event_handle_free"); }
+CKPT_EXPORT int PMPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_handle_free")));
+CKPT_EXPORT int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_handle_free")));
+static int ckpt_stub_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return ckpt_unsupported("MPI_T_event_handle_get_info"); }
+CKPT_EXPORT int PMPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_handle_get_info")));
+CKPT_EXPORT int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) __attribute__((weak, alias("ckpt_stub_T_event_handle_get_info")));
+static int ckpt_stub_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return ckpt_unsupported("MPI_T_event_handle_set_info"); }
+CKPT_EXPORT int PMPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_handle_set_info")));
+CKPT_EXPORT int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) __attribute__((weak, alias("ckpt_stub_T_event_handle_set_info")));
+static int ckpt_stub_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return ckpt_unsupported("MPI_T_event_read"); }
+CKPT_EXPORT int PMPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_read")));
+CKPT_EXPORT int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) __attribute__((weak, alias("ckpt_stub_T_event_read")));
+static int ckpt_stub_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return ckpt_unsupported("MPI_T_event_register_callback"); }
+CKPT_EXPORT int PMPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_register_callback")));
+CKPT_EXPORT int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_register_callback")));
+static int ckpt_stub_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return ckpt_unsupported("MPI_T_event_set_dropped_handler"); }
+CKPT_EXPORT int PMPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_set_dropped_handler")));
+CKPT_EXPORT int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) __attribute__((weak, alias("ckpt_stub_T_event_set_dropped_handler")));
+static int ckpt_stub_T_finalize(void) { return ckpt_unsupported("MPI_T_finalize"); }
+CKPT_EXPORT int PMPI_T_finalize(void) __attribute__((weak, alias("ckpt_stub_T_finalize")));
+CKPT_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("ckpt_stub_T_finalize")));
+static int ckpt_stub_T_init_thread(int required, int *provided) { return ckpt_unsupported("MPI_T_init_thread"); }
+CKPT_EXPORT int PMPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("ckpt_stub_T_init_thread")));
+CKPT_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("ckpt_stub_T_init_thread")));
+static int ckpt_stub_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return ckpt_unsupported("MPI_T_pvar_get_index"); }
+CKPT_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("ckpt_stub_T_pvar_get_index")));
+CKPT_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("ckpt_stub_T_pvar_get_index")));
+static int ckpt_stub_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return ckpt_unsupported("MPI_T_pvar_get_info"); }
+CKPT_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("ckpt_stub_T_pvar_get_info")));
+CKPT_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("ckpt_stub_T_pvar_get_info")));
+static int ckpt_stub_T_pvar_get_num(int *num_pvar) { return ckpt_unsupported("MPI_T_pvar_get_num"); }
+CKPT_EXPORT int PMPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("ckpt_stub_T_pvar_get_num")));
+CKPT_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("ckpt_stub_T_pvar_get_num")));
+static int ckpt_stub_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return ckpt_unsupported("MPI_T_pvar_handle_alloc"); }
+CKPT_EXPORT int PMPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_alloc")));
+CKPT_EXPORT int MPI_T_pvar_handle_alloc(MPI_T_pvar_session pe_session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_alloc")));
+static int ckpt_stub_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) { return ckpt_unsupported("MPI_T_pvar_handle_free"); }
+CKPT_EXPORT int PMPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_free")));
+CKPT_EXPORT int MPI_T_pvar_handle_free(MPI_T_pvar_session pe_session, MPI_T_pvar_handle *handle) __attribute__((weak, alias("ckpt_stub_T_pvar_handle_free")));
+static int ckpt_stub_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_read"); }
+CKPT_EXPORT int PMPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_read")));
+CKPT_EXPORT int MPI_T_pvar_read(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_read")));
+static int ckpt_stub_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) { return ckpt_unsupported("MPI_T_pvar_readreset"); }
+CKPT_EXPORT int PMPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_readreset")));
+CKPT_EXPORT int MPI_T_pvar_readreset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_readreset")));
+static int ckpt_stub_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_reset"); }
+CKPT_EXPORT int PMPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_reset")));
+CKPT_EXPORT int MPI_T_pvar_reset(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_reset")));
+static int ckpt_stub_T_pvar_session_create(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_create"); }
+CKPT_EXPORT int PMPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_create")));
+CKPT_EXPORT int MPI_T_pvar_session_create(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_create")));
+static int ckpt_stub_T_pvar_session_free(MPI_T_pvar_session *pe_session) { return ckpt_unsupported("MPI_T_pvar_session_free"); }
+CKPT_EXPORT int PMPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_free")));
+CKPT_EXPORT int MPI_T_pvar_session_free(MPI_T_pvar_session *pe_session) __attribute__((weak, alias("ckpt_stub_T_pvar_session_free")));
+static int ckpt_stub_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_start"); }
+CKPT_EXPORT int PMPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_start")));
+CKPT_EXPORT int MPI_T_pvar_start(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_start")));
+static int ckpt_stub_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) { return ckpt_unsupported("MPI_T_pvar_stop"); }
+CKPT_EXPORT int PMPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_stop")));
+CKPT_EXPORT int MPI_T_pvar_stop(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle) __attribute__((weak, alias("ckpt_stub_T_pvar_stop")));
+static int ckpt_stub_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) { return ckpt_unsupported("MPI_T_pvar_write"); }
+CKPT_EXPORT int PMPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_write")));
+CKPT_EXPORT int MPI_T_pvar_write(MPI_T_pvar_session pe_session, MPI_T_pvar_handle handle, const void *buf) __attribute__((weak, alias("ckpt_stub_T_pvar_write")));
+static int ckpt_stub_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return ckpt_unsupported("MPI_T_source_get_info"); }
+CKPT_EXPORT int PMPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("ckpt_stub_T_source_get_info")));
+CKPT_EXPORT int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) __attribute__((weak, alias("ckpt_stub_T_source_get_info")));
+static int ckpt_stub_T_source_get_num(int *num_sources) { return ckpt_unsupported("MPI_T_source_get_num"); }
+CKPT_EXPORT int PMPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("ckpt_stub_T_source_get_num")));
+CKPT_EXPORT int MPI_T_source_get_num(int *num_sources) __attribute__((weak, alias("ckpt_stub_T_source_get_num")));
+static int ckpt_stub_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return ckpt_unsupported("MPI_T_source_get_timestamp"); }
+CKPT_EXPORT int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("ckpt_stub_T_source_get_timestamp")));
+CKPT_EXPORT int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) __attribute__((weak, alias("ckpt_stub_T_source_get_timestamp")));
 static int ckpt_stub_Test(MPI_Request *request, int *flag, MPI_Status *status) { return ckpt_unsupported("MPI_Test"); }
 CKPT_EXPORT int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
 CKPT_EXPORT int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) __attribute__((weak, alias("ckpt_stub_Test")));
@@ -4207,6 +4448,87 @@ CKPT_EXPORT int MPI_Waitany(int count, MPI_Request  *array_of_requests, int *ind
 static int ckpt_stub_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) { return ckpt_unsupported("MPI_Waitsome"); }
 CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
 CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *outcount, int  *array_of_indices, MPI_Status  *array_of_statuses) __attribute__((weak, alias("ckpt_stub_Waitsome")));
+static int ckpt_stub_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
+CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
+CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
+static int ckpt_stub_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
+CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
+CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
+static int ckpt_stub_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
+CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
+CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
+static int ckpt_stub_Win_complete(MPI_Win win) { return ckpt_unsupported("MPI_Win_complete"); }
+CKPT_EXPORT int PMPI_Win_complete(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_complete")));
+CKPT_EXPORT int MPI_Win_complete(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_complete")));
+static int ckpt_stub_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create"); }
+CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create")));
+CKPT_EXPORT int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create")));
+static int ckpt_stub_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return ckpt_unsupported("MPI_Win_create_dynamic"); }
+CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create_dynamic")));
+CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_create_dynamic")));
+static int ckpt_stub_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_create_errhandler"); }
+CKPT_EXPORT int PMPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_create_errhandler")));
+CKPT_EXPORT int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_create_errhandler")));
+static int ckpt_stub_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return ckpt_unsupported("MPI_Win_create_keyval"); }
+CKPT_EXPORT int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Win_create_keyval")));
+CKPT_EXPORT int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("ckpt_stub_Win_create_keyval")));
+static int ckpt_stub_Win_delete_attr(MPI_Win win, int win_keyval) { return ckpt_unsupported("MPI_Win_delete_attr"); }
+CKPT_EXPORT int PMPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("ckpt_stub_Win_delete_attr")));
+CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((weak, alias("ckpt_stub_Win_delete_attr")));
+static int ckpt_stub_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
+CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
+CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
+static int ckpt_stub_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
+CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));
+CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));
+static int ckpt_stub_Win_free(MPI_Win *win) { return ckpt_unsupported("MPI_Win_free"); }
+CKPT_EXPORT int PMPI_Win_free(MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_free")));
+CKPT_EXPORT int MPI_Win_free(MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_free")));
+static int ckpt_stub_Win_free_keyval(int *win_keyval) { return ckpt_unsupported("MPI_Win_free_keyval"); }
+CKPT_EXPORT int PMPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("ckpt_stub_Win_free_keyval")));
+CKPT_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("ckpt_stub_Win_free_keyval")));
+static int ckpt_stub_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return ckpt_unsupported("MPI_Win_get_attr"); }
+CKPT_EXPORT int PMPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Win_get_attr")));
+CKPT_EXPORT int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("ckpt_stub_Win_get_attr")));
+static int ckpt_stub_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_Win_get_errhandler"); }
+CKPT_EXPORT int PMPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_get_errhandler")));
+CKPT_EXPORT int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_Win_get_errhandler")));
+static int ckpt_stub_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return ckpt_unsupported("MPI_Win_get_name"); }
+CKPT_EXPORT int PMPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Win_get_name")));
+CKPT_EXPORT int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) __attribute__((weak, alias("ckpt_stub_Win_get_name")));
+static int ckpt_stub_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock"); }
+CKPT_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock")));
+CKPT_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock")));
+static int ckpt_stub_Win_lock_all(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_lock_all"); }
+CKPT_EXPORT int PMPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock_all")));
+CKPT_EXPORT int MPI_Win_lock_all(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_lock_all")));
+static int ckpt_stub_Win_post(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_post"); }
+CKPT_EXPORT int PMPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_post")));
+CKPT_EXPORT int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_post")));
+static int ckpt_stub_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return ckpt_unsupported("MPI_Win_set_attr"); }
+CKPT_EXPORT int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Win_set_attr")));
+CKPT_EXPORT int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) __attribute__((weak, alias("ckpt_stub_Win_set_attr")));
+static int ckpt_stub_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Win_set_errhandler"); }
+CKPT_EXPORT int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Win_set_errhandler")));
+CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) __attribute__((weak, alias("ckpt_stub_Win_set_errhandler")));
+static int ckpt_stub_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
+CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
+CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
+static int ckpt_stub_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
+CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));
+CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));
+static int ckpt_stub_Win_test(MPI_Win win, int *flag) { return ckpt_unsupported("MPI_Win_test"); }
+CKPT_EXPORT int PMPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("ckpt_stub_Win_test")));
+CKPT_EXPORT int MPI_Win_test(MPI_Win win, int *flag) __attribute__((weak, alias("ckpt_stub_Win_test")));
+static int ckpt_stub_Win_unlock(int rank, MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock"); }
+CKPT_EXPORT int PMPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock")));
+CKPT_EXPORT int MPI_Win_unlock(int rank, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock")));
+static int ckpt_stub_Win_unlock_all(MPI_Win win) { return ckpt_unsupported("MPI_Win_unlock_all"); }
+CKPT_EXPORT int PMPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock_all")));
+CKPT_EXPORT int MPI_Win_unlock_all(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_unlock_all")));
+static int ckpt_stub_Win_wait(MPI_Win win) { return ckpt_unsupported("MPI_Win_wait"); }
+CKPT_EXPORT int PMPI_Win_wait(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_wait")));
+CKPT_EXPORT int MPI_Win_wait(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_wait")));
 static double ckpt_stub_Wtick(void) { (void)ckpt_unsupported("MPI_Wtick"); return (double)0; }
 CKPT_EXPORT double PMPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));
 CKPT_EXPORT double MPI_Wtick(void) __attribute__((weak, alias("ckpt_stub_Wtick")));

@@ -36,16 +36,23 @@ static int keyval_error(int32_t rc, MPI_Comm comm, const char *fn)
 }
 
 /* Values of predefined attributes, copied into the face so the pointers the
- * application keeps stay valid across a change of lower half. */
+ * application keeps stay valid across a change of lower half; one slot per
+ * keyval (their low four bits differ), so reading one attribute never changes
+ * the value another pointer shows. */
 static int predefined_values[16];
+#define PREDEFINED_SLOT(keyval) ((keyval) & 0xf)
+_Static_assert(PREDEFINED_SLOT(CKPT_MPI_LASTUSEDCODE) != PREDEFINED_SLOT(CKPT_MPI_TAG_UB) &&
+                   PREDEFINED_SLOT(CKPT_MPI_WTIME_IS_GLOBAL) != PREDEFINED_SLOT(CKPT_MPI_TAG_UB),
+               "predefined attribute slots collide");
 
 
 static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {
     /* The face's codes, not the lower half's: user codes start above MPI_ERR_LASTCODE. */
     if (keyval == CKPT_MPI_LASTUSEDCODE) {
-        predefined_values[1] = ckpt_last_user_code() >= 0 ? ckpt_last_user_code() : CKPT_MPI_ERR_LASTCODE;
-        *(void **)attribute_val = &predefined_values[1];
+        int *v = &predefined_values[PREDEFINED_SLOT(keyval)];
+        *v = ckpt_last_user_code() >= 0 ? ckpt_last_user_code() : CKPT_MPI_ERR_LASTCODE;
+        *(void **)attribute_val = v;
         *flag = 1;
         return 0;
     }
@@ -54,8 +61,8 @@ static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *
     int rc;
     if (keyval == CKPT_MPI_WTIME_IS_GLOBAL) {
         /* The face answers MPI_Wtime itself from CLOCK_MONOTONIC: not synchronised. */
-        predefined_values[0] = 0;
-        *(void **)attribute_val = &predefined_values[0];
+        predefined_values[PREDEFINED_SLOT(keyval)] = 0;
+        *(void **)attribute_val = &predefined_values[PREDEFINED_SLOT(keyval)];
         *flag = 1;
         return 0;
     }
@@ -63,7 +70,7 @@ static int predefined_attr(MPI_Comm comm, int keyval, void *attribute_val, int *
     if (rc)
         return ckpt_face_error(comm, rc, "MPI_Comm_get_attr");
     if (*flag && p) {
-        int slot = (keyval & 0xf);
+        int slot = PREDEFINED_SLOT(keyval);
         predefined_values[slot] = *(int *)p;
         /* MPI-3.1 §10.5.1: the universe holds at least the processes already started
          * (Open MPI 4.1 answers with the slots of one node). */

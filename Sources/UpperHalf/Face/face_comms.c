@@ -207,10 +207,24 @@ struct face_comm *face_coll_enter_intercomm(int32_t local_comm, int local_leader
     return face_coll_inside(pair ? pair : all);
 }
 
+static void created(struct face_comm *p, uint64_t parent_id, int64_t ordinal, struct face_comm *group, int32_t child);
+
 void face_comm_created(int32_t parent, int32_t child)
 {
     struct face_comm *group = creating_group;
     creating_group = NULL;
+    struct face_comm *p = face_comm_of(parent);
+    created(p, p ? p->id : 0, p ? p->started : 0, group, child);
+}
+
+void face_comm_created_at(uint64_t parent_id, int64_t ordinal, int32_t child)
+{
+    created(NULL, parent_id, ordinal, NULL, child);
+}
+
+/* `p` (may be NULL) only tells an Intercomm_create from a dup of an intercommunicator. */
+static void created(struct face_comm *p, uint64_t parent_id, int64_t ordinal, struct face_comm *group, int32_t child)
+{
     struct face_comm *c = slot_for(child);
     if (!c)
         return;
@@ -270,7 +284,6 @@ void face_comm_created(int32_t parent, int32_t child)
         peers = NULL;
     }
 
-    struct face_comm *p = face_comm_of(parent);
     c->inter = inter;
     c->rsize = peer_count;
     c->world_of = peers;
@@ -280,14 +293,14 @@ void face_comm_created(int32_t parent, int32_t child)
     if (group && !inter) {
         /* Comm_create_group: its members agree on their count of such calls, not on the parent's. */
         c->group_ordinal = (int32_t)group->started;
-        c->id = cut_id_group(p ? p->id : 0, members, m, c->group_ordinal);
+        c->id = cut_id_group(parent_id, members, m, c->group_ordinal);
     } else if (inter && p && !p->inter) {
         /* Intercomm_create: collective over both groups, whose parents differ. */
         uint64_t h = cut_id_group(0, members, m, 0);
         c->group_ordinal = next_group_ordinal(h);
         c->id = cut_id_group(0, members, m, c->group_ordinal);
     } else {
-        c->id = cut_id_derived(p ? p->id : 0, p ? p->started : 0, members[0]);
+        c->id = cut_id_derived(parent_id, ordinal, members[0]);
     }
     c->target = (int64_t)face_cut_known_target(c->id);
     __atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);

@@ -14,6 +14,7 @@
 #include "face_files.h"
 #include "face_requests.h"
 #include "face_engine.h"
+#include "face_win.h"
 #include "face_parked.h"
 
 static void bind_boot(struct ckpt_boot *b);
@@ -35,7 +36,9 @@ static void on_thread_restore(void *arg)
 }
 
 
-static int in_critical(void) { return face_crit != 0; }
+/* Inside a face call, or inside a per-target lock or PSCW epoch (face_win.c):
+ * such an epoch ends by itself, and no RMA operation may span the image. */
+static int in_critical(void) { return face_crit != 0 || face_win_epochs != 0; }
 
 /* What the engine's thread asks of MPI at a checkpoint. */
 static const struct ckpt_mpi_ops engine_ops = {
@@ -220,6 +223,8 @@ int ckpt_face_rebind(struct ckpt_boot *b)
         rc = face_files_rebind();
     if (!rc)
         rc = face_requests_rebind();
+    if (!rc)
+        rc = face_wins_rebind();
     clock_gettime(CLOCK_MONOTONIC, &t3);
     if (getenv("CKPT_MPI_RESTORE_STATS") || (ckpt_boot_info->flags & CKPT_BOOT_DEBUG)) {
         char line[200];

@@ -1,6 +1,7 @@
 /* User reduction operations: the lower half calls one of a fixed set of
  * trampolines, which crosses back here with the slot of the op. */
 #include "face_replay.h"
+#include "face_win.h"
 
 #define CKPT_OP_SLOTS 128 /* must match the lower half's trampolines */
 
@@ -36,7 +37,11 @@ CKPT_EXPORT int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *
 
 int ckpt_replay_custom(uint32_t fn, const uint64_t *words, uint32_t count)
 {
-    if (fn != CKPT_FN_Op_create || count != 3)
+    if (fn == CKPT_FN_Comm_idup || fn == FACE_FN_COMM_IDUP_DONE)
+        return face_idup_replay(fn, words, count);
+    if (fn != CKPT_FN_Op_create)
+        return face_win_replay(fn, words, count); /* the other hand-written records: windows */
+    if (count != 3)
         return CKPT_MPI_ERR_INTERN;
     uint64_t real = 0;
     int rc;

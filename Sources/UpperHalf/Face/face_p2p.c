@@ -483,6 +483,8 @@ void face_req_completed(int32_t v, struct face_req *r, struct ckpt_status *st)
     r->active = 0;
     if (__builtin_expect(r->companion != 0, 0))
         face_companion_finish(r);
+    if (__builtin_expect(r->type == FACE_REQ_IDUP, 0))
+        face_idup_finish(r);
 }
 
 /* The lower half's handle for a completion call: an inactive persistent
@@ -490,13 +492,38 @@ void face_req_completed(int32_t v, struct face_req *r, struct ckpt_status *st)
 static inline uint64_t rreq_wait(MPI_Request v)
 {
     uint64_t real = rreq(v);
-    return __builtin_expect(real == FACE_REAL_PCOLL_IDLE, 0) ? 0 : real;
+    return __builtin_expect(real == FACE_REAL_PCOLL_IDLE || real == FACE_REAL_GREQ, 0) ? 0 : real;
+}
+
+static inline int is_greq(const struct face_req *r) { return r && r->type == FACE_REQ_GREQ && r->greq; }
+
+/* Generalized requests in an array (the lower half sees MPI_REQUEST_NULL for
+ * them): how many, and in *incomplete how many have not been completed. */
+static int greqs_in(int n, const MPI_Request *requests, int *incomplete)
+{
+    int all = 0, open = 0;
+    for (int i = 0; i < n; i++) {
+        struct face_req *q = face_req_of(requests[i]);
+        if (__builtin_expect(is_greq(q), 0) && rreq(requests[i]) == FACE_REAL_GREQ) {
+            all++;
+            open += !face_greq_done(q);
+        }
+    }
+    if (incomplete)
+        *incomplete = open;
+    return all;
 }
 
 /* After a completion call: a persistent collective that completed stays, inactive. */
 static inline uint64_t kept_real(const struct face_req *r, uint64_t real)
 {
-    return __builtin_expect(real == 0 && r && r->type == FACE_REQ_PCOLL, 0) ? FACE_REAL_PCOLL_IDLE : real;
+    if (__builtin_expect(real == 0 && r != NULL, 0)) {
+        if (r->type == FACE_REQ_PCOLL)
+            return FACE_REAL_PCOLL_IDLE;
+        if (is_greq(r))
+            return FACE_REAL_GREQ; /* the face completes it (finish_greqs) */
+    }
+    return real;
 }
 
 /* The records of the requests, before the call frees their handles. */
@@ -546,8 +573,37 @@ static struct face_req **records(struct face_req **stack, const MPI_Request *req
 
 static int finish(int rc, const char *fn) { return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, fn) : 0; }
 
+static void poll_pause(void);
+
+/* After the lower half's part of a whole-array call: waits for (wait) or takes
+ * the complete generalized requests, their statuses in st[i]. */
+static int finish_greqs(int n, MPI_Request *requests, struct ckpt_status *st, int wait)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        struct face_req *q = face_req_of(requests[i]);
+        if (!is_greq(q) || rreq(requests[i]) != FACE_REAL_GREQ)
+            continue;
+        while (wait && !face_greq_done(q))
+            poll_pause();
+        if (face_greq_done(q) && face_greq_finish(&requests[i], q, &st[i]))
+            rc = CKPT_MPI_ERR_IN_STATUS;
+    }
+    return rc;
+}
+
 int face_wait_one(int32_t *request, MPI_Status *status)
 {
+    struct face_req *g = face_req_of(*request);
+    if (__builtin_expect(is_greq(g), 0) && rreq(*request) == FACE_REAL_GREQ) {
+        while (!face_greq_done(g))
+            poll_pause();
+        struct ckpt_status gs;
+        int rc = face_greq_finish(request, g, &gs);
+        if (!IGNORED(status))
+            *ST(status) = gs;
+        return finish(rc, "MPI_Wait");
+    }
     struct ckpt_status st;
     face_p2p_enter(CKPT_MPI_COMM_NULL, -1);
     COMPLETION_LOOP(1, request, ckpt_T->Wait(&real[0], &st))
@@ -600,6 +656,16 @@ CKPT_EXPORT int MPI_Test(MPI_Request *, int *, MPI_Status *) __attribute__((alia
 int face_test_one(int32_t *request, int *flag, MPI_Status *status)
 {
     struct face_req *q = face_req_of(*request);
+    if (__builtin_expect(is_greq(q), 0) && rreq(*request) == FACE_REAL_GREQ) {
+        *flag = face_greq_done(q);
+        if (!*flag)
+            return 0;
+        struct ckpt_status gs;
+        int rc = face_greq_finish(request, q, &gs);
+        if (!IGNORED(status))
+            *ST(status) = gs;
+        return finish(rc, "MPI_Test");
+    }
     if (__builtin_expect(q && q->companion, 0) && face_companion_poll(q)) {
         /* MPI_Isendrecv: complete only with its send, which a test must not wait for */
         *flag = 0;
@@ -634,6 +700,10 @@ CKPT_EXPORT int PMPI_Waitall(int count, MPI_Request *requests, MPI_Status *statu
     if (!rc || rc == CKPT_MPI_ERR_IN_STATUS)
         all_completed(n_, requests, rec, st);
     COMPLETION_END(requests)
+    if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && __builtin_expect(greqs_in(count, requests, NULL) > 0, 0)) {
+        int grc = finish_greqs(count, requests, st, 1);
+        rc = rc ? rc : grc;
+    }
     if (IGNORED(statuses) && t.s != t.stack)
         free(t.s);
     return finish(rc, "MPI_Waitall");
@@ -644,8 +714,9 @@ CKPT_EXPORT int PMPI_Testall(int count, MPI_Request *requests, int *flag, MPI_St
 {
     CKPT_ENTER();
     struct statuses t;
-    if (__builtin_expect(poll_companions(count, requests) > 0, 0)) {
-        /* an Isendrecv's send is pending: not all complete, and none may complete alone */
+    int greqs_open = 0, greqs = greqs_in(count, requests, &greqs_open);
+    if (__builtin_expect(greqs_open > 0 || poll_companions(count, requests) > 0, 0)) {
+        /* an Isendrecv's send or a generalized request is pending: not all complete, and none may complete alone */
         *flag = 0;
         return 0;
     }
@@ -654,6 +725,10 @@ CKPT_EXPORT int PMPI_Testall(int count, MPI_Request *requests, int *flag, MPI_St
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *flag)
         all_completed(n_, requests, rec, st);
     COMPLETION_END(requests)
+    if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *flag && __builtin_expect(greqs > 0, 0)) {
+        int grc = finish_greqs(count, requests, st, 0);
+        rc = rc ? rc : grc;
+    }
     if (IGNORED(statuses) && t.s != t.stack)
         free(t.s);
     return finish(rc, "MPI_Testall");
@@ -665,8 +740,10 @@ static int testany(int count, MPI_Request *requests, int *index, int *flag, MPI_
 CKPT_EXPORT int PMPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Status *status)
 {
     CKPT_ENTER();
-    for (int pending; (pending = poll_companions(count, requests)) > 0; poll_pause()) {
-        /* the lower Waitany could block on the others while only the send would complete */
+    for (int pending; (pending = poll_companions(count, requests) + greqs_in(count, requests, NULL)) > 0;
+         poll_pause()) {
+        /* the lower Waitany could block on the others while only the send (or a
+         * generalized request, which it does not see) would complete */
         int flag = 0, rc = testany(count, requests, index, &flag, status, pending);
         if (rc || flag)
             return rc;
@@ -694,6 +771,22 @@ CKPT_EXPORT int PMPI_Testany(int count, MPI_Request *requests, int *index, int *
 /* `pending` requests are masked: when only they are active, none completed. */
 static int testany(int count, MPI_Request *requests, int *index, int *flag, MPI_Status *status, int pending)
 {
+    int greqs_open = 0;
+    if (__builtin_expect(greqs_in(count, requests, &greqs_open) > 0, 0)) {
+        for (int i = 0; i < count; i++) {
+            struct face_req *g = face_req_of(requests[i]);
+            if (is_greq(g) && rreq(requests[i]) == FACE_REAL_GREQ && face_greq_done(g)) {
+                struct ckpt_status gs;
+                int rc = face_greq_finish(&requests[i], g, &gs);
+                *index = i;
+                *flag = 1;
+                if (!IGNORED(status))
+                    *ST(status) = gs;
+                return finish(rc, "MPI_Testany");
+            }
+        }
+        pending += greqs_open;
+    }
     struct ckpt_status st;
     COMPLETION_LOOP_M(count, requests, ckpt_T->Testany(count, real, index, flag, &st), pending > 0)
     if (!rc && pending && *flag && *index == CKPT_MPI_UNDEFINED)
@@ -720,7 +813,8 @@ static int testsome(int incount, MPI_Request *requests, int *outcount, int *indi
 CKPT_EXPORT int PMPI_Waitsome(int incount, MPI_Request *requests, int *outcount, int *indices, MPI_Status *statuses)
 {
     CKPT_ENTER();
-    for (int pending; (pending = poll_companions(incount, requests)) > 0; poll_pause()) {
+    for (int pending; (pending = poll_companions(incount, requests) + greqs_in(incount, requests, NULL)) > 0;
+         poll_pause()) {
         /* as in MPI_Waitany */
         int rc = testsome(incount, requests, outcount, indices, statuses, pending);
         if (rc || *outcount != 0)
@@ -752,6 +846,8 @@ static int testsome(int incount, MPI_Request *requests, int *outcount, int *indi
                     int pending)
 {
     struct statuses t;
+    int greqs_open = 0, greqs = greqs_in(incount, requests, &greqs_open);
+    pending += greqs_open;
     struct ckpt_status *st = statuses_for(&t, statuses, incount);
     COMPLETION_LOOP_M(incount, requests, ckpt_T->Testsome(incount, real, outcount, indices, st), pending > 0)
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && pending && *outcount == CKPT_MPI_UNDEFINED)
@@ -759,6 +855,20 @@ static int testsome(int incount, MPI_Request *requests, int *outcount, int *indi
     if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && *outcount > 0)
         some_completed(*outcount, indices, requests, rec, st, n_);
     COMPLETION_END(requests)
+    if ((!rc || rc == CKPT_MPI_ERR_IN_STATUS) && __builtin_expect(greqs > 0, 0) && st) {
+        /* the complete generalized requests after what the lower half completed */
+        if (*outcount == CKPT_MPI_UNDEFINED)
+            *outcount = 0;
+        for (int i = 0; i < incount; i++) {
+            struct face_req *g = face_req_of(requests[i]);
+            if (is_greq(g) && rreq(requests[i]) == FACE_REAL_GREQ && face_greq_done(g)) {
+                indices[*outcount] = i;
+                if (face_greq_finish(&requests[i], g, &st[*outcount]))
+                    rc = CKPT_MPI_ERR_IN_STATUS;
+                (*outcount)++;
+            }
+        }
+    }
     if (IGNORED(statuses) && t.s != t.stack)
         free(t.s);
     return finish(rc, "MPI_Testsome");
@@ -771,6 +881,13 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
     struct face_req *q = face_req_of(request);
     struct ckpt_status st;
     int rc;
+    if (__builtin_expect(is_greq(q), 0) && rreq(request) == FACE_REAL_GREQ) {
+        *flag = face_greq_done(q);
+        rc = *flag ? face_greq_query(q, &st) : 0;
+        if (*flag && !IGNORED(status))
+            *ST(status) = st;
+        return finish(rc, "MPI_Request_get_status");
+    }
     if (q && q->companion) {
         /* MPI_Isendrecv: complete only once its send is */
         int sent = 0;
@@ -792,6 +909,8 @@ CKPT_EXPORT int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Stat
             q->counted = 1;
         }
     }
+    if (!rc && *flag && q && q->type == FACE_REQ_IDUP)
+        face_idup_finish(q); /* complete: its communicator may be used before the request is freed */
     if (!rc && *flag && !IGNORED(status))
         *ST(status) = st;
     return finish(rc, "MPI_Request_get_status");
@@ -806,6 +925,10 @@ CKPT_EXPORT int PMPI_Cancel(MPI_Request *request)
     CKPT_ENTER();
     struct face_req *q = face_req_of(*request);
     int rc;
+    if (__builtin_expect(is_greq(q), 0) && rreq(*request) == FACE_REAL_GREQ) {
+        rc = face_greq_cancel(q);
+        return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Cancel") : 0;
+    }
     if (__builtin_expect(q && q->companion, 0)) {
         uint64_t send = rreq(q->companion);
         CKPT_CROSS(rc = ckpt_T->Cancel(&send));
@@ -916,6 +1039,10 @@ CKPT_EXPORT int PMPI_Request_free(MPI_Request *request)
     }
     if (q->type == FACE_REQ_PCOLL)
         return face_pcoll_free(request, q);
+    if (is_greq(q) && real == FACE_REAL_GREQ) {
+        int rc = face_greq_free(request, q);
+        return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Request_free") : 0;
+    }
     if (freed_head)
         freed_reap();
     if (q->companion) {

@@ -3,6 +3,7 @@
  * Above the generated replay, which is above the record's coding (face_record.c). */
 #include "face_replay.h"
 #include "face_files.h"
+#include "face_win.h"
 
 /* Replays every recorded call in program order against the current lower half. */
 int ckpt_face_replay_all(void)
@@ -24,11 +25,14 @@ int ckpt_face_replay_all(void)
         int rc = ckpt_replay_call(fn, buf, n);
         if (rc) {
             free(buf);
+            (void)face_idup_replay_end();
             return rc;
         }
     }
+    if (!buf)
+        return CKPT_MPI_ERR_NO_MEM;
     free(buf);
-    return buf ? 0 : CKPT_MPI_ERR_NO_MEM;
+    return face_idup_replay_end();
 }
 
 /* Test aid: CKPT_MPI_TEST_REPLAY_AT_BARRIER=N replays the whole record into the
@@ -47,9 +51,12 @@ void ckpt_test_hook_barrier(void)
     if (replay_at_barrier > 0 && --replay_at_barrier == 0) {
         /* Files are reopened as after a restart, from the pointers a checkpoint keeps. */
         face_files_test_close();
+        face_wins_release_lower();
         int rc = ckpt_face_replay_all();
         if (!rc)
             rc = face_files_rebind();
+        if (!rc)
+            rc = face_wins_rebind(); /* as the restart does: windows reopen their epochs */
         if (rc)
             ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "replay of the constructor record");
         else if (ckpt_boot_info->flags & CKPT_BOOT_DEBUG) {

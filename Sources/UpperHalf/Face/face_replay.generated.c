@@ -476,6 +476,28 @@ int ckpt_replay_call(uint32_t fn, const uint64_t *words, uint32_t count)
         ckpt_shadow_set_real(CKPT_KIND_DATATYPE, v_newtype, a_newtype);
         break;
     }
+    case CKPT_FN_Win_get_group: {
+        uint64_t a_win = ckpt_to_real(CKPT_KIND_WIN, (int32_t)ckpt_dec_word(&d));
+        int32_t v_group = (int32_t)ckpt_dec_word(&d);
+        uint64_t a_group = 0;
+        CKPT_CROSS(rc = ckpt_T->Win_get_group(a_win, &a_group));
+        ckpt_shadow_set_real(CKPT_KIND_GROUP, v_group, a_group);
+        break;
+    }
+    case CKPT_FN_Win_get_info: {
+        uint64_t a_win = ckpt_to_real(CKPT_KIND_WIN, (int32_t)ckpt_dec_word(&d));
+        int32_t v_info_used = (int32_t)ckpt_dec_word(&d);
+        uint64_t a_info_used = 0;
+        CKPT_CROSS(rc = ckpt_T->Win_get_info(a_win, &a_info_used));
+        ckpt_shadow_set_real(CKPT_KIND_INFO, v_info_used, a_info_used);
+        break;
+    }
+    case CKPT_FN_Win_set_info: {
+        uint64_t a_win = ckpt_to_real(CKPT_KIND_WIN, (int32_t)ckpt_dec_word(&d));
+        uint64_t a_info = ckpt_to_real(CKPT_KIND_INFO, (int32_t)ckpt_dec_word(&d));
+        CKPT_CROSS(rc = ckpt_T->Win_set_info(a_win, a_info));
+        break;
+    }
     default:
         return ckpt_replay_custom(fn, words, count);
     }

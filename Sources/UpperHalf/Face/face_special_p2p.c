@@ -1,5 +1,5 @@
 /* Calls whose shape the generator does not cover: handle arrays sized by the
- * communicator (Alltoallw) and a non-blocking dup. */
+ * communicator (Alltoallw). */
 #include "face_cut.h"
 
 /* How many datatypes each array of an *alltoallw call holds: the group size
@@ -104,40 +104,3 @@ TYPED_COLLECTIVE(Ialltoallw, ALLTOALLW_PARAMS, 0, 0, COMMA MPI_Request *request,
                  *request = face_req_new(r_req, FACE_REQ_OTHER, comm))
 TYPED_COLLECTIVE(Ineighbor_alltoallw, NEIGHBOR_ALLTOALLW_PARAMS, 1, 0, COMMA MPI_Request *request, uint64_t r_req = 0,
                  COMMA &r_req, *request = face_req_new(r_req, FACE_REQ_OTHER, comm))
-
-/* Non-blocking dup as a dup plus a request that is already complete (a send to
- * MPI_PROC_NULL): its result must be a valid handle before the request
- * completes, which the shadow table cannot know in advance otherwise.
- * Known limit: the dup blocks, so a program whose partners reach their idup only
- * after this rank's later calls (a receive, Comm_create_group, idups of
- * overlapping communicators) deadlocks. A local idup needs the lower half's
- * MPI_Comm_idup with the virtual handle bound, counted and recorded at completion. */
-static int completed_request(MPI_Comm comm, MPI_Request *request, const char *fn)
-{
-    uint64_t real = 0;
-    int rc;
-    CKPT_CROSS(rc = ckpt_T->Isend(NULL, 0, ckpt_to_real(CKPT_KIND_DATATYPE, CKPT_MPI_BYTE), CKPT_MPI_PROC_NULL, 0,
-                                  ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_SELF), &real));
-    if (rc)
-        return ckpt_face_error(comm, rc, fn);
-    *request = face_req_new(real, FACE_REQ_OTHER, comm);
-    return 0;
-}
-
-CKPT_EXPORT int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    int rc = PMPI_Comm_dup(comm, newcomm);
-    return rc ? rc : completed_request(comm, request, "MPI_Comm_idup");
-}
-CKPT_EXPORT int MPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("PMPI_Comm_idup")));
-
-/* MPI-4.0; Open MPI 4.1 lacks it: the same as MPI_Comm_idup over Comm_dup_with_info. */
-CKPT_EXPORT int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request)
-{
-    CKPT_ENTER();
-    int rc = PMPI_Comm_dup_with_info(comm, info, newcomm);
-    return rc ? rc : completed_request(comm, request, "MPI_Comm_idup_with_info");
-}
-CKPT_EXPORT int MPI_Comm_idup_with_info(MPI_Comm, MPI_Info, MPI_Comm *, MPI_Request *)
-    __attribute__((alias("PMPI_Comm_idup_with_info")));

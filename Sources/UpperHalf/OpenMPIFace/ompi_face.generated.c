@@ -29,11 +29,11 @@ OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_complex32 = { (int32_t)
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_complex8 = { (int32_t)1275070504 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_count = { (int32_t)1275070533 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_cxx_bool = { (int32_t)1275068723 };
-OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_cxx_cplex = { (int32_t)201326592 };
+OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_cxx_cplex = { (int32_t)1275070516 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_cxx_dblcplex = { (int32_t)1275072565 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_cxx_ldblcplex = { (int32_t)1275076662 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_c_bool = { (int32_t)1275068735 };
-OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_c_float_complex = { (int32_t)201326592 };
+OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_c_float_complex = { (int32_t)1275070528 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_c_double_complex = { (int32_t)1275072577 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_c_long_double_complex = { (int32_t)1275076674 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_datatype_null = { (int32_t)201326592 };
@@ -72,7 +72,7 @@ OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_long = { (int32_t)12750
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_long_double = { (int32_t)1275072524 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_longdbl_int = { (int32_t)2348810244 };
 OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_long_int = { (int32_t)2348810242 };
-OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_long_long_int = { (int32_t)201326592 };
+OF_EXPORT union { int32_t h; char bytes[512]; } ompi_mpi_long_long_int = { (int32_t)1275070473 };
 OF_EXPORT union { int32_t h; char bytes[2048]; } ompi_mpi_op_lor = { (int32_t)1476395015 };
 OF_EXPORT union { int32_t h; char bytes[2048]; } ompi_mpi_op_lxor = { (int32_t)1476395017 };
 OF_EXPORT union { int32_t h; char bytes[2048]; } ompi_mpi_op_max = { (int32_t)1476395009 };
@@ -133,9 +133,11 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)2 << 32 | (uint32_t)1275070504: return &ompi_mpi_complex8;
     case (uint64_t)2 << 32 | (uint32_t)1275070533: return &ompi_mpi_count;
     case (uint64_t)2 << 32 | (uint32_t)1275068723: return &ompi_mpi_cxx_bool;
+    case (uint64_t)2 << 32 | (uint32_t)1275070516: return &ompi_mpi_cxx_cplex;
     case (uint64_t)2 << 32 | (uint32_t)1275072565: return &ompi_mpi_cxx_dblcplex;
     case (uint64_t)2 << 32 | (uint32_t)1275076662: return &ompi_mpi_cxx_ldblcplex;
     case (uint64_t)2 << 32 | (uint32_t)1275068735: return &ompi_mpi_c_bool;
+    case (uint64_t)2 << 32 | (uint32_t)1275070528: return &ompi_mpi_c_float_complex;
     case (uint64_t)2 << 32 | (uint32_t)1275072577: return &ompi_mpi_c_double_complex;
     case (uint64_t)2 << 32 | (uint32_t)1275076674: return &ompi_mpi_c_long_double_complex;
     case (uint64_t)2 << 32 | (uint32_t)201326592: return &ompi_mpi_datatype_null;
@@ -146,7 +148,7 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)3 << 32 | (uint32_t)335544320: return &ompi_mpi_errhandler_null;
     case (uint64_t)3 << 32 | (uint32_t)1409286144: return &ompi_mpi_errors_are_fatal;
     case (uint64_t)3 << 32 | (uint32_t)1409286145: return &ompi_mpi_errors_return;
-    case (uint64_t)8 << 32 | (uint32_t)0: return &ompi_mpi_file_null;
+    case (uint64_t)9 << 32 | (uint32_t)0: return &ompi_mpi_file_null;
     case (uint64_t)2 << 32 | (uint32_t)1275069450: return &ompi_mpi_float;
     case (uint64_t)2 << 32 | (uint32_t)2348810240: return &ompi_mpi_float_int;
     case (uint64_t)1 << 32 | (uint32_t)1207959552: return &ompi_mpi_group_empty;
@@ -169,6 +171,7 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)2 << 32 | (uint32_t)1275072524: return &ompi_mpi_long_double;
     case (uint64_t)2 << 32 | (uint32_t)2348810244: return &ompi_mpi_longdbl_int;
     case (uint64_t)2 << 32 | (uint32_t)2348810242: return &ompi_mpi_long_int;
+    case (uint64_t)2 << 32 | (uint32_t)1275070473: return &ompi_mpi_long_long_int;
     case (uint64_t)4 << 32 | (uint32_t)1476395015: return &ompi_mpi_op_lor;
     case (uint64_t)4 << 32 | (uint32_t)1476395017: return &ompi_mpi_op_lxor;
     case (uint64_t)4 << 32 | (uint32_t)1476395009: return &ompi_mpi_op_max;
@@ -202,6 +205,7 @@ void *of_predefined_out(int kind, int32_t h)
     case (uint64_t)2 << 32 | (uint32_t)1275070489: return &ompi_mpi_unsigned_long_long;
     case (uint64_t)2 << 32 | (uint32_t)1275068932: return &ompi_mpi_unsigned_short;
     case (uint64_t)2 << 32 | (uint32_t)1275069454: return &ompi_mpi_wchar;
+    case (uint64_t)8 << 32 | (uint32_t)536870912: return &ompi_mpi_win_null;
     default: return 0;
     }
 }
@@ -362,6 +366,28 @@ int of_keyval_out(int v)
     default: return v;
     }
 }
+int of_enum_in_ASSERT(int v)
+{
+    switch (v) {
+    case 1: return 1024;
+    case 8: return 2048;
+    case 4: return 4096;
+    case 2: return 8192;
+    case 16: return 16384;
+    default: return v;
+    }
+}
+int of_enum_out_ASSERT(int v)
+{
+    switch (v) {
+    case 1024: return 1;
+    case 2048: return 8;
+    case 4096: return 4;
+    case 8192: return 2;
+    case 16384: return 16;
+    default: return v;
+    }
+}
 int of_enum_in_COMBINER(int v)
 {
     switch (v) {
@@ -459,6 +485,22 @@ int of_enum_in_GROUP_COMPARISON(int v)
 int of_enum_out_GROUP_COMPARISON(int v)
 {
     switch (v) {
+    default: return v;
+    }
+}
+int of_enum_in_LOCK_TYPE(int v)
+{
+    switch (v) {
+    case 1: return 234;
+    case 2: return 235;
+    default: return v;
+    }
+}
+int of_enum_out_LOCK_TYPE(int v)
+{
+    switch (v) {
+    case 234: return 1;
+    case 235: return 2;
     default: return v;
     }
 }

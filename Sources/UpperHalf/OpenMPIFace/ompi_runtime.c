@@ -103,6 +103,13 @@ int of_unsupported(const char *name)
     _exit(1);
 }
 
+/* For the libmpi_cxx.so.40 stub (Sources/UpperHalf/OpenMPICxx): its symbols fail through here. */
+OF_EXPORT int ompi_ckpt_mpi_unsupported(const char *name) { return of_unsupported(name); }
+
+/* What mpicxx.h's inline MPI::Op makes every C++ program import from libmpi.so.40. Only
+ * the C++ bindings call it, and a program that uses those is refused before it starts. */
+OF_EXPORT void ompi_op_set_cxx_callback(void *op, void (*fn)(void)) { (void)op; (void)fn; of_unsupported("MPI::Op::Init (C++ bindings)"); }
+
 void *of_alloc(size_t bytes)
 {
     void *p = malloc(bytes);

@@ -11,7 +11,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -43,6 +48,14 @@ struct wstate {
     uint32_t nregions, nthreads, nfds;
     uint64_t nextents, strings_size;
     uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
+    /* Facts of the process at the cut that a forked writer would not see as
+     * they were (a child has no pending signals and no interval timers, and
+     * shares file offsets and lower-half memory with the running parent). */
+    uint64_t pid, sigpending, mem_bytes;
+    uint64_t itimer[3][4];
+    char flavour[16];
+    int mpich_face;
+    const char *shared_why; /* memory a child would not see frozen (then: inline) */
 };
 
 /* The job's identity, copied from CKPT_MPI_JOB_ID at start-up: the writer runs
@@ -379,23 +392,17 @@ static void trim(struct wstate *w, uint64_t lo, uint64_t hi)
     }
 }
 
-void eng_write_image(void *argp)
+/* The part of the write that must see the process itself, at the cut: the
+ * memory map, the fds (their offsets are shared with a forked child), the
+ * pending signals and timers (a child has none), the lower half's facts. Runs
+ * with every other upper thread parked. 0 or -errno (err says why). */
+static long image_begin(struct eng_write_args *a, struct wstate *w, struct sbuf *err)
 {
-    struct eng_write_args *a = argp;
-    struct sbuf err = {a->err, 0, sizeof a->err};
-    a->err[0] = 0;
-    uint64_t t0 = eng_now_ns();
-    long fd = -1, dfd = -1, dirfd = -1, pmfd = -1;
-    int tmp_created = 0;
-    struct wstate W;
-    memset(&W, 0, sizeof W);
-    struct wstate *w = &W;
-
     long m = ckpt_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (CKPT_SYS_ERR(m)) {
-        sb_err(&err, "mmap(scratch)", m);
-        return;
+        sb_err(err, "mmap(scratch)", m);
+        return m;
     }
     w->s = (struct scratch *)m;
     struct scratch *s = w->s;
@@ -403,25 +410,80 @@ void eng_write_image(void *argp)
     w->scratch_hi = (uint64_t)m + ((sizeof(struct scratch) + 4095) & ~4095UL);
     add_string(w, "", 0); /* offset 0 = no string */
 
-    /* the writer's own stack is not part of the process */
-    uint64_t alt_lo = a->altstack, alt_hi = a->altstack + ENG_ALTSTACK;
-    long r = scan_maps(w, &err);
+    long r = scan_maps(w, err);
     if (r < 0)
-        goto out;
+        return r;
     /* Drop the writer's own mappings. The kernel may have merged them with a
      * neighbouring mapping of the same kind (glibc's arenas are MAP_NORESERVE
      * too), so trim, never skip whole lines. */
     trim(w, w->scratch_lo, w->scratch_hi);
-    trim(w, alt_lo, alt_hi);
-
-    pmfd = ckpt_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
-    uint64_t mem_bytes = 0;
+    trim(w, a->altstack, a->altstack + ENG_ALTSTACK);
+    if (a->page)
+        trim(w, (uint64_t)a->page, (uint64_t)a->page + 4096);
     for (uint32_t i = 0; i < w->nregions; i++) {
         struct ckpt_img_region *g = &s->regions[i];
-        mem_bytes += g->end - g->start;
+        w->mem_bytes += g->end - g->start;
+        /* shared with whoever else maps them: a child would store what the
+         * running application writes there after the cut */
+        if (!w->shared_why && g->kind == CKPT_REG_SHARED_ANON)
+            w->shared_why = "shared anonymous memory";
+        if (!w->shared_why && g->kind == CKPT_REG_FILE_SHARED && (g->prot & PROT_WRITE))
+            w->shared_why = "a writable shared file mapping";
+    }
+    describe_fds(w);
+    uint64_t pend = 0;
+    ckpt_sys2(SYS_rt_sigpending, &pend, 8); /* the process's, and this thread's (it blocks everything) */
+    w->sigpending = pend & ~(1ULL << (eng.sig - 1));
+    for (int i = 0; i < 3; i++) {
+        struct itimerval it;
+        memset(&it, 0, sizeof it);
+        ckpt_sys2(SYS_getitimer, i, &it);
+        /* A periodic ITIMER_REAL reads 0 while its SIGALRM is pending (the
+         * kernel re-arms it when the signal is taken): it is still periodic. */
+        if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+            it.it_value = it.it_interval;
+        w->itimer[i][0] = (uint64_t)it.it_interval.tv_sec;
+        w->itimer[i][1] = (uint64_t)it.it_interval.tv_usec;
+        w->itimer[i][2] = (uint64_t)it.it_value.tv_sec;
+        w->itimer[i][3] = (uint64_t)it.it_value.tv_usec;
+    }
+    w->pid = (uint64_t)ckpt_sys0(SYS_getpid);
+    strncpy(w->flavour, eng.boot->flavour ? eng.boot->flavour : "none", sizeof w->flavour - 1);
+    w->mpich_face = eng.boot->table != NULL;
+
+    struct sbuf p = {s->path, 0, sizeof s->path};
+    sb_str(&p, a->dir);
+    char rn[32];
+    struct sbuf q = {rn, 0, sizeof rn};
+    sb_str(&q, "/rank-");
+    char d4[5] = {(char)('0' + eng.rank / 1000 % 10), (char)('0' + eng.rank / 100 % 10),
+                  (char)('0' + eng.rank / 10 % 10), (char)('0' + eng.rank % 10), 0};
+    sb_str(&q, d4);
+    sb_str(&q, ".img");
+    sb_str(&p, rn);
+    memcpy(s->tmp, s->path, p.n);
+    struct sbuf t = {s->tmp, p.n, sizeof s->tmp};
+    s->tmp[p.n] = 0;
+    sb_str(&t, ".tmp");
+    return 0;
+}
+
+/* The rest: page scan, metadata, data, fsync, rename. Reads only memory (and
+ * what image_begin kept), so it gives the same image in the process itself
+ * or in a forked copy of it. Sets a->bytes; err says why it failed. */
+static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf *err)
+{
+    struct scratch *s = w->s;
+    long fd = -1, dfd = -1, dirfd = -1, pmfd = -1;
+    int tmp_created = 0;
+    long r;
+
+    pmfd = ckpt_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        struct ckpt_img_region *g = &s->regions[i];
         if (g->kind == CKPT_REG_FILE_SHARED)
             ckpt_sys3(SYS_msync, g->start, g->end - g->start, MS_SYNC);
-        r = scan_pages(w, g, pmfd, &err);
+        r = scan_pages(w, g, pmfd, err);
         if (r < 0)
             goto out;
     }
@@ -445,10 +507,9 @@ void eng_write_image(void *argp)
             have_main = 1;
     }
     if (!have_main) {
-        sb_str(&err, "checkpoint: the main thread could not be stopped (exited, or inside the lower half)");
+        sb_str(err, "checkpoint: the main thread could not be stopped (exited, or inside the lower half)");
         goto out;
     }
-    describe_fds(w);
     for (int sig = 1; sig <= 64; sig++) {
         memset(&s->sigs[sig - 1], 0, sizeof s->sigs[0]);
         if (sig != SIGKILL && sig != SIGSTOP)
@@ -456,8 +517,6 @@ void eng_write_image(void *argp)
     }
 
     /* layout */
-    struct ckpt_img_header *h = (struct ckpt_img_header *)s->path; /* built in place below, see meta */
-    (void)h;
     uint64_t off = CKPT_IMG_HEADER_SIZE;
     uint64_t threads_off = off;
     off += (uint64_t)w->nthreads * sizeof(struct ckpt_img_thread);
@@ -478,39 +537,22 @@ void eng_write_image(void *argp)
         data_size += s->extents[i].len;
     }
 
-    /* open the file */
-    {
-        struct sbuf p = {s->path, 0, sizeof s->path};
-        sb_str(&p, a->dir);
-        /* Under a coordinator the generation directory is the coordinator's to
-         * make and to remove: a rank still on its way here when the generation
-         * was abandoned would make it again and leave it behind. The
-         * self-checkpoint debugging mode has no coordinator. */
-        if (!eng_mailbox()->coord[0])
-            ckpt_sys2(SYS_mkdir, a->dir, 0700);
-        /* never through a symlink planted in the coordinator's place (its mkdir made a directory) */
-        dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (eng_mailbox()->coord[0] ? O_NOFOLLOW : 0), 0);
-        if (dirfd < 0) {
-            sb_err(&err, "open(checkpoint directory)", dirfd);
-            goto out;
-        }
-        char rn[32];
-        struct sbuf q = {rn, 0, sizeof rn};
-        sb_str(&q, "/rank-");
-        char d4[5] = {(char)('0' + eng.rank / 1000 % 10), (char)('0' + eng.rank / 100 % 10),
-                      (char)('0' + eng.rank / 10 % 10), (char)('0' + eng.rank % 10), 0};
-        sb_str(&q, d4);
-        sb_str(&q, ".img");
-        sb_str(&p, rn);
-        memcpy(s->tmp, s->path, p.n);
-        struct sbuf t = {s->tmp, p.n, sizeof s->tmp};
-        s->tmp[p.n] = 0;
-        sb_str(&t, ".tmp");
+    /* Under a coordinator the generation directory is the coordinator's to
+     * make and to remove: a rank still on its way here when the generation
+     * was abandoned would make it again and leave it behind. The
+     * self-checkpoint debugging mode has no coordinator. */
+    if (!eng_mailbox()->coord[0])
+        ckpt_sys2(SYS_mkdir, a->dir, 0700);
+    /* never through a symlink planted in the coordinator's place (its mkdir made a directory) */
+    dirfd = ckpt_sys3(SYS_open, a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (eng_mailbox()->coord[0] ? O_NOFOLLOW : 0), 0);
+    if (dirfd < 0) {
+        sb_err(err, "open(checkpoint directory)", dirfd);
+        goto out;
     }
     /* O_NOFOLLOW: a symlink in place of the tmp file would have us truncate its target */
     fd = ckpt_sys3(SYS_open, s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        sb_err(&err, "open(image)", fd);
+        sb_err(err, "open(image)", fd);
         goto out;
     }
     tmp_created = 1;
@@ -528,6 +570,13 @@ void eng_write_image(void *argp)
                 uint64_t n = x->len - done < CHUNK ? x->len - done : CHUNK;
                 const void *src = (const void *)(x->addr + done);
                 hsh = ckpt_img_hash(hsh, src, n);
+                if (a->bounce) {
+                    /* O_DIRECT pins the pages it writes from, and pinning a page still
+                     * shared with the parent copies it first, one fault per 4 KiB:
+                     * a memcpy into the child's own buffer is several times cheaper. */
+                    memcpy(a->bounce, src, n);
+                    src = a->bounce;
+                }
                 r = write_full(dfd >= 0 ? dfd : fd, src, n, x->file_off + done);
                 if (r == -EINVAL && dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
                     ckpt_sys1(SYS_close, dfd);
@@ -535,7 +584,7 @@ void eng_write_image(void *argp)
                     r = write_full(fd, src, n, x->file_off + done);
                 }
                 if (r < 0) {
-                    sb_err(&err, "write(image)", r);
+                    sb_err(err, "write(image)", r);
                     goto out;
                 }
             }
@@ -549,7 +598,7 @@ void eng_write_image(void *argp)
 
     /* metadata: assembled in the (now free) maps buffer */
     if (data_off > MAPS_BUF) {
-        sb_str(&err, "checkpoint: metadata larger than 8 MiB");
+        sb_str(err, "checkpoint: metadata larger than 8 MiB");
         goto out;
     }
     char *meta = s->maps;
@@ -565,14 +614,14 @@ void eng_write_image(void *argp)
     struct timespec now;
     ckpt_sys2(SYS_clock_gettime, CLOCK_REALTIME, &now);
     hd->created_unix_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-    hd->pid = (uint64_t)ckpt_sys0(SYS_getpid);
-    strncpy(hd->flavour, eng.boot->flavour ? eng.boot->flavour : "none", sizeof hd->flavour - 1);
+    hd->pid = w->pid;
+    strncpy(hd->flavour, w->flavour, sizeof hd->flavour - 1);
     struct {
         char f[6][65];
     } un;
     if (ckpt_sys1(SYS_uname, &un) == 0)
         memcpy(hd->host, un.f[1], sizeof hd->host - 1);
-    if (eng.boot->table)
+    if (w->mpich_face)
         strncpy(hd->face_abi, "mpich", sizeof hd->face_abi - 1);
     hd->nthreads = w->nthreads;
     hd->nfds = w->nfds;
@@ -587,7 +636,7 @@ void eng_write_image(void *argp)
     hd->strings_size = w->strings_size;
     hd->data_off = data_off;
     hd->data_size = data_size;
-    hd->mem_bytes = mem_bytes;
+    hd->mem_bytes = w->mem_bytes;
     hd->mailbox_addr = (uint64_t)eng_mailbox();
     hd->tid_offset = eng.tid_offset;
     hd->robust_offset = eng.robust_offset;
@@ -598,23 +647,8 @@ void eng_write_image(void *argp)
     hd->vdso_end = w->vdso_e;
     hd->vvar_start = w->vvar_s;
     hd->vvar_end = w->vvar_e;
-    for (int i = 0; i < 3; i++) {
-        struct itimerval it;
-        memset(&it, 0, sizeof it);
-        ckpt_sys2(SYS_getitimer, i, &it);
-        /* A periodic ITIMER_REAL reads 0 while its SIGALRM is pending (the
-         * kernel re-arms it when the signal is taken): it is still periodic. */
-        if (!it.it_value.tv_sec && !it.it_value.tv_usec)
-            it.it_value = it.it_interval;
-        hd->itimer[i][0] = (uint64_t)it.it_interval.tv_sec;
-        hd->itimer[i][1] = (uint64_t)it.it_interval.tv_usec;
-        hd->itimer[i][2] = (uint64_t)it.it_value.tv_sec;
-        hd->itimer[i][3] = (uint64_t)it.it_value.tv_usec;
-    }
-    /* pending for the process (and this thread, which blocks everything) */
-    uint64_t pend = 0;
-    ckpt_sys2(SYS_rt_sigpending, &pend, 8);
-    hd->sigpending = pend & ~(1ULL << (eng.sig - 1));
+    memcpy(hd->itimer, w->itimer, sizeof hd->itimer);
+    hd->sigpending = w->sigpending;
     long um = ckpt_sys1(SYS_umask, 022);
     ckpt_sys1(SYS_umask, um);
     hd->umask = (uint64_t)um;
@@ -631,12 +665,12 @@ void eng_write_image(void *argp)
     hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
     r = write_full(fd, meta, data_off, 0);
     if (r < 0) {
-        sb_err(&err, "write(image header)", r);
+        sb_err(err, "write(image header)", r);
         goto out;
     }
     r = ckpt_sys1(SYS_fsync, fd);
     if (r < 0) {
-        sb_err(&err, "fsync(image)", r);
+        sb_err(err, "fsync(image)", r);
         goto out;
     }
     if (dfd >= 0)
@@ -645,24 +679,24 @@ void eng_write_image(void *argp)
     r = ckpt_sys1(SYS_close, fd);
     fd = -1;
     if (r < 0) {
-        sb_err(&err, "close(image)", r);
+        sb_err(err, "close(image)", r);
         goto out;
     }
     r = ckpt_sys2(SYS_rename, s->tmp, s->path);
     if (r < 0) {
-        sb_err(&err, "rename(image)", r);
+        sb_err(err, "rename(image)", r);
         goto out;
     }
     tmp_created = 0;
     r = ckpt_sys1(SYS_fsync, dirfd);
     if (r < 0 && r != -EINVAL) {
-        sb_err(&err, "fsync(checkpoint directory)", r);
+        sb_err(err, "fsync(checkpoint directory)", r);
         goto out;
     }
     a->bytes = data_off + data_size;
 
 out:
-    for (uint32_t i = 0; w->s && i < w->nregions; i++)
+    for (uint32_t i = 0; i < w->nregions; i++)
         if (s->regions[i].flags & REGF_MPROT)
             ckpt_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
     if (pmfd >= 0)
@@ -675,6 +709,210 @@ out:
         ckpt_sys1(SYS_unlink, s->tmp);
     if (dirfd >= 0)
         ckpt_sys1(SYS_close, dirfd);
+}
+
+void eng_write_image(void *argp)
+{
+    struct eng_write_args *a = argp;
+    struct sbuf err = {a->err, 0, sizeof a->err};
+    a->err[0] = 0;
+    uint64_t t0 = eng_now_ns();
+    struct wstate W;
+    memset(&W, 0, sizeof W);
+    if (image_begin(a, &W, &err) == 0)
+        image_finish(a, &W, &err);
+    if (W.s)
+        ckpt_sys2(SYS_munmap, W.s, sizeof(struct scratch));
     a->write_ns = eng_now_ns() - t0;
-    ckpt_sys2(SYS_munmap, m, sizeof(struct scratch));
+}
+
+/* ---- the copy-on-write writer (docs/checkpoint-protocol.md, "Copy-on-write")
+ *
+ * The process forks (a raw clone: glibc's fork would run the application's
+ * atfork handlers) and the child, a frozen copy of the address space, runs
+ * image_finish while the parent resumes the application. The child leaves
+ * MPI, sockets and the coordinator alone, takes no signal (all blocked; it
+ * dies with its parent), raises no SIGCHLD (exit signal 0: the application's
+ * wait(-1) never sees it) and is waited for through its pidfd. Its result comes
+ * back in a shared page, so even a child the application reaped by accident
+ * (waitpid with __WALL) is accounted for. */
+
+static void shared_wake(volatile uint32_t *w) { ckpt_sys3(SYS_futex, w, FUTEX_WAKE, 0x7fffffff); }
+static void shared_wait(volatile uint32_t *w, uint32_t val, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    ckpt_sys4(SYS_futex, w, FUTEX_WAIT, val, &ts);
+}
+
+/* Does the child's memory map cover every region of the image? Memory marked
+ * MADV_DONTFORK (e.g. buffers registered for RDMA) is absent in a child. */
+static int child_has_all(struct wstate *w, long pid)
+{
+    char path[48];
+    struct sbuf p = {path, 0, sizeof path};
+    sb_str(&p, "/proc/");
+    sb_u64(&p, (uint64_t)pid);
+    sb_str(&p, "/maps");
+    size_t len;
+    if (read_whole(path, w->s->maps, MAPS_BUF, &len) < 0)
+        return 0;
+    const char *m = w->s->maps;
+    uint64_t ls = 0, le = 0;
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        struct ckpt_img_region *g = &w->s->regions[i];
+        uint64_t pos = g->start;
+        while (pos < g->end) {
+            while (le <= pos) {
+                if (!*m)
+                    return 0;
+                ls = ckpt_scan_hex(&m);
+                m++;
+                le = ckpt_scan_hex(&m);
+                const char *eol = strchr(m, '\n');
+                m = eol ? eol + 1 : m + strlen(m);
+            }
+            if (ls > pos)
+                return 0;
+            pos = le;
+        }
+    }
+    return 1;
+}
+
+static __attribute__((noreturn)) void cow_child(struct eng_write_args *a, struct wstate *w)
+{
+    uint64_t all = ~0ULL;
+    ckpt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+    ckpt_sys2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    if ((uint64_t)ckpt_sys0(SYS_getppid) != w->pid) /* the parent died before the line above */
+        ckpt_sys1(SYS_exit_group, 1);
+    ckpt_sys2(SYS_prctl, PR_SET_NAME, "ckpt-writer");
+    struct eng_cow_page *pg = a->page;
+    uint32_t go;
+    while ((go = __atomic_load_n(&pg->go, __ATOMIC_ACQUIRE)) == 0)
+        shared_wait(&pg->go, 0, 100);
+    if (go != 1)
+        ckpt_sys1(SYS_exit_group, 0);
+    uint64_t t0 = eng_now_ns();
+    if (eng.test_write_delay_ms > 0) /* tests: an application that ends, or is killed, while its image is written */
+        eng_sleep_ms(eng.test_write_delay_ms);
+    struct sbuf err = {pg->err, 0, sizeof pg->err};
+    a->bytes = 0;
+    long b = ckpt_sys6(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    a->bounce = CKPT_SYS_ERR(b) ? NULL : (void *)b;
+    image_finish(a, w, &err);
+    pg->bytes = a->bytes;
+    pg->write_ns = eng_now_ns() - t0;
+    __atomic_store_n(&pg->done, 1, __ATOMIC_RELEASE);
+    ckpt_sys1(SYS_exit_group, 0);
+    __builtin_unreachable();
+}
+
+void eng_write_image_cow(void *argp)
+{
+    struct eng_write_args *a = argp;
+    struct sbuf err = {a->err, 0, sizeof a->err};
+    a->err[0] = 0;
+    a->child_pidfd = -1;
+    a->inline_why = NULL;
+    uint64_t t0 = eng_now_ns();
+    long pg = ckpt_sys6(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (CKPT_SYS_ERR(pg)) {
+        a->page = NULL;
+        a->inline_why = "mmap(shared page) failed";
+        eng_write_image(a);
+        return;
+    }
+    a->page = (struct eng_cow_page *)pg;
+    static struct wstate W; /* only one checkpoint at a time; the parent keeps it until the child is done */
+    memset(&W, 0, sizeof W);
+    struct wstate *w = &W;
+    if (image_begin(a, w, &err) < 0)
+        goto inline_done;
+    uint64_t t1 = eng_now_ns();
+    a->begin_ns = t1 - t0;
+    if (w->shared_why) {
+        a->inline_why = w->shared_why;
+        goto inline_write;
+    }
+    int pidfd = -1;
+    long pid = ckpt_sys5(SYS_clone, CLONE_PIDFD, 0, &pidfd, 0, 0);
+    if (pid == 0)
+        cow_child(a, w);
+    if (pid < 0) {
+        a->inline_why = "clone failed";
+        goto inline_write;
+    }
+    uint64_t t2 = eng_now_ns();
+    a->fork_ns = t2 - t1;
+    int all = child_has_all(w, pid);
+    a->check_ns = eng_now_ns() - t2;
+    if (!all) {
+        __atomic_store_n(&a->page->go, 2, __ATOMIC_RELEASE);
+        shared_wake(&a->page->go);
+        siginfo_t si;
+        ckpt_sys5(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED | __WALL, 0);
+        ckpt_sys1(SYS_close, pidfd);
+        a->inline_why = "memory a child does not inherit (MADV_DONTFORK)";
+        goto inline_write;
+    }
+    __atomic_store_n(&a->page->go, 1, __ATOMIC_RELEASE);
+    shared_wake(&a->page->go);
+    a->child_pidfd = pidfd;
+    a->child_pid = pid;
+    a->cow_state = w;
+    a->write_ns = eng_now_ns() - t0;
+    return;
+inline_write:
+    image_finish(a, w, &err);
+inline_done:
+    if (w->s)
+        ckpt_sys2(SYS_munmap, w->s, sizeof(struct scratch));
+    ckpt_sys2(SYS_munmap, a->page, 4096);
+    a->page = NULL;
+    a->write_ns = eng_now_ns() - t0;
+}
+
+void eng_cow_wait(struct eng_write_args *a)
+{
+    struct wstate *w = a->cow_state;
+    struct eng_cow_page *pg = a->page;
+    struct sbuf err = {a->err, 0, sizeof a->err};
+    uint64_t t0 = eng_now_ns();
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    long r;
+    do
+        r = ckpt_sys5(SYS_waitid, P_PIDFD, a->child_pidfd, &si, WEXITED | __WALL, 0);
+    while (r == -EINTR);
+    if (r == -ECHILD) { /* reaped by the application (waitpid __WALL): wait for the pidfd instead */
+        struct pollfd pf = {(int)a->child_pidfd, POLLIN, 0};
+        while (ckpt_sys3(SYS_poll, &pf, 1, -1) == -EINTR)
+            ;
+    }
+    ckpt_sys1(SYS_close, a->child_pidfd);
+    a->child_pidfd = -1;
+    if (__atomic_load_n(&pg->done, __ATOMIC_ACQUIRE)) {
+        a->bytes = pg->bytes;
+        a->write_ns += pg->write_ns;
+        memcpy(a->err, pg->err, sizeof a->err);
+        a->err[sizeof a->err - 1] = 0;
+    } else {
+        /* killed (OOM, a signal to its process group...) before it finished */
+        a->bytes = 0;
+        a->write_ns += eng_now_ns() - t0;
+        sb_str(&err, "image writer process ");
+        sb_u64(&err, (uint64_t)a->child_pid);
+        if (r == 0 && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)) {
+            sb_str(&err, " was killed by signal ");
+            sb_u64(&err, (uint64_t)si.si_status);
+        } else {
+            sb_str(&err, " ended without finishing the image");
+        }
+        ckpt_sys1(SYS_unlink, w->s->tmp);
+    }
+    ckpt_sys2(SYS_munmap, w->s, sizeof(struct scratch));
+    ckpt_sys2(SYS_munmap, pg, 4096);
+    a->page = NULL;
+    a->cow_state = NULL;
 }

@@ -76,6 +76,10 @@ struct eng {
     struct eng_thread slots[ENG_MAX_THREADS];
     struct eng_thread self_slot;
     uint64_t pause_ns, last_bytes, last_write_ns;
+    uint64_t stop_ns;  /* how long the application was stopped at the last checkpoint */
+    int writer_inline; /* CKPT_MPI_WRITER=inline: write in the process, the application stopped */
+    volatile uint32_t writing; /* the application runs while its image is written and reported */
+    long test_write_delay_ms;  /* CKPT_MPI_TEST_WRITE_DELAY_MS: the forked writer waits this long first */
 };
 extern struct eng eng;
 
@@ -124,14 +128,37 @@ void eng_resume_all(void);
 
 /* ---- image.c: the image writer (docs/image-format.md) */
 
+/* The copy-on-write writer's channel from its child (MAP_SHARED, one page). */
+struct eng_cow_page {
+    volatile uint32_t go;   /* parent -> child: 1 write, 2 exit at once */
+    volatile uint32_t done; /* child -> parent: the result below is final */
+    uint64_t bytes, write_ns;
+    char err[400];
+};
+
 struct eng_write_args {
     const char *dir;
     uint64_t generation, t0;
     uint64_t altstack;          /* writer stack mapping (ENG_ALTSTACK bytes): not saved */
     uint64_t bytes, write_ns;   /* out */
     char err[400];              /* out: "" on success */
+    /* eng_write_image_cow only */
+    struct eng_cow_page *page;  /* the child's result (not saved) */
+    long child_pidfd, child_pid; /* out: the writer process, pidfd -1 when written inline */
+    void *cow_state;            /* the parent's writer state until eng_cow_wait */
+    const char *inline_why;     /* out: why this checkpoint was written inline after all */
+    void *bounce;               /* the forked writer's own CKPT_IMG_HASH_CHUNK bytes, or NULL */
+    uint64_t begin_ns, fork_ns, check_ns; /* out: where the COW pause went (--verbose) */
 };
+/* Writes the image in this process (every other upper thread parked). */
 void eng_write_image(void *args);
+/* Captures what needs the process itself, forks a writer and returns as soon
+ * as the child holds the frozen copy (child_pidfd >= 0); falls back to
+ * eng_write_image (inline_why says why) when a child would not see the cut. */
+void eng_write_image_cow(void *args);
+/* Waits for the child of eng_write_image_cow (the application may be running)
+ * and fills bytes, write_ns and err. */
+void eng_cow_wait(struct eng_write_args *args);
 /* Copies the job id (CKPT_MPI_JOB_ID) for the writer, which must not call getenv. */
 void eng_job_id_init(const char *id);
 /* Sets the program's MPI ABI ("mpich", "openmpi", "none") the next image records. */

@@ -58,6 +58,8 @@ static inline struct face_comm *face_comm_of(int32_t comm)
 
 /* After a communicator-creating call returned `child` (made from `parent`). */
 void face_comm_created(int32_t parent, int32_t child);
+/* The same for an MPI_Comm_idup that completed: the parent's id and count when it started. */
+void face_comm_created_at(uint64_t parent_id, int64_t ordinal, int32_t child);
 /* Before MPI_Comm_free / MPI_Comm_disconnect. */
 void face_comm_freeing(int32_t comm);
 /* MPI_COMM_WORLD and MPI_COMM_SELF, once MPI is initialised. */
@@ -194,6 +196,8 @@ enum face_req_type {
     FACE_REQ_PRECV,     /* persistent receive: made again; restarted when it was active */
     FACE_REQ_MESSAGE,   /* an MPI_Message from Mprobe/Improbe */
     FACE_REQ_PCOLL,     /* persistent collective (MPI-4, face_mpi4.c): inactive = upper half only */
+    FACE_REQ_IDUP,      /* MPI_Comm_idup (face_idup.c): binds its communicator when it completes */
+    FACE_REQ_GREQ,      /* generalized request (face_greq.c): upper half only */
 };
 
 enum face_req_state {
@@ -217,6 +221,16 @@ struct face_req {
     struct ckpt_status status;    /* has_status: what the application's wait returns */
     int32_t companion;            /* MPI_Isendrecv: the hidden send that must complete too, 0 = none */
     void *tmp;                    /* freed with the companion (or by it, once freed): Isendrecv_replace's packed copy */
+    /* FACE_REQ_IDUP: the new communicator (0 once bound), the parent's id and
+     * collective count when it started (the new id derives from them), the info
+     * of idup_with_info (a lower-half copy, 0 = none), and the cell the lower
+     * half writes the new communicator into (native MPI_Comm). */
+    struct face_greq *greq; /* FACE_REQ_GREQ: its callbacks and state */
+    int32_t idup_comm;
+    uint64_t idup_parent_id;
+    int64_t idup_ordinal;
+    uint64_t idup_info;
+    uint64_t idup_cell;
 };
 
 #define FACE_REQ_CHUNK_BITS 12
@@ -262,6 +276,11 @@ static inline int32_t face_req_new(uint64_t real, uint8_t type, int32_t comm)
 /* The real handle of an inactive persistent collective: nothing in the lower half
  * (the drain skips it as a marker; completion calls pass MPI_REQUEST_NULL for it). */
 #define FACE_REAL_PCOLL_IDLE 0xd7a1ed0000000004ull
+/* The real handle of a generalized request: nothing in the lower half (completion
+ * calls pass MPI_REQUEST_NULL for it, the drain skips it as a marker). */
+#define FACE_REAL_GREQ 0xd7a1ed0000000006ull
+/* The real handle of a communicator whose MPI_Comm_idup has not completed. */
+#define FACE_REAL_IDUP_PENDING 0xd7a1ed0000000005ull
 
 /* ----------------------------------------------------------- drained messages */
 

@@ -48,6 +48,13 @@ int ckpt_replay_call(uint32_t fn, const uint64_t *words, uint32_t count);
 /* Hand-written records (user ops). */
 int ckpt_replay_custom(uint32_t fn, const uint64_t *words, uint32_t count);
 
+/* The record entry of an MPI_Comm_idup that completed (its start is CKPT_FN_Comm_idup):
+ * an id beyond the spec's procedures. */
+#define FACE_FN_COMM_IDUP_DONE 0x10001u
+/* Replay of both idup entries (face_idup.c), and the wait for idups still pending at its end. */
+int face_idup_replay(uint32_t fn, const uint64_t *words, uint32_t count);
+int face_idup_replay_end(void);
+
 /* Replays every recorded call in program order against the current lower half. */
 int ckpt_face_replay_all(void);
 /* The lower half's callback for a user reduction op (face_ops.c). */

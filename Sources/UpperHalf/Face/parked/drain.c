@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "ckpt_mpi_ops.h"
+#include "face_win.h"
 #include "face_comm_table.h"
 #include "face_parked.h"
 #include "face_files.h"
@@ -168,13 +169,10 @@ static int drained_wait(struct face_drained *m, int rc, uint64_t *req, struct ck
     return 0;
 }
 
-static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
+/* Receives what is in flight on `rc_` (the lower half's `handle`), counted on
+ * `counted_on` (whose ranks are the same). */
+static int probe_real(int32_t handle, uint64_t rc_, int32_t counted_on, struct pass *p)
 {
-    (void)c;
-    struct pass *p = arg;
-    if (handle == CKPT_MPI_COMM_NULL)
-        return 0; /* a pseudo-communicator: no messages of its own */
-    uint64_t rc_ = ckpt_to_real(CKPT_KIND_COMM, handle);
     for (;;) {
         int flag = 0, rc;
         struct ckpt_status st;
@@ -195,9 +193,30 @@ static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
         m->source = got.source;
         m->tag = got.tag;
         face_drained_append(m);
-        face_count_recv(handle, got.source);
+        face_count_recv(counted_on, got.source);
         p->progressed = 1;
     }
+}
+
+static int probe_comm(int32_t handle, struct face_comm *c, void *arg)
+{
+    (void)c;
+    if (handle == CKPT_MPI_COMM_NULL)
+        return 0; /* a pseudo-communicator: no messages of its own */
+    return probe_real(handle, ckpt_to_real(CKPT_KIND_COMM, handle), handle, arg);
+}
+
+/* The communicator of an idup the drain (or the lower half) completed but the
+ * face has not bound: a member that bound it already may have sent on it. Its
+ * ranks are its parent's. */
+static int probe_idup(int32_t v, struct face_req *r, uint64_t real, void *arg)
+{
+    (void)v;
+    (void)real;
+    if (r->type != FACE_REQ_IDUP || !r->idup_comm || r->state != FACE_REQ_DONE)
+        return 0;
+    uint64_t c = face_idup_unbound_real(r);
+    return c && c != FACE_REAL_IDUP_PENDING ? probe_real(r->idup_comm, c, r->comm, arg) : 0;
 }
 
 /* Mprobe'd but not received: receive it now, it cannot outlive the lower half. */
@@ -285,13 +304,17 @@ int face_drain(const char *expect, char *err, int errlen)
             }
         return 0;
     }
+    /* First complete every RMA operation: request-based ones too, which the loop below tests. */
+    face_wins_quiesce();
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         struct pass pass = {0, 0};
         face_req_each(test_one, &pass);
-        if (short_of_messages())
+        if (short_of_messages()) {
             face_comm_each(probe_comm, &pass);
+            face_req_each(probe_idup, &pass);
+        }
         if (!short_of_messages() && pass.outstanding == 0)
             break;
         if (!pass.progressed) {

@@ -1,0 +1,114 @@
+/* Generalized requests (MPI_Grequest_start/complete): they exist only in the
+ * upper half. The lower half never sees one (completion calls pass
+ * MPI_REQUEST_NULL in its place, face_p2p.c completes it in the face), the
+ * drain skips it, and its record (callbacks, extra state, whether it is
+ * complete) is upper-half memory: a generalized request pending at a
+ * checkpoint is pending after the restart, on either MPI, and completes when
+ * the application calls MPI_Grequest_complete. Its callbacks run in the
+ * thread that completes, tests or cancels it, with the application's handles. */
+#include "face_requests.h"
+
+struct face_greq {
+    int state; /* first: face_greq_done reads it. 1 = complete, 2 = freed by MPI_Request_free */
+    MPI_Grequest_query_function *query;
+    MPI_Grequest_free_function *free_fn;
+    MPI_Grequest_cancel_function *cancel;
+    void *extra;
+};
+
+CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn,
+                                    MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request)
+{
+    CKPT_ENTER();
+    struct face_greq *g = calloc(1, sizeof *g);
+    if (!g)
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Grequest_start");
+    g->query = query_fn;
+    g->free_fn = free_fn;
+    g->cancel = cancel_fn;
+    g->extra = extra_state;
+    int32_t v = face_req_new(FACE_REAL_GREQ, FACE_REQ_GREQ, CKPT_MPI_COMM_SELF);
+    struct face_req *r = face_req_of(v);
+    if (!r) {
+        free(g);
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_NO_MEM, "MPI_Grequest_start");
+    }
+    r->greq = g;
+    *request = v;
+    return 0;
+}
+CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *, MPI_Grequest_free_function *,
+                                   MPI_Grequest_cancel_function *, void *, MPI_Request *)
+    __attribute__((alias("PMPI_Grequest_start")));
+
+static struct face_req *greq_of(int32_t request)
+{
+    struct face_req *r = face_req_of(request);
+    return r && r->type == FACE_REQ_GREQ && r->greq && ckpt_to_real(CKPT_KIND_REQUEST, request) == FACE_REAL_GREQ
+               ? r
+               : NULL;
+}
+
+/* The free callback, then the handle and the record's state. */
+static int release(int32_t v, struct face_req *r)
+{
+    struct face_greq *g = r->greq;
+    int rc = g->free_fn ? g->free_fn(g->extra) : 0;
+    r->greq = NULL;
+    free(g);
+    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, v);
+    return rc;
+}
+
+CKPT_EXPORT int PMPI_Grequest_complete(MPI_Request request)
+{
+    CKPT_ENTER();
+    struct face_req *r = greq_of(request);
+    if (!r)
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, CKPT_MPI_ERR_REQUEST, "MPI_Grequest_complete");
+    /* freed by MPI_Request_free before it completed: nobody will wait for it */
+    if (__atomic_fetch_or(&r->greq->state, 1, __ATOMIC_ACQ_REL) & 2) {
+        int rc = release(request, r);
+        return rc ? ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Grequest_complete") : 0;
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Grequest_complete(MPI_Request) __attribute__((alias("PMPI_Grequest_complete")));
+
+int face_greq_query(struct face_req *r, struct ckpt_status *st)
+{
+    /* an empty status unless the callback says otherwise */
+    st->count_lo = 0;
+    st->count_hi_and_cancelled = 0;
+    st->source = CKPT_MPI_ANY_SOURCE;
+    st->tag = CKPT_MPI_ANY_TAG;
+    st->error = 0;
+    struct face_greq *g = r->greq;
+    int rc = g->query ? g->query(g->extra, (MPI_Status *)st) : 0;
+    if (rc)
+        st->error = rc;
+    return rc;
+}
+
+int face_greq_finish(int32_t *request, struct face_req *r, struct ckpt_status *st)
+{
+    int rc = face_greq_query(r, st);
+    int rc2 = release(*request, r);
+    *request = CKPT_MPI_REQUEST_NULL;
+    return rc ? rc : rc2;
+}
+
+int face_greq_cancel(struct face_req *r)
+{
+    struct face_greq *g = r->greq;
+    return g->cancel ? g->cancel(g->extra, face_greq_done(r)) : 0;
+}
+
+int face_greq_free(int32_t *request, struct face_req *r)
+{
+    int32_t v = *request;
+    *request = CKPT_MPI_REQUEST_NULL;
+    if (__atomic_fetch_or(&r->greq->state, 2, __ATOMIC_ACQ_REL) & 1)
+        return release(v, r);
+    return 0; /* MPI_Grequest_complete releases it */
+}
