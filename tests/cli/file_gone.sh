@@ -19,7 +19,7 @@ stop_job() {
     (cd "$d" && TMPDIR="$d" exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" -- "$WORK/cpfc" \
         >"$d/run.out" 2>"$d/run.err") &
     local job=$!
-    sleep 2
+    sleep 1
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>&1
     wait $job
     echo $?
