@@ -27,6 +27,16 @@ wait_for_line() {
     done
     return 1
 }
+# wait_for_ranks CKPTDIR NP [SECONDS]: until the job of CKPTDIR has all NP ranks
+# connected to its coordinator (from then on a checkpoint request is taken).
+wait_for_ranks() {
+    local i
+    for ((i = 0; i < ${3:-30} * 10; i++)); do
+        "$CKPT_MPI" status --ckpt-dir "$1" 2>/dev/null | grep -q "^state: .*, $2 of $2 ranks connected" && return 0
+        sleep 0.1
+    done
+    return 1
+}
 # The last line of every script; its status is the script's.
 finish() {
     echo "$pass passed, $fail failed"

@@ -19,7 +19,9 @@ stop_job() {
     (cd "$d" && TMPDIR="$d" exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" -- "$WORK/cpfc" \
         >"$d/run.out" 2>"$d/run.err") &
     local job=$!
-    sleep 1
+    # once its files are open (the checkpoint must find them open)
+    local i
+    for ((i = 0; i < 300; i++)); do ls "$d"/cp_file_collective.*.dat >/dev/null 2>&1 && break; sleep 0.1; done
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>&1
     wait $job
     echo $?

@@ -20,7 +20,7 @@ for step in "openmpi mpich" "mpich openmpi"; do
     (cd "$d" && CP_HDF5_KEEP="$d/out.h5" exec timeout 120 "$CKPT_MPI" run -np 3 --mpi "$1" --ckpt-dir "$d/ck" -- "$WORK/cph5" \
         >"$d/run.out" 2>"$d/run.err") &
     job=$!
-    sleep 1.5
+    wait_for_ranks "$d/ck" 3
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>&1
     wait $job
     rc=$?
