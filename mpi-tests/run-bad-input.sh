@@ -30,13 +30,13 @@ printf 'not an ELF file\n' >"$WORK/text"; chmod +x "$WORK/text"
 printf 'int main(void){return 0;}\n' >"$WORK/s.c"; cc -static "$WORK/s.c" -o "$WORK/static" 2>/dev/null
 
 for m in openmpi mpich; do
-    expect "unsupported-call-$m" "MPI_Win_create is not supported" "$CKPT_MPI" run -np 2 --mpi "$m" -- "$WORK/unsupported"
+    expect "unsupported-call-$m" "MPI_Comm_spawn is not supported" "$CKPT_MPI" run -np 2 --mpi "$m" -- "$WORK/unsupported"
 done
 # Names MPICH exports beyond the spec (spec/mpich-exports.txt) link, and fail naming themselves.
 expect "mpich-only-call-large-count" "^ckpt-mpi: MPI_Send_c is not supported" "$CKPT_MPI" run -np 2 --mpi openmpi -- "$WORK/mpich_only"
 expect "mpich-only-call-mpix" "^ckpt-mpi: MPIX_Comm_revoke is not supported" "$CKPT_MPI" run -np 1 --mpi mpich -- "$WORK/mpich_only" revoke
 # Through the Open MPI face (libmpi.so.40) too, the call fails naming itself.
-expect "openmpi-face-unsupported-call" "MPI_Win_create is not supported.*aborting" "$CKPT_MPI" run -np 2 --mpi mpich -- "$WORK/ompi_unsupported"
+expect "openmpi-face-unsupported-call" "MPI_Comm_spawn is not supported.*aborting" "$CKPT_MPI" run -np 2 --mpi mpich -- "$WORK/ompi_unsupported"
 expect "missing-program" "no such file|not found" "$CKPT_MPI" run -np 1 -- "$WORK/does-not-exist"
 expect "not-elf" "not an ELF" "$CKPT_MPI" run -np 1 -- "$WORK/text"
 [ -x "$WORK/static" ] && expect "static-binary" "statically linked" "$CKPT_MPI" run -np 1 -- "$WORK/static"

@@ -1,14 +1,14 @@
-/* An MPI call ckpt-mpi does not support yet (one-sided windows): the job must
- * stop with one line naming the call and a non-zero exit, never crash or hang. */
+/* An MPI call ckpt-mpi does not support (dynamic processes): the job must stop
+ * with one line naming the call and a non-zero exit, never crash or hang. */
 #include <mpi.h>
 #include <stdio.h>
 
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
-    int buf[4];
-    MPI_Win win;
-    MPI_Win_create(buf, sizeof buf, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+    MPI_Comm children;
+    char *args[] = {NULL};
+    MPI_Comm_spawn("true", args, 1, MPI_INFO_NULL, 0, MPI_COMM_WORLD, &children, MPI_ERRCODES_IGNORE);
     printf("unreachable\n");
     MPI_Finalize();
     return 0;
