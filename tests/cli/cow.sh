@@ -25,8 +25,9 @@ REF="$(tail -1 "$WORK/ref.out")"
 case "$REF" in "hash "*" bad 0 sigchld 0 reaped 0") ;; *) ko "reference run: $REF"; finish; exit 1 ;; esac
 lines() { wc -l <"$1" 2>/dev/null || echo 0; }
 field() { sed -n "s/.*\"$2\" *: *\\([0-9.]*\\).*/\\1/p" "$1" | head -1; }
-is_tail_of_ref() {
-    [ -s "$1" ] && [ "$(tail -n "$(lines "$1")" "$WORK/ref.out")" = "$(cat "$1")" ]
+is_tail_of_ref() {  # is_tail_of_ref <output> [reference output]
+    local ref=${2:-$WORK/ref.out}
+    [ -s "$1" ] && [ "$(tail -n "$(lines "$1")" "$ref")" = "$(cat "$1")" ]
 }
 # start <name> [env...]: the mutator under ckpt-mpi in the background, until it has done 3 steps
 start() {
@@ -47,13 +48,15 @@ checkpoint() {
     local m; m=$(ls "$WORK/$1"/gen-*/MANIFEST.json 2>/dev/null | tail -1)
     pause=$(field "$m" pause_ms); write=$(field "$m" write_ms)
 }
-restart_matches() {  # restart_matches <name> <label>
+restart_matches() {  # restart_matches <name> <label> [reference output]
+    local ref=${3:-$WORK/ref.out} want
+    want=$(tail -1 "$ref")
     timeout 300 "$CKPT_MPI" restart "$WORK/$1" >"$WORK/$1.r.out" 2>"$WORK/$1.r.err" </dev/null
     local rc=$?
-    if [ $rc -eq 0 ] && is_tail_of_ref "$WORK/$1.r.out" && [ "$(tail -1 "$WORK/$1.r.out")" = "$REF" ]; then
-        ok "$2: kill -9 + restart resumes at the cut and ends as the uninterrupted run ($(lines "$WORK/$1.r.out") lines: $REF)"
+    if [ $rc -eq 0 ] && is_tail_of_ref "$WORK/$1.r.out" "$ref" && [ "$(tail -1 "$WORK/$1.r.out")" = "$want" ]; then
+        ok "$2: kill -9 + restart resumes at the cut and ends as the uninterrupted run ($(lines "$WORK/$1.r.out") lines: $want)"
     else
-        ko "$2: restart rc $rc, last line '$(tail -1 "$WORK/$1.r.out")' (want '$REF'), $(grep -m1 BAD "$WORK/$1.r.out") $(tail -1 "$WORK/$1.r.err")"
+        ko "$2: restart rc $rc, last line '$(tail -1 "$WORK/$1.r.out")' (want '$want'), $(grep -m1 BAD "$WORK/$1.r.out") $(tail -1 "$WORK/$1.r.err")"
     fi
 }
 
@@ -164,18 +167,21 @@ else
     ko "sig: the job did not start"
 fi
 
-# ---- --interval: back-to-back COW checkpoints (each write takes about the interval)
+# ---- --interval: back-to-back COW checkpoints (each write takes about the interval).
+# Its own, longer run (2 s of STEPS steps could end before a loaded machine wrote two images).
 rm -rf "$WORK/iv"
-timeout 300 "$CKPT_MPI" run --no-mpi --ckpt-dir "$WORK/iv" --interval 1s --keep 3 -- "$WORK/cm" $MIB $STEPS \
+IV_STEPS=$((STEPS * 8))
+timeout 300 "$WORK/cm" $MIB $IV_STEPS >"$WORK/iv.ref" 2>&1
+timeout 300 "$CKPT_MPI" run --no-mpi --ckpt-dir "$WORK/iv" --interval 1s --keep 3 -- "$WORK/cm" $MIB $IV_STEPS \
     >"$WORK/iv.out" 2>"$WORK/iv.err" </dev/null &
 job=$!
-for _ in $(seq 300); do [ "$(ls "$WORK/iv"/gen-*/MANIFEST.json 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 1200); do [ "$(ls "$WORK/iv"/gen-*/MANIFEST.json 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
 pkill -9 -f "$WORK/cm" 2>/dev/null
 wait $job 2>/dev/null
 n=$(ls "$WORK/iv"/gen-*/MANIFEST.json 2>/dev/null | wc -l)
 if [ "$n" -ge 2 ] && ! grep -q "failed" "$WORK/iv.err"; then ok "--interval 1s: $n complete generations kept, none failed"
 else ko "--interval 1s: $n complete generations, $(grep -m1 failed "$WORK/iv.err")"; fi
-restart_matches iv "--interval"
+restart_matches iv "--interval" "$WORK/iv.ref"
 
 # ---- the application ends while its image is written: the generation still completes
 mpicc.mpich -O2 "$HERE/stop-programs/ticker.c" -o "$WORK/ticker" 2>/dev/null
