@@ -475,6 +475,10 @@ class Harness:
             shutil.rmtree(L, ignore_errors=True)
 
     def case_fail(self, line, L, ref=None, got=None):
+        if "harness timing" in line and getattr(self, "allow_timing_retry", False):
+            print("RETRY " + line + " (the run is timed again and the case run once more)", flush=True)
+            self.timing_retried = True
+            return
         print("FAIL " + line)
         self.failed += 1
         self.failed_logs.append(L)
@@ -676,7 +680,20 @@ class Harness:
         print("== cases: %d (%s), seed %d" % (len(self.cases), "full matrix" if FULL else
                                             "CI subset; CKPT_TEST_FULL=1 for the full matrix", SEED), flush=True)
         for c in self.cases:
-            Case(self, *c).run()
+            self.allow_timing_retry, self.timing_retried = True, False
+            first = Case(self, *c)
+            first.run()
+            if self.timing_retried:
+                shutil.rmtree(first.L, ignore_errors=True)
+                # The moments came from a run timed under other load: time it again, once.
+                self.allow_timing_retry = False
+                prog, np = c[0], c[1]
+                for mpi in ("openmpi", "mpich"):
+                    try:
+                        os.remove(self.speed_file(prog, np, mpi))
+                    except OSError:
+                        pass
+                Case(self, *c).run()
 
     # ---- faults --------------------------------------------------------------------
     def rank_pid(self, d, rank):
@@ -1162,6 +1179,8 @@ class Case:
             h.case_pass(line, L)
             return
         h.case_fail("%s (%s)" % (line, self.why), L, self.ref, out or os.devnull)
+        if getattr(h, "timing_retried", False) and getattr(h, "allow_timing_retry", False):
+            return  # run again by run_cases, timed anew
         print("    repeat: CKPT_TEST_SEED=%d CKPT_TEST_FULL=1 CKPT_TEST_FILTER='^%s$' CKPT_TEST_NP=%d "
               "CKPT_TEST_SCENARIOS=%s CKPT_TEST_KILLS=%s %s cases" % (SEED, prog, np, sc, kill, ARGV0))
         # Is it the checkpoint? The same job without one:
