@@ -16,8 +16,7 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     mt_setup();
     char path[256], missing[256];
-    int id = (int)getpid();
-    MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int id = mt_job_id();
     snprintf(path, sizeof path, "io_err.%d.dat", id);
     snprintf(missing, sizeof missing, "io_err.%d.missing", id);
     MPI_Errhandler eh;

@@ -19,8 +19,7 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     mt_setup();
     char path[256];
-    int id = (int)getpid();
-    MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int id = mt_job_id();
     snprintf(path, sizeof path, "io_shared.%d.dat", id);
     MPI_File fh;
     CHECK_MPI(MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE, MPI_INFO_NULL, &fh));

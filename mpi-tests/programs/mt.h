@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 static int mt_rank = -1, mt_size = 0;
 
@@ -15,6 +16,13 @@ static inline void mt_setup(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     MPI_Comm_rank(MPI_COMM_WORLD, &mt_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &mt_size);
+}
+
+/* A number the same on every rank and unique to this run (rank 0's pid): names scratch files. */
+static inline int mt_job_id(void) {
+    int id = (int)getpid();
+    MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return id;
 }
 
 #define CHECK(c) do { if (!(c)) { \
