@@ -3,6 +3,7 @@
  * application chose, so user errhandlers run in the upper half with virtual
  * handles and survive a change of lower half. */
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -20,15 +21,28 @@ void ckpt_face_log(const char *a, const char *b, const char *c)
     (void)w;
 }
 
-static void abort_job(int rc)
+void ckpt_face_abort(int rc)
 {
+    /* Hydra forwards a rank's stderr asynchronously and drops what is still in
+     * the pipe when MPI_Abort tears the job down (CI lost a restart's "reopening
+     * ... failed" line so): wait until the launcher has read what was logged
+     * (FIONREAD of the pipe is 0), at most 2 s, then a little for it to pass on. */
+    struct timespec tick = {0, 10000000};
+    for (int i = 0; i < 200; i++) {
+        int unread = 0;
+        if (ioctl(2, FIONREAD, &unread) != 0 || unread <= 0)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    struct timespec grace = {0, 50000000};
+    nanosleep(&grace, NULL);
     uint64_t world = ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD);
     if (ckpt_T && world)
         CKPT_CROSS(ckpt_T->Abort(world, rc ? rc : 1));
     _exit(rc ? rc : 1);
 }
 
-static void error_text(int rc, char *buf, int cap)
+void ckpt_face_error_text(int rc, char *buf, int cap)
 {
     int len = 0;
     buf[0] = 0;
@@ -52,23 +66,22 @@ int ckpt_face_error(MPI_Comm comm, int rc, const char *fn)
             return rc;
         }
     }
+    ckpt_face_fatal(rc, fn);
+}
+
+void ckpt_face_fatal(int rc, const char *fn)
+{
     char text[CKPT_MPI_MAX_ERROR_STRING];
-    error_text(rc, text, sizeof text);
+    ckpt_face_error_text(rc, text, sizeof text);
     ckpt_face_log("ckpt-mpi: fatal error in ", fn, ":");
     ckpt_face_log("  ", text, "");
-    abort_job(rc);
-    return rc;
+    ckpt_face_abort(rc);
 }
 
 int ckpt_unsupported(const char *fn)
 {
     ckpt_face_log("ckpt-mpi: ", fn, " is not supported by ckpt-mpi yet (see docs/mpi-coverage.md); aborting the job");
-    /* Hydra forwards a rank's stderr asynchronously and drops what is in flight
-     * when MPI_Abort tears the job down: give the line time to get out. */
-    struct timespec ts = {0, 200000000};
-    nanosleep(&ts, NULL);
-    abort_job(1);
-    return 1;
+    ckpt_face_abort(1);
 }
 
 CKPT_EXPORT int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *fn, MPI_Errhandler *errhandler)

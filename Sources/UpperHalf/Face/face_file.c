@@ -50,15 +50,7 @@ int face_file_error(MPI_File fh, int rc, const char *fn)
             return rc;
         }
     }
-    char text[CKPT_MPI_MAX_ERROR_STRING];
-    int len = 0;
-    text[0] = 0;
-    CKPT_CROSS(ckpt_T->Error_string(rc, text, &len));
-    text[sizeof text - 1] = 0;
-    ckpt_face_log("ckpt-mpi: fatal error in ", fn, ":");
-    ckpt_face_log("  ", text, "");
-    CKPT_CROSS(ckpt_T->Abort(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), rc ? rc : 1));
-    _exit(rc ? rc : 1);
+    ckpt_face_fatal(rc, fn);
 }
 
 /* ROMIO's file-system prefixes ("ufs:", "nfs:" ...): OMPIO does not know them,
@@ -598,16 +590,12 @@ FILE_SPLIT_AT(write_at_all, write_at_all, const)
 static void reopen_failed(const struct face_file *f, int rc, const char *what)
 {
     char text[CKPT_MPI_MAX_ERROR_STRING];
-    int len = 0;
-    text[0] = 0;
-    CKPT_CROSS(ckpt_T->Error_string(rc, text, &len));
-    text[sizeof text - 1] = 0;
+    ckpt_face_error_text(rc, text, sizeof text);
     char line[4096 + 512];
     snprintf(line, sizeof line, "ckpt-mpi: restart: %s %s, open in the checkpointed job, failed: %s", what,
              f->path ? f->path : "?", text);
     ckpt_face_log(line, "", "");
-    CKPT_CROSS(ckpt_T->Abort(ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD), 1));
-    _exit(1);
+    ckpt_face_abort(1);
 }
 
 int face_files_rebind(void)

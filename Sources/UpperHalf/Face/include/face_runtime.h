@@ -231,6 +231,12 @@ void ckpt_face_ensure_bound(void);
 int ckpt_unsupported(const char *fn);
 /* Writes one line to stderr (no stdio: safe before and after MPI_Finalize). */
 void ckpt_face_log(const char *a, const char *b, const char *c);
+/* Ends the job after the lines logged have had time to reach the launcher. */
+_Noreturn void ckpt_face_abort(int rc);
+/* "fatal error in FN:" and the lower half's text for RC, then ckpt_face_abort. */
+_Noreturn void ckpt_face_fatal(int rc, const char *fn);
+/* The lower half's text for an error code (empty before the lower half is there). */
+void ckpt_face_error_text(int rc, char *buf, int cap);
 
 /* Test aid, see face_record.c. */
 void ckpt_test_hook_barrier(void);
