@@ -53,6 +53,7 @@ struct lh_orig {
     const char *ld_preload;      /* the caller's LD_PRELOAD, kept away from the lower half */
     const char *ld_library_path; /* the caller's LD_LIBRARY_PATH, before any face dir removal */
     const char *added_env;       /* names ckpt_lower_quiet_mpi_env added, comma-separated */
+    const char *engine;          /* --engine, absolute: preloaded into the upper half, or NULL */
 };
 void lh_reexec_or_restore(char **argv, const char *face_dir, struct lh_orig *orig);
 int lh_is_internal_env(const char *kv);
@@ -115,7 +116,6 @@ extern __attribute__((weak)) const unsigned int __rseq_size;
 
 /* boot.c: `--engine PATH`, preloaded into the upper half; its constructor
  * finds the boot struct in CKPT_MPI_BOOT_ENGINE (launch_stack.c). */
-extern const char *lh_engine_path;
 #define LH_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
 
 void lh_renumber_fd_env(int from, int to);
