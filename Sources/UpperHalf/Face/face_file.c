@@ -9,8 +9,6 @@
 
 #include "face_files.h"
 
-struct face_file *face_file_chunks[FACE_FILE_CHUNKS];
-uint32_t face_files_limit;
 static uint64_t open_seq;
 /* MPI_FILE_NULL's errhandler, which a new file starts with (MPI-3.1 §13.7). */
 static int32_t default_errhandler = CKPT_MPI_ERRORS_RETURN;

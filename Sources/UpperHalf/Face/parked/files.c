@@ -5,6 +5,10 @@
  * independent I/O call holds its thread outside the park (face_crit). */
 #include "face_files.h"
 
+/* The table of open files lives here, below face_file.c: the cut reads it. */
+struct face_file *face_file_chunks[FACE_FILE_CHUNKS];
+uint32_t face_files_limit;
+
 void face_files_save_positions(void)
 {
     for (uint32_t i = 0; i < face_files_limit; i++) {
