@@ -588,7 +588,8 @@ __asm__(".text\n"
 static uint32_t rseq_size;
 
 /* Runs on the restored thread with its upper FS already loaded: raw system
- * calls only, no TLS, no libc. */
+ * calls only, no TLS, no libc. Called from the assembly above only. */
+__attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *t);
 __attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *t)
 {
     if (t->rseq_area && rseq_size) {
