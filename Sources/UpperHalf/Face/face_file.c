@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "face_files.h"
 
@@ -596,6 +597,35 @@ static void reopen_failed(const struct face_file *f, int rc, const char *what)
     ckpt_face_abort(1);
 }
 
+/* ckpt-mpi saves no file's contents: a file replaced or cut shorter since the
+ * checkpoint is not what the job was writing. One line (from the file's first
+ * rank), and the restart goes on with what is there now, as a job that had
+ * lived on would. */
+static void note_if_changed(const struct face_file *f, uint64_t real_comm)
+{
+    struct stat sb;
+    if (!f->cut_stat || stat(f->path, &sb) != 0)
+        return;
+    const char *what = NULL;
+    char size[160];
+    if ((unsigned long long)sb.st_dev != f->cut_dev || (unsigned long long)sb.st_ino != f->cut_ino)
+        what = "was replaced by another file since the checkpoint";
+    else if ((long long)sb.st_size < f->cut_size) {
+        snprintf(size, sizeof size, "is %lld bytes long, %lld at the checkpoint", (long long)sb.st_size, f->cut_size);
+        what = size;
+    }
+    int rank = 0;
+    if (!what)
+        return;
+    CKPT_CROSS((void)ckpt_T->Comm_rank(real_comm, &rank));
+    if (rank != 0)
+        return;
+    char line[4096 + 512];
+    snprintf(line, sizeof line, "ckpt-mpi: restart: note: %s, open in the checkpointed job, %s (its contents are "
+             "not in the image): the job goes on with the file as it is", f->path, what);
+    ckpt_face_log(line, "", "");
+}
+
 int face_files_rebind(void)
 {
     /* Opens are collective: every rank reopens in the order it opened. */
@@ -623,6 +653,7 @@ int face_files_rebind(void)
                                           ckpt_to_real(CKPT_KIND_INFO, f->info), &real));
         if (rc)
             reopen_failed(f, rc, "reopening");
+        note_if_changed(f, ckpt_to_real(CKPT_KIND_COMM, f->comm));
         ckpt_shadow_set_real(CKPT_KIND_FILE, v, real);
         if (f->has_view) {
             CKPT_CROSS(rc = ckpt_T->File_set_view(real, f->disp, ckpt_to_real(CKPT_KIND_DATATYPE, f->etype),

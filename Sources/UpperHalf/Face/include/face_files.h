@@ -42,6 +42,11 @@ struct face_file {
     long long pos, pos_shared;
     int split_rc;
     struct ckpt_status split_status;
+    /* The file as the last checkpoint saw it (stat of path): a restart notes a
+     * file replaced or shorter since, whose contents the job did not expect. */
+    uint8_t cut_stat;
+    unsigned long long cut_dev, cut_ino;
+    long long cut_size;
     char datarep[FACE_MAX_DATAREP];
     char *path;            /* absolute, as resolved at open */
 };
