@@ -192,9 +192,7 @@ CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype et
                                    const char *datarep, MPI_Info info)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_view");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_view");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_view(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), disp,
@@ -223,9 +221,7 @@ CKPT_EXPORT int PMPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *
                                    char *datarep)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_view");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_view");
     *disp = f->disp;
     *etype = f->etype;
     *filetype = f->filetype;
@@ -245,9 +241,7 @@ CKPT_EXPORT int MPI_File_get_view(MPI_File, MPI_Offset *, MPI_Datatype *, MPI_Da
 CKPT_EXPORT int PMPI_File_set_atomicity(MPI_File fh, int flag)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_atomicity");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_atomicity");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_atomicity(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), flag));
@@ -262,9 +256,7 @@ CKPT_EXPORT int MPI_File_set_atomicity(MPI_File, int) __attribute__((alias("PMPI
 CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_info");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_info");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_info(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)),
@@ -286,9 +278,7 @@ CKPT_EXPORT int MPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("PMPI
  * file's communicator, so MPI_File_get_size right after agrees everywhere. */
 static int resize(MPI_File fh, MPI_Offset size, int preallocate, const char *fn)
 {
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn);
+    FACE_FILE_OR_ERROR(f, fh, fn);
     if (size < 0)
         return face_file_error(fh, CKPT_MPI_ERR_ARG, fn);
     uint64_t real = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
@@ -333,9 +323,7 @@ CKPT_EXPORT int MPI_File_set_size(MPI_File, MPI_Offset) __attribute__((alias("PM
 CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_info");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_info");
     uint64_t real = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->File_get_info(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), &real));
@@ -371,9 +359,7 @@ CKPT_EXPORT int MPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("PM
 CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_amode");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_amode");
     *amode = f->amode;
     return 0;
 }
@@ -382,9 +368,7 @@ CKPT_EXPORT int MPI_File_get_amode(MPI_File, int *) __attribute__((alias("PMPI_F
 CKPT_EXPORT int PMPI_File_get_group(MPI_File fh, MPI_Group *group)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_group");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_group");
     int rc = PMPI_Comm_group(f->comm, group);
     return rc ? face_file_error(fh, rc, "MPI_File_get_group") : 0;
 }
@@ -513,9 +497,7 @@ static int split_begin(MPI_File fh, int rc, const char *fn)
 
 static int split_end(MPI_File fh, MPI_Status *status, const char *fn)
 {
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn);
+    FACE_FILE_OR_ERROR(f, fh, fn);
     if (!f->split_active)
         return face_file_error(fh, CKPT_MPI_ERR_OTHER, fn);
     f->split_active = 0;

@@ -85,6 +85,12 @@ static inline int32_t face_file_handle(uint32_t slot)
  * file: MPI_ERRORS_RETURN unless the application changed it) and returns it. */
 int face_file_error(MPI_File fh, int rc, const char *fn);
 
+/* Declares `f`, the open file of `fh`, or returns MPI_ERR_FILE through its errhandler. */
+#define FACE_FILE_OR_ERROR(f, fh, fn)       \
+    struct face_file *f = face_file_of(fh); \
+    if (!f)                                 \
+        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn)
+
 /* A file's collectives count on the face's communicator of the file, which the
  * application cannot free before it closes the file. */
 static inline struct face_comm *face_file_coll_enter(MPI_File fh)
