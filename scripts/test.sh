@@ -21,6 +21,7 @@ mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
+tests/cli/restore_read.sh
 tests/cli/lifecycle.sh
 tests/cli/trust.sh
 tests/cli/stop.sh
