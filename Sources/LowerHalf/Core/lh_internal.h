@@ -104,9 +104,9 @@ void lh_restore_open(const char *image_or_dir);  /* dies with a clear message on
 void lh_restore_reserve(void);                   /* saved upper ranges and fd numbers */
 /* Maps, threads, jump: never returns; `boot` goes to the upper half's engine mailbox. */
 _Noreturn void lh_restore_finish(struct ckpt_boot *boot);
-/* restore.c's assembly: a raw clone whose child runs start->fn(start->arg) on
- * `stack` (start usually sits right above it, at the top of the child's
- * stack); resume a save point. */
+/* clone.c: a raw clone whose child runs start->fn(start->arg) on `stack`
+ * (start usually sits right above it, at the top of the child's stack).
+ * restore.c's assembly: resume a save point. */
 struct lh_clone_start {
     void (*fn)(void *);
     void *arg;
