@@ -95,6 +95,7 @@ struct OpenMPIFaceEmitter {
         opTrampolines(&w)
         callbackTrampolines(&w)
         windowsAndFiles(&w)
+        toolsConstants(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
         for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name)
@@ -398,6 +399,28 @@ struct OpenMPIFaceEmitter {
         """)
     }
 
+    // MARK: the tools interface
+
+    /// MPI_T's enum-valued parameters (by spec kind) and the constants' common prefix.
+    private static let toolsEnums: [String: String] = [
+        "TOOL_VAR_VERBOSITY": "MPI_T_VERBOSITY_", "BIND_TYPE": "MPI_T_BIND_", "VARIABLE_SCOPE": "MPI_T_SCOPE_",
+        "PVAR_CLASS": "MPI_T_PVAR_CLASS_",
+    ]
+
+    /// Conversions of MPI_T's constants, which all differ (MPICH's MPI_T_SCOPE_CONSTANT is 60438,
+    /// Open MPI's 0) and its return codes (MPI_T_ERR_*, which overlap MPI_ERR_* values, hence
+    /// their own function).
+    private func toolsConstants(_ w: inout CWriter) {
+        let names = plan.spec.constants.map(\.name)
+        mapping("of_t_err_out", names.filter { $0.hasPrefix("MPI_T_ERR_") }, openToMPICH: false, &w)
+        for (kind, prefix) in Self.toolsEnums.sorted(by: { $0.key < $1.key }) {
+            let set = names.filter { $0.hasPrefix(prefix) }
+            mapping("of_t_in_\(kind)", set, openToMPICH: true, &w)
+            mapping("of_t_out_\(kind)", set, openToMPICH: false, &w)
+        }
+        w.line("")
+    }
+
     /// MPI_Win_c2f/f2c and MPI_File_c2f/f2c: a Fortran handle is the MPICH face's int, as in
     /// MPICH (its MPI_Fint for a window is the C handle), so no table is needed. Returns the
     /// names emitted. (Other kinds' f2c/c2f belong to the Fortran work, not this section.)
@@ -433,6 +456,8 @@ struct OpenMPIFaceEmitter {
         if c.handle != nil { base = open || c.base == "MPI_File" ? "void *" : "int32_t" }
         if base == "MPI_Status" { base = open ? "struct of_status" : "struct mp_status" }
         if let t = Self.plainTypes[base] { base = t }
+        // MPI_T's handles are pointers in both ABIs, opaque to this face (NULL is the null of each).
+        if base.hasPrefix("MPI_T_") { base = "void *" }
         // Callbacks cross as plain code addresses; the trampolines know their real types.
         if base.hasSuffix("_function") { return "void *\(p.name)" }
         let stars = String(repeating: "*", count: c.pointers)
@@ -452,6 +477,7 @@ struct OpenMPIFaceEmitter {
     // swiftlint:disable:next function_body_length cyclomatic_complexity
     private func entry(_ p: SpecProcedure) -> String? {
         guard let ret = retType(p.ret) else { return nil }
+        let tools = p.name.hasPrefix("MPI_T_")
         var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = [], failPost: [String] = []
         let firstArrayLength = p.params.first { CType($0.ctype).handle != nil && $0.array }?.length
         func scalarInt(_ n: String?) -> Bool {
@@ -465,9 +491,13 @@ struct OpenMPIFaceEmitter {
                 pre += lines; args.append(arg)
                 continue
             }
-            if Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
-                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function")
-                || c.base.hasPrefix("MPI_T_") || c.base == "MPI_Session"
+            // MPI_T's indices, counts and handles pass as they are (toolsEnums are converted).
+            let toolsPlain = tools && !prm.kind.hasPrefix("EVENT") && !c.base.hasPrefix("MPI_T_event")
+                && (prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR") || prm.kind.hasPrefix("TOOL")
+                    || c.base.hasPrefix("MPI_T_"))
+            if Self.unsupportedKinds.contains(prm.kind) || c.base.hasSuffix("_function") || c.base == "MPI_Session"
+                || (!toolsPlain && (prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR") || prm.kind.hasPrefix("EVENT")
+                    || prm.kind.hasPrefix("TOOL") || c.base.hasPrefix("MPI_T_")))
                 || c.base == "MPI_F08_status" {
                 return nil
             }
@@ -523,6 +553,9 @@ struct OpenMPIFaceEmitter {
             }
             if plan.classifier.constants(ofEnum: prm.kind).count > 0 && isInt {
                 conv = ("of_enum_in_\(prm.kind)", "of_enum_out_\(prm.kind)")
+            }
+            if tools && Self.toolsEnums[prm.kind] != nil && isInt {
+                conv = ("of_t_in_\(prm.kind)", "of_t_out_\(prm.kind)")
             }
             if let (cin, cout) = conv {
                 if c.pointers == 0 && !prm.array {
@@ -585,7 +618,7 @@ struct OpenMPIFaceEmitter {
                 }
             }
             for l in cleanup { s += "    \(l)\n" }
-            s += "    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);\n}\n"
+            s += "    return __builtin_expect(rc == 0, 1) ? 0 : \(tools ? "of_t_err_out" : "of_err_out")(rc);\n}\n"
         }
         s += "OF_EXPORT \(ret) MPI_\(p.short)(\(op)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n"
         return s

@@ -837,6 +837,148 @@ static int of_greq_cancel_tramp(void *e, int complete)
     return rc ? of_err_in(rc) : 0;
 }
 
+int of_t_err_out(int v)
+{
+    switch (v) {
+    case 61: return 56;
+    case 69: return 64;
+    case 68: return 63;
+    case 74: return 72;
+    case 64: return 59;
+    case 62: return 57;
+    case 63: return 58;
+    case 67: return 62;
+    case 59: return 54;
+    case 60: return 55;
+    case 65: return 60;
+    case 66: return 61;
+    case 72: return 67;
+    case 70: return 65;
+    case 71: return 66;
+    default: return v;
+    }
+}
+int of_t_in_BIND_TYPE(int v)
+{
+    switch (v) {
+    case 1: return 9701;
+    case 2: return 9702;
+    case 3: return 9703;
+    case 4: return 9704;
+    case 5: return 9705;
+    case 10: return 9710;
+    case 9: return 9709;
+    case 6: return 9706;
+    case 7: return 9707;
+    case 8: return 9708;
+    case 0: return 9700;
+    default: return v;
+    }
+}
+int of_t_out_BIND_TYPE(int v)
+{
+    switch (v) {
+    case 9701: return 1;
+    case 9702: return 2;
+    case 9703: return 3;
+    case 9704: return 4;
+    case 9705: return 5;
+    case 9710: return 10;
+    case 9709: return 9;
+    case 9706: return 6;
+    case 9707: return 7;
+    case 9708: return 8;
+    case 9700: return 0;
+    default: return v;
+    }
+}
+int of_t_in_PVAR_CLASS(int v)
+{
+    switch (v) {
+    case 7: return 247;
+    case 6: return 246;
+    case 9: return 249;
+    case 4: return 244;
+    case 1: return 241;
+    case 5: return 245;
+    case 3: return 243;
+    case 2: return 242;
+    case 8: return 248;
+    default: return v;
+    }
+}
+int of_t_out_PVAR_CLASS(int v)
+{
+    switch (v) {
+    case 247: return 7;
+    case 246: return 6;
+    case 249: return 9;
+    case 244: return 4;
+    case 241: return 1;
+    case 245: return 5;
+    case 243: return 3;
+    case 242: return 2;
+    case 248: return 8;
+    default: return v;
+    }
+}
+int of_t_in_TOOL_VAR_VERBOSITY(int v)
+{
+    switch (v) {
+    case 8: return 229;
+    case 6: return 227;
+    case 7: return 228;
+    case 5: return 226;
+    case 3: return 224;
+    case 4: return 225;
+    case 2: return 223;
+    case 0: return 221;
+    case 1: return 222;
+    default: return v;
+    }
+}
+int of_t_out_TOOL_VAR_VERBOSITY(int v)
+{
+    switch (v) {
+    case 229: return 8;
+    case 227: return 6;
+    case 228: return 7;
+    case 226: return 5;
+    case 224: return 3;
+    case 225: return 4;
+    case 223: return 2;
+    case 221: return 0;
+    case 222: return 1;
+    default: return v;
+    }
+}
+int of_t_in_VARIABLE_SCOPE(int v)
+{
+    switch (v) {
+    case 5: return 60443;
+    case 6: return 60444;
+    case 0: return 60438;
+    case 3: return 60441;
+    case 4: return 60442;
+    case 2: return 60440;
+    case 1: return 60439;
+    default: return v;
+    }
+}
+int of_t_out_VARIABLE_SCOPE(int v)
+{
+    switch (v) {
+    case 60443: return 5;
+    case 60444: return 6;
+    case 60438: return 0;
+    case 60441: return 3;
+    case 60442: return 4;
+    case 60440: return 2;
+    case 60439: return 1;
+    default: return v;
+    }
+}
+
 static int (*m_Abort)(int32_t comm, int errorcode);
 OF_EXPORT int PMPI_Abort(void * comm, int errorcode)
 {
@@ -3789,7 +3931,7 @@ static int (*m_T_category_changed)(int *update_number);
 OF_EXPORT int PMPI_T_category_changed(int *update_number)
 {
     int rc = m_T_category_changed(update_number);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
 
@@ -3797,31 +3939,139 @@ static int (*m_T_category_get_categories)(int cat_index, int len, int *indices);
 OF_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int *indices)
 {
     int rc = m_T_category_get_categories(cat_index, len, indices);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_categories")));
+
+static int (*m_T_category_get_cvars)(int cat_index, int len, int *indices);
+OF_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int *indices)
+{
+    int rc = m_T_category_get_cvars(cat_index, len, indices);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
 
 static int (*m_T_category_get_index)(const char *name, int *cat_index);
 OF_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index)
 {
     int rc = m_T_category_get_index(name, cat_index);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("PMPI_T_category_get_index")));
+
+static int (*m_T_category_get_info)(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories);
+OF_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories)
+{
+    int rc = m_T_category_get_info(cat_index, name, name_len, desc, desc_len, num_cvars, num_pvars, num_categories);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("PMPI_T_category_get_info")));
 
 static int (*m_T_category_get_num)(int *num_cat);
 OF_EXPORT int PMPI_T_category_get_num(int *num_cat)
 {
     int rc = m_T_category_get_num(num_cat);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("PMPI_T_category_get_num")));
+
+static int (*m_T_category_get_pvars)(int cat_index, int len, int *indices);
+OF_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int *indices)
+{
+    int rc = m_T_category_get_pvars(cat_index, len, indices);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
+
+static int (*m_T_cvar_get_index)(const char *name, int *cvar_index);
+OF_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index)
+{
+    int rc = m_T_cvar_get_index(name, cvar_index);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
+
+static int (*m_T_cvar_get_info)(int cvar_index, char *name, int *name_len, int *verbosity, int32_t *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope);
+OF_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope)
+{
+    int v_verbosity = 0;
+    int32_t h_datatype = 0;
+    int v_bind = 0;
+    int v_scope = 0;
+    int rc = m_T_cvar_get_info(cvar_index, name, name_len, &v_verbosity, &h_datatype, enumtype, desc, desc_len, &v_bind, &v_scope);
+    if (rc == 0) {
+        *verbosity = of_t_out_TOOL_VAR_VERBOSITY(v_verbosity);
+        *datatype = of_out(2, h_datatype);
+        *bind = of_t_out_BIND_TYPE(v_bind);
+        *scope = of_t_out_VARIABLE_SCOPE(v_scope);
+    } else {
+        if (h_datatype) *datatype = of_out(2, h_datatype);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
+
+static int (*m_T_cvar_get_num)(int *num_cvar);
+OF_EXPORT int PMPI_T_cvar_get_num(int *num_cvar)
+{
+    int rc = m_T_cvar_get_num(num_cvar);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
+
+static int (*m_T_cvar_handle_alloc)(int cvar_index, void *obj_handle, void * *handle, int *count);
+OF_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, void * *handle, int *count)
+{
+    int rc = m_T_cvar_handle_alloc(cvar_index, obj_handle, handle, count);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, void * *handle, int *count) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
+
+static int (*m_T_cvar_handle_free)(void * *handle);
+OF_EXPORT int PMPI_T_cvar_handle_free(void * *handle)
+{
+    int rc = m_T_cvar_handle_free(handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_handle_free(void * *handle) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
+
+static int (*m_T_cvar_read)(void * handle, void *buf);
+OF_EXPORT int PMPI_T_cvar_read(void * handle, void *buf)
+{
+    int rc = m_T_cvar_read(handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_read(void * handle, void *buf) __attribute__((weak, alias("PMPI_T_cvar_read")));
+
+static int (*m_T_cvar_write)(void * handle, const void *buf);
+OF_EXPORT int PMPI_T_cvar_write(void * handle, const void *buf)
+{
+    int rc = m_T_cvar_write(handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_write(void * handle, const void *buf) __attribute__((weak, alias("PMPI_T_cvar_write")));
+
+static int (*m_T_enum_get_info)(void * enumtype, int *num, char *name, int *name_len);
+OF_EXPORT int PMPI_T_enum_get_info(void * enumtype, int *num, char *name, int *name_len)
+{
+    int rc = m_T_enum_get_info(enumtype, num, name, name_len);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_enum_get_info(void * enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_info")));
+
+static int (*m_T_enum_get_item)(void * enumtype, int index, int *value, char *name, int *name_len);
+OF_EXPORT int PMPI_T_enum_get_item(void * enumtype, int index, int *value, char *name, int *name_len)
+{
+    int rc = m_T_enum_get_item(enumtype, index, value, name, name_len);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_enum_get_item(void * enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_item")));
 
 static int (*m_T_finalize)(void);
 OF_EXPORT int PMPI_T_finalize(void)
 {
     int rc = m_T_finalize();
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("PMPI_T_finalize")));
 
@@ -3833,9 +4083,125 @@ OF_EXPORT int PMPI_T_init_thread(int required, int *provided)
     if (rc == 0) {
         *provided = of_enum_out_THREAD_LEVEL(v_provided);
     }
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("PMPI_T_init_thread")));
+
+static int (*m_T_pvar_get_index)(const char *name, int var_class, int *pvar_index);
+OF_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index)
+{
+    int rc = m_T_pvar_get_index(name, of_t_in_PVAR_CLASS(var_class), pvar_index);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
+
+static int (*m_T_pvar_get_info)(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, int32_t *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic);
+OF_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic)
+{
+    int v_verbosity = 0;
+    int v_var_class = 0;
+    int32_t h_datatype = 0;
+    int v_bind = 0;
+    int rc = m_T_pvar_get_info(pvar_index, name, name_len, &v_verbosity, &v_var_class, &h_datatype, enumtype, desc, desc_len, &v_bind, readonly, continuous, atomic);
+    if (rc == 0) {
+        *verbosity = of_t_out_TOOL_VAR_VERBOSITY(v_verbosity);
+        *var_class = of_t_out_PVAR_CLASS(v_var_class);
+        *datatype = of_out(2, h_datatype);
+        *bind = of_t_out_BIND_TYPE(v_bind);
+    } else {
+        if (h_datatype) *datatype = of_out(2, h_datatype);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
+
+static int (*m_T_pvar_get_num)(int *num_pvar);
+OF_EXPORT int PMPI_T_pvar_get_num(int *num_pvar)
+{
+    int rc = m_T_pvar_get_num(num_pvar);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
+
+static int (*m_T_pvar_handle_alloc)(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count);
+OF_EXPORT int PMPI_T_pvar_handle_alloc(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count)
+{
+    int rc = m_T_pvar_handle_alloc(pe_session, pvar_index, obj_handle, handle, count);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_handle_alloc(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
+
+static int (*m_T_pvar_handle_free)(void * pe_session, void * *handle);
+OF_EXPORT int PMPI_T_pvar_handle_free(void * pe_session, void * *handle)
+{
+    int rc = m_T_pvar_handle_free(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_handle_free(void * pe_session, void * *handle) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
+
+static int (*m_T_pvar_read)(void * pe_session, void * handle, void *buf);
+OF_EXPORT int PMPI_T_pvar_read(void * pe_session, void * handle, void *buf)
+{
+    int rc = m_T_pvar_read(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_read(void * pe_session, void * handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_read")));
+
+static int (*m_T_pvar_readreset)(void * pe_session, void * handle, void *buf);
+OF_EXPORT int PMPI_T_pvar_readreset(void * pe_session, void * handle, void *buf)
+{
+    int rc = m_T_pvar_readreset(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_readreset(void * pe_session, void * handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
+
+static int (*m_T_pvar_reset)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_reset(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_reset(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_reset(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_reset")));
+
+static int (*m_T_pvar_session_create)(void * *pe_session);
+OF_EXPORT int PMPI_T_pvar_session_create(void * *pe_session)
+{
+    int rc = m_T_pvar_session_create(pe_session);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_session_create(void * *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
+
+static int (*m_T_pvar_session_free)(void * *pe_session);
+OF_EXPORT int PMPI_T_pvar_session_free(void * *pe_session)
+{
+    int rc = m_T_pvar_session_free(pe_session);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_session_free(void * *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
+
+static int (*m_T_pvar_start)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_start(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_start(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_start(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_start")));
+
+static int (*m_T_pvar_stop)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_stop(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_stop(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_stop(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_stop")));
+
+static int (*m_T_pvar_write)(void * pe_session, void * handle, const void *buf);
+OF_EXPORT int PMPI_T_pvar_write(void * pe_session, void * handle, const void *buf)
+{
+    int rc = m_T_pvar_write(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_write(void * pe_session, void * handle, const void *buf) __attribute__((weak, alias("PMPI_T_pvar_write")));
 
 static int (*m_Test)(int32_t *request, int *flag, struct mp_status *status);
 OF_EXPORT int PMPI_Test(void * *request, int *flag, struct of_status *status)
@@ -5075,81 +5441,6 @@ OF_EXPORT int MPI_TYPE_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MP
 static int of_stub_MPI_TYPE_NULL_DELETE_FN(void) { return of_unsupported("MPI_TYPE_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_TYPE_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
 OF_EXPORT int MPI_TYPE_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
-static int of_stub_MPI_T_category_get_cvars(void) { return of_unsupported("MPI_T_category_get_cvars"); }
-OF_EXPORT int PMPI_T_category_get_cvars(void) __attribute__((alias("of_stub_MPI_T_category_get_cvars")));
-OF_EXPORT int MPI_T_category_get_cvars(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_cvars")));
-static int of_stub_MPI_T_category_get_info(void) { return of_unsupported("MPI_T_category_get_info"); }
-OF_EXPORT int PMPI_T_category_get_info(void) __attribute__((alias("of_stub_MPI_T_category_get_info")));
-OF_EXPORT int MPI_T_category_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_info")));
-static int of_stub_MPI_T_category_get_pvars(void) { return of_unsupported("MPI_T_category_get_pvars"); }
-OF_EXPORT int PMPI_T_category_get_pvars(void) __attribute__((alias("of_stub_MPI_T_category_get_pvars")));
-OF_EXPORT int MPI_T_category_get_pvars(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_pvars")));
-static int of_stub_MPI_T_cvar_get_index(void) { return of_unsupported("MPI_T_cvar_get_index"); }
-OF_EXPORT int PMPI_T_cvar_get_index(void) __attribute__((alias("of_stub_MPI_T_cvar_get_index")));
-OF_EXPORT int MPI_T_cvar_get_index(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_index")));
-static int of_stub_MPI_T_cvar_get_info(void) { return of_unsupported("MPI_T_cvar_get_info"); }
-OF_EXPORT int PMPI_T_cvar_get_info(void) __attribute__((alias("of_stub_MPI_T_cvar_get_info")));
-OF_EXPORT int MPI_T_cvar_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_info")));
-static int of_stub_MPI_T_cvar_get_num(void) { return of_unsupported("MPI_T_cvar_get_num"); }
-OF_EXPORT int PMPI_T_cvar_get_num(void) __attribute__((alias("of_stub_MPI_T_cvar_get_num")));
-OF_EXPORT int MPI_T_cvar_get_num(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_num")));
-static int of_stub_MPI_T_cvar_handle_alloc(void) { return of_unsupported("MPI_T_cvar_handle_alloc"); }
-OF_EXPORT int PMPI_T_cvar_handle_alloc(void) __attribute__((alias("of_stub_MPI_T_cvar_handle_alloc")));
-OF_EXPORT int MPI_T_cvar_handle_alloc(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_handle_alloc")));
-static int of_stub_MPI_T_cvar_handle_free(void) { return of_unsupported("MPI_T_cvar_handle_free"); }
-OF_EXPORT int PMPI_T_cvar_handle_free(void) __attribute__((alias("of_stub_MPI_T_cvar_handle_free")));
-OF_EXPORT int MPI_T_cvar_handle_free(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_handle_free")));
-static int of_stub_MPI_T_cvar_read(void) { return of_unsupported("MPI_T_cvar_read"); }
-OF_EXPORT int PMPI_T_cvar_read(void) __attribute__((alias("of_stub_MPI_T_cvar_read")));
-OF_EXPORT int MPI_T_cvar_read(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_read")));
-static int of_stub_MPI_T_cvar_write(void) { return of_unsupported("MPI_T_cvar_write"); }
-OF_EXPORT int PMPI_T_cvar_write(void) __attribute__((alias("of_stub_MPI_T_cvar_write")));
-OF_EXPORT int MPI_T_cvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_write")));
-static int of_stub_MPI_T_enum_get_info(void) { return of_unsupported("MPI_T_enum_get_info"); }
-OF_EXPORT int PMPI_T_enum_get_info(void) __attribute__((alias("of_stub_MPI_T_enum_get_info")));
-OF_EXPORT int MPI_T_enum_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_enum_get_info")));
-static int of_stub_MPI_T_enum_get_item(void) { return of_unsupported("MPI_T_enum_get_item"); }
-OF_EXPORT int PMPI_T_enum_get_item(void) __attribute__((alias("of_stub_MPI_T_enum_get_item")));
-OF_EXPORT int MPI_T_enum_get_item(void) __attribute__((weak, alias("of_stub_MPI_T_enum_get_item")));
-static int of_stub_MPI_T_pvar_get_index(void) { return of_unsupported("MPI_T_pvar_get_index"); }
-OF_EXPORT int PMPI_T_pvar_get_index(void) __attribute__((alias("of_stub_MPI_T_pvar_get_index")));
-OF_EXPORT int MPI_T_pvar_get_index(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_index")));
-static int of_stub_MPI_T_pvar_get_info(void) { return of_unsupported("MPI_T_pvar_get_info"); }
-OF_EXPORT int PMPI_T_pvar_get_info(void) __attribute__((alias("of_stub_MPI_T_pvar_get_info")));
-OF_EXPORT int MPI_T_pvar_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_info")));
-static int of_stub_MPI_T_pvar_get_num(void) { return of_unsupported("MPI_T_pvar_get_num"); }
-OF_EXPORT int PMPI_T_pvar_get_num(void) __attribute__((alias("of_stub_MPI_T_pvar_get_num")));
-OF_EXPORT int MPI_T_pvar_get_num(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_num")));
-static int of_stub_MPI_T_pvar_handle_alloc(void) { return of_unsupported("MPI_T_pvar_handle_alloc"); }
-OF_EXPORT int PMPI_T_pvar_handle_alloc(void) __attribute__((alias("of_stub_MPI_T_pvar_handle_alloc")));
-OF_EXPORT int MPI_T_pvar_handle_alloc(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_handle_alloc")));
-static int of_stub_MPI_T_pvar_handle_free(void) { return of_unsupported("MPI_T_pvar_handle_free"); }
-OF_EXPORT int PMPI_T_pvar_handle_free(void) __attribute__((alias("of_stub_MPI_T_pvar_handle_free")));
-OF_EXPORT int MPI_T_pvar_handle_free(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_handle_free")));
-static int of_stub_MPI_T_pvar_read(void) { return of_unsupported("MPI_T_pvar_read"); }
-OF_EXPORT int PMPI_T_pvar_read(void) __attribute__((alias("of_stub_MPI_T_pvar_read")));
-OF_EXPORT int MPI_T_pvar_read(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_read")));
-static int of_stub_MPI_T_pvar_readreset(void) { return of_unsupported("MPI_T_pvar_readreset"); }
-OF_EXPORT int PMPI_T_pvar_readreset(void) __attribute__((alias("of_stub_MPI_T_pvar_readreset")));
-OF_EXPORT int MPI_T_pvar_readreset(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_readreset")));
-static int of_stub_MPI_T_pvar_reset(void) { return of_unsupported("MPI_T_pvar_reset"); }
-OF_EXPORT int PMPI_T_pvar_reset(void) __attribute__((alias("of_stub_MPI_T_pvar_reset")));
-OF_EXPORT int MPI_T_pvar_reset(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_reset")));
-static int of_stub_MPI_T_pvar_session_create(void) { return of_unsupported("MPI_T_pvar_session_create"); }
-OF_EXPORT int PMPI_T_pvar_session_create(void) __attribute__((alias("of_stub_MPI_T_pvar_session_create")));
-OF_EXPORT int MPI_T_pvar_session_create(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_session_create")));
-static int of_stub_MPI_T_pvar_session_free(void) { return of_unsupported("MPI_T_pvar_session_free"); }
-OF_EXPORT int PMPI_T_pvar_session_free(void) __attribute__((alias("of_stub_MPI_T_pvar_session_free")));
-OF_EXPORT int MPI_T_pvar_session_free(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_session_free")));
-static int of_stub_MPI_T_pvar_start(void) { return of_unsupported("MPI_T_pvar_start"); }
-OF_EXPORT int PMPI_T_pvar_start(void) __attribute__((alias("of_stub_MPI_T_pvar_start")));
-OF_EXPORT int MPI_T_pvar_start(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_start")));
-static int of_stub_MPI_T_pvar_stop(void) { return of_unsupported("MPI_T_pvar_stop"); }
-OF_EXPORT int PMPI_T_pvar_stop(void) __attribute__((alias("of_stub_MPI_T_pvar_stop")));
-OF_EXPORT int MPI_T_pvar_stop(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_stop")));
-static int of_stub_MPI_T_pvar_write(void) { return of_unsupported("MPI_T_pvar_write"); }
-OF_EXPORT int PMPI_T_pvar_write(void) __attribute__((alias("of_stub_MPI_T_pvar_write")));
-OF_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_write")));
 static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
 OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
 OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
@@ -5449,10 +5740,35 @@ void of_resolve_all(void)
     m_Status_set_elements_x = of_sym("PMPI_Status_set_elements_x");
     m_T_category_changed = of_sym("PMPI_T_category_changed");
     m_T_category_get_categories = of_sym("PMPI_T_category_get_categories");
+    m_T_category_get_cvars = of_sym("PMPI_T_category_get_cvars");
     m_T_category_get_index = of_sym("PMPI_T_category_get_index");
+    m_T_category_get_info = of_sym("PMPI_T_category_get_info");
     m_T_category_get_num = of_sym("PMPI_T_category_get_num");
+    m_T_category_get_pvars = of_sym("PMPI_T_category_get_pvars");
+    m_T_cvar_get_index = of_sym("PMPI_T_cvar_get_index");
+    m_T_cvar_get_info = of_sym("PMPI_T_cvar_get_info");
+    m_T_cvar_get_num = of_sym("PMPI_T_cvar_get_num");
+    m_T_cvar_handle_alloc = of_sym("PMPI_T_cvar_handle_alloc");
+    m_T_cvar_handle_free = of_sym("PMPI_T_cvar_handle_free");
+    m_T_cvar_read = of_sym("PMPI_T_cvar_read");
+    m_T_cvar_write = of_sym("PMPI_T_cvar_write");
+    m_T_enum_get_info = of_sym("PMPI_T_enum_get_info");
+    m_T_enum_get_item = of_sym("PMPI_T_enum_get_item");
     m_T_finalize = of_sym("PMPI_T_finalize");
     m_T_init_thread = of_sym("PMPI_T_init_thread");
+    m_T_pvar_get_index = of_sym("PMPI_T_pvar_get_index");
+    m_T_pvar_get_info = of_sym("PMPI_T_pvar_get_info");
+    m_T_pvar_get_num = of_sym("PMPI_T_pvar_get_num");
+    m_T_pvar_handle_alloc = of_sym("PMPI_T_pvar_handle_alloc");
+    m_T_pvar_handle_free = of_sym("PMPI_T_pvar_handle_free");
+    m_T_pvar_read = of_sym("PMPI_T_pvar_read");
+    m_T_pvar_readreset = of_sym("PMPI_T_pvar_readreset");
+    m_T_pvar_reset = of_sym("PMPI_T_pvar_reset");
+    m_T_pvar_session_create = of_sym("PMPI_T_pvar_session_create");
+    m_T_pvar_session_free = of_sym("PMPI_T_pvar_session_free");
+    m_T_pvar_start = of_sym("PMPI_T_pvar_start");
+    m_T_pvar_stop = of_sym("PMPI_T_pvar_stop");
+    m_T_pvar_write = of_sym("PMPI_T_pvar_write");
     m_Test = of_sym("PMPI_Test");
     m_Test_cancelled = of_sym("PMPI_Test_cancelled");
     m_Testall = of_sym("PMPI_Testall");
