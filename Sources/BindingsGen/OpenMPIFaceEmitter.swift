@@ -171,7 +171,8 @@ struct OpenMPIFaceEmitter {
     }
 
     /// A C function mapping `from` values to `to` values for the named constants.
-    private func mapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter) {
+    private func mapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter,
+                         otherwise: String = "v") {
         w.line("int \(name)(int v)\n{\n    switch (v) {")
         var seen = Set<Int64>()
         for n in names {
@@ -181,7 +182,7 @@ struct OpenMPIFaceEmitter {
             seen.insert(from)
             w.line("    case \(from): return \(to);")
         }
-        w.line("    default: return v;\n    }\n}")
+        w.line("    default: return \(otherwise);\n    }\n}")
     }
 
     /// A C function mapping a set of `from` bits to the same flags' `to` bits (MPI_MODE_*).
@@ -412,7 +413,8 @@ struct OpenMPIFaceEmitter {
     /// their own function).
     private func toolsConstants(_ w: inout CWriter) {
         let names = plan.spec.constants.map(\.name)
-        mapping("of_t_err_out", names.filter { $0.hasPrefix("MPI_T_ERR_") }, openToMPICH: false, &w)
+        // An MPI_T call may also fail with an MPI error class (MPICH's classes and MPI_T codes do not overlap).
+        mapping("of_t_err_out", names.filter { $0.hasPrefix("MPI_T_ERR_") }, openToMPICH: false, &w, otherwise: "of_err_out(v)")
         for (kind, prefix) in Self.toolsEnums.sorted(by: { $0.key < $1.key }) {
             let set = names.filter { $0.hasPrefix(prefix) }
             mapping("of_t_in_\(kind)", set, openToMPICH: true, &w)

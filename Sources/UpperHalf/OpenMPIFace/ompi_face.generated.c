@@ -855,7 +855,7 @@ int of_t_err_out(int v)
     case 72: return 67;
     case 70: return 65;
     case 71: return 66;
-    default: return v;
+    default: return of_err_out(v);
     }
 }
 int of_t_in_BIND_TYPE(int v)
