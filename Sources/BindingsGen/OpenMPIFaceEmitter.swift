@@ -409,8 +409,8 @@ struct OpenMPIFaceEmitter {
     ]
 
     /// Conversions of MPI_T's constants, which all differ (MPICH's MPI_T_SCOPE_CONSTANT is 60438,
-    /// Open MPI's 0) and its return codes (MPI_T_ERR_*, which overlap MPI_ERR_* values, hence
-    /// their own function).
+    /// Open MPI's 0) and its return codes (MPICH's MPI_T_ERR_INVALID_INDEX is 62, Open MPI's 57),
+    /// in a function of their own that only MPI_T entries use.
     private func toolsConstants(_ w: inout CWriter) {
         let names = plan.spec.constants.map(\.name)
         // An MPI_T call may also fail with an MPI error class (MPICH's classes and MPI_T codes do not overlap).
