@@ -9,7 +9,7 @@
  *           shared file pointer, file collectives on a freed communicator
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  */
 #include "cplib.h"
 #include <unistd.h>

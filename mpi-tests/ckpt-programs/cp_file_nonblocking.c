@@ -9,7 +9,7 @@
  *           between _begin and _end, the individual file pointer
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  */
 #include "cplib.h"
 #include <unistd.h>
