@@ -958,6 +958,13 @@ class Case:
                 moment = self.kill_latest_ms - self.max_ckpt_ms
                 log_event(L, "%s: kill moment brought forward to %d ms (checkpoints took up to %d ms)" % (
                     tag, moment, self.max_ckpt_ms))
+            # Behind the plan (a job in long compute phases under load quiesces in
+            # seconds): an intermediate checkpoint gives way, so that the kill still
+            # comes inside the run.
+            if not last and now_ms() - t0 > moments[k]:
+                log_event(L, "%s: checkpoint %d skipped: at %d ms the run is past the next moment (%d ms)" % (
+                    tag, k, now_ms() - t0, moments[k]))
+                continue
             if not sleep_until(moment, t0, job):
                 rc = job.wait()
                 if rc != 0:
@@ -1066,8 +1073,12 @@ class Case:
         # Moments (ms after the launch), in increasing order, inside the run, as
         # fractions of T in percent. Under Open MPI a job goes on running for about a
         # second after 'checkpoint --kill' returns, so with ckill on Open MPI the kill
-        # comes earlier ("early"); else up to 3/4 of the run ("late").
-        prof = "early" if kill == "ckill" and A == "openmpi" else "late"
+        # comes earlier ("early"); else up to 3/4 of the run ("late"). The second run
+        # of a case that failed on harness timing is early too: under load each
+        # checkpoint of a job in long compute phases takes seconds, and the late
+        # moments slipped past the end of the run both times.
+        retry = not getattr(h, "allow_timing_retry", True)
+        prof = "early" if (kill == "ckill" and A == "openmpi") or retry else "late"
         p1, p2, p3, p4 = {"early.1": (8, 20, 32, 45), "early.2": (6, 14, 20, 28),
                           "late.1": (10, 35, 55, 75)}.get("%s.%d" % (prof, rounds), (8, 22, 36, 50))
         c1 = rng.rand_in(tdiv(T * p1, 100), tdiv(T * p2, 100))
