@@ -56,7 +56,7 @@ build_fail=0
 # build SRC MPI OUT LOG: compiles one program with the MPI's wrapper for its language.
 build() {
     case "$1" in
-        *.f90) "mpifort.$2" $FFLAGS "$1" -o "$3" 2>"$4" ;;
+        *.f90) "mpifort.$2" $FFLAGS -J "$(dirname "$3")" "$1" -o "$3" 2>"$4" ;;  # -J: its .mod files
         *) "mpicc.$2" $CFLAGS "$1" -o "$3" -lm 2>"$4" ;;
     esac
 }

@@ -187,7 +187,7 @@ struct ProgramCheck {
     private func checkMPIABI(_ needed: [String], shownAs name: String) throws {
         for library in needed where !Self.faceSonames.contains(library) {
             if Self.openMPIUnsupported.contains(library) {
-                throw CLIFailure("\(name) is linked against Open MPI's \(library); ckpt-mpi's Open MPI face covers the C API only: rebuild it with mpicc.mpich",
+                throw CLIFailure("\(name) is linked against Open MPI's \(library); ckpt-mpi's Open MPI face covers the C API only: rebuild it with mpifort.mpich (MPICH's Fortran bindings run through the MPICH face)",
                                  exitStatus: ExitStatus.cannotExecute)
             }
             if library.hasPrefix("libmpi.so.") || library.hasPrefix("libmpi_abi.so.") {
