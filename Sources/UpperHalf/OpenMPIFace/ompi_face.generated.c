@@ -3745,12 +3745,6 @@ OF_EXPORT int MPI_COMM_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_
 static int of_stub_MPI_CONVERSION_FN_NULL(void) { return of_unsupported("MPI_CONVERSION_FN_NULL"); }
 OF_EXPORT int PMPI_CONVERSION_FN_NULL(void) __attribute__((alias("of_stub_MPI_CONVERSION_FN_NULL")));
 OF_EXPORT int MPI_CONVERSION_FN_NULL(void) __attribute__((weak, alias("of_stub_MPI_CONVERSION_FN_NULL")));
-static int of_stub_MPI_Comm_c2f(void) { return of_unsupported("MPI_Comm_c2f"); }
-OF_EXPORT int PMPI_Comm_c2f(void) __attribute__((alias("of_stub_MPI_Comm_c2f")));
-OF_EXPORT int MPI_Comm_c2f(void) __attribute__((weak, alias("of_stub_MPI_Comm_c2f")));
-static int of_stub_MPI_Comm_f2c(void) { return of_unsupported("MPI_Comm_f2c"); }
-OF_EXPORT int PMPI_Comm_f2c(void) __attribute__((alias("of_stub_MPI_Comm_f2c")));
-OF_EXPORT int MPI_Comm_f2c(void) __attribute__((weak, alias("of_stub_MPI_Comm_f2c")));
 static int of_stub_MPI_Comm_spawn(void) { return of_unsupported("MPI_Comm_spawn"); }
 OF_EXPORT int PMPI_Comm_spawn(void) __attribute__((alias("of_stub_MPI_Comm_spawn")));
 OF_EXPORT int MPI_Comm_spawn(void) __attribute__((weak, alias("of_stub_MPI_Comm_spawn")));
@@ -3763,12 +3757,6 @@ OF_EXPORT int MPI_Compare_and_swap(void) __attribute__((weak, alias("of_stub_MPI
 static int of_stub_MPI_DUP_FN(void) { return of_unsupported("MPI_DUP_FN"); }
 OF_EXPORT int PMPI_DUP_FN(void) __attribute__((alias("of_stub_MPI_DUP_FN")));
 OF_EXPORT int MPI_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_DUP_FN")));
-static int of_stub_MPI_Errhandler_c2f(void) { return of_unsupported("MPI_Errhandler_c2f"); }
-OF_EXPORT int PMPI_Errhandler_c2f(void) __attribute__((alias("of_stub_MPI_Errhandler_c2f")));
-OF_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_c2f")));
-static int of_stub_MPI_Errhandler_f2c(void) { return of_unsupported("MPI_Errhandler_f2c"); }
-OF_EXPORT int PMPI_Errhandler_f2c(void) __attribute__((alias("of_stub_MPI_Errhandler_f2c")));
-OF_EXPORT int MPI_Errhandler_f2c(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_f2c")));
 static int of_stub_MPI_Fetch_and_op(void) { return of_unsupported("MPI_Fetch_and_op"); }
 OF_EXPORT int PMPI_Fetch_and_op(void) __attribute__((alias("of_stub_MPI_Fetch_and_op")));
 OF_EXPORT int MPI_Fetch_and_op(void) __attribute__((weak, alias("of_stub_MPI_Fetch_and_op")));
@@ -3961,36 +3949,12 @@ OF_EXPORT int MPI_Get_accumulate(void) __attribute__((weak, alias("of_stub_MPI_G
 static int of_stub_MPI_Grequest_start(void) { return of_unsupported("MPI_Grequest_start"); }
 OF_EXPORT int PMPI_Grequest_start(void) __attribute__((alias("of_stub_MPI_Grequest_start")));
 OF_EXPORT int MPI_Grequest_start(void) __attribute__((weak, alias("of_stub_MPI_Grequest_start")));
-static int of_stub_MPI_Group_c2f(void) { return of_unsupported("MPI_Group_c2f"); }
-OF_EXPORT int PMPI_Group_c2f(void) __attribute__((alias("of_stub_MPI_Group_c2f")));
-OF_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("of_stub_MPI_Group_c2f")));
-static int of_stub_MPI_Group_f2c(void) { return of_unsupported("MPI_Group_f2c"); }
-OF_EXPORT int PMPI_Group_f2c(void) __attribute__((alias("of_stub_MPI_Group_f2c")));
-OF_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("of_stub_MPI_Group_f2c")));
-static int of_stub_MPI_Info_c2f(void) { return of_unsupported("MPI_Info_c2f"); }
-OF_EXPORT int PMPI_Info_c2f(void) __attribute__((alias("of_stub_MPI_Info_c2f")));
-OF_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("of_stub_MPI_Info_c2f")));
-static int of_stub_MPI_Info_f2c(void) { return of_unsupported("MPI_Info_f2c"); }
-OF_EXPORT int PMPI_Info_f2c(void) __attribute__((alias("of_stub_MPI_Info_f2c")));
-OF_EXPORT int MPI_Info_f2c(void) __attribute__((weak, alias("of_stub_MPI_Info_f2c")));
-static int of_stub_MPI_Message_c2f(void) { return of_unsupported("MPI_Message_c2f"); }
-OF_EXPORT int PMPI_Message_c2f(void) __attribute__((alias("of_stub_MPI_Message_c2f")));
-OF_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("of_stub_MPI_Message_c2f")));
-static int of_stub_MPI_Message_f2c(void) { return of_unsupported("MPI_Message_f2c"); }
-OF_EXPORT int PMPI_Message_f2c(void) __attribute__((alias("of_stub_MPI_Message_f2c")));
-OF_EXPORT int MPI_Message_f2c(void) __attribute__((weak, alias("of_stub_MPI_Message_f2c")));
 static int of_stub_MPI_NULL_COPY_FN(void) { return of_unsupported("MPI_NULL_COPY_FN"); }
 OF_EXPORT int PMPI_NULL_COPY_FN(void) __attribute__((alias("of_stub_MPI_NULL_COPY_FN")));
 OF_EXPORT int MPI_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MPI_NULL_COPY_FN")));
 static int of_stub_MPI_NULL_DELETE_FN(void) { return of_unsupported("MPI_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_NULL_DELETE_FN")));
 OF_EXPORT int MPI_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_NULL_DELETE_FN")));
-static int of_stub_MPI_Op_c2f(void) { return of_unsupported("MPI_Op_c2f"); }
-OF_EXPORT int PMPI_Op_c2f(void) __attribute__((alias("of_stub_MPI_Op_c2f")));
-OF_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("of_stub_MPI_Op_c2f")));
-static int of_stub_MPI_Op_f2c(void) { return of_unsupported("MPI_Op_f2c"); }
-OF_EXPORT int PMPI_Op_f2c(void) __attribute__((alias("of_stub_MPI_Op_f2c")));
-OF_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("of_stub_MPI_Op_f2c")));
 static int of_stub_MPI_Pcontrol(void) { return of_unsupported("MPI_Pcontrol"); }
 OF_EXPORT int PMPI_Pcontrol(void) __attribute__((alias("of_stub_MPI_Pcontrol")));
 OF_EXPORT int MPI_Pcontrol(void) __attribute__((weak, alias("of_stub_MPI_Pcontrol")));
@@ -4003,12 +3967,6 @@ OF_EXPORT int MPI_Raccumulate(void) __attribute__((weak, alias("of_stub_MPI_Racc
 static int of_stub_MPI_Register_datarep(void) { return of_unsupported("MPI_Register_datarep"); }
 OF_EXPORT int PMPI_Register_datarep(void) __attribute__((alias("of_stub_MPI_Register_datarep")));
 OF_EXPORT int MPI_Register_datarep(void) __attribute__((weak, alias("of_stub_MPI_Register_datarep")));
-static int of_stub_MPI_Request_c2f(void) { return of_unsupported("MPI_Request_c2f"); }
-OF_EXPORT int PMPI_Request_c2f(void) __attribute__((alias("of_stub_MPI_Request_c2f")));
-OF_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("of_stub_MPI_Request_c2f")));
-static int of_stub_MPI_Request_f2c(void) { return of_unsupported("MPI_Request_f2c"); }
-OF_EXPORT int PMPI_Request_f2c(void) __attribute__((alias("of_stub_MPI_Request_f2c")));
-OF_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("of_stub_MPI_Request_f2c")));
 static int of_stub_MPI_Rget(void) { return of_unsupported("MPI_Rget"); }
 OF_EXPORT int PMPI_Rget(void) __attribute__((alias("of_stub_MPI_Rget")));
 OF_EXPORT int MPI_Rget(void) __attribute__((weak, alias("of_stub_MPI_Rget")));
@@ -4018,12 +3976,6 @@ OF_EXPORT int MPI_Rget_accumulate(void) __attribute__((weak, alias("of_stub_MPI_
 static int of_stub_MPI_Rput(void) { return of_unsupported("MPI_Rput"); }
 OF_EXPORT int PMPI_Rput(void) __attribute__((alias("of_stub_MPI_Rput")));
 OF_EXPORT int MPI_Rput(void) __attribute__((weak, alias("of_stub_MPI_Rput")));
-static int of_stub_MPI_Status_c2f(void) { return of_unsupported("MPI_Status_c2f"); }
-OF_EXPORT int PMPI_Status_c2f(void) __attribute__((alias("of_stub_MPI_Status_c2f")));
-OF_EXPORT int MPI_Status_c2f(void) __attribute__((weak, alias("of_stub_MPI_Status_c2f")));
-static int of_stub_MPI_Status_f2c(void) { return of_unsupported("MPI_Status_f2c"); }
-OF_EXPORT int PMPI_Status_f2c(void) __attribute__((alias("of_stub_MPI_Status_f2c")));
-OF_EXPORT int MPI_Status_f2c(void) __attribute__((weak, alias("of_stub_MPI_Status_f2c")));
 static int of_stub_MPI_TYPE_DUP_FN(void) { return of_unsupported("MPI_TYPE_DUP_FN"); }
 OF_EXPORT int PMPI_TYPE_DUP_FN(void) __attribute__((alias("of_stub_MPI_TYPE_DUP_FN")));
 OF_EXPORT int MPI_TYPE_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_TYPE_DUP_FN")));
@@ -4108,12 +4060,6 @@ OF_EXPORT int MPI_T_pvar_stop(void) __attribute__((weak, alias("of_stub_MPI_T_pv
 static int of_stub_MPI_T_pvar_write(void) { return of_unsupported("MPI_T_pvar_write"); }
 OF_EXPORT int PMPI_T_pvar_write(void) __attribute__((alias("of_stub_MPI_T_pvar_write")));
 OF_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_write")));
-static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
-OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
-OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
-static int of_stub_MPI_Type_f2c(void) { return of_unsupported("MPI_Type_f2c"); }
-OF_EXPORT int PMPI_Type_f2c(void) __attribute__((alias("of_stub_MPI_Type_f2c")));
-OF_EXPORT int MPI_Type_f2c(void) __attribute__((weak, alias("of_stub_MPI_Type_f2c")));
 static int of_stub_MPI_WIN_DUP_FN(void) { return of_unsupported("MPI_WIN_DUP_FN"); }
 OF_EXPORT int PMPI_WIN_DUP_FN(void) __attribute__((alias("of_stub_MPI_WIN_DUP_FN")));
 OF_EXPORT int MPI_WIN_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_WIN_DUP_FN")));
