@@ -126,6 +126,13 @@ struct OpenMPIFortranEmitter {
             w.line("    default: return OF_H(c);\n    }\n}")
             w.line("OF_EXPORT int MPI_\(n)_c2f(void *) __attribute__((weak, alias(\"PMPI_\(n)_c2f\")));\n")
         }
+        w.line("/* Fortran names libmpi.so.40 itself exports (MPI_COMM_NULL_COPY_FN... as Fortran externals, the")
+        w.line(" * f90 timers): a program naming one needs the symbol to load; calling one fails naming it. */")
+        for (i, name) in Self.fortranNamesOfLibmpi(ompi.procedures).enumerated() {
+            w.line("static int of_fstub_\(i)(void) { return of_unsupported(\"\(name) (Fortran)\"); }")
+            w.line("OF_EXPORT int \(name)(void) __attribute__((weak, alias(\"of_fstub_\(i)\")));")
+        }
+        w.line("")
         let size = fortran.parameters["MPI_STATUS_SIZE"] ?? 6
         w.line("/* Open MPI's Fortran status is its C status read as \(size) INTEGERs. */")
         w.line("_Static_assert(sizeof(struct of_status) == \(size) * sizeof(int), \"Open MPI's MPI_STATUS_SIZE\");")
@@ -136,6 +143,12 @@ struct OpenMPIFortranEmitter {
             w.line("OF_EXPORT int MPI_Status_\(name)(\(from), \(to)) __attribute__((weak, alias(\"PMPI_Status_\(name)\")));")
         }
         return w.text
+    }
+
+    /// The Fortran-convention names among libmpi.so.40's exports (`mpi_comm_null_copy_fn_`, `ompi_dup_fn_f`...).
+    static func fortranNamesOfLibmpi(_ procedures: Set<String>) -> [String] {
+        procedures.filter { ($0.hasPrefix("mpi_") && !$0.hasPrefix("mpi_fortran_")) || ($0.hasPrefix("ompi_") && $0.hasSuffix("_f")) }
+            .sorted()
     }
 
     // MARK: libmpi_mpifh.so.40
@@ -169,6 +182,7 @@ struct OpenMPIFortranEmitter {
             w.line("void *PMPI_\(n)_f2c(int);\nint PMPI_\(n)_c2f(void *);")
         }
         w.line("")
+        opTrampolines(&w)
         var bodies: [String: String] = [:]
         for p in plan.spec.procedures where p.mpich == true && Annotations.aliases[p.name] == nil
             && ompi.procedures.contains(p.name) && !p.name.hasPrefix("MPI_T_") && !Self.cFaceNames.contains(p.name)
@@ -192,6 +206,29 @@ struct OpenMPIFortranEmitter {
         return w.text
     }
 
+    /// Fortran user operations at once (each MPI_OP_CREATE takes one trampoline of the pool).
+    static let opTrampolines = 64
+
+    /// A Fortran user function takes the datatype as a Fortran handle; the C face passes a
+    /// pointer to its C handle. Each trampoline converts and calls the function in its slot;
+    /// they sit at fixed addresses in this library, so the record replays them after a restart.
+    private func opTrampolines(_ w: inout CWriter) {
+        let n = Self.opTrampolines
+        w.line("typedef void off_user_fn(void *, void *, int *, int *);")
+        w.line("static off_user_fn *off_op_fns[\(n)];")
+        w.line("static void off_op_call(int k, void *in, void *inout, int *len, void **dt)")
+        w.line("{\n    int f = PMPI_Type_c2f(*dt);\n    off_op_fns[k](in, inout, len, &f);\n}")
+        for k in 0..<n {
+            w.line("static void off_op_t\(k)(void *a, void *b, int *l, void **d) { off_op_call(\(k), a, b, l, d); }")
+        }
+        w.line("static void (*const off_op_tramps[\(n)])(void *, void *, int *, void **) = {")
+        w.line((0..<n).map { "off_op_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t off_op_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("static void *off_op_trampoline(off_user_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&off_op_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!off_op_fns[k] || off_op_fns[k] == fn) { off_op_fns[k] = fn; t = (void *)off_op_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&off_op_lock);\n    return t;\n}\n")
+    }
+
     private static let plainTypes: [String: String] = [
         "MPI_Aint": "intptr_t", "MPI_Offset": "long long", "MPI_Count": "long long", "MPI_Fint": "int",
     ]
@@ -202,6 +239,7 @@ struct OpenMPIFortranEmitter {
         var base = c.base
         if c.handle != nil || base == "MPI_Status" { base = "void" }
         if let t = Self.plainTypes[base] { base = t }
+        if c.base.hasSuffix("_function") { return "void *" }
         if c.rowsOf3 { return "int (*)[3]" }
         let stars = String(repeating: "*", count: c.pointers)
         if c.handle != nil && c.pointers == 0 { return "void *" }
@@ -221,6 +259,13 @@ struct OpenMPIFortranEmitter {
             let n = prm.name
             let c = CType(prm.ctype)
             if isInit && prm.kind.hasPrefix("ARGUMENT_") { args.append("0"); continue }
+            if p.name == "MPI_Op_create" && prm.kind == "POLYFUNCTION" {
+                fparams.append("off_user_fn *\(n)")
+                pre.append("void *t_\(n) = off_op_trampoline(\(n));")
+                pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"MPI_OP_CREATE (Fortran) beyond \(Self.opTrampolines) user operations\"); return; }")
+                args.append("t_\(n)")
+                continue
+            }
             if Self.unsupportedKinds.contains(prm.kind) || c.base.hasSuffix("_function") || c.base.hasPrefix("MPI_T_")
                 || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session" || c.base == "MPI_F08_status" {
                 return nil

@@ -35,8 +35,8 @@ else
     ko "libmpi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
 fi
 ompi=$(exported "$LIBDIR/libmpi-ompi.so")
-# mpi_fortran_*: the Fortran sentinels' common blocks (MPI_BOTTOM...), as Open MPI's libmpi.so.40.
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|mpi_fortran_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
+# mpi_*: the Fortran sentinels' common blocks (mpi_fortran_bottom_...) and Fortran callbacks, as Open MPI's libmpi.so.40.
+extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
 if [ -n "$ompi" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$ompi" && grep -qx ompi_mpi_comm_world <<<"$ompi"; then
     ok "libmpi-ompi.so (the Open MPI face) exports only MPI names and Open MPI's objects ($(wc -l <<<"$ompi") symbols)"
 else

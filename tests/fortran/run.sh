@@ -49,26 +49,24 @@ for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" 
     fi
 done
 
-# A call the Fortran face does not convert fails naming itself (a user operation from Fortran).
-cat >"$WORK/userop.f90" <<'F'
-program userop
-  use mpi
+# A call the Fortran face does not convert fails naming itself (a keyval made from Fortran).
+cat >"$WORK/keyval.f90" <<'F'
+program keyval
   implicit none
-  integer :: ierr, op
-  external :: f
+  include 'mpif.h'
+  integer :: ierr, kv
+  integer(kind=MPI_ADDRESS_KIND) :: extra
   call MPI_Init(ierr)
-  call MPI_Op_create(f, .true., op, ierr)
+  extra = 0
+  call MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, kv, extra, ierr)
   print *, 'not reached'
   call MPI_Finalize(ierr)
 end program
-subroutine f(a, b, n, t)
-  integer :: a, b, n, t
-end subroutine
 F
-mpifort.openmpi -J "$WORK" "$WORK/userop.f90" -o "$WORK/userop" || ko "build userop.f90"
-timeout 60 "$CKPT_MPI" run -np 1 --mpi mpich -- "$WORK/userop" >"$WORK/u.out" 2>"$WORK/u.err"
+mpifort.openmpi -J "$WORK" "$WORK/keyval.f90" -o "$WORK/keyval" || ko "build keyval.f90"
+timeout 60 "$CKPT_MPI" run -np 1 --mpi mpich -- "$WORK/keyval" >"$WORK/u.out" 2>"$WORK/u.err"
 rc=$?
-if [ $rc -ne 0 ] && grep -q "mpi_op_create_ (Fortran) is not supported" "$WORK/u.err" && ! grep -q 'not reached' "$WORK/u.out"; then
+if [ $rc -ne 0 ] && grep -q "mpi_comm_create_keyval_ (Fortran) is not supported" "$WORK/u.err" && ! grep -q 'not reached' "$WORK/u.out"; then
     ok "an unconverted Fortran call fails naming itself: $(grep -m1 'not supported' "$WORK/u.err" | cut -c1-100)..."
 else
     ko "unconverted Fortran call: rc $rc, $(head -2 "$WORK/u.err")"
