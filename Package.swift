@@ -71,6 +71,13 @@ var targets: [Target] = [
             cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-Wall", "-Werror=missing-prototypes"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi_cxx.so.40"]), .linkedLibrary("dl"),
                              exportsOnly("ompi_cxx.map")]),
+    // Open MPI's libmpi_mpifh.so.40 (docs/openmpi-face.md, "Fortran"): generated mpif.h entries in front of
+    // the Open MPI face, whose PMPI_ procedures they call (found in the application's global scope).
+    .target(name: "OpenMPIFortran", path: "Sources/UpperHalf/OpenMPIFortran",
+            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-fno-stack-protector", "-Wall",
+                                      "-Werror=missing-prototypes"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi_mpifh.so.40"]), .linkedLibrary("dl"),
+                             exportsOnly("ompi_mpifh.map")]),
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
@@ -93,6 +100,7 @@ var products: [Product] = [
     .library(name: "mpi", type: .dynamic, targets: ["Face"]),
     .library(name: "mpi-ompi", type: .dynamic, targets: ["OpenMPIFace"]),
     .library(name: "mpi_cxx-ompi", type: .dynamic, targets: ["OpenMPICxx"]),
+    .library(name: "mpi_mpifh-ompi", type: .dynamic, targets: ["OpenMPIFortran"]),
 ]
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.

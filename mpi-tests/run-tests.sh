@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # MPI conformance suite driver for ckpt-mpi.
 #
-# Builds every mpi-tests/programs/*.c with mpicc.mpich, runs each one natively
-# with mpiexec.mpich to obtain the reference output, then runs it under each
+# Builds every mpi-tests/programs/*.c with mpicc.mpich (and every *.f90, the
+# Fortran programs, with mpifort.mpich), runs each one natively with
+# mpiexec.mpich to obtain the reference output, then runs it under each
 # configured mode and compares the sorted stdout lines with the reference.
+# The modes that rebuild with Open MPI use mpicc.openmpi / mpifort.openmpi.
 #
 # Environment:
 #   CKPT_TEST_MODES   space separated modes (default "openmpi mpich")
@@ -30,6 +32,9 @@ FILTER="${CKPT_TEST_FILTER:-}"
 TMO="${CKPT_TEST_TIMEOUT:-60}"
 NP_OVERRIDE="${CKPT_TEST_NP:-}"
 CFLAGS="-O2 -std=gnu99 -Wall -Wno-stringop-overflow -Wno-stringop-overread -pthread -I$PROGDIR"
+# mpif.h declares no interfaces: gfortran >= 10 refuses one buffer passed as both an
+# INTEGER and a REAL array unless told that this is the old Fortran MPI idiom.
+FFLAGS="-O2 -Wall -Wno-unused-variable -Wno-maybe-uninitialized -fallow-argument-mismatch"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Keep Open MPI quiet and local-only (no network probing on a 2-core box).
@@ -48,15 +53,22 @@ fi
 # ---- build ----------------------------------------------------------------
 progs=()
 build_fail=0
-for src in "$PROGDIR"/*.c; do
-    name="$(basename "$src" .c)"
+# build SRC MPI OUT LOG: compiles one program with the MPI's wrapper for its language.
+build() {
+    case "$1" in
+        *.f90) "mpifort.$2" $FFLAGS -J "$(dirname "$3")" "$1" -o "$3" 2>"$4" ;;  # -J: its .mod files
+        *) "mpicc.$2" $CFLAGS "$1" -o "$3" -lm 2>"$4" ;;
+    esac
+}
+for src in "$PROGDIR"/*.c "$PROGDIR"/*.f90; do
+    name="$(basename "$src")"; name="${name%.*}"
     if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
-    if ! mpicc.mpich $CFLAGS "$src" -o "$BUILD/mpich/$name" -lm 2>"$BUILD/out/$name.build.mpich.log"; then
+    if ! build "$src" mpich "$BUILD/mpich/$name" "$BUILD/out/$name.build.mpich.log"; then
         echo "BUILD-FAIL $name (mpich)"; cat "$BUILD/out/$name.build.mpich.log" >&2
         build_fail=$((build_fail + 1)); continue
     fi
     if [ $need_openmpi = 1 ]; then
-        if ! mpicc.openmpi $CFLAGS "$src" -o "$BUILD/openmpi/$name" -lm 2>"$BUILD/out/$name.build.openmpi.log"; then
+        if ! build "$src" openmpi "$BUILD/openmpi/$name" "$BUILD/out/$name.build.openmpi.log"; then
             echo "BUILD-FAIL $name (openmpi)"; cat "$BUILD/out/$name.build.openmpi.log" >&2
             build_fail=$((build_fail + 1)); continue
         fi
@@ -64,16 +76,21 @@ for src in "$PROGDIR"/*.c; do
     progs+=("$name")
 done
 
+# prog_src NAME: the program's source file (C or Fortran)
+prog_src() {
+    if [ -e "$PROGDIR/$1.c" ]; then echo "$PROGDIR/$1.c"; else echo "$PROGDIR/$1.f90"; fi
+}
+
 # ---- run helpers ------------------------------------------------------------
 # run_mode MODE NP NAME OUTFILE ERRFILE -> exit status of the run
 run_mode() {
     local mode="$1" np="$2" name="$3" out="$4" err="$5"
     local wd; wd="$(mktemp -d "$BUILD/out/wd.XXXXXX")"
     local rc
-    # A program's "/* env: VAR=VALUE ... */" header: what it needs for this run only
+    # A program's "/* env: VAR=VALUE ... */" header ("! env: ..." in Fortran): what it needs for this run only
     # (the one-sided programs need Open MPI's single-copy mechanism back for osc/rdma).
     local kv k saved=()
-    for kv in $(grep -m1 -oE '/\* *env:[^*]*' "$PROGDIR/$name.c" | sed -E 's#/\* *env:##'); do
+    for kv in $(grep -m1 -oE '^(/\*|!) *env:[^*]*' "$(prog_src "$name")" | sed -E 's#^(/\*|!) *env:##'); do
         k="${kv%%=*}"; saved+=("$k=${!k-}"); export "$kv"
     done
     case "$mode" in
@@ -102,7 +119,7 @@ run_mode() {
 
 prog_ranks() {
     local r
-    r="$(grep -m1 -oE '/\* *ranks:[ 0-9]+' "$PROGDIR/$1.c" | sed -E 's#/\* *ranks:##')"
+    r="$(grep -m1 -oE '^(/\*|!) *ranks:[ 0-9]+' "$(prog_src "$1")" | sed -E 's#^(/\*|!) *ranks:##')"
     [ -n "$r" ] || r="1 2"
     if [ -n "$NP_OVERRIDE" ]; then
         local keep="" n

@@ -39,6 +39,7 @@ tests/batch/slurm.sh
 tests/apps/hpcc.sh
 tests/apps/lammps.sh
 tests/cxx/run.sh
+tests/fortran/run.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Open MPI-built programs: checkpointed on Open MPI, every process killed, restarted on MPICH.
 CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases

@@ -5,18 +5,22 @@ public struct Generator {
     public let plan: Plan
     /// The Open MPI ABI the second face presents (spec/openmpi-abi.json).
     public let openMPI: OpenMPIABI
+    /// Open MPI's Fortran side (spec/openmpi-abi.json "fortran", libmpi_mpifh.so.40's exports).
+    public let openMPIFortran: OpenMPIFortranABI
 
     /// Loads the spec from `<root>/spec`.
     public init(root: URL) throws {
         let dir = root.appendingPathComponent("spec")
         plan = Plan(spec: try Spec(specDir: dir))
         openMPI = try OpenMPIABI(specDir: dir)
+        openMPIFortran = try OpenMPIFortranABI(specDir: dir)
     }
 
     /// Generated files keyed by their path relative to the repository root.
     public func files() -> [String: String] {
         let abi = ABIHeaders(plan: plan)
         let shims = ShimEmitter(plan: plan)
+        let fortran = OpenMPIFortranEmitter(plan: plan, ompi: openMPI, fortran: openMPIFortran)
         return [
             "Sources/HalfABI/include/ckpt_abi.h": abi.abiHeader(),
             "Sources/HalfABI/include/ckpt_calltable.h": abi.callTableHeader(),
@@ -27,6 +31,8 @@ public struct Generator {
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
             "Sources/UpperHalf/OpenMPICxx/ompi_cxx.generated.c": OpenMPICxxStubEmitter(ompi: openMPI).emit(),
+            "Sources/UpperHalf/OpenMPIFace/ompi_f2c.generated.c": fortran.emitCFace(),
+            "Sources/UpperHalf/OpenMPIFortran/ompi_mpifh.generated.c": fortran.emitMpifh(),
             "Sources/UpperHalf/Face/face_pcoll.generated.c": PersistentCollectiveEmitter(plan: plan).emit(),
             "Sources/UpperHalf/Face/face_tools.generated.c": ToolsEmitter(plan: plan).emit(),
             "docs/mpi-coverage.md": CoverageDoc(plan: plan).emit(),

@@ -112,7 +112,9 @@ struct OpenMPIFaceEmitter {
         }
         for name in fortranHandleEntries(&w) { done.insert(name) }
         w.line("/* Exported by Open MPI but not converted yet: fail naming the call. */")
-        for name in ompi.procedures.sorted() where !done.contains(name) && (name.hasPrefix("MPI_") || name.hasPrefix("MPIX_")) {
+        // f2c/c2f: ompi_f2c.generated.c (OpenMPIFortranEmitter).
+        for name in ompi.procedures.sorted() where !done.contains(name) && !OpenMPIFortranEmitter.cFaceNames.contains(name)
+            && (name.hasPrefix("MPI_") || name.hasPrefix("MPIX_")) {
             let short = name.hasPrefix("MPIX_") ? String(name.dropFirst(5)) : String(name.dropFirst(4))
             let prefix = name.hasPrefix("MPIX_") ? "MPIX_" : "MPI_"
             w.line("static int of_stub_\(prefix)\(short)(void) { return of_unsupported(\"\(name)\"); }")

@@ -20,6 +20,12 @@ struct FaceDirectory {
     static let openMPICxxLibraryName = "libmpi_cxx.so.40"
     /// The file the build makes for that stub.
     static let openMPICxxFileName = "libmpi_cxx-ompi.so"
+    /// Open MPI's mpif.h library, served by our generated one (docs/openmpi-face.md, "Fortran"). Its
+    /// `use mpi` and `use mpi_f08` libraries are Open MPI's own, found where it installed them: they
+    /// need only the names of this one and libmpi.so.40, which the loader then finds here.
+    static let openMPIFortranLibraryName = "libmpi_mpifh.so.40"
+    /// The file the build makes for it.
+    static let openMPIFortranFileName = "libmpi_mpifh-ompi.so"
 
     /// The Open MPI face beside the MPICH face `target` (same directory, relative or absolute).
     static func openMPIFace(besideFace target: String) -> String { beside(target, openMPIFaceFileName) }
@@ -75,7 +81,8 @@ struct FaceDirectory {
     static func populate(_ directory: String, target: String) throws {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemCallError("mkdir", directory) }
         let links = libraryNames.map { ($0, target) } + [(openMPILibraryName, openMPIFace(besideFace: target)),
-                                                         (openMPICxxLibraryName, beside(target, openMPICxxFileName))]
+                                                         (openMPICxxLibraryName, beside(target, openMPICxxFileName)),
+                                                         (openMPIFortranLibraryName, beside(target, openMPIFortranFileName))]
         for (name, target) in links {
             let link = directory + "/" + name
             if currentTarget(of: link) == target { continue }

@@ -27,9 +27,10 @@ struct ProgramCheck {
     static let faceSonames: Set<String> = ["libmpi.so.12", "libmpich.so.12", openMPISoname]
     /// Open MPI's soname, served by the Open MPI face in front of the MPICH face.
     static let openMPISoname = "libmpi.so.40"
-    /// Open MPI's Fortran libraries, whose face is not built yet.
-    static let openMPIUnsupported: Set<String> = ["libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
-                                                  "libmpi_usempi_ignore_tkr.so.40"]
+    /// Open MPI's Fortran libraries: our libmpi_mpifh.so.40 (FaceDirectory) and Open MPI's own
+    /// `use mpi` / `use mpi_f08` libraries on top of it.
+    static let openMPIFortranSonames: Set<String> = ["libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
+                                                     "libmpi_usempi_ignore_tkr.so.40"]
     /// Open MPI's C++ bindings library: served by a stub (every symbol, none working), enough for
     /// the programs `mpicxx` links that call only the C API; those that use `MPI::` are refused.
     static let openMPICxxSoname = "libmpi_cxx.so.40"
@@ -52,7 +53,8 @@ struct ProgramCheck {
     /// `program_abi`: "openmpi" for libmpi.so.40, "mpich" for libmpi.so.12/libmpich.so.12;
     /// nil when it names no MPI itself (it may still get one through another library).
     static func faceABI(neededLibraries: [String]) -> String? {
-        if neededLibraries.contains(openMPISoname) { return "openmpi" }
+        // mpifort.openmpi links `use mpi` programs against libmpi_mpifh.so.40 alone (--as-needed).
+        if neededLibraries.contains(where: { $0 == openMPISoname || openMPIFortranSonames.contains($0) }) { return "openmpi" }
         if neededLibraries.contains(where: { faceSonames.contains($0) }) { return "mpich" }
         return nil
     }
@@ -186,10 +188,7 @@ struct ProgramCheck {
 
     private func checkMPIABI(_ needed: [String], shownAs name: String) throws {
         for library in needed where !Self.faceSonames.contains(library) {
-            if Self.openMPIUnsupported.contains(library) {
-                throw CLIFailure("\(name) is linked against Open MPI's \(library); ckpt-mpi's Open MPI face covers the C API only: rebuild it with mpicc.mpich",
-                                 exitStatus: ExitStatus.cannotExecute)
-            }
+            if Self.openMPIFortranSonames.contains(library) { continue }
             if library.hasPrefix("libmpi.so.") || library.hasPrefix("libmpi_abi.so.") {
                 throw CLIFailure("\(name) is linked against \(library), an MPI ABI this build does not provide; ckpt-mpi runs MPICH-ABI binaries: rebuild it with mpicc.mpich",
                                  exitStatus: ExitStatus.cannotExecute)

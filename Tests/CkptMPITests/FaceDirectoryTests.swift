@@ -19,8 +19,9 @@ final class FaceDirectoryTests: XCTestCase {
         // Open MPI binaries ask for libmpi.so.40: the Open MPI face built beside the MPICH face.
         XCTAssertEqual(readLink(directory + "/libmpi.so.40"), "../libmpi-ompi.so")
         XCTAssertEqual(readLink(directory + "/libmpi_cxx.so.40"), "../libmpi_cxx-ompi.so")
+        XCTAssertEqual(readLink(directory + "/libmpi_mpifh.so.40"), "../libmpi_mpifh-ompi.so")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(),
-                       ["libmpi.so.12", "libmpi.so.40", "libmpi_cxx.so.40", "libmpich.so.12"], "no temporary names left behind")
+                       ["libmpi.so.12", "libmpi.so.40", "libmpi_cxx.so.40", "libmpi_mpifh.so.40", "libmpich.so.12"], "no temporary names left behind")
         // The links stay valid when the whole build directory moves.
         let moved = libexec.path + "-moved"
         try FileManager.default.moveItem(atPath: libexec.path, toPath: moved)
@@ -61,7 +62,7 @@ final class FaceDirectoryTests: XCTestCase {
         }
         XCTAssertEqual(failures.value, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: libexec.path + "/face").sorted(),
-                       ["libmpi.so.12", "libmpi.so.40", "libmpi_cxx.so.40", "libmpich.so.12"])
+                       ["libmpi.so.12", "libmpi.so.40", "libmpi_cxx.so.40", "libmpi_mpifh.so.40", "libmpich.so.12"])
     }
 
     func testMissingFaceLibraryIsReported() throws {

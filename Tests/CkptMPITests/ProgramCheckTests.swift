@@ -148,6 +148,8 @@ final class ProgramCheckTests: XCTestCase {
         XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpi.so.40", "libc.so.6"]), "openmpi")
         XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpich.so.12", "libc.so.6"]), "mpich")
         XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpi.so.12"]), "mpich")
+        XCTAssertEqual(ProgramCheck.faceABI(neededLibraries: ["libmpi_mpifh.so.40", "libgfortran.so.5"]), "openmpi",
+                       "mpifort.openmpi: a `use mpi` program needs only libmpi_mpifh.so.40")
         XCTAssertNil(ProgramCheck.faceABI(neededLibraries: ["libc.so.6"]), "no MPI of its own: unknown, not none")
         let directory = try TemporaryDirectory()
         let ompi = try compileC(trivialMPIProgram, with: "mpicc.openmpi", in: directory, name: "ompi")

@@ -27,18 +27,27 @@ else
 fi
 
 face=$(exported "$LIBDIR/libmpi.so")
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|MPIR_|p?mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$face")
+# MPII_: MPICH's internals that its libmpichfort.so.12 calls (face_fortran_attr.c).
+extra=$(grep -Ev '^(P?MPI_|P?MPIX_|MPIR_|MPII_|p?mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$face")
 if [ -n "$face" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$face" && grep -qx PMPI_Send <<<"$face"; then
     ok "libmpi.so (the face) exports only MPI names ($(wc -l <<<"$face") symbols)"
 else
     ko "libmpi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
 fi
 ompi=$(exported "$LIBDIR/libmpi-ompi.so")
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
+# mpi_*: the Fortran sentinels' common blocks (mpi_fortran_bottom_...) and Fortran callbacks, as Open MPI's libmpi.so.40.
+extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
 if [ -n "$ompi" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$ompi" && grep -qx ompi_mpi_comm_world <<<"$ompi"; then
     ok "libmpi-ompi.so (the Open MPI face) exports only MPI names and Open MPI's objects ($(wc -l <<<"$ompi") symbols)"
 else
     ko "libmpi-ompi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
+fi
+mpifh=$(exported "$LIBDIR/libmpi_mpifh-ompi.so")
+extra=$(grep -Ev '^(P?MPIX?_|p?mpix?_|ompix?_|mpiext_)' <<<"$mpifh")
+if [ -n "$mpifh" ] && [ -z "$extra" ] && grep -qx mpi_send_ <<<"$mpifh" && grep -qx ompi_send_f <<<"$mpifh"; then
+    ok "libmpi_mpifh-ompi.so (Open MPI's mpif.h) exports only Open MPI's Fortran names ($(wc -l <<<"$mpifh") symbols)"
+else
+    ko "libmpi_mpifh-ompi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
 fi
 mpicc.mpich -O2 "$HERE/dispositions.c" -o "$WORK/dispositions"
 for mpi in mpich openmpi; do

@@ -5363,12 +5363,6 @@ OF_EXPORT int MPI_COMM_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_
 static int of_stub_MPI_CONVERSION_FN_NULL(void) { return of_unsupported("MPI_CONVERSION_FN_NULL"); }
 OF_EXPORT int PMPI_CONVERSION_FN_NULL(void) __attribute__((alias("of_stub_MPI_CONVERSION_FN_NULL")));
 OF_EXPORT int MPI_CONVERSION_FN_NULL(void) __attribute__((weak, alias("of_stub_MPI_CONVERSION_FN_NULL")));
-static int of_stub_MPI_Comm_c2f(void) { return of_unsupported("MPI_Comm_c2f"); }
-OF_EXPORT int PMPI_Comm_c2f(void) __attribute__((alias("of_stub_MPI_Comm_c2f")));
-OF_EXPORT int MPI_Comm_c2f(void) __attribute__((weak, alias("of_stub_MPI_Comm_c2f")));
-static int of_stub_MPI_Comm_f2c(void) { return of_unsupported("MPI_Comm_f2c"); }
-OF_EXPORT int PMPI_Comm_f2c(void) __attribute__((alias("of_stub_MPI_Comm_f2c")));
-OF_EXPORT int MPI_Comm_f2c(void) __attribute__((weak, alias("of_stub_MPI_Comm_f2c")));
 static int of_stub_MPI_Comm_spawn(void) { return of_unsupported("MPI_Comm_spawn"); }
 OF_EXPORT int PMPI_Comm_spawn(void) __attribute__((alias("of_stub_MPI_Comm_spawn")));
 OF_EXPORT int MPI_Comm_spawn(void) __attribute__((weak, alias("of_stub_MPI_Comm_spawn")));
@@ -5378,60 +5372,18 @@ OF_EXPORT int MPI_Comm_spawn_multiple(void) __attribute__((weak, alias("of_stub_
 static int of_stub_MPI_DUP_FN(void) { return of_unsupported("MPI_DUP_FN"); }
 OF_EXPORT int PMPI_DUP_FN(void) __attribute__((alias("of_stub_MPI_DUP_FN")));
 OF_EXPORT int MPI_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_DUP_FN")));
-static int of_stub_MPI_Errhandler_c2f(void) { return of_unsupported("MPI_Errhandler_c2f"); }
-OF_EXPORT int PMPI_Errhandler_c2f(void) __attribute__((alias("of_stub_MPI_Errhandler_c2f")));
-OF_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_c2f")));
-static int of_stub_MPI_Errhandler_f2c(void) { return of_unsupported("MPI_Errhandler_f2c"); }
-OF_EXPORT int PMPI_Errhandler_f2c(void) __attribute__((alias("of_stub_MPI_Errhandler_f2c")));
-OF_EXPORT int MPI_Errhandler_f2c(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_f2c")));
-static int of_stub_MPI_Group_c2f(void) { return of_unsupported("MPI_Group_c2f"); }
-OF_EXPORT int PMPI_Group_c2f(void) __attribute__((alias("of_stub_MPI_Group_c2f")));
-OF_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("of_stub_MPI_Group_c2f")));
-static int of_stub_MPI_Group_f2c(void) { return of_unsupported("MPI_Group_f2c"); }
-OF_EXPORT int PMPI_Group_f2c(void) __attribute__((alias("of_stub_MPI_Group_f2c")));
-OF_EXPORT int MPI_Group_f2c(void) __attribute__((weak, alias("of_stub_MPI_Group_f2c")));
-static int of_stub_MPI_Info_c2f(void) { return of_unsupported("MPI_Info_c2f"); }
-OF_EXPORT int PMPI_Info_c2f(void) __attribute__((alias("of_stub_MPI_Info_c2f")));
-OF_EXPORT int MPI_Info_c2f(void) __attribute__((weak, alias("of_stub_MPI_Info_c2f")));
-static int of_stub_MPI_Info_f2c(void) { return of_unsupported("MPI_Info_f2c"); }
-OF_EXPORT int PMPI_Info_f2c(void) __attribute__((alias("of_stub_MPI_Info_f2c")));
-OF_EXPORT int MPI_Info_f2c(void) __attribute__((weak, alias("of_stub_MPI_Info_f2c")));
-static int of_stub_MPI_Message_c2f(void) { return of_unsupported("MPI_Message_c2f"); }
-OF_EXPORT int PMPI_Message_c2f(void) __attribute__((alias("of_stub_MPI_Message_c2f")));
-OF_EXPORT int MPI_Message_c2f(void) __attribute__((weak, alias("of_stub_MPI_Message_c2f")));
-static int of_stub_MPI_Message_f2c(void) { return of_unsupported("MPI_Message_f2c"); }
-OF_EXPORT int PMPI_Message_f2c(void) __attribute__((alias("of_stub_MPI_Message_f2c")));
-OF_EXPORT int MPI_Message_f2c(void) __attribute__((weak, alias("of_stub_MPI_Message_f2c")));
 static int of_stub_MPI_NULL_COPY_FN(void) { return of_unsupported("MPI_NULL_COPY_FN"); }
 OF_EXPORT int PMPI_NULL_COPY_FN(void) __attribute__((alias("of_stub_MPI_NULL_COPY_FN")));
 OF_EXPORT int MPI_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MPI_NULL_COPY_FN")));
 static int of_stub_MPI_NULL_DELETE_FN(void) { return of_unsupported("MPI_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_NULL_DELETE_FN")));
 OF_EXPORT int MPI_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_NULL_DELETE_FN")));
-static int of_stub_MPI_Op_c2f(void) { return of_unsupported("MPI_Op_c2f"); }
-OF_EXPORT int PMPI_Op_c2f(void) __attribute__((alias("of_stub_MPI_Op_c2f")));
-OF_EXPORT int MPI_Op_c2f(void) __attribute__((weak, alias("of_stub_MPI_Op_c2f")));
-static int of_stub_MPI_Op_f2c(void) { return of_unsupported("MPI_Op_f2c"); }
-OF_EXPORT int PMPI_Op_f2c(void) __attribute__((alias("of_stub_MPI_Op_f2c")));
-OF_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("of_stub_MPI_Op_f2c")));
 static int of_stub_MPI_Pcontrol(void) { return of_unsupported("MPI_Pcontrol"); }
 OF_EXPORT int PMPI_Pcontrol(void) __attribute__((alias("of_stub_MPI_Pcontrol")));
 OF_EXPORT int MPI_Pcontrol(void) __attribute__((weak, alias("of_stub_MPI_Pcontrol")));
 static int of_stub_MPI_Register_datarep(void) { return of_unsupported("MPI_Register_datarep"); }
 OF_EXPORT int PMPI_Register_datarep(void) __attribute__((alias("of_stub_MPI_Register_datarep")));
 OF_EXPORT int MPI_Register_datarep(void) __attribute__((weak, alias("of_stub_MPI_Register_datarep")));
-static int of_stub_MPI_Request_c2f(void) { return of_unsupported("MPI_Request_c2f"); }
-OF_EXPORT int PMPI_Request_c2f(void) __attribute__((alias("of_stub_MPI_Request_c2f")));
-OF_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("of_stub_MPI_Request_c2f")));
-static int of_stub_MPI_Request_f2c(void) { return of_unsupported("MPI_Request_f2c"); }
-OF_EXPORT int PMPI_Request_f2c(void) __attribute__((alias("of_stub_MPI_Request_f2c")));
-OF_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("of_stub_MPI_Request_f2c")));
-static int of_stub_MPI_Status_c2f(void) { return of_unsupported("MPI_Status_c2f"); }
-OF_EXPORT int PMPI_Status_c2f(void) __attribute__((alias("of_stub_MPI_Status_c2f")));
-OF_EXPORT int MPI_Status_c2f(void) __attribute__((weak, alias("of_stub_MPI_Status_c2f")));
-static int of_stub_MPI_Status_f2c(void) { return of_unsupported("MPI_Status_f2c"); }
-OF_EXPORT int PMPI_Status_f2c(void) __attribute__((alias("of_stub_MPI_Status_f2c")));
-OF_EXPORT int MPI_Status_f2c(void) __attribute__((weak, alias("of_stub_MPI_Status_f2c")));
 static int of_stub_MPI_TYPE_DUP_FN(void) { return of_unsupported("MPI_TYPE_DUP_FN"); }
 OF_EXPORT int PMPI_TYPE_DUP_FN(void) __attribute__((alias("of_stub_MPI_TYPE_DUP_FN")));
 OF_EXPORT int MPI_TYPE_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_TYPE_DUP_FN")));
@@ -5441,12 +5393,6 @@ OF_EXPORT int MPI_TYPE_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MP
 static int of_stub_MPI_TYPE_NULL_DELETE_FN(void) { return of_unsupported("MPI_TYPE_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_TYPE_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
 OF_EXPORT int MPI_TYPE_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
-static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
-OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
-OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
-static int of_stub_MPI_Type_f2c(void) { return of_unsupported("MPI_Type_f2c"); }
-OF_EXPORT int PMPI_Type_f2c(void) __attribute__((alias("of_stub_MPI_Type_f2c")));
-OF_EXPORT int MPI_Type_f2c(void) __attribute__((weak, alias("of_stub_MPI_Type_f2c")));
 static int of_stub_MPI_WIN_DUP_FN(void) { return of_unsupported("MPI_WIN_DUP_FN"); }
 OF_EXPORT int PMPI_WIN_DUP_FN(void) __attribute__((alias("of_stub_MPI_WIN_DUP_FN")));
 OF_EXPORT int MPI_WIN_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_WIN_DUP_FN")));

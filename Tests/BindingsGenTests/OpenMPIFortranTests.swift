@@ -1,0 +1,32 @@
+import XCTest
+import Foundation
+@testable import BindingsGen
+
+/// Our libmpi_mpifh.so.40 (OpenMPIFortranEmitter): every name Open MPI's exports, each bound to
+/// the right entry, and the conversions a Fortran caller depends on.
+final class OpenMPIFortranTests: XCTestCase {
+    func testEveryMangledFormBelongsToItsProcedure() {
+        for name in ["mpi_send_", "mpi_send", "mpi_send__", "MPI_SEND", "pmpi_send_", "PMPI_SEND", "ompi_send_f",
+                     "MPI_Send_f", "MPI_Send_f08", "PMPI_Send_f08"] {
+            XCTAssertEqual(OpenMPIFortranEmitter.baseName(name), "send", name)
+        }
+        XCTAssertEqual(OpenMPIFortranEmitter.baseName("mpi_type_create_f90_real_"), "type_create_f90_real")
+        XCTAssertEqual(OpenMPIFortranEmitter.baseName("MPIX_ALLREDUCE_INIT"), "allreduce_init")
+    }
+
+    func testGeneratedEntriesConvertWhatFortranPasses() throws {
+        let gen = try Generator(root: GeneratorTests.root)
+        let mpifh = gen.files()["Sources/UpperHalf/OpenMPIFortran/ompi_mpifh.generated.c"]!
+        // By reference, ierr last, sentinels and handles converted.
+        XCTAssertTrue(mpifh.contains("void ompi_send_f(void *buf, int *count, int *datatype, int *dest, int *tag, int *comm, int *ierr)"))
+        XCTAssertTrue(mpifh.contains("PMPI_Send(OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), *dest, *tag, PMPI_Comm_f2c(*comm))"))
+        // Hidden string lengths after ierr; 1-based indices; every exported name defined.
+        XCTAssertTrue(mpifh.contains("ompi_comm_set_name_f(int *comm, char *comm_name, int *ierr, size_t l_comm_name)"))
+        XCTAssertTrue(mpifh.contains("*index += 1;"))
+        for name in gen.openMPIFortran.mpifhProcedures.prefix(200) {
+            XCTAssertTrue(mpifh.contains(" \(name)(void)") || mpifh.contains(" \(name)("), name)
+        }
+        // Windows are not converted: their Fortran entries fail naming themselves.
+        XCTAssertTrue(mpifh.contains("\"mpi_win_create_ (Fortran)\""))
+    }
+}
