@@ -305,7 +305,10 @@ int face_drain(const char *expect, char *err, int errlen)
         return 0;
     }
     /* First complete every RMA operation: request-based ones too, which the loop below tests. */
-    face_wins_quiesce();
+    if (face_wins_quiesce() != 0) {
+        text_add(&e, "drain: no memory for the copy of a shared-memory window's segment");
+        return -1;
+    }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
@@ -355,6 +358,7 @@ void face_drain_progress(void)
 /* In the same lower half, once the image is written (restored: on the first call). */
 void face_drain_finish(int restored)
 {
+    face_wins_image_done(restored);
     if (restored || ckpt_face_state() != 1)
         return;
     ckpt_face_ensure_bound();
