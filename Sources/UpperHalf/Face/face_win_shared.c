@@ -63,10 +63,16 @@ static int make_file(struct face_shm *s, uint64_t comm, struct made *m)
     static unsigned serial;
     memset(m, 0, sizeof *m);
     if (s->me == 0) {
+        /* The job's identity names the file, so what a killed job left is easy to tell apart. */
         const char *job = getenv("CKPT_MPI_JOB_ID");
+        char id[40] = "nojob";
+        for (int i = 0; job && job[i] && i < (int)sizeof id - 1; i++) {
+            char c = job[i];
+            id[i] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ? c : '_';
+            id[i + 1] = 0;
+        }
         for (int tries = 0; tries < 100; tries++) {
-            snprintf(m->path, sizeof m->path, "%s/ckpt-mpi-%s-%d-%u", shm_dir(), job && *job ? job : "nojob",
-                     (int)getpid(), ++serial);
+            snprintf(m->path, sizeof m->path, "%s/ckpt-mpi-%s-%d-%u", shm_dir(), id, (int)getpid(), ++serial);
             int fd = open(m->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
             if (fd < 0 && errno == EEXIST)
                 continue;
