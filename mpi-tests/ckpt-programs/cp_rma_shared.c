@@ -5,11 +5,13 @@
  *       straight into its right neighbour's mailbox, MPI_Puts another and
  *       MPI_Accumulates one into a counter on rank 0; Win_sync and barriers
  *       order it all; long computations read the neighbour's segment with no
- *       MPI call in between.
+ *       MPI call in between. A second shared window, on a split of the world
+ *       (a half with 4 ranks, its first member's segment empty), is made and
+ *       freed every few rounds.
  * Survives: the shared pages (every rank maps the same pages again, at the same
  *           address), once (the counter is neither short nor doubled), the
  *           lock_all epoch, loads and stores made with the application's own
- *           pointers
+ *           pointers, windows on a sub-communicator, windows freed before the image
  * Ranks: 2 3 4
  * Runtime: 6 s
  * Faces: mpich
@@ -40,6 +42,14 @@ int main(int argc, char **argv) {
     if (rank == 0) mine[0] = 0; /* the counter */
     MPICHK(MPI_Win_sync(win));
     MPI_Barrier(MPI_COMM_WORLD);
+    /* Open MPI 4.1 cannot make a window with one rank: halves only with 4 ranks. */
+    MPI_Comm half;
+    MPICHK(MPI_Comm_split(MPI_COMM_WORLD, size == 4 ? rank % 2 : 0, rank, &half));
+    int hr = 0, hn = 0;
+    MPI_Comm_rank(half, &hr);
+    MPI_Comm_size(half, &hn);
+    MPI_Win hw = MPI_WIN_NULL;
+    uint64_t *hmine = NULL;
     static uint64_t from_left[WORDS];
     uint64_t v[3] = {0, 0, 0}, one = 1;
     for (int round = 0; round < ROUNDS; round++) {
@@ -67,7 +77,40 @@ int main(int argc, char **argv) {
         CHECK(mine[BOX] == expect && mine[BOX + 1] == (expect ^ 0x5555));
         v[0] = fold(v[0], mine[BOX]);
         nap(5 + 10 * ((rank * 2 + round) % 3));
+        if (round % 6 == 0) {
+            MPICHK(MPI_Win_allocate_shared(hr == 0 ? 0 : 512 * sizeof(uint64_t), sizeof(uint64_t), MPI_INFO_NULL, half,
+                                           &hmine, &hw));
+            MPICHK(MPI_Win_lock_all(MPI_MODE_NOCHECK, hw)); /* Win_sync needs a passive-target epoch */
+            for (int i = 0; hr > 0 && i < 512; i++) hmine[i] = h64((uint64_t)(round * 100 + hr) + (uint64_t)i);
+            MPICHK(MPI_Win_sync(hw));
+            MPI_Barrier(half);
+        } else if (round % 6 == 5 && hw != MPI_WIN_NULL) {
+            uint64_t *first = NULL;
+            MPI_Aint fsz = 0;
+            int fdu = 0;
+            MPICHK(MPI_Win_sync(hw));
+            MPICHK(MPI_Win_shared_query(hw, MPI_PROC_NULL, &fsz, &fdu, &first)); /* member 1: member 0's is empty */
+            CHECK(fsz == 512 * sizeof(uint64_t));
+            int made = round - 5;
+            for (int q = 1; q < hn; q++) {
+                uint64_t *p = NULL;
+                MPI_Aint sz = 0;
+                int du = 0;
+                MPICHK(MPI_Win_shared_query(hw, q, &sz, &du, &p));
+                CHECK(q != 1 || p == first);
+                for (int i = 0; i < 512; i++) CHECK(p[i] == h64((uint64_t)(made * 100 + q) + (uint64_t)i));
+                v[2] = fold(v[2], p[511]);
+            }
+            MPI_Barrier(half);
+            MPICHK(MPI_Win_unlock_all(hw));
+            MPICHK(MPI_Win_free(&hw));
+        }
     }
+    if (hw != MPI_WIN_NULL) {
+        MPICHK(MPI_Win_unlock_all(hw));
+        MPICHK(MPI_Win_free(&hw));
+    }
+    MPICHK(MPI_Comm_free(&half));
     MPICHK(MPI_Win_sync(win));
     MPI_Barrier(MPI_COMM_WORLD);
     MPICHK(MPI_Win_sync(win));
