@@ -101,11 +101,9 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         if (!rc)
             base = shm->map + shm->seg[3 * shm->me + 2];
     }
-    if (rc)
-        ;
-    else if (flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC)
+    if (!rc && flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC)
         CKPT_CROSS(rc = ckpt_T->Win_create_dynamic(r_info, r_comm, &real));
-    else
+    else if (!rc)
         CKPT_CROSS(rc = ckpt_T->Win_create(base, size, disp_unit, r_info, r_comm, &real));
     face_coll_leave(c);
     if (rc && shm && shm->map)
