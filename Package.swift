@@ -34,8 +34,9 @@ func exportsOnly(_ map: String) -> LinkerSetting {
     .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/UpperHalf/Exports/\(map)"])
 }
 
-// The halves are built with frame pointers and without stack protector surprises across the FS switch.
-let lowerC: [CSetting] = [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-Wall"])]
+// The halves are built with frame pointers and without stack protector surprises across the FS switch;
+// like every C target, with -Werror=missing-prototypes: a function shared between files is declared in a header.
+let lowerC: [CSetting] = [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-Wall", "-Werror=missing-prototypes"])]
 
 var targets: [Target] = [
     .target(name: "HalfABI", path: "Sources/HalfABI"),
@@ -43,11 +44,11 @@ var targets: [Target] = [
     .executableTarget(name: "LowerNoMPI", dependencies: ["LowerCore"], path: "Sources/LowerHalf/NoMPI",
                       cSettings: lowerC),
     .target(name: "ShadowSlots", path: "Sources/UpperHalf/ShadowSlots",
-            cSettings: [.unsafeFlags(["-O2"])]),
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Werror=missing-prototypes"])]),
     // The cut's rank rules and communicator ids (docs/consistent-cut.md): pure C, run by the face and
     // driven by the Swift simulations; local to libmpi.so (face.map exports none of it).
     .target(name: "CutRules", path: "Sources/CutRules",
-            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-fno-stack-protector", "-Wall"])]),
+            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])]),
     .target(name: "MPIShadow", dependencies: ["ShadowSlots", "CutRules"], path: "Sources/MPIShadow",
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-implicit-concurrency-module-import", "-Xfrontend", "-disable-implicit-string-processing-module-import"])]),
     .target(name: "Face", dependencies: ["HalfABI", "ShadowSlots", "CutRules", "MPIShadow"], path: "Sources/UpperHalf/Face",
@@ -73,10 +74,10 @@ var targets: [Target] = [
     .target(name: "BindingsGen", path: "Sources/BindingsGen"),
     .executableTarget(name: "ckpt-mpi-gen", dependencies: ["BindingsGen"], path: "Sources/BindingsGenTool"),
     // fork + prctl + execve for the launcher, which Swift cannot do between fork and exec.
-    .target(name: "CkptSpawn", path: "Sources/CkptSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall"])]),
+    .target(name: "CkptSpawn", path: "Sources/CkptSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall", "-Werror=missing-prototypes"])]),
     // SHA-256/HMAC for the coordinator's TCP handshake: one C source for the coordinator and the engine.
     .target(name: "CkptHMAC", path: "Sources/CkptHMAC",
-            cSettings: [.unsafeFlags(["-O2", "-fno-stack-protector", "-Wall"])]),
+            cSettings: [.unsafeFlags(["-O2", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])]),
     .executableTarget(name: "CkptMPI",
                       dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
                                      "CkptSpawn", "HalfABI", "CkptHMAC"],
@@ -96,7 +97,7 @@ var products: [Product] = [
 // >>> checkpoint engine (Sources/UpperHalf/Engine, docs/image-format.md): libckpt-engine.so,
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.
 targets.append(.target(name: "Engine", dependencies: ["HalfABI", "CkptHMAC"], path: "Sources/UpperHalf/Engine",
-                       cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall"])],
+                       cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])],
                        linkerSettings: [exportsOnly("engine.map")]))
 products.append(.library(name: "ckpt-engine", type: .dynamic, targets: ["Engine"]))
 // <<< checkpoint engine

@@ -7,6 +7,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release 2>&1 | tail -1
 .build/release/ckpt-mpi-gen --check
 python3 spec/extract-openmpi-abi.py --check
+# The C files form a DAG (docs/layout.md).
+layers=$(python3 tests/abi/layering.py) || { echo "$layers"; exit 1; }
+echo "$layers" | tail -1
 log=$(mktemp)
 if ! swift test >"$log" 2>&1; then tail -60 "$log"; echo "swift test failed"; exit 1; fi
 grep -E 'Executed .* tests' "$log" | tail -1
@@ -18,6 +21,7 @@ mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
+tests/cli/restore_read.sh
 tests/cli/lifecycle.sh
 tests/cli/trust.sh
 tests/cli/stop.sh

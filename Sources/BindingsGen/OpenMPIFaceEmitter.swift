@@ -79,6 +79,9 @@ struct OpenMPIFaceEmitter {
             // MPI_HOST and MPI_IO hold ranks, whose sentinels (MPI_PROC_NULL...) differ.
             "MPI_Comm_get_attr": ["if (*flag && (comm_keyval == \(open("MPI_HOST")) || comm_keyval == \(open("MPI_IO"))))",
                                   "    of_attr_rank_out(comm_keyval == \(open("MPI_HOST")) ? 0 : 1, attribute_val);"],
+            // MPI_WIN_UNIFIED is 2 in MPICH, 0 in Open MPI: the model points at storage of ours.
+            "MPI_Win_get_attr": ["if (*flag && win_keyval == \(open("MPI_WIN_MODEL")))",
+                                 "    of_win_model_out(attribute_val);"],
         ]
     }
 
@@ -91,6 +94,8 @@ struct OpenMPIFaceEmitter {
         constants(&w)
         opTrampolines(&w)
         callbackTrampolines(&w)
+        windowsAndFiles(&w)
+        toolsConstants(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
         for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name)
@@ -105,6 +110,7 @@ struct OpenMPIFaceEmitter {
             w.line("OF_EXPORT int MPI_\(p.short)(\(params)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n")
             done.insert(p.name)
         }
+        for name in fortranHandleEntries(&w) { done.insert(name) }
         w.line("/* Exported by Open MPI but not converted yet: fail naming the call. */")
         for name in ompi.procedures.sorted() where !done.contains(name) && (name.hasPrefix("MPI_") || name.hasPrefix("MPIX_")) {
             let short = name.hasPrefix("MPIX_") ? String(name.dropFirst(5)) : String(name.dropFirst(4))
@@ -165,7 +171,8 @@ struct OpenMPIFaceEmitter {
     }
 
     /// A C function mapping `from` values to `to` values for the named constants.
-    private func mapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter) {
+    private func mapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter,
+                         otherwise: String = "v") {
         w.line("int \(name)(int v)\n{\n    switch (v) {")
         var seen = Set<Int64>()
         for n in names {
@@ -175,7 +182,18 @@ struct OpenMPIFaceEmitter {
             seen.insert(from)
             w.line("    case \(from): return \(to);")
         }
-        w.line("    default: return v;\n    }\n}")
+        w.line("    default: return \(otherwise);\n    }\n}")
+    }
+
+    /// A C function mapping a set of `from` bits to the same flags' `to` bits (MPI_MODE_*).
+    private func flagMapping(_ name: String, _ names: [String], openToMPICH: Bool, _ w: inout CWriter) {
+        w.line("int \(name)(int v)\n{\n    int r = 0;")
+        for n in names {
+            guard let o = ompi.constants[n], let m = mpich(n) else { continue }
+            let (from, to) = openToMPICH ? (o, m) : (m, o)
+            w.line("    if (v & \(from)) r |= \(to);")
+        }
+        w.line("    return r;\n}")
     }
 
     private func constants(_ w: inout CWriter) {
@@ -186,11 +204,17 @@ struct OpenMPIFaceEmitter {
         mapping("of_err_in", errs, openToMPICH: true, &w)
         mapping("of_err_out", errs, openToMPICH: false, &w)
         let keyvals = ["MPI_TAG_UB", "MPI_HOST", "MPI_IO", "MPI_WTIME_IS_GLOBAL", "MPI_APPNUM", "MPI_UNIVERSE_SIZE",
-                       "MPI_LASTUSEDCODE", "MPI_KEYVAL_INVALID"]
+                       "MPI_LASTUSEDCODE", "MPI_KEYVAL_INVALID",
+                       "MPI_WIN_BASE", "MPI_WIN_SIZE", "MPI_WIN_DISP_UNIT", "MPI_WIN_CREATE_FLAVOR", "MPI_WIN_MODEL"]
         mapping("of_keyval_in", keyvals, openToMPICH: true, &w)
         mapping("of_keyval_out", keyvals, openToMPICH: false, &w)
         for kind in plan.classifier.enumKindNames {
             let names = plan.classifier.constants(ofEnum: kind)
+            if Annotations.flagKinds.contains(kind) {
+                flagMapping("of_enum_in_\(kind)", names, openToMPICH: true, &w)
+                flagMapping("of_enum_out_\(kind)", names, openToMPICH: false, &w)
+                continue
+            }
             mapping("of_enum_in_\(kind)", names, openToMPICH: true, &w)
             mapping("of_enum_out_\(kind)", names, openToMPICH: false, &w)
         }
@@ -219,6 +243,7 @@ struct OpenMPIFaceEmitter {
     /// Procedures that make keyvals, with the handle kind their callbacks receive.
     private static let keyvalMakers: [String: String] = [
         "MPI_Comm_create_keyval": "MPI_Comm", "MPI_Type_create_keyval": "MPI_Datatype", "MPI_Keyval_create": "MPI_Comm",
+        "MPI_Win_create_keyval": "MPI_Win",
     ]
     /// Errhandler functions at once (each MPI_Comm_create_errhandler takes one trampoline).
     static let errhandlerTrampolines = 16
@@ -235,6 +260,19 @@ struct OpenMPIFaceEmitter {
             return (["void *t_\(n) = of_errhandler_trampoline(\(n));",
                      "if (!t_\(n)) return of_unsupported(\"MPI_Comm_create_errhandler beyond \(Self.errhandlerTrampolines) handlers\");"],
                     "t_\(n)")
+        }
+        if let kind = Self.errhandlerMakers[p.name], prm.kind == "FUNCTION" {
+            let tag = Self.errhandlerTag(kind)
+            return (["void *t_\(n) = of_\(tag)_trampoline(\(n));",
+                     "if (!t_\(n)) return of_unsupported(\"\(p.name) beyond \(Self.errhandlerTrampolines) handlers\");"],
+                    "t_\(n)")
+        }
+        if let bundle = Self.callbackBundles[p.name] {
+            if let t = bundle.trampolines[n] { return ([], "(void *)\(t)") }
+            if prm.kind.hasPrefix("EXTRA_STATE") {
+                let fns = p.params.filter { $0.kind == "FUNCTION" }.map(\.name)
+                return ([], "\(bundle.maker)(\((fns + [n]).joined(separator: ", ")))")
+            }
         }
         guard let t = Self.keyvalMakers[p.name] else { return nil }
         let kind = kindIndex(t)
@@ -253,19 +291,154 @@ struct OpenMPIFaceEmitter {
             w.line("static int of_copy_tramp_\(kind)(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(\(kind), o, k, e, in, out, flag); }")
             w.line("static int of_delete_tramp_\(kind)(int32_t o, int k, void *a, void *e) { return of_delete_with(\(kind), o, k, a, e); }")
         }
-        let n = Self.errhandlerTrampolines, comm = kindIndex("MPI_Comm")
-        w.line("static void *of_eh_fns[\(n)];")
-        w.line("static void of_eh_call(int k, int32_t *comm, int *code)")
-        w.line("{\n    void *oc = of_out(\(comm), *comm);\n    int c = of_err_out(*code);\n    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oc, &c);\n}")
+        errhandlerPool(kind: "MPI_Comm", &w)
+    }
+
+    /// Errhandler makers other than MPI_Comm_create_errhandler (handled above), by handle kind.
+    private static let errhandlerMakers: [String: String] = [
+        "MPI_Win_create_errhandler": "MPI_Win", "MPI_File_create_errhandler": "MPI_File",
+    ]
+    /// The C name part of a kind's errhandler pool (the communicators' keeps its first name).
+    private static func errhandlerTag(_ cType: String) -> String {
+        cType == "MPI_Comm" ? "errhandler" : "\(cType.dropFirst(4).lowercased())_errhandler"
+    }
+
+    /// One pool of errhandler trampolines for a handle kind: the MPICH face passes a pointer
+    /// to its handle, Open MPI's function expects a pointer to an Open MPI handle.
+    private func errhandlerPool(kind cType: String, _ w: inout CWriter) {
+        let n = Self.errhandlerTrampolines, kind = kindIndex(cType)
+        let tag = Self.errhandlerTag(cType)
+        let p = cType == "MPI_Comm" ? "of_eh" : "of_\(cType.dropFirst(4).lowercased())_eh"
+        let hType = cType == "MPI_File" ? "void *" : "int32_t "
+        w.line("static void *\(p)_fns[\(n)];")
+        w.line("static void \(p)_call(int k, \(hType)*h, int *code)")
+        w.line("{\n    void *oh = \(outExpr(cType, kind, "*h"));\n    int c = of_err_out(*code);\n    ((void (*)(void **, int *, ...))\(p)_fns[k])(&oh, &c);\n}")
         for k in 0..<n {
-            w.line("static void of_eh_t\(k)(int32_t *c, int *e, ...) { of_eh_call(\(k), c, e); }")
+            w.line("static void \(p)_t\(k)(\(hType)*h, int *e, ...) { \(p)_call(\(k), h, e); }")
         }
-        w.line("static void (*const of_eh_tramps[\(n)])(int32_t *, int *, ...) = {")
-        w.line((0..<n).map { "of_eh_t\($0)" }.joined(separator: ", ") + "};")
-        w.line("static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("void *of_errhandler_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_eh_lock);")
-        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_eh_fns[k] || of_eh_fns[k] == fn) { of_eh_fns[k] = fn; t = (void *)of_eh_tramps[k]; }")
-        w.line("    pthread_mutex_unlock(&of_eh_lock);\n    return t;\n}\n")
+        w.line("static void (*const \(p)_tramps[\(n)])(\(hType)*, int *, ...) = {")
+        w.line((0..<n).map { "\(p)_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t \(p)_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("\(cType == "MPI_Comm" ? "" : "static ")void *of_\(tag)_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&\(p)_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!\(p)_fns[k] || \(p)_fns[k] == fn) { \(p)_fns[k] = fn; t = (void *)\(p)_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&\(p)_lock);\n    return t;\n}\n")
+    }
+
+    // MARK: windows, files, generalized requests
+
+    /// An MPICH-face handle of kind `cType` as this face's handle (MPI_File is a pointer there,
+    /// its virtual int in the low bits, as face_files.h's face_file_h makes it).
+    private func inExpr(_ cType: String, _ x: String) -> String {
+        cType == "MPI_File" ? "of_fh_in(\(x))" : "OF_H(\(x))"
+    }
+    private func outExpr(_ cType: String, _ kind: Int, _ h: String) -> String {
+        cType == "MPI_File" ? "of_out(\(kind), (int32_t)(uint32_t)(uintptr_t)(\(h)))" : "of_out(\(kind), \(h))"
+    }
+
+    /// Callbacks that travel, with the application's extra state, in a heap struct passed to the
+    /// MPICH face as extra state; fixed trampolines unpack it (no pool needed).
+    private static let callbackBundles: [String: (maker: String, trampolines: [String: String])] = [
+        "MPI_Grequest_start": ("of_greq_new", ["query_fn": "of_greq_query_tramp", "free_fn": "of_greq_free_tramp",
+                                                "cancel_fn": "of_greq_cancel_tramp"]),
+    ]
+
+    private func windowsAndFiles(_ w: inout CWriter) {
+        w.line("/* Files: the MPICH face's MPI_File is a pointer holding its virtual int (face_file_h). */")
+        w.line("static inline void *of_fh_in(const void *fh) { return (void *)(uintptr_t)(uint32_t)OF_H(fh); }")
+        for cType in ["MPI_Win", "MPI_File"] { errhandlerPool(kind: cType, &w) }
+        let unified = open("MPI_WIN_UNIFIED"), separate = open("MPI_WIN_SEPARATE")
+        w.line("/* MPI_WIN_MODEL's value: Open MPI's constants, in storage that outlives the call. */")
+        w.line("static void of_win_model_out(void *attribute_val)\n{")
+        w.line("    static const int models[2] = {\(unified), \(separate)};")
+        w.line("    int m = **(int **)attribute_val;")
+        w.line("    if (m == \(mpich("MPI_WIN_UNIFIED") ?? 0)) *(const int **)attribute_val = &models[0];")
+        w.line("    else if (m == \(mpich("MPI_WIN_SEPARATE") ?? 0)) *(const int **)attribute_val = &models[1];\n}\n")
+        // The query callback fills a status: the application's function sees Open MPI's layout.
+        w.line("""
+        /* Generalized requests: the application's callbacks and extra state, kept as the MPICH
+         * face's extra state (upper-half heap: a pending one survives a restart). */
+        struct of_greq {
+            int (*query)(void *, struct of_status *);
+            int (*free_fn)(void *);
+            int (*cancel)(void *, int);
+            void *extra;
+        };
+        static void *of_greq_new(void *query, void *free_fn, void *cancel, void *extra)
+        {
+            struct of_greq *g = of_alloc(sizeof *g);
+            g->query = (int (*)(void *, struct of_status *))query;
+            g->free_fn = (int (*)(void *))free_fn;
+            g->cancel = (int (*)(void *, int))cancel;
+            g->extra = extra;
+            return g;
+        }
+        static int of_greq_query_tramp(void *e, struct mp_status *m)
+        {
+            struct of_greq *g = e;
+            if (!g->query) return 0;
+            struct of_status o;
+            of_status_out(&o, m);
+            int rc = g->query(g->extra, &o);
+            of_status_in(m, &o);
+            return rc ? of_err_in(rc) : 0;
+        }
+        /* Called last (face_greq.c releases the request after it): the bundle goes too. */
+        static int of_greq_free_tramp(void *e)
+        {
+            struct of_greq *g = e;
+            int rc = g->free_fn ? g->free_fn(g->extra) : 0;
+            free(g);
+            return rc ? of_err_in(rc) : 0;
+        }
+        static int of_greq_cancel_tramp(void *e, int complete)
+        {
+            struct of_greq *g = e;
+            int rc = g->cancel ? g->cancel(g->extra, complete) : 0;
+            return rc ? of_err_in(rc) : 0;
+        }
+
+        """)
+    }
+
+    // MARK: the tools interface
+
+    /// MPI_T's enum-valued parameters (by spec kind) and the constants' common prefix.
+    private static let toolsEnums: [String: String] = [
+        "TOOL_VAR_VERBOSITY": "MPI_T_VERBOSITY_", "BIND_TYPE": "MPI_T_BIND_", "VARIABLE_SCOPE": "MPI_T_SCOPE_",
+        "PVAR_CLASS": "MPI_T_PVAR_CLASS_",
+    ]
+
+    /// Conversions of MPI_T's constants, which all differ (MPICH's MPI_T_SCOPE_CONSTANT is 60438,
+    /// Open MPI's 0) and its return codes (MPICH's MPI_T_ERR_INVALID_INDEX is 62, Open MPI's 57),
+    /// in a function of their own that only MPI_T entries use.
+    private func toolsConstants(_ w: inout CWriter) {
+        let names = plan.spec.constants.map(\.name)
+        // An MPI_T call may also fail with an MPI error class (MPICH's classes and MPI_T codes do not overlap).
+        mapping("of_t_err_out", names.filter { $0.hasPrefix("MPI_T_ERR_") }, openToMPICH: false, &w, otherwise: "of_err_out(v)")
+        for (kind, prefix) in Self.toolsEnums.sorted(by: { $0.key < $1.key }) {
+            let set = names.filter { $0.hasPrefix(prefix) }
+            mapping("of_t_in_\(kind)", set, openToMPICH: true, &w)
+            mapping("of_t_out_\(kind)", set, openToMPICH: false, &w)
+        }
+        w.line("")
+    }
+
+    /// MPI_Win_c2f/f2c and MPI_File_c2f/f2c: a Fortran handle is the MPICH face's int, as in
+    /// MPICH (its MPI_Fint for a window is the C handle), so no table is needed. Returns the
+    /// names emitted. (Other kinds' f2c/c2f belong to the Fortran work, not this section.)
+    private func fortranHandleEntries(_ w: inout CWriter) -> [String] {
+        var names: [String] = []
+        w.line("/* Fortran handles of windows and files: the MPICH face's int. */")
+        for cType in ["MPI_Win", "MPI_File"] {
+            let short = String(cType.dropFirst(4)), kind = kindIndex(cType)
+            guard ompi.procedures.contains("\(cType)_c2f"), ompi.procedures.contains("\(cType)_f2c") else { continue }
+            w.line("OF_EXPORT int PMPI_\(short)_c2f(void *h) { return OF_H(h); }")
+            w.line("OF_EXPORT int MPI_\(short)_c2f(void *h) __attribute__((weak, alias(\"PMPI_\(short)_c2f\")));")
+            w.line("OF_EXPORT void *PMPI_\(short)_f2c(int f) { return of_out(\(kind), f); }")
+            w.line("OF_EXPORT void *MPI_\(short)_f2c(int f) __attribute__((weak, alias(\"PMPI_\(short)_f2c\")));\n")
+            names += ["\(cType)_c2f", "\(cType)_f2c"]
+        }
+        return names
     }
 
     // MARK: entries
@@ -274,7 +447,7 @@ struct OpenMPIFaceEmitter {
         "MPI_Aint": "intptr_t", "MPI_Offset": "long long", "MPI_Count": "long long", "MPI_Fint": "int",
     ]
     private static let unsupportedKinds: Set<String> = [
-        "FUNCTION", "POLYFUNCTION", "WINDOW", "FILE", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
+        "FUNCTION", "POLYFUNCTION", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
         "F90_STATUS", "F08_STATUS", "EXTRA_STATE", "EXTRA_STATE2",
     ]
 
@@ -282,9 +455,11 @@ struct OpenMPIFaceEmitter {
     private func decl(_ p: SpecParam, open: Bool) -> String {
         let c = CType(p.ctype)
         var base = c.base
-        if c.handle != nil { base = open ? "void *" : "int32_t" }
+        if c.handle != nil { base = open || c.base == "MPI_File" ? "void *" : "int32_t" }
         if base == "MPI_Status" { base = open ? "struct of_status" : "struct mp_status" }
         if let t = Self.plainTypes[base] { base = t }
+        // MPI_T's handles are pointers in both ABIs, opaque to this face (NULL is the null of each).
+        if base.hasPrefix("MPI_T_") { base = "void *" }
         // Callbacks cross as plain code addresses; the trampolines know their real types.
         if base.hasSuffix("_function") { return "void *\(p.name)" }
         let stars = String(repeating: "*", count: c.pointers)
@@ -304,6 +479,7 @@ struct OpenMPIFaceEmitter {
     // swiftlint:disable:next function_body_length cyclomatic_complexity
     private func entry(_ p: SpecProcedure) -> String? {
         guard let ret = retType(p.ret) else { return nil }
+        let tools = p.name.hasPrefix("MPI_T_")
         var pre: [String] = [], args: [String] = [], post: [String] = [], cleanup: [String] = [], failPost: [String] = []
         let firstArrayLength = p.params.first { CType($0.ctype).handle != nil && $0.array }?.length
         func scalarInt(_ n: String?) -> Bool {
@@ -317,15 +493,20 @@ struct OpenMPIFaceEmitter {
                 pre += lines; args.append(arg)
                 continue
             }
-            if Self.unsupportedKinds.contains(prm.kind) || prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR")
-                || prm.kind.hasPrefix("EVENT") || prm.kind.hasPrefix("TOOL") || c.base.hasSuffix("_function")
-                || c.base.hasPrefix("MPI_T_") || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session"
+            // MPI_T's indices, counts and handles pass as they are (toolsEnums are converted).
+            let toolsPlain = tools && !prm.kind.hasPrefix("EVENT") && !c.base.hasPrefix("MPI_T_event")
+                && (prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR") || prm.kind.hasPrefix("TOOL")
+                    || c.base.hasPrefix("MPI_T_"))
+            if Self.unsupportedKinds.contains(prm.kind) || c.base.hasSuffix("_function") || c.base == "MPI_Session"
+                || (!toolsPlain && (prm.kind.hasPrefix("PVAR") || prm.kind.hasPrefix("CVAR") || prm.kind.hasPrefix("EVENT")
+                    || prm.kind.hasPrefix("TOOL") || c.base.hasPrefix("MPI_T_")))
                 || c.base == "MPI_F08_status" {
                 return nil
             }
             if let h = c.handle {
                 let kind = HandleType.all.firstIndex(of: h)!
                 if prm.array {
+                    if h.cType == "MPI_File" { return nil }
                     let len: String
                     if scalarInt(prm.length), let l = prm.length { len = l } else if let l = implicitLength(p, n) {
                         len = l
@@ -337,14 +518,15 @@ struct OpenMPIFaceEmitter {
                     args.append("a_\(n)")
                     cleanup.append("if (a_\(n) != s_\(n)) free(a_\(n));")
                 } else if c.pointers == 0 {
-                    args.append("OF_H(\(n))")
+                    args.append(inExpr(h.cType, n))
                 } else {
-                    pre.append("int32_t h_\(n) = \(prm.dir == "out" ? "0" : "OF_H(*\(n))");")
+                    let local = h.cType == "MPI_File" ? "void *" : "int32_t "
+                    pre.append("\(local)h_\(n) = \(prm.dir == "out" ? "0" : inExpr(h.cType, "*\(n)"));")
                     args.append("&h_\(n)")
-                    if prm.dir != "in" { post.append("*\(n) = of_out(\(kind), h_\(n));") }
+                    if prm.dir != "in" { post.append("*\(n) = \(outExpr(h.cType, kind, "h_\(n)"));") }
                     // A failed call that still set its output (a dup whose copy callback failed gives
                     // MPI_COMM_NULL) says so on this face too; 0 is no MPICH handle.
-                    if prm.dir == "out" { failPost.append("if (h_\(n)) *\(n) = of_out(\(kind), h_\(n));") }
+                    if prm.dir == "out" { failPost.append("if (h_\(n)) *\(n) = \(outExpr(h.cType, kind, "h_\(n)"));") }
                 }
                 continue
             }
@@ -373,6 +555,9 @@ struct OpenMPIFaceEmitter {
             }
             if plan.classifier.constants(ofEnum: prm.kind).count > 0 && isInt {
                 conv = ("of_enum_in_\(prm.kind)", "of_enum_out_\(prm.kind)")
+            }
+            if tools && Self.toolsEnums[prm.kind] != nil && isInt {
+                conv = ("of_t_in_\(prm.kind)", "of_t_out_\(prm.kind)")
             }
             if let (cin, cout) = conv {
                 if c.pointers == 0 && !prm.array {
@@ -435,7 +620,7 @@ struct OpenMPIFaceEmitter {
                 }
             }
             for l in cleanup { s += "    \(l)\n" }
-            s += "    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);\n}\n"
+            s += "    return __builtin_expect(rc == 0, 1) ? 0 : \(tools ? "of_t_err_out" : "of_err_out")(rc);\n}\n"
         }
         s += "OF_EXPORT \(ret) MPI_\(p.short)(\(op)) __attribute__((weak, alias(\"PMPI_\(p.short)\")));\n"
         return s

@@ -12,9 +12,16 @@ struct CkptMPICommand: ParsableCommand {
         commandName: "ckpt-mpi",
         abstract: "Transparent checkpoint/restart for MPI jobs.",
         discussion: """
-            Runs unmodified MPICH-ABI programs (built with mpicc.mpich) under Open MPI or \
-            MPICH, and checkpoints all ranks consistently so the job can be restarted \
-            later, possibly with the other MPI.
+            Runs unmodified MPI programs (built with mpicc.mpich, or with Open MPI's mpicc \
+            for the C API) under Open MPI or MPICH, and checkpoints all ranks consistently \
+            so the job can be restarted later, possibly with the other MPI.
+
+            Environment: CKPT_MPI_DEBUG=1 prints the halves' debug output (as --verbose); \
+            CKPT_MPI_DIR names the checkpoint directory for checkpoint, status and list; \
+            CKPT_MPI_WRITER=inline writes images with the application stopped (by default a \
+            copy-on-write child writes them while it runs on); CKPT_MPI_RESTORE_READERS=N \
+            sets a restore's reader threads (0 to 16, default 4); CKPT_MPI_RESTORE_STATS=1 \
+            prints each rank's restore read rate and rebind times.
             """,
         version: version,
         subcommands: [

@@ -94,6 +94,21 @@ final class GeneratorTests: XCTestCase {
         XCTAssertTrue(plan.exportStubs.contains("MPI_Send_c") && plan.exportStubs.contains("MPIX_Comm_agree"))
     }
 
+    /// The Open MPI face converts windows, files, generalized requests and MPI_T instead of
+    /// stubbing them, with Open MPI's flag bits, file pointers and MPI_T return codes.
+    func testOpenMPIFaceConvertsWindowsFilesAndTools() throws {
+        let gen = try Generator(root: Self.root)
+        let ompi = OpenMPIFaceEmitter(plan: gen.plan, ompi: gen.openMPI).emit()
+        for name in ["MPI_Win_fence", "MPI_File_open", "MPI_Grequest_start", "MPI_Win_create_errhandler",
+                     "MPI_File_create_errhandler", "MPI_Win_create_keyval", "MPI_T_cvar_get_num", "MPI_Win_c2f"] {
+            XCTAssertFalse(ompi.contains("of_stub_\(name)("), name)
+        }
+        XCTAssertTrue(ompi.contains("    if (v & 1) r |= 1024;"))  // MPI_MODE_NOCHECK, Open MPI's → MPICH's
+        XCTAssertTrue(ompi.contains("m_Win_lock(of_enum_in_LOCK_TYPE(lock_type), of_rank_in(rank), of_enum_in_ASSERT(assert), OF_H(win))"))
+        XCTAssertTrue(ompi.contains("*fh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(h_fh));"))
+        XCTAssertTrue(ompi.contains("int rc = m_T_cvar_get_num(num_cvar);\n    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);"))
+    }
+
     func testPredefinedHandleLowBytesAreUniquePerKind() throws {
         let spec = try Generator(root: Self.root).plan.spec
         var seen: [String: String] = [:]

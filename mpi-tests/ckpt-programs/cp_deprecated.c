@@ -18,22 +18,9 @@
 
 struct rec { int id; double val; char tag[5]; };
 
-static int ncopy, ndel, nhandled, lastcode;
-static long lastdel;
-static int copy_fn(MPI_Comm old, int kv, void *extra, void *in, void *out, int *flag) {
-    (void)old; (void)kv;
-    ncopy++;
-    *(long *)extra += 1;
-    *(void **)out = (void *)((long)in * 2);
-    *flag = 1;
-    return MPI_SUCCESS;
-}
-static int del_fn(MPI_Comm c, int kv, void *val, void *extra) {
-    (void)c; (void)kv; (void)extra;
-    ndel++;
-    lastdel = (long)val;
-    return MPI_SUCCESS;
-}
+static int nhandled, lastcode;
+#define KEYVAL_COPY_OF(v) ((v) * 2)
+#include "../programs/counting_keyval.h"
 static void handler(MPI_Comm *comm, int *code, ...) {
     (void)comm;
     nhandled++;

@@ -9,7 +9,7 @@
  *           shared file pointer, file collectives on a freed communicator
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  */
 #include "cplib.h"
 #include <unistd.h>
@@ -20,12 +20,9 @@ static int64_t val(int s, int r, int i) { return (int64_t)(h64((uint64_t)(s * 10
 
 int main(int argc, char **argv) {
     cp_init(&argc, &argv);
-    int id = (int)getpid();
-    MPICHK(MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD));
     char data[512], log[512];
-    const char *dir = getenv("TMPDIR");
-    snprintf(data, sizeof data, "%s/cp_file_collective.%d.dat", dir && *dir ? dir : ".", id);
-    snprintf(log, sizeof log, "%s/cp_file_collective.%d.log", dir && *dir ? dir : ".", id);
+    cp_scratch_path(data, sizeof data, "cp_file_collective", "dat");
+    cp_scratch_path(log, sizeof log, "cp_file_collective", "log");
     MPI_Comm fcomm;
     MPICHK(MPI_Comm_dup(MPI_COMM_WORLD, &fcomm));
     MPI_File fd, fl;

@@ -9,7 +9,7 @@
  *           between _begin and _end, the individual file pointer
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  */
 #include "cplib.h"
 #include <unistd.h>
@@ -20,11 +20,8 @@ static int64_t val(int s, int r, int i) { return (int64_t)(h64((uint64_t)(s * 79
 
 int main(int argc, char **argv) {
     cp_init(&argc, &argv);
-    int id = (int)getpid();
-    MPICHK(MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD));
     char path[512];
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/cp_file_nonblocking.%d.dat", dir && *dir ? dir : ".", id);
+    cp_scratch_path(path, sizeof path, "cp_file_nonblocking", "dat");
     MPI_File fh;
     MPICHK(MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh));
     /* region A: explicit offsets, one block per rank per step; region B: the

@@ -10,7 +10,7 @@
  *           state; a thread blocked in nanosleep between MPI calls
  * Ranks: 2 3 4
  * Runtime: 5 s
- * Faces: mpich (the Open MPI face does not forward MPI_Grequest_start: its callbacks would get MPICH statuses)
+ * Faces: mpich openmpi
  */
 #include "cplib.h"
 #include <pthread.h>

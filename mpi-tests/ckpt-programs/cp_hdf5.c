@@ -20,15 +20,12 @@ static int64_t val(int s, int r, int i) { return (int64_t)(h64((uint64_t)(s * 65
 
 int main(int argc, char **argv) {
     cp_init(&argc, &argv);
-    int id = (int)getpid();
-    MPICHK(MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD));
     char path[512];
-    const char *dir = getenv("TMPDIR");
     const char *keep = getenv("CP_HDF5_KEEP");
     if (keep && *keep)
         snprintf(path, sizeof path, "%s", keep);
     else
-        snprintf(path, sizeof path, "%s/cp_hdf5.%d.h5", dir && *dir ? dir : ".", id);
+        cp_scratch_path(path, sizeof path, "cp_hdf5", "h5");
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     CHECK(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);

@@ -8,7 +8,7 @@
  *           (they end before the image, the target parked meanwhile), the counter's value
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  * Scenarios: ompi-ompi mpich-mpich ompi-mpich mpich-ompi (Open MPI 4.1 has no window over btl tcp,self)
  */
 #include "cplib.h"

@@ -2,23 +2,8 @@
 /* ranks: 1 2 4 */
 #include "mt.h"
 
-static int ncopy = 0, ndel = 0;
-static long lastdel = 0;
-
-static int copy_fn(MPI_Comm old, int kv, void *extra, void *in, void *out, int *flag) {
-    (void)old; (void)kv;
-    ncopy++;
-    *(long *)extra += 1;                 /* extra_state is shared by the keyval */
-    *(void **)out = (void *)((long)in + 1000);  /* copy = value + 1000 */
-    *flag = 1;
-    return MPI_SUCCESS;
-}
-static int del_fn(MPI_Comm c, int kv, void *val, void *extra) {
-    (void)c; (void)kv; (void)extra;
-    ndel++;
-    lastdel = (long)val;
-    return MPI_SUCCESS;
-}
+#define KEYVAL_COPY_OF(v) ((v) + 1000) /* copy = value + 1000 */
+#include "counting_keyval.h"
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);

@@ -3,22 +3,8 @@
 #include "mt.h"
 #include "mpi1_removed.h"
 
-static int ncopy = 0, ndel = 0;
-static long lastdel = 0;
-static int copy_fn(MPI_Comm old, int kv, void *extra, void *in, void *out, int *flag) {
-    (void)old; (void)kv;
-    ncopy++;
-    *(long *)extra += 1;
-    *(void **)out = (void *)((long)in + 100);
-    *flag = 1;
-    return MPI_SUCCESS;
-}
-static int del_fn(MPI_Comm c, int kv, void *val, void *extra) {
-    (void)c; (void)kv; (void)extra;
-    ndel++;
-    lastdel = (long)val;
-    return MPI_SUCCESS;
-}
+#define KEYVAL_COPY_OF(v) ((v) + 100)
+#include "counting_keyval.h"
 
 static int nhandled = 0, lastcode = 0;
 static void handler(MPI_Comm *comm, int *code, ...) {

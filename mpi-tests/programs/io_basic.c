@@ -110,6 +110,10 @@ int main(int argc, char **argv) {
     }
     MPI_File_get_position(fh, &pos);
     CHECK(pos == base);
+#ifdef OPEN_MPI
+    /* Fortran handles of files: the MPICH face has no MPI_File_c2f yet, the Open MPI face has */
+    CHECK(MPI_File_f2c(MPI_File_c2f(fh)) == fh && MPI_File_f2c(MPI_File_c2f(MPI_FILE_NULL)) == MPI_FILE_NULL);
+#endif
     CHECK_MPI(MPI_File_close(&fh));
     mt_printf("reread total %ld\n", total);
     MPI_Barrier(MPI_COMM_WORLD);

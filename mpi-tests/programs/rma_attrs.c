@@ -1,4 +1,4 @@
-/* test: window names, keyvals and attributes (delete callback at free), errhandlers (default fatal, ERRORS_RETURN, user handler, call_errhandler), error class of an erroneous Put, info */
+/* test: window names, keyvals and attributes (delete callback at free; the predefined base, size, disp unit, flavor, model), errhandlers (default fatal, ERRORS_RETURN, user handler, call_errhandler), error class of an erroneous Put, info */
 /* ranks: 2 */
 /* env: OMPI_MCA_btl_vader_single_copy_mechanism=cma */
 #include "mt.h"
@@ -31,6 +31,19 @@ int main(int argc, char **argv) {
     int *model;
     CHECK_MPI(MPI_Win_get_attr(win, MPI_WIN_MODEL, &model, &flag));
     CHECK(flag && (*model == MPI_WIN_UNIFIED || *model == MPI_WIN_SEPARATE));
+    void *base_attr; MPI_Aint *size_attr; int *unit_attr, *flavor;
+    CHECK_MPI(MPI_Win_get_attr(win, MPI_WIN_BASE, &base_attr, &flag));
+    CHECK(flag && base_attr == buf);
+    CHECK_MPI(MPI_Win_get_attr(win, MPI_WIN_SIZE, &size_attr, &flag));
+    CHECK(flag && *size_attr == (MPI_Aint)sizeof buf);
+    CHECK_MPI(MPI_Win_get_attr(win, MPI_WIN_DISP_UNIT, &unit_attr, &flag));
+    CHECK(flag && *unit_attr == (int)sizeof(int));
+    CHECK_MPI(MPI_Win_get_attr(win, MPI_WIN_CREATE_FLAVOR, &flavor, &flag));
+    CHECK(flag && *flavor == MPI_WIN_FLAVOR_CREATE);
+#ifdef OPEN_MPI
+    /* Fortran handles of windows: the MPICH face has no MPI_Win_c2f yet, the Open MPI face has */
+    CHECK(MPI_Win_f2c(MPI_Win_c2f(win)) == win && MPI_Win_f2c(MPI_Win_c2f(MPI_WIN_NULL)) == MPI_WIN_NULL);
+#endif
     MPI_Errhandler eh;
     CHECK_MPI(MPI_Win_get_errhandler(win, &eh));
     CHECK(eh == MPI_ERRORS_ARE_FATAL);

@@ -3,7 +3,9 @@
 # (cp_file_collective: one opened with MPI_MODE_CREATE | MPI_MODE_EXCL) is
 # stopped by a checkpoint; restarted on the other MPI it reopens them without
 # repeating CREATE/EXCL and ends as an uninterrupted run; with a file deleted
-# behind the job's back the restart fails at once with one line naming the file.
+# behind the job's back the restart fails at once with one line naming the file;
+# a file replaced (a copy put in its place) or cut shorter is noted in one line
+# and the job goes on (with a copy of the same bytes: as the uninterrupted run).
 # Prints PASS/FAIL lines and "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
@@ -12,16 +14,22 @@ mpicc.mpich -O2 -I"$CP/lib" "$CP/cp_file_collective.c" "$CP/lib/cplib.c" -o "$WO
 mkdir -p "$WORK/ref"
 (cd "$WORK/ref" && TMPDIR="$WORK/ref" timeout 60 mpiexec.mpich -n 2 "$WORK/cpfc" >"$WORK/ref.out" 2>/dev/null)
 
-# stop_job DIR: runs the program under ckpt-mpi in DIR (its files there too) and stops it with a checkpoint.
+# stop_job DIR [nonempty]: runs the program under ckpt-mpi in DIR (its files
+# there too) and stops it with a checkpoint (with nonempty: once its data file
+# has contents).
 stop_job() {
-    local d=$1
+    local d=$1 test=-e
+    [ "${2:-}" = nonempty ] && test=-s
     mkdir -p "$d"
     (cd "$d" && TMPDIR="$d" exec timeout 120 "$CKPT_MPI" run -np 2 --mpi mpich --ckpt-dir "$d/ck" -- "$WORK/cpfc" \
         >"$d/run.out" 2>"$d/run.err") &
     local job=$!
     # once its files are open (the checkpoint must find them open)
-    local i
-    for ((i = 0; i < 300; i++)); do ls "$d"/cp_file_collective.*.dat >/dev/null 2>&1 && break; sleep 0.1; done
+    local i f
+    for ((i = 0; i < 300; i++)); do
+        for f in "$d"/cp_file_collective.*.dat; do [ $test "$f" ] && break 2; done
+        sleep 0.1
+    done
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >"$d/ck.out" 2>&1
     wait $job
     echo $?
@@ -55,5 +63,29 @@ if [ "$rc" = 75 ] || [ $rc -eq 0 ] || [ -z "$gone" ] || [ "$n" -lt 1 ] || [ $sec
     ko "deleted file: stop rc $rc, restart rc $rc after ${secs}s, $(head -c 400 "$d/restart.err")"
 else
     ok "a file deleted behind the job's back ends the restart in ${secs}s (rc $rc) with: $(grep -m1 'reopening' "$d/restart.err")"
+fi
+# note_case NAME CHANGE EXPECTED-NOTE: stop, change the file (shell code, $f is
+# its path), restart on Open MPI; prints the restart's rc.
+note_case() {
+    local d="$WORK/$1" f
+    rc=$(stop_job "$d" nonempty)
+    f=$(ls "$d"/cp_file_collective.*.dat 2>/dev/null | head -1)
+    [ -n "$f" ] && eval "$2"
+    (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" --mpi openmpi >"$d/restart.out" 2>"$d/restart.err")
+    echo $?
+}
+rc=$(note_case c 'cp "$f" "$f.copy" && rm "$f" && mv "$f.copy" "$f"')
+n=$(grep -c "ckpt-mpi: restart: note: .*cp_file_collective\..*\.dat, open in the checkpointed job, was replaced by another file since the checkpoint" "$WORK/c/restart.err")
+if [ "$rc" = 0 ] && [ "$n" = 1 ] && cmp -s "$WORK/c/restart.out" "$WORK/ref.out"; then
+    ok "a file replaced by a copy is noted once ($(grep -m1 'restart: note:' "$WORK/c/restart.err" | sed 's/.*open in the checkpointed job, //' | cut -c1-60)...) and the job ends as the uninterrupted run"
+else
+    ko "replaced file: rc $rc, $n note(s), $(diff "$WORK/c/restart.out" "$WORK/ref.out" | head -3) $(head -c 400 "$WORK/c/restart.err")"
+fi
+rc=$(note_case d ': > "$f"')
+n=$(grep -c "ckpt-mpi: restart: note: .*cp_file_collective\..*\.dat, open in the checkpointed job, is 0 bytes long, [1-9][0-9]* at the checkpoint" "$WORK/d/restart.err")
+if [ "$n" = 1 ] && [ "$rc" != 124 ]; then
+    ok "a file cut short is noted once: $(grep -m1 'restart: note:' "$WORK/d/restart.err" | sed 's/.*open in the checkpointed job, //' | cut -c1-60) (restart rc $rc)"
+else
+    ko "truncated file: rc $rc, $n note(s), $(head -c 400 "$WORK/d/restart.err")"
 fi
 finish

@@ -14,7 +14,6 @@ static volatile uint32_t pending_word;
 
 struct ckpt_boot *ckpt_lower_boot(void) { return &boot; }
 
-const char *lh_engine_path;
 
 static _Noreturn void usage(void)
 {
@@ -122,7 +121,7 @@ int ckpt_lower_main(int argc, char **argv, char **envp, const struct ckpt_lower_
         char *abs = realpath(engine, NULL);
         if (!abs)
             lh_die(126, "--engine %s: %s", engine, strerror(errno));
-        lh_engine_path = abs;
+        orig.engine = abs;
         if (orig.ld_preload && orig.ld_preload[0]) {
             char *v = malloc(strlen(abs) + strlen(orig.ld_preload) + 2);
             if (!v)

@@ -178,7 +178,7 @@ _Noreturn void lh_launch(struct lh_exec *x, const struct lh_orig *orig, const ch
         if (keep_env(*e, orig))
             upper_envp[envc++] = push_str(&b, *e, NULL, NULL);
     upper_envp[envc++] = push_str(&b, CKPT_BOOT_ENV "=", bootv, NULL);
-    if (lh_engine_path) /* the face unsets CKPT_MPI_BOOT; the engine gets its own copy */
+    if (orig->engine) /* the face unsets CKPT_MPI_BOOT; the engine gets its own copy */
         upper_envp[envc++] = push_str(&b, LH_BOOT_ENGINE_ENV "=", bootv, NULL);
     if (orig->added_env && strstr(orig->added_env, "SWIFT_BACKTRACE"))
         upper_envp[envc++] = push_str(&b, "CKPT_MPI_ENGINE_UNSET=SWIFT_BACKTRACE", NULL, NULL);

@@ -53,6 +53,7 @@ struct lh_orig {
     const char *ld_preload;      /* the caller's LD_PRELOAD, kept away from the lower half */
     const char *ld_library_path; /* the caller's LD_LIBRARY_PATH, before any face dir removal */
     const char *added_env;       /* names ckpt_lower_quiet_mpi_env added, comma-separated */
+    const char *engine;          /* --engine, absolute: preloaded into the upper half, or NULL */
 };
 void lh_reexec_or_restore(char **argv, const char *face_dir, struct lh_orig *orig);
 int lh_is_internal_env(const char *kv);
@@ -103,11 +104,29 @@ void lh_restore_open(const char *image_or_dir);  /* dies with a clear message on
 void lh_restore_reserve(void);                   /* saved upper ranges and fd numbers */
 /* Maps, threads, jump: never returns; `boot` goes to the upper half's engine mailbox. */
 _Noreturn void lh_restore_finish(struct ckpt_boot *boot);
-/* restore.c's assembly: clone a restored thread onto its stack, resume a save point. */
-struct ckpt_img_thread;
+/* clone.c: a raw clone whose child runs start->fn(start->arg) on `stack`
+ * (start usually sits right above it, at the top of the child's stack).
+ * restore.c's assembly: resume a save point. */
+struct lh_clone_start {
+    void (*fn)(void *);
+    void *arg;
+};
+long lh_clone(unsigned long flags, void *stack, void *ptid, void *ctid, uint64_t tls, struct lh_clone_start *start);
 struct ckpt_img_ctx;
-long lh_rs_clone(unsigned long flags, void *stack, void *ptid, void *ctid, uint64_t tls, struct ckpt_img_thread *t);
 _Noreturn void lh_rs_jump(struct ckpt_img_ctx *c);
+
+/* restore_read.c: the image's data, several preads in flight. lh_rd_start
+ * plans every region with stored data except shared file mappings (their
+ * memory must be mapped already) and starts the readers; lh_rd_wait(addr,
+ * len, region bounds) returns when that part of the plan, taken in file
+ * order, is read, and dies with one line if it could not be; lh_rd_end joins
+ * the readers and returns how many there were (0: the caller read). */
+struct ckpt_img_region;
+struct ckpt_img_extent;
+void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region *regs, uint32_t nregs,
+                 const struct ckpt_img_extent *ext);
+void lh_rd_wait(uint64_t addr, uint64_t len, uint64_t rstart, uint64_t rend);
+int lh_rd_end(int *direct);
 
 /* glibc's rseq registration of each thread (weak: older glibc has none). */
 extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
@@ -115,7 +134,6 @@ extern __attribute__((weak)) const unsigned int __rseq_size;
 
 /* boot.c: `--engine PATH`, preloaded into the upper half; its constructor
  * finds the boot struct in CKPT_MPI_BOOT_ENGINE (launch_stack.c). */
-extern const char *lh_engine_path;
 #define LH_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
 
 void lh_renumber_fd_env(int from, int to);

@@ -388,79 +388,69 @@ void lh_renumber_fd_env(int from, int to)
 
 /* ---- memory ---- */
 
-static void map_region(struct ckpt_img_region *g)
+/* Shared file mappings: the file is mapped again, and its contents at the
+ * checkpoint are written back, but only after the data passed its checksum:
+ * never damage the user's file. */
+static void map_shared_file(struct ckpt_img_region *g)
 {
     uint64_t len = g->end - g->start;
-    long r;
-    switch (g->kind) {
-    case CKPT_REG_NONE:
-        return; /* the reservation is what it was */
-    case CKPT_REG_FILE_SHARED: {
-        const char *p = str_at(g->path_off);
-        int fd = open(p, (g->prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            lh_die(1, "%s: cannot reopen the shared mapping %#lx-%#lx of %s: %s", R.path, (unsigned long)g->start,
-                   (unsigned long)g->end, p, strerror(errno));
-        r = lh_mmap_raw(g->start, len, (int)g->prot | (g->nextents ? PROT_READ | PROT_WRITE : 0), MAP_SHARED | MAP_FIXED,
-                        fd, (long)g->file_offset);
-        close(fd);
-        if (CKPT_SYS_ERR(r))
-            lh_die(1, "%s: mmap of %s at %#lx: %s", R.path, p, (unsigned long)g->start, strerror((int)-r));
-        if (!g->nextents)
-            return;
-        /* The file's contents at the checkpoint are written back, but only
-         * after the data passed its checksum: never damage the user's file. */
-        struct ckpt_img_extent *x = &R.extents[g->first_extent];
-        char *tmp = mmap(NULL, x->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (tmp == MAP_FAILED)
-            lh_die(1, "%s: mmap(%lu bytes): %s", R.path, (unsigned long)x->len, strerror(errno));
-        read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
-        uint64_t hh = CKPT_IMG_HASH_SEED;
-        for (uint64_t d = 0; d < x->len; d += CKPT_IMG_HASH_CHUNK)
-            hh = ckpt_img_hash(hh, tmp + d, x->len - d < CKPT_IMG_HASH_CHUNK ? x->len - d : CKPT_IMG_HASH_CHUNK);
-        if (hh != g->checksum)
-            lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
-                   (unsigned long)g->end);
-        memcpy((void *)x->addr, tmp, x->len);
-        munmap(tmp, x->len);
-        if (g->prot != (PROT_READ | PROT_WRITE))
-            ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
+    const char *p = str_at(g->path_off);
+    int fd = open(p, (g->prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        lh_die(1, "%s: cannot reopen the shared mapping %#lx-%#lx of %s: %s", R.path, (unsigned long)g->start,
+               (unsigned long)g->end, p, strerror(errno));
+    long r = lh_mmap_raw(g->start, len, (int)g->prot | (g->nextents ? PROT_READ | PROT_WRITE : 0),
+                         MAP_SHARED | MAP_FIXED, fd, (long)g->file_offset);
+    close(fd);
+    if (CKPT_SYS_ERR(r))
+        lh_die(1, "%s: mmap of %s at %#lx: %s", R.path, p, (unsigned long)g->start, strerror((int)-r));
+    if (!g->nextents)
         return;
-    }
-    case CKPT_REG_SHARED_ANON:
-        r = lh_mmap_raw(g->start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-        break;
-    default:
-        r = lh_mmap_raw(g->start, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-        break;
-    }
+    struct ckpt_img_extent *x = &R.extents[g->first_extent];
+    char *tmp = mmap(NULL, x->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (tmp == MAP_FAILED)
+        lh_die(1, "%s: mmap(%lu bytes): %s", R.path, (unsigned long)x->len, strerror(errno));
+    read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
+    uint64_t hh = CKPT_IMG_HASH_SEED;
+    for (uint64_t d = 0; d < x->len; d += CKPT_IMG_HASH_CHUNK)
+        hh = ckpt_img_hash(hh, tmp + d, x->len - d < CKPT_IMG_HASH_CHUNK ? x->len - d : CKPT_IMG_HASH_CHUNK);
+    if (hh != g->checksum)
+        lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
+               (unsigned long)g->end);
+    memcpy((void *)x->addr, tmp, x->len);
+    munmap(tmp, x->len);
+    if (g->prot != (PROT_READ | PROT_WRITE))
+        ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
+}
+
+/* Anonymous memory for a region whose data comes through the read plan
+ * (restore_read.c): writable until its checksum passed. */
+static void map_memory(struct ckpt_img_region *g)
+{
+    if (g->kind == CKPT_REG_NONE || g->kind == CKPT_REG_FILE_SHARED)
+        return; /* a reservation stays what it was; shared files: map_shared_file */
+    int flags = (g->kind == CKPT_REG_SHARED_ANON ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED;
+    long r = lh_mmap_raw(g->start, g->end - g->start, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (CKPT_SYS_ERR(r))
         lh_die(1, "%s: mmap %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end, strerror((int)-r));
+}
+
+/* Checks a region's data as the readers deliver it, hashing each piece of
+ * CKPT_IMG_HASH_CHUNK as soon as it is in, then gives it its protection. */
+static void check_region(struct ckpt_img_region *g)
+{
+    if (g->kind == CKPT_REG_NONE)
+        return;
+    if (g->kind == CKPT_REG_FILE_SHARED) {
+        map_shared_file(g);
+        return;
+    }
     uint64_t h = CKPT_IMG_HASH_SEED;
     for (uint64_t k = 0; k < g->nextents; k++) {
         struct ckpt_img_extent *x = &R.extents[g->first_extent + k];
         for (uint64_t done = 0; done < x->len;) {
-            uint64_t n = x->len - done;
-            if (n > CKPT_IMG_HASH_CHUNK)
-                n = CKPT_IMG_HASH_CHUNK;
-            long rr = R.dfd >= 0 ? ckpt_sys4(SYS_pread64, R.dfd, x->addr + done, n, x->file_off + done) : -EINVAL;
-            if (rr == -EINVAL && R.dfd >= 0) {
-                close(R.dfd);
-                R.dfd = -1;
-            }
-            if (R.dfd < 0)
-                rr = ckpt_sys4(SYS_pread64, R.fd, x->addr + done, n, x->file_off + done);
-            if (rr == -EINTR)
-                continue;
-            if (rr < 0)
-                lh_die(1, "%s: read: %s", R.path, strerror((int)-rr));
-            if (rr == 0)
-                lh_die(1, "%s: truncated image (data of region %#lx-%#lx missing)", R.path, (unsigned long)g->start,
-                       (unsigned long)g->end);
-            if ((uint64_t)rr < n) { /* short read: finish this piece before hashing it */
-                read_at((void *)(x->addr + done + (uint64_t)rr), n - (uint64_t)rr, x->file_off + done + (uint64_t)rr,
-                        "region data");
-            }
+            uint64_t n = x->len - done < CKPT_IMG_HASH_CHUNK ? x->len - done : CKPT_IMG_HASH_CHUNK;
+            lh_rd_wait(x->addr + done, n, g->start, g->end);
             h = ckpt_img_hash(h, (const void *)(x->addr + done), n);
             done += n;
         }
@@ -469,7 +459,7 @@ static void map_region(struct ckpt_img_region *g)
         lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
                (unsigned long)g->end);
     if (g->prot != (PROT_READ | PROT_WRITE)) {
-        r = ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
+        long r = ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
         if (r < 0)
             lh_die(1, "%s: mprotect %#lx-%#lx: %s", R.path, (unsigned long)g->start, (unsigned long)g->end,
                    strerror((int)-r));
@@ -547,28 +537,7 @@ static void reopen_fds(void)
 
 /* ---- threads ---- */
 
-/* long lh_rs_clone(flags, stack, ptid, ctid, tls, thread): the child runs
- * lh_rs_thread_entry(thread) on `stack`. */
 __asm__(".text\n"
-        ".globl lh_rs_clone\n"
-        ".hidden lh_rs_clone\n"
-        ".type lh_rs_clone,@function\n"
-        "lh_rs_clone:\n"
-        "  push %r12\n"
-        "  mov %r9, %r12\n"
-        "  mov %rcx, %r10\n"
-        "  mov $56, %eax\n"
-        "  syscall\n"
-        "  test %rax, %rax\n"
-        "  jz 1f\n"
-        "  pop %r12\n"
-        "  ret\n"
-        "1:\n"
-        "  mov %r12, %rdi\n"
-        "  and $-16, %rsp\n"
-        "  call lh_rs_thread_entry\n"
-        "  ud2\n"
-        ".size lh_rs_clone, .-lh_rs_clone\n"
         /* lh_rs_jump(ctx): resume a save point, which returns 1 */
         ".globl lh_rs_jump\n"
         ".hidden lh_rs_jump\n"
@@ -589,8 +558,9 @@ static uint32_t rseq_size;
 
 /* Runs on the restored thread with its upper FS already loaded: raw system
  * calls only, no TLS, no libc. */
-__attribute__((used, noreturn)) void lh_rs_thread_entry(struct ckpt_img_thread *t)
+__attribute__((noreturn)) static void lh_rs_thread_entry(void *arg)
 {
+    struct ckpt_img_thread *t = arg;
     if (t->rseq_area && rseq_size) {
         /* the area holds the old thread's cpu numbers; the kernel rewrites them */
         ckpt_sys4(SYS_rseq, t->rseq_area, 32, 0, 0x53053053);
@@ -633,15 +603,21 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
     t0 = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     R.dfd = open(R.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
     for (uint32_t i = 0; i < H->nregions; i++)
-        map_region(&R.regions[i]);
+        map_memory(&R.regions[i]);
+    lh_rd_start(R.path, R.fd, R.dfd, R.regions, H->nregions, R.extents);
+    for (uint32_t i = 0; i < H->nregions; i++)
+        check_region(&R.regions[i]);
+    int direct;
+    int readers = lh_rd_end(&direct);
     if (R.dfd >= 0)
         close(R.dfd);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t t1 = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     lh_log("read %lu MiB in %lu ms", (unsigned long)(H->data_size >> 20), (unsigned long)((t1 - t0) / 1000000));
     if (getenv("CKPT_MPI_RESTORE_STATS"))
-        lh_msg("restore: read %lu bytes in %.3f s (%.0f MB/s)", (unsigned long)H->data_size, (t1 - t0) / 1e9,
-               (t1 - t0) ? H->data_size / ((t1 - t0) / 1e9) / 1e6 : 0.0);
+        lh_msg("restore: read %lu bytes in %.3f s (%.0f MB/s, %d readers, %s)", (unsigned long)H->data_size,
+               (t1 - t0) / 1e9, (t1 - t0) ? H->data_size / ((t1 - t0) / 1e9) / 1e6 : 0.0, readers,
+               direct ? "O_DIRECT" : "page cache");
 
     place_vdso();
     reopen_fds();
@@ -716,7 +692,10 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
                               CLONE_SETTLS;
         if (t->tid_addr)
             flags |= CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
-        long r = lh_rs_clone(flags, stacks + (++k) * SSZ, (void *)t->tid_addr, (void *)t->tid_addr, t->ctx.fs_base, t);
+        struct lh_clone_start *s = (struct lh_clone_start *)(stacks + (++k) * SSZ) - 1;
+        s->fn = lh_rs_thread_entry;
+        s->arg = t;
+        long r = lh_clone(flags, s, (void *)t->tid_addr, (void *)t->tid_addr, t->ctx.fs_base, s);
         if (r < 0)
             lh_die(1, "clone(thread %lu): %s", (unsigned long)t->tid, strerror((int)-r));
     }

@@ -147,6 +147,30 @@ struct mpi_step {
     int lost; /* the connection ended */
 };
 
+/* The coordinator's next line of this generation with `verb`, keeping MPI
+ * progressing meanwhile: every thread is parked, but a rank still finishing a
+ * passive-target epoch (one-sided, face_win.c) may need this rank's progress
+ * to end it. NULL on ABORT or a lost connection (st->lost). */
+static char *await_verb(struct mpi_step *st, const char *verb, const struct ckpt_mpi_ops *ops)
+{
+    for (;;) {
+        char *line = eng_read_line(st->rd, 1);
+        if (!line) {
+            if (ops)
+                ops->progress();
+            continue;
+        }
+        if (line == (char *)-1) {
+            st->lost = 1;
+            return NULL;
+        }
+        if (eng_is_verb(line, verb, st->gen))
+            return line;
+        if (eng_is_verb(line, "ABORT", st->gen))
+            return NULL;
+    }
+}
+
 static int mpi_between(void *arg, struct sbuf *err)
 {
     struct mpi_step *st = arg;
@@ -164,49 +188,18 @@ static int mpi_between(void *arg, struct sbuf *err)
     }
     sb_str(&s, "\n");
     ckpt_engine_send_line(buf, s.n);
-    for (;;) {
-        /* Every thread is parked, but a rank still finishing a passive-target epoch
-         * (one-sided, face_win.c) may need this rank's MPI progress to end it. */
-        char *line = eng_read_line(st->rd, 1);
-        if (!line) {
-            if (ops)
-                ops->progress();
-            continue;
+    char *line = await_verb(st, "EXPECT", ops);
+    if (!line)
+        return -2;
+    if (ops) {
+        char e[400];
+        if (ops->drain(eng_value_of(line, "from"), e, sizeof e) < 0) {
+            sb_str(err, e);
+            return -1;
         }
-        if (line == (char *)-1) {
-            st->lost = 1;
-            return -2;
-        }
-        if (eng_is_verb(line, "ABORT", st->gen))
-            return -2;
-        if (!eng_is_verb(line, "EXPECT", st->gen))
-            continue;
-        if (ops) {
-            char e[400];
-            if (ops->drain(eng_value_of(line, "from"), e, sizeof e) < 0) {
-                sb_str(err, e);
-                return -1;
-            }
-        }
-        break;
     }
     eng_send_fmt_u64("DRAINED gen=", st->gen, "\n");
-    for (;;) {
-        char *line = eng_read_line(st->rd, 1);
-        if (!line) {
-            if (ops)
-                ops->progress();
-            continue;
-        }
-        if (line == (char *)-1) {
-            st->lost = 1;
-            return -2;
-        }
-        if (eng_is_verb(line, "WRITE", st->gen))
-            return 0;
-        if (eng_is_verb(line, "ABORT", st->gen))
-            return -2;
-    }
+    return await_verb(st, "WRITE", ops) ? 0 : -2;
 }
 
 /* A checkpoint of an MPI rank: the collective cut, then the drain and the image.

@@ -19,16 +19,20 @@
 
 static int needs_mode(int flags) { return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE; }
 
+/* open's optional third argument, read only when the flags say it is there. */
+#define MODE_ARG(flags)                                                                                      \
+    mode_t mode = 0;                                                                                         \
+    if (needs_mode(flags)) {                                                                                 \
+        va_list ap;                                                                                          \
+        va_start(ap, flags);                                                                                 \
+        mode = va_arg(ap, mode_t);                                                                           \
+        va_end(ap);                                                                                          \
+    }
+
 #define OPEN_LIKE(name)                                                                                      \
     int name(const char *path, int flags, ...)                                                               \
     {                                                                                                        \
-        mode_t mode = 0;                                                                                     \
-        if (needs_mode(flags)) {                                                                             \
-            va_list ap;                                                                                      \
-            va_start(ap, flags);                                                                             \
-            mode = va_arg(ap, mode_t);                                                                       \
-            va_end(ap);                                                                                      \
-        }                                                                                                    \
+        MODE_ARG(flags)                                                                                      \
         REAL(name, int (*)(const char *, int, ...))                                                          \
         int fd = real_##name(path, flags, mode);                                                             \
         eng_fd_mark(fd);                                                                                     \
@@ -40,13 +44,7 @@ OPEN_LIKE(open64)
 #define OPENAT_LIKE(name)                                                                                    \
     int name(int dirfd, const char *path, int flags, ...)                                                    \
     {                                                                                                        \
-        mode_t mode = 0;                                                                                     \
-        if (needs_mode(flags)) {                                                                             \
-            va_list ap;                                                                                      \
-            va_start(ap, flags);                                                                             \
-            mode = va_arg(ap, mode_t);                                                                       \
-            va_end(ap);                                                                                      \
-        }                                                                                                    \
+        MODE_ARG(flags)                                                                                      \
         REAL(name, int (*)(int, const char *, int, ...))                                                     \
         int fd = real_##name(dirfd, path, flags, mode);                                                      \
         eng_fd_mark(fd);                                                                                     \

@@ -358,7 +358,7 @@ void face_cut_targets(uint64_t generation, const char *list)
 
 void face_cut_finish(int restored)
 {
-    face_drain_finish(restored);
+    (void)restored;
     pthread_mutex_lock(&cut_lock);
     cut_release(&rules);
     face_cut_pending = rules.pending;

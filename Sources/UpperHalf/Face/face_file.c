@@ -6,11 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "face_files.h"
 
-struct face_file *face_file_chunks[FACE_FILE_CHUNKS];
-uint32_t face_files_limit;
 static uint64_t open_seq;
 /* MPI_FILE_NULL's errhandler, which a new file starts with (MPI-3.1 §13.7). */
 static int32_t default_errhandler = CKPT_MPI_ERRORS_RETURN;
@@ -193,9 +192,7 @@ CKPT_EXPORT int PMPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype et
                                    const char *datarep, MPI_Info info)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_view");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_view");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_view(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), disp,
@@ -224,9 +221,7 @@ CKPT_EXPORT int PMPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *
                                    char *datarep)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_view");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_view");
     *disp = f->disp;
     *etype = f->etype;
     *filetype = f->filetype;
@@ -246,9 +241,7 @@ CKPT_EXPORT int MPI_File_get_view(MPI_File, MPI_Offset *, MPI_Datatype *, MPI_Da
 CKPT_EXPORT int PMPI_File_set_atomicity(MPI_File fh, int flag)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_atomicity");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_atomicity");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_atomicity(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), flag));
@@ -263,9 +256,7 @@ CKPT_EXPORT int MPI_File_set_atomicity(MPI_File, int) __attribute__((alias("PMPI
 CKPT_EXPORT int PMPI_File_set_info(MPI_File fh, MPI_Info info)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_set_info");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_set_info");
     int rc;
     struct face_comm *cc = face_coll_enter(f->comm);
     CKPT_CROSS(rc = ckpt_T->File_set_info(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)),
@@ -287,9 +278,7 @@ CKPT_EXPORT int MPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("PMPI
  * file's communicator, so MPI_File_get_size right after agrees everywhere. */
 static int resize(MPI_File fh, MPI_Offset size, int preallocate, const char *fn)
 {
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn);
+    FACE_FILE_OR_ERROR(f, fh, fn);
     if (size < 0)
         return face_file_error(fh, CKPT_MPI_ERR_ARG, fn);
     uint64_t real = ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh));
@@ -334,9 +323,7 @@ CKPT_EXPORT int MPI_File_set_size(MPI_File, MPI_Offset) __attribute__((alias("PM
 CKPT_EXPORT int PMPI_File_get_info(MPI_File fh, MPI_Info *info_used)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_info");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_info");
     uint64_t real = 0;
     int rc;
     CKPT_CROSS(rc = ckpt_T->File_get_info(ckpt_to_real(CKPT_KIND_FILE, face_file_v(fh)), &real));
@@ -372,9 +359,7 @@ CKPT_EXPORT int MPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("PM
 CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_amode");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_amode");
     *amode = f->amode;
     return 0;
 }
@@ -383,9 +368,7 @@ CKPT_EXPORT int MPI_File_get_amode(MPI_File, int *) __attribute__((alias("PMPI_F
 CKPT_EXPORT int PMPI_File_get_group(MPI_File fh, MPI_Group *group)
 {
     CKPT_ENTER();
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, "MPI_File_get_group");
+    FACE_FILE_OR_ERROR(f, fh, "MPI_File_get_group");
     int rc = PMPI_Comm_group(f->comm, group);
     return rc ? face_file_error(fh, rc, "MPI_File_get_group") : 0;
 }
@@ -514,9 +497,7 @@ static int split_begin(MPI_File fh, int rc, const char *fn)
 
 static int split_end(MPI_File fh, MPI_Status *status, const char *fn)
 {
-    struct face_file *f = face_file_of(fh);
-    if (!f)
-        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn);
+    FACE_FILE_OR_ERROR(f, fh, fn);
     if (!f->split_active)
         return face_file_error(fh, CKPT_MPI_ERR_OTHER, fn);
     f->split_active = 0;
@@ -598,6 +579,35 @@ static void reopen_failed(const struct face_file *f, int rc, const char *what)
     ckpt_face_abort(1);
 }
 
+/* ckpt-mpi saves no file's contents: a file replaced or cut shorter since the
+ * checkpoint is not what the job was writing. One line (from the file's first
+ * rank), and the restart goes on with what is there now, as a job that had
+ * lived on would. */
+static void note_if_changed(const struct face_file *f, uint64_t real_comm)
+{
+    struct stat sb;
+    if (!f->cut_stat || stat(f->path, &sb) != 0)
+        return;
+    const char *what = NULL;
+    char size[160];
+    if ((unsigned long long)sb.st_dev != f->cut_dev || (unsigned long long)sb.st_ino != f->cut_ino)
+        what = "was replaced by another file since the checkpoint";
+    else if ((long long)sb.st_size < f->cut_size) {
+        snprintf(size, sizeof size, "is %lld bytes long, %lld at the checkpoint", (long long)sb.st_size, f->cut_size);
+        what = size;
+    }
+    int rank = 0;
+    if (!what)
+        return;
+    CKPT_CROSS((void)ckpt_T->Comm_rank(real_comm, &rank));
+    if (rank != 0)
+        return;
+    char line[4096 + 512];
+    snprintf(line, sizeof line, "ckpt-mpi: restart: note: %s, open in the checkpointed job, %s (its contents are "
+             "not in the image): the job goes on with the file as it is", f->path, what);
+    ckpt_face_log(line, "", "");
+}
+
 int face_files_rebind(void)
 {
     /* Opens are collective: every rank reopens in the order it opened. */
@@ -625,6 +635,7 @@ int face_files_rebind(void)
                                           ckpt_to_real(CKPT_KIND_INFO, f->info), &real));
         if (rc)
             reopen_failed(f, rc, "reopening");
+        note_if_changed(f, ckpt_to_real(CKPT_KIND_COMM, f->comm));
         ckpt_shadow_set_real(CKPT_KIND_FILE, v, real);
         if (f->has_view) {
             CKPT_CROSS(rc = ckpt_T->File_set_view(real, f->disp, ckpt_to_real(CKPT_KIND_DATATYPE, f->etype),

@@ -11,9 +11,8 @@
 
 #include "ckpt_raw.h"
 #include "face_replay.h"
-#include "face_files.h"
-#include "face_requests.h"
 #include "face_engine.h"
+#include "face_kinds.h"
 #include "face_win.h"
 #include "face_parked.h"
 
@@ -40,6 +39,14 @@ static void on_thread_restore(void *arg)
  * such an epoch ends by itself, and no RMA operation may span the image. */
 static int in_critical(void) { return face_crit != 0 || face_win_epochs != 0; }
 
+/* The end of a checkpoint: the kinds resume in the same lower half (requests
+ * posted again), then the cut lets application threads go on. */
+static void checkpoint_finish(int restored)
+{
+    face_drain_finish(restored);
+    face_cut_finish(restored);
+}
+
 /* What the engine's thread asks of MPI at a checkpoint. */
 static const struct ckpt_mpi_ops engine_ops = {
     .version = CKPT_MPI_OPS_VERSION,
@@ -49,7 +56,7 @@ static const struct ckpt_mpi_ops engine_ops = {
     .drain_sent = face_drain_sent,
     .drain = face_drain,
     .progress = face_drain_progress,
-    .finish = face_cut_finish,
+    .finish = checkpoint_finish,
     .stop = ckpt_face_stop,
 };
 
@@ -220,16 +227,12 @@ int ckpt_face_rebind(struct ckpt_boot *b)
     rc = ckpt_face_replay_all();
     clock_gettime(CLOCK_MONOTONIC, &t2);
     if (!rc)
-        rc = face_files_rebind();
-    if (!rc)
-        rc = face_requests_rebind();
-    if (!rc)
-        rc = face_wins_rebind();
+        rc = face_kinds_rebind(0);
     clock_gettime(CLOCK_MONOTONIC, &t3);
     if (getenv("CKPT_MPI_RESTORE_STATS") || (ckpt_boot_info->flags & CKPT_BOOT_DEBUG)) {
         char line[200];
         int n = snprintf(line, sizeof line, "ckpt-mpi: rebind: MPI_Init_thread %.1f ms, replay of %llu calls %.1f ms, "
-                         "requests %.1f ms\n", ms_between(&t0, &t1), (unsigned long long)ckpt_shadow_record_count(),
+                         "files, requests, windows %.1f ms\n", ms_between(&t0, &t1), (unsigned long long)ckpt_shadow_record_count(),
                          ms_between(&t1, &t2), ms_between(&t2, &t3));
         (void)!write(2, line, (size_t)n);
     }

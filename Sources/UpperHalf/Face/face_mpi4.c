@@ -1,7 +1,8 @@
 /* MPI-4 procedures that Open MPI 4.1 lacks, emulated here on every lower half
  * (one code path, so a checkpoint looks the same whichever MPI runs below):
  * MPI_Isendrecv(_replace) as a face Irecv plus a hidden face Isend, so the drain
- * treats the parts like any other (DESIGN §4.2); persistent collectives as an
+ * treats the parts like any other (DESIGN §4.2; completion, in face_p2p.c,
+ * finishes the send with its receive); persistent collectives as an
  * upper-half record that MPI_Start turns into the non-blocking collective (no
  * lower-half object while inactive, so a restart has nothing to remake);
  * MPI_Info_get_string from Info_get_valuelen + Info_get (before MPI_Init, the
@@ -78,86 +79,10 @@ CKPT_EXPORT int PMPI_Isendrecv_replace(void *buf, int count, MPI_Datatype dataty
 CKPT_EXPORT int MPI_Isendrecv_replace(void *, int, MPI_Datatype, int, int, int, int, MPI_Comm, MPI_Request *)
     __attribute__((alias("PMPI_Isendrecv_replace")));
 
-int face_companion_poll(struct face_req *r)
-{
-    int32_t c = r->companion;
-    if (!c)
-        return 0;
-    int flag = 0;
-    struct face_req *cq = face_req_of(c);
-    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
-    struct ckpt_status st;
-    /* a failed test ends it as a failed wait would: its error is not the receive's */
-    int rc = face_test_one(&c, &flag, (MPI_Status *)&st);
-    if (rc == 0 && !flag)
-        return 1;
-    if (rc == 0 && (st.count_hi_and_cancelled & 1))
-        face_uncount_send(comm, peer);
-    r->companion = 0;
-    free(r->tmp);
-    r->tmp = NULL;
-    return 0;
-}
-
-void face_companion_finish(struct face_req *r)
-{
-    int32_t c = r->companion;
-    if (!c)
-        return;
-    r->companion = 0;
-    struct face_req *cq = face_req_of(c);
-    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
-    struct ckpt_status st;
-    if (face_wait_one(&c, (MPI_Status *)&st) == 0 && (st.count_hi_and_cancelled & 1))
-        face_uncount_send(comm, peer);
-    free(r->tmp);
-    r->tmp = NULL;
-}
-
 /* ------------------------------------------------- persistent collectives */
 
-int32_t face_pcoll_new(int which, void *args, MPI_Comm comm)
-{
-    int32_t v = face_req_new(FACE_REAL_PCOLL_IDLE, FACE_REQ_PCOLL, comm);
-    struct face_req *q = face_req_of(v);
-    if (q) {
-        q->mode = (uint8_t)which;
-        q->buf = args;
-    }
-    return v;
-}
-
-/* The started collective's lower request becomes this handle's; its own
- * temporary handle goes (no safe point in between: one face call). */
-int face_pcoll_activate(MPI_Request *request, struct face_req *q)
-{
-    if (q->active)
-        return ckpt_face_error(q->comm, CKPT_MPI_ERR_REQUEST, "MPI_Start");
-    MPI_Request started = CKPT_MPI_REQUEST_NULL;
-    int rc = face_pcoll_start(q, &started);
-    if (rc)
-        return rc;
-    uint64_t real = ckpt_to_real(CKPT_KIND_REQUEST, started);
-    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, started);
-    ckpt_shadow_set_real(CKPT_KIND_REQUEST, *request, real);
-    q->active = 1;
-    q->has_status = 0;
-    q->counted = 1;
-    q->state = FACE_REQ_LIVE;
-    return 0;
-}
-
-int face_pcoll_free(MPI_Request *request, struct face_req *q)
-{
-    int rc = 0;
-    if (q->active)
-        rc = face_wait_one(request, CKPT_MPI_STATUS_IGNORE);
-    free(q->buf);
-    q->buf = NULL;
-    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, *request);
-    *request = CKPT_MPI_REQUEST_NULL;
-    return rc;
-}
+/* Their init calls are generated (face_pcoll.generated.c, face_pcoll_new);
+ * MPI_Start and completion (face_p2p.c) drive them. */
 
 /* ------------------------------------------------------- Info_get_string */
 

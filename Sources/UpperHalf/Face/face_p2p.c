@@ -682,6 +682,80 @@ int face_test_one(int32_t *request, int *flag, MPI_Status *status)
     return finish(rc, "MPI_Test");
 }
 
+/* ------------------------------------- requests made of other requests */
+
+/* MPI-4's emulations (face_mpi4.c makes them): an MPI_Isendrecv's hidden send
+ * completes with its receive, a persistent collective starts as the
+ * non-blocking one. Here because completion drives them. */
+
+int face_companion_poll(struct face_req *r)
+{
+    int32_t c = r->companion;
+    if (!c)
+        return 0;
+    int flag = 0;
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
+    /* a failed test ends it as a failed wait would: its error is not the receive's */
+    int rc = face_test_one(&c, &flag, (MPI_Status *)&st);
+    if (rc == 0 && !flag)
+        return 1;
+    if (rc == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
+    r->companion = 0;
+    free(r->tmp);
+    r->tmp = NULL;
+    return 0;
+}
+
+void face_companion_finish(struct face_req *r)
+{
+    int32_t c = r->companion;
+    if (!c)
+        return;
+    r->companion = 0;
+    struct face_req *cq = face_req_of(c);
+    int32_t comm = cq ? cq->comm : 0, peer = cq ? cq->peer : -1;
+    struct ckpt_status st;
+    if (face_wait_one(&c, (MPI_Status *)&st) == 0 && (st.count_hi_and_cancelled & 1))
+        face_uncount_send(comm, peer);
+    free(r->tmp);
+    r->tmp = NULL;
+}
+
+/* The started collective's lower request becomes this handle's; its own
+ * temporary handle goes (no safe point in between: one face call). */
+int face_pcoll_activate(MPI_Request *request, struct face_req *q)
+{
+    if (q->active)
+        return ckpt_face_error(q->comm, CKPT_MPI_ERR_REQUEST, "MPI_Start");
+    MPI_Request started = CKPT_MPI_REQUEST_NULL;
+    int rc = face_pcoll_start(q, &started);
+    if (rc)
+        return rc;
+    uint64_t real = ckpt_to_real(CKPT_KIND_REQUEST, started);
+    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, started);
+    ckpt_shadow_set_real(CKPT_KIND_REQUEST, *request, real);
+    q->active = 1;
+    q->has_status = 0;
+    q->counted = 1;
+    q->state = FACE_REQ_LIVE;
+    return 0;
+}
+
+int face_pcoll_free(MPI_Request *request, struct face_req *q)
+{
+    int rc = 0;
+    if (q->active)
+        rc = face_wait_one(request, CKPT_MPI_STATUS_IGNORE);
+    free(q->buf);
+    q->buf = NULL;
+    ckpt_shadow_free_handle(CKPT_KIND_REQUEST, *request);
+    *request = CKPT_MPI_REQUEST_NULL;
+    return rc;
+}
+
 /* Whole arrays: every status is needed to count receives by source. */
 static void all_completed(int n, MPI_Request *requests, struct face_req **rec, struct ckpt_status *st)
 {

@@ -2,8 +2,7 @@
  * restart (the lifecycle's rebind) and, as a test aid, in the middle of a run.
  * Above the generated replay, which is above the record's coding (face_record.c). */
 #include "face_replay.h"
-#include "face_files.h"
-#include "face_win.h"
+#include "face_kinds.h"
 
 /* Replays every recorded call in program order against the current lower half. */
 int ckpt_face_replay_all(void)
@@ -49,14 +48,12 @@ void ckpt_test_hook_barrier(void)
         replay_at_barrier = s ? atoi(s) : 0;
     }
     if (replay_at_barrier > 0 && --replay_at_barrier == 0) {
-        /* Files are reopened as after a restart, from the pointers a checkpoint keeps. */
-        face_files_test_close();
-        face_wins_release_lower();
+        /* Files are reopened as after a restart, from the pointers a checkpoint
+         * keeps; windows reopen their epochs; requests stay live in this lower half. */
+        face_kinds_release();
         int rc = ckpt_face_replay_all();
         if (!rc)
-            rc = face_files_rebind();
-        if (!rc)
-            rc = face_wins_rebind(); /* as the restart does: windows reopen their epochs */
+            rc = face_kinds_rebind(1);
         if (rc)
             ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "replay of the constructor record");
         else if (ckpt_boot_info->flags & CKPT_BOOT_DEBUG) {

@@ -501,9 +501,11 @@ static struct face_win *next_by_seq(uint64_t after)
 
 /* Creation order: every member meets the windows it shares with others in
  * the same order, so the drain's fences cannot wait for each other in a cycle. */
-int face_wins_quiesce(void)
+static int copy_failed;
+
+void face_wins_quiesce(void)
 {
-    int failed = 0;
+    copy_failed = 0;
     for (struct face_win *w = next_by_seq(0); w; w = next_by_seq(w->seq)) {
         uint64_t r = ckpt_to_real(CKPT_KIND_WIN, w->handle);
         int rc;
@@ -513,10 +515,11 @@ int face_wins_quiesce(void)
             CKPT_CROSS(rc = ckpt_T->Win_fence(0, r));
         (void)rc;
         if (w->shm && face_shm_snapshot(w->shm, ckpt_to_real(CKPT_KIND_COMM, w->comm)) != 0)
-            failed = -1; /* go on: the other members wait in this window's barrier */
+            copy_failed = 1; /* go on: the other members wait in this window's barrier */
     }
-    return failed;
 }
+
+int face_wins_drained(void) { return copy_failed; }
 
 void face_wins_image_done(int restored)
 {

@@ -349,6 +349,11 @@ int of_keyval_in(int v)
     case 6: return 1681915913;
     case 5: return 1681915915;
     case -1: return 603979776;
+    case 7: return 1711276033;
+    case 8: return 1711276035;
+    case 9: return 1711276037;
+    case 10: return 1711276039;
+    case 11: return 1711276041;
     default: return v;
     }
 }
@@ -363,30 +368,33 @@ int of_keyval_out(int v)
     case 1681915913: return 6;
     case 1681915915: return 5;
     case 603979776: return -1;
+    case 1711276033: return 7;
+    case 1711276035: return 8;
+    case 1711276037: return 9;
+    case 1711276039: return 10;
+    case 1711276041: return 11;
     default: return v;
     }
 }
 int of_enum_in_ASSERT(int v)
 {
-    switch (v) {
-    case 1: return 1024;
-    case 8: return 2048;
-    case 4: return 4096;
-    case 2: return 8192;
-    case 16: return 16384;
-    default: return v;
-    }
+    int r = 0;
+    if (v & 1) r |= 1024;
+    if (v & 8) r |= 2048;
+    if (v & 4) r |= 4096;
+    if (v & 2) r |= 8192;
+    if (v & 16) r |= 16384;
+    return r;
 }
 int of_enum_out_ASSERT(int v)
 {
-    switch (v) {
-    case 1024: return 1;
-    case 2048: return 8;
-    case 4096: return 4;
-    case 8192: return 2;
-    case 16384: return 16;
-    default: return v;
-    }
+    int r = 0;
+    if (v & 1024) r |= 1;
+    if (v & 2048) r |= 8;
+    if (v & 4096) r |= 4;
+    if (v & 8192) r |= 2;
+    if (v & 16384) r |= 16;
+    return r;
 }
 int of_enum_in_COMBINER(int v)
 {
@@ -666,29 +674,31 @@ static int of_copy_tramp_0(int32_t o, int k, void *e, void *in, void *out, int *
 static int of_delete_tramp_0(int32_t o, int k, void *a, void *e) { return of_delete_with(0, o, k, a, e); }
 static int of_copy_tramp_2(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(2, o, k, e, in, out, flag); }
 static int of_delete_tramp_2(int32_t o, int k, void *a, void *e) { return of_delete_with(2, o, k, a, e); }
+static int of_copy_tramp_8(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(8, o, k, e, in, out, flag); }
+static int of_delete_tramp_8(int32_t o, int k, void *a, void *e) { return of_delete_with(8, o, k, a, e); }
 static void *of_eh_fns[16];
-static void of_eh_call(int k, int32_t *comm, int *code)
+static void of_eh_call(int k, int32_t *h, int *code)
 {
-    void *oc = of_out(0, *comm);
+    void *oh = of_out(0, *h);
     int c = of_err_out(*code);
-    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oc, &c);
+    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oh, &c);
 }
-static void of_eh_t0(int32_t *c, int *e, ...) { of_eh_call(0, c, e); }
-static void of_eh_t1(int32_t *c, int *e, ...) { of_eh_call(1, c, e); }
-static void of_eh_t2(int32_t *c, int *e, ...) { of_eh_call(2, c, e); }
-static void of_eh_t3(int32_t *c, int *e, ...) { of_eh_call(3, c, e); }
-static void of_eh_t4(int32_t *c, int *e, ...) { of_eh_call(4, c, e); }
-static void of_eh_t5(int32_t *c, int *e, ...) { of_eh_call(5, c, e); }
-static void of_eh_t6(int32_t *c, int *e, ...) { of_eh_call(6, c, e); }
-static void of_eh_t7(int32_t *c, int *e, ...) { of_eh_call(7, c, e); }
-static void of_eh_t8(int32_t *c, int *e, ...) { of_eh_call(8, c, e); }
-static void of_eh_t9(int32_t *c, int *e, ...) { of_eh_call(9, c, e); }
-static void of_eh_t10(int32_t *c, int *e, ...) { of_eh_call(10, c, e); }
-static void of_eh_t11(int32_t *c, int *e, ...) { of_eh_call(11, c, e); }
-static void of_eh_t12(int32_t *c, int *e, ...) { of_eh_call(12, c, e); }
-static void of_eh_t13(int32_t *c, int *e, ...) { of_eh_call(13, c, e); }
-static void of_eh_t14(int32_t *c, int *e, ...) { of_eh_call(14, c, e); }
-static void of_eh_t15(int32_t *c, int *e, ...) { of_eh_call(15, c, e); }
+static void of_eh_t0(int32_t *h, int *e, ...) { of_eh_call(0, h, e); }
+static void of_eh_t1(int32_t *h, int *e, ...) { of_eh_call(1, h, e); }
+static void of_eh_t2(int32_t *h, int *e, ...) { of_eh_call(2, h, e); }
+static void of_eh_t3(int32_t *h, int *e, ...) { of_eh_call(3, h, e); }
+static void of_eh_t4(int32_t *h, int *e, ...) { of_eh_call(4, h, e); }
+static void of_eh_t5(int32_t *h, int *e, ...) { of_eh_call(5, h, e); }
+static void of_eh_t6(int32_t *h, int *e, ...) { of_eh_call(6, h, e); }
+static void of_eh_t7(int32_t *h, int *e, ...) { of_eh_call(7, h, e); }
+static void of_eh_t8(int32_t *h, int *e, ...) { of_eh_call(8, h, e); }
+static void of_eh_t9(int32_t *h, int *e, ...) { of_eh_call(9, h, e); }
+static void of_eh_t10(int32_t *h, int *e, ...) { of_eh_call(10, h, e); }
+static void of_eh_t11(int32_t *h, int *e, ...) { of_eh_call(11, h, e); }
+static void of_eh_t12(int32_t *h, int *e, ...) { of_eh_call(12, h, e); }
+static void of_eh_t13(int32_t *h, int *e, ...) { of_eh_call(13, h, e); }
+static void of_eh_t14(int32_t *h, int *e, ...) { of_eh_call(14, h, e); }
+static void of_eh_t15(int32_t *h, int *e, ...) { of_eh_call(15, h, e); }
 static void (*const of_eh_tramps[16])(int32_t *, int *, ...) = {
 of_eh_t0, of_eh_t1, of_eh_t2, of_eh_t3, of_eh_t4, of_eh_t5, of_eh_t6, of_eh_t7, of_eh_t8, of_eh_t9, of_eh_t10, of_eh_t11, of_eh_t12, of_eh_t13, of_eh_t14, of_eh_t15};
 static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -702,6 +712,273 @@ void *of_errhandler_trampoline(void *fn)
     return t;
 }
 
+/* Files: the MPICH face's MPI_File is a pointer holding its virtual int (face_file_h). */
+static inline void *of_fh_in(const void *fh) { return (void *)(uintptr_t)(uint32_t)OF_H(fh); }
+static void *of_win_eh_fns[16];
+static void of_win_eh_call(int k, int32_t *h, int *code)
+{
+    void *oh = of_out(8, *h);
+    int c = of_err_out(*code);
+    ((void (*)(void **, int *, ...))of_win_eh_fns[k])(&oh, &c);
+}
+static void of_win_eh_t0(int32_t *h, int *e, ...) { of_win_eh_call(0, h, e); }
+static void of_win_eh_t1(int32_t *h, int *e, ...) { of_win_eh_call(1, h, e); }
+static void of_win_eh_t2(int32_t *h, int *e, ...) { of_win_eh_call(2, h, e); }
+static void of_win_eh_t3(int32_t *h, int *e, ...) { of_win_eh_call(3, h, e); }
+static void of_win_eh_t4(int32_t *h, int *e, ...) { of_win_eh_call(4, h, e); }
+static void of_win_eh_t5(int32_t *h, int *e, ...) { of_win_eh_call(5, h, e); }
+static void of_win_eh_t6(int32_t *h, int *e, ...) { of_win_eh_call(6, h, e); }
+static void of_win_eh_t7(int32_t *h, int *e, ...) { of_win_eh_call(7, h, e); }
+static void of_win_eh_t8(int32_t *h, int *e, ...) { of_win_eh_call(8, h, e); }
+static void of_win_eh_t9(int32_t *h, int *e, ...) { of_win_eh_call(9, h, e); }
+static void of_win_eh_t10(int32_t *h, int *e, ...) { of_win_eh_call(10, h, e); }
+static void of_win_eh_t11(int32_t *h, int *e, ...) { of_win_eh_call(11, h, e); }
+static void of_win_eh_t12(int32_t *h, int *e, ...) { of_win_eh_call(12, h, e); }
+static void of_win_eh_t13(int32_t *h, int *e, ...) { of_win_eh_call(13, h, e); }
+static void of_win_eh_t14(int32_t *h, int *e, ...) { of_win_eh_call(14, h, e); }
+static void of_win_eh_t15(int32_t *h, int *e, ...) { of_win_eh_call(15, h, e); }
+static void (*const of_win_eh_tramps[16])(int32_t *, int *, ...) = {
+of_win_eh_t0, of_win_eh_t1, of_win_eh_t2, of_win_eh_t3, of_win_eh_t4, of_win_eh_t5, of_win_eh_t6, of_win_eh_t7, of_win_eh_t8, of_win_eh_t9, of_win_eh_t10, of_win_eh_t11, of_win_eh_t12, of_win_eh_t13, of_win_eh_t14, of_win_eh_t15};
+static pthread_mutex_t of_win_eh_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *of_win_errhandler_trampoline(void *fn)
+{
+    void *t = 0;
+    pthread_mutex_lock(&of_win_eh_lock);
+    for (int k = 0; k < 16 && !t; k++)
+        if (!of_win_eh_fns[k] || of_win_eh_fns[k] == fn) { of_win_eh_fns[k] = fn; t = (void *)of_win_eh_tramps[k]; }
+    pthread_mutex_unlock(&of_win_eh_lock);
+    return t;
+}
+
+static void *of_file_eh_fns[16];
+static void of_file_eh_call(int k, void **h, int *code)
+{
+    void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h));
+    int c = of_err_out(*code);
+    ((void (*)(void **, int *, ...))of_file_eh_fns[k])(&oh, &c);
+}
+static void of_file_eh_t0(void **h, int *e, ...) { of_file_eh_call(0, h, e); }
+static void of_file_eh_t1(void **h, int *e, ...) { of_file_eh_call(1, h, e); }
+static void of_file_eh_t2(void **h, int *e, ...) { of_file_eh_call(2, h, e); }
+static void of_file_eh_t3(void **h, int *e, ...) { of_file_eh_call(3, h, e); }
+static void of_file_eh_t4(void **h, int *e, ...) { of_file_eh_call(4, h, e); }
+static void of_file_eh_t5(void **h, int *e, ...) { of_file_eh_call(5, h, e); }
+static void of_file_eh_t6(void **h, int *e, ...) { of_file_eh_call(6, h, e); }
+static void of_file_eh_t7(void **h, int *e, ...) { of_file_eh_call(7, h, e); }
+static void of_file_eh_t8(void **h, int *e, ...) { of_file_eh_call(8, h, e); }
+static void of_file_eh_t9(void **h, int *e, ...) { of_file_eh_call(9, h, e); }
+static void of_file_eh_t10(void **h, int *e, ...) { of_file_eh_call(10, h, e); }
+static void of_file_eh_t11(void **h, int *e, ...) { of_file_eh_call(11, h, e); }
+static void of_file_eh_t12(void **h, int *e, ...) { of_file_eh_call(12, h, e); }
+static void of_file_eh_t13(void **h, int *e, ...) { of_file_eh_call(13, h, e); }
+static void of_file_eh_t14(void **h, int *e, ...) { of_file_eh_call(14, h, e); }
+static void of_file_eh_t15(void **h, int *e, ...) { of_file_eh_call(15, h, e); }
+static void (*const of_file_eh_tramps[16])(void **, int *, ...) = {
+of_file_eh_t0, of_file_eh_t1, of_file_eh_t2, of_file_eh_t3, of_file_eh_t4, of_file_eh_t5, of_file_eh_t6, of_file_eh_t7, of_file_eh_t8, of_file_eh_t9, of_file_eh_t10, of_file_eh_t11, of_file_eh_t12, of_file_eh_t13, of_file_eh_t14, of_file_eh_t15};
+static pthread_mutex_t of_file_eh_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *of_file_errhandler_trampoline(void *fn)
+{
+    void *t = 0;
+    pthread_mutex_lock(&of_file_eh_lock);
+    for (int k = 0; k < 16 && !t; k++)
+        if (!of_file_eh_fns[k] || of_file_eh_fns[k] == fn) { of_file_eh_fns[k] = fn; t = (void *)of_file_eh_tramps[k]; }
+    pthread_mutex_unlock(&of_file_eh_lock);
+    return t;
+}
+
+/* MPI_WIN_MODEL's value: Open MPI's constants, in storage that outlives the call. */
+static void of_win_model_out(void *attribute_val)
+{
+    static const int models[2] = {0, 1};
+    int m = **(int **)attribute_val;
+    if (m == 2) *(const int **)attribute_val = &models[0];
+    else if (m == 1) *(const int **)attribute_val = &models[1];
+}
+
+/* Generalized requests: the application's callbacks and extra state, kept as the MPICH
+ * face's extra state (upper-half heap: a pending one survives a restart). */
+struct of_greq {
+    int (*query)(void *, struct of_status *);
+    int (*free_fn)(void *);
+    int (*cancel)(void *, int);
+    void *extra;
+};
+static void *of_greq_new(void *query, void *free_fn, void *cancel, void *extra)
+{
+    struct of_greq *g = of_alloc(sizeof *g);
+    g->query = (int (*)(void *, struct of_status *))query;
+    g->free_fn = (int (*)(void *))free_fn;
+    g->cancel = (int (*)(void *, int))cancel;
+    g->extra = extra;
+    return g;
+}
+static int of_greq_query_tramp(void *e, struct mp_status *m)
+{
+    struct of_greq *g = e;
+    if (!g->query) return 0;
+    struct of_status o;
+    of_status_out(&o, m);
+    int rc = g->query(g->extra, &o);
+    of_status_in(m, &o);
+    return rc ? of_err_in(rc) : 0;
+}
+/* Called last (face_greq.c releases the request after it): the bundle goes too. */
+static int of_greq_free_tramp(void *e)
+{
+    struct of_greq *g = e;
+    int rc = g->free_fn ? g->free_fn(g->extra) : 0;
+    free(g);
+    return rc ? of_err_in(rc) : 0;
+}
+static int of_greq_cancel_tramp(void *e, int complete)
+{
+    struct of_greq *g = e;
+    int rc = g->cancel ? g->cancel(g->extra, complete) : 0;
+    return rc ? of_err_in(rc) : 0;
+}
+
+int of_t_err_out(int v)
+{
+    switch (v) {
+    case 61: return 56;
+    case 69: return 64;
+    case 68: return 63;
+    case 74: return 72;
+    case 64: return 59;
+    case 62: return 57;
+    case 63: return 58;
+    case 67: return 62;
+    case 59: return 54;
+    case 60: return 55;
+    case 65: return 60;
+    case 66: return 61;
+    case 72: return 67;
+    case 70: return 65;
+    case 71: return 66;
+    default: return of_err_out(v);
+    }
+}
+int of_t_in_BIND_TYPE(int v)
+{
+    switch (v) {
+    case 1: return 9701;
+    case 2: return 9702;
+    case 3: return 9703;
+    case 4: return 9704;
+    case 5: return 9705;
+    case 10: return 9710;
+    case 9: return 9709;
+    case 6: return 9706;
+    case 7: return 9707;
+    case 8: return 9708;
+    case 0: return 9700;
+    default: return v;
+    }
+}
+int of_t_out_BIND_TYPE(int v)
+{
+    switch (v) {
+    case 9701: return 1;
+    case 9702: return 2;
+    case 9703: return 3;
+    case 9704: return 4;
+    case 9705: return 5;
+    case 9710: return 10;
+    case 9709: return 9;
+    case 9706: return 6;
+    case 9707: return 7;
+    case 9708: return 8;
+    case 9700: return 0;
+    default: return v;
+    }
+}
+int of_t_in_PVAR_CLASS(int v)
+{
+    switch (v) {
+    case 7: return 247;
+    case 6: return 246;
+    case 9: return 249;
+    case 4: return 244;
+    case 1: return 241;
+    case 5: return 245;
+    case 3: return 243;
+    case 2: return 242;
+    case 8: return 248;
+    default: return v;
+    }
+}
+int of_t_out_PVAR_CLASS(int v)
+{
+    switch (v) {
+    case 247: return 7;
+    case 246: return 6;
+    case 249: return 9;
+    case 244: return 4;
+    case 241: return 1;
+    case 245: return 5;
+    case 243: return 3;
+    case 242: return 2;
+    case 248: return 8;
+    default: return v;
+    }
+}
+int of_t_in_TOOL_VAR_VERBOSITY(int v)
+{
+    switch (v) {
+    case 8: return 229;
+    case 6: return 227;
+    case 7: return 228;
+    case 5: return 226;
+    case 3: return 224;
+    case 4: return 225;
+    case 2: return 223;
+    case 0: return 221;
+    case 1: return 222;
+    default: return v;
+    }
+}
+int of_t_out_TOOL_VAR_VERBOSITY(int v)
+{
+    switch (v) {
+    case 229: return 8;
+    case 227: return 6;
+    case 228: return 7;
+    case 226: return 5;
+    case 224: return 3;
+    case 225: return 4;
+    case 223: return 2;
+    case 221: return 0;
+    case 222: return 1;
+    default: return v;
+    }
+}
+int of_t_in_VARIABLE_SCOPE(int v)
+{
+    switch (v) {
+    case 5: return 60443;
+    case 6: return 60444;
+    case 0: return 60438;
+    case 3: return 60441;
+    case 4: return 60442;
+    case 2: return 60440;
+    case 1: return 60439;
+    default: return v;
+    }
+}
+int of_t_out_VARIABLE_SCOPE(int v)
+{
+    switch (v) {
+    case 60443: return 5;
+    case 60444: return 6;
+    case 60438: return 0;
+    case 60441: return 3;
+    case 60442: return 4;
+    case 60440: return 2;
+    case 60439: return 1;
+    default: return v;
+    }
+}
+
 static int (*m_Abort)(int32_t comm, int errorcode);
 OF_EXPORT int PMPI_Abort(void * comm, int errorcode)
 {
@@ -709,6 +986,14 @@ OF_EXPORT int PMPI_Abort(void * comm, int errorcode)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Abort(void * comm, int errorcode) __attribute__((weak, alias("PMPI_Abort")));
+
+static int (*m_Accumulate)(const void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t op, int32_t win);
+OF_EXPORT int PMPI_Accumulate(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win)
+{
+    int rc = m_Accumulate(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(op), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Accumulate(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win) __attribute__((weak, alias("PMPI_Accumulate")));
 
 static int (*m_Add_error_class)(int *errorclass);
 OF_EXPORT int PMPI_Add_error_class(int *errorclass)
@@ -1360,6 +1645,14 @@ OF_EXPORT int PMPI_Comm_test_inter(void * comm, int *flag)
 }
 OF_EXPORT int MPI_Comm_test_inter(void * comm, int *flag) __attribute__((weak, alias("PMPI_Comm_test_inter")));
 
+static int (*m_Compare_and_swap)(const void *origin_addr, const void *compare_addr, void *result_addr, int32_t datatype, int target_rank, intptr_t target_disp, int32_t win);
+OF_EXPORT int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, void * datatype, int target_rank, intptr_t target_disp, void * win)
+{
+    int rc = m_Compare_and_swap(OF_BUF(origin_addr), OF_BUF(compare_addr), OF_BUF(result_addr), OF_H(datatype), of_rank_in(target_rank), target_disp, OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, void * datatype, int target_rank, intptr_t target_disp, void * win) __attribute__((weak, alias("PMPI_Compare_and_swap")));
+
 static int (*m_Dims_create)(int nnodes, int ndims, int *dims);
 OF_EXPORT int PMPI_Dims_create(int nnodes, int ndims, int *dims)
 {
@@ -1480,6 +1773,50 @@ OF_EXPORT int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, void * 
 }
 OF_EXPORT int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, void * datatype, void * op, void * comm) __attribute__((weak, alias("PMPI_Exscan")));
 
+static int (*m_Fetch_and_op)(const void *origin_addr, void *result_addr, int32_t datatype, int target_rank, intptr_t target_disp, int32_t op, int32_t win);
+OF_EXPORT int PMPI_Fetch_and_op(const void *origin_addr, void *result_addr, void * datatype, int target_rank, intptr_t target_disp, void * op, void * win)
+{
+    int rc = m_Fetch_and_op(OF_BUF(origin_addr), OF_BUF(result_addr), OF_H(datatype), of_rank_in(target_rank), target_disp, OF_H(op), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, void * datatype, int target_rank, intptr_t target_disp, void * op, void * win) __attribute__((weak, alias("PMPI_Fetch_and_op")));
+
+static int (*m_File_call_errhandler)(void * fh, int errorcode);
+OF_EXPORT int PMPI_File_call_errhandler(void * fh, int errorcode)
+{
+    int rc = m_File_call_errhandler(of_fh_in(fh), of_err_in(errorcode));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_call_errhandler(void * fh, int errorcode) __attribute__((weak, alias("PMPI_File_call_errhandler")));
+
+static int (*m_File_close)(void * *fh);
+OF_EXPORT int PMPI_File_close(void * *fh)
+{
+    void *h_fh = of_fh_in(*fh);
+    int rc = m_File_close(&h_fh);
+    if (rc == 0) {
+        *fh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(h_fh));
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_close(void * *fh) __attribute__((weak, alias("PMPI_File_close")));
+
+static int (*m_File_create_errhandler)(void *file_errhandler_fn, int32_t *errhandler);
+OF_EXPORT int PMPI_File_create_errhandler(void *file_errhandler_fn, void * *errhandler)
+{
+    void *t_file_errhandler_fn = of_file_errhandler_trampoline(file_errhandler_fn);
+    if (!t_file_errhandler_fn) return of_unsupported("MPI_File_create_errhandler beyond 16 handlers");
+    int32_t h_errhandler = 0;
+    int rc = m_File_create_errhandler(t_file_errhandler_fn, &h_errhandler);
+    if (rc == 0) {
+        *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_create_errhandler(void *file_errhandler_fn, void * *errhandler) __attribute__((weak, alias("PMPI_File_create_errhandler")));
+
 static int (*m_File_delete)(const char *filename, int32_t info);
 OF_EXPORT int PMPI_File_delete(const char *filename, void * info)
 {
@@ -1487,6 +1824,611 @@ OF_EXPORT int PMPI_File_delete(const char *filename, void * info)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_File_delete(const char *filename, void * info) __attribute__((weak, alias("PMPI_File_delete")));
+
+static int (*m_File_get_amode)(void * fh, int *amode);
+OF_EXPORT int PMPI_File_get_amode(void * fh, int *amode)
+{
+    int rc = m_File_get_amode(of_fh_in(fh), amode);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_amode(void * fh, int *amode) __attribute__((weak, alias("PMPI_File_get_amode")));
+
+static int (*m_File_get_atomicity)(void * fh, int *flag);
+OF_EXPORT int PMPI_File_get_atomicity(void * fh, int *flag)
+{
+    int rc = m_File_get_atomicity(of_fh_in(fh), flag);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_atomicity(void * fh, int *flag) __attribute__((weak, alias("PMPI_File_get_atomicity")));
+
+static int (*m_File_get_byte_offset)(void * fh, long long offset, long long *disp);
+OF_EXPORT int PMPI_File_get_byte_offset(void * fh, long long offset, long long *disp)
+{
+    int rc = m_File_get_byte_offset(of_fh_in(fh), offset, disp);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_byte_offset(void * fh, long long offset, long long *disp) __attribute__((weak, alias("PMPI_File_get_byte_offset")));
+
+static int (*m_File_get_errhandler)(void * file, int32_t *errhandler);
+OF_EXPORT int PMPI_File_get_errhandler(void * file, void * *errhandler)
+{
+    int32_t h_errhandler = 0;
+    int rc = m_File_get_errhandler(of_fh_in(file), &h_errhandler);
+    if (rc == 0) {
+        *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_errhandler(void * file, void * *errhandler) __attribute__((weak, alias("PMPI_File_get_errhandler")));
+
+static int (*m_File_get_group)(void * fh, int32_t *group);
+OF_EXPORT int PMPI_File_get_group(void * fh, void * *group)
+{
+    int32_t h_group = 0;
+    int rc = m_File_get_group(of_fh_in(fh), &h_group);
+    if (rc == 0) {
+        *group = of_out(1, h_group);
+    } else {
+        if (h_group) *group = of_out(1, h_group);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_group(void * fh, void * *group) __attribute__((weak, alias("PMPI_File_get_group")));
+
+static int (*m_File_get_info)(void * fh, int32_t *info_used);
+OF_EXPORT int PMPI_File_get_info(void * fh, void * *info_used)
+{
+    int32_t h_info_used = 0;
+    int rc = m_File_get_info(of_fh_in(fh), &h_info_used);
+    if (rc == 0) {
+        *info_used = of_out(5, h_info_used);
+    } else {
+        if (h_info_used) *info_used = of_out(5, h_info_used);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_info(void * fh, void * *info_used) __attribute__((weak, alias("PMPI_File_get_info")));
+
+static int (*m_File_get_position)(void * fh, long long *offset);
+OF_EXPORT int PMPI_File_get_position(void * fh, long long *offset)
+{
+    int rc = m_File_get_position(of_fh_in(fh), offset);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_position(void * fh, long long *offset) __attribute__((weak, alias("PMPI_File_get_position")));
+
+static int (*m_File_get_position_shared)(void * fh, long long *offset);
+OF_EXPORT int PMPI_File_get_position_shared(void * fh, long long *offset)
+{
+    int rc = m_File_get_position_shared(of_fh_in(fh), offset);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_position_shared(void * fh, long long *offset) __attribute__((weak, alias("PMPI_File_get_position_shared")));
+
+static int (*m_File_get_size)(void * fh, long long *size);
+OF_EXPORT int PMPI_File_get_size(void * fh, long long *size)
+{
+    int rc = m_File_get_size(of_fh_in(fh), size);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_size(void * fh, long long *size) __attribute__((weak, alias("PMPI_File_get_size")));
+
+static int (*m_File_get_type_extent)(void * fh, int32_t datatype, intptr_t *extent);
+OF_EXPORT int PMPI_File_get_type_extent(void * fh, void * datatype, intptr_t *extent)
+{
+    int rc = m_File_get_type_extent(of_fh_in(fh), OF_H(datatype), extent);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_type_extent(void * fh, void * datatype, intptr_t *extent) __attribute__((weak, alias("PMPI_File_get_type_extent")));
+
+static int (*m_File_get_view)(void * fh, long long *disp, int32_t *etype, int32_t *filetype, char *datarep);
+OF_EXPORT int PMPI_File_get_view(void * fh, long long *disp, void * *etype, void * *filetype, char *datarep)
+{
+    int32_t h_etype = 0;
+    int32_t h_filetype = 0;
+    int rc = m_File_get_view(of_fh_in(fh), disp, &h_etype, &h_filetype, datarep);
+    if (rc == 0) {
+        *etype = of_out(2, h_etype);
+        *filetype = of_out(2, h_filetype);
+    } else {
+        if (h_etype) *etype = of_out(2, h_etype);
+        if (h_filetype) *filetype = of_out(2, h_filetype);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_get_view(void * fh, long long *disp, void * *etype, void * *filetype, char *datarep) __attribute__((weak, alias("PMPI_File_get_view")));
+
+static int (*m_File_iread)(void * fh, void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iread(void * fh, void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iread(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iread(void * fh, void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iread")));
+
+static int (*m_File_iread_all)(void * fh, void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iread_all(void * fh, void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iread_all(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iread_all(void * fh, void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iread_all")));
+
+static int (*m_File_iread_at)(void * fh, long long offset, void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iread_at(void * fh, long long offset, void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iread_at(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iread_at(void * fh, long long offset, void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iread_at")));
+
+static int (*m_File_iread_at_all)(void * fh, long long offset, void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iread_at_all(void * fh, long long offset, void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iread_at_all(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iread_at_all(void * fh, long long offset, void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iread_at_all")));
+
+static int (*m_File_iread_shared)(void * fh, void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iread_shared(void * fh, void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iread_shared(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iread_shared(void * fh, void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iread_shared")));
+
+static int (*m_File_iwrite)(void * fh, const void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iwrite(void * fh, const void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iwrite(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iwrite(void * fh, const void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iwrite")));
+
+static int (*m_File_iwrite_all)(void * fh, const void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iwrite_all(void * fh, const void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iwrite_all(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iwrite_all(void * fh, const void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iwrite_all")));
+
+static int (*m_File_iwrite_at)(void * fh, long long offset, const void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iwrite_at(void * fh, long long offset, const void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iwrite_at(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iwrite_at(void * fh, long long offset, const void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iwrite_at")));
+
+static int (*m_File_iwrite_at_all)(void * fh, long long offset, const void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iwrite_at_all(void * fh, long long offset, const void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iwrite_at_all(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iwrite_at_all(void * fh, long long offset, const void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iwrite_at_all")));
+
+static int (*m_File_iwrite_shared)(void * fh, const void *buf, int count, int32_t datatype, int32_t *request);
+OF_EXPORT int PMPI_File_iwrite_shared(void * fh, const void *buf, int count, void * datatype, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_File_iwrite_shared(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_iwrite_shared(void * fh, const void *buf, int count, void * datatype, void * *request) __attribute__((weak, alias("PMPI_File_iwrite_shared")));
+
+static int (*m_File_open)(int32_t comm, const char *filename, int amode, int32_t info, void * *fh);
+OF_EXPORT int PMPI_File_open(void * comm, const char *filename, int amode, void * info, void * *fh)
+{
+    void *h_fh = 0;
+    int rc = m_File_open(OF_H(comm), filename, amode, OF_H(info), &h_fh);
+    if (rc == 0) {
+        *fh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(h_fh));
+    } else {
+        if (h_fh) *fh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(h_fh));
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_open(void * comm, const char *filename, int amode, void * info, void * *fh) __attribute__((weak, alias("PMPI_File_open")));
+
+static int (*m_File_preallocate)(void * fh, long long size);
+OF_EXPORT int PMPI_File_preallocate(void * fh, long long size)
+{
+    int rc = m_File_preallocate(of_fh_in(fh), size);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_preallocate(void * fh, long long size) __attribute__((weak, alias("PMPI_File_preallocate")));
+
+static int (*m_File_read)(void * fh, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read(void * fh, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read(void * fh, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read")));
+
+static int (*m_File_read_all)(void * fh, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_all(void * fh, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_all(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_all(void * fh, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_all")));
+
+static int (*m_File_read_all_begin)(void * fh, void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_read_all_begin(void * fh, void *buf, int count, void * datatype)
+{
+    int rc = m_File_read_all_begin(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_all_begin(void * fh, void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_read_all_begin")));
+
+static int (*m_File_read_all_end)(void * fh, void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_all_end(void * fh, void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_all_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_all_end(void * fh, void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_all_end")));
+
+static int (*m_File_read_at)(void * fh, long long offset, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_at(void * fh, long long offset, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_at(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_at(void * fh, long long offset, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_at")));
+
+static int (*m_File_read_at_all)(void * fh, long long offset, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_at_all(void * fh, long long offset, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_at_all(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_at_all(void * fh, long long offset, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_at_all")));
+
+static int (*m_File_read_at_all_begin)(void * fh, long long offset, void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_read_at_all_begin(void * fh, long long offset, void *buf, int count, void * datatype)
+{
+    int rc = m_File_read_at_all_begin(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_at_all_begin(void * fh, long long offset, void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_read_at_all_begin")));
+
+static int (*m_File_read_at_all_end)(void * fh, void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_at_all_end(void * fh, void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_at_all_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_at_all_end(void * fh, void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_at_all_end")));
+
+static int (*m_File_read_ordered)(void * fh, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_ordered(void * fh, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_ordered(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_ordered(void * fh, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_ordered")));
+
+static int (*m_File_read_ordered_begin)(void * fh, void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_read_ordered_begin(void * fh, void *buf, int count, void * datatype)
+{
+    int rc = m_File_read_ordered_begin(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_ordered_begin(void * fh, void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_read_ordered_begin")));
+
+static int (*m_File_read_ordered_end)(void * fh, void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_ordered_end(void * fh, void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_ordered_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_ordered_end(void * fh, void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_ordered_end")));
+
+static int (*m_File_read_shared)(void * fh, void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_read_shared(void * fh, void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_read_shared(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_read_shared(void * fh, void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_read_shared")));
+
+static int (*m_File_seek)(void * fh, long long offset, int whence);
+OF_EXPORT int PMPI_File_seek(void * fh, long long offset, int whence)
+{
+    int rc = m_File_seek(of_fh_in(fh), offset, whence);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_seek(void * fh, long long offset, int whence) __attribute__((weak, alias("PMPI_File_seek")));
+
+static int (*m_File_seek_shared)(void * fh, long long offset, int whence);
+OF_EXPORT int PMPI_File_seek_shared(void * fh, long long offset, int whence)
+{
+    int rc = m_File_seek_shared(of_fh_in(fh), offset, whence);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_seek_shared(void * fh, long long offset, int whence) __attribute__((weak, alias("PMPI_File_seek_shared")));
+
+static int (*m_File_set_atomicity)(void * fh, int flag);
+OF_EXPORT int PMPI_File_set_atomicity(void * fh, int flag)
+{
+    int rc = m_File_set_atomicity(of_fh_in(fh), flag);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_set_atomicity(void * fh, int flag) __attribute__((weak, alias("PMPI_File_set_atomicity")));
+
+static int (*m_File_set_errhandler)(void * file, int32_t errhandler);
+OF_EXPORT int PMPI_File_set_errhandler(void * file, void * errhandler)
+{
+    int rc = m_File_set_errhandler(of_fh_in(file), OF_H(errhandler));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_set_errhandler(void * file, void * errhandler) __attribute__((weak, alias("PMPI_File_set_errhandler")));
+
+static int (*m_File_set_info)(void * fh, int32_t info);
+OF_EXPORT int PMPI_File_set_info(void * fh, void * info)
+{
+    int rc = m_File_set_info(of_fh_in(fh), OF_H(info));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_set_info(void * fh, void * info) __attribute__((weak, alias("PMPI_File_set_info")));
+
+static int (*m_File_set_size)(void * fh, long long size);
+OF_EXPORT int PMPI_File_set_size(void * fh, long long size)
+{
+    int rc = m_File_set_size(of_fh_in(fh), size);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_set_size(void * fh, long long size) __attribute__((weak, alias("PMPI_File_set_size")));
+
+static int (*m_File_set_view)(void * fh, long long disp, int32_t etype, int32_t filetype, const char *datarep, int32_t info);
+OF_EXPORT int PMPI_File_set_view(void * fh, long long disp, void * etype, void * filetype, const char *datarep, void * info)
+{
+    int rc = m_File_set_view(of_fh_in(fh), disp, OF_H(etype), OF_H(filetype), datarep, OF_H(info));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_set_view(void * fh, long long disp, void * etype, void * filetype, const char *datarep, void * info) __attribute__((weak, alias("PMPI_File_set_view")));
+
+static int (*m_File_sync)(void * fh);
+OF_EXPORT int PMPI_File_sync(void * fh)
+{
+    int rc = m_File_sync(of_fh_in(fh));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_sync(void * fh) __attribute__((weak, alias("PMPI_File_sync")));
+
+static int (*m_File_write)(void * fh, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write(void * fh, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write(void * fh, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write")));
+
+static int (*m_File_write_all)(void * fh, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_all(void * fh, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_all(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_all(void * fh, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_all")));
+
+static int (*m_File_write_all_begin)(void * fh, const void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_write_all_begin(void * fh, const void *buf, int count, void * datatype)
+{
+    int rc = m_File_write_all_begin(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_all_begin(void * fh, const void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_write_all_begin")));
+
+static int (*m_File_write_all_end)(void * fh, const void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_all_end(void * fh, const void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_all_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_all_end(void * fh, const void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_all_end")));
+
+static int (*m_File_write_at)(void * fh, long long offset, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_at(void * fh, long long offset, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_at(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_at(void * fh, long long offset, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_at")));
+
+static int (*m_File_write_at_all)(void * fh, long long offset, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_at_all(void * fh, long long offset, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_at_all(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_at_all(void * fh, long long offset, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_at_all")));
+
+static int (*m_File_write_at_all_begin)(void * fh, long long offset, const void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_write_at_all_begin(void * fh, long long offset, const void *buf, int count, void * datatype)
+{
+    int rc = m_File_write_at_all_begin(of_fh_in(fh), offset, OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_at_all_begin(void * fh, long long offset, const void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_write_at_all_begin")));
+
+static int (*m_File_write_at_all_end)(void * fh, const void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_at_all_end(void * fh, const void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_at_all_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_at_all_end(void * fh, const void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_at_all_end")));
+
+static int (*m_File_write_ordered)(void * fh, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_ordered(void * fh, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_ordered(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_ordered(void * fh, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_ordered")));
+
+static int (*m_File_write_ordered_begin)(void * fh, const void *buf, int count, int32_t datatype);
+OF_EXPORT int PMPI_File_write_ordered_begin(void * fh, const void *buf, int count, void * datatype)
+{
+    int rc = m_File_write_ordered_begin(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_ordered_begin(void * fh, const void *buf, int count, void * datatype) __attribute__((weak, alias("PMPI_File_write_ordered_begin")));
+
+static int (*m_File_write_ordered_end)(void * fh, const void *buf, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_ordered_end(void * fh, const void *buf, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_ordered_end(of_fh_in(fh), OF_BUF(buf), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_ordered_end(void * fh, const void *buf, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_ordered_end")));
+
+static int (*m_File_write_shared)(void * fh, const void *buf, int count, int32_t datatype, struct mp_status *status);
+OF_EXPORT int PMPI_File_write_shared(void * fh, const void *buf, int count, void * datatype, struct of_status *status)
+{
+    struct mp_status st_status; if (status) of_status_in(&st_status, status);
+    int rc = m_File_write_shared(of_fh_in(fh), OF_BUF(buf), count, OF_H(datatype), status ? &st_status : MP_STATUS_IGNORE);
+    if (rc == 0) {
+        if (status) of_status_out(status, &st_status);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_File_write_shared(void * fh, const void *buf, int count, void * datatype, struct of_status *status) __attribute__((weak, alias("PMPI_File_write_shared")));
 
 static int (*m_Finalize)(void);
 OF_EXPORT int PMPI_Finalize(void)
@@ -1527,6 +2469,22 @@ OF_EXPORT int PMPI_Gatherv(const void *sendbuf, int sendcount, void * sendtype, 
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Gatherv(const void *sendbuf, int sendcount, void * sendtype, void *recvbuf, const int *recvcounts, const int *displs, void * recvtype, int root, void * comm) __attribute__((weak, alias("PMPI_Gatherv")));
+
+static int (*m_Get)(void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t win);
+OF_EXPORT int PMPI_Get(void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win)
+{
+    int rc = m_Get(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Get(void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win) __attribute__((weak, alias("PMPI_Get")));
+
+static int (*m_Get_accumulate)(const void *origin_addr, int origin_count, int32_t origin_datatype, void *result_addr, int result_count, int32_t result_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t op, int32_t win);
+OF_EXPORT int PMPI_Get_accumulate(const void *origin_addr, int origin_count, void * origin_datatype, void *result_addr, int result_count, void * result_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win)
+{
+    int rc = m_Get_accumulate(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), OF_BUF(result_addr), result_count, OF_H(result_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(op), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Get_accumulate(const void *origin_addr, int origin_count, void * origin_datatype, void *result_addr, int result_count, void * result_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win) __attribute__((weak, alias("PMPI_Get_accumulate")));
 
 static int (*m_Get_address)(const void *location, intptr_t *address);
 OF_EXPORT int PMPI_Get_address(const void *location, intptr_t *address)
@@ -1678,6 +2636,20 @@ OF_EXPORT int PMPI_Grequest_complete(void * request)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Grequest_complete(void * request) __attribute__((weak, alias("PMPI_Grequest_complete")));
+
+static int (*m_Grequest_start)(void *query_fn, void *free_fn, void *cancel_fn, void *extra_state, int32_t *request);
+OF_EXPORT int PMPI_Grequest_start(void *query_fn, void *free_fn, void *cancel_fn, void *extra_state, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_Grequest_start((void *)of_greq_query_tramp, (void *)of_greq_free_tramp, (void *)of_greq_cancel_tramp, of_greq_new(query_fn, free_fn, cancel_fn, extra_state), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Grequest_start(void *query_fn, void *free_fn, void *cancel_fn, void *extra_state, void * *request) __attribute__((weak, alias("PMPI_Grequest_start")));
 
 static int (*m_Group_compare)(int32_t group1, int32_t group2, int *result);
 OF_EXPORT int PMPI_Group_compare(void * group1, void * group2, int *result)
@@ -2620,6 +3592,14 @@ OF_EXPORT int PMPI_Publish_name(const char *service_name, void * info, const cha
 }
 OF_EXPORT int MPI_Publish_name(const char *service_name, void * info, const char *port_name) __attribute__((weak, alias("PMPI_Publish_name")));
 
+static int (*m_Put)(const void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t win);
+OF_EXPORT int PMPI_Put(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win)
+{
+    int rc = m_Put(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Put(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win) __attribute__((weak, alias("PMPI_Put")));
+
 static int (*m_Query_thread)(int *provided);
 OF_EXPORT int PMPI_Query_thread(int *provided)
 {
@@ -2631,6 +3611,20 @@ OF_EXPORT int PMPI_Query_thread(int *provided)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Query_thread(int *provided) __attribute__((weak, alias("PMPI_Query_thread")));
+
+static int (*m_Raccumulate)(const void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t op, int32_t win, int32_t *request);
+OF_EXPORT int PMPI_Raccumulate(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_Raccumulate(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(op), OF_H(win), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Raccumulate(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win, void * *request) __attribute__((weak, alias("PMPI_Raccumulate")));
 
 static int (*m_Recv)(void *buf, int count, int32_t datatype, int source, int tag, int32_t comm, struct mp_status *status);
 OF_EXPORT int PMPI_Recv(void *buf, int count, void * datatype, int source, int tag, void * comm, struct of_status *status)
@@ -2713,6 +3707,48 @@ OF_EXPORT int PMPI_Request_get_status(void * request, int *flag, struct of_statu
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Request_get_status(void * request, int *flag, struct of_status *status) __attribute__((weak, alias("PMPI_Request_get_status")));
+
+static int (*m_Rget)(void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t win, int32_t *request);
+OF_EXPORT int PMPI_Rget(void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_Rget(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(win), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Rget(void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win, void * *request) __attribute__((weak, alias("PMPI_Rget")));
+
+static int (*m_Rget_accumulate)(const void *origin_addr, int origin_count, int32_t origin_datatype, void *result_addr, int result_count, int32_t result_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t op, int32_t win, int32_t *request);
+OF_EXPORT int PMPI_Rget_accumulate(const void *origin_addr, int origin_count, void * origin_datatype, void *result_addr, int result_count, void * result_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_Rget_accumulate(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), OF_BUF(result_addr), result_count, OF_H(result_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(op), OF_H(win), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Rget_accumulate(const void *origin_addr, int origin_count, void * origin_datatype, void *result_addr, int result_count, void * result_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * op, void * win, void * *request) __attribute__((weak, alias("PMPI_Rget_accumulate")));
+
+static int (*m_Rput)(const void *origin_addr, int origin_count, int32_t origin_datatype, int target_rank, intptr_t target_disp, int target_count, int32_t target_datatype, int32_t win, int32_t *request);
+OF_EXPORT int PMPI_Rput(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win, void * *request)
+{
+    int32_t h_request = 0;
+    int rc = m_Rput(OF_BUF(origin_addr), origin_count, OF_H(origin_datatype), of_rank_in(target_rank), target_disp, target_count, OF_H(target_datatype), OF_H(win), &h_request);
+    if (rc == 0) {
+        *request = of_out(6, h_request);
+    } else {
+        if (h_request) *request = of_out(6, h_request);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Rput(const void *origin_addr, int origin_count, void * origin_datatype, int target_rank, intptr_t target_disp, int target_count, void * target_datatype, void * win, void * *request) __attribute__((weak, alias("PMPI_Rput")));
 
 static int (*m_Rsend)(const void *buf, int count, int32_t datatype, int dest, int tag, int32_t comm);
 OF_EXPORT int PMPI_Rsend(const void *buf, int count, void * datatype, int dest, int tag, void * comm)
@@ -2895,7 +3931,7 @@ static int (*m_T_category_changed)(int *update_number);
 OF_EXPORT int PMPI_T_category_changed(int *update_number)
 {
     int rc = m_T_category_changed(update_number);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_changed(int *update_number) __attribute__((weak, alias("PMPI_T_category_changed")));
 
@@ -2903,31 +3939,139 @@ static int (*m_T_category_get_categories)(int cat_index, int len, int *indices);
 OF_EXPORT int PMPI_T_category_get_categories(int cat_index, int len, int *indices)
 {
     int rc = m_T_category_get_categories(cat_index, len, indices);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_categories(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_categories")));
+
+static int (*m_T_category_get_cvars)(int cat_index, int len, int *indices);
+OF_EXPORT int PMPI_T_category_get_cvars(int cat_index, int len, int *indices)
+{
+    int rc = m_T_category_get_cvars(cat_index, len, indices);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_cvars(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_cvars")));
 
 static int (*m_T_category_get_index)(const char *name, int *cat_index);
 OF_EXPORT int PMPI_T_category_get_index(const char *name, int *cat_index)
 {
     int rc = m_T_category_get_index(name, cat_index);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_index(const char *name, int *cat_index) __attribute__((weak, alias("PMPI_T_category_get_index")));
+
+static int (*m_T_category_get_info)(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories);
+OF_EXPORT int PMPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories)
+{
+    int rc = m_T_category_get_info(cat_index, name, name_len, desc, desc_len, num_cvars, num_pvars, num_categories);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) __attribute__((weak, alias("PMPI_T_category_get_info")));
 
 static int (*m_T_category_get_num)(int *num_cat);
 OF_EXPORT int PMPI_T_category_get_num(int *num_cat)
 {
     int rc = m_T_category_get_num(num_cat);
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_category_get_num(int *num_cat) __attribute__((weak, alias("PMPI_T_category_get_num")));
+
+static int (*m_T_category_get_pvars)(int cat_index, int len, int *indices);
+OF_EXPORT int PMPI_T_category_get_pvars(int cat_index, int len, int *indices)
+{
+    int rc = m_T_category_get_pvars(cat_index, len, indices);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_category_get_pvars(int cat_index, int len, int *indices) __attribute__((weak, alias("PMPI_T_category_get_pvars")));
+
+static int (*m_T_cvar_get_index)(const char *name, int *cvar_index);
+OF_EXPORT int PMPI_T_cvar_get_index(const char *name, int *cvar_index)
+{
+    int rc = m_T_cvar_get_index(name, cvar_index);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_index(const char *name, int *cvar_index) __attribute__((weak, alias("PMPI_T_cvar_get_index")));
+
+static int (*m_T_cvar_get_info)(int cvar_index, char *name, int *name_len, int *verbosity, int32_t *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope);
+OF_EXPORT int PMPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope)
+{
+    int v_verbosity = 0;
+    int32_t h_datatype = 0;
+    int v_bind = 0;
+    int v_scope = 0;
+    int rc = m_T_cvar_get_info(cvar_index, name, name_len, &v_verbosity, &h_datatype, enumtype, desc, desc_len, &v_bind, &v_scope);
+    if (rc == 0) {
+        *verbosity = of_t_out_TOOL_VAR_VERBOSITY(v_verbosity);
+        *datatype = of_out(2, h_datatype);
+        *bind = of_t_out_BIND_TYPE(v_bind);
+        *scope = of_t_out_VARIABLE_SCOPE(v_scope);
+    } else {
+        if (h_datatype) *datatype = of_out(2, h_datatype);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *scope) __attribute__((weak, alias("PMPI_T_cvar_get_info")));
+
+static int (*m_T_cvar_get_num)(int *num_cvar);
+OF_EXPORT int PMPI_T_cvar_get_num(int *num_cvar)
+{
+    int rc = m_T_cvar_get_num(num_cvar);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_get_num(int *num_cvar) __attribute__((weak, alias("PMPI_T_cvar_get_num")));
+
+static int (*m_T_cvar_handle_alloc)(int cvar_index, void *obj_handle, void * *handle, int *count);
+OF_EXPORT int PMPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, void * *handle, int *count)
+{
+    int rc = m_T_cvar_handle_alloc(cvar_index, obj_handle, handle, count);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, void * *handle, int *count) __attribute__((weak, alias("PMPI_T_cvar_handle_alloc")));
+
+static int (*m_T_cvar_handle_free)(void * *handle);
+OF_EXPORT int PMPI_T_cvar_handle_free(void * *handle)
+{
+    int rc = m_T_cvar_handle_free(handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_handle_free(void * *handle) __attribute__((weak, alias("PMPI_T_cvar_handle_free")));
+
+static int (*m_T_cvar_read)(void * handle, void *buf);
+OF_EXPORT int PMPI_T_cvar_read(void * handle, void *buf)
+{
+    int rc = m_T_cvar_read(handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_read(void * handle, void *buf) __attribute__((weak, alias("PMPI_T_cvar_read")));
+
+static int (*m_T_cvar_write)(void * handle, const void *buf);
+OF_EXPORT int PMPI_T_cvar_write(void * handle, const void *buf)
+{
+    int rc = m_T_cvar_write(handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_cvar_write(void * handle, const void *buf) __attribute__((weak, alias("PMPI_T_cvar_write")));
+
+static int (*m_T_enum_get_info)(void * enumtype, int *num, char *name, int *name_len);
+OF_EXPORT int PMPI_T_enum_get_info(void * enumtype, int *num, char *name, int *name_len)
+{
+    int rc = m_T_enum_get_info(enumtype, num, name, name_len);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_enum_get_info(void * enumtype, int *num, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_info")));
+
+static int (*m_T_enum_get_item)(void * enumtype, int index, int *value, char *name, int *name_len);
+OF_EXPORT int PMPI_T_enum_get_item(void * enumtype, int index, int *value, char *name, int *name_len)
+{
+    int rc = m_T_enum_get_item(enumtype, index, value, name, name_len);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_enum_get_item(void * enumtype, int index, int *value, char *name, int *name_len) __attribute__((weak, alias("PMPI_T_enum_get_item")));
 
 static int (*m_T_finalize)(void);
 OF_EXPORT int PMPI_T_finalize(void)
 {
     int rc = m_T_finalize();
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_finalize(void) __attribute__((weak, alias("PMPI_T_finalize")));
 
@@ -2939,9 +4083,125 @@ OF_EXPORT int PMPI_T_init_thread(int required, int *provided)
     if (rc == 0) {
         *provided = of_enum_out_THREAD_LEVEL(v_provided);
     }
-    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
 }
 OF_EXPORT int MPI_T_init_thread(int required, int *provided) __attribute__((weak, alias("PMPI_T_init_thread")));
+
+static int (*m_T_pvar_get_index)(const char *name, int var_class, int *pvar_index);
+OF_EXPORT int PMPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index)
+{
+    int rc = m_T_pvar_get_index(name, of_t_in_PVAR_CLASS(var_class), pvar_index);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) __attribute__((weak, alias("PMPI_T_pvar_get_index")));
+
+static int (*m_T_pvar_get_info)(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, int32_t *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic);
+OF_EXPORT int PMPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic)
+{
+    int v_verbosity = 0;
+    int v_var_class = 0;
+    int32_t h_datatype = 0;
+    int v_bind = 0;
+    int rc = m_T_pvar_get_info(pvar_index, name, name_len, &v_verbosity, &v_var_class, &h_datatype, enumtype, desc, desc_len, &v_bind, readonly, continuous, atomic);
+    if (rc == 0) {
+        *verbosity = of_t_out_TOOL_VAR_VERBOSITY(v_verbosity);
+        *var_class = of_t_out_PVAR_CLASS(v_var_class);
+        *datatype = of_out(2, h_datatype);
+        *bind = of_t_out_BIND_TYPE(v_bind);
+    } else {
+        if (h_datatype) *datatype = of_out(2, h_datatype);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, void * *datatype, void * *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) __attribute__((weak, alias("PMPI_T_pvar_get_info")));
+
+static int (*m_T_pvar_get_num)(int *num_pvar);
+OF_EXPORT int PMPI_T_pvar_get_num(int *num_pvar)
+{
+    int rc = m_T_pvar_get_num(num_pvar);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_get_num(int *num_pvar) __attribute__((weak, alias("PMPI_T_pvar_get_num")));
+
+static int (*m_T_pvar_handle_alloc)(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count);
+OF_EXPORT int PMPI_T_pvar_handle_alloc(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count)
+{
+    int rc = m_T_pvar_handle_alloc(pe_session, pvar_index, obj_handle, handle, count);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_handle_alloc(void * pe_session, int pvar_index, void *obj_handle, void * *handle, int *count) __attribute__((weak, alias("PMPI_T_pvar_handle_alloc")));
+
+static int (*m_T_pvar_handle_free)(void * pe_session, void * *handle);
+OF_EXPORT int PMPI_T_pvar_handle_free(void * pe_session, void * *handle)
+{
+    int rc = m_T_pvar_handle_free(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_handle_free(void * pe_session, void * *handle) __attribute__((weak, alias("PMPI_T_pvar_handle_free")));
+
+static int (*m_T_pvar_read)(void * pe_session, void * handle, void *buf);
+OF_EXPORT int PMPI_T_pvar_read(void * pe_session, void * handle, void *buf)
+{
+    int rc = m_T_pvar_read(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_read(void * pe_session, void * handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_read")));
+
+static int (*m_T_pvar_readreset)(void * pe_session, void * handle, void *buf);
+OF_EXPORT int PMPI_T_pvar_readreset(void * pe_session, void * handle, void *buf)
+{
+    int rc = m_T_pvar_readreset(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_readreset(void * pe_session, void * handle, void *buf) __attribute__((weak, alias("PMPI_T_pvar_readreset")));
+
+static int (*m_T_pvar_reset)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_reset(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_reset(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_reset(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_reset")));
+
+static int (*m_T_pvar_session_create)(void * *pe_session);
+OF_EXPORT int PMPI_T_pvar_session_create(void * *pe_session)
+{
+    int rc = m_T_pvar_session_create(pe_session);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_session_create(void * *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_create")));
+
+static int (*m_T_pvar_session_free)(void * *pe_session);
+OF_EXPORT int PMPI_T_pvar_session_free(void * *pe_session)
+{
+    int rc = m_T_pvar_session_free(pe_session);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_session_free(void * *pe_session) __attribute__((weak, alias("PMPI_T_pvar_session_free")));
+
+static int (*m_T_pvar_start)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_start(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_start(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_start(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_start")));
+
+static int (*m_T_pvar_stop)(void * pe_session, void * handle);
+OF_EXPORT int PMPI_T_pvar_stop(void * pe_session, void * handle)
+{
+    int rc = m_T_pvar_stop(pe_session, handle);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_stop(void * pe_session, void * handle) __attribute__((weak, alias("PMPI_T_pvar_stop")));
+
+static int (*m_T_pvar_write)(void * pe_session, void * handle, const void *buf);
+OF_EXPORT int PMPI_T_pvar_write(void * pe_session, void * handle, const void *buf)
+{
+    int rc = m_T_pvar_write(pe_session, handle, OF_BUF(buf));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_t_err_out(rc);
+}
+OF_EXPORT int MPI_T_pvar_write(void * pe_session, void * handle, const void *buf) __attribute__((weak, alias("PMPI_T_pvar_write")));
 
 static int (*m_Test)(int32_t *request, int *flag, struct mp_status *status);
 OF_EXPORT int PMPI_Test(void * *request, int *flag, struct of_status *status)
@@ -3528,6 +4788,182 @@ OF_EXPORT int PMPI_Waitsome(int incount, void * *array_of_requests, int *outcoun
 }
 OF_EXPORT int MPI_Waitsome(int incount, void * *array_of_requests, int *outcount, int *array_of_indices, struct of_status *array_of_statuses) __attribute__((weak, alias("PMPI_Waitsome")));
 
+static int (*m_Win_allocate)(intptr_t size, int disp_unit, int32_t info, int32_t comm, void *baseptr, int32_t *win);
+OF_EXPORT int PMPI_Win_allocate(intptr_t size, int disp_unit, void * info, void * comm, void *baseptr, void * *win)
+{
+    int32_t h_win = 0;
+    int rc = m_Win_allocate(size, disp_unit, OF_H(info), OF_H(comm), baseptr, &h_win);
+    if (rc == 0) {
+        *win = of_out(8, h_win);
+    } else {
+        if (h_win) *win = of_out(8, h_win);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_allocate(intptr_t size, int disp_unit, void * info, void * comm, void *baseptr, void * *win) __attribute__((weak, alias("PMPI_Win_allocate")));
+
+static int (*m_Win_allocate_shared)(intptr_t size, int disp_unit, int32_t info, int32_t comm, void *baseptr, int32_t *win);
+OF_EXPORT int PMPI_Win_allocate_shared(intptr_t size, int disp_unit, void * info, void * comm, void *baseptr, void * *win)
+{
+    int32_t h_win = 0;
+    int rc = m_Win_allocate_shared(size, disp_unit, OF_H(info), OF_H(comm), baseptr, &h_win);
+    if (rc == 0) {
+        *win = of_out(8, h_win);
+    } else {
+        if (h_win) *win = of_out(8, h_win);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_allocate_shared(intptr_t size, int disp_unit, void * info, void * comm, void *baseptr, void * *win) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
+
+static int (*m_Win_attach)(int32_t win, void *base, intptr_t size);
+OF_EXPORT int PMPI_Win_attach(void * win, void *base, intptr_t size)
+{
+    int rc = m_Win_attach(OF_H(win), OF_BUF(base), size);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_attach(void * win, void *base, intptr_t size) __attribute__((weak, alias("PMPI_Win_attach")));
+
+static int (*m_Win_call_errhandler)(int32_t win, int errorcode);
+OF_EXPORT int PMPI_Win_call_errhandler(void * win, int errorcode)
+{
+    int rc = m_Win_call_errhandler(OF_H(win), of_err_in(errorcode));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_call_errhandler(void * win, int errorcode) __attribute__((weak, alias("PMPI_Win_call_errhandler")));
+
+static int (*m_Win_complete)(int32_t win);
+OF_EXPORT int PMPI_Win_complete(void * win)
+{
+    int rc = m_Win_complete(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_complete(void * win) __attribute__((weak, alias("PMPI_Win_complete")));
+
+static int (*m_Win_create)(void *base, intptr_t size, int disp_unit, int32_t info, int32_t comm, int32_t *win);
+OF_EXPORT int PMPI_Win_create(void *base, intptr_t size, int disp_unit, void * info, void * comm, void * *win)
+{
+    int32_t h_win = 0;
+    int rc = m_Win_create(OF_BUF(base), size, disp_unit, OF_H(info), OF_H(comm), &h_win);
+    if (rc == 0) {
+        *win = of_out(8, h_win);
+    } else {
+        if (h_win) *win = of_out(8, h_win);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_create(void *base, intptr_t size, int disp_unit, void * info, void * comm, void * *win) __attribute__((weak, alias("PMPI_Win_create")));
+
+static int (*m_Win_create_dynamic)(int32_t info, int32_t comm, int32_t *win);
+OF_EXPORT int PMPI_Win_create_dynamic(void * info, void * comm, void * *win)
+{
+    int32_t h_win = 0;
+    int rc = m_Win_create_dynamic(OF_H(info), OF_H(comm), &h_win);
+    if (rc == 0) {
+        *win = of_out(8, h_win);
+    } else {
+        if (h_win) *win = of_out(8, h_win);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_create_dynamic(void * info, void * comm, void * *win) __attribute__((weak, alias("PMPI_Win_create_dynamic")));
+
+static int (*m_Win_create_errhandler)(void *win_errhandler_fn, int32_t *errhandler);
+OF_EXPORT int PMPI_Win_create_errhandler(void *win_errhandler_fn, void * *errhandler)
+{
+    void *t_win_errhandler_fn = of_win_errhandler_trampoline(win_errhandler_fn);
+    if (!t_win_errhandler_fn) return of_unsupported("MPI_Win_create_errhandler beyond 16 handlers");
+    int32_t h_errhandler = 0;
+    int rc = m_Win_create_errhandler(t_win_errhandler_fn, &h_errhandler);
+    if (rc == 0) {
+        *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_create_errhandler(void *win_errhandler_fn, void * *errhandler) __attribute__((weak, alias("PMPI_Win_create_errhandler")));
+
+static int (*m_Win_create_keyval)(void *win_copy_attr_fn, void *win_delete_attr_fn, int *win_keyval, void *extra_state);
+OF_EXPORT int PMPI_Win_create_keyval(void *win_copy_attr_fn, void *win_delete_attr_fn, int *win_keyval, void *extra_state)
+{
+    int v_win_keyval = 0;
+    int rc = m_Win_create_keyval((void *)of_copy_tramp_8, (void *)of_delete_tramp_8, &v_win_keyval, of_keyval_fns_new(win_copy_attr_fn, win_delete_attr_fn, extra_state));
+    if (rc == 0) {
+        *win_keyval = of_keyval_out(v_win_keyval);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_create_keyval(void *win_copy_attr_fn, void *win_delete_attr_fn, int *win_keyval, void *extra_state) __attribute__((weak, alias("PMPI_Win_create_keyval")));
+
+static int (*m_Win_delete_attr)(int32_t win, int win_keyval);
+OF_EXPORT int PMPI_Win_delete_attr(void * win, int win_keyval)
+{
+    int rc = m_Win_delete_attr(OF_H(win), of_keyval_in(win_keyval));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_delete_attr(void * win, int win_keyval) __attribute__((weak, alias("PMPI_Win_delete_attr")));
+
+static int (*m_Win_detach)(int32_t win, const void *base);
+OF_EXPORT int PMPI_Win_detach(void * win, const void *base)
+{
+    int rc = m_Win_detach(OF_H(win), OF_BUF(base));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_detach(void * win, const void *base) __attribute__((weak, alias("PMPI_Win_detach")));
+
+static int (*m_Win_fence)(int assert, int32_t win);
+OF_EXPORT int PMPI_Win_fence(int assert, void * win)
+{
+    int rc = m_Win_fence(of_enum_in_ASSERT(assert), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_fence(int assert, void * win) __attribute__((weak, alias("PMPI_Win_fence")));
+
+static int (*m_Win_flush)(int rank, int32_t win);
+OF_EXPORT int PMPI_Win_flush(int rank, void * win)
+{
+    int rc = m_Win_flush(of_rank_in(rank), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_flush(int rank, void * win) __attribute__((weak, alias("PMPI_Win_flush")));
+
+static int (*m_Win_flush_all)(int32_t win);
+OF_EXPORT int PMPI_Win_flush_all(void * win)
+{
+    int rc = m_Win_flush_all(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_flush_all(void * win) __attribute__((weak, alias("PMPI_Win_flush_all")));
+
+static int (*m_Win_flush_local)(int rank, int32_t win);
+OF_EXPORT int PMPI_Win_flush_local(int rank, void * win)
+{
+    int rc = m_Win_flush_local(of_rank_in(rank), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_flush_local(int rank, void * win) __attribute__((weak, alias("PMPI_Win_flush_local")));
+
+static int (*m_Win_flush_local_all)(int32_t win);
+OF_EXPORT int PMPI_Win_flush_local_all(void * win)
+{
+    int rc = m_Win_flush_local_all(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_flush_local_all(void * win) __attribute__((weak, alias("PMPI_Win_flush_local_all")));
+
+static int (*m_Win_free)(int32_t *win);
+OF_EXPORT int PMPI_Win_free(void * *win)
+{
+    int32_t h_win = OF_H(*win);
+    int rc = m_Win_free(&h_win);
+    if (rc == 0) {
+        *win = of_out(8, h_win);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_free(void * *win) __attribute__((weak, alias("PMPI_Win_free")));
+
 static int (*m_Win_free_keyval)(int *win_keyval);
 OF_EXPORT int PMPI_Win_free_keyval(int *win_keyval)
 {
@@ -3539,6 +4975,180 @@ OF_EXPORT int PMPI_Win_free_keyval(int *win_keyval)
     return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
 }
 OF_EXPORT int MPI_Win_free_keyval(int *win_keyval) __attribute__((weak, alias("PMPI_Win_free_keyval")));
+
+static int (*m_Win_get_attr)(int32_t win, int win_keyval, void *attribute_val, int *flag);
+OF_EXPORT int PMPI_Win_get_attr(void * win, int win_keyval, void *attribute_val, int *flag)
+{
+    int rc = m_Win_get_attr(OF_H(win), of_keyval_in(win_keyval), attribute_val, flag);
+    if (rc == 0) {
+        if (*flag && win_keyval == 11)
+            of_win_model_out(attribute_val);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_get_attr(void * win, int win_keyval, void *attribute_val, int *flag) __attribute__((weak, alias("PMPI_Win_get_attr")));
+
+static int (*m_Win_get_errhandler)(int32_t win, int32_t *errhandler);
+OF_EXPORT int PMPI_Win_get_errhandler(void * win, void * *errhandler)
+{
+    int32_t h_errhandler = 0;
+    int rc = m_Win_get_errhandler(OF_H(win), &h_errhandler);
+    if (rc == 0) {
+        *errhandler = of_out(3, h_errhandler);
+    } else {
+        if (h_errhandler) *errhandler = of_out(3, h_errhandler);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_get_errhandler(void * win, void * *errhandler) __attribute__((weak, alias("PMPI_Win_get_errhandler")));
+
+static int (*m_Win_get_group)(int32_t win, int32_t *group);
+OF_EXPORT int PMPI_Win_get_group(void * win, void * *group)
+{
+    int32_t h_group = 0;
+    int rc = m_Win_get_group(OF_H(win), &h_group);
+    if (rc == 0) {
+        *group = of_out(1, h_group);
+    } else {
+        if (h_group) *group = of_out(1, h_group);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_get_group(void * win, void * *group) __attribute__((weak, alias("PMPI_Win_get_group")));
+
+static int (*m_Win_get_info)(int32_t win, int32_t *info_used);
+OF_EXPORT int PMPI_Win_get_info(void * win, void * *info_used)
+{
+    int32_t h_info_used = 0;
+    int rc = m_Win_get_info(OF_H(win), &h_info_used);
+    if (rc == 0) {
+        *info_used = of_out(5, h_info_used);
+    } else {
+        if (h_info_used) *info_used = of_out(5, h_info_used);
+    }
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_get_info(void * win, void * *info_used) __attribute__((weak, alias("PMPI_Win_get_info")));
+
+static int (*m_Win_get_name)(int32_t win, char *win_name, int *resultlen);
+OF_EXPORT int PMPI_Win_get_name(void * win, char *win_name, int *resultlen)
+{
+    int rc = m_Win_get_name(OF_H(win), win_name, resultlen);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_get_name(void * win, char *win_name, int *resultlen) __attribute__((weak, alias("PMPI_Win_get_name")));
+
+static int (*m_Win_lock)(int lock_type, int rank, int assert, int32_t win);
+OF_EXPORT int PMPI_Win_lock(int lock_type, int rank, int assert, void * win)
+{
+    int rc = m_Win_lock(of_enum_in_LOCK_TYPE(lock_type), of_rank_in(rank), of_enum_in_ASSERT(assert), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_lock(int lock_type, int rank, int assert, void * win) __attribute__((weak, alias("PMPI_Win_lock")));
+
+static int (*m_Win_lock_all)(int assert, int32_t win);
+OF_EXPORT int PMPI_Win_lock_all(int assert, void * win)
+{
+    int rc = m_Win_lock_all(of_enum_in_ASSERT(assert), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_lock_all(int assert, void * win) __attribute__((weak, alias("PMPI_Win_lock_all")));
+
+static int (*m_Win_post)(int32_t group, int assert, int32_t win);
+OF_EXPORT int PMPI_Win_post(void * group, int assert, void * win)
+{
+    int rc = m_Win_post(OF_H(group), of_enum_in_ASSERT(assert), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_post(void * group, int assert, void * win) __attribute__((weak, alias("PMPI_Win_post")));
+
+static int (*m_Win_set_attr)(int32_t win, int win_keyval, void *attribute_val);
+OF_EXPORT int PMPI_Win_set_attr(void * win, int win_keyval, void *attribute_val)
+{
+    int rc = m_Win_set_attr(OF_H(win), of_keyval_in(win_keyval), attribute_val);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_set_attr(void * win, int win_keyval, void *attribute_val) __attribute__((weak, alias("PMPI_Win_set_attr")));
+
+static int (*m_Win_set_errhandler)(int32_t win, int32_t errhandler);
+OF_EXPORT int PMPI_Win_set_errhandler(void * win, void * errhandler)
+{
+    int rc = m_Win_set_errhandler(OF_H(win), OF_H(errhandler));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_set_errhandler(void * win, void * errhandler) __attribute__((weak, alias("PMPI_Win_set_errhandler")));
+
+static int (*m_Win_set_info)(int32_t win, int32_t info);
+OF_EXPORT int PMPI_Win_set_info(void * win, void * info)
+{
+    int rc = m_Win_set_info(OF_H(win), OF_H(info));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_set_info(void * win, void * info) __attribute__((weak, alias("PMPI_Win_set_info")));
+
+static int (*m_Win_set_name)(int32_t win, const char *win_name);
+OF_EXPORT int PMPI_Win_set_name(void * win, const char *win_name)
+{
+    int rc = m_Win_set_name(OF_H(win), win_name);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_set_name(void * win, const char *win_name) __attribute__((weak, alias("PMPI_Win_set_name")));
+
+static int (*m_Win_shared_query)(int32_t win, int rank, intptr_t *size, int *disp_unit, void *baseptr);
+OF_EXPORT int PMPI_Win_shared_query(void * win, int rank, intptr_t *size, int *disp_unit, void *baseptr)
+{
+    int rc = m_Win_shared_query(OF_H(win), of_rank_in(rank), size, disp_unit, baseptr);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_shared_query(void * win, int rank, intptr_t *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("PMPI_Win_shared_query")));
+
+static int (*m_Win_start)(int32_t group, int assert, int32_t win);
+OF_EXPORT int PMPI_Win_start(void * group, int assert, void * win)
+{
+    int rc = m_Win_start(OF_H(group), of_enum_in_ASSERT(assert), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_start(void * group, int assert, void * win) __attribute__((weak, alias("PMPI_Win_start")));
+
+static int (*m_Win_sync)(int32_t win);
+OF_EXPORT int PMPI_Win_sync(void * win)
+{
+    int rc = m_Win_sync(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_sync(void * win) __attribute__((weak, alias("PMPI_Win_sync")));
+
+static int (*m_Win_test)(int32_t win, int *flag);
+OF_EXPORT int PMPI_Win_test(void * win, int *flag)
+{
+    int rc = m_Win_test(OF_H(win), flag);
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_test(void * win, int *flag) __attribute__((weak, alias("PMPI_Win_test")));
+
+static int (*m_Win_unlock)(int rank, int32_t win);
+OF_EXPORT int PMPI_Win_unlock(int rank, void * win)
+{
+    int rc = m_Win_unlock(of_rank_in(rank), OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_unlock(int rank, void * win) __attribute__((weak, alias("PMPI_Win_unlock")));
+
+static int (*m_Win_unlock_all)(int32_t win);
+OF_EXPORT int PMPI_Win_unlock_all(void * win)
+{
+    int rc = m_Win_unlock_all(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_unlock_all(void * win) __attribute__((weak, alias("PMPI_Win_unlock_all")));
+
+static int (*m_Win_wait)(int32_t win);
+OF_EXPORT int PMPI_Win_wait(void * win)
+{
+    int rc = m_Win_wait(OF_H(win));
+    return __builtin_expect(rc == 0, 1) ? 0 : of_err_out(rc);
+}
+OF_EXPORT int MPI_Win_wait(void * win) __attribute__((weak, alias("PMPI_Win_wait")));
 
 static double (*m_Wtick)(void);
 OF_EXPORT double PMPI_Wtick(void)
@@ -3654,6 +5264,17 @@ OF_EXPORT int PMPI_Type_ub(void * datatype, intptr_t *displacement)
 }
 OF_EXPORT int MPI_Type_ub(void * datatype, intptr_t *displacement) __attribute__((weak, alias("PMPI_Type_ub")));
 
+/* Fortran handles of windows and files: the MPICH face's int. */
+OF_EXPORT int PMPI_Win_c2f(void *h) { return OF_H(h); }
+OF_EXPORT int MPI_Win_c2f(void *h) __attribute__((weak, alias("PMPI_Win_c2f")));
+OF_EXPORT void *PMPI_Win_f2c(int f) { return of_out(8, f); }
+OF_EXPORT void *MPI_Win_f2c(int f) __attribute__((weak, alias("PMPI_Win_f2c")));
+
+OF_EXPORT int PMPI_File_c2f(void *h) { return OF_H(h); }
+OF_EXPORT int MPI_File_c2f(void *h) __attribute__((weak, alias("PMPI_File_c2f")));
+OF_EXPORT void *PMPI_File_f2c(int f) { return of_out(9, f); }
+OF_EXPORT void *MPI_File_f2c(int f) __attribute__((weak, alias("PMPI_File_f2c")));
+
 /* Exported by Open MPI but not converted yet: fail naming the call. */
 static int of_stub_MPIX_Allgather_init(void) { return of_unsupported("MPIX_Allgather_init"); }
 OF_EXPORT int PMPIX_Allgather_init(void) __attribute__((alias("of_stub_MPIX_Allgather_init")));
@@ -3730,9 +5351,6 @@ OF_EXPORT int MPI_AINT_ADD_F90(void) __attribute__((weak, alias("of_stub_MPI_AIN
 static int of_stub_MPI_AINT_DIFF_F90(void) { return of_unsupported("MPI_AINT_DIFF_F90"); }
 OF_EXPORT int PMPI_AINT_DIFF_F90(void) __attribute__((alias("of_stub_MPI_AINT_DIFF_F90")));
 OF_EXPORT int MPI_AINT_DIFF_F90(void) __attribute__((weak, alias("of_stub_MPI_AINT_DIFF_F90")));
-static int of_stub_MPI_Accumulate(void) { return of_unsupported("MPI_Accumulate"); }
-OF_EXPORT int PMPI_Accumulate(void) __attribute__((alias("of_stub_MPI_Accumulate")));
-OF_EXPORT int MPI_Accumulate(void) __attribute__((weak, alias("of_stub_MPI_Accumulate")));
 static int of_stub_MPI_COMM_DUP_FN(void) { return of_unsupported("MPI_COMM_DUP_FN"); }
 OF_EXPORT int PMPI_COMM_DUP_FN(void) __attribute__((alias("of_stub_MPI_COMM_DUP_FN")));
 OF_EXPORT int MPI_COMM_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_COMM_DUP_FN")));
@@ -3757,9 +5375,6 @@ OF_EXPORT int MPI_Comm_spawn(void) __attribute__((weak, alias("of_stub_MPI_Comm_
 static int of_stub_MPI_Comm_spawn_multiple(void) { return of_unsupported("MPI_Comm_spawn_multiple"); }
 OF_EXPORT int PMPI_Comm_spawn_multiple(void) __attribute__((alias("of_stub_MPI_Comm_spawn_multiple")));
 OF_EXPORT int MPI_Comm_spawn_multiple(void) __attribute__((weak, alias("of_stub_MPI_Comm_spawn_multiple")));
-static int of_stub_MPI_Compare_and_swap(void) { return of_unsupported("MPI_Compare_and_swap"); }
-OF_EXPORT int PMPI_Compare_and_swap(void) __attribute__((alias("of_stub_MPI_Compare_and_swap")));
-OF_EXPORT int MPI_Compare_and_swap(void) __attribute__((weak, alias("of_stub_MPI_Compare_and_swap")));
 static int of_stub_MPI_DUP_FN(void) { return of_unsupported("MPI_DUP_FN"); }
 OF_EXPORT int PMPI_DUP_FN(void) __attribute__((alias("of_stub_MPI_DUP_FN")));
 OF_EXPORT int MPI_DUP_FN(void) __attribute__((weak, alias("of_stub_MPI_DUP_FN")));
@@ -3769,198 +5384,6 @@ OF_EXPORT int MPI_Errhandler_c2f(void) __attribute__((weak, alias("of_stub_MPI_E
 static int of_stub_MPI_Errhandler_f2c(void) { return of_unsupported("MPI_Errhandler_f2c"); }
 OF_EXPORT int PMPI_Errhandler_f2c(void) __attribute__((alias("of_stub_MPI_Errhandler_f2c")));
 OF_EXPORT int MPI_Errhandler_f2c(void) __attribute__((weak, alias("of_stub_MPI_Errhandler_f2c")));
-static int of_stub_MPI_Fetch_and_op(void) { return of_unsupported("MPI_Fetch_and_op"); }
-OF_EXPORT int PMPI_Fetch_and_op(void) __attribute__((alias("of_stub_MPI_Fetch_and_op")));
-OF_EXPORT int MPI_Fetch_and_op(void) __attribute__((weak, alias("of_stub_MPI_Fetch_and_op")));
-static int of_stub_MPI_File_c2f(void) { return of_unsupported("MPI_File_c2f"); }
-OF_EXPORT int PMPI_File_c2f(void) __attribute__((alias("of_stub_MPI_File_c2f")));
-OF_EXPORT int MPI_File_c2f(void) __attribute__((weak, alias("of_stub_MPI_File_c2f")));
-static int of_stub_MPI_File_call_errhandler(void) { return of_unsupported("MPI_File_call_errhandler"); }
-OF_EXPORT int PMPI_File_call_errhandler(void) __attribute__((alias("of_stub_MPI_File_call_errhandler")));
-OF_EXPORT int MPI_File_call_errhandler(void) __attribute__((weak, alias("of_stub_MPI_File_call_errhandler")));
-static int of_stub_MPI_File_close(void) { return of_unsupported("MPI_File_close"); }
-OF_EXPORT int PMPI_File_close(void) __attribute__((alias("of_stub_MPI_File_close")));
-OF_EXPORT int MPI_File_close(void) __attribute__((weak, alias("of_stub_MPI_File_close")));
-static int of_stub_MPI_File_create_errhandler(void) { return of_unsupported("MPI_File_create_errhandler"); }
-OF_EXPORT int PMPI_File_create_errhandler(void) __attribute__((alias("of_stub_MPI_File_create_errhandler")));
-OF_EXPORT int MPI_File_create_errhandler(void) __attribute__((weak, alias("of_stub_MPI_File_create_errhandler")));
-static int of_stub_MPI_File_f2c(void) { return of_unsupported("MPI_File_f2c"); }
-OF_EXPORT int PMPI_File_f2c(void) __attribute__((alias("of_stub_MPI_File_f2c")));
-OF_EXPORT int MPI_File_f2c(void) __attribute__((weak, alias("of_stub_MPI_File_f2c")));
-static int of_stub_MPI_File_get_amode(void) { return of_unsupported("MPI_File_get_amode"); }
-OF_EXPORT int PMPI_File_get_amode(void) __attribute__((alias("of_stub_MPI_File_get_amode")));
-OF_EXPORT int MPI_File_get_amode(void) __attribute__((weak, alias("of_stub_MPI_File_get_amode")));
-static int of_stub_MPI_File_get_atomicity(void) { return of_unsupported("MPI_File_get_atomicity"); }
-OF_EXPORT int PMPI_File_get_atomicity(void) __attribute__((alias("of_stub_MPI_File_get_atomicity")));
-OF_EXPORT int MPI_File_get_atomicity(void) __attribute__((weak, alias("of_stub_MPI_File_get_atomicity")));
-static int of_stub_MPI_File_get_byte_offset(void) { return of_unsupported("MPI_File_get_byte_offset"); }
-OF_EXPORT int PMPI_File_get_byte_offset(void) __attribute__((alias("of_stub_MPI_File_get_byte_offset")));
-OF_EXPORT int MPI_File_get_byte_offset(void) __attribute__((weak, alias("of_stub_MPI_File_get_byte_offset")));
-static int of_stub_MPI_File_get_errhandler(void) { return of_unsupported("MPI_File_get_errhandler"); }
-OF_EXPORT int PMPI_File_get_errhandler(void) __attribute__((alias("of_stub_MPI_File_get_errhandler")));
-OF_EXPORT int MPI_File_get_errhandler(void) __attribute__((weak, alias("of_stub_MPI_File_get_errhandler")));
-static int of_stub_MPI_File_get_group(void) { return of_unsupported("MPI_File_get_group"); }
-OF_EXPORT int PMPI_File_get_group(void) __attribute__((alias("of_stub_MPI_File_get_group")));
-OF_EXPORT int MPI_File_get_group(void) __attribute__((weak, alias("of_stub_MPI_File_get_group")));
-static int of_stub_MPI_File_get_info(void) { return of_unsupported("MPI_File_get_info"); }
-OF_EXPORT int PMPI_File_get_info(void) __attribute__((alias("of_stub_MPI_File_get_info")));
-OF_EXPORT int MPI_File_get_info(void) __attribute__((weak, alias("of_stub_MPI_File_get_info")));
-static int of_stub_MPI_File_get_position(void) { return of_unsupported("MPI_File_get_position"); }
-OF_EXPORT int PMPI_File_get_position(void) __attribute__((alias("of_stub_MPI_File_get_position")));
-OF_EXPORT int MPI_File_get_position(void) __attribute__((weak, alias("of_stub_MPI_File_get_position")));
-static int of_stub_MPI_File_get_position_shared(void) { return of_unsupported("MPI_File_get_position_shared"); }
-OF_EXPORT int PMPI_File_get_position_shared(void) __attribute__((alias("of_stub_MPI_File_get_position_shared")));
-OF_EXPORT int MPI_File_get_position_shared(void) __attribute__((weak, alias("of_stub_MPI_File_get_position_shared")));
-static int of_stub_MPI_File_get_size(void) { return of_unsupported("MPI_File_get_size"); }
-OF_EXPORT int PMPI_File_get_size(void) __attribute__((alias("of_stub_MPI_File_get_size")));
-OF_EXPORT int MPI_File_get_size(void) __attribute__((weak, alias("of_stub_MPI_File_get_size")));
-static int of_stub_MPI_File_get_type_extent(void) { return of_unsupported("MPI_File_get_type_extent"); }
-OF_EXPORT int PMPI_File_get_type_extent(void) __attribute__((alias("of_stub_MPI_File_get_type_extent")));
-OF_EXPORT int MPI_File_get_type_extent(void) __attribute__((weak, alias("of_stub_MPI_File_get_type_extent")));
-static int of_stub_MPI_File_get_view(void) { return of_unsupported("MPI_File_get_view"); }
-OF_EXPORT int PMPI_File_get_view(void) __attribute__((alias("of_stub_MPI_File_get_view")));
-OF_EXPORT int MPI_File_get_view(void) __attribute__((weak, alias("of_stub_MPI_File_get_view")));
-static int of_stub_MPI_File_iread(void) { return of_unsupported("MPI_File_iread"); }
-OF_EXPORT int PMPI_File_iread(void) __attribute__((alias("of_stub_MPI_File_iread")));
-OF_EXPORT int MPI_File_iread(void) __attribute__((weak, alias("of_stub_MPI_File_iread")));
-static int of_stub_MPI_File_iread_all(void) { return of_unsupported("MPI_File_iread_all"); }
-OF_EXPORT int PMPI_File_iread_all(void) __attribute__((alias("of_stub_MPI_File_iread_all")));
-OF_EXPORT int MPI_File_iread_all(void) __attribute__((weak, alias("of_stub_MPI_File_iread_all")));
-static int of_stub_MPI_File_iread_at(void) { return of_unsupported("MPI_File_iread_at"); }
-OF_EXPORT int PMPI_File_iread_at(void) __attribute__((alias("of_stub_MPI_File_iread_at")));
-OF_EXPORT int MPI_File_iread_at(void) __attribute__((weak, alias("of_stub_MPI_File_iread_at")));
-static int of_stub_MPI_File_iread_at_all(void) { return of_unsupported("MPI_File_iread_at_all"); }
-OF_EXPORT int PMPI_File_iread_at_all(void) __attribute__((alias("of_stub_MPI_File_iread_at_all")));
-OF_EXPORT int MPI_File_iread_at_all(void) __attribute__((weak, alias("of_stub_MPI_File_iread_at_all")));
-static int of_stub_MPI_File_iread_shared(void) { return of_unsupported("MPI_File_iread_shared"); }
-OF_EXPORT int PMPI_File_iread_shared(void) __attribute__((alias("of_stub_MPI_File_iread_shared")));
-OF_EXPORT int MPI_File_iread_shared(void) __attribute__((weak, alias("of_stub_MPI_File_iread_shared")));
-static int of_stub_MPI_File_iwrite(void) { return of_unsupported("MPI_File_iwrite"); }
-OF_EXPORT int PMPI_File_iwrite(void) __attribute__((alias("of_stub_MPI_File_iwrite")));
-OF_EXPORT int MPI_File_iwrite(void) __attribute__((weak, alias("of_stub_MPI_File_iwrite")));
-static int of_stub_MPI_File_iwrite_all(void) { return of_unsupported("MPI_File_iwrite_all"); }
-OF_EXPORT int PMPI_File_iwrite_all(void) __attribute__((alias("of_stub_MPI_File_iwrite_all")));
-OF_EXPORT int MPI_File_iwrite_all(void) __attribute__((weak, alias("of_stub_MPI_File_iwrite_all")));
-static int of_stub_MPI_File_iwrite_at(void) { return of_unsupported("MPI_File_iwrite_at"); }
-OF_EXPORT int PMPI_File_iwrite_at(void) __attribute__((alias("of_stub_MPI_File_iwrite_at")));
-OF_EXPORT int MPI_File_iwrite_at(void) __attribute__((weak, alias("of_stub_MPI_File_iwrite_at")));
-static int of_stub_MPI_File_iwrite_at_all(void) { return of_unsupported("MPI_File_iwrite_at_all"); }
-OF_EXPORT int PMPI_File_iwrite_at_all(void) __attribute__((alias("of_stub_MPI_File_iwrite_at_all")));
-OF_EXPORT int MPI_File_iwrite_at_all(void) __attribute__((weak, alias("of_stub_MPI_File_iwrite_at_all")));
-static int of_stub_MPI_File_iwrite_shared(void) { return of_unsupported("MPI_File_iwrite_shared"); }
-OF_EXPORT int PMPI_File_iwrite_shared(void) __attribute__((alias("of_stub_MPI_File_iwrite_shared")));
-OF_EXPORT int MPI_File_iwrite_shared(void) __attribute__((weak, alias("of_stub_MPI_File_iwrite_shared")));
-static int of_stub_MPI_File_open(void) { return of_unsupported("MPI_File_open"); }
-OF_EXPORT int PMPI_File_open(void) __attribute__((alias("of_stub_MPI_File_open")));
-OF_EXPORT int MPI_File_open(void) __attribute__((weak, alias("of_stub_MPI_File_open")));
-static int of_stub_MPI_File_preallocate(void) { return of_unsupported("MPI_File_preallocate"); }
-OF_EXPORT int PMPI_File_preallocate(void) __attribute__((alias("of_stub_MPI_File_preallocate")));
-OF_EXPORT int MPI_File_preallocate(void) __attribute__((weak, alias("of_stub_MPI_File_preallocate")));
-static int of_stub_MPI_File_read(void) { return of_unsupported("MPI_File_read"); }
-OF_EXPORT int PMPI_File_read(void) __attribute__((alias("of_stub_MPI_File_read")));
-OF_EXPORT int MPI_File_read(void) __attribute__((weak, alias("of_stub_MPI_File_read")));
-static int of_stub_MPI_File_read_all(void) { return of_unsupported("MPI_File_read_all"); }
-OF_EXPORT int PMPI_File_read_all(void) __attribute__((alias("of_stub_MPI_File_read_all")));
-OF_EXPORT int MPI_File_read_all(void) __attribute__((weak, alias("of_stub_MPI_File_read_all")));
-static int of_stub_MPI_File_read_all_begin(void) { return of_unsupported("MPI_File_read_all_begin"); }
-OF_EXPORT int PMPI_File_read_all_begin(void) __attribute__((alias("of_stub_MPI_File_read_all_begin")));
-OF_EXPORT int MPI_File_read_all_begin(void) __attribute__((weak, alias("of_stub_MPI_File_read_all_begin")));
-static int of_stub_MPI_File_read_all_end(void) { return of_unsupported("MPI_File_read_all_end"); }
-OF_EXPORT int PMPI_File_read_all_end(void) __attribute__((alias("of_stub_MPI_File_read_all_end")));
-OF_EXPORT int MPI_File_read_all_end(void) __attribute__((weak, alias("of_stub_MPI_File_read_all_end")));
-static int of_stub_MPI_File_read_at(void) { return of_unsupported("MPI_File_read_at"); }
-OF_EXPORT int PMPI_File_read_at(void) __attribute__((alias("of_stub_MPI_File_read_at")));
-OF_EXPORT int MPI_File_read_at(void) __attribute__((weak, alias("of_stub_MPI_File_read_at")));
-static int of_stub_MPI_File_read_at_all(void) { return of_unsupported("MPI_File_read_at_all"); }
-OF_EXPORT int PMPI_File_read_at_all(void) __attribute__((alias("of_stub_MPI_File_read_at_all")));
-OF_EXPORT int MPI_File_read_at_all(void) __attribute__((weak, alias("of_stub_MPI_File_read_at_all")));
-static int of_stub_MPI_File_read_at_all_begin(void) { return of_unsupported("MPI_File_read_at_all_begin"); }
-OF_EXPORT int PMPI_File_read_at_all_begin(void) __attribute__((alias("of_stub_MPI_File_read_at_all_begin")));
-OF_EXPORT int MPI_File_read_at_all_begin(void) __attribute__((weak, alias("of_stub_MPI_File_read_at_all_begin")));
-static int of_stub_MPI_File_read_at_all_end(void) { return of_unsupported("MPI_File_read_at_all_end"); }
-OF_EXPORT int PMPI_File_read_at_all_end(void) __attribute__((alias("of_stub_MPI_File_read_at_all_end")));
-OF_EXPORT int MPI_File_read_at_all_end(void) __attribute__((weak, alias("of_stub_MPI_File_read_at_all_end")));
-static int of_stub_MPI_File_read_ordered(void) { return of_unsupported("MPI_File_read_ordered"); }
-OF_EXPORT int PMPI_File_read_ordered(void) __attribute__((alias("of_stub_MPI_File_read_ordered")));
-OF_EXPORT int MPI_File_read_ordered(void) __attribute__((weak, alias("of_stub_MPI_File_read_ordered")));
-static int of_stub_MPI_File_read_ordered_begin(void) { return of_unsupported("MPI_File_read_ordered_begin"); }
-OF_EXPORT int PMPI_File_read_ordered_begin(void) __attribute__((alias("of_stub_MPI_File_read_ordered_begin")));
-OF_EXPORT int MPI_File_read_ordered_begin(void) __attribute__((weak, alias("of_stub_MPI_File_read_ordered_begin")));
-static int of_stub_MPI_File_read_ordered_end(void) { return of_unsupported("MPI_File_read_ordered_end"); }
-OF_EXPORT int PMPI_File_read_ordered_end(void) __attribute__((alias("of_stub_MPI_File_read_ordered_end")));
-OF_EXPORT int MPI_File_read_ordered_end(void) __attribute__((weak, alias("of_stub_MPI_File_read_ordered_end")));
-static int of_stub_MPI_File_read_shared(void) { return of_unsupported("MPI_File_read_shared"); }
-OF_EXPORT int PMPI_File_read_shared(void) __attribute__((alias("of_stub_MPI_File_read_shared")));
-OF_EXPORT int MPI_File_read_shared(void) __attribute__((weak, alias("of_stub_MPI_File_read_shared")));
-static int of_stub_MPI_File_seek(void) { return of_unsupported("MPI_File_seek"); }
-OF_EXPORT int PMPI_File_seek(void) __attribute__((alias("of_stub_MPI_File_seek")));
-OF_EXPORT int MPI_File_seek(void) __attribute__((weak, alias("of_stub_MPI_File_seek")));
-static int of_stub_MPI_File_seek_shared(void) { return of_unsupported("MPI_File_seek_shared"); }
-OF_EXPORT int PMPI_File_seek_shared(void) __attribute__((alias("of_stub_MPI_File_seek_shared")));
-OF_EXPORT int MPI_File_seek_shared(void) __attribute__((weak, alias("of_stub_MPI_File_seek_shared")));
-static int of_stub_MPI_File_set_atomicity(void) { return of_unsupported("MPI_File_set_atomicity"); }
-OF_EXPORT int PMPI_File_set_atomicity(void) __attribute__((alias("of_stub_MPI_File_set_atomicity")));
-OF_EXPORT int MPI_File_set_atomicity(void) __attribute__((weak, alias("of_stub_MPI_File_set_atomicity")));
-static int of_stub_MPI_File_set_errhandler(void) { return of_unsupported("MPI_File_set_errhandler"); }
-OF_EXPORT int PMPI_File_set_errhandler(void) __attribute__((alias("of_stub_MPI_File_set_errhandler")));
-OF_EXPORT int MPI_File_set_errhandler(void) __attribute__((weak, alias("of_stub_MPI_File_set_errhandler")));
-static int of_stub_MPI_File_set_info(void) { return of_unsupported("MPI_File_set_info"); }
-OF_EXPORT int PMPI_File_set_info(void) __attribute__((alias("of_stub_MPI_File_set_info")));
-OF_EXPORT int MPI_File_set_info(void) __attribute__((weak, alias("of_stub_MPI_File_set_info")));
-static int of_stub_MPI_File_set_size(void) { return of_unsupported("MPI_File_set_size"); }
-OF_EXPORT int PMPI_File_set_size(void) __attribute__((alias("of_stub_MPI_File_set_size")));
-OF_EXPORT int MPI_File_set_size(void) __attribute__((weak, alias("of_stub_MPI_File_set_size")));
-static int of_stub_MPI_File_set_view(void) { return of_unsupported("MPI_File_set_view"); }
-OF_EXPORT int PMPI_File_set_view(void) __attribute__((alias("of_stub_MPI_File_set_view")));
-OF_EXPORT int MPI_File_set_view(void) __attribute__((weak, alias("of_stub_MPI_File_set_view")));
-static int of_stub_MPI_File_sync(void) { return of_unsupported("MPI_File_sync"); }
-OF_EXPORT int PMPI_File_sync(void) __attribute__((alias("of_stub_MPI_File_sync")));
-OF_EXPORT int MPI_File_sync(void) __attribute__((weak, alias("of_stub_MPI_File_sync")));
-static int of_stub_MPI_File_write(void) { return of_unsupported("MPI_File_write"); }
-OF_EXPORT int PMPI_File_write(void) __attribute__((alias("of_stub_MPI_File_write")));
-OF_EXPORT int MPI_File_write(void) __attribute__((weak, alias("of_stub_MPI_File_write")));
-static int of_stub_MPI_File_write_all(void) { return of_unsupported("MPI_File_write_all"); }
-OF_EXPORT int PMPI_File_write_all(void) __attribute__((alias("of_stub_MPI_File_write_all")));
-OF_EXPORT int MPI_File_write_all(void) __attribute__((weak, alias("of_stub_MPI_File_write_all")));
-static int of_stub_MPI_File_write_all_begin(void) { return of_unsupported("MPI_File_write_all_begin"); }
-OF_EXPORT int PMPI_File_write_all_begin(void) __attribute__((alias("of_stub_MPI_File_write_all_begin")));
-OF_EXPORT int MPI_File_write_all_begin(void) __attribute__((weak, alias("of_stub_MPI_File_write_all_begin")));
-static int of_stub_MPI_File_write_all_end(void) { return of_unsupported("MPI_File_write_all_end"); }
-OF_EXPORT int PMPI_File_write_all_end(void) __attribute__((alias("of_stub_MPI_File_write_all_end")));
-OF_EXPORT int MPI_File_write_all_end(void) __attribute__((weak, alias("of_stub_MPI_File_write_all_end")));
-static int of_stub_MPI_File_write_at(void) { return of_unsupported("MPI_File_write_at"); }
-OF_EXPORT int PMPI_File_write_at(void) __attribute__((alias("of_stub_MPI_File_write_at")));
-OF_EXPORT int MPI_File_write_at(void) __attribute__((weak, alias("of_stub_MPI_File_write_at")));
-static int of_stub_MPI_File_write_at_all(void) { return of_unsupported("MPI_File_write_at_all"); }
-OF_EXPORT int PMPI_File_write_at_all(void) __attribute__((alias("of_stub_MPI_File_write_at_all")));
-OF_EXPORT int MPI_File_write_at_all(void) __attribute__((weak, alias("of_stub_MPI_File_write_at_all")));
-static int of_stub_MPI_File_write_at_all_begin(void) { return of_unsupported("MPI_File_write_at_all_begin"); }
-OF_EXPORT int PMPI_File_write_at_all_begin(void) __attribute__((alias("of_stub_MPI_File_write_at_all_begin")));
-OF_EXPORT int MPI_File_write_at_all_begin(void) __attribute__((weak, alias("of_stub_MPI_File_write_at_all_begin")));
-static int of_stub_MPI_File_write_at_all_end(void) { return of_unsupported("MPI_File_write_at_all_end"); }
-OF_EXPORT int PMPI_File_write_at_all_end(void) __attribute__((alias("of_stub_MPI_File_write_at_all_end")));
-OF_EXPORT int MPI_File_write_at_all_end(void) __attribute__((weak, alias("of_stub_MPI_File_write_at_all_end")));
-static int of_stub_MPI_File_write_ordered(void) { return of_unsupported("MPI_File_write_ordered"); }
-OF_EXPORT int PMPI_File_write_ordered(void) __attribute__((alias("of_stub_MPI_File_write_ordered")));
-OF_EXPORT int MPI_File_write_ordered(void) __attribute__((weak, alias("of_stub_MPI_File_write_ordered")));
-static int of_stub_MPI_File_write_ordered_begin(void) { return of_unsupported("MPI_File_write_ordered_begin"); }
-OF_EXPORT int PMPI_File_write_ordered_begin(void) __attribute__((alias("of_stub_MPI_File_write_ordered_begin")));
-OF_EXPORT int MPI_File_write_ordered_begin(void) __attribute__((weak, alias("of_stub_MPI_File_write_ordered_begin")));
-static int of_stub_MPI_File_write_ordered_end(void) { return of_unsupported("MPI_File_write_ordered_end"); }
-OF_EXPORT int PMPI_File_write_ordered_end(void) __attribute__((alias("of_stub_MPI_File_write_ordered_end")));
-OF_EXPORT int MPI_File_write_ordered_end(void) __attribute__((weak, alias("of_stub_MPI_File_write_ordered_end")));
-static int of_stub_MPI_File_write_shared(void) { return of_unsupported("MPI_File_write_shared"); }
-OF_EXPORT int PMPI_File_write_shared(void) __attribute__((alias("of_stub_MPI_File_write_shared")));
-OF_EXPORT int MPI_File_write_shared(void) __attribute__((weak, alias("of_stub_MPI_File_write_shared")));
-static int of_stub_MPI_Get(void) { return of_unsupported("MPI_Get"); }
-OF_EXPORT int PMPI_Get(void) __attribute__((alias("of_stub_MPI_Get")));
-OF_EXPORT int MPI_Get(void) __attribute__((weak, alias("of_stub_MPI_Get")));
-static int of_stub_MPI_Get_accumulate(void) { return of_unsupported("MPI_Get_accumulate"); }
-OF_EXPORT int PMPI_Get_accumulate(void) __attribute__((alias("of_stub_MPI_Get_accumulate")));
-OF_EXPORT int MPI_Get_accumulate(void) __attribute__((weak, alias("of_stub_MPI_Get_accumulate")));
-static int of_stub_MPI_Grequest_start(void) { return of_unsupported("MPI_Grequest_start"); }
-OF_EXPORT int PMPI_Grequest_start(void) __attribute__((alias("of_stub_MPI_Grequest_start")));
-OF_EXPORT int MPI_Grequest_start(void) __attribute__((weak, alias("of_stub_MPI_Grequest_start")));
 static int of_stub_MPI_Group_c2f(void) { return of_unsupported("MPI_Group_c2f"); }
 OF_EXPORT int PMPI_Group_c2f(void) __attribute__((alias("of_stub_MPI_Group_c2f")));
 OF_EXPORT int MPI_Group_c2f(void) __attribute__((weak, alias("of_stub_MPI_Group_c2f")));
@@ -3994,12 +5417,6 @@ OF_EXPORT int MPI_Op_f2c(void) __attribute__((weak, alias("of_stub_MPI_Op_f2c"))
 static int of_stub_MPI_Pcontrol(void) { return of_unsupported("MPI_Pcontrol"); }
 OF_EXPORT int PMPI_Pcontrol(void) __attribute__((alias("of_stub_MPI_Pcontrol")));
 OF_EXPORT int MPI_Pcontrol(void) __attribute__((weak, alias("of_stub_MPI_Pcontrol")));
-static int of_stub_MPI_Put(void) { return of_unsupported("MPI_Put"); }
-OF_EXPORT int PMPI_Put(void) __attribute__((alias("of_stub_MPI_Put")));
-OF_EXPORT int MPI_Put(void) __attribute__((weak, alias("of_stub_MPI_Put")));
-static int of_stub_MPI_Raccumulate(void) { return of_unsupported("MPI_Raccumulate"); }
-OF_EXPORT int PMPI_Raccumulate(void) __attribute__((alias("of_stub_MPI_Raccumulate")));
-OF_EXPORT int MPI_Raccumulate(void) __attribute__((weak, alias("of_stub_MPI_Raccumulate")));
 static int of_stub_MPI_Register_datarep(void) { return of_unsupported("MPI_Register_datarep"); }
 OF_EXPORT int PMPI_Register_datarep(void) __attribute__((alias("of_stub_MPI_Register_datarep")));
 OF_EXPORT int MPI_Register_datarep(void) __attribute__((weak, alias("of_stub_MPI_Register_datarep")));
@@ -4009,15 +5426,6 @@ OF_EXPORT int MPI_Request_c2f(void) __attribute__((weak, alias("of_stub_MPI_Requ
 static int of_stub_MPI_Request_f2c(void) { return of_unsupported("MPI_Request_f2c"); }
 OF_EXPORT int PMPI_Request_f2c(void) __attribute__((alias("of_stub_MPI_Request_f2c")));
 OF_EXPORT int MPI_Request_f2c(void) __attribute__((weak, alias("of_stub_MPI_Request_f2c")));
-static int of_stub_MPI_Rget(void) { return of_unsupported("MPI_Rget"); }
-OF_EXPORT int PMPI_Rget(void) __attribute__((alias("of_stub_MPI_Rget")));
-OF_EXPORT int MPI_Rget(void) __attribute__((weak, alias("of_stub_MPI_Rget")));
-static int of_stub_MPI_Rget_accumulate(void) { return of_unsupported("MPI_Rget_accumulate"); }
-OF_EXPORT int PMPI_Rget_accumulate(void) __attribute__((alias("of_stub_MPI_Rget_accumulate")));
-OF_EXPORT int MPI_Rget_accumulate(void) __attribute__((weak, alias("of_stub_MPI_Rget_accumulate")));
-static int of_stub_MPI_Rput(void) { return of_unsupported("MPI_Rput"); }
-OF_EXPORT int PMPI_Rput(void) __attribute__((alias("of_stub_MPI_Rput")));
-OF_EXPORT int MPI_Rput(void) __attribute__((weak, alias("of_stub_MPI_Rput")));
 static int of_stub_MPI_Status_c2f(void) { return of_unsupported("MPI_Status_c2f"); }
 OF_EXPORT int PMPI_Status_c2f(void) __attribute__((alias("of_stub_MPI_Status_c2f")));
 OF_EXPORT int MPI_Status_c2f(void) __attribute__((weak, alias("of_stub_MPI_Status_c2f")));
@@ -4033,81 +5441,6 @@ OF_EXPORT int MPI_TYPE_NULL_COPY_FN(void) __attribute__((weak, alias("of_stub_MP
 static int of_stub_MPI_TYPE_NULL_DELETE_FN(void) { return of_unsupported("MPI_TYPE_NULL_DELETE_FN"); }
 OF_EXPORT int PMPI_TYPE_NULL_DELETE_FN(void) __attribute__((alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
 OF_EXPORT int MPI_TYPE_NULL_DELETE_FN(void) __attribute__((weak, alias("of_stub_MPI_TYPE_NULL_DELETE_FN")));
-static int of_stub_MPI_T_category_get_cvars(void) { return of_unsupported("MPI_T_category_get_cvars"); }
-OF_EXPORT int PMPI_T_category_get_cvars(void) __attribute__((alias("of_stub_MPI_T_category_get_cvars")));
-OF_EXPORT int MPI_T_category_get_cvars(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_cvars")));
-static int of_stub_MPI_T_category_get_info(void) { return of_unsupported("MPI_T_category_get_info"); }
-OF_EXPORT int PMPI_T_category_get_info(void) __attribute__((alias("of_stub_MPI_T_category_get_info")));
-OF_EXPORT int MPI_T_category_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_info")));
-static int of_stub_MPI_T_category_get_pvars(void) { return of_unsupported("MPI_T_category_get_pvars"); }
-OF_EXPORT int PMPI_T_category_get_pvars(void) __attribute__((alias("of_stub_MPI_T_category_get_pvars")));
-OF_EXPORT int MPI_T_category_get_pvars(void) __attribute__((weak, alias("of_stub_MPI_T_category_get_pvars")));
-static int of_stub_MPI_T_cvar_get_index(void) { return of_unsupported("MPI_T_cvar_get_index"); }
-OF_EXPORT int PMPI_T_cvar_get_index(void) __attribute__((alias("of_stub_MPI_T_cvar_get_index")));
-OF_EXPORT int MPI_T_cvar_get_index(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_index")));
-static int of_stub_MPI_T_cvar_get_info(void) { return of_unsupported("MPI_T_cvar_get_info"); }
-OF_EXPORT int PMPI_T_cvar_get_info(void) __attribute__((alias("of_stub_MPI_T_cvar_get_info")));
-OF_EXPORT int MPI_T_cvar_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_info")));
-static int of_stub_MPI_T_cvar_get_num(void) { return of_unsupported("MPI_T_cvar_get_num"); }
-OF_EXPORT int PMPI_T_cvar_get_num(void) __attribute__((alias("of_stub_MPI_T_cvar_get_num")));
-OF_EXPORT int MPI_T_cvar_get_num(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_get_num")));
-static int of_stub_MPI_T_cvar_handle_alloc(void) { return of_unsupported("MPI_T_cvar_handle_alloc"); }
-OF_EXPORT int PMPI_T_cvar_handle_alloc(void) __attribute__((alias("of_stub_MPI_T_cvar_handle_alloc")));
-OF_EXPORT int MPI_T_cvar_handle_alloc(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_handle_alloc")));
-static int of_stub_MPI_T_cvar_handle_free(void) { return of_unsupported("MPI_T_cvar_handle_free"); }
-OF_EXPORT int PMPI_T_cvar_handle_free(void) __attribute__((alias("of_stub_MPI_T_cvar_handle_free")));
-OF_EXPORT int MPI_T_cvar_handle_free(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_handle_free")));
-static int of_stub_MPI_T_cvar_read(void) { return of_unsupported("MPI_T_cvar_read"); }
-OF_EXPORT int PMPI_T_cvar_read(void) __attribute__((alias("of_stub_MPI_T_cvar_read")));
-OF_EXPORT int MPI_T_cvar_read(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_read")));
-static int of_stub_MPI_T_cvar_write(void) { return of_unsupported("MPI_T_cvar_write"); }
-OF_EXPORT int PMPI_T_cvar_write(void) __attribute__((alias("of_stub_MPI_T_cvar_write")));
-OF_EXPORT int MPI_T_cvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_cvar_write")));
-static int of_stub_MPI_T_enum_get_info(void) { return of_unsupported("MPI_T_enum_get_info"); }
-OF_EXPORT int PMPI_T_enum_get_info(void) __attribute__((alias("of_stub_MPI_T_enum_get_info")));
-OF_EXPORT int MPI_T_enum_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_enum_get_info")));
-static int of_stub_MPI_T_enum_get_item(void) { return of_unsupported("MPI_T_enum_get_item"); }
-OF_EXPORT int PMPI_T_enum_get_item(void) __attribute__((alias("of_stub_MPI_T_enum_get_item")));
-OF_EXPORT int MPI_T_enum_get_item(void) __attribute__((weak, alias("of_stub_MPI_T_enum_get_item")));
-static int of_stub_MPI_T_pvar_get_index(void) { return of_unsupported("MPI_T_pvar_get_index"); }
-OF_EXPORT int PMPI_T_pvar_get_index(void) __attribute__((alias("of_stub_MPI_T_pvar_get_index")));
-OF_EXPORT int MPI_T_pvar_get_index(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_index")));
-static int of_stub_MPI_T_pvar_get_info(void) { return of_unsupported("MPI_T_pvar_get_info"); }
-OF_EXPORT int PMPI_T_pvar_get_info(void) __attribute__((alias("of_stub_MPI_T_pvar_get_info")));
-OF_EXPORT int MPI_T_pvar_get_info(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_info")));
-static int of_stub_MPI_T_pvar_get_num(void) { return of_unsupported("MPI_T_pvar_get_num"); }
-OF_EXPORT int PMPI_T_pvar_get_num(void) __attribute__((alias("of_stub_MPI_T_pvar_get_num")));
-OF_EXPORT int MPI_T_pvar_get_num(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_get_num")));
-static int of_stub_MPI_T_pvar_handle_alloc(void) { return of_unsupported("MPI_T_pvar_handle_alloc"); }
-OF_EXPORT int PMPI_T_pvar_handle_alloc(void) __attribute__((alias("of_stub_MPI_T_pvar_handle_alloc")));
-OF_EXPORT int MPI_T_pvar_handle_alloc(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_handle_alloc")));
-static int of_stub_MPI_T_pvar_handle_free(void) { return of_unsupported("MPI_T_pvar_handle_free"); }
-OF_EXPORT int PMPI_T_pvar_handle_free(void) __attribute__((alias("of_stub_MPI_T_pvar_handle_free")));
-OF_EXPORT int MPI_T_pvar_handle_free(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_handle_free")));
-static int of_stub_MPI_T_pvar_read(void) { return of_unsupported("MPI_T_pvar_read"); }
-OF_EXPORT int PMPI_T_pvar_read(void) __attribute__((alias("of_stub_MPI_T_pvar_read")));
-OF_EXPORT int MPI_T_pvar_read(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_read")));
-static int of_stub_MPI_T_pvar_readreset(void) { return of_unsupported("MPI_T_pvar_readreset"); }
-OF_EXPORT int PMPI_T_pvar_readreset(void) __attribute__((alias("of_stub_MPI_T_pvar_readreset")));
-OF_EXPORT int MPI_T_pvar_readreset(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_readreset")));
-static int of_stub_MPI_T_pvar_reset(void) { return of_unsupported("MPI_T_pvar_reset"); }
-OF_EXPORT int PMPI_T_pvar_reset(void) __attribute__((alias("of_stub_MPI_T_pvar_reset")));
-OF_EXPORT int MPI_T_pvar_reset(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_reset")));
-static int of_stub_MPI_T_pvar_session_create(void) { return of_unsupported("MPI_T_pvar_session_create"); }
-OF_EXPORT int PMPI_T_pvar_session_create(void) __attribute__((alias("of_stub_MPI_T_pvar_session_create")));
-OF_EXPORT int MPI_T_pvar_session_create(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_session_create")));
-static int of_stub_MPI_T_pvar_session_free(void) { return of_unsupported("MPI_T_pvar_session_free"); }
-OF_EXPORT int PMPI_T_pvar_session_free(void) __attribute__((alias("of_stub_MPI_T_pvar_session_free")));
-OF_EXPORT int MPI_T_pvar_session_free(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_session_free")));
-static int of_stub_MPI_T_pvar_start(void) { return of_unsupported("MPI_T_pvar_start"); }
-OF_EXPORT int PMPI_T_pvar_start(void) __attribute__((alias("of_stub_MPI_T_pvar_start")));
-OF_EXPORT int MPI_T_pvar_start(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_start")));
-static int of_stub_MPI_T_pvar_stop(void) { return of_unsupported("MPI_T_pvar_stop"); }
-OF_EXPORT int PMPI_T_pvar_stop(void) __attribute__((alias("of_stub_MPI_T_pvar_stop")));
-OF_EXPORT int MPI_T_pvar_stop(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_stop")));
-static int of_stub_MPI_T_pvar_write(void) { return of_unsupported("MPI_T_pvar_write"); }
-OF_EXPORT int PMPI_T_pvar_write(void) __attribute__((alias("of_stub_MPI_T_pvar_write")));
-OF_EXPORT int MPI_T_pvar_write(void) __attribute__((weak, alias("of_stub_MPI_T_pvar_write")));
 static int of_stub_MPI_Type_c2f(void) { return of_unsupported("MPI_Type_c2f"); }
 OF_EXPORT int PMPI_Type_c2f(void) __attribute__((alias("of_stub_MPI_Type_c2f")));
 OF_EXPORT int MPI_Type_c2f(void) __attribute__((weak, alias("of_stub_MPI_Type_c2f")));
@@ -4129,120 +5462,6 @@ OF_EXPORT int MPI_WTICK_F90(void) __attribute__((weak, alias("of_stub_MPI_WTICK_
 static int of_stub_MPI_WTIME_F90(void) { return of_unsupported("MPI_WTIME_F90"); }
 OF_EXPORT int PMPI_WTIME_F90(void) __attribute__((alias("of_stub_MPI_WTIME_F90")));
 OF_EXPORT int MPI_WTIME_F90(void) __attribute__((weak, alias("of_stub_MPI_WTIME_F90")));
-static int of_stub_MPI_Win_allocate(void) { return of_unsupported("MPI_Win_allocate"); }
-OF_EXPORT int PMPI_Win_allocate(void) __attribute__((alias("of_stub_MPI_Win_allocate")));
-OF_EXPORT int MPI_Win_allocate(void) __attribute__((weak, alias("of_stub_MPI_Win_allocate")));
-static int of_stub_MPI_Win_allocate_shared(void) { return of_unsupported("MPI_Win_allocate_shared"); }
-OF_EXPORT int PMPI_Win_allocate_shared(void) __attribute__((alias("of_stub_MPI_Win_allocate_shared")));
-OF_EXPORT int MPI_Win_allocate_shared(void) __attribute__((weak, alias("of_stub_MPI_Win_allocate_shared")));
-static int of_stub_MPI_Win_attach(void) { return of_unsupported("MPI_Win_attach"); }
-OF_EXPORT int PMPI_Win_attach(void) __attribute__((alias("of_stub_MPI_Win_attach")));
-OF_EXPORT int MPI_Win_attach(void) __attribute__((weak, alias("of_stub_MPI_Win_attach")));
-static int of_stub_MPI_Win_c2f(void) { return of_unsupported("MPI_Win_c2f"); }
-OF_EXPORT int PMPI_Win_c2f(void) __attribute__((alias("of_stub_MPI_Win_c2f")));
-OF_EXPORT int MPI_Win_c2f(void) __attribute__((weak, alias("of_stub_MPI_Win_c2f")));
-static int of_stub_MPI_Win_call_errhandler(void) { return of_unsupported("MPI_Win_call_errhandler"); }
-OF_EXPORT int PMPI_Win_call_errhandler(void) __attribute__((alias("of_stub_MPI_Win_call_errhandler")));
-OF_EXPORT int MPI_Win_call_errhandler(void) __attribute__((weak, alias("of_stub_MPI_Win_call_errhandler")));
-static int of_stub_MPI_Win_complete(void) { return of_unsupported("MPI_Win_complete"); }
-OF_EXPORT int PMPI_Win_complete(void) __attribute__((alias("of_stub_MPI_Win_complete")));
-OF_EXPORT int MPI_Win_complete(void) __attribute__((weak, alias("of_stub_MPI_Win_complete")));
-static int of_stub_MPI_Win_create(void) { return of_unsupported("MPI_Win_create"); }
-OF_EXPORT int PMPI_Win_create(void) __attribute__((alias("of_stub_MPI_Win_create")));
-OF_EXPORT int MPI_Win_create(void) __attribute__((weak, alias("of_stub_MPI_Win_create")));
-static int of_stub_MPI_Win_create_dynamic(void) { return of_unsupported("MPI_Win_create_dynamic"); }
-OF_EXPORT int PMPI_Win_create_dynamic(void) __attribute__((alias("of_stub_MPI_Win_create_dynamic")));
-OF_EXPORT int MPI_Win_create_dynamic(void) __attribute__((weak, alias("of_stub_MPI_Win_create_dynamic")));
-static int of_stub_MPI_Win_create_errhandler(void) { return of_unsupported("MPI_Win_create_errhandler"); }
-OF_EXPORT int PMPI_Win_create_errhandler(void) __attribute__((alias("of_stub_MPI_Win_create_errhandler")));
-OF_EXPORT int MPI_Win_create_errhandler(void) __attribute__((weak, alias("of_stub_MPI_Win_create_errhandler")));
-static int of_stub_MPI_Win_create_keyval(void) { return of_unsupported("MPI_Win_create_keyval"); }
-OF_EXPORT int PMPI_Win_create_keyval(void) __attribute__((alias("of_stub_MPI_Win_create_keyval")));
-OF_EXPORT int MPI_Win_create_keyval(void) __attribute__((weak, alias("of_stub_MPI_Win_create_keyval")));
-static int of_stub_MPI_Win_delete_attr(void) { return of_unsupported("MPI_Win_delete_attr"); }
-OF_EXPORT int PMPI_Win_delete_attr(void) __attribute__((alias("of_stub_MPI_Win_delete_attr")));
-OF_EXPORT int MPI_Win_delete_attr(void) __attribute__((weak, alias("of_stub_MPI_Win_delete_attr")));
-static int of_stub_MPI_Win_detach(void) { return of_unsupported("MPI_Win_detach"); }
-OF_EXPORT int PMPI_Win_detach(void) __attribute__((alias("of_stub_MPI_Win_detach")));
-OF_EXPORT int MPI_Win_detach(void) __attribute__((weak, alias("of_stub_MPI_Win_detach")));
-static int of_stub_MPI_Win_f2c(void) { return of_unsupported("MPI_Win_f2c"); }
-OF_EXPORT int PMPI_Win_f2c(void) __attribute__((alias("of_stub_MPI_Win_f2c")));
-OF_EXPORT int MPI_Win_f2c(void) __attribute__((weak, alias("of_stub_MPI_Win_f2c")));
-static int of_stub_MPI_Win_fence(void) { return of_unsupported("MPI_Win_fence"); }
-OF_EXPORT int PMPI_Win_fence(void) __attribute__((alias("of_stub_MPI_Win_fence")));
-OF_EXPORT int MPI_Win_fence(void) __attribute__((weak, alias("of_stub_MPI_Win_fence")));
-static int of_stub_MPI_Win_flush(void) { return of_unsupported("MPI_Win_flush"); }
-OF_EXPORT int PMPI_Win_flush(void) __attribute__((alias("of_stub_MPI_Win_flush")));
-OF_EXPORT int MPI_Win_flush(void) __attribute__((weak, alias("of_stub_MPI_Win_flush")));
-static int of_stub_MPI_Win_flush_all(void) { return of_unsupported("MPI_Win_flush_all"); }
-OF_EXPORT int PMPI_Win_flush_all(void) __attribute__((alias("of_stub_MPI_Win_flush_all")));
-OF_EXPORT int MPI_Win_flush_all(void) __attribute__((weak, alias("of_stub_MPI_Win_flush_all")));
-static int of_stub_MPI_Win_flush_local(void) { return of_unsupported("MPI_Win_flush_local"); }
-OF_EXPORT int PMPI_Win_flush_local(void) __attribute__((alias("of_stub_MPI_Win_flush_local")));
-OF_EXPORT int MPI_Win_flush_local(void) __attribute__((weak, alias("of_stub_MPI_Win_flush_local")));
-static int of_stub_MPI_Win_flush_local_all(void) { return of_unsupported("MPI_Win_flush_local_all"); }
-OF_EXPORT int PMPI_Win_flush_local_all(void) __attribute__((alias("of_stub_MPI_Win_flush_local_all")));
-OF_EXPORT int MPI_Win_flush_local_all(void) __attribute__((weak, alias("of_stub_MPI_Win_flush_local_all")));
-static int of_stub_MPI_Win_free(void) { return of_unsupported("MPI_Win_free"); }
-OF_EXPORT int PMPI_Win_free(void) __attribute__((alias("of_stub_MPI_Win_free")));
-OF_EXPORT int MPI_Win_free(void) __attribute__((weak, alias("of_stub_MPI_Win_free")));
-static int of_stub_MPI_Win_get_attr(void) { return of_unsupported("MPI_Win_get_attr"); }
-OF_EXPORT int PMPI_Win_get_attr(void) __attribute__((alias("of_stub_MPI_Win_get_attr")));
-OF_EXPORT int MPI_Win_get_attr(void) __attribute__((weak, alias("of_stub_MPI_Win_get_attr")));
-static int of_stub_MPI_Win_get_errhandler(void) { return of_unsupported("MPI_Win_get_errhandler"); }
-OF_EXPORT int PMPI_Win_get_errhandler(void) __attribute__((alias("of_stub_MPI_Win_get_errhandler")));
-OF_EXPORT int MPI_Win_get_errhandler(void) __attribute__((weak, alias("of_stub_MPI_Win_get_errhandler")));
-static int of_stub_MPI_Win_get_group(void) { return of_unsupported("MPI_Win_get_group"); }
-OF_EXPORT int PMPI_Win_get_group(void) __attribute__((alias("of_stub_MPI_Win_get_group")));
-OF_EXPORT int MPI_Win_get_group(void) __attribute__((weak, alias("of_stub_MPI_Win_get_group")));
-static int of_stub_MPI_Win_get_info(void) { return of_unsupported("MPI_Win_get_info"); }
-OF_EXPORT int PMPI_Win_get_info(void) __attribute__((alias("of_stub_MPI_Win_get_info")));
-OF_EXPORT int MPI_Win_get_info(void) __attribute__((weak, alias("of_stub_MPI_Win_get_info")));
-static int of_stub_MPI_Win_get_name(void) { return of_unsupported("MPI_Win_get_name"); }
-OF_EXPORT int PMPI_Win_get_name(void) __attribute__((alias("of_stub_MPI_Win_get_name")));
-OF_EXPORT int MPI_Win_get_name(void) __attribute__((weak, alias("of_stub_MPI_Win_get_name")));
-static int of_stub_MPI_Win_lock(void) { return of_unsupported("MPI_Win_lock"); }
-OF_EXPORT int PMPI_Win_lock(void) __attribute__((alias("of_stub_MPI_Win_lock")));
-OF_EXPORT int MPI_Win_lock(void) __attribute__((weak, alias("of_stub_MPI_Win_lock")));
-static int of_stub_MPI_Win_lock_all(void) { return of_unsupported("MPI_Win_lock_all"); }
-OF_EXPORT int PMPI_Win_lock_all(void) __attribute__((alias("of_stub_MPI_Win_lock_all")));
-OF_EXPORT int MPI_Win_lock_all(void) __attribute__((weak, alias("of_stub_MPI_Win_lock_all")));
-static int of_stub_MPI_Win_post(void) { return of_unsupported("MPI_Win_post"); }
-OF_EXPORT int PMPI_Win_post(void) __attribute__((alias("of_stub_MPI_Win_post")));
-OF_EXPORT int MPI_Win_post(void) __attribute__((weak, alias("of_stub_MPI_Win_post")));
-static int of_stub_MPI_Win_set_attr(void) { return of_unsupported("MPI_Win_set_attr"); }
-OF_EXPORT int PMPI_Win_set_attr(void) __attribute__((alias("of_stub_MPI_Win_set_attr")));
-OF_EXPORT int MPI_Win_set_attr(void) __attribute__((weak, alias("of_stub_MPI_Win_set_attr")));
-static int of_stub_MPI_Win_set_errhandler(void) { return of_unsupported("MPI_Win_set_errhandler"); }
-OF_EXPORT int PMPI_Win_set_errhandler(void) __attribute__((alias("of_stub_MPI_Win_set_errhandler")));
-OF_EXPORT int MPI_Win_set_errhandler(void) __attribute__((weak, alias("of_stub_MPI_Win_set_errhandler")));
-static int of_stub_MPI_Win_set_info(void) { return of_unsupported("MPI_Win_set_info"); }
-OF_EXPORT int PMPI_Win_set_info(void) __attribute__((alias("of_stub_MPI_Win_set_info")));
-OF_EXPORT int MPI_Win_set_info(void) __attribute__((weak, alias("of_stub_MPI_Win_set_info")));
-static int of_stub_MPI_Win_set_name(void) { return of_unsupported("MPI_Win_set_name"); }
-OF_EXPORT int PMPI_Win_set_name(void) __attribute__((alias("of_stub_MPI_Win_set_name")));
-OF_EXPORT int MPI_Win_set_name(void) __attribute__((weak, alias("of_stub_MPI_Win_set_name")));
-static int of_stub_MPI_Win_shared_query(void) { return of_unsupported("MPI_Win_shared_query"); }
-OF_EXPORT int PMPI_Win_shared_query(void) __attribute__((alias("of_stub_MPI_Win_shared_query")));
-OF_EXPORT int MPI_Win_shared_query(void) __attribute__((weak, alias("of_stub_MPI_Win_shared_query")));
-static int of_stub_MPI_Win_start(void) { return of_unsupported("MPI_Win_start"); }
-OF_EXPORT int PMPI_Win_start(void) __attribute__((alias("of_stub_MPI_Win_start")));
-OF_EXPORT int MPI_Win_start(void) __attribute__((weak, alias("of_stub_MPI_Win_start")));
-static int of_stub_MPI_Win_sync(void) { return of_unsupported("MPI_Win_sync"); }
-OF_EXPORT int PMPI_Win_sync(void) __attribute__((alias("of_stub_MPI_Win_sync")));
-OF_EXPORT int MPI_Win_sync(void) __attribute__((weak, alias("of_stub_MPI_Win_sync")));
-static int of_stub_MPI_Win_test(void) { return of_unsupported("MPI_Win_test"); }
-OF_EXPORT int PMPI_Win_test(void) __attribute__((alias("of_stub_MPI_Win_test")));
-OF_EXPORT int MPI_Win_test(void) __attribute__((weak, alias("of_stub_MPI_Win_test")));
-static int of_stub_MPI_Win_unlock(void) { return of_unsupported("MPI_Win_unlock"); }
-OF_EXPORT int PMPI_Win_unlock(void) __attribute__((alias("of_stub_MPI_Win_unlock")));
-OF_EXPORT int MPI_Win_unlock(void) __attribute__((weak, alias("of_stub_MPI_Win_unlock")));
-static int of_stub_MPI_Win_unlock_all(void) { return of_unsupported("MPI_Win_unlock_all"); }
-OF_EXPORT int PMPI_Win_unlock_all(void) __attribute__((alias("of_stub_MPI_Win_unlock_all")));
-OF_EXPORT int MPI_Win_unlock_all(void) __attribute__((weak, alias("of_stub_MPI_Win_unlock_all")));
-static int of_stub_MPI_Win_wait(void) { return of_unsupported("MPI_Win_wait"); }
-OF_EXPORT int PMPI_Win_wait(void) __attribute__((alias("of_stub_MPI_Win_wait")));
-OF_EXPORT int MPI_Win_wait(void) __attribute__((weak, alias("of_stub_MPI_Win_wait")));
 
 /* Open MPI's predefined attribute callbacks (MPI_COMM_NULL_COPY_FN...), called by the trampolines. */
 OF_EXPORT int OMPI_C_MPI_COMM_DUP_FN(void *o, int k, void *e, void *in, void *out, int *flag) { (void)o; (void)k; (void)e; *(void **)out = in; *flag = 1; return 0; }
@@ -4262,6 +5481,7 @@ OF_EXPORT int OMPI_C_MPI_WIN_NULL_DELETE_FN(void *o, int k, void *a, void *e) { 
 void of_resolve_all(void)
 {
     m_Abort = of_sym("PMPI_Abort");
+    m_Accumulate = of_sym("PMPI_Accumulate");
     m_Add_error_class = of_sym("PMPI_Add_error_class");
     m_Add_error_code = of_sym("PMPI_Add_error_code");
     m_Add_error_string = of_sym("PMPI_Add_error_string");
@@ -4321,6 +5541,7 @@ void of_resolve_all(void)
     m_Comm_split = of_sym("PMPI_Comm_split");
     m_Comm_split_type = of_sym("PMPI_Comm_split_type");
     m_Comm_test_inter = of_sym("PMPI_Comm_test_inter");
+    m_Compare_and_swap = of_sym("PMPI_Compare_and_swap");
     m_Dims_create = of_sym("PMPI_Dims_create");
     m_Dist_graph_create = of_sym("PMPI_Dist_graph_create");
     m_Dist_graph_create_adjacent = of_sym("PMPI_Dist_graph_create_adjacent");
@@ -4330,12 +5551,73 @@ void of_resolve_all(void)
     m_Error_class = of_sym("PMPI_Error_class");
     m_Error_string = of_sym("PMPI_Error_string");
     m_Exscan = of_sym("PMPI_Exscan");
+    m_Fetch_and_op = of_sym("PMPI_Fetch_and_op");
+    m_File_call_errhandler = of_sym("PMPI_File_call_errhandler");
+    m_File_close = of_sym("PMPI_File_close");
+    m_File_create_errhandler = of_sym("PMPI_File_create_errhandler");
     m_File_delete = of_sym("PMPI_File_delete");
+    m_File_get_amode = of_sym("PMPI_File_get_amode");
+    m_File_get_atomicity = of_sym("PMPI_File_get_atomicity");
+    m_File_get_byte_offset = of_sym("PMPI_File_get_byte_offset");
+    m_File_get_errhandler = of_sym("PMPI_File_get_errhandler");
+    m_File_get_group = of_sym("PMPI_File_get_group");
+    m_File_get_info = of_sym("PMPI_File_get_info");
+    m_File_get_position = of_sym("PMPI_File_get_position");
+    m_File_get_position_shared = of_sym("PMPI_File_get_position_shared");
+    m_File_get_size = of_sym("PMPI_File_get_size");
+    m_File_get_type_extent = of_sym("PMPI_File_get_type_extent");
+    m_File_get_view = of_sym("PMPI_File_get_view");
+    m_File_iread = of_sym("PMPI_File_iread");
+    m_File_iread_all = of_sym("PMPI_File_iread_all");
+    m_File_iread_at = of_sym("PMPI_File_iread_at");
+    m_File_iread_at_all = of_sym("PMPI_File_iread_at_all");
+    m_File_iread_shared = of_sym("PMPI_File_iread_shared");
+    m_File_iwrite = of_sym("PMPI_File_iwrite");
+    m_File_iwrite_all = of_sym("PMPI_File_iwrite_all");
+    m_File_iwrite_at = of_sym("PMPI_File_iwrite_at");
+    m_File_iwrite_at_all = of_sym("PMPI_File_iwrite_at_all");
+    m_File_iwrite_shared = of_sym("PMPI_File_iwrite_shared");
+    m_File_open = of_sym("PMPI_File_open");
+    m_File_preallocate = of_sym("PMPI_File_preallocate");
+    m_File_read = of_sym("PMPI_File_read");
+    m_File_read_all = of_sym("PMPI_File_read_all");
+    m_File_read_all_begin = of_sym("PMPI_File_read_all_begin");
+    m_File_read_all_end = of_sym("PMPI_File_read_all_end");
+    m_File_read_at = of_sym("PMPI_File_read_at");
+    m_File_read_at_all = of_sym("PMPI_File_read_at_all");
+    m_File_read_at_all_begin = of_sym("PMPI_File_read_at_all_begin");
+    m_File_read_at_all_end = of_sym("PMPI_File_read_at_all_end");
+    m_File_read_ordered = of_sym("PMPI_File_read_ordered");
+    m_File_read_ordered_begin = of_sym("PMPI_File_read_ordered_begin");
+    m_File_read_ordered_end = of_sym("PMPI_File_read_ordered_end");
+    m_File_read_shared = of_sym("PMPI_File_read_shared");
+    m_File_seek = of_sym("PMPI_File_seek");
+    m_File_seek_shared = of_sym("PMPI_File_seek_shared");
+    m_File_set_atomicity = of_sym("PMPI_File_set_atomicity");
+    m_File_set_errhandler = of_sym("PMPI_File_set_errhandler");
+    m_File_set_info = of_sym("PMPI_File_set_info");
+    m_File_set_size = of_sym("PMPI_File_set_size");
+    m_File_set_view = of_sym("PMPI_File_set_view");
+    m_File_sync = of_sym("PMPI_File_sync");
+    m_File_write = of_sym("PMPI_File_write");
+    m_File_write_all = of_sym("PMPI_File_write_all");
+    m_File_write_all_begin = of_sym("PMPI_File_write_all_begin");
+    m_File_write_all_end = of_sym("PMPI_File_write_all_end");
+    m_File_write_at = of_sym("PMPI_File_write_at");
+    m_File_write_at_all = of_sym("PMPI_File_write_at_all");
+    m_File_write_at_all_begin = of_sym("PMPI_File_write_at_all_begin");
+    m_File_write_at_all_end = of_sym("PMPI_File_write_at_all_end");
+    m_File_write_ordered = of_sym("PMPI_File_write_ordered");
+    m_File_write_ordered_begin = of_sym("PMPI_File_write_ordered_begin");
+    m_File_write_ordered_end = of_sym("PMPI_File_write_ordered_end");
+    m_File_write_shared = of_sym("PMPI_File_write_shared");
     m_Finalize = of_sym("PMPI_Finalize");
     m_Finalized = of_sym("PMPI_Finalized");
     m_Free_mem = of_sym("PMPI_Free_mem");
     m_Gather = of_sym("PMPI_Gather");
     m_Gatherv = of_sym("PMPI_Gatherv");
+    m_Get = of_sym("PMPI_Get");
+    m_Get_accumulate = of_sym("PMPI_Get_accumulate");
     m_Get_address = of_sym("PMPI_Get_address");
     m_Get_count = of_sym("PMPI_Get_count");
     m_Get_elements = of_sym("PMPI_Get_elements");
@@ -4350,6 +5632,7 @@ void of_resolve_all(void)
     m_Graph_neighbors_count = of_sym("PMPI_Graph_neighbors_count");
     m_Graphdims_get = of_sym("PMPI_Graphdims_get");
     m_Grequest_complete = of_sym("PMPI_Grequest_complete");
+    m_Grequest_start = of_sym("PMPI_Grequest_start");
     m_Group_compare = of_sym("PMPI_Group_compare");
     m_Group_difference = of_sym("PMPI_Group_difference");
     m_Group_excl = of_sym("PMPI_Group_excl");
@@ -4425,7 +5708,9 @@ void of_resolve_all(void)
     m_Pack_size = of_sym("PMPI_Pack_size");
     m_Probe = of_sym("PMPI_Probe");
     m_Publish_name = of_sym("PMPI_Publish_name");
+    m_Put = of_sym("PMPI_Put");
     m_Query_thread = of_sym("PMPI_Query_thread");
+    m_Raccumulate = of_sym("PMPI_Raccumulate");
     m_Recv = of_sym("PMPI_Recv");
     m_Recv_init = of_sym("PMPI_Recv_init");
     m_Reduce = of_sym("PMPI_Reduce");
@@ -4434,6 +5719,9 @@ void of_resolve_all(void)
     m_Reduce_scatter_block = of_sym("PMPI_Reduce_scatter_block");
     m_Request_free = of_sym("PMPI_Request_free");
     m_Request_get_status = of_sym("PMPI_Request_get_status");
+    m_Rget = of_sym("PMPI_Rget");
+    m_Rget_accumulate = of_sym("PMPI_Rget_accumulate");
+    m_Rput = of_sym("PMPI_Rput");
     m_Rsend = of_sym("PMPI_Rsend");
     m_Rsend_init = of_sym("PMPI_Rsend_init");
     m_Scan = of_sym("PMPI_Scan");
@@ -4452,10 +5740,35 @@ void of_resolve_all(void)
     m_Status_set_elements_x = of_sym("PMPI_Status_set_elements_x");
     m_T_category_changed = of_sym("PMPI_T_category_changed");
     m_T_category_get_categories = of_sym("PMPI_T_category_get_categories");
+    m_T_category_get_cvars = of_sym("PMPI_T_category_get_cvars");
     m_T_category_get_index = of_sym("PMPI_T_category_get_index");
+    m_T_category_get_info = of_sym("PMPI_T_category_get_info");
     m_T_category_get_num = of_sym("PMPI_T_category_get_num");
+    m_T_category_get_pvars = of_sym("PMPI_T_category_get_pvars");
+    m_T_cvar_get_index = of_sym("PMPI_T_cvar_get_index");
+    m_T_cvar_get_info = of_sym("PMPI_T_cvar_get_info");
+    m_T_cvar_get_num = of_sym("PMPI_T_cvar_get_num");
+    m_T_cvar_handle_alloc = of_sym("PMPI_T_cvar_handle_alloc");
+    m_T_cvar_handle_free = of_sym("PMPI_T_cvar_handle_free");
+    m_T_cvar_read = of_sym("PMPI_T_cvar_read");
+    m_T_cvar_write = of_sym("PMPI_T_cvar_write");
+    m_T_enum_get_info = of_sym("PMPI_T_enum_get_info");
+    m_T_enum_get_item = of_sym("PMPI_T_enum_get_item");
     m_T_finalize = of_sym("PMPI_T_finalize");
     m_T_init_thread = of_sym("PMPI_T_init_thread");
+    m_T_pvar_get_index = of_sym("PMPI_T_pvar_get_index");
+    m_T_pvar_get_info = of_sym("PMPI_T_pvar_get_info");
+    m_T_pvar_get_num = of_sym("PMPI_T_pvar_get_num");
+    m_T_pvar_handle_alloc = of_sym("PMPI_T_pvar_handle_alloc");
+    m_T_pvar_handle_free = of_sym("PMPI_T_pvar_handle_free");
+    m_T_pvar_read = of_sym("PMPI_T_pvar_read");
+    m_T_pvar_readreset = of_sym("PMPI_T_pvar_readreset");
+    m_T_pvar_reset = of_sym("PMPI_T_pvar_reset");
+    m_T_pvar_session_create = of_sym("PMPI_T_pvar_session_create");
+    m_T_pvar_session_free = of_sym("PMPI_T_pvar_session_free");
+    m_T_pvar_start = of_sym("PMPI_T_pvar_start");
+    m_T_pvar_stop = of_sym("PMPI_T_pvar_stop");
+    m_T_pvar_write = of_sym("PMPI_T_pvar_write");
     m_Test = of_sym("PMPI_Test");
     m_Test_cancelled = of_sym("PMPI_Test_cancelled");
     m_Testall = of_sym("PMPI_Testall");
@@ -4502,7 +5815,43 @@ void of_resolve_all(void)
     m_Waitall = of_sym("PMPI_Waitall");
     m_Waitany = of_sym("PMPI_Waitany");
     m_Waitsome = of_sym("PMPI_Waitsome");
+    m_Win_allocate = of_sym("PMPI_Win_allocate");
+    m_Win_allocate_shared = of_sym("PMPI_Win_allocate_shared");
+    m_Win_attach = of_sym("PMPI_Win_attach");
+    m_Win_call_errhandler = of_sym("PMPI_Win_call_errhandler");
+    m_Win_complete = of_sym("PMPI_Win_complete");
+    m_Win_create = of_sym("PMPI_Win_create");
+    m_Win_create_dynamic = of_sym("PMPI_Win_create_dynamic");
+    m_Win_create_errhandler = of_sym("PMPI_Win_create_errhandler");
+    m_Win_create_keyval = of_sym("PMPI_Win_create_keyval");
+    m_Win_delete_attr = of_sym("PMPI_Win_delete_attr");
+    m_Win_detach = of_sym("PMPI_Win_detach");
+    m_Win_fence = of_sym("PMPI_Win_fence");
+    m_Win_flush = of_sym("PMPI_Win_flush");
+    m_Win_flush_all = of_sym("PMPI_Win_flush_all");
+    m_Win_flush_local = of_sym("PMPI_Win_flush_local");
+    m_Win_flush_local_all = of_sym("PMPI_Win_flush_local_all");
+    m_Win_free = of_sym("PMPI_Win_free");
     m_Win_free_keyval = of_sym("PMPI_Win_free_keyval");
+    m_Win_get_attr = of_sym("PMPI_Win_get_attr");
+    m_Win_get_errhandler = of_sym("PMPI_Win_get_errhandler");
+    m_Win_get_group = of_sym("PMPI_Win_get_group");
+    m_Win_get_info = of_sym("PMPI_Win_get_info");
+    m_Win_get_name = of_sym("PMPI_Win_get_name");
+    m_Win_lock = of_sym("PMPI_Win_lock");
+    m_Win_lock_all = of_sym("PMPI_Win_lock_all");
+    m_Win_post = of_sym("PMPI_Win_post");
+    m_Win_set_attr = of_sym("PMPI_Win_set_attr");
+    m_Win_set_errhandler = of_sym("PMPI_Win_set_errhandler");
+    m_Win_set_info = of_sym("PMPI_Win_set_info");
+    m_Win_set_name = of_sym("PMPI_Win_set_name");
+    m_Win_shared_query = of_sym("PMPI_Win_shared_query");
+    m_Win_start = of_sym("PMPI_Win_start");
+    m_Win_sync = of_sym("PMPI_Win_sync");
+    m_Win_test = of_sym("PMPI_Win_test");
+    m_Win_unlock = of_sym("PMPI_Win_unlock");
+    m_Win_unlock_all = of_sym("PMPI_Win_unlock_all");
+    m_Win_wait = of_sym("PMPI_Win_wait");
     m_Wtick = of_sym("PMPI_Wtick");
     m_Wtime = of_sym("PMPI_Wtime");
 }

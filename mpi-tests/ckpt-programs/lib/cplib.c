@@ -1,4 +1,5 @@
 #include "cplib.h"
+#include <unistd.h>
 
 int rank, size;
 
@@ -52,6 +53,17 @@ uint64_t spin(uint64_t iters, uint64_t x)
         x ^= x << 17;
     }
     return x;
+}
+
+void cp_scratch_path(char *buf, size_t cap, const char *name, const char *ext)
+{
+    static int id;
+    if (!id) {
+        id = (int)getpid();
+        MPICHK(MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    }
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/%s.%d.%s", dir && *dir ? dir : ".", name, id, ext);
 }
 
 int cp_finish(const char *name, const uint64_t *v, int nv)

@@ -29,6 +29,12 @@ int cp_init_thread(int *argc, char ***argv, int required);
  * uninterrupted run does); then MPI_Finalize. */
 int cp_finish(const char *name, const uint64_t *v, int nv);
 
+/* A scratch file name of this run, the same on every rank (collective over
+ * MPI_COMM_WORLD): $TMPDIR (or .) / NAME.<rank 0's pid>.EXT, so that runs side
+ * by side and a restarted run (which keeps the name: it is in the image) never
+ * meet each other's files. */
+void cp_scratch_path(char *buf, size_t cap, const char *name, const char *ext);
+
 void nap(int ms);
 /* splitmix64 finaliser */
 uint64_t h64(uint64_t x);

@@ -11,21 +11,25 @@
  * int ckpt_ctx_save_and_run(c, fn, arg, stack_top): the same save, then runs
  * fn(arg) on another stack (so the caller's stack stays exactly as saved
  * while fn copies it), then returns 0. */
+/* Callee-saved registers, the caller's stack pointer and return address into *%rdi. */
+#define SAVE_CALLER_CONTEXT \
+    "  mov %rbx, 0(%rdi)\n" \
+    "  mov %rbp, 8(%rdi)\n" \
+    "  mov %r12, 16(%rdi)\n" \
+    "  mov %r13, 24(%rdi)\n" \
+    "  mov %r14, 32(%rdi)\n" \
+    "  mov %r15, 40(%rdi)\n" \
+    "  lea 8(%rsp), %rax\n" \
+    "  mov %rax, 48(%rdi)\n" \
+    "  mov (%rsp), %rax\n" \
+    "  mov %rax, 56(%rdi)\n"
+
 __asm__(".text\n"
         ".globl ckpt_ctx_save\n"
         ".hidden ckpt_ctx_save\n"
         ".type ckpt_ctx_save,@function\n"
         "ckpt_ctx_save:\n"
-        "  mov %rbx, 0(%rdi)\n"
-        "  mov %rbp, 8(%rdi)\n"
-        "  mov %r12, 16(%rdi)\n"
-        "  mov %r13, 24(%rdi)\n"
-        "  mov %r14, 32(%rdi)\n"
-        "  mov %r15, 40(%rdi)\n"
-        "  lea 8(%rsp), %rax\n"
-        "  mov %rax, 48(%rdi)\n"
-        "  mov (%rsp), %rax\n"
-        "  mov %rax, 56(%rdi)\n"
+        SAVE_CALLER_CONTEXT
         "  xor %eax, %eax\n"
         "  ret\n"
         ".size ckpt_ctx_save, .-ckpt_ctx_save\n"
@@ -33,16 +37,7 @@ __asm__(".text\n"
         ".hidden ckpt_ctx_save_and_run\n"
         ".type ckpt_ctx_save_and_run,@function\n"
         "ckpt_ctx_save_and_run:\n"
-        "  mov %rbx, 0(%rdi)\n"
-        "  mov %rbp, 8(%rdi)\n"
-        "  mov %r12, 16(%rdi)\n"
-        "  mov %r13, 24(%rdi)\n"
-        "  mov %r14, 32(%rdi)\n"
-        "  mov %r15, 40(%rdi)\n"
-        "  lea 8(%rsp), %rax\n"
-        "  mov %rax, 48(%rdi)\n"
-        "  mov (%rsp), %rax\n"
-        "  mov %rax, 56(%rdi)\n"
+        SAVE_CALLER_CONTEXT
         "  push %rbx\n"
         "  mov %rsp, %rbx\n"
         "  mov %rcx, %rsp\n"

@@ -42,6 +42,11 @@ struct face_file {
     long long pos, pos_shared;
     int split_rc;
     struct ckpt_status split_status;
+    /* The file as the last checkpoint saw it (stat of path): a restart notes a
+     * file replaced or shorter since, whose contents the job did not expect. */
+    uint8_t cut_stat;
+    unsigned long long cut_dev, cut_ino;
+    long long cut_size;
     char datarep[FACE_MAX_DATAREP];
     char *path;            /* absolute, as resolved at open */
 };
@@ -79,6 +84,12 @@ static inline int32_t face_file_handle(uint32_t slot)
 /* Raises an I/O error through the file's errhandler (MPI_FILE_NULL's for a null
  * file: MPI_ERRORS_RETURN unless the application changed it) and returns it. */
 int face_file_error(MPI_File fh, int rc, const char *fn);
+
+/* Declares `f`, the open file of `fh`, or returns MPI_ERR_FILE through its errhandler. */
+#define FACE_FILE_OR_ERROR(f, fh, fn)       \
+    struct face_file *f = face_file_of(fh); \
+    if (!f)                                 \
+        return face_file_error(fh, CKPT_MPI_ERR_FILE, fn)
 
 /* A file's collectives count on the face's communicator of the file, which the
  * application cannot free before it closes the file. */

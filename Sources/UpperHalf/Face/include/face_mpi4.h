@@ -7,9 +7,20 @@
 #include "face_cut.h"
 
 /* A persistent collective request, inactive: `which` is its case in face_pcoll_start. */
-int32_t face_pcoll_new(int which, void *args, MPI_Comm comm);
+static inline int32_t face_pcoll_new(int which, void *args, MPI_Comm comm)
+{
+    int32_t v = face_req_new(FACE_REAL_PCOLL_IDLE, FACE_REQ_PCOLL, comm);
+    struct face_req *q = face_req_of(v);
+    if (q) {
+        q->mode = (uint8_t)which;
+        q->buf = args;
+    }
+    return v;
+}
+
 /* Issues the non-blocking collective of an inactive persistent one (generated). */
 int face_pcoll_start(const struct face_req *q, MPI_Request *started);
+/* Defined in face_p2p.c, whose completion drives them: */
 /* MPI_Start of a persistent collective. */
 int face_pcoll_activate(MPI_Request *request, struct face_req *q);
 /* MPI_Request_free of a persistent collective (waits for it when active). */
