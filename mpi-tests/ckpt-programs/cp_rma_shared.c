@@ -14,7 +14,7 @@
  *           pointers, windows on a sub-communicator, windows freed before the image
  * Ranks: 2 3 4
  * Runtime: 6 s
- * Faces: mpich
+ * Faces: mpich openmpi
  * Scenarios: ompi-ompi mpich-mpich ompi-mpich mpich-ompi (Open MPI 4.1 has no window over btl tcp,self)
  */
 #include "cplib.h"
