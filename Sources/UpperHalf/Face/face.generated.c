@@ -3776,14 +3776,10 @@ CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) {
 CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 CKPT_EXPORT int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Unpublish_name"); }
 CKPT_EXPORT int MPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
-CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("PMPI_Win_allocate_shared")));
 CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
 CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("PMPI_Win_c2f")));
 CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
 CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("PMPI_Win_f2c")));
-CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return ckpt_unsupported("MPI_Win_shared_query"); }
-CKPT_EXPORT int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("PMPI_Win_shared_query")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
 static int ckpt_stub_Add_error_class(int *errorclass) { return ckpt_unsupported("MPI_Add_error_class"); }
 CKPT_EXPORT int PMPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
@@ -4451,6 +4447,9 @@ CKPT_EXPORT int MPI_Waitsome(int incount, MPI_Request  *array_of_requests, int *
 static int ckpt_stub_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate"); }
 CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
 CKPT_EXPORT int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate")));
+static int ckpt_stub_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return ckpt_unsupported("MPI_Win_allocate_shared"); }
+CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate_shared")));
+CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) __attribute__((weak, alias("ckpt_stub_Win_allocate_shared")));
 static int ckpt_stub_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
 CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
 CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
@@ -4514,6 +4513,9 @@ CKPT_EXPORT int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) _
 static int ckpt_stub_Win_set_name(MPI_Win win, const char *win_name) { return ckpt_unsupported("MPI_Win_set_name"); }
 CKPT_EXPORT int PMPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
 CKPT_EXPORT int MPI_Win_set_name(MPI_Win win, const char *win_name) __attribute__((weak, alias("ckpt_stub_Win_set_name")));
+static int ckpt_stub_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return ckpt_unsupported("MPI_Win_shared_query"); }
+CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("ckpt_stub_Win_shared_query")));
+CKPT_EXPORT int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) __attribute__((weak, alias("ckpt_stub_Win_shared_query")));
 static int ckpt_stub_Win_start(MPI_Group group, int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_start"); }
 CKPT_EXPORT int PMPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));
 CKPT_EXPORT int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_start")));

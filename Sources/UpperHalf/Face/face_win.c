@@ -17,6 +17,7 @@
 
 #include "face_replay.h"
 #include "face_win.h"
+#include "face_win_shared.h"
 
 __thread int face_win_epochs __attribute__((tls_model("initial-exec")));
 
@@ -33,6 +34,7 @@ struct face_win {
     void *base;
     MPI_Aint size;
     void *allocated; /* Win_allocate's memory, freed with the window */
+    struct face_shm *shm; /* Win_allocate_shared's memory (face_win_shared.c) */
 };
 
 /* Upper-half memory: the image keeps every window's state. */
@@ -82,7 +84,7 @@ static int bad_win(const char *fn) { return ckpt_face_error(CKPT_MPI_COMM_WORLD,
  * (counted in the cut like the application's collectives, recorded and
  * replayed), then the lower-half window over upper-half memory. */
 static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win, int flavor,
-                    const char *fn)
+                    const char *fn, struct face_shm *shm)
 {
     int rank = 0, rc;
     if ((rc = PMPI_Comm_rank(comm, &rank)) != 0)
@@ -92,13 +94,24 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         return rc;
     struct face_comm *c = face_coll_enter(own);
     uint64_t r_info = ckpt_to_real(CKPT_KIND_INFO, info), r_comm = ckpt_to_real(CKPT_KIND_COMM, own), real = 0;
-    if (flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC)
+    char why[400] = "";
+    if (shm) {
+        /* One counted collective on the private split: the file and the lower window together. */
+        rc = face_shm_create(shm, size, disp_unit, r_comm, why, sizeof why);
+        if (!rc)
+            base = shm->map + shm->seg[3 * shm->me + 2];
+    }
+    if (!rc && flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC)
         CKPT_CROSS(rc = ckpt_T->Win_create_dynamic(r_info, r_comm, &real));
-    else
+    else if (!rc)
         CKPT_CROSS(rc = ckpt_T->Win_create(base, size, disp_unit, r_info, r_comm, &real));
     face_coll_leave(c);
+    if (rc && shm && shm->map)
+        face_shm_release(shm);
     if (rc) {
         (void)PMPI_Comm_free(&own);
+        if (why[0])
+            ckpt_face_log("ckpt-mpi: MPI_Win_allocate_shared: ", why, "");
         return ckpt_face_error(comm, rc, fn);
     }
     lower_errors_return(real);
@@ -106,6 +119,8 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     struct face_win *w = win_slot(v);
     if (!w) {
         CKPT_CROSS(rc = ckpt_T->Win_free(&real));
+        if (shm)
+            face_shm_release(shm);
         (void)PMPI_Comm_free(&own);
         return ckpt_face_error(comm, CKPT_MPI_ERR_NO_MEM, fn);
     }
@@ -118,6 +133,7 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     w->base = base;
     w->size = flavor == CKPT_MPI_WIN_FLAVOR_DYNAMIC ? 0 : size;
     w->seq = ++win_seq;
+    w->shm = shm;
     /* A slot used before must not lend its errhandler or name to the new window. */
     ckpt_shadow_set_errhandler(v, CKPT_MPI_ERRORS_ARE_FATAL);
     ckpt_shadow_set_name(CKPT_KIND_WIN, v, "", CKPT_MPI_MAX_OBJECT_NAME - 1);
@@ -125,10 +141,11 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         const uint64_t words[] = {(uint64_t)(int64_t)info, (uint64_t)(int64_t)own, (uint64_t)(int64_t)v, w->seq};
         ckpt_shadow_record(CKPT_FN_Win_create_dynamic, words, 4);
     } else {
+        /* The eighth word marks a shared window: its file is made again before the lower window. */
         const uint64_t words[] = {(uint64_t)(uintptr_t)base, (uint64_t)size,         (uint64_t)(int64_t)disp_unit,
                                   (uint64_t)(int64_t)info,  (uint64_t)(int64_t)own, (uint64_t)(int64_t)v,
-                                  w->seq};
-        ckpt_shadow_record(CKPT_FN_Win_create, words, 7);
+                                  w->seq,                   shm != NULL};
+        ckpt_shadow_record(CKPT_FN_Win_create, words, shm ? 8 : 7);
     }
     *win = v;
     return 0;
@@ -137,7 +154,7 @@ static int win_make(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
 CKPT_EXPORT int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win)
 {
     CKPT_ENTER();
-    return win_make(base, size, disp_unit, info, comm, win, CKPT_MPI_WIN_FLAVOR_CREATE, "MPI_Win_create");
+    return win_make(base, size, disp_unit, info, comm, win, CKPT_MPI_WIN_FLAVOR_CREATE, "MPI_Win_create", NULL);
 }
 CKPT_EXPORT int MPI_Win_create(void *, MPI_Aint, int, MPI_Info, MPI_Comm, MPI_Win *)
     __attribute__((alias("PMPI_Win_create")));
@@ -151,7 +168,7 @@ CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, M
     void *p = NULL;
     if (posix_memalign(&p, 64, size > 0 ? (size_t)size : 1) != 0)
         return ckpt_face_error(comm, CKPT_MPI_ERR_NO_MEM, "MPI_Win_allocate");
-    int rc = win_make(p, size, disp_unit, info, comm, win, CKPT_MPI_WIN_FLAVOR_ALLOCATE, "MPI_Win_allocate");
+    int rc = win_make(p, size, disp_unit, info, comm, win, CKPT_MPI_WIN_FLAVOR_ALLOCATE, "MPI_Win_allocate", NULL);
     if (rc) {
         free(p);
         return rc;
@@ -163,10 +180,60 @@ CKPT_EXPORT int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, M
 CKPT_EXPORT int MPI_Win_allocate(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *)
     __attribute__((alias("PMPI_Win_allocate")));
 
+/* Memory the face maps shared among the members (face_win_shared.c); the lower
+ * half sees a Win_create over this rank's segment. */
+CKPT_EXPORT int PMPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
+                                         MPI_Win *win)
+{
+    CKPT_ENTER();
+    if (size < 0)
+        return ckpt_face_error(comm, CKPT_MPI_ERR_SIZE, "MPI_Win_allocate_shared");
+    if (disp_unit <= 0)
+        return ckpt_face_error(comm, CKPT_MPI_ERR_DISP, "MPI_Win_allocate_shared");
+    struct face_shm *shm = calloc(1, sizeof *shm);
+    if (!shm)
+        return ckpt_face_error(comm, CKPT_MPI_ERR_NO_MEM, "MPI_Win_allocate_shared");
+    int rc = win_make(NULL, size, disp_unit, info, comm, win, CKPT_MPI_WIN_FLAVOR_SHARED, "MPI_Win_allocate_shared",
+                      shm);
+    if (rc) {
+        free(shm);
+        return rc;
+    }
+    *(void **)baseptr = win_of(*win)->base;
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *)
+    __attribute__((alias("PMPI_Win_allocate_shared")));
+
+/* Answered from the face's table: the same on every lower half, and after a restart. */
+CKPT_EXPORT int PMPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr)
+{
+    CKPT_ENTER();
+    struct face_win *w = win_of(win);
+    if (!w)
+        return bad_win("MPI_Win_shared_query");
+    struct face_shm *s = w->shm;
+    if (!s)
+        return ckpt_face_error(win, CKPT_MPI_ERR_RMA_FLAVOR, "MPI_Win_shared_query");
+    if (rank == CKPT_MPI_PROC_NULL) { /* the lowest rank with a non-empty segment */
+        rank = 0;
+        while (rank < s->n - 1 && s->seg[3 * rank] == 0)
+            rank++;
+    }
+    if (rank < 0 || rank >= s->n)
+        return ckpt_face_error(win, CKPT_MPI_ERR_RANK, "MPI_Win_shared_query");
+    *size = (MPI_Aint)s->seg[3 * rank];
+    *disp_unit = (int)s->seg[3 * rank + 1];
+    *(void **)baseptr = s->map + s->seg[3 * rank + 2];
+    return 0;
+}
+CKPT_EXPORT int MPI_Win_shared_query(MPI_Win, int, MPI_Aint *, int *, void *)
+    __attribute__((alias("PMPI_Win_shared_query")));
+
 CKPT_EXPORT int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
 {
     CKPT_ENTER();
-    return win_make(NULL, 0, 1, info, comm, win, CKPT_MPI_WIN_FLAVOR_DYNAMIC, "MPI_Win_create_dynamic");
+    return win_make(NULL, 0, 1, info, comm, win, CKPT_MPI_WIN_FLAVOR_DYNAMIC, "MPI_Win_create_dynamic", NULL);
 }
 CKPT_EXPORT int MPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("PMPI_Win_create_dynamic")));
 
@@ -221,6 +288,11 @@ CKPT_EXPORT int PMPI_Win_free(MPI_Win *win)
     w = win_of(v); /* a callback may have made windows: the table may have moved */
     MPI_Comm own = w->comm;
     free(w->allocated);
+    if (w->shm) {
+        face_shm_release(w->shm);
+        free(w->shm);
+        w->shm = NULL;
+    }
     w->live = 0;
     ckpt_shadow_release(CKPT_KIND_WIN, v);
     *win = CKPT_MPI_WIN_NULL;
@@ -429,8 +501,11 @@ static struct face_win *next_by_seq(uint64_t after)
 
 /* Creation order: every member meets the windows it shares with others in
  * the same order, so the drain's fences cannot wait for each other in a cycle. */
+static int copy_failed;
+
 void face_wins_quiesce(void)
 {
+    copy_failed = 0;
     for (struct face_win *w = next_by_seq(0); w; w = next_by_seq(w->seq)) {
         uint64_t r = ckpt_to_real(CKPT_KIND_WIN, w->handle);
         int rc;
@@ -439,6 +514,30 @@ void face_wins_quiesce(void)
         if (w->fence_open)
             CKPT_CROSS(rc = ckpt_T->Win_fence(0, r));
         (void)rc;
+        if (w->shm && face_shm_snapshot(w->shm, ckpt_to_real(CKPT_KIND_COMM, w->comm)) != 0)
+            copy_failed = 1; /* go on: the other members wait in this window's barrier */
+    }
+}
+
+int face_wins_drained(void) { return copy_failed; }
+
+void face_wins_image_done(int restored)
+{
+    int shared = 0;
+    for (uint32_t i = 0; i < nwins; i++)
+        if (wins[i].live && wins[i].shm) {
+            shared = 1;
+            if (!restored)
+                face_shm_drop_snapshot(wins[i].shm);
+        }
+    /* Restored: the shared windows' ranges are reservations until the replay
+     * maps their files again, and an application thread may touch them as
+     * soon as it runs: rebuild the MPI state now, before any thread resumes.
+     * This (engine) thread's lower TLS is the old process's until its restore
+     * hook clears it, after the resume. */
+    if (restored && shared) {
+        ckpt_lower_fs = 0;
+        ckpt_face_ensure_bound();
     }
 }
 
@@ -497,9 +596,16 @@ int face_win_replay(uint32_t fn, const uint64_t *words, uint32_t count)
     int rc;
     switch (fn) {
     case CKPT_FN_Win_create: {
-        if (count != 7)
+        if (count != 7 && count != 8)
             return CKPT_MPI_ERR_INTERN;
         int alive = alive_at_image(words[6]);
+        if (alive && count == 8 && words[7]) {
+            struct face_win *w = next_by_seq(words[6] - 1);
+            if (!w || w->seq != words[6] || !w->shm)
+                return CKPT_MPI_ERR_INTERN;
+            if ((rc = face_shm_remake(w->shm, ckpt_to_real(CKPT_KIND_COMM, (int32_t)words[4]))) != 0)
+                return rc;
+        }
         CKPT_CROSS(rc = ckpt_T->Win_create(alive ? (void *)(uintptr_t)words[0] : &no_memory,
                                            alive ? (ckpt_aint_t)words[1] : 0, (int)words[2],
                                            ckpt_to_real(CKPT_KIND_INFO, (int32_t)words[3]),

@@ -49,6 +49,13 @@ int ckpt_engine_signal(void);
  * returns in a restored process, -1 on error (message in err). */
 int ckpt_engine_checkpoint_now(const char *dir, uint64_t generation, char *err, int errlen);
 
+/* Mappings inside [start, end) are kept out of the image: it records them as
+ * reservations only (no data), so a restore leaves the range PROT_NONE for
+ * their owner to map again (the face's shared-memory windows, whose contents
+ * the face saves itself). on=1 adds the range, on=0 removes it. Up to 64
+ * ranges; returns 0, or -1 when the table is full. */
+int ckpt_engine_image_keep_out(uint64_t start, uint64_t end, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,6 +102,41 @@ static int lower_owned(uint64_t s, uint64_t e)
     return 0;
 }
 
+/* Ranges whose owner saves their contents itself (ckpt_engine_image_keep_out).
+ * A slot is published by its end: a thread parked halfway through an update
+ * leaves either no range or a whole one. */
+#define KEEP_OUT_MAX 64
+static struct {
+    uint64_t start, end;
+} keep_out[KEEP_OUT_MAX];
+
+int ckpt_engine_image_keep_out(uint64_t start, uint64_t end, int on)
+{
+    for (int i = 0; i < KEEP_OUT_MAX; i++) {
+        uint64_t e = __atomic_load_n(&keep_out[i].end, __ATOMIC_ACQUIRE);
+        if (on && e == 0) {
+            keep_out[i].start = start;
+            __atomic_store_n(&keep_out[i].end, end, __ATOMIC_RELEASE);
+            return 0;
+        }
+        if (!on && e == end && keep_out[i].start == start) {
+            __atomic_store_n(&keep_out[i].end, 0, __ATOMIC_RELEASE);
+            return 0;
+        }
+    }
+    return on ? -1 : 0;
+}
+
+static int kept_out(uint64_t s, uint64_t e)
+{
+    for (int i = 0; i < KEEP_OUT_MAX; i++) {
+        uint64_t end = __atomic_load_n(&keep_out[i].end, __ATOMIC_ACQUIRE);
+        if (end && s >= keep_out[i].start && e <= end)
+            return 1;
+    }
+    return 0;
+}
+
 static long read_whole(const char *path, char *buf, size_t cap, size_t *len)
 {
     long fd = ckpt_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
@@ -193,7 +228,7 @@ static long scan_maps(struct wstate *w, struct sbuf *err)
                 g->flags |= CKPT_REGF_HEAP;
             if (nl)
                 g->path_off = add_string(w, name, nl);
-            if (prot == 0)
+            if (prot == 0 || kept_out(s, e))
                 g->kind = CKPT_REG_NONE;
             else if (shared && is_file && !deleted && strncmp(name, "/dev/zero", 9) && strncmp(name, "/SYSV", 5) &&
                      strncmp(name, "/memfd:", 7))

@@ -17,5 +17,6 @@ int ckpt_engine_set_mpi_ops(const struct ckpt_mpi_ops *ops) __attribute__((weak)
 int ckpt_engine_send_line(const char *line, size_t n) __attribute__((weak));
 /* The engine's suspend signal, which stays its own. */
 int ckpt_engine_signal(void) __attribute__((weak));
+int ckpt_engine_image_keep_out(uint64_t start, uint64_t end, int on) __attribute__((weak));
 
 #endif

@@ -14,6 +14,12 @@ extern __thread int face_win_epochs __attribute__((tls_model("initial-exec")));
 /* The drain, every application thread parked: completes every pending RMA
  * operation (an extra fence in fence epochs, flush_all in lock_all epochs). */
 void face_wins_quiesce(void);
+/* After the drain: nonzero when a shared window's segment could not be copied (the checkpoint fails). */
+int face_wins_drained(void);
+/* After the image (restored = 0) or in the restored process before any
+ * application thread resumes (restored = 1): shared windows' copies go, or
+ * their memory is made shared again (face_win_shared.c). */
+void face_wins_image_done(int restored);
 /* After the replay on a new lower half: reopen each live window's epoch. */
 int face_wins_rebind(void);
 /* The replay test hook (face_replay.c) replays into the same lower half: free

@@ -19,6 +19,7 @@
 
 #include "ckpt_mpi_ops.h"
 #include "face_kinds.h"
+#include "face_win.h"
 #include "face_parked.h"
 
 /* ----------------------------------------------------- text without stdio */
@@ -140,7 +141,8 @@ int face_drain(const char *expect, char *err, int errlen)
         }
     }
     if (face_kinds_drained()) {
-        text_add(&e, "drain: out of memory for the messages matched but not received");
+        text_add(&e, "drain: out of memory for what the image must hold (messages matched but not received, "
+                     "a shared-memory window's copy)");
         return -1;
     }
     return 0;
@@ -159,6 +161,7 @@ void face_drain_progress(void)
 /* In the same lower half, once the image is written (restored: on the first call). */
 void face_drain_finish(int restored)
 {
+    face_wins_image_done(restored);
     if (restored || ckpt_face_state() != 1)
         return;
     ckpt_face_ensure_bound();

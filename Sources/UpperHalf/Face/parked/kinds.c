@@ -28,7 +28,8 @@ const struct face_kind_ops face_kinds[] = {
     {.name = "request", .drain_step = face_requests_drain_step, .drained = face_requests_drained,
      .finish = face_requests_resume, .rebind = requests_rebind},
     {.name = "communicator", .drain_step = face_comms_drain_step},
-    {.name = "window", .quiesce = face_wins_quiesce, .release = face_wins_release_lower, .rebind = wins_rebind},
+    {.name = "window", .quiesce = face_wins_quiesce, .drained = face_wins_drained, .release = face_wins_release_lower,
+     .rebind = wins_rebind},
 };
 const unsigned face_kind_count = sizeof face_kinds / sizeof face_kinds[0];
 
