@@ -30,6 +30,10 @@ public struct Generator {
             "Sources/LowerHalf/Shims/shims_convert.generated.h": shims.converters(),
             "Sources/LowerHalf/Shims/shims.generated.c.inc": shims.shims(),
             "Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c": OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emit(),
+            "Sources/UpperHalf/OpenMPIFace/ompi_convert.generated.c":
+                OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emitConversions(),
+            "Sources/UpperHalf/OpenMPIFace/include/ompi_convert.generated.h":
+                OpenMPIFaceEmitter(plan: plan, ompi: openMPI).emitConversionsHeader(),
             "Sources/UpperHalf/OpenMPICxx/ompi_cxx.generated.c": OpenMPICxxStubEmitter(ompi: openMPI).emit(),
             "Sources/UpperHalf/OpenMPIFace/ompi_f2c.generated.c": fortran.emitCFace(),
             "Sources/UpperHalf/OpenMPIFortran/ompi_mpifh.generated.c": fortran.emitMpifh(),

@@ -85,17 +85,43 @@ struct OpenMPIFaceEmitter {
         ]
     }
 
+    /// ompi_convert.generated.c: Open MPI's predefined objects and the constant maps, a leaf
+    /// below the runtime's trampolines and the entries that both use it.
+    func emitConversions() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Open MPI face (libmpi.so.40): its predefined objects and the constants' maps.")
+               .replacingOccurrences(of: "spec/mpich-abi.json and", with: "spec/mpich-abi.json, spec/openmpi-abi.json and"))
+        w.line("#include \"ompi_face.h\"\n")
+        predefined(&w)
+        constants(&w)
+        toolsConstants(&w)
+        return w.text
+    }
+
+    /// include/ompi_convert.generated.h: the prototypes of every map `emitConversions` defines
+    /// (read off its definitions, so the two cannot differ).
+    func emitConversionsHeader() -> String {
+        var w = CWriter()
+        w.line(generatedBanner("Open MPI face (libmpi.so.40): prototypes of ompi_convert.generated.c's maps.")
+               .replacingOccurrences(of: "spec/mpich-abi.json and", with: "spec/mpich-abi.json, spec/openmpi-abi.json and"))
+        w.line("#ifndef OMPI_CONVERT_GENERATED_H\n#define OMPI_CONVERT_GENERATED_H\n#include <stdint.h>\n")
+        for line in emitConversions().split(separator: "\n")
+        where (line.hasPrefix("int of_") || line.hasPrefix("void *of_")) && line.hasSuffix(")") {
+            w.line("\(line);")
+        }
+        w.line("\n#endif")
+        return w.text
+    }
+
+    /// ompi_face.generated.c: the entry points, trampolines and stubs.
     func emit() -> String {
         var w = CWriter()
         w.line(generatedBanner("Open MPI face (libmpi.so.40): convert at the boundary, call the MPICH face.")
                .replacingOccurrences(of: "spec/mpich-abi.json and", with: "spec/mpich-abi.json, spec/openmpi-abi.json and"))
         w.line("#include \"ompi_face.h\"\n")
-        predefined(&w)
-        constants(&w)
         opTrampolines(&w)
         callbackTrampolines(&w)
         windowsAndFiles(&w)
-        toolsConstants(&w)
         var supported: [SpecProcedure] = []
         var done = Set<String>()
         for p in plan.spec.procedures where p.mpich == true && ompi.procedures.contains(p.name)
@@ -133,8 +159,10 @@ struct OpenMPIFaceEmitter {
                 w.line("OF_EXPORT int \(cb)(void) { return of_unsupported(\"\(cb)\"); }")
             }
         }
-        w.line("\n/* Every MPICH-face procedure the entries call, resolved once in libmpi.so.12. */")
-        w.line("void of_resolve_all(void)\n{")
+        w.line("\n/* Before the application's constructors: the runtime binds to the MPICH face (which binds")
+        w.line(" * to the lower half), then every MPICH-face procedure the entries call is resolved once in")
+        w.line(" * libmpi.so.12. The entries' constructor, not the runtime's: the runtime stays below them. */")
+        w.line("__attribute__((constructor)) static void of_resolve_all(void)\n{\n    of_bind();")
         for p in supported { w.line("    m_\(p.short) = of_sym(\"PMPI_\(p.short)\");") }
         w.line("}")
         return w.text

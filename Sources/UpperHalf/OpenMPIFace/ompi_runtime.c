@@ -33,12 +33,11 @@ static int (*mp_comm_test_inter)(int32_t, int *);
 static int (*mp_comm_size)(int32_t, int *);
 static int (*mp_comm_remote_size)(int32_t, int *);
 
-/* Before the application's constructors: the MPICH face then binds to the lower half. */
-__attribute__((constructor)) static void of_bind(void)
+void of_bind(void)
 {
+    if (mpich_face) return;
     mpich_face = dlopen("libmpi.so.12", RTLD_NOW | RTLD_LOCAL);
     if (!mpich_face) of_die("libmpi.so.40 (the Open MPI face) cannot load the MPICH face: ", dlerror());
-    of_resolve_all();
     mp_unweighted = *(int **)of_sym("MPI_UNWEIGHTED");
     mp_weights_empty = *(int **)of_sym("MPI_WEIGHTS_EMPTY");
     mp_comm_test_inter = of_sym("PMPI_Comm_test_inter");

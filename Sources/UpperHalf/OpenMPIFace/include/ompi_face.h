@@ -37,19 +37,16 @@ struct mp_status {
 /* MPI_IN_PLACE is (void *)1 in Open MPI, (void *)-1 in MPICH; MPI_BOTTOM is 0 in both. */
 #define OF_BUF(x) ((const void *)(x) == (const void *)1 ? (void *)-1 : (void *)(x))
 
-int of_rank_in(int v);
-int of_rank_out(int v);
-int of_err_in(int v);
-int of_err_out(int v);
-int of_keyval_in(int v);
-int of_keyval_out(int v);
-void *of_predefined_out(int kind, int32_t h);
+/* The constants' maps and the predefined objects' reverse map (ompi_convert.generated.c). */
+#include "ompi_convert.generated.h"
 /* The Open MPI handle for MPICH-face handle `h` of handle kind `kind` (index in the
  * generator's HandleType.all): the predefined object, or one stable wrapper per handle. */
 void *of_out(int kind, int32_t h);
 void *of_alloc(size_t bytes);
 void *of_sym(const char *name);
-void of_resolve_all(void);
+/* Loads the MPICH face (libmpi.so.12, locally) and what the runtime needs of it; once
+ * (the generated entries' constructor calls it before resolving their procedures). */
+void of_bind(void);
 int of_unsupported(const char *name);
 /* The MPICH face's MPI_COMM_WORLD, which an unsupported call aborts. */
 extern const int32_t of_mpich_comm_world;
