@@ -20,6 +20,7 @@ public enum Annotations {
         "MPI_Alloc_mem", "MPI_Free_mem", "MPI_Comm_idup", "MPI_Comm_idup_with_info", "MPI_Comm_f2c", "MPI_Comm_c2f", "MPI_Type_f2c", "MPI_Type_c2f", "MPI_Group_f2c", "MPI_Group_c2f",
         "MPI_Op_f2c", "MPI_Op_c2f", "MPI_Request_f2c", "MPI_Request_c2f", "MPI_Info_f2c", "MPI_Info_c2f",
         "MPI_Errhandler_f2c", "MPI_Errhandler_c2f", "MPI_Message_f2c", "MPI_Message_c2f",
+        "MPI_Win_f2c", "MPI_Win_c2f", "MPI_File_f2c", "MPI_File_c2f",
         // Point-to-point receives, probes, persistent requests and completion: the drain
         // (DESIGN §4.2) counts what they receive and delivers drained messages first.
         "MPI_Recv", "MPI_Mrecv", "MPI_Irecv", "MPI_Imrecv", "MPI_Probe", "MPI_Iprobe", "MPI_Mprobe",
@@ -200,7 +201,7 @@ public enum Annotations {
                         "MPI_Comm_join", "MPI_Open_port", "MPI_Close_port", "MPI_Publish_name",
                         "MPI_Unpublish_name", "MPI_Lookup_name", "MPI_Add_error", "MPI_Status_f",
                         "MPI_Status_c2f", "MPI_Comm_get_parent", "MPI_Comm_disconnect", "MPI_Alloc_mem",
-                        "MPI_Free_mem", "MPI_Type_create_f90", "MPI_Type_create_keyval"]
+                        "MPI_Free_mem", "MPI_Type_create_keyval"]
         return mpi4Only.contains(name) || prefixes.contains { name.hasPrefix($0) } || name.hasSuffix("_f2c")
             || name.hasSuffix("_c2f") || name.hasSuffix("_f082c") || name.hasSuffix("_c2f08")
     }

@@ -40,40 +40,40 @@ struct RecordEmitter {
     /// Statements appended to a generated face entry after a successful call.
     func recordStatements(_ p: SpecProcedure) -> [String] {
         guard isRecorded(p) else { return [] }
-        var out = ["{", "    struct ckpt_rec r;", "    ckpt_rec_begin(&r, CKPT_FN_\(p.short));"]
+        var out = ["{", "    struct ckpt_rec rec_;", "    ckpt_rec_begin(&rec_, CKPT_FN_\(p.short));"]
         for prm in p.params {
             let n = prm.name
             let c = CType(prm.ctype)
             var s: String
             switch plan.classifier.role(prm, in: p) {
-            case .handleIn: s = "ckpt_rec_word(&r, (uint64_t)(int64_t)\(n));"
-            case .handleInPtr: s = "ckpt_rec_word(&r, (uint64_t)(int64_t)*\(n));"
-            case .handleInOut: s = "ckpt_rec_word(&r, (uint64_t)(int64_t)v_\(n));"
-            case .handleOut: s = "ckpt_rec_word(&r, (uint64_t)(int64_t)*\(n));"
+            case .handleIn: s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)\(n));"
+            case .handleInPtr: s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)*\(n));"
+            case .handleInOut: s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_\(n));"
+            case .handleOut: s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)*\(n));"
             case .handleArrayIn(_, let len), .handleArrayOut(_, let len), .handleArrayInOut(_, let len):
-                s = "ckpt_rec_ints(&r, \(n), \(len));"
+                s = "ckpt_rec_ints(&rec_, \(n), \(len));"
             case .weights:
-                s = "ckpt_rec_weights(&r, \(n), \(length(prm, in: p) ?? "0"));"
+                s = "ckpt_rec_weights(&rec_, \(n), \(length(prm, in: p) ?? "0"));"
             case .buffer, .statusOut, .statusArrayOut, .rankOut, .enumOut:
-                s = "ckpt_rec_word(&r, 0);"
+                s = "ckpt_rec_word(&rec_, 0);"
             case .rankIn, .enumIn:
-                s = "ckpt_rec_word(&r, (uint64_t)(int64_t)\(n));"
+                s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)\(n));"
             case .rankArrayIn, .rankArrayOut, .enumArrayIn, .plain:
                 if prm.kind == "STRING" && c.pointers == 1 && prm.dir == "in" {
-                    s = "ckpt_rec_string(&r, \(n));"
+                    s = "ckpt_rec_string(&rec_, \(n));"
                 } else if c.pointers == 0 && !prm.array && !c.rowsOf3 {
-                    s = "ckpt_rec_word(&r, (uint64_t)(int64_t)\(n));"
+                    s = "ckpt_rec_word(&rec_, (uint64_t)(int64_t)\(n));"
                 } else if prm.dir == "in", let len = length(prm, in: p) {
-                    s = "ckpt_rec_\(elementKind(prm))(&r, (const void *)\(n), \(len));"
+                    s = "ckpt_rec_\(elementKind(prm))(&rec_, (const void *)\(n), \(len));"
                 } else {
-                    s = "ckpt_rec_word(&r, 0);"
+                    s = "ckpt_rec_word(&rec_, 0);"
                 }
             case .unsupported:
-                s = "ckpt_rec_word(&r, 0);"
+                s = "ckpt_rec_word(&rec_, 0);"
             }
             out.append("    " + s)
         }
-        out += ["    ckpt_rec_end(&r);", "}"]
+        out += ["    ckpt_rec_end(&rec_);", "}"]
         return out
     }
 

@@ -28,7 +28,7 @@ struct ckpt_status {
 /* The real handle the lower half gives MPI_MESSAGE_NO_PROC. */
 #define CKPT_REAL_MESSAGE_NO_PROC ((uint64_t)1)
 
-#define CKPT_CALLTABLE_VERSION 0xbd660b89u
+#define CKPT_CALLTABLE_VERSION 0xc91bc47fu
 
 struct ckpt_calltable {
     uint32_t version;
@@ -226,6 +226,9 @@ struct ckpt_calltable {
     int (*Type_commit)(uint64_t *datatype);
     int (*Type_contiguous)(int count, uint64_t oldtype, uint64_t *newtype);
     int (*Type_create_darray)(int size, int rank, int ndims, const int *array_of_gsizes, const int *array_of_distribs, const int *array_of_dargs, const int *array_of_psizes, int order, uint64_t oldtype, uint64_t *newtype);
+    int (*Type_create_f90_complex)(int p, int r, uint64_t *newtype);
+    int (*Type_create_f90_integer)(int r, uint64_t *newtype);
+    int (*Type_create_f90_real)(int p, int r, uint64_t *newtype);
     int (*Type_create_hindexed)(int count, const int *array_of_blocklengths, const ckpt_aint_t *array_of_displacements, uint64_t oldtype, uint64_t *newtype);
     int (*Type_create_hindexed_block)(int count, int blocklength, const ckpt_aint_t *array_of_displacements, uint64_t oldtype, uint64_t *newtype);
     int (*Type_create_hvector)(int count, int blocklength, ckpt_aint_t stride, uint64_t oldtype, uint64_t *newtype);
@@ -288,6 +291,6 @@ struct ckpt_calltable {
     int (*Comm_idup_result)(const void *cell, uint64_t *newcomm);
 };
 
-#define CKPT_CALLTABLE_ENTRIES 253
+#define CKPT_CALLTABLE_ENTRIES 256
 
 #endif

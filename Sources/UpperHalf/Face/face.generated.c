@@ -372,15 +372,15 @@ CKPT_EXPORT int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int  *dims,
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_cart, 0);
     face_comm_created(comm_old, *comm_cart);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Cart_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
-        ckpt_rec_ints(&r, (const void *)dims, ndims);
-        ckpt_rec_ints(&r, (const void *)periods, ndims);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_cart);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Cart_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&rec_, (const void *)dims, ndims);
+        ckpt_rec_ints(&rec_, (const void *)periods, ndims);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*comm_cart);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -435,12 +435,12 @@ CKPT_EXPORT int PMPI_Cart_sub(MPI_Comm comm, const int  *remain_dims, MPI_Comm *
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Cart_sub);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_ints(&r, (const void *)remain_dims, ckpt_cartdim(comm));
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Cart_sub);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_ints(&rec_, (const void *)remain_dims, ckpt_cartdim(comm));
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -486,12 +486,12 @@ CKPT_EXPORT int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newco
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -514,13 +514,13 @@ CKPT_EXPORT int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, 
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_create_group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)tag);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_create_group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)tag);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -542,11 +542,11 @@ CKPT_EXPORT int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
     if ((rc = ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_COMM, comm, newcomm, r_newcomm, rc, "MPI_Comm_dup");
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_dup);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_dup);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -569,12 +569,12 @@ CKPT_EXPORT int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *
     if ((rc = ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_COMM, comm, newcomm, r_newcomm, rc, "MPI_Comm_dup_with_info");
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_dup_with_info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_dup_with_info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -594,10 +594,10 @@ CKPT_EXPORT int PMPI_Comm_free(MPI_Comm *comm)
     }
     ckpt_inout_update(CKPT_KIND_COMM, comm, r_comm, CKPT_MPI_COMM_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_free);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_comm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_free);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_comm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -615,11 +615,11 @@ CKPT_EXPORT int PMPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used)
     }
     *info_used = ckpt_virtual_new(CKPT_KIND_INFO, r_info_used);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_get_info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*info_used);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_get_info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*info_used);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -637,11 +637,11 @@ CKPT_EXPORT int PMPI_Comm_group(MPI_Comm comm, MPI_Group *group)
     }
     *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -670,11 +670,11 @@ CKPT_EXPORT int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
     }
     *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_remote_group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_remote_group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -702,11 +702,11 @@ CKPT_EXPORT int PMPI_Comm_set_info(MPI_Comm comm, MPI_Info info)
         return ckpt_face_error(comm, rc, "MPI_Comm_set_info");
     }
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_set_info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_set_info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -739,13 +739,13 @@ CKPT_EXPORT int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *new
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_split);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)color);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)key);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_split);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)color);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)key);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -769,14 +769,14 @@ CKPT_EXPORT int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI
     ckpt_object_derived(CKPT_KIND_COMM, comm, *newcomm, 0);
     face_comm_created(comm, *newcomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Comm_split_type);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)split_type);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)key);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newcomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Comm_split_type);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)split_type);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)key);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newcomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -822,18 +822,18 @@ CKPT_EXPORT int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int  *sou
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
     face_comm_created(comm_old, *comm_dist_graph);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
-        ckpt_rec_ints(&r, (const void *)sources, n);
-        ckpt_rec_ints(&r, (const void *)degrees, n);
-        ckpt_rec_ints(&r, (const void *)destinations, ckpt_sum(degrees, n));
-        ckpt_rec_weights(&r, weights, ckpt_sum(degrees, n));
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_dist_graph);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Dist_graph_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&rec_, (const void *)sources, n);
+        ckpt_rec_ints(&rec_, (const void *)degrees, n);
+        ckpt_rec_ints(&rec_, (const void *)destinations, ckpt_sum(degrees, n));
+        ckpt_rec_weights(&rec_, weights, ckpt_sum(degrees, n));
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*comm_dist_graph);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -856,19 +856,19 @@ CKPT_EXPORT int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree,
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_dist_graph, 0);
     face_comm_created(comm_old, *comm_dist_graph);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Dist_graph_create_adjacent);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)indegree);
-        ckpt_rec_ints(&r, (const void *)sources, indegree);
-        ckpt_rec_weights(&r, sourceweights, indegree);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)outdegree);
-        ckpt_rec_ints(&r, (const void *)destinations, outdegree);
-        ckpt_rec_weights(&r, destweights, outdegree);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_dist_graph);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Dist_graph_create_adjacent);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)indegree);
+        ckpt_rec_ints(&rec_, (const void *)sources, indegree);
+        ckpt_rec_weights(&rec_, sourceweights, indegree);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)outdegree);
+        ckpt_rec_ints(&rec_, (const void *)destinations, outdegree);
+        ckpt_rec_weights(&rec_, destweights, outdegree);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*comm_dist_graph);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1281,15 +1281,15 @@ CKPT_EXPORT int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int  *ind
     ckpt_object_derived(CKPT_KIND_COMM, comm_old, *comm_graph, 0);
     face_comm_created(comm_old, *comm_graph);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Graph_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)comm_old);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)nnodes);
-        ckpt_rec_ints(&r, (const void *)index, nnodes);
-        ckpt_rec_ints(&r, (const void *)edges, (nnodes > 0 ? index[nnodes - 1] : 0));
-        ckpt_rec_word(&r, (uint64_t)(int64_t)reorder);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*comm_graph);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Graph_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)comm_old);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)nnodes);
+        ckpt_rec_ints(&rec_, (const void *)index, nnodes);
+        ckpt_rec_ints(&rec_, (const void *)edges, (nnodes > 0 ? index[nnodes - 1] : 0));
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)reorder);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*comm_graph);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1364,12 +1364,12 @@ CKPT_EXPORT int PMPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Gr
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_difference);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_difference);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1387,13 +1387,13 @@ CKPT_EXPORT int PMPI_Group_excl(MPI_Group group, int n, const int  *ranks, MPI_G
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_excl);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
-        ckpt_rec_ints(&r, (const void *)ranks, n);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_excl);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&rec_, (const void *)ranks, n);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1412,10 +1412,10 @@ CKPT_EXPORT int PMPI_Group_free(MPI_Group *group)
     }
     ckpt_inout_update(CKPT_KIND_GROUP, group, r_group, CKPT_MPI_GROUP_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_free);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_group);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_free);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_group);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1433,13 +1433,13 @@ CKPT_EXPORT int PMPI_Group_incl(MPI_Group group, int n, const int  *ranks, MPI_G
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_incl);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
-        ckpt_rec_ints(&r, (const void *)ranks, n);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_incl);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&rec_, (const void *)ranks, n);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1458,12 +1458,12 @@ CKPT_EXPORT int PMPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_intersection);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_intersection);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1481,13 +1481,13 @@ CKPT_EXPORT int PMPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], M
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_range_excl);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
-        ckpt_rec_ints(&r, (const void *)ranges, 3 * n);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_range_excl);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&rec_, (const void *)ranges, 3 * n);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1505,13 +1505,13 @@ CKPT_EXPORT int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], M
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_range_incl);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)n);
-        ckpt_rec_ints(&r, (const void *)ranges, 3 * n);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_range_incl);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)n);
+        ckpt_rec_ints(&rec_, (const void *)ranges, 3 * n);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1564,12 +1564,12 @@ CKPT_EXPORT int PMPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *
     }
     *newgroup = ckpt_virtual_new(CKPT_KIND_GROUP, r_newgroup);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Group_union);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group1);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)group2);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newgroup);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Group_union);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group1);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)group2);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newgroup);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1853,10 +1853,10 @@ CKPT_EXPORT int PMPI_Info_create(MPI_Info *info)
     }
     *info = ckpt_virtual_new(CKPT_KIND_INFO, r_info);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Info_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*info);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Info_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*info);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1873,11 +1873,11 @@ CKPT_EXPORT int PMPI_Info_delete(MPI_Info info, const char *key)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_delete");
     }
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Info_delete);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_string(&r, key);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Info_delete);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_string(&rec_, key);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1896,11 +1896,11 @@ CKPT_EXPORT int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
     }
     *newinfo = ckpt_virtual_new(CKPT_KIND_INFO, r_newinfo);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Info_dup);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newinfo);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Info_dup);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newinfo);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1920,10 +1920,10 @@ CKPT_EXPORT int PMPI_Info_free(MPI_Info *info)
     }
     ckpt_inout_update(CKPT_KIND_INFO, info, r_info, CKPT_MPI_INFO_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Info_free);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_info);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Info_free);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_info);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -1988,12 +1988,12 @@ CKPT_EXPORT int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
         return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Info_set");
     }
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Info_set);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_string(&r, key);
-        ckpt_rec_string(&r, value);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Info_set);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_string(&rec_, key);
+        ckpt_rec_string(&rec_, value);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2016,15 +2016,15 @@ CKPT_EXPORT int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI
     ckpt_object_derived(CKPT_KIND_COMM, local_comm, *newintercomm, 0);
     face_comm_created(local_comm, *newintercomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Intercomm_create);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)local_comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)local_leader);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)peer_comm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)remote_leader);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)tag);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newintercomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Intercomm_create);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)local_comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)local_leader);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)peer_comm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)remote_leader);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)tag);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newintercomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2046,12 +2046,12 @@ CKPT_EXPORT int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *new
     ckpt_object_derived(CKPT_KIND_COMM, intercomm, *newintracomm, 0);
     face_comm_created(intercomm, *newintracomm);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Intercomm_merge);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)intercomm);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)high);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newintracomm);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Intercomm_merge);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)intercomm);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)high);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newintracomm);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2310,10 +2310,10 @@ CKPT_EXPORT int PMPI_Op_free(MPI_Op *op)
     }
     ckpt_inout_update(CKPT_KIND_OP, op, r_op, CKPT_MPI_OP_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Op_free);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_op);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Op_free);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_op);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2644,10 +2644,10 @@ CKPT_EXPORT int PMPI_Type_commit(MPI_Datatype *datatype)
     }
     ckpt_inout_update(CKPT_KIND_DATATYPE, datatype, r_datatype, CKPT_MPI_DATATYPE_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_commit);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_datatype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_commit);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_datatype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2665,12 +2665,12 @@ CKPT_EXPORT int PMPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Dataty
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_contiguous);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_contiguous);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2688,23 +2688,88 @@ CKPT_EXPORT int PMPI_Type_create_darray(int size, int rank, int ndims, const int
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_darray);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)size);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)rank);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_gsizes, ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_distribs, ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_dargs, ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_psizes, ndims);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)order);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_darray);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)size);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)rank);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_gsizes, ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_distribs, ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_dargs, ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_psizes, ndims);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)order);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
 CKPT_EXPORT int MPI_Type_create_darray(int size, int rank, int ndims, const int  *array_of_gsizes, const int  *array_of_distribs, const int  *array_of_dargs, const int  *array_of_psizes, int order, MPI_Datatype oldtype, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_darray")));
+
+CKPT_EXPORT int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype)
+{
+    CKPT_ENTER();
+    uint64_t r_newtype = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Type_create_f90_complex(p, r, &r_newtype));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_f90_complex");
+    }
+    *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
+    {
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_f90_complex);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)p);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)r);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
+
+CKPT_EXPORT int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype)
+{
+    CKPT_ENTER();
+    uint64_t r_newtype = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Type_create_f90_integer(r, &r_newtype));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_f90_integer");
+    }
+    *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
+    {
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_f90_integer);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)r);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_integer")));
+
+CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
+{
+    CKPT_ENTER();
+    uint64_t r_newtype = 0;
+    int rc;
+    CKPT_CROSS(rc = ckpt_T->Type_create_f90_real(p, r, &r_newtype));
+    if (__builtin_expect(rc != 0, 0)) {
+        return ckpt_face_error(CKPT_MPI_COMM_WORLD, rc, "MPI_Type_create_f90_real");
+    }
+    *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
+    {
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_f90_real);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)p);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)r);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
+    }
+    return 0;
+}
+CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 
 CKPT_EXPORT int PMPI_Type_create_hindexed(int count, const int  *array_of_blocklengths, const MPI_Aint  *array_of_displacements, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
@@ -2718,14 +2783,14 @@ CKPT_EXPORT int PMPI_Type_create_hindexed(int count, const int  *array_of_blockl
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_hindexed);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
-        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_hindexed);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&rec_, (const void *)array_of_blocklengths, count);
+        ckpt_rec_aints(&rec_, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2743,14 +2808,14 @@ CKPT_EXPORT int PMPI_Type_create_hindexed_block(int count, int blocklength, cons
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_hindexed_block);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
-        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_hindexed_block);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_aints(&rec_, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2768,14 +2833,14 @@ CKPT_EXPORT int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint st
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_hvector);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)stride);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_hvector);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)stride);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2793,14 +2858,14 @@ CKPT_EXPORT int PMPI_Type_create_indexed_block(int count, int blocklength, const
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_indexed_block);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
-        ckpt_rec_ints(&r, (const void *)array_of_displacements, count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_indexed_block);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_ints(&rec_, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2818,13 +2883,13 @@ CKPT_EXPORT int PMPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_resized);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)lb);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)extent);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_resized);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)lb);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)extent);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2847,14 +2912,14 @@ CKPT_EXPORT int PMPI_Type_create_struct(int count, const int  *array_of_blocklen
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_struct);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
-        ckpt_rec_aints(&r, (const void *)array_of_displacements, count);
-        ckpt_rec_ints(&r, array_of_types, count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_struct);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&rec_, (const void *)array_of_blocklengths, count);
+        ckpt_rec_aints(&rec_, (const void *)array_of_displacements, count);
+        ckpt_rec_ints(&rec_, array_of_types, count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     ckpt_array_free(r_array_of_types, s_array_of_types);
     return 0;
@@ -2873,16 +2938,16 @@ CKPT_EXPORT int PMPI_Type_create_subarray(int ndims, const int  *array_of_sizes,
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_create_subarray);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_sizes, ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_subsizes, ndims);
-        ckpt_rec_ints(&r, (const void *)array_of_starts, ndims);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)order);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_create_subarray);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_sizes, ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_subsizes, ndims);
+        ckpt_rec_ints(&rec_, (const void *)array_of_starts, ndims);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)order);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2901,11 +2966,11 @@ CKPT_EXPORT int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     if ((rc = ckpt_object_derived(CKPT_KIND_DATATYPE, oldtype, *newtype, 1)) != 0) return ckpt_dup_failed(CKPT_KIND_DATATYPE, oldtype, newtype, r_newtype, rc, "MPI_Type_dup");
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_dup);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_dup);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2924,10 +2989,10 @@ CKPT_EXPORT int PMPI_Type_free(MPI_Datatype *datatype)
     }
     ckpt_inout_update(CKPT_KIND_DATATYPE, datatype, r_datatype, CKPT_MPI_DATATYPE_NULL);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_free);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)v_datatype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_free);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)v_datatype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -2949,16 +3014,16 @@ CKPT_EXPORT int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, 
     }
     for (int i = 0; i < k_array_of_datatypes; i++) array_of_datatypes[i] = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_array_of_datatypes[i]);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_get_contents);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)datatype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)max_integers);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)max_addresses);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)max_datatypes);
-        ckpt_rec_word(&r, 0);
-        ckpt_rec_word(&r, 0);
-        ckpt_rec_ints(&r, array_of_datatypes, max_datatypes);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_get_contents);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)datatype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)max_integers);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)max_addresses);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)max_datatypes);
+        ckpt_rec_word(&rec_, 0);
+        ckpt_rec_word(&rec_, 0);
+        ckpt_rec_ints(&rec_, array_of_datatypes, max_datatypes);
+        ckpt_rec_end(&rec_);
     }
     ckpt_array_free(r_array_of_datatypes, s_array_of_datatypes);
     return 0;
@@ -3032,14 +3097,14 @@ CKPT_EXPORT int PMPI_Type_indexed(int count, const int  *array_of_blocklengths, 
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_indexed);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_ints(&r, (const void *)array_of_blocklengths, count);
-        ckpt_rec_ints(&r, (const void *)array_of_displacements, count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_indexed);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_ints(&rec_, (const void *)array_of_blocklengths, count);
+        ckpt_rec_ints(&rec_, (const void *)array_of_displacements, count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3056,12 +3121,12 @@ CKPT_EXPORT int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *data
     }
     *datatype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_datatype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_match_size);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)typeclass);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)size);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*datatype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_match_size);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)typeclass);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)size);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*datatype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3101,14 +3166,14 @@ CKPT_EXPORT int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Dat
     }
     *newtype = ckpt_virtual_new(CKPT_KIND_DATATYPE, r_newtype);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Type_vector);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)count);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)blocklength);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)stride);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)oldtype);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*newtype);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Type_vector);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)count);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)blocklength);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)stride);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)oldtype);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*newtype);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3193,11 +3258,11 @@ CKPT_EXPORT int PMPI_Win_get_group(MPI_Win win, MPI_Group *group)
     }
     *group = ckpt_virtual_new(CKPT_KIND_GROUP, r_group);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Win_get_group);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*group);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Win_get_group);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*group);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3215,11 +3280,11 @@ CKPT_EXPORT int PMPI_Win_get_info(MPI_Win win, MPI_Info *info_used)
     }
     *info_used = ckpt_virtual_new(CKPT_KIND_INFO, r_info_used);
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Win_get_info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)*info_used);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Win_get_info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)*info_used);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3236,11 +3301,11 @@ CKPT_EXPORT int PMPI_Win_set_info(MPI_Win win, MPI_Info info)
         return ckpt_face_error(win, rc, "MPI_Win_set_info");
     }
     {
-        struct ckpt_rec r;
-        ckpt_rec_begin(&r, CKPT_FN_Win_set_info);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)win);
-        ckpt_rec_word(&r, (uint64_t)(int64_t)info);
-        ckpt_rec_end(&r);
+        struct ckpt_rec rec_;
+        ckpt_rec_begin(&rec_, CKPT_FN_Win_set_info);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)win);
+        ckpt_rec_word(&rec_, (uint64_t)(int64_t)info);
+        ckpt_rec_end(&rec_);
     }
     return 0;
 }
@@ -3714,10 +3779,6 @@ CKPT_EXPORT int PMPI_Comm_spawn(const char *command, char * *argv, int maxprocs,
 CKPT_EXPORT int MPI_Comm_spawn(const char *command, char * *argv, int maxprocs, MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn")));
 CKPT_EXPORT int PMPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) { return ckpt_unsupported("MPI_Comm_spawn_multiple"); }
 CKPT_EXPORT int MPI_Comm_spawn_multiple(int count, char * *array_of_commands, char* * *array_of_argv, const int  *array_of_maxprocs, const MPI_Info  *array_of_info, int root, MPI_Comm comm, MPI_Comm *intercomm, int  *array_of_errcodes) __attribute__((weak, alias("PMPI_Comm_spawn_multiple")));
-CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
-CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("PMPI_File_c2f")));
-CKPT_EXPORT MPI_File PMPI_File_f2c(MPI_Fint file) { (void)ckpt_unsupported("MPI_File_f2c"); return (MPI_File)0; }
-CKPT_EXPORT MPI_File MPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("PMPI_File_f2c")));
 CKPT_EXPORT int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return ckpt_unsupported("MPI_Group_from_session_pset"); }
 CKPT_EXPORT int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) __attribute__((weak, alias("PMPI_Group_from_session_pset")));
 CKPT_EXPORT int PMPI_Info_create_env(int argc, char  *argv, MPI_Info *info) { return ckpt_unsupported("MPI_Info_create_env"); }
@@ -3768,18 +3829,8 @@ CKPT_EXPORT int PMPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_
 CKPT_EXPORT int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) __attribute__((weak, alias("PMPI_Session_init")));
 CKPT_EXPORT int PMPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return ckpt_unsupported("MPI_Session_set_errhandler"); }
 CKPT_EXPORT int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) __attribute__((weak, alias("PMPI_Session_set_errhandler")));
-CKPT_EXPORT int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_complex"); }
-CKPT_EXPORT int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_complex")));
-CKPT_EXPORT int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_integer"); }
-CKPT_EXPORT int MPI_Type_create_f90_integer(int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_integer")));
-CKPT_EXPORT int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) { return ckpt_unsupported("MPI_Type_create_f90_real"); }
-CKPT_EXPORT int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) __attribute__((weak, alias("PMPI_Type_create_f90_real")));
 CKPT_EXPORT int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) { return ckpt_unsupported("MPI_Unpublish_name"); }
 CKPT_EXPORT int MPI_Unpublish_name(const char *service_name, MPI_Info info, const char *port_name) __attribute__((weak, alias("PMPI_Unpublish_name")));
-CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
-CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("PMPI_Win_c2f")));
-CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
-CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("PMPI_Win_f2c")));
 /* Hand-written in this directory; these weak stubs only keep the ABI complete. */
 static int ckpt_stub_Add_error_class(int *errorclass) { return ckpt_unsupported("MPI_Add_error_class"); }
 CKPT_EXPORT int PMPI_Add_error_class(int *errorclass) __attribute__((weak, alias("ckpt_stub_Add_error_class")));
@@ -3904,6 +3955,9 @@ CKPT_EXPORT int MPI_Error_string(int errorcode, char *string, int *resultlen) __
 static int ckpt_stub_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return ckpt_unsupported("MPI_Exscan_init"); }
 CKPT_EXPORT int PMPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Exscan_init")));
 CKPT_EXPORT int MPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) __attribute__((weak, alias("ckpt_stub_Exscan_init")));
+static MPI_Fint ckpt_stub_File_c2f(MPI_File file) { (void)ckpt_unsupported("MPI_File_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_File_c2f(MPI_File file) __attribute__((weak, alias("ckpt_stub_File_c2f")));
+CKPT_EXPORT MPI_Fint MPI_File_c2f(MPI_File file) __attribute__((weak, alias("ckpt_stub_File_c2f")));
 static int ckpt_stub_File_call_errhandler(MPI_File fh, int errorcode) { return ckpt_unsupported("MPI_File_call_errhandler"); }
 CKPT_EXPORT int PMPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("ckpt_stub_File_call_errhandler")));
 CKPT_EXPORT int MPI_File_call_errhandler(MPI_File fh, int errorcode) __attribute__((weak, alias("ckpt_stub_File_call_errhandler")));
@@ -3913,6 +3967,9 @@ CKPT_EXPORT int MPI_File_close(MPI_File *fh) __attribute__((weak, alias("ckpt_st
 static int ckpt_stub_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) { return ckpt_unsupported("MPI_File_create_errhandler"); }
 CKPT_EXPORT int PMPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_create_errhandler")));
 CKPT_EXPORT int MPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) __attribute__((weak, alias("ckpt_stub_File_create_errhandler")));
+static MPI_File ckpt_stub_File_f2c(MPI_Fint file) { (void)ckpt_unsupported("MPI_File_f2c"); return (MPI_File)0; }
+CKPT_EXPORT MPI_File PMPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("ckpt_stub_File_f2c")));
+CKPT_EXPORT MPI_File MPI_File_f2c(MPI_Fint file) __attribute__((weak, alias("ckpt_stub_File_f2c")));
 static int ckpt_stub_File_get_amode(MPI_File fh, int *amode) { return ckpt_unsupported("MPI_File_get_amode"); }
 CKPT_EXPORT int PMPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("ckpt_stub_File_get_amode")));
 CKPT_EXPORT int MPI_File_get_amode(MPI_File fh, int *amode) __attribute__((weak, alias("ckpt_stub_File_get_amode")));
@@ -4453,6 +4510,9 @@ CKPT_EXPORT int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info i
 static int ckpt_stub_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return ckpt_unsupported("MPI_Win_attach"); }
 CKPT_EXPORT int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
 CKPT_EXPORT int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) __attribute__((weak, alias("ckpt_stub_Win_attach")));
+static MPI_Fint ckpt_stub_Win_c2f(MPI_Win win) { (void)ckpt_unsupported("MPI_Win_c2f"); return (MPI_Fint)0; }
+CKPT_EXPORT MPI_Fint PMPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_c2f")));
+CKPT_EXPORT MPI_Fint MPI_Win_c2f(MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_c2f")));
 static int ckpt_stub_Win_call_errhandler(MPI_Win win, int errorcode) { return ckpt_unsupported("MPI_Win_call_errhandler"); }
 CKPT_EXPORT int PMPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
 CKPT_EXPORT int MPI_Win_call_errhandler(MPI_Win win, int errorcode) __attribute__((weak, alias("ckpt_stub_Win_call_errhandler")));
@@ -4477,6 +4537,9 @@ CKPT_EXPORT int MPI_Win_delete_attr(MPI_Win win, int win_keyval) __attribute__((
 static int ckpt_stub_Win_detach(MPI_Win win, const void *base) { return ckpt_unsupported("MPI_Win_detach"); }
 CKPT_EXPORT int PMPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
 CKPT_EXPORT int MPI_Win_detach(MPI_Win win, const void *base) __attribute__((weak, alias("ckpt_stub_Win_detach")));
+static MPI_Win ckpt_stub_Win_f2c(MPI_Fint win) { (void)ckpt_unsupported("MPI_Win_f2c"); return (MPI_Win)0; }
+CKPT_EXPORT MPI_Win PMPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("ckpt_stub_Win_f2c")));
+CKPT_EXPORT MPI_Win MPI_Win_f2c(MPI_Fint win) __attribute__((weak, alias("ckpt_stub_Win_f2c")));
 static int ckpt_stub_Win_fence(int assert, MPI_Win win) { return ckpt_unsupported("MPI_Win_fence"); }
 CKPT_EXPORT int PMPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));
 CKPT_EXPORT int MPI_Win_fence(int assert, MPI_Win win) __attribute__((weak, alias("ckpt_stub_Win_fence")));

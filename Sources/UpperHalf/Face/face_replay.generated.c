@@ -337,6 +337,32 @@ int ckpt_replay_call(uint32_t fn, const uint64_t *words, uint32_t count)
         ckpt_shadow_set_real(CKPT_KIND_DATATYPE, v_newtype, a_newtype);
         break;
     }
+    case CKPT_FN_Type_create_f90_complex: {
+        int a_p = (int )ckpt_dec_word(&d);
+        int a_r = (int )ckpt_dec_word(&d);
+        int32_t v_newtype = (int32_t)ckpt_dec_word(&d);
+        uint64_t a_newtype = 0;
+        CKPT_CROSS(rc = ckpt_T->Type_create_f90_complex(a_p, a_r, &a_newtype));
+        ckpt_shadow_set_real(CKPT_KIND_DATATYPE, v_newtype, a_newtype);
+        break;
+    }
+    case CKPT_FN_Type_create_f90_integer: {
+        int a_r = (int )ckpt_dec_word(&d);
+        int32_t v_newtype = (int32_t)ckpt_dec_word(&d);
+        uint64_t a_newtype = 0;
+        CKPT_CROSS(rc = ckpt_T->Type_create_f90_integer(a_r, &a_newtype));
+        ckpt_shadow_set_real(CKPT_KIND_DATATYPE, v_newtype, a_newtype);
+        break;
+    }
+    case CKPT_FN_Type_create_f90_real: {
+        int a_p = (int )ckpt_dec_word(&d);
+        int a_r = (int )ckpt_dec_word(&d);
+        int32_t v_newtype = (int32_t)ckpt_dec_word(&d);
+        uint64_t a_newtype = 0;
+        CKPT_CROSS(rc = ckpt_T->Type_create_f90_real(a_p, a_r, &a_newtype));
+        ckpt_shadow_set_real(CKPT_KIND_DATATYPE, v_newtype, a_newtype);
+        break;
+    }
     case CKPT_FN_Type_create_hindexed: {
         int a_count = (int )ckpt_dec_word(&d);
         void *a_array_of_blocklengths = ckpt_dec_ints(&d);
