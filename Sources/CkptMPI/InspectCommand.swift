@@ -7,8 +7,9 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Describe a checkpoint image: ranks, memory regions, MPI objects, files.",
         discussion: """
-            With --verify, also read every stored page and check each region's checksum, and, for an \
-            image inside a checkpoint directory, that it belongs to the job of that directory's job.json.
+            With --verify, also read every stored page and check each region's checksum, that every file \
+            mapped by reference still has its size and hash, and, for an image inside a checkpoint \
+            directory, that it belongs to the job of that directory's job.json.
             """)
 
     @Argument(help: ArgumentHelp("The image file of one rank.", valueName: "image"))
@@ -17,7 +18,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the whole image description as JSON.")
     var json = false
 
-    @Flag(help: "Also read every stored page and check each region's checksum.")
+    @Flag(help: "Also read every stored page, check each region's checksum and each file mapped by reference.")
     var verify = false
 
     private struct Report: Encodable {
@@ -27,6 +28,8 @@ struct InspectCommand: ParsableCommand {
         let files: [ImageFile.FileDescriptor]
         let signals: [ImageFile.SignalAction]
         let regions: [ImageFile.Region]
+        /// Files the image maps by reference (format 2).
+        let mappedFiles: [ImageFile.MappedFile]
         /// Live MPI objects per kind; absent when the face library of this ckpt-mpi is not in the image.
         let objects: [String: Int]?
         /// The ABI the program was built for: the header's `program_abi`; for images written before
@@ -36,13 +39,16 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         var file = try ImageFile(path: image)
-        if verify { try file.verify() }
+        if verify {
+            try file.verify()
+            file.verifyMappedFiles()
+        }
         let face = try? Installation.current(environment: ProcessInfo.processInfo.environment).faceLibrary
         let objects = try face.flatMap { try ShadowObjects.count(in: file, faceLibrary: $0) }
         let programAbi = try file.header.programAbi.isEmpty ? Self.programABIOfOlderImage(file) : file.header.programAbi
         if json {
             let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
-                                signals: file.signals, regions: file.regions, objects: objects,
+                                signals: file.signals, regions: file.regions, mappedFiles: file.mappedFiles, objects: objects,
                                 programAbi: programAbi)
             print(String(decoding: try CheckpointJSON.encode(report, pretty: true), as: UTF8.self), terminator: "")
         } else {
@@ -50,6 +56,10 @@ struct InspectCommand: ParsableCommand {
         }
         if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
             throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
+        }
+        if verify, let changed = file.mappedFiles.first(where: { $0.unchanged == false }) {
+            throw CLIFailure("\(image): \(changed.path) changed since the checkpoint ("
+                             + (ImageFile.change(of: changed) ?? "changed") + "); a restart would refuse it")
         }
         // Intact but of another run: restart would refuse it, so --verify must not pass it either.
         if verify, let job = owningJob(), file.header.jobId != job {
@@ -93,6 +103,14 @@ struct InspectCommand: ParsableCommand {
         let runs = f.regions.reduce(0) { $0 + Int($1.runs) }
         out.append("memory     \(f.regions.count) regions, \(mib(h.memBytes)) mapped, \(mib(h.dataBytes)) stored "
                    + "in \(runs) runs (zero pages skipped)")
+        let byReference = f.regions.filter { $0.kind == "file-private" }
+        out.append("mapped     \(f.mappedFiles.count) files by reference, \(byReference.count) regions "
+                   + "(\(mib(byReference.reduce(0) { $0 + $1.bytes })), of which \(mib(byReference.reduce(0) { $0 + $1.storedBytes })) "
+                   + "stored: the pages that differ from the file)")
+        for m in f.mappedFiles {
+            let ok = m.unchanged.map { $0 ? " unchanged" : " CHANGED" } ?? ""
+            out.append("  \(m.path) \(m.size) bytes, inode \(m.inode), hash \(m.hash)\(ok)")
+        }
         out.append("threads    \(f.threads.count)")
         for t in f.threads {
             let role = t.main ? " main" : t.engine ? " engine" : ""

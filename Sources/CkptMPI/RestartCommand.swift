@@ -124,6 +124,7 @@ struct RestartCommand: ParsableCommand {
             try RestartLaunch.checkProgramABI(of: original, image: entry.path + "/" + CheckpointDirectory.imageName(rank: 0),
                                               generation: name)
         }
+        try RestartLaunch.checkMappedFiles(in: entry.path, ranks: manifest.ranks, generation: name)
 
         let mode: LaunchRequest.Mode
         let restore: String
@@ -214,6 +215,24 @@ struct RestartLaunch {
                          + "\(job.program) is now \(ProgramCheck.describeFaceABI(now)): a restart resumes the old build, "
                          + "not this one; rebuild it with \(compiler) to restart, or start the new build with 'ckpt-mpi run'",
                          exitStatus: ExitStatus.cannotExecute)
+    }
+
+    /// Refuses a restart, before anything starts, when a file the images map by reference
+    /// (format 2) is here but changed since the checkpoint: the restored memory would be other
+    /// pages under the application's pointers. A file missing here is left to the ranks, which
+    /// check every file again on their own hosts (restore.c) and refuse it there.
+    static func checkMappedFiles(in generationPath: String, ranks: Int, generation name: String) throws {
+        var seen = Set<String>()
+        for rank in 0..<ranks {
+            guard let image = try? ImageFile(path: generationPath + "/" + CheckpointDirectory.imageName(rank: rank)) else {
+                continue  // the lower half reports a damaged or missing image with its own line
+            }
+            for f in image.mappedFiles where seen.insert(f.path + " " + f.hash).inserted {
+                guard FileManager.default.fileExists(atPath: f.path), let change = ImageFile.change(of: f) else { continue }
+                throw CLIFailure("\(name) cannot be restarted: \(f.path) changed since the checkpoint (\(change)); "
+                                 + "restore the file, or checkpoint with CKPT_MPI_IMAGE_FILES=content")
+            }
+        }
     }
 
     /// The generation asked for, which must verify (`GenerationCheck`); else the newest that

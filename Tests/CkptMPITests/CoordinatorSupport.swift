@@ -285,7 +285,8 @@ func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int
 /// A valid image of `bytes` bytes (at least one page) with no regions, built through the
 /// C header's struct as the engine builds it.
 func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: Int,
-               adjust: (inout ckpt_img_header) -> Void = { _ in }) -> Data {
+               adjust: (inout ckpt_img_header) -> Void = { _ in },
+               adjustMetadata: (inout [UInt8]) -> Void = { _ in }) -> Data {
     var header = ckpt_img_header()
     header.magic = CKPT_IMG_MAGIC
     header.version = CKPT_IMG_VERSION
@@ -304,6 +305,7 @@ func fakeImage(rank: Int, nranks: Int, generation: Int, jobID: String, bytes: In
     adjust(&header)
     var meta = [UInt8](repeating: 0, count: Int(CKPT_IMG_HEADER_SIZE))
     meta.withUnsafeMutableBytes { $0.storeBytes(of: header, as: ckpt_img_header.self) }
+    adjustMetadata(&meta)
     let checksum = meta.withUnsafeBytes { ImageFile.hash(ImageFile.hashSeed, $0) }
     withUnsafeBytes(of: checksum) { value in
         let at = MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.meta_checksum)!

@@ -44,6 +44,8 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.sigpending), 1472)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.job_id), 1480)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.program_abi), 1520)
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.files_off), 1536, "format 2's file table")
+        XCTAssertEqual(MemoryLayout<ckpt_img_file>.size, 48)
         XCTAssertLessThanOrEqual(MemoryLayout<ckpt_img_header>.size, ImageFile.headerSize)
 
         let temporary = try TemporaryDirectory()

@@ -151,6 +151,25 @@ if want mappings; then
     simple_case mappings 1 "$BIN/mappings"
 fi
 
+# Private file mappings by reference; then the file is changed in place
+# after the checkpoint: the lower half refuses in one line naming it.
+if want fileref; then
+    setup fileref
+    simple_case fileref 1 "$BIN/fileref"
+    if [ -f "$C/img/rank-0000.img" ]; then
+        printf 'X' | dd of="$C/ckpt/ref.dat" bs=1 seek=100000 conv=notrunc status=none
+        restore "$C/ckpt" "$C/img/rank-0000.img"
+        rc=$?
+        if [ $rc -ne 0 ] && [ "$(wc -l <"$C/ckpt/restore.err")" -eq 1 ] &&
+            grep -q 'ref.dat changed since the checkpoint (its contents and mtime differ): restart refused' "$C/ckpt/restore.err" &&
+            [ ! -s "$C/ckpt/restore.out" ]; then
+            ok fileref-changed "$(cat "$C/ckpt/restore.err")"
+        else
+            bad fileref-changed "rc=$rc: $(head -c 300 "$C/ckpt/restore.err")"
+        fi
+    fi
+fi
+
 if want cycles; then
     setup cycles
     name=cycles
@@ -269,6 +288,8 @@ if want enospc; then
     mkdir -p "$C/run" "$C/small"
     if mount -t tmpfs -o size=1m none "$C/small" 2>/dev/null; then
         head -c 200000 /dev/urandom >"$C/small/rank-0000.img"
+        # and nothing else: an image is smaller than 1 MiB since libraries are stored by reference
+        head -c 1m /dev/zero >"$C/small/filler" 2>/dev/null
         before=$(sha256sum <"$C/small/rank-0000.img")
         (cd "$C/run" && "$BIN/counter" 20 >"$C/ref.out")
         (cd "$C/run" && CKPT_MPI_CKPT_AFTER=1 CKPT_MPI_CKPT_DIR="$C/small" timeout 60 \

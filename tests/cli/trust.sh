@@ -228,7 +228,8 @@ if [ "$(id -u)" -eq 0 ] && command -v mpicc.mpich >/dev/null && mkdir "$WORK/sma
     sleep 1.5
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>&1
     avail=$(df --output=avail -k "$WORK/small" | tail -1)
-    head -c $(((avail - 30000) * 1024)) /dev/zero >"$WORK/small/filler" 2>/dev/null
+    # room for about two of the four images (each well under 1 MiB: libraries are by reference)
+    head -c $(((avail - 1000) * 1024)) /dev/zero >"$WORK/small/filler" 2>/dev/null
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >/dev/null 2>"$WORK/full.ck"
     rc=$?
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --kill >/dev/null 2>&1

@@ -7,6 +7,8 @@ import HalfABI
 struct ImageFile {
     static let magic = UInt64(CKPT_IMG_MAGIC)
     static let version = UInt32(CKPT_IMG_VERSION)
+    /// The oldest format this reader reads (format 1: no regions stored by reference).
+    static let oldestVersion = UInt32(CKPT_IMG_VERSION_MIN)
     static let headerSize = Int(CKPT_IMG_HEADER_SIZE)
     static let hashSeed = UInt64(CKPT_IMG_HASH_SEED)
     static let hashChunk = 32 << 20
@@ -69,13 +71,27 @@ struct ImageFile {
         var runs: UInt32
         var checksum: String
         var checksumOk: Bool?
+        /// Offset of `start` in the file (file mappings: "file-private" by reference, "shared-file").
+        var fileOffset: UInt64?
         // not encoded: for --verify
         var startAddress: UInt64 = 0
         var firstExtent: UInt64 = 0
 
         enum CodingKeys: String, CodingKey {
-            case start, end, bytes, prot, kind, path, storedBytes, runs, checksum, checksumOk
+            case start, end, bytes, prot, kind, path, storedBytes, runs, checksum, checksumOk, fileOffset
         }
+    }
+
+    /// A file that "file-private" regions map by reference (format 2), as it was at the checkpoint.
+    struct MappedFile: Codable, Equatable {
+        var path: String
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var mtimeNs: Int64
+        var hash: String
+        /// --verify: whether the file at `path` still has this size and hash.
+        var unchanged: Bool?
     }
 
     struct SignalAction: Codable, Equatable {
@@ -91,6 +107,7 @@ struct ImageFile {
     var fds: [FileDescriptor] = []
     var signals: [SignalAction] = []
     var regions: [Region] = []
+    var mappedFiles: [MappedFile] = []
     /// (address, length, file offset) of every stored run of pages.
     var extents: [(UInt64, UInt64, UInt64)] = []
 
@@ -108,8 +125,8 @@ struct ImageFile {
             throw CLIFailure("\(path): not a ckpt-mpi checkpoint image")
         }
         let version = Self.u32(first, 8)
-        guard version == Self.version else {
-            throw CLIFailure("\(path): image format version \(version); this ckpt-mpi reads version \(Self.version)")
+        guard (Self.oldestVersion...Self.version).contains(version) else {
+            throw CLIFailure("\(path): image format version \(version); this ckpt-mpi reads versions \(Self.oldestVersion) to \(Self.version)")
         }
         guard first.count == Self.headerSize else {
             throw CLIFailure("\(path): truncated image (\(fileSize) bytes, the header alone is \(Self.headerSize))")
@@ -151,18 +168,21 @@ struct ImageFile {
             programAbi: Self.text(h.program_abi), metadataChecksum: Self.hex(want))
         // A crafted header can have a valid checksum: bound every number before it becomes an Int.
         guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
-              h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32 else {
+              h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32,
+              h.files_off < 1 << 32, version >= 2 || h.nfiles == 0 else {
             throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
         }
         let nthreads = Int(h.nthreads), nfds = Int(h.nfds), nregions = Int(h.nregions), nextents = Int(h.nextents)
         let threadsOff = Int(h.threads_off), fdsOff = Int(h.fds_off), sigsOff = Int(h.sigs_off)
         let regionsOff = Int(h.regions_off), extentsOff = Int(h.extents_off)
+        let nfiles = Int(h.nfiles), filesOff = Int(h.files_off)
         func fits<T>(_ off: Int, _ n: Int, _ type: T.Type) -> Bool {
             off >= 0 && n >= 0 && n <= meta.count && off + n * MemoryLayout<T>.stride <= meta.count
         }
         guard fits(threadsOff, nthreads, ckpt_img_thread.self), fits(fdsOff, nfds, ckpt_img_fd.self),
               fits(sigsOff, 64, ckpt_img_sigaction.self), fits(regionsOff, nregions, ckpt_img_region.self),
-              fits(extentsOff, nextents, ckpt_img_extent.self), fits(stringsOff, stringsSize, UInt8.self) else {
+              fits(extentsOff, nextents, ckpt_img_extent.self), fits(stringsOff, stringsSize, UInt8.self),
+              fits(filesOff, nfiles, ckpt_img_file.self) else {
             throw CLIFailure("\(path): image header is damaged (tables out of bounds)")
         }
         for i in 0..<nthreads {
@@ -188,16 +208,27 @@ struct ImageFile {
                 flags: Self.hex(a.flags), mask: Self.hex(a.mask)))
         }
         let kinds = [CKPT_REG_ANON: "private", CKPT_REG_SHARED_ANON: "shared-anonymous",
-                     CKPT_REG_FILE_SHARED: "shared-file", CKPT_REG_NONE: "reserved"]
+                     CKPT_REG_FILE_SHARED: "shared-file", CKPT_REG_NONE: "reserved", CKPT_REG_FILE_PRIVATE: "file-private"]
+        var filePaths = Set<UInt64>()
+        for i in 0..<nfiles {
+            let f = Self.load(ckpt_img_file.self, meta, filesOff + i * MemoryLayout<ckpt_img_file>.stride)
+            filePaths.insert(f.path_off)
+            mappedFiles.append(MappedFile(path: string(at: f.path_off), device: f.dev, inode: f.ino, size: f.size,
+                                          mtimeNs: f.mtime_ns, hash: Self.hex(f.hash), unchanged: nil))
+        }
         for i in 0..<nregions {
             let g = Self.load(ckpt_img_region.self, meta, regionsOff + i * MemoryLayout<ckpt_img_region>.stride)
             let p = (g.prot & 1 != 0 ? "r" : "-") + (g.prot & 2 != 0 ? "w" : "-") + (g.prot & 4 != 0 ? "x" : "-")
             let name = string(at: g.path_off)
+            if g.kind == CKPT_REG_FILE_PRIVATE, !filePaths.contains(g.path_off) {
+                throw CLIFailure("\(path): image header is damaged (region \(i) maps no file of the table)")
+            }
+            let mapsFile = g.kind == CKPT_REG_FILE_PRIVATE || g.kind == CKPT_REG_FILE_SHARED
             regions.append(Region(
                 start: Self.hex(g.start), end: Self.hex(g.end), bytes: g.end &- g.start, prot: p,
                 kind: kinds[g.kind] ?? "?", path: name.isEmpty ? nil : name,
                 storedBytes: g.data_bytes, runs: g.nextents, checksum: Self.hex(g.checksum), checksumOk: nil,
-                startAddress: g.start, firstExtent: g.first_extent))
+                fileOffset: mapsFile ? g.file_offset : nil, startAddress: g.start, firstExtent: g.first_extent))
         }
         for i in 0..<nextents {
             let x = Self.load(ckpt_img_extent.self, meta, extentsOff + i * MemoryLayout<ckpt_img_extent>.stride)
@@ -232,6 +263,37 @@ struct ImageFile {
             }
             regions[i].checksumOk = String(h, radix: 16) == String(regions[i].checksum.dropFirst(2))
         }
+    }
+
+    /// Checks every file mapped by reference against the file now at its path (--verify).
+    mutating func verifyMappedFiles() {
+        for i in mappedFiles.indices {
+            mappedFiles[i].unchanged = Self.change(of: mappedFiles[i]) == nil
+        }
+    }
+
+    /// Why the file now at `f.path` is not the one the image maps (one phrase), or nil when it has
+    /// the size and hash of the checkpoint (`ckpt_img_file_hash`); "missing" when it cannot be read.
+    static func change(of f: MappedFile) -> String? {
+        var st = stat()
+        guard stat(f.path, &st) == 0, let handle = FileHandle(forReadingAtPath: f.path) else {
+            return "missing: \(String(cString: strerror(errno)))"
+        }
+        defer { try? handle.close() }
+        if Int64(st.st_size) != f.size { return "\(st.st_size) bytes, was \(f.size)" }
+        var h = UInt64(CKPT_IMG_FILE_HASH_SEED), done: Int64 = 0
+        while done < f.size {
+            let n = Int(min(f.size - done, Int64(hashChunk)))
+            guard var d = try? handle.read(upToCount: n), d.count == n else { return "unreadable" }
+            let padded = (n + 4095) / 4096 * 4096
+            if padded > n { d.append(Data(count: padded - n)) }
+            h = d.withUnsafeBytes { hash(h, $0) }
+            done += Int64(n)
+        }
+        guard hex(h) != f.hash else { return nil }
+        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        if UInt64(st.st_ino) != f.inode || UInt64(st.st_dev) != f.device { return "another file with other contents" }
+        return mtime != f.mtimeNs ? "its contents and mtime differ" : "its contents differ, same mtime"
     }
 
     // MARK: the C structs of ckpt_image.h, little-endian fields and the image hash (ckpt_img_hash)

@@ -28,7 +28,7 @@ enum ShadowObjects {
               lib.count >= 4096 else { return nil }
         let memory = try ImageMemory(image)
         let firstPage = Array(lib[0..<4096])
-        guard let region = image.regions.first(where: { $0.runs > 0 && memory.read($0.startAddress, 4096) == firstPage })
+        guard let region = image.regions.first(where: { $0.hasContents && memory.read($0.startAddress, 4096) == firstPage })
         else { return nil }
         let base = region.startAddress &- firstVaddr
         let stride = MemoryLayout<ckpt_slot_table>.stride
@@ -54,7 +54,7 @@ enum ShadowObjects {
         }
         let memory = try ImageMemory(image)
         let firstPage = Array(lib[0..<4096])
-        return image.regions.contains { $0.runs > 0 && memory.read($0.startAddress, 4096) == firstPage }
+        return image.regions.contains { $0.hasContents && memory.read($0.startAddress, 4096) == firstPage }
     }
 
     /// st_value of a symbol of the ELF file's .symtab (the face keeps its local symbols).
@@ -98,7 +98,8 @@ enum ShadowObjects {
 }
 
 /// The saved memory of an image, read by address: stored runs from the file, the rest of a
-/// region zero (docs/image-format.md, "Pages not covered by an extent are zero").
+/// region zero (docs/image-format.md, "Pages not covered by an extent are zero"), or, in a
+/// region mapped by reference, the mapped file's bytes as they are now.
 struct ImageMemory {
     private let image: ImageFile
     private let handle: FileHandle
@@ -118,6 +119,14 @@ struct ImageMemory {
               let r = image.regions.first(where: { $0.startAddress <= address && end <= $0.startAddress &+ $0.bytes })
         else { return nil }
         var out = [UInt8](repeating: 0, count: count)
+        if r.kind == "file-private", let path = r.path, let offset = r.fileOffset,
+           let file = FileHandle(forReadingAtPath: path) {
+            defer { try? file.close() }
+            if (try? file.seek(toOffset: offset + (address - r.startAddress))) != nil,
+               let d = try? file.read(upToCount: count) {
+                out.replaceSubrange(0..<d.count, with: d)
+            }
+        }
         let first = Int(r.firstExtent)
         guard first <= image.extents.count else { return nil }
         for (addr, len, off) in image.extents[first..<min(first + Int(r.runs), image.extents.count)] {
@@ -132,4 +141,9 @@ struct ImageMemory {
         }
         return out
     }
+}
+
+extension ImageFile.Region {
+    /// Whether the image holds this region's contents: stored pages, or a file mapped by reference.
+    var hasContents: Bool { runs > 0 || kind == "file-private" }
 }

@@ -12,6 +12,7 @@
  *   hdr.regions_off          struct ckpt_img_region  [nregions]
  *   hdr.extents_off          struct ckpt_img_extent  [nextents]
  *   hdr.strings_off          NUL-terminated strings (paths), strings_size bytes
+ *   hdr.files_off            struct ckpt_img_file    [nfiles]  (format 2: files mapped by reference)
  *   hdr.data_off             page data (page-aligned), data_size bytes
  *   hdr.file_size            total size: anything shorter is a truncated image
  *
@@ -19,14 +20,16 @@
  * meta_checksum field read as 0. Each region's checksum covers its extents'
  * data in file order: ckpt_img_hash chained over each extent's data cut in
  * pieces of CKPT_IMG_HASH_CHUNK bytes (the last piece of an extent shorter). A reader checks
- * magic, then version, then meta_checksum, then file_size, then regions. */
+ * magic, then version, then meta_checksum, then file_size, then regions; from format 2
+ * also each file mapped by reference (size and ckpt_img_file_hash) before restoring. */
 #ifndef CKPT_IMAGE_H
 #define CKPT_IMAGE_H
 
 #include <stdint.h>
 
 #define CKPT_IMG_MAGIC       0x474d49544b43ULL /* "CKTIMG\0\0" little-endian */
-#define CKPT_IMG_VERSION     1u
+#define CKPT_IMG_VERSION     2u /* 2: CKPT_REG_FILE_PRIVATE regions and the file table */
+#define CKPT_IMG_VERSION_MIN 1u /* the oldest format a reader still reads (1: no by-reference regions) */
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
@@ -38,6 +41,12 @@
 #define CKPT_REG_SHARED_ANON 2u /* MAP_SHARED without a live file (anonymous shared, deleted file): data stored */
 #define CKPT_REG_FILE_SHARED 3u /* MAP_SHARED of a file: re-mapped by path + offset, no data */
 #define CKPT_REG_NONE        4u /* PROT_NONE reservation: re-reserved, no data */
+/* Format 2: a private file mapping stored by reference. Restored by mapping the
+ * file again (MAP_PRIVATE, same offset); its extents are the pages that differ
+ * from the file (copy-on-write copies), written on top. Pages not covered by an
+ * extent come from the file, not zero. path_off names the file; the file table
+ * entry with the same path_off holds its identity and hash. */
+#define CKPT_REG_FILE_PRIVATE 5u
 
 /* ckpt_img_region.flags */
 #define CKPT_REGF_STACK 0x1u /* [stack] */
@@ -103,7 +112,7 @@ struct ckpt_img_region {
     uint32_t flags;          /* CKPT_REGF_* */
     uint32_t nextents;
     uint64_t first_extent;   /* index into the extent table */
-    uint64_t file_offset;    /* offset in the backing file (CKPT_REG_FILE_SHARED) */
+    uint64_t file_offset;    /* offset in the backing file (CKPT_REG_FILE_SHARED, CKPT_REG_FILE_PRIVATE) */
     uint64_t path_off;       /* into strings, 0 = none (strings[0] is always "") */
     uint64_t data_bytes;     /* sum of its extents' sizes */
     uint64_t checksum;       /* ckpt_img_hash chained over its extents' data */
@@ -115,6 +124,17 @@ struct ckpt_img_extent {
     uint64_t addr;           /* page-aligned */
     uint64_t len;            /* page multiple */
     uint64_t file_off;       /* page-aligned offset in the image */
+};
+
+/* A file that CKPT_REG_FILE_PRIVATE regions map (format 2), as it was at the
+ * checkpoint. A restore refuses a file whose size or hash differs (its pages
+ * would not be the ones the process saw); dev, ino and mtime say what changed. */
+struct ckpt_img_file {
+    uint64_t path_off;       /* into strings; the regions of this file have the same path_off */
+    uint64_t dev, ino;       /* st_dev, st_ino */
+    int64_t size;            /* st_size */
+    int64_t mtime_ns;        /* st_mtim */
+    uint64_t hash;           /* ckpt_img_file_hash of its contents */
 };
 
 /* Where the lower half that restores tells the upper half about its new
@@ -177,11 +197,16 @@ struct ckpt_img_header {
      * one) or "none"; "" = unknown (images written before the field). face_abi above is
      * the ABI the call table serves, "mpich" for both faces. */
     char program_abi[CKPT_IMG_ABI_SIZE];
+    /* Format 2: the files mapped by reference (zero in format 1). */
+    uint64_t files_off;
+    uint32_t nfiles, reserved1;
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_id follows sigpending");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "files_off follows program_abi");
+_Static_assert(sizeof(struct ckpt_img_file) == 48, "file layout");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");
 _Static_assert(sizeof(struct ckpt_img_fd) == 56, "fd layout");
@@ -208,6 +233,18 @@ static inline uint64_t ckpt_img_hash(uint64_t h, const void *p, uint64_t len)
     r *= P2;
     r ^= r >> 29;
     return r;
+}
+
+/* The hash of a file mapped by reference: ckpt_img_hash chained over its
+ * contents in pieces of CKPT_IMG_HASH_CHUNK, the last piece zero-padded to a
+ * whole page (as the file reads through a mapping). */
+#define CKPT_IMG_FILE_HASH_SEED 0x66696c6568617368ULL
+static inline uint64_t ckpt_img_file_hash(const void *mapped, uint64_t size)
+{
+    uint64_t len = (size + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1), h = CKPT_IMG_FILE_HASH_SEED;
+    for (uint64_t d = 0; d < len; d += CKPT_IMG_HASH_CHUNK)
+        h = ckpt_img_hash(h, (const char *)mapped + d, len - d < CKPT_IMG_HASH_CHUNK ? len - d : CKPT_IMG_HASH_CHUNK);
+    return h;
 }
 
 #endif

@@ -45,6 +45,8 @@ static struct {
     struct ckpt_img_region *regions;
     struct ckpt_img_extent *extents;
     const char *strings;
+    struct ckpt_img_file *files;
+    struct stat *verified; /* per file: what passed its hash (lh_restore_open) */
 } R;
 
 static const char *str_at(uint64_t off)
@@ -209,6 +211,59 @@ static void prefer_local_copy(const char *gendir, int rank)
     snprintf(R.path, sizeof R.path, "%s", path);
 }
 
+/* The file-table entry of a region stored by reference, or NULL. */
+static struct ckpt_img_file *file_of(const struct ckpt_img_region *g)
+{
+    for (uint32_t i = 0; i < R.h->nfiles; i++)
+        if (R.files[i].path_off == g->path_off)
+            return &R.files[i];
+    return NULL;
+}
+
+/* Every file the image maps by reference must be the one of the checkpoint:
+ * its pages would otherwise be other ones under the application's pointers.
+ * Same size and hash passes (a copy on another host has another inode and
+ * maybe mtime); anything else refuses the restart naming the file, before MPI
+ * or any upper memory exists. */
+static void verify_files(void)
+{
+    if (!R.h->nfiles)
+        return;
+    R.verified = calloc(R.h->nfiles, sizeof *R.verified);
+    if (!R.verified)
+        lh_die(1, "%s: calloc(%u files): %s", R.path, R.h->nfiles, strerror(errno));
+    const char *hint = "restore the file, or checkpoint with CKPT_MPI_IMAGE_FILES=content";
+    for (uint32_t i = 0; i < R.h->nfiles; i++) {
+        const struct ckpt_img_file *f = &R.files[i];
+        const char *p = str_at(f->path_off);
+        struct stat *st = &R.verified[i];
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, st) != 0)
+            lh_die(1, "%s: %s, mapped by the checkpointed process, cannot be opened: %s (%s)", R.path, p,
+                   strerror(errno), hint);
+        if (st->st_size != f->size)
+            lh_die(1, "%s: %s changed since the checkpoint (%ld bytes, was %ld): restart refused (%s)", R.path, p,
+                   (long)st->st_size, (long)f->size, hint);
+        uint64_t h = CKPT_IMG_FILE_HASH_SEED;
+        if (f->size > 0) {
+            void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m == MAP_FAILED)
+                lh_die(1, "%s: mmap(%s, %ld bytes): %s", R.path, p, (long)f->size, strerror(errno));
+            h = ckpt_img_file_hash(m, (uint64_t)f->size);
+            munmap(m, (size_t)f->size);
+        }
+        close(fd);
+        if (h != f->hash) {
+            int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+            const char *what = st->st_ino != f->ino || st->st_dev != f->dev ? "another file with other contents"
+                               : mt != f->mtime_ns                          ? "its contents and mtime differ"
+                                                                            : "its contents differ, same mtime";
+            lh_die(1, "%s: %s changed since the checkpoint (%s): restart refused (%s)", R.path, p, what, hint);
+        }
+    }
+    lh_log("%u mapped files match the checkpoint", R.h->nfiles);
+}
+
 void lh_restore_open(const char *arg)
 {
     struct stat st;
@@ -245,9 +300,9 @@ void lh_restore_open(const char *arg)
     memset(&h, 0, sizeof h);
     if (R.size < 16 || ckpt_sys4(SYS_pread64, fd, &h, 16, 0) != 16 || h.magic != CKPT_IMG_MAGIC)
         lh_die(1, "%s: not a ckpt-mpi checkpoint image", R.path);
-    if (h.version != CKPT_IMG_VERSION)
-        lh_die(1, "%s: image format version %u; this ckpt-mpi reads version %u (restore it with the ckpt-mpi that wrote it)",
-               R.path, h.version, CKPT_IMG_VERSION);
+    if (h.version < CKPT_IMG_VERSION_MIN || h.version > CKPT_IMG_VERSION)
+        lh_die(1, "%s: image format version %u; this ckpt-mpi reads versions %u to %u (restore it with the ckpt-mpi that wrote it)",
+               R.path, h.version, CKPT_IMG_VERSION_MIN, CKPT_IMG_VERSION);
     if (R.size < CKPT_IMG_HEADER_SIZE)
         lh_die(1, "%s: truncated image (%lu bytes, the header alone is %u)", R.path, (unsigned long)R.size,
                CKPT_IMG_HEADER_SIZE);
@@ -285,8 +340,10 @@ void lh_restore_open(const char *arg)
         !in_bounds(H->sigs_off, 64, sizeof *R.sigs, H->data_off) ||
         !in_bounds(H->regions_off, H->nregions, sizeof *R.regions, H->data_off) ||
         !in_bounds(H->extents_off, H->nextents, sizeof *R.extents, H->data_off) ||
-        !in_bounds(H->strings_off, H->strings_size, 1, H->data_off) || H->nthreads == 0)
+        !in_bounds(H->strings_off, H->strings_size, 1, H->data_off) || H->nthreads == 0 ||
+        (H->version < 2 && H->nfiles) || !in_bounds(H->files_off, H->nfiles, sizeof *R.files, H->data_off))
         lh_die(1, "%s: image header is damaged (tables out of bounds)", R.path);
+    R.files = (void *)(R.meta + H->files_off);
     R.threads = (void *)(R.meta + H->threads_off);
     R.fds = (void *)(R.meta + H->fds_off);
     R.sigs = (void *)(R.meta + H->sigs_off);
@@ -303,7 +360,10 @@ void lh_restore_open(const char *arg)
             if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > H->file_size)
                 lh_die(1, "%s: image header is damaged (region %u, run %lu)", R.path, i, (unsigned long)k);
         }
+        if (g->kind == CKPT_REG_FILE_PRIVATE && !file_of(g))
+            lh_die(1, "%s: image header is damaged (region %u maps no file of the table)", R.path, i);
     }
+    verify_files();
     lh_log("image %s: rank %d/%d, gen %lu, %u threads, %u regions (%lu MiB, %lu MiB stored), %u fds", R.path,
            H->rank, H->nranks, (unsigned long)H->generation, H->nthreads, H->nregions,
            (unsigned long)(H->mem_bytes >> 20), (unsigned long)(H->data_size >> 20), H->nfds);
@@ -423,12 +483,38 @@ static void map_shared_file(struct ckpt_img_region *g)
         ckpt_sys3(SYS_mprotect, g->start, len, g->prot);
 }
 
+/* A private file mapping stored by reference: the file again, at the same
+ * offset, writable while the pages that differed are read on top. */
+static void map_private_file(struct ckpt_img_region *g)
+{
+    const struct ckpt_img_file *f = file_of(g);
+    const struct stat *v = &R.verified[f - R.files];
+    const char *p = str_at(g->path_off);
+    struct stat st;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0)
+        lh_die(1, "%s: cannot reopen %s for %#lx-%#lx: %s", R.path, p, (unsigned long)g->start, (unsigned long)g->end,
+               strerror(errno));
+    if (st.st_dev != v->st_dev || st.st_ino != v->st_ino || st.st_size != v->st_size ||
+        st.st_mtim.tv_sec != v->st_mtim.tv_sec || st.st_mtim.tv_nsec != v->st_mtim.tv_nsec)
+        lh_die(1, "%s: %s changed during the restart: restart refused", R.path, p);
+    long r = lh_mmap_raw(g->start, g->end - g->start, g->nextents ? PROT_READ | PROT_WRITE : (int)g->prot,
+                         MAP_PRIVATE | MAP_FIXED, fd, (long)g->file_offset);
+    close(fd);
+    if (CKPT_SYS_ERR(r))
+        lh_die(1, "%s: mmap of %s at %#lx: %s", R.path, p, (unsigned long)g->start, strerror((int)-r));
+}
+
 /* Anonymous memory for a region whose data comes through the read plan
  * (restore_read.c): writable until its checksum passed. */
 static void map_memory(struct ckpt_img_region *g)
 {
     if (g->kind == CKPT_REG_NONE || g->kind == CKPT_REG_FILE_SHARED)
         return; /* a reservation stays what it was; shared files: map_shared_file */
+    if (g->kind == CKPT_REG_FILE_PRIVATE) {
+        map_private_file(g);
+        return;
+    }
     int flags = (g->kind == CKPT_REG_SHARED_ANON ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED;
     long r = lh_mmap_raw(g->start, g->end - g->start, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (CKPT_SYS_ERR(r))
@@ -458,6 +544,8 @@ static void check_region(struct ckpt_img_region *g)
     if (h != g->checksum)
         lh_die(1, "%s: region %#lx-%#lx is damaged (checksum mismatch)", R.path, (unsigned long)g->start,
                (unsigned long)g->end);
+    if (g->kind == CKPT_REG_FILE_PRIVATE && !g->nextents)
+        return; /* mapped with its protection */
     if (g->prot != (PROT_READ | PROT_WRITE)) {
         long r = ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
         if (r < 0)

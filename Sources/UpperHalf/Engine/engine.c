@@ -140,6 +140,7 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     if (d)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
+    eng_image_files_init(getenv("CKPT_MPI_IMAGE_FILES"));
     /* Read once: a restored process keeps the setting of the run that wrote it. */
     const char *wr = getenv("CKPT_MPI_WRITER");
     if (wr && !strcmp(wr, "inline"))

@@ -3,7 +3,8 @@
  * calls and a scratch mapping only (no malloc, stdio or locks).
  *
  * Order: scan /proc/self/maps and /proc/self/pagemap into regions and
- * extents of non-zero pages; lay out the metadata; write the page data
+ * extents of non-zero pages (of a private file mapping: of the pages that
+ * differ from the file, which is stored by reference); lay out the metadata; write the page data
  * (O_DIRECT when the file system takes it) straight from memory, hashing each
  * region on the way; write the metadata at offset 0; fsync; rename
  * rank-RRRR.img.tmp to rank-RRRR.img; fsync the directory. */
@@ -27,6 +28,10 @@
 #define MAPS_BUF     (8u << 20)
 #define STRINGS_CAP  (2u << 20)
 #define PM_ENTRIES   65536u
+#define MAX_FILES    4096u
+#define PM_PRESENT   (1ULL << 63)
+#define PM_SWAPPED   (1ULL << 62)
+#define PM_FILE      (1ULL << 61) /* a page cache (or shared-anonymous) page, not a private copy */
 #define CHUNK        CKPT_IMG_HASH_CHUNK
 #define REGF_MPROT   0x100u /* internal: made readable for the write */
 
@@ -35,6 +40,7 @@ struct scratch {
     struct ckpt_img_region regions[MAX_REGIONS];
     struct ckpt_img_extent extents[MAX_EXTENTS];
     char strings[STRINGS_CAP];
+    struct ckpt_img_file files[MAX_FILES];
     uint64_t pagemap[PM_ENTRIES];
     struct ckpt_img_thread threads[ENG_MAX_THREADS + 1];
     struct ckpt_img_fd fds[ENG_MAX_FDS];
@@ -45,7 +51,7 @@ struct scratch {
 struct wstate {
     struct scratch *s;
     uint64_t scratch_lo, scratch_hi;
-    uint32_t nregions, nthreads, nfds;
+    uint32_t nregions, nthreads, nfds, nfiles;
     uint64_t nextents, strings_size;
     uint64_t vdso_s, vdso_e, vvar_s, vvar_e;
     /* Facts of the process at the cut that a forked writer would not see as
@@ -78,6 +84,28 @@ void eng_program_abi_set(const char *abi)
     memset(program_abi, 0, sizeof program_abi);
     strncpy(program_abi, abi, sizeof program_abi - 1);
 }
+
+/* CKPT_MPI_IMAGE_FILES, read at start-up: "content" stores private file
+ * mappings by content (a restart on hosts without the same files), the
+ * default "reference" by reference plus the pages that differ. */
+static int files_by_content;
+
+void eng_image_files_init(const char *v)
+{
+    if (v && !strcmp(v, "content"))
+        files_by_content = 1;
+    else if (v && *v && strcmp(v, "reference"))
+        eng_log("CKPT_MPI_IMAGE_FILES must be 'reference' or 'content'; using reference, not ", v);
+}
+
+/* Hashes of files already hashed, by identity: a file does not change while
+ * its identity stays (an in-place write that keeps size and mtime aside), so
+ * a process checkpointed again (inline, or restored: the cache is in the
+ * image) does not read its libraries again. A forked writer's additions die
+ * with it. */
+#define HASH_CACHE 256u
+static struct ckpt_img_file hash_cache[HASH_CACHE];
+static uint32_t hash_cache_n;
 
 static uint64_t add_string(struct wstate *w, const char *s, size_t n)
 {
@@ -165,6 +193,46 @@ static long read_whole(const char *path, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
+/* The st_dev of a device that /proc/self/maps shows as major:minor. */
+static uint64_t map_dev(uint64_t maj, uint64_t min)
+{
+    return ((maj & 0xfff) << 8) | (min & 0xff) | ((maj & ~0xfffULL) << 32) | ((min & ~0xffULL) << 12);
+}
+
+/* A private mapping of a regular file that is still the mapped one (same
+ * device and inode at its path: a library replaced since it was mapped is
+ * stored by content) becomes CKPT_REG_FILE_PRIVATE with its file's entry;
+ * anything else stays private memory stored by content. */
+static void by_reference(struct wstate *w, struct ckpt_img_region *g, uint64_t dev, uint64_t ino, uint64_t off)
+{
+    g->kind = CKPT_REG_ANON;
+    const char *path = w->s->strings + g->path_off;
+    for (uint32_t i = 0; i < w->nfiles; i++) {
+        struct ckpt_img_file *f = &w->s->files[i];
+        if (f->dev == dev && f->ino == ino && !strcmp(w->s->strings + f->path_off, path)) {
+            if (g->path_off)
+                w->strings_size = g->path_off; /* the string just added: the file's is the same */
+            g->path_off = f->path_off;
+            g->kind = CKPT_REG_FILE_PRIVATE;
+            g->file_offset = off;
+            return;
+        }
+    }
+    struct stat st;
+    if (w->nfiles >= MAX_FILES || ckpt_sys2(SYS_stat, path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino)
+        return;
+    struct ckpt_img_file *f = &w->s->files[w->nfiles++];
+    memset(f, 0, sizeof *f);
+    f->path_off = g->path_off;
+    f->dev = dev;
+    f->ino = ino;
+    f->size = st.st_size;
+    f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    g->kind = CKPT_REG_FILE_PRIVATE;
+    g->file_offset = off;
+}
+
 /* /proc/self/maps -> regions. */
 static long scan_maps(struct wstate *w, struct sbuf *err)
 {
@@ -186,13 +254,18 @@ static long scan_maps(struct wstate *w, struct sbuf *err)
         int shared = p[3] == 's';
         p += 5;
         uint64_t off = ckpt_scan_hex(&p);
-        /* dev, inode, then the path */
-        for (int f = 0; f < 2 && p < eol; f++) {
-            while (p < eol && *p == ' ')
-                p++;
-            while (p < eol && *p != ' ')
-                p++;
-        }
+        /* dev (major:minor, hex), inode (decimal), then the path */
+        while (p < eol && *p == ' ')
+            p++;
+        uint64_t dmaj = ckpt_scan_hex(&p);
+        if (*p == ':')
+            p++;
+        uint64_t dmin = ckpt_scan_hex(&p);
+        while (p < eol && *p == ' ')
+            p++;
+        uint64_t ino = 0;
+        while (p < eol && *p >= '0' && *p <= '9')
+            ino = ino * 10 + (uint64_t)(*p++ - '0');
         while (p < eol && *p == ' ')
             p++;
         const char *name = p;
@@ -235,6 +308,8 @@ static long scan_maps(struct wstate *w, struct sbuf *err)
                 g->kind = CKPT_REG_FILE_SHARED, g->file_offset = off;
             else if (shared)
                 g->kind = CKPT_REG_SHARED_ANON;
+            else if (is_file && !deleted && !files_by_content && strncmp(name, "/dev/", 5) && strncmp(name, "/memfd:", 7))
+                by_reference(w, g, map_dev(dmaj, dmin), ino, off);
             else
                 g->kind = CKPT_REG_ANON;
         }
@@ -281,7 +356,7 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
         g->data_bytes = len;
         return 0;
     }
-    if (g->kind != CKPT_REG_ANON && g->kind != CKPT_REG_SHARED_ANON)
+    if (g->kind != CKPT_REG_ANON && g->kind != CKPT_REG_SHARED_ANON && g->kind != CKPT_REG_FILE_PRIVATE)
         return 0;
     if (!(g->prot & PROT_READ)) {
         long r = ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot | PROT_READ);
@@ -292,9 +367,13 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
         g->flags |= REGF_MPROT;
     }
     /* pagemap tells untouched anonymous pages (neither present nor swapped:
-     * zero) without reading them; a private file mapping's absent pages hold
-     * file data, so those are read. */
-    int use_pm = pmfd >= 0 && !(g->flags & CKPT_REGF_FILE);
+     * zero) without reading them. A private file mapping stored by reference
+     * keeps exactly its private copies (present without PM_FILE, or swapped),
+     * zero or not: every other page reads from the file. Stored by content,
+     * its absent pages hold file data, so those are read. */
+    int byref = g->kind == CKPT_REG_FILE_PRIVATE;
+    int use_pm = pmfd >= 0 && (byref || !(g->flags & CKPT_REGF_FILE));
+again:;
     uint64_t npages = (g->end - g->start) / CKPT_IMG_PAGE;
     struct ckpt_img_extent *cur = NULL;
     for (uint64_t base = 0; base < npages; base += PM_ENTRIES) {
@@ -304,10 +383,22 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
             if (r != (long)(cnt * 8))
                 use_pm = 0;
         }
+        if (byref && !use_pm) { /* no pagemap, no telling the copies: by content after all */
+            g->kind = CKPT_REG_ANON;
+            g->file_offset = 0;
+            byref = 0;
+            w->nextents = g->first_extent;
+            g->nextents = 0;
+            g->data_bytes = 0;
+            goto again;
+        }
         for (uint64_t i = 0; i < cnt; i++) {
             uint64_t a = g->start + (base + i) * CKPT_IMG_PAGE;
+            uint64_t pm = use_pm ? w->s->pagemap[i] : 0;
             int keep;
-            if (use_pm && !(w->s->pagemap[i] & (3ULL << 62)))
+            if (byref)
+                keep = (pm & PM_SWAPPED) || ((pm & PM_PRESENT) && !(pm & PM_FILE));
+            else if (use_pm && !(pm & (PM_PRESENT | PM_SWAPPED)))
                 keep = 0;
             else
                 keep = !page_is_zero((const uint64_t *)a);
@@ -330,6 +421,65 @@ static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, s
             }
             g->data_bytes += CKPT_IMG_PAGE;
         }
+    }
+    return 0;
+}
+
+/* The files that regions still map by reference (a region may have fallen
+ * back to content, or been trimmed away), each with its hash: from the cache
+ * when its identity is known, else read through a mapping of it. */
+static long hash_files(struct wstate *w, struct sbuf *err)
+{
+    struct scratch *s = w->s;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < w->nfiles; i++) {
+        int used = 0;
+        for (uint32_t k = 0; k < w->nregions && !used; k++)
+            used = s->regions[k].kind == CKPT_REG_FILE_PRIVATE && s->regions[k].path_off == s->files[i].path_off;
+        if (used)
+            s->files[kept++] = s->files[i];
+    }
+    w->nfiles = kept;
+    for (uint32_t i = 0; i < w->nfiles; i++) {
+        struct ckpt_img_file *f = &s->files[i];
+        int cached = 0;
+        for (uint32_t k = 0; k < hash_cache_n && !cached; k++) {
+            struct ckpt_img_file *c = &hash_cache[k];
+            if (c->dev == f->dev && c->ino == f->ino && c->size == f->size && c->mtime_ns == f->mtime_ns) {
+                f->hash = c->hash;
+                cached = 1;
+            }
+        }
+        if (cached)
+            continue;
+        const char *path = s->strings + f->path_off;
+        long fd = ckpt_sys3(SYS_open, path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) {
+            sb_err(err, "open(mapped file)", fd);
+            return fd;
+        }
+        struct stat st;
+        long r = ckpt_sys2(SYS_fstat, fd, &st);
+        if (r == 0 && ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino || st.st_size != f->size)) {
+            r = -ESTALE; /* replaced or resized between the scan and now: try the checkpoint again */
+        }
+        long m = 0;
+        if (r == 0 && f->size > 0) {
+            m = ckpt_sys6(SYS_mmap, 0, (uint64_t)f->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+            if (CKPT_SYS_ERR(m))
+                r = m;
+        }
+        ckpt_sys1(SYS_close, fd);
+        if (r < 0) {
+            sb_str(err, path);
+            sb_err(err, ": hash of a mapped file", r);
+            return r;
+        }
+        f->hash = f->size > 0 ? ckpt_img_file_hash((const void *)m, (uint64_t)f->size) : CKPT_IMG_FILE_HASH_SEED;
+        if (f->size > 0)
+            ckpt_sys2(SYS_munmap, m, (uint64_t)f->size);
+        if (hash_cache_n < HASH_CACHE)
+            hash_cache[hash_cache_n++] = *f;
     }
     return 0;
 }
@@ -413,14 +563,14 @@ static void trim(struct wstate *w, uint64_t lo, uint64_t hi)
                 w->nregions++;
                 g->end = lo;
                 g[1].start = hi;
-                if (g[1].kind == CKPT_REG_FILE_SHARED)
+                if (g[1].kind == CKPT_REG_FILE_SHARED || g[1].kind == CKPT_REG_FILE_PRIVATE)
                     g[1].file_offset += hi - g->start;
                 i++;
             }
         } else if (g->start < lo) {
             g->end = lo;
         } else {
-            if (g->kind == CKPT_REG_FILE_SHARED)
+            if (g->kind == CKPT_REG_FILE_SHARED || g->kind == CKPT_REG_FILE_PRIVATE)
                 g->file_offset += hi - g->start;
             g->start = hi;
         }
@@ -525,6 +675,9 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     if (pmfd >= 0)
         ckpt_sys1(SYS_close, pmfd);
     pmfd = -1;
+    r = hash_files(w, err);
+    if (r < 0)
+        goto out;
 
     /* threads */
     int have_main = 0;
@@ -565,6 +718,9 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     off += w->nextents * sizeof(struct ckpt_img_extent);
     uint64_t strings_off = off;
     off += w->strings_size;
+    off = (off + 7) & ~(uint64_t)7;
+    uint64_t files_off = off;
+    off += (uint64_t)w->nfiles * sizeof(struct ckpt_img_file);
     uint64_t data_off = (off + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1);
     uint64_t data_size = 0;
     for (uint64_t i = 0; i < w->nextents; i++) {
@@ -669,6 +825,8 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     hd->extents_off = extents_off;
     hd->strings_off = strings_off;
     hd->strings_size = w->strings_size;
+    hd->files_off = files_off;
+    hd->nfiles = w->nfiles;
     hd->data_off = data_off;
     hd->data_size = data_size;
     hd->mem_bytes = w->mem_bytes;
@@ -697,6 +855,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     memcpy(meta + regions_off, s->regions, (size_t)w->nregions * sizeof(struct ckpt_img_region));
     memcpy(meta + extents_off, s->extents, (size_t)w->nextents * sizeof(struct ckpt_img_extent));
     memcpy(meta + strings_off, s->strings, w->strings_size);
+    memcpy(meta + files_off, s->files, (size_t)w->nfiles * sizeof(struct ckpt_img_file));
     hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
     r = write_full(fd, meta, data_off, 0);
     if (r < 0) {

@@ -161,6 +161,8 @@ void eng_write_image_cow(void *args);
 void eng_cow_wait(struct eng_write_args *args);
 /* Copies the job id (CKPT_MPI_JOB_ID) for the writer, which must not call getenv. */
 void eng_job_id_init(const char *id);
+/* CKPT_MPI_IMAGE_FILES (reference|content), read once at start-up. */
+void eng_image_files_init(const char *v);
 /* Sets the program's MPI ABI ("mpich", "openmpi", "none") the next image records. */
 void eng_program_abi_set(const char *abi);
 
