@@ -458,13 +458,15 @@ struct OpenMPIFaceEmitter {
     /// names emitted. (Other kinds' f2c/c2f belong to the Fortran work, not this section.)
     private func fortranHandleEntries(_ w: inout CWriter) -> [String] {
         var names: [String] = []
-        w.line("/* Fortran handles of windows and files: the MPICH face's int. */")
+        w.line("/* Fortran handles of windows and files: the MPICH face's int, but the null's is Open MPI's")
+        w.line(" * Fortran MPI_WIN_NULL / MPI_FILE_NULL (0; no MPICH handle is 0 but MPICH's MPI_FILE_NULL). */")
         for cType in ["MPI_Win", "MPI_File"] {
             let short = String(cType.dropFirst(4)), kind = kindIndex(cType)
             guard ompi.procedures.contains("\(cType)_c2f"), ompi.procedures.contains("\(cType)_f2c") else { continue }
-            w.line("OF_EXPORT int PMPI_\(short)_c2f(void *h) { return OF_H(h); }")
+            let null = mpich(HandleType.all[kind].nullName) ?? 0
+            w.line("OF_EXPORT int PMPI_\(short)_c2f(void *h) { return !h || OF_H(h) == (int32_t)\(null) ? 0 : OF_H(h); }")
             w.line("OF_EXPORT int MPI_\(short)_c2f(void *h) __attribute__((weak, alias(\"PMPI_\(short)_c2f\")));")
-            w.line("OF_EXPORT void *PMPI_\(short)_f2c(int f) { return of_out(\(kind), f); }")
+            w.line("OF_EXPORT void *PMPI_\(short)_f2c(int f) { return of_out(\(kind), f == 0 ? (int32_t)\(null) : f); }")
             w.line("OF_EXPORT void *MPI_\(short)_f2c(int f) __attribute__((weak, alias(\"PMPI_\(short)_f2c\")));\n")
             names += ["\(cType)_c2f", "\(cType)_f2c"]
         }

@@ -43,9 +43,12 @@ struct OpenMPIFortranEmitter {
     let ompi: OpenMPIABI
     let fortran: OpenMPIFortranABI
 
-    /// The handle kinds with Fortran integer handles here (windows and files are not converted).
+    /// The handle kinds whose f2c/c2f this emitter writes into the Open MPI face (ompi_f2c.generated.c).
     static let kinds = ["MPI_Comm", "MPI_Group", "MPI_Datatype", "MPI_Errhandler", "MPI_Op", "MPI_Info",
                         "MPI_Request", "MPI_Message"]
+    /// Every kind a Fortran entry converts: also windows and files, whose f2c/c2f the Open MPI face's
+    /// own emitter writes (a Fortran handle is the MPICH face's int for them).
+    static let convertedKinds = kinds + ["MPI_Win", "MPI_File"]
     /// C names the f2c file defines in libmpi.so.40 (the Open MPI face emits no stub for them).
     static var cFaceNames: Set<String> {
         var s: Set<String> = ["MPI_Status_f2c", "MPI_Status_c2f"]
@@ -57,7 +60,7 @@ struct OpenMPIFortranEmitter {
     }
     /// Parameter kinds a Fortran entry does not convert: such procedures fail naming themselves.
     private static let unsupportedKinds: Set<String> = [
-        "FUNCTION", "POLYFUNCTION", "WINDOW", "FILE", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
+        "FUNCTION", "POLYFUNCTION", "SESSION", "STRING_ARRAY", "STRING_2DARRAY", "VARARGS",
         "F08_STATUS", "EXTRA_STATE", "EXTRA_STATE2", "ATTRIBUTE_VAL_10", "ARGUMENT_COUNT", "ARGUMENT_LIST",
     ]
     /// Outputs that are 0-based indices in C and 1-based in Fortran.
@@ -177,7 +180,7 @@ struct OpenMPIFortranEmitter {
         w.line("#define OFF_STATUSES(x) ((void *)(x) == (void *)mpi_fortran_statuses_ignore_ ? (void *)0 : (void *)(x))")
         w.line("#define OFF_ERRCODES(x) ((void *)(x) == (void *)mpi_fortran_errcodes_ignore_ ? (void *)0 : (void *)(x))")
         w.line("#define OFF_WEIGHTS(x) ((void *)(x) == (void *)mpi_fortran_unweighted_ ? (void *)2 : (void *)(x) == (void *)mpi_fortran_weights_empty_ ? (void *)3 : (void *)(x))\n")
-        for kind in Self.kinds {
+        for kind in Self.convertedKinds {
             let n = cName(kind)
             w.line("void *PMPI_\(n)_f2c(int);\nint PMPI_\(n)_c2f(void *);")
         }
@@ -267,12 +270,12 @@ struct OpenMPIFortranEmitter {
                 continue
             }
             if Self.unsupportedKinds.contains(prm.kind) || c.base.hasSuffix("_function") || c.base.hasPrefix("MPI_T_")
-                || c.base == "MPI_Win" || c.base == "MPI_File" || c.base == "MPI_Session" || c.base == "MPI_F08_status" {
+                || c.base == "MPI_Session" || c.base == "MPI_F08_status" {
                 return nil
             }
             let plain = Self.plainTypes[c.base] ?? c.base
             if let h = c.handle {
-                guard Self.kinds.contains(h.cType) else { return nil }
+                guard Self.convertedKinds.contains(h.cType) else { return nil }
                 let k = cName(h.cType)
                 if prm.array {
                     guard let len = lengthExpr(prm.length) else { return nil }
@@ -324,7 +327,19 @@ struct OpenMPIFortranEmitter {
                     pre.append("void *v_\(n) = 0;")
                     args.append("&v_\(n)")
                     let cases = pre_.map { "*\(keyval) == \($0)" }.joined(separator: " || ")
-                    post.append("if (b_flag) *\(n) = (\(cases.isEmpty ? "0" : cases)) ? *(int *)v_\(n) : (intptr_t)v_\(n);")
+                    if p.name == "MPI_Win_get_attr" {
+                        // A window's C attributes: MPI_WIN_BASE the address itself, MPI_WIN_SIZE an MPI_Aint,
+                        // the others an int, each behind a pointer; Fortran gets the value.
+                        func any(_ names: [String]) -> String {
+                            names.compactMap { ompi.constants[$0] }.map { "*\(keyval) == \($0)" }.joined(separator: " || ")
+                        }
+                        let ints = any(["MPI_WIN_DISP_UNIT", "MPI_WIN_CREATE_FLAVOR", "MPI_WIN_MODEL"])
+                        let aints = any(["MPI_WIN_SIZE"])
+                        post.append("if (b_flag) *\(n) = (\(ints.isEmpty ? "0" : ints)) ? *(int *)v_\(n) : "
+                                    + "(\(aints.isEmpty ? "0" : aints)) ? *(intptr_t *)v_\(n) : (intptr_t)v_\(n);")
+                    } else {
+                        post.append("if (b_flag) *\(n) = (\(cases.isEmpty ? "0" : cases)) ? *(int *)v_\(n) : (intptr_t)v_\(n);")
+                    }
                 }
                 continue
             }

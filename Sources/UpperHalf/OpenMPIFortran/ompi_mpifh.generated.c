@@ -36,6 +36,10 @@ void *PMPI_Request_f2c(int);
 int PMPI_Request_c2f(void *);
 void *PMPI_Message_f2c(int);
 int PMPI_Message_c2f(void *);
+void *PMPI_Win_f2c(int);
+int PMPI_Win_c2f(void *);
+void *PMPI_File_f2c(int);
+int PMPI_File_c2f(void *);
 
 typedef void off_user_fn(void *, void *, int *, int *);
 static off_user_fn *off_op_fns[64];
@@ -126,6 +130,14 @@ OFF_EXPORT void ompi_abort_f(int *comm, int *errorcode, int *ierr);
 OFF_EXPORT void ompi_abort_f(int *comm, int *errorcode, int *ierr)
 {
     int rc = PMPI_Abort(PMPI_Comm_f2c(*comm), *errorcode);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Accumulate(void *, int , void *, int , intptr_t , int , void *, void *, void *);
+OFF_EXPORT void ompi_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *ierr);
+OFF_EXPORT void ompi_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *ierr)
+{
+    int rc = PMPI_Accumulate(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Op_f2c(*op), PMPI_Win_f2c(*win));
     if (ierr) *ierr = rc;
 }
 
@@ -686,6 +698,14 @@ OFF_EXPORT void ompi_comm_test_inter_f(int *comm, int *flag, int *ierr)
     if (ierr) *ierr = rc;
 }
 
+int PMPI_Compare_and_swap(void *, void *, void *, void *, int , intptr_t , void *);
+OFF_EXPORT void ompi_compare_and_swap_f(void *origin_addr, void *compare_addr, void *result_addr, int *datatype, int *target_rank, intptr_t *target_disp, int *win, int *ierr);
+OFF_EXPORT void ompi_compare_and_swap_f(void *origin_addr, void *compare_addr, void *result_addr, int *datatype, int *target_rank, intptr_t *target_disp, int *win, int *ierr)
+{
+    int rc = PMPI_Compare_and_swap(OFF_BUF(origin_addr), OFF_BUF(compare_addr), OFF_BUF(result_addr), PMPI_Type_f2c(*datatype), *target_rank, *target_disp, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
 int PMPI_Dims_create(int , int , int *);
 OFF_EXPORT void ompi_dims_create_f(int *nnodes, int *ndims, int *dims, int *ierr);
 OFF_EXPORT void ompi_dims_create_f(int *nnodes, int *ndims, int *dims, int *ierr)
@@ -780,6 +800,34 @@ OFF_EXPORT void ompi_exscan_f(void *sendbuf, void *recvbuf, int *count, int *dat
     if (ierr) *ierr = rc;
 }
 
+int PMPI_Fetch_and_op(void *, void *, void *, int , intptr_t , void *, void *);
+OFF_EXPORT void ompi_fetch_and_op_f(void *origin_addr, void *result_addr, int *datatype, int *target_rank, intptr_t *target_disp, int *op, int *win, int *ierr);
+OFF_EXPORT void ompi_fetch_and_op_f(void *origin_addr, void *result_addr, int *datatype, int *target_rank, intptr_t *target_disp, int *op, int *win, int *ierr)
+{
+    int rc = PMPI_Fetch_and_op(OFF_BUF(origin_addr), OFF_BUF(result_addr), PMPI_Type_f2c(*datatype), *target_rank, *target_disp, PMPI_Op_f2c(*op), PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_call_errhandler(void *, int );
+OFF_EXPORT void ompi_file_call_errhandler_f(int *fh, int *errorcode, int *ierr);
+OFF_EXPORT void ompi_file_call_errhandler_f(int *fh, int *errorcode, int *ierr)
+{
+    int rc = PMPI_File_call_errhandler(PMPI_File_f2c(*fh), *errorcode);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_close(void *);
+OFF_EXPORT void ompi_file_close_f(int *fh, int *ierr);
+OFF_EXPORT void ompi_file_close_f(int *fh, int *ierr)
+{
+    void *h_fh = PMPI_File_f2c(*fh);
+    int rc = PMPI_File_close(&h_fh);
+    if (rc == 0) {
+        *fh = PMPI_File_c2f(h_fh);
+    }
+    if (ierr) *ierr = rc;
+}
+
 int PMPI_File_delete(char *, void *);
 OFF_EXPORT void ompi_file_delete_f(char *filename, int *info, int *ierr, size_t l_filename);
 OFF_EXPORT void ompi_file_delete_f(char *filename, int *info, int *ierr, size_t l_filename)
@@ -787,6 +835,520 @@ OFF_EXPORT void ompi_file_delete_f(char *filename, int *info, int *ierr, size_t 
     char *c_filename = off_string_in(filename, l_filename);
     int rc = PMPI_File_delete(c_filename, PMPI_Info_f2c(*info));
     free(c_filename);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_amode(void *, int *);
+OFF_EXPORT void ompi_file_get_amode_f(int *fh, int *amode, int *ierr);
+OFF_EXPORT void ompi_file_get_amode_f(int *fh, int *amode, int *ierr)
+{
+    int rc = PMPI_File_get_amode(PMPI_File_f2c(*fh), amode);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_atomicity(void *, int *);
+OFF_EXPORT void ompi_file_get_atomicity_f(int *fh, int *flag, int *ierr);
+OFF_EXPORT void ompi_file_get_atomicity_f(int *fh, int *flag, int *ierr)
+{
+    int b_flag = 0;
+    int rc = PMPI_File_get_atomicity(PMPI_File_f2c(*fh), &b_flag);
+    if (rc == 0) {
+        *flag = b_flag ? 1 : 0;
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_byte_offset(void *, long long , long long *);
+OFF_EXPORT void ompi_file_get_byte_offset_f(int *fh, long long *offset, long long *disp, int *ierr);
+OFF_EXPORT void ompi_file_get_byte_offset_f(int *fh, long long *offset, long long *disp, int *ierr)
+{
+    int rc = PMPI_File_get_byte_offset(PMPI_File_f2c(*fh), *offset, disp);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_errhandler(void *, void *);
+OFF_EXPORT void ompi_file_get_errhandler_f(int *file, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_file_get_errhandler_f(int *file, int *errhandler, int *ierr)
+{
+    void *h_errhandler = 0;
+    int rc = PMPI_File_get_errhandler(PMPI_File_f2c(*file), &h_errhandler);
+    if (rc == 0) {
+        *errhandler = PMPI_Errhandler_c2f(h_errhandler);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_group(void *, void *);
+OFF_EXPORT void ompi_file_get_group_f(int *fh, int *group, int *ierr);
+OFF_EXPORT void ompi_file_get_group_f(int *fh, int *group, int *ierr)
+{
+    void *h_group = 0;
+    int rc = PMPI_File_get_group(PMPI_File_f2c(*fh), &h_group);
+    if (rc == 0) {
+        *group = PMPI_Group_c2f(h_group);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_info(void *, void *);
+OFF_EXPORT void ompi_file_get_info_f(int *fh, int *info_used, int *ierr);
+OFF_EXPORT void ompi_file_get_info_f(int *fh, int *info_used, int *ierr)
+{
+    void *h_info_used = 0;
+    int rc = PMPI_File_get_info(PMPI_File_f2c(*fh), &h_info_used);
+    if (rc == 0) {
+        *info_used = PMPI_Info_c2f(h_info_used);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_position(void *, long long *);
+OFF_EXPORT void ompi_file_get_position_f(int *fh, long long *offset, int *ierr);
+OFF_EXPORT void ompi_file_get_position_f(int *fh, long long *offset, int *ierr)
+{
+    int rc = PMPI_File_get_position(PMPI_File_f2c(*fh), offset);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_position_shared(void *, long long *);
+OFF_EXPORT void ompi_file_get_position_shared_f(int *fh, long long *offset, int *ierr);
+OFF_EXPORT void ompi_file_get_position_shared_f(int *fh, long long *offset, int *ierr)
+{
+    int rc = PMPI_File_get_position_shared(PMPI_File_f2c(*fh), offset);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_size(void *, long long *);
+OFF_EXPORT void ompi_file_get_size_f(int *fh, long long *size, int *ierr);
+OFF_EXPORT void ompi_file_get_size_f(int *fh, long long *size, int *ierr)
+{
+    int rc = PMPI_File_get_size(PMPI_File_f2c(*fh), size);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_type_extent(void *, void *, intptr_t *);
+OFF_EXPORT void ompi_file_get_type_extent_f(int *fh, int *datatype, intptr_t *extent, int *ierr);
+OFF_EXPORT void ompi_file_get_type_extent_f(int *fh, int *datatype, intptr_t *extent, int *ierr)
+{
+    int rc = PMPI_File_get_type_extent(PMPI_File_f2c(*fh), PMPI_Type_f2c(*datatype), extent);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_get_view(void *, long long *, void *, void *, char *);
+OFF_EXPORT void ompi_file_get_view_f(int *fh, long long *disp, int *etype, int *filetype, char *datarep, int *ierr, size_t l_datarep);
+OFF_EXPORT void ompi_file_get_view_f(int *fh, long long *disp, int *etype, int *filetype, char *datarep, int *ierr, size_t l_datarep)
+{
+    void *h_etype = 0;
+    void *h_filetype = 0;
+    char *c_datarep = off_alloc(l_datarep + 1025);
+    c_datarep[0] = 0;
+    int rc = PMPI_File_get_view(PMPI_File_f2c(*fh), disp, &h_etype, &h_filetype, c_datarep);
+    if (rc == 0) {
+        *etype = PMPI_Type_c2f(h_etype);
+        *filetype = PMPI_Type_c2f(h_filetype);
+        off_string_out(datarep, l_datarep, c_datarep);
+    }
+    free(c_datarep);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iread(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iread_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iread_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iread(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iread_all(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iread_all_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iread_all_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iread_all(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iread_at(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iread_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iread_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iread_at(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iread_at_all(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iread_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iread_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iread_at_all(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iread_shared(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iread_shared_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iread_shared_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iread_shared(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iwrite(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iwrite_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iwrite_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iwrite(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iwrite_all(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iwrite_all_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iwrite_all_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iwrite_all(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iwrite_at(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iwrite_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iwrite_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iwrite_at(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iwrite_at_all(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iwrite_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iwrite_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iwrite_at_all(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_iwrite_shared(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_iwrite_shared_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr);
+OFF_EXPORT void ompi_file_iwrite_shared_f(int *fh, void *buf, int *count, int *datatype, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_File_iwrite_shared(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_open(void *, char *, int , void *, void *);
+OFF_EXPORT void ompi_file_open_f(int *comm, char *filename, int *amode, int *info, int *fh, int *ierr, size_t l_filename);
+OFF_EXPORT void ompi_file_open_f(int *comm, char *filename, int *amode, int *info, int *fh, int *ierr, size_t l_filename)
+{
+    char *c_filename = off_string_in(filename, l_filename);
+    void *h_fh = 0;
+    int rc = PMPI_File_open(PMPI_Comm_f2c(*comm), c_filename, *amode, PMPI_Info_f2c(*info), &h_fh);
+    if (rc == 0) {
+        *fh = PMPI_File_c2f(h_fh);
+    }
+    free(c_filename);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_preallocate(void *, long long );
+OFF_EXPORT void ompi_file_preallocate_f(int *fh, long long *size, int *ierr);
+OFF_EXPORT void ompi_file_preallocate_f(int *fh, long long *size, int *ierr)
+{
+    int rc = PMPI_File_preallocate(PMPI_File_f2c(*fh), *size);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_all(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_all_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_all_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_all(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_all_begin(void *, void *, int , void *);
+OFF_EXPORT void ompi_file_read_all_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_read_all_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_read_all_begin(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_all_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_read_all_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_all_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_all_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_at(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_at(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_at_all(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_at_all(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_at_all_begin(void *, long long , void *, int , void *);
+OFF_EXPORT void ompi_file_read_at_all_begin_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_read_at_all_begin_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_read_at_all_begin(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_at_all_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_read_at_all_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_at_all_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_at_all_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_ordered(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_ordered_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_ordered_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_ordered(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_ordered_begin(void *, void *, int , void *);
+OFF_EXPORT void ompi_file_read_ordered_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_read_ordered_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_read_ordered_begin(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_ordered_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_read_ordered_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_ordered_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_ordered_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_read_shared(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_read_shared_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_read_shared_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_read_shared(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_seek(void *, long long , int );
+OFF_EXPORT void ompi_file_seek_f(int *fh, long long *offset, int *whence, int *ierr);
+OFF_EXPORT void ompi_file_seek_f(int *fh, long long *offset, int *whence, int *ierr)
+{
+    int rc = PMPI_File_seek(PMPI_File_f2c(*fh), *offset, *whence);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_seek_shared(void *, long long , int );
+OFF_EXPORT void ompi_file_seek_shared_f(int *fh, long long *offset, int *whence, int *ierr);
+OFF_EXPORT void ompi_file_seek_shared_f(int *fh, long long *offset, int *whence, int *ierr)
+{
+    int rc = PMPI_File_seek_shared(PMPI_File_f2c(*fh), *offset, *whence);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_set_atomicity(void *, int );
+OFF_EXPORT void ompi_file_set_atomicity_f(int *fh, int *flag, int *ierr);
+OFF_EXPORT void ompi_file_set_atomicity_f(int *fh, int *flag, int *ierr)
+{
+    int rc = PMPI_File_set_atomicity(PMPI_File_f2c(*fh), *flag);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_set_errhandler(void *, void *);
+OFF_EXPORT void ompi_file_set_errhandler_f(int *file, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_file_set_errhandler_f(int *file, int *errhandler, int *ierr)
+{
+    int rc = PMPI_File_set_errhandler(PMPI_File_f2c(*file), PMPI_Errhandler_f2c(*errhandler));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_set_info(void *, void *);
+OFF_EXPORT void ompi_file_set_info_f(int *fh, int *info, int *ierr);
+OFF_EXPORT void ompi_file_set_info_f(int *fh, int *info, int *ierr)
+{
+    int rc = PMPI_File_set_info(PMPI_File_f2c(*fh), PMPI_Info_f2c(*info));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_set_size(void *, long long );
+OFF_EXPORT void ompi_file_set_size_f(int *fh, long long *size, int *ierr);
+OFF_EXPORT void ompi_file_set_size_f(int *fh, long long *size, int *ierr)
+{
+    int rc = PMPI_File_set_size(PMPI_File_f2c(*fh), *size);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_set_view(void *, long long , void *, void *, char *, void *);
+OFF_EXPORT void ompi_file_set_view_f(int *fh, long long *disp, int *etype, int *filetype, char *datarep, int *info, int *ierr, size_t l_datarep);
+OFF_EXPORT void ompi_file_set_view_f(int *fh, long long *disp, int *etype, int *filetype, char *datarep, int *info, int *ierr, size_t l_datarep)
+{
+    char *c_datarep = off_string_in(datarep, l_datarep);
+    int rc = PMPI_File_set_view(PMPI_File_f2c(*fh), *disp, PMPI_Type_f2c(*etype), PMPI_Type_f2c(*filetype), c_datarep, PMPI_Info_f2c(*info));
+    free(c_datarep);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_sync(void *);
+OFF_EXPORT void ompi_file_sync_f(int *fh, int *ierr);
+OFF_EXPORT void ompi_file_sync_f(int *fh, int *ierr)
+{
+    int rc = PMPI_File_sync(PMPI_File_f2c(*fh));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_all(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_all_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_all_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_all(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_all_begin(void *, void *, int , void *);
+OFF_EXPORT void ompi_file_write_all_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_write_all_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_write_all_begin(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_all_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_write_all_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_all_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_all_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_at(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_at_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_at(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_at_all(void *, long long , void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_at_all_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_at_all(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_at_all_begin(void *, long long , void *, int , void *);
+OFF_EXPORT void ompi_file_write_at_all_begin_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_write_at_all_begin_f(int *fh, long long *offset, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_write_at_all_begin(PMPI_File_f2c(*fh), *offset, OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_at_all_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_write_at_all_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_at_all_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_at_all_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_ordered(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_ordered_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_ordered_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_ordered(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_ordered_begin(void *, void *, int , void *);
+OFF_EXPORT void ompi_file_write_ordered_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr);
+OFF_EXPORT void ompi_file_write_ordered_begin_f(int *fh, void *buf, int *count, int *datatype, int *ierr)
+{
+    int rc = PMPI_File_write_ordered_begin(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_ordered_end(void *, void *, void *);
+OFF_EXPORT void ompi_file_write_ordered_end_f(int *fh, void *buf, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_ordered_end_f(int *fh, void *buf, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_ordered_end(PMPI_File_f2c(*fh), OFF_BUF(buf), OFF_STATUS(status));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_File_write_shared(void *, void *, int , void *, void *);
+OFF_EXPORT void ompi_file_write_shared_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr);
+OFF_EXPORT void ompi_file_write_shared_f(int *fh, void *buf, int *count, int *datatype, int *status, int *ierr)
+{
+    int rc = PMPI_File_write_shared(PMPI_File_f2c(*fh), OFF_BUF(buf), *count, PMPI_Type_f2c(*datatype), OFF_STATUS(status));
     if (ierr) *ierr = rc;
 }
 
@@ -831,6 +1393,22 @@ OFF_EXPORT void ompi_gatherv_f(void *sendbuf, int *sendcount, int *sendtype, voi
 OFF_EXPORT void ompi_gatherv_f(void *sendbuf, int *sendcount, int *sendtype, void *recvbuf, int *recvcounts, int *displs, int *recvtype, int *root, int *comm, int *ierr)
 {
     int rc = PMPI_Gatherv(OFF_BUF(sendbuf), *sendcount, PMPI_Type_f2c(*sendtype), OFF_BUF(recvbuf), recvcounts, displs, PMPI_Type_f2c(*recvtype), *root, PMPI_Comm_f2c(*comm));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Get(void *, int , void *, int , intptr_t , int , void *, void *);
+OFF_EXPORT void ompi_get_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *ierr);
+OFF_EXPORT void ompi_get_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *ierr)
+{
+    int rc = PMPI_Get(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Get_accumulate(void *, int , void *, void *, int , void *, int , intptr_t , int , void *, void *, void *);
+OFF_EXPORT void ompi_get_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, void *result_addr, int *result_count, int *result_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *ierr);
+OFF_EXPORT void ompi_get_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, void *result_addr, int *result_count, int *result_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *ierr)
+{
+    int rc = PMPI_Get_accumulate(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), OFF_BUF(result_addr), *result_count, PMPI_Type_f2c(*result_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Op_f2c(*op), PMPI_Win_f2c(*win));
     if (ierr) *ierr = rc;
 }
 
@@ -1786,11 +2364,31 @@ OFF_EXPORT void ompi_publish_name_f(char *service_name, int *info, char *port_na
     if (ierr) *ierr = rc;
 }
 
+int PMPI_Put(void *, int , void *, int , intptr_t , int , void *, void *);
+OFF_EXPORT void ompi_put_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *ierr);
+OFF_EXPORT void ompi_put_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *ierr)
+{
+    int rc = PMPI_Put(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
 int PMPI_Query_thread(int *);
 OFF_EXPORT void ompi_query_thread_f(int *provided, int *ierr);
 OFF_EXPORT void ompi_query_thread_f(int *provided, int *ierr)
 {
     int rc = PMPI_Query_thread(provided);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Raccumulate(void *, int , void *, int , intptr_t , int , void *, void *, void *, void *);
+OFF_EXPORT void ompi_raccumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *request, int *ierr);
+OFF_EXPORT void ompi_raccumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_Raccumulate(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Op_f2c(*op), PMPI_Win_f2c(*win), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
     if (ierr) *ierr = rc;
 }
 
@@ -1866,6 +2464,42 @@ OFF_EXPORT void ompi_request_get_status_f(int *request, int *flag, int *status, 
     int rc = PMPI_Request_get_status(PMPI_Request_f2c(*request), &b_flag, OFF_STATUS(status));
     if (rc == 0) {
         *flag = b_flag ? 1 : 0;
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Rget(void *, int , void *, int , intptr_t , int , void *, void *, void *);
+OFF_EXPORT void ompi_rget_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *request, int *ierr);
+OFF_EXPORT void ompi_rget_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_Rget(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Win_f2c(*win), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Rget_accumulate(void *, int , void *, void *, int , void *, int , intptr_t , int , void *, void *, void *, void *);
+OFF_EXPORT void ompi_rget_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, void *result_addr, int *result_count, int *result_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *request, int *ierr);
+OFF_EXPORT void ompi_rget_accumulate_f(void *origin_addr, int *origin_count, int *origin_datatype, void *result_addr, int *result_count, int *result_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *op, int *win, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_Rget_accumulate(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), OFF_BUF(result_addr), *result_count, PMPI_Type_f2c(*result_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Op_f2c(*op), PMPI_Win_f2c(*win), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Rput(void *, int , void *, int , intptr_t , int , void *, void *, void *);
+OFF_EXPORT void ompi_rput_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *request, int *ierr);
+OFF_EXPORT void ompi_rput_f(void *origin_addr, int *origin_count, int *origin_datatype, int *target_rank, intptr_t *target_disp, int *target_count, int *target_datatype, int *win, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_Rput(OFF_BUF(origin_addr), *origin_count, PMPI_Type_f2c(*origin_datatype), *target_rank, *target_disp, *target_count, PMPI_Type_f2c(*target_datatype), PMPI_Win_f2c(*win), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
     }
     if (ierr) *ierr = rc;
 }
@@ -2547,11 +3181,333 @@ OFF_EXPORT void ompi_waitsome_f(int *incount, int *array_of_requests, int *outco
     if (ierr) *ierr = rc;
 }
 
+int PMPI_Win_allocate(intptr_t , int , void *, void *, void *, void *);
+OFF_EXPORT void ompi_win_allocate_f(intptr_t *size, int *disp_unit, int *info, int *comm, void *baseptr, int *win, int *ierr);
+OFF_EXPORT void ompi_win_allocate_f(intptr_t *size, int *disp_unit, int *info, int *comm, void *baseptr, int *win, int *ierr)
+{
+    void *h_win = 0;
+    int rc = PMPI_Win_allocate(*size, *disp_unit, PMPI_Info_f2c(*info), PMPI_Comm_f2c(*comm), baseptr, &h_win);
+    if (rc == 0) {
+        *win = PMPI_Win_c2f(h_win);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_allocate_shared(intptr_t , int , void *, void *, void *, void *);
+OFF_EXPORT void ompi_win_allocate_shared_f(intptr_t *size, int *disp_unit, int *info, int *comm, void *baseptr, int *win, int *ierr);
+OFF_EXPORT void ompi_win_allocate_shared_f(intptr_t *size, int *disp_unit, int *info, int *comm, void *baseptr, int *win, int *ierr)
+{
+    void *h_win = 0;
+    int rc = PMPI_Win_allocate_shared(*size, *disp_unit, PMPI_Info_f2c(*info), PMPI_Comm_f2c(*comm), baseptr, &h_win);
+    if (rc == 0) {
+        *win = PMPI_Win_c2f(h_win);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_attach(void *, void *, intptr_t );
+OFF_EXPORT void ompi_win_attach_f(int *win, void *base, intptr_t *size, int *ierr);
+OFF_EXPORT void ompi_win_attach_f(int *win, void *base, intptr_t *size, int *ierr)
+{
+    int rc = PMPI_Win_attach(PMPI_Win_f2c(*win), OFF_BUF(base), *size);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_call_errhandler(void *, int );
+OFF_EXPORT void ompi_win_call_errhandler_f(int *win, int *errorcode, int *ierr);
+OFF_EXPORT void ompi_win_call_errhandler_f(int *win, int *errorcode, int *ierr)
+{
+    int rc = PMPI_Win_call_errhandler(PMPI_Win_f2c(*win), *errorcode);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_complete(void *);
+OFF_EXPORT void ompi_win_complete_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_complete_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_complete(PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_create(void *, intptr_t , int , void *, void *, void *);
+OFF_EXPORT void ompi_win_create_f(void *base, intptr_t *size, int *disp_unit, int *info, int *comm, int *win, int *ierr);
+OFF_EXPORT void ompi_win_create_f(void *base, intptr_t *size, int *disp_unit, int *info, int *comm, int *win, int *ierr)
+{
+    void *h_win = 0;
+    int rc = PMPI_Win_create(OFF_BUF(base), *size, *disp_unit, PMPI_Info_f2c(*info), PMPI_Comm_f2c(*comm), &h_win);
+    if (rc == 0) {
+        *win = PMPI_Win_c2f(h_win);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_create_dynamic(void *, void *, void *);
+OFF_EXPORT void ompi_win_create_dynamic_f(int *info, int *comm, int *win, int *ierr);
+OFF_EXPORT void ompi_win_create_dynamic_f(int *info, int *comm, int *win, int *ierr)
+{
+    void *h_win = 0;
+    int rc = PMPI_Win_create_dynamic(PMPI_Info_f2c(*info), PMPI_Comm_f2c(*comm), &h_win);
+    if (rc == 0) {
+        *win = PMPI_Win_c2f(h_win);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_delete_attr(void *, int );
+OFF_EXPORT void ompi_win_delete_attr_f(int *win, int *win_keyval, int *ierr);
+OFF_EXPORT void ompi_win_delete_attr_f(int *win, int *win_keyval, int *ierr)
+{
+    int rc = PMPI_Win_delete_attr(PMPI_Win_f2c(*win), *win_keyval);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_detach(void *, void *);
+OFF_EXPORT void ompi_win_detach_f(int *win, void *base, int *ierr);
+OFF_EXPORT void ompi_win_detach_f(int *win, void *base, int *ierr)
+{
+    int rc = PMPI_Win_detach(PMPI_Win_f2c(*win), OFF_BUF(base));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_fence(int , void *);
+OFF_EXPORT void ompi_win_fence_f(int *assert, int *win, int *ierr);
+OFF_EXPORT void ompi_win_fence_f(int *assert, int *win, int *ierr)
+{
+    int rc = PMPI_Win_fence(*assert, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_flush(int , void *);
+OFF_EXPORT void ompi_win_flush_f(int *rank, int *win, int *ierr);
+OFF_EXPORT void ompi_win_flush_f(int *rank, int *win, int *ierr)
+{
+    int rc = PMPI_Win_flush(*rank, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_flush_all(void *);
+OFF_EXPORT void ompi_win_flush_all_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_flush_all_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_flush_all(PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_flush_local(int , void *);
+OFF_EXPORT void ompi_win_flush_local_f(int *rank, int *win, int *ierr);
+OFF_EXPORT void ompi_win_flush_local_f(int *rank, int *win, int *ierr)
+{
+    int rc = PMPI_Win_flush_local(*rank, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_flush_local_all(void *);
+OFF_EXPORT void ompi_win_flush_local_all_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_flush_local_all_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_flush_local_all(PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_free(void *);
+OFF_EXPORT void ompi_win_free_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_free_f(int *win, int *ierr)
+{
+    void *h_win = PMPI_Win_f2c(*win);
+    int rc = PMPI_Win_free(&h_win);
+    if (rc == 0) {
+        *win = PMPI_Win_c2f(h_win);
+    }
+    if (ierr) *ierr = rc;
+}
+
 int PMPI_Win_free_keyval(int *);
 OFF_EXPORT void ompi_win_free_keyval_f(int *win_keyval, int *ierr);
 OFF_EXPORT void ompi_win_free_keyval_f(int *win_keyval, int *ierr)
 {
     int rc = PMPI_Win_free_keyval(win_keyval);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_get_attr(void *, int , void *, int *);
+OFF_EXPORT void ompi_win_get_attr_f(int *win, int *win_keyval, intptr_t *attribute_val, int *flag, int *ierr);
+OFF_EXPORT void ompi_win_get_attr_f(int *win, int *win_keyval, intptr_t *attribute_val, int *flag, int *ierr)
+{
+    void *v_attribute_val = 0;
+    int b_flag = 0;
+    int rc = PMPI_Win_get_attr(PMPI_Win_f2c(*win), *win_keyval, &v_attribute_val, &b_flag);
+    if (rc == 0) {
+        if (b_flag) *attribute_val = (*win_keyval == 9 || *win_keyval == 10 || *win_keyval == 11) ? *(int *)v_attribute_val : (*win_keyval == 8) ? *(intptr_t *)v_attribute_val : (intptr_t)v_attribute_val;
+        *flag = b_flag ? 1 : 0;
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_get_errhandler(void *, void *);
+OFF_EXPORT void ompi_win_get_errhandler_f(int *win, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_win_get_errhandler_f(int *win, int *errhandler, int *ierr)
+{
+    void *h_errhandler = 0;
+    int rc = PMPI_Win_get_errhandler(PMPI_Win_f2c(*win), &h_errhandler);
+    if (rc == 0) {
+        *errhandler = PMPI_Errhandler_c2f(h_errhandler);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_get_group(void *, void *);
+OFF_EXPORT void ompi_win_get_group_f(int *win, int *group, int *ierr);
+OFF_EXPORT void ompi_win_get_group_f(int *win, int *group, int *ierr)
+{
+    void *h_group = 0;
+    int rc = PMPI_Win_get_group(PMPI_Win_f2c(*win), &h_group);
+    if (rc == 0) {
+        *group = PMPI_Group_c2f(h_group);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_get_info(void *, void *);
+OFF_EXPORT void ompi_win_get_info_f(int *win, int *info_used, int *ierr);
+OFF_EXPORT void ompi_win_get_info_f(int *win, int *info_used, int *ierr)
+{
+    void *h_info_used = 0;
+    int rc = PMPI_Win_get_info(PMPI_Win_f2c(*win), &h_info_used);
+    if (rc == 0) {
+        *info_used = PMPI_Info_c2f(h_info_used);
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_get_name(void *, char *, int *);
+OFF_EXPORT void ompi_win_get_name_f(int *win, char *win_name, int *resultlen, int *ierr, size_t l_win_name);
+OFF_EXPORT void ompi_win_get_name_f(int *win, char *win_name, int *resultlen, int *ierr, size_t l_win_name)
+{
+    char *c_win_name = off_alloc(l_win_name + 1025);
+    c_win_name[0] = 0;
+    int rc = PMPI_Win_get_name(PMPI_Win_f2c(*win), c_win_name, resultlen);
+    if (rc == 0) {
+        off_string_out(win_name, l_win_name, c_win_name);
+    }
+    free(c_win_name);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_lock(int , int , int , void *);
+OFF_EXPORT void ompi_win_lock_f(int *lock_type, int *rank, int *assert, int *win, int *ierr);
+OFF_EXPORT void ompi_win_lock_f(int *lock_type, int *rank, int *assert, int *win, int *ierr)
+{
+    int rc = PMPI_Win_lock(*lock_type, *rank, *assert, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_lock_all(int , void *);
+OFF_EXPORT void ompi_win_lock_all_f(int *assert, int *win, int *ierr);
+OFF_EXPORT void ompi_win_lock_all_f(int *assert, int *win, int *ierr)
+{
+    int rc = PMPI_Win_lock_all(*assert, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_post(void *, int , void *);
+OFF_EXPORT void ompi_win_post_f(int *group, int *assert, int *win, int *ierr);
+OFF_EXPORT void ompi_win_post_f(int *group, int *assert, int *win, int *ierr)
+{
+    int rc = PMPI_Win_post(PMPI_Group_f2c(*group), *assert, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_set_attr(void *, int , void *);
+OFF_EXPORT void ompi_win_set_attr_f(int *win, int *win_keyval, intptr_t *attribute_val, int *ierr);
+OFF_EXPORT void ompi_win_set_attr_f(int *win, int *win_keyval, intptr_t *attribute_val, int *ierr)
+{
+    int rc = PMPI_Win_set_attr(PMPI_Win_f2c(*win), *win_keyval, (void *)*attribute_val);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_set_errhandler(void *, void *);
+OFF_EXPORT void ompi_win_set_errhandler_f(int *win, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_win_set_errhandler_f(int *win, int *errhandler, int *ierr)
+{
+    int rc = PMPI_Win_set_errhandler(PMPI_Win_f2c(*win), PMPI_Errhandler_f2c(*errhandler));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_set_info(void *, void *);
+OFF_EXPORT void ompi_win_set_info_f(int *win, int *info, int *ierr);
+OFF_EXPORT void ompi_win_set_info_f(int *win, int *info, int *ierr)
+{
+    int rc = PMPI_Win_set_info(PMPI_Win_f2c(*win), PMPI_Info_f2c(*info));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_set_name(void *, char *);
+OFF_EXPORT void ompi_win_set_name_f(int *win, char *win_name, int *ierr, size_t l_win_name);
+OFF_EXPORT void ompi_win_set_name_f(int *win, char *win_name, int *ierr, size_t l_win_name)
+{
+    char *c_win_name = off_string_in(win_name, l_win_name);
+    int rc = PMPI_Win_set_name(PMPI_Win_f2c(*win), c_win_name);
+    free(c_win_name);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_shared_query(void *, int , intptr_t *, int *, void *);
+OFF_EXPORT void ompi_win_shared_query_f(int *win, int *rank, intptr_t *size, int *disp_unit, void *baseptr, int *ierr);
+OFF_EXPORT void ompi_win_shared_query_f(int *win, int *rank, intptr_t *size, int *disp_unit, void *baseptr, int *ierr)
+{
+    int rc = PMPI_Win_shared_query(PMPI_Win_f2c(*win), *rank, size, disp_unit, baseptr);
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_start(void *, int , void *);
+OFF_EXPORT void ompi_win_start_f(int *group, int *assert, int *win, int *ierr);
+OFF_EXPORT void ompi_win_start_f(int *group, int *assert, int *win, int *ierr)
+{
+    int rc = PMPI_Win_start(PMPI_Group_f2c(*group), *assert, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_sync(void *);
+OFF_EXPORT void ompi_win_sync_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_sync_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_sync(PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_test(void *, int *);
+OFF_EXPORT void ompi_win_test_f(int *win, int *flag, int *ierr);
+OFF_EXPORT void ompi_win_test_f(int *win, int *flag, int *ierr)
+{
+    int b_flag = 0;
+    int rc = PMPI_Win_test(PMPI_Win_f2c(*win), &b_flag);
+    if (rc == 0) {
+        *flag = b_flag ? 1 : 0;
+    }
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_unlock(int , void *);
+OFF_EXPORT void ompi_win_unlock_f(int *rank, int *win, int *ierr);
+OFF_EXPORT void ompi_win_unlock_f(int *rank, int *win, int *ierr)
+{
+    int rc = PMPI_Win_unlock(*rank, PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_unlock_all(void *);
+OFF_EXPORT void ompi_win_unlock_all_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_unlock_all_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_unlock_all(PMPI_Win_f2c(*win));
+    if (ierr) *ierr = rc;
+}
+
+int PMPI_Win_wait(void *);
+OFF_EXPORT void ompi_win_wait_f(int *win, int *ierr);
+OFF_EXPORT void ompi_win_wait_f(int *win, int *ierr)
+{
+    int rc = PMPI_Win_wait(PMPI_Win_f2c(*win));
     if (ierr) *ierr = rc;
 }
 
@@ -2703,65 +3659,62 @@ OFF_EXPORT void MPIX_Scatterv_init_f(void) __attribute__((weak, alias("off_stub_
 static void off_stub_65(void) { ompi_ckpt_mpi_unsupported("MPIX_Scatterv_init_f08 (Fortran)"); }
 OFF_EXPORT void MPIX_Scatterv_init_f08(void) __attribute__((weak, alias("off_stub_65")));
 OFF_EXPORT void MPI_ABORT(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_66(void) { ompi_ckpt_mpi_unsupported("MPI_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void MPI_ACCUMULATE(void) __attribute__((weak, alias("off_stub_66")));
-static void off_stub_67(void) { ompi_ckpt_mpi_unsupported("MPI_ADDRESS (Fortran)"); }
-OFF_EXPORT void MPI_ADDRESS(void) __attribute__((weak, alias("off_stub_67")));
+OFF_EXPORT void MPI_ACCUMULATE(void) __attribute__((weak, alias("ompi_accumulate_f")));
+static void off_stub_66(void) { ompi_ckpt_mpi_unsupported("MPI_ADDRESS (Fortran)"); }
+OFF_EXPORT void MPI_ADDRESS(void) __attribute__((weak, alias("off_stub_66")));
 OFF_EXPORT void MPI_ADD_ERROR_CLASS(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void MPI_ADD_ERROR_CODE(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void MPI_ADD_ERROR_STRING(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_68(void) { ompi_ckpt_mpi_unsupported("MPI_AINT_ADD (Fortran)"); }
-OFF_EXPORT void MPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_68")));
-static void off_stub_69(void) { ompi_ckpt_mpi_unsupported("MPI_AINT_DIFF (Fortran)"); }
-OFF_EXPORT void MPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_69")));
+static void off_stub_67(void) { ompi_ckpt_mpi_unsupported("MPI_AINT_ADD (Fortran)"); }
+OFF_EXPORT void MPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_67")));
+static void off_stub_68(void) { ompi_ckpt_mpi_unsupported("MPI_AINT_DIFF (Fortran)"); }
+OFF_EXPORT void MPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_68")));
 OFF_EXPORT void MPI_ALLGATHER(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void MPI_ALLGATHERV(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void MPI_ALLOC_MEM(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_70(void) { ompi_ckpt_mpi_unsupported("MPI_ALLOC_MEM_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_70")));
+static void off_stub_69(void) { ompi_ckpt_mpi_unsupported("MPI_ALLOC_MEM_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_69")));
 OFF_EXPORT void MPI_ALLREDUCE(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void MPI_ALLTOALL(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void MPI_ALLTOALLV(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_71(void) { ompi_ckpt_mpi_unsupported("MPI_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_71")));
-static void off_stub_72(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_DELETE (Fortran)"); }
-OFF_EXPORT void MPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_72")));
-static void off_stub_73(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_GET (Fortran)"); }
-OFF_EXPORT void MPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_73")));
-static void off_stub_74(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_PUT (Fortran)"); }
-OFF_EXPORT void MPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_74")));
+static void off_stub_70(void) { ompi_ckpt_mpi_unsupported("MPI_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_70")));
+static void off_stub_71(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_DELETE (Fortran)"); }
+OFF_EXPORT void MPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_71")));
+static void off_stub_72(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_GET (Fortran)"); }
+OFF_EXPORT void MPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_72")));
+static void off_stub_73(void) { ompi_ckpt_mpi_unsupported("MPI_ATTR_PUT (Fortran)"); }
+OFF_EXPORT void MPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_73")));
 OFF_EXPORT void MPI_Abort_f(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void MPI_Abort_f08(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_75(void) { ompi_ckpt_mpi_unsupported("MPI_Accumulate_f (Fortran)"); }
-OFF_EXPORT void MPI_Accumulate_f(void) __attribute__((weak, alias("off_stub_75")));
-static void off_stub_76(void) { ompi_ckpt_mpi_unsupported("MPI_Accumulate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Accumulate_f08(void) __attribute__((weak, alias("off_stub_76")));
+OFF_EXPORT void MPI_Accumulate_f(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void MPI_Accumulate_f08(void) __attribute__((weak, alias("ompi_accumulate_f")));
 OFF_EXPORT void MPI_Add_error_class_f(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void MPI_Add_error_class_f08(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void MPI_Add_error_code_f(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void MPI_Add_error_code_f08(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void MPI_Add_error_string_f(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void MPI_Add_error_string_f08(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_77(void) { ompi_ckpt_mpi_unsupported("MPI_Address_f (Fortran)"); }
-OFF_EXPORT void MPI_Address_f(void) __attribute__((weak, alias("off_stub_77")));
-static void off_stub_78(void) { ompi_ckpt_mpi_unsupported("MPI_Address_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Address_f08(void) __attribute__((weak, alias("off_stub_78")));
-static void off_stub_79(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_add_f (Fortran)"); }
-OFF_EXPORT void MPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_79")));
-static void off_stub_80(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_add_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_80")));
-static void off_stub_81(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_diff_f (Fortran)"); }
-OFF_EXPORT void MPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_81")));
-static void off_stub_82(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_diff_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_82")));
+static void off_stub_74(void) { ompi_ckpt_mpi_unsupported("MPI_Address_f (Fortran)"); }
+OFF_EXPORT void MPI_Address_f(void) __attribute__((weak, alias("off_stub_74")));
+static void off_stub_75(void) { ompi_ckpt_mpi_unsupported("MPI_Address_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Address_f08(void) __attribute__((weak, alias("off_stub_75")));
+static void off_stub_76(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_add_f (Fortran)"); }
+OFF_EXPORT void MPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_76")));
+static void off_stub_77(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_add_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_77")));
+static void off_stub_78(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_diff_f (Fortran)"); }
+OFF_EXPORT void MPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_78")));
+static void off_stub_79(void) { ompi_ckpt_mpi_unsupported("MPI_Aint_diff_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_79")));
 OFF_EXPORT void MPI_Allgather_f(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void MPI_Allgather_f08(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void MPI_Allgatherv_f(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void MPI_Allgatherv_f08(void) __attribute__((weak, alias("ompi_allgatherv_f")));
-static void off_stub_83(void) { ompi_ckpt_mpi_unsupported("MPI_Alloc_mem_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_83")));
-static void off_stub_84(void) { ompi_ckpt_mpi_unsupported("MPI_Alloc_mem_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_84")));
+static void off_stub_80(void) { ompi_ckpt_mpi_unsupported("MPI_Alloc_mem_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_80")));
+static void off_stub_81(void) { ompi_ckpt_mpi_unsupported("MPI_Alloc_mem_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_81")));
 OFF_EXPORT void MPI_Alloc_mem_f(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void MPI_Alloc_mem_f08(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void MPI_Allreduce_f(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -2770,22 +3723,22 @@ OFF_EXPORT void MPI_Alltoall_f(void) __attribute__((weak, alias("ompi_alltoall_f
 OFF_EXPORT void MPI_Alltoall_f08(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void MPI_Alltoallv_f(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void MPI_Alltoallv_f08(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_85(void) { ompi_ckpt_mpi_unsupported("MPI_Alltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_85")));
-static void off_stub_86(void) { ompi_ckpt_mpi_unsupported("MPI_Alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_86")));
-static void off_stub_87(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_delete_f (Fortran)"); }
-OFF_EXPORT void MPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_87")));
-static void off_stub_88(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_delete_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_88")));
-static void off_stub_89(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_get_f (Fortran)"); }
-OFF_EXPORT void MPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_89")));
-static void off_stub_90(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_get_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_90")));
-static void off_stub_91(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_put_f (Fortran)"); }
-OFF_EXPORT void MPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_91")));
-static void off_stub_92(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_put_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_92")));
+static void off_stub_82(void) { ompi_ckpt_mpi_unsupported("MPI_Alltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_82")));
+static void off_stub_83(void) { ompi_ckpt_mpi_unsupported("MPI_Alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_83")));
+static void off_stub_84(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_delete_f (Fortran)"); }
+OFF_EXPORT void MPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_84")));
+static void off_stub_85(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_delete_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_85")));
+static void off_stub_86(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_get_f (Fortran)"); }
+OFF_EXPORT void MPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_86")));
+static void off_stub_87(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_get_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_87")));
+static void off_stub_88(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_put_f (Fortran)"); }
+OFF_EXPORT void MPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_88")));
+static void off_stub_89(void) { ompi_ckpt_mpi_unsupported("MPI_Attr_put_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_89")));
 OFF_EXPORT void MPI_BARRIER(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void MPI_BCAST(void) __attribute__((weak, alias("ompi_bcast_f")));
 OFF_EXPORT void MPI_BSEND(void) __attribute__((weak, alias("ompi_bsend_f")));
@@ -2818,11 +3771,11 @@ OFF_EXPORT void MPI_COMM_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void MPI_COMM_COMPARE(void) __attribute__((weak, alias("ompi_comm_compare_f")));
 OFF_EXPORT void MPI_COMM_CONNECT(void) __attribute__((weak, alias("ompi_comm_connect_f")));
 OFF_EXPORT void MPI_COMM_CREATE(void) __attribute__((weak, alias("ompi_comm_create_f")));
-static void off_stub_93(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_COMM_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_93")));
+static void off_stub_90(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void MPI_COMM_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_90")));
 OFF_EXPORT void MPI_COMM_CREATE_GROUP(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_94(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void MPI_COMM_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_94")));
+static void off_stub_91(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void MPI_COMM_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_91")));
 OFF_EXPORT void MPI_COMM_DELETE_ATTR(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void MPI_COMM_DISCONNECT(void) __attribute__((weak, alias("ompi_comm_disconnect_f")));
 OFF_EXPORT void MPI_COMM_DUP(void) __attribute__((weak, alias("ompi_comm_dup_f")));
@@ -2845,15 +3798,14 @@ OFF_EXPORT void MPI_COMM_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_c
 OFF_EXPORT void MPI_COMM_SET_INFO(void) __attribute__((weak, alias("ompi_comm_set_info_f")));
 OFF_EXPORT void MPI_COMM_SET_NAME(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void MPI_COMM_SIZE(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_95(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_SPAWN (Fortran)"); }
-OFF_EXPORT void MPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_95")));
-static void off_stub_96(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
-OFF_EXPORT void MPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_96")));
+static void off_stub_92(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_SPAWN (Fortran)"); }
+OFF_EXPORT void MPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_92")));
+static void off_stub_93(void) { ompi_ckpt_mpi_unsupported("MPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
+OFF_EXPORT void MPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_93")));
 OFF_EXPORT void MPI_COMM_SPLIT(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void MPI_COMM_SPLIT_TYPE(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void MPI_COMM_TEST_INTER(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_97(void) { ompi_ckpt_mpi_unsupported("MPI_COMPARE_AND_SWAP (Fortran)"); }
-OFF_EXPORT void MPI_COMPARE_AND_SWAP(void) __attribute__((weak, alias("off_stub_97")));
+OFF_EXPORT void MPI_COMPARE_AND_SWAP(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void MPI_Cancel_f(void) __attribute__((weak, alias("ompi_cancel_f")));
 OFF_EXPORT void MPI_Cancel_f08(void) __attribute__((weak, alias("ompi_cancel_f")));
 OFF_EXPORT void MPI_Cart_coords_f(void) __attribute__((weak, alias("ompi_cart_coords_f")));
@@ -2882,18 +3834,18 @@ OFF_EXPORT void MPI_Comm_compare_f(void) __attribute__((weak, alias("ompi_comm_c
 OFF_EXPORT void MPI_Comm_compare_f08(void) __attribute__((weak, alias("ompi_comm_compare_f")));
 OFF_EXPORT void MPI_Comm_connect_f(void) __attribute__((weak, alias("ompi_comm_connect_f")));
 OFF_EXPORT void MPI_Comm_connect_f08(void) __attribute__((weak, alias("ompi_comm_connect_f")));
-static void off_stub_98(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_Comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_98")));
-static void off_stub_99(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Comm_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_99")));
+static void off_stub_94(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void MPI_Comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_94")));
+static void off_stub_95(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Comm_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_95")));
 OFF_EXPORT void MPI_Comm_create_f(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void MPI_Comm_create_f08(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void MPI_Comm_create_group_f(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void MPI_Comm_create_group_f08(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_100(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_keyval_f (Fortran)"); }
-OFF_EXPORT void MPI_Comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_100")));
-static void off_stub_101(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Comm_create_keyval_f08(void) __attribute__((weak, alias("off_stub_101")));
+static void off_stub_96(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_keyval_f (Fortran)"); }
+OFF_EXPORT void MPI_Comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_96")));
+static void off_stub_97(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Comm_create_keyval_f08(void) __attribute__((weak, alias("off_stub_97")));
 OFF_EXPORT void MPI_Comm_delete_attr_f(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void MPI_Comm_delete_attr_f08(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void MPI_Comm_disconnect_f(void) __attribute__((weak, alias("ompi_comm_disconnect_f")));
@@ -2938,24 +3890,22 @@ OFF_EXPORT void MPI_Comm_set_name_f(void) __attribute__((weak, alias("ompi_comm_
 OFF_EXPORT void MPI_Comm_set_name_f08(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void MPI_Comm_size_f(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void MPI_Comm_size_f08(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_102(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_f (Fortran)"); }
-OFF_EXPORT void MPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_102")));
-static void off_stub_103(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_103")));
-static void off_stub_104(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_multiple_f (Fortran)"); }
-OFF_EXPORT void MPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_104")));
-static void off_stub_105(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_multiple_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_105")));
+static void off_stub_98(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_f (Fortran)"); }
+OFF_EXPORT void MPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_98")));
+static void off_stub_99(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_99")));
+static void off_stub_100(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_multiple_f (Fortran)"); }
+OFF_EXPORT void MPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_100")));
+static void off_stub_101(void) { ompi_ckpt_mpi_unsupported("MPI_Comm_spawn_multiple_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_101")));
 OFF_EXPORT void MPI_Comm_split_f(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void MPI_Comm_split_f08(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void MPI_Comm_split_type_f(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void MPI_Comm_split_type_f08(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void MPI_Comm_test_inter_f(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void MPI_Comm_test_inter_f08(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_106(void) { ompi_ckpt_mpi_unsupported("MPI_Compare_and_swap_f (Fortran)"); }
-OFF_EXPORT void MPI_Compare_and_swap_f(void) __attribute__((weak, alias("off_stub_106")));
-static void off_stub_107(void) { ompi_ckpt_mpi_unsupported("MPI_Compare_and_swap_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Compare_and_swap_f08(void) __attribute__((weak, alias("off_stub_107")));
+OFF_EXPORT void MPI_Compare_and_swap_f(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void MPI_Compare_and_swap_f08(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void MPI_DIMS_CREATE(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void MPI_DIST_GRAPH_CREATE(void) __attribute__((weak, alias("ompi_dist_graph_create_f")));
 OFF_EXPORT void MPI_DIST_GRAPH_CREATE_ADJACENT(void) __attribute__((weak, alias("ompi_dist_graph_create_adjacent_f")));
@@ -2971,402 +3921,228 @@ OFF_EXPORT void MPI_Dist_graph_neighbors_count_f(void) __attribute__((weak, alia
 OFF_EXPORT void MPI_Dist_graph_neighbors_count_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void MPI_Dist_graph_neighbors_f(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
 OFF_EXPORT void MPI_Dist_graph_neighbors_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
-static void off_stub_108(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_CREATE (Fortran)"); }
-OFF_EXPORT void MPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_108")));
+static void off_stub_102(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_CREATE (Fortran)"); }
+OFF_EXPORT void MPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_102")));
 OFF_EXPORT void MPI_ERRHANDLER_FREE(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_109(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_GET (Fortran)"); }
-OFF_EXPORT void MPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_109")));
-static void off_stub_110(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_SET (Fortran)"); }
-OFF_EXPORT void MPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_110")));
+static void off_stub_103(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_GET (Fortran)"); }
+OFF_EXPORT void MPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_103")));
+static void off_stub_104(void) { ompi_ckpt_mpi_unsupported("MPI_ERRHANDLER_SET (Fortran)"); }
+OFF_EXPORT void MPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_104")));
 OFF_EXPORT void MPI_ERROR_CLASS(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void MPI_ERROR_STRING(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void MPI_EXSCAN(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_111(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_create_f (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_111")));
-static void off_stub_112(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_create_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_112")));
+static void off_stub_105(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_create_f (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_105")));
+static void off_stub_106(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_create_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_106")));
 OFF_EXPORT void MPI_Errhandler_free_f(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void MPI_Errhandler_free_f08(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_113(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_get_f (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_113")));
-static void off_stub_114(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_get_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_114")));
-static void off_stub_115(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_set_f (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_115")));
-static void off_stub_116(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_set_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_116")));
+static void off_stub_107(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_get_f (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_107")));
+static void off_stub_108(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_get_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_108")));
+static void off_stub_109(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_set_f (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_109")));
+static void off_stub_110(void) { ompi_ckpt_mpi_unsupported("MPI_Errhandler_set_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_110")));
 OFF_EXPORT void MPI_Error_class_f(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void MPI_Error_class_f08(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void MPI_Error_string_f(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void MPI_Error_string_f08(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void MPI_Exscan_f(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void MPI_Exscan_f08(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_117(void) { ompi_ckpt_mpi_unsupported("MPI_FETCH_AND_OP (Fortran)"); }
-OFF_EXPORT void MPI_FETCH_AND_OP(void) __attribute__((weak, alias("off_stub_117")));
-static void off_stub_118(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_CALL_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_FILE_CALL_ERRHANDLER(void) __attribute__((weak, alias("off_stub_118")));
-static void off_stub_119(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_CLOSE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_CLOSE(void) __attribute__((weak, alias("off_stub_119")));
-static void off_stub_120(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_FILE_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_120")));
+OFF_EXPORT void MPI_FETCH_AND_OP(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void MPI_FILE_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void MPI_FILE_CLOSE(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_111(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void MPI_FILE_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_111")));
 OFF_EXPORT void MPI_FILE_DELETE(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_121(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_AMODE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_AMODE(void) __attribute__((weak, alias("off_stub_121")));
-static void off_stub_122(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_ATOMICITY (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_ATOMICITY(void) __attribute__((weak, alias("off_stub_122")));
-static void off_stub_123(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_BYTE_OFFSET (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_BYTE_OFFSET(void) __attribute__((weak, alias("off_stub_123")));
-static void off_stub_124(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_124")));
-static void off_stub_125(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_GROUP (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_GROUP(void) __attribute__((weak, alias("off_stub_125")));
-static void off_stub_126(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_INFO (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_INFO(void) __attribute__((weak, alias("off_stub_126")));
-static void off_stub_127(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_POSITION (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_POSITION(void) __attribute__((weak, alias("off_stub_127")));
-static void off_stub_128(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_POSITION_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_POSITION_SHARED(void) __attribute__((weak, alias("off_stub_128")));
-static void off_stub_129(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_SIZE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_SIZE(void) __attribute__((weak, alias("off_stub_129")));
-static void off_stub_130(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_130")));
-static void off_stub_131(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_GET_VIEW (Fortran)"); }
-OFF_EXPORT void MPI_FILE_GET_VIEW(void) __attribute__((weak, alias("off_stub_131")));
-static void off_stub_132(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IREAD (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IREAD(void) __attribute__((weak, alias("off_stub_132")));
-static void off_stub_133(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IREAD_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IREAD_ALL(void) __attribute__((weak, alias("off_stub_133")));
-static void off_stub_134(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IREAD_AT (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IREAD_AT(void) __attribute__((weak, alias("off_stub_134")));
-static void off_stub_135(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IREAD_AT_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IREAD_AT_ALL(void) __attribute__((weak, alias("off_stub_135")));
-static void off_stub_136(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IREAD_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IREAD_SHARED(void) __attribute__((weak, alias("off_stub_136")));
-static void off_stub_137(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IWRITE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IWRITE(void) __attribute__((weak, alias("off_stub_137")));
-static void off_stub_138(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IWRITE_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IWRITE_ALL(void) __attribute__((weak, alias("off_stub_138")));
-static void off_stub_139(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IWRITE_AT (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IWRITE_AT(void) __attribute__((weak, alias("off_stub_139")));
-static void off_stub_140(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IWRITE_AT_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IWRITE_AT_ALL(void) __attribute__((weak, alias("off_stub_140")));
-static void off_stub_141(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_IWRITE_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_IWRITE_SHARED(void) __attribute__((weak, alias("off_stub_141")));
-static void off_stub_142(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_OPEN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_OPEN(void) __attribute__((weak, alias("off_stub_142")));
-static void off_stub_143(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_PREALLOCATE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_PREALLOCATE(void) __attribute__((weak, alias("off_stub_143")));
-static void off_stub_144(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ(void) __attribute__((weak, alias("off_stub_144")));
-static void off_stub_145(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ALL(void) __attribute__((weak, alias("off_stub_145")));
-static void off_stub_146(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_146")));
-static void off_stub_147(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ALL_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ALL_END(void) __attribute__((weak, alias("off_stub_147")));
-static void off_stub_148(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_AT (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_AT(void) __attribute__((weak, alias("off_stub_148")));
-static void off_stub_149(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_AT_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_AT_ALL(void) __attribute__((weak, alias("off_stub_149")));
-static void off_stub_150(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_AT_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_AT_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_150")));
-static void off_stub_151(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_AT_ALL_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_AT_ALL_END(void) __attribute__((weak, alias("off_stub_151")));
-static void off_stub_152(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ORDERED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ORDERED(void) __attribute__((weak, alias("off_stub_152")));
-static void off_stub_153(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ORDERED_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ORDERED_BEGIN(void) __attribute__((weak, alias("off_stub_153")));
-static void off_stub_154(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_ORDERED_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_ORDERED_END(void) __attribute__((weak, alias("off_stub_154")));
-static void off_stub_155(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_READ_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_READ_SHARED(void) __attribute__((weak, alias("off_stub_155")));
-static void off_stub_156(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SEEK (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SEEK(void) __attribute__((weak, alias("off_stub_156")));
-static void off_stub_157(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SEEK_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SEEK_SHARED(void) __attribute__((weak, alias("off_stub_157")));
-static void off_stub_158(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SET_ATOMICITY (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SET_ATOMICITY(void) __attribute__((weak, alias("off_stub_158")));
-static void off_stub_159(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_159")));
-static void off_stub_160(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SET_INFO (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SET_INFO(void) __attribute__((weak, alias("off_stub_160")));
-static void off_stub_161(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SET_SIZE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SET_SIZE(void) __attribute__((weak, alias("off_stub_161")));
-static void off_stub_162(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SET_VIEW (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SET_VIEW(void) __attribute__((weak, alias("off_stub_162")));
-static void off_stub_163(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_SYNC (Fortran)"); }
-OFF_EXPORT void MPI_FILE_SYNC(void) __attribute__((weak, alias("off_stub_163")));
-static void off_stub_164(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE(void) __attribute__((weak, alias("off_stub_164")));
-static void off_stub_165(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ALL(void) __attribute__((weak, alias("off_stub_165")));
-static void off_stub_166(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_166")));
-static void off_stub_167(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ALL_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ALL_END(void) __attribute__((weak, alias("off_stub_167")));
-static void off_stub_168(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_AT (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_AT(void) __attribute__((weak, alias("off_stub_168")));
-static void off_stub_169(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_AT_ALL (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_AT_ALL(void) __attribute__((weak, alias("off_stub_169")));
-static void off_stub_170(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_AT_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_AT_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_170")));
-static void off_stub_171(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_AT_ALL_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_AT_ALL_END(void) __attribute__((weak, alias("off_stub_171")));
-static void off_stub_172(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ORDERED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ORDERED(void) __attribute__((weak, alias("off_stub_172")));
-static void off_stub_173(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ORDERED_BEGIN (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ORDERED_BEGIN(void) __attribute__((weak, alias("off_stub_173")));
-static void off_stub_174(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_ORDERED_END (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_ORDERED_END(void) __attribute__((weak, alias("off_stub_174")));
-static void off_stub_175(void) { ompi_ckpt_mpi_unsupported("MPI_FILE_WRITE_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_FILE_WRITE_SHARED(void) __attribute__((weak, alias("off_stub_175")));
+OFF_EXPORT void MPI_FILE_GET_AMODE(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void MPI_FILE_GET_ATOMICITY(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void MPI_FILE_GET_BYTE_OFFSET(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void MPI_FILE_GET_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void MPI_FILE_GET_GROUP(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void MPI_FILE_GET_INFO(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void MPI_FILE_GET_POSITION(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void MPI_FILE_GET_POSITION_SHARED(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void MPI_FILE_GET_SIZE(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void MPI_FILE_GET_TYPE_EXTENT(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void MPI_FILE_GET_VIEW(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void MPI_FILE_IREAD(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void MPI_FILE_IREAD_ALL(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void MPI_FILE_IREAD_AT(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void MPI_FILE_IREAD_AT_ALL(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void MPI_FILE_IREAD_SHARED(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void MPI_FILE_IWRITE(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void MPI_FILE_IWRITE_ALL(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void MPI_FILE_IWRITE_AT(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void MPI_FILE_IWRITE_AT_ALL(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void MPI_FILE_IWRITE_SHARED(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void MPI_FILE_OPEN(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void MPI_FILE_PREALLOCATE(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void MPI_FILE_READ(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void MPI_FILE_READ_ALL(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void MPI_FILE_READ_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void MPI_FILE_READ_ALL_END(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void MPI_FILE_READ_AT(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void MPI_FILE_READ_AT_ALL(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void MPI_FILE_READ_AT_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void MPI_FILE_READ_AT_ALL_END(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void MPI_FILE_READ_ORDERED(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void MPI_FILE_READ_ORDERED_BEGIN(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void MPI_FILE_READ_ORDERED_END(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void MPI_FILE_READ_SHARED(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void MPI_FILE_SEEK(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void MPI_FILE_SEEK_SHARED(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void MPI_FILE_SET_ATOMICITY(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void MPI_FILE_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void MPI_FILE_SET_INFO(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void MPI_FILE_SET_SIZE(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void MPI_FILE_SET_VIEW(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void MPI_FILE_SYNC(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void MPI_FILE_WRITE(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ALL(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ALL_END(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void MPI_FILE_WRITE_AT(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void MPI_FILE_WRITE_AT_ALL(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void MPI_FILE_WRITE_AT_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void MPI_FILE_WRITE_AT_ALL_END(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ORDERED(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ORDERED_BEGIN(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void MPI_FILE_WRITE_ORDERED_END(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void MPI_FILE_WRITE_SHARED(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void MPI_FINALIZE(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void MPI_FINALIZED(void) __attribute__((weak, alias("ompi_finalized_f")));
 OFF_EXPORT void MPI_FREE_MEM(void) __attribute__((weak, alias("ompi_free_mem_f")));
-static void off_stub_176(void) { ompi_ckpt_mpi_unsupported("MPI_F_SYNC_REG (Fortran)"); }
-OFF_EXPORT void MPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_176")));
-static void off_stub_177(void) { ompi_ckpt_mpi_unsupported("MPI_F_sync_reg_f (Fortran)"); }
-OFF_EXPORT void MPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_177")));
-static void off_stub_178(void) { ompi_ckpt_mpi_unsupported("MPI_F_sync_reg_f08 (Fortran)"); }
-OFF_EXPORT void MPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_178")));
-static void off_stub_179(void) { ompi_ckpt_mpi_unsupported("MPI_Fetch_and_op_f (Fortran)"); }
-OFF_EXPORT void MPI_Fetch_and_op_f(void) __attribute__((weak, alias("off_stub_179")));
-static void off_stub_180(void) { ompi_ckpt_mpi_unsupported("MPI_Fetch_and_op_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Fetch_and_op_f08(void) __attribute__((weak, alias("off_stub_180")));
-static void off_stub_181(void) { ompi_ckpt_mpi_unsupported("MPI_File_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_File_call_errhandler_f(void) __attribute__((weak, alias("off_stub_181")));
-static void off_stub_182(void) { ompi_ckpt_mpi_unsupported("MPI_File_call_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_call_errhandler_f08(void) __attribute__((weak, alias("off_stub_182")));
-static void off_stub_183(void) { ompi_ckpt_mpi_unsupported("MPI_File_close_f (Fortran)"); }
-OFF_EXPORT void MPI_File_close_f(void) __attribute__((weak, alias("off_stub_183")));
-static void off_stub_184(void) { ompi_ckpt_mpi_unsupported("MPI_File_close_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_close_f08(void) __attribute__((weak, alias("off_stub_184")));
-static void off_stub_185(void) { ompi_ckpt_mpi_unsupported("MPI_File_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_File_create_errhandler_f(void) __attribute__((weak, alias("off_stub_185")));
-static void off_stub_186(void) { ompi_ckpt_mpi_unsupported("MPI_File_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_186")));
+static void off_stub_112(void) { ompi_ckpt_mpi_unsupported("MPI_F_SYNC_REG (Fortran)"); }
+OFF_EXPORT void MPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_112")));
+static void off_stub_113(void) { ompi_ckpt_mpi_unsupported("MPI_F_sync_reg_f (Fortran)"); }
+OFF_EXPORT void MPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_113")));
+static void off_stub_114(void) { ompi_ckpt_mpi_unsupported("MPI_F_sync_reg_f08 (Fortran)"); }
+OFF_EXPORT void MPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_114")));
+OFF_EXPORT void MPI_Fetch_and_op_f(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void MPI_Fetch_and_op_f08(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void MPI_File_call_errhandler_f(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void MPI_File_call_errhandler_f08(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void MPI_File_close_f(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void MPI_File_close_f08(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_115(void) { ompi_ckpt_mpi_unsupported("MPI_File_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void MPI_File_create_errhandler_f(void) __attribute__((weak, alias("off_stub_115")));
+static void off_stub_116(void) { ompi_ckpt_mpi_unsupported("MPI_File_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void MPI_File_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_116")));
 OFF_EXPORT void MPI_File_delete_f(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void MPI_File_delete_f08(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_187(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_amode_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_amode_f(void) __attribute__((weak, alias("off_stub_187")));
-static void off_stub_188(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_amode_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_amode_f08(void) __attribute__((weak, alias("off_stub_188")));
-static void off_stub_189(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_atomicity_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_atomicity_f(void) __attribute__((weak, alias("off_stub_189")));
-static void off_stub_190(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_atomicity_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_atomicity_f08(void) __attribute__((weak, alias("off_stub_190")));
-static void off_stub_191(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_byte_offset_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_byte_offset_f(void) __attribute__((weak, alias("off_stub_191")));
-static void off_stub_192(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_byte_offset_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_byte_offset_f08(void) __attribute__((weak, alias("off_stub_192")));
-static void off_stub_193(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_errhandler_f(void) __attribute__((weak, alias("off_stub_193")));
-static void off_stub_194(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_errhandler_f08(void) __attribute__((weak, alias("off_stub_194")));
-static void off_stub_195(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_group_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_group_f(void) __attribute__((weak, alias("off_stub_195")));
-static void off_stub_196(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_group_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_group_f08(void) __attribute__((weak, alias("off_stub_196")));
-static void off_stub_197(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_info_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_info_f(void) __attribute__((weak, alias("off_stub_197")));
-static void off_stub_198(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_info_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_info_f08(void) __attribute__((weak, alias("off_stub_198")));
-static void off_stub_199(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_position_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_position_f(void) __attribute__((weak, alias("off_stub_199")));
-static void off_stub_200(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_position_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_position_f08(void) __attribute__((weak, alias("off_stub_200")));
-static void off_stub_201(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_position_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_position_shared_f(void) __attribute__((weak, alias("off_stub_201")));
-static void off_stub_202(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_position_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_position_shared_f08(void) __attribute__((weak, alias("off_stub_202")));
-static void off_stub_203(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_size_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_size_f(void) __attribute__((weak, alias("off_stub_203")));
-static void off_stub_204(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_size_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_size_f08(void) __attribute__((weak, alias("off_stub_204")));
-static void off_stub_205(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_type_extent_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_type_extent_f(void) __attribute__((weak, alias("off_stub_205")));
-static void off_stub_206(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_type_extent_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_type_extent_f08(void) __attribute__((weak, alias("off_stub_206")));
-static void off_stub_207(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_view_f (Fortran)"); }
-OFF_EXPORT void MPI_File_get_view_f(void) __attribute__((weak, alias("off_stub_207")));
-static void off_stub_208(void) { ompi_ckpt_mpi_unsupported("MPI_File_get_view_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_get_view_f08(void) __attribute__((weak, alias("off_stub_208")));
-static void off_stub_209(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_all_f(void) __attribute__((weak, alias("off_stub_209")));
-static void off_stub_210(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_all_f08(void) __attribute__((weak, alias("off_stub_210")));
-static void off_stub_211(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_at_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_at_all_f(void) __attribute__((weak, alias("off_stub_211")));
-static void off_stub_212(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_at_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_at_all_f08(void) __attribute__((weak, alias("off_stub_212")));
-static void off_stub_213(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_at_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_at_f(void) __attribute__((weak, alias("off_stub_213")));
-static void off_stub_214(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_at_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_at_f08(void) __attribute__((weak, alias("off_stub_214")));
-static void off_stub_215(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_f(void) __attribute__((weak, alias("off_stub_215")));
-static void off_stub_216(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_f08(void) __attribute__((weak, alias("off_stub_216")));
-static void off_stub_217(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_shared_f(void) __attribute__((weak, alias("off_stub_217")));
-static void off_stub_218(void) { ompi_ckpt_mpi_unsupported("MPI_File_iread_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iread_shared_f08(void) __attribute__((weak, alias("off_stub_218")));
-static void off_stub_219(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_all_f(void) __attribute__((weak, alias("off_stub_219")));
-static void off_stub_220(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_all_f08(void) __attribute__((weak, alias("off_stub_220")));
-static void off_stub_221(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_at_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_at_all_f(void) __attribute__((weak, alias("off_stub_221")));
-static void off_stub_222(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_at_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_at_all_f08(void) __attribute__((weak, alias("off_stub_222")));
-static void off_stub_223(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_at_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_at_f(void) __attribute__((weak, alias("off_stub_223")));
-static void off_stub_224(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_at_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_at_f08(void) __attribute__((weak, alias("off_stub_224")));
-static void off_stub_225(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_f(void) __attribute__((weak, alias("off_stub_225")));
-static void off_stub_226(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_f08(void) __attribute__((weak, alias("off_stub_226")));
-static void off_stub_227(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_shared_f(void) __attribute__((weak, alias("off_stub_227")));
-static void off_stub_228(void) { ompi_ckpt_mpi_unsupported("MPI_File_iwrite_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_iwrite_shared_f08(void) __attribute__((weak, alias("off_stub_228")));
-static void off_stub_229(void) { ompi_ckpt_mpi_unsupported("MPI_File_open_f (Fortran)"); }
-OFF_EXPORT void MPI_File_open_f(void) __attribute__((weak, alias("off_stub_229")));
-static void off_stub_230(void) { ompi_ckpt_mpi_unsupported("MPI_File_open_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_open_f08(void) __attribute__((weak, alias("off_stub_230")));
-static void off_stub_231(void) { ompi_ckpt_mpi_unsupported("MPI_File_preallocate_f (Fortran)"); }
-OFF_EXPORT void MPI_File_preallocate_f(void) __attribute__((weak, alias("off_stub_231")));
-static void off_stub_232(void) { ompi_ckpt_mpi_unsupported("MPI_File_preallocate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_preallocate_f08(void) __attribute__((weak, alias("off_stub_232")));
-static void off_stub_233(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_begin_f(void) __attribute__((weak, alias("off_stub_233")));
-static void off_stub_234(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_begin_f08(void) __attribute__((weak, alias("off_stub_234")));
-static void off_stub_235(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_end_f(void) __attribute__((weak, alias("off_stub_235")));
-static void off_stub_236(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_end_f08(void) __attribute__((weak, alias("off_stub_236")));
-static void off_stub_237(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_f(void) __attribute__((weak, alias("off_stub_237")));
-static void off_stub_238(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_all_f08(void) __attribute__((weak, alias("off_stub_238")));
-static void off_stub_239(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_begin_f(void) __attribute__((weak, alias("off_stub_239")));
-static void off_stub_240(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_begin_f08(void) __attribute__((weak, alias("off_stub_240")));
-static void off_stub_241(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_end_f(void) __attribute__((weak, alias("off_stub_241")));
-static void off_stub_242(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_end_f08(void) __attribute__((weak, alias("off_stub_242")));
-static void off_stub_243(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_f(void) __attribute__((weak, alias("off_stub_243")));
-static void off_stub_244(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_all_f08(void) __attribute__((weak, alias("off_stub_244")));
-static void off_stub_245(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_f(void) __attribute__((weak, alias("off_stub_245")));
-static void off_stub_246(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_at_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_at_f08(void) __attribute__((weak, alias("off_stub_246")));
-static void off_stub_247(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_f(void) __attribute__((weak, alias("off_stub_247")));
-static void off_stub_248(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_f08(void) __attribute__((weak, alias("off_stub_248")));
-static void off_stub_249(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_begin_f(void) __attribute__((weak, alias("off_stub_249")));
-static void off_stub_250(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_begin_f08(void) __attribute__((weak, alias("off_stub_250")));
-static void off_stub_251(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_end_f(void) __attribute__((weak, alias("off_stub_251")));
-static void off_stub_252(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_end_f08(void) __attribute__((weak, alias("off_stub_252")));
-static void off_stub_253(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_f(void) __attribute__((weak, alias("off_stub_253")));
-static void off_stub_254(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_ordered_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_ordered_f08(void) __attribute__((weak, alias("off_stub_254")));
-static void off_stub_255(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_read_shared_f(void) __attribute__((weak, alias("off_stub_255")));
-static void off_stub_256(void) { ompi_ckpt_mpi_unsupported("MPI_File_read_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_read_shared_f08(void) __attribute__((weak, alias("off_stub_256")));
-static void off_stub_257(void) { ompi_ckpt_mpi_unsupported("MPI_File_seek_f (Fortran)"); }
-OFF_EXPORT void MPI_File_seek_f(void) __attribute__((weak, alias("off_stub_257")));
-static void off_stub_258(void) { ompi_ckpt_mpi_unsupported("MPI_File_seek_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_seek_f08(void) __attribute__((weak, alias("off_stub_258")));
-static void off_stub_259(void) { ompi_ckpt_mpi_unsupported("MPI_File_seek_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_seek_shared_f(void) __attribute__((weak, alias("off_stub_259")));
-static void off_stub_260(void) { ompi_ckpt_mpi_unsupported("MPI_File_seek_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_seek_shared_f08(void) __attribute__((weak, alias("off_stub_260")));
-static void off_stub_261(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_atomicity_f (Fortran)"); }
-OFF_EXPORT void MPI_File_set_atomicity_f(void) __attribute__((weak, alias("off_stub_261")));
-static void off_stub_262(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_atomicity_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_set_atomicity_f08(void) __attribute__((weak, alias("off_stub_262")));
-static void off_stub_263(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_File_set_errhandler_f(void) __attribute__((weak, alias("off_stub_263")));
-static void off_stub_264(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_set_errhandler_f08(void) __attribute__((weak, alias("off_stub_264")));
-static void off_stub_265(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_info_f (Fortran)"); }
-OFF_EXPORT void MPI_File_set_info_f(void) __attribute__((weak, alias("off_stub_265")));
-static void off_stub_266(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_info_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_set_info_f08(void) __attribute__((weak, alias("off_stub_266")));
-static void off_stub_267(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_size_f (Fortran)"); }
-OFF_EXPORT void MPI_File_set_size_f(void) __attribute__((weak, alias("off_stub_267")));
-static void off_stub_268(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_size_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_set_size_f08(void) __attribute__((weak, alias("off_stub_268")));
-static void off_stub_269(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_view_f (Fortran)"); }
-OFF_EXPORT void MPI_File_set_view_f(void) __attribute__((weak, alias("off_stub_269")));
-static void off_stub_270(void) { ompi_ckpt_mpi_unsupported("MPI_File_set_view_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_set_view_f08(void) __attribute__((weak, alias("off_stub_270")));
-static void off_stub_271(void) { ompi_ckpt_mpi_unsupported("MPI_File_sync_f (Fortran)"); }
-OFF_EXPORT void MPI_File_sync_f(void) __attribute__((weak, alias("off_stub_271")));
-static void off_stub_272(void) { ompi_ckpt_mpi_unsupported("MPI_File_sync_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_sync_f08(void) __attribute__((weak, alias("off_stub_272")));
-static void off_stub_273(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_begin_f(void) __attribute__((weak, alias("off_stub_273")));
-static void off_stub_274(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_begin_f08(void) __attribute__((weak, alias("off_stub_274")));
-static void off_stub_275(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_end_f(void) __attribute__((weak, alias("off_stub_275")));
-static void off_stub_276(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_end_f08(void) __attribute__((weak, alias("off_stub_276")));
-static void off_stub_277(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_f(void) __attribute__((weak, alias("off_stub_277")));
-static void off_stub_278(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_all_f08(void) __attribute__((weak, alias("off_stub_278")));
-static void off_stub_279(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_begin_f(void) __attribute__((weak, alias("off_stub_279")));
-static void off_stub_280(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_begin_f08(void) __attribute__((weak, alias("off_stub_280")));
-static void off_stub_281(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_end_f(void) __attribute__((weak, alias("off_stub_281")));
-static void off_stub_282(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_end_f08(void) __attribute__((weak, alias("off_stub_282")));
-static void off_stub_283(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_f(void) __attribute__((weak, alias("off_stub_283")));
-static void off_stub_284(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_all_f08(void) __attribute__((weak, alias("off_stub_284")));
-static void off_stub_285(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_f(void) __attribute__((weak, alias("off_stub_285")));
-static void off_stub_286(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_at_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_at_f08(void) __attribute__((weak, alias("off_stub_286")));
-static void off_stub_287(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_f(void) __attribute__((weak, alias("off_stub_287")));
-static void off_stub_288(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_f08(void) __attribute__((weak, alias("off_stub_288")));
-static void off_stub_289(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_begin_f(void) __attribute__((weak, alias("off_stub_289")));
-static void off_stub_290(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_begin_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_begin_f08(void) __attribute__((weak, alias("off_stub_290")));
-static void off_stub_291(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_end_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_end_f(void) __attribute__((weak, alias("off_stub_291")));
-static void off_stub_292(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_end_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_end_f08(void) __attribute__((weak, alias("off_stub_292")));
-static void off_stub_293(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_f(void) __attribute__((weak, alias("off_stub_293")));
-static void off_stub_294(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_ordered_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_ordered_f08(void) __attribute__((weak, alias("off_stub_294")));
-static void off_stub_295(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_File_write_shared_f(void) __attribute__((weak, alias("off_stub_295")));
-static void off_stub_296(void) { ompi_ckpt_mpi_unsupported("MPI_File_write_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_File_write_shared_f08(void) __attribute__((weak, alias("off_stub_296")));
+OFF_EXPORT void MPI_File_get_amode_f(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void MPI_File_get_amode_f08(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void MPI_File_get_atomicity_f(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void MPI_File_get_atomicity_f08(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void MPI_File_get_byte_offset_f(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void MPI_File_get_byte_offset_f08(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void MPI_File_get_errhandler_f(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void MPI_File_get_errhandler_f08(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void MPI_File_get_group_f(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void MPI_File_get_group_f08(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void MPI_File_get_info_f(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void MPI_File_get_info_f08(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void MPI_File_get_position_f(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void MPI_File_get_position_f08(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void MPI_File_get_position_shared_f(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void MPI_File_get_position_shared_f08(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void MPI_File_get_size_f(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void MPI_File_get_size_f08(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void MPI_File_get_type_extent_f(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void MPI_File_get_type_extent_f08(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void MPI_File_get_view_f(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void MPI_File_get_view_f08(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void MPI_File_iread_all_f(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void MPI_File_iread_all_f08(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void MPI_File_iread_at_all_f(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void MPI_File_iread_at_all_f08(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void MPI_File_iread_at_f(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void MPI_File_iread_at_f08(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void MPI_File_iread_f(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void MPI_File_iread_f08(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void MPI_File_iread_shared_f(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void MPI_File_iread_shared_f08(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void MPI_File_iwrite_all_f(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void MPI_File_iwrite_all_f08(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void MPI_File_iwrite_at_all_f(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void MPI_File_iwrite_at_all_f08(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void MPI_File_iwrite_at_f(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void MPI_File_iwrite_at_f08(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void MPI_File_iwrite_f(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void MPI_File_iwrite_f08(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void MPI_File_iwrite_shared_f(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void MPI_File_iwrite_shared_f08(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void MPI_File_open_f(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void MPI_File_open_f08(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void MPI_File_preallocate_f(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void MPI_File_preallocate_f08(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void MPI_File_read_all_begin_f(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void MPI_File_read_all_begin_f08(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void MPI_File_read_all_end_f(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void MPI_File_read_all_end_f08(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void MPI_File_read_all_f(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void MPI_File_read_all_f08(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void MPI_File_read_at_all_begin_f(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void MPI_File_read_at_all_begin_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void MPI_File_read_at_all_end_f(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void MPI_File_read_at_all_end_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void MPI_File_read_at_all_f(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void MPI_File_read_at_all_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void MPI_File_read_at_f(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void MPI_File_read_at_f08(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void MPI_File_read_f(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void MPI_File_read_f08(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void MPI_File_read_ordered_begin_f(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void MPI_File_read_ordered_begin_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void MPI_File_read_ordered_end_f(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void MPI_File_read_ordered_end_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void MPI_File_read_ordered_f(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void MPI_File_read_ordered_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void MPI_File_read_shared_f(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void MPI_File_read_shared_f08(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void MPI_File_seek_f(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void MPI_File_seek_f08(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void MPI_File_seek_shared_f(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void MPI_File_seek_shared_f08(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void MPI_File_set_atomicity_f(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void MPI_File_set_atomicity_f08(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void MPI_File_set_errhandler_f(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void MPI_File_set_errhandler_f08(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void MPI_File_set_info_f(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void MPI_File_set_info_f08(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void MPI_File_set_size_f(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void MPI_File_set_size_f08(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void MPI_File_set_view_f(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void MPI_File_set_view_f08(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void MPI_File_sync_f(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void MPI_File_sync_f08(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void MPI_File_write_all_begin_f(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void MPI_File_write_all_begin_f08(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void MPI_File_write_all_end_f(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void MPI_File_write_all_end_f08(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void MPI_File_write_all_f(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void MPI_File_write_all_f08(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void MPI_File_write_at_all_begin_f(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void MPI_File_write_at_all_begin_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void MPI_File_write_at_all_end_f(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void MPI_File_write_at_all_end_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void MPI_File_write_at_all_f(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void MPI_File_write_at_all_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void MPI_File_write_at_f(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void MPI_File_write_at_f08(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void MPI_File_write_f(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void MPI_File_write_f08(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void MPI_File_write_ordered_begin_f(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void MPI_File_write_ordered_begin_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void MPI_File_write_ordered_end_f(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void MPI_File_write_ordered_end_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void MPI_File_write_ordered_f(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void MPI_File_write_ordered_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void MPI_File_write_shared_f(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void MPI_File_write_shared_f08(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void MPI_Finalize_f(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void MPI_Finalize_f08(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void MPI_Finalized_f(void) __attribute__((weak, alias("ompi_finalized_f")));
@@ -3375,10 +4151,8 @@ OFF_EXPORT void MPI_Free_mem_f(void) __attribute__((weak, alias("ompi_free_mem_f
 OFF_EXPORT void MPI_Free_mem_f08(void) __attribute__((weak, alias("ompi_free_mem_f")));
 OFF_EXPORT void MPI_GATHER(void) __attribute__((weak, alias("ompi_gather_f")));
 OFF_EXPORT void MPI_GATHERV(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_297(void) { ompi_ckpt_mpi_unsupported("MPI_GET (Fortran)"); }
-OFF_EXPORT void MPI_GET(void) __attribute__((weak, alias("off_stub_297")));
-static void off_stub_298(void) { ompi_ckpt_mpi_unsupported("MPI_GET_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void MPI_GET_ACCUMULATE(void) __attribute__((weak, alias("off_stub_298")));
+OFF_EXPORT void MPI_GET(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void MPI_GET_ACCUMULATE(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void MPI_GET_ADDRESS(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void MPI_GET_COUNT(void) __attribute__((weak, alias("ompi_get_count_f")));
 OFF_EXPORT void MPI_GET_ELEMENTS(void) __attribute__((weak, alias("ompi_get_elements_f")));
@@ -3393,8 +4167,8 @@ OFF_EXPORT void MPI_GRAPH_MAP(void) __attribute__((weak, alias("ompi_graph_map_f
 OFF_EXPORT void MPI_GRAPH_NEIGHBORS(void) __attribute__((weak, alias("ompi_graph_neighbors_f")));
 OFF_EXPORT void MPI_GRAPH_NEIGHBORS_COUNT(void) __attribute__((weak, alias("ompi_graph_neighbors_count_f")));
 OFF_EXPORT void MPI_GREQUEST_COMPLETE(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_299(void) { ompi_ckpt_mpi_unsupported("MPI_GREQUEST_START (Fortran)"); }
-OFF_EXPORT void MPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_299")));
+static void off_stub_117(void) { ompi_ckpt_mpi_unsupported("MPI_GREQUEST_START (Fortran)"); }
+OFF_EXPORT void MPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_117")));
 OFF_EXPORT void MPI_GROUP_COMPARE(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_GROUP_DIFFERENCE(void) __attribute__((weak, alias("ompi_group_difference_f")));
 OFF_EXPORT void MPI_GROUP_EXCL(void) __attribute__((weak, alias("ompi_group_excl_f")));
@@ -3411,10 +4185,8 @@ OFF_EXPORT void MPI_Gather_f(void) __attribute__((weak, alias("ompi_gather_f")))
 OFF_EXPORT void MPI_Gather_f08(void) __attribute__((weak, alias("ompi_gather_f")));
 OFF_EXPORT void MPI_Gatherv_f(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void MPI_Gatherv_f08(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_300(void) { ompi_ckpt_mpi_unsupported("MPI_Get_accumulate_f (Fortran)"); }
-OFF_EXPORT void MPI_Get_accumulate_f(void) __attribute__((weak, alias("off_stub_300")));
-static void off_stub_301(void) { ompi_ckpt_mpi_unsupported("MPI_Get_accumulate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Get_accumulate_f08(void) __attribute__((weak, alias("off_stub_301")));
+OFF_EXPORT void MPI_Get_accumulate_f(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void MPI_Get_accumulate_f08(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void MPI_Get_address_f(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void MPI_Get_address_f08(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void MPI_Get_count_f(void) __attribute__((weak, alias("ompi_get_count_f")));
@@ -3423,10 +4195,8 @@ OFF_EXPORT void MPI_Get_elements_f(void) __attribute__((weak, alias("ompi_get_el
 OFF_EXPORT void MPI_Get_elements_f08(void) __attribute__((weak, alias("ompi_get_elements_f")));
 OFF_EXPORT void MPI_Get_elements_x_f(void) __attribute__((weak, alias("ompi_get_elements_x_f")));
 OFF_EXPORT void MPI_Get_elements_x_f08(void) __attribute__((weak, alias("ompi_get_elements_x_f")));
-static void off_stub_302(void) { ompi_ckpt_mpi_unsupported("MPI_Get_f (Fortran)"); }
-OFF_EXPORT void MPI_Get_f(void) __attribute__((weak, alias("off_stub_302")));
-static void off_stub_303(void) { ompi_ckpt_mpi_unsupported("MPI_Get_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Get_f08(void) __attribute__((weak, alias("off_stub_303")));
+OFF_EXPORT void MPI_Get_f(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void MPI_Get_f08(void) __attribute__((weak, alias("ompi_get_f")));
 OFF_EXPORT void MPI_Get_library_version_f(void) __attribute__((weak, alias("ompi_get_library_version_f")));
 OFF_EXPORT void MPI_Get_library_version_f08(void) __attribute__((weak, alias("ompi_get_library_version_f")));
 OFF_EXPORT void MPI_Get_processor_name_f(void) __attribute__((weak, alias("ompi_get_processor_name_f")));
@@ -3447,10 +4217,10 @@ OFF_EXPORT void MPI_Graphdims_get_f(void) __attribute__((weak, alias("ompi_graph
 OFF_EXPORT void MPI_Graphdims_get_f08(void) __attribute__((weak, alias("ompi_graphdims_get_f")));
 OFF_EXPORT void MPI_Grequest_complete_f(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void MPI_Grequest_complete_f08(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_304(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f (Fortran)"); }
-OFF_EXPORT void MPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_304")));
-static void off_stub_305(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_305")));
+static void off_stub_118(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f (Fortran)"); }
+OFF_EXPORT void MPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_118")));
+static void off_stub_119(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_119")));
 OFF_EXPORT void MPI_Group_compare_f(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_Group_compare_f08(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_Group_difference_f(void) __attribute__((weak, alias("ompi_group_difference_f")));
@@ -3480,8 +4250,8 @@ OFF_EXPORT void MPI_IALLGATHERV(void) __attribute__((weak, alias("ompi_iallgathe
 OFF_EXPORT void MPI_IALLREDUCE(void) __attribute__((weak, alias("ompi_iallreduce_f")));
 OFF_EXPORT void MPI_IALLTOALL(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void MPI_IALLTOALLV(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_306(void) { ompi_ckpt_mpi_unsupported("MPI_IALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_306")));
+static void off_stub_120(void) { ompi_ckpt_mpi_unsupported("MPI_IALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_120")));
 OFF_EXPORT void MPI_IBARRIER(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_IBCAST(void) __attribute__((weak, alias("ompi_ibcast_f")));
 OFF_EXPORT void MPI_IBSEND(void) __attribute__((weak, alias("ompi_ibsend_f")));
@@ -3494,8 +4264,8 @@ OFF_EXPORT void MPI_INEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_i
 OFF_EXPORT void MPI_INEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_ineighbor_allgatherv_f")));
 OFF_EXPORT void MPI_INEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_307(void) { ompi_ckpt_mpi_unsupported("MPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_307")));
+static void off_stub_121(void) { ompi_ckpt_mpi_unsupported("MPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_121")));
 OFF_EXPORT void MPI_INFO_CREATE(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_INFO_DELETE(void) __attribute__((weak, alias("ompi_info_delete_f")));
 OFF_EXPORT void MPI_INFO_DUP(void) __attribute__((weak, alias("ompi_info_dup_f")));
@@ -3532,10 +4302,10 @@ OFF_EXPORT void MPI_Ialltoall_f(void) __attribute__((weak, alias("ompi_ialltoall
 OFF_EXPORT void MPI_Ialltoall_f08(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void MPI_Ialltoallv_f(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void MPI_Ialltoallv_f08(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_308(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_308")));
-static void off_stub_309(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_309")));
+static void off_stub_122(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_122")));
+static void off_stub_123(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_123")));
 OFF_EXPORT void MPI_Ibarrier_f(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_Ibarrier_f08(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_Ibcast_f(void) __attribute__((weak, alias("ompi_ibcast_f")));
@@ -3560,10 +4330,10 @@ OFF_EXPORT void MPI_Ineighbor_alltoall_f(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void MPI_Ineighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void MPI_Ineighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void MPI_Ineighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_310(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_310")));
-static void off_stub_311(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_311")));
+static void off_stub_124(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_124")));
+static void off_stub_125(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_125")));
 OFF_EXPORT void MPI_Info_create_f(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_Info_create_f08(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_Info_delete_f(void) __attribute__((weak, alias("ompi_info_delete_f")));
@@ -3616,18 +4386,18 @@ OFF_EXPORT void MPI_Isend_f(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void MPI_Isend_f08(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void MPI_Issend_f(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void MPI_Issend_f08(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_312(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_CREATE (Fortran)"); }
-OFF_EXPORT void MPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_312")));
-static void off_stub_313(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_FREE (Fortran)"); }
-OFF_EXPORT void MPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_313")));
-static void off_stub_314(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_314")));
-static void off_stub_315(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_315")));
-static void off_stub_316(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_316")));
-static void off_stub_317(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_317")));
+static void off_stub_126(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_CREATE (Fortran)"); }
+OFF_EXPORT void MPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_126")));
+static void off_stub_127(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_FREE (Fortran)"); }
+OFF_EXPORT void MPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_127")));
+static void off_stub_128(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_128")));
+static void off_stub_129(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_129")));
+static void off_stub_130(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_130")));
+static void off_stub_131(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_131")));
 OFF_EXPORT void MPI_LOOKUP_NAME(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void MPI_Lookup_name_f(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void MPI_Lookup_name_f08(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -3641,8 +4411,8 @@ OFF_EXPORT void MPI_NEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_ne
 OFF_EXPORT void MPI_NEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
 OFF_EXPORT void MPI_NEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_318(void) { ompi_ckpt_mpi_unsupported("MPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_318")));
+static void off_stub_132(void) { ompi_ckpt_mpi_unsupported("MPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_132")));
 OFF_EXPORT void MPI_Neighbor_allgather_f(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void MPI_Neighbor_allgather_f08(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void MPI_Neighbor_allgatherv_f(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
@@ -3651,10 +4421,10 @@ OFF_EXPORT void MPI_Neighbor_alltoall_f(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void MPI_Neighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void MPI_Neighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void MPI_Neighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_319(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_319")));
-static void off_stub_320(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_320")));
+static void off_stub_133(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_133")));
+static void off_stub_134(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_134")));
 OFF_EXPORT void MPI_OPEN_PORT(void) __attribute__((weak, alias("ompi_open_port_f")));
 OFF_EXPORT void MPI_OP_COMMUTATIVE(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void MPI_OP_CREATE(void) __attribute__((weak, alias("ompi_op_create_f")));
@@ -3671,12 +4441,11 @@ OFF_EXPORT void MPI_PACK(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_PACK_EXTERNAL(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void MPI_PACK_EXTERNAL_SIZE(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
 OFF_EXPORT void MPI_PACK_SIZE(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_321(void) { ompi_ckpt_mpi_unsupported("MPI_PCONTROL (Fortran)"); }
-OFF_EXPORT void MPI_PCONTROL(void) __attribute__((weak, alias("off_stub_321")));
+static void off_stub_135(void) { ompi_ckpt_mpi_unsupported("MPI_PCONTROL (Fortran)"); }
+OFF_EXPORT void MPI_PCONTROL(void) __attribute__((weak, alias("off_stub_135")));
 OFF_EXPORT void MPI_PROBE(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_PUBLISH_NAME(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_322(void) { ompi_ckpt_mpi_unsupported("MPI_PUT (Fortran)"); }
-OFF_EXPORT void MPI_PUT(void) __attribute__((weak, alias("off_stub_322")));
+OFF_EXPORT void MPI_PUT(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void MPI_Pack_external_f(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void MPI_Pack_external_f08(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void MPI_Pack_external_size_f(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
@@ -3685,45 +4454,37 @@ OFF_EXPORT void MPI_Pack_f(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_Pack_f08(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_Pack_size_f(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void MPI_Pack_size_f08(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_323(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f (Fortran)"); }
-OFF_EXPORT void MPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_323")));
-static void off_stub_324(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_324")));
+static void off_stub_136(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f (Fortran)"); }
+OFF_EXPORT void MPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_136")));
+static void off_stub_137(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_137")));
 OFF_EXPORT void MPI_Probe_f(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_Probe_f08(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_Publish_name_f(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void MPI_Publish_name_f08(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_325(void) { ompi_ckpt_mpi_unsupported("MPI_Put_f (Fortran)"); }
-OFF_EXPORT void MPI_Put_f(void) __attribute__((weak, alias("off_stub_325")));
-static void off_stub_326(void) { ompi_ckpt_mpi_unsupported("MPI_Put_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Put_f08(void) __attribute__((weak, alias("off_stub_326")));
+OFF_EXPORT void MPI_Put_f(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void MPI_Put_f08(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void MPI_QUERY_THREAD(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void MPI_Query_thread_f(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void MPI_Query_thread_f08(void) __attribute__((weak, alias("ompi_query_thread_f")));
-static void off_stub_327(void) { ompi_ckpt_mpi_unsupported("MPI_RACCUMULATE (Fortran)"); }
-OFF_EXPORT void MPI_RACCUMULATE(void) __attribute__((weak, alias("off_stub_327")));
+OFF_EXPORT void MPI_RACCUMULATE(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void MPI_RECV(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void MPI_RECV_INIT(void) __attribute__((weak, alias("ompi_recv_init_f")));
 OFF_EXPORT void MPI_REDUCE(void) __attribute__((weak, alias("ompi_reduce_f")));
 OFF_EXPORT void MPI_REDUCE_LOCAL(void) __attribute__((weak, alias("ompi_reduce_local_f")));
 OFF_EXPORT void MPI_REDUCE_SCATTER(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void MPI_REDUCE_SCATTER_BLOCK(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_328(void) { ompi_ckpt_mpi_unsupported("MPI_REGISTER_DATAREP (Fortran)"); }
-OFF_EXPORT void MPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_328")));
+static void off_stub_138(void) { ompi_ckpt_mpi_unsupported("MPI_REGISTER_DATAREP (Fortran)"); }
+OFF_EXPORT void MPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_138")));
 OFF_EXPORT void MPI_REQUEST_FREE(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_REQUEST_GET_STATUS(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_329(void) { ompi_ckpt_mpi_unsupported("MPI_RGET (Fortran)"); }
-OFF_EXPORT void MPI_RGET(void) __attribute__((weak, alias("off_stub_329")));
-static void off_stub_330(void) { ompi_ckpt_mpi_unsupported("MPI_RGET_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void MPI_RGET_ACCUMULATE(void) __attribute__((weak, alias("off_stub_330")));
-static void off_stub_331(void) { ompi_ckpt_mpi_unsupported("MPI_RPUT (Fortran)"); }
-OFF_EXPORT void MPI_RPUT(void) __attribute__((weak, alias("off_stub_331")));
+OFF_EXPORT void MPI_RGET(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void MPI_RGET_ACCUMULATE(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void MPI_RPUT(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void MPI_RSEND(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void MPI_RSEND_INIT(void) __attribute__((weak, alias("ompi_rsend_init_f")));
-static void off_stub_332(void) { ompi_ckpt_mpi_unsupported("MPI_Raccumulate_f (Fortran)"); }
-OFF_EXPORT void MPI_Raccumulate_f(void) __attribute__((weak, alias("off_stub_332")));
-static void off_stub_333(void) { ompi_ckpt_mpi_unsupported("MPI_Raccumulate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Raccumulate_f08(void) __attribute__((weak, alias("off_stub_333")));
+OFF_EXPORT void MPI_Raccumulate_f(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void MPI_Raccumulate_f08(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void MPI_Recv_f(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void MPI_Recv_f08(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void MPI_Recv_init_f(void) __attribute__((weak, alias("ompi_recv_init_f")));
@@ -3736,26 +4497,20 @@ OFF_EXPORT void MPI_Reduce_scatter_block_f(void) __attribute__((weak, alias("omp
 OFF_EXPORT void MPI_Reduce_scatter_block_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void MPI_Reduce_scatter_f(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void MPI_Reduce_scatter_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
-static void off_stub_334(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f (Fortran)"); }
-OFF_EXPORT void MPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_334")));
-static void off_stub_335(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_335")));
+static void off_stub_139(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f (Fortran)"); }
+OFF_EXPORT void MPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_139")));
+static void off_stub_140(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_140")));
 OFF_EXPORT void MPI_Request_free_f(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_Request_free_f08(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_Request_get_status_f(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void MPI_Request_get_status_f08(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_336(void) { ompi_ckpt_mpi_unsupported("MPI_Rget_accumulate_f (Fortran)"); }
-OFF_EXPORT void MPI_Rget_accumulate_f(void) __attribute__((weak, alias("off_stub_336")));
-static void off_stub_337(void) { ompi_ckpt_mpi_unsupported("MPI_Rget_accumulate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Rget_accumulate_f08(void) __attribute__((weak, alias("off_stub_337")));
-static void off_stub_338(void) { ompi_ckpt_mpi_unsupported("MPI_Rget_f (Fortran)"); }
-OFF_EXPORT void MPI_Rget_f(void) __attribute__((weak, alias("off_stub_338")));
-static void off_stub_339(void) { ompi_ckpt_mpi_unsupported("MPI_Rget_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Rget_f08(void) __attribute__((weak, alias("off_stub_339")));
-static void off_stub_340(void) { ompi_ckpt_mpi_unsupported("MPI_Rput_f (Fortran)"); }
-OFF_EXPORT void MPI_Rput_f(void) __attribute__((weak, alias("off_stub_340")));
-static void off_stub_341(void) { ompi_ckpt_mpi_unsupported("MPI_Rput_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Rput_f08(void) __attribute__((weak, alias("off_stub_341")));
+OFF_EXPORT void MPI_Rget_accumulate_f(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void MPI_Rget_accumulate_f08(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void MPI_Rget_f(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void MPI_Rget_f08(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void MPI_Rput_f(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void MPI_Rput_f08(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void MPI_Rsend_f(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void MPI_Rsend_f08(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void MPI_Rsend_init_f(void) __attribute__((weak, alias("ompi_rsend_init_f")));
@@ -3818,15 +4573,15 @@ OFF_EXPORT void MPI_TYPE_CREATE_HINDEXED(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void MPI_TYPE_CREATE_HINDEXED_BLOCK(void) __attribute__((weak, alias("ompi_type_create_hindexed_block_f")));
 OFF_EXPORT void MPI_TYPE_CREATE_HVECTOR(void) __attribute__((weak, alias("ompi_type_create_hvector_f")));
 OFF_EXPORT void MPI_TYPE_CREATE_INDEXED_BLOCK(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_342(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_342")));
+static void off_stub_141(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_141")));
 OFF_EXPORT void MPI_TYPE_CREATE_RESIZED(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void MPI_TYPE_CREATE_STRUCT(void) __attribute__((weak, alias("ompi_type_create_struct_f")));
 OFF_EXPORT void MPI_TYPE_CREATE_SUBARRAY(void) __attribute__((weak, alias("ompi_type_create_subarray_f")));
 OFF_EXPORT void MPI_TYPE_DELETE_ATTR(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void MPI_TYPE_DUP(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_343(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_343")));
+static void off_stub_142(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_EXTENT (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_142")));
 OFF_EXPORT void MPI_TYPE_FREE(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_TYPE_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
 OFF_EXPORT void MPI_TYPE_GET_ATTR(void) __attribute__((weak, alias("ompi_type_get_attr_f")));
@@ -3837,22 +4592,22 @@ OFF_EXPORT void MPI_TYPE_GET_EXTENT_X(void) __attribute__((weak, alias("ompi_typ
 OFF_EXPORT void MPI_TYPE_GET_NAME(void) __attribute__((weak, alias("ompi_type_get_name_f")));
 OFF_EXPORT void MPI_TYPE_GET_TRUE_EXTENT(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void MPI_TYPE_GET_TRUE_EXTENT_X(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_344(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HINDEXED (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_344")));
-static void off_stub_345(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HVECTOR (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_345")));
+static void off_stub_143(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HINDEXED (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_143")));
+static void off_stub_144(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HVECTOR (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_144")));
 OFF_EXPORT void MPI_TYPE_INDEXED(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_346(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_LB (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_346")));
+static void off_stub_145(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_LB (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_145")));
 OFF_EXPORT void MPI_TYPE_MATCH_SIZE(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_TYPE_SET_ATTR(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
 OFF_EXPORT void MPI_TYPE_SET_NAME(void) __attribute__((weak, alias("ompi_type_set_name_f")));
 OFF_EXPORT void MPI_TYPE_SIZE(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void MPI_TYPE_SIZE_X(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_347(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_STRUCT (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_347")));
-static void off_stub_348(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_UB (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_348")));
+static void off_stub_146(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_STRUCT (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_146")));
+static void off_stub_147(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_UB (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_147")));
 OFF_EXPORT void MPI_TYPE_VECTOR(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_Test_cancelled_f(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
 OFF_EXPORT void MPI_Test_cancelled_f08(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
@@ -3886,10 +4641,10 @@ OFF_EXPORT void MPI_Type_create_hvector_f(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void MPI_Type_create_hvector_f08(void) __attribute__((weak, alias("ompi_type_create_hvector_f")));
 OFF_EXPORT void MPI_Type_create_indexed_block_f(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void MPI_Type_create_indexed_block_f08(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_349(void) { ompi_ckpt_mpi_unsupported("MPI_Type_create_keyval_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_create_keyval_f(void) __attribute__((weak, alias("off_stub_349")));
-static void off_stub_350(void) { ompi_ckpt_mpi_unsupported("MPI_Type_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_create_keyval_f08(void) __attribute__((weak, alias("off_stub_350")));
+static void off_stub_148(void) { ompi_ckpt_mpi_unsupported("MPI_Type_create_keyval_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_create_keyval_f(void) __attribute__((weak, alias("off_stub_148")));
+static void off_stub_149(void) { ompi_ckpt_mpi_unsupported("MPI_Type_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_create_keyval_f08(void) __attribute__((weak, alias("off_stub_149")));
 OFF_EXPORT void MPI_Type_create_resized_f(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void MPI_Type_create_resized_f08(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void MPI_Type_create_struct_f(void) __attribute__((weak, alias("ompi_type_create_struct_f")));
@@ -3900,10 +4655,10 @@ OFF_EXPORT void MPI_Type_delete_attr_f(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void MPI_Type_delete_attr_f08(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void MPI_Type_dup_f(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void MPI_Type_dup_f08(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_351(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_351")));
-static void off_stub_352(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_352")));
+static void off_stub_150(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_150")));
+static void off_stub_151(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_151")));
 OFF_EXPORT void MPI_Type_free_f(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_Type_free_f08(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_Type_free_keyval_f(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
@@ -3924,20 +4679,20 @@ OFF_EXPORT void MPI_Type_get_true_extent_f(void) __attribute__((weak, alias("omp
 OFF_EXPORT void MPI_Type_get_true_extent_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void MPI_Type_get_true_extent_x_f(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void MPI_Type_get_true_extent_x_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_353(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_353")));
-static void off_stub_354(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_354")));
-static void off_stub_355(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_355")));
-static void off_stub_356(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_356")));
+static void off_stub_152(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_152")));
+static void off_stub_153(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_153")));
+static void off_stub_154(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_154")));
+static void off_stub_155(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_155")));
 OFF_EXPORT void MPI_Type_indexed_f(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void MPI_Type_indexed_f08(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_357(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_357")));
-static void off_stub_358(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_358")));
+static void off_stub_156(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_156")));
+static void off_stub_157(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_157")));
 OFF_EXPORT void MPI_Type_match_size_f(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_Type_match_size_f08(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_Type_set_attr_f(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
@@ -3948,14 +4703,14 @@ OFF_EXPORT void MPI_Type_size_f(void) __attribute__((weak, alias("ompi_type_size
 OFF_EXPORT void MPI_Type_size_f08(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void MPI_Type_size_x_f(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void MPI_Type_size_x_f08(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_359(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_359")));
-static void off_stub_360(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_360")));
-static void off_stub_361(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_361")));
-static void off_stub_362(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_362")));
+static void off_stub_158(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_158")));
+static void off_stub_159(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_159")));
+static void off_stub_160(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_160")));
+static void off_stub_161(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_161")));
 OFF_EXPORT void MPI_Type_vector_f(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_Type_vector_f08(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_UNPACK(void) __attribute__((weak, alias("ompi_unpack_f")));
@@ -3971,85 +4726,51 @@ OFF_EXPORT void MPI_WAIT(void) __attribute__((weak, alias("ompi_wait_f")));
 OFF_EXPORT void MPI_WAITALL(void) __attribute__((weak, alias("ompi_waitall_f")));
 OFF_EXPORT void MPI_WAITANY(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void MPI_WAITSOME(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_363(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE(void) __attribute__((weak, alias("off_stub_363")));
-static void off_stub_364(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_364")));
-static void off_stub_365(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_SHARED (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("off_stub_365")));
-static void off_stub_366(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_366")));
-static void off_stub_367(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ATTACH (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ATTACH(void) __attribute__((weak, alias("off_stub_367")));
-static void off_stub_368(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CALL_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("off_stub_368")));
-static void off_stub_369(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_COMPLETE (Fortran)"); }
-OFF_EXPORT void MPI_WIN_COMPLETE(void) __attribute__((weak, alias("off_stub_369")));
-static void off_stub_370(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE (Fortran)"); }
-OFF_EXPORT void MPI_WIN_CREATE(void) __attribute__((weak, alias("off_stub_370")));
-static void off_stub_371(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_DYNAMIC (Fortran)"); }
-OFF_EXPORT void MPI_WIN_CREATE_DYNAMIC(void) __attribute__((weak, alias("off_stub_371")));
-static void off_stub_372(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_WIN_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_372")));
-static void off_stub_373(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_373")));
-static void off_stub_374(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_DELETE_ATTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_DELETE_ATTR(void) __attribute__((weak, alias("off_stub_374")));
-static void off_stub_375(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_DETACH (Fortran)"); }
-OFF_EXPORT void MPI_WIN_DETACH(void) __attribute__((weak, alias("off_stub_375")));
-static void off_stub_376(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FENCE (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FENCE(void) __attribute__((weak, alias("off_stub_376")));
-static void off_stub_377(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FLUSH (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FLUSH(void) __attribute__((weak, alias("off_stub_377")));
-static void off_stub_378(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FLUSH_ALL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FLUSH_ALL(void) __attribute__((weak, alias("off_stub_378")));
-static void off_stub_379(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FLUSH_LOCAL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FLUSH_LOCAL(void) __attribute__((weak, alias("off_stub_379")));
-static void off_stub_380(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FLUSH_LOCAL_ALL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FLUSH_LOCAL_ALL(void) __attribute__((weak, alias("off_stub_380")));
-static void off_stub_381(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_FREE (Fortran)"); }
-OFF_EXPORT void MPI_WIN_FREE(void) __attribute__((weak, alias("off_stub_381")));
+OFF_EXPORT void MPI_WIN_ALLOCATE(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_162(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_162")));
+OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+static void off_stub_163(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_163")));
+OFF_EXPORT void MPI_WIN_ATTACH(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void MPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void MPI_WIN_COMPLETE(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void MPI_WIN_CREATE(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void MPI_WIN_CREATE_DYNAMIC(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_164(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void MPI_WIN_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_164")));
+static void off_stub_165(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void MPI_WIN_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_165")));
+OFF_EXPORT void MPI_WIN_DELETE_ATTR(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void MPI_WIN_DETACH(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void MPI_WIN_FENCE(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void MPI_WIN_FLUSH(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void MPI_WIN_FLUSH_ALL(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void MPI_WIN_FLUSH_LOCAL(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void MPI_WIN_FLUSH_LOCAL_ALL(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void MPI_WIN_FREE(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void MPI_WIN_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_382(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_GET_ATTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_GET_ATTR(void) __attribute__((weak, alias("off_stub_382")));
-static void off_stub_383(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_GET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_WIN_GET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_383")));
-static void off_stub_384(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_GET_GROUP (Fortran)"); }
-OFF_EXPORT void MPI_WIN_GET_GROUP(void) __attribute__((weak, alias("off_stub_384")));
-static void off_stub_385(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_GET_INFO (Fortran)"); }
-OFF_EXPORT void MPI_WIN_GET_INFO(void) __attribute__((weak, alias("off_stub_385")));
-static void off_stub_386(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_GET_NAME (Fortran)"); }
-OFF_EXPORT void MPI_WIN_GET_NAME(void) __attribute__((weak, alias("off_stub_386")));
-static void off_stub_387(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_LOCK (Fortran)"); }
-OFF_EXPORT void MPI_WIN_LOCK(void) __attribute__((weak, alias("off_stub_387")));
-static void off_stub_388(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_LOCK_ALL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_LOCK_ALL(void) __attribute__((weak, alias("off_stub_388")));
-static void off_stub_389(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_POST (Fortran)"); }
-OFF_EXPORT void MPI_WIN_POST(void) __attribute__((weak, alias("off_stub_389")));
-static void off_stub_390(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SET_ATTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SET_ATTR(void) __attribute__((weak, alias("off_stub_390")));
-static void off_stub_391(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_391")));
-static void off_stub_392(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SET_INFO (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SET_INFO(void) __attribute__((weak, alias("off_stub_392")));
-static void off_stub_393(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SET_NAME (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SET_NAME(void) __attribute__((weak, alias("off_stub_393")));
-static void off_stub_394(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SHARED_QUERY (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("off_stub_394")));
-static void off_stub_395(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_395")));
-static void off_stub_396(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_START (Fortran)"); }
-OFF_EXPORT void MPI_WIN_START(void) __attribute__((weak, alias("off_stub_396")));
-static void off_stub_397(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SYNC (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SYNC(void) __attribute__((weak, alias("off_stub_397")));
-static void off_stub_398(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_TEST (Fortran)"); }
-OFF_EXPORT void MPI_WIN_TEST(void) __attribute__((weak, alias("off_stub_398")));
-static void off_stub_399(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_UNLOCK (Fortran)"); }
-OFF_EXPORT void MPI_WIN_UNLOCK(void) __attribute__((weak, alias("off_stub_399")));
-static void off_stub_400(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_UNLOCK_ALL (Fortran)"); }
-OFF_EXPORT void MPI_WIN_UNLOCK_ALL(void) __attribute__((weak, alias("off_stub_400")));
-static void off_stub_401(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_WAIT (Fortran)"); }
-OFF_EXPORT void MPI_WIN_WAIT(void) __attribute__((weak, alias("off_stub_401")));
+OFF_EXPORT void MPI_WIN_GET_ATTR(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void MPI_WIN_GET_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void MPI_WIN_GET_GROUP(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void MPI_WIN_GET_INFO(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void MPI_WIN_GET_NAME(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void MPI_WIN_LOCK(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void MPI_WIN_LOCK_ALL(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void MPI_WIN_POST(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void MPI_WIN_SET_ATTR(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void MPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void MPI_WIN_SET_INFO(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void MPI_WIN_SET_NAME(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void MPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+static void off_stub_166(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_166")));
+OFF_EXPORT void MPI_WIN_START(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void MPI_WIN_SYNC(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void MPI_WIN_TEST(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void MPI_WIN_UNLOCK(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void MPI_WIN_UNLOCK_ALL(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void MPI_WIN_WAIT(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void MPI_WTICK(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void MPI_WTIME(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void MPI_Wait_f(void) __attribute__((weak, alias("ompi_wait_f")));
@@ -4060,360 +4781,289 @@ OFF_EXPORT void MPI_Waitany_f(void) __attribute__((weak, alias("ompi_waitany_f")
 OFF_EXPORT void MPI_Waitany_f08(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void MPI_Waitsome_f(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void MPI_Waitsome_f08(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_402(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_402")));
-static void off_stub_403(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_403")));
-static void off_stub_404(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_f(void) __attribute__((weak, alias("off_stub_404")));
-static void off_stub_405(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_f08(void) __attribute__((weak, alias("off_stub_405")));
-static void off_stub_406(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_406")));
-static void off_stub_407(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_407")));
-static void off_stub_408(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_f(void) __attribute__((weak, alias("off_stub_408")));
-static void off_stub_409(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("off_stub_409")));
-static void off_stub_410(void) { ompi_ckpt_mpi_unsupported("MPI_Win_attach_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_attach_f(void) __attribute__((weak, alias("off_stub_410")));
-static void off_stub_411(void) { ompi_ckpt_mpi_unsupported("MPI_Win_attach_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_attach_f08(void) __attribute__((weak, alias("off_stub_411")));
-static void off_stub_412(void) { ompi_ckpt_mpi_unsupported("MPI_Win_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_call_errhandler_f(void) __attribute__((weak, alias("off_stub_412")));
-static void off_stub_413(void) { ompi_ckpt_mpi_unsupported("MPI_Win_call_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_call_errhandler_f08(void) __attribute__((weak, alias("off_stub_413")));
-static void off_stub_414(void) { ompi_ckpt_mpi_unsupported("MPI_Win_complete_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_complete_f(void) __attribute__((weak, alias("off_stub_414")));
-static void off_stub_415(void) { ompi_ckpt_mpi_unsupported("MPI_Win_complete_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_complete_f08(void) __attribute__((weak, alias("off_stub_415")));
-static void off_stub_416(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_dynamic_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_dynamic_f(void) __attribute__((weak, alias("off_stub_416")));
-static void off_stub_417(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_dynamic_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_dynamic_f08(void) __attribute__((weak, alias("off_stub_417")));
-static void off_stub_418(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_418")));
-static void off_stub_419(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_419")));
-static void off_stub_420(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_f(void) __attribute__((weak, alias("off_stub_420")));
-static void off_stub_421(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_f08(void) __attribute__((weak, alias("off_stub_421")));
-static void off_stub_422(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_keyval_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_keyval_f(void) __attribute__((weak, alias("off_stub_422")));
-static void off_stub_423(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_create_keyval_f08(void) __attribute__((weak, alias("off_stub_423")));
-static void off_stub_424(void) { ompi_ckpt_mpi_unsupported("MPI_Win_delete_attr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_delete_attr_f(void) __attribute__((weak, alias("off_stub_424")));
-static void off_stub_425(void) { ompi_ckpt_mpi_unsupported("MPI_Win_delete_attr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_delete_attr_f08(void) __attribute__((weak, alias("off_stub_425")));
-static void off_stub_426(void) { ompi_ckpt_mpi_unsupported("MPI_Win_detach_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_detach_f(void) __attribute__((weak, alias("off_stub_426")));
-static void off_stub_427(void) { ompi_ckpt_mpi_unsupported("MPI_Win_detach_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_detach_f08(void) __attribute__((weak, alias("off_stub_427")));
-static void off_stub_428(void) { ompi_ckpt_mpi_unsupported("MPI_Win_fence_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_fence_f(void) __attribute__((weak, alias("off_stub_428")));
-static void off_stub_429(void) { ompi_ckpt_mpi_unsupported("MPI_Win_fence_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_fence_f08(void) __attribute__((weak, alias("off_stub_429")));
-static void off_stub_430(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_all_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_all_f(void) __attribute__((weak, alias("off_stub_430")));
-static void off_stub_431(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_all_f08(void) __attribute__((weak, alias("off_stub_431")));
-static void off_stub_432(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_f(void) __attribute__((weak, alias("off_stub_432")));
-static void off_stub_433(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_f08(void) __attribute__((weak, alias("off_stub_433")));
-static void off_stub_434(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_local_all_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_local_all_f(void) __attribute__((weak, alias("off_stub_434")));
-static void off_stub_435(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_local_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_local_all_f08(void) __attribute__((weak, alias("off_stub_435")));
-static void off_stub_436(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_local_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_local_f(void) __attribute__((weak, alias("off_stub_436")));
-static void off_stub_437(void) { ompi_ckpt_mpi_unsupported("MPI_Win_flush_local_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_flush_local_f08(void) __attribute__((weak, alias("off_stub_437")));
-static void off_stub_438(void) { ompi_ckpt_mpi_unsupported("MPI_Win_free_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_free_f(void) __attribute__((weak, alias("off_stub_438")));
-static void off_stub_439(void) { ompi_ckpt_mpi_unsupported("MPI_Win_free_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_free_f08(void) __attribute__((weak, alias("off_stub_439")));
+static void off_stub_167(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_167")));
+static void off_stub_168(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_168")));
+OFF_EXPORT void MPI_Win_allocate_f(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void MPI_Win_allocate_f08(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_169(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_169")));
+static void off_stub_170(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_170")));
+OFF_EXPORT void MPI_Win_allocate_shared_f(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void MPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void MPI_Win_attach_f(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void MPI_Win_attach_f08(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void MPI_Win_call_errhandler_f(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void MPI_Win_call_errhandler_f08(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void MPI_Win_complete_f(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void MPI_Win_complete_f08(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void MPI_Win_create_dynamic_f(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void MPI_Win_create_dynamic_f08(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_171(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_171")));
+static void off_stub_172(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_172")));
+OFF_EXPORT void MPI_Win_create_f(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void MPI_Win_create_f08(void) __attribute__((weak, alias("ompi_win_create_f")));
+static void off_stub_173(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_keyval_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_create_keyval_f(void) __attribute__((weak, alias("off_stub_173")));
+static void off_stub_174(void) { ompi_ckpt_mpi_unsupported("MPI_Win_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_create_keyval_f08(void) __attribute__((weak, alias("off_stub_174")));
+OFF_EXPORT void MPI_Win_delete_attr_f(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void MPI_Win_delete_attr_f08(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void MPI_Win_detach_f(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void MPI_Win_detach_f08(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void MPI_Win_fence_f(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void MPI_Win_fence_f08(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void MPI_Win_flush_all_f(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void MPI_Win_flush_all_f08(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void MPI_Win_flush_f(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void MPI_Win_flush_f08(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void MPI_Win_flush_local_all_f(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void MPI_Win_flush_local_all_f08(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void MPI_Win_flush_local_f(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void MPI_Win_flush_local_f08(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void MPI_Win_free_f(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void MPI_Win_free_f08(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void MPI_Win_free_keyval_f(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void MPI_Win_free_keyval_f08(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_440(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_attr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_attr_f(void) __attribute__((weak, alias("off_stub_440")));
-static void off_stub_441(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_attr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_attr_f08(void) __attribute__((weak, alias("off_stub_441")));
-static void off_stub_442(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_errhandler_f(void) __attribute__((weak, alias("off_stub_442")));
-static void off_stub_443(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_errhandler_f08(void) __attribute__((weak, alias("off_stub_443")));
-static void off_stub_444(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_group_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_group_f(void) __attribute__((weak, alias("off_stub_444")));
-static void off_stub_445(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_group_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_group_f08(void) __attribute__((weak, alias("off_stub_445")));
-static void off_stub_446(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_info_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_info_f(void) __attribute__((weak, alias("off_stub_446")));
-static void off_stub_447(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_info_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_info_f08(void) __attribute__((weak, alias("off_stub_447")));
-static void off_stub_448(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_name_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_name_f(void) __attribute__((weak, alias("off_stub_448")));
-static void off_stub_449(void) { ompi_ckpt_mpi_unsupported("MPI_Win_get_name_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_get_name_f08(void) __attribute__((weak, alias("off_stub_449")));
-static void off_stub_450(void) { ompi_ckpt_mpi_unsupported("MPI_Win_lock_all_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_lock_all_f(void) __attribute__((weak, alias("off_stub_450")));
-static void off_stub_451(void) { ompi_ckpt_mpi_unsupported("MPI_Win_lock_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_lock_all_f08(void) __attribute__((weak, alias("off_stub_451")));
-static void off_stub_452(void) { ompi_ckpt_mpi_unsupported("MPI_Win_lock_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_lock_f(void) __attribute__((weak, alias("off_stub_452")));
-static void off_stub_453(void) { ompi_ckpt_mpi_unsupported("MPI_Win_lock_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_lock_f08(void) __attribute__((weak, alias("off_stub_453")));
-static void off_stub_454(void) { ompi_ckpt_mpi_unsupported("MPI_Win_post_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_post_f(void) __attribute__((weak, alias("off_stub_454")));
-static void off_stub_455(void) { ompi_ckpt_mpi_unsupported("MPI_Win_post_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_post_f08(void) __attribute__((weak, alias("off_stub_455")));
-static void off_stub_456(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_attr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_attr_f(void) __attribute__((weak, alias("off_stub_456")));
-static void off_stub_457(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_attr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_attr_f08(void) __attribute__((weak, alias("off_stub_457")));
-static void off_stub_458(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_errhandler_f(void) __attribute__((weak, alias("off_stub_458")));
-static void off_stub_459(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_errhandler_f08(void) __attribute__((weak, alias("off_stub_459")));
-static void off_stub_460(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_info_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_info_f(void) __attribute__((weak, alias("off_stub_460")));
-static void off_stub_461(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_info_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_info_f08(void) __attribute__((weak, alias("off_stub_461")));
-static void off_stub_462(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_name_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_name_f(void) __attribute__((weak, alias("off_stub_462")));
-static void off_stub_463(void) { ompi_ckpt_mpi_unsupported("MPI_Win_set_name_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_set_name_f08(void) __attribute__((weak, alias("off_stub_463")));
-static void off_stub_464(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_464")));
-static void off_stub_465(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_465")));
-static void off_stub_466(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_f(void) __attribute__((weak, alias("off_stub_466")));
-static void off_stub_467(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_f08(void) __attribute__((weak, alias("off_stub_467")));
-static void off_stub_468(void) { ompi_ckpt_mpi_unsupported("MPI_Win_start_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_start_f(void) __attribute__((weak, alias("off_stub_468")));
-static void off_stub_469(void) { ompi_ckpt_mpi_unsupported("MPI_Win_start_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_start_f08(void) __attribute__((weak, alias("off_stub_469")));
-static void off_stub_470(void) { ompi_ckpt_mpi_unsupported("MPI_Win_sync_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_sync_f(void) __attribute__((weak, alias("off_stub_470")));
-static void off_stub_471(void) { ompi_ckpt_mpi_unsupported("MPI_Win_sync_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_sync_f08(void) __attribute__((weak, alias("off_stub_471")));
-static void off_stub_472(void) { ompi_ckpt_mpi_unsupported("MPI_Win_test_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_test_f(void) __attribute__((weak, alias("off_stub_472")));
-static void off_stub_473(void) { ompi_ckpt_mpi_unsupported("MPI_Win_test_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_test_f08(void) __attribute__((weak, alias("off_stub_473")));
-static void off_stub_474(void) { ompi_ckpt_mpi_unsupported("MPI_Win_unlock_all_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_unlock_all_f(void) __attribute__((weak, alias("off_stub_474")));
-static void off_stub_475(void) { ompi_ckpt_mpi_unsupported("MPI_Win_unlock_all_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_unlock_all_f08(void) __attribute__((weak, alias("off_stub_475")));
-static void off_stub_476(void) { ompi_ckpt_mpi_unsupported("MPI_Win_unlock_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_unlock_f(void) __attribute__((weak, alias("off_stub_476")));
-static void off_stub_477(void) { ompi_ckpt_mpi_unsupported("MPI_Win_unlock_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_unlock_f08(void) __attribute__((weak, alias("off_stub_477")));
-static void off_stub_478(void) { ompi_ckpt_mpi_unsupported("MPI_Win_wait_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_wait_f(void) __attribute__((weak, alias("off_stub_478")));
-static void off_stub_479(void) { ompi_ckpt_mpi_unsupported("MPI_Win_wait_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_wait_f08(void) __attribute__((weak, alias("off_stub_479")));
+OFF_EXPORT void MPI_Win_get_attr_f(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void MPI_Win_get_attr_f08(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void MPI_Win_get_errhandler_f(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void MPI_Win_get_errhandler_f08(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void MPI_Win_get_group_f(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void MPI_Win_get_group_f08(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void MPI_Win_get_info_f(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void MPI_Win_get_info_f08(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void MPI_Win_get_name_f(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void MPI_Win_get_name_f08(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void MPI_Win_lock_all_f(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void MPI_Win_lock_all_f08(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void MPI_Win_lock_f(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void MPI_Win_lock_f08(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void MPI_Win_post_f(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void MPI_Win_post_f08(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void MPI_Win_set_attr_f(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void MPI_Win_set_attr_f08(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void MPI_Win_set_errhandler_f(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void MPI_Win_set_errhandler_f08(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void MPI_Win_set_info_f(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void MPI_Win_set_info_f08(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void MPI_Win_set_name_f(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void MPI_Win_set_name_f08(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+static void off_stub_175(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_175")));
+static void off_stub_176(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_176")));
+OFF_EXPORT void MPI_Win_shared_query_f(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void MPI_Win_shared_query_f08(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void MPI_Win_start_f(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void MPI_Win_start_f08(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void MPI_Win_sync_f(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void MPI_Win_sync_f08(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void MPI_Win_test_f(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void MPI_Win_test_f08(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void MPI_Win_unlock_all_f(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void MPI_Win_unlock_all_f08(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void MPI_Win_unlock_f(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void MPI_Win_unlock_f08(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void MPI_Win_wait_f(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void MPI_Win_wait_f08(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void MPI_Wtick_f(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void MPI_Wtick_f08(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void MPI_Wtime_f(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void MPI_Wtime_f08(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_480(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_480")));
-static void off_stub_481(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_481")));
-static void off_stub_482(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLREDUCE_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLREDUCE_INIT(void) __attribute__((weak, alias("off_stub_482")));
-static void off_stub_483(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_483")));
-static void off_stub_484(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLW_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_484")));
-static void off_stub_485(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALL_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_485")));
-static void off_stub_486(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgather_init_f(void) __attribute__((weak, alias("off_stub_486")));
-static void off_stub_487(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgather_init_f08(void) __attribute__((weak, alias("off_stub_487")));
-static void off_stub_488(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgatherv_init_f(void) __attribute__((weak, alias("off_stub_488")));
-static void off_stub_489(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_489")));
-static void off_stub_490(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allreduce_init_f(void) __attribute__((weak, alias("off_stub_490")));
-static void off_stub_491(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allreduce_init_f08(void) __attribute__((weak, alias("off_stub_491")));
-static void off_stub_492(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoall_init_f(void) __attribute__((weak, alias("off_stub_492")));
-static void off_stub_493(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoall_init_f08(void) __attribute__((weak, alias("off_stub_493")));
-static void off_stub_494(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallv_init_f(void) __attribute__((weak, alias("off_stub_494")));
-static void off_stub_495(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_495")));
-static void off_stub_496(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallw_init_f(void) __attribute__((weak, alias("off_stub_496")));
-static void off_stub_497(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_497")));
-static void off_stub_498(void) { ompi_ckpt_mpi_unsupported("PMPIX_BARRIER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_BARRIER_INIT(void) __attribute__((weak, alias("off_stub_498")));
-static void off_stub_499(void) { ompi_ckpt_mpi_unsupported("PMPIX_BCAST_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_BCAST_INIT(void) __attribute__((weak, alias("off_stub_499")));
-static void off_stub_500(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Barrier_init_f(void) __attribute__((weak, alias("off_stub_500")));
-static void off_stub_501(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Barrier_init_f08(void) __attribute__((weak, alias("off_stub_501")));
-static void off_stub_502(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Bcast_init_f(void) __attribute__((weak, alias("off_stub_502")));
-static void off_stub_503(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Bcast_init_f08(void) __attribute__((weak, alias("off_stub_503")));
-static void off_stub_504(void) { ompi_ckpt_mpi_unsupported("PMPIX_EXSCAN_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_EXSCAN_INIT(void) __attribute__((weak, alias("off_stub_504")));
-static void off_stub_505(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Exscan_init_f(void) __attribute__((weak, alias("off_stub_505")));
-static void off_stub_506(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Exscan_init_f08(void) __attribute__((weak, alias("off_stub_506")));
-static void off_stub_507(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_GATHERV_INIT(void) __attribute__((weak, alias("off_stub_507")));
-static void off_stub_508(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_GATHER_INIT(void) __attribute__((weak, alias("off_stub_508")));
-static void off_stub_509(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Gather_init_f(void) __attribute__((weak, alias("off_stub_509")));
-static void off_stub_510(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Gather_init_f08(void) __attribute__((weak, alias("off_stub_510")));
-static void off_stub_511(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Gatherv_init_f(void) __attribute__((weak, alias("off_stub_511")));
-static void off_stub_512(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Gatherv_init_f08(void) __attribute__((weak, alias("off_stub_512")));
-static void off_stub_513(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_513")));
-static void off_stub_514(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_514")));
-static void off_stub_515(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_515")));
-static void off_stub_516(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLW_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_516")));
-static void off_stub_517(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALL_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_517")));
-static void off_stub_518(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_518")));
-static void off_stub_519(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgather_init_f08(void) __attribute__((weak, alias("off_stub_519")));
-static void off_stub_520(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_520")));
-static void off_stub_521(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_521")));
-static void off_stub_522(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_522")));
-static void off_stub_523(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f08(void) __attribute__((weak, alias("off_stub_523")));
-static void off_stub_524(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_524")));
-static void off_stub_525(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_525")));
-static void off_stub_526(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_526")));
-static void off_stub_527(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_527")));
-static void off_stub_528(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_INIT(void) __attribute__((weak, alias("off_stub_528")));
-static void off_stub_529(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_BLOCK_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_SCATTER_BLOCK_INIT(void) __attribute__((weak, alias("off_stub_529")));
-static void off_stub_530(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_530")));
-static void off_stub_531(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_init_f(void) __attribute__((weak, alias("off_stub_531")));
-static void off_stub_532(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_init_f08(void) __attribute__((weak, alias("off_stub_532")));
-static void off_stub_533(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_533")));
-static void off_stub_534(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f08(void) __attribute__((weak, alias("off_stub_534")));
-static void off_stub_535(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_535")));
-static void off_stub_536(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_init_f08(void) __attribute__((weak, alias("off_stub_536")));
-static void off_stub_537(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCAN_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCAN_INIT(void) __attribute__((weak, alias("off_stub_537")));
-static void off_stub_538(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCATTERV_INIT(void) __attribute__((weak, alias("off_stub_538")));
-static void off_stub_539(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_539")));
-static void off_stub_540(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scan_init_f(void) __attribute__((weak, alias("off_stub_540")));
-static void off_stub_541(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scan_init_f08(void) __attribute__((weak, alias("off_stub_541")));
-static void off_stub_542(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatter_init_f(void) __attribute__((weak, alias("off_stub_542")));
-static void off_stub_543(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatter_init_f08(void) __attribute__((weak, alias("off_stub_543")));
-static void off_stub_544(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatterv_init_f(void) __attribute__((weak, alias("off_stub_544")));
-static void off_stub_545(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatterv_init_f08(void) __attribute__((weak, alias("off_stub_545")));
+static void off_stub_177(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_177")));
+static void off_stub_178(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_178")));
+static void off_stub_179(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLREDUCE_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLREDUCE_INIT(void) __attribute__((weak, alias("off_stub_179")));
+static void off_stub_180(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_180")));
+static void off_stub_181(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLW_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_181")));
+static void off_stub_182(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALL_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_182")));
+static void off_stub_183(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgather_init_f(void) __attribute__((weak, alias("off_stub_183")));
+static void off_stub_184(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgather_init_f08(void) __attribute__((weak, alias("off_stub_184")));
+static void off_stub_185(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgatherv_init_f(void) __attribute__((weak, alias("off_stub_185")));
+static void off_stub_186(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_186")));
+static void off_stub_187(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allreduce_init_f(void) __attribute__((weak, alias("off_stub_187")));
+static void off_stub_188(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allreduce_init_f08(void) __attribute__((weak, alias("off_stub_188")));
+static void off_stub_189(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoall_init_f(void) __attribute__((weak, alias("off_stub_189")));
+static void off_stub_190(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoall_init_f08(void) __attribute__((weak, alias("off_stub_190")));
+static void off_stub_191(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallv_init_f(void) __attribute__((weak, alias("off_stub_191")));
+static void off_stub_192(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_192")));
+static void off_stub_193(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallw_init_f(void) __attribute__((weak, alias("off_stub_193")));
+static void off_stub_194(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_194")));
+static void off_stub_195(void) { ompi_ckpt_mpi_unsupported("PMPIX_BARRIER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_BARRIER_INIT(void) __attribute__((weak, alias("off_stub_195")));
+static void off_stub_196(void) { ompi_ckpt_mpi_unsupported("PMPIX_BCAST_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_BCAST_INIT(void) __attribute__((weak, alias("off_stub_196")));
+static void off_stub_197(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Barrier_init_f(void) __attribute__((weak, alias("off_stub_197")));
+static void off_stub_198(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Barrier_init_f08(void) __attribute__((weak, alias("off_stub_198")));
+static void off_stub_199(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Bcast_init_f(void) __attribute__((weak, alias("off_stub_199")));
+static void off_stub_200(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Bcast_init_f08(void) __attribute__((weak, alias("off_stub_200")));
+static void off_stub_201(void) { ompi_ckpt_mpi_unsupported("PMPIX_EXSCAN_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_EXSCAN_INIT(void) __attribute__((weak, alias("off_stub_201")));
+static void off_stub_202(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Exscan_init_f(void) __attribute__((weak, alias("off_stub_202")));
+static void off_stub_203(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Exscan_init_f08(void) __attribute__((weak, alias("off_stub_203")));
+static void off_stub_204(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_GATHERV_INIT(void) __attribute__((weak, alias("off_stub_204")));
+static void off_stub_205(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_GATHER_INIT(void) __attribute__((weak, alias("off_stub_205")));
+static void off_stub_206(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Gather_init_f(void) __attribute__((weak, alias("off_stub_206")));
+static void off_stub_207(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Gather_init_f08(void) __attribute__((weak, alias("off_stub_207")));
+static void off_stub_208(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Gatherv_init_f(void) __attribute__((weak, alias("off_stub_208")));
+static void off_stub_209(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Gatherv_init_f08(void) __attribute__((weak, alias("off_stub_209")));
+static void off_stub_210(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_210")));
+static void off_stub_211(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_211")));
+static void off_stub_212(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_212")));
+static void off_stub_213(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLW_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_213")));
+static void off_stub_214(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALL_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_214")));
+static void off_stub_215(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_215")));
+static void off_stub_216(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgather_init_f08(void) __attribute__((weak, alias("off_stub_216")));
+static void off_stub_217(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_217")));
+static void off_stub_218(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_218")));
+static void off_stub_219(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_219")));
+static void off_stub_220(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f08(void) __attribute__((weak, alias("off_stub_220")));
+static void off_stub_221(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_221")));
+static void off_stub_222(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_222")));
+static void off_stub_223(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_223")));
+static void off_stub_224(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_224")));
+static void off_stub_225(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_INIT(void) __attribute__((weak, alias("off_stub_225")));
+static void off_stub_226(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_BLOCK_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_SCATTER_BLOCK_INIT(void) __attribute__((weak, alias("off_stub_226")));
+static void off_stub_227(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_227")));
+static void off_stub_228(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_init_f(void) __attribute__((weak, alias("off_stub_228")));
+static void off_stub_229(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_init_f08(void) __attribute__((weak, alias("off_stub_229")));
+static void off_stub_230(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_230")));
+static void off_stub_231(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f08(void) __attribute__((weak, alias("off_stub_231")));
+static void off_stub_232(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_232")));
+static void off_stub_233(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_init_f08(void) __attribute__((weak, alias("off_stub_233")));
+static void off_stub_234(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCAN_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCAN_INIT(void) __attribute__((weak, alias("off_stub_234")));
+static void off_stub_235(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCATTERV_INIT(void) __attribute__((weak, alias("off_stub_235")));
+static void off_stub_236(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_236")));
+static void off_stub_237(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scan_init_f(void) __attribute__((weak, alias("off_stub_237")));
+static void off_stub_238(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scan_init_f08(void) __attribute__((weak, alias("off_stub_238")));
+static void off_stub_239(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatter_init_f(void) __attribute__((weak, alias("off_stub_239")));
+static void off_stub_240(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatter_init_f08(void) __attribute__((weak, alias("off_stub_240")));
+static void off_stub_241(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatterv_init_f(void) __attribute__((weak, alias("off_stub_241")));
+static void off_stub_242(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatterv_init_f08(void) __attribute__((weak, alias("off_stub_242")));
 OFF_EXPORT void PMPI_ABORT(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_546(void) { ompi_ckpt_mpi_unsupported("PMPI_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void PMPI_ACCUMULATE(void) __attribute__((weak, alias("off_stub_546")));
-static void off_stub_547(void) { ompi_ckpt_mpi_unsupported("PMPI_ADDRESS (Fortran)"); }
-OFF_EXPORT void PMPI_ADDRESS(void) __attribute__((weak, alias("off_stub_547")));
+OFF_EXPORT void PMPI_ACCUMULATE(void) __attribute__((weak, alias("ompi_accumulate_f")));
+static void off_stub_243(void) { ompi_ckpt_mpi_unsupported("PMPI_ADDRESS (Fortran)"); }
+OFF_EXPORT void PMPI_ADDRESS(void) __attribute__((weak, alias("off_stub_243")));
 OFF_EXPORT void PMPI_ADD_ERROR_CLASS(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void PMPI_ADD_ERROR_CODE(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void PMPI_ADD_ERROR_STRING(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_548(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_ADD (Fortran)"); }
-OFF_EXPORT void PMPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_548")));
-static void off_stub_549(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_DIFF (Fortran)"); }
-OFF_EXPORT void PMPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_549")));
+static void off_stub_244(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_ADD (Fortran)"); }
+OFF_EXPORT void PMPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_244")));
+static void off_stub_245(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_DIFF (Fortran)"); }
+OFF_EXPORT void PMPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_245")));
 OFF_EXPORT void PMPI_ALLGATHER(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_ALLGATHERV(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void PMPI_ALLOC_MEM(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_550(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLOC_MEM_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_550")));
+static void off_stub_246(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLOC_MEM_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_246")));
 OFF_EXPORT void PMPI_ALLREDUCE(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void PMPI_ALLTOALL(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void PMPI_ALLTOALLV(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_551(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_551")));
-static void off_stub_552(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_DELETE (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_552")));
-static void off_stub_553(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_GET (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_553")));
-static void off_stub_554(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_PUT (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_554")));
+static void off_stub_247(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_247")));
+static void off_stub_248(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_DELETE (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_248")));
+static void off_stub_249(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_GET (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_249")));
+static void off_stub_250(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_PUT (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_250")));
 OFF_EXPORT void PMPI_Abort_f(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void PMPI_Abort_f08(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_555(void) { ompi_ckpt_mpi_unsupported("PMPI_Accumulate_f (Fortran)"); }
-OFF_EXPORT void PMPI_Accumulate_f(void) __attribute__((weak, alias("off_stub_555")));
-static void off_stub_556(void) { ompi_ckpt_mpi_unsupported("PMPI_Accumulate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Accumulate_f08(void) __attribute__((weak, alias("off_stub_556")));
+OFF_EXPORT void PMPI_Accumulate_f(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void PMPI_Accumulate_f08(void) __attribute__((weak, alias("ompi_accumulate_f")));
 OFF_EXPORT void PMPI_Add_error_class_f(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void PMPI_Add_error_class_f08(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void PMPI_Add_error_code_f(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void PMPI_Add_error_code_f08(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void PMPI_Add_error_string_f(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void PMPI_Add_error_string_f08(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_557(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f (Fortran)"); }
-OFF_EXPORT void PMPI_Address_f(void) __attribute__((weak, alias("off_stub_557")));
-static void off_stub_558(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Address_f08(void) __attribute__((weak, alias("off_stub_558")));
-static void off_stub_559(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_559")));
-static void off_stub_560(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_560")));
-static void off_stub_561(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_561")));
-static void off_stub_562(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_562")));
+static void off_stub_251(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f (Fortran)"); }
+OFF_EXPORT void PMPI_Address_f(void) __attribute__((weak, alias("off_stub_251")));
+static void off_stub_252(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Address_f08(void) __attribute__((weak, alias("off_stub_252")));
+static void off_stub_253(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_253")));
+static void off_stub_254(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_254")));
+static void off_stub_255(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_255")));
+static void off_stub_256(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_256")));
 OFF_EXPORT void PMPI_Allgather_f(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_Allgather_f08(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_Allgatherv_f(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void PMPI_Allgatherv_f08(void) __attribute__((weak, alias("ompi_allgatherv_f")));
-static void off_stub_563(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_563")));
-static void off_stub_564(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_564")));
+static void off_stub_257(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_257")));
+static void off_stub_258(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_258")));
 OFF_EXPORT void PMPI_Alloc_mem_f(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void PMPI_Alloc_mem_f08(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void PMPI_Allreduce_f(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -4422,22 +5072,22 @@ OFF_EXPORT void PMPI_Alltoall_f(void) __attribute__((weak, alias("ompi_alltoall_
 OFF_EXPORT void PMPI_Alltoall_f08(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void PMPI_Alltoallv_f(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void PMPI_Alltoallv_f08(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_565(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_565")));
-static void off_stub_566(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_566")));
-static void off_stub_567(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_567")));
-static void off_stub_568(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_568")));
-static void off_stub_569(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_569")));
-static void off_stub_570(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_570")));
-static void off_stub_571(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_571")));
-static void off_stub_572(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_572")));
+static void off_stub_259(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_259")));
+static void off_stub_260(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_260")));
+static void off_stub_261(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_261")));
+static void off_stub_262(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_262")));
+static void off_stub_263(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_263")));
+static void off_stub_264(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_264")));
+static void off_stub_265(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_265")));
+static void off_stub_266(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_266")));
 OFF_EXPORT void PMPI_BARRIER(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void PMPI_BCAST(void) __attribute__((weak, alias("ompi_bcast_f")));
 OFF_EXPORT void PMPI_BSEND(void) __attribute__((weak, alias("ompi_bsend_f")));
@@ -4470,11 +5120,11 @@ OFF_EXPORT void PMPI_COMM_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void PMPI_COMM_COMPARE(void) __attribute__((weak, alias("ompi_comm_compare_f")));
 OFF_EXPORT void PMPI_COMM_CONNECT(void) __attribute__((weak, alias("ompi_comm_connect_f")));
 OFF_EXPORT void PMPI_COMM_CREATE(void) __attribute__((weak, alias("ompi_comm_create_f")));
-static void off_stub_573(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_573")));
+static void off_stub_267(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_267")));
 OFF_EXPORT void PMPI_COMM_CREATE_GROUP(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_574(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_574")));
+static void off_stub_268(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_268")));
 OFF_EXPORT void PMPI_COMM_DELETE_ATTR(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void PMPI_COMM_DISCONNECT(void) __attribute__((weak, alias("ompi_comm_disconnect_f")));
 OFF_EXPORT void PMPI_COMM_DUP(void) __attribute__((weak, alias("ompi_comm_dup_f")));
@@ -4497,15 +5147,14 @@ OFF_EXPORT void PMPI_COMM_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_COMM_SET_INFO(void) __attribute__((weak, alias("ompi_comm_set_info_f")));
 OFF_EXPORT void PMPI_COMM_SET_NAME(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void PMPI_COMM_SIZE(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_575(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_575")));
-static void off_stub_576(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_576")));
+static void off_stub_269(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_269")));
+static void off_stub_270(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_270")));
 OFF_EXPORT void PMPI_COMM_SPLIT(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_COMM_SPLIT_TYPE(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void PMPI_COMM_TEST_INTER(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_577(void) { ompi_ckpt_mpi_unsupported("PMPI_COMPARE_AND_SWAP (Fortran)"); }
-OFF_EXPORT void PMPI_COMPARE_AND_SWAP(void) __attribute__((weak, alias("off_stub_577")));
+OFF_EXPORT void PMPI_COMPARE_AND_SWAP(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void PMPI_Cancel_f(void) __attribute__((weak, alias("ompi_cancel_f")));
 OFF_EXPORT void PMPI_Cancel_f08(void) __attribute__((weak, alias("ompi_cancel_f")));
 OFF_EXPORT void PMPI_Cart_coords_f(void) __attribute__((weak, alias("ompi_cart_coords_f")));
@@ -4534,18 +5183,18 @@ OFF_EXPORT void PMPI_Comm_compare_f(void) __attribute__((weak, alias("ompi_comm_
 OFF_EXPORT void PMPI_Comm_compare_f08(void) __attribute__((weak, alias("ompi_comm_compare_f")));
 OFF_EXPORT void PMPI_Comm_connect_f(void) __attribute__((weak, alias("ompi_comm_connect_f")));
 OFF_EXPORT void PMPI_Comm_connect_f08(void) __attribute__((weak, alias("ompi_comm_connect_f")));
-static void off_stub_578(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_578")));
-static void off_stub_579(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_579")));
+static void off_stub_271(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_271")));
+static void off_stub_272(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_272")));
 OFF_EXPORT void PMPI_Comm_create_f(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void PMPI_Comm_create_f08(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void PMPI_Comm_create_group_f(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void PMPI_Comm_create_group_f08(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_580(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_keyval_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_580")));
-static void off_stub_581(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_create_keyval_f08(void) __attribute__((weak, alias("off_stub_581")));
+static void off_stub_273(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_keyval_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_273")));
+static void off_stub_274(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_create_keyval_f08(void) __attribute__((weak, alias("off_stub_274")));
 OFF_EXPORT void PMPI_Comm_delete_attr_f(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void PMPI_Comm_delete_attr_f08(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void PMPI_Comm_disconnect_f(void) __attribute__((weak, alias("ompi_comm_disconnect_f")));
@@ -4590,24 +5239,22 @@ OFF_EXPORT void PMPI_Comm_set_name_f(void) __attribute__((weak, alias("ompi_comm
 OFF_EXPORT void PMPI_Comm_set_name_f08(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void PMPI_Comm_size_f(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void PMPI_Comm_size_f08(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_582(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_582")));
-static void off_stub_583(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_583")));
-static void off_stub_584(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_584")));
-static void off_stub_585(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_585")));
+static void off_stub_275(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_275")));
+static void off_stub_276(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_276")));
+static void off_stub_277(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_277")));
+static void off_stub_278(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_278")));
 OFF_EXPORT void PMPI_Comm_split_f(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_Comm_split_f08(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_Comm_split_type_f(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void PMPI_Comm_split_type_f08(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void PMPI_Comm_test_inter_f(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void PMPI_Comm_test_inter_f08(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_586(void) { ompi_ckpt_mpi_unsupported("PMPI_Compare_and_swap_f (Fortran)"); }
-OFF_EXPORT void PMPI_Compare_and_swap_f(void) __attribute__((weak, alias("off_stub_586")));
-static void off_stub_587(void) { ompi_ckpt_mpi_unsupported("PMPI_Compare_and_swap_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Compare_and_swap_f08(void) __attribute__((weak, alias("off_stub_587")));
+OFF_EXPORT void PMPI_Compare_and_swap_f(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void PMPI_Compare_and_swap_f08(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void PMPI_DIMS_CREATE(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void PMPI_DIST_GRAPH_CREATE(void) __attribute__((weak, alias("ompi_dist_graph_create_f")));
 OFF_EXPORT void PMPI_DIST_GRAPH_CREATE_ADJACENT(void) __attribute__((weak, alias("ompi_dist_graph_create_adjacent_f")));
@@ -4623,402 +5270,228 @@ OFF_EXPORT void PMPI_Dist_graph_neighbors_count_f(void) __attribute__((weak, ali
 OFF_EXPORT void PMPI_Dist_graph_neighbors_count_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void PMPI_Dist_graph_neighbors_f(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
 OFF_EXPORT void PMPI_Dist_graph_neighbors_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
-static void off_stub_588(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_CREATE (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_588")));
+static void off_stub_279(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_CREATE (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_279")));
 OFF_EXPORT void PMPI_ERRHANDLER_FREE(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_589(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_GET (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_589")));
-static void off_stub_590(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_SET (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_590")));
+static void off_stub_280(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_GET (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_280")));
+static void off_stub_281(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_SET (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_281")));
 OFF_EXPORT void PMPI_ERROR_CLASS(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_ERROR_STRING(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void PMPI_EXSCAN(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_591(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_591")));
-static void off_stub_592(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_592")));
+static void off_stub_282(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_282")));
+static void off_stub_283(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_283")));
 OFF_EXPORT void PMPI_Errhandler_free_f(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void PMPI_Errhandler_free_f08(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_593(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_593")));
-static void off_stub_594(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_594")));
-static void off_stub_595(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_595")));
-static void off_stub_596(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_596")));
+static void off_stub_284(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_284")));
+static void off_stub_285(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_285")));
+static void off_stub_286(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_286")));
+static void off_stub_287(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_287")));
 OFF_EXPORT void PMPI_Error_class_f(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_Error_class_f08(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_Error_string_f(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void PMPI_Error_string_f08(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void PMPI_Exscan_f(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void PMPI_Exscan_f08(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_597(void) { ompi_ckpt_mpi_unsupported("PMPI_FETCH_AND_OP (Fortran)"); }
-OFF_EXPORT void PMPI_FETCH_AND_OP(void) __attribute__((weak, alias("off_stub_597")));
-static void off_stub_598(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_CALL_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_CALL_ERRHANDLER(void) __attribute__((weak, alias("off_stub_598")));
-static void off_stub_599(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_CLOSE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_CLOSE(void) __attribute__((weak, alias("off_stub_599")));
-static void off_stub_600(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_600")));
+OFF_EXPORT void PMPI_FETCH_AND_OP(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void PMPI_FILE_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void PMPI_FILE_CLOSE(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_288(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void PMPI_FILE_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_288")));
 OFF_EXPORT void PMPI_FILE_DELETE(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_601(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_AMODE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_AMODE(void) __attribute__((weak, alias("off_stub_601")));
-static void off_stub_602(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_ATOMICITY (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_ATOMICITY(void) __attribute__((weak, alias("off_stub_602")));
-static void off_stub_603(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_BYTE_OFFSET (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_BYTE_OFFSET(void) __attribute__((weak, alias("off_stub_603")));
-static void off_stub_604(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_604")));
-static void off_stub_605(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_GROUP (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_GROUP(void) __attribute__((weak, alias("off_stub_605")));
-static void off_stub_606(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_INFO (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_INFO(void) __attribute__((weak, alias("off_stub_606")));
-static void off_stub_607(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_POSITION (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_POSITION(void) __attribute__((weak, alias("off_stub_607")));
-static void off_stub_608(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_POSITION_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_POSITION_SHARED(void) __attribute__((weak, alias("off_stub_608")));
-static void off_stub_609(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_SIZE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_SIZE(void) __attribute__((weak, alias("off_stub_609")));
-static void off_stub_610(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_610")));
-static void off_stub_611(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_GET_VIEW (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_GET_VIEW(void) __attribute__((weak, alias("off_stub_611")));
-static void off_stub_612(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IREAD (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IREAD(void) __attribute__((weak, alias("off_stub_612")));
-static void off_stub_613(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IREAD_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IREAD_ALL(void) __attribute__((weak, alias("off_stub_613")));
-static void off_stub_614(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IREAD_AT (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IREAD_AT(void) __attribute__((weak, alias("off_stub_614")));
-static void off_stub_615(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IREAD_AT_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IREAD_AT_ALL(void) __attribute__((weak, alias("off_stub_615")));
-static void off_stub_616(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IREAD_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IREAD_SHARED(void) __attribute__((weak, alias("off_stub_616")));
-static void off_stub_617(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IWRITE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IWRITE(void) __attribute__((weak, alias("off_stub_617")));
-static void off_stub_618(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IWRITE_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IWRITE_ALL(void) __attribute__((weak, alias("off_stub_618")));
-static void off_stub_619(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IWRITE_AT (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IWRITE_AT(void) __attribute__((weak, alias("off_stub_619")));
-static void off_stub_620(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IWRITE_AT_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IWRITE_AT_ALL(void) __attribute__((weak, alias("off_stub_620")));
-static void off_stub_621(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_IWRITE_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_IWRITE_SHARED(void) __attribute__((weak, alias("off_stub_621")));
-static void off_stub_622(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_OPEN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_OPEN(void) __attribute__((weak, alias("off_stub_622")));
-static void off_stub_623(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_PREALLOCATE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_PREALLOCATE(void) __attribute__((weak, alias("off_stub_623")));
-static void off_stub_624(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ(void) __attribute__((weak, alias("off_stub_624")));
-static void off_stub_625(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ALL(void) __attribute__((weak, alias("off_stub_625")));
-static void off_stub_626(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_626")));
-static void off_stub_627(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ALL_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ALL_END(void) __attribute__((weak, alias("off_stub_627")));
-static void off_stub_628(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_AT (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_AT(void) __attribute__((weak, alias("off_stub_628")));
-static void off_stub_629(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_AT_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_AT_ALL(void) __attribute__((weak, alias("off_stub_629")));
-static void off_stub_630(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_AT_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_AT_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_630")));
-static void off_stub_631(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_AT_ALL_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_AT_ALL_END(void) __attribute__((weak, alias("off_stub_631")));
-static void off_stub_632(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ORDERED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ORDERED(void) __attribute__((weak, alias("off_stub_632")));
-static void off_stub_633(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ORDERED_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ORDERED_BEGIN(void) __attribute__((weak, alias("off_stub_633")));
-static void off_stub_634(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_ORDERED_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_ORDERED_END(void) __attribute__((weak, alias("off_stub_634")));
-static void off_stub_635(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_READ_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_READ_SHARED(void) __attribute__((weak, alias("off_stub_635")));
-static void off_stub_636(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SEEK (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SEEK(void) __attribute__((weak, alias("off_stub_636")));
-static void off_stub_637(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SEEK_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SEEK_SHARED(void) __attribute__((weak, alias("off_stub_637")));
-static void off_stub_638(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SET_ATOMICITY (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SET_ATOMICITY(void) __attribute__((weak, alias("off_stub_638")));
-static void off_stub_639(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_639")));
-static void off_stub_640(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SET_INFO (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SET_INFO(void) __attribute__((weak, alias("off_stub_640")));
-static void off_stub_641(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SET_SIZE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SET_SIZE(void) __attribute__((weak, alias("off_stub_641")));
-static void off_stub_642(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SET_VIEW (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SET_VIEW(void) __attribute__((weak, alias("off_stub_642")));
-static void off_stub_643(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_SYNC (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_SYNC(void) __attribute__((weak, alias("off_stub_643")));
-static void off_stub_644(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE(void) __attribute__((weak, alias("off_stub_644")));
-static void off_stub_645(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ALL(void) __attribute__((weak, alias("off_stub_645")));
-static void off_stub_646(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_646")));
-static void off_stub_647(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ALL_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ALL_END(void) __attribute__((weak, alias("off_stub_647")));
-static void off_stub_648(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_AT (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_AT(void) __attribute__((weak, alias("off_stub_648")));
-static void off_stub_649(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_AT_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL(void) __attribute__((weak, alias("off_stub_649")));
-static void off_stub_650(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_AT_ALL_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL_BEGIN(void) __attribute__((weak, alias("off_stub_650")));
-static void off_stub_651(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_AT_ALL_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL_END(void) __attribute__((weak, alias("off_stub_651")));
-static void off_stub_652(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ORDERED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ORDERED(void) __attribute__((weak, alias("off_stub_652")));
-static void off_stub_653(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ORDERED_BEGIN (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ORDERED_BEGIN(void) __attribute__((weak, alias("off_stub_653")));
-static void off_stub_654(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_ORDERED_END (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_ORDERED_END(void) __attribute__((weak, alias("off_stub_654")));
-static void off_stub_655(void) { ompi_ckpt_mpi_unsupported("PMPI_FILE_WRITE_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_FILE_WRITE_SHARED(void) __attribute__((weak, alias("off_stub_655")));
+OFF_EXPORT void PMPI_FILE_GET_AMODE(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void PMPI_FILE_GET_ATOMICITY(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void PMPI_FILE_GET_BYTE_OFFSET(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void PMPI_FILE_GET_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void PMPI_FILE_GET_GROUP(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void PMPI_FILE_GET_INFO(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void PMPI_FILE_GET_POSITION(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void PMPI_FILE_GET_POSITION_SHARED(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void PMPI_FILE_GET_SIZE(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void PMPI_FILE_GET_TYPE_EXTENT(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void PMPI_FILE_GET_VIEW(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void PMPI_FILE_IREAD(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void PMPI_FILE_IREAD_ALL(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void PMPI_FILE_IREAD_AT(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void PMPI_FILE_IREAD_AT_ALL(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void PMPI_FILE_IREAD_SHARED(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void PMPI_FILE_IWRITE(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void PMPI_FILE_IWRITE_ALL(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void PMPI_FILE_IWRITE_AT(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void PMPI_FILE_IWRITE_AT_ALL(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void PMPI_FILE_IWRITE_SHARED(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void PMPI_FILE_OPEN(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void PMPI_FILE_PREALLOCATE(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void PMPI_FILE_READ(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void PMPI_FILE_READ_ALL(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void PMPI_FILE_READ_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void PMPI_FILE_READ_ALL_END(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void PMPI_FILE_READ_AT(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void PMPI_FILE_READ_AT_ALL(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void PMPI_FILE_READ_AT_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void PMPI_FILE_READ_AT_ALL_END(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void PMPI_FILE_READ_ORDERED(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void PMPI_FILE_READ_ORDERED_BEGIN(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void PMPI_FILE_READ_ORDERED_END(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void PMPI_FILE_READ_SHARED(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void PMPI_FILE_SEEK(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void PMPI_FILE_SEEK_SHARED(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void PMPI_FILE_SET_ATOMICITY(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void PMPI_FILE_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void PMPI_FILE_SET_INFO(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void PMPI_FILE_SET_SIZE(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void PMPI_FILE_SET_VIEW(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void PMPI_FILE_SYNC(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void PMPI_FILE_WRITE(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ALL(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ALL_END(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_AT(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL_BEGIN(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_AT_ALL_END(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ORDERED(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ORDERED_BEGIN(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_ORDERED_END(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void PMPI_FILE_WRITE_SHARED(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void PMPI_FINALIZE(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void PMPI_FINALIZED(void) __attribute__((weak, alias("ompi_finalized_f")));
 OFF_EXPORT void PMPI_FREE_MEM(void) __attribute__((weak, alias("ompi_free_mem_f")));
-static void off_stub_656(void) { ompi_ckpt_mpi_unsupported("PMPI_F_SYNC_REG (Fortran)"); }
-OFF_EXPORT void PMPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_656")));
-static void off_stub_657(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f (Fortran)"); }
-OFF_EXPORT void PMPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_657")));
-static void off_stub_658(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_658")));
-static void off_stub_659(void) { ompi_ckpt_mpi_unsupported("PMPI_Fetch_and_op_f (Fortran)"); }
-OFF_EXPORT void PMPI_Fetch_and_op_f(void) __attribute__((weak, alias("off_stub_659")));
-static void off_stub_660(void) { ompi_ckpt_mpi_unsupported("PMPI_Fetch_and_op_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Fetch_and_op_f08(void) __attribute__((weak, alias("off_stub_660")));
-static void off_stub_661(void) { ompi_ckpt_mpi_unsupported("PMPI_File_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_call_errhandler_f(void) __attribute__((weak, alias("off_stub_661")));
-static void off_stub_662(void) { ompi_ckpt_mpi_unsupported("PMPI_File_call_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_call_errhandler_f08(void) __attribute__((weak, alias("off_stub_662")));
-static void off_stub_663(void) { ompi_ckpt_mpi_unsupported("PMPI_File_close_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_close_f(void) __attribute__((weak, alias("off_stub_663")));
-static void off_stub_664(void) { ompi_ckpt_mpi_unsupported("PMPI_File_close_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_close_f08(void) __attribute__((weak, alias("off_stub_664")));
-static void off_stub_665(void) { ompi_ckpt_mpi_unsupported("PMPI_File_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_create_errhandler_f(void) __attribute__((weak, alias("off_stub_665")));
-static void off_stub_666(void) { ompi_ckpt_mpi_unsupported("PMPI_File_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_666")));
+static void off_stub_289(void) { ompi_ckpt_mpi_unsupported("PMPI_F_SYNC_REG (Fortran)"); }
+OFF_EXPORT void PMPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_289")));
+static void off_stub_290(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f (Fortran)"); }
+OFF_EXPORT void PMPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_290")));
+static void off_stub_291(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_291")));
+OFF_EXPORT void PMPI_Fetch_and_op_f(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void PMPI_Fetch_and_op_f08(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void PMPI_File_call_errhandler_f(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void PMPI_File_call_errhandler_f08(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void PMPI_File_close_f(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void PMPI_File_close_f08(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_292(void) { ompi_ckpt_mpi_unsupported("PMPI_File_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void PMPI_File_create_errhandler_f(void) __attribute__((weak, alias("off_stub_292")));
+static void off_stub_293(void) { ompi_ckpt_mpi_unsupported("PMPI_File_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_File_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_293")));
 OFF_EXPORT void PMPI_File_delete_f(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void PMPI_File_delete_f08(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_667(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_amode_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_amode_f(void) __attribute__((weak, alias("off_stub_667")));
-static void off_stub_668(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_amode_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_amode_f08(void) __attribute__((weak, alias("off_stub_668")));
-static void off_stub_669(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_atomicity_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_atomicity_f(void) __attribute__((weak, alias("off_stub_669")));
-static void off_stub_670(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_atomicity_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_atomicity_f08(void) __attribute__((weak, alias("off_stub_670")));
-static void off_stub_671(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_byte_offset_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_byte_offset_f(void) __attribute__((weak, alias("off_stub_671")));
-static void off_stub_672(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_byte_offset_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_byte_offset_f08(void) __attribute__((weak, alias("off_stub_672")));
-static void off_stub_673(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_errhandler_f(void) __attribute__((weak, alias("off_stub_673")));
-static void off_stub_674(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_errhandler_f08(void) __attribute__((weak, alias("off_stub_674")));
-static void off_stub_675(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_group_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_group_f(void) __attribute__((weak, alias("off_stub_675")));
-static void off_stub_676(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_group_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_group_f08(void) __attribute__((weak, alias("off_stub_676")));
-static void off_stub_677(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_info_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_info_f(void) __attribute__((weak, alias("off_stub_677")));
-static void off_stub_678(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_info_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_info_f08(void) __attribute__((weak, alias("off_stub_678")));
-static void off_stub_679(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_position_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_position_f(void) __attribute__((weak, alias("off_stub_679")));
-static void off_stub_680(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_position_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_position_f08(void) __attribute__((weak, alias("off_stub_680")));
-static void off_stub_681(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_position_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_position_shared_f(void) __attribute__((weak, alias("off_stub_681")));
-static void off_stub_682(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_position_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_position_shared_f08(void) __attribute__((weak, alias("off_stub_682")));
-static void off_stub_683(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_size_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_size_f(void) __attribute__((weak, alias("off_stub_683")));
-static void off_stub_684(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_size_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_size_f08(void) __attribute__((weak, alias("off_stub_684")));
-static void off_stub_685(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_type_extent_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_type_extent_f(void) __attribute__((weak, alias("off_stub_685")));
-static void off_stub_686(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_type_extent_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_type_extent_f08(void) __attribute__((weak, alias("off_stub_686")));
-static void off_stub_687(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_view_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_view_f(void) __attribute__((weak, alias("off_stub_687")));
-static void off_stub_688(void) { ompi_ckpt_mpi_unsupported("PMPI_File_get_view_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_get_view_f08(void) __attribute__((weak, alias("off_stub_688")));
-static void off_stub_689(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_all_f(void) __attribute__((weak, alias("off_stub_689")));
-static void off_stub_690(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_all_f08(void) __attribute__((weak, alias("off_stub_690")));
-static void off_stub_691(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_at_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_at_all_f(void) __attribute__((weak, alias("off_stub_691")));
-static void off_stub_692(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_at_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_at_all_f08(void) __attribute__((weak, alias("off_stub_692")));
-static void off_stub_693(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_at_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_at_f(void) __attribute__((weak, alias("off_stub_693")));
-static void off_stub_694(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_at_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_at_f08(void) __attribute__((weak, alias("off_stub_694")));
-static void off_stub_695(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_f(void) __attribute__((weak, alias("off_stub_695")));
-static void off_stub_696(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_f08(void) __attribute__((weak, alias("off_stub_696")));
-static void off_stub_697(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_shared_f(void) __attribute__((weak, alias("off_stub_697")));
-static void off_stub_698(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iread_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iread_shared_f08(void) __attribute__((weak, alias("off_stub_698")));
-static void off_stub_699(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_all_f(void) __attribute__((weak, alias("off_stub_699")));
-static void off_stub_700(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_all_f08(void) __attribute__((weak, alias("off_stub_700")));
-static void off_stub_701(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_at_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_at_all_f(void) __attribute__((weak, alias("off_stub_701")));
-static void off_stub_702(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_at_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_at_all_f08(void) __attribute__((weak, alias("off_stub_702")));
-static void off_stub_703(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_at_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_at_f(void) __attribute__((weak, alias("off_stub_703")));
-static void off_stub_704(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_at_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_at_f08(void) __attribute__((weak, alias("off_stub_704")));
-static void off_stub_705(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_f(void) __attribute__((weak, alias("off_stub_705")));
-static void off_stub_706(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_f08(void) __attribute__((weak, alias("off_stub_706")));
-static void off_stub_707(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_shared_f(void) __attribute__((weak, alias("off_stub_707")));
-static void off_stub_708(void) { ompi_ckpt_mpi_unsupported("PMPI_File_iwrite_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_iwrite_shared_f08(void) __attribute__((weak, alias("off_stub_708")));
-static void off_stub_709(void) { ompi_ckpt_mpi_unsupported("PMPI_File_open_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_open_f(void) __attribute__((weak, alias("off_stub_709")));
-static void off_stub_710(void) { ompi_ckpt_mpi_unsupported("PMPI_File_open_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_open_f08(void) __attribute__((weak, alias("off_stub_710")));
-static void off_stub_711(void) { ompi_ckpt_mpi_unsupported("PMPI_File_preallocate_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_preallocate_f(void) __attribute__((weak, alias("off_stub_711")));
-static void off_stub_712(void) { ompi_ckpt_mpi_unsupported("PMPI_File_preallocate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_preallocate_f08(void) __attribute__((weak, alias("off_stub_712")));
-static void off_stub_713(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_begin_f(void) __attribute__((weak, alias("off_stub_713")));
-static void off_stub_714(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_begin_f08(void) __attribute__((weak, alias("off_stub_714")));
-static void off_stub_715(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_end_f(void) __attribute__((weak, alias("off_stub_715")));
-static void off_stub_716(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_end_f08(void) __attribute__((weak, alias("off_stub_716")));
-static void off_stub_717(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_f(void) __attribute__((weak, alias("off_stub_717")));
-static void off_stub_718(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_all_f08(void) __attribute__((weak, alias("off_stub_718")));
-static void off_stub_719(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_begin_f(void) __attribute__((weak, alias("off_stub_719")));
-static void off_stub_720(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_begin_f08(void) __attribute__((weak, alias("off_stub_720")));
-static void off_stub_721(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_end_f(void) __attribute__((weak, alias("off_stub_721")));
-static void off_stub_722(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_end_f08(void) __attribute__((weak, alias("off_stub_722")));
-static void off_stub_723(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_f(void) __attribute__((weak, alias("off_stub_723")));
-static void off_stub_724(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_all_f08(void) __attribute__((weak, alias("off_stub_724")));
-static void off_stub_725(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_f(void) __attribute__((weak, alias("off_stub_725")));
-static void off_stub_726(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_at_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_at_f08(void) __attribute__((weak, alias("off_stub_726")));
-static void off_stub_727(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_f(void) __attribute__((weak, alias("off_stub_727")));
-static void off_stub_728(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_f08(void) __attribute__((weak, alias("off_stub_728")));
-static void off_stub_729(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_begin_f(void) __attribute__((weak, alias("off_stub_729")));
-static void off_stub_730(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_begin_f08(void) __attribute__((weak, alias("off_stub_730")));
-static void off_stub_731(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_end_f(void) __attribute__((weak, alias("off_stub_731")));
-static void off_stub_732(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_end_f08(void) __attribute__((weak, alias("off_stub_732")));
-static void off_stub_733(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_f(void) __attribute__((weak, alias("off_stub_733")));
-static void off_stub_734(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_ordered_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_ordered_f08(void) __attribute__((weak, alias("off_stub_734")));
-static void off_stub_735(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_shared_f(void) __attribute__((weak, alias("off_stub_735")));
-static void off_stub_736(void) { ompi_ckpt_mpi_unsupported("PMPI_File_read_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_read_shared_f08(void) __attribute__((weak, alias("off_stub_736")));
-static void off_stub_737(void) { ompi_ckpt_mpi_unsupported("PMPI_File_seek_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_seek_f(void) __attribute__((weak, alias("off_stub_737")));
-static void off_stub_738(void) { ompi_ckpt_mpi_unsupported("PMPI_File_seek_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_seek_f08(void) __attribute__((weak, alias("off_stub_738")));
-static void off_stub_739(void) { ompi_ckpt_mpi_unsupported("PMPI_File_seek_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_seek_shared_f(void) __attribute__((weak, alias("off_stub_739")));
-static void off_stub_740(void) { ompi_ckpt_mpi_unsupported("PMPI_File_seek_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_seek_shared_f08(void) __attribute__((weak, alias("off_stub_740")));
-static void off_stub_741(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_atomicity_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_atomicity_f(void) __attribute__((weak, alias("off_stub_741")));
-static void off_stub_742(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_atomicity_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_atomicity_f08(void) __attribute__((weak, alias("off_stub_742")));
-static void off_stub_743(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_errhandler_f(void) __attribute__((weak, alias("off_stub_743")));
-static void off_stub_744(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_errhandler_f08(void) __attribute__((weak, alias("off_stub_744")));
-static void off_stub_745(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_info_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_info_f(void) __attribute__((weak, alias("off_stub_745")));
-static void off_stub_746(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_info_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_info_f08(void) __attribute__((weak, alias("off_stub_746")));
-static void off_stub_747(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_size_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_size_f(void) __attribute__((weak, alias("off_stub_747")));
-static void off_stub_748(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_size_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_size_f08(void) __attribute__((weak, alias("off_stub_748")));
-static void off_stub_749(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_view_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_view_f(void) __attribute__((weak, alias("off_stub_749")));
-static void off_stub_750(void) { ompi_ckpt_mpi_unsupported("PMPI_File_set_view_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_set_view_f08(void) __attribute__((weak, alias("off_stub_750")));
-static void off_stub_751(void) { ompi_ckpt_mpi_unsupported("PMPI_File_sync_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_sync_f(void) __attribute__((weak, alias("off_stub_751")));
-static void off_stub_752(void) { ompi_ckpt_mpi_unsupported("PMPI_File_sync_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_sync_f08(void) __attribute__((weak, alias("off_stub_752")));
-static void off_stub_753(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_begin_f(void) __attribute__((weak, alias("off_stub_753")));
-static void off_stub_754(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_begin_f08(void) __attribute__((weak, alias("off_stub_754")));
-static void off_stub_755(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_end_f(void) __attribute__((weak, alias("off_stub_755")));
-static void off_stub_756(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_end_f08(void) __attribute__((weak, alias("off_stub_756")));
-static void off_stub_757(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_f(void) __attribute__((weak, alias("off_stub_757")));
-static void off_stub_758(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_all_f08(void) __attribute__((weak, alias("off_stub_758")));
-static void off_stub_759(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_begin_f(void) __attribute__((weak, alias("off_stub_759")));
-static void off_stub_760(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_begin_f08(void) __attribute__((weak, alias("off_stub_760")));
-static void off_stub_761(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_end_f(void) __attribute__((weak, alias("off_stub_761")));
-static void off_stub_762(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_end_f08(void) __attribute__((weak, alias("off_stub_762")));
-static void off_stub_763(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_f(void) __attribute__((weak, alias("off_stub_763")));
-static void off_stub_764(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_all_f08(void) __attribute__((weak, alias("off_stub_764")));
-static void off_stub_765(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_f(void) __attribute__((weak, alias("off_stub_765")));
-static void off_stub_766(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_at_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_at_f08(void) __attribute__((weak, alias("off_stub_766")));
-static void off_stub_767(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_f(void) __attribute__((weak, alias("off_stub_767")));
-static void off_stub_768(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_f08(void) __attribute__((weak, alias("off_stub_768")));
-static void off_stub_769(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_begin_f(void) __attribute__((weak, alias("off_stub_769")));
-static void off_stub_770(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_begin_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_begin_f08(void) __attribute__((weak, alias("off_stub_770")));
-static void off_stub_771(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_end_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_end_f(void) __attribute__((weak, alias("off_stub_771")));
-static void off_stub_772(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_end_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_end_f08(void) __attribute__((weak, alias("off_stub_772")));
-static void off_stub_773(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_f(void) __attribute__((weak, alias("off_stub_773")));
-static void off_stub_774(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_ordered_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_ordered_f08(void) __attribute__((weak, alias("off_stub_774")));
-static void off_stub_775(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_shared_f(void) __attribute__((weak, alias("off_stub_775")));
-static void off_stub_776(void) { ompi_ckpt_mpi_unsupported("PMPI_File_write_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_File_write_shared_f08(void) __attribute__((weak, alias("off_stub_776")));
+OFF_EXPORT void PMPI_File_get_amode_f(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void PMPI_File_get_amode_f08(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void PMPI_File_get_atomicity_f(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void PMPI_File_get_atomicity_f08(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void PMPI_File_get_byte_offset_f(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void PMPI_File_get_byte_offset_f08(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void PMPI_File_get_errhandler_f(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void PMPI_File_get_errhandler_f08(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void PMPI_File_get_group_f(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void PMPI_File_get_group_f08(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void PMPI_File_get_info_f(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void PMPI_File_get_info_f08(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void PMPI_File_get_position_f(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void PMPI_File_get_position_f08(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void PMPI_File_get_position_shared_f(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void PMPI_File_get_position_shared_f08(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void PMPI_File_get_size_f(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void PMPI_File_get_size_f08(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void PMPI_File_get_type_extent_f(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void PMPI_File_get_type_extent_f08(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void PMPI_File_get_view_f(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void PMPI_File_get_view_f08(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void PMPI_File_iread_all_f(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void PMPI_File_iread_all_f08(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void PMPI_File_iread_at_all_f(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void PMPI_File_iread_at_all_f08(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void PMPI_File_iread_at_f(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void PMPI_File_iread_at_f08(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void PMPI_File_iread_f(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void PMPI_File_iread_f08(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void PMPI_File_iread_shared_f(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void PMPI_File_iread_shared_f08(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void PMPI_File_iwrite_all_f(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void PMPI_File_iwrite_all_f08(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void PMPI_File_iwrite_at_all_f(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void PMPI_File_iwrite_at_all_f08(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void PMPI_File_iwrite_at_f(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void PMPI_File_iwrite_at_f08(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void PMPI_File_iwrite_f(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void PMPI_File_iwrite_f08(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void PMPI_File_iwrite_shared_f(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void PMPI_File_iwrite_shared_f08(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void PMPI_File_open_f(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void PMPI_File_open_f08(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void PMPI_File_preallocate_f(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void PMPI_File_preallocate_f08(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void PMPI_File_read_all_begin_f(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void PMPI_File_read_all_begin_f08(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void PMPI_File_read_all_end_f(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void PMPI_File_read_all_end_f08(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void PMPI_File_read_all_f(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void PMPI_File_read_all_f08(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void PMPI_File_read_at_all_begin_f(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void PMPI_File_read_at_all_begin_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void PMPI_File_read_at_all_end_f(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void PMPI_File_read_at_all_end_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void PMPI_File_read_at_all_f(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void PMPI_File_read_at_all_f08(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void PMPI_File_read_at_f(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void PMPI_File_read_at_f08(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void PMPI_File_read_f(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void PMPI_File_read_f08(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void PMPI_File_read_ordered_begin_f(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void PMPI_File_read_ordered_begin_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void PMPI_File_read_ordered_end_f(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void PMPI_File_read_ordered_end_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void PMPI_File_read_ordered_f(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void PMPI_File_read_ordered_f08(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void PMPI_File_read_shared_f(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void PMPI_File_read_shared_f08(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void PMPI_File_seek_f(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void PMPI_File_seek_f08(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void PMPI_File_seek_shared_f(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void PMPI_File_seek_shared_f08(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void PMPI_File_set_atomicity_f(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void PMPI_File_set_atomicity_f08(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void PMPI_File_set_errhandler_f(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void PMPI_File_set_errhandler_f08(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void PMPI_File_set_info_f(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void PMPI_File_set_info_f08(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void PMPI_File_set_size_f(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void PMPI_File_set_size_f08(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void PMPI_File_set_view_f(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void PMPI_File_set_view_f08(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void PMPI_File_sync_f(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void PMPI_File_sync_f08(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void PMPI_File_write_all_begin_f(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void PMPI_File_write_all_begin_f08(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void PMPI_File_write_all_end_f(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void PMPI_File_write_all_end_f08(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void PMPI_File_write_all_f(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void PMPI_File_write_all_f08(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void PMPI_File_write_at_all_begin_f(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void PMPI_File_write_at_all_begin_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void PMPI_File_write_at_all_end_f(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void PMPI_File_write_at_all_end_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void PMPI_File_write_at_all_f(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void PMPI_File_write_at_all_f08(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void PMPI_File_write_at_f(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void PMPI_File_write_at_f08(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void PMPI_File_write_f(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void PMPI_File_write_f08(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void PMPI_File_write_ordered_begin_f(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void PMPI_File_write_ordered_begin_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void PMPI_File_write_ordered_end_f(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void PMPI_File_write_ordered_end_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void PMPI_File_write_ordered_f(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void PMPI_File_write_ordered_f08(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void PMPI_File_write_shared_f(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void PMPI_File_write_shared_f08(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void PMPI_Finalize_f(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void PMPI_Finalize_f08(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void PMPI_Finalized_f(void) __attribute__((weak, alias("ompi_finalized_f")));
@@ -5027,10 +5500,8 @@ OFF_EXPORT void PMPI_Free_mem_f(void) __attribute__((weak, alias("ompi_free_mem_
 OFF_EXPORT void PMPI_Free_mem_f08(void) __attribute__((weak, alias("ompi_free_mem_f")));
 OFF_EXPORT void PMPI_GATHER(void) __attribute__((weak, alias("ompi_gather_f")));
 OFF_EXPORT void PMPI_GATHERV(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_777(void) { ompi_ckpt_mpi_unsupported("PMPI_GET (Fortran)"); }
-OFF_EXPORT void PMPI_GET(void) __attribute__((weak, alias("off_stub_777")));
-static void off_stub_778(void) { ompi_ckpt_mpi_unsupported("PMPI_GET_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void PMPI_GET_ACCUMULATE(void) __attribute__((weak, alias("off_stub_778")));
+OFF_EXPORT void PMPI_GET(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void PMPI_GET_ACCUMULATE(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void PMPI_GET_ADDRESS(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void PMPI_GET_COUNT(void) __attribute__((weak, alias("ompi_get_count_f")));
 OFF_EXPORT void PMPI_GET_ELEMENTS(void) __attribute__((weak, alias("ompi_get_elements_f")));
@@ -5045,8 +5516,8 @@ OFF_EXPORT void PMPI_GRAPH_MAP(void) __attribute__((weak, alias("ompi_graph_map_
 OFF_EXPORT void PMPI_GRAPH_NEIGHBORS(void) __attribute__((weak, alias("ompi_graph_neighbors_f")));
 OFF_EXPORT void PMPI_GRAPH_NEIGHBORS_COUNT(void) __attribute__((weak, alias("ompi_graph_neighbors_count_f")));
 OFF_EXPORT void PMPI_GREQUEST_COMPLETE(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_779(void) { ompi_ckpt_mpi_unsupported("PMPI_GREQUEST_START (Fortran)"); }
-OFF_EXPORT void PMPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_779")));
+static void off_stub_294(void) { ompi_ckpt_mpi_unsupported("PMPI_GREQUEST_START (Fortran)"); }
+OFF_EXPORT void PMPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_294")));
 OFF_EXPORT void PMPI_GROUP_COMPARE(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_GROUP_DIFFERENCE(void) __attribute__((weak, alias("ompi_group_difference_f")));
 OFF_EXPORT void PMPI_GROUP_EXCL(void) __attribute__((weak, alias("ompi_group_excl_f")));
@@ -5063,10 +5534,8 @@ OFF_EXPORT void PMPI_Gather_f(void) __attribute__((weak, alias("ompi_gather_f"))
 OFF_EXPORT void PMPI_Gather_f08(void) __attribute__((weak, alias("ompi_gather_f")));
 OFF_EXPORT void PMPI_Gatherv_f(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void PMPI_Gatherv_f08(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_780(void) { ompi_ckpt_mpi_unsupported("PMPI_Get_accumulate_f (Fortran)"); }
-OFF_EXPORT void PMPI_Get_accumulate_f(void) __attribute__((weak, alias("off_stub_780")));
-static void off_stub_781(void) { ompi_ckpt_mpi_unsupported("PMPI_Get_accumulate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Get_accumulate_f08(void) __attribute__((weak, alias("off_stub_781")));
+OFF_EXPORT void PMPI_Get_accumulate_f(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void PMPI_Get_accumulate_f08(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void PMPI_Get_address_f(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void PMPI_Get_address_f08(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void PMPI_Get_count_f(void) __attribute__((weak, alias("ompi_get_count_f")));
@@ -5075,10 +5544,8 @@ OFF_EXPORT void PMPI_Get_elements_f(void) __attribute__((weak, alias("ompi_get_e
 OFF_EXPORT void PMPI_Get_elements_f08(void) __attribute__((weak, alias("ompi_get_elements_f")));
 OFF_EXPORT void PMPI_Get_elements_x_f(void) __attribute__((weak, alias("ompi_get_elements_x_f")));
 OFF_EXPORT void PMPI_Get_elements_x_f08(void) __attribute__((weak, alias("ompi_get_elements_x_f")));
-static void off_stub_782(void) { ompi_ckpt_mpi_unsupported("PMPI_Get_f (Fortran)"); }
-OFF_EXPORT void PMPI_Get_f(void) __attribute__((weak, alias("off_stub_782")));
-static void off_stub_783(void) { ompi_ckpt_mpi_unsupported("PMPI_Get_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Get_f08(void) __attribute__((weak, alias("off_stub_783")));
+OFF_EXPORT void PMPI_Get_f(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void PMPI_Get_f08(void) __attribute__((weak, alias("ompi_get_f")));
 OFF_EXPORT void PMPI_Get_library_version_f(void) __attribute__((weak, alias("ompi_get_library_version_f")));
 OFF_EXPORT void PMPI_Get_library_version_f08(void) __attribute__((weak, alias("ompi_get_library_version_f")));
 OFF_EXPORT void PMPI_Get_processor_name_f(void) __attribute__((weak, alias("ompi_get_processor_name_f")));
@@ -5099,10 +5566,10 @@ OFF_EXPORT void PMPI_Graphdims_get_f(void) __attribute__((weak, alias("ompi_grap
 OFF_EXPORT void PMPI_Graphdims_get_f08(void) __attribute__((weak, alias("ompi_graphdims_get_f")));
 OFF_EXPORT void PMPI_Grequest_complete_f(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void PMPI_Grequest_complete_f08(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_784(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f (Fortran)"); }
-OFF_EXPORT void PMPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_784")));
-static void off_stub_785(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_785")));
+static void off_stub_295(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f (Fortran)"); }
+OFF_EXPORT void PMPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_295")));
+static void off_stub_296(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_296")));
 OFF_EXPORT void PMPI_Group_compare_f(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_Group_compare_f08(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_Group_difference_f(void) __attribute__((weak, alias("ompi_group_difference_f")));
@@ -5132,8 +5599,8 @@ OFF_EXPORT void PMPI_IALLGATHERV(void) __attribute__((weak, alias("ompi_iallgath
 OFF_EXPORT void PMPI_IALLREDUCE(void) __attribute__((weak, alias("ompi_iallreduce_f")));
 OFF_EXPORT void PMPI_IALLTOALL(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void PMPI_IALLTOALLV(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_786(void) { ompi_ckpt_mpi_unsupported("PMPI_IALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_786")));
+static void off_stub_297(void) { ompi_ckpt_mpi_unsupported("PMPI_IALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_297")));
 OFF_EXPORT void PMPI_IBARRIER(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_IBCAST(void) __attribute__((weak, alias("ompi_ibcast_f")));
 OFF_EXPORT void PMPI_IBSEND(void) __attribute__((weak, alias("ompi_ibsend_f")));
@@ -5146,8 +5613,8 @@ OFF_EXPORT void PMPI_INEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_INEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_ineighbor_allgatherv_f")));
 OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_787(void) { ompi_ckpt_mpi_unsupported("PMPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_787")));
+static void off_stub_298(void) { ompi_ckpt_mpi_unsupported("PMPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_298")));
 OFF_EXPORT void PMPI_INFO_CREATE(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_INFO_DELETE(void) __attribute__((weak, alias("ompi_info_delete_f")));
 OFF_EXPORT void PMPI_INFO_DUP(void) __attribute__((weak, alias("ompi_info_dup_f")));
@@ -5184,10 +5651,10 @@ OFF_EXPORT void PMPI_Ialltoall_f(void) __attribute__((weak, alias("ompi_ialltoal
 OFF_EXPORT void PMPI_Ialltoall_f08(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void PMPI_Ialltoallv_f(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void PMPI_Ialltoallv_f08(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_788(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_788")));
-static void off_stub_789(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_789")));
+static void off_stub_299(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_299")));
+static void off_stub_300(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_300")));
 OFF_EXPORT void PMPI_Ibarrier_f(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_Ibarrier_f08(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_Ibcast_f(void) __attribute__((weak, alias("ompi_ibcast_f")));
@@ -5212,10 +5679,10 @@ OFF_EXPORT void PMPI_Ineighbor_alltoall_f(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void PMPI_Ineighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void PMPI_Ineighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void PMPI_Ineighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_790(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_790")));
-static void off_stub_791(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_791")));
+static void off_stub_301(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_301")));
+static void off_stub_302(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_302")));
 OFF_EXPORT void PMPI_Info_create_f(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_Info_create_f08(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_Info_delete_f(void) __attribute__((weak, alias("ompi_info_delete_f")));
@@ -5268,18 +5735,18 @@ OFF_EXPORT void PMPI_Isend_f(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void PMPI_Isend_f08(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void PMPI_Issend_f(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void PMPI_Issend_f08(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_792(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_CREATE (Fortran)"); }
-OFF_EXPORT void PMPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_792")));
-static void off_stub_793(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_FREE (Fortran)"); }
-OFF_EXPORT void PMPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_793")));
-static void off_stub_794(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_794")));
-static void off_stub_795(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_795")));
-static void off_stub_796(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_796")));
-static void off_stub_797(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_797")));
+static void off_stub_303(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_CREATE (Fortran)"); }
+OFF_EXPORT void PMPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_303")));
+static void off_stub_304(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_FREE (Fortran)"); }
+OFF_EXPORT void PMPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_304")));
+static void off_stub_305(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_305")));
+static void off_stub_306(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_306")));
+static void off_stub_307(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_307")));
+static void off_stub_308(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_308")));
 OFF_EXPORT void PMPI_LOOKUP_NAME(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void PMPI_Lookup_name_f(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void PMPI_Lookup_name_f08(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -5293,8 +5760,8 @@ OFF_EXPORT void PMPI_NEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void PMPI_NEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
 OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_798(void) { ompi_ckpt_mpi_unsupported("PMPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_798")));
+static void off_stub_309(void) { ompi_ckpt_mpi_unsupported("PMPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_309")));
 OFF_EXPORT void PMPI_Neighbor_allgather_f(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void PMPI_Neighbor_allgather_f08(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void PMPI_Neighbor_allgatherv_f(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
@@ -5303,10 +5770,10 @@ OFF_EXPORT void PMPI_Neighbor_alltoall_f(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_Neighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void PMPI_Neighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void PMPI_Neighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_799(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_799")));
-static void off_stub_800(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_800")));
+static void off_stub_310(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_310")));
+static void off_stub_311(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_311")));
 OFF_EXPORT void PMPI_OPEN_PORT(void) __attribute__((weak, alias("ompi_open_port_f")));
 OFF_EXPORT void PMPI_OP_COMMUTATIVE(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void PMPI_OP_CREATE(void) __attribute__((weak, alias("ompi_op_create_f")));
@@ -5323,12 +5790,11 @@ OFF_EXPORT void PMPI_PACK(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_PACK_EXTERNAL(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void PMPI_PACK_EXTERNAL_SIZE(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
 OFF_EXPORT void PMPI_PACK_SIZE(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_801(void) { ompi_ckpt_mpi_unsupported("PMPI_PCONTROL (Fortran)"); }
-OFF_EXPORT void PMPI_PCONTROL(void) __attribute__((weak, alias("off_stub_801")));
+static void off_stub_312(void) { ompi_ckpt_mpi_unsupported("PMPI_PCONTROL (Fortran)"); }
+OFF_EXPORT void PMPI_PCONTROL(void) __attribute__((weak, alias("off_stub_312")));
 OFF_EXPORT void PMPI_PROBE(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_PUBLISH_NAME(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_802(void) { ompi_ckpt_mpi_unsupported("PMPI_PUT (Fortran)"); }
-OFF_EXPORT void PMPI_PUT(void) __attribute__((weak, alias("off_stub_802")));
+OFF_EXPORT void PMPI_PUT(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void PMPI_Pack_external_f(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void PMPI_Pack_external_f08(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void PMPI_Pack_external_size_f(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
@@ -5337,45 +5803,37 @@ OFF_EXPORT void PMPI_Pack_f(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_Pack_f08(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_Pack_size_f(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void PMPI_Pack_size_f08(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_803(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f (Fortran)"); }
-OFF_EXPORT void PMPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_803")));
-static void off_stub_804(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_804")));
+static void off_stub_313(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f (Fortran)"); }
+OFF_EXPORT void PMPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_313")));
+static void off_stub_314(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_314")));
 OFF_EXPORT void PMPI_Probe_f(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_Probe_f08(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_Publish_name_f(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void PMPI_Publish_name_f08(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_805(void) { ompi_ckpt_mpi_unsupported("PMPI_Put_f (Fortran)"); }
-OFF_EXPORT void PMPI_Put_f(void) __attribute__((weak, alias("off_stub_805")));
-static void off_stub_806(void) { ompi_ckpt_mpi_unsupported("PMPI_Put_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Put_f08(void) __attribute__((weak, alias("off_stub_806")));
+OFF_EXPORT void PMPI_Put_f(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void PMPI_Put_f08(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void PMPI_QUERY_THREAD(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void PMPI_Query_thread_f(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void PMPI_Query_thread_f08(void) __attribute__((weak, alias("ompi_query_thread_f")));
-static void off_stub_807(void) { ompi_ckpt_mpi_unsupported("PMPI_RACCUMULATE (Fortran)"); }
-OFF_EXPORT void PMPI_RACCUMULATE(void) __attribute__((weak, alias("off_stub_807")));
+OFF_EXPORT void PMPI_RACCUMULATE(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void PMPI_RECV(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void PMPI_RECV_INIT(void) __attribute__((weak, alias("ompi_recv_init_f")));
 OFF_EXPORT void PMPI_REDUCE(void) __attribute__((weak, alias("ompi_reduce_f")));
 OFF_EXPORT void PMPI_REDUCE_LOCAL(void) __attribute__((weak, alias("ompi_reduce_local_f")));
 OFF_EXPORT void PMPI_REDUCE_SCATTER(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void PMPI_REDUCE_SCATTER_BLOCK(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_808(void) { ompi_ckpt_mpi_unsupported("PMPI_REGISTER_DATAREP (Fortran)"); }
-OFF_EXPORT void PMPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_808")));
+static void off_stub_315(void) { ompi_ckpt_mpi_unsupported("PMPI_REGISTER_DATAREP (Fortran)"); }
+OFF_EXPORT void PMPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_315")));
 OFF_EXPORT void PMPI_REQUEST_FREE(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_REQUEST_GET_STATUS(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_809(void) { ompi_ckpt_mpi_unsupported("PMPI_RGET (Fortran)"); }
-OFF_EXPORT void PMPI_RGET(void) __attribute__((weak, alias("off_stub_809")));
-static void off_stub_810(void) { ompi_ckpt_mpi_unsupported("PMPI_RGET_ACCUMULATE (Fortran)"); }
-OFF_EXPORT void PMPI_RGET_ACCUMULATE(void) __attribute__((weak, alias("off_stub_810")));
-static void off_stub_811(void) { ompi_ckpt_mpi_unsupported("PMPI_RPUT (Fortran)"); }
-OFF_EXPORT void PMPI_RPUT(void) __attribute__((weak, alias("off_stub_811")));
+OFF_EXPORT void PMPI_RGET(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void PMPI_RGET_ACCUMULATE(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void PMPI_RPUT(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void PMPI_RSEND(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void PMPI_RSEND_INIT(void) __attribute__((weak, alias("ompi_rsend_init_f")));
-static void off_stub_812(void) { ompi_ckpt_mpi_unsupported("PMPI_Raccumulate_f (Fortran)"); }
-OFF_EXPORT void PMPI_Raccumulate_f(void) __attribute__((weak, alias("off_stub_812")));
-static void off_stub_813(void) { ompi_ckpt_mpi_unsupported("PMPI_Raccumulate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Raccumulate_f08(void) __attribute__((weak, alias("off_stub_813")));
+OFF_EXPORT void PMPI_Raccumulate_f(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void PMPI_Raccumulate_f08(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void PMPI_Recv_f(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void PMPI_Recv_f08(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void PMPI_Recv_init_f(void) __attribute__((weak, alias("ompi_recv_init_f")));
@@ -5388,26 +5846,20 @@ OFF_EXPORT void PMPI_Reduce_scatter_block_f(void) __attribute__((weak, alias("om
 OFF_EXPORT void PMPI_Reduce_scatter_block_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void PMPI_Reduce_scatter_f(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void PMPI_Reduce_scatter_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
-static void off_stub_814(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f (Fortran)"); }
-OFF_EXPORT void PMPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_814")));
-static void off_stub_815(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_815")));
+static void off_stub_316(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f (Fortran)"); }
+OFF_EXPORT void PMPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_316")));
+static void off_stub_317(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_317")));
 OFF_EXPORT void PMPI_Request_free_f(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_Request_free_f08(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_Request_get_status_f(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void PMPI_Request_get_status_f08(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_816(void) { ompi_ckpt_mpi_unsupported("PMPI_Rget_accumulate_f (Fortran)"); }
-OFF_EXPORT void PMPI_Rget_accumulate_f(void) __attribute__((weak, alias("off_stub_816")));
-static void off_stub_817(void) { ompi_ckpt_mpi_unsupported("PMPI_Rget_accumulate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Rget_accumulate_f08(void) __attribute__((weak, alias("off_stub_817")));
-static void off_stub_818(void) { ompi_ckpt_mpi_unsupported("PMPI_Rget_f (Fortran)"); }
-OFF_EXPORT void PMPI_Rget_f(void) __attribute__((weak, alias("off_stub_818")));
-static void off_stub_819(void) { ompi_ckpt_mpi_unsupported("PMPI_Rget_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Rget_f08(void) __attribute__((weak, alias("off_stub_819")));
-static void off_stub_820(void) { ompi_ckpt_mpi_unsupported("PMPI_Rput_f (Fortran)"); }
-OFF_EXPORT void PMPI_Rput_f(void) __attribute__((weak, alias("off_stub_820")));
-static void off_stub_821(void) { ompi_ckpt_mpi_unsupported("PMPI_Rput_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Rput_f08(void) __attribute__((weak, alias("off_stub_821")));
+OFF_EXPORT void PMPI_Rget_accumulate_f(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void PMPI_Rget_accumulate_f08(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void PMPI_Rget_f(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void PMPI_Rget_f08(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void PMPI_Rput_f(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void PMPI_Rput_f08(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void PMPI_Rsend_f(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void PMPI_Rsend_f08(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void PMPI_Rsend_init_f(void) __attribute__((weak, alias("ompi_rsend_init_f")));
@@ -5470,15 +5922,15 @@ OFF_EXPORT void PMPI_TYPE_CREATE_HINDEXED(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void PMPI_TYPE_CREATE_HINDEXED_BLOCK(void) __attribute__((weak, alias("ompi_type_create_hindexed_block_f")));
 OFF_EXPORT void PMPI_TYPE_CREATE_HVECTOR(void) __attribute__((weak, alias("ompi_type_create_hvector_f")));
 OFF_EXPORT void PMPI_TYPE_CREATE_INDEXED_BLOCK(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_822(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_822")));
+static void off_stub_318(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_318")));
 OFF_EXPORT void PMPI_TYPE_CREATE_RESIZED(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void PMPI_TYPE_CREATE_STRUCT(void) __attribute__((weak, alias("ompi_type_create_struct_f")));
 OFF_EXPORT void PMPI_TYPE_CREATE_SUBARRAY(void) __attribute__((weak, alias("ompi_type_create_subarray_f")));
 OFF_EXPORT void PMPI_TYPE_DELETE_ATTR(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void PMPI_TYPE_DUP(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_823(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_823")));
+static void off_stub_319(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_EXTENT (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_319")));
 OFF_EXPORT void PMPI_TYPE_FREE(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_TYPE_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
 OFF_EXPORT void PMPI_TYPE_GET_ATTR(void) __attribute__((weak, alias("ompi_type_get_attr_f")));
@@ -5489,22 +5941,22 @@ OFF_EXPORT void PMPI_TYPE_GET_EXTENT_X(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void PMPI_TYPE_GET_NAME(void) __attribute__((weak, alias("ompi_type_get_name_f")));
 OFF_EXPORT void PMPI_TYPE_GET_TRUE_EXTENT(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void PMPI_TYPE_GET_TRUE_EXTENT_X(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_824(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HINDEXED (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_824")));
-static void off_stub_825(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HVECTOR (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_825")));
+static void off_stub_320(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HINDEXED (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_320")));
+static void off_stub_321(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HVECTOR (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_321")));
 OFF_EXPORT void PMPI_TYPE_INDEXED(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_826(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_LB (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_826")));
+static void off_stub_322(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_LB (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_322")));
 OFF_EXPORT void PMPI_TYPE_MATCH_SIZE(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_TYPE_SET_ATTR(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
 OFF_EXPORT void PMPI_TYPE_SET_NAME(void) __attribute__((weak, alias("ompi_type_set_name_f")));
 OFF_EXPORT void PMPI_TYPE_SIZE(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void PMPI_TYPE_SIZE_X(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_827(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_STRUCT (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_827")));
-static void off_stub_828(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_UB (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_828")));
+static void off_stub_323(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_STRUCT (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_323")));
+static void off_stub_324(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_UB (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_324")));
 OFF_EXPORT void PMPI_TYPE_VECTOR(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_Test_cancelled_f(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
 OFF_EXPORT void PMPI_Test_cancelled_f08(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
@@ -5538,10 +5990,10 @@ OFF_EXPORT void PMPI_Type_create_hvector_f(void) __attribute__((weak, alias("omp
 OFF_EXPORT void PMPI_Type_create_hvector_f08(void) __attribute__((weak, alias("ompi_type_create_hvector_f")));
 OFF_EXPORT void PMPI_Type_create_indexed_block_f(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void PMPI_Type_create_indexed_block_f08(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_829(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_create_keyval_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_create_keyval_f(void) __attribute__((weak, alias("off_stub_829")));
-static void off_stub_830(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_create_keyval_f08(void) __attribute__((weak, alias("off_stub_830")));
+static void off_stub_325(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_create_keyval_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_create_keyval_f(void) __attribute__((weak, alias("off_stub_325")));
+static void off_stub_326(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_create_keyval_f08(void) __attribute__((weak, alias("off_stub_326")));
 OFF_EXPORT void PMPI_Type_create_resized_f(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void PMPI_Type_create_resized_f08(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void PMPI_Type_create_struct_f(void) __attribute__((weak, alias("ompi_type_create_struct_f")));
@@ -5552,10 +6004,10 @@ OFF_EXPORT void PMPI_Type_delete_attr_f(void) __attribute__((weak, alias("ompi_t
 OFF_EXPORT void PMPI_Type_delete_attr_f08(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void PMPI_Type_dup_f(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void PMPI_Type_dup_f08(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_831(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_831")));
-static void off_stub_832(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_832")));
+static void off_stub_327(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_327")));
+static void off_stub_328(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_328")));
 OFF_EXPORT void PMPI_Type_free_f(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_Type_free_f08(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_Type_free_keyval_f(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
@@ -5576,20 +6028,20 @@ OFF_EXPORT void PMPI_Type_get_true_extent_f(void) __attribute__((weak, alias("om
 OFF_EXPORT void PMPI_Type_get_true_extent_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void PMPI_Type_get_true_extent_x_f(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void PMPI_Type_get_true_extent_x_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_833(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_833")));
-static void off_stub_834(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_834")));
-static void off_stub_835(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_835")));
-static void off_stub_836(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_836")));
+static void off_stub_329(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_329")));
+static void off_stub_330(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_330")));
+static void off_stub_331(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_331")));
+static void off_stub_332(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_332")));
 OFF_EXPORT void PMPI_Type_indexed_f(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void PMPI_Type_indexed_f08(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_837(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_837")));
-static void off_stub_838(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_838")));
+static void off_stub_333(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_333")));
+static void off_stub_334(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_334")));
 OFF_EXPORT void PMPI_Type_match_size_f(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_Type_match_size_f08(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_Type_set_attr_f(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
@@ -5600,14 +6052,14 @@ OFF_EXPORT void PMPI_Type_size_f(void) __attribute__((weak, alias("ompi_type_siz
 OFF_EXPORT void PMPI_Type_size_f08(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void PMPI_Type_size_x_f(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void PMPI_Type_size_x_f08(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_839(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_839")));
-static void off_stub_840(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_840")));
-static void off_stub_841(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_841")));
-static void off_stub_842(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_842")));
+static void off_stub_335(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_335")));
+static void off_stub_336(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_336")));
+static void off_stub_337(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_337")));
+static void off_stub_338(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_338")));
 OFF_EXPORT void PMPI_Type_vector_f(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_Type_vector_f08(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_UNPACK(void) __attribute__((weak, alias("ompi_unpack_f")));
@@ -5623,85 +6075,51 @@ OFF_EXPORT void PMPI_WAIT(void) __attribute__((weak, alias("ompi_wait_f")));
 OFF_EXPORT void PMPI_WAITALL(void) __attribute__((weak, alias("ompi_waitall_f")));
 OFF_EXPORT void PMPI_WAITANY(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void PMPI_WAITSOME(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_843(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE(void) __attribute__((weak, alias("off_stub_843")));
-static void off_stub_844(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_844")));
-static void off_stub_845(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_SHARED (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("off_stub_845")));
-static void off_stub_846(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_846")));
-static void off_stub_847(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ATTACH (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ATTACH(void) __attribute__((weak, alias("off_stub_847")));
-static void off_stub_848(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CALL_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("off_stub_848")));
-static void off_stub_849(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_COMPLETE (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_COMPLETE(void) __attribute__((weak, alias("off_stub_849")));
-static void off_stub_850(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_CREATE(void) __attribute__((weak, alias("off_stub_850")));
-static void off_stub_851(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE_DYNAMIC (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_CREATE_DYNAMIC(void) __attribute__((weak, alias("off_stub_851")));
-static void off_stub_852(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_852")));
-static void off_stub_853(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE_KEYVAL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_853")));
-static void off_stub_854(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_DELETE_ATTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_DELETE_ATTR(void) __attribute__((weak, alias("off_stub_854")));
-static void off_stub_855(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_DETACH (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_DETACH(void) __attribute__((weak, alias("off_stub_855")));
-static void off_stub_856(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FENCE (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FENCE(void) __attribute__((weak, alias("off_stub_856")));
-static void off_stub_857(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FLUSH (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FLUSH(void) __attribute__((weak, alias("off_stub_857")));
-static void off_stub_858(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FLUSH_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FLUSH_ALL(void) __attribute__((weak, alias("off_stub_858")));
-static void off_stub_859(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FLUSH_LOCAL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FLUSH_LOCAL(void) __attribute__((weak, alias("off_stub_859")));
-static void off_stub_860(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FLUSH_LOCAL_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FLUSH_LOCAL_ALL(void) __attribute__((weak, alias("off_stub_860")));
-static void off_stub_861(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_FREE (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_FREE(void) __attribute__((weak, alias("off_stub_861")));
+OFF_EXPORT void PMPI_WIN_ALLOCATE(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_339(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_339")));
+OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+static void off_stub_340(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_340")));
+OFF_EXPORT void PMPI_WIN_ATTACH(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void PMPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void PMPI_WIN_COMPLETE(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void PMPI_WIN_CREATE(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void PMPI_WIN_CREATE_DYNAMIC(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_341(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE_ERRHANDLER (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_CREATE_ERRHANDLER(void) __attribute__((weak, alias("off_stub_341")));
+static void off_stub_342(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_CREATE_KEYVAL (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_CREATE_KEYVAL(void) __attribute__((weak, alias("off_stub_342")));
+OFF_EXPORT void PMPI_WIN_DELETE_ATTR(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void PMPI_WIN_DETACH(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void PMPI_WIN_FENCE(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void PMPI_WIN_FLUSH(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void PMPI_WIN_FLUSH_ALL(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void PMPI_WIN_FLUSH_LOCAL(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void PMPI_WIN_FLUSH_LOCAL_ALL(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void PMPI_WIN_FREE(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void PMPI_WIN_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_862(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_GET_ATTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_GET_ATTR(void) __attribute__((weak, alias("off_stub_862")));
-static void off_stub_863(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_GET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_GET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_863")));
-static void off_stub_864(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_GET_GROUP (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_GET_GROUP(void) __attribute__((weak, alias("off_stub_864")));
-static void off_stub_865(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_GET_INFO (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_GET_INFO(void) __attribute__((weak, alias("off_stub_865")));
-static void off_stub_866(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_GET_NAME (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_GET_NAME(void) __attribute__((weak, alias("off_stub_866")));
-static void off_stub_867(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_LOCK (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_LOCK(void) __attribute__((weak, alias("off_stub_867")));
-static void off_stub_868(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_LOCK_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_LOCK_ALL(void) __attribute__((weak, alias("off_stub_868")));
-static void off_stub_869(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_POST (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_POST(void) __attribute__((weak, alias("off_stub_869")));
-static void off_stub_870(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SET_ATTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SET_ATTR(void) __attribute__((weak, alias("off_stub_870")));
-static void off_stub_871(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SET_ERRHANDLER (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("off_stub_871")));
-static void off_stub_872(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SET_INFO (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SET_INFO(void) __attribute__((weak, alias("off_stub_872")));
-static void off_stub_873(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SET_NAME (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SET_NAME(void) __attribute__((weak, alias("off_stub_873")));
-static void off_stub_874(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SHARED_QUERY (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("off_stub_874")));
-static void off_stub_875(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_875")));
-static void off_stub_876(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_START (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_START(void) __attribute__((weak, alias("off_stub_876")));
-static void off_stub_877(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SYNC (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SYNC(void) __attribute__((weak, alias("off_stub_877")));
-static void off_stub_878(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_TEST (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_TEST(void) __attribute__((weak, alias("off_stub_878")));
-static void off_stub_879(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_UNLOCK (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_UNLOCK(void) __attribute__((weak, alias("off_stub_879")));
-static void off_stub_880(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_UNLOCK_ALL (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_UNLOCK_ALL(void) __attribute__((weak, alias("off_stub_880")));
-static void off_stub_881(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_WAIT (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_WAIT(void) __attribute__((weak, alias("off_stub_881")));
+OFF_EXPORT void PMPI_WIN_GET_ATTR(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void PMPI_WIN_GET_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void PMPI_WIN_GET_GROUP(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void PMPI_WIN_GET_INFO(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void PMPI_WIN_GET_NAME(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void PMPI_WIN_LOCK(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void PMPI_WIN_LOCK_ALL(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void PMPI_WIN_POST(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void PMPI_WIN_SET_ATTR(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void PMPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void PMPI_WIN_SET_INFO(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void PMPI_WIN_SET_NAME(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void PMPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+static void off_stub_343(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_343")));
+OFF_EXPORT void PMPI_WIN_START(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void PMPI_WIN_SYNC(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void PMPI_WIN_TEST(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void PMPI_WIN_UNLOCK(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void PMPI_WIN_UNLOCK_ALL(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void PMPI_WIN_WAIT(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void PMPI_WTICK(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void PMPI_WTIME(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void PMPI_Wait_f(void) __attribute__((weak, alias("ompi_wait_f")));
@@ -5712,164 +6130,96 @@ OFF_EXPORT void PMPI_Waitany_f(void) __attribute__((weak, alias("ompi_waitany_f"
 OFF_EXPORT void PMPI_Waitany_f08(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void PMPI_Waitsome_f(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void PMPI_Waitsome_f08(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_882(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_882")));
-static void off_stub_883(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_883")));
-static void off_stub_884(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_f(void) __attribute__((weak, alias("off_stub_884")));
-static void off_stub_885(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_f08(void) __attribute__((weak, alias("off_stub_885")));
-static void off_stub_886(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_886")));
-static void off_stub_887(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_887")));
-static void off_stub_888(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_f(void) __attribute__((weak, alias("off_stub_888")));
-static void off_stub_889(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("off_stub_889")));
-static void off_stub_890(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_attach_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_attach_f(void) __attribute__((weak, alias("off_stub_890")));
-static void off_stub_891(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_attach_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_attach_f08(void) __attribute__((weak, alias("off_stub_891")));
-static void off_stub_892(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_call_errhandler_f(void) __attribute__((weak, alias("off_stub_892")));
-static void off_stub_893(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_call_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_call_errhandler_f08(void) __attribute__((weak, alias("off_stub_893")));
-static void off_stub_894(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_complete_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_complete_f(void) __attribute__((weak, alias("off_stub_894")));
-static void off_stub_895(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_complete_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_complete_f08(void) __attribute__((weak, alias("off_stub_895")));
-static void off_stub_896(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_dynamic_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_dynamic_f(void) __attribute__((weak, alias("off_stub_896")));
-static void off_stub_897(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_dynamic_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_dynamic_f08(void) __attribute__((weak, alias("off_stub_897")));
-static void off_stub_898(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_898")));
-static void off_stub_899(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_899")));
-static void off_stub_900(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_f(void) __attribute__((weak, alias("off_stub_900")));
-static void off_stub_901(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_f08(void) __attribute__((weak, alias("off_stub_901")));
-static void off_stub_902(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_keyval_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_keyval_f(void) __attribute__((weak, alias("off_stub_902")));
-static void off_stub_903(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_keyval_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_create_keyval_f08(void) __attribute__((weak, alias("off_stub_903")));
-static void off_stub_904(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_delete_attr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_delete_attr_f(void) __attribute__((weak, alias("off_stub_904")));
-static void off_stub_905(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_delete_attr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_delete_attr_f08(void) __attribute__((weak, alias("off_stub_905")));
-static void off_stub_906(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_detach_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_detach_f(void) __attribute__((weak, alias("off_stub_906")));
-static void off_stub_907(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_detach_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_detach_f08(void) __attribute__((weak, alias("off_stub_907")));
-static void off_stub_908(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_fence_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_fence_f(void) __attribute__((weak, alias("off_stub_908")));
-static void off_stub_909(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_fence_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_fence_f08(void) __attribute__((weak, alias("off_stub_909")));
-static void off_stub_910(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_all_f(void) __attribute__((weak, alias("off_stub_910")));
-static void off_stub_911(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_all_f08(void) __attribute__((weak, alias("off_stub_911")));
-static void off_stub_912(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_f(void) __attribute__((weak, alias("off_stub_912")));
-static void off_stub_913(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_f08(void) __attribute__((weak, alias("off_stub_913")));
-static void off_stub_914(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_local_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_local_all_f(void) __attribute__((weak, alias("off_stub_914")));
-static void off_stub_915(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_local_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_local_all_f08(void) __attribute__((weak, alias("off_stub_915")));
-static void off_stub_916(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_local_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_local_f(void) __attribute__((weak, alias("off_stub_916")));
-static void off_stub_917(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_flush_local_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_flush_local_f08(void) __attribute__((weak, alias("off_stub_917")));
-static void off_stub_918(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_free_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_free_f(void) __attribute__((weak, alias("off_stub_918")));
-static void off_stub_919(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_free_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_free_f08(void) __attribute__((weak, alias("off_stub_919")));
+static void off_stub_344(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_344")));
+static void off_stub_345(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_345")));
+OFF_EXPORT void PMPI_Win_allocate_f(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void PMPI_Win_allocate_f08(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_346(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_346")));
+static void off_stub_347(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_347")));
+OFF_EXPORT void PMPI_Win_allocate_shared_f(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void PMPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void PMPI_Win_attach_f(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void PMPI_Win_attach_f08(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void PMPI_Win_call_errhandler_f(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void PMPI_Win_call_errhandler_f08(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void PMPI_Win_complete_f(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void PMPI_Win_complete_f08(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void PMPI_Win_create_dynamic_f(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void PMPI_Win_create_dynamic_f08(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_348(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_348")));
+static void off_stub_349(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_errhandler_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_create_errhandler_f08(void) __attribute__((weak, alias("off_stub_349")));
+OFF_EXPORT void PMPI_Win_create_f(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void PMPI_Win_create_f08(void) __attribute__((weak, alias("ompi_win_create_f")));
+static void off_stub_350(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_keyval_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_create_keyval_f(void) __attribute__((weak, alias("off_stub_350")));
+static void off_stub_351(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_create_keyval_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_create_keyval_f08(void) __attribute__((weak, alias("off_stub_351")));
+OFF_EXPORT void PMPI_Win_delete_attr_f(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void PMPI_Win_delete_attr_f08(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void PMPI_Win_detach_f(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void PMPI_Win_detach_f08(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void PMPI_Win_fence_f(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void PMPI_Win_fence_f08(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void PMPI_Win_flush_all_f(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void PMPI_Win_flush_all_f08(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void PMPI_Win_flush_f(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void PMPI_Win_flush_f08(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void PMPI_Win_flush_local_all_f(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void PMPI_Win_flush_local_all_f08(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void PMPI_Win_flush_local_f(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void PMPI_Win_flush_local_f08(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void PMPI_Win_free_f(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void PMPI_Win_free_f08(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void PMPI_Win_free_keyval_f(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void PMPI_Win_free_keyval_f08(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_920(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_attr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_attr_f(void) __attribute__((weak, alias("off_stub_920")));
-static void off_stub_921(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_attr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_attr_f08(void) __attribute__((weak, alias("off_stub_921")));
-static void off_stub_922(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_errhandler_f(void) __attribute__((weak, alias("off_stub_922")));
-static void off_stub_923(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_errhandler_f08(void) __attribute__((weak, alias("off_stub_923")));
-static void off_stub_924(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_group_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_group_f(void) __attribute__((weak, alias("off_stub_924")));
-static void off_stub_925(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_group_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_group_f08(void) __attribute__((weak, alias("off_stub_925")));
-static void off_stub_926(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_info_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_info_f(void) __attribute__((weak, alias("off_stub_926")));
-static void off_stub_927(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_info_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_info_f08(void) __attribute__((weak, alias("off_stub_927")));
-static void off_stub_928(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_name_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_name_f(void) __attribute__((weak, alias("off_stub_928")));
-static void off_stub_929(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_get_name_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_get_name_f08(void) __attribute__((weak, alias("off_stub_929")));
-static void off_stub_930(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_lock_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_lock_all_f(void) __attribute__((weak, alias("off_stub_930")));
-static void off_stub_931(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_lock_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_lock_all_f08(void) __attribute__((weak, alias("off_stub_931")));
-static void off_stub_932(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_lock_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_lock_f(void) __attribute__((weak, alias("off_stub_932")));
-static void off_stub_933(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_lock_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_lock_f08(void) __attribute__((weak, alias("off_stub_933")));
-static void off_stub_934(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_post_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_post_f(void) __attribute__((weak, alias("off_stub_934")));
-static void off_stub_935(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_post_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_post_f08(void) __attribute__((weak, alias("off_stub_935")));
-static void off_stub_936(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_attr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_attr_f(void) __attribute__((weak, alias("off_stub_936")));
-static void off_stub_937(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_attr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_attr_f08(void) __attribute__((weak, alias("off_stub_937")));
-static void off_stub_938(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_errhandler_f(void) __attribute__((weak, alias("off_stub_938")));
-static void off_stub_939(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_errhandler_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_errhandler_f08(void) __attribute__((weak, alias("off_stub_939")));
-static void off_stub_940(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_info_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_info_f(void) __attribute__((weak, alias("off_stub_940")));
-static void off_stub_941(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_info_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_info_f08(void) __attribute__((weak, alias("off_stub_941")));
-static void off_stub_942(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_name_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_name_f(void) __attribute__((weak, alias("off_stub_942")));
-static void off_stub_943(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_set_name_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_set_name_f08(void) __attribute__((weak, alias("off_stub_943")));
-static void off_stub_944(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_944")));
-static void off_stub_945(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_945")));
-static void off_stub_946(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_f(void) __attribute__((weak, alias("off_stub_946")));
-static void off_stub_947(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_f08(void) __attribute__((weak, alias("off_stub_947")));
-static void off_stub_948(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_start_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_start_f(void) __attribute__((weak, alias("off_stub_948")));
-static void off_stub_949(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_start_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_start_f08(void) __attribute__((weak, alias("off_stub_949")));
-static void off_stub_950(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_sync_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_sync_f(void) __attribute__((weak, alias("off_stub_950")));
-static void off_stub_951(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_sync_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_sync_f08(void) __attribute__((weak, alias("off_stub_951")));
-static void off_stub_952(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_test_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_test_f(void) __attribute__((weak, alias("off_stub_952")));
-static void off_stub_953(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_test_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_test_f08(void) __attribute__((weak, alias("off_stub_953")));
-static void off_stub_954(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_unlock_all_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_unlock_all_f(void) __attribute__((weak, alias("off_stub_954")));
-static void off_stub_955(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_unlock_all_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_unlock_all_f08(void) __attribute__((weak, alias("off_stub_955")));
-static void off_stub_956(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_unlock_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_unlock_f(void) __attribute__((weak, alias("off_stub_956")));
-static void off_stub_957(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_unlock_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_unlock_f08(void) __attribute__((weak, alias("off_stub_957")));
-static void off_stub_958(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_wait_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_wait_f(void) __attribute__((weak, alias("off_stub_958")));
-static void off_stub_959(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_wait_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_wait_f08(void) __attribute__((weak, alias("off_stub_959")));
+OFF_EXPORT void PMPI_Win_get_attr_f(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void PMPI_Win_get_attr_f08(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void PMPI_Win_get_errhandler_f(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void PMPI_Win_get_errhandler_f08(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void PMPI_Win_get_group_f(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void PMPI_Win_get_group_f08(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void PMPI_Win_get_info_f(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void PMPI_Win_get_info_f08(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void PMPI_Win_get_name_f(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void PMPI_Win_get_name_f08(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void PMPI_Win_lock_all_f(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void PMPI_Win_lock_all_f08(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void PMPI_Win_lock_f(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void PMPI_Win_lock_f08(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void PMPI_Win_post_f(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void PMPI_Win_post_f08(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void PMPI_Win_set_attr_f(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void PMPI_Win_set_attr_f08(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void PMPI_Win_set_errhandler_f(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void PMPI_Win_set_errhandler_f08(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void PMPI_Win_set_info_f(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void PMPI_Win_set_info_f08(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void PMPI_Win_set_name_f(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void PMPI_Win_set_name_f08(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+static void off_stub_352(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_352")));
+static void off_stub_353(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_353")));
+OFF_EXPORT void PMPI_Win_shared_query_f(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void PMPI_Win_shared_query_f08(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void PMPI_Win_start_f(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void PMPI_Win_start_f08(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void PMPI_Win_sync_f(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void PMPI_Win_sync_f08(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void PMPI_Win_test_f(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void PMPI_Win_test_f08(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void PMPI_Win_unlock_all_f(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void PMPI_Win_unlock_all_f08(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void PMPI_Win_unlock_f(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void PMPI_Win_unlock_f08(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void PMPI_Win_wait_f(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void PMPI_Win_wait_f08(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void PMPI_Wtick_f(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void PMPI_Wtick_f08(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void PMPI_Wtime_f(void) __attribute__((weak, alias("ompi_wtime_f")));
@@ -5877,12 +6227,9 @@ OFF_EXPORT void PMPI_Wtime_f08(void) __attribute__((weak, alias("ompi_wtime_f"))
 OFF_EXPORT void mpi_abort(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void mpi_abort_(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void mpi_abort__(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_960(void) { ompi_ckpt_mpi_unsupported("mpi_accumulate (Fortran)"); }
-OFF_EXPORT void mpi_accumulate(void) __attribute__((weak, alias("off_stub_960")));
-static void off_stub_961(void) { ompi_ckpt_mpi_unsupported("mpi_accumulate_ (Fortran)"); }
-OFF_EXPORT void mpi_accumulate_(void) __attribute__((weak, alias("off_stub_961")));
-static void off_stub_962(void) { ompi_ckpt_mpi_unsupported("mpi_accumulate__ (Fortran)"); }
-OFF_EXPORT void mpi_accumulate__(void) __attribute__((weak, alias("off_stub_962")));
+OFF_EXPORT void mpi_accumulate(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void mpi_accumulate_(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void mpi_accumulate__(void) __attribute__((weak, alias("ompi_accumulate_f")));
 OFF_EXPORT void mpi_add_error_class(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void mpi_add_error_class_(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void mpi_add_error_class__(void) __attribute__((weak, alias("ompi_add_error_class_f")));
@@ -5892,24 +6239,24 @@ OFF_EXPORT void mpi_add_error_code__(void) __attribute__((weak, alias("ompi_add_
 OFF_EXPORT void mpi_add_error_string(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void mpi_add_error_string_(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void mpi_add_error_string__(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_963(void) { ompi_ckpt_mpi_unsupported("mpi_address (Fortran)"); }
-OFF_EXPORT void mpi_address(void) __attribute__((weak, alias("off_stub_963")));
-static void off_stub_964(void) { ompi_ckpt_mpi_unsupported("mpi_address_ (Fortran)"); }
-OFF_EXPORT void mpi_address_(void) __attribute__((weak, alias("off_stub_964")));
-static void off_stub_965(void) { ompi_ckpt_mpi_unsupported("mpi_address__ (Fortran)"); }
-OFF_EXPORT void mpi_address__(void) __attribute__((weak, alias("off_stub_965")));
-static void off_stub_966(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add (Fortran)"); }
-OFF_EXPORT void mpi_aint_add(void) __attribute__((weak, alias("off_stub_966")));
-static void off_stub_967(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add_ (Fortran)"); }
-OFF_EXPORT void mpi_aint_add_(void) __attribute__((weak, alias("off_stub_967")));
-static void off_stub_968(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add__ (Fortran)"); }
-OFF_EXPORT void mpi_aint_add__(void) __attribute__((weak, alias("off_stub_968")));
-static void off_stub_969(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff(void) __attribute__((weak, alias("off_stub_969")));
-static void off_stub_970(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff_ (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff_(void) __attribute__((weak, alias("off_stub_970")));
-static void off_stub_971(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff__ (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff__(void) __attribute__((weak, alias("off_stub_971")));
+static void off_stub_354(void) { ompi_ckpt_mpi_unsupported("mpi_address (Fortran)"); }
+OFF_EXPORT void mpi_address(void) __attribute__((weak, alias("off_stub_354")));
+static void off_stub_355(void) { ompi_ckpt_mpi_unsupported("mpi_address_ (Fortran)"); }
+OFF_EXPORT void mpi_address_(void) __attribute__((weak, alias("off_stub_355")));
+static void off_stub_356(void) { ompi_ckpt_mpi_unsupported("mpi_address__ (Fortran)"); }
+OFF_EXPORT void mpi_address__(void) __attribute__((weak, alias("off_stub_356")));
+static void off_stub_357(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add (Fortran)"); }
+OFF_EXPORT void mpi_aint_add(void) __attribute__((weak, alias("off_stub_357")));
+static void off_stub_358(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add_ (Fortran)"); }
+OFF_EXPORT void mpi_aint_add_(void) __attribute__((weak, alias("off_stub_358")));
+static void off_stub_359(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add__ (Fortran)"); }
+OFF_EXPORT void mpi_aint_add__(void) __attribute__((weak, alias("off_stub_359")));
+static void off_stub_360(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff(void) __attribute__((weak, alias("off_stub_360")));
+static void off_stub_361(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff_ (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff_(void) __attribute__((weak, alias("off_stub_361")));
+static void off_stub_362(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff__ (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff__(void) __attribute__((weak, alias("off_stub_362")));
 OFF_EXPORT void mpi_allgather(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void mpi_allgather_(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void mpi_allgather__(void) __attribute__((weak, alias("ompi_allgather_f")));
@@ -5919,12 +6266,12 @@ OFF_EXPORT void mpi_allgatherv__(void) __attribute__((weak, alias("ompi_allgathe
 OFF_EXPORT void mpi_alloc_mem(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void mpi_alloc_mem_(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void mpi_alloc_mem__(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_972(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_972")));
-static void off_stub_973(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_973")));
-static void off_stub_974(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_974")));
+static void off_stub_363(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_363")));
+static void off_stub_364(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_364")));
+static void off_stub_365(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_365")));
 OFF_EXPORT void mpi_allreduce(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void mpi_allreduce_(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void mpi_allreduce__(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -5934,30 +6281,30 @@ OFF_EXPORT void mpi_alltoall__(void) __attribute__((weak, alias("ompi_alltoall_f
 OFF_EXPORT void mpi_alltoallv(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void mpi_alltoallv_(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void mpi_alltoallv__(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_975(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw(void) __attribute__((weak, alias("off_stub_975")));
-static void off_stub_976(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw_(void) __attribute__((weak, alias("off_stub_976")));
-static void off_stub_977(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw__(void) __attribute__((weak, alias("off_stub_977")));
-static void off_stub_978(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete(void) __attribute__((weak, alias("off_stub_978")));
-static void off_stub_979(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete_(void) __attribute__((weak, alias("off_stub_979")));
-static void off_stub_980(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete__(void) __attribute__((weak, alias("off_stub_980")));
-static void off_stub_981(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get (Fortran)"); }
-OFF_EXPORT void mpi_attr_get(void) __attribute__((weak, alias("off_stub_981")));
-static void off_stub_982(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_get_(void) __attribute__((weak, alias("off_stub_982")));
-static void off_stub_983(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_get__(void) __attribute__((weak, alias("off_stub_983")));
-static void off_stub_984(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put (Fortran)"); }
-OFF_EXPORT void mpi_attr_put(void) __attribute__((weak, alias("off_stub_984")));
-static void off_stub_985(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_put_(void) __attribute__((weak, alias("off_stub_985")));
-static void off_stub_986(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_put__(void) __attribute__((weak, alias("off_stub_986")));
+static void off_stub_366(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw(void) __attribute__((weak, alias("off_stub_366")));
+static void off_stub_367(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw_(void) __attribute__((weak, alias("off_stub_367")));
+static void off_stub_368(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw__(void) __attribute__((weak, alias("off_stub_368")));
+static void off_stub_369(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete(void) __attribute__((weak, alias("off_stub_369")));
+static void off_stub_370(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete_(void) __attribute__((weak, alias("off_stub_370")));
+static void off_stub_371(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete__(void) __attribute__((weak, alias("off_stub_371")));
+static void off_stub_372(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get (Fortran)"); }
+OFF_EXPORT void mpi_attr_get(void) __attribute__((weak, alias("off_stub_372")));
+static void off_stub_373(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_get_(void) __attribute__((weak, alias("off_stub_373")));
+static void off_stub_374(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_get__(void) __attribute__((weak, alias("off_stub_374")));
+static void off_stub_375(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put (Fortran)"); }
+OFF_EXPORT void mpi_attr_put(void) __attribute__((weak, alias("off_stub_375")));
+static void off_stub_376(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_put_(void) __attribute__((weak, alias("off_stub_376")));
+static void off_stub_377(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_put__(void) __attribute__((weak, alias("off_stub_377")));
 OFF_EXPORT void mpi_barrier(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void mpi_barrier_(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void mpi_barrier__(void) __attribute__((weak, alias("ompi_barrier_f")));
@@ -6021,21 +6368,21 @@ OFF_EXPORT void mpi_comm_connect__(void) __attribute__((weak, alias("ompi_comm_c
 OFF_EXPORT void mpi_comm_create(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void mpi_comm_create_(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void mpi_comm_create__(void) __attribute__((weak, alias("ompi_comm_create_f")));
-static void off_stub_987(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_errhandler(void) __attribute__((weak, alias("off_stub_987")));
-static void off_stub_988(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_errhandler_(void) __attribute__((weak, alias("off_stub_988")));
-static void off_stub_989(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_errhandler__(void) __attribute__((weak, alias("off_stub_989")));
+static void off_stub_378(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_errhandler(void) __attribute__((weak, alias("off_stub_378")));
+static void off_stub_379(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_errhandler_(void) __attribute__((weak, alias("off_stub_379")));
+static void off_stub_380(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_errhandler__(void) __attribute__((weak, alias("off_stub_380")));
 OFF_EXPORT void mpi_comm_create_group(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void mpi_comm_create_group_(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void mpi_comm_create_group__(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_990(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_keyval(void) __attribute__((weak, alias("off_stub_990")));
-static void off_stub_991(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_keyval_(void) __attribute__((weak, alias("off_stub_991")));
-static void off_stub_992(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_create_keyval__(void) __attribute__((weak, alias("off_stub_992")));
+static void off_stub_381(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_keyval(void) __attribute__((weak, alias("off_stub_381")));
+static void off_stub_382(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_keyval_(void) __attribute__((weak, alias("off_stub_382")));
+static void off_stub_383(void) { ompi_ckpt_mpi_unsupported("mpi_comm_create_keyval__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_create_keyval__(void) __attribute__((weak, alias("off_stub_383")));
 OFF_EXPORT void mpi_comm_delete_attr(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void mpi_comm_delete_attr_(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void mpi_comm_delete_attr__(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
@@ -6102,18 +6449,18 @@ OFF_EXPORT void mpi_comm_set_name__(void) __attribute__((weak, alias("ompi_comm_
 OFF_EXPORT void mpi_comm_size(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void mpi_comm_size_(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void mpi_comm_size__(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_993(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn(void) __attribute__((weak, alias("off_stub_993")));
-static void off_stub_994(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_994")));
-static void off_stub_995(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_995")));
-static void off_stub_996(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_996")));
-static void off_stub_997(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_997")));
-static void off_stub_998(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_998")));
+static void off_stub_384(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn(void) __attribute__((weak, alias("off_stub_384")));
+static void off_stub_385(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_385")));
+static void off_stub_386(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_386")));
+static void off_stub_387(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_387")));
+static void off_stub_388(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_388")));
+static void off_stub_389(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_389")));
 OFF_EXPORT void mpi_comm_split(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void mpi_comm_split_(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void mpi_comm_split__(void) __attribute__((weak, alias("ompi_comm_split_f")));
@@ -6123,12 +6470,9 @@ OFF_EXPORT void mpi_comm_split_type__(void) __attribute__((weak, alias("ompi_com
 OFF_EXPORT void mpi_comm_test_inter(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void mpi_comm_test_inter_(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void mpi_comm_test_inter__(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_999(void) { ompi_ckpt_mpi_unsupported("mpi_compare_and_swap (Fortran)"); }
-OFF_EXPORT void mpi_compare_and_swap(void) __attribute__((weak, alias("off_stub_999")));
-static void off_stub_1000(void) { ompi_ckpt_mpi_unsupported("mpi_compare_and_swap_ (Fortran)"); }
-OFF_EXPORT void mpi_compare_and_swap_(void) __attribute__((weak, alias("off_stub_1000")));
-static void off_stub_1001(void) { ompi_ckpt_mpi_unsupported("mpi_compare_and_swap__ (Fortran)"); }
-OFF_EXPORT void mpi_compare_and_swap__(void) __attribute__((weak, alias("off_stub_1001")));
+OFF_EXPORT void mpi_compare_and_swap(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void mpi_compare_and_swap_(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void mpi_compare_and_swap__(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void mpi_dims_create(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void mpi_dims_create_(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void mpi_dims_create__(void) __attribute__((weak, alias("ompi_dims_create_f")));
@@ -6144,27 +6488,27 @@ OFF_EXPORT void mpi_dist_graph_neighbors__(void) __attribute__((weak, alias("omp
 OFF_EXPORT void mpi_dist_graph_neighbors_count(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void mpi_dist_graph_neighbors_count_(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void mpi_dist_graph_neighbors_count__(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
-static void off_stub_1002(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create(void) __attribute__((weak, alias("off_stub_1002")));
-static void off_stub_1003(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_1003")));
-static void off_stub_1004(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_1004")));
+static void off_stub_390(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create(void) __attribute__((weak, alias("off_stub_390")));
+static void off_stub_391(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_391")));
+static void off_stub_392(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_392")));
 OFF_EXPORT void mpi_errhandler_free(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void mpi_errhandler_free_(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void mpi_errhandler_free__(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_1005(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get(void) __attribute__((weak, alias("off_stub_1005")));
-static void off_stub_1006(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_1006")));
-static void off_stub_1007(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_1007")));
-static void off_stub_1008(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set(void) __attribute__((weak, alias("off_stub_1008")));
-static void off_stub_1009(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_1009")));
-static void off_stub_1010(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_1010")));
+static void off_stub_393(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get(void) __attribute__((weak, alias("off_stub_393")));
+static void off_stub_394(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_394")));
+static void off_stub_395(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_395")));
+static void off_stub_396(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set(void) __attribute__((weak, alias("off_stub_396")));
+static void off_stub_397(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_397")));
+static void off_stub_398(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_398")));
 OFF_EXPORT void mpi_error_class(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void mpi_error_class_(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void mpi_error_class__(void) __attribute__((weak, alias("ompi_error_class_f")));
@@ -6174,369 +6518,195 @@ OFF_EXPORT void mpi_error_string__(void) __attribute__((weak, alias("ompi_error_
 OFF_EXPORT void mpi_exscan(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void mpi_exscan_(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void mpi_exscan__(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_1011(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_1011")));
-static void off_stub_1012(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg_ (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_1012")));
-static void off_stub_1013(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg__ (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_1013")));
-static void off_stub_1014(void) { ompi_ckpt_mpi_unsupported("mpi_fetch_and_op (Fortran)"); }
-OFF_EXPORT void mpi_fetch_and_op(void) __attribute__((weak, alias("off_stub_1014")));
-static void off_stub_1015(void) { ompi_ckpt_mpi_unsupported("mpi_fetch_and_op_ (Fortran)"); }
-OFF_EXPORT void mpi_fetch_and_op_(void) __attribute__((weak, alias("off_stub_1015")));
-static void off_stub_1016(void) { ompi_ckpt_mpi_unsupported("mpi_fetch_and_op__ (Fortran)"); }
-OFF_EXPORT void mpi_fetch_and_op__(void) __attribute__((weak, alias("off_stub_1016")));
-static void off_stub_1017(void) { ompi_ckpt_mpi_unsupported("mpi_file_call_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_file_call_errhandler(void) __attribute__((weak, alias("off_stub_1017")));
-static void off_stub_1018(void) { ompi_ckpt_mpi_unsupported("mpi_file_call_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_file_call_errhandler_(void) __attribute__((weak, alias("off_stub_1018")));
-static void off_stub_1019(void) { ompi_ckpt_mpi_unsupported("mpi_file_call_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_file_call_errhandler__(void) __attribute__((weak, alias("off_stub_1019")));
-static void off_stub_1020(void) { ompi_ckpt_mpi_unsupported("mpi_file_close (Fortran)"); }
-OFF_EXPORT void mpi_file_close(void) __attribute__((weak, alias("off_stub_1020")));
-static void off_stub_1021(void) { ompi_ckpt_mpi_unsupported("mpi_file_close_ (Fortran)"); }
-OFF_EXPORT void mpi_file_close_(void) __attribute__((weak, alias("off_stub_1021")));
-static void off_stub_1022(void) { ompi_ckpt_mpi_unsupported("mpi_file_close__ (Fortran)"); }
-OFF_EXPORT void mpi_file_close__(void) __attribute__((weak, alias("off_stub_1022")));
-static void off_stub_1023(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_file_create_errhandler(void) __attribute__((weak, alias("off_stub_1023")));
-static void off_stub_1024(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_file_create_errhandler_(void) __attribute__((weak, alias("off_stub_1024")));
-static void off_stub_1025(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_file_create_errhandler__(void) __attribute__((weak, alias("off_stub_1025")));
+static void off_stub_399(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_399")));
+static void off_stub_400(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg_ (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_400")));
+static void off_stub_401(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg__ (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_401")));
+OFF_EXPORT void mpi_fetch_and_op(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void mpi_fetch_and_op_(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void mpi_fetch_and_op__(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void mpi_file_call_errhandler(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void mpi_file_call_errhandler_(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void mpi_file_call_errhandler__(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void mpi_file_close(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void mpi_file_close_(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void mpi_file_close__(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_402(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler (Fortran)"); }
+OFF_EXPORT void mpi_file_create_errhandler(void) __attribute__((weak, alias("off_stub_402")));
+static void off_stub_403(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void mpi_file_create_errhandler_(void) __attribute__((weak, alias("off_stub_403")));
+static void off_stub_404(void) { ompi_ckpt_mpi_unsupported("mpi_file_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void mpi_file_create_errhandler__(void) __attribute__((weak, alias("off_stub_404")));
 OFF_EXPORT void mpi_file_delete(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void mpi_file_delete_(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void mpi_file_delete__(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_1026(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_amode (Fortran)"); }
-OFF_EXPORT void mpi_file_get_amode(void) __attribute__((weak, alias("off_stub_1026")));
-static void off_stub_1027(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_amode_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_amode_(void) __attribute__((weak, alias("off_stub_1027")));
-static void off_stub_1028(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_amode__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_amode__(void) __attribute__((weak, alias("off_stub_1028")));
-static void off_stub_1029(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_atomicity (Fortran)"); }
-OFF_EXPORT void mpi_file_get_atomicity(void) __attribute__((weak, alias("off_stub_1029")));
-static void off_stub_1030(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_atomicity_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_atomicity_(void) __attribute__((weak, alias("off_stub_1030")));
-static void off_stub_1031(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_atomicity__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_atomicity__(void) __attribute__((weak, alias("off_stub_1031")));
-static void off_stub_1032(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_byte_offset (Fortran)"); }
-OFF_EXPORT void mpi_file_get_byte_offset(void) __attribute__((weak, alias("off_stub_1032")));
-static void off_stub_1033(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_byte_offset_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_byte_offset_(void) __attribute__((weak, alias("off_stub_1033")));
-static void off_stub_1034(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_byte_offset__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_byte_offset__(void) __attribute__((weak, alias("off_stub_1034")));
-static void off_stub_1035(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_file_get_errhandler(void) __attribute__((weak, alias("off_stub_1035")));
-static void off_stub_1036(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_errhandler_(void) __attribute__((weak, alias("off_stub_1036")));
-static void off_stub_1037(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_errhandler__(void) __attribute__((weak, alias("off_stub_1037")));
-static void off_stub_1038(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_group (Fortran)"); }
-OFF_EXPORT void mpi_file_get_group(void) __attribute__((weak, alias("off_stub_1038")));
-static void off_stub_1039(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_group_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_group_(void) __attribute__((weak, alias("off_stub_1039")));
-static void off_stub_1040(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_group__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_group__(void) __attribute__((weak, alias("off_stub_1040")));
-static void off_stub_1041(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_info (Fortran)"); }
-OFF_EXPORT void mpi_file_get_info(void) __attribute__((weak, alias("off_stub_1041")));
-static void off_stub_1042(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_info_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_info_(void) __attribute__((weak, alias("off_stub_1042")));
-static void off_stub_1043(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_info__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_info__(void) __attribute__((weak, alias("off_stub_1043")));
-static void off_stub_1044(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position(void) __attribute__((weak, alias("off_stub_1044")));
-static void off_stub_1045(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position_(void) __attribute__((weak, alias("off_stub_1045")));
-static void off_stub_1046(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position__(void) __attribute__((weak, alias("off_stub_1046")));
-static void off_stub_1047(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position_shared(void) __attribute__((weak, alias("off_stub_1047")));
-static void off_stub_1048(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position_shared_(void) __attribute__((weak, alias("off_stub_1048")));
-static void off_stub_1049(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_position_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_position_shared__(void) __attribute__((weak, alias("off_stub_1049")));
-static void off_stub_1050(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_size (Fortran)"); }
-OFF_EXPORT void mpi_file_get_size(void) __attribute__((weak, alias("off_stub_1050")));
-static void off_stub_1051(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_size_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_size_(void) __attribute__((weak, alias("off_stub_1051")));
-static void off_stub_1052(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_size__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_size__(void) __attribute__((weak, alias("off_stub_1052")));
-static void off_stub_1053(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_type_extent (Fortran)"); }
-OFF_EXPORT void mpi_file_get_type_extent(void) __attribute__((weak, alias("off_stub_1053")));
-static void off_stub_1054(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_type_extent_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_type_extent_(void) __attribute__((weak, alias("off_stub_1054")));
-static void off_stub_1055(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_type_extent__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_type_extent__(void) __attribute__((weak, alias("off_stub_1055")));
-static void off_stub_1056(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_view (Fortran)"); }
-OFF_EXPORT void mpi_file_get_view(void) __attribute__((weak, alias("off_stub_1056")));
-static void off_stub_1057(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_view_ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_view_(void) __attribute__((weak, alias("off_stub_1057")));
-static void off_stub_1058(void) { ompi_ckpt_mpi_unsupported("mpi_file_get_view__ (Fortran)"); }
-OFF_EXPORT void mpi_file_get_view__(void) __attribute__((weak, alias("off_stub_1058")));
-static void off_stub_1059(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread (Fortran)"); }
-OFF_EXPORT void mpi_file_iread(void) __attribute__((weak, alias("off_stub_1059")));
-static void off_stub_1060(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_(void) __attribute__((weak, alias("off_stub_1060")));
-static void off_stub_1061(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread__(void) __attribute__((weak, alias("off_stub_1061")));
-static void off_stub_1062(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_all (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_all(void) __attribute__((weak, alias("off_stub_1062")));
-static void off_stub_1063(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_all_(void) __attribute__((weak, alias("off_stub_1063")));
-static void off_stub_1064(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_all__(void) __attribute__((weak, alias("off_stub_1064")));
-static void off_stub_1065(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at(void) __attribute__((weak, alias("off_stub_1065")));
-static void off_stub_1066(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at_(void) __attribute__((weak, alias("off_stub_1066")));
-static void off_stub_1067(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at__(void) __attribute__((weak, alias("off_stub_1067")));
-static void off_stub_1068(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at_all (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at_all(void) __attribute__((weak, alias("off_stub_1068")));
-static void off_stub_1069(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at_all_(void) __attribute__((weak, alias("off_stub_1069")));
-static void off_stub_1070(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_at_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_at_all__(void) __attribute__((weak, alias("off_stub_1070")));
-static void off_stub_1071(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_shared(void) __attribute__((weak, alias("off_stub_1071")));
-static void off_stub_1072(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_shared_(void) __attribute__((weak, alias("off_stub_1072")));
-static void off_stub_1073(void) { ompi_ckpt_mpi_unsupported("mpi_file_iread_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iread_shared__(void) __attribute__((weak, alias("off_stub_1073")));
-static void off_stub_1074(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite(void) __attribute__((weak, alias("off_stub_1074")));
-static void off_stub_1075(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_(void) __attribute__((weak, alias("off_stub_1075")));
-static void off_stub_1076(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite__(void) __attribute__((weak, alias("off_stub_1076")));
-static void off_stub_1077(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_all (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_all(void) __attribute__((weak, alias("off_stub_1077")));
-static void off_stub_1078(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_all_(void) __attribute__((weak, alias("off_stub_1078")));
-static void off_stub_1079(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_all__(void) __attribute__((weak, alias("off_stub_1079")));
-static void off_stub_1080(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at(void) __attribute__((weak, alias("off_stub_1080")));
-static void off_stub_1081(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at_(void) __attribute__((weak, alias("off_stub_1081")));
-static void off_stub_1082(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at__(void) __attribute__((weak, alias("off_stub_1082")));
-static void off_stub_1083(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at_all (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at_all(void) __attribute__((weak, alias("off_stub_1083")));
-static void off_stub_1084(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at_all_(void) __attribute__((weak, alias("off_stub_1084")));
-static void off_stub_1085(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_at_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_at_all__(void) __attribute__((weak, alias("off_stub_1085")));
-static void off_stub_1086(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_shared(void) __attribute__((weak, alias("off_stub_1086")));
-static void off_stub_1087(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_shared_(void) __attribute__((weak, alias("off_stub_1087")));
-static void off_stub_1088(void) { ompi_ckpt_mpi_unsupported("mpi_file_iwrite_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_iwrite_shared__(void) __attribute__((weak, alias("off_stub_1088")));
-static void off_stub_1089(void) { ompi_ckpt_mpi_unsupported("mpi_file_open (Fortran)"); }
-OFF_EXPORT void mpi_file_open(void) __attribute__((weak, alias("off_stub_1089")));
-static void off_stub_1090(void) { ompi_ckpt_mpi_unsupported("mpi_file_open_ (Fortran)"); }
-OFF_EXPORT void mpi_file_open_(void) __attribute__((weak, alias("off_stub_1090")));
-static void off_stub_1091(void) { ompi_ckpt_mpi_unsupported("mpi_file_open__ (Fortran)"); }
-OFF_EXPORT void mpi_file_open__(void) __attribute__((weak, alias("off_stub_1091")));
-static void off_stub_1092(void) { ompi_ckpt_mpi_unsupported("mpi_file_preallocate (Fortran)"); }
-OFF_EXPORT void mpi_file_preallocate(void) __attribute__((weak, alias("off_stub_1092")));
-static void off_stub_1093(void) { ompi_ckpt_mpi_unsupported("mpi_file_preallocate_ (Fortran)"); }
-OFF_EXPORT void mpi_file_preallocate_(void) __attribute__((weak, alias("off_stub_1093")));
-static void off_stub_1094(void) { ompi_ckpt_mpi_unsupported("mpi_file_preallocate__ (Fortran)"); }
-OFF_EXPORT void mpi_file_preallocate__(void) __attribute__((weak, alias("off_stub_1094")));
-static void off_stub_1095(void) { ompi_ckpt_mpi_unsupported("mpi_file_read (Fortran)"); }
-OFF_EXPORT void mpi_file_read(void) __attribute__((weak, alias("off_stub_1095")));
-static void off_stub_1096(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_(void) __attribute__((weak, alias("off_stub_1096")));
-static void off_stub_1097(void) { ompi_ckpt_mpi_unsupported("mpi_file_read__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read__(void) __attribute__((weak, alias("off_stub_1097")));
-static void off_stub_1098(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all(void) __attribute__((weak, alias("off_stub_1098")));
-static void off_stub_1099(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_(void) __attribute__((weak, alias("off_stub_1099")));
-static void off_stub_1100(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all__(void) __attribute__((weak, alias("off_stub_1100")));
-static void off_stub_1101(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_begin(void) __attribute__((weak, alias("off_stub_1101")));
-static void off_stub_1102(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_begin_(void) __attribute__((weak, alias("off_stub_1102")));
-static void off_stub_1103(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_begin__(void) __attribute__((weak, alias("off_stub_1103")));
-static void off_stub_1104(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_end (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_end(void) __attribute__((weak, alias("off_stub_1104")));
-static void off_stub_1105(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_end_(void) __attribute__((weak, alias("off_stub_1105")));
-static void off_stub_1106(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_all_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_all_end__(void) __attribute__((weak, alias("off_stub_1106")));
-static void off_stub_1107(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at(void) __attribute__((weak, alias("off_stub_1107")));
-static void off_stub_1108(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_(void) __attribute__((weak, alias("off_stub_1108")));
-static void off_stub_1109(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at__(void) __attribute__((weak, alias("off_stub_1109")));
-static void off_stub_1110(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all(void) __attribute__((weak, alias("off_stub_1110")));
-static void off_stub_1111(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_(void) __attribute__((weak, alias("off_stub_1111")));
-static void off_stub_1112(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all__(void) __attribute__((weak, alias("off_stub_1112")));
-static void off_stub_1113(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_begin(void) __attribute__((weak, alias("off_stub_1113")));
-static void off_stub_1114(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_begin_(void) __attribute__((weak, alias("off_stub_1114")));
-static void off_stub_1115(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_begin__(void) __attribute__((weak, alias("off_stub_1115")));
-static void off_stub_1116(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_end (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_end(void) __attribute__((weak, alias("off_stub_1116")));
-static void off_stub_1117(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_end_(void) __attribute__((weak, alias("off_stub_1117")));
-static void off_stub_1118(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_at_all_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_at_all_end__(void) __attribute__((weak, alias("off_stub_1118")));
-static void off_stub_1119(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered(void) __attribute__((weak, alias("off_stub_1119")));
-static void off_stub_1120(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_(void) __attribute__((weak, alias("off_stub_1120")));
-static void off_stub_1121(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered__(void) __attribute__((weak, alias("off_stub_1121")));
-static void off_stub_1122(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_begin(void) __attribute__((weak, alias("off_stub_1122")));
-static void off_stub_1123(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_begin_(void) __attribute__((weak, alias("off_stub_1123")));
-static void off_stub_1124(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_begin__(void) __attribute__((weak, alias("off_stub_1124")));
-static void off_stub_1125(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_end (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_end(void) __attribute__((weak, alias("off_stub_1125")));
-static void off_stub_1126(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_end_(void) __attribute__((weak, alias("off_stub_1126")));
-static void off_stub_1127(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_ordered_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_ordered_end__(void) __attribute__((weak, alias("off_stub_1127")));
-static void off_stub_1128(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_read_shared(void) __attribute__((weak, alias("off_stub_1128")));
-static void off_stub_1129(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_shared_(void) __attribute__((weak, alias("off_stub_1129")));
-static void off_stub_1130(void) { ompi_ckpt_mpi_unsupported("mpi_file_read_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_read_shared__(void) __attribute__((weak, alias("off_stub_1130")));
-static void off_stub_1131(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek (Fortran)"); }
-OFF_EXPORT void mpi_file_seek(void) __attribute__((weak, alias("off_stub_1131")));
-static void off_stub_1132(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek_ (Fortran)"); }
-OFF_EXPORT void mpi_file_seek_(void) __attribute__((weak, alias("off_stub_1132")));
-static void off_stub_1133(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek__ (Fortran)"); }
-OFF_EXPORT void mpi_file_seek__(void) __attribute__((weak, alias("off_stub_1133")));
-static void off_stub_1134(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_seek_shared(void) __attribute__((weak, alias("off_stub_1134")));
-static void off_stub_1135(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_seek_shared_(void) __attribute__((weak, alias("off_stub_1135")));
-static void off_stub_1136(void) { ompi_ckpt_mpi_unsupported("mpi_file_seek_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_seek_shared__(void) __attribute__((weak, alias("off_stub_1136")));
-static void off_stub_1137(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_atomicity (Fortran)"); }
-OFF_EXPORT void mpi_file_set_atomicity(void) __attribute__((weak, alias("off_stub_1137")));
-static void off_stub_1138(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_atomicity_ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_atomicity_(void) __attribute__((weak, alias("off_stub_1138")));
-static void off_stub_1139(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_atomicity__ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_atomicity__(void) __attribute__((weak, alias("off_stub_1139")));
-static void off_stub_1140(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_file_set_errhandler(void) __attribute__((weak, alias("off_stub_1140")));
-static void off_stub_1141(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_errhandler_(void) __attribute__((weak, alias("off_stub_1141")));
-static void off_stub_1142(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_errhandler__(void) __attribute__((weak, alias("off_stub_1142")));
-static void off_stub_1143(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_info (Fortran)"); }
-OFF_EXPORT void mpi_file_set_info(void) __attribute__((weak, alias("off_stub_1143")));
-static void off_stub_1144(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_info_ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_info_(void) __attribute__((weak, alias("off_stub_1144")));
-static void off_stub_1145(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_info__ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_info__(void) __attribute__((weak, alias("off_stub_1145")));
-static void off_stub_1146(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_size (Fortran)"); }
-OFF_EXPORT void mpi_file_set_size(void) __attribute__((weak, alias("off_stub_1146")));
-static void off_stub_1147(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_size_ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_size_(void) __attribute__((weak, alias("off_stub_1147")));
-static void off_stub_1148(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_size__ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_size__(void) __attribute__((weak, alias("off_stub_1148")));
-static void off_stub_1149(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_view (Fortran)"); }
-OFF_EXPORT void mpi_file_set_view(void) __attribute__((weak, alias("off_stub_1149")));
-static void off_stub_1150(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_view_ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_view_(void) __attribute__((weak, alias("off_stub_1150")));
-static void off_stub_1151(void) { ompi_ckpt_mpi_unsupported("mpi_file_set_view__ (Fortran)"); }
-OFF_EXPORT void mpi_file_set_view__(void) __attribute__((weak, alias("off_stub_1151")));
-static void off_stub_1152(void) { ompi_ckpt_mpi_unsupported("mpi_file_sync (Fortran)"); }
-OFF_EXPORT void mpi_file_sync(void) __attribute__((weak, alias("off_stub_1152")));
-static void off_stub_1153(void) { ompi_ckpt_mpi_unsupported("mpi_file_sync_ (Fortran)"); }
-OFF_EXPORT void mpi_file_sync_(void) __attribute__((weak, alias("off_stub_1153")));
-static void off_stub_1154(void) { ompi_ckpt_mpi_unsupported("mpi_file_sync__ (Fortran)"); }
-OFF_EXPORT void mpi_file_sync__(void) __attribute__((weak, alias("off_stub_1154")));
-static void off_stub_1155(void) { ompi_ckpt_mpi_unsupported("mpi_file_write (Fortran)"); }
-OFF_EXPORT void mpi_file_write(void) __attribute__((weak, alias("off_stub_1155")));
-static void off_stub_1156(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_(void) __attribute__((weak, alias("off_stub_1156")));
-static void off_stub_1157(void) { ompi_ckpt_mpi_unsupported("mpi_file_write__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write__(void) __attribute__((weak, alias("off_stub_1157")));
-static void off_stub_1158(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all(void) __attribute__((weak, alias("off_stub_1158")));
-static void off_stub_1159(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_(void) __attribute__((weak, alias("off_stub_1159")));
-static void off_stub_1160(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all__(void) __attribute__((weak, alias("off_stub_1160")));
-static void off_stub_1161(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_begin(void) __attribute__((weak, alias("off_stub_1161")));
-static void off_stub_1162(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_begin_(void) __attribute__((weak, alias("off_stub_1162")));
-static void off_stub_1163(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_begin__(void) __attribute__((weak, alias("off_stub_1163")));
-static void off_stub_1164(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_end (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_end(void) __attribute__((weak, alias("off_stub_1164")));
-static void off_stub_1165(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_end_(void) __attribute__((weak, alias("off_stub_1165")));
-static void off_stub_1166(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_all_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_all_end__(void) __attribute__((weak, alias("off_stub_1166")));
-static void off_stub_1167(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at(void) __attribute__((weak, alias("off_stub_1167")));
-static void off_stub_1168(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_(void) __attribute__((weak, alias("off_stub_1168")));
-static void off_stub_1169(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at__(void) __attribute__((weak, alias("off_stub_1169")));
-static void off_stub_1170(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all(void) __attribute__((weak, alias("off_stub_1170")));
-static void off_stub_1171(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_(void) __attribute__((weak, alias("off_stub_1171")));
-static void off_stub_1172(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all__(void) __attribute__((weak, alias("off_stub_1172")));
-static void off_stub_1173(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_begin(void) __attribute__((weak, alias("off_stub_1173")));
-static void off_stub_1174(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_begin_(void) __attribute__((weak, alias("off_stub_1174")));
-static void off_stub_1175(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_begin__(void) __attribute__((weak, alias("off_stub_1175")));
-static void off_stub_1176(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_end (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_end(void) __attribute__((weak, alias("off_stub_1176")));
-static void off_stub_1177(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_end_(void) __attribute__((weak, alias("off_stub_1177")));
-static void off_stub_1178(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_at_all_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_at_all_end__(void) __attribute__((weak, alias("off_stub_1178")));
-static void off_stub_1179(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered(void) __attribute__((weak, alias("off_stub_1179")));
-static void off_stub_1180(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_(void) __attribute__((weak, alias("off_stub_1180")));
-static void off_stub_1181(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered__(void) __attribute__((weak, alias("off_stub_1181")));
-static void off_stub_1182(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_begin (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_begin(void) __attribute__((weak, alias("off_stub_1182")));
-static void off_stub_1183(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_begin_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_begin_(void) __attribute__((weak, alias("off_stub_1183")));
-static void off_stub_1184(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_begin__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_begin__(void) __attribute__((weak, alias("off_stub_1184")));
-static void off_stub_1185(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_end (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_end(void) __attribute__((weak, alias("off_stub_1185")));
-static void off_stub_1186(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_end_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_end_(void) __attribute__((weak, alias("off_stub_1186")));
-static void off_stub_1187(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_ordered_end__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_ordered_end__(void) __attribute__((weak, alias("off_stub_1187")));
-static void off_stub_1188(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_shared (Fortran)"); }
-OFF_EXPORT void mpi_file_write_shared(void) __attribute__((weak, alias("off_stub_1188")));
-static void off_stub_1189(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_shared_(void) __attribute__((weak, alias("off_stub_1189")));
-static void off_stub_1190(void) { ompi_ckpt_mpi_unsupported("mpi_file_write_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_file_write_shared__(void) __attribute__((weak, alias("off_stub_1190")));
+OFF_EXPORT void mpi_file_get_amode(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void mpi_file_get_amode_(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void mpi_file_get_amode__(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void mpi_file_get_atomicity(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void mpi_file_get_atomicity_(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void mpi_file_get_atomicity__(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void mpi_file_get_byte_offset(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void mpi_file_get_byte_offset_(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void mpi_file_get_byte_offset__(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void mpi_file_get_errhandler(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void mpi_file_get_errhandler_(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void mpi_file_get_errhandler__(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void mpi_file_get_group(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void mpi_file_get_group_(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void mpi_file_get_group__(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void mpi_file_get_info(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void mpi_file_get_info_(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void mpi_file_get_info__(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void mpi_file_get_position(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void mpi_file_get_position_(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void mpi_file_get_position__(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void mpi_file_get_position_shared(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void mpi_file_get_position_shared_(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void mpi_file_get_position_shared__(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void mpi_file_get_size(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void mpi_file_get_size_(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void mpi_file_get_size__(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void mpi_file_get_type_extent(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void mpi_file_get_type_extent_(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void mpi_file_get_type_extent__(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void mpi_file_get_view(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void mpi_file_get_view_(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void mpi_file_get_view__(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void mpi_file_iread(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void mpi_file_iread_(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void mpi_file_iread__(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void mpi_file_iread_all(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void mpi_file_iread_all_(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void mpi_file_iread_all__(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void mpi_file_iread_at(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void mpi_file_iread_at_(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void mpi_file_iread_at__(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void mpi_file_iread_at_all(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void mpi_file_iread_at_all_(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void mpi_file_iread_at_all__(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void mpi_file_iread_shared(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void mpi_file_iread_shared_(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void mpi_file_iread_shared__(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void mpi_file_iwrite(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void mpi_file_iwrite_(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void mpi_file_iwrite__(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void mpi_file_iwrite_all(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void mpi_file_iwrite_all_(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void mpi_file_iwrite_all__(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void mpi_file_iwrite_at(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void mpi_file_iwrite_at_(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void mpi_file_iwrite_at__(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void mpi_file_iwrite_at_all(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void mpi_file_iwrite_at_all_(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void mpi_file_iwrite_at_all__(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void mpi_file_iwrite_shared(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void mpi_file_iwrite_shared_(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void mpi_file_iwrite_shared__(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void mpi_file_open(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void mpi_file_open_(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void mpi_file_open__(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void mpi_file_preallocate(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void mpi_file_preallocate_(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void mpi_file_preallocate__(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void mpi_file_read(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void mpi_file_read_(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void mpi_file_read__(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void mpi_file_read_all(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void mpi_file_read_all_(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void mpi_file_read_all__(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void mpi_file_read_all_begin(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void mpi_file_read_all_begin_(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void mpi_file_read_all_begin__(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void mpi_file_read_all_end(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void mpi_file_read_all_end_(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void mpi_file_read_all_end__(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void mpi_file_read_at(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void mpi_file_read_at_(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void mpi_file_read_at__(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void mpi_file_read_at_all(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void mpi_file_read_at_all_(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void mpi_file_read_at_all__(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void mpi_file_read_at_all_begin(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void mpi_file_read_at_all_begin_(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void mpi_file_read_at_all_begin__(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void mpi_file_read_at_all_end(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void mpi_file_read_at_all_end_(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void mpi_file_read_at_all_end__(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void mpi_file_read_ordered(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void mpi_file_read_ordered_(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void mpi_file_read_ordered__(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void mpi_file_read_ordered_begin(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void mpi_file_read_ordered_begin_(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void mpi_file_read_ordered_begin__(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void mpi_file_read_ordered_end(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void mpi_file_read_ordered_end_(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void mpi_file_read_ordered_end__(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void mpi_file_read_shared(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void mpi_file_read_shared_(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void mpi_file_read_shared__(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void mpi_file_seek(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void mpi_file_seek_(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void mpi_file_seek__(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void mpi_file_seek_shared(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void mpi_file_seek_shared_(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void mpi_file_seek_shared__(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void mpi_file_set_atomicity(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void mpi_file_set_atomicity_(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void mpi_file_set_atomicity__(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void mpi_file_set_errhandler(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void mpi_file_set_errhandler_(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void mpi_file_set_errhandler__(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void mpi_file_set_info(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void mpi_file_set_info_(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void mpi_file_set_info__(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void mpi_file_set_size(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void mpi_file_set_size_(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void mpi_file_set_size__(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void mpi_file_set_view(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void mpi_file_set_view_(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void mpi_file_set_view__(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void mpi_file_sync(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void mpi_file_sync_(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void mpi_file_sync__(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void mpi_file_write(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void mpi_file_write_(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void mpi_file_write__(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void mpi_file_write_all(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void mpi_file_write_all_(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void mpi_file_write_all__(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void mpi_file_write_all_begin(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void mpi_file_write_all_begin_(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void mpi_file_write_all_begin__(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void mpi_file_write_all_end(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void mpi_file_write_all_end_(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void mpi_file_write_all_end__(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void mpi_file_write_at(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void mpi_file_write_at_(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void mpi_file_write_at__(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void mpi_file_write_at_all(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void mpi_file_write_at_all_(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void mpi_file_write_at_all__(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void mpi_file_write_at_all_begin(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void mpi_file_write_at_all_begin_(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void mpi_file_write_at_all_begin__(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void mpi_file_write_at_all_end(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void mpi_file_write_at_all_end_(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void mpi_file_write_at_all_end__(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void mpi_file_write_ordered(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void mpi_file_write_ordered_(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void mpi_file_write_ordered__(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void mpi_file_write_ordered_begin(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void mpi_file_write_ordered_begin_(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void mpi_file_write_ordered_begin__(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void mpi_file_write_ordered_end(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void mpi_file_write_ordered_end_(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void mpi_file_write_ordered_end__(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void mpi_file_write_shared(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void mpi_file_write_shared_(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void mpi_file_write_shared__(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void mpi_finalize(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void mpi_finalize_(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void mpi_finalize__(void) __attribute__((weak, alias("ompi_finalize_f")));
@@ -6552,18 +6722,12 @@ OFF_EXPORT void mpi_gather__(void) __attribute__((weak, alias("ompi_gather_f")))
 OFF_EXPORT void mpi_gatherv(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void mpi_gatherv_(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void mpi_gatherv__(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_1191(void) { ompi_ckpt_mpi_unsupported("mpi_get (Fortran)"); }
-OFF_EXPORT void mpi_get(void) __attribute__((weak, alias("off_stub_1191")));
-static void off_stub_1192(void) { ompi_ckpt_mpi_unsupported("mpi_get_ (Fortran)"); }
-OFF_EXPORT void mpi_get_(void) __attribute__((weak, alias("off_stub_1192")));
-static void off_stub_1193(void) { ompi_ckpt_mpi_unsupported("mpi_get__ (Fortran)"); }
-OFF_EXPORT void mpi_get__(void) __attribute__((weak, alias("off_stub_1193")));
-static void off_stub_1194(void) { ompi_ckpt_mpi_unsupported("mpi_get_accumulate (Fortran)"); }
-OFF_EXPORT void mpi_get_accumulate(void) __attribute__((weak, alias("off_stub_1194")));
-static void off_stub_1195(void) { ompi_ckpt_mpi_unsupported("mpi_get_accumulate_ (Fortran)"); }
-OFF_EXPORT void mpi_get_accumulate_(void) __attribute__((weak, alias("off_stub_1195")));
-static void off_stub_1196(void) { ompi_ckpt_mpi_unsupported("mpi_get_accumulate__ (Fortran)"); }
-OFF_EXPORT void mpi_get_accumulate__(void) __attribute__((weak, alias("off_stub_1196")));
+OFF_EXPORT void mpi_get(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void mpi_get_(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void mpi_get__(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void mpi_get_accumulate(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void mpi_get_accumulate_(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void mpi_get_accumulate__(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void mpi_get_address(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void mpi_get_address_(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void mpi_get_address__(void) __attribute__((weak, alias("ompi_get_address_f")));
@@ -6606,12 +6770,12 @@ OFF_EXPORT void mpi_graphdims_get__(void) __attribute__((weak, alias("ompi_graph
 OFF_EXPORT void mpi_grequest_complete(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void mpi_grequest_complete_(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void mpi_grequest_complete__(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_1197(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start(void) __attribute__((weak, alias("off_stub_1197")));
-static void off_stub_1198(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start_ (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start_(void) __attribute__((weak, alias("off_stub_1198")));
-static void off_stub_1199(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start__ (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start__(void) __attribute__((weak, alias("off_stub_1199")));
+static void off_stub_405(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start (Fortran)"); }
+OFF_EXPORT void mpi_grequest_start(void) __attribute__((weak, alias("off_stub_405")));
+static void off_stub_406(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start_ (Fortran)"); }
+OFF_EXPORT void mpi_grequest_start_(void) __attribute__((weak, alias("off_stub_406")));
+static void off_stub_407(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start__ (Fortran)"); }
+OFF_EXPORT void mpi_grequest_start__(void) __attribute__((weak, alias("off_stub_407")));
 OFF_EXPORT void mpi_group_compare(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void mpi_group_compare_(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void mpi_group_compare__(void) __attribute__((weak, alias("ompi_group_compare_f")));
@@ -6663,12 +6827,12 @@ OFF_EXPORT void mpi_ialltoall__(void) __attribute__((weak, alias("ompi_ialltoall
 OFF_EXPORT void mpi_ialltoallv(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void mpi_ialltoallv_(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void mpi_ialltoallv__(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_1200(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw(void) __attribute__((weak, alias("off_stub_1200")));
-static void off_stub_1201(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_1201")));
-static void off_stub_1202(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_1202")));
+static void off_stub_408(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw(void) __attribute__((weak, alias("off_stub_408")));
+static void off_stub_409(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_409")));
+static void off_stub_410(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_410")));
 OFF_EXPORT void mpi_ibarrier(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void mpi_ibarrier_(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void mpi_ibarrier__(void) __attribute__((weak, alias("ompi_ibarrier_f")));
@@ -6705,12 +6869,12 @@ OFF_EXPORT void mpi_ineighbor_alltoall__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void mpi_ineighbor_alltoallv(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void mpi_ineighbor_alltoallv_(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void mpi_ineighbor_alltoallv__(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_1203(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_1203")));
-static void off_stub_1204(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_1204")));
-static void off_stub_1205(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_1205")));
+static void off_stub_411(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_411")));
+static void off_stub_412(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_412")));
+static void off_stub_413(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_413")));
 OFF_EXPORT void mpi_info_create(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void mpi_info_create_(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void mpi_info_create__(void) __attribute__((weak, alias("ompi_info_create_f")));
@@ -6789,18 +6953,18 @@ OFF_EXPORT void mpi_isend__(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void mpi_issend(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void mpi_issend_(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void mpi_issend__(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_1206(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create(void) __attribute__((weak, alias("off_stub_1206")));
-static void off_stub_1207(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create_ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create_(void) __attribute__((weak, alias("off_stub_1207")));
-static void off_stub_1208(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create__ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create__(void) __attribute__((weak, alias("off_stub_1208")));
-static void off_stub_1209(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free(void) __attribute__((weak, alias("off_stub_1209")));
-static void off_stub_1210(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free_ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free_(void) __attribute__((weak, alias("off_stub_1210")));
-static void off_stub_1211(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free__ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free__(void) __attribute__((weak, alias("off_stub_1211")));
+static void off_stub_414(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create(void) __attribute__((weak, alias("off_stub_414")));
+static void off_stub_415(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create_ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create_(void) __attribute__((weak, alias("off_stub_415")));
+static void off_stub_416(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create__ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create__(void) __attribute__((weak, alias("off_stub_416")));
+static void off_stub_417(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free(void) __attribute__((weak, alias("off_stub_417")));
+static void off_stub_418(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free_ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free_(void) __attribute__((weak, alias("off_stub_418")));
+static void off_stub_419(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free__ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free__(void) __attribute__((weak, alias("off_stub_419")));
 OFF_EXPORT void mpi_lookup_name(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void mpi_lookup_name_(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void mpi_lookup_name__(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -6822,12 +6986,12 @@ OFF_EXPORT void mpi_neighbor_alltoall__(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void mpi_neighbor_alltoallv(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void mpi_neighbor_alltoallv_(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void mpi_neighbor_alltoallv__(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_1212(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_1212")));
-static void off_stub_1213(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_1213")));
-static void off_stub_1214(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_1214")));
+static void off_stub_420(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_420")));
+static void off_stub_421(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_421")));
+static void off_stub_422(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_422")));
 OFF_EXPORT void mpi_op_commutative(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void mpi_op_commutative_(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void mpi_op_commutative__(void) __attribute__((weak, alias("ompi_op_commutative_f")));
@@ -6852,33 +7016,27 @@ OFF_EXPORT void mpi_pack_external_size__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void mpi_pack_size(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void mpi_pack_size_(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void mpi_pack_size__(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_1215(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol(void) __attribute__((weak, alias("off_stub_1215")));
-static void off_stub_1216(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol_ (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol_(void) __attribute__((weak, alias("off_stub_1216")));
-static void off_stub_1217(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol__ (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol__(void) __attribute__((weak, alias("off_stub_1217")));
+static void off_stub_423(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol(void) __attribute__((weak, alias("off_stub_423")));
+static void off_stub_424(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol_ (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol_(void) __attribute__((weak, alias("off_stub_424")));
+static void off_stub_425(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol__ (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol__(void) __attribute__((weak, alias("off_stub_425")));
 OFF_EXPORT void mpi_probe(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void mpi_probe_(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void mpi_probe__(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void mpi_publish_name(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void mpi_publish_name_(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void mpi_publish_name__(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_1218(void) { ompi_ckpt_mpi_unsupported("mpi_put (Fortran)"); }
-OFF_EXPORT void mpi_put(void) __attribute__((weak, alias("off_stub_1218")));
-static void off_stub_1219(void) { ompi_ckpt_mpi_unsupported("mpi_put_ (Fortran)"); }
-OFF_EXPORT void mpi_put_(void) __attribute__((weak, alias("off_stub_1219")));
-static void off_stub_1220(void) { ompi_ckpt_mpi_unsupported("mpi_put__ (Fortran)"); }
-OFF_EXPORT void mpi_put__(void) __attribute__((weak, alias("off_stub_1220")));
+OFF_EXPORT void mpi_put(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void mpi_put_(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void mpi_put__(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void mpi_query_thread(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void mpi_query_thread_(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void mpi_query_thread__(void) __attribute__((weak, alias("ompi_query_thread_f")));
-static void off_stub_1221(void) { ompi_ckpt_mpi_unsupported("mpi_raccumulate (Fortran)"); }
-OFF_EXPORT void mpi_raccumulate(void) __attribute__((weak, alias("off_stub_1221")));
-static void off_stub_1222(void) { ompi_ckpt_mpi_unsupported("mpi_raccumulate_ (Fortran)"); }
-OFF_EXPORT void mpi_raccumulate_(void) __attribute__((weak, alias("off_stub_1222")));
-static void off_stub_1223(void) { ompi_ckpt_mpi_unsupported("mpi_raccumulate__ (Fortran)"); }
-OFF_EXPORT void mpi_raccumulate__(void) __attribute__((weak, alias("off_stub_1223")));
+OFF_EXPORT void mpi_raccumulate(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void mpi_raccumulate_(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void mpi_raccumulate__(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void mpi_recv(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void mpi_recv_(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void mpi_recv__(void) __attribute__((weak, alias("ompi_recv_f")));
@@ -6897,36 +7055,27 @@ OFF_EXPORT void mpi_reduce_scatter__(void) __attribute__((weak, alias("ompi_redu
 OFF_EXPORT void mpi_reduce_scatter_block(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void mpi_reduce_scatter_block_(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void mpi_reduce_scatter_block__(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_1224(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep(void) __attribute__((weak, alias("off_stub_1224")));
-static void off_stub_1225(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep_ (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep_(void) __attribute__((weak, alias("off_stub_1225")));
-static void off_stub_1226(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep__ (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep__(void) __attribute__((weak, alias("off_stub_1226")));
+static void off_stub_426(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep(void) __attribute__((weak, alias("off_stub_426")));
+static void off_stub_427(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep_ (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep_(void) __attribute__((weak, alias("off_stub_427")));
+static void off_stub_428(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep__ (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep__(void) __attribute__((weak, alias("off_stub_428")));
 OFF_EXPORT void mpi_request_free(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void mpi_request_free_(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void mpi_request_free__(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void mpi_request_get_status(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void mpi_request_get_status_(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void mpi_request_get_status__(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_1227(void) { ompi_ckpt_mpi_unsupported("mpi_rget (Fortran)"); }
-OFF_EXPORT void mpi_rget(void) __attribute__((weak, alias("off_stub_1227")));
-static void off_stub_1228(void) { ompi_ckpt_mpi_unsupported("mpi_rget_ (Fortran)"); }
-OFF_EXPORT void mpi_rget_(void) __attribute__((weak, alias("off_stub_1228")));
-static void off_stub_1229(void) { ompi_ckpt_mpi_unsupported("mpi_rget__ (Fortran)"); }
-OFF_EXPORT void mpi_rget__(void) __attribute__((weak, alias("off_stub_1229")));
-static void off_stub_1230(void) { ompi_ckpt_mpi_unsupported("mpi_rget_accumulate (Fortran)"); }
-OFF_EXPORT void mpi_rget_accumulate(void) __attribute__((weak, alias("off_stub_1230")));
-static void off_stub_1231(void) { ompi_ckpt_mpi_unsupported("mpi_rget_accumulate_ (Fortran)"); }
-OFF_EXPORT void mpi_rget_accumulate_(void) __attribute__((weak, alias("off_stub_1231")));
-static void off_stub_1232(void) { ompi_ckpt_mpi_unsupported("mpi_rget_accumulate__ (Fortran)"); }
-OFF_EXPORT void mpi_rget_accumulate__(void) __attribute__((weak, alias("off_stub_1232")));
-static void off_stub_1233(void) { ompi_ckpt_mpi_unsupported("mpi_rput (Fortran)"); }
-OFF_EXPORT void mpi_rput(void) __attribute__((weak, alias("off_stub_1233")));
-static void off_stub_1234(void) { ompi_ckpt_mpi_unsupported("mpi_rput_ (Fortran)"); }
-OFF_EXPORT void mpi_rput_(void) __attribute__((weak, alias("off_stub_1234")));
-static void off_stub_1235(void) { ompi_ckpt_mpi_unsupported("mpi_rput__ (Fortran)"); }
-OFF_EXPORT void mpi_rput__(void) __attribute__((weak, alias("off_stub_1235")));
+OFF_EXPORT void mpi_rget(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void mpi_rget_(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void mpi_rget__(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void mpi_rget_accumulate(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void mpi_rget_accumulate_(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void mpi_rget_accumulate__(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void mpi_rput(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void mpi_rput_(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void mpi_rput__(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void mpi_rsend(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void mpi_rsend_(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void mpi_rsend__(void) __attribute__((weak, alias("ompi_rsend_f")));
@@ -6954,390 +7103,390 @@ OFF_EXPORT void mpi_sendrecv__(void) __attribute__((weak, alias("ompi_sendrecv_f
 OFF_EXPORT void mpi_sendrecv_replace(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void mpi_sendrecv_replace_(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void mpi_sendrecv_replace__(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
-static void off_stub_1236(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_1236")));
-static void off_stub_1237(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_1237")));
-static void off_stub_1238(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_1238")));
-static void off_stub_1239(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_1239")));
-static void off_stub_1240(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_1240")));
-static void off_stub_1241(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_1241")));
-static void off_stub_1242(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_1242")));
-static void off_stub_1243(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_1243")));
-static void off_stub_1244(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_1244")));
-static void off_stub_1245(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_1245")));
-static void off_stub_1246(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_1246")));
-static void off_stub_1247(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_1247")));
-static void off_stub_1248(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_1248")));
-static void off_stub_1249(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_1249")));
-static void off_stub_1250(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_1250")));
-static void off_stub_1251(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_1251")));
-static void off_stub_1252(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_1252")));
-static void off_stub_1253(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_1253")));
-static void off_stub_1254(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_1254")));
-static void off_stub_1255(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_1255")));
-static void off_stub_1256(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_1256")));
-static void off_stub_1257(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_1257")));
-static void off_stub_1258(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_1258")));
-static void off_stub_1259(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_1259")));
-static void off_stub_1260(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_1260")));
-static void off_stub_1261(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_1261")));
-static void off_stub_1262(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_1262")));
-static void off_stub_1263(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_1263")));
-static void off_stub_1264(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_1264")));
-static void off_stub_1265(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_1265")));
-static void off_stub_1266(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_1266")));
-static void off_stub_1267(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_1267")));
-static void off_stub_1268(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_1268")));
-static void off_stub_1269(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_1269")));
-static void off_stub_1270(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_1270")));
-static void off_stub_1271(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_1271")));
-static void off_stub_1272(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_1272")));
-static void off_stub_1273(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_1273")));
-static void off_stub_1274(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_1274")));
-static void off_stub_1275(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_1275")));
-static void off_stub_1276(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_1276")));
-static void off_stub_1277(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_1277")));
-static void off_stub_1278(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_1278")));
-static void off_stub_1279(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_1279")));
-static void off_stub_1280(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_1280")));
-static void off_stub_1281(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_1281")));
-static void off_stub_1282(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_1282")));
-static void off_stub_1283(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_1283")));
-static void off_stub_1284(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_1284")));
-static void off_stub_1285(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_1285")));
-static void off_stub_1286(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_1286")));
-static void off_stub_1287(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_1287")));
-static void off_stub_1288(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_1288")));
-static void off_stub_1289(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_1289")));
-static void off_stub_1290(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_1290")));
-static void off_stub_1291(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_1291")));
-static void off_stub_1292(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_1292")));
-static void off_stub_1293(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_1293")));
-static void off_stub_1294(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_1294")));
-static void off_stub_1295(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_1295")));
-static void off_stub_1296(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_1296")));
-static void off_stub_1297(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_1297")));
-static void off_stub_1298(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_1298")));
-static void off_stub_1299(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_1299")));
-static void off_stub_1300(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_1300")));
-static void off_stub_1301(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_1301")));
-static void off_stub_1302(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_1302")));
-static void off_stub_1303(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_1303")));
-static void off_stub_1304(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_1304")));
-static void off_stub_1305(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_1305")));
-static void off_stub_1306(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_1306")));
-static void off_stub_1307(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_1307")));
-static void off_stub_1308(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_1308")));
-static void off_stub_1309(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_1309")));
-static void off_stub_1310(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_1310")));
-static void off_stub_1311(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_1311")));
-static void off_stub_1312(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_1312")));
-static void off_stub_1313(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_1313")));
-static void off_stub_1314(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_1314")));
-static void off_stub_1315(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_1315")));
-static void off_stub_1316(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_1316")));
-static void off_stub_1317(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_1317")));
-static void off_stub_1318(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_1318")));
-static void off_stub_1319(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_1319")));
-static void off_stub_1320(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_1320")));
-static void off_stub_1321(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_1321")));
-static void off_stub_1322(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_1322")));
-static void off_stub_1323(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_1323")));
-static void off_stub_1324(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_1324")));
-static void off_stub_1325(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_1325")));
-static void off_stub_1326(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_1326")));
-static void off_stub_1327(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_1327")));
-static void off_stub_1328(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_1328")));
-static void off_stub_1329(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_1329")));
-static void off_stub_1330(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_1330")));
-static void off_stub_1331(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_1331")));
-static void off_stub_1332(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_1332")));
-static void off_stub_1333(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_1333")));
-static void off_stub_1334(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_1334")));
-static void off_stub_1335(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_1335")));
-static void off_stub_1336(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_1336")));
-static void off_stub_1337(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_1337")));
-static void off_stub_1338(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_1338")));
-static void off_stub_1339(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_1339")));
-static void off_stub_1340(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_1340")));
-static void off_stub_1341(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_1341")));
-static void off_stub_1342(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_1342")));
-static void off_stub_1343(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_1343")));
-static void off_stub_1344(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_1344")));
-static void off_stub_1345(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_1345")));
-static void off_stub_1346(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_1346")));
-static void off_stub_1347(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_1347")));
-static void off_stub_1348(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_1348")));
-static void off_stub_1349(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_1349")));
-static void off_stub_1350(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_1350")));
-static void off_stub_1351(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_1351")));
-static void off_stub_1352(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_1352")));
-static void off_stub_1353(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_1353")));
-static void off_stub_1354(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_1354")));
-static void off_stub_1355(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_1355")));
-static void off_stub_1356(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_1356")));
-static void off_stub_1357(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_1357")));
-static void off_stub_1358(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_1358")));
-static void off_stub_1359(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_1359")));
-static void off_stub_1360(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_1360")));
-static void off_stub_1361(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_1361")));
-static void off_stub_1362(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_1362")));
-static void off_stub_1363(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_1363")));
-static void off_stub_1364(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_1364")));
-static void off_stub_1365(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_1365")));
-static void off_stub_1366(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_1366")));
-static void off_stub_1367(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_1367")));
-static void off_stub_1368(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_1368")));
-static void off_stub_1369(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_1369")));
-static void off_stub_1370(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_1370")));
-static void off_stub_1371(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_1371")));
-static void off_stub_1372(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_1372")));
-static void off_stub_1373(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_1373")));
-static void off_stub_1374(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_1374")));
-static void off_stub_1375(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_1375")));
-static void off_stub_1376(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_1376")));
-static void off_stub_1377(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_1377")));
-static void off_stub_1378(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_1378")));
-static void off_stub_1379(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_1379")));
-static void off_stub_1380(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_1380")));
-static void off_stub_1381(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_1381")));
-static void off_stub_1382(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_1382")));
-static void off_stub_1383(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_1383")));
-static void off_stub_1384(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_1384")));
-static void off_stub_1385(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_1385")));
-static void off_stub_1386(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_1386")));
-static void off_stub_1387(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_1387")));
-static void off_stub_1388(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_1388")));
-static void off_stub_1389(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_1389")));
-static void off_stub_1390(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_1390")));
-static void off_stub_1391(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_1391")));
-static void off_stub_1392(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_1392")));
-static void off_stub_1393(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_1393")));
-static void off_stub_1394(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_1394")));
-static void off_stub_1395(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_1395")));
-static void off_stub_1396(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_1396")));
-static void off_stub_1397(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_1397")));
-static void off_stub_1398(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_1398")));
-static void off_stub_1399(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_1399")));
-static void off_stub_1400(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_1400")));
-static void off_stub_1401(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_1401")));
-static void off_stub_1402(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_1402")));
-static void off_stub_1403(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_1403")));
-static void off_stub_1404(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_1404")));
-static void off_stub_1405(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_1405")));
-static void off_stub_1406(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_1406")));
-static void off_stub_1407(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_1407")));
-static void off_stub_1408(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_1408")));
-static void off_stub_1409(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_1409")));
-static void off_stub_1410(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_1410")));
-static void off_stub_1411(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_1411")));
-static void off_stub_1412(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_1412")));
-static void off_stub_1413(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_1413")));
-static void off_stub_1414(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_1414")));
-static void off_stub_1415(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_1415")));
-static void off_stub_1416(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_1416")));
-static void off_stub_1417(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_1417")));
-static void off_stub_1418(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_1418")));
-static void off_stub_1419(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_1419")));
-static void off_stub_1420(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_1420")));
-static void off_stub_1421(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_1421")));
-static void off_stub_1422(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_1422")));
-static void off_stub_1423(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_1423")));
-static void off_stub_1424(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_1424")));
-static void off_stub_1425(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_1425")));
-static void off_stub_1426(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_1426")));
-static void off_stub_1427(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_1427")));
+static void off_stub_429(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_429")));
+static void off_stub_430(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_430")));
+static void off_stub_431(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_431")));
+static void off_stub_432(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_432")));
+static void off_stub_433(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_433")));
+static void off_stub_434(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_434")));
+static void off_stub_435(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_435")));
+static void off_stub_436(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_436")));
+static void off_stub_437(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_437")));
+static void off_stub_438(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_438")));
+static void off_stub_439(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_439")));
+static void off_stub_440(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_440")));
+static void off_stub_441(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_441")));
+static void off_stub_442(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_442")));
+static void off_stub_443(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_443")));
+static void off_stub_444(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_444")));
+static void off_stub_445(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_445")));
+static void off_stub_446(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_446")));
+static void off_stub_447(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_447")));
+static void off_stub_448(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_448")));
+static void off_stub_449(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_449")));
+static void off_stub_450(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_450")));
+static void off_stub_451(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_451")));
+static void off_stub_452(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_452")));
+static void off_stub_453(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_453")));
+static void off_stub_454(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_454")));
+static void off_stub_455(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_455")));
+static void off_stub_456(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_456")));
+static void off_stub_457(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_457")));
+static void off_stub_458(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_458")));
+static void off_stub_459(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_459")));
+static void off_stub_460(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_460")));
+static void off_stub_461(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_461")));
+static void off_stub_462(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_462")));
+static void off_stub_463(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_463")));
+static void off_stub_464(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_464")));
+static void off_stub_465(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_465")));
+static void off_stub_466(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_466")));
+static void off_stub_467(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_467")));
+static void off_stub_468(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_468")));
+static void off_stub_469(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_469")));
+static void off_stub_470(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_470")));
+static void off_stub_471(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_471")));
+static void off_stub_472(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_472")));
+static void off_stub_473(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_473")));
+static void off_stub_474(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_474")));
+static void off_stub_475(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_475")));
+static void off_stub_476(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_476")));
+static void off_stub_477(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_477")));
+static void off_stub_478(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_478")));
+static void off_stub_479(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_479")));
+static void off_stub_480(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_480")));
+static void off_stub_481(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_481")));
+static void off_stub_482(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_482")));
+static void off_stub_483(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_483")));
+static void off_stub_484(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_484")));
+static void off_stub_485(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_485")));
+static void off_stub_486(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_486")));
+static void off_stub_487(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_487")));
+static void off_stub_488(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_488")));
+static void off_stub_489(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_489")));
+static void off_stub_490(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_490")));
+static void off_stub_491(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_491")));
+static void off_stub_492(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_492")));
+static void off_stub_493(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_493")));
+static void off_stub_494(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_494")));
+static void off_stub_495(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_495")));
+static void off_stub_496(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_496")));
+static void off_stub_497(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_497")));
+static void off_stub_498(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_498")));
+static void off_stub_499(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_499")));
+static void off_stub_500(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_500")));
+static void off_stub_501(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_501")));
+static void off_stub_502(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_502")));
+static void off_stub_503(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_503")));
+static void off_stub_504(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_504")));
+static void off_stub_505(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_505")));
+static void off_stub_506(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_506")));
+static void off_stub_507(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_507")));
+static void off_stub_508(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_508")));
+static void off_stub_509(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_509")));
+static void off_stub_510(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_510")));
+static void off_stub_511(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_511")));
+static void off_stub_512(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_512")));
+static void off_stub_513(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_513")));
+static void off_stub_514(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_514")));
+static void off_stub_515(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_515")));
+static void off_stub_516(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_516")));
+static void off_stub_517(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_517")));
+static void off_stub_518(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_518")));
+static void off_stub_519(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_519")));
+static void off_stub_520(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_520")));
+static void off_stub_521(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_521")));
+static void off_stub_522(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_522")));
+static void off_stub_523(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_523")));
+static void off_stub_524(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_524")));
+static void off_stub_525(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_525")));
+static void off_stub_526(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_526")));
+static void off_stub_527(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_527")));
+static void off_stub_528(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_528")));
+static void off_stub_529(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_529")));
+static void off_stub_530(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_530")));
+static void off_stub_531(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_531")));
+static void off_stub_532(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_532")));
+static void off_stub_533(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_533")));
+static void off_stub_534(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_534")));
+static void off_stub_535(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_535")));
+static void off_stub_536(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_536")));
+static void off_stub_537(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_537")));
+static void off_stub_538(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_538")));
+static void off_stub_539(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_539")));
+static void off_stub_540(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_540")));
+static void off_stub_541(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_541")));
+static void off_stub_542(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_542")));
+static void off_stub_543(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_543")));
+static void off_stub_544(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_544")));
+static void off_stub_545(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_545")));
+static void off_stub_546(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_546")));
+static void off_stub_547(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_547")));
+static void off_stub_548(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_548")));
+static void off_stub_549(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_549")));
+static void off_stub_550(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_550")));
+static void off_stub_551(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_551")));
+static void off_stub_552(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_552")));
+static void off_stub_553(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_553")));
+static void off_stub_554(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_554")));
+static void off_stub_555(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_555")));
+static void off_stub_556(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_556")));
+static void off_stub_557(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_557")));
+static void off_stub_558(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_558")));
+static void off_stub_559(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_559")));
+static void off_stub_560(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_560")));
+static void off_stub_561(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_561")));
+static void off_stub_562(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_562")));
+static void off_stub_563(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_563")));
+static void off_stub_564(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_564")));
+static void off_stub_565(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_565")));
+static void off_stub_566(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_566")));
+static void off_stub_567(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_567")));
+static void off_stub_568(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_568")));
+static void off_stub_569(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_569")));
+static void off_stub_570(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_570")));
+static void off_stub_571(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_571")));
+static void off_stub_572(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_572")));
+static void off_stub_573(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_573")));
+static void off_stub_574(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_574")));
+static void off_stub_575(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_575")));
+static void off_stub_576(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_576")));
+static void off_stub_577(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_577")));
+static void off_stub_578(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_578")));
+static void off_stub_579(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_579")));
+static void off_stub_580(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_580")));
+static void off_stub_581(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_581")));
+static void off_stub_582(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_582")));
+static void off_stub_583(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_583")));
+static void off_stub_584(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_584")));
+static void off_stub_585(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_585")));
+static void off_stub_586(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_586")));
+static void off_stub_587(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_587")));
+static void off_stub_588(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_588")));
+static void off_stub_589(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_589")));
+static void off_stub_590(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_590")));
+static void off_stub_591(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_591")));
+static void off_stub_592(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_592")));
+static void off_stub_593(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_593")));
+static void off_stub_594(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_594")));
+static void off_stub_595(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_595")));
+static void off_stub_596(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_596")));
+static void off_stub_597(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_597")));
+static void off_stub_598(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_598")));
+static void off_stub_599(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_599")));
+static void off_stub_600(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_600")));
+static void off_stub_601(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_601")));
+static void off_stub_602(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_602")));
+static void off_stub_603(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_603")));
+static void off_stub_604(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_604")));
+static void off_stub_605(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_605")));
+static void off_stub_606(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_606")));
+static void off_stub_607(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_607")));
+static void off_stub_608(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_608")));
+static void off_stub_609(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_609")));
+static void off_stub_610(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_610")));
+static void off_stub_611(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_611")));
+static void off_stub_612(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_612")));
+static void off_stub_613(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_613")));
+static void off_stub_614(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_614")));
+static void off_stub_615(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_615")));
+static void off_stub_616(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_616")));
+static void off_stub_617(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_617")));
+static void off_stub_618(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_618")));
+static void off_stub_619(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_619")));
+static void off_stub_620(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_620")));
 OFF_EXPORT void mpi_ssend(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void mpi_ssend_(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void mpi_ssend__(void) __attribute__((weak, alias("ompi_ssend_f")));
@@ -7407,12 +7556,12 @@ OFF_EXPORT void mpi_type_create_hvector__(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void mpi_type_create_indexed_block(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void mpi_type_create_indexed_block_(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void mpi_type_create_indexed_block__(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_1428(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval (Fortran)"); }
-OFF_EXPORT void mpi_type_create_keyval(void) __attribute__((weak, alias("off_stub_1428")));
-static void off_stub_1429(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval_ (Fortran)"); }
-OFF_EXPORT void mpi_type_create_keyval_(void) __attribute__((weak, alias("off_stub_1429")));
-static void off_stub_1430(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval__ (Fortran)"); }
-OFF_EXPORT void mpi_type_create_keyval__(void) __attribute__((weak, alias("off_stub_1430")));
+static void off_stub_621(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval (Fortran)"); }
+OFF_EXPORT void mpi_type_create_keyval(void) __attribute__((weak, alias("off_stub_621")));
+static void off_stub_622(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval_ (Fortran)"); }
+OFF_EXPORT void mpi_type_create_keyval_(void) __attribute__((weak, alias("off_stub_622")));
+static void off_stub_623(void) { ompi_ckpt_mpi_unsupported("mpi_type_create_keyval__ (Fortran)"); }
+OFF_EXPORT void mpi_type_create_keyval__(void) __attribute__((weak, alias("off_stub_623")));
 OFF_EXPORT void mpi_type_create_resized(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void mpi_type_create_resized_(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void mpi_type_create_resized__(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
@@ -7428,12 +7577,12 @@ OFF_EXPORT void mpi_type_delete_attr__(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void mpi_type_dup(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void mpi_type_dup_(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void mpi_type_dup__(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_1431(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent (Fortran)"); }
-OFF_EXPORT void mpi_type_extent(void) __attribute__((weak, alias("off_stub_1431")));
-static void off_stub_1432(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent_ (Fortran)"); }
-OFF_EXPORT void mpi_type_extent_(void) __attribute__((weak, alias("off_stub_1432")));
-static void off_stub_1433(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent__ (Fortran)"); }
-OFF_EXPORT void mpi_type_extent__(void) __attribute__((weak, alias("off_stub_1433")));
+static void off_stub_624(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent (Fortran)"); }
+OFF_EXPORT void mpi_type_extent(void) __attribute__((weak, alias("off_stub_624")));
+static void off_stub_625(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent_ (Fortran)"); }
+OFF_EXPORT void mpi_type_extent_(void) __attribute__((weak, alias("off_stub_625")));
+static void off_stub_626(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent__ (Fortran)"); }
+OFF_EXPORT void mpi_type_extent__(void) __attribute__((weak, alias("off_stub_626")));
 OFF_EXPORT void mpi_type_free(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void mpi_type_free_(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void mpi_type_free__(void) __attribute__((weak, alias("ompi_type_free_f")));
@@ -7464,27 +7613,27 @@ OFF_EXPORT void mpi_type_get_true_extent__(void) __attribute__((weak, alias("omp
 OFF_EXPORT void mpi_type_get_true_extent_x(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void mpi_type_get_true_extent_x_(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void mpi_type_get_true_extent_x__(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_1434(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed(void) __attribute__((weak, alias("off_stub_1434")));
-static void off_stub_1435(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed_ (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_1435")));
-static void off_stub_1436(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed__ (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_1436")));
-static void off_stub_1437(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector(void) __attribute__((weak, alias("off_stub_1437")));
-static void off_stub_1438(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector_ (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector_(void) __attribute__((weak, alias("off_stub_1438")));
-static void off_stub_1439(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector__ (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector__(void) __attribute__((weak, alias("off_stub_1439")));
+static void off_stub_627(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed(void) __attribute__((weak, alias("off_stub_627")));
+static void off_stub_628(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed_ (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_628")));
+static void off_stub_629(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed__ (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_629")));
+static void off_stub_630(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector(void) __attribute__((weak, alias("off_stub_630")));
+static void off_stub_631(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector_ (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector_(void) __attribute__((weak, alias("off_stub_631")));
+static void off_stub_632(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector__ (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector__(void) __attribute__((weak, alias("off_stub_632")));
 OFF_EXPORT void mpi_type_indexed(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void mpi_type_indexed_(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void mpi_type_indexed__(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_1440(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb (Fortran)"); }
-OFF_EXPORT void mpi_type_lb(void) __attribute__((weak, alias("off_stub_1440")));
-static void off_stub_1441(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb_ (Fortran)"); }
-OFF_EXPORT void mpi_type_lb_(void) __attribute__((weak, alias("off_stub_1441")));
-static void off_stub_1442(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb__ (Fortran)"); }
-OFF_EXPORT void mpi_type_lb__(void) __attribute__((weak, alias("off_stub_1442")));
+static void off_stub_633(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb (Fortran)"); }
+OFF_EXPORT void mpi_type_lb(void) __attribute__((weak, alias("off_stub_633")));
+static void off_stub_634(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb_ (Fortran)"); }
+OFF_EXPORT void mpi_type_lb_(void) __attribute__((weak, alias("off_stub_634")));
+static void off_stub_635(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb__ (Fortran)"); }
+OFF_EXPORT void mpi_type_lb__(void) __attribute__((weak, alias("off_stub_635")));
 OFF_EXPORT void mpi_type_match_size(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void mpi_type_match_size_(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void mpi_type_match_size__(void) __attribute__((weak, alias("ompi_type_match_size_f")));
@@ -7500,18 +7649,18 @@ OFF_EXPORT void mpi_type_size__(void) __attribute__((weak, alias("ompi_type_size
 OFF_EXPORT void mpi_type_size_x(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void mpi_type_size_x_(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void mpi_type_size_x__(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_1443(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct (Fortran)"); }
-OFF_EXPORT void mpi_type_struct(void) __attribute__((weak, alias("off_stub_1443")));
-static void off_stub_1444(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct_ (Fortran)"); }
-OFF_EXPORT void mpi_type_struct_(void) __attribute__((weak, alias("off_stub_1444")));
-static void off_stub_1445(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct__ (Fortran)"); }
-OFF_EXPORT void mpi_type_struct__(void) __attribute__((weak, alias("off_stub_1445")));
-static void off_stub_1446(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub (Fortran)"); }
-OFF_EXPORT void mpi_type_ub(void) __attribute__((weak, alias("off_stub_1446")));
-static void off_stub_1447(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub_ (Fortran)"); }
-OFF_EXPORT void mpi_type_ub_(void) __attribute__((weak, alias("off_stub_1447")));
-static void off_stub_1448(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub__ (Fortran)"); }
-OFF_EXPORT void mpi_type_ub__(void) __attribute__((weak, alias("off_stub_1448")));
+static void off_stub_636(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct (Fortran)"); }
+OFF_EXPORT void mpi_type_struct(void) __attribute__((weak, alias("off_stub_636")));
+static void off_stub_637(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct_ (Fortran)"); }
+OFF_EXPORT void mpi_type_struct_(void) __attribute__((weak, alias("off_stub_637")));
+static void off_stub_638(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct__ (Fortran)"); }
+OFF_EXPORT void mpi_type_struct__(void) __attribute__((weak, alias("off_stub_638")));
+static void off_stub_639(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub (Fortran)"); }
+OFF_EXPORT void mpi_type_ub(void) __attribute__((weak, alias("off_stub_639")));
+static void off_stub_640(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub_ (Fortran)"); }
+OFF_EXPORT void mpi_type_ub_(void) __attribute__((weak, alias("off_stub_640")));
+static void off_stub_641(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub__ (Fortran)"); }
+OFF_EXPORT void mpi_type_ub__(void) __attribute__((weak, alias("off_stub_641")));
 OFF_EXPORT void mpi_type_vector(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void mpi_type_vector_(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void mpi_type_vector__(void) __attribute__((weak, alias("ompi_type_vector_f")));
@@ -7536,712 +7685,405 @@ OFF_EXPORT void mpi_waitany__(void) __attribute__((weak, alias("ompi_waitany_f")
 OFF_EXPORT void mpi_waitsome(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void mpi_waitsome_(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void mpi_waitsome__(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_1449(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate(void) __attribute__((weak, alias("off_stub_1449")));
-static void off_stub_1450(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_(void) __attribute__((weak, alias("off_stub_1450")));
-static void off_stub_1451(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate__(void) __attribute__((weak, alias("off_stub_1451")));
-static void off_stub_1452(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_1452")));
-static void off_stub_1453(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_1453")));
-static void off_stub_1454(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_1454")));
-static void off_stub_1455(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared(void) __attribute__((weak, alias("off_stub_1455")));
-static void off_stub_1456(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_(void) __attribute__((weak, alias("off_stub_1456")));
-static void off_stub_1457(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared__(void) __attribute__((weak, alias("off_stub_1457")));
-static void off_stub_1458(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_1458")));
-static void off_stub_1459(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_1459")));
-static void off_stub_1460(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_1460")));
-static void off_stub_1461(void) { ompi_ckpt_mpi_unsupported("mpi_win_attach (Fortran)"); }
-OFF_EXPORT void mpi_win_attach(void) __attribute__((weak, alias("off_stub_1461")));
-static void off_stub_1462(void) { ompi_ckpt_mpi_unsupported("mpi_win_attach_ (Fortran)"); }
-OFF_EXPORT void mpi_win_attach_(void) __attribute__((weak, alias("off_stub_1462")));
-static void off_stub_1463(void) { ompi_ckpt_mpi_unsupported("mpi_win_attach__ (Fortran)"); }
-OFF_EXPORT void mpi_win_attach__(void) __attribute__((weak, alias("off_stub_1463")));
-static void off_stub_1464(void) { ompi_ckpt_mpi_unsupported("mpi_win_call_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_win_call_errhandler(void) __attribute__((weak, alias("off_stub_1464")));
-static void off_stub_1465(void) { ompi_ckpt_mpi_unsupported("mpi_win_call_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_win_call_errhandler_(void) __attribute__((weak, alias("off_stub_1465")));
-static void off_stub_1466(void) { ompi_ckpt_mpi_unsupported("mpi_win_call_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_win_call_errhandler__(void) __attribute__((weak, alias("off_stub_1466")));
-static void off_stub_1467(void) { ompi_ckpt_mpi_unsupported("mpi_win_complete (Fortran)"); }
-OFF_EXPORT void mpi_win_complete(void) __attribute__((weak, alias("off_stub_1467")));
-static void off_stub_1468(void) { ompi_ckpt_mpi_unsupported("mpi_win_complete_ (Fortran)"); }
-OFF_EXPORT void mpi_win_complete_(void) __attribute__((weak, alias("off_stub_1468")));
-static void off_stub_1469(void) { ompi_ckpt_mpi_unsupported("mpi_win_complete__ (Fortran)"); }
-OFF_EXPORT void mpi_win_complete__(void) __attribute__((weak, alias("off_stub_1469")));
-static void off_stub_1470(void) { ompi_ckpt_mpi_unsupported("mpi_win_create (Fortran)"); }
-OFF_EXPORT void mpi_win_create(void) __attribute__((weak, alias("off_stub_1470")));
-static void off_stub_1471(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_(void) __attribute__((weak, alias("off_stub_1471")));
-static void off_stub_1472(void) { ompi_ckpt_mpi_unsupported("mpi_win_create__ (Fortran)"); }
-OFF_EXPORT void mpi_win_create__(void) __attribute__((weak, alias("off_stub_1472")));
-static void off_stub_1473(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_dynamic (Fortran)"); }
-OFF_EXPORT void mpi_win_create_dynamic(void) __attribute__((weak, alias("off_stub_1473")));
-static void off_stub_1474(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_dynamic_ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_dynamic_(void) __attribute__((weak, alias("off_stub_1474")));
-static void off_stub_1475(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_dynamic__ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_dynamic__(void) __attribute__((weak, alias("off_stub_1475")));
-static void off_stub_1476(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_win_create_errhandler(void) __attribute__((weak, alias("off_stub_1476")));
-static void off_stub_1477(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_errhandler_(void) __attribute__((weak, alias("off_stub_1477")));
-static void off_stub_1478(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_errhandler__(void) __attribute__((weak, alias("off_stub_1478")));
-static void off_stub_1479(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval (Fortran)"); }
-OFF_EXPORT void mpi_win_create_keyval(void) __attribute__((weak, alias("off_stub_1479")));
-static void off_stub_1480(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval_ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_keyval_(void) __attribute__((weak, alias("off_stub_1480")));
-static void off_stub_1481(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval__ (Fortran)"); }
-OFF_EXPORT void mpi_win_create_keyval__(void) __attribute__((weak, alias("off_stub_1481")));
-static void off_stub_1482(void) { ompi_ckpt_mpi_unsupported("mpi_win_delete_attr (Fortran)"); }
-OFF_EXPORT void mpi_win_delete_attr(void) __attribute__((weak, alias("off_stub_1482")));
-static void off_stub_1483(void) { ompi_ckpt_mpi_unsupported("mpi_win_delete_attr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_delete_attr_(void) __attribute__((weak, alias("off_stub_1483")));
-static void off_stub_1484(void) { ompi_ckpt_mpi_unsupported("mpi_win_delete_attr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_delete_attr__(void) __attribute__((weak, alias("off_stub_1484")));
-static void off_stub_1485(void) { ompi_ckpt_mpi_unsupported("mpi_win_detach (Fortran)"); }
-OFF_EXPORT void mpi_win_detach(void) __attribute__((weak, alias("off_stub_1485")));
-static void off_stub_1486(void) { ompi_ckpt_mpi_unsupported("mpi_win_detach_ (Fortran)"); }
-OFF_EXPORT void mpi_win_detach_(void) __attribute__((weak, alias("off_stub_1486")));
-static void off_stub_1487(void) { ompi_ckpt_mpi_unsupported("mpi_win_detach__ (Fortran)"); }
-OFF_EXPORT void mpi_win_detach__(void) __attribute__((weak, alias("off_stub_1487")));
-static void off_stub_1488(void) { ompi_ckpt_mpi_unsupported("mpi_win_fence (Fortran)"); }
-OFF_EXPORT void mpi_win_fence(void) __attribute__((weak, alias("off_stub_1488")));
-static void off_stub_1489(void) { ompi_ckpt_mpi_unsupported("mpi_win_fence_ (Fortran)"); }
-OFF_EXPORT void mpi_win_fence_(void) __attribute__((weak, alias("off_stub_1489")));
-static void off_stub_1490(void) { ompi_ckpt_mpi_unsupported("mpi_win_fence__ (Fortran)"); }
-OFF_EXPORT void mpi_win_fence__(void) __attribute__((weak, alias("off_stub_1490")));
-static void off_stub_1491(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush (Fortran)"); }
-OFF_EXPORT void mpi_win_flush(void) __attribute__((weak, alias("off_stub_1491")));
-static void off_stub_1492(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_(void) __attribute__((weak, alias("off_stub_1492")));
-static void off_stub_1493(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush__ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush__(void) __attribute__((weak, alias("off_stub_1493")));
-static void off_stub_1494(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_all (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_all(void) __attribute__((weak, alias("off_stub_1494")));
-static void off_stub_1495(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_all_ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_all_(void) __attribute__((weak, alias("off_stub_1495")));
-static void off_stub_1496(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_all__ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_all__(void) __attribute__((weak, alias("off_stub_1496")));
-static void off_stub_1497(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local(void) __attribute__((weak, alias("off_stub_1497")));
-static void off_stub_1498(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local_ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local_(void) __attribute__((weak, alias("off_stub_1498")));
-static void off_stub_1499(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local__ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local__(void) __attribute__((weak, alias("off_stub_1499")));
-static void off_stub_1500(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local_all (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local_all(void) __attribute__((weak, alias("off_stub_1500")));
-static void off_stub_1501(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local_all_ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local_all_(void) __attribute__((weak, alias("off_stub_1501")));
-static void off_stub_1502(void) { ompi_ckpt_mpi_unsupported("mpi_win_flush_local_all__ (Fortran)"); }
-OFF_EXPORT void mpi_win_flush_local_all__(void) __attribute__((weak, alias("off_stub_1502")));
-static void off_stub_1503(void) { ompi_ckpt_mpi_unsupported("mpi_win_free (Fortran)"); }
-OFF_EXPORT void mpi_win_free(void) __attribute__((weak, alias("off_stub_1503")));
-static void off_stub_1504(void) { ompi_ckpt_mpi_unsupported("mpi_win_free_ (Fortran)"); }
-OFF_EXPORT void mpi_win_free_(void) __attribute__((weak, alias("off_stub_1504")));
-static void off_stub_1505(void) { ompi_ckpt_mpi_unsupported("mpi_win_free__ (Fortran)"); }
-OFF_EXPORT void mpi_win_free__(void) __attribute__((weak, alias("off_stub_1505")));
+OFF_EXPORT void mpi_win_allocate(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void mpi_win_allocate_(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void mpi_win_allocate__(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_642(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_642")));
+static void off_stub_643(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_643")));
+static void off_stub_644(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_644")));
+OFF_EXPORT void mpi_win_allocate_shared(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void mpi_win_allocate_shared_(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void mpi_win_allocate_shared__(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+static void off_stub_645(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_645")));
+static void off_stub_646(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_646")));
+static void off_stub_647(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_647")));
+OFF_EXPORT void mpi_win_attach(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void mpi_win_attach_(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void mpi_win_attach__(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void mpi_win_call_errhandler(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void mpi_win_call_errhandler_(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void mpi_win_call_errhandler__(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void mpi_win_complete(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void mpi_win_complete_(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void mpi_win_complete__(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void mpi_win_create(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void mpi_win_create_(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void mpi_win_create__(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void mpi_win_create_dynamic(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void mpi_win_create_dynamic_(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void mpi_win_create_dynamic__(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_648(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler (Fortran)"); }
+OFF_EXPORT void mpi_win_create_errhandler(void) __attribute__((weak, alias("off_stub_648")));
+static void off_stub_649(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void mpi_win_create_errhandler_(void) __attribute__((weak, alias("off_stub_649")));
+static void off_stub_650(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void mpi_win_create_errhandler__(void) __attribute__((weak, alias("off_stub_650")));
+static void off_stub_651(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval (Fortran)"); }
+OFF_EXPORT void mpi_win_create_keyval(void) __attribute__((weak, alias("off_stub_651")));
+static void off_stub_652(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval_ (Fortran)"); }
+OFF_EXPORT void mpi_win_create_keyval_(void) __attribute__((weak, alias("off_stub_652")));
+static void off_stub_653(void) { ompi_ckpt_mpi_unsupported("mpi_win_create_keyval__ (Fortran)"); }
+OFF_EXPORT void mpi_win_create_keyval__(void) __attribute__((weak, alias("off_stub_653")));
+OFF_EXPORT void mpi_win_delete_attr(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void mpi_win_delete_attr_(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void mpi_win_delete_attr__(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void mpi_win_detach(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void mpi_win_detach_(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void mpi_win_detach__(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void mpi_win_fence(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void mpi_win_fence_(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void mpi_win_fence__(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void mpi_win_flush(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void mpi_win_flush_(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void mpi_win_flush__(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void mpi_win_flush_all(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void mpi_win_flush_all_(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void mpi_win_flush_all__(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void mpi_win_flush_local(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void mpi_win_flush_local_(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void mpi_win_flush_local__(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void mpi_win_flush_local_all(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void mpi_win_flush_local_all_(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void mpi_win_flush_local_all__(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void mpi_win_free(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void mpi_win_free_(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void mpi_win_free__(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void mpi_win_free_keyval(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void mpi_win_free_keyval_(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void mpi_win_free_keyval__(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_1506(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_attr (Fortran)"); }
-OFF_EXPORT void mpi_win_get_attr(void) __attribute__((weak, alias("off_stub_1506")));
-static void off_stub_1507(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_attr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_attr_(void) __attribute__((weak, alias("off_stub_1507")));
-static void off_stub_1508(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_attr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_attr__(void) __attribute__((weak, alias("off_stub_1508")));
-static void off_stub_1509(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_win_get_errhandler(void) __attribute__((weak, alias("off_stub_1509")));
-static void off_stub_1510(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_errhandler_(void) __attribute__((weak, alias("off_stub_1510")));
-static void off_stub_1511(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_errhandler__(void) __attribute__((weak, alias("off_stub_1511")));
-static void off_stub_1512(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_group (Fortran)"); }
-OFF_EXPORT void mpi_win_get_group(void) __attribute__((weak, alias("off_stub_1512")));
-static void off_stub_1513(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_group_ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_group_(void) __attribute__((weak, alias("off_stub_1513")));
-static void off_stub_1514(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_group__ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_group__(void) __attribute__((weak, alias("off_stub_1514")));
-static void off_stub_1515(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_info (Fortran)"); }
-OFF_EXPORT void mpi_win_get_info(void) __attribute__((weak, alias("off_stub_1515")));
-static void off_stub_1516(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_info_ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_info_(void) __attribute__((weak, alias("off_stub_1516")));
-static void off_stub_1517(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_info__ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_info__(void) __attribute__((weak, alias("off_stub_1517")));
-static void off_stub_1518(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_name (Fortran)"); }
-OFF_EXPORT void mpi_win_get_name(void) __attribute__((weak, alias("off_stub_1518")));
-static void off_stub_1519(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_name_ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_name_(void) __attribute__((weak, alias("off_stub_1519")));
-static void off_stub_1520(void) { ompi_ckpt_mpi_unsupported("mpi_win_get_name__ (Fortran)"); }
-OFF_EXPORT void mpi_win_get_name__(void) __attribute__((weak, alias("off_stub_1520")));
-static void off_stub_1521(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock (Fortran)"); }
-OFF_EXPORT void mpi_win_lock(void) __attribute__((weak, alias("off_stub_1521")));
-static void off_stub_1522(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock_ (Fortran)"); }
-OFF_EXPORT void mpi_win_lock_(void) __attribute__((weak, alias("off_stub_1522")));
-static void off_stub_1523(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock__ (Fortran)"); }
-OFF_EXPORT void mpi_win_lock__(void) __attribute__((weak, alias("off_stub_1523")));
-static void off_stub_1524(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock_all (Fortran)"); }
-OFF_EXPORT void mpi_win_lock_all(void) __attribute__((weak, alias("off_stub_1524")));
-static void off_stub_1525(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock_all_ (Fortran)"); }
-OFF_EXPORT void mpi_win_lock_all_(void) __attribute__((weak, alias("off_stub_1525")));
-static void off_stub_1526(void) { ompi_ckpt_mpi_unsupported("mpi_win_lock_all__ (Fortran)"); }
-OFF_EXPORT void mpi_win_lock_all__(void) __attribute__((weak, alias("off_stub_1526")));
-static void off_stub_1527(void) { ompi_ckpt_mpi_unsupported("mpi_win_post (Fortran)"); }
-OFF_EXPORT void mpi_win_post(void) __attribute__((weak, alias("off_stub_1527")));
-static void off_stub_1528(void) { ompi_ckpt_mpi_unsupported("mpi_win_post_ (Fortran)"); }
-OFF_EXPORT void mpi_win_post_(void) __attribute__((weak, alias("off_stub_1528")));
-static void off_stub_1529(void) { ompi_ckpt_mpi_unsupported("mpi_win_post__ (Fortran)"); }
-OFF_EXPORT void mpi_win_post__(void) __attribute__((weak, alias("off_stub_1529")));
-static void off_stub_1530(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_attr (Fortran)"); }
-OFF_EXPORT void mpi_win_set_attr(void) __attribute__((weak, alias("off_stub_1530")));
-static void off_stub_1531(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_attr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_attr_(void) __attribute__((weak, alias("off_stub_1531")));
-static void off_stub_1532(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_attr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_attr__(void) __attribute__((weak, alias("off_stub_1532")));
-static void off_stub_1533(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_errhandler (Fortran)"); }
-OFF_EXPORT void mpi_win_set_errhandler(void) __attribute__((weak, alias("off_stub_1533")));
-static void off_stub_1534(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_errhandler_ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_errhandler_(void) __attribute__((weak, alias("off_stub_1534")));
-static void off_stub_1535(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_errhandler__ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_errhandler__(void) __attribute__((weak, alias("off_stub_1535")));
-static void off_stub_1536(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_info (Fortran)"); }
-OFF_EXPORT void mpi_win_set_info(void) __attribute__((weak, alias("off_stub_1536")));
-static void off_stub_1537(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_info_ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_info_(void) __attribute__((weak, alias("off_stub_1537")));
-static void off_stub_1538(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_info__ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_info__(void) __attribute__((weak, alias("off_stub_1538")));
-static void off_stub_1539(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_name (Fortran)"); }
-OFF_EXPORT void mpi_win_set_name(void) __attribute__((weak, alias("off_stub_1539")));
-static void off_stub_1540(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_name_ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_name_(void) __attribute__((weak, alias("off_stub_1540")));
-static void off_stub_1541(void) { ompi_ckpt_mpi_unsupported("mpi_win_set_name__ (Fortran)"); }
-OFF_EXPORT void mpi_win_set_name__(void) __attribute__((weak, alias("off_stub_1541")));
-static void off_stub_1542(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query(void) __attribute__((weak, alias("off_stub_1542")));
-static void off_stub_1543(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_(void) __attribute__((weak, alias("off_stub_1543")));
-static void off_stub_1544(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query__ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query__(void) __attribute__((weak, alias("off_stub_1544")));
-static void off_stub_1545(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_1545")));
-static void off_stub_1546(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_1546")));
-static void off_stub_1547(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_1547")));
-static void off_stub_1548(void) { ompi_ckpt_mpi_unsupported("mpi_win_start (Fortran)"); }
-OFF_EXPORT void mpi_win_start(void) __attribute__((weak, alias("off_stub_1548")));
-static void off_stub_1549(void) { ompi_ckpt_mpi_unsupported("mpi_win_start_ (Fortran)"); }
-OFF_EXPORT void mpi_win_start_(void) __attribute__((weak, alias("off_stub_1549")));
-static void off_stub_1550(void) { ompi_ckpt_mpi_unsupported("mpi_win_start__ (Fortran)"); }
-OFF_EXPORT void mpi_win_start__(void) __attribute__((weak, alias("off_stub_1550")));
-static void off_stub_1551(void) { ompi_ckpt_mpi_unsupported("mpi_win_sync (Fortran)"); }
-OFF_EXPORT void mpi_win_sync(void) __attribute__((weak, alias("off_stub_1551")));
-static void off_stub_1552(void) { ompi_ckpt_mpi_unsupported("mpi_win_sync_ (Fortran)"); }
-OFF_EXPORT void mpi_win_sync_(void) __attribute__((weak, alias("off_stub_1552")));
-static void off_stub_1553(void) { ompi_ckpt_mpi_unsupported("mpi_win_sync__ (Fortran)"); }
-OFF_EXPORT void mpi_win_sync__(void) __attribute__((weak, alias("off_stub_1553")));
-static void off_stub_1554(void) { ompi_ckpt_mpi_unsupported("mpi_win_test (Fortran)"); }
-OFF_EXPORT void mpi_win_test(void) __attribute__((weak, alias("off_stub_1554")));
-static void off_stub_1555(void) { ompi_ckpt_mpi_unsupported("mpi_win_test_ (Fortran)"); }
-OFF_EXPORT void mpi_win_test_(void) __attribute__((weak, alias("off_stub_1555")));
-static void off_stub_1556(void) { ompi_ckpt_mpi_unsupported("mpi_win_test__ (Fortran)"); }
-OFF_EXPORT void mpi_win_test__(void) __attribute__((weak, alias("off_stub_1556")));
-static void off_stub_1557(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock(void) __attribute__((weak, alias("off_stub_1557")));
-static void off_stub_1558(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock_ (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock_(void) __attribute__((weak, alias("off_stub_1558")));
-static void off_stub_1559(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock__ (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock__(void) __attribute__((weak, alias("off_stub_1559")));
-static void off_stub_1560(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock_all (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock_all(void) __attribute__((weak, alias("off_stub_1560")));
-static void off_stub_1561(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock_all_ (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock_all_(void) __attribute__((weak, alias("off_stub_1561")));
-static void off_stub_1562(void) { ompi_ckpt_mpi_unsupported("mpi_win_unlock_all__ (Fortran)"); }
-OFF_EXPORT void mpi_win_unlock_all__(void) __attribute__((weak, alias("off_stub_1562")));
-static void off_stub_1563(void) { ompi_ckpt_mpi_unsupported("mpi_win_wait (Fortran)"); }
-OFF_EXPORT void mpi_win_wait(void) __attribute__((weak, alias("off_stub_1563")));
-static void off_stub_1564(void) { ompi_ckpt_mpi_unsupported("mpi_win_wait_ (Fortran)"); }
-OFF_EXPORT void mpi_win_wait_(void) __attribute__((weak, alias("off_stub_1564")));
-static void off_stub_1565(void) { ompi_ckpt_mpi_unsupported("mpi_win_wait__ (Fortran)"); }
-OFF_EXPORT void mpi_win_wait__(void) __attribute__((weak, alias("off_stub_1565")));
+OFF_EXPORT void mpi_win_get_attr(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void mpi_win_get_attr_(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void mpi_win_get_attr__(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void mpi_win_get_errhandler(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void mpi_win_get_errhandler_(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void mpi_win_get_errhandler__(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void mpi_win_get_group(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void mpi_win_get_group_(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void mpi_win_get_group__(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void mpi_win_get_info(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void mpi_win_get_info_(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void mpi_win_get_info__(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void mpi_win_get_name(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void mpi_win_get_name_(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void mpi_win_get_name__(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void mpi_win_lock(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void mpi_win_lock_(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void mpi_win_lock__(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void mpi_win_lock_all(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void mpi_win_lock_all_(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void mpi_win_lock_all__(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void mpi_win_post(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void mpi_win_post_(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void mpi_win_post__(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void mpi_win_set_attr(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void mpi_win_set_attr_(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void mpi_win_set_attr__(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void mpi_win_set_errhandler(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void mpi_win_set_errhandler_(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void mpi_win_set_errhandler__(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void mpi_win_set_info(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void mpi_win_set_info_(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void mpi_win_set_info__(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void mpi_win_set_name(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void mpi_win_set_name_(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void mpi_win_set_name__(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void mpi_win_shared_query(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void mpi_win_shared_query_(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void mpi_win_shared_query__(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+static void off_stub_654(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_654")));
+static void off_stub_655(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_655")));
+static void off_stub_656(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_656")));
+OFF_EXPORT void mpi_win_start(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void mpi_win_start_(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void mpi_win_start__(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void mpi_win_sync(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void mpi_win_sync_(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void mpi_win_sync__(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void mpi_win_test(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void mpi_win_test_(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void mpi_win_test__(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void mpi_win_unlock(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void mpi_win_unlock_(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void mpi_win_unlock__(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void mpi_win_unlock_all(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void mpi_win_unlock_all_(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void mpi_win_unlock_all__(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void mpi_win_wait(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void mpi_win_wait_(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void mpi_win_wait__(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void mpi_wtick(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void mpi_wtick_(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void mpi_wtick__(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void mpi_wtime(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void mpi_wtime_(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void mpi_wtime__(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_1566(void) { ompi_ckpt_mpi_unsupported("mpiext_pcollreq_mpifh_dummy (Fortran)"); }
-OFF_EXPORT void mpiext_pcollreq_mpifh_dummy(void) __attribute__((weak, alias("off_stub_1566")));
-static void off_stub_1567(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init(void) __attribute__((weak, alias("off_stub_1567")));
-static void off_stub_1568(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init_(void) __attribute__((weak, alias("off_stub_1568")));
-static void off_stub_1569(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init__(void) __attribute__((weak, alias("off_stub_1569")));
-static void off_stub_1570(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_1570")));
-static void off_stub_1571(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1571")));
-static void off_stub_1572(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1572")));
-static void off_stub_1573(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init(void) __attribute__((weak, alias("off_stub_1573")));
-static void off_stub_1574(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_1574")));
-static void off_stub_1575(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_1575")));
-static void off_stub_1576(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init(void) __attribute__((weak, alias("off_stub_1576")));
-static void off_stub_1577(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_1577")));
-static void off_stub_1578(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_1578")));
-static void off_stub_1579(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_1579")));
-static void off_stub_1580(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1580")));
-static void off_stub_1581(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1581")));
-static void off_stub_1582(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_1582")));
-static void off_stub_1583(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1583")));
-static void off_stub_1584(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1584")));
-static void off_stub_1585(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init(void) __attribute__((weak, alias("off_stub_1585")));
-static void off_stub_1586(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init_ (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init_(void) __attribute__((weak, alias("off_stub_1586")));
-static void off_stub_1587(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init__ (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init__(void) __attribute__((weak, alias("off_stub_1587")));
-static void off_stub_1588(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init(void) __attribute__((weak, alias("off_stub_1588")));
-static void off_stub_1589(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init_ (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init_(void) __attribute__((weak, alias("off_stub_1589")));
-static void off_stub_1590(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init__ (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init__(void) __attribute__((weak, alias("off_stub_1590")));
-static void off_stub_1591(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init(void) __attribute__((weak, alias("off_stub_1591")));
-static void off_stub_1592(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init_ (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init_(void) __attribute__((weak, alias("off_stub_1592")));
-static void off_stub_1593(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init__ (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init__(void) __attribute__((weak, alias("off_stub_1593")));
-static void off_stub_1594(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init (Fortran)"); }
-OFF_EXPORT void mpix_gather_init(void) __attribute__((weak, alias("off_stub_1594")));
-static void off_stub_1595(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_gather_init_(void) __attribute__((weak, alias("off_stub_1595")));
-static void off_stub_1596(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_gather_init__(void) __attribute__((weak, alias("off_stub_1596")));
-static void off_stub_1597(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init(void) __attribute__((weak, alias("off_stub_1597")));
-static void off_stub_1598(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_1598")));
-static void off_stub_1599(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_1599")));
-static void off_stub_1600(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_1600")));
-static void off_stub_1601(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_1601")));
-static void off_stub_1602(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_1602")));
-static void off_stub_1603(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_1603")));
-static void off_stub_1604(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1604")));
-static void off_stub_1605(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1605")));
-static void off_stub_1606(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_1606")));
-static void off_stub_1607(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_1607")));
-static void off_stub_1608(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_1608")));
-static void off_stub_1609(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_1609")));
-static void off_stub_1610(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1610")));
-static void off_stub_1611(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1611")));
-static void off_stub_1612(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_1612")));
-static void off_stub_1613(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1613")));
-static void off_stub_1614(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1614")));
-static void off_stub_1615(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init(void) __attribute__((weak, alias("off_stub_1615")));
-static void off_stub_1616(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init_(void) __attribute__((weak, alias("off_stub_1616")));
-static void off_stub_1617(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init__(void) __attribute__((weak, alias("off_stub_1617")));
-static void off_stub_1618(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_1618")));
-static void off_stub_1619(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_1619")));
-static void off_stub_1620(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_1620")));
-static void off_stub_1621(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_1621")));
-static void off_stub_1622(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_1622")));
-static void off_stub_1623(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_1623")));
-static void off_stub_1624(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init (Fortran)"); }
-OFF_EXPORT void mpix_scan_init(void) __attribute__((weak, alias("off_stub_1624")));
-static void off_stub_1625(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scan_init_(void) __attribute__((weak, alias("off_stub_1625")));
-static void off_stub_1626(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scan_init__(void) __attribute__((weak, alias("off_stub_1626")));
-static void off_stub_1627(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init(void) __attribute__((weak, alias("off_stub_1627")));
-static void off_stub_1628(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init_(void) __attribute__((weak, alias("off_stub_1628")));
-static void off_stub_1629(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init__(void) __attribute__((weak, alias("off_stub_1629")));
-static void off_stub_1630(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init(void) __attribute__((weak, alias("off_stub_1630")));
-static void off_stub_1631(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_1631")));
-static void off_stub_1632(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_1632")));
-static void off_stub_1633(void) { ompi_ckpt_mpi_unsupported("ompi_accumulate_f (Fortran)"); }
-OFF_EXPORT void ompi_accumulate_f(void) __attribute__((weak, alias("off_stub_1633")));
-static void off_stub_1634(void) { ompi_ckpt_mpi_unsupported("ompi_address_f (Fortran)"); }
-OFF_EXPORT void ompi_address_f(void) __attribute__((weak, alias("off_stub_1634")));
-static void off_stub_1635(void) { ompi_ckpt_mpi_unsupported("ompi_aint_add_f (Fortran)"); }
-OFF_EXPORT void ompi_aint_add_f(void) __attribute__((weak, alias("off_stub_1635")));
-static void off_stub_1636(void) { ompi_ckpt_mpi_unsupported("ompi_aint_diff_f (Fortran)"); }
-OFF_EXPORT void ompi_aint_diff_f(void) __attribute__((weak, alias("off_stub_1636")));
-static void off_stub_1637(void) { ompi_ckpt_mpi_unsupported("ompi_alloc_mem_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_1637")));
-static void off_stub_1638(void) { ompi_ckpt_mpi_unsupported("ompi_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_alltoallw_f(void) __attribute__((weak, alias("off_stub_1638")));
-static void off_stub_1639(void) { ompi_ckpt_mpi_unsupported("ompi_attr_delete_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_delete_f(void) __attribute__((weak, alias("off_stub_1639")));
-static void off_stub_1640(void) { ompi_ckpt_mpi_unsupported("ompi_attr_get_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_get_f(void) __attribute__((weak, alias("off_stub_1640")));
-static void off_stub_1641(void) { ompi_ckpt_mpi_unsupported("ompi_attr_put_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_put_f(void) __attribute__((weak, alias("off_stub_1641")));
-static void off_stub_1642(void) { ompi_ckpt_mpi_unsupported("ompi_comm_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_1642")));
-static void off_stub_1643(void) { ompi_ckpt_mpi_unsupported("ompi_comm_create_keyval_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_1643")));
-static void off_stub_1644(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_spawn_f(void) __attribute__((weak, alias("off_stub_1644")));
-static void off_stub_1645(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_multiple_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_1645")));
-static void off_stub_1646(void) { ompi_ckpt_mpi_unsupported("ompi_compare_and_swap_f (Fortran)"); }
-OFF_EXPORT void ompi_compare_and_swap_f(void) __attribute__((weak, alias("off_stub_1646")));
-static void off_stub_1647(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_create_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_create_f(void) __attribute__((weak, alias("off_stub_1647")));
-static void off_stub_1648(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_get_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_get_f(void) __attribute__((weak, alias("off_stub_1648")));
-static void off_stub_1649(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_set_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_set_f(void) __attribute__((weak, alias("off_stub_1649")));
-static void off_stub_1650(void) { ompi_ckpt_mpi_unsupported("ompi_f_sync_reg_f (Fortran)"); }
-OFF_EXPORT void ompi_f_sync_reg_f(void) __attribute__((weak, alias("off_stub_1650")));
-static void off_stub_1651(void) { ompi_ckpt_mpi_unsupported("ompi_fetch_and_op_f (Fortran)"); }
-OFF_EXPORT void ompi_fetch_and_op_f(void) __attribute__((weak, alias("off_stub_1651")));
-static void off_stub_1652(void) { ompi_ckpt_mpi_unsupported("ompi_file_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_file_call_errhandler_f(void) __attribute__((weak, alias("off_stub_1652")));
-static void off_stub_1653(void) { ompi_ckpt_mpi_unsupported("ompi_file_close_f (Fortran)"); }
-OFF_EXPORT void ompi_file_close_f(void) __attribute__((weak, alias("off_stub_1653")));
-static void off_stub_1654(void) { ompi_ckpt_mpi_unsupported("ompi_file_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_file_create_errhandler_f(void) __attribute__((weak, alias("off_stub_1654")));
-static void off_stub_1655(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_amode_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_amode_f(void) __attribute__((weak, alias("off_stub_1655")));
-static void off_stub_1656(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_atomicity_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_atomicity_f(void) __attribute__((weak, alias("off_stub_1656")));
-static void off_stub_1657(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_byte_offset_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_byte_offset_f(void) __attribute__((weak, alias("off_stub_1657")));
-static void off_stub_1658(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_errhandler_f(void) __attribute__((weak, alias("off_stub_1658")));
-static void off_stub_1659(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_group_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_group_f(void) __attribute__((weak, alias("off_stub_1659")));
-static void off_stub_1660(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_info_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_info_f(void) __attribute__((weak, alias("off_stub_1660")));
-static void off_stub_1661(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_position_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_position_f(void) __attribute__((weak, alias("off_stub_1661")));
-static void off_stub_1662(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_position_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_position_shared_f(void) __attribute__((weak, alias("off_stub_1662")));
-static void off_stub_1663(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_size_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_size_f(void) __attribute__((weak, alias("off_stub_1663")));
-static void off_stub_1664(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_type_extent_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_type_extent_f(void) __attribute__((weak, alias("off_stub_1664")));
-static void off_stub_1665(void) { ompi_ckpt_mpi_unsupported("ompi_file_get_view_f (Fortran)"); }
-OFF_EXPORT void ompi_file_get_view_f(void) __attribute__((weak, alias("off_stub_1665")));
-static void off_stub_1666(void) { ompi_ckpt_mpi_unsupported("ompi_file_iread_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iread_all_f(void) __attribute__((weak, alias("off_stub_1666")));
-static void off_stub_1667(void) { ompi_ckpt_mpi_unsupported("ompi_file_iread_at_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iread_at_all_f(void) __attribute__((weak, alias("off_stub_1667")));
-static void off_stub_1668(void) { ompi_ckpt_mpi_unsupported("ompi_file_iread_at_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iread_at_f(void) __attribute__((weak, alias("off_stub_1668")));
-static void off_stub_1669(void) { ompi_ckpt_mpi_unsupported("ompi_file_iread_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iread_f(void) __attribute__((weak, alias("off_stub_1669")));
-static void off_stub_1670(void) { ompi_ckpt_mpi_unsupported("ompi_file_iread_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iread_shared_f(void) __attribute__((weak, alias("off_stub_1670")));
-static void off_stub_1671(void) { ompi_ckpt_mpi_unsupported("ompi_file_iwrite_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iwrite_all_f(void) __attribute__((weak, alias("off_stub_1671")));
-static void off_stub_1672(void) { ompi_ckpt_mpi_unsupported("ompi_file_iwrite_at_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iwrite_at_all_f(void) __attribute__((weak, alias("off_stub_1672")));
-static void off_stub_1673(void) { ompi_ckpt_mpi_unsupported("ompi_file_iwrite_at_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iwrite_at_f(void) __attribute__((weak, alias("off_stub_1673")));
-static void off_stub_1674(void) { ompi_ckpt_mpi_unsupported("ompi_file_iwrite_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iwrite_f(void) __attribute__((weak, alias("off_stub_1674")));
-static void off_stub_1675(void) { ompi_ckpt_mpi_unsupported("ompi_file_iwrite_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_iwrite_shared_f(void) __attribute__((weak, alias("off_stub_1675")));
-static void off_stub_1676(void) { ompi_ckpt_mpi_unsupported("ompi_file_open_f (Fortran)"); }
-OFF_EXPORT void ompi_file_open_f(void) __attribute__((weak, alias("off_stub_1676")));
-static void off_stub_1677(void) { ompi_ckpt_mpi_unsupported("ompi_file_preallocate_f (Fortran)"); }
-OFF_EXPORT void ompi_file_preallocate_f(void) __attribute__((weak, alias("off_stub_1677")));
-static void off_stub_1678(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_all_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_all_begin_f(void) __attribute__((weak, alias("off_stub_1678")));
-static void off_stub_1679(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_all_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_all_end_f(void) __attribute__((weak, alias("off_stub_1679")));
-static void off_stub_1680(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_all_f(void) __attribute__((weak, alias("off_stub_1680")));
-static void off_stub_1681(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_at_all_begin_f(void) __attribute__((weak, alias("off_stub_1681")));
-static void off_stub_1682(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_at_all_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_at_all_end_f(void) __attribute__((weak, alias("off_stub_1682")));
-static void off_stub_1683(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_at_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_at_all_f(void) __attribute__((weak, alias("off_stub_1683")));
-static void off_stub_1684(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_at_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_at_f(void) __attribute__((weak, alias("off_stub_1684")));
-static void off_stub_1685(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_f(void) __attribute__((weak, alias("off_stub_1685")));
-static void off_stub_1686(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_ordered_begin_f(void) __attribute__((weak, alias("off_stub_1686")));
-static void off_stub_1687(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_ordered_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_ordered_end_f(void) __attribute__((weak, alias("off_stub_1687")));
-static void off_stub_1688(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_ordered_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_ordered_f(void) __attribute__((weak, alias("off_stub_1688")));
-static void off_stub_1689(void) { ompi_ckpt_mpi_unsupported("ompi_file_read_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_read_shared_f(void) __attribute__((weak, alias("off_stub_1689")));
-static void off_stub_1690(void) { ompi_ckpt_mpi_unsupported("ompi_file_seek_f (Fortran)"); }
-OFF_EXPORT void ompi_file_seek_f(void) __attribute__((weak, alias("off_stub_1690")));
-static void off_stub_1691(void) { ompi_ckpt_mpi_unsupported("ompi_file_seek_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_seek_shared_f(void) __attribute__((weak, alias("off_stub_1691")));
-static void off_stub_1692(void) { ompi_ckpt_mpi_unsupported("ompi_file_set_atomicity_f (Fortran)"); }
-OFF_EXPORT void ompi_file_set_atomicity_f(void) __attribute__((weak, alias("off_stub_1692")));
-static void off_stub_1693(void) { ompi_ckpt_mpi_unsupported("ompi_file_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_file_set_errhandler_f(void) __attribute__((weak, alias("off_stub_1693")));
-static void off_stub_1694(void) { ompi_ckpt_mpi_unsupported("ompi_file_set_info_f (Fortran)"); }
-OFF_EXPORT void ompi_file_set_info_f(void) __attribute__((weak, alias("off_stub_1694")));
-static void off_stub_1695(void) { ompi_ckpt_mpi_unsupported("ompi_file_set_size_f (Fortran)"); }
-OFF_EXPORT void ompi_file_set_size_f(void) __attribute__((weak, alias("off_stub_1695")));
-static void off_stub_1696(void) { ompi_ckpt_mpi_unsupported("ompi_file_set_view_f (Fortran)"); }
-OFF_EXPORT void ompi_file_set_view_f(void) __attribute__((weak, alias("off_stub_1696")));
-static void off_stub_1697(void) { ompi_ckpt_mpi_unsupported("ompi_file_sync_f (Fortran)"); }
-OFF_EXPORT void ompi_file_sync_f(void) __attribute__((weak, alias("off_stub_1697")));
-static void off_stub_1698(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_all_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_all_begin_f(void) __attribute__((weak, alias("off_stub_1698")));
-static void off_stub_1699(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_all_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_all_end_f(void) __attribute__((weak, alias("off_stub_1699")));
-static void off_stub_1700(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_all_f(void) __attribute__((weak, alias("off_stub_1700")));
-static void off_stub_1701(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_at_all_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_at_all_begin_f(void) __attribute__((weak, alias("off_stub_1701")));
-static void off_stub_1702(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_at_all_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_at_all_end_f(void) __attribute__((weak, alias("off_stub_1702")));
-static void off_stub_1703(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_at_all_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_at_all_f(void) __attribute__((weak, alias("off_stub_1703")));
-static void off_stub_1704(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_at_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_at_f(void) __attribute__((weak, alias("off_stub_1704")));
-static void off_stub_1705(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_f(void) __attribute__((weak, alias("off_stub_1705")));
-static void off_stub_1706(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_ordered_begin_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_ordered_begin_f(void) __attribute__((weak, alias("off_stub_1706")));
-static void off_stub_1707(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_ordered_end_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_ordered_end_f(void) __attribute__((weak, alias("off_stub_1707")));
-static void off_stub_1708(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_ordered_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_ordered_f(void) __attribute__((weak, alias("off_stub_1708")));
-static void off_stub_1709(void) { ompi_ckpt_mpi_unsupported("ompi_file_write_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_file_write_shared_f(void) __attribute__((weak, alias("off_stub_1709")));
-static void off_stub_1710(void) { ompi_ckpt_mpi_unsupported("ompi_get_accumulate_f (Fortran)"); }
-OFF_EXPORT void ompi_get_accumulate_f(void) __attribute__((weak, alias("off_stub_1710")));
-static void off_stub_1711(void) { ompi_ckpt_mpi_unsupported("ompi_get_f (Fortran)"); }
-OFF_EXPORT void ompi_get_f(void) __attribute__((weak, alias("off_stub_1711")));
-static void off_stub_1712(void) { ompi_ckpt_mpi_unsupported("ompi_grequest_start_f (Fortran)"); }
-OFF_EXPORT void ompi_grequest_start_f(void) __attribute__((weak, alias("off_stub_1712")));
-static void off_stub_1713(void) { ompi_ckpt_mpi_unsupported("ompi_ialltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_ialltoallw_f(void) __attribute__((weak, alias("off_stub_1713")));
-static void off_stub_1714(void) { ompi_ckpt_mpi_unsupported("ompi_ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_1714")));
-static void off_stub_1715(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_create_f (Fortran)"); }
-OFF_EXPORT void ompi_keyval_create_f(void) __attribute__((weak, alias("off_stub_1715")));
-static void off_stub_1716(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_free_f (Fortran)"); }
-OFF_EXPORT void ompi_keyval_free_f(void) __attribute__((weak, alias("off_stub_1716")));
-static void off_stub_1717(void) { ompi_ckpt_mpi_unsupported("ompi_neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_1717")));
-static void off_stub_1718(void) { ompi_ckpt_mpi_unsupported("ompi_pcontrol_f (Fortran)"); }
-OFF_EXPORT void ompi_pcontrol_f(void) __attribute__((weak, alias("off_stub_1718")));
-static void off_stub_1719(void) { ompi_ckpt_mpi_unsupported("ompi_put_f (Fortran)"); }
-OFF_EXPORT void ompi_put_f(void) __attribute__((weak, alias("off_stub_1719")));
-static void off_stub_1720(void) { ompi_ckpt_mpi_unsupported("ompi_raccumulate_f (Fortran)"); }
-OFF_EXPORT void ompi_raccumulate_f(void) __attribute__((weak, alias("off_stub_1720")));
-static void off_stub_1721(void) { ompi_ckpt_mpi_unsupported("ompi_register_datarep_f (Fortran)"); }
-OFF_EXPORT void ompi_register_datarep_f(void) __attribute__((weak, alias("off_stub_1721")));
-static void off_stub_1722(void) { ompi_ckpt_mpi_unsupported("ompi_rget_accumulate_f (Fortran)"); }
-OFF_EXPORT void ompi_rget_accumulate_f(void) __attribute__((weak, alias("off_stub_1722")));
-static void off_stub_1723(void) { ompi_ckpt_mpi_unsupported("ompi_rget_f (Fortran)"); }
-OFF_EXPORT void ompi_rget_f(void) __attribute__((weak, alias("off_stub_1723")));
-static void off_stub_1724(void) { ompi_ckpt_mpi_unsupported("ompi_rput_f (Fortran)"); }
-OFF_EXPORT void ompi_rput_f(void) __attribute__((weak, alias("off_stub_1724")));
-static void off_stub_1725(void) { ompi_ckpt_mpi_unsupported("ompi_type_create_keyval_f (Fortran)"); }
-OFF_EXPORT void ompi_type_create_keyval_f(void) __attribute__((weak, alias("off_stub_1725")));
-static void off_stub_1726(void) { ompi_ckpt_mpi_unsupported("ompi_type_extent_f (Fortran)"); }
-OFF_EXPORT void ompi_type_extent_f(void) __attribute__((weak, alias("off_stub_1726")));
-static void off_stub_1727(void) { ompi_ckpt_mpi_unsupported("ompi_type_hindexed_f (Fortran)"); }
-OFF_EXPORT void ompi_type_hindexed_f(void) __attribute__((weak, alias("off_stub_1727")));
-static void off_stub_1728(void) { ompi_ckpt_mpi_unsupported("ompi_type_hvector_f (Fortran)"); }
-OFF_EXPORT void ompi_type_hvector_f(void) __attribute__((weak, alias("off_stub_1728")));
-static void off_stub_1729(void) { ompi_ckpt_mpi_unsupported("ompi_type_lb_f (Fortran)"); }
-OFF_EXPORT void ompi_type_lb_f(void) __attribute__((weak, alias("off_stub_1729")));
-static void off_stub_1730(void) { ompi_ckpt_mpi_unsupported("ompi_type_struct_f (Fortran)"); }
-OFF_EXPORT void ompi_type_struct_f(void) __attribute__((weak, alias("off_stub_1730")));
-static void off_stub_1731(void) { ompi_ckpt_mpi_unsupported("ompi_type_ub_f (Fortran)"); }
-OFF_EXPORT void ompi_type_ub_f(void) __attribute__((weak, alias("off_stub_1731")));
-static void off_stub_1732(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_1732")));
-static void off_stub_1733(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_f(void) __attribute__((weak, alias("off_stub_1733")));
-static void off_stub_1734(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_1734")));
-static void off_stub_1735(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_shared_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_shared_f(void) __attribute__((weak, alias("off_stub_1735")));
-static void off_stub_1736(void) { ompi_ckpt_mpi_unsupported("ompi_win_attach_f (Fortran)"); }
-OFF_EXPORT void ompi_win_attach_f(void) __attribute__((weak, alias("off_stub_1736")));
-static void off_stub_1737(void) { ompi_ckpt_mpi_unsupported("ompi_win_call_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_win_call_errhandler_f(void) __attribute__((weak, alias("off_stub_1737")));
-static void off_stub_1738(void) { ompi_ckpt_mpi_unsupported("ompi_win_complete_f (Fortran)"); }
-OFF_EXPORT void ompi_win_complete_f(void) __attribute__((weak, alias("off_stub_1738")));
-static void off_stub_1739(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_dynamic_f (Fortran)"); }
-OFF_EXPORT void ompi_win_create_dynamic_f(void) __attribute__((weak, alias("off_stub_1739")));
-static void off_stub_1740(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_1740")));
-static void off_stub_1741(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_f (Fortran)"); }
-OFF_EXPORT void ompi_win_create_f(void) __attribute__((weak, alias("off_stub_1741")));
-static void off_stub_1742(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_keyval_f (Fortran)"); }
-OFF_EXPORT void ompi_win_create_keyval_f(void) __attribute__((weak, alias("off_stub_1742")));
-static void off_stub_1743(void) { ompi_ckpt_mpi_unsupported("ompi_win_delete_attr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_delete_attr_f(void) __attribute__((weak, alias("off_stub_1743")));
-static void off_stub_1744(void) { ompi_ckpt_mpi_unsupported("ompi_win_detach_f (Fortran)"); }
-OFF_EXPORT void ompi_win_detach_f(void) __attribute__((weak, alias("off_stub_1744")));
-static void off_stub_1745(void) { ompi_ckpt_mpi_unsupported("ompi_win_fence_f (Fortran)"); }
-OFF_EXPORT void ompi_win_fence_f(void) __attribute__((weak, alias("off_stub_1745")));
-static void off_stub_1746(void) { ompi_ckpt_mpi_unsupported("ompi_win_flush_all_f (Fortran)"); }
-OFF_EXPORT void ompi_win_flush_all_f(void) __attribute__((weak, alias("off_stub_1746")));
-static void off_stub_1747(void) { ompi_ckpt_mpi_unsupported("ompi_win_flush_f (Fortran)"); }
-OFF_EXPORT void ompi_win_flush_f(void) __attribute__((weak, alias("off_stub_1747")));
-static void off_stub_1748(void) { ompi_ckpt_mpi_unsupported("ompi_win_flush_local_all_f (Fortran)"); }
-OFF_EXPORT void ompi_win_flush_local_all_f(void) __attribute__((weak, alias("off_stub_1748")));
-static void off_stub_1749(void) { ompi_ckpt_mpi_unsupported("ompi_win_flush_local_f (Fortran)"); }
-OFF_EXPORT void ompi_win_flush_local_f(void) __attribute__((weak, alias("off_stub_1749")));
-static void off_stub_1750(void) { ompi_ckpt_mpi_unsupported("ompi_win_free_f (Fortran)"); }
-OFF_EXPORT void ompi_win_free_f(void) __attribute__((weak, alias("off_stub_1750")));
-static void off_stub_1751(void) { ompi_ckpt_mpi_unsupported("ompi_win_get_attr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_get_attr_f(void) __attribute__((weak, alias("off_stub_1751")));
-static void off_stub_1752(void) { ompi_ckpt_mpi_unsupported("ompi_win_get_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_win_get_errhandler_f(void) __attribute__((weak, alias("off_stub_1752")));
-static void off_stub_1753(void) { ompi_ckpt_mpi_unsupported("ompi_win_get_group_f (Fortran)"); }
-OFF_EXPORT void ompi_win_get_group_f(void) __attribute__((weak, alias("off_stub_1753")));
-static void off_stub_1754(void) { ompi_ckpt_mpi_unsupported("ompi_win_get_info_f (Fortran)"); }
-OFF_EXPORT void ompi_win_get_info_f(void) __attribute__((weak, alias("off_stub_1754")));
-static void off_stub_1755(void) { ompi_ckpt_mpi_unsupported("ompi_win_get_name_f (Fortran)"); }
-OFF_EXPORT void ompi_win_get_name_f(void) __attribute__((weak, alias("off_stub_1755")));
-static void off_stub_1756(void) { ompi_ckpt_mpi_unsupported("ompi_win_lock_all_f (Fortran)"); }
-OFF_EXPORT void ompi_win_lock_all_f(void) __attribute__((weak, alias("off_stub_1756")));
-static void off_stub_1757(void) { ompi_ckpt_mpi_unsupported("ompi_win_lock_f (Fortran)"); }
-OFF_EXPORT void ompi_win_lock_f(void) __attribute__((weak, alias("off_stub_1757")));
-static void off_stub_1758(void) { ompi_ckpt_mpi_unsupported("ompi_win_post_f (Fortran)"); }
-OFF_EXPORT void ompi_win_post_f(void) __attribute__((weak, alias("off_stub_1758")));
-static void off_stub_1759(void) { ompi_ckpt_mpi_unsupported("ompi_win_set_attr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_set_attr_f(void) __attribute__((weak, alias("off_stub_1759")));
-static void off_stub_1760(void) { ompi_ckpt_mpi_unsupported("ompi_win_set_errhandler_f (Fortran)"); }
-OFF_EXPORT void ompi_win_set_errhandler_f(void) __attribute__((weak, alias("off_stub_1760")));
-static void off_stub_1761(void) { ompi_ckpt_mpi_unsupported("ompi_win_set_info_f (Fortran)"); }
-OFF_EXPORT void ompi_win_set_info_f(void) __attribute__((weak, alias("off_stub_1761")));
-static void off_stub_1762(void) { ompi_ckpt_mpi_unsupported("ompi_win_set_name_f (Fortran)"); }
-OFF_EXPORT void ompi_win_set_name_f(void) __attribute__((weak, alias("off_stub_1762")));
-static void off_stub_1763(void) { ompi_ckpt_mpi_unsupported("ompi_win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_1763")));
-static void off_stub_1764(void) { ompi_ckpt_mpi_unsupported("ompi_win_shared_query_f (Fortran)"); }
-OFF_EXPORT void ompi_win_shared_query_f(void) __attribute__((weak, alias("off_stub_1764")));
-static void off_stub_1765(void) { ompi_ckpt_mpi_unsupported("ompi_win_start_f (Fortran)"); }
-OFF_EXPORT void ompi_win_start_f(void) __attribute__((weak, alias("off_stub_1765")));
-static void off_stub_1766(void) { ompi_ckpt_mpi_unsupported("ompi_win_sync_f (Fortran)"); }
-OFF_EXPORT void ompi_win_sync_f(void) __attribute__((weak, alias("off_stub_1766")));
-static void off_stub_1767(void) { ompi_ckpt_mpi_unsupported("ompi_win_test_f (Fortran)"); }
-OFF_EXPORT void ompi_win_test_f(void) __attribute__((weak, alias("off_stub_1767")));
-static void off_stub_1768(void) { ompi_ckpt_mpi_unsupported("ompi_win_unlock_all_f (Fortran)"); }
-OFF_EXPORT void ompi_win_unlock_all_f(void) __attribute__((weak, alias("off_stub_1768")));
-static void off_stub_1769(void) { ompi_ckpt_mpi_unsupported("ompi_win_unlock_f (Fortran)"); }
-OFF_EXPORT void ompi_win_unlock_f(void) __attribute__((weak, alias("off_stub_1769")));
-static void off_stub_1770(void) { ompi_ckpt_mpi_unsupported("ompi_win_wait_f (Fortran)"); }
-OFF_EXPORT void ompi_win_wait_f(void) __attribute__((weak, alias("off_stub_1770")));
-static void off_stub_1771(void) { ompi_ckpt_mpi_unsupported("ompix_allgather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allgather_init_f(void) __attribute__((weak, alias("off_stub_1771")));
-static void off_stub_1772(void) { ompi_ckpt_mpi_unsupported("ompix_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_1772")));
-static void off_stub_1773(void) { ompi_ckpt_mpi_unsupported("ompix_allreduce_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allreduce_init_f(void) __attribute__((weak, alias("off_stub_1773")));
-static void off_stub_1774(void) { ompi_ckpt_mpi_unsupported("ompix_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoall_init_f(void) __attribute__((weak, alias("off_stub_1774")));
-static void off_stub_1775(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_1775")));
-static void off_stub_1776(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_1776")));
-static void off_stub_1777(void) { ompi_ckpt_mpi_unsupported("ompix_barrier_init_f (Fortran)"); }
-OFF_EXPORT void ompix_barrier_init_f(void) __attribute__((weak, alias("off_stub_1777")));
-static void off_stub_1778(void) { ompi_ckpt_mpi_unsupported("ompix_bcast_init_f (Fortran)"); }
-OFF_EXPORT void ompix_bcast_init_f(void) __attribute__((weak, alias("off_stub_1778")));
-static void off_stub_1779(void) { ompi_ckpt_mpi_unsupported("ompix_exscan_init_f (Fortran)"); }
-OFF_EXPORT void ompix_exscan_init_f(void) __attribute__((weak, alias("off_stub_1779")));
-static void off_stub_1780(void) { ompi_ckpt_mpi_unsupported("ompix_gather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_gather_init_f(void) __attribute__((weak, alias("off_stub_1780")));
-static void off_stub_1781(void) { ompi_ckpt_mpi_unsupported("ompix_gatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_gatherv_init_f(void) __attribute__((weak, alias("off_stub_1781")));
-static void off_stub_1782(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_1782")));
-static void off_stub_1783(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_1783")));
-static void off_stub_1784(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_1784")));
-static void off_stub_1785(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_1785")));
-static void off_stub_1786(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_1786")));
-static void off_stub_1787(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_init_f(void) __attribute__((weak, alias("off_stub_1787")));
-static void off_stub_1788(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_block_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_1788")));
-static void off_stub_1789(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_1789")));
-static void off_stub_1790(void) { ompi_ckpt_mpi_unsupported("ompix_scan_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scan_init_f(void) __attribute__((weak, alias("off_stub_1790")));
-static void off_stub_1791(void) { ompi_ckpt_mpi_unsupported("ompix_scatter_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scatter_init_f(void) __attribute__((weak, alias("off_stub_1791")));
-static void off_stub_1792(void) { ompi_ckpt_mpi_unsupported("ompix_scatterv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scatterv_init_f(void) __attribute__((weak, alias("off_stub_1792")));
+static void off_stub_657(void) { ompi_ckpt_mpi_unsupported("mpiext_pcollreq_mpifh_dummy (Fortran)"); }
+OFF_EXPORT void mpiext_pcollreq_mpifh_dummy(void) __attribute__((weak, alias("off_stub_657")));
+static void off_stub_658(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init(void) __attribute__((weak, alias("off_stub_658")));
+static void off_stub_659(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init_(void) __attribute__((weak, alias("off_stub_659")));
+static void off_stub_660(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init__(void) __attribute__((weak, alias("off_stub_660")));
+static void off_stub_661(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_661")));
+static void off_stub_662(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_662")));
+static void off_stub_663(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_663")));
+static void off_stub_664(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init(void) __attribute__((weak, alias("off_stub_664")));
+static void off_stub_665(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_665")));
+static void off_stub_666(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_666")));
+static void off_stub_667(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init(void) __attribute__((weak, alias("off_stub_667")));
+static void off_stub_668(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_668")));
+static void off_stub_669(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_669")));
+static void off_stub_670(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_670")));
+static void off_stub_671(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_671")));
+static void off_stub_672(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_672")));
+static void off_stub_673(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_673")));
+static void off_stub_674(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_674")));
+static void off_stub_675(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_675")));
+static void off_stub_676(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init(void) __attribute__((weak, alias("off_stub_676")));
+static void off_stub_677(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init_ (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init_(void) __attribute__((weak, alias("off_stub_677")));
+static void off_stub_678(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init__ (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init__(void) __attribute__((weak, alias("off_stub_678")));
+static void off_stub_679(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init(void) __attribute__((weak, alias("off_stub_679")));
+static void off_stub_680(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init_ (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init_(void) __attribute__((weak, alias("off_stub_680")));
+static void off_stub_681(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init__ (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init__(void) __attribute__((weak, alias("off_stub_681")));
+static void off_stub_682(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init(void) __attribute__((weak, alias("off_stub_682")));
+static void off_stub_683(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init_ (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init_(void) __attribute__((weak, alias("off_stub_683")));
+static void off_stub_684(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init__ (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init__(void) __attribute__((weak, alias("off_stub_684")));
+static void off_stub_685(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init (Fortran)"); }
+OFF_EXPORT void mpix_gather_init(void) __attribute__((weak, alias("off_stub_685")));
+static void off_stub_686(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_gather_init_(void) __attribute__((weak, alias("off_stub_686")));
+static void off_stub_687(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_gather_init__(void) __attribute__((weak, alias("off_stub_687")));
+static void off_stub_688(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init(void) __attribute__((weak, alias("off_stub_688")));
+static void off_stub_689(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_689")));
+static void off_stub_690(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_690")));
+static void off_stub_691(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_691")));
+static void off_stub_692(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_692")));
+static void off_stub_693(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_693")));
+static void off_stub_694(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_694")));
+static void off_stub_695(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_695")));
+static void off_stub_696(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_696")));
+static void off_stub_697(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_697")));
+static void off_stub_698(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_698")));
+static void off_stub_699(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_699")));
+static void off_stub_700(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_700")));
+static void off_stub_701(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_701")));
+static void off_stub_702(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_702")));
+static void off_stub_703(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_703")));
+static void off_stub_704(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_704")));
+static void off_stub_705(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_705")));
+static void off_stub_706(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init(void) __attribute__((weak, alias("off_stub_706")));
+static void off_stub_707(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init_(void) __attribute__((weak, alias("off_stub_707")));
+static void off_stub_708(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init__(void) __attribute__((weak, alias("off_stub_708")));
+static void off_stub_709(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_709")));
+static void off_stub_710(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_710")));
+static void off_stub_711(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_711")));
+static void off_stub_712(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_712")));
+static void off_stub_713(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_713")));
+static void off_stub_714(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_714")));
+static void off_stub_715(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init (Fortran)"); }
+OFF_EXPORT void mpix_scan_init(void) __attribute__((weak, alias("off_stub_715")));
+static void off_stub_716(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scan_init_(void) __attribute__((weak, alias("off_stub_716")));
+static void off_stub_717(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scan_init__(void) __attribute__((weak, alias("off_stub_717")));
+static void off_stub_718(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init(void) __attribute__((weak, alias("off_stub_718")));
+static void off_stub_719(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init_(void) __attribute__((weak, alias("off_stub_719")));
+static void off_stub_720(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init__(void) __attribute__((weak, alias("off_stub_720")));
+static void off_stub_721(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init(void) __attribute__((weak, alias("off_stub_721")));
+static void off_stub_722(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_722")));
+static void off_stub_723(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_723")));
+static void off_stub_724(void) { ompi_ckpt_mpi_unsupported("ompi_address_f (Fortran)"); }
+OFF_EXPORT void ompi_address_f(void) __attribute__((weak, alias("off_stub_724")));
+static void off_stub_725(void) { ompi_ckpt_mpi_unsupported("ompi_aint_add_f (Fortran)"); }
+OFF_EXPORT void ompi_aint_add_f(void) __attribute__((weak, alias("off_stub_725")));
+static void off_stub_726(void) { ompi_ckpt_mpi_unsupported("ompi_aint_diff_f (Fortran)"); }
+OFF_EXPORT void ompi_aint_diff_f(void) __attribute__((weak, alias("off_stub_726")));
+static void off_stub_727(void) { ompi_ckpt_mpi_unsupported("ompi_alloc_mem_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_727")));
+static void off_stub_728(void) { ompi_ckpt_mpi_unsupported("ompi_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_alltoallw_f(void) __attribute__((weak, alias("off_stub_728")));
+static void off_stub_729(void) { ompi_ckpt_mpi_unsupported("ompi_attr_delete_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_delete_f(void) __attribute__((weak, alias("off_stub_729")));
+static void off_stub_730(void) { ompi_ckpt_mpi_unsupported("ompi_attr_get_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_get_f(void) __attribute__((weak, alias("off_stub_730")));
+static void off_stub_731(void) { ompi_ckpt_mpi_unsupported("ompi_attr_put_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_put_f(void) __attribute__((weak, alias("off_stub_731")));
+static void off_stub_732(void) { ompi_ckpt_mpi_unsupported("ompi_comm_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_create_errhandler_f(void) __attribute__((weak, alias("off_stub_732")));
+static void off_stub_733(void) { ompi_ckpt_mpi_unsupported("ompi_comm_create_keyval_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_create_keyval_f(void) __attribute__((weak, alias("off_stub_733")));
+static void off_stub_734(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_spawn_f(void) __attribute__((weak, alias("off_stub_734")));
+static void off_stub_735(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_multiple_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_735")));
+static void off_stub_736(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_create_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_create_f(void) __attribute__((weak, alias("off_stub_736")));
+static void off_stub_737(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_get_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_get_f(void) __attribute__((weak, alias("off_stub_737")));
+static void off_stub_738(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_set_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_set_f(void) __attribute__((weak, alias("off_stub_738")));
+static void off_stub_739(void) { ompi_ckpt_mpi_unsupported("ompi_f_sync_reg_f (Fortran)"); }
+OFF_EXPORT void ompi_f_sync_reg_f(void) __attribute__((weak, alias("off_stub_739")));
+static void off_stub_740(void) { ompi_ckpt_mpi_unsupported("ompi_file_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void ompi_file_create_errhandler_f(void) __attribute__((weak, alias("off_stub_740")));
+static void off_stub_741(void) { ompi_ckpt_mpi_unsupported("ompi_grequest_start_f (Fortran)"); }
+OFF_EXPORT void ompi_grequest_start_f(void) __attribute__((weak, alias("off_stub_741")));
+static void off_stub_742(void) { ompi_ckpt_mpi_unsupported("ompi_ialltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_ialltoallw_f(void) __attribute__((weak, alias("off_stub_742")));
+static void off_stub_743(void) { ompi_ckpt_mpi_unsupported("ompi_ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_743")));
+static void off_stub_744(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_create_f (Fortran)"); }
+OFF_EXPORT void ompi_keyval_create_f(void) __attribute__((weak, alias("off_stub_744")));
+static void off_stub_745(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_free_f (Fortran)"); }
+OFF_EXPORT void ompi_keyval_free_f(void) __attribute__((weak, alias("off_stub_745")));
+static void off_stub_746(void) { ompi_ckpt_mpi_unsupported("ompi_neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_746")));
+static void off_stub_747(void) { ompi_ckpt_mpi_unsupported("ompi_pcontrol_f (Fortran)"); }
+OFF_EXPORT void ompi_pcontrol_f(void) __attribute__((weak, alias("off_stub_747")));
+static void off_stub_748(void) { ompi_ckpt_mpi_unsupported("ompi_register_datarep_f (Fortran)"); }
+OFF_EXPORT void ompi_register_datarep_f(void) __attribute__((weak, alias("off_stub_748")));
+static void off_stub_749(void) { ompi_ckpt_mpi_unsupported("ompi_type_create_keyval_f (Fortran)"); }
+OFF_EXPORT void ompi_type_create_keyval_f(void) __attribute__((weak, alias("off_stub_749")));
+static void off_stub_750(void) { ompi_ckpt_mpi_unsupported("ompi_type_extent_f (Fortran)"); }
+OFF_EXPORT void ompi_type_extent_f(void) __attribute__((weak, alias("off_stub_750")));
+static void off_stub_751(void) { ompi_ckpt_mpi_unsupported("ompi_type_hindexed_f (Fortran)"); }
+OFF_EXPORT void ompi_type_hindexed_f(void) __attribute__((weak, alias("off_stub_751")));
+static void off_stub_752(void) { ompi_ckpt_mpi_unsupported("ompi_type_hvector_f (Fortran)"); }
+OFF_EXPORT void ompi_type_hvector_f(void) __attribute__((weak, alias("off_stub_752")));
+static void off_stub_753(void) { ompi_ckpt_mpi_unsupported("ompi_type_lb_f (Fortran)"); }
+OFF_EXPORT void ompi_type_lb_f(void) __attribute__((weak, alias("off_stub_753")));
+static void off_stub_754(void) { ompi_ckpt_mpi_unsupported("ompi_type_struct_f (Fortran)"); }
+OFF_EXPORT void ompi_type_struct_f(void) __attribute__((weak, alias("off_stub_754")));
+static void off_stub_755(void) { ompi_ckpt_mpi_unsupported("ompi_type_ub_f (Fortran)"); }
+OFF_EXPORT void ompi_type_ub_f(void) __attribute__((weak, alias("off_stub_755")));
+static void off_stub_756(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_756")));
+static void off_stub_757(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_757")));
+static void off_stub_758(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_errhandler_f (Fortran)"); }
+OFF_EXPORT void ompi_win_create_errhandler_f(void) __attribute__((weak, alias("off_stub_758")));
+static void off_stub_759(void) { ompi_ckpt_mpi_unsupported("ompi_win_create_keyval_f (Fortran)"); }
+OFF_EXPORT void ompi_win_create_keyval_f(void) __attribute__((weak, alias("off_stub_759")));
+static void off_stub_760(void) { ompi_ckpt_mpi_unsupported("ompi_win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_760")));
+static void off_stub_761(void) { ompi_ckpt_mpi_unsupported("ompix_allgather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allgather_init_f(void) __attribute__((weak, alias("off_stub_761")));
+static void off_stub_762(void) { ompi_ckpt_mpi_unsupported("ompix_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_762")));
+static void off_stub_763(void) { ompi_ckpt_mpi_unsupported("ompix_allreduce_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allreduce_init_f(void) __attribute__((weak, alias("off_stub_763")));
+static void off_stub_764(void) { ompi_ckpt_mpi_unsupported("ompix_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoall_init_f(void) __attribute__((weak, alias("off_stub_764")));
+static void off_stub_765(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_765")));
+static void off_stub_766(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_766")));
+static void off_stub_767(void) { ompi_ckpt_mpi_unsupported("ompix_barrier_init_f (Fortran)"); }
+OFF_EXPORT void ompix_barrier_init_f(void) __attribute__((weak, alias("off_stub_767")));
+static void off_stub_768(void) { ompi_ckpt_mpi_unsupported("ompix_bcast_init_f (Fortran)"); }
+OFF_EXPORT void ompix_bcast_init_f(void) __attribute__((weak, alias("off_stub_768")));
+static void off_stub_769(void) { ompi_ckpt_mpi_unsupported("ompix_exscan_init_f (Fortran)"); }
+OFF_EXPORT void ompix_exscan_init_f(void) __attribute__((weak, alias("off_stub_769")));
+static void off_stub_770(void) { ompi_ckpt_mpi_unsupported("ompix_gather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_gather_init_f(void) __attribute__((weak, alias("off_stub_770")));
+static void off_stub_771(void) { ompi_ckpt_mpi_unsupported("ompix_gatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_gatherv_init_f(void) __attribute__((weak, alias("off_stub_771")));
+static void off_stub_772(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_772")));
+static void off_stub_773(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_773")));
+static void off_stub_774(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_774")));
+static void off_stub_775(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_775")));
+static void off_stub_776(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_776")));
+static void off_stub_777(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_init_f(void) __attribute__((weak, alias("off_stub_777")));
+static void off_stub_778(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_block_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_778")));
+static void off_stub_779(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_779")));
+static void off_stub_780(void) { ompi_ckpt_mpi_unsupported("ompix_scan_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scan_init_f(void) __attribute__((weak, alias("off_stub_780")));
+static void off_stub_781(void) { ompi_ckpt_mpi_unsupported("ompix_scatter_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scatter_init_f(void) __attribute__((weak, alias("off_stub_781")));
+static void off_stub_782(void) { ompi_ckpt_mpi_unsupported("ompix_scatterv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scatterv_init_f(void) __attribute__((weak, alias("off_stub_782")));
 OFF_EXPORT void pmpi_abort(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void pmpi_abort_(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void pmpi_abort__(void) __attribute__((weak, alias("ompi_abort_f")));
-static void off_stub_1793(void) { ompi_ckpt_mpi_unsupported("pmpi_accumulate (Fortran)"); }
-OFF_EXPORT void pmpi_accumulate(void) __attribute__((weak, alias("off_stub_1793")));
-static void off_stub_1794(void) { ompi_ckpt_mpi_unsupported("pmpi_accumulate_ (Fortran)"); }
-OFF_EXPORT void pmpi_accumulate_(void) __attribute__((weak, alias("off_stub_1794")));
-static void off_stub_1795(void) { ompi_ckpt_mpi_unsupported("pmpi_accumulate__ (Fortran)"); }
-OFF_EXPORT void pmpi_accumulate__(void) __attribute__((weak, alias("off_stub_1795")));
+OFF_EXPORT void pmpi_accumulate(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void pmpi_accumulate_(void) __attribute__((weak, alias("ompi_accumulate_f")));
+OFF_EXPORT void pmpi_accumulate__(void) __attribute__((weak, alias("ompi_accumulate_f")));
 OFF_EXPORT void pmpi_add_error_class(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void pmpi_add_error_class_(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void pmpi_add_error_class__(void) __attribute__((weak, alias("ompi_add_error_class_f")));
@@ -8251,24 +8093,24 @@ OFF_EXPORT void pmpi_add_error_code__(void) __attribute__((weak, alias("ompi_add
 OFF_EXPORT void pmpi_add_error_string(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void pmpi_add_error_string_(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void pmpi_add_error_string__(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_1796(void) { ompi_ckpt_mpi_unsupported("pmpi_address (Fortran)"); }
-OFF_EXPORT void pmpi_address(void) __attribute__((weak, alias("off_stub_1796")));
-static void off_stub_1797(void) { ompi_ckpt_mpi_unsupported("pmpi_address_ (Fortran)"); }
-OFF_EXPORT void pmpi_address_(void) __attribute__((weak, alias("off_stub_1797")));
-static void off_stub_1798(void) { ompi_ckpt_mpi_unsupported("pmpi_address__ (Fortran)"); }
-OFF_EXPORT void pmpi_address__(void) __attribute__((weak, alias("off_stub_1798")));
-static void off_stub_1799(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add(void) __attribute__((weak, alias("off_stub_1799")));
-static void off_stub_1800(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add_ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add_(void) __attribute__((weak, alias("off_stub_1800")));
-static void off_stub_1801(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add__ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add__(void) __attribute__((weak, alias("off_stub_1801")));
-static void off_stub_1802(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff(void) __attribute__((weak, alias("off_stub_1802")));
-static void off_stub_1803(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff_ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff_(void) __attribute__((weak, alias("off_stub_1803")));
-static void off_stub_1804(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff__ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff__(void) __attribute__((weak, alias("off_stub_1804")));
+static void off_stub_783(void) { ompi_ckpt_mpi_unsupported("pmpi_address (Fortran)"); }
+OFF_EXPORT void pmpi_address(void) __attribute__((weak, alias("off_stub_783")));
+static void off_stub_784(void) { ompi_ckpt_mpi_unsupported("pmpi_address_ (Fortran)"); }
+OFF_EXPORT void pmpi_address_(void) __attribute__((weak, alias("off_stub_784")));
+static void off_stub_785(void) { ompi_ckpt_mpi_unsupported("pmpi_address__ (Fortran)"); }
+OFF_EXPORT void pmpi_address__(void) __attribute__((weak, alias("off_stub_785")));
+static void off_stub_786(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add(void) __attribute__((weak, alias("off_stub_786")));
+static void off_stub_787(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add_ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add_(void) __attribute__((weak, alias("off_stub_787")));
+static void off_stub_788(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add__ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add__(void) __attribute__((weak, alias("off_stub_788")));
+static void off_stub_789(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff(void) __attribute__((weak, alias("off_stub_789")));
+static void off_stub_790(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff_ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff_(void) __attribute__((weak, alias("off_stub_790")));
+static void off_stub_791(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff__ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff__(void) __attribute__((weak, alias("off_stub_791")));
 OFF_EXPORT void pmpi_allgather(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void pmpi_allgather_(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void pmpi_allgather__(void) __attribute__((weak, alias("ompi_allgather_f")));
@@ -8278,12 +8120,12 @@ OFF_EXPORT void pmpi_allgatherv__(void) __attribute__((weak, alias("ompi_allgath
 OFF_EXPORT void pmpi_alloc_mem(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void pmpi_alloc_mem_(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void pmpi_alloc_mem__(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_1805(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_1805")));
-static void off_stub_1806(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_1806")));
-static void off_stub_1807(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_1807")));
+static void off_stub_792(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_792")));
+static void off_stub_793(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_793")));
+static void off_stub_794(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_794")));
 OFF_EXPORT void pmpi_allreduce(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void pmpi_allreduce_(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void pmpi_allreduce__(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -8293,30 +8135,30 @@ OFF_EXPORT void pmpi_alltoall__(void) __attribute__((weak, alias("ompi_alltoall_
 OFF_EXPORT void pmpi_alltoallv(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void pmpi_alltoallv_(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void pmpi_alltoallv__(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_1808(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw(void) __attribute__((weak, alias("off_stub_1808")));
-static void off_stub_1809(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw_(void) __attribute__((weak, alias("off_stub_1809")));
-static void off_stub_1810(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw__(void) __attribute__((weak, alias("off_stub_1810")));
-static void off_stub_1811(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete(void) __attribute__((weak, alias("off_stub_1811")));
-static void off_stub_1812(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete_(void) __attribute__((weak, alias("off_stub_1812")));
-static void off_stub_1813(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete__(void) __attribute__((weak, alias("off_stub_1813")));
-static void off_stub_1814(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get(void) __attribute__((weak, alias("off_stub_1814")));
-static void off_stub_1815(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get_(void) __attribute__((weak, alias("off_stub_1815")));
-static void off_stub_1816(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get__(void) __attribute__((weak, alias("off_stub_1816")));
-static void off_stub_1817(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put(void) __attribute__((weak, alias("off_stub_1817")));
-static void off_stub_1818(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put_(void) __attribute__((weak, alias("off_stub_1818")));
-static void off_stub_1819(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put__(void) __attribute__((weak, alias("off_stub_1819")));
+static void off_stub_795(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw(void) __attribute__((weak, alias("off_stub_795")));
+static void off_stub_796(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw_(void) __attribute__((weak, alias("off_stub_796")));
+static void off_stub_797(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw__(void) __attribute__((weak, alias("off_stub_797")));
+static void off_stub_798(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete(void) __attribute__((weak, alias("off_stub_798")));
+static void off_stub_799(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete_(void) __attribute__((weak, alias("off_stub_799")));
+static void off_stub_800(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete__(void) __attribute__((weak, alias("off_stub_800")));
+static void off_stub_801(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get(void) __attribute__((weak, alias("off_stub_801")));
+static void off_stub_802(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get_(void) __attribute__((weak, alias("off_stub_802")));
+static void off_stub_803(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get__(void) __attribute__((weak, alias("off_stub_803")));
+static void off_stub_804(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put(void) __attribute__((weak, alias("off_stub_804")));
+static void off_stub_805(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put_(void) __attribute__((weak, alias("off_stub_805")));
+static void off_stub_806(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put__(void) __attribute__((weak, alias("off_stub_806")));
 OFF_EXPORT void pmpi_barrier(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void pmpi_barrier_(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void pmpi_barrier__(void) __attribute__((weak, alias("ompi_barrier_f")));
@@ -8380,21 +8222,21 @@ OFF_EXPORT void pmpi_comm_connect__(void) __attribute__((weak, alias("ompi_comm_
 OFF_EXPORT void pmpi_comm_create(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void pmpi_comm_create_(void) __attribute__((weak, alias("ompi_comm_create_f")));
 OFF_EXPORT void pmpi_comm_create__(void) __attribute__((weak, alias("ompi_comm_create_f")));
-static void off_stub_1820(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_errhandler(void) __attribute__((weak, alias("off_stub_1820")));
-static void off_stub_1821(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_errhandler_(void) __attribute__((weak, alias("off_stub_1821")));
-static void off_stub_1822(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_errhandler__(void) __attribute__((weak, alias("off_stub_1822")));
+static void off_stub_807(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_errhandler(void) __attribute__((weak, alias("off_stub_807")));
+static void off_stub_808(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_errhandler_(void) __attribute__((weak, alias("off_stub_808")));
+static void off_stub_809(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_errhandler__(void) __attribute__((weak, alias("off_stub_809")));
 OFF_EXPORT void pmpi_comm_create_group(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void pmpi_comm_create_group_(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
 OFF_EXPORT void pmpi_comm_create_group__(void) __attribute__((weak, alias("ompi_comm_create_group_f")));
-static void off_stub_1823(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_keyval(void) __attribute__((weak, alias("off_stub_1823")));
-static void off_stub_1824(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_keyval_(void) __attribute__((weak, alias("off_stub_1824")));
-static void off_stub_1825(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_create_keyval__(void) __attribute__((weak, alias("off_stub_1825")));
+static void off_stub_810(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_keyval(void) __attribute__((weak, alias("off_stub_810")));
+static void off_stub_811(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_keyval_(void) __attribute__((weak, alias("off_stub_811")));
+static void off_stub_812(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_create_keyval__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_create_keyval__(void) __attribute__((weak, alias("off_stub_812")));
 OFF_EXPORT void pmpi_comm_delete_attr(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void pmpi_comm_delete_attr_(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
 OFF_EXPORT void pmpi_comm_delete_attr__(void) __attribute__((weak, alias("ompi_comm_delete_attr_f")));
@@ -8461,18 +8303,18 @@ OFF_EXPORT void pmpi_comm_set_name__(void) __attribute__((weak, alias("ompi_comm
 OFF_EXPORT void pmpi_comm_size(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void pmpi_comm_size_(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void pmpi_comm_size__(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_1826(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn(void) __attribute__((weak, alias("off_stub_1826")));
-static void off_stub_1827(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_1827")));
-static void off_stub_1828(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_1828")));
-static void off_stub_1829(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_1829")));
-static void off_stub_1830(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_1830")));
-static void off_stub_1831(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_1831")));
+static void off_stub_813(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn(void) __attribute__((weak, alias("off_stub_813")));
+static void off_stub_814(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_814")));
+static void off_stub_815(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_815")));
+static void off_stub_816(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_816")));
+static void off_stub_817(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_817")));
+static void off_stub_818(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_818")));
 OFF_EXPORT void pmpi_comm_split(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void pmpi_comm_split_(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void pmpi_comm_split__(void) __attribute__((weak, alias("ompi_comm_split_f")));
@@ -8482,12 +8324,9 @@ OFF_EXPORT void pmpi_comm_split_type__(void) __attribute__((weak, alias("ompi_co
 OFF_EXPORT void pmpi_comm_test_inter(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void pmpi_comm_test_inter_(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
 OFF_EXPORT void pmpi_comm_test_inter__(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
-static void off_stub_1832(void) { ompi_ckpt_mpi_unsupported("pmpi_compare_and_swap (Fortran)"); }
-OFF_EXPORT void pmpi_compare_and_swap(void) __attribute__((weak, alias("off_stub_1832")));
-static void off_stub_1833(void) { ompi_ckpt_mpi_unsupported("pmpi_compare_and_swap_ (Fortran)"); }
-OFF_EXPORT void pmpi_compare_and_swap_(void) __attribute__((weak, alias("off_stub_1833")));
-static void off_stub_1834(void) { ompi_ckpt_mpi_unsupported("pmpi_compare_and_swap__ (Fortran)"); }
-OFF_EXPORT void pmpi_compare_and_swap__(void) __attribute__((weak, alias("off_stub_1834")));
+OFF_EXPORT void pmpi_compare_and_swap(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void pmpi_compare_and_swap_(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
+OFF_EXPORT void pmpi_compare_and_swap__(void) __attribute__((weak, alias("ompi_compare_and_swap_f")));
 OFF_EXPORT void pmpi_dims_create(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void pmpi_dims_create_(void) __attribute__((weak, alias("ompi_dims_create_f")));
 OFF_EXPORT void pmpi_dims_create__(void) __attribute__((weak, alias("ompi_dims_create_f")));
@@ -8503,27 +8342,27 @@ OFF_EXPORT void pmpi_dist_graph_neighbors__(void) __attribute__((weak, alias("om
 OFF_EXPORT void pmpi_dist_graph_neighbors_count(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void pmpi_dist_graph_neighbors_count_(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void pmpi_dist_graph_neighbors_count__(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
-static void off_stub_1835(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create(void) __attribute__((weak, alias("off_stub_1835")));
-static void off_stub_1836(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_1836")));
-static void off_stub_1837(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_1837")));
+static void off_stub_819(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create(void) __attribute__((weak, alias("off_stub_819")));
+static void off_stub_820(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_820")));
+static void off_stub_821(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_821")));
 OFF_EXPORT void pmpi_errhandler_free(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void pmpi_errhandler_free_(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void pmpi_errhandler_free__(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_1838(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get(void) __attribute__((weak, alias("off_stub_1838")));
-static void off_stub_1839(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_1839")));
-static void off_stub_1840(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_1840")));
-static void off_stub_1841(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set(void) __attribute__((weak, alias("off_stub_1841")));
-static void off_stub_1842(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_1842")));
-static void off_stub_1843(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_1843")));
+static void off_stub_822(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get(void) __attribute__((weak, alias("off_stub_822")));
+static void off_stub_823(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_823")));
+static void off_stub_824(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_824")));
+static void off_stub_825(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set(void) __attribute__((weak, alias("off_stub_825")));
+static void off_stub_826(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_826")));
+static void off_stub_827(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_827")));
 OFF_EXPORT void pmpi_error_class(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void pmpi_error_class_(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void pmpi_error_class__(void) __attribute__((weak, alias("ompi_error_class_f")));
@@ -8533,369 +8372,195 @@ OFF_EXPORT void pmpi_error_string__(void) __attribute__((weak, alias("ompi_error
 OFF_EXPORT void pmpi_exscan(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void pmpi_exscan_(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void pmpi_exscan__(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_1844(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_1844")));
-static void off_stub_1845(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg_ (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_1845")));
-static void off_stub_1846(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg__ (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_1846")));
-static void off_stub_1847(void) { ompi_ckpt_mpi_unsupported("pmpi_fetch_and_op (Fortran)"); }
-OFF_EXPORT void pmpi_fetch_and_op(void) __attribute__((weak, alias("off_stub_1847")));
-static void off_stub_1848(void) { ompi_ckpt_mpi_unsupported("pmpi_fetch_and_op_ (Fortran)"); }
-OFF_EXPORT void pmpi_fetch_and_op_(void) __attribute__((weak, alias("off_stub_1848")));
-static void off_stub_1849(void) { ompi_ckpt_mpi_unsupported("pmpi_fetch_and_op__ (Fortran)"); }
-OFF_EXPORT void pmpi_fetch_and_op__(void) __attribute__((weak, alias("off_stub_1849")));
-static void off_stub_1850(void) { ompi_ckpt_mpi_unsupported("pmpi_file_call_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_file_call_errhandler(void) __attribute__((weak, alias("off_stub_1850")));
-static void off_stub_1851(void) { ompi_ckpt_mpi_unsupported("pmpi_file_call_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_call_errhandler_(void) __attribute__((weak, alias("off_stub_1851")));
-static void off_stub_1852(void) { ompi_ckpt_mpi_unsupported("pmpi_file_call_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_call_errhandler__(void) __attribute__((weak, alias("off_stub_1852")));
-static void off_stub_1853(void) { ompi_ckpt_mpi_unsupported("pmpi_file_close (Fortran)"); }
-OFF_EXPORT void pmpi_file_close(void) __attribute__((weak, alias("off_stub_1853")));
-static void off_stub_1854(void) { ompi_ckpt_mpi_unsupported("pmpi_file_close_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_close_(void) __attribute__((weak, alias("off_stub_1854")));
-static void off_stub_1855(void) { ompi_ckpt_mpi_unsupported("pmpi_file_close__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_close__(void) __attribute__((weak, alias("off_stub_1855")));
-static void off_stub_1856(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_file_create_errhandler(void) __attribute__((weak, alias("off_stub_1856")));
-static void off_stub_1857(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_create_errhandler_(void) __attribute__((weak, alias("off_stub_1857")));
-static void off_stub_1858(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_create_errhandler__(void) __attribute__((weak, alias("off_stub_1858")));
+static void off_stub_828(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_828")));
+static void off_stub_829(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg_ (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_829")));
+static void off_stub_830(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg__ (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_830")));
+OFF_EXPORT void pmpi_fetch_and_op(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void pmpi_fetch_and_op_(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void pmpi_fetch_and_op__(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
+OFF_EXPORT void pmpi_file_call_errhandler(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void pmpi_file_call_errhandler_(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void pmpi_file_call_errhandler__(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
+OFF_EXPORT void pmpi_file_close(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void pmpi_file_close_(void) __attribute__((weak, alias("ompi_file_close_f")));
+OFF_EXPORT void pmpi_file_close__(void) __attribute__((weak, alias("ompi_file_close_f")));
+static void off_stub_831(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler (Fortran)"); }
+OFF_EXPORT void pmpi_file_create_errhandler(void) __attribute__((weak, alias("off_stub_831")));
+static void off_stub_832(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void pmpi_file_create_errhandler_(void) __attribute__((weak, alias("off_stub_832")));
+static void off_stub_833(void) { ompi_ckpt_mpi_unsupported("pmpi_file_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void pmpi_file_create_errhandler__(void) __attribute__((weak, alias("off_stub_833")));
 OFF_EXPORT void pmpi_file_delete(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void pmpi_file_delete_(void) __attribute__((weak, alias("ompi_file_delete_f")));
 OFF_EXPORT void pmpi_file_delete__(void) __attribute__((weak, alias("ompi_file_delete_f")));
-static void off_stub_1859(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_amode (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_amode(void) __attribute__((weak, alias("off_stub_1859")));
-static void off_stub_1860(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_amode_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_amode_(void) __attribute__((weak, alias("off_stub_1860")));
-static void off_stub_1861(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_amode__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_amode__(void) __attribute__((weak, alias("off_stub_1861")));
-static void off_stub_1862(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_atomicity (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_atomicity(void) __attribute__((weak, alias("off_stub_1862")));
-static void off_stub_1863(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_atomicity_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_atomicity_(void) __attribute__((weak, alias("off_stub_1863")));
-static void off_stub_1864(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_atomicity__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_atomicity__(void) __attribute__((weak, alias("off_stub_1864")));
-static void off_stub_1865(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_byte_offset (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_byte_offset(void) __attribute__((weak, alias("off_stub_1865")));
-static void off_stub_1866(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_byte_offset_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_byte_offset_(void) __attribute__((weak, alias("off_stub_1866")));
-static void off_stub_1867(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_byte_offset__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_byte_offset__(void) __attribute__((weak, alias("off_stub_1867")));
-static void off_stub_1868(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_errhandler(void) __attribute__((weak, alias("off_stub_1868")));
-static void off_stub_1869(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_errhandler_(void) __attribute__((weak, alias("off_stub_1869")));
-static void off_stub_1870(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_errhandler__(void) __attribute__((weak, alias("off_stub_1870")));
-static void off_stub_1871(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_group (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_group(void) __attribute__((weak, alias("off_stub_1871")));
-static void off_stub_1872(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_group_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_group_(void) __attribute__((weak, alias("off_stub_1872")));
-static void off_stub_1873(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_group__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_group__(void) __attribute__((weak, alias("off_stub_1873")));
-static void off_stub_1874(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_info (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_info(void) __attribute__((weak, alias("off_stub_1874")));
-static void off_stub_1875(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_info_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_info_(void) __attribute__((weak, alias("off_stub_1875")));
-static void off_stub_1876(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_info__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_info__(void) __attribute__((weak, alias("off_stub_1876")));
-static void off_stub_1877(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position(void) __attribute__((weak, alias("off_stub_1877")));
-static void off_stub_1878(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position_(void) __attribute__((weak, alias("off_stub_1878")));
-static void off_stub_1879(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position__(void) __attribute__((weak, alias("off_stub_1879")));
-static void off_stub_1880(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position_shared(void) __attribute__((weak, alias("off_stub_1880")));
-static void off_stub_1881(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position_shared_(void) __attribute__((weak, alias("off_stub_1881")));
-static void off_stub_1882(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_position_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_position_shared__(void) __attribute__((weak, alias("off_stub_1882")));
-static void off_stub_1883(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_size (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_size(void) __attribute__((weak, alias("off_stub_1883")));
-static void off_stub_1884(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_size_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_size_(void) __attribute__((weak, alias("off_stub_1884")));
-static void off_stub_1885(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_size__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_size__(void) __attribute__((weak, alias("off_stub_1885")));
-static void off_stub_1886(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_type_extent (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_type_extent(void) __attribute__((weak, alias("off_stub_1886")));
-static void off_stub_1887(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_type_extent_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_type_extent_(void) __attribute__((weak, alias("off_stub_1887")));
-static void off_stub_1888(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_type_extent__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_type_extent__(void) __attribute__((weak, alias("off_stub_1888")));
-static void off_stub_1889(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_view (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_view(void) __attribute__((weak, alias("off_stub_1889")));
-static void off_stub_1890(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_view_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_view_(void) __attribute__((weak, alias("off_stub_1890")));
-static void off_stub_1891(void) { ompi_ckpt_mpi_unsupported("pmpi_file_get_view__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_get_view__(void) __attribute__((weak, alias("off_stub_1891")));
-static void off_stub_1892(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread(void) __attribute__((weak, alias("off_stub_1892")));
-static void off_stub_1893(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_(void) __attribute__((weak, alias("off_stub_1893")));
-static void off_stub_1894(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread__(void) __attribute__((weak, alias("off_stub_1894")));
-static void off_stub_1895(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_all(void) __attribute__((weak, alias("off_stub_1895")));
-static void off_stub_1896(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_all_(void) __attribute__((weak, alias("off_stub_1896")));
-static void off_stub_1897(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_all__(void) __attribute__((weak, alias("off_stub_1897")));
-static void off_stub_1898(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at(void) __attribute__((weak, alias("off_stub_1898")));
-static void off_stub_1899(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at_(void) __attribute__((weak, alias("off_stub_1899")));
-static void off_stub_1900(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at__(void) __attribute__((weak, alias("off_stub_1900")));
-static void off_stub_1901(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at_all(void) __attribute__((weak, alias("off_stub_1901")));
-static void off_stub_1902(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at_all_(void) __attribute__((weak, alias("off_stub_1902")));
-static void off_stub_1903(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_at_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_at_all__(void) __attribute__((weak, alias("off_stub_1903")));
-static void off_stub_1904(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_shared(void) __attribute__((weak, alias("off_stub_1904")));
-static void off_stub_1905(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_shared_(void) __attribute__((weak, alias("off_stub_1905")));
-static void off_stub_1906(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iread_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iread_shared__(void) __attribute__((weak, alias("off_stub_1906")));
-static void off_stub_1907(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite(void) __attribute__((weak, alias("off_stub_1907")));
-static void off_stub_1908(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_(void) __attribute__((weak, alias("off_stub_1908")));
-static void off_stub_1909(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite__(void) __attribute__((weak, alias("off_stub_1909")));
-static void off_stub_1910(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_all(void) __attribute__((weak, alias("off_stub_1910")));
-static void off_stub_1911(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_all_(void) __attribute__((weak, alias("off_stub_1911")));
-static void off_stub_1912(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_all__(void) __attribute__((weak, alias("off_stub_1912")));
-static void off_stub_1913(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at(void) __attribute__((weak, alias("off_stub_1913")));
-static void off_stub_1914(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at_(void) __attribute__((weak, alias("off_stub_1914")));
-static void off_stub_1915(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at__(void) __attribute__((weak, alias("off_stub_1915")));
-static void off_stub_1916(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at_all(void) __attribute__((weak, alias("off_stub_1916")));
-static void off_stub_1917(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at_all_(void) __attribute__((weak, alias("off_stub_1917")));
-static void off_stub_1918(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_at_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_at_all__(void) __attribute__((weak, alias("off_stub_1918")));
-static void off_stub_1919(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_shared(void) __attribute__((weak, alias("off_stub_1919")));
-static void off_stub_1920(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_shared_(void) __attribute__((weak, alias("off_stub_1920")));
-static void off_stub_1921(void) { ompi_ckpt_mpi_unsupported("pmpi_file_iwrite_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_iwrite_shared__(void) __attribute__((weak, alias("off_stub_1921")));
-static void off_stub_1922(void) { ompi_ckpt_mpi_unsupported("pmpi_file_open (Fortran)"); }
-OFF_EXPORT void pmpi_file_open(void) __attribute__((weak, alias("off_stub_1922")));
-static void off_stub_1923(void) { ompi_ckpt_mpi_unsupported("pmpi_file_open_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_open_(void) __attribute__((weak, alias("off_stub_1923")));
-static void off_stub_1924(void) { ompi_ckpt_mpi_unsupported("pmpi_file_open__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_open__(void) __attribute__((weak, alias("off_stub_1924")));
-static void off_stub_1925(void) { ompi_ckpt_mpi_unsupported("pmpi_file_preallocate (Fortran)"); }
-OFF_EXPORT void pmpi_file_preallocate(void) __attribute__((weak, alias("off_stub_1925")));
-static void off_stub_1926(void) { ompi_ckpt_mpi_unsupported("pmpi_file_preallocate_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_preallocate_(void) __attribute__((weak, alias("off_stub_1926")));
-static void off_stub_1927(void) { ompi_ckpt_mpi_unsupported("pmpi_file_preallocate__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_preallocate__(void) __attribute__((weak, alias("off_stub_1927")));
-static void off_stub_1928(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read (Fortran)"); }
-OFF_EXPORT void pmpi_file_read(void) __attribute__((weak, alias("off_stub_1928")));
-static void off_stub_1929(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_(void) __attribute__((weak, alias("off_stub_1929")));
-static void off_stub_1930(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read__(void) __attribute__((weak, alias("off_stub_1930")));
-static void off_stub_1931(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all(void) __attribute__((weak, alias("off_stub_1931")));
-static void off_stub_1932(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_(void) __attribute__((weak, alias("off_stub_1932")));
-static void off_stub_1933(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all__(void) __attribute__((weak, alias("off_stub_1933")));
-static void off_stub_1934(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_begin(void) __attribute__((weak, alias("off_stub_1934")));
-static void off_stub_1935(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_begin_(void) __attribute__((weak, alias("off_stub_1935")));
-static void off_stub_1936(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_begin__(void) __attribute__((weak, alias("off_stub_1936")));
-static void off_stub_1937(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_end(void) __attribute__((weak, alias("off_stub_1937")));
-static void off_stub_1938(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_end_(void) __attribute__((weak, alias("off_stub_1938")));
-static void off_stub_1939(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_all_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_all_end__(void) __attribute__((weak, alias("off_stub_1939")));
-static void off_stub_1940(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at(void) __attribute__((weak, alias("off_stub_1940")));
-static void off_stub_1941(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_(void) __attribute__((weak, alias("off_stub_1941")));
-static void off_stub_1942(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at__(void) __attribute__((weak, alias("off_stub_1942")));
-static void off_stub_1943(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all(void) __attribute__((weak, alias("off_stub_1943")));
-static void off_stub_1944(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_(void) __attribute__((weak, alias("off_stub_1944")));
-static void off_stub_1945(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all__(void) __attribute__((weak, alias("off_stub_1945")));
-static void off_stub_1946(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_begin(void) __attribute__((weak, alias("off_stub_1946")));
-static void off_stub_1947(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_begin_(void) __attribute__((weak, alias("off_stub_1947")));
-static void off_stub_1948(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_begin__(void) __attribute__((weak, alias("off_stub_1948")));
-static void off_stub_1949(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_end(void) __attribute__((weak, alias("off_stub_1949")));
-static void off_stub_1950(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_end_(void) __attribute__((weak, alias("off_stub_1950")));
-static void off_stub_1951(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_at_all_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_at_all_end__(void) __attribute__((weak, alias("off_stub_1951")));
-static void off_stub_1952(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered(void) __attribute__((weak, alias("off_stub_1952")));
-static void off_stub_1953(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_(void) __attribute__((weak, alias("off_stub_1953")));
-static void off_stub_1954(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered__(void) __attribute__((weak, alias("off_stub_1954")));
-static void off_stub_1955(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_begin(void) __attribute__((weak, alias("off_stub_1955")));
-static void off_stub_1956(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_begin_(void) __attribute__((weak, alias("off_stub_1956")));
-static void off_stub_1957(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_begin__(void) __attribute__((weak, alias("off_stub_1957")));
-static void off_stub_1958(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_end(void) __attribute__((weak, alias("off_stub_1958")));
-static void off_stub_1959(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_end_(void) __attribute__((weak, alias("off_stub_1959")));
-static void off_stub_1960(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_ordered_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_ordered_end__(void) __attribute__((weak, alias("off_stub_1960")));
-static void off_stub_1961(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_shared(void) __attribute__((weak, alias("off_stub_1961")));
-static void off_stub_1962(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_shared_(void) __attribute__((weak, alias("off_stub_1962")));
-static void off_stub_1963(void) { ompi_ckpt_mpi_unsupported("pmpi_file_read_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_read_shared__(void) __attribute__((weak, alias("off_stub_1963")));
-static void off_stub_1964(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek(void) __attribute__((weak, alias("off_stub_1964")));
-static void off_stub_1965(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek_(void) __attribute__((weak, alias("off_stub_1965")));
-static void off_stub_1966(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek__(void) __attribute__((weak, alias("off_stub_1966")));
-static void off_stub_1967(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek_shared(void) __attribute__((weak, alias("off_stub_1967")));
-static void off_stub_1968(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek_shared_(void) __attribute__((weak, alias("off_stub_1968")));
-static void off_stub_1969(void) { ompi_ckpt_mpi_unsupported("pmpi_file_seek_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_seek_shared__(void) __attribute__((weak, alias("off_stub_1969")));
-static void off_stub_1970(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_atomicity (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_atomicity(void) __attribute__((weak, alias("off_stub_1970")));
-static void off_stub_1971(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_atomicity_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_atomicity_(void) __attribute__((weak, alias("off_stub_1971")));
-static void off_stub_1972(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_atomicity__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_atomicity__(void) __attribute__((weak, alias("off_stub_1972")));
-static void off_stub_1973(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_errhandler(void) __attribute__((weak, alias("off_stub_1973")));
-static void off_stub_1974(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_errhandler_(void) __attribute__((weak, alias("off_stub_1974")));
-static void off_stub_1975(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_errhandler__(void) __attribute__((weak, alias("off_stub_1975")));
-static void off_stub_1976(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_info (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_info(void) __attribute__((weak, alias("off_stub_1976")));
-static void off_stub_1977(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_info_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_info_(void) __attribute__((weak, alias("off_stub_1977")));
-static void off_stub_1978(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_info__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_info__(void) __attribute__((weak, alias("off_stub_1978")));
-static void off_stub_1979(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_size (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_size(void) __attribute__((weak, alias("off_stub_1979")));
-static void off_stub_1980(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_size_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_size_(void) __attribute__((weak, alias("off_stub_1980")));
-static void off_stub_1981(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_size__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_size__(void) __attribute__((weak, alias("off_stub_1981")));
-static void off_stub_1982(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_view (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_view(void) __attribute__((weak, alias("off_stub_1982")));
-static void off_stub_1983(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_view_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_view_(void) __attribute__((weak, alias("off_stub_1983")));
-static void off_stub_1984(void) { ompi_ckpt_mpi_unsupported("pmpi_file_set_view__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_set_view__(void) __attribute__((weak, alias("off_stub_1984")));
-static void off_stub_1985(void) { ompi_ckpt_mpi_unsupported("pmpi_file_sync (Fortran)"); }
-OFF_EXPORT void pmpi_file_sync(void) __attribute__((weak, alias("off_stub_1985")));
-static void off_stub_1986(void) { ompi_ckpt_mpi_unsupported("pmpi_file_sync_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_sync_(void) __attribute__((weak, alias("off_stub_1986")));
-static void off_stub_1987(void) { ompi_ckpt_mpi_unsupported("pmpi_file_sync__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_sync__(void) __attribute__((weak, alias("off_stub_1987")));
-static void off_stub_1988(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write (Fortran)"); }
-OFF_EXPORT void pmpi_file_write(void) __attribute__((weak, alias("off_stub_1988")));
-static void off_stub_1989(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_(void) __attribute__((weak, alias("off_stub_1989")));
-static void off_stub_1990(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write__(void) __attribute__((weak, alias("off_stub_1990")));
-static void off_stub_1991(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all(void) __attribute__((weak, alias("off_stub_1991")));
-static void off_stub_1992(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_(void) __attribute__((weak, alias("off_stub_1992")));
-static void off_stub_1993(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all__(void) __attribute__((weak, alias("off_stub_1993")));
-static void off_stub_1994(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_begin(void) __attribute__((weak, alias("off_stub_1994")));
-static void off_stub_1995(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_begin_(void) __attribute__((weak, alias("off_stub_1995")));
-static void off_stub_1996(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_begin__(void) __attribute__((weak, alias("off_stub_1996")));
-static void off_stub_1997(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_end(void) __attribute__((weak, alias("off_stub_1997")));
-static void off_stub_1998(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_end_(void) __attribute__((weak, alias("off_stub_1998")));
-static void off_stub_1999(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_all_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_all_end__(void) __attribute__((weak, alias("off_stub_1999")));
-static void off_stub_2000(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at(void) __attribute__((weak, alias("off_stub_2000")));
-static void off_stub_2001(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_(void) __attribute__((weak, alias("off_stub_2001")));
-static void off_stub_2002(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at__(void) __attribute__((weak, alias("off_stub_2002")));
-static void off_stub_2003(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all(void) __attribute__((weak, alias("off_stub_2003")));
-static void off_stub_2004(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_(void) __attribute__((weak, alias("off_stub_2004")));
-static void off_stub_2005(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all__(void) __attribute__((weak, alias("off_stub_2005")));
-static void off_stub_2006(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_begin(void) __attribute__((weak, alias("off_stub_2006")));
-static void off_stub_2007(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_begin_(void) __attribute__((weak, alias("off_stub_2007")));
-static void off_stub_2008(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_begin__(void) __attribute__((weak, alias("off_stub_2008")));
-static void off_stub_2009(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_end(void) __attribute__((weak, alias("off_stub_2009")));
-static void off_stub_2010(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_end_(void) __attribute__((weak, alias("off_stub_2010")));
-static void off_stub_2011(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_at_all_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_at_all_end__(void) __attribute__((weak, alias("off_stub_2011")));
-static void off_stub_2012(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered(void) __attribute__((weak, alias("off_stub_2012")));
-static void off_stub_2013(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_(void) __attribute__((weak, alias("off_stub_2013")));
-static void off_stub_2014(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered__(void) __attribute__((weak, alias("off_stub_2014")));
-static void off_stub_2015(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_begin (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_begin(void) __attribute__((weak, alias("off_stub_2015")));
-static void off_stub_2016(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_begin_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_begin_(void) __attribute__((weak, alias("off_stub_2016")));
-static void off_stub_2017(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_begin__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_begin__(void) __attribute__((weak, alias("off_stub_2017")));
-static void off_stub_2018(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_end (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_end(void) __attribute__((weak, alias("off_stub_2018")));
-static void off_stub_2019(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_end_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_end_(void) __attribute__((weak, alias("off_stub_2019")));
-static void off_stub_2020(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_ordered_end__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_ordered_end__(void) __attribute__((weak, alias("off_stub_2020")));
-static void off_stub_2021(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_shared (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_shared(void) __attribute__((weak, alias("off_stub_2021")));
-static void off_stub_2022(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_shared_(void) __attribute__((weak, alias("off_stub_2022")));
-static void off_stub_2023(void) { ompi_ckpt_mpi_unsupported("pmpi_file_write_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_file_write_shared__(void) __attribute__((weak, alias("off_stub_2023")));
+OFF_EXPORT void pmpi_file_get_amode(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void pmpi_file_get_amode_(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void pmpi_file_get_amode__(void) __attribute__((weak, alias("ompi_file_get_amode_f")));
+OFF_EXPORT void pmpi_file_get_atomicity(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void pmpi_file_get_atomicity_(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void pmpi_file_get_atomicity__(void) __attribute__((weak, alias("ompi_file_get_atomicity_f")));
+OFF_EXPORT void pmpi_file_get_byte_offset(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void pmpi_file_get_byte_offset_(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void pmpi_file_get_byte_offset__(void) __attribute__((weak, alias("ompi_file_get_byte_offset_f")));
+OFF_EXPORT void pmpi_file_get_errhandler(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void pmpi_file_get_errhandler_(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void pmpi_file_get_errhandler__(void) __attribute__((weak, alias("ompi_file_get_errhandler_f")));
+OFF_EXPORT void pmpi_file_get_group(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void pmpi_file_get_group_(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void pmpi_file_get_group__(void) __attribute__((weak, alias("ompi_file_get_group_f")));
+OFF_EXPORT void pmpi_file_get_info(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void pmpi_file_get_info_(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void pmpi_file_get_info__(void) __attribute__((weak, alias("ompi_file_get_info_f")));
+OFF_EXPORT void pmpi_file_get_position(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void pmpi_file_get_position_(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void pmpi_file_get_position__(void) __attribute__((weak, alias("ompi_file_get_position_f")));
+OFF_EXPORT void pmpi_file_get_position_shared(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void pmpi_file_get_position_shared_(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void pmpi_file_get_position_shared__(void) __attribute__((weak, alias("ompi_file_get_position_shared_f")));
+OFF_EXPORT void pmpi_file_get_size(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void pmpi_file_get_size_(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void pmpi_file_get_size__(void) __attribute__((weak, alias("ompi_file_get_size_f")));
+OFF_EXPORT void pmpi_file_get_type_extent(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void pmpi_file_get_type_extent_(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void pmpi_file_get_type_extent__(void) __attribute__((weak, alias("ompi_file_get_type_extent_f")));
+OFF_EXPORT void pmpi_file_get_view(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void pmpi_file_get_view_(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void pmpi_file_get_view__(void) __attribute__((weak, alias("ompi_file_get_view_f")));
+OFF_EXPORT void pmpi_file_iread(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void pmpi_file_iread_(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void pmpi_file_iread__(void) __attribute__((weak, alias("ompi_file_iread_f")));
+OFF_EXPORT void pmpi_file_iread_all(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void pmpi_file_iread_all_(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void pmpi_file_iread_all__(void) __attribute__((weak, alias("ompi_file_iread_all_f")));
+OFF_EXPORT void pmpi_file_iread_at(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void pmpi_file_iread_at_(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void pmpi_file_iread_at__(void) __attribute__((weak, alias("ompi_file_iread_at_f")));
+OFF_EXPORT void pmpi_file_iread_at_all(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void pmpi_file_iread_at_all_(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void pmpi_file_iread_at_all__(void) __attribute__((weak, alias("ompi_file_iread_at_all_f")));
+OFF_EXPORT void pmpi_file_iread_shared(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void pmpi_file_iread_shared_(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void pmpi_file_iread_shared__(void) __attribute__((weak, alias("ompi_file_iread_shared_f")));
+OFF_EXPORT void pmpi_file_iwrite(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void pmpi_file_iwrite_(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void pmpi_file_iwrite__(void) __attribute__((weak, alias("ompi_file_iwrite_f")));
+OFF_EXPORT void pmpi_file_iwrite_all(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_all_(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_all__(void) __attribute__((weak, alias("ompi_file_iwrite_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_at(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void pmpi_file_iwrite_at_(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void pmpi_file_iwrite_at__(void) __attribute__((weak, alias("ompi_file_iwrite_at_f")));
+OFF_EXPORT void pmpi_file_iwrite_at_all(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_at_all_(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_at_all__(void) __attribute__((weak, alias("ompi_file_iwrite_at_all_f")));
+OFF_EXPORT void pmpi_file_iwrite_shared(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void pmpi_file_iwrite_shared_(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void pmpi_file_iwrite_shared__(void) __attribute__((weak, alias("ompi_file_iwrite_shared_f")));
+OFF_EXPORT void pmpi_file_open(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void pmpi_file_open_(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void pmpi_file_open__(void) __attribute__((weak, alias("ompi_file_open_f")));
+OFF_EXPORT void pmpi_file_preallocate(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void pmpi_file_preallocate_(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void pmpi_file_preallocate__(void) __attribute__((weak, alias("ompi_file_preallocate_f")));
+OFF_EXPORT void pmpi_file_read(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void pmpi_file_read_(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void pmpi_file_read__(void) __attribute__((weak, alias("ompi_file_read_f")));
+OFF_EXPORT void pmpi_file_read_all(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void pmpi_file_read_all_(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void pmpi_file_read_all__(void) __attribute__((weak, alias("ompi_file_read_all_f")));
+OFF_EXPORT void pmpi_file_read_all_begin(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_all_begin_(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_all_begin__(void) __attribute__((weak, alias("ompi_file_read_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_all_end(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void pmpi_file_read_all_end_(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void pmpi_file_read_all_end__(void) __attribute__((weak, alias("ompi_file_read_all_end_f")));
+OFF_EXPORT void pmpi_file_read_at(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void pmpi_file_read_at_(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void pmpi_file_read_at__(void) __attribute__((weak, alias("ompi_file_read_at_f")));
+OFF_EXPORT void pmpi_file_read_at_all(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void pmpi_file_read_at_all_(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void pmpi_file_read_at_all__(void) __attribute__((weak, alias("ompi_file_read_at_all_f")));
+OFF_EXPORT void pmpi_file_read_at_all_begin(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_at_all_begin_(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_at_all_begin__(void) __attribute__((weak, alias("ompi_file_read_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_read_at_all_end(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void pmpi_file_read_at_all_end_(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void pmpi_file_read_at_all_end__(void) __attribute__((weak, alias("ompi_file_read_at_all_end_f")));
+OFF_EXPORT void pmpi_file_read_ordered(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void pmpi_file_read_ordered_(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void pmpi_file_read_ordered__(void) __attribute__((weak, alias("ompi_file_read_ordered_f")));
+OFF_EXPORT void pmpi_file_read_ordered_begin(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_read_ordered_begin_(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_read_ordered_begin__(void) __attribute__((weak, alias("ompi_file_read_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_read_ordered_end(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void pmpi_file_read_ordered_end_(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void pmpi_file_read_ordered_end__(void) __attribute__((weak, alias("ompi_file_read_ordered_end_f")));
+OFF_EXPORT void pmpi_file_read_shared(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void pmpi_file_read_shared_(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void pmpi_file_read_shared__(void) __attribute__((weak, alias("ompi_file_read_shared_f")));
+OFF_EXPORT void pmpi_file_seek(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void pmpi_file_seek_(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void pmpi_file_seek__(void) __attribute__((weak, alias("ompi_file_seek_f")));
+OFF_EXPORT void pmpi_file_seek_shared(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void pmpi_file_seek_shared_(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void pmpi_file_seek_shared__(void) __attribute__((weak, alias("ompi_file_seek_shared_f")));
+OFF_EXPORT void pmpi_file_set_atomicity(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void pmpi_file_set_atomicity_(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void pmpi_file_set_atomicity__(void) __attribute__((weak, alias("ompi_file_set_atomicity_f")));
+OFF_EXPORT void pmpi_file_set_errhandler(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void pmpi_file_set_errhandler_(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void pmpi_file_set_errhandler__(void) __attribute__((weak, alias("ompi_file_set_errhandler_f")));
+OFF_EXPORT void pmpi_file_set_info(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void pmpi_file_set_info_(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void pmpi_file_set_info__(void) __attribute__((weak, alias("ompi_file_set_info_f")));
+OFF_EXPORT void pmpi_file_set_size(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void pmpi_file_set_size_(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void pmpi_file_set_size__(void) __attribute__((weak, alias("ompi_file_set_size_f")));
+OFF_EXPORT void pmpi_file_set_view(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void pmpi_file_set_view_(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void pmpi_file_set_view__(void) __attribute__((weak, alias("ompi_file_set_view_f")));
+OFF_EXPORT void pmpi_file_sync(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void pmpi_file_sync_(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void pmpi_file_sync__(void) __attribute__((weak, alias("ompi_file_sync_f")));
+OFF_EXPORT void pmpi_file_write(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void pmpi_file_write_(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void pmpi_file_write__(void) __attribute__((weak, alias("ompi_file_write_f")));
+OFF_EXPORT void pmpi_file_write_all(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void pmpi_file_write_all_(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void pmpi_file_write_all__(void) __attribute__((weak, alias("ompi_file_write_all_f")));
+OFF_EXPORT void pmpi_file_write_all_begin(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_all_begin_(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_all_begin__(void) __attribute__((weak, alias("ompi_file_write_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_all_end(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void pmpi_file_write_all_end_(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void pmpi_file_write_all_end__(void) __attribute__((weak, alias("ompi_file_write_all_end_f")));
+OFF_EXPORT void pmpi_file_write_at(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void pmpi_file_write_at_(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void pmpi_file_write_at__(void) __attribute__((weak, alias("ompi_file_write_at_f")));
+OFF_EXPORT void pmpi_file_write_at_all(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void pmpi_file_write_at_all_(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void pmpi_file_write_at_all__(void) __attribute__((weak, alias("ompi_file_write_at_all_f")));
+OFF_EXPORT void pmpi_file_write_at_all_begin(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_at_all_begin_(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_at_all_begin__(void) __attribute__((weak, alias("ompi_file_write_at_all_begin_f")));
+OFF_EXPORT void pmpi_file_write_at_all_end(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void pmpi_file_write_at_all_end_(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void pmpi_file_write_at_all_end__(void) __attribute__((weak, alias("ompi_file_write_at_all_end_f")));
+OFF_EXPORT void pmpi_file_write_ordered(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void pmpi_file_write_ordered_(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void pmpi_file_write_ordered__(void) __attribute__((weak, alias("ompi_file_write_ordered_f")));
+OFF_EXPORT void pmpi_file_write_ordered_begin(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_write_ordered_begin_(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_write_ordered_begin__(void) __attribute__((weak, alias("ompi_file_write_ordered_begin_f")));
+OFF_EXPORT void pmpi_file_write_ordered_end(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void pmpi_file_write_ordered_end_(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void pmpi_file_write_ordered_end__(void) __attribute__((weak, alias("ompi_file_write_ordered_end_f")));
+OFF_EXPORT void pmpi_file_write_shared(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void pmpi_file_write_shared_(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
+OFF_EXPORT void pmpi_file_write_shared__(void) __attribute__((weak, alias("ompi_file_write_shared_f")));
 OFF_EXPORT void pmpi_finalize(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void pmpi_finalize_(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void pmpi_finalize__(void) __attribute__((weak, alias("ompi_finalize_f")));
@@ -8911,18 +8576,12 @@ OFF_EXPORT void pmpi_gather__(void) __attribute__((weak, alias("ompi_gather_f"))
 OFF_EXPORT void pmpi_gatherv(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void pmpi_gatherv_(void) __attribute__((weak, alias("ompi_gatherv_f")));
 OFF_EXPORT void pmpi_gatherv__(void) __attribute__((weak, alias("ompi_gatherv_f")));
-static void off_stub_2024(void) { ompi_ckpt_mpi_unsupported("pmpi_get (Fortran)"); }
-OFF_EXPORT void pmpi_get(void) __attribute__((weak, alias("off_stub_2024")));
-static void off_stub_2025(void) { ompi_ckpt_mpi_unsupported("pmpi_get_ (Fortran)"); }
-OFF_EXPORT void pmpi_get_(void) __attribute__((weak, alias("off_stub_2025")));
-static void off_stub_2026(void) { ompi_ckpt_mpi_unsupported("pmpi_get__ (Fortran)"); }
-OFF_EXPORT void pmpi_get__(void) __attribute__((weak, alias("off_stub_2026")));
-static void off_stub_2027(void) { ompi_ckpt_mpi_unsupported("pmpi_get_accumulate (Fortran)"); }
-OFF_EXPORT void pmpi_get_accumulate(void) __attribute__((weak, alias("off_stub_2027")));
-static void off_stub_2028(void) { ompi_ckpt_mpi_unsupported("pmpi_get_accumulate_ (Fortran)"); }
-OFF_EXPORT void pmpi_get_accumulate_(void) __attribute__((weak, alias("off_stub_2028")));
-static void off_stub_2029(void) { ompi_ckpt_mpi_unsupported("pmpi_get_accumulate__ (Fortran)"); }
-OFF_EXPORT void pmpi_get_accumulate__(void) __attribute__((weak, alias("off_stub_2029")));
+OFF_EXPORT void pmpi_get(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void pmpi_get_(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void pmpi_get__(void) __attribute__((weak, alias("ompi_get_f")));
+OFF_EXPORT void pmpi_get_accumulate(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void pmpi_get_accumulate_(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
+OFF_EXPORT void pmpi_get_accumulate__(void) __attribute__((weak, alias("ompi_get_accumulate_f")));
 OFF_EXPORT void pmpi_get_address(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void pmpi_get_address_(void) __attribute__((weak, alias("ompi_get_address_f")));
 OFF_EXPORT void pmpi_get_address__(void) __attribute__((weak, alias("ompi_get_address_f")));
@@ -8965,12 +8624,12 @@ OFF_EXPORT void pmpi_graphdims_get__(void) __attribute__((weak, alias("ompi_grap
 OFF_EXPORT void pmpi_grequest_complete(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void pmpi_grequest_complete_(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void pmpi_grequest_complete__(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_2030(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start(void) __attribute__((weak, alias("off_stub_2030")));
-static void off_stub_2031(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start_ (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start_(void) __attribute__((weak, alias("off_stub_2031")));
-static void off_stub_2032(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start__ (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start__(void) __attribute__((weak, alias("off_stub_2032")));
+static void off_stub_834(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start (Fortran)"); }
+OFF_EXPORT void pmpi_grequest_start(void) __attribute__((weak, alias("off_stub_834")));
+static void off_stub_835(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start_ (Fortran)"); }
+OFF_EXPORT void pmpi_grequest_start_(void) __attribute__((weak, alias("off_stub_835")));
+static void off_stub_836(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start__ (Fortran)"); }
+OFF_EXPORT void pmpi_grequest_start__(void) __attribute__((weak, alias("off_stub_836")));
 OFF_EXPORT void pmpi_group_compare(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void pmpi_group_compare_(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void pmpi_group_compare__(void) __attribute__((weak, alias("ompi_group_compare_f")));
@@ -9022,12 +8681,12 @@ OFF_EXPORT void pmpi_ialltoall__(void) __attribute__((weak, alias("ompi_ialltoal
 OFF_EXPORT void pmpi_ialltoallv(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void pmpi_ialltoallv_(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void pmpi_ialltoallv__(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_2033(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw(void) __attribute__((weak, alias("off_stub_2033")));
-static void off_stub_2034(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_2034")));
-static void off_stub_2035(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_2035")));
+static void off_stub_837(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw(void) __attribute__((weak, alias("off_stub_837")));
+static void off_stub_838(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_838")));
+static void off_stub_839(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_839")));
 OFF_EXPORT void pmpi_ibarrier(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void pmpi_ibarrier_(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void pmpi_ibarrier__(void) __attribute__((weak, alias("ompi_ibarrier_f")));
@@ -9064,12 +8723,12 @@ OFF_EXPORT void pmpi_ineighbor_alltoall__(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void pmpi_ineighbor_alltoallv(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_ineighbor_alltoallv_(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_ineighbor_alltoallv__(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_2036(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_2036")));
-static void off_stub_2037(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_2037")));
-static void off_stub_2038(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_2038")));
+static void off_stub_840(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_840")));
+static void off_stub_841(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_841")));
+static void off_stub_842(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_842")));
 OFF_EXPORT void pmpi_info_create(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void pmpi_info_create_(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void pmpi_info_create__(void) __attribute__((weak, alias("ompi_info_create_f")));
@@ -9148,18 +8807,18 @@ OFF_EXPORT void pmpi_isend__(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void pmpi_issend(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void pmpi_issend_(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void pmpi_issend__(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_2039(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create(void) __attribute__((weak, alias("off_stub_2039")));
-static void off_stub_2040(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create_ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create_(void) __attribute__((weak, alias("off_stub_2040")));
-static void off_stub_2041(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create__ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create__(void) __attribute__((weak, alias("off_stub_2041")));
-static void off_stub_2042(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free(void) __attribute__((weak, alias("off_stub_2042")));
-static void off_stub_2043(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free_ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free_(void) __attribute__((weak, alias("off_stub_2043")));
-static void off_stub_2044(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free__ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free__(void) __attribute__((weak, alias("off_stub_2044")));
+static void off_stub_843(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create(void) __attribute__((weak, alias("off_stub_843")));
+static void off_stub_844(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create_ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create_(void) __attribute__((weak, alias("off_stub_844")));
+static void off_stub_845(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create__ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create__(void) __attribute__((weak, alias("off_stub_845")));
+static void off_stub_846(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free(void) __attribute__((weak, alias("off_stub_846")));
+static void off_stub_847(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free_ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free_(void) __attribute__((weak, alias("off_stub_847")));
+static void off_stub_848(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free__ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free__(void) __attribute__((weak, alias("off_stub_848")));
 OFF_EXPORT void pmpi_lookup_name(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void pmpi_lookup_name_(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void pmpi_lookup_name__(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -9181,12 +8840,12 @@ OFF_EXPORT void pmpi_neighbor_alltoall__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void pmpi_neighbor_alltoallv(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_neighbor_alltoallv_(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_neighbor_alltoallv__(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_2045(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_2045")));
-static void off_stub_2046(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_2046")));
-static void off_stub_2047(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_2047")));
+static void off_stub_849(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_849")));
+static void off_stub_850(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_850")));
+static void off_stub_851(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_851")));
 OFF_EXPORT void pmpi_op_commutative(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void pmpi_op_commutative_(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void pmpi_op_commutative__(void) __attribute__((weak, alias("ompi_op_commutative_f")));
@@ -9211,33 +8870,27 @@ OFF_EXPORT void pmpi_pack_external_size__(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void pmpi_pack_size(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void pmpi_pack_size_(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void pmpi_pack_size__(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_2048(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol(void) __attribute__((weak, alias("off_stub_2048")));
-static void off_stub_2049(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol_ (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol_(void) __attribute__((weak, alias("off_stub_2049")));
-static void off_stub_2050(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol__ (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol__(void) __attribute__((weak, alias("off_stub_2050")));
+static void off_stub_852(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol(void) __attribute__((weak, alias("off_stub_852")));
+static void off_stub_853(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol_ (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol_(void) __attribute__((weak, alias("off_stub_853")));
+static void off_stub_854(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol__ (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol__(void) __attribute__((weak, alias("off_stub_854")));
 OFF_EXPORT void pmpi_probe(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void pmpi_probe_(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void pmpi_probe__(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void pmpi_publish_name(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void pmpi_publish_name_(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void pmpi_publish_name__(void) __attribute__((weak, alias("ompi_publish_name_f")));
-static void off_stub_2051(void) { ompi_ckpt_mpi_unsupported("pmpi_put (Fortran)"); }
-OFF_EXPORT void pmpi_put(void) __attribute__((weak, alias("off_stub_2051")));
-static void off_stub_2052(void) { ompi_ckpt_mpi_unsupported("pmpi_put_ (Fortran)"); }
-OFF_EXPORT void pmpi_put_(void) __attribute__((weak, alias("off_stub_2052")));
-static void off_stub_2053(void) { ompi_ckpt_mpi_unsupported("pmpi_put__ (Fortran)"); }
-OFF_EXPORT void pmpi_put__(void) __attribute__((weak, alias("off_stub_2053")));
+OFF_EXPORT void pmpi_put(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void pmpi_put_(void) __attribute__((weak, alias("ompi_put_f")));
+OFF_EXPORT void pmpi_put__(void) __attribute__((weak, alias("ompi_put_f")));
 OFF_EXPORT void pmpi_query_thread(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void pmpi_query_thread_(void) __attribute__((weak, alias("ompi_query_thread_f")));
 OFF_EXPORT void pmpi_query_thread__(void) __attribute__((weak, alias("ompi_query_thread_f")));
-static void off_stub_2054(void) { ompi_ckpt_mpi_unsupported("pmpi_raccumulate (Fortran)"); }
-OFF_EXPORT void pmpi_raccumulate(void) __attribute__((weak, alias("off_stub_2054")));
-static void off_stub_2055(void) { ompi_ckpt_mpi_unsupported("pmpi_raccumulate_ (Fortran)"); }
-OFF_EXPORT void pmpi_raccumulate_(void) __attribute__((weak, alias("off_stub_2055")));
-static void off_stub_2056(void) { ompi_ckpt_mpi_unsupported("pmpi_raccumulate__ (Fortran)"); }
-OFF_EXPORT void pmpi_raccumulate__(void) __attribute__((weak, alias("off_stub_2056")));
+OFF_EXPORT void pmpi_raccumulate(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void pmpi_raccumulate_(void) __attribute__((weak, alias("ompi_raccumulate_f")));
+OFF_EXPORT void pmpi_raccumulate__(void) __attribute__((weak, alias("ompi_raccumulate_f")));
 OFF_EXPORT void pmpi_recv(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void pmpi_recv_(void) __attribute__((weak, alias("ompi_recv_f")));
 OFF_EXPORT void pmpi_recv__(void) __attribute__((weak, alias("ompi_recv_f")));
@@ -9256,36 +8909,27 @@ OFF_EXPORT void pmpi_reduce_scatter__(void) __attribute__((weak, alias("ompi_red
 OFF_EXPORT void pmpi_reduce_scatter_block(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void pmpi_reduce_scatter_block_(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void pmpi_reduce_scatter_block__(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_2057(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep(void) __attribute__((weak, alias("off_stub_2057")));
-static void off_stub_2058(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep_ (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep_(void) __attribute__((weak, alias("off_stub_2058")));
-static void off_stub_2059(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep__ (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep__(void) __attribute__((weak, alias("off_stub_2059")));
+static void off_stub_855(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep(void) __attribute__((weak, alias("off_stub_855")));
+static void off_stub_856(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep_ (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep_(void) __attribute__((weak, alias("off_stub_856")));
+static void off_stub_857(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep__ (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep__(void) __attribute__((weak, alias("off_stub_857")));
 OFF_EXPORT void pmpi_request_free(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void pmpi_request_free_(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void pmpi_request_free__(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void pmpi_request_get_status(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void pmpi_request_get_status_(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void pmpi_request_get_status__(void) __attribute__((weak, alias("ompi_request_get_status_f")));
-static void off_stub_2060(void) { ompi_ckpt_mpi_unsupported("pmpi_rget (Fortran)"); }
-OFF_EXPORT void pmpi_rget(void) __attribute__((weak, alias("off_stub_2060")));
-static void off_stub_2061(void) { ompi_ckpt_mpi_unsupported("pmpi_rget_ (Fortran)"); }
-OFF_EXPORT void pmpi_rget_(void) __attribute__((weak, alias("off_stub_2061")));
-static void off_stub_2062(void) { ompi_ckpt_mpi_unsupported("pmpi_rget__ (Fortran)"); }
-OFF_EXPORT void pmpi_rget__(void) __attribute__((weak, alias("off_stub_2062")));
-static void off_stub_2063(void) { ompi_ckpt_mpi_unsupported("pmpi_rget_accumulate (Fortran)"); }
-OFF_EXPORT void pmpi_rget_accumulate(void) __attribute__((weak, alias("off_stub_2063")));
-static void off_stub_2064(void) { ompi_ckpt_mpi_unsupported("pmpi_rget_accumulate_ (Fortran)"); }
-OFF_EXPORT void pmpi_rget_accumulate_(void) __attribute__((weak, alias("off_stub_2064")));
-static void off_stub_2065(void) { ompi_ckpt_mpi_unsupported("pmpi_rget_accumulate__ (Fortran)"); }
-OFF_EXPORT void pmpi_rget_accumulate__(void) __attribute__((weak, alias("off_stub_2065")));
-static void off_stub_2066(void) { ompi_ckpt_mpi_unsupported("pmpi_rput (Fortran)"); }
-OFF_EXPORT void pmpi_rput(void) __attribute__((weak, alias("off_stub_2066")));
-static void off_stub_2067(void) { ompi_ckpt_mpi_unsupported("pmpi_rput_ (Fortran)"); }
-OFF_EXPORT void pmpi_rput_(void) __attribute__((weak, alias("off_stub_2067")));
-static void off_stub_2068(void) { ompi_ckpt_mpi_unsupported("pmpi_rput__ (Fortran)"); }
-OFF_EXPORT void pmpi_rput__(void) __attribute__((weak, alias("off_stub_2068")));
+OFF_EXPORT void pmpi_rget(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void pmpi_rget_(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void pmpi_rget__(void) __attribute__((weak, alias("ompi_rget_f")));
+OFF_EXPORT void pmpi_rget_accumulate(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void pmpi_rget_accumulate_(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void pmpi_rget_accumulate__(void) __attribute__((weak, alias("ompi_rget_accumulate_f")));
+OFF_EXPORT void pmpi_rput(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void pmpi_rput_(void) __attribute__((weak, alias("ompi_rput_f")));
+OFF_EXPORT void pmpi_rput__(void) __attribute__((weak, alias("ompi_rput_f")));
 OFF_EXPORT void pmpi_rsend(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void pmpi_rsend_(void) __attribute__((weak, alias("ompi_rsend_f")));
 OFF_EXPORT void pmpi_rsend__(void) __attribute__((weak, alias("ompi_rsend_f")));
@@ -9313,390 +8957,390 @@ OFF_EXPORT void pmpi_sendrecv__(void) __attribute__((weak, alias("ompi_sendrecv_
 OFF_EXPORT void pmpi_sendrecv_replace(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void pmpi_sendrecv_replace_(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void pmpi_sendrecv_replace__(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
-static void off_stub_2069(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_2069")));
-static void off_stub_2070(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_2070")));
-static void off_stub_2071(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_2071")));
-static void off_stub_2072(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_2072")));
-static void off_stub_2073(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_2073")));
-static void off_stub_2074(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_2074")));
-static void off_stub_2075(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_2075")));
-static void off_stub_2076(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_2076")));
-static void off_stub_2077(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_2077")));
-static void off_stub_2078(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_2078")));
-static void off_stub_2079(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_2079")));
-static void off_stub_2080(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_2080")));
-static void off_stub_2081(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_2081")));
-static void off_stub_2082(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_2082")));
-static void off_stub_2083(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_2083")));
-static void off_stub_2084(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_2084")));
-static void off_stub_2085(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_2085")));
-static void off_stub_2086(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_2086")));
-static void off_stub_2087(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_2087")));
-static void off_stub_2088(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_2088")));
-static void off_stub_2089(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_2089")));
-static void off_stub_2090(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_2090")));
-static void off_stub_2091(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_2091")));
-static void off_stub_2092(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_2092")));
-static void off_stub_2093(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_2093")));
-static void off_stub_2094(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_2094")));
-static void off_stub_2095(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_2095")));
-static void off_stub_2096(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_2096")));
-static void off_stub_2097(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_2097")));
-static void off_stub_2098(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_2098")));
-static void off_stub_2099(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_2099")));
-static void off_stub_2100(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_2100")));
-static void off_stub_2101(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_2101")));
-static void off_stub_2102(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_2102")));
-static void off_stub_2103(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_2103")));
-static void off_stub_2104(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_2104")));
-static void off_stub_2105(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_2105")));
-static void off_stub_2106(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_2106")));
-static void off_stub_2107(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_2107")));
-static void off_stub_2108(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_2108")));
-static void off_stub_2109(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_2109")));
-static void off_stub_2110(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_2110")));
-static void off_stub_2111(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_2111")));
-static void off_stub_2112(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_2112")));
-static void off_stub_2113(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_2113")));
-static void off_stub_2114(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_2114")));
-static void off_stub_2115(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_2115")));
-static void off_stub_2116(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_2116")));
-static void off_stub_2117(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_2117")));
-static void off_stub_2118(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_2118")));
-static void off_stub_2119(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_2119")));
-static void off_stub_2120(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_2120")));
-static void off_stub_2121(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_2121")));
-static void off_stub_2122(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_2122")));
-static void off_stub_2123(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_2123")));
-static void off_stub_2124(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_2124")));
-static void off_stub_2125(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_2125")));
-static void off_stub_2126(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_2126")));
-static void off_stub_2127(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_2127")));
-static void off_stub_2128(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_2128")));
-static void off_stub_2129(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_2129")));
-static void off_stub_2130(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_2130")));
-static void off_stub_2131(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_2131")));
-static void off_stub_2132(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_2132")));
-static void off_stub_2133(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_2133")));
-static void off_stub_2134(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_2134")));
-static void off_stub_2135(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_2135")));
-static void off_stub_2136(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_2136")));
-static void off_stub_2137(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_2137")));
-static void off_stub_2138(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_2138")));
-static void off_stub_2139(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_2139")));
-static void off_stub_2140(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_2140")));
-static void off_stub_2141(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_2141")));
-static void off_stub_2142(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_2142")));
-static void off_stub_2143(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_2143")));
-static void off_stub_2144(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_2144")));
-static void off_stub_2145(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_2145")));
-static void off_stub_2146(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_2146")));
-static void off_stub_2147(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_2147")));
-static void off_stub_2148(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_2148")));
-static void off_stub_2149(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_2149")));
-static void off_stub_2150(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_2150")));
-static void off_stub_2151(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_2151")));
-static void off_stub_2152(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_2152")));
-static void off_stub_2153(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_2153")));
-static void off_stub_2154(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_2154")));
-static void off_stub_2155(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_2155")));
-static void off_stub_2156(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_2156")));
-static void off_stub_2157(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_2157")));
-static void off_stub_2158(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_2158")));
-static void off_stub_2159(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_2159")));
-static void off_stub_2160(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_2160")));
-static void off_stub_2161(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_2161")));
-static void off_stub_2162(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_2162")));
-static void off_stub_2163(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_2163")));
-static void off_stub_2164(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_2164")));
-static void off_stub_2165(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_2165")));
-static void off_stub_2166(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_2166")));
-static void off_stub_2167(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_2167")));
-static void off_stub_2168(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_2168")));
-static void off_stub_2169(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_2169")));
-static void off_stub_2170(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_2170")));
-static void off_stub_2171(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_2171")));
-static void off_stub_2172(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_2172")));
-static void off_stub_2173(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_2173")));
-static void off_stub_2174(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_2174")));
-static void off_stub_2175(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_2175")));
-static void off_stub_2176(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_2176")));
-static void off_stub_2177(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_2177")));
-static void off_stub_2178(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_2178")));
-static void off_stub_2179(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_2179")));
-static void off_stub_2180(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_2180")));
-static void off_stub_2181(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_2181")));
-static void off_stub_2182(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_2182")));
-static void off_stub_2183(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_2183")));
-static void off_stub_2184(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_2184")));
-static void off_stub_2185(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_2185")));
-static void off_stub_2186(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_2186")));
-static void off_stub_2187(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_2187")));
-static void off_stub_2188(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_2188")));
-static void off_stub_2189(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_2189")));
-static void off_stub_2190(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_2190")));
-static void off_stub_2191(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_2191")));
-static void off_stub_2192(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_2192")));
-static void off_stub_2193(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_2193")));
-static void off_stub_2194(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_2194")));
-static void off_stub_2195(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_2195")));
-static void off_stub_2196(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_2196")));
-static void off_stub_2197(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_2197")));
-static void off_stub_2198(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_2198")));
-static void off_stub_2199(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_2199")));
-static void off_stub_2200(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_2200")));
-static void off_stub_2201(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_2201")));
-static void off_stub_2202(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_2202")));
-static void off_stub_2203(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_2203")));
-static void off_stub_2204(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_2204")));
-static void off_stub_2205(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_2205")));
-static void off_stub_2206(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_2206")));
-static void off_stub_2207(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_2207")));
-static void off_stub_2208(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_2208")));
-static void off_stub_2209(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_2209")));
-static void off_stub_2210(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_2210")));
-static void off_stub_2211(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_2211")));
-static void off_stub_2212(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_2212")));
-static void off_stub_2213(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_2213")));
-static void off_stub_2214(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_2214")));
-static void off_stub_2215(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_2215")));
-static void off_stub_2216(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_2216")));
-static void off_stub_2217(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_2217")));
-static void off_stub_2218(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_2218")));
-static void off_stub_2219(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_2219")));
-static void off_stub_2220(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_2220")));
-static void off_stub_2221(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_2221")));
-static void off_stub_2222(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_2222")));
-static void off_stub_2223(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_2223")));
-static void off_stub_2224(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_2224")));
-static void off_stub_2225(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_2225")));
-static void off_stub_2226(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_2226")));
-static void off_stub_2227(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_2227")));
-static void off_stub_2228(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_2228")));
-static void off_stub_2229(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_2229")));
-static void off_stub_2230(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_2230")));
-static void off_stub_2231(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_2231")));
-static void off_stub_2232(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_2232")));
-static void off_stub_2233(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_2233")));
-static void off_stub_2234(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_2234")));
-static void off_stub_2235(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_2235")));
-static void off_stub_2236(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_2236")));
-static void off_stub_2237(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_2237")));
-static void off_stub_2238(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_2238")));
-static void off_stub_2239(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_2239")));
-static void off_stub_2240(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_2240")));
-static void off_stub_2241(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_2241")));
-static void off_stub_2242(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_2242")));
-static void off_stub_2243(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_2243")));
-static void off_stub_2244(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_2244")));
-static void off_stub_2245(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_2245")));
-static void off_stub_2246(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_2246")));
-static void off_stub_2247(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_2247")));
-static void off_stub_2248(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_2248")));
-static void off_stub_2249(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_2249")));
-static void off_stub_2250(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_2250")));
-static void off_stub_2251(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_2251")));
-static void off_stub_2252(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_2252")));
-static void off_stub_2253(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_2253")));
-static void off_stub_2254(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_2254")));
-static void off_stub_2255(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_2255")));
-static void off_stub_2256(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_2256")));
-static void off_stub_2257(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_2257")));
-static void off_stub_2258(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_2258")));
-static void off_stub_2259(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_2259")));
-static void off_stub_2260(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_2260")));
+static void off_stub_858(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_858")));
+static void off_stub_859(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_859")));
+static void off_stub_860(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_860")));
+static void off_stub_861(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_861")));
+static void off_stub_862(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_862")));
+static void off_stub_863(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_863")));
+static void off_stub_864(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_864")));
+static void off_stub_865(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_865")));
+static void off_stub_866(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_866")));
+static void off_stub_867(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_867")));
+static void off_stub_868(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_868")));
+static void off_stub_869(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_869")));
+static void off_stub_870(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_870")));
+static void off_stub_871(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_871")));
+static void off_stub_872(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_872")));
+static void off_stub_873(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_873")));
+static void off_stub_874(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_874")));
+static void off_stub_875(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_875")));
+static void off_stub_876(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_876")));
+static void off_stub_877(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_877")));
+static void off_stub_878(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_878")));
+static void off_stub_879(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_879")));
+static void off_stub_880(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_880")));
+static void off_stub_881(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_881")));
+static void off_stub_882(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_882")));
+static void off_stub_883(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_883")));
+static void off_stub_884(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_884")));
+static void off_stub_885(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_885")));
+static void off_stub_886(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_886")));
+static void off_stub_887(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_887")));
+static void off_stub_888(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_888")));
+static void off_stub_889(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_889")));
+static void off_stub_890(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_890")));
+static void off_stub_891(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_891")));
+static void off_stub_892(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_892")));
+static void off_stub_893(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_893")));
+static void off_stub_894(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_894")));
+static void off_stub_895(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_895")));
+static void off_stub_896(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_896")));
+static void off_stub_897(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_897")));
+static void off_stub_898(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_898")));
+static void off_stub_899(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_899")));
+static void off_stub_900(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_900")));
+static void off_stub_901(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_901")));
+static void off_stub_902(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_902")));
+static void off_stub_903(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_903")));
+static void off_stub_904(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_904")));
+static void off_stub_905(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_905")));
+static void off_stub_906(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_906")));
+static void off_stub_907(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_907")));
+static void off_stub_908(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_908")));
+static void off_stub_909(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_909")));
+static void off_stub_910(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_910")));
+static void off_stub_911(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_911")));
+static void off_stub_912(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_912")));
+static void off_stub_913(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_913")));
+static void off_stub_914(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_914")));
+static void off_stub_915(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_915")));
+static void off_stub_916(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_916")));
+static void off_stub_917(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_917")));
+static void off_stub_918(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_918")));
+static void off_stub_919(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_919")));
+static void off_stub_920(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_920")));
+static void off_stub_921(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_921")));
+static void off_stub_922(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_922")));
+static void off_stub_923(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_923")));
+static void off_stub_924(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_924")));
+static void off_stub_925(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_925")));
+static void off_stub_926(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_926")));
+static void off_stub_927(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_927")));
+static void off_stub_928(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_928")));
+static void off_stub_929(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_929")));
+static void off_stub_930(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_930")));
+static void off_stub_931(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_931")));
+static void off_stub_932(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_932")));
+static void off_stub_933(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_933")));
+static void off_stub_934(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_934")));
+static void off_stub_935(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_935")));
+static void off_stub_936(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_936")));
+static void off_stub_937(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_937")));
+static void off_stub_938(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_938")));
+static void off_stub_939(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_939")));
+static void off_stub_940(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_940")));
+static void off_stub_941(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_941")));
+static void off_stub_942(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_942")));
+static void off_stub_943(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_943")));
+static void off_stub_944(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_944")));
+static void off_stub_945(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_945")));
+static void off_stub_946(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_946")));
+static void off_stub_947(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_947")));
+static void off_stub_948(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_948")));
+static void off_stub_949(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_949")));
+static void off_stub_950(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_950")));
+static void off_stub_951(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_951")));
+static void off_stub_952(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_952")));
+static void off_stub_953(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_953")));
+static void off_stub_954(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_954")));
+static void off_stub_955(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_955")));
+static void off_stub_956(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_956")));
+static void off_stub_957(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_957")));
+static void off_stub_958(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_958")));
+static void off_stub_959(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_959")));
+static void off_stub_960(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_960")));
+static void off_stub_961(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_961")));
+static void off_stub_962(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_962")));
+static void off_stub_963(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_963")));
+static void off_stub_964(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_964")));
+static void off_stub_965(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_965")));
+static void off_stub_966(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_966")));
+static void off_stub_967(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_967")));
+static void off_stub_968(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_968")));
+static void off_stub_969(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_969")));
+static void off_stub_970(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_970")));
+static void off_stub_971(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_971")));
+static void off_stub_972(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_972")));
+static void off_stub_973(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_973")));
+static void off_stub_974(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_974")));
+static void off_stub_975(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_975")));
+static void off_stub_976(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_976")));
+static void off_stub_977(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_977")));
+static void off_stub_978(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_978")));
+static void off_stub_979(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_979")));
+static void off_stub_980(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_980")));
+static void off_stub_981(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_981")));
+static void off_stub_982(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_982")));
+static void off_stub_983(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_983")));
+static void off_stub_984(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_984")));
+static void off_stub_985(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_985")));
+static void off_stub_986(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_986")));
+static void off_stub_987(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_987")));
+static void off_stub_988(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_988")));
+static void off_stub_989(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_989")));
+static void off_stub_990(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_990")));
+static void off_stub_991(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_991")));
+static void off_stub_992(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_992")));
+static void off_stub_993(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_993")));
+static void off_stub_994(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_994")));
+static void off_stub_995(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_995")));
+static void off_stub_996(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_996")));
+static void off_stub_997(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_997")));
+static void off_stub_998(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_998")));
+static void off_stub_999(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_999")));
+static void off_stub_1000(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_1000")));
+static void off_stub_1001(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_1001")));
+static void off_stub_1002(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_1002")));
+static void off_stub_1003(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_1003")));
+static void off_stub_1004(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_1004")));
+static void off_stub_1005(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_1005")));
+static void off_stub_1006(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_1006")));
+static void off_stub_1007(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_1007")));
+static void off_stub_1008(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_1008")));
+static void off_stub_1009(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_1009")));
+static void off_stub_1010(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_1010")));
+static void off_stub_1011(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_1011")));
+static void off_stub_1012(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_1012")));
+static void off_stub_1013(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_1013")));
+static void off_stub_1014(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_1014")));
+static void off_stub_1015(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_1015")));
+static void off_stub_1016(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_1016")));
+static void off_stub_1017(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_1017")));
+static void off_stub_1018(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_1018")));
+static void off_stub_1019(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_1019")));
+static void off_stub_1020(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_1020")));
+static void off_stub_1021(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_1021")));
+static void off_stub_1022(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_1022")));
+static void off_stub_1023(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_1023")));
+static void off_stub_1024(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_1024")));
+static void off_stub_1025(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_1025")));
+static void off_stub_1026(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_1026")));
+static void off_stub_1027(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_1027")));
+static void off_stub_1028(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_1028")));
+static void off_stub_1029(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_1029")));
+static void off_stub_1030(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_1030")));
+static void off_stub_1031(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_1031")));
+static void off_stub_1032(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_1032")));
+static void off_stub_1033(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_1033")));
+static void off_stub_1034(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_1034")));
+static void off_stub_1035(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_1035")));
+static void off_stub_1036(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_1036")));
+static void off_stub_1037(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_1037")));
+static void off_stub_1038(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_1038")));
+static void off_stub_1039(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_1039")));
+static void off_stub_1040(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_1040")));
+static void off_stub_1041(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_1041")));
+static void off_stub_1042(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_1042")));
+static void off_stub_1043(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_1043")));
+static void off_stub_1044(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_1044")));
+static void off_stub_1045(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_1045")));
+static void off_stub_1046(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_1046")));
+static void off_stub_1047(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_1047")));
+static void off_stub_1048(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_1048")));
+static void off_stub_1049(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_1049")));
 OFF_EXPORT void pmpi_ssend(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void pmpi_ssend_(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void pmpi_ssend__(void) __attribute__((weak, alias("ompi_ssend_f")));
@@ -9766,12 +9410,12 @@ OFF_EXPORT void pmpi_type_create_hvector__(void) __attribute__((weak, alias("omp
 OFF_EXPORT void pmpi_type_create_indexed_block(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void pmpi_type_create_indexed_block_(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
 OFF_EXPORT void pmpi_type_create_indexed_block__(void) __attribute__((weak, alias("ompi_type_create_indexed_block_f")));
-static void off_stub_2261(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval (Fortran)"); }
-OFF_EXPORT void pmpi_type_create_keyval(void) __attribute__((weak, alias("off_stub_2261")));
-static void off_stub_2262(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_create_keyval_(void) __attribute__((weak, alias("off_stub_2262")));
-static void off_stub_2263(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_create_keyval__(void) __attribute__((weak, alias("off_stub_2263")));
+static void off_stub_1050(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval (Fortran)"); }
+OFF_EXPORT void pmpi_type_create_keyval(void) __attribute__((weak, alias("off_stub_1050")));
+static void off_stub_1051(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_create_keyval_(void) __attribute__((weak, alias("off_stub_1051")));
+static void off_stub_1052(void) { ompi_ckpt_mpi_unsupported("pmpi_type_create_keyval__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_create_keyval__(void) __attribute__((weak, alias("off_stub_1052")));
 OFF_EXPORT void pmpi_type_create_resized(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void pmpi_type_create_resized_(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
 OFF_EXPORT void pmpi_type_create_resized__(void) __attribute__((weak, alias("ompi_type_create_resized_f")));
@@ -9787,12 +9431,12 @@ OFF_EXPORT void pmpi_type_delete_attr__(void) __attribute__((weak, alias("ompi_t
 OFF_EXPORT void pmpi_type_dup(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void pmpi_type_dup_(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void pmpi_type_dup__(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_2264(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent(void) __attribute__((weak, alias("off_stub_2264")));
-static void off_stub_2265(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent_(void) __attribute__((weak, alias("off_stub_2265")));
-static void off_stub_2266(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent__(void) __attribute__((weak, alias("off_stub_2266")));
+static void off_stub_1053(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent(void) __attribute__((weak, alias("off_stub_1053")));
+static void off_stub_1054(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent_(void) __attribute__((weak, alias("off_stub_1054")));
+static void off_stub_1055(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent__(void) __attribute__((weak, alias("off_stub_1055")));
 OFF_EXPORT void pmpi_type_free(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void pmpi_type_free_(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void pmpi_type_free__(void) __attribute__((weak, alias("ompi_type_free_f")));
@@ -9823,27 +9467,27 @@ OFF_EXPORT void pmpi_type_get_true_extent__(void) __attribute__((weak, alias("om
 OFF_EXPORT void pmpi_type_get_true_extent_x(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void pmpi_type_get_true_extent_x_(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void pmpi_type_get_true_extent_x__(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_2267(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed(void) __attribute__((weak, alias("off_stub_2267")));
-static void off_stub_2268(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_2268")));
-static void off_stub_2269(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_2269")));
-static void off_stub_2270(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector(void) __attribute__((weak, alias("off_stub_2270")));
-static void off_stub_2271(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector_(void) __attribute__((weak, alias("off_stub_2271")));
-static void off_stub_2272(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector__(void) __attribute__((weak, alias("off_stub_2272")));
+static void off_stub_1056(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed(void) __attribute__((weak, alias("off_stub_1056")));
+static void off_stub_1057(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_1057")));
+static void off_stub_1058(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_1058")));
+static void off_stub_1059(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector(void) __attribute__((weak, alias("off_stub_1059")));
+static void off_stub_1060(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector_(void) __attribute__((weak, alias("off_stub_1060")));
+static void off_stub_1061(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector__(void) __attribute__((weak, alias("off_stub_1061")));
 OFF_EXPORT void pmpi_type_indexed(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void pmpi_type_indexed_(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void pmpi_type_indexed__(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_2273(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb(void) __attribute__((weak, alias("off_stub_2273")));
-static void off_stub_2274(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb_(void) __attribute__((weak, alias("off_stub_2274")));
-static void off_stub_2275(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb__(void) __attribute__((weak, alias("off_stub_2275")));
+static void off_stub_1062(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb(void) __attribute__((weak, alias("off_stub_1062")));
+static void off_stub_1063(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb_(void) __attribute__((weak, alias("off_stub_1063")));
+static void off_stub_1064(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb__(void) __attribute__((weak, alias("off_stub_1064")));
 OFF_EXPORT void pmpi_type_match_size(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void pmpi_type_match_size_(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void pmpi_type_match_size__(void) __attribute__((weak, alias("ompi_type_match_size_f")));
@@ -9859,18 +9503,18 @@ OFF_EXPORT void pmpi_type_size__(void) __attribute__((weak, alias("ompi_type_siz
 OFF_EXPORT void pmpi_type_size_x(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void pmpi_type_size_x_(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void pmpi_type_size_x__(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_2276(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct(void) __attribute__((weak, alias("off_stub_2276")));
-static void off_stub_2277(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct_(void) __attribute__((weak, alias("off_stub_2277")));
-static void off_stub_2278(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct__(void) __attribute__((weak, alias("off_stub_2278")));
-static void off_stub_2279(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub(void) __attribute__((weak, alias("off_stub_2279")));
-static void off_stub_2280(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub_(void) __attribute__((weak, alias("off_stub_2280")));
-static void off_stub_2281(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub__(void) __attribute__((weak, alias("off_stub_2281")));
+static void off_stub_1065(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct(void) __attribute__((weak, alias("off_stub_1065")));
+static void off_stub_1066(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct_(void) __attribute__((weak, alias("off_stub_1066")));
+static void off_stub_1067(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct__(void) __attribute__((weak, alias("off_stub_1067")));
+static void off_stub_1068(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub(void) __attribute__((weak, alias("off_stub_1068")));
+static void off_stub_1069(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub_(void) __attribute__((weak, alias("off_stub_1069")));
+static void off_stub_1070(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub__(void) __attribute__((weak, alias("off_stub_1070")));
 OFF_EXPORT void pmpi_type_vector(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void pmpi_type_vector_(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void pmpi_type_vector__(void) __attribute__((weak, alias("ompi_type_vector_f")));
@@ -9895,378 +9539,276 @@ OFF_EXPORT void pmpi_waitany__(void) __attribute__((weak, alias("ompi_waitany_f"
 OFF_EXPORT void pmpi_waitsome(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void pmpi_waitsome_(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void pmpi_waitsome__(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_2282(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate(void) __attribute__((weak, alias("off_stub_2282")));
-static void off_stub_2283(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_(void) __attribute__((weak, alias("off_stub_2283")));
-static void off_stub_2284(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate__(void) __attribute__((weak, alias("off_stub_2284")));
-static void off_stub_2285(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_2285")));
-static void off_stub_2286(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_2286")));
-static void off_stub_2287(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_2287")));
-static void off_stub_2288(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared(void) __attribute__((weak, alias("off_stub_2288")));
-static void off_stub_2289(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_(void) __attribute__((weak, alias("off_stub_2289")));
-static void off_stub_2290(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared__(void) __attribute__((weak, alias("off_stub_2290")));
-static void off_stub_2291(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_2291")));
-static void off_stub_2292(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_2292")));
-static void off_stub_2293(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_2293")));
-static void off_stub_2294(void) { ompi_ckpt_mpi_unsupported("pmpi_win_attach (Fortran)"); }
-OFF_EXPORT void pmpi_win_attach(void) __attribute__((weak, alias("off_stub_2294")));
-static void off_stub_2295(void) { ompi_ckpt_mpi_unsupported("pmpi_win_attach_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_attach_(void) __attribute__((weak, alias("off_stub_2295")));
-static void off_stub_2296(void) { ompi_ckpt_mpi_unsupported("pmpi_win_attach__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_attach__(void) __attribute__((weak, alias("off_stub_2296")));
-static void off_stub_2297(void) { ompi_ckpt_mpi_unsupported("pmpi_win_call_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_win_call_errhandler(void) __attribute__((weak, alias("off_stub_2297")));
-static void off_stub_2298(void) { ompi_ckpt_mpi_unsupported("pmpi_win_call_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_call_errhandler_(void) __attribute__((weak, alias("off_stub_2298")));
-static void off_stub_2299(void) { ompi_ckpt_mpi_unsupported("pmpi_win_call_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_call_errhandler__(void) __attribute__((weak, alias("off_stub_2299")));
-static void off_stub_2300(void) { ompi_ckpt_mpi_unsupported("pmpi_win_complete (Fortran)"); }
-OFF_EXPORT void pmpi_win_complete(void) __attribute__((weak, alias("off_stub_2300")));
-static void off_stub_2301(void) { ompi_ckpt_mpi_unsupported("pmpi_win_complete_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_complete_(void) __attribute__((weak, alias("off_stub_2301")));
-static void off_stub_2302(void) { ompi_ckpt_mpi_unsupported("pmpi_win_complete__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_complete__(void) __attribute__((weak, alias("off_stub_2302")));
-static void off_stub_2303(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create (Fortran)"); }
-OFF_EXPORT void pmpi_win_create(void) __attribute__((weak, alias("off_stub_2303")));
-static void off_stub_2304(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_(void) __attribute__((weak, alias("off_stub_2304")));
-static void off_stub_2305(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create__(void) __attribute__((weak, alias("off_stub_2305")));
-static void off_stub_2306(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_dynamic (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_dynamic(void) __attribute__((weak, alias("off_stub_2306")));
-static void off_stub_2307(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_dynamic_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_dynamic_(void) __attribute__((weak, alias("off_stub_2307")));
-static void off_stub_2308(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_dynamic__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_dynamic__(void) __attribute__((weak, alias("off_stub_2308")));
-static void off_stub_2309(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_errhandler(void) __attribute__((weak, alias("off_stub_2309")));
-static void off_stub_2310(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_errhandler_(void) __attribute__((weak, alias("off_stub_2310")));
-static void off_stub_2311(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_errhandler__(void) __attribute__((weak, alias("off_stub_2311")));
-static void off_stub_2312(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_keyval(void) __attribute__((weak, alias("off_stub_2312")));
-static void off_stub_2313(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_keyval_(void) __attribute__((weak, alias("off_stub_2313")));
-static void off_stub_2314(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_create_keyval__(void) __attribute__((weak, alias("off_stub_2314")));
-static void off_stub_2315(void) { ompi_ckpt_mpi_unsupported("pmpi_win_delete_attr (Fortran)"); }
-OFF_EXPORT void pmpi_win_delete_attr(void) __attribute__((weak, alias("off_stub_2315")));
-static void off_stub_2316(void) { ompi_ckpt_mpi_unsupported("pmpi_win_delete_attr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_delete_attr_(void) __attribute__((weak, alias("off_stub_2316")));
-static void off_stub_2317(void) { ompi_ckpt_mpi_unsupported("pmpi_win_delete_attr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_delete_attr__(void) __attribute__((weak, alias("off_stub_2317")));
-static void off_stub_2318(void) { ompi_ckpt_mpi_unsupported("pmpi_win_detach (Fortran)"); }
-OFF_EXPORT void pmpi_win_detach(void) __attribute__((weak, alias("off_stub_2318")));
-static void off_stub_2319(void) { ompi_ckpt_mpi_unsupported("pmpi_win_detach_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_detach_(void) __attribute__((weak, alias("off_stub_2319")));
-static void off_stub_2320(void) { ompi_ckpt_mpi_unsupported("pmpi_win_detach__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_detach__(void) __attribute__((weak, alias("off_stub_2320")));
-static void off_stub_2321(void) { ompi_ckpt_mpi_unsupported("pmpi_win_fence (Fortran)"); }
-OFF_EXPORT void pmpi_win_fence(void) __attribute__((weak, alias("off_stub_2321")));
-static void off_stub_2322(void) { ompi_ckpt_mpi_unsupported("pmpi_win_fence_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_fence_(void) __attribute__((weak, alias("off_stub_2322")));
-static void off_stub_2323(void) { ompi_ckpt_mpi_unsupported("pmpi_win_fence__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_fence__(void) __attribute__((weak, alias("off_stub_2323")));
-static void off_stub_2324(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush(void) __attribute__((weak, alias("off_stub_2324")));
-static void off_stub_2325(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_(void) __attribute__((weak, alias("off_stub_2325")));
-static void off_stub_2326(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush__(void) __attribute__((weak, alias("off_stub_2326")));
-static void off_stub_2327(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_all (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_all(void) __attribute__((weak, alias("off_stub_2327")));
-static void off_stub_2328(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_all_(void) __attribute__((weak, alias("off_stub_2328")));
-static void off_stub_2329(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_all__(void) __attribute__((weak, alias("off_stub_2329")));
-static void off_stub_2330(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local(void) __attribute__((weak, alias("off_stub_2330")));
-static void off_stub_2331(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local_(void) __attribute__((weak, alias("off_stub_2331")));
-static void off_stub_2332(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local__(void) __attribute__((weak, alias("off_stub_2332")));
-static void off_stub_2333(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local_all (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local_all(void) __attribute__((weak, alias("off_stub_2333")));
-static void off_stub_2334(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local_all_(void) __attribute__((weak, alias("off_stub_2334")));
-static void off_stub_2335(void) { ompi_ckpt_mpi_unsupported("pmpi_win_flush_local_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_flush_local_all__(void) __attribute__((weak, alias("off_stub_2335")));
-static void off_stub_2336(void) { ompi_ckpt_mpi_unsupported("pmpi_win_free (Fortran)"); }
-OFF_EXPORT void pmpi_win_free(void) __attribute__((weak, alias("off_stub_2336")));
-static void off_stub_2337(void) { ompi_ckpt_mpi_unsupported("pmpi_win_free_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_free_(void) __attribute__((weak, alias("off_stub_2337")));
-static void off_stub_2338(void) { ompi_ckpt_mpi_unsupported("pmpi_win_free__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_free__(void) __attribute__((weak, alias("off_stub_2338")));
+OFF_EXPORT void pmpi_win_allocate(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void pmpi_win_allocate_(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+OFF_EXPORT void pmpi_win_allocate__(void) __attribute__((weak, alias("ompi_win_allocate_f")));
+static void off_stub_1071(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_1071")));
+static void off_stub_1072(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_1072")));
+static void off_stub_1073(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_1073")));
+OFF_EXPORT void pmpi_win_allocate_shared(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void pmpi_win_allocate_shared_(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+OFF_EXPORT void pmpi_win_allocate_shared__(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
+static void off_stub_1074(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_1074")));
+static void off_stub_1075(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_1075")));
+static void off_stub_1076(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_1076")));
+OFF_EXPORT void pmpi_win_attach(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void pmpi_win_attach_(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void pmpi_win_attach__(void) __attribute__((weak, alias("ompi_win_attach_f")));
+OFF_EXPORT void pmpi_win_call_errhandler(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void pmpi_win_call_errhandler_(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void pmpi_win_call_errhandler__(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
+OFF_EXPORT void pmpi_win_complete(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void pmpi_win_complete_(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void pmpi_win_complete__(void) __attribute__((weak, alias("ompi_win_complete_f")));
+OFF_EXPORT void pmpi_win_create(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void pmpi_win_create_(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void pmpi_win_create__(void) __attribute__((weak, alias("ompi_win_create_f")));
+OFF_EXPORT void pmpi_win_create_dynamic(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void pmpi_win_create_dynamic_(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+OFF_EXPORT void pmpi_win_create_dynamic__(void) __attribute__((weak, alias("ompi_win_create_dynamic_f")));
+static void off_stub_1077(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_errhandler(void) __attribute__((weak, alias("off_stub_1077")));
+static void off_stub_1078(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_errhandler_(void) __attribute__((weak, alias("off_stub_1078")));
+static void off_stub_1079(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_errhandler__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_errhandler__(void) __attribute__((weak, alias("off_stub_1079")));
+static void off_stub_1080(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_keyval(void) __attribute__((weak, alias("off_stub_1080")));
+static void off_stub_1081(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_keyval_(void) __attribute__((weak, alias("off_stub_1081")));
+static void off_stub_1082(void) { ompi_ckpt_mpi_unsupported("pmpi_win_create_keyval__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_create_keyval__(void) __attribute__((weak, alias("off_stub_1082")));
+OFF_EXPORT void pmpi_win_delete_attr(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void pmpi_win_delete_attr_(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void pmpi_win_delete_attr__(void) __attribute__((weak, alias("ompi_win_delete_attr_f")));
+OFF_EXPORT void pmpi_win_detach(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void pmpi_win_detach_(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void pmpi_win_detach__(void) __attribute__((weak, alias("ompi_win_detach_f")));
+OFF_EXPORT void pmpi_win_fence(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void pmpi_win_fence_(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void pmpi_win_fence__(void) __attribute__((weak, alias("ompi_win_fence_f")));
+OFF_EXPORT void pmpi_win_flush(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void pmpi_win_flush_(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void pmpi_win_flush__(void) __attribute__((weak, alias("ompi_win_flush_f")));
+OFF_EXPORT void pmpi_win_flush_all(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void pmpi_win_flush_all_(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void pmpi_win_flush_all__(void) __attribute__((weak, alias("ompi_win_flush_all_f")));
+OFF_EXPORT void pmpi_win_flush_local(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void pmpi_win_flush_local_(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void pmpi_win_flush_local__(void) __attribute__((weak, alias("ompi_win_flush_local_f")));
+OFF_EXPORT void pmpi_win_flush_local_all(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void pmpi_win_flush_local_all_(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void pmpi_win_flush_local_all__(void) __attribute__((weak, alias("ompi_win_flush_local_all_f")));
+OFF_EXPORT void pmpi_win_free(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void pmpi_win_free_(void) __attribute__((weak, alias("ompi_win_free_f")));
+OFF_EXPORT void pmpi_win_free__(void) __attribute__((weak, alias("ompi_win_free_f")));
 OFF_EXPORT void pmpi_win_free_keyval(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void pmpi_win_free_keyval_(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
 OFF_EXPORT void pmpi_win_free_keyval__(void) __attribute__((weak, alias("ompi_win_free_keyval_f")));
-static void off_stub_2339(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_attr (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_attr(void) __attribute__((weak, alias("off_stub_2339")));
-static void off_stub_2340(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_attr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_attr_(void) __attribute__((weak, alias("off_stub_2340")));
-static void off_stub_2341(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_attr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_attr__(void) __attribute__((weak, alias("off_stub_2341")));
-static void off_stub_2342(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_errhandler(void) __attribute__((weak, alias("off_stub_2342")));
-static void off_stub_2343(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_errhandler_(void) __attribute__((weak, alias("off_stub_2343")));
-static void off_stub_2344(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_errhandler__(void) __attribute__((weak, alias("off_stub_2344")));
-static void off_stub_2345(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_group (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_group(void) __attribute__((weak, alias("off_stub_2345")));
-static void off_stub_2346(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_group_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_group_(void) __attribute__((weak, alias("off_stub_2346")));
-static void off_stub_2347(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_group__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_group__(void) __attribute__((weak, alias("off_stub_2347")));
-static void off_stub_2348(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_info (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_info(void) __attribute__((weak, alias("off_stub_2348")));
-static void off_stub_2349(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_info_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_info_(void) __attribute__((weak, alias("off_stub_2349")));
-static void off_stub_2350(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_info__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_info__(void) __attribute__((weak, alias("off_stub_2350")));
-static void off_stub_2351(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_name (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_name(void) __attribute__((weak, alias("off_stub_2351")));
-static void off_stub_2352(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_name_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_name_(void) __attribute__((weak, alias("off_stub_2352")));
-static void off_stub_2353(void) { ompi_ckpt_mpi_unsupported("pmpi_win_get_name__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_get_name__(void) __attribute__((weak, alias("off_stub_2353")));
-static void off_stub_2354(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock(void) __attribute__((weak, alias("off_stub_2354")));
-static void off_stub_2355(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock_(void) __attribute__((weak, alias("off_stub_2355")));
-static void off_stub_2356(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock__(void) __attribute__((weak, alias("off_stub_2356")));
-static void off_stub_2357(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock_all (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock_all(void) __attribute__((weak, alias("off_stub_2357")));
-static void off_stub_2358(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock_all_(void) __attribute__((weak, alias("off_stub_2358")));
-static void off_stub_2359(void) { ompi_ckpt_mpi_unsupported("pmpi_win_lock_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_lock_all__(void) __attribute__((weak, alias("off_stub_2359")));
-static void off_stub_2360(void) { ompi_ckpt_mpi_unsupported("pmpi_win_post (Fortran)"); }
-OFF_EXPORT void pmpi_win_post(void) __attribute__((weak, alias("off_stub_2360")));
-static void off_stub_2361(void) { ompi_ckpt_mpi_unsupported("pmpi_win_post_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_post_(void) __attribute__((weak, alias("off_stub_2361")));
-static void off_stub_2362(void) { ompi_ckpt_mpi_unsupported("pmpi_win_post__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_post__(void) __attribute__((weak, alias("off_stub_2362")));
-static void off_stub_2363(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_attr (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_attr(void) __attribute__((weak, alias("off_stub_2363")));
-static void off_stub_2364(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_attr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_attr_(void) __attribute__((weak, alias("off_stub_2364")));
-static void off_stub_2365(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_attr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_attr__(void) __attribute__((weak, alias("off_stub_2365")));
-static void off_stub_2366(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_errhandler (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_errhandler(void) __attribute__((weak, alias("off_stub_2366")));
-static void off_stub_2367(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_errhandler_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_errhandler_(void) __attribute__((weak, alias("off_stub_2367")));
-static void off_stub_2368(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_errhandler__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_errhandler__(void) __attribute__((weak, alias("off_stub_2368")));
-static void off_stub_2369(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_info (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_info(void) __attribute__((weak, alias("off_stub_2369")));
-static void off_stub_2370(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_info_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_info_(void) __attribute__((weak, alias("off_stub_2370")));
-static void off_stub_2371(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_info__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_info__(void) __attribute__((weak, alias("off_stub_2371")));
-static void off_stub_2372(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_name (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_name(void) __attribute__((weak, alias("off_stub_2372")));
-static void off_stub_2373(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_name_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_name_(void) __attribute__((weak, alias("off_stub_2373")));
-static void off_stub_2374(void) { ompi_ckpt_mpi_unsupported("pmpi_win_set_name__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_set_name__(void) __attribute__((weak, alias("off_stub_2374")));
-static void off_stub_2375(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query(void) __attribute__((weak, alias("off_stub_2375")));
-static void off_stub_2376(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_(void) __attribute__((weak, alias("off_stub_2376")));
-static void off_stub_2377(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query__(void) __attribute__((weak, alias("off_stub_2377")));
-static void off_stub_2378(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_2378")));
-static void off_stub_2379(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_2379")));
-static void off_stub_2380(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_2380")));
-static void off_stub_2381(void) { ompi_ckpt_mpi_unsupported("pmpi_win_start (Fortran)"); }
-OFF_EXPORT void pmpi_win_start(void) __attribute__((weak, alias("off_stub_2381")));
-static void off_stub_2382(void) { ompi_ckpt_mpi_unsupported("pmpi_win_start_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_start_(void) __attribute__((weak, alias("off_stub_2382")));
-static void off_stub_2383(void) { ompi_ckpt_mpi_unsupported("pmpi_win_start__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_start__(void) __attribute__((weak, alias("off_stub_2383")));
-static void off_stub_2384(void) { ompi_ckpt_mpi_unsupported("pmpi_win_sync (Fortran)"); }
-OFF_EXPORT void pmpi_win_sync(void) __attribute__((weak, alias("off_stub_2384")));
-static void off_stub_2385(void) { ompi_ckpt_mpi_unsupported("pmpi_win_sync_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_sync_(void) __attribute__((weak, alias("off_stub_2385")));
-static void off_stub_2386(void) { ompi_ckpt_mpi_unsupported("pmpi_win_sync__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_sync__(void) __attribute__((weak, alias("off_stub_2386")));
-static void off_stub_2387(void) { ompi_ckpt_mpi_unsupported("pmpi_win_test (Fortran)"); }
-OFF_EXPORT void pmpi_win_test(void) __attribute__((weak, alias("off_stub_2387")));
-static void off_stub_2388(void) { ompi_ckpt_mpi_unsupported("pmpi_win_test_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_test_(void) __attribute__((weak, alias("off_stub_2388")));
-static void off_stub_2389(void) { ompi_ckpt_mpi_unsupported("pmpi_win_test__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_test__(void) __attribute__((weak, alias("off_stub_2389")));
-static void off_stub_2390(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock(void) __attribute__((weak, alias("off_stub_2390")));
-static void off_stub_2391(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock_(void) __attribute__((weak, alias("off_stub_2391")));
-static void off_stub_2392(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock__(void) __attribute__((weak, alias("off_stub_2392")));
-static void off_stub_2393(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock_all (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock_all(void) __attribute__((weak, alias("off_stub_2393")));
-static void off_stub_2394(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock_all_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock_all_(void) __attribute__((weak, alias("off_stub_2394")));
-static void off_stub_2395(void) { ompi_ckpt_mpi_unsupported("pmpi_win_unlock_all__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_unlock_all__(void) __attribute__((weak, alias("off_stub_2395")));
-static void off_stub_2396(void) { ompi_ckpt_mpi_unsupported("pmpi_win_wait (Fortran)"); }
-OFF_EXPORT void pmpi_win_wait(void) __attribute__((weak, alias("off_stub_2396")));
-static void off_stub_2397(void) { ompi_ckpt_mpi_unsupported("pmpi_win_wait_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_wait_(void) __attribute__((weak, alias("off_stub_2397")));
-static void off_stub_2398(void) { ompi_ckpt_mpi_unsupported("pmpi_win_wait__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_wait__(void) __attribute__((weak, alias("off_stub_2398")));
+OFF_EXPORT void pmpi_win_get_attr(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void pmpi_win_get_attr_(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void pmpi_win_get_attr__(void) __attribute__((weak, alias("ompi_win_get_attr_f")));
+OFF_EXPORT void pmpi_win_get_errhandler(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void pmpi_win_get_errhandler_(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void pmpi_win_get_errhandler__(void) __attribute__((weak, alias("ompi_win_get_errhandler_f")));
+OFF_EXPORT void pmpi_win_get_group(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void pmpi_win_get_group_(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void pmpi_win_get_group__(void) __attribute__((weak, alias("ompi_win_get_group_f")));
+OFF_EXPORT void pmpi_win_get_info(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void pmpi_win_get_info_(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void pmpi_win_get_info__(void) __attribute__((weak, alias("ompi_win_get_info_f")));
+OFF_EXPORT void pmpi_win_get_name(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void pmpi_win_get_name_(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void pmpi_win_get_name__(void) __attribute__((weak, alias("ompi_win_get_name_f")));
+OFF_EXPORT void pmpi_win_lock(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void pmpi_win_lock_(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void pmpi_win_lock__(void) __attribute__((weak, alias("ompi_win_lock_f")));
+OFF_EXPORT void pmpi_win_lock_all(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void pmpi_win_lock_all_(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void pmpi_win_lock_all__(void) __attribute__((weak, alias("ompi_win_lock_all_f")));
+OFF_EXPORT void pmpi_win_post(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void pmpi_win_post_(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void pmpi_win_post__(void) __attribute__((weak, alias("ompi_win_post_f")));
+OFF_EXPORT void pmpi_win_set_attr(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void pmpi_win_set_attr_(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void pmpi_win_set_attr__(void) __attribute__((weak, alias("ompi_win_set_attr_f")));
+OFF_EXPORT void pmpi_win_set_errhandler(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void pmpi_win_set_errhandler_(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void pmpi_win_set_errhandler__(void) __attribute__((weak, alias("ompi_win_set_errhandler_f")));
+OFF_EXPORT void pmpi_win_set_info(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void pmpi_win_set_info_(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void pmpi_win_set_info__(void) __attribute__((weak, alias("ompi_win_set_info_f")));
+OFF_EXPORT void pmpi_win_set_name(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void pmpi_win_set_name_(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void pmpi_win_set_name__(void) __attribute__((weak, alias("ompi_win_set_name_f")));
+OFF_EXPORT void pmpi_win_shared_query(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void pmpi_win_shared_query_(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+OFF_EXPORT void pmpi_win_shared_query__(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
+static void off_stub_1083(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_1083")));
+static void off_stub_1084(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_1084")));
+static void off_stub_1085(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_1085")));
+OFF_EXPORT void pmpi_win_start(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void pmpi_win_start_(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void pmpi_win_start__(void) __attribute__((weak, alias("ompi_win_start_f")));
+OFF_EXPORT void pmpi_win_sync(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void pmpi_win_sync_(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void pmpi_win_sync__(void) __attribute__((weak, alias("ompi_win_sync_f")));
+OFF_EXPORT void pmpi_win_test(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void pmpi_win_test_(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void pmpi_win_test__(void) __attribute__((weak, alias("ompi_win_test_f")));
+OFF_EXPORT void pmpi_win_unlock(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void pmpi_win_unlock_(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void pmpi_win_unlock__(void) __attribute__((weak, alias("ompi_win_unlock_f")));
+OFF_EXPORT void pmpi_win_unlock_all(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void pmpi_win_unlock_all_(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void pmpi_win_unlock_all__(void) __attribute__((weak, alias("ompi_win_unlock_all_f")));
+OFF_EXPORT void pmpi_win_wait(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void pmpi_win_wait_(void) __attribute__((weak, alias("ompi_win_wait_f")));
+OFF_EXPORT void pmpi_win_wait__(void) __attribute__((weak, alias("ompi_win_wait_f")));
 OFF_EXPORT void pmpi_wtick(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void pmpi_wtick_(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void pmpi_wtick__(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void pmpi_wtime(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void pmpi_wtime_(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void pmpi_wtime__(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_2399(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init(void) __attribute__((weak, alias("off_stub_2399")));
-static void off_stub_2400(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init_(void) __attribute__((weak, alias("off_stub_2400")));
-static void off_stub_2401(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init__(void) __attribute__((weak, alias("off_stub_2401")));
-static void off_stub_2402(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_2402")));
-static void off_stub_2403(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_2403")));
-static void off_stub_2404(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_2404")));
-static void off_stub_2405(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init(void) __attribute__((weak, alias("off_stub_2405")));
-static void off_stub_2406(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_2406")));
-static void off_stub_2407(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_2407")));
-static void off_stub_2408(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init(void) __attribute__((weak, alias("off_stub_2408")));
-static void off_stub_2409(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_2409")));
-static void off_stub_2410(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_2410")));
-static void off_stub_2411(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_2411")));
-static void off_stub_2412(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_2412")));
-static void off_stub_2413(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_2413")));
-static void off_stub_2414(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_2414")));
-static void off_stub_2415(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_2415")));
-static void off_stub_2416(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_2416")));
-static void off_stub_2417(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init(void) __attribute__((weak, alias("off_stub_2417")));
-static void off_stub_2418(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init_(void) __attribute__((weak, alias("off_stub_2418")));
-static void off_stub_2419(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init__(void) __attribute__((weak, alias("off_stub_2419")));
-static void off_stub_2420(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init(void) __attribute__((weak, alias("off_stub_2420")));
-static void off_stub_2421(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init_(void) __attribute__((weak, alias("off_stub_2421")));
-static void off_stub_2422(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init__(void) __attribute__((weak, alias("off_stub_2422")));
-static void off_stub_2423(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init(void) __attribute__((weak, alias("off_stub_2423")));
-static void off_stub_2424(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init_(void) __attribute__((weak, alias("off_stub_2424")));
-static void off_stub_2425(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init__(void) __attribute__((weak, alias("off_stub_2425")));
-static void off_stub_2426(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init(void) __attribute__((weak, alias("off_stub_2426")));
-static void off_stub_2427(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init_(void) __attribute__((weak, alias("off_stub_2427")));
-static void off_stub_2428(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init__(void) __attribute__((weak, alias("off_stub_2428")));
-static void off_stub_2429(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init(void) __attribute__((weak, alias("off_stub_2429")));
-static void off_stub_2430(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_2430")));
-static void off_stub_2431(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_2431")));
-static void off_stub_2432(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_2432")));
-static void off_stub_2433(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_2433")));
-static void off_stub_2434(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_2434")));
-static void off_stub_2435(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_2435")));
-static void off_stub_2436(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_2436")));
-static void off_stub_2437(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_2437")));
-static void off_stub_2438(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_2438")));
-static void off_stub_2439(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_2439")));
-static void off_stub_2440(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_2440")));
-static void off_stub_2441(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_2441")));
-static void off_stub_2442(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_2442")));
-static void off_stub_2443(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_2443")));
-static void off_stub_2444(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_2444")));
-static void off_stub_2445(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_2445")));
-static void off_stub_2446(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_2446")));
-static void off_stub_2447(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init(void) __attribute__((weak, alias("off_stub_2447")));
-static void off_stub_2448(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init_(void) __attribute__((weak, alias("off_stub_2448")));
-static void off_stub_2449(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init__(void) __attribute__((weak, alias("off_stub_2449")));
-static void off_stub_2450(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_2450")));
-static void off_stub_2451(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_2451")));
-static void off_stub_2452(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_2452")));
-static void off_stub_2453(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_2453")));
-static void off_stub_2454(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_2454")));
-static void off_stub_2455(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_2455")));
-static void off_stub_2456(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init(void) __attribute__((weak, alias("off_stub_2456")));
-static void off_stub_2457(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init_(void) __attribute__((weak, alias("off_stub_2457")));
-static void off_stub_2458(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init__(void) __attribute__((weak, alias("off_stub_2458")));
-static void off_stub_2459(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init(void) __attribute__((weak, alias("off_stub_2459")));
-static void off_stub_2460(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init_(void) __attribute__((weak, alias("off_stub_2460")));
-static void off_stub_2461(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init__(void) __attribute__((weak, alias("off_stub_2461")));
-static void off_stub_2462(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init(void) __attribute__((weak, alias("off_stub_2462")));
-static void off_stub_2463(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_2463")));
-static void off_stub_2464(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_2464")));
+static void off_stub_1086(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init(void) __attribute__((weak, alias("off_stub_1086")));
+static void off_stub_1087(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init_(void) __attribute__((weak, alias("off_stub_1087")));
+static void off_stub_1088(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init__(void) __attribute__((weak, alias("off_stub_1088")));
+static void off_stub_1089(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_1089")));
+static void off_stub_1090(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1090")));
+static void off_stub_1091(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1091")));
+static void off_stub_1092(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init(void) __attribute__((weak, alias("off_stub_1092")));
+static void off_stub_1093(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_1093")));
+static void off_stub_1094(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_1094")));
+static void off_stub_1095(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init(void) __attribute__((weak, alias("off_stub_1095")));
+static void off_stub_1096(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_1096")));
+static void off_stub_1097(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_1097")));
+static void off_stub_1098(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_1098")));
+static void off_stub_1099(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1099")));
+static void off_stub_1100(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1100")));
+static void off_stub_1101(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_1101")));
+static void off_stub_1102(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1102")));
+static void off_stub_1103(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1103")));
+static void off_stub_1104(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init(void) __attribute__((weak, alias("off_stub_1104")));
+static void off_stub_1105(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init_(void) __attribute__((weak, alias("off_stub_1105")));
+static void off_stub_1106(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init__(void) __attribute__((weak, alias("off_stub_1106")));
+static void off_stub_1107(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init(void) __attribute__((weak, alias("off_stub_1107")));
+static void off_stub_1108(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init_(void) __attribute__((weak, alias("off_stub_1108")));
+static void off_stub_1109(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init__(void) __attribute__((weak, alias("off_stub_1109")));
+static void off_stub_1110(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init(void) __attribute__((weak, alias("off_stub_1110")));
+static void off_stub_1111(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init_(void) __attribute__((weak, alias("off_stub_1111")));
+static void off_stub_1112(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init__(void) __attribute__((weak, alias("off_stub_1112")));
+static void off_stub_1113(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init(void) __attribute__((weak, alias("off_stub_1113")));
+static void off_stub_1114(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init_(void) __attribute__((weak, alias("off_stub_1114")));
+static void off_stub_1115(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init__(void) __attribute__((weak, alias("off_stub_1115")));
+static void off_stub_1116(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init(void) __attribute__((weak, alias("off_stub_1116")));
+static void off_stub_1117(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_1117")));
+static void off_stub_1118(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_1118")));
+static void off_stub_1119(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_1119")));
+static void off_stub_1120(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_1120")));
+static void off_stub_1121(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_1121")));
+static void off_stub_1122(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_1122")));
+static void off_stub_1123(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1123")));
+static void off_stub_1124(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1124")));
+static void off_stub_1125(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_1125")));
+static void off_stub_1126(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_1126")));
+static void off_stub_1127(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_1127")));
+static void off_stub_1128(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_1128")));
+static void off_stub_1129(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1129")));
+static void off_stub_1130(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1130")));
+static void off_stub_1131(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_1131")));
+static void off_stub_1132(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1132")));
+static void off_stub_1133(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1133")));
+static void off_stub_1134(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init(void) __attribute__((weak, alias("off_stub_1134")));
+static void off_stub_1135(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init_(void) __attribute__((weak, alias("off_stub_1135")));
+static void off_stub_1136(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init__(void) __attribute__((weak, alias("off_stub_1136")));
+static void off_stub_1137(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_1137")));
+static void off_stub_1138(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_1138")));
+static void off_stub_1139(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_1139")));
+static void off_stub_1140(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_1140")));
+static void off_stub_1141(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_1141")));
+static void off_stub_1142(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_1142")));
+static void off_stub_1143(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init(void) __attribute__((weak, alias("off_stub_1143")));
+static void off_stub_1144(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init_(void) __attribute__((weak, alias("off_stub_1144")));
+static void off_stub_1145(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init__(void) __attribute__((weak, alias("off_stub_1145")));
+static void off_stub_1146(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init(void) __attribute__((weak, alias("off_stub_1146")));
+static void off_stub_1147(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init_(void) __attribute__((weak, alias("off_stub_1147")));
+static void off_stub_1148(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init__(void) __attribute__((weak, alias("off_stub_1148")));
+static void off_stub_1149(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init(void) __attribute__((weak, alias("off_stub_1149")));
+static void off_stub_1150(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_1150")));
+static void off_stub_1151(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_1151")));
