@@ -26,7 +26,10 @@ final class OpenMPIFortranTests: XCTestCase {
         for name in gen.openMPIFortran.mpifhProcedures.prefix(200) {
             XCTAssertTrue(mpifh.contains(" \(name)(void)") || mpifh.contains(" \(name)("), name)
         }
-        // Windows are not converted: their Fortran entries fail naming themselves.
-        XCTAssertTrue(mpifh.contains("\"mpi_win_create_ (Fortran)\""))
+        // Windows and files convert through the C face's f2c/c2f; keyvals (callbacks) are not
+        // converted: their Fortran entries fail naming themselves.
+        XCTAssertTrue(mpifh.contains("*win = PMPI_Win_c2f(h_win);"))
+        XCTAssertTrue(mpifh.contains("PMPI_File_f2c(*fh)"))
+        XCTAssertTrue(mpifh.contains("\"mpi_comm_create_keyval_ (Fortran)\""))
     }
 }
