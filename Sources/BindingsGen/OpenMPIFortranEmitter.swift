@@ -211,25 +211,42 @@ struct OpenMPIFortranEmitter {
 
     /// Fortran user operations at once (each MPI_OP_CREATE takes one trampoline of the pool).
     static let opTrampolines = 64
+    /// Fortran errhandlers at once, per kind (communicator, window, file).
+    static let errhandlerTrampolines = 16
+    /// The errhandler-creating procedures and the kind (C name) of the handle their function gets.
+    private static let errhandlerKinds = ["MPI_Comm_create_errhandler": "Comm", "MPI_Win_create_errhandler": "Win",
+                                          "MPI_File_create_errhandler": "File"]
 
-    /// A Fortran user function takes the datatype as a Fortran handle; the C face passes a
-    /// pointer to its C handle. Each trampoline converts and calls the function in its slot;
-    /// they sit at fixed addresses in this library, so the record replays them after a restart.
-    private func opTrampolines(_ w: inout CWriter) {
-        let n = Self.opTrampolines
-        w.line("typedef void off_user_fn(void *, void *, int *, int *);")
-        w.line("static off_user_fn *off_op_fns[\(n)];")
-        w.line("static void off_op_call(int k, void *in, void *inout, int *len, void **dt)")
-        w.line("{\n    int f = PMPI_Type_c2f(*dt);\n    off_op_fns[k](in, inout, len, &f);\n}")
+    /// A pool of `n` trampolines named `off_NAME_t<k>`, each calling the Fortran function in its
+    /// slot through `body` (which names it `fn`); `off_NAME_trampoline(fn)` hands out the slot
+    /// of `fn` or a free one. They sit at fixed addresses in this library, so the record of the
+    /// C face replays them after a restart.
+    private func trampolinePool(_ name: String, fnType: String, cParams: String, body: String, n: Int,
+                                _ w: inout CWriter) {
+        w.line("typedef \(fnType);")
+        w.line("static off_\(name)_fn *off_\(name)_fns[\(n)];")
         for k in 0..<n {
-            w.line("static void off_op_t\(k)(void *a, void *b, int *l, void **d) { off_op_call(\(k), a, b, l, d); }")
+            w.line("static void off_\(name)_t\(k)(\(cParams)) { off_\(name)_fn *fn = off_\(name)_fns[\(k)]; \(body) }")
         }
-        w.line("static void (*const off_op_tramps[\(n)])(void *, void *, int *, void **) = {")
-        w.line((0..<n).map { "off_op_t\($0)" }.joined(separator: ", ") + "};")
-        w.line("static pthread_mutex_t off_op_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("static void *off_op_trampoline(off_user_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&off_op_lock);")
-        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!off_op_fns[k] || off_op_fns[k] == fn) { off_op_fns[k] = fn; t = (void *)off_op_tramps[k]; }")
-        w.line("    pthread_mutex_unlock(&off_op_lock);\n    return t;\n}\n")
+        w.line("static void *const off_\(name)_tramps[\(n)] = {")
+        w.line((0..<n).map { "(void *)off_\(name)_t\($0)" }.joined(separator: ", ") + "};")
+        w.line("static pthread_mutex_t off_\(name)_lock = PTHREAD_MUTEX_INITIALIZER;")
+        w.line("static void *off_\(name)_trampoline(off_\(name)_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&off_\(name)_lock);")
+        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!off_\(name)_fns[k] || off_\(name)_fns[k] == fn) { off_\(name)_fns[k] = fn; t = off_\(name)_tramps[k]; }")
+        w.line("    pthread_mutex_unlock(&off_\(name)_lock);\n    return t;\n}\n")
+    }
+
+    /// A Fortran user function takes the datatype as a Fortran handle, the C face passes a pointer
+    /// to its C handle; a Fortran errhandler takes its object as a Fortran handle too.
+    private func opTrampolines(_ w: inout CWriter) {
+        trampolinePool("op", fnType: "void off_op_fn(void *, void *, int *, int *)",
+                       cParams: "void *in, void *inout, int *len, void **dt",
+                       body: "int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f);", n: Self.opTrampolines, &w)
+        for cname in Set(Self.errhandlerKinds.values).sorted() {
+            trampolinePool("eh_\(cname)", fnType: "void off_eh_\(cname)_fn(int *, int *)",
+                           cParams: "void **h, int *code, ...",
+                           body: "int f = PMPI_\(cname)_c2f(*h); fn(&f, code);", n: Self.errhandlerTrampolines, &w)
+        }
     }
 
     private static let plainTypes: [String: String] = [
@@ -263,9 +280,17 @@ struct OpenMPIFortranEmitter {
             let c = CType(prm.ctype)
             if isInit && prm.kind.hasPrefix("ARGUMENT_") { args.append("0"); continue }
             if p.name == "MPI_Op_create" && prm.kind == "POLYFUNCTION" {
-                fparams.append("off_user_fn *\(n)")
+                fparams.append("off_op_fn *\(n)")
                 pre.append("void *t_\(n) = off_op_trampoline(\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"MPI_OP_CREATE (Fortran) beyond \(Self.opTrampolines) user operations\"); return; }")
+                args.append("t_\(n)")
+                continue
+            }
+            if let cname = Self.errhandlerKinds[p.name], prm.kind == "FUNCTION" {
+                let upper = p.name.uppercased()
+                fparams.append("off_eh_\(cname)_fn *\(n)")
+                pre.append("void *t_\(n) = off_eh_\(cname)_trampoline(\(n));")
+                pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"\(upper) (Fortran) beyond \(Self.errhandlerTrampolines) errhandlers\"); return; }")
                 args.append("t_\(n)")
                 continue
             }
