@@ -131,7 +131,24 @@ struct OpenMPIFortranEmitter {
         }
         w.line("/* Fortran names libmpi.so.40 itself exports (MPI_COMM_NULL_COPY_FN... as Fortran externals, the")
         w.line(" * f90 timers): a program naming one needs the symbol to load; calling one fails naming it. */")
+        // The predefined attribute callbacks, with their Fortran semantics: a Fortran keyval's
+        // trampoline (libmpi_mpifh.so.40) calls them like any Fortran copy or delete function.
+        w.line("static void of_f_null_copy(int *o, int *k, intptr_t *e, intptr_t *in, intptr_t *out, int *flag, int *ierr)")
+        w.line("{ (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; *ierr = 0; }")
+        w.line("static void of_f_dup(int *o, int *k, intptr_t *e, intptr_t *in, intptr_t *out, int *flag, int *ierr)")
+        w.line("{ (void)o; (void)k; (void)e; *out = *in; *flag = \(Self.fortranTrue); *ierr = 0; }")
+        w.line("static void of_f_null_delete(int *o, int *k, intptr_t *a, intptr_t *e, int *ierr)")
+        w.line("{ (void)o; (void)k; (void)a; (void)e; *ierr = 0; }")
         for (i, name) in Self.fortranNamesOfLibmpi(ompi.procedures).enumerated() {
+            // MPI-1's mpi_null_copy_fn/mpi_dup_fn take INTEGER values (MPI_KEYVAL_CREATE, not converted).
+            let mpi1 = name.contains("mpi_null_") || name.contains("mpi_dup_fn") || name.hasPrefix("ompi_null_")
+                || name.hasPrefix("ompi_dup_fn")
+            let known = [("null_copy_fn", "of_f_null_copy"), ("dup_fn", "of_f_dup"), ("null_delete_fn", "of_f_null_delete")]
+            if !mpi1, let impl = known.first(where: { name.contains("_\($0.0)") })?.1,
+               ["comm", "type", "win"].contains(where: { name.contains("_\($0)_") }) {
+                w.line("OF_EXPORT void \(name)(void) __attribute__((weak, alias(\"\(impl)\")));")
+                continue
+            }
             w.line("static int of_fstub_\(i)(void) { return of_unsupported(\"\(name) (Fortran)\"); }")
             w.line("OF_EXPORT int \(name)(void) __attribute__((weak, alias(\"of_fstub_\(i)\")));")
         }
@@ -213,6 +230,11 @@ struct OpenMPIFortranEmitter {
     static let opTrampolines = 64
     /// Fortran errhandlers at once, per kind (communicator, window, file).
     static let errhandlerTrampolines = 16
+    /// Fortran keyvals at once, per kind (each takes a copy and a delete trampoline).
+    static let keyvalTrampolines = 32
+    /// The keyval-creating procedures and the kind (C name) of the object their functions get.
+    private static let keyvalKinds = ["MPI_Comm_create_keyval": "Comm", "MPI_Type_create_keyval": "Type",
+                                      "MPI_Win_create_keyval": "Win"]
     /// The errhandler-creating procedures and the kind (C name) of the handle their function gets.
     private static let errhandlerKinds = ["MPI_Comm_create_errhandler": "Comm", "MPI_Win_create_errhandler": "Win",
                                           "MPI_File_create_errhandler": "File"]
@@ -222,11 +244,11 @@ struct OpenMPIFortranEmitter {
     /// of `fn` or a free one. They sit at fixed addresses in this library, so the record of the
     /// C face replays them after a restart.
     private func trampolinePool(_ name: String, fnType: String, cParams: String, body: String, n: Int,
-                                _ w: inout CWriter) {
+                                returns: String = "void", _ w: inout CWriter) {
         w.line("typedef \(fnType);")
         w.line("static off_\(name)_fn *off_\(name)_fns[\(n)];")
         for k in 0..<n {
-            w.line("static void off_\(name)_t\(k)(\(cParams)) { off_\(name)_fn *fn = off_\(name)_fns[\(k)]; \(body) }")
+            w.line("static \(returns) off_\(name)_t\(k)(\(cParams)) { off_\(name)_fn *fn = off_\(name)_fns[\(k)]; \(body) }")
         }
         w.line("static void *const off_\(name)_tramps[\(n)] = {")
         w.line((0..<n).map { "(void *)off_\(name)_t\($0)" }.joined(separator: ", ") + "};")
@@ -246,6 +268,23 @@ struct OpenMPIFortranEmitter {
             trampolinePool("eh_\(cname)", fnType: "void off_eh_\(cname)_fn(int *, int *)",
                            cParams: "void **h, int *code, ...",
                            body: "int f = PMPI_\(cname)_c2f(*h); fn(&f, code);", n: Self.errhandlerTrampolines, &w)
+        }
+        // Keyvals: the C face calls copy(object, keyval, extra, in, &out, &flag) and
+        // delete(object, keyval, value, extra); the Fortran functions take all by reference,
+        // the values as INTEGER(KIND=MPI_ADDRESS_KIND), the flag as a LOGICAL, ierr last.
+        for cname in Set(Self.keyvalKinds.values).sorted() {
+            trampolinePool("kc_\(cname)",
+                           fnType: "void off_kc_\(cname)_fn(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *)",
+                           cParams: "void *o, int k, void *e, void *in, void *out, int *flag",
+                           body: "int f = PMPI_\(cname)_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; "
+                               + "int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; "
+                               + "if (fl) *(void **)out = (void *)fo; return ierr;",
+                           n: Self.keyvalTrampolines, returns: "int", &w)
+            trampolinePool("kd_\(cname)", fnType: "void off_kd_\(cname)_fn(int *, int *, intptr_t *, intptr_t *, int *)",
+                           cParams: "void *o, int k, void *a, void *e",
+                           body: "int f = PMPI_\(cname)_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; "
+                               + "fn(&f, &k, &fa, &fe, &ierr); return ierr;",
+                           n: Self.keyvalTrampolines, returns: "int", &w)
         }
     }
 
@@ -283,6 +322,19 @@ struct OpenMPIFortranEmitter {
                 fparams.append("off_op_fn *\(n)")
                 pre.append("void *t_\(n) = off_op_trampoline(\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"MPI_OP_CREATE (Fortran) beyond \(Self.opTrampolines) user operations\"); return; }")
+                args.append("t_\(n)")
+                continue
+            }
+            if let cname = Self.keyvalKinds[p.name], prm.kind == "FUNCTION" || prm.kind == "EXTRA_STATE" {
+                if prm.kind == "EXTRA_STATE" {
+                    fparams.append("intptr_t *\(n)")
+                    args.append("(void *)*\(n)")
+                    continue
+                }
+                let pool = c.base.contains("copy") ? "kc_\(cname)" : "kd_\(cname)"
+                fparams.append("off_\(pool)_fn *\(n)")
+                pre.append("void *t_\(n) = off_\(pool)_trampoline(\(n));")
+                pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"\(p.name.uppercased()) (Fortran) beyond \(Self.keyvalTrampolines) keyvals\"); return; }")
                 args.append("t_\(n)")
                 continue
             }

@@ -116,6 +116,23 @@ public func ckpt_shadow_keyval_create(_ objectKind: UInt32, _ copy: UnsafeRawPoi
     }
 }
 
+/// Replaces a keyval's copy and delete functions, returning the old ones in `oldCopy`/`oldDelete`
+/// (MPICH's Fortran binding: the functions it registered take their arguments by reference,
+/// and the face puts C trampolines in their place); -1 for an unknown keyval.
+@_cdecl("ckpt_shadow_keyval_swap_fns")
+public func ckpt_shadow_keyval_swap_fns(_ keyval: Int32, _ copy: UnsafeRawPointer?, _ delete: UnsafeRawPointer?,
+                                        _ oldCopy: UnsafeMutablePointer<UnsafeRawPointer?>,
+                                        _ oldDelete: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int32 {
+    locked {
+        guard let k = shadow.keyvals[keyval] else { return -1 }
+        oldCopy.pointee = k.copy.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
+        oldDelete.pointee = k.delete.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
+        shadow.keyvals[keyval]!.copy = copy.map { unsafeBitCast($0, to: CopyAttrFn.self) }
+        shadow.keyvals[keyval]!.delete = delete.map { unsafeBitCast($0, to: DeleteAttrFn.self) }
+        return 0
+    }
+}
+
 /// Frees a keyval; returns 0, or -1 if it is not a keyval of `objectKind`. Freeing it again
 /// through a copy of the handle (a delete callback's, say) succeeds, as in MPICH.
 @_cdecl("ckpt_shadow_keyval_free")

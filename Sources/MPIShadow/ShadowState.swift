@@ -15,8 +15,8 @@ struct RealKey: Hashable {
 /// A keyval made by MPI_Comm_create_keyval / MPI_Type_create_keyval.
 struct Keyval {
     let objectKind: UInt32
-    let copy: CopyAttrFn?
-    let delete: DeleteAttrFn?
+    var copy: CopyAttrFn?
+    var delete: DeleteAttrFn?
     let extraState: UnsafeMutableRawPointer?
     /// Freed by the application: no new attributes, but existing ones keep their callbacks (MPI-3.1 §6.7.2).
     var freed = false

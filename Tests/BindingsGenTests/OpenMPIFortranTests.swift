@@ -26,10 +26,11 @@ final class OpenMPIFortranTests: XCTestCase {
         for name in gen.openMPIFortran.mpifhProcedures.prefix(200) {
             XCTAssertTrue(mpifh.contains(" \(name)(void)") || mpifh.contains(" \(name)("), name)
         }
-        // Windows and files convert through the C face's f2c/c2f; keyvals (callbacks) are not
-        // converted: their Fortran entries fail naming themselves.
+        // Windows and files convert through the C face's f2c/c2f, keyval functions through
+        // trampolines; spawn (string arrays) is not converted: it fails naming itself.
         XCTAssertTrue(mpifh.contains("*win = PMPI_Win_c2f(h_win);"))
         XCTAssertTrue(mpifh.contains("PMPI_File_f2c(*fh)"))
-        XCTAssertTrue(mpifh.contains("\"mpi_comm_create_keyval_ (Fortran)\""))
+        XCTAssertTrue(mpifh.contains("off_kc_Comm_trampoline(comm_copy_attr_fn)"))
+        XCTAssertTrue(mpifh.contains("\"mpi_comm_spawn_ (Fortran)\""))
     }
 }

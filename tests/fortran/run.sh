@@ -49,24 +49,22 @@ for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" 
     fi
 done
 
-# A call the Fortran face does not convert fails naming itself (a keyval made from Fortran).
-cat >"$WORK/keyval.f90" <<'F'
-program keyval
+# A call the Fortran face does not convert fails naming itself (dynamic processes: spawn).
+cat >"$WORK/spawn.f90" <<'F'
+program spawn
   implicit none
   include 'mpif.h'
-  integer :: ierr, kv
-  integer(kind=MPI_ADDRESS_KIND) :: extra
+  integer :: ierr, inter
   call MPI_Init(ierr)
-  extra = 0
-  call MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, kv, extra, ierr)
+  call MPI_Comm_spawn('./child', MPI_ARGV_NULL, 1, MPI_INFO_NULL, 0, MPI_COMM_WORLD, inter, MPI_ERRCODES_IGNORE, ierr)
   print *, 'not reached'
   call MPI_Finalize(ierr)
 end program
 F
-mpifort.openmpi -J "$WORK" "$WORK/keyval.f90" -o "$WORK/keyval" || ko "build keyval.f90"
-timeout 60 "$CKPT_MPI" run -np 1 --mpi mpich -- "$WORK/keyval" >"$WORK/u.out" 2>"$WORK/u.err"
+mpifort.openmpi -J "$WORK" "$WORK/spawn.f90" -o "$WORK/spawn" || ko "build spawn.f90"
+timeout 60 "$CKPT_MPI" run -np 1 --mpi mpich -- "$WORK/spawn" >"$WORK/u.out" 2>"$WORK/u.err"
 rc=$?
-if [ $rc -ne 0 ] && grep -q "mpi_comm_create_keyval_ (Fortran) is not supported" "$WORK/u.err" && ! grep -q 'not reached' "$WORK/u.out"; then
+if [ $rc -ne 0 ] && grep -q "mpi_comm_spawn_ (Fortran) is not supported" "$WORK/u.err" && ! grep -q 'not reached' "$WORK/u.out"; then
     ok "an unconverted Fortran call fails naming itself: $(grep -m1 'not supported' "$WORK/u.err" | cut -c1-100)..."
 else
     ko "unconverted Fortran call: rc $rc, $(head -2 "$WORK/u.err")"

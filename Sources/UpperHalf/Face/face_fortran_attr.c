@@ -69,11 +69,86 @@ CKPT_FORTRAN_ATTR(Type, MPI_Datatype)
 CKPT_FORTRAN_ATTR(Win, MPI_Win)
 
 /* A keyval made from Fortran: its copy and delete functions take every argument by
- * reference, which the face's C calls of them do not do. */
+ * reference (values as INTEGER(KIND=MPI_ADDRESS_KIND), the flag a LOGICAL, ierr last),
+ * which the face's C calls of them do not do. MPICH's binding registers them as they are
+ * and then names the keyval here: they give way to C trampolines from a pool, each
+ * calling its Fortran function the Fortran way. The pools are fixed code and upper-half
+ * data, so a restored job's keyvals keep working. */
+#define FORTRAN_KEYVALS 32
+typedef void fortran_copy_fn(int *, int *, MPI_Aint *, MPI_Aint *, MPI_Aint *, int *, int *);
+typedef void fortran_delete_fn(int *, int *, MPI_Aint *, MPI_Aint *, int *);
+static fortran_copy_fn *fortran_copy[FORTRAN_KEYVALS];
+static fortran_delete_fn *fortran_delete[FORTRAN_KEYVALS];
+
+/* MPICH's binding keeps the address of the Fortran extra_state as the C one. */
+static MPI_Aint *fortran_extra(void *extra)
+{
+    static MPI_Aint none;
+    return extra ? (MPI_Aint *)extra : &none;
+}
+
+static int copy_call(int k, int object, int keyval, void *extra, void *in, void *out, int *flag)
+{
+    MPI_Aint vin = (MPI_Aint)(intptr_t)in, vout = 0;
+    int fl = 0, ierr = 0;
+    fortran_copy[k](&object, &keyval, fortran_extra(extra), &vin, &vout, &fl, &ierr);
+    *flag = fl != 0;
+    if (fl)
+        *(void **)out = (void *)(intptr_t)vout;
+    return ierr;
+}
+
+static int delete_call(int k, int object, int keyval, void *value, void *extra)
+{
+    MPI_Aint v = (MPI_Aint)(intptr_t)value;
+    int ierr = 0;
+    fortran_delete[k](&object, &keyval, &v, fortran_extra(extra), &ierr);
+    return ierr;
+}
+
+#define TRAMPOLINES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) \
+    X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
+#define COPY_T(k)                                                                            \
+    static int copy_t##k(int o, int kv, void *e, void *in, void *out, int *flag) { return copy_call(k, o, kv, e, in, out, flag); }
+#define DELETE_T(k)                                                                          \
+    static int delete_t##k(int o, int kv, void *v, void *e) { return delete_call(k, o, kv, v, e); }
+#define COPY_REF(k) (const void *)copy_t##k,
+#define DELETE_REF(k) (const void *)delete_t##k,
+TRAMPOLINES(COPY_T)
+TRAMPOLINES(DELETE_T)
+static const void *const copy_trampolines[FORTRAN_KEYVALS] = {TRAMPOLINES(COPY_REF)};
+static const void *const delete_trampolines[FORTRAN_KEYVALS] = {TRAMPOLINES(DELETE_REF)};
+
+/* The slot of `fn` in `fns`, or a free one for it; -1 when the pool is full. */
+static int slot_for(void **fns, void *fn)
+{
+    for (int k = 0; k < FORTRAN_KEYVALS; k++)
+        if (!fns[k] || fns[k] == fn) {
+            fns[k] = fn;
+            return k;
+        }
+    return -1;
+}
+
 CKPT_EXPORT int MPII_Keyval_set_proxy(int keyval, void *copy_proxy, void *delete_proxy)
 {
-    (void)keyval, (void)copy_proxy, (void)delete_proxy;
-    return ckpt_unsupported("MPI_Comm/Type/Win_create_keyval from Fortran");
+    (void)copy_proxy, (void)delete_proxy;
+    static volatile int lock;
+    while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+        ;
+    const void *copy = NULL, *del = NULL;
+    int rc = ckpt_shadow_keyval_swap_fns(keyval, NULL, NULL, &copy, &del);
+    int c = copy ? slot_for((void **)fortran_copy, (void *)copy) : -2;
+    int d = del ? slot_for((void **)fortran_delete, (void *)del) : -2;
+    if (rc == 0)
+        (void)ckpt_shadow_keyval_swap_fns(keyval, c >= 0 ? copy_trampolines[c] : NULL,
+                                          d >= 0 ? delete_trampolines[d] : NULL, &copy, &del);
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+    if (rc != 0)
+        return CKPT_MPI_ERR_KEYVAL;
+    if (c == -1 || d == -1)
+        return ckpt_unsupported("MPI_Comm/Type/Win_create_keyval from Fortran beyond 32 keyvals");
+    return 0;
 }
 
 /* A generalized request made from Fortran: its callbacks take arguments by reference. */

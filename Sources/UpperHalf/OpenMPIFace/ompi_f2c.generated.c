@@ -444,6 +444,12 @@ OF_EXPORT int MPI_Message_c2f(void *) __attribute__((weak, alias("PMPI_Message_c
 
 /* Fortran names libmpi.so.40 itself exports (MPI_COMM_NULL_COPY_FN... as Fortran externals, the
  * f90 timers): a program naming one needs the symbol to load; calling one fails naming it. */
+static void of_f_null_copy(int *o, int *k, intptr_t *e, intptr_t *in, intptr_t *out, int *flag, int *ierr)
+{ (void)o; (void)k; (void)e; (void)in; (void)out; *flag = 0; *ierr = 0; }
+static void of_f_dup(int *o, int *k, intptr_t *e, intptr_t *in, intptr_t *out, int *flag, int *ierr)
+{ (void)o; (void)k; (void)e; *out = *in; *flag = 1; *ierr = 0; }
+static void of_f_null_delete(int *o, int *k, intptr_t *a, intptr_t *e, int *ierr)
+{ (void)o; (void)k; (void)a; (void)e; *ierr = 0; }
 static int of_fstub_0(void) { return of_unsupported("mpi_aint_add_f90 (Fortran)"); }
 OF_EXPORT int mpi_aint_add_f90(void) __attribute__((weak, alias("of_fstub_0")));
 static int of_fstub_1(void) { return of_unsupported("mpi_aint_add_f90_ (Fortran)"); }
@@ -456,24 +462,15 @@ static int of_fstub_4(void) { return of_unsupported("mpi_aint_diff_f90_ (Fortran
 OF_EXPORT int mpi_aint_diff_f90_(void) __attribute__((weak, alias("of_fstub_4")));
 static int of_fstub_5(void) { return of_unsupported("mpi_aint_diff_f90__ (Fortran)"); }
 OF_EXPORT int mpi_aint_diff_f90__(void) __attribute__((weak, alias("of_fstub_5")));
-static int of_fstub_6(void) { return of_unsupported("mpi_comm_dup_fn (Fortran)"); }
-OF_EXPORT int mpi_comm_dup_fn(void) __attribute__((weak, alias("of_fstub_6")));
-static int of_fstub_7(void) { return of_unsupported("mpi_comm_dup_fn_ (Fortran)"); }
-OF_EXPORT int mpi_comm_dup_fn_(void) __attribute__((weak, alias("of_fstub_7")));
-static int of_fstub_8(void) { return of_unsupported("mpi_comm_dup_fn__ (Fortran)"); }
-OF_EXPORT int mpi_comm_dup_fn__(void) __attribute__((weak, alias("of_fstub_8")));
-static int of_fstub_9(void) { return of_unsupported("mpi_comm_null_copy_fn (Fortran)"); }
-OF_EXPORT int mpi_comm_null_copy_fn(void) __attribute__((weak, alias("of_fstub_9")));
-static int of_fstub_10(void) { return of_unsupported("mpi_comm_null_copy_fn_ (Fortran)"); }
-OF_EXPORT int mpi_comm_null_copy_fn_(void) __attribute__((weak, alias("of_fstub_10")));
-static int of_fstub_11(void) { return of_unsupported("mpi_comm_null_copy_fn__ (Fortran)"); }
-OF_EXPORT int mpi_comm_null_copy_fn__(void) __attribute__((weak, alias("of_fstub_11")));
-static int of_fstub_12(void) { return of_unsupported("mpi_comm_null_delete_fn (Fortran)"); }
-OF_EXPORT int mpi_comm_null_delete_fn(void) __attribute__((weak, alias("of_fstub_12")));
-static int of_fstub_13(void) { return of_unsupported("mpi_comm_null_delete_fn_ (Fortran)"); }
-OF_EXPORT int mpi_comm_null_delete_fn_(void) __attribute__((weak, alias("of_fstub_13")));
-static int of_fstub_14(void) { return of_unsupported("mpi_comm_null_delete_fn__ (Fortran)"); }
-OF_EXPORT int mpi_comm_null_delete_fn__(void) __attribute__((weak, alias("of_fstub_14")));
+OF_EXPORT void mpi_comm_dup_fn(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_comm_dup_fn_(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_comm_dup_fn__(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_comm_null_copy_fn(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_comm_null_copy_fn_(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_comm_null_copy_fn__(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_comm_null_delete_fn(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_comm_null_delete_fn_(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_comm_null_delete_fn__(void) __attribute__((weak, alias("of_f_null_delete")));
 static int of_fstub_15(void) { return of_unsupported("mpi_conversion_fn_null (Fortran)"); }
 OF_EXPORT int mpi_conversion_fn_null(void) __attribute__((weak, alias("of_fstub_15")));
 static int of_fstub_16(void) { return of_unsupported("mpi_conversion_fn_null_ (Fortran)"); }
@@ -500,42 +497,24 @@ static int of_fstub_26(void) { return of_unsupported("mpi_null_delete_fn_ (Fortr
 OF_EXPORT int mpi_null_delete_fn_(void) __attribute__((weak, alias("of_fstub_26")));
 static int of_fstub_27(void) { return of_unsupported("mpi_null_delete_fn__ (Fortran)"); }
 OF_EXPORT int mpi_null_delete_fn__(void) __attribute__((weak, alias("of_fstub_27")));
-static int of_fstub_28(void) { return of_unsupported("mpi_type_dup_fn (Fortran)"); }
-OF_EXPORT int mpi_type_dup_fn(void) __attribute__((weak, alias("of_fstub_28")));
-static int of_fstub_29(void) { return of_unsupported("mpi_type_dup_fn_ (Fortran)"); }
-OF_EXPORT int mpi_type_dup_fn_(void) __attribute__((weak, alias("of_fstub_29")));
-static int of_fstub_30(void) { return of_unsupported("mpi_type_dup_fn__ (Fortran)"); }
-OF_EXPORT int mpi_type_dup_fn__(void) __attribute__((weak, alias("of_fstub_30")));
-static int of_fstub_31(void) { return of_unsupported("mpi_type_null_copy_fn (Fortran)"); }
-OF_EXPORT int mpi_type_null_copy_fn(void) __attribute__((weak, alias("of_fstub_31")));
-static int of_fstub_32(void) { return of_unsupported("mpi_type_null_copy_fn_ (Fortran)"); }
-OF_EXPORT int mpi_type_null_copy_fn_(void) __attribute__((weak, alias("of_fstub_32")));
-static int of_fstub_33(void) { return of_unsupported("mpi_type_null_copy_fn__ (Fortran)"); }
-OF_EXPORT int mpi_type_null_copy_fn__(void) __attribute__((weak, alias("of_fstub_33")));
-static int of_fstub_34(void) { return of_unsupported("mpi_type_null_delete_fn (Fortran)"); }
-OF_EXPORT int mpi_type_null_delete_fn(void) __attribute__((weak, alias("of_fstub_34")));
-static int of_fstub_35(void) { return of_unsupported("mpi_type_null_delete_fn_ (Fortran)"); }
-OF_EXPORT int mpi_type_null_delete_fn_(void) __attribute__((weak, alias("of_fstub_35")));
-static int of_fstub_36(void) { return of_unsupported("mpi_type_null_delete_fn__ (Fortran)"); }
-OF_EXPORT int mpi_type_null_delete_fn__(void) __attribute__((weak, alias("of_fstub_36")));
-static int of_fstub_37(void) { return of_unsupported("mpi_win_dup_fn (Fortran)"); }
-OF_EXPORT int mpi_win_dup_fn(void) __attribute__((weak, alias("of_fstub_37")));
-static int of_fstub_38(void) { return of_unsupported("mpi_win_dup_fn_ (Fortran)"); }
-OF_EXPORT int mpi_win_dup_fn_(void) __attribute__((weak, alias("of_fstub_38")));
-static int of_fstub_39(void) { return of_unsupported("mpi_win_dup_fn__ (Fortran)"); }
-OF_EXPORT int mpi_win_dup_fn__(void) __attribute__((weak, alias("of_fstub_39")));
-static int of_fstub_40(void) { return of_unsupported("mpi_win_null_copy_fn (Fortran)"); }
-OF_EXPORT int mpi_win_null_copy_fn(void) __attribute__((weak, alias("of_fstub_40")));
-static int of_fstub_41(void) { return of_unsupported("mpi_win_null_copy_fn_ (Fortran)"); }
-OF_EXPORT int mpi_win_null_copy_fn_(void) __attribute__((weak, alias("of_fstub_41")));
-static int of_fstub_42(void) { return of_unsupported("mpi_win_null_copy_fn__ (Fortran)"); }
-OF_EXPORT int mpi_win_null_copy_fn__(void) __attribute__((weak, alias("of_fstub_42")));
-static int of_fstub_43(void) { return of_unsupported("mpi_win_null_delete_fn (Fortran)"); }
-OF_EXPORT int mpi_win_null_delete_fn(void) __attribute__((weak, alias("of_fstub_43")));
-static int of_fstub_44(void) { return of_unsupported("mpi_win_null_delete_fn_ (Fortran)"); }
-OF_EXPORT int mpi_win_null_delete_fn_(void) __attribute__((weak, alias("of_fstub_44")));
-static int of_fstub_45(void) { return of_unsupported("mpi_win_null_delete_fn__ (Fortran)"); }
-OF_EXPORT int mpi_win_null_delete_fn__(void) __attribute__((weak, alias("of_fstub_45")));
+OF_EXPORT void mpi_type_dup_fn(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_type_dup_fn_(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_type_dup_fn__(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_type_null_copy_fn(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_type_null_copy_fn_(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_type_null_copy_fn__(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_type_null_delete_fn(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_type_null_delete_fn_(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_type_null_delete_fn__(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_win_dup_fn(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_win_dup_fn_(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_win_dup_fn__(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void mpi_win_null_copy_fn(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_win_null_copy_fn_(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_win_null_copy_fn__(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void mpi_win_null_delete_fn(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_win_null_delete_fn_(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void mpi_win_null_delete_fn__(void) __attribute__((weak, alias("of_f_null_delete")));
 static int of_fstub_46(void) { return of_unsupported("mpi_wtick_f90 (Fortran)"); }
 OF_EXPORT int mpi_wtick_f90(void) __attribute__((weak, alias("of_fstub_46")));
 static int of_fstub_47(void) { return of_unsupported("mpi_wtick_f90_ (Fortran)"); }
@@ -548,12 +527,9 @@ static int of_fstub_50(void) { return of_unsupported("mpi_wtime_f90_ (Fortran)")
 OF_EXPORT int mpi_wtime_f90_(void) __attribute__((weak, alias("of_fstub_50")));
 static int of_fstub_51(void) { return of_unsupported("mpi_wtime_f90__ (Fortran)"); }
 OF_EXPORT int mpi_wtime_f90__(void) __attribute__((weak, alias("of_fstub_51")));
-static int of_fstub_52(void) { return of_unsupported("ompi_comm_dup_fn_f (Fortran)"); }
-OF_EXPORT int ompi_comm_dup_fn_f(void) __attribute__((weak, alias("of_fstub_52")));
-static int of_fstub_53(void) { return of_unsupported("ompi_comm_null_copy_fn_f (Fortran)"); }
-OF_EXPORT int ompi_comm_null_copy_fn_f(void) __attribute__((weak, alias("of_fstub_53")));
-static int of_fstub_54(void) { return of_unsupported("ompi_comm_null_delete_fn_f (Fortran)"); }
-OF_EXPORT int ompi_comm_null_delete_fn_f(void) __attribute__((weak, alias("of_fstub_54")));
+OF_EXPORT void ompi_comm_dup_fn_f(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void ompi_comm_null_copy_fn_f(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void ompi_comm_null_delete_fn_f(void) __attribute__((weak, alias("of_f_null_delete")));
 static int of_fstub_55(void) { return of_unsupported("ompi_dup_fn_f (Fortran)"); }
 OF_EXPORT int ompi_dup_fn_f(void) __attribute__((weak, alias("of_fstub_55")));
 static int of_fstub_56(void) { return of_unsupported("ompi_null_copy_fn_f (Fortran)"); }
@@ -562,18 +538,12 @@ static int of_fstub_57(void) { return of_unsupported("ompi_null_delete_fn_f (For
 OF_EXPORT int ompi_null_delete_fn_f(void) __attribute__((weak, alias("of_fstub_57")));
 static int of_fstub_58(void) { return of_unsupported("ompi_test_fortran_constants_f (Fortran)"); }
 OF_EXPORT int ompi_test_fortran_constants_f(void) __attribute__((weak, alias("of_fstub_58")));
-static int of_fstub_59(void) { return of_unsupported("ompi_type_dup_fn_f (Fortran)"); }
-OF_EXPORT int ompi_type_dup_fn_f(void) __attribute__((weak, alias("of_fstub_59")));
-static int of_fstub_60(void) { return of_unsupported("ompi_type_null_copy_fn_f (Fortran)"); }
-OF_EXPORT int ompi_type_null_copy_fn_f(void) __attribute__((weak, alias("of_fstub_60")));
-static int of_fstub_61(void) { return of_unsupported("ompi_type_null_delete_fn_f (Fortran)"); }
-OF_EXPORT int ompi_type_null_delete_fn_f(void) __attribute__((weak, alias("of_fstub_61")));
-static int of_fstub_62(void) { return of_unsupported("ompi_win_dup_fn_f (Fortran)"); }
-OF_EXPORT int ompi_win_dup_fn_f(void) __attribute__((weak, alias("of_fstub_62")));
-static int of_fstub_63(void) { return of_unsupported("ompi_win_null_copy_fn_f (Fortran)"); }
-OF_EXPORT int ompi_win_null_copy_fn_f(void) __attribute__((weak, alias("of_fstub_63")));
-static int of_fstub_64(void) { return of_unsupported("ompi_win_null_delete_fn_f (Fortran)"); }
-OF_EXPORT int ompi_win_null_delete_fn_f(void) __attribute__((weak, alias("of_fstub_64")));
+OF_EXPORT void ompi_type_dup_fn_f(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void ompi_type_null_copy_fn_f(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void ompi_type_null_delete_fn_f(void) __attribute__((weak, alias("of_f_null_delete")));
+OF_EXPORT void ompi_win_dup_fn_f(void) __attribute__((weak, alias("of_f_dup")));
+OF_EXPORT void ompi_win_null_copy_fn_f(void) __attribute__((weak, alias("of_f_null_copy")));
+OF_EXPORT void ompi_win_null_delete_fn_f(void) __attribute__((weak, alias("of_f_null_delete")));
 
 /* Open MPI's Fortran status is its C status read as 6 INTEGERs. */
 _Static_assert(sizeof(struct of_status) == 6 * sizeof(int), "Open MPI's MPI_STATUS_SIZE");

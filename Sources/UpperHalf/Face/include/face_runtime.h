@@ -141,6 +141,9 @@ int32_t ckpt_shadow_get_name(uint32_t kind, int32_t handle, char *out, int32_t c
 void ckpt_shadow_set_errhandler(int32_t comm, int32_t errhandler);
 int32_t ckpt_shadow_get_errhandler(int32_t comm, int32_t fallback);
 int32_t ckpt_shadow_keyval_create(uint32_t kind, const void *copy, const void *del, void *extra);
+/* Puts `copy` and `del` in place of a keyval's functions, the old ones in old_copy and old_del; -1: no such keyval. */
+int32_t ckpt_shadow_keyval_swap_fns(int32_t keyval, const void *copy, const void *del, const void **old_copy,
+                                    const void **old_del);
 int32_t ckpt_shadow_keyval_free(uint32_t kind, int32_t keyval);
 int32_t ckpt_shadow_attr_set(uint32_t kind, int32_t handle, int32_t keyval, uintptr_t value);
 int32_t ckpt_shadow_attr_get(uint32_t kind, int32_t handle, int32_t keyval, uintptr_t *value);
