@@ -44,6 +44,9 @@ tests/fortran/run.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Open MPI-built programs: checkpointed on Open MPI, every process killed, restarted on MPICH.
 CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases
+# ... and back: checkpointed on MPICH, stopped by 'checkpoint --kill', restarted on Open MPI (a few programs).
+CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=mpich-ompi CKPT_TEST_KILLS=ckill \
+    CKPT_TEST_FILTER='^(cp_ring_sendrecv|cp_rma_fence|cp_file_collective|cp_grequest)$' mpi-tests/run-checkpoint-tests.sh cases
 # Regression, three times (before the fix two runs in three failed): a restarted
 # rank checkpointed while another rank is blocked in its rebind after the restart.
 for i in 1 2 3; do
