@@ -255,19 +255,10 @@ struct OpenMPIFaceEmitter {
     /// trampoline converts and calls the user function in its slot. They sit at fixed
     /// addresses in this library, so the MPICH face's record replays them after a restart.
     private func opTrampolines(_ w: inout CWriter) {
-        let n = Self.opTrampolines
-        w.line("static void *of_op_fns[\(n)];")
-        w.line("static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)")
-        w.line("{\n    void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt);\n    ((of_user_fn *)of_op_fns[k])(in, inout, len, &odt);\n}")
-        for k in 0..<n {
-            w.line("static void of_op_t\(k)(void *a, void *b, int *l, int32_t *d) { of_op_call(\(k), a, b, l, d); }")
-        }
-        w.line("static void (*const of_op_tramps[\(n)])(void *, void *, int *, int32_t *) = {")
-        w.line((0..<n).map { "of_op_t\($0)" }.joined(separator: ", ") + "};")
-        w.line("static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("void *of_op_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&of_op_lock);")
-        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }")
-        w.line("    pthread_mutex_unlock(&of_op_lock);\n    return t;\n}\n")
+        TrampolinePool(symbol: "of_op", getter: "of_op_trampoline", exported: true, fnReturns: "void",
+                       fnParams: "void *, void *, int *, void **", params: "void *in, void *inout, int *len, int32_t *dt",
+                       body: "void *odt = of_out(\(kindIndex("MPI_Datatype")), *dt); fn(in, inout, len, &odt);",
+                       count: Self.opTrampolines).emit(&w)
     }
 
     /// Procedures that make keyvals, with the handle kind their callbacks receive.
@@ -336,22 +327,13 @@ struct OpenMPIFaceEmitter {
     /// One pool of errhandler trampolines for a handle kind: the MPICH face passes a pointer
     /// to its handle, Open MPI's function expects a pointer to an Open MPI handle.
     private func errhandlerPool(kind cType: String, _ w: inout CWriter) {
-        let n = Self.errhandlerTrampolines, kind = kindIndex(cType)
-        let tag = Self.errhandlerTag(cType)
+        let kind = kindIndex(cType)
         let p = cType == "MPI_Comm" ? "of_eh" : "of_\(cType.dropFirst(4).lowercased())_eh"
         let hType = cType == "MPI_File" ? "void *" : "int32_t "
-        w.line("static void *\(p)_fns[\(n)];")
-        w.line("static void \(p)_call(int k, \(hType)*h, int *code)")
-        w.line("{\n    void *oh = \(outExpr(cType, kind, "*h"));\n    int c = of_err_out(*code);\n    ((void (*)(void **, int *, ...))\(p)_fns[k])(&oh, &c);\n}")
-        for k in 0..<n {
-            w.line("static void \(p)_t\(k)(\(hType)*h, int *e, ...) { \(p)_call(\(k), h, e); }")
-        }
-        w.line("static void (*const \(p)_tramps[\(n)])(\(hType)*, int *, ...) = {")
-        w.line((0..<n).map { "\(p)_t\($0)" }.joined(separator: ", ") + "};")
-        w.line("static pthread_mutex_t \(p)_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("\(cType == "MPI_Comm" ? "" : "static ")void *of_\(tag)_trampoline(void *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&\(p)_lock);")
-        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!\(p)_fns[k] || \(p)_fns[k] == fn) { \(p)_fns[k] = fn; t = (void *)\(p)_tramps[k]; }")
-        w.line("    pthread_mutex_unlock(&\(p)_lock);\n    return t;\n}\n")
+        TrampolinePool(symbol: p, getter: "of_\(Self.errhandlerTag(cType))_trampoline", exported: cType == "MPI_Comm",
+                       fnReturns: "void", fnParams: "void **, int *, ...", params: "\(hType)*h, int *e, ...",
+                       body: "void *oh = \(outExpr(cType, kind, "*h")); int c = of_err_out(*e); fn(&oh, &c);",
+                       count: Self.errhandlerTrampolines).emit(&w)
     }
 
     // MARK: windows, files, generalized requests

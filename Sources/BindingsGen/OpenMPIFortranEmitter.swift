@@ -239,23 +239,13 @@ struct OpenMPIFortranEmitter {
     private static let errhandlerKinds = ["MPI_Comm_create_errhandler": "Comm", "MPI_Win_create_errhandler": "Win",
                                           "MPI_File_create_errhandler": "File"]
 
-    /// A pool of `n` trampolines named `off_NAME_t<k>`, each calling the Fortran function in its
-    /// slot through `body` (which names it `fn`); `off_NAME_trampoline(fn)` hands out the slot
-    /// of `fn` or a free one. They sit at fixed addresses in this library, so the record of the
-    /// C face replays them after a restart.
     private func trampolinePool(_ name: String, fnType: String, cParams: String, body: String, n: Int,
                                 returns: String = "void", _ w: inout CWriter) {
-        w.line("typedef \(fnType);")
-        w.line("static off_\(name)_fn *off_\(name)_fns[\(n)];")
-        for k in 0..<n {
-            w.line("static \(returns) off_\(name)_t\(k)(\(cParams)) { off_\(name)_fn *fn = off_\(name)_fns[\(k)]; \(body) }")
-        }
-        w.line("static void *const off_\(name)_tramps[\(n)] = {")
-        w.line((0..<n).map { "(void *)off_\(name)_t\($0)" }.joined(separator: ", ") + "};")
-        w.line("static pthread_mutex_t off_\(name)_lock = PTHREAD_MUTEX_INITIALIZER;")
-        w.line("static void *off_\(name)_trampoline(off_\(name)_fn *fn)\n{\n    void *t = 0;\n    pthread_mutex_lock(&off_\(name)_lock);")
-        w.line("    for (int k = 0; k < \(n) && !t; k++)\n        if (!off_\(name)_fns[k] || off_\(name)_fns[k] == fn) { off_\(name)_fns[k] = fn; t = off_\(name)_tramps[k]; }")
-        w.line("    pthread_mutex_unlock(&off_\(name)_lock);\n    return t;\n}\n")
+        // fnType: "void NAME(params)" as the Fortran function's prototype
+        let ret = String(fnType.prefix { $0 != " " })
+        let fnParams = String(fnType[fnType.index(after: fnType.firstIndex(of: "(")!)..<fnType.lastIndex(of: ")")!])
+        TrampolinePool(symbol: "off_\(name)", getter: "off_\(name)_trampoline", fnReturns: ret, fnParams: fnParams,
+                       returns: returns, params: cParams, body: body, count: n).emit(&w)
     }
 
     /// A Fortran user function takes the datatype as a Fortran handle, the C face passes a pointer
@@ -319,8 +309,8 @@ struct OpenMPIFortranEmitter {
             let c = CType(prm.ctype)
             if isInit && prm.kind.hasPrefix("ARGUMENT_") { args.append("0"); continue }
             if p.name == "MPI_Op_create" && prm.kind == "POLYFUNCTION" {
-                fparams.append("off_op_fn *\(n)")
-                pre.append("void *t_\(n) = off_op_trampoline(\(n));")
+                fparams.append("off_op_fn \(n)")
+                pre.append("void *t_\(n) = off_op_trampoline((void *)\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"MPI_OP_CREATE (Fortran) beyond \(Self.opTrampolines) user operations\"); return; }")
                 args.append("t_\(n)")
                 continue
@@ -332,16 +322,16 @@ struct OpenMPIFortranEmitter {
                     continue
                 }
                 let pool = c.base.contains("copy") ? "kc_\(cname)" : "kd_\(cname)"
-                fparams.append("off_\(pool)_fn *\(n)")
-                pre.append("void *t_\(n) = off_\(pool)_trampoline(\(n));")
+                fparams.append("off_\(pool)_fn \(n)")
+                pre.append("void *t_\(n) = off_\(pool)_trampoline((void *)\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"\(p.name.uppercased()) (Fortran) beyond \(Self.keyvalTrampolines) keyvals\"); return; }")
                 args.append("t_\(n)")
                 continue
             }
             if let cname = Self.errhandlerKinds[p.name], prm.kind == "FUNCTION" {
                 let upper = p.name.uppercased()
-                fparams.append("off_eh_\(cname)_fn *\(n)")
-                pre.append("void *t_\(n) = off_eh_\(cname)_trampoline(\(n));")
+                fparams.append("off_eh_\(cname)_fn \(n)")
+                pre.append("void *t_\(n) = off_eh_\(cname)_trampoline((void *)\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"\(upper) (Fortran) beyond \(Self.errhandlerTrampolines) errhandlers\"); return; }")
                 args.append("t_\(n)")
                 continue

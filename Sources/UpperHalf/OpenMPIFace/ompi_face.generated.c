@@ -5,85 +5,81 @@
 
 #include "ompi_face.h"
 
+typedef void (*of_op_fn)(void *, void *, int *, void **);
 static void *of_op_fns[64];
-static void of_op_call(int k, void *in, void *inout, int *len, int32_t *dt)
-{
-    void *odt = of_out(2, *dt);
-    ((of_user_fn *)of_op_fns[k])(in, inout, len, &odt);
-}
-static void of_op_t0(void *a, void *b, int *l, int32_t *d) { of_op_call(0, a, b, l, d); }
-static void of_op_t1(void *a, void *b, int *l, int32_t *d) { of_op_call(1, a, b, l, d); }
-static void of_op_t2(void *a, void *b, int *l, int32_t *d) { of_op_call(2, a, b, l, d); }
-static void of_op_t3(void *a, void *b, int *l, int32_t *d) { of_op_call(3, a, b, l, d); }
-static void of_op_t4(void *a, void *b, int *l, int32_t *d) { of_op_call(4, a, b, l, d); }
-static void of_op_t5(void *a, void *b, int *l, int32_t *d) { of_op_call(5, a, b, l, d); }
-static void of_op_t6(void *a, void *b, int *l, int32_t *d) { of_op_call(6, a, b, l, d); }
-static void of_op_t7(void *a, void *b, int *l, int32_t *d) { of_op_call(7, a, b, l, d); }
-static void of_op_t8(void *a, void *b, int *l, int32_t *d) { of_op_call(8, a, b, l, d); }
-static void of_op_t9(void *a, void *b, int *l, int32_t *d) { of_op_call(9, a, b, l, d); }
-static void of_op_t10(void *a, void *b, int *l, int32_t *d) { of_op_call(10, a, b, l, d); }
-static void of_op_t11(void *a, void *b, int *l, int32_t *d) { of_op_call(11, a, b, l, d); }
-static void of_op_t12(void *a, void *b, int *l, int32_t *d) { of_op_call(12, a, b, l, d); }
-static void of_op_t13(void *a, void *b, int *l, int32_t *d) { of_op_call(13, a, b, l, d); }
-static void of_op_t14(void *a, void *b, int *l, int32_t *d) { of_op_call(14, a, b, l, d); }
-static void of_op_t15(void *a, void *b, int *l, int32_t *d) { of_op_call(15, a, b, l, d); }
-static void of_op_t16(void *a, void *b, int *l, int32_t *d) { of_op_call(16, a, b, l, d); }
-static void of_op_t17(void *a, void *b, int *l, int32_t *d) { of_op_call(17, a, b, l, d); }
-static void of_op_t18(void *a, void *b, int *l, int32_t *d) { of_op_call(18, a, b, l, d); }
-static void of_op_t19(void *a, void *b, int *l, int32_t *d) { of_op_call(19, a, b, l, d); }
-static void of_op_t20(void *a, void *b, int *l, int32_t *d) { of_op_call(20, a, b, l, d); }
-static void of_op_t21(void *a, void *b, int *l, int32_t *d) { of_op_call(21, a, b, l, d); }
-static void of_op_t22(void *a, void *b, int *l, int32_t *d) { of_op_call(22, a, b, l, d); }
-static void of_op_t23(void *a, void *b, int *l, int32_t *d) { of_op_call(23, a, b, l, d); }
-static void of_op_t24(void *a, void *b, int *l, int32_t *d) { of_op_call(24, a, b, l, d); }
-static void of_op_t25(void *a, void *b, int *l, int32_t *d) { of_op_call(25, a, b, l, d); }
-static void of_op_t26(void *a, void *b, int *l, int32_t *d) { of_op_call(26, a, b, l, d); }
-static void of_op_t27(void *a, void *b, int *l, int32_t *d) { of_op_call(27, a, b, l, d); }
-static void of_op_t28(void *a, void *b, int *l, int32_t *d) { of_op_call(28, a, b, l, d); }
-static void of_op_t29(void *a, void *b, int *l, int32_t *d) { of_op_call(29, a, b, l, d); }
-static void of_op_t30(void *a, void *b, int *l, int32_t *d) { of_op_call(30, a, b, l, d); }
-static void of_op_t31(void *a, void *b, int *l, int32_t *d) { of_op_call(31, a, b, l, d); }
-static void of_op_t32(void *a, void *b, int *l, int32_t *d) { of_op_call(32, a, b, l, d); }
-static void of_op_t33(void *a, void *b, int *l, int32_t *d) { of_op_call(33, a, b, l, d); }
-static void of_op_t34(void *a, void *b, int *l, int32_t *d) { of_op_call(34, a, b, l, d); }
-static void of_op_t35(void *a, void *b, int *l, int32_t *d) { of_op_call(35, a, b, l, d); }
-static void of_op_t36(void *a, void *b, int *l, int32_t *d) { of_op_call(36, a, b, l, d); }
-static void of_op_t37(void *a, void *b, int *l, int32_t *d) { of_op_call(37, a, b, l, d); }
-static void of_op_t38(void *a, void *b, int *l, int32_t *d) { of_op_call(38, a, b, l, d); }
-static void of_op_t39(void *a, void *b, int *l, int32_t *d) { of_op_call(39, a, b, l, d); }
-static void of_op_t40(void *a, void *b, int *l, int32_t *d) { of_op_call(40, a, b, l, d); }
-static void of_op_t41(void *a, void *b, int *l, int32_t *d) { of_op_call(41, a, b, l, d); }
-static void of_op_t42(void *a, void *b, int *l, int32_t *d) { of_op_call(42, a, b, l, d); }
-static void of_op_t43(void *a, void *b, int *l, int32_t *d) { of_op_call(43, a, b, l, d); }
-static void of_op_t44(void *a, void *b, int *l, int32_t *d) { of_op_call(44, a, b, l, d); }
-static void of_op_t45(void *a, void *b, int *l, int32_t *d) { of_op_call(45, a, b, l, d); }
-static void of_op_t46(void *a, void *b, int *l, int32_t *d) { of_op_call(46, a, b, l, d); }
-static void of_op_t47(void *a, void *b, int *l, int32_t *d) { of_op_call(47, a, b, l, d); }
-static void of_op_t48(void *a, void *b, int *l, int32_t *d) { of_op_call(48, a, b, l, d); }
-static void of_op_t49(void *a, void *b, int *l, int32_t *d) { of_op_call(49, a, b, l, d); }
-static void of_op_t50(void *a, void *b, int *l, int32_t *d) { of_op_call(50, a, b, l, d); }
-static void of_op_t51(void *a, void *b, int *l, int32_t *d) { of_op_call(51, a, b, l, d); }
-static void of_op_t52(void *a, void *b, int *l, int32_t *d) { of_op_call(52, a, b, l, d); }
-static void of_op_t53(void *a, void *b, int *l, int32_t *d) { of_op_call(53, a, b, l, d); }
-static void of_op_t54(void *a, void *b, int *l, int32_t *d) { of_op_call(54, a, b, l, d); }
-static void of_op_t55(void *a, void *b, int *l, int32_t *d) { of_op_call(55, a, b, l, d); }
-static void of_op_t56(void *a, void *b, int *l, int32_t *d) { of_op_call(56, a, b, l, d); }
-static void of_op_t57(void *a, void *b, int *l, int32_t *d) { of_op_call(57, a, b, l, d); }
-static void of_op_t58(void *a, void *b, int *l, int32_t *d) { of_op_call(58, a, b, l, d); }
-static void of_op_t59(void *a, void *b, int *l, int32_t *d) { of_op_call(59, a, b, l, d); }
-static void of_op_t60(void *a, void *b, int *l, int32_t *d) { of_op_call(60, a, b, l, d); }
-static void of_op_t61(void *a, void *b, int *l, int32_t *d) { of_op_call(61, a, b, l, d); }
-static void of_op_t62(void *a, void *b, int *l, int32_t *d) { of_op_call(62, a, b, l, d); }
-static void of_op_t63(void *a, void *b, int *l, int32_t *d) { of_op_call(63, a, b, l, d); }
-static void (*const of_op_tramps[64])(void *, void *, int *, int32_t *) = {
-of_op_t0, of_op_t1, of_op_t2, of_op_t3, of_op_t4, of_op_t5, of_op_t6, of_op_t7, of_op_t8, of_op_t9, of_op_t10, of_op_t11, of_op_t12, of_op_t13, of_op_t14, of_op_t15, of_op_t16, of_op_t17, of_op_t18, of_op_t19, of_op_t20, of_op_t21, of_op_t22, of_op_t23, of_op_t24, of_op_t25, of_op_t26, of_op_t27, of_op_t28, of_op_t29, of_op_t30, of_op_t31, of_op_t32, of_op_t33, of_op_t34, of_op_t35, of_op_t36, of_op_t37, of_op_t38, of_op_t39, of_op_t40, of_op_t41, of_op_t42, of_op_t43, of_op_t44, of_op_t45, of_op_t46, of_op_t47, of_op_t48, of_op_t49, of_op_t50, of_op_t51, of_op_t52, of_op_t53, of_op_t54, of_op_t55, of_op_t56, of_op_t57, of_op_t58, of_op_t59, of_op_t60, of_op_t61, of_op_t62, of_op_t63};
+static void of_op_t0(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[0]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t1(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[1]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t2(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[2]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t3(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[3]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t4(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[4]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t5(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[5]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t6(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[6]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t7(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[7]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t8(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[8]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t9(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[9]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t10(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[10]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t11(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[11]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t12(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[12]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t13(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[13]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t14(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[14]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t15(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[15]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t16(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[16]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t17(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[17]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t18(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[18]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t19(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[19]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t20(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[20]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t21(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[21]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t22(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[22]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t23(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[23]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t24(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[24]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t25(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[25]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t26(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[26]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t27(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[27]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t28(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[28]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t29(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[29]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t30(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[30]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t31(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[31]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t32(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[32]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t33(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[33]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t34(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[34]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t35(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[35]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t36(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[36]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t37(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[37]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t38(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[38]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t39(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[39]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t40(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[40]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t41(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[41]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t42(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[42]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t43(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[43]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t44(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[44]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t45(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[45]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t46(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[46]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t47(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[47]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t48(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[48]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t49(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[49]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t50(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[50]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t51(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[51]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t52(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[52]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t53(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[53]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t54(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[54]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t55(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[55]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t56(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[56]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t57(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[57]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t58(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[58]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t59(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[59]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t60(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[60]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t61(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[61]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t62(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[62]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void of_op_t63(void *in, void *inout, int *len, int32_t *dt) { of_op_fn fn = (of_op_fn)of_op_fns[63]; void *odt = of_out(2, *dt); fn(in, inout, len, &odt); }
+static void *const of_op_tramps[64] = {
+(void *)of_op_t0, (void *)of_op_t1, (void *)of_op_t2, (void *)of_op_t3, (void *)of_op_t4, (void *)of_op_t5, (void *)of_op_t6, (void *)of_op_t7, (void *)of_op_t8, (void *)of_op_t9, (void *)of_op_t10, (void *)of_op_t11, (void *)of_op_t12, (void *)of_op_t13, (void *)of_op_t14, (void *)of_op_t15, (void *)of_op_t16, (void *)of_op_t17, (void *)of_op_t18, (void *)of_op_t19, (void *)of_op_t20, (void *)of_op_t21, (void *)of_op_t22, (void *)of_op_t23, (void *)of_op_t24, (void *)of_op_t25, (void *)of_op_t26, (void *)of_op_t27, (void *)of_op_t28, (void *)of_op_t29, (void *)of_op_t30, (void *)of_op_t31, (void *)of_op_t32, (void *)of_op_t33, (void *)of_op_t34, (void *)of_op_t35, (void *)of_op_t36, (void *)of_op_t37, (void *)of_op_t38, (void *)of_op_t39, (void *)of_op_t40, (void *)of_op_t41, (void *)of_op_t42, (void *)of_op_t43, (void *)of_op_t44, (void *)of_op_t45, (void *)of_op_t46, (void *)of_op_t47, (void *)of_op_t48, (void *)of_op_t49, (void *)of_op_t50, (void *)of_op_t51, (void *)of_op_t52, (void *)of_op_t53, (void *)of_op_t54, (void *)of_op_t55, (void *)of_op_t56, (void *)of_op_t57, (void *)of_op_t58, (void *)of_op_t59, (void *)of_op_t60, (void *)of_op_t61, (void *)of_op_t62, (void *)of_op_t63};
 static pthread_mutex_t of_op_lock = PTHREAD_MUTEX_INITIALIZER;
-void *of_op_trampoline(void *fn)
+void *of_op_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&of_op_lock);
     for (int k = 0; k < 64 && !t; k++)
-        if (!of_op_fns[k] || of_op_fns[k] == fn) { of_op_fns[k] = fn; t = (void *)of_op_tramps[k]; }
+        if (!of_op_fns[k] || of_op_fns[k] == f) { of_op_fns[k] = f; t = of_op_tramps[k]; }
     pthread_mutex_unlock(&of_op_lock);
     return t;
 }
@@ -94,112 +90,97 @@ static int of_copy_tramp_2(int32_t o, int k, void *e, void *in, void *out, int *
 static int of_delete_tramp_2(int32_t o, int k, void *a, void *e) { return of_delete_with(2, o, k, a, e); }
 static int of_copy_tramp_8(int32_t o, int k, void *e, void *in, void *out, int *flag) { return of_copy_with(8, o, k, e, in, out, flag); }
 static int of_delete_tramp_8(int32_t o, int k, void *a, void *e) { return of_delete_with(8, o, k, a, e); }
+typedef void (*of_eh_fn)(void **, int *, ...);
 static void *of_eh_fns[16];
-static void of_eh_call(int k, int32_t *h, int *code)
-{
-    void *oh = of_out(0, *h);
-    int c = of_err_out(*code);
-    ((void (*)(void **, int *, ...))of_eh_fns[k])(&oh, &c);
-}
-static void of_eh_t0(int32_t *h, int *e, ...) { of_eh_call(0, h, e); }
-static void of_eh_t1(int32_t *h, int *e, ...) { of_eh_call(1, h, e); }
-static void of_eh_t2(int32_t *h, int *e, ...) { of_eh_call(2, h, e); }
-static void of_eh_t3(int32_t *h, int *e, ...) { of_eh_call(3, h, e); }
-static void of_eh_t4(int32_t *h, int *e, ...) { of_eh_call(4, h, e); }
-static void of_eh_t5(int32_t *h, int *e, ...) { of_eh_call(5, h, e); }
-static void of_eh_t6(int32_t *h, int *e, ...) { of_eh_call(6, h, e); }
-static void of_eh_t7(int32_t *h, int *e, ...) { of_eh_call(7, h, e); }
-static void of_eh_t8(int32_t *h, int *e, ...) { of_eh_call(8, h, e); }
-static void of_eh_t9(int32_t *h, int *e, ...) { of_eh_call(9, h, e); }
-static void of_eh_t10(int32_t *h, int *e, ...) { of_eh_call(10, h, e); }
-static void of_eh_t11(int32_t *h, int *e, ...) { of_eh_call(11, h, e); }
-static void of_eh_t12(int32_t *h, int *e, ...) { of_eh_call(12, h, e); }
-static void of_eh_t13(int32_t *h, int *e, ...) { of_eh_call(13, h, e); }
-static void of_eh_t14(int32_t *h, int *e, ...) { of_eh_call(14, h, e); }
-static void of_eh_t15(int32_t *h, int *e, ...) { of_eh_call(15, h, e); }
-static void (*const of_eh_tramps[16])(int32_t *, int *, ...) = {
-of_eh_t0, of_eh_t1, of_eh_t2, of_eh_t3, of_eh_t4, of_eh_t5, of_eh_t6, of_eh_t7, of_eh_t8, of_eh_t9, of_eh_t10, of_eh_t11, of_eh_t12, of_eh_t13, of_eh_t14, of_eh_t15};
+static void of_eh_t0(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[0]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t1(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[1]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t2(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[2]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t3(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[3]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t4(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[4]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t5(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[5]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t6(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[6]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t7(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[7]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t8(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[8]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t9(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[9]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t10(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[10]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t11(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[11]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t12(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[12]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t13(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[13]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t14(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[14]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_eh_t15(int32_t *h, int *e, ...) { of_eh_fn fn = (of_eh_fn)of_eh_fns[15]; void *oh = of_out(0, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void *const of_eh_tramps[16] = {
+(void *)of_eh_t0, (void *)of_eh_t1, (void *)of_eh_t2, (void *)of_eh_t3, (void *)of_eh_t4, (void *)of_eh_t5, (void *)of_eh_t6, (void *)of_eh_t7, (void *)of_eh_t8, (void *)of_eh_t9, (void *)of_eh_t10, (void *)of_eh_t11, (void *)of_eh_t12, (void *)of_eh_t13, (void *)of_eh_t14, (void *)of_eh_t15};
 static pthread_mutex_t of_eh_lock = PTHREAD_MUTEX_INITIALIZER;
-void *of_errhandler_trampoline(void *fn)
+void *of_errhandler_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&of_eh_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!of_eh_fns[k] || of_eh_fns[k] == fn) { of_eh_fns[k] = fn; t = (void *)of_eh_tramps[k]; }
+        if (!of_eh_fns[k] || of_eh_fns[k] == f) { of_eh_fns[k] = f; t = of_eh_tramps[k]; }
     pthread_mutex_unlock(&of_eh_lock);
     return t;
 }
 
 /* Files: the MPICH face's MPI_File is a pointer holding its virtual int (face_file_h). */
 static inline void *of_fh_in(const void *fh) { return (void *)(uintptr_t)(uint32_t)OF_H(fh); }
+typedef void (*of_win_eh_fn)(void **, int *, ...);
 static void *of_win_eh_fns[16];
-static void of_win_eh_call(int k, int32_t *h, int *code)
-{
-    void *oh = of_out(8, *h);
-    int c = of_err_out(*code);
-    ((void (*)(void **, int *, ...))of_win_eh_fns[k])(&oh, &c);
-}
-static void of_win_eh_t0(int32_t *h, int *e, ...) { of_win_eh_call(0, h, e); }
-static void of_win_eh_t1(int32_t *h, int *e, ...) { of_win_eh_call(1, h, e); }
-static void of_win_eh_t2(int32_t *h, int *e, ...) { of_win_eh_call(2, h, e); }
-static void of_win_eh_t3(int32_t *h, int *e, ...) { of_win_eh_call(3, h, e); }
-static void of_win_eh_t4(int32_t *h, int *e, ...) { of_win_eh_call(4, h, e); }
-static void of_win_eh_t5(int32_t *h, int *e, ...) { of_win_eh_call(5, h, e); }
-static void of_win_eh_t6(int32_t *h, int *e, ...) { of_win_eh_call(6, h, e); }
-static void of_win_eh_t7(int32_t *h, int *e, ...) { of_win_eh_call(7, h, e); }
-static void of_win_eh_t8(int32_t *h, int *e, ...) { of_win_eh_call(8, h, e); }
-static void of_win_eh_t9(int32_t *h, int *e, ...) { of_win_eh_call(9, h, e); }
-static void of_win_eh_t10(int32_t *h, int *e, ...) { of_win_eh_call(10, h, e); }
-static void of_win_eh_t11(int32_t *h, int *e, ...) { of_win_eh_call(11, h, e); }
-static void of_win_eh_t12(int32_t *h, int *e, ...) { of_win_eh_call(12, h, e); }
-static void of_win_eh_t13(int32_t *h, int *e, ...) { of_win_eh_call(13, h, e); }
-static void of_win_eh_t14(int32_t *h, int *e, ...) { of_win_eh_call(14, h, e); }
-static void of_win_eh_t15(int32_t *h, int *e, ...) { of_win_eh_call(15, h, e); }
-static void (*const of_win_eh_tramps[16])(int32_t *, int *, ...) = {
-of_win_eh_t0, of_win_eh_t1, of_win_eh_t2, of_win_eh_t3, of_win_eh_t4, of_win_eh_t5, of_win_eh_t6, of_win_eh_t7, of_win_eh_t8, of_win_eh_t9, of_win_eh_t10, of_win_eh_t11, of_win_eh_t12, of_win_eh_t13, of_win_eh_t14, of_win_eh_t15};
+static void of_win_eh_t0(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[0]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t1(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[1]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t2(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[2]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t3(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[3]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t4(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[4]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t5(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[5]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t6(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[6]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t7(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[7]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t8(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[8]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t9(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[9]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t10(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[10]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t11(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[11]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t12(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[12]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t13(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[13]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t14(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[14]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_win_eh_t15(int32_t *h, int *e, ...) { of_win_eh_fn fn = (of_win_eh_fn)of_win_eh_fns[15]; void *oh = of_out(8, *h); int c = of_err_out(*e); fn(&oh, &c); }
+static void *const of_win_eh_tramps[16] = {
+(void *)of_win_eh_t0, (void *)of_win_eh_t1, (void *)of_win_eh_t2, (void *)of_win_eh_t3, (void *)of_win_eh_t4, (void *)of_win_eh_t5, (void *)of_win_eh_t6, (void *)of_win_eh_t7, (void *)of_win_eh_t8, (void *)of_win_eh_t9, (void *)of_win_eh_t10, (void *)of_win_eh_t11, (void *)of_win_eh_t12, (void *)of_win_eh_t13, (void *)of_win_eh_t14, (void *)of_win_eh_t15};
 static pthread_mutex_t of_win_eh_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *of_win_errhandler_trampoline(void *fn)
+static void *of_win_errhandler_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&of_win_eh_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!of_win_eh_fns[k] || of_win_eh_fns[k] == fn) { of_win_eh_fns[k] = fn; t = (void *)of_win_eh_tramps[k]; }
+        if (!of_win_eh_fns[k] || of_win_eh_fns[k] == f) { of_win_eh_fns[k] = f; t = of_win_eh_tramps[k]; }
     pthread_mutex_unlock(&of_win_eh_lock);
     return t;
 }
 
+typedef void (*of_file_eh_fn)(void **, int *, ...);
 static void *of_file_eh_fns[16];
-static void of_file_eh_call(int k, void **h, int *code)
-{
-    void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h));
-    int c = of_err_out(*code);
-    ((void (*)(void **, int *, ...))of_file_eh_fns[k])(&oh, &c);
-}
-static void of_file_eh_t0(void **h, int *e, ...) { of_file_eh_call(0, h, e); }
-static void of_file_eh_t1(void **h, int *e, ...) { of_file_eh_call(1, h, e); }
-static void of_file_eh_t2(void **h, int *e, ...) { of_file_eh_call(2, h, e); }
-static void of_file_eh_t3(void **h, int *e, ...) { of_file_eh_call(3, h, e); }
-static void of_file_eh_t4(void **h, int *e, ...) { of_file_eh_call(4, h, e); }
-static void of_file_eh_t5(void **h, int *e, ...) { of_file_eh_call(5, h, e); }
-static void of_file_eh_t6(void **h, int *e, ...) { of_file_eh_call(6, h, e); }
-static void of_file_eh_t7(void **h, int *e, ...) { of_file_eh_call(7, h, e); }
-static void of_file_eh_t8(void **h, int *e, ...) { of_file_eh_call(8, h, e); }
-static void of_file_eh_t9(void **h, int *e, ...) { of_file_eh_call(9, h, e); }
-static void of_file_eh_t10(void **h, int *e, ...) { of_file_eh_call(10, h, e); }
-static void of_file_eh_t11(void **h, int *e, ...) { of_file_eh_call(11, h, e); }
-static void of_file_eh_t12(void **h, int *e, ...) { of_file_eh_call(12, h, e); }
-static void of_file_eh_t13(void **h, int *e, ...) { of_file_eh_call(13, h, e); }
-static void of_file_eh_t14(void **h, int *e, ...) { of_file_eh_call(14, h, e); }
-static void of_file_eh_t15(void **h, int *e, ...) { of_file_eh_call(15, h, e); }
-static void (*const of_file_eh_tramps[16])(void **, int *, ...) = {
-of_file_eh_t0, of_file_eh_t1, of_file_eh_t2, of_file_eh_t3, of_file_eh_t4, of_file_eh_t5, of_file_eh_t6, of_file_eh_t7, of_file_eh_t8, of_file_eh_t9, of_file_eh_t10, of_file_eh_t11, of_file_eh_t12, of_file_eh_t13, of_file_eh_t14, of_file_eh_t15};
+static void of_file_eh_t0(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[0]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t1(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[1]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t2(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[2]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t3(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[3]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t4(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[4]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t5(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[5]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t6(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[6]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t7(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[7]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t8(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[8]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t9(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[9]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t10(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[10]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t11(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[11]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t12(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[12]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t13(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[13]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t14(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[14]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void of_file_eh_t15(void **h, int *e, ...) { of_file_eh_fn fn = (of_file_eh_fn)of_file_eh_fns[15]; void *oh = of_out(9, (int32_t)(uint32_t)(uintptr_t)(*h)); int c = of_err_out(*e); fn(&oh, &c); }
+static void *const of_file_eh_tramps[16] = {
+(void *)of_file_eh_t0, (void *)of_file_eh_t1, (void *)of_file_eh_t2, (void *)of_file_eh_t3, (void *)of_file_eh_t4, (void *)of_file_eh_t5, (void *)of_file_eh_t6, (void *)of_file_eh_t7, (void *)of_file_eh_t8, (void *)of_file_eh_t9, (void *)of_file_eh_t10, (void *)of_file_eh_t11, (void *)of_file_eh_t12, (void *)of_file_eh_t13, (void *)of_file_eh_t14, (void *)of_file_eh_t15};
 static pthread_mutex_t of_file_eh_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *of_file_errhandler_trampoline(void *fn)
+static void *of_file_errhandler_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&of_file_eh_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!of_file_eh_fns[k] || of_file_eh_fns[k] == fn) { of_file_eh_fns[k] = fn; t = (void *)of_file_eh_tramps[k]; }
+        if (!of_file_eh_fns[k] || of_file_eh_fns[k] == f) { of_file_eh_fns[k] = f; t = of_file_eh_tramps[k]; }
     pthread_mutex_unlock(&of_file_eh_lock);
     return t;
 }

@@ -41,456 +41,456 @@ int PMPI_Win_c2f(void *);
 void *PMPI_File_f2c(int);
 int PMPI_File_c2f(void *);
 
-typedef void off_op_fn(void *, void *, int *, int *);
-static off_op_fn *off_op_fns[64];
-static void off_op_t0(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[0]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t1(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[1]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t2(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[2]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t3(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[3]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t4(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[4]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t5(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[5]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t6(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[6]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t7(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[7]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t8(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[8]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t9(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[9]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t10(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[10]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t11(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[11]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t12(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[12]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t13(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[13]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t14(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[14]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t15(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[15]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t16(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[16]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t17(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[17]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t18(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[18]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t19(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[19]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t20(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[20]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t21(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[21]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t22(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[22]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t23(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[23]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t24(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[24]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t25(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[25]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t26(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[26]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t27(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[27]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t28(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[28]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t29(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[29]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t30(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[30]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t31(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[31]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t32(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[32]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t33(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[33]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t34(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[34]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t35(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[35]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t36(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[36]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t37(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[37]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t38(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[38]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t39(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[39]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t40(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[40]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t41(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[41]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t42(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[42]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t43(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[43]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t44(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[44]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t45(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[45]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t46(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[46]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t47(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[47]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t48(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[48]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t49(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[49]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t50(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[50]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t51(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[51]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t52(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[52]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t53(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[53]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t54(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[54]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t55(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[55]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t56(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[56]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t57(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[57]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t58(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[58]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t59(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[59]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t60(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[60]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t61(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[61]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t62(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[62]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
-static void off_op_t63(void *in, void *inout, int *len, void **dt) { off_op_fn *fn = off_op_fns[63]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+typedef void (*off_op_fn)(void *, void *, int *, int *);
+static void *off_op_fns[64];
+static void off_op_t0(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[0]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t1(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[1]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t2(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[2]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t3(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[3]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t4(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[4]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t5(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[5]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t6(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[6]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t7(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[7]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t8(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[8]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t9(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[9]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t10(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[10]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t11(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[11]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t12(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[12]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t13(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[13]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t14(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[14]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t15(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[15]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t16(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[16]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t17(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[17]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t18(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[18]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t19(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[19]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t20(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[20]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t21(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[21]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t22(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[22]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t23(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[23]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t24(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[24]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t25(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[25]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t26(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[26]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t27(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[27]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t28(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[28]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t29(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[29]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t30(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[30]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t31(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[31]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t32(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[32]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t33(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[33]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t34(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[34]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t35(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[35]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t36(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[36]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t37(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[37]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t38(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[38]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t39(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[39]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t40(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[40]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t41(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[41]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t42(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[42]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t43(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[43]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t44(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[44]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t45(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[45]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t46(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[46]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t47(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[47]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t48(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[48]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t49(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[49]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t50(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[50]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t51(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[51]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t52(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[52]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t53(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[53]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t54(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[54]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t55(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[55]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t56(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[56]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t57(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[57]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t58(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[58]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t59(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[59]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t60(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[60]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t61(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[61]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t62(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[62]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
+static void off_op_t63(void *in, void *inout, int *len, void **dt) { off_op_fn fn = (off_op_fn)off_op_fns[63]; int f = PMPI_Type_c2f(*dt); fn(in, inout, len, &f); }
 static void *const off_op_tramps[64] = {
 (void *)off_op_t0, (void *)off_op_t1, (void *)off_op_t2, (void *)off_op_t3, (void *)off_op_t4, (void *)off_op_t5, (void *)off_op_t6, (void *)off_op_t7, (void *)off_op_t8, (void *)off_op_t9, (void *)off_op_t10, (void *)off_op_t11, (void *)off_op_t12, (void *)off_op_t13, (void *)off_op_t14, (void *)off_op_t15, (void *)off_op_t16, (void *)off_op_t17, (void *)off_op_t18, (void *)off_op_t19, (void *)off_op_t20, (void *)off_op_t21, (void *)off_op_t22, (void *)off_op_t23, (void *)off_op_t24, (void *)off_op_t25, (void *)off_op_t26, (void *)off_op_t27, (void *)off_op_t28, (void *)off_op_t29, (void *)off_op_t30, (void *)off_op_t31, (void *)off_op_t32, (void *)off_op_t33, (void *)off_op_t34, (void *)off_op_t35, (void *)off_op_t36, (void *)off_op_t37, (void *)off_op_t38, (void *)off_op_t39, (void *)off_op_t40, (void *)off_op_t41, (void *)off_op_t42, (void *)off_op_t43, (void *)off_op_t44, (void *)off_op_t45, (void *)off_op_t46, (void *)off_op_t47, (void *)off_op_t48, (void *)off_op_t49, (void *)off_op_t50, (void *)off_op_t51, (void *)off_op_t52, (void *)off_op_t53, (void *)off_op_t54, (void *)off_op_t55, (void *)off_op_t56, (void *)off_op_t57, (void *)off_op_t58, (void *)off_op_t59, (void *)off_op_t60, (void *)off_op_t61, (void *)off_op_t62, (void *)off_op_t63};
 static pthread_mutex_t off_op_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_op_trampoline(off_op_fn *fn)
+static void *off_op_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_op_lock);
     for (int k = 0; k < 64 && !t; k++)
-        if (!off_op_fns[k] || off_op_fns[k] == fn) { off_op_fns[k] = fn; t = off_op_tramps[k]; }
+        if (!off_op_fns[k] || off_op_fns[k] == f) { off_op_fns[k] = f; t = off_op_tramps[k]; }
     pthread_mutex_unlock(&off_op_lock);
     return t;
 }
 
-typedef void off_eh_Comm_fn(int *, int *);
-static off_eh_Comm_fn *off_eh_Comm_fns[16];
-static void off_eh_Comm_t0(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[0]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t1(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[1]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t2(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[2]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t3(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[3]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t4(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[4]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t5(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[5]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t6(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[6]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t7(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[7]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t8(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[8]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t9(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[9]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t10(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[10]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t11(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[11]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t12(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[12]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t13(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[13]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t14(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[14]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
-static void off_eh_Comm_t15(void **h, int *code, ...) { off_eh_Comm_fn *fn = off_eh_Comm_fns[15]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+typedef void (*off_eh_Comm_fn)(int *, int *);
+static void *off_eh_Comm_fns[16];
+static void off_eh_Comm_t0(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[0]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t1(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[1]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t2(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[2]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t3(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[3]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t4(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[4]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t5(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[5]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t6(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[6]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t7(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[7]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t8(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[8]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t9(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[9]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t10(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[10]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t11(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[11]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t12(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[12]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t13(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[13]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t14(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[14]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
+static void off_eh_Comm_t15(void **h, int *code, ...) { off_eh_Comm_fn fn = (off_eh_Comm_fn)off_eh_Comm_fns[15]; int f = PMPI_Comm_c2f(*h); fn(&f, code); }
 static void *const off_eh_Comm_tramps[16] = {
 (void *)off_eh_Comm_t0, (void *)off_eh_Comm_t1, (void *)off_eh_Comm_t2, (void *)off_eh_Comm_t3, (void *)off_eh_Comm_t4, (void *)off_eh_Comm_t5, (void *)off_eh_Comm_t6, (void *)off_eh_Comm_t7, (void *)off_eh_Comm_t8, (void *)off_eh_Comm_t9, (void *)off_eh_Comm_t10, (void *)off_eh_Comm_t11, (void *)off_eh_Comm_t12, (void *)off_eh_Comm_t13, (void *)off_eh_Comm_t14, (void *)off_eh_Comm_t15};
 static pthread_mutex_t off_eh_Comm_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_eh_Comm_trampoline(off_eh_Comm_fn *fn)
+static void *off_eh_Comm_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_eh_Comm_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!off_eh_Comm_fns[k] || off_eh_Comm_fns[k] == fn) { off_eh_Comm_fns[k] = fn; t = off_eh_Comm_tramps[k]; }
+        if (!off_eh_Comm_fns[k] || off_eh_Comm_fns[k] == f) { off_eh_Comm_fns[k] = f; t = off_eh_Comm_tramps[k]; }
     pthread_mutex_unlock(&off_eh_Comm_lock);
     return t;
 }
 
-typedef void off_eh_File_fn(int *, int *);
-static off_eh_File_fn *off_eh_File_fns[16];
-static void off_eh_File_t0(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[0]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t1(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[1]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t2(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[2]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t3(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[3]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t4(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[4]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t5(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[5]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t6(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[6]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t7(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[7]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t8(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[8]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t9(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[9]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t10(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[10]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t11(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[11]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t12(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[12]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t13(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[13]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t14(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[14]; int f = PMPI_File_c2f(*h); fn(&f, code); }
-static void off_eh_File_t15(void **h, int *code, ...) { off_eh_File_fn *fn = off_eh_File_fns[15]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+typedef void (*off_eh_File_fn)(int *, int *);
+static void *off_eh_File_fns[16];
+static void off_eh_File_t0(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[0]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t1(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[1]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t2(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[2]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t3(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[3]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t4(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[4]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t5(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[5]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t6(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[6]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t7(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[7]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t8(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[8]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t9(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[9]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t10(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[10]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t11(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[11]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t12(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[12]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t13(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[13]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t14(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[14]; int f = PMPI_File_c2f(*h); fn(&f, code); }
+static void off_eh_File_t15(void **h, int *code, ...) { off_eh_File_fn fn = (off_eh_File_fn)off_eh_File_fns[15]; int f = PMPI_File_c2f(*h); fn(&f, code); }
 static void *const off_eh_File_tramps[16] = {
 (void *)off_eh_File_t0, (void *)off_eh_File_t1, (void *)off_eh_File_t2, (void *)off_eh_File_t3, (void *)off_eh_File_t4, (void *)off_eh_File_t5, (void *)off_eh_File_t6, (void *)off_eh_File_t7, (void *)off_eh_File_t8, (void *)off_eh_File_t9, (void *)off_eh_File_t10, (void *)off_eh_File_t11, (void *)off_eh_File_t12, (void *)off_eh_File_t13, (void *)off_eh_File_t14, (void *)off_eh_File_t15};
 static pthread_mutex_t off_eh_File_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_eh_File_trampoline(off_eh_File_fn *fn)
+static void *off_eh_File_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_eh_File_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!off_eh_File_fns[k] || off_eh_File_fns[k] == fn) { off_eh_File_fns[k] = fn; t = off_eh_File_tramps[k]; }
+        if (!off_eh_File_fns[k] || off_eh_File_fns[k] == f) { off_eh_File_fns[k] = f; t = off_eh_File_tramps[k]; }
     pthread_mutex_unlock(&off_eh_File_lock);
     return t;
 }
 
-typedef void off_eh_Win_fn(int *, int *);
-static off_eh_Win_fn *off_eh_Win_fns[16];
-static void off_eh_Win_t0(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[0]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t1(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[1]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t2(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[2]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t3(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[3]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t4(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[4]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t5(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[5]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t6(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[6]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t7(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[7]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t8(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[8]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t9(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[9]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t10(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[10]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t11(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[11]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t12(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[12]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t13(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[13]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t14(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[14]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
-static void off_eh_Win_t15(void **h, int *code, ...) { off_eh_Win_fn *fn = off_eh_Win_fns[15]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+typedef void (*off_eh_Win_fn)(int *, int *);
+static void *off_eh_Win_fns[16];
+static void off_eh_Win_t0(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[0]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t1(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[1]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t2(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[2]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t3(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[3]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t4(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[4]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t5(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[5]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t6(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[6]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t7(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[7]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t8(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[8]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t9(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[9]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t10(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[10]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t11(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[11]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t12(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[12]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t13(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[13]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t14(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[14]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
+static void off_eh_Win_t15(void **h, int *code, ...) { off_eh_Win_fn fn = (off_eh_Win_fn)off_eh_Win_fns[15]; int f = PMPI_Win_c2f(*h); fn(&f, code); }
 static void *const off_eh_Win_tramps[16] = {
 (void *)off_eh_Win_t0, (void *)off_eh_Win_t1, (void *)off_eh_Win_t2, (void *)off_eh_Win_t3, (void *)off_eh_Win_t4, (void *)off_eh_Win_t5, (void *)off_eh_Win_t6, (void *)off_eh_Win_t7, (void *)off_eh_Win_t8, (void *)off_eh_Win_t9, (void *)off_eh_Win_t10, (void *)off_eh_Win_t11, (void *)off_eh_Win_t12, (void *)off_eh_Win_t13, (void *)off_eh_Win_t14, (void *)off_eh_Win_t15};
 static pthread_mutex_t off_eh_Win_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_eh_Win_trampoline(off_eh_Win_fn *fn)
+static void *off_eh_Win_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_eh_Win_lock);
     for (int k = 0; k < 16 && !t; k++)
-        if (!off_eh_Win_fns[k] || off_eh_Win_fns[k] == fn) { off_eh_Win_fns[k] = fn; t = off_eh_Win_tramps[k]; }
+        if (!off_eh_Win_fns[k] || off_eh_Win_fns[k] == f) { off_eh_Win_fns[k] = f; t = off_eh_Win_tramps[k]; }
     pthread_mutex_unlock(&off_eh_Win_lock);
     return t;
 }
 
-typedef void off_kc_Comm_fn(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
-static off_kc_Comm_fn *off_kc_Comm_fns[32];
-static int off_kc_Comm_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[0]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[1]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[2]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[3]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[4]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[5]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[6]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[7]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[8]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[9]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[10]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[11]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[12]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[13]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[14]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[15]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[16]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[17]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[18]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[19]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[20]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[21]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[22]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[23]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[24]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[25]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[26]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[27]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[28]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[29]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[30]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Comm_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn *fn = off_kc_Comm_fns[31]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+typedef void (*off_kc_Comm_fn)(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
+static void *off_kc_Comm_fns[32];
+static int off_kc_Comm_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[0]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[1]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[2]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[3]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[4]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[5]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[6]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[7]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[8]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[9]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[10]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[11]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[12]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[13]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[14]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[15]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[16]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[17]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[18]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[19]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[20]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[21]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[22]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[23]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[24]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[25]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[26]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[27]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[28]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[29]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[30]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Comm_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Comm_fn fn = (off_kc_Comm_fn)off_kc_Comm_fns[31]; int f = PMPI_Comm_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
 static void *const off_kc_Comm_tramps[32] = {
 (void *)off_kc_Comm_t0, (void *)off_kc_Comm_t1, (void *)off_kc_Comm_t2, (void *)off_kc_Comm_t3, (void *)off_kc_Comm_t4, (void *)off_kc_Comm_t5, (void *)off_kc_Comm_t6, (void *)off_kc_Comm_t7, (void *)off_kc_Comm_t8, (void *)off_kc_Comm_t9, (void *)off_kc_Comm_t10, (void *)off_kc_Comm_t11, (void *)off_kc_Comm_t12, (void *)off_kc_Comm_t13, (void *)off_kc_Comm_t14, (void *)off_kc_Comm_t15, (void *)off_kc_Comm_t16, (void *)off_kc_Comm_t17, (void *)off_kc_Comm_t18, (void *)off_kc_Comm_t19, (void *)off_kc_Comm_t20, (void *)off_kc_Comm_t21, (void *)off_kc_Comm_t22, (void *)off_kc_Comm_t23, (void *)off_kc_Comm_t24, (void *)off_kc_Comm_t25, (void *)off_kc_Comm_t26, (void *)off_kc_Comm_t27, (void *)off_kc_Comm_t28, (void *)off_kc_Comm_t29, (void *)off_kc_Comm_t30, (void *)off_kc_Comm_t31};
 static pthread_mutex_t off_kc_Comm_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kc_Comm_trampoline(off_kc_Comm_fn *fn)
+static void *off_kc_Comm_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kc_Comm_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kc_Comm_fns[k] || off_kc_Comm_fns[k] == fn) { off_kc_Comm_fns[k] = fn; t = off_kc_Comm_tramps[k]; }
+        if (!off_kc_Comm_fns[k] || off_kc_Comm_fns[k] == f) { off_kc_Comm_fns[k] = f; t = off_kc_Comm_tramps[k]; }
     pthread_mutex_unlock(&off_kc_Comm_lock);
     return t;
 }
 
-typedef void off_kd_Comm_fn(int *, int *, intptr_t *, intptr_t *, int *);
-static off_kd_Comm_fn *off_kd_Comm_fns[32];
-static int off_kd_Comm_t0(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[0]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t1(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[1]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t2(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[2]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t3(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[3]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t4(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[4]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t5(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[5]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t6(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[6]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t7(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[7]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t8(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[8]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t9(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[9]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t10(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[10]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t11(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[11]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t12(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[12]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t13(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[13]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t14(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[14]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t15(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[15]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t16(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[16]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t17(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[17]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t18(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[18]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t19(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[19]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t20(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[20]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t21(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[21]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t22(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[22]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t23(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[23]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t24(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[24]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t25(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[25]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t26(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[26]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t27(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[27]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t28(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[28]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t29(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[29]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t30(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[30]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Comm_t31(void *o, int k, void *a, void *e) { off_kd_Comm_fn *fn = off_kd_Comm_fns[31]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+typedef void (*off_kd_Comm_fn)(int *, int *, intptr_t *, intptr_t *, int *);
+static void *off_kd_Comm_fns[32];
+static int off_kd_Comm_t0(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[0]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t1(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[1]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t2(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[2]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t3(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[3]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t4(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[4]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t5(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[5]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t6(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[6]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t7(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[7]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t8(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[8]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t9(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[9]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t10(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[10]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t11(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[11]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t12(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[12]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t13(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[13]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t14(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[14]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t15(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[15]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t16(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[16]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t17(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[17]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t18(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[18]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t19(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[19]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t20(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[20]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t21(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[21]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t22(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[22]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t23(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[23]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t24(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[24]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t25(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[25]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t26(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[26]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t27(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[27]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t28(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[28]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t29(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[29]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t30(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[30]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Comm_t31(void *o, int k, void *a, void *e) { off_kd_Comm_fn fn = (off_kd_Comm_fn)off_kd_Comm_fns[31]; int f = PMPI_Comm_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
 static void *const off_kd_Comm_tramps[32] = {
 (void *)off_kd_Comm_t0, (void *)off_kd_Comm_t1, (void *)off_kd_Comm_t2, (void *)off_kd_Comm_t3, (void *)off_kd_Comm_t4, (void *)off_kd_Comm_t5, (void *)off_kd_Comm_t6, (void *)off_kd_Comm_t7, (void *)off_kd_Comm_t8, (void *)off_kd_Comm_t9, (void *)off_kd_Comm_t10, (void *)off_kd_Comm_t11, (void *)off_kd_Comm_t12, (void *)off_kd_Comm_t13, (void *)off_kd_Comm_t14, (void *)off_kd_Comm_t15, (void *)off_kd_Comm_t16, (void *)off_kd_Comm_t17, (void *)off_kd_Comm_t18, (void *)off_kd_Comm_t19, (void *)off_kd_Comm_t20, (void *)off_kd_Comm_t21, (void *)off_kd_Comm_t22, (void *)off_kd_Comm_t23, (void *)off_kd_Comm_t24, (void *)off_kd_Comm_t25, (void *)off_kd_Comm_t26, (void *)off_kd_Comm_t27, (void *)off_kd_Comm_t28, (void *)off_kd_Comm_t29, (void *)off_kd_Comm_t30, (void *)off_kd_Comm_t31};
 static pthread_mutex_t off_kd_Comm_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kd_Comm_trampoline(off_kd_Comm_fn *fn)
+static void *off_kd_Comm_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kd_Comm_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kd_Comm_fns[k] || off_kd_Comm_fns[k] == fn) { off_kd_Comm_fns[k] = fn; t = off_kd_Comm_tramps[k]; }
+        if (!off_kd_Comm_fns[k] || off_kd_Comm_fns[k] == f) { off_kd_Comm_fns[k] = f; t = off_kd_Comm_tramps[k]; }
     pthread_mutex_unlock(&off_kd_Comm_lock);
     return t;
 }
 
-typedef void off_kc_Type_fn(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
-static off_kc_Type_fn *off_kc_Type_fns[32];
-static int off_kc_Type_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[0]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[1]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[2]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[3]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[4]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[5]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[6]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[7]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[8]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[9]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[10]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[11]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[12]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[13]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[14]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[15]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[16]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[17]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[18]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[19]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[20]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[21]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[22]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[23]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[24]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[25]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[26]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[27]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[28]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[29]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[30]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Type_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn *fn = off_kc_Type_fns[31]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+typedef void (*off_kc_Type_fn)(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
+static void *off_kc_Type_fns[32];
+static int off_kc_Type_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[0]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[1]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[2]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[3]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[4]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[5]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[6]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[7]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[8]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[9]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[10]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[11]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[12]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[13]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[14]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[15]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[16]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[17]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[18]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[19]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[20]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[21]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[22]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[23]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[24]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[25]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[26]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[27]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[28]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[29]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[30]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Type_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Type_fn fn = (off_kc_Type_fn)off_kc_Type_fns[31]; int f = PMPI_Type_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
 static void *const off_kc_Type_tramps[32] = {
 (void *)off_kc_Type_t0, (void *)off_kc_Type_t1, (void *)off_kc_Type_t2, (void *)off_kc_Type_t3, (void *)off_kc_Type_t4, (void *)off_kc_Type_t5, (void *)off_kc_Type_t6, (void *)off_kc_Type_t7, (void *)off_kc_Type_t8, (void *)off_kc_Type_t9, (void *)off_kc_Type_t10, (void *)off_kc_Type_t11, (void *)off_kc_Type_t12, (void *)off_kc_Type_t13, (void *)off_kc_Type_t14, (void *)off_kc_Type_t15, (void *)off_kc_Type_t16, (void *)off_kc_Type_t17, (void *)off_kc_Type_t18, (void *)off_kc_Type_t19, (void *)off_kc_Type_t20, (void *)off_kc_Type_t21, (void *)off_kc_Type_t22, (void *)off_kc_Type_t23, (void *)off_kc_Type_t24, (void *)off_kc_Type_t25, (void *)off_kc_Type_t26, (void *)off_kc_Type_t27, (void *)off_kc_Type_t28, (void *)off_kc_Type_t29, (void *)off_kc_Type_t30, (void *)off_kc_Type_t31};
 static pthread_mutex_t off_kc_Type_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kc_Type_trampoline(off_kc_Type_fn *fn)
+static void *off_kc_Type_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kc_Type_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kc_Type_fns[k] || off_kc_Type_fns[k] == fn) { off_kc_Type_fns[k] = fn; t = off_kc_Type_tramps[k]; }
+        if (!off_kc_Type_fns[k] || off_kc_Type_fns[k] == f) { off_kc_Type_fns[k] = f; t = off_kc_Type_tramps[k]; }
     pthread_mutex_unlock(&off_kc_Type_lock);
     return t;
 }
 
-typedef void off_kd_Type_fn(int *, int *, intptr_t *, intptr_t *, int *);
-static off_kd_Type_fn *off_kd_Type_fns[32];
-static int off_kd_Type_t0(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[0]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t1(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[1]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t2(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[2]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t3(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[3]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t4(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[4]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t5(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[5]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t6(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[6]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t7(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[7]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t8(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[8]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t9(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[9]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t10(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[10]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t11(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[11]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t12(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[12]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t13(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[13]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t14(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[14]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t15(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[15]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t16(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[16]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t17(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[17]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t18(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[18]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t19(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[19]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t20(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[20]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t21(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[21]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t22(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[22]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t23(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[23]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t24(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[24]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t25(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[25]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t26(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[26]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t27(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[27]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t28(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[28]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t29(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[29]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t30(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[30]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Type_t31(void *o, int k, void *a, void *e) { off_kd_Type_fn *fn = off_kd_Type_fns[31]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+typedef void (*off_kd_Type_fn)(int *, int *, intptr_t *, intptr_t *, int *);
+static void *off_kd_Type_fns[32];
+static int off_kd_Type_t0(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[0]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t1(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[1]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t2(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[2]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t3(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[3]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t4(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[4]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t5(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[5]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t6(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[6]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t7(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[7]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t8(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[8]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t9(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[9]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t10(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[10]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t11(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[11]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t12(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[12]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t13(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[13]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t14(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[14]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t15(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[15]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t16(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[16]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t17(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[17]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t18(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[18]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t19(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[19]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t20(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[20]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t21(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[21]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t22(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[22]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t23(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[23]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t24(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[24]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t25(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[25]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t26(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[26]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t27(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[27]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t28(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[28]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t29(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[29]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t30(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[30]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Type_t31(void *o, int k, void *a, void *e) { off_kd_Type_fn fn = (off_kd_Type_fn)off_kd_Type_fns[31]; int f = PMPI_Type_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
 static void *const off_kd_Type_tramps[32] = {
 (void *)off_kd_Type_t0, (void *)off_kd_Type_t1, (void *)off_kd_Type_t2, (void *)off_kd_Type_t3, (void *)off_kd_Type_t4, (void *)off_kd_Type_t5, (void *)off_kd_Type_t6, (void *)off_kd_Type_t7, (void *)off_kd_Type_t8, (void *)off_kd_Type_t9, (void *)off_kd_Type_t10, (void *)off_kd_Type_t11, (void *)off_kd_Type_t12, (void *)off_kd_Type_t13, (void *)off_kd_Type_t14, (void *)off_kd_Type_t15, (void *)off_kd_Type_t16, (void *)off_kd_Type_t17, (void *)off_kd_Type_t18, (void *)off_kd_Type_t19, (void *)off_kd_Type_t20, (void *)off_kd_Type_t21, (void *)off_kd_Type_t22, (void *)off_kd_Type_t23, (void *)off_kd_Type_t24, (void *)off_kd_Type_t25, (void *)off_kd_Type_t26, (void *)off_kd_Type_t27, (void *)off_kd_Type_t28, (void *)off_kd_Type_t29, (void *)off_kd_Type_t30, (void *)off_kd_Type_t31};
 static pthread_mutex_t off_kd_Type_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kd_Type_trampoline(off_kd_Type_fn *fn)
+static void *off_kd_Type_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kd_Type_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kd_Type_fns[k] || off_kd_Type_fns[k] == fn) { off_kd_Type_fns[k] = fn; t = off_kd_Type_tramps[k]; }
+        if (!off_kd_Type_fns[k] || off_kd_Type_fns[k] == f) { off_kd_Type_fns[k] = f; t = off_kd_Type_tramps[k]; }
     pthread_mutex_unlock(&off_kd_Type_lock);
     return t;
 }
 
-typedef void off_kc_Win_fn(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
-static off_kc_Win_fn *off_kc_Win_fns[32];
-static int off_kc_Win_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[0]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[1]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[2]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[3]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[4]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[5]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[6]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[7]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[8]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[9]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[10]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[11]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[12]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[13]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[14]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[15]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[16]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[17]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[18]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[19]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[20]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[21]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[22]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[23]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[24]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[25]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[26]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[27]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[28]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[29]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[30]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
-static int off_kc_Win_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn *fn = off_kc_Win_fns[31]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+typedef void (*off_kc_Win_fn)(int *, int *, intptr_t *, intptr_t *, intptr_t *, int *, int *);
+static void *off_kc_Win_fns[32];
+static int off_kc_Win_t0(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[0]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t1(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[1]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t2(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[2]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t3(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[3]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t4(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[4]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t5(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[5]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t6(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[6]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t7(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[7]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t8(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[8]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t9(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[9]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t10(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[10]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t11(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[11]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t12(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[12]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t13(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[13]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t14(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[14]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t15(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[15]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t16(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[16]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t17(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[17]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t18(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[18]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t19(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[19]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t20(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[20]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t21(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[21]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t22(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[22]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t23(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[23]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t24(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[24]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t25(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[25]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t26(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[26]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t27(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[27]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t28(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[28]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t29(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[29]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t30(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[30]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
+static int off_kc_Win_t31(void *o, int k, void *e, void *in, void *out, int *flag) { off_kc_Win_fn fn = (off_kc_Win_fn)off_kc_Win_fns[31]; int f = PMPI_Win_c2f(o); intptr_t fe = (intptr_t)e, fi = (intptr_t)in, fo = 0; int fl = 0, ierr = 0; fn(&f, &k, &fe, &fi, &fo, &fl, &ierr); *flag = fl != 0; if (fl) *(void **)out = (void *)fo; return ierr; }
 static void *const off_kc_Win_tramps[32] = {
 (void *)off_kc_Win_t0, (void *)off_kc_Win_t1, (void *)off_kc_Win_t2, (void *)off_kc_Win_t3, (void *)off_kc_Win_t4, (void *)off_kc_Win_t5, (void *)off_kc_Win_t6, (void *)off_kc_Win_t7, (void *)off_kc_Win_t8, (void *)off_kc_Win_t9, (void *)off_kc_Win_t10, (void *)off_kc_Win_t11, (void *)off_kc_Win_t12, (void *)off_kc_Win_t13, (void *)off_kc_Win_t14, (void *)off_kc_Win_t15, (void *)off_kc_Win_t16, (void *)off_kc_Win_t17, (void *)off_kc_Win_t18, (void *)off_kc_Win_t19, (void *)off_kc_Win_t20, (void *)off_kc_Win_t21, (void *)off_kc_Win_t22, (void *)off_kc_Win_t23, (void *)off_kc_Win_t24, (void *)off_kc_Win_t25, (void *)off_kc_Win_t26, (void *)off_kc_Win_t27, (void *)off_kc_Win_t28, (void *)off_kc_Win_t29, (void *)off_kc_Win_t30, (void *)off_kc_Win_t31};
 static pthread_mutex_t off_kc_Win_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kc_Win_trampoline(off_kc_Win_fn *fn)
+static void *off_kc_Win_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kc_Win_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kc_Win_fns[k] || off_kc_Win_fns[k] == fn) { off_kc_Win_fns[k] = fn; t = off_kc_Win_tramps[k]; }
+        if (!off_kc_Win_fns[k] || off_kc_Win_fns[k] == f) { off_kc_Win_fns[k] = f; t = off_kc_Win_tramps[k]; }
     pthread_mutex_unlock(&off_kc_Win_lock);
     return t;
 }
 
-typedef void off_kd_Win_fn(int *, int *, intptr_t *, intptr_t *, int *);
-static off_kd_Win_fn *off_kd_Win_fns[32];
-static int off_kd_Win_t0(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[0]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t1(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[1]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t2(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[2]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t3(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[3]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t4(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[4]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t5(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[5]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t6(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[6]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t7(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[7]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t8(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[8]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t9(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[9]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t10(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[10]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t11(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[11]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t12(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[12]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t13(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[13]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t14(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[14]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t15(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[15]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t16(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[16]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t17(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[17]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t18(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[18]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t19(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[19]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t20(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[20]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t21(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[21]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t22(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[22]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t23(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[23]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t24(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[24]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t25(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[25]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t26(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[26]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t27(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[27]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t28(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[28]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t29(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[29]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t30(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[30]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
-static int off_kd_Win_t31(void *o, int k, void *a, void *e) { off_kd_Win_fn *fn = off_kd_Win_fns[31]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+typedef void (*off_kd_Win_fn)(int *, int *, intptr_t *, intptr_t *, int *);
+static void *off_kd_Win_fns[32];
+static int off_kd_Win_t0(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[0]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t1(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[1]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t2(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[2]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t3(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[3]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t4(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[4]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t5(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[5]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t6(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[6]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t7(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[7]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t8(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[8]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t9(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[9]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t10(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[10]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t11(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[11]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t12(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[12]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t13(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[13]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t14(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[14]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t15(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[15]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t16(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[16]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t17(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[17]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t18(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[18]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t19(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[19]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t20(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[20]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t21(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[21]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t22(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[22]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t23(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[23]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t24(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[24]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t25(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[25]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t26(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[26]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t27(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[27]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t28(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[28]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t29(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[29]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t30(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[30]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
+static int off_kd_Win_t31(void *o, int k, void *a, void *e) { off_kd_Win_fn fn = (off_kd_Win_fn)off_kd_Win_fns[31]; int f = PMPI_Win_c2f(o); intptr_t fa = (intptr_t)a, fe = (intptr_t)e; int ierr = 0; fn(&f, &k, &fa, &fe, &ierr); return ierr; }
 static void *const off_kd_Win_tramps[32] = {
 (void *)off_kd_Win_t0, (void *)off_kd_Win_t1, (void *)off_kd_Win_t2, (void *)off_kd_Win_t3, (void *)off_kd_Win_t4, (void *)off_kd_Win_t5, (void *)off_kd_Win_t6, (void *)off_kd_Win_t7, (void *)off_kd_Win_t8, (void *)off_kd_Win_t9, (void *)off_kd_Win_t10, (void *)off_kd_Win_t11, (void *)off_kd_Win_t12, (void *)off_kd_Win_t13, (void *)off_kd_Win_t14, (void *)off_kd_Win_t15, (void *)off_kd_Win_t16, (void *)off_kd_Win_t17, (void *)off_kd_Win_t18, (void *)off_kd_Win_t19, (void *)off_kd_Win_t20, (void *)off_kd_Win_t21, (void *)off_kd_Win_t22, (void *)off_kd_Win_t23, (void *)off_kd_Win_t24, (void *)off_kd_Win_t25, (void *)off_kd_Win_t26, (void *)off_kd_Win_t27, (void *)off_kd_Win_t28, (void *)off_kd_Win_t29, (void *)off_kd_Win_t30, (void *)off_kd_Win_t31};
 static pthread_mutex_t off_kd_Win_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *off_kd_Win_trampoline(off_kd_Win_fn *fn)
+static void *off_kd_Win_trampoline(void *f)
 {
     void *t = 0;
     pthread_mutex_lock(&off_kd_Win_lock);
     for (int k = 0; k < 32 && !t; k++)
-        if (!off_kd_Win_fns[k] || off_kd_Win_fns[k] == fn) { off_kd_Win_fns[k] = fn; t = off_kd_Win_tramps[k]; }
+        if (!off_kd_Win_fns[k] || off_kd_Win_fns[k] == f) { off_kd_Win_fns[k] = f; t = off_kd_Win_tramps[k]; }
     pthread_mutex_unlock(&off_kd_Win_lock);
     return t;
 }
@@ -785,10 +785,10 @@ OFF_EXPORT void ompi_comm_create_f(int *comm, int *group, int *newcomm, int *ier
 }
 
 int PMPI_Comm_create_errhandler(void *, void *);
-OFF_EXPORT void ompi_comm_create_errhandler_f(off_eh_Comm_fn *comm_errhandler_fn, int *errhandler, int *ierr);
-OFF_EXPORT void ompi_comm_create_errhandler_f(off_eh_Comm_fn *comm_errhandler_fn, int *errhandler, int *ierr)
+OFF_EXPORT void ompi_comm_create_errhandler_f(off_eh_Comm_fn comm_errhandler_fn, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_comm_create_errhandler_f(off_eh_Comm_fn comm_errhandler_fn, int *errhandler, int *ierr)
 {
-    void *t_comm_errhandler_fn = off_eh_Comm_trampoline(comm_errhandler_fn);
+    void *t_comm_errhandler_fn = off_eh_Comm_trampoline((void *)comm_errhandler_fn);
     if (!t_comm_errhandler_fn) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_ERRHANDLER (Fortran) beyond 16 errhandlers"); return; }
     void *h_errhandler = 0;
     int rc = PMPI_Comm_create_errhandler(t_comm_errhandler_fn, &h_errhandler);
@@ -811,12 +811,12 @@ OFF_EXPORT void ompi_comm_create_group_f(int *comm, int *group, int *tag, int *n
 }
 
 int PMPI_Comm_create_keyval(void *, void *, int *, void *);
-OFF_EXPORT void ompi_comm_create_keyval_f(off_kc_Comm_fn *comm_copy_attr_fn, off_kd_Comm_fn *comm_delete_attr_fn, int *comm_keyval, intptr_t *extra_state, int *ierr);
-OFF_EXPORT void ompi_comm_create_keyval_f(off_kc_Comm_fn *comm_copy_attr_fn, off_kd_Comm_fn *comm_delete_attr_fn, int *comm_keyval, intptr_t *extra_state, int *ierr)
+OFF_EXPORT void ompi_comm_create_keyval_f(off_kc_Comm_fn comm_copy_attr_fn, off_kd_Comm_fn comm_delete_attr_fn, int *comm_keyval, intptr_t *extra_state, int *ierr);
+OFF_EXPORT void ompi_comm_create_keyval_f(off_kc_Comm_fn comm_copy_attr_fn, off_kd_Comm_fn comm_delete_attr_fn, int *comm_keyval, intptr_t *extra_state, int *ierr)
 {
-    void *t_comm_copy_attr_fn = off_kc_Comm_trampoline(comm_copy_attr_fn);
+    void *t_comm_copy_attr_fn = off_kc_Comm_trampoline((void *)comm_copy_attr_fn);
     if (!t_comm_copy_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
-    void *t_comm_delete_attr_fn = off_kd_Comm_trampoline(comm_delete_attr_fn);
+    void *t_comm_delete_attr_fn = off_kd_Comm_trampoline((void *)comm_delete_attr_fn);
     if (!t_comm_delete_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_COMM_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
     int rc = PMPI_Comm_create_keyval(t_comm_copy_attr_fn, t_comm_delete_attr_fn, comm_keyval, (void *)*extra_state);
     if (ierr) *ierr = rc;
@@ -1225,10 +1225,10 @@ OFF_EXPORT void ompi_file_close_f(int *fh, int *ierr)
 }
 
 int PMPI_File_create_errhandler(void *, void *);
-OFF_EXPORT void ompi_file_create_errhandler_f(off_eh_File_fn *file_errhandler_fn, int *errhandler, int *ierr);
-OFF_EXPORT void ompi_file_create_errhandler_f(off_eh_File_fn *file_errhandler_fn, int *errhandler, int *ierr)
+OFF_EXPORT void ompi_file_create_errhandler_f(off_eh_File_fn file_errhandler_fn, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_file_create_errhandler_f(off_eh_File_fn file_errhandler_fn, int *errhandler, int *ierr)
 {
-    void *t_file_errhandler_fn = off_eh_File_trampoline(file_errhandler_fn);
+    void *t_file_errhandler_fn = off_eh_File_trampoline((void *)file_errhandler_fn);
     if (!t_file_errhandler_fn) { ompi_ckpt_mpi_unsupported("MPI_FILE_CREATE_ERRHANDLER (Fortran) beyond 16 errhandlers"); return; }
     void *h_errhandler = 0;
     int rc = PMPI_File_create_errhandler(t_file_errhandler_fn, &h_errhandler);
@@ -2679,10 +2679,10 @@ OFF_EXPORT void ompi_op_commutative_f(int *op, int *commute, int *ierr)
 }
 
 int PMPI_Op_create(void *, int , void *);
-OFF_EXPORT void ompi_op_create_f(off_op_fn *user_fn, int *commute, int *op, int *ierr);
-OFF_EXPORT void ompi_op_create_f(off_op_fn *user_fn, int *commute, int *op, int *ierr)
+OFF_EXPORT void ompi_op_create_f(off_op_fn user_fn, int *commute, int *op, int *ierr);
+OFF_EXPORT void ompi_op_create_f(off_op_fn user_fn, int *commute, int *op, int *ierr)
 {
-    void *t_user_fn = off_op_trampoline(user_fn);
+    void *t_user_fn = off_op_trampoline((void *)user_fn);
     if (!t_user_fn) { ompi_ckpt_mpi_unsupported("MPI_OP_CREATE (Fortran) beyond 64 user operations"); return; }
     void *h_op = 0;
     int rc = PMPI_Op_create(t_user_fn, *commute, &h_op);
@@ -3271,12 +3271,12 @@ OFF_EXPORT void ompi_type_create_indexed_block_f(int *count, int *blocklength, i
 }
 
 int PMPI_Type_create_keyval(void *, void *, int *, void *);
-OFF_EXPORT void ompi_type_create_keyval_f(off_kc_Type_fn *type_copy_attr_fn, off_kd_Type_fn *type_delete_attr_fn, int *type_keyval, intptr_t *extra_state, int *ierr);
-OFF_EXPORT void ompi_type_create_keyval_f(off_kc_Type_fn *type_copy_attr_fn, off_kd_Type_fn *type_delete_attr_fn, int *type_keyval, intptr_t *extra_state, int *ierr)
+OFF_EXPORT void ompi_type_create_keyval_f(off_kc_Type_fn type_copy_attr_fn, off_kd_Type_fn type_delete_attr_fn, int *type_keyval, intptr_t *extra_state, int *ierr);
+OFF_EXPORT void ompi_type_create_keyval_f(off_kc_Type_fn type_copy_attr_fn, off_kd_Type_fn type_delete_attr_fn, int *type_keyval, intptr_t *extra_state, int *ierr)
 {
-    void *t_type_copy_attr_fn = off_kc_Type_trampoline(type_copy_attr_fn);
+    void *t_type_copy_attr_fn = off_kc_Type_trampoline((void *)type_copy_attr_fn);
     if (!t_type_copy_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_TYPE_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
-    void *t_type_delete_attr_fn = off_kd_Type_trampoline(type_delete_attr_fn);
+    void *t_type_delete_attr_fn = off_kd_Type_trampoline((void *)type_delete_attr_fn);
     if (!t_type_delete_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_TYPE_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
     int rc = PMPI_Type_create_keyval(t_type_copy_attr_fn, t_type_delete_attr_fn, type_keyval, (void *)*extra_state);
     if (ierr) *ierr = rc;
@@ -3676,10 +3676,10 @@ OFF_EXPORT void ompi_win_create_dynamic_f(int *info, int *comm, int *win, int *i
 }
 
 int PMPI_Win_create_errhandler(void *, void *);
-OFF_EXPORT void ompi_win_create_errhandler_f(off_eh_Win_fn *win_errhandler_fn, int *errhandler, int *ierr);
-OFF_EXPORT void ompi_win_create_errhandler_f(off_eh_Win_fn *win_errhandler_fn, int *errhandler, int *ierr)
+OFF_EXPORT void ompi_win_create_errhandler_f(off_eh_Win_fn win_errhandler_fn, int *errhandler, int *ierr);
+OFF_EXPORT void ompi_win_create_errhandler_f(off_eh_Win_fn win_errhandler_fn, int *errhandler, int *ierr)
 {
-    void *t_win_errhandler_fn = off_eh_Win_trampoline(win_errhandler_fn);
+    void *t_win_errhandler_fn = off_eh_Win_trampoline((void *)win_errhandler_fn);
     if (!t_win_errhandler_fn) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_ERRHANDLER (Fortran) beyond 16 errhandlers"); return; }
     void *h_errhandler = 0;
     int rc = PMPI_Win_create_errhandler(t_win_errhandler_fn, &h_errhandler);
@@ -3690,12 +3690,12 @@ OFF_EXPORT void ompi_win_create_errhandler_f(off_eh_Win_fn *win_errhandler_fn, i
 }
 
 int PMPI_Win_create_keyval(void *, void *, int *, void *);
-OFF_EXPORT void ompi_win_create_keyval_f(off_kc_Win_fn *win_copy_attr_fn, off_kd_Win_fn *win_delete_attr_fn, int *win_keyval, intptr_t *extra_state, int *ierr);
-OFF_EXPORT void ompi_win_create_keyval_f(off_kc_Win_fn *win_copy_attr_fn, off_kd_Win_fn *win_delete_attr_fn, int *win_keyval, intptr_t *extra_state, int *ierr)
+OFF_EXPORT void ompi_win_create_keyval_f(off_kc_Win_fn win_copy_attr_fn, off_kd_Win_fn win_delete_attr_fn, int *win_keyval, intptr_t *extra_state, int *ierr);
+OFF_EXPORT void ompi_win_create_keyval_f(off_kc_Win_fn win_copy_attr_fn, off_kd_Win_fn win_delete_attr_fn, int *win_keyval, intptr_t *extra_state, int *ierr)
 {
-    void *t_win_copy_attr_fn = off_kc_Win_trampoline(win_copy_attr_fn);
+    void *t_win_copy_attr_fn = off_kc_Win_trampoline((void *)win_copy_attr_fn);
     if (!t_win_copy_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
-    void *t_win_delete_attr_fn = off_kd_Win_trampoline(win_delete_attr_fn);
+    void *t_win_delete_attr_fn = off_kd_Win_trampoline((void *)win_delete_attr_fn);
     if (!t_win_delete_attr_fn) { ompi_ckpt_mpi_unsupported("MPI_WIN_CREATE_KEYVAL (Fortran) beyond 32 keyvals"); return; }
     int rc = PMPI_Win_create_keyval(t_win_copy_attr_fn, t_win_delete_attr_fn, win_keyval, (void *)*extra_state);
     if (ierr) *ierr = rc;
