@@ -30,7 +30,7 @@ final class OpenMPIFortranTests: XCTestCase {
         // trampolines; spawn (string arrays) is not converted: it fails naming itself.
         XCTAssertTrue(mpifh.contains("*win = PMPI_Win_c2f(h_win);"))
         XCTAssertTrue(mpifh.contains("PMPI_File_f2c(*fh)"))
-        XCTAssertTrue(mpifh.contains("off_kc_Comm_trampoline(comm_copy_attr_fn)"))
+        XCTAssertTrue(mpifh.contains("off_kc_Comm_trampoline((void *)comm_copy_attr_fn)"))
         XCTAssertTrue(mpifh.contains("\"mpi_comm_spawn_ (Fortran)\""))
     }
 }
