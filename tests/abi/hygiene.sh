@@ -18,37 +18,27 @@ CKPT_MPI="${CKPT_MPI:-$LIBDIR/ckpt-mpi}"
 exported() { readelf -W --dyn-syms "$1" | awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") {print $8}' | sed 's/@.*//' | sort -u; }
 
 INTERPOSED='^(open|open64|openat|openat64|creat|creat64|close|fopen|fopen64|freopen|fclose|dup|dup2|dup3|fcntl|fcntl64|pipe|pipe2|socket|pthread_create|pthread_sigmask|sigprocmask)$'
-engine=$(exported "$LIBDIR/libckpt-engine.so")
-extra=$(grep -Ev "^ckpt_engine_|$INTERPOSED" <<<"$engine")
-if [ -n "$engine" ] && [ -z "$extra" ] && grep -qx ckpt_engine_set_mpi_ops <<<"$engine" && grep -qx open <<<"$engine"; then
-    ok "libckpt-engine.so exports its API and the libc functions it interposes ($(wc -l <<<"$engine") symbols)"
-else
-    ko "libckpt-engine.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
-fi
-
-face=$(exported "$LIBDIR/libmpi.so")
+# only_exports LIB REGEX MUST1 MUST2 WHAT: LIB exports nothing outside REGEX, and MUST1 and MUST2.
+only_exports() {
+    local names extra
+    names=$(exported "$LIBDIR/$1")
+    extra=$(grep -Ev "$2" <<<"$names")
+    if [ -n "$names" ] && [ -z "$extra" ] && grep -qx "$3" <<<"$names" && grep -qx "$4" <<<"$names"; then
+        ok "$1 $5 ($(wc -l <<<"$names") symbols)"
+    else
+        ko "$1 exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
+    fi
+}
+only_exports libckpt-engine.so "^ckpt_engine_|$INTERPOSED" ckpt_engine_set_mpi_ops open \
+    "exports its API and the libc functions it interposes"
 # MPII_: MPICH's internals that its libmpichfort.so.12 calls (face_fortran_attr.c).
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|MPIR_|MPII_|p?mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$face")
-if [ -n "$face" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$face" && grep -qx PMPI_Send <<<"$face"; then
-    ok "libmpi.so (the face) exports only MPI names ($(wc -l <<<"$face") symbols)"
-else
-    ko "libmpi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
-fi
-ompi=$(exported "$LIBDIR/libmpi-ompi.so")
+only_exports libmpi.so '^(P?MPI_|P?MPIX_|MPIR_|MPII_|p?mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' MPI_Send PMPI_Send \
+    "(the face) exports only MPI names"
 # mpi_*: the Fortran sentinels' common blocks (mpi_fortran_bottom_...) and Fortran callbacks, as Open MPI's libmpi.so.40.
-extra=$(grep -Ev '^(P?MPI_|P?MPIX_|ompi_|OMPI_|mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' <<<"$ompi")
-if [ -n "$ompi" ] && [ -z "$extra" ] && grep -qx MPI_Send <<<"$ompi" && grep -qx ompi_mpi_comm_world <<<"$ompi"; then
-    ok "libmpi-ompi.so (the Open MPI face) exports only MPI names and Open MPI's objects ($(wc -l <<<"$ompi") symbols)"
-else
-    ko "libmpi-ompi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
-fi
-mpifh=$(exported "$LIBDIR/libmpi_mpifh-ompi.so")
-extra=$(grep -Ev '^(P?MPIX?_|p?mpix?_|ompix?_|mpiext_)' <<<"$mpifh")
-if [ -n "$mpifh" ] && [ -z "$extra" ] && grep -qx mpi_send_ <<<"$mpifh" && grep -qx ompi_send_f <<<"$mpifh"; then
-    ok "libmpi_mpifh-ompi.so (Open MPI's mpif.h) exports only Open MPI's Fortran names ($(wc -l <<<"$mpifh") symbols)"
-else
-    ko "libmpi_mpifh-ompi.so exports internal names: $(head -5 <<<"$extra" | tr '\n' ' ')"
-fi
+only_exports libmpi-ompi.so '^(P?MPI_|P?MPIX_|ompi_|OMPI_|mpi_|sigaction$|signal$|bsd_signal$|sysv_signal$)' MPI_Send \
+    ompi_mpi_comm_world "(the Open MPI face) exports only MPI names and Open MPI's objects"
+only_exports libmpi_mpifh-ompi.so '^(P?MPIX?_|p?mpix?_|ompix?_|mpiext_)' mpi_send_ ompi_send_f \
+    "(Open MPI's mpif.h) exports only Open MPI's Fortran names"
 mpicc.mpich -O2 "$HERE/dispositions.c" -o "$WORK/dispositions"
 for mpi in mpich openmpi; do
     for engine in "" "--ckpt-dir $WORK/ck-$mpi"; do
