@@ -3,6 +3,15 @@
 # natively and under ckpt-mpi on both MPIs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step that takes 10 s or more prints its time, so the 40-minute budget
+# of .ci/run can be kept step by step.
+step_name=start step_start=$SECONDS
+step_done() {
+    local took=$((SECONDS - step_start))
+    ((took < 10)) || printf '[%2d:%02d +%4ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$took" "${step_name:0:100}"
+}
+trap 'step_done; step_name=$BASH_COMMAND step_start=$SECONDS' DEBUG
+trap 'step_done; echo "[total $((SECONDS / 60)) min $((SECONDS % 60)) s]"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release 2>&1 | tail -1
 .build/release/ckpt-mpi-gen --check
