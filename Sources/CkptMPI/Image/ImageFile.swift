@@ -9,6 +9,9 @@ struct ImageFile {
     static let version = UInt32(CKPT_IMG_VERSION)
     /// The oldest format this reader reads (format 1: no regions stored by reference).
     static let oldestVersion = UInt32(CKPT_IMG_VERSION_MIN)
+    /// The newest format read: format 2 plus the `features` bits of `knownFeatures`.
+    static let newestVersion = UInt32(CKPT_IMG_VERSION_FEATURES)
+    static let knownFeatures = UInt64(CKPT_IMG_FEATURES_KNOWN)
     static let headerSize = Int(CKPT_IMG_HEADER_SIZE)
     static let hashSeed = UInt64(CKPT_IMG_HASH_SEED)
     static let hashChunk = 32 << 20
@@ -125,8 +128,8 @@ struct ImageFile {
             throw CLIFailure("\(path): not a ckpt-mpi checkpoint image")
         }
         let version = Self.u32(first, 8)
-        guard (Self.oldestVersion...Self.version).contains(version) else {
-            throw CLIFailure("\(path): image format version \(version); this ckpt-mpi reads versions \(Self.oldestVersion) to \(Self.version)")
+        guard (Self.oldestVersion...Self.newestVersion).contains(version) else {
+            throw CLIFailure("\(path): image format version \(version); this ckpt-mpi reads versions \(Self.oldestVersion) to \(Self.newestVersion)")
         }
         guard first.count == Self.headerSize else {
             throw CLIFailure("\(path): truncated image (\(fileSize) bytes, the header alone is \(Self.headerSize))")
@@ -139,6 +142,13 @@ struct ImageFile {
         }
         guard fileSize >= total else {
             throw CLIFailure("\(path): truncated image (\(fileSize) of \(total) bytes)")
+        }
+        guard version >= Self.newestVersion || fixed.features == 0 else {
+            throw CLIFailure("\(path): image header is damaged (features in a format \(version) image)")
+        }
+        let unknown = fixed.features & ~Self.knownFeatures
+        guard unknown == 0 else {
+            throw CLIFailure("\(path): image uses features 0x\(String(unknown, radix: 16)) this ckpt-mpi does not read")
         }
         try handle.seek(toOffset: 0)
         var meta = [UInt8]((try? handle.read(upToCount: Int(dataOff))) ?? Data())

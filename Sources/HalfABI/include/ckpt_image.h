@@ -30,6 +30,11 @@
 #define CKPT_IMG_MAGIC       0x474d49544b43ULL /* "CKTIMG\0\0" little-endian */
 #define CKPT_IMG_VERSION     2u /* 2: CKPT_REG_FILE_PRIVATE regions and the file table */
 #define CKPT_IMG_VERSION_MIN 1u /* the oldest format a reader still reads (1: no by-reference regions) */
+/* Format 3 = format 2 + `features`: optional encodings a reader must understand.
+ * The writer writes 3 only when it sets a feature bit, so images without any stay
+ * readable by format-2 readers; a reader refuses a bit it does not know. */
+#define CKPT_IMG_VERSION_FEATURES 3u
+#define CKPT_IMG_FEATURES_KNOWN 0ull /* the bits this build reads (none defined yet) */
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
@@ -200,12 +205,15 @@ struct ckpt_img_header {
     /* Format 2: the files mapped by reference (zero in format 1). */
     uint64_t files_off;
     uint32_t nfiles, reserved1;
+    /* Format 3: CKPT_IMG_FEATURES_KNOWN bits (0 in formats 1 and 2). */
+    uint64_t features;
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_id follows sigpending");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "files_off follows program_abi");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, features) == 1552, "features follows nfiles");
 _Static_assert(sizeof(struct ckpt_img_file) == 48, "file layout");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");

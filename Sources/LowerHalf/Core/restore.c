@@ -300,9 +300,9 @@ void lh_restore_open(const char *arg)
     memset(&h, 0, sizeof h);
     if (R.size < 16 || ckpt_sys4(SYS_pread64, fd, &h, 16, 0) != 16 || h.magic != CKPT_IMG_MAGIC)
         lh_die(1, "%s: not a ckpt-mpi checkpoint image", R.path);
-    if (h.version < CKPT_IMG_VERSION_MIN || h.version > CKPT_IMG_VERSION)
+    if (h.version < CKPT_IMG_VERSION_MIN || h.version > CKPT_IMG_VERSION_FEATURES)
         lh_die(1, "%s: image format version %u; this ckpt-mpi reads versions %u to %u (restore it with the ckpt-mpi that wrote it)",
-               R.path, h.version, CKPT_IMG_VERSION_MIN, CKPT_IMG_VERSION);
+               R.path, h.version, CKPT_IMG_VERSION_MIN, CKPT_IMG_VERSION_FEATURES);
     if (R.size < CKPT_IMG_HEADER_SIZE)
         lh_die(1, "%s: truncated image (%lu bytes, the header alone is %u)", R.path, (unsigned long)R.size,
                CKPT_IMG_HEADER_SIZE);
@@ -312,6 +312,11 @@ void lh_restore_open(const char *arg)
         lh_die(1, "%s: image header is damaged (impossible layout)", R.path);
     if (R.size < h.file_size)
         lh_die(1, "%s: truncated image (%lu of %lu bytes)", R.path, (unsigned long)R.size, (unsigned long)h.file_size);
+    if (h.version < CKPT_IMG_VERSION_FEATURES && h.features)
+        lh_die(1, "%s: image header is damaged (features in a format %u image)", R.path, h.version);
+    if (h.features & ~CKPT_IMG_FEATURES_KNOWN)
+        lh_die(1, "%s: image uses features 0x%llx this ckpt-mpi does not read (restore it with the ckpt-mpi that wrote it)",
+               R.path, (unsigned long long)(h.features & ~CKPT_IMG_FEATURES_KNOWN));
 
     void *m = mmap(NULL, h.data_off, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
