@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -111,10 +112,14 @@ struct Launcher {
     let onlineCores: Int
     /// Our uid; Open MPI refuses to run as root unless told twice.
     let userID: uid_t
+    /// Names of the `CKPT_MPI_*` variables set where ckpt-mpi runs (the user's knobs:
+    /// writer, restore readers, image files, signal...), which the ranks read too.
+    var inheritedSettings: [String] = []
 
     /// The launcher as the machine we run on sees it.
     static func forThisMachine() -> Launcher {
-        Launcher(onlineCores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), userID: getuid())
+        Launcher(onlineCores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), userID: getuid(),
+                 inheritedSettings: ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("CKPT_MPI_") }.sorted())
     }
 
     /// Environment variables that stop the real MPI, living in the lower half, from
@@ -205,6 +210,9 @@ struct Launcher {
                 // this, ranks on other hosts would run with MPI's hooks and without our knobs.
                 for setting in environment where !setting.name.hasPrefix("OMPI_") {
                     arguments += ["-x", setting.name]
+                }
+                for name in inheritedSettings where !environment.contains(where: { $0.name == name }) {
+                    arguments += ["-x", name]
                 }
                 if let hosts = request.hosts { arguments += ["--host", hosts.launcherText] }
             case .mpich:

@@ -54,6 +54,17 @@ final class LauncherTests: XCTestCase {
         XCTAssertFalse(plan.arguments.contains("OMPI_MCA_memory"))
     }
 
+    func testOpenMPIForwardsTheUsersKnobsToRemoteRanks() {
+        let launcher = Launcher(onlineCores: 8, userID: 1000,
+                                inheritedSettings: ["CKPT_MPI_DEBUG", "CKPT_MPI_IMAGE_FILES", "CKPT_MPI_WRITER"])
+        let plan = launcher.plan(request(.mpi(openMPI), ranks: 2, debug: "1"))
+        let forwarded = zip(plan.arguments, plan.arguments.dropFirst()).filter { $0.0 == "-x" }.map { $0.1 }
+        XCTAssertTrue(forwarded.contains("CKPT_MPI_IMAGE_FILES"))
+        XCTAssertTrue(forwarded.contains("CKPT_MPI_WRITER"))
+        // Set by the plan itself: forwarded once, not twice.
+        XCTAssertEqual(forwarded.filter { $0 == "CKPT_MPI_DEBUG" }.count, 1)
+    }
+
     func testOversubscribeIsNotRepeatedWhenTheUserGaveIt() {
         let plan = Launcher(onlineCores: 1, userID: 1000).plan(request(.mpi(openMPI), ranks: 4,
                                                                        launcherArguments: ["--oversubscribe"]))
