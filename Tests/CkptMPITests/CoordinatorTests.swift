@@ -331,6 +331,21 @@ final class CoordinatorTests: XCTestCase {
         second.stop()
     }
 
+    func testALockHolderThatIsDyingIsWaitedForNotALiveOne() throws {
+        XCTAssertFalse(CoordinatorLock.isExiting(pid: Int(getpid())), "a live holder refuses at once")
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        XCTAssertEqual(posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ), 0)
+        var info = siginfo_t()
+        // Wait until it has ended, but leave it unreaped: a zombie.
+        XCTAssertEqual(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT), 0)
+        XCTAssertTrue(CoordinatorLock.isExiting(pid: Int(pid)), "a zombie is as good as gone")
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &status, 0), pid)
+        XCTAssertTrue(CoordinatorLock.isExiting(pid: Int(pid)), "so is a pid that no longer exists")
+    }
+
     func testOpeningRemovesGenerationsADeadCoordinatorLeftIncompleteAndNumbersGoOn() throws {
         let fixture = try CoordinatorFixture(ranks: 1) { directory in
             try makeGeneration(1, in: directory, ranks: 1)
