@@ -46,7 +46,9 @@ struct scratch {
     struct ckpt_img_fd fds[ENG_MAX_FDS];
     struct ckpt_img_sigaction sigs[64];
     char path[4096], tmp[4096], link[4096];
+    struct eng_dirty dirty; /* incremental images: filled at the pause (dirty.c) */
 };
+_Static_assert(MAX_REGIONS == ENG_DIRTY_MAX_REGIONS, "one run index per region");
 
 struct wstate {
     struct scratch *s;
@@ -329,6 +331,13 @@ static int page_is_zero(const uint64_t *p)
 /* Non-zero pages of region g -> extents. */
 static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, struct sbuf *err)
 {
+    if (g->flags & CKPT_REGF_PARENT) { /* a delta: the pages written since the parent, zero or not */
+        long r = eng_dirty_extents(&w->s->dirty, (uint32_t)(g - w->s->regions), g, w->s->extents, &w->nextents,
+                                   MAX_EXTENTS);
+        if (r < 0)
+            sb_str(err, "scan memory: too fragmented (more than 1M runs of written pages)");
+        return r;
+    }
     g->first_extent = w->nextents;
     g->nextents = 0;
     g->data_bytes = 0;
@@ -615,6 +624,7 @@ static long image_begin(struct eng_write_args *a, struct wstate *w, struct sbuf 
         if (!w->shared_why && g->kind == CKPT_REG_FILE_SHARED && (g->prot & PROT_WRITE))
             w->shared_why = "a writable shared file mapping";
     }
+    eng_dirty_begin(&s->dirty, s->regions, w->nregions, a->generation);
     describe_fds(w);
     uint64_t pend = 0;
     ckpt_sys2(SYS_rt_sigpending, &pend, 8); /* the process's, and this thread's (it blocks everything) */
@@ -797,6 +807,12 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     struct ckpt_img_header *hd = (struct ckpt_img_header *)meta;
     hd->magic = CKPT_IMG_MAGIC;
     hd->version = CKPT_IMG_VERSION;
+    if (s->dirty.parent_gen) {
+        hd->version = CKPT_IMG_VERSION_FEATURES;
+        hd->features |= CKPT_IMG_FEAT_PARENT;
+        hd->parent_generation = s->dirty.parent_gen;
+        hd->parent_meta_checksum = s->dirty.parent_sum;
+    }
     hd->header_size = CKPT_IMG_HEADER_SIZE;
     hd->file_size = data_off + data_size;
     hd->rank = eng.rank;
@@ -857,6 +873,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     memcpy(meta + strings_off, s->strings, w->strings_size);
     memcpy(meta + files_off, s->files, (size_t)w->nfiles * sizeof(struct ckpt_img_file));
     hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
+    a->meta_sum = hd->meta_checksum;
     r = write_full(fd, meta, data_off, 0);
     if (r < 0) {
         sb_err(err, "write(image header)", r);
@@ -915,6 +932,8 @@ void eng_write_image(void *argp)
     memset(&W, 0, sizeof W);
     if (image_begin(a, &W, &err) == 0)
         image_finish(a, &W, &err);
+    if (!a->err[0])
+        eng_dirty_written(a->generation, a->meta_sum, W.s->dirty.parent_gen);
     if (W.s)
         ckpt_sys2(SYS_munmap, W.s, sizeof(struct scratch));
     a->write_ns = eng_now_ns() - t0;
@@ -996,6 +1015,7 @@ static __attribute__((noreturn)) void cow_child(struct eng_write_args *a, struct
     a->bounce = CKPT_SYS_ERR(b) ? NULL : (void *)b;
     image_finish(a, w, &err);
     pg->bytes = a->bytes;
+    pg->meta_sum = a->meta_sum;
     pg->write_ns = eng_now_ns() - t0;
     __atomic_store_n(&pg->done, 1, __ATOMIC_RELEASE);
     ckpt_sys1(SYS_exit_group, 0);
@@ -1059,6 +1079,8 @@ void eng_write_image_cow(void *argp)
     return;
 inline_write:
     image_finish(a, w, &err);
+    if (!a->err[0])
+        eng_dirty_written(a->generation, a->meta_sum, w->s->dirty.parent_gen);
 inline_done:
     if (w->s)
         ckpt_sys2(SYS_munmap, w->s, sizeof(struct scratch));
@@ -1091,6 +1113,9 @@ void eng_cow_wait(struct eng_write_args *a)
         a->write_ns += pg->write_ns;
         memcpy(a->err, pg->err, sizeof a->err);
         a->err[sizeof a->err - 1] = 0;
+        a->meta_sum = pg->meta_sum;
+        if (!a->err[0])
+            eng_dirty_written(a->generation, a->meta_sum, w->s->dirty.parent_gen);
     } else {
         /* killed (OOM, a signal to its process group...) before it finished */
         a->bytes = 0;
