@@ -555,6 +555,33 @@ static long write_full(long fd, const void *buf, uint64_t len, uint64_t off)
     return 0;
 }
 
+/* A write of image data: O_DIRECT (*dfd) while the file system takes it, else buffered from then on. */
+static long write_data(long *dfd, long fd, const void *src, uint64_t n, uint64_t off)
+{
+    long r = write_full(*dfd >= 0 ? *dfd : fd, src, n, off);
+    if (r == -EINVAL && *dfd >= 0) {
+        ckpt_sys1(SYS_close, *dfd);
+        *dfd = -1;
+        r = write_full(fd, src, n, off);
+    }
+    return r;
+}
+
+#define GATHER_RUN (256u << 10) /* runs up to this long are gathered */
+struct gather {
+    char *buf; /* CHUNK bytes, NULL: no gathering */
+    uint64_t off, len;
+};
+
+static long gather_flush(struct gather *g, long *dfd, long fd)
+{
+    if (!g->len)
+        return 0;
+    long r = write_data(dfd, fd, g->buf, g->len, g->off);
+    g->len = 0;
+    return r;
+}
+
 static void trim(struct wstate *w, uint64_t lo, uint64_t hi)
 {
     struct ckpt_img_region *r = w->s->regions;
@@ -671,6 +698,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     struct scratch *s = w->s;
     long fd = -1, dfd = -1, dirfd = -1, pmfd = -1;
     int tmp_created = 0;
+    struct gather gat = {NULL, 0, 0};
     long r;
 
     pmfd = ckpt_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
@@ -761,12 +789,32 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     if (dfd < 0)
         dfd = -1;
 
+    /* Short runs (the scattered pages of an incremental image) are gathered and
+     * written together: one O_DIRECT write per page costs a disk round trip each. */
+    long gm = ckpt_sys6(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    gat.buf = CKPT_SYS_ERR(gm) ? NULL : (char *)gm;
+
     /* data, region by region; the hash is computed on the way */
     for (uint32_t i = 0; i < w->nregions; i++) {
         struct ckpt_img_region *g = &s->regions[i];
         uint64_t hsh = CKPT_IMG_HASH_SEED;
         for (uint64_t k = 0; k < g->nextents; k++) {
             struct ckpt_img_extent *x = &s->extents[g->first_extent + k];
+            if (gat.buf && x->len <= GATHER_RUN) {
+                hsh = ckpt_img_hash(hsh, (const void *)x->addr, x->len);
+                r = 0;
+                if (gat.len && (gat.len + x->len > CHUNK || gat.off + gat.len != x->file_off))
+                    r = gather_flush(&gat, &dfd, fd);
+                if (r < 0) {
+                    sb_err(err, "write(image)", r);
+                    goto out;
+                }
+                if (!gat.len)
+                    gat.off = x->file_off;
+                memcpy(gat.buf + gat.len, (const void *)x->addr, x->len);
+                gat.len += x->len;
+                continue;
+            }
             for (uint64_t done = 0; done < x->len; done += CHUNK) {
                 uint64_t n = x->len - done < CHUNK ? x->len - done : CHUNK;
                 const void *src = (const void *)(x->addr + done);
@@ -778,12 +826,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
                     memcpy(a->bounce, src, n);
                     src = a->bounce;
                 }
-                r = write_full(dfd >= 0 ? dfd : fd, src, n, x->file_off + done);
-                if (r == -EINVAL && dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
-                    ckpt_sys1(SYS_close, dfd);
-                    dfd = -1;
-                    r = write_full(fd, src, n, x->file_off + done);
-                }
+                r = write_data(&dfd, fd, src, n, x->file_off + done);
                 if (r < 0) {
                     sb_err(err, "write(image)", r);
                     goto out;
@@ -795,6 +838,11 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
             ckpt_sys3(SYS_mprotect, g->start, g->end - g->start, g->prot);
             g->flags &= ~REGF_MPROT;
         }
+    }
+    r = gather_flush(&gat, &dfd, fd);
+    if (r < 0) {
+        sb_err(err, "write(image)", r);
+        goto out;
     }
 
     /* metadata: assembled in the (now free) maps buffer */
@@ -907,6 +955,8 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     a->bytes = data_off + data_size;
 
 out:
+    if (gat.buf)
+        ckpt_sys2(SYS_munmap, gat.buf, CHUNK);
     for (uint32_t i = 0; i < w->nregions; i++)
         if (s->regions[i].flags & REGF_MPROT)
             ckpt_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
