@@ -30,7 +30,7 @@ struct CheckpointOptions: ParsableArguments {
                                valueName: "dir"))
     var localDirectory: String?
 
-    @Flag(help: "Incremental images: each checkpoint stores only the pages written since the previous one (a delta of its parent generation), with a full image every --full-every generations. A restarted job keeps the setting.")
+    @Flag(help: "Incremental images: each checkpoint stores only the pages written since the previous one (a delta of its parent generation), with a full image every --full-every generations. A restarted job keeps the setting. Not implied by --interval: every first write to a page after a checkpoint then costs a fault (~5 µs), which only pays off when a small part of the memory changes between checkpoints (benchmarks/README.md).")
     var incremental = false
 
     @Option(name: .customLong("full-every"), parsing: .unconditional,
