@@ -24,6 +24,7 @@ REF="$(tail -1 "$WORK/ref.out")"
 case "$REF" in "done hash "*" bad 0") ;; *) ko "reference run: $REF"; finish; exit 1 ;; esac
 lines() { wc -l <"$1" 2>/dev/null || echo 0; }
 D="$WORK/ck"
+valid_gens() { for m in "$D"/gen-*/MANIFEST.json; do [ -f "$m" ] && dirname "$m"; done; }
 manifest_field() { sed -n "s/.*\"$2\" *: *\\([0-9]*\\).*/\\1/p" "$D/$(printf 'gen-%06d' "$1")/MANIFEST.json" | head -1; }
 # checkpoints N: N checkpoints of the running job at random moments; counts failures
 checkpoints() {
@@ -33,6 +34,16 @@ checkpoints() {
         timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >>"$WORK/ck.log" 2>&1 || ck_failed=$((ck_failed + 1))
     done
 }
+# broken_chains: generations whose parent was pruned (or lost)
+broken_chains() {
+    local m g p out=""
+    for m in "$D"/gen-*/MANIFEST.json; do
+        g=$(basename "$(dirname "$m")"); g=$((10#${g#gen-}))
+        p=$(manifest_field $g parent)
+        [ -n "$p" ] && [ ! -f "$D/$(printf 'gen-%06d' "$p")/MANIFEST.json" ] && out="$out $g->$p"
+    done
+    echo "$out"
+}
 ck_failed=0
 "$CKPT_MPI" run --no-mpi --incremental --full-every 4 --keep 2 --ckpt-dir "$D" -- "$WORK/app" $MIB $STEPS $PCT $MS \
     >"$WORK/r0.out" 2>"$WORK/r0.err" </dev/null &
@@ -40,15 +51,10 @@ job=$!
 wait_for_line "$WORK/r0.out" "^step 3 " || ko "the job did not start: $(tail -1 "$WORK/r0.err")"
 checkpoints $CKPTS
 # the chain as the manifests tell it, and the keep rule
-broken=""
-for m in "$D"/gen-*/MANIFEST.json; do
-    g=$(basename "$(dirname "$m")"); g=$((10#${g#gen-}))
-    p=$(manifest_field $g parent)
-    [ -n "$p" ] && [ ! -f "$D/$(printf 'gen-%06d' "$p")/MANIFEST.json" ] && broken="$broken $g->$p"
-done
+broken=$(broken_chains)
 [ -z "$broken" ] && ok "--keep 2 kept every parent a kept generation needs ($(ls -d "$D"/gen-* | wc -l) generations)" \
     || ko "generations whose parent was pruned:$broken"
-newest=$(ls -d "$D"/gen-* | tail -1); newest=$((10#${newest##*gen-}))
+newest=$(valid_gens | tail -1); newest=$((10#${newest##*gen-}))
 kill -9 $job 2>/dev/null; wait $job 2>/dev/null
 sleep 0.5
 "$CKPT_MPI" list "$D" >"$WORK/list.out" 2>&1
@@ -64,8 +70,14 @@ for ((round = 1; round < ROUNDS; round++)); do
     job=$!
     wait_for_line "$WORK/r$round.out" "^step " || ko "round $round: the restart did not resume: $(tail -1 "$WORK/r$round.err")"
     checkpoints $CKPTS
+    # the kill may land in the middle of a checkpoint: that generation never completes
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >>"$WORK/ck.log" 2>&1 &
+    sleep "0.$((RANDOM % 3))"
     kill -9 $job 2>/dev/null; wait $job 2>/dev/null
+    wait
     sleep 0.5
+    broken=$(broken_chains)
+    [ -z "$broken" ] || ko "round $round: generations whose parent is gone:$broken"
 done
 grep -h "^BAD" "$WORK"/r*.out | head -3 >"$WORK/bad.txt"
 [ ! -s "$WORK/bad.txt" ] && ok "no page of a wrong generation in $ROUNDS runs ($ck_failed checkpoints failed)" \
@@ -82,14 +94,14 @@ else
     ko "incremental $incr ($incr_bytes bytes), full $full ($full_bytes bytes)"
 fi
 # the restarted job kept --incremental: its later generations are deltas too
-last=$(ls -d "$D"/gen-* | tail -1); last=$((10#${last##*gen-}))
+last=$(valid_gens | tail -1); last=$((10#${last##*gen-}))
 [ "$last" -gt "$newest" ] && [ -n "$(manifest_field $last parent)$(manifest_field $((last - 1)) parent)" ] \
     && ok "the restarted job keeps writing incremental images (gen $last)" \
     || ko "after restart: newest gen $last (before $newest), parents '$(manifest_field $last parent)'"
 
 # inspect: the chain, and --verify of it
 delta=""
-for g in $(ls -d "$D"/gen-* | sort -r); do
+for g in $(valid_gens | sort -r); do
     [ -n "$(manifest_field $((10#${g##*gen-})) parent)" ] && { delta=$g; break; }
 done
 if [ -n "$delta" ]; then
@@ -156,7 +168,7 @@ if command -v mpicc.mpich >/dev/null && mpicc.mpich -DWITH_MPI -O2 "$HERE/incr_a
     checkpoints 3
     kill -9 $job 2>/dev/null; wait $job 2>/dev/null
     sleep 0.5
-    last=$(ls -d "$D"/gen-* | tail -1); last=$((10#${last##*gen-}))
+    last=$(valid_gens | tail -1); last=$((10#${last##*gen-}))
     "$CKPT_MPI" restart --mpi mpich "$D" >"$WORK/m1.out" 2>"$WORK/m1.err" </dev/null
     rc=$?
     if [ -n "$(manifest_field $last parent)" ] && [ $rc -eq 0 ] && [ "$(tail -1 "$WORK/m1.out")" = "$MREF" ]; then
