@@ -66,9 +66,16 @@ fi
 
 # restart at random points, twice (or more), checkpointing incrementally in between
 for ((round = 1; round < ROUNDS; round++)); do
+    from=$(valid_gens | tail -1); from=$((10#${from##*gen-}))
     "$CKPT_MPI" restart "$D" >"$WORK/r$round.out" 2>"$WORK/r$round.err" </dev/null &
     job=$!
     wait_for_line "$WORK/r$round.out" "^step " || ko "round $round: the restart did not resume: $(tail -1 "$WORK/r$round.err")"
+    # a restored process tracks from its image on: its first image is a delta of it
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >>"$WORK/ck.log" 2>&1
+    first=$(valid_gens | tail -1); first=$((10#${first##*gen-}))
+    [ "$first" -gt "$from" ] && [ "$(manifest_field $first parent)" = "$from" ] \
+        && ok "round $round: the first image after restarting gen $from is a delta of it (gen $first)" \
+        || ko "round $round: restarted gen $from, first image gen $first has parent '$(manifest_field $first parent)'"
     checkpoints $CKPTS
     # the kill may land in the middle of a checkpoint: that generation never completes
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >>"$WORK/ck.log" 2>&1 &

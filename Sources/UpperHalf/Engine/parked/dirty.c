@@ -230,6 +230,34 @@ long eng_dirty_extents(const struct eng_dirty *d, uint32_t i, struct ckpt_img_re
     return 0;
 }
 
+int eng_dirty_wanted(void) { return D.on; }
+
+void eng_dirty_restored(const struct ckpt_img_region *regs, uint32_t n, const char *image)
+{
+    D.restored_seen = eng_mailbox()->restored;
+    D.uffd = -1;
+    D.last_gen = D.last_sum = D.last_parent = 0;
+    struct ckpt_img_header h;
+    long fd = ckpt_sys3(SYS_open, image, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    long got = ckpt_sys4(SYS_pread64, fd, &h, sizeof h, 0);
+    ckpt_sys1(SYS_close, fd);
+    if (got != (long)sizeof h || h.magic != CKPT_IMG_MAGIC)
+        return;
+    char ebuf[160];
+    struct sbuf err = {ebuf, 0, sizeof ebuf};
+    ebuf[0] = 0;
+    long uffd = open_uffd(&err);
+    if (uffd < 0)
+        return; /* the next checkpoint says why */
+    for (uint32_t i = 0; i < n; i++)
+        if (trackable(&regs[i]))
+            register_range(uffd, regs[i].start, regs[i].end); /* refused: EPERM at the scan, stored whole */
+    D.last_gen = h.generation;
+    D.last_sum = h.meta_checksum;
+}
+
 void eng_dirty_written(uint64_t generation, uint64_t meta_sum, uint64_t parent)
 {
     if (!D.on)

@@ -972,6 +972,33 @@ out:
         ckpt_sys1(SYS_close, dirfd);
 }
 
+/* Runs first in a restored process, before the restore hooks and the face's
+ * rebind write anything: its tracked memory is then exactly the image's. (The
+ * lower half's own fix-ups in upper memory, the thread ids in struct pthread,
+ * are made again at every restore, so a delta need not carry them.) */
+void eng_image_track_restored(void)
+{
+    if (!eng_dirty_wanted())
+        return;
+    struct wstate W;
+    memset(&W, 0, sizeof W);
+    char ebuf[160];
+    struct sbuf err = {ebuf, 0, sizeof ebuf};
+    long m = ckpt_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (CKPT_SYS_ERR(m))
+        return;
+    W.s = (struct scratch *)m;
+    W.scratch_lo = (uint64_t)m;
+    W.scratch_hi = (uint64_t)m + ((sizeof(struct scratch) + 4095) & ~4095UL);
+    add_string(&W, "", 0);
+    if (scan_maps(&W, &err) == 0) {
+        trim(&W, W.scratch_lo, W.scratch_hi);
+        eng_dirty_restored(W.s->regions, W.nregions, eng_mailbox()->image);
+    }
+    ckpt_sys2(SYS_munmap, m, sizeof(struct scratch));
+}
+
 void eng_write_image(void *argp)
 {
     struct eng_write_args *a = argp;

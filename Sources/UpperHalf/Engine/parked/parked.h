@@ -158,6 +158,9 @@ void eng_write_image(void *args);
  * as the child holds the frozen copy (child_pidfd >= 0); falls back to
  * eng_write_image (inline_why says why) when a child would not see the cut. */
 void eng_write_image_cow(void *args);
+/* A restored process, before anything writes its memory: write-protect what
+ * incremental images track, so the next image can be a delta of this one. */
+void eng_image_track_restored(void);
 /* Waits for the child of eng_write_image_cow (the application may be running)
  * and fills bytes, write_ns and err. */
 void eng_cow_wait(struct eng_write_args *args);
@@ -198,6 +201,11 @@ long eng_dirty_extents(const struct eng_dirty *d, uint32_t i, struct ckpt_img_re
 void eng_dirty_written(uint64_t generation, uint64_t meta_sum, uint64_t parent);
 /* The parent of the image of `generation` if that was the last one written, else 0. */
 uint64_t eng_dirty_parent_of(uint64_t generation);
+/* Whether the image this process was restored from was taken with tracking on. */
+int eng_dirty_wanted(void);
+/* A restored process (memory = the image at `image`): tracking starts again
+ * from that image, which the next one may be a delta of. */
+void eng_dirty_restored(const struct ckpt_img_region *regs, uint32_t n, const char *image);
 /* What the last eng_dirty_begin added to the pause, in ns. */
 uint64_t eng_dirty_scan_ns(void);
 
