@@ -27,8 +27,10 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
             sb_str(&s, " parent=");
             sb_u64(&s, parent);
         }
-        sb_str(&s, " scan_us=");
-        sb_u64(&s, eng_dirty_scan_ns() / 1000);
+        if (eng_dirty_scan_ns()) { /* tracking on (run --incremental) */
+            sb_str(&s, " scan_us=");
+            sb_u64(&s, eng_dirty_scan_ns() / 1000);
+        }
     } else {
         sb_str(&s, "FAILED gen=");
         sb_u64(&s, gen);

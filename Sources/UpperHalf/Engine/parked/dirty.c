@@ -142,7 +142,7 @@ void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t
     d->parent_gen = d->parent_sum = 0;
     d->nruns = 0;
     d->scanned = d->registered = 0;
-    d->scan_ns = 0;
+    d->scan_ns = D.scan_ns = 0;
     if (!D.on)
         return;
     forget_if_restored();
@@ -163,6 +163,14 @@ void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t
      * the dirty bits. The scans below consume them again, so until this
      * image is written nothing may refer to the old state. */
     int incr = D.want_parent && D.want_parent == D.last_gen && D.last_sum;
+    if (!incr && D.want_parent && eng.verbose) {
+        char m[96];
+        struct sbuf b = {m, 0, sizeof m};
+        sb_u64(&b, D.want_parent);
+        sb_str(&b, ", but tracking is relative to gen ");
+        sb_u64(&b, D.last_gen);
+        eng_log("a full image: the coordinator offered parent gen ", m);
+    }
     if (incr) {
         d->parent_gen = D.last_gen;
         d->parent_sum = D.last_sum;
@@ -239,18 +247,23 @@ void eng_dirty_restored(const struct ckpt_img_region *regs, uint32_t n, const ch
     D.last_gen = D.last_sum = D.last_parent = 0;
     struct ckpt_img_header h;
     long fd = ckpt_sys3(SYS_open, image, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
+    long got = fd < 0 ? fd : ckpt_sys4(SYS_pread64, fd, &h, sizeof h, 0);
+    if (fd >= 0)
+        ckpt_sys1(SYS_close, fd);
+    if (got != (long)sizeof h || h.magic != CKPT_IMG_MAGIC) {
+        if (eng.verbose)
+            eng_log("incremental: cannot read the header of the restored image, the next image is full: ", image);
         return;
-    long got = ckpt_sys4(SYS_pread64, fd, &h, sizeof h, 0);
-    ckpt_sys1(SYS_close, fd);
-    if (got != (long)sizeof h || h.magic != CKPT_IMG_MAGIC)
-        return;
+    }
     char ebuf[160];
     struct sbuf err = {ebuf, 0, sizeof ebuf};
     ebuf[0] = 0;
     long uffd = open_uffd(&err);
-    if (uffd < 0)
-        return; /* the next checkpoint says why */
+    if (uffd < 0) {
+        if (eng.verbose)
+            eng_log("incremental: the next image is full: ", ebuf);
+        return;
+    }
     for (uint32_t i = 0; i < n; i++)
         if (trackable(&regs[i]))
             register_range(uffd, regs[i].start, regs[i].end); /* refused: EPERM at the scan, stored whole */
