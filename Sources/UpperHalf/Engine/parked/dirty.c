@@ -136,7 +136,7 @@ static long register_range(long uffd, uint64_t s, uint64_t e)
     return ckpt_sys3(SYS_ioctl, uffd, UFFDIO_WRITEPROTECT, &wp);
 }
 
-void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t n, uint64_t generation)
+void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t n)
 {
     uint64_t t0 = eng_now_ns();
     d->parent_gen = d->parent_sum = 0;
@@ -203,8 +203,20 @@ void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t
     }
     if (pmfd >= 0)
         ckpt_sys1(SYS_close, pmfd);
-    (void)generation;
     d->scan_ns = D.scan_ns = eng_now_ns() - t0;
+    if (eng.verbose) {
+        char m[160];
+        struct sbuf b = {m, 0, sizeof m};
+        sb_u64(&b, d->scanned >> 20);
+        sb_str(&b, " MiB scanned, ");
+        sb_u64(&b, d->registered >> 20);
+        sb_str(&b, " MiB newly write-protected, ");
+        sb_u64(&b, d->nruns);
+        sb_str(&b, " runs written, in ");
+        sb_u64(&b, d->scan_ns / 1000);
+        sb_str(&b, d->parent_gen ? " us of the pause (a delta)" : " us of the pause (a full image)");
+        eng_log("incremental: ", m);
+    }
 }
 
 long eng_dirty_extents(const struct eng_dirty *d, uint32_t i, struct ckpt_img_region *g, struct ckpt_img_extent *ext,

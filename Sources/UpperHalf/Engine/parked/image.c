@@ -4,7 +4,8 @@
  *
  * Order: scan /proc/self/maps and /proc/self/pagemap into regions and
  * extents of non-zero pages (of a private file mapping: of the pages that
- * differ from the file, which is stored by reference); lay out the metadata; write the page data
+ * differ from the file, which is stored by reference; of a region tracked for an incremental
+ * image: of the pages written since the parent, dirty.c); lay out the metadata; write the page data
  * (O_DIRECT when the file system takes it) straight from memory, hashing each
  * region on the way; write the metadata at offset 0; fsync; rename
  * rank-RRRR.img.tmp to rank-RRRR.img; fsync the directory. */
@@ -651,7 +652,7 @@ static long image_begin(struct eng_write_args *a, struct wstate *w, struct sbuf 
         if (!w->shared_why && g->kind == CKPT_REG_FILE_SHARED && (g->prot & PROT_WRITE))
             w->shared_why = "a writable shared file mapping";
     }
-    eng_dirty_begin(&s->dirty, s->regions, w->nregions, a->generation);
+    eng_dirty_begin(&s->dirty, s->regions, w->nregions);
     describe_fds(w);
     uint64_t pend = 0;
     ckpt_sys2(SYS_rt_sigpending, &pend, 8); /* the process's, and this thread's (it blocks everything) */

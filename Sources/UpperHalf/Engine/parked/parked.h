@@ -193,7 +193,7 @@ void eng_dirty_init(uint64_t own_lo, uint64_t own_hi);
 void eng_dirty_request(int on, uint64_t parent);
 /* At the pause, in the application's process: scans the tracked regions
  * (flagging CKPT_REGF_PARENT on those stored as a delta) and registers new ones. */
-void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t n, uint64_t generation);
+void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t n);
 /* The extents of a CKPT_REGF_PARENT region i: its written pages. 0 or -E2BIG. */
 long eng_dirty_extents(const struct eng_dirty *d, uint32_t i, struct ckpt_img_region *g, struct ckpt_img_extent *ext,
                        uint64_t *next, uint64_t max);
