@@ -149,7 +149,7 @@ struct RestartCommand: ParsableCommand {
             np: manifest.ranks, mpi: mode.flavourName, program: original?.program ?? "?",
             arguments: original?.arguments ?? [], cwd: original?.cwd ?? FileManager.default.currentDirectoryPath,
             startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), restoredFrom: entry.number,
-            jobId: jobID)
+            jobId: jobID, fullEvery: checkpointing.incrementalFullEvery ?? original?.fullEvery)
         let allLauncherArguments = mpirunArguments + launcherArguments
         let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                            launcherArguments: allLauncherArguments)

@@ -45,6 +45,9 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.job_id), 1480)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.program_abi), 1520)
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.files_off), 1536, "format 2's file table")
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.features), 1552, "format 3")
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.parent_generation), 1560, "incremental images")
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.parent_meta_checksum), 1568)
         XCTAssertEqual(MemoryLayout<ckpt_img_file>.size, 48)
         XCTAssertLessThanOrEqual(MemoryLayout<ckpt_img_header>.size, ImageFile.headerSize)
 

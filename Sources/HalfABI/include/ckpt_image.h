@@ -34,7 +34,11 @@
  * The writer writes 3 only when it sets a feature bit, so images without any stay
  * readable by format-2 readers; a reader refuses a bit it does not know. */
 #define CKPT_IMG_VERSION_FEATURES 3u
-#define CKPT_IMG_FEATURES_KNOWN 0ull /* the bits this build reads (none defined yet) */
+/* An incremental image: regions flagged CKPT_REGF_PARENT store only the pages
+ * written since the parent image (parent_generation, parent_meta_checksum); their
+ * other pages are the parent's, assembled recursively down to a full image. */
+#define CKPT_IMG_FEAT_PARENT (1ull << 1)
+#define CKPT_IMG_FEATURES_KNOWN (CKPT_IMG_FEAT_PARENT) /* the bits this build reads */
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
@@ -57,6 +61,9 @@
 #define CKPT_REGF_STACK 0x1u /* [stack] */
 #define CKPT_REGF_HEAP  0x2u /* [heap] */
 #define CKPT_REGF_FILE  0x4u /* had a backing file (path in path_off) */
+/* CKPT_IMG_FEAT_PARENT: the pages of this region not covered by an extent are
+ * the parent image's at the same address (without the flag: zero, or the file's). */
+#define CKPT_REGF_PARENT 0x8u
 
 /* ckpt_img_fd.kind */
 #define CKPT_FD_REGULAR     1u /* reopened by path, flags, offset */
@@ -207,6 +214,10 @@ struct ckpt_img_header {
     uint32_t nfiles, reserved1;
     /* Format 3: CKPT_IMG_FEATURES_KNOWN bits (0 in formats 1 and 2). */
     uint64_t features;
+    /* CKPT_IMG_FEAT_PARENT: the image this one is a delta of, in the same checkpoint
+     * directory (gen-NNNNNN/rank-RRRR.img of the same rank), and its meta_checksum. */
+    uint64_t parent_generation;
+    uint64_t parent_meta_checksum;
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
@@ -214,6 +225,8 @@ _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "files_off follows program_abi");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, features) == 1552, "features follows nfiles");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_generation) == 1560, "parent follows features");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_meta_checksum) == 1568, "parent checksum");
 _Static_assert(sizeof(struct ckpt_img_file) == 48, "file layout");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");

@@ -138,4 +138,12 @@ extern __attribute__((weak)) const unsigned int __rseq_size;
 
 void lh_renumber_fd_env(int from, int to);
 
+/* restore_chain.c: the ancestors of an incremental image (CKPT_IMG_FEAT_PARENT).
+ * open: verify them all (or refuse in one line); fill: write their pages into
+ * the mapped regions, before the image's own data is read on top. */
+struct ckpt_img_header;
+struct ckpt_img_region;
+void lh_chain_open(const char *path, const struct ckpt_img_header *h);
+void lh_chain_fill(const struct ckpt_img_header *h, const struct ckpt_img_region *regs);
+
 #endif

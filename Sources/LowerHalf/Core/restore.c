@@ -369,6 +369,7 @@ void lh_restore_open(const char *arg)
             lh_die(1, "%s: image header is damaged (region %u maps no file of the table)", R.path, i);
     }
     verify_files();
+    lh_chain_open(R.path, R.h);
     lh_log("image %s: rank %d/%d, gen %lu, %u threads, %u regions (%lu MiB, %lu MiB stored), %u fds", R.path,
            H->rank, H->nranks, (unsigned long)H->generation, H->nthreads, H->nregions,
            (unsigned long)(H->mem_bytes >> 20), (unsigned long)(H->data_size >> 20), H->nfds);
@@ -697,6 +698,7 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
     R.dfd = open(R.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
     for (uint32_t i = 0; i < H->nregions; i++)
         map_memory(&R.regions[i]);
+    lh_chain_fill(H, R.regions);
     lh_rd_start(R.path, R.fd, R.dfd, R.regions, H->nregions, R.extents);
     for (uint32_t i = 0; i < H->nregions; i++)
         check_region(&R.regions[i]);

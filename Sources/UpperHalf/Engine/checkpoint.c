@@ -148,6 +148,7 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         /* A restored process, on a new kernel thread, in a new lower half. */
         eng.boot = (struct ckpt_boot *)eng_mailbox()->boot;
         eng_mailbox()->restored++;
+        eng_image_track_restored();
         eng_run_restore_hooks(eng.boot);
         if (between)
             eng_mpi_finish(1);
