@@ -136,11 +136,12 @@ long lh_rd_thread(void (*fn)(void *), void *arg, char *stack, uint64_t size, vol
  * userfaultfd and returns the table the eager read uses instead (those
  * regions as reserved; `regs` itself when nothing is lazy); lh_lazy_stream
  * (after the eager read) starts the background read, returns 0 when nothing
- * is lazy; lh_lazy_wait waits until every page is in. */
+ * is lazy; lh_lazy_wait waits until every page is in. t0: CLOCK_MONOTONIC ns
+ * when the read began, for CKPT_MPI_RESTORE_STATS. */
 struct ckpt_img_header;
 struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_header *h,
                                       struct ckpt_img_region *regs, const struct ckpt_img_extent *ext,
-                                      struct ckpt_boot *boot);
+                                      struct ckpt_boot *boot, uint64_t t0);
 int lh_lazy_stream(uint64_t *lazy_bytes);
 void lh_lazy_wait(void);
 

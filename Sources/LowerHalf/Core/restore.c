@@ -697,7 +697,7 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
     R.dfd = open(R.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
     for (uint32_t i = 0; i < H->nregions; i++)
         map_memory(&R.regions[i]);
-    struct ckpt_img_region *eager = lh_lazy_start(R.path, H, R.regions, R.extents, boot);
+    struct ckpt_img_region *eager = lh_lazy_start(R.path, H, R.regions, R.extents, boot, t0);
     lh_rd_start(R.path, R.fd, R.dfd, eager, H->nregions, R.extents);
     for (uint32_t i = 0; i < H->nregions; i++)
         check_region(&eager[i]);
@@ -714,9 +714,6 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
         lh_msg("restore: read %lu bytes in %.3f s (%.0f MB/s, %d readers, %s)", (unsigned long)H->data_size,
                (t1 - t0) / 1e9, (t1 - t0) ? H->data_size / ((t1 - t0) / 1e9) / 1e6 : 0.0, readers,
                direct ? "O_DIRECT" : "page cache");
-    if (lazy && getenv("CKPT_MPI_RESTORE_STATS"))
-        lh_msg("restore: lazy: %lu bytes read now in %.3f s, %lu bytes on demand", (unsigned long)(H->data_size - lazy_bytes),
-               (t1 - t0) / 1e9, (unsigned long)lazy_bytes);
 
     place_vdso();
     reopen_fds();
@@ -786,6 +783,12 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
             lh_die(1, "mmap(thread start stacks): %s", strerror(errno));
     }
     close(R.fd);
+    if (lazy && getenv("CKPT_MPI_RESTORE_STATS")) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        lh_msg("restore: lazy: %lu bytes read now, %lu bytes on demand; resuming %.3f s after the read began",
+               (unsigned long)(H->data_size - lazy_bytes), (unsigned long)lazy_bytes,
+               ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec - t0) / 1e9);
+    }
     lh_log("resuming %u threads", H->nthreads);
     uint32_t k = 0;
     for (uint32_t i = 0; i < H->nthreads; i++) {

@@ -462,9 +462,9 @@ __attribute__((used, noreturn)) static void lz_streamer(void *unused)
         l.n = 0;
         ln_str(&l, "ckpt-mpi: restore: lazy: all ");
         ln_num(&l, L.bytes, 0);
-        ln_str(&l, " bytes present after ");
+        ln_str(&l, " bytes present ");
         ln_num(&l, (lz_now() - L.t0) / 1000000, 0);
-        ln_str(&l, " ms (");
+        ln_str(&l, " ms after the read began (");
         ln_num(&l, L.faults, 0);
         ln_str(&l, " faults served)");
         ln_emit(&l);
@@ -528,7 +528,7 @@ static void *lz_map(uint64_t bytes, int noreserve)
 
 struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_header *h,
                                       struct ckpt_img_region *regs, const struct ckpt_img_extent *ext,
-                                      struct ckpt_boot *boot)
+                                      struct ckpt_boot *boot, uint64_t t0)
 {
     const char *v = getenv("CKPT_MPI_RESTORE_LAZY");
     if (!v || !*v || !strcmp(v, "0"))
@@ -539,7 +539,7 @@ struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_he
     L.ext = ext;
     L.nregs = h->nregions;
     L.boot = boot;
-    L.t0 = lz_now();
+    L.t0 = t0;
     if (h->features) { /* compressed or incremental data: not served by a fault */
         lh_log("lazy restore: the image uses features %#llx: read eagerly", (unsigned long long)h->features);
         return regs;
