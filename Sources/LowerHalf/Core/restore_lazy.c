@@ -46,6 +46,15 @@
 #include <ckpt_image.h>
 #include "lh_internal.h"
 
+#ifndef UFFD_FEATURE_MOVE /* headers older than Linux 6.8 */
+#define UFFD_FEATURE_MOVE (1ULL << 16)
+struct uffdio_move {
+    __u64 dst, src, len, mode;
+    __s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, 0x05, struct uffdio_move)
+#endif
+
 #define LZ_MIN_BYTES (1ULL << 20)  /* less stored data than this: read eagerly */
 #define LZ_BLOCK (64ULL << 10)     /* a fault reads this much around the page */
 #define LZ_COPY (1ULL << 20)       /* the streamer's copies, one lock hold each */
@@ -81,6 +90,8 @@ static struct {
     char *stacks;
     volatile int tids[2];
     uint64_t faults;
+    int move; /* UFFD_FEATURE_MOVE granted */
+    uint64_t moved;
     long delay_ms; /* CKPT_MPI_TEST_LAZY_DELAY_MS: tests hold the streamer back, faults alone serve */
 } L;
 
@@ -204,11 +215,33 @@ static void lz_mark(uint64_t o, uint64_t len)
     }
 }
 
-/* Copies [o, o+len) (original addresses) from src where no page is present
- * or given up yet; the caller holds L.lock. Returns how far it got: short
+/* Puts one run of pages in place: moved when asked and the kernel can
+ * (UFFDIO_MOVE, Linux 6.8: the staging pages become the application's, no
+ * copy), else copied. The ioctl's result; *got: the bytes placed. */
+static long lz_place(uint64_t dst, const char *src, uint64_t len, int move, uint64_t *got)
+{
+    if (move && L.move) {
+        struct uffdio_move m = {.dst = dst, .src = (uint64_t)src, .len = len, .mode = 0};
+        long r = ckpt_sys3(SYS_ioctl, L.uffd, UFFDIO_MOVE, &m);
+        *got = m.move > 0 ? (uint64_t)m.move : 0;
+        if (r == 0)
+            *got = len;
+        L.moved += *got;
+        if (r == 0 || r == -EAGAIN || r == -EEXIST)
+            return r;
+        /* -EINVAL (another protection than the staging area's), -EBUSY ...: copy */
+    }
+    struct uffdio_copy c = {.dst = dst, .src = (uint64_t)src, .len = len, .mode = 0};
+    long r = ckpt_sys3(SYS_ioctl, L.uffd, UFFDIO_COPY, &c);
+    *got = c.copy > 0 ? (uint64_t)c.copy : 0;
+    return r;
+}
+
+/* Places [o, o+len) (original addresses) from src where no page is present
+ * or given up yet (moved from there if move); the caller holds L.lock. Returns how far it got: short
  * only when the kernel said EAGAIN (an event of the application's is still
  * being delivered; the caller retries after the handler read it). */
-static uint64_t lz_fill(uint64_t o, const char *src, uint64_t len)
+static uint64_t lz_fill(uint64_t o, const char *src, uint64_t len, int move)
 {
     uint64_t off = 0;
     while (off < len) {
@@ -220,9 +253,8 @@ static uint64_t lz_fill(uint64_t o, const char *src, uint64_t len)
         if (!L.nremaps) /* moved memory goes page by page */
             while (off + run < len && !lz_done(o + off + run))
                 run += LH_PAGE;
-        struct uffdio_copy c = {.dst = lz_fwd(o + off), .src = (uint64_t)(src + off), .len = run, .mode = 0};
-        long r = ckpt_sys3(SYS_ioctl, L.uffd, UFFDIO_COPY, &c);
-        uint64_t got = c.copy > 0 ? (uint64_t)c.copy : 0;
+        uint64_t dst = lz_fwd(o + off), got;
+        long r = lz_place(dst, src + off, run, move, &got);
         if (r == 0) {
             got = run;
         } else if (r == -EAGAIN && !got) {
@@ -233,7 +265,7 @@ static uint64_t lz_fill(uint64_t o, const char *src, uint64_t len)
             /* -EEXIST: that page is there already; -ENOENT: unmapped meanwhile */
             got += LH_PAGE;
         } else {
-            lz_die_at("UFFDIO_COPY", c.dst, r);
+            lz_die_at("UFFDIO_COPY", dst, r);
         }
         if (got > run)
             got = run;
@@ -305,7 +337,7 @@ static long lz_serve(uint64_t a)
             ln_num(&l, a, 1);
             ln_die(&l, pr == -EIO ? 0 : pr);
         }
-        if (lz_fill(s, L.fbuf, e - s) < e - s)
+        if (lz_fill(s, L.fbuf, e - s, 0) < e - s)
             rc = -EAGAIN;
     } else {
         /* a hole of the image, or a page the application discarded: zero */
@@ -406,7 +438,7 @@ static void lz_copy_in(uint64_t o, const char *src, uint64_t len)
     for (uint64_t off = 0; off < len;) {
         uint64_t n = len - off < LZ_COPY ? len - off : LZ_COPY;
         lh_lock(&L.lock);
-        uint64_t got = lz_fill(o + off, src + off, n);
+        uint64_t got = lz_fill(o + off, src + off, n, 1);
         lh_unlock(&L.lock);
         off += got;
         if (got < n)
@@ -466,7 +498,9 @@ __attribute__((used, noreturn)) static void lz_streamer(void *unused)
         ln_num(&l, (lz_now() - L.t0) / 1000000, 0);
         ln_str(&l, " ms after the read began (");
         ln_num(&l, L.faults, 0);
-        ln_str(&l, " faults served)");
+        ln_str(&l, " faults served, ");
+        ln_num(&l, L.moved >> 20, 0);
+        ln_str(&l, " MiB moved rather than copied)");
         ln_emit(&l);
     }
     __atomic_store_n(&L.boot->lazy_restore, 0, __ATOMIC_RELEASE);
@@ -487,7 +521,7 @@ static int lz_wanted(const struct ckpt_img_region *g, const struct ckpt_img_exte
     return b >= LZ_MIN_BYTES;
 }
 
-static int lz_open_uffd(void)
+static int lz_open_uffd(int retry)
 {
     long fd = ckpt_sys1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) { /* not allowed by vm.unprivileged_userfaultfd: the device, if its mode lets us */
@@ -506,10 +540,14 @@ static int lz_open_uffd(void)
     }
     /* Not UFFD_USER_MODE_ONLY: the kernel touching a missing page (read(2)
      * into it, another rank's process_vm_readv) must wait for it too. */
-    struct uffdio_api api = {.api = UFFD_API,
-                             .features = UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
-                                         UFFD_FEATURE_EVENT_UNMAP};
+    uint64_t need = UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP;
+    struct uffdio_api api = {.api = UFFD_API, .features = need | (retry ? UFFD_FEATURE_MOVE : 0)};
     long r = ckpt_sys3(SYS_ioctl, fd, UFFDIO_API, &api);
+    L.move = r == 0 && retry;
+    if (r < 0 && retry) { /* a kernel without UFFDIO_MOVE: a new one, without it */
+        close((int)fd);
+        return lz_open_uffd(0);
+    }
     if (r < 0) {
         lh_msg("warning: %s: lazy restore unavailable (UFFDIO_API: %s): reading everything first", L.path,
                strerror((int)-r));
@@ -552,7 +590,7 @@ struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_he
         }
     if (!L.nlz)
         return regs;
-    L.uffd = lz_open_uffd();
+    L.uffd = lz_open_uffd(1);
     if (L.uffd < 0)
         return regs;
     L.lz = lz_map(L.nlz * sizeof *L.lz, 0);
