@@ -56,7 +56,8 @@ struct uffdio_move {
 #endif
 
 #define LZ_MIN_BYTES (1ULL << 20)  /* less stored data than this: read eagerly */
-#define LZ_BLOCK (64ULL << 10)     /* a fault reads this much around the page */
+#define LZ_BLOCK (64ULL << 10)     /* a fault reads this much around the page, */
+#define LZ_BLOCK_MAX (2ULL << 20)  /* and up to this much ahead when faults walk forward */
 #define LZ_COPY (1ULL << 20)       /* the streamer's copies, one lock hold each */
 #define LZ_STACK (64u << 10)
 #define LZ_REMAPS 256
@@ -83,7 +84,8 @@ static struct {
     uint32_t nlz;
     uint64_t *done; /* a bit per page of the lazy regions: present, or not to be filled */
     uint64_t bytes, t0;
-    char *fbuf; /* the handler's read buffer */
+    char *fbuf; /* the handler's read buffer (LZ_BLOCK_MAX) */
+    uint64_t seq_next, seq_len; /* where a forward walk's next fault would be, and its read */
     struct lz_remap remaps[LZ_REMAPS];
     uint32_t nremaps;
     volatile int lock;
@@ -317,7 +319,13 @@ static long lz_serve(uint64_t a)
     long rc = 0;
     if (x) {
         uint64_t s = o, e = o + LH_PAGE;
-        if (!L.nremaps) {
+        if (!L.nremaps && o == L.seq_next) { /* a scan: read ahead, twice as far each time */
+            L.seq_len = L.seq_len * 2 < LZ_BLOCK_MAX ? L.seq_len * 2 : LZ_BLOCK_MAX;
+            e = o + L.seq_len;
+            if (e > x->addr + x->len)
+                e = x->addr + x->len;
+        } else if (!L.nremaps) {
+            L.seq_len = LZ_BLOCK;
             s = o & ~(LZ_BLOCK - 1);
             e = s + LZ_BLOCK;
             if (s < x->addr)
@@ -325,6 +333,7 @@ static long lz_serve(uint64_t a)
             if (e > x->addr + x->len)
                 e = x->addr + x->len;
         }
+        L.seq_next = e;
         long pr = lz_pread(L.fbuf, e - s, x->file_off + (s - x->addr));
         if (pr < 0) {
             struct lz_line l;
@@ -598,7 +607,7 @@ struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_he
     L.eager = lz_map(h->nregions * sizeof *L.eager, 0);
     L.lazy = lz_map(h->nregions * sizeof *L.lazy, 0);
     L.staged = lz_map(h->nextents * sizeof *L.staged, 0);
-    L.fbuf = lz_map(LZ_BLOCK, 0);
+    L.fbuf = lz_map(LZ_BLOCK_MAX, 0);
     L.stacks = lz_map(2 * LZ_STACK, 0);
     if (!L.lz || !L.done || !L.eager || !L.lazy || !L.staged || !L.fbuf || !L.stacks)
         lh_die(1, "%s: mmap(lazy restore tables): %s", path, strerror(errno));
