@@ -162,6 +162,14 @@ static uint64_t lz_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The handler and the streamer only: a holder preempted on a busy machine
+ * must not be spun against for a whole time slice. */
+static void lz_lock(void)
+{
+    while (__atomic_exchange_n(&L.lock, 1, __ATOMIC_ACQUIRE))
+        ckpt_sys0(SYS_sched_yield);
+}
+
 /* ---- addresses: original (the image's) and current (after mremap) ---- */
 
 static uint64_t lz_fwd(uint64_t o)
@@ -403,7 +411,7 @@ __attribute__((used, noreturn)) static void lz_handler(void *unused)
             lz_die_at("ppoll(userfaultfd)", 0, pr);
         if (np)
             ckpt_sys0(SYS_sched_yield);
-        lh_lock(&L.lock);
+        lz_lock();
         long n = ckpt_sys3(SYS_read, L.uffd, m, sizeof m);
         for (long i = 0; n > 0 && i < n / (long)sizeof m[0]; i++) {
             if (m[i].event != UFFD_EVENT_PAGEFAULT)
@@ -446,7 +454,7 @@ static void lz_copy_in(uint64_t o, const char *src, uint64_t len)
 {
     for (uint64_t off = 0; off < len;) {
         uint64_t n = len - off < LZ_COPY ? len - off : LZ_COPY;
-        lh_lock(&L.lock);
+        lz_lock();
         uint64_t got = lz_fill(o + off, src + off, n, 1);
         lh_unlock(&L.lock);
         off += got;
