@@ -7,10 +7,12 @@
  * late, twice or over a dropped one prints another hash than an uninterrupted
  * run. With a third argument "fork" the steps only sleep ("step N idle"),
  * except one that starts more than 0.5 s after the previous one (the process
- * was restarted): it forks a child that hashes the memory nothing touched
- * since the restart and prints "forked HASH", which must be the final hash. Built
- * with -DLAZY_MPI (mpicc.mpich) each rank has its own memory, rank 0 prints
- * the XOR of the ranks' hashes (an MPI_Allreduce every step) and none forks. */
+ * was restarted): it moves the holey mapping (mremap) and forks a child that
+ * hashes the memory nothing touched since the restart and prints "forked
+ * HASH", which must be the final hash. Built
+ * with -DLAZY_MPI (mpicc.mpich) each rank has its own memory, rank 0 sends
+ * 8 MiB of it to rank 1 every step, rank 0 prints the XOR of the ranks'
+ * hashes (an MPI_Allreduce every step) and none forks. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +77,11 @@ int main(int argc, char **argv)
 #ifndef LAZY_MPI
         if (forks) {
             if (now_s() - last > 0.5) {
+                /* moved before any of it is back: its pages must follow it */
+                void *spare = mmap(NULL, holey, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                void *moved = mremap(b, holey, holey, MREMAP_MAYMOVE | MREMAP_FIXED, spare);
+                if (moved == MAP_FAILED) { perror("mremap"); exit(1); }
+                b = moved;
                 pid_t child = fork();
                 if (child == 0) {
                     printf("forked %016llx\n",
@@ -90,6 +97,22 @@ int main(int argc, char **argv)
 #endif
         h = hash(c, ro, hash(b, holey, hash(a, dense, 14695981039346656037ULL)));
 #ifdef LAZY_MPI
+        /* 8 MiB of lazily restored memory from rank 0 into rank 1's: a large
+         * message, which the MPI may copy across processes in the kernel
+         * (process_vm_readv), faulting on pages of either that are not in yet */
+        static uint64_t *in;
+        size_t slice = (size_t)8 << 20;
+        if (!in)
+            in = fill(slice, 0);
+        if (dense >= 2 * slice && rank < 2) {
+            uint64_t *out = a + (s * slice / 8) % (dense / 8 - slice / 8);
+            if (rank == 0)
+                MPI_Send(out, (int)(slice / 8), MPI_UINT64_T, 1, 7, MPI_COMM_WORLD);
+            else
+                MPI_Recv(in, (int)(slice / 8), MPI_UINT64_T, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (rank == 1)
+                h = hash(in, slice, h);
+        }
         uint64_t all = 0;
         MPI_Allreduce(&h, &all, 1, MPI_UINT64_T, MPI_BXOR, MPI_COMM_WORLD);
         h = all;

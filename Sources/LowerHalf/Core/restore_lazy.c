@@ -187,6 +187,14 @@ static uint64_t lz_back(uint64_t a)
     return a;
 }
 
+/* The original page a current address holds, or 1 (no page's) when what was
+ * there moved away: an mremap's UNMAP of the old range comes after its REMAP. */
+static uint64_t lz_at(uint64_t a)
+{
+    uint64_t o = lz_back(a);
+    return lz_fwd(o) == a ? o : 1;
+}
+
 static struct lz_region *lz_find(uint64_t o)
 {
     uint32_t lo = 0, hi = L.nlz;
@@ -321,7 +329,7 @@ static const struct ckpt_img_extent *lz_extent(const struct lz_region *r, uint64
 static long lz_serve(uint64_t a)
 {
     a = LH_PAGE_DOWN(a);
-    uint64_t o = lz_back(a);
+    uint64_t o = lz_at(a);
     struct lz_region *r = lz_find(o);
     const struct ckpt_img_extent *x = r && !lz_done(o) ? lz_extent(r, o) : NULL;
     long rc = 0;
@@ -379,7 +387,7 @@ static void lz_event(const struct uffd_msg *m)
     case UFFD_EVENT_UNMAP:
         /* never fill these with old data again: zero (REMOVE) or gone (UNMAP) */
         for (uint64_t a = m->arg.remove.start; a < m->arg.remove.end; a += LH_PAGE)
-            lz_mark(lz_back(a), LH_PAGE);
+            lz_mark(lz_at(a), LH_PAGE);
         break;
     case UFFD_EVENT_REMAP:
         if (L.nremaps == LZ_REMAPS) {
