@@ -8,7 +8,8 @@
  *                   table the eager read must use (lazy regions as reserved).
  *   lh_lazy_stream  after the eager read: plans the lazy data into a staging
  *                   area (restore_read.c's readers) and starts the streamer,
- *                   which hashes it in order, copies it in (UFFDIO_COPY) and,
+ *                   which hashes it in order, moves or copies it in
+ *                   (UFFDIO_MOVE, UFFDIO_COPY) and,
  *                   once every region is in and its checksum passed, stops
  *                   the handler, closes the userfaultfd and clears
  *                   boot->lazy_restore (the engine waits for that before it
@@ -21,7 +22,8 @@
  * regions (stacks, the libraries' data) cost less to read than to fault.
  *
  * The handler and the streamer are raw clones like the readers (no TLS, raw
- * system calls, stacks in lower-half memory, every signal blocked). The
+ * system calls, stacks in lower-half memory, every signal blocked). A fork
+ * of the application waits for the end (the engine's lazy_wait.c). The
  * app may change lazy memory before it arrived: madvise(DONTNEED) and munmap
  * (UFFD_EVENT_REMOVE/UNMAP) mark its pages present, so they are never filled
  * with old data, and mremap (UFFD_EVENT_REMAP) is remembered so that pages
