@@ -33,6 +33,7 @@ tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
 tests/cli/restore_read.sh
+tests/cli/lazy.sh
 tests/cli/fileref.sh
 tests/cli/lifecycle.sh
 tests/cli/trust.sh

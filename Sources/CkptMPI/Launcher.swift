@@ -63,6 +63,9 @@ struct LaunchRequest: Equatable {
     /// `--local-dir` of a restart, exported as CKPT_MPI_LOCAL_DIR: each rank restores from its
     /// node's copy `DIR/JOBID/gen-NNNNNN/rank-RRRR.img` when that one verifies against the shared one.
     var localDirectory: String? = nil
+    /// `restart --lazy`, exported as CKPT_MPI_RESTORE_LAZY=1: each rank resumes before its big
+    /// private regions are read and gets their pages on first touch (docs/image-format.md).
+    var lazyRestore = false
 }
 
 /// The exact process to start: executable, argv and the environment additions.
@@ -136,6 +139,8 @@ struct Launcher {
     static let coordinatorVariable = "CKPT_MPI_COORD"
     /// See `LaunchRequest.localDirectory`.
     static let localDirectoryVariable = "CKPT_MPI_LOCAL_DIR"
+    /// See `LaunchRequest.lazyRestore`.
+    static let lazyRestoreVariable = "CKPT_MPI_RESTORE_LAZY"
     /// The job marker: every process of a job with a coordinator carries the checkpoint directory in it.
     static let jobDirectoryVariable = "CKPT_MPI_JOB_DIR"
     /// Tells the lower half to die with its parent (PR_SET_PDEATHSIG), set for supervised jobs only.
@@ -151,6 +156,9 @@ struct Launcher {
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
         if let local = request.localDirectory, request.restore != nil {
             environment.append(EnvironmentSetting(Self.localDirectoryVariable, local))
+        }
+        if request.lazyRestore, request.restore != nil {
+            environment.append(EnvironmentSetting(Self.lazyRestoreVariable, "1"))
         }
         if let tcp = request.coordinatorTCP {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, tcp.endpoint(port: 0)))

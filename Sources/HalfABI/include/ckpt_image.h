@@ -168,6 +168,10 @@ struct ckpt_img_mailbox {
     char secret[80];         /* CKPT_MPI_SECRET (64 hex digits) of the new environment, "" = unset */
 };
 #define CKPT_MAILBOX_MAGIC_SECRET 0x3274657263657363ULL
+/* The layout of MAGIC_SECRET, from an engine that waits for boot->lazy_restore
+ * before it writes an image: only such a process may resume before its pages
+ * are all in (`restart --lazy`). */
+#define CKPT_MAILBOX_MAGIC_LAZY 0x317a616c63657363ULL
 
 struct ckpt_img_header {
     uint64_t magic;          /* CKPT_IMG_MAGIC */

@@ -92,6 +92,8 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         sb_str(&err, "checkpoint: another checkpoint is in progress");
         return -1;
     }
+    /* pages still to come of a lazy restore would be written as zero */
+    eng_wait_lazy_restore();
     /* Before parking: the loader's lock may be held by a thread about to be parked. */
     eng_program_abi_set(program_abi());
     long self = ckpt_sys0(SYS_gettid);
