@@ -328,6 +328,19 @@ struct OpenMPIFortranEmitter {
                 args.append("t_\(n)")
                 continue
             }
+            if p.name == "MPI_Grequest_start" && (prm.kind == "FUNCTION" || prm.kind == "EXTRA_STATE") {
+                // The Fortran functions and the extra state's address travel as the C extra state
+                // (ompi_mpifh.c's off_greq_new) to fixed C callbacks named after the parameters.
+                if prm.kind == "FUNCTION" {
+                    fparams.append("void *\(n)")
+                    args.append("(void *)off_greq_\(n)")
+                } else {
+                    let fns = p.params.filter { $0.kind == "FUNCTION" }.map(\.name).joined(separator: ", ")
+                    fparams.append("intptr_t *\(n)")
+                    args.append("off_greq_new(\(fns), \(n))")
+                }
+                continue
+            }
             if let cname = Self.errhandlerKinds[p.name], prm.kind == "FUNCTION" {
                 let upper = p.name.uppercased()
                 fparams.append("off_eh_\(cname)_fn \(n)")
