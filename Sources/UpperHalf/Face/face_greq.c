@@ -51,7 +51,13 @@ CKPT_EXPORT int MPI_Grequest_start(MPI_Grequest_query_function *, MPI_Grequest_f
                                    MPI_Grequest_cancel_function *, void *, MPI_Request *)
     __attribute__((alias("PMPI_Grequest_start")));
 
-static struct face_req *greq_of(int32_t request);
+static struct face_req *greq_of(int32_t request)
+{
+    struct face_req *r = face_req_of(request);
+    return r && r->type == FACE_REQ_GREQ && r->greq && ckpt_to_real(CKPT_KIND_REQUEST, request) == FACE_REAL_GREQ
+               ? r
+               : NULL;
+}
 
 /* Only libmpichfort calls it, right after its MPI_Grequest_start. */
 CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq);
@@ -62,14 +68,6 @@ CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq)
         return CKPT_MPI_ERR_REQUEST;
     r->greq->fortran = 1;
     return 0;
-}
-
-static struct face_req *greq_of(int32_t request)
-{
-    struct face_req *r = face_req_of(request);
-    return r && r->type == FACE_REQ_GREQ && r->greq && ckpt_to_real(CKPT_KIND_REQUEST, request) == FACE_REAL_GREQ
-               ? r
-               : NULL;
 }
 
 /* The free callback, then the handle and the record's state. */
