@@ -30,12 +30,13 @@ for b in ring ring-ompi; do
     done
 done
 
-# Checkpointed on one MPI, every process killed, restarted on the other.
-for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" "ring-ompi mpich openmpi"; do
-    set -- $case
+# ckill_restart BIN FROM TO: BIN (2 ranks, $STEPS steps) run on FROM, stopped by
+# `checkpoint --kill` after 5 steps, every process killed, restarted on TO; sets
+# crc/rc (checkpoint and restart exit status), lines (printed before the stop), d.
+ckill_restart() {
     d="$WORK/ck-$1-$2"; mkdir -p "$d"
     (cd "$d" && exec timeout 120 "$CKPT_MPI" run -np 2 --mpi "$2" --ckpt-dir "$d/ck" -- "$WORK/$1" $STEPS >"$d/a.out" 2>"$d/a.err") &
-    job=$!
+    local job=$!
     wait_for_line "$d/a.out" '^step 5 ' 60
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>"$d/ck.err"
     crc=$?
@@ -43,6 +44,12 @@ for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" 
     (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" --mpi "$3" >"$d/b.out" 2>"$d/b.err")
     rc=$?
     lines=$(wc -l <"$d/a.out")
+}
+
+# Checkpointed on one MPI, every process killed, restarted on the other.
+for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" "ring-ompi mpich openmpi"; do
+    set -- $case
+    ckill_restart "$@"
     if [ $crc -eq 0 ] && [ $rc -eq 0 ] && [ "$lines" -lt $STEPS ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ref-$1.out"; then
         ok "Fortran ($(built $1)) checkpointed on $2 after $lines lines, every process killed, restarted on $3: output equals native"
     else
@@ -66,16 +73,7 @@ for b in gh-mpich gh-openmpi; do
 done
 for case in "gh-mpich mpich openmpi" "gh-openmpi openmpi mpich"; do
     set -- $case
-    d="$WORK/ck-$1"; mkdir -p "$d"
-    (cd "$d" && exec timeout 120 "$CKPT_MPI" run -np 2 --mpi "$2" --ckpt-dir "$d/ck" -- "$WORK/$1" $STEPS >"$d/a.out" 2>"$d/a.err") &
-    job=$!
-    wait_for_line "$d/a.out" '^step 5 ' 60
-    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>"$d/ck.err"
-    crc=$?
-    wait $job 2>/dev/null; pkill -9 -f "$d/" 2>/dev/null
-    (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" --mpi "$3" >"$d/b.out" 2>"$d/b.err")
-    rc=$?
-    lines=$(wc -l <"$d/a.out")
+    ckill_restart "$@"
     if [ $crc -eq 0 ] && [ $rc -eq 0 ] && ! grep -q '^greq' "$d/a.out" && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ref-$1.out"; then
         ok "Fortran generalized request ($1) pending at a checkpoint on $2 after $lines lines, restarted on $3, completed: output equals native, handles kept"
     else
