@@ -125,5 +125,32 @@ else
     ko "stopped coordinator after SIGCONT (job rc=$jobrc, $(ls "$D" | tr '\n' ' ')): $(tail -2 "$WORK/st.err")"
 fi
 
+# 5. One rank's image damaged: that rank refuses in one line and the whole job ends at
+# once on either MPI (under Hydra the other ranks used to wait in MPI_Init for ever).
+mpicc.mpich -O2 "$HERE/stop-programs/ticker.c" -o "$WORK/ticker"
+for mpi in mpich openmpi; do
+    D="$WORK/ck5-$mpi"
+    (cd "$WORK" && exec timeout 60 "$CKPT_MPI" run -np 2 --mpi "$mpi" --ckpt-dir "$D" -- "$WORK/ticker" 3000 >"$WORK/t5.out" 2>/dev/null) &
+    job=$!
+    for _ in $(seq 300); do grep -q . "$WORK/t5.out" 2>/dev/null && break; sleep 0.05; done
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$D" --kill >/dev/null 2>&1
+    wait $job 2>/dev/null
+    img="$D/gen-000001/rank-0001.img"
+    if [ -f "$img" ]; then
+        off=$(od -An -tu8 -j 240 -N8 "$img" | tr -d ' '); size=$(od -An -tu8 -j 248 -N8 "$img" | tr -d ' ')
+        printf '\x5a\xa5\x5a\xa5' | dd of="$img" bs=1 seek=$((off + size / 2)) conv=notrunc status=none
+        start=$(date +%s)
+        (cd "$WORK" && timeout 100 "$CKPT_MPI" restart "$D" --mpi "$mpi" >/dev/null 2>"$WORK/t5.err")
+        rc=$? took=$(($(date +%s) - start))
+        if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took -lt 30 ] && grep -q "rank-0001.img: region .* is damaged" "$WORK/t5.err"; then
+            ok "one damaged rank image, restart on $mpi: the job ends in ${took}s (rc $rc): $(grep -m1 'is damaged' "$WORK/t5.err")"
+        else
+            ko "one damaged rank image, restart on $mpi: rc $rc after ${took}s: $(grep -v '^ckpt-mpi: note' "$WORK/t5.err" | head -2)"
+        fi
+    else
+        ko "one damaged rank image on $mpi: no checkpoint ($(ls "$D" 2>&1 | tr '\n' ' '))"
+    fi
+done
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -27,6 +27,23 @@ static inline long ckpt_sys6(long n, long a, long b, long c, long d, long e, lon
 #define ckpt_sys5(n, a, b, c, d, e) ckpt_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 #define CKPT_SYS_ERR(r) ((unsigned long)(r) > (unsigned long)-4096L)
 
+/* Before a fatal exit that tears the job down: Hydra forwards a rank's stderr
+ * asynchronously and drops what is still in the pipe when the job ends (CI lost
+ * a restart's one line so). Waits until the launcher has read what was logged
+ * (FIONREAD of fd 2 is 0; anything but a pipe answers at once), at most 2 s,
+ * then a little for it to pass the line on. */
+static inline void ckpt_wait_stderr_read(void)
+{
+    struct { long s, ns; } tick = {0, 10000000}, grace = {0, 50000000};
+    for (int i = 0; i < 200; i++) {
+        int unread = 0;
+        if (ckpt_sys3(16 /* SYS_ioctl */, 2, 0x541B /* FIONREAD */, &unread) != 0 || unread <= 0)
+            break;
+        ckpt_sys2(35 /* SYS_nanosleep */, &tick, 0);
+    }
+    ckpt_sys2(35 /* SYS_nanosleep */, &grace, 0);
+}
+
 /* Reads lower-case hex digits at *p (as in /proc/self/maps) and advances past them. */
 static inline uint64_t ckpt_scan_hex(const char **p)
 {

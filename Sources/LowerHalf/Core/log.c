@@ -45,11 +45,29 @@ void lh_msg(const char *fmt, ...)
     va_end(ap);
 }
 
+/* Under Hydra a rank that ends before the others' MPI_Init leaves them waiting
+ * there for ever, and mpiexec waits for every process (a restart from one
+ * damaged image hung so): the simple PMI's abort command, on the descriptor
+ * Hydra gives each process, ends the whole job at once. Open MPI's mpirun ends
+ * a job whose process exits non-zero by itself. */
+static void abort_hydra_job(int code)
+{
+    const char *fd = getenv("PMI_FD");
+    if (!fd || *fd < '0' || *fd > '9')
+        return;
+    ckpt_wait_stderr_read();
+    char m[48];
+    int n = snprintf(m, sizeof m, "cmd=abort exitcode=%d\n", code);
+    ckpt_sys3(SYS_write, atoi(fd), m, n);
+}
+
 _Noreturn void lh_die(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     emit("ckpt-mpi: ", fmt, ap);
     va_end(ap);
+    if (code)
+        abort_hydra_job(code);
     _exit(code);
 }

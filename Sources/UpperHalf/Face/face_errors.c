@@ -3,10 +3,8 @@
  * application chose, so user errhandlers run in the upper half with virtual
  * handles and survive a change of lower half. */
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <time.h>
+#include "ckpt_raw.h"
 #include "face_runtime.h"
 
 void ckpt_face_log(const char *a, const char *b, const char *c)
@@ -23,19 +21,7 @@ void ckpt_face_log(const char *a, const char *b, const char *c)
 
 void ckpt_face_abort(int rc)
 {
-    /* Hydra forwards a rank's stderr asynchronously and drops what is still in
-     * the pipe when MPI_Abort tears the job down (CI lost a restart's "reopening
-     * ... failed" line so): wait until the launcher has read what was logged
-     * (FIONREAD of the pipe is 0), at most 2 s, then a little for it to pass on. */
-    struct timespec tick = {0, 10000000};
-    for (int i = 0; i < 200; i++) {
-        int unread = 0;
-        if (ioctl(2, FIONREAD, &unread) != 0 || unread <= 0)
-            break;
-        nanosleep(&tick, NULL);
-    }
-    struct timespec grace = {0, 50000000};
-    nanosleep(&grace, NULL);
+    ckpt_wait_stderr_read(); /* MPI_Abort ends the job: the line logged first must get out */
     uint64_t world = ckpt_to_real(CKPT_KIND_COMM, CKPT_MPI_COMM_WORLD);
     if (ckpt_T && world)
         CKPT_CROSS(ckpt_T->Abort(world, rc ? rc : 1));
