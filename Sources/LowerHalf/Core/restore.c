@@ -355,6 +355,7 @@ void lh_restore_open(const char *arg)
     R.regions = (void *)(R.meta + H->regions_off);
     R.extents = (void *)(R.meta + H->extents_off);
     R.strings = R.meta + H->strings_off;
+    lh_zs_open(R.path, H, R.meta);
     for (uint32_t i = 0; i < H->nregions; i++) {
         struct ckpt_img_region *g = &R.regions[i];
         if (g->start >= g->end || g->start % CKPT_IMG_PAGE || g->end % CKPT_IMG_PAGE || g->end > CKPT_LOWER_ARENA_START ||
@@ -362,7 +363,8 @@ void lh_restore_open(const char *arg)
             lh_die(1, "%s: image header is damaged (region %u)", R.path, i);
         for (uint64_t k = 0; k < g->nextents; k++) {
             struct ckpt_img_extent *x = &R.extents[g->first_extent + k];
-            if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > H->file_size)
+            if (x->addr < g->start || x->addr + x->len > g->end ||
+                x->file_off + x->len > (lh_zs_on() ? H->data_off + H->data_size : H->file_size))
                 lh_die(1, "%s: image header is damaged (region %u, run %lu)", R.path, i, (unsigned long)k);
         }
         if (g->kind == CKPT_REG_FILE_PRIVATE && !file_of(g))
@@ -475,7 +477,10 @@ static void map_shared_file(struct ckpt_img_region *g)
     char *tmp = mmap(NULL, x->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (tmp == MAP_FAILED)
         lh_die(1, "%s: mmap(%lu bytes): %s", R.path, (unsigned long)x->len, strerror(errno));
-    read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
+    if (lh_zs_on())
+        lh_zs_read_range(tmp, x->len, x->file_off, 0, g->start, g->end);
+    else
+        read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
     uint64_t hh = CKPT_IMG_HASH_SEED;
     for (uint64_t d = 0; d < x->len; d += CKPT_IMG_HASH_CHUNK)
         hh = ckpt_img_hash(hh, tmp + d, x->len - d < CKPT_IMG_HASH_CHUNK ? x->len - d : CKPT_IMG_HASH_CHUNK);
@@ -720,7 +725,8 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
 
     /* the upper half's new world */
     struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
-    if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || mb->magic == CKPT_MAILBOX_MAGIC_SECRET)) {
+    if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || mb->magic == CKPT_MAILBOX_MAGIC_SECRET ||
+               mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS)) {
         mb->boot = (uint64_t)boot;
         mb->rank = env_int(rank_env, H->rank);
         mb->nranks = env_int(size_env, H->nranks);
@@ -729,9 +735,13 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
         snprintf(mb->ckpt_dir, sizeof mb->ckpt_dir, "%s", d ? d : "");
         mb->ckpt_after = a && *a ? strtol(a, NULL, 10) : -1;
         snprintf(mb->image, sizeof mb->image, "%s", R.path);
-        if (mb->magic == CKPT_MAILBOX_MAGIC_SECRET) { /* the new job's secret, for a coordinator on TCP */
+        if (mb->magic != CKPT_MAILBOX_MAGIC) { /* the new job's secret, for a coordinator on TCP */
             const char *k = getenv("CKPT_MPI_SECRET");
             snprintf(mb->secret, sizeof mb->secret, "%s", k ? k : "");
+        }
+        if (mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS) { /* restart --compress */
+            const char *z = getenv("CKPT_MPI_COMPRESS");
+            snprintf(mb->compress, sizeof mb->compress, "%s", z ? z : "");
         }
     } else {
         lh_msg("warning: the image has no engine mailbox; the restored process cannot be checkpointed again");

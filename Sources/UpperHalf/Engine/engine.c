@@ -65,6 +65,7 @@ static void *engine_main(void *arg)
         eng.engine_tid = ckpt_sys0(SYS_gettid);
         if (eng.verbose)
             eng_log("restored from ", mailbox->image);
+        eng_compress_set(mailbox->compress); /* restart --compress; "" keeps the job's */
         /* loop: the mailbox now holds the new environment's settings */
     }
     return NULL;
@@ -141,6 +142,8 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
     eng_image_files_init(getenv("CKPT_MPI_IMAGE_FILES"));
+    eng_compress_set(getenv("CKPT_MPI_COMPRESS"));
+    eng_compress_threads_set(getenv("CKPT_MPI_COMPRESS_THREADS"));
     /* Read once: a restored process keeps the setting of the run that wrote it. */
     const char *wr = getenv("CKPT_MPI_WRITER");
     if (wr && !strcmp(wr, "inline"))
