@@ -92,9 +92,11 @@ var targets: [Target] = [
     // SHA-256/HMAC for the coordinator's TCP handshake: one C source for the coordinator and the engine.
     .target(name: "CkptHMAC", path: "Sources/CkptHMAC",
             cSettings: [.unsafeFlags(["-O2", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])]),
+    // libzstd for inspect --verify of compressed images (the CLI is no upper half: the shared library is fine).
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
     .executableTarget(name: "CkptMPI",
                       dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
-                                     "CkptSpawn", "HalfABI", "CkptHMAC"],
+                                     "CkptSpawn", "HalfABI", "CkptHMAC", "CZstd"],
                       path: "Sources/CkptMPI"),
     .testTarget(name: "MPIShadowTests", dependencies: ["MPIShadow"]),
     .testTarget(name: "CkptMPITests", dependencies: ["CkptMPI", "HalfABI", "CkptHMAC"]),

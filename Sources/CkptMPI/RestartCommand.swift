@@ -170,6 +170,7 @@ struct RestartCommand: ParsableCommand {
         request.jobID = jobID
         request.restore = restore
         request.localDirectory = checkpointing.absoluteLocalDirectory
+        request.compression = checkpointing.compress
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"
         return RestartLaunch(directory: directory, generation: entry.number, manifest: manifest, job: job,

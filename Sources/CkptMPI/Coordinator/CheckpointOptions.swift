@@ -30,6 +30,12 @@ struct CheckpointOptions: ParsableArguments {
                                valueName: "dir"))
     var localDirectory: String?
 
+    @Option(name: .customLong("compress"),
+            help: ArgumentHelp("Compress every rank's image with zstd (level 3, or LEVEL from 1 to 19), in several threads per rank; none to stop. Off by default; a restarted job keeps the setting it had unless restart --compress changes it. `inspect` shows the ratio.",
+                               valueName: "zstd[:level]|none"),
+            transform: ImageCompression.init(parsing:))
+    var compress: ImageCompression?
+
     /// `--local-dir` made absolute (ranks start in other directories, maybe on other hosts).
     var absoluteLocalDirectory: String? {
         guard let localDirectory else { return nil }
@@ -40,7 +46,7 @@ struct CheckpointOptions: ParsableArguments {
     /// Whether any option asks for checkpointing (then a directory is used even without --ckpt-dir).
     var requestsCheckpointing: Bool {
         keep != CoordinatorConfiguration.defaultKeep || checkpointSignal != nil || killAfterCheckpoint || rankTimeout != nil
-            || localDirectory != nil
+            || localDirectory != nil || compress != nil
     }
 
     func validate() throws {
