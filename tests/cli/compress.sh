@@ -85,7 +85,8 @@ if wait_steps "$WORK/n.out" && timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$F"
 import json, sys
 f = [x for x in json.load(sys.stdin)["frames"] if x["csize"] < x["ulen"]]
 f.sort(key=lambda x: -x["csize"])
-print(f[0]["file_off"] + f[0]["csize"] // 2 if f else "")')
+print("%d %d" % (f[0]["file_off"], f[0]["file_off"] + f[0]["csize"] // 2) if f else "")')
+    start=${frame% *} frame=${frame#* }
 else
     ko "checkpoint without MPI: $(tail -2 "$WORK/nck.out") $(tail -2 "$WORK/n.err")"
     wait $job 2>/dev/null
@@ -111,7 +112,6 @@ if [ -n "$frame" ]; then
     fi
     # the first byte of the frame (its magic: a legacy zstd frame would make libzstd allocate)
     cp "$WORK/good.img" "$GEN1"
-    start=$(( frame / 4096 * 4096 ))
     printf '\377' | dd of="$GEN1" bs=1 seek="$start" conv=notrunc status=none
     (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$F" >"$WORK/m.out" 2>"$WORK/m.err")
     rc=$?
