@@ -13,9 +13,9 @@ final class FileReferenceTests: XCTestCase {
         XCTAssertEqual(try ImageFile(path: path).header.formatVersion, 1)
         XCTAssertEqual(try ImageFile(path: path).mappedFiles.count, 0)
         FileManager.default.createFile(atPath: path, contents: fakeImage(rank: 0, nranks: 1, generation: 1, jobID: "",
-                                                                         bytes: 4096, adjust: { $0.version = 3 }))
+                                                                         bytes: 4096, adjust: { $0.version = 4 }))
         XCTAssertThrowsError(try ImageFile(path: path)) {
-            XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image format version 3; this ckpt-mpi reads versions 1 to 2")
+            XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image format version 4; this ckpt-mpi reads versions 1 to 3")
         }
         // Format 1 had no file table: one that names files is damaged, not read half-way.
         FileManager.default.createFile(atPath: path, contents: fakeImage(
