@@ -229,6 +229,9 @@ struct ckpt_img_header {
     uint32_t nfiles, reserved1;
     /* Format 3: CKPT_IMG_FEATURES_KNOWN bits (0 in formats 1 and 2). */
     uint64_t features;
+    /* 1560-1575: kept for CKPT_IMG_FEAT_PARENT's parent_generation and
+     * parent_meta_checksum (incremental images, built beside this). */
+    uint64_t reserved_parent[2];
     /* CKPT_IMG_FEAT_ZSTD: the frame table; stored_size bytes of frames (page-padded)
      * start at data_off, data_size stays the uncompressed size. Zero otherwise. */
     uint64_t frames_off, nframes;
@@ -242,9 +245,9 @@ _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "files_off follows program_abi");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, features) == 1552, "features follows nfiles");
-_Static_assert(__builtin_offsetof(struct ckpt_img_header, frames_off) == 1560, "frames_off follows features");
-_Static_assert(__builtin_offsetof(struct ckpt_img_header, stored_size) == 1576, "stored_size follows nframes");
-_Static_assert(__builtin_offsetof(struct ckpt_img_header, zstd_level) == 1584, "zstd_level follows stored_size");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, frames_off) == 1576, "frames_off follows the parent fields");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, stored_size) == 1592, "stored_size follows nframes");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, zstd_level) == 1600, "zstd_level follows stored_size");
 _Static_assert(sizeof(struct ckpt_img_frame) == 32, "frame layout");
 _Static_assert(sizeof(struct ckpt_img_file) == 48, "file layout");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
