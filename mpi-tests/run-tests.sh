@@ -21,6 +21,12 @@
 #   CKPT_TEST_TIMEOUT per-run timeout in seconds (default 60)
 #   CKPT_TEST_NP      override rank counts (e.g. "2"); counts not listed in a
 #                     program's header are skipped
+#   CKPT_TEST_ONE_NP_MODES  modes run at a program's first rank count only
+#                     (the others at all of them): one invocation can cover
+#                     many modes without multiplying the slowest runs
+#   CKPT_TEST_OMPI_PROGRAMS  file of program names (one per line): the
+#                     ompi-* modes run only for these (the programs Open MPI's
+#                     headers can build), the other modes for all
 set -u -o pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -31,6 +37,9 @@ CKPT_MPI="${CKPT_MPI:-$HERE/../.build/release/ckpt-mpi}"
 FILTER="${CKPT_TEST_FILTER:-}"
 TMO="${CKPT_TEST_TIMEOUT:-60}"
 NP_OVERRIDE="${CKPT_TEST_NP:-}"
+ONE_NP_MODES=" ${CKPT_TEST_ONE_NP_MODES:-} "
+OMPI_PROGRAMS=""
+if [ -n "${CKPT_TEST_OMPI_PROGRAMS:-}" ]; then OMPI_PROGRAMS=" $(tr '\n' ' ' <"$CKPT_TEST_OMPI_PROGRAMS") "; fi
 CFLAGS="-O2 -std=gnu99 -Wall -Wno-stringop-overflow -Wno-stringop-overread -pthread -I$PROGDIR"
 # mpif.h declares no interfaces: gfortran >= 10 refuses one buffer passed as both an
 # INTEGER and a REAL array unless told that this is the old Fortran MPI idiom.
@@ -53,6 +62,18 @@ fi
 # ---- build ----------------------------------------------------------------
 progs=()
 build_fail=0
+# ompi_program NAME: whether the ompi-* modes run NAME
+ompi_program() { [ -z "$OMPI_PROGRAMS" ] || [[ "$OMPI_PROGRAMS" == *" $1 "* ]]; }
+# modes_for NAME NP FIRST_NP: the modes that run NAME at NP ranks
+modes_for() {
+    local m out=""
+    for m in $MODES; do
+        case "$m" in native-openmpi|ompi-*) ompi_program "$1" || continue ;; esac
+        [[ "$ONE_NP_MODES" == *" $m "* && "$2" != "$3" ]] && continue
+        out="$out $m"
+    done
+    echo $out
+}
 # build SRC MPI OUT LOG: compiles one program with the MPI's wrapper for its language.
 build() {
     case "$1" in
@@ -67,7 +88,7 @@ for src in "$PROGDIR"/*.c "$PROGDIR"/*.f90; do
         echo "BUILD-FAIL $name (mpich)"; cat "$BUILD/out/$name.build.mpich.log" >&2
         build_fail=$((build_fail + 1)); continue
     fi
-    if [ $need_openmpi = 1 ]; then
+    if [ $need_openmpi = 1 ] && ompi_program "$name"; then
         if ! build "$src" openmpi "$BUILD/openmpi/$name" "$BUILD/out/$name.build.openmpi.log"; then
             echo "BUILD-FAIL $name (openmpi)"; cat "$BUILD/out/$name.build.openmpi.log" >&2
             build_fail=$((build_fail + 1)); continue
@@ -132,7 +153,10 @@ prog_ranks() {
 # ---- run --------------------------------------------------------------------
 pass=0; fail=$build_fail
 for name in "${progs[@]}"; do
-    for np in $(prog_ranks "$name"); do
+    ranks=$(prog_ranks "$name")
+    for np in $ranks; do
+        modes=$(modes_for "$name" "$np" "${ranks%% *}")
+        [ -n "$modes" ] || continue
         base="$BUILD/out/$name.np$np"
         rc=0
         run_mode reference "$np" "$name" "$base.ref.out" "$base.ref.err" || rc=$?
@@ -143,7 +167,7 @@ for name in "${progs[@]}"; do
             rc=0; run_mode reference "$np" "$name" "$base.ref.out" "$base.ref.err" || rc=$?
         fi
         if [ $rc -ne 0 ]; then
-            for m in $MODES; do
+            for m in $modes; do
                 echo "FAIL $name np=$np $m"
                 fail=$((fail + 1))
             done
@@ -151,7 +175,7 @@ for name in "${progs[@]}"; do
             continue
         fi
         sort "$base.ref.out" >"$base.ref.sorted"
-        for m in $MODES; do
+        for m in $modes; do
             rc=0
             run_mode "$m" "$np" "$name" "$base.$m.out" "$base.$m.err" || rc=$?
             sort "$base.$m.out" >"$base.$m.sorted"

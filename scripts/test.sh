@@ -22,15 +22,18 @@ echo "$layers" | tail -1
 log=$(mktemp)
 if ! swift test >"$log" 2>&1; then tail -60 "$log"; echo "swift test failed"; exit 1; fi
 grep -E 'Executed .* tests' "$log" | tail -1
-CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich" mpi-tests/run-tests.sh
-# The Open MPI face: the programs it covers, built with mpicc.openmpi, on both lower halves.
-CKPT_TEST_FILTER="$(cat mpi-tests/openmpi-face-programs | tr '\n' '|' | sed 's/|$//; s/^/^(/; s/$/)$/')" \
-    CKPT_TEST_MODES="ompi-openmpi ompi-mpich" mpi-tests/run-tests.sh
+# One pass over the suite, one reference run per program and rank count: both lower
+# halves, the replay of every object (at the first rank count), and the Open MPI face
+# for the programs it covers, built with mpicc.openmpi (on MPICH at the first count).
+CKPT_TEST_MODES="openmpi mpich replay-openmpi replay-mpich ompi-openmpi ompi-mpich" \
+    CKPT_TEST_ONE_NP_MODES="replay-openmpi replay-mpich ompi-mpich" \
+    CKPT_TEST_OMPI_PROGRAMS=mpi-tests/openmpi-face-programs mpi-tests/run-tests.sh
 mpi-tests/run-bad-input.sh
 tests/checkpoint/run.sh
 tests/cli/run.sh
 tests/cli/faults.sh
 tests/cli/restore_read.sh
+tests/cli/lazy.sh
 tests/cli/fileref.sh
 tests/cli/lifecycle.sh
 tests/cli/trust.sh
@@ -39,6 +42,7 @@ tests/cli/parked.sh
 tests/cli/localdir.sh
 tests/cli/cow.sh
 tests/cli/compress.sh
+tests/cli/incremental.sh
 tests/cli/file_gone.sh
 # needs libhdf5-mpich-dev and hdf5-tools (h5dump)
 tests/cli/hdf5_dump.sh

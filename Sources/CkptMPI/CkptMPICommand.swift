@@ -20,7 +20,8 @@ struct CkptMPICommand: ParsableCommand {
             CKPT_MPI_DIR names the checkpoint directory for checkpoint, status and list; \
             CKPT_MPI_WRITER=inline writes images with the application stopped (by default a \
             copy-on-write child writes them while it runs on); CKPT_MPI_RESTORE_READERS=N \
-            sets a restore's reader threads (0 to 16, default 4); CKPT_MPI_RESTORE_STATS=1 \
+            sets a restore's reader threads (0 to 16, default 4); CKPT_MPI_RESTORE_LAZY=1 \
+            is restart --lazy; CKPT_MPI_RESTORE_STATS=1 \
             prints each rank's restore read rate and rebind times; CKPT_MPI_IMAGE_FILES=content \
             (when the job starts) stores libraries and other mapped files in the images instead \
             of by reference, for a restart where those files are not the same; \

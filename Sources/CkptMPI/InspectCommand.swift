@@ -59,6 +59,14 @@ struct InspectCommand: ParsableCommand {
         if verify, let bad = file.regions.first(where: { $0.checksumOk == false }) {
             throw CLIFailure("\(image): region \(bad.start)-\(bad.end) is damaged (checksum mismatch)")
         }
+        if verify {
+            for var ancestor in try GenerationChain.ancestors(ofImage: file.path, header: file.header) {
+                try ancestor.verify()
+                if let bad = ancestor.regions.first(where: { $0.checksumOk == false }) {
+                    throw CLIFailure("\(image): its parent image \(ancestor.path) is damaged (region \(bad.start)-\(bad.end): checksum mismatch)")
+                }
+            }
+        }
         if verify, let changed = file.mappedFiles.first(where: { $0.unchanged == false }) {
             throw CLIFailure("\(image): \(changed.path) changed since the checkpoint ("
                              + (ImageFile.change(of: changed) ?? "changed") + "); a restart would refuse it")
@@ -99,6 +107,16 @@ struct InspectCommand: ParsableCommand {
         out.append("program    " + ProgramCheck.describeFaceABI(programAbi)
                    + (h.programAbi.isEmpty ? " (written before images recorded it" + (programAbi.isEmpty ? ")" : "; from the faces in the image)") : ""))
         out.append("job        " + (h.jobId.isEmpty ? "unknown (written before job ids)" : h.jobId))
+        if let parent = h.parentGeneration {
+            let chain = (try? GenerationChain.ancestors(ofImage: f.path, header: h)).map {
+                ([h.generation] + $0.map(\.header.generation)).map { CheckpointDirectory.generationName(Int($0)) }
+                    .joined(separator: " <- ")
+            } ?? "broken (inspect --verify says why)"
+            let delta = f.regions.filter(\.delta).count
+            out.append("parent     \(CheckpointDirectory.generationName(Int(parent))) (metadata checksum "
+                       + "\(h.parentMetadataChecksum ?? "?")): an incremental image, \(delta) regions store only "
+                       + "the pages written since; chain \(chain)")
+        }
         out.append("taken      \(h.created) on \(h.host), pid \(h.pid), "
                    + String(format: "pause %.1f ms before writing", h.pauseMs))
         out.append("cwd        \(h.cwd)")

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,6 +66,9 @@ struct LaunchRequest: Equatable {
     /// `--compress`, exported as CKPT_MPI_COMPRESS; nil: the engine's default (uncompressed), or
     /// for a restart the setting the job had.
     var compression: ImageCompression? = nil
+    /// `restart --lazy`, exported as CKPT_MPI_RESTORE_LAZY=1: each rank resumes before its big
+    /// private regions are read and gets their pages on first touch (docs/image-format.md).
+    var lazyRestore = false
 }
 
 /// The exact process to start: executable, argv and the environment additions.
@@ -114,10 +118,14 @@ struct Launcher {
     let onlineCores: Int
     /// Our uid; Open MPI refuses to run as root unless told twice.
     let userID: uid_t
+    /// Names of the `CKPT_MPI_*` variables set where ckpt-mpi runs (the user's knobs:
+    /// writer, restore readers, image files, signal...), which the ranks read too.
+    var inheritedSettings: [String] = []
 
     /// The launcher as the machine we run on sees it.
     static func forThisMachine() -> Launcher {
-        Launcher(onlineCores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), userID: getuid())
+        Launcher(onlineCores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), userID: getuid(),
+                 inheritedSettings: ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("CKPT_MPI_") }.sorted())
     }
 
     /// Environment variables that stop the real MPI, living in the lower half, from
@@ -134,6 +142,8 @@ struct Launcher {
     static let coordinatorVariable = "CKPT_MPI_COORD"
     /// See `LaunchRequest.localDirectory`.
     static let localDirectoryVariable = "CKPT_MPI_LOCAL_DIR"
+    /// See `LaunchRequest.lazyRestore`.
+    static let lazyRestoreVariable = "CKPT_MPI_RESTORE_LAZY"
     /// The job marker: every process of a job with a coordinator carries the checkpoint directory in it.
     static let jobDirectoryVariable = "CKPT_MPI_JOB_DIR"
     /// Tells the lower half to die with its parent (PR_SET_PDEATHSIG), set for supervised jobs only.
@@ -149,6 +159,9 @@ struct Launcher {
         if let level = request.debugLevel { environment.append(EnvironmentSetting("CKPT_MPI_DEBUG", level)) }
         if let local = request.localDirectory, request.restore != nil {
             environment.append(EnvironmentSetting(Self.localDirectoryVariable, local))
+        }
+        if request.lazyRestore, request.restore != nil {
+            environment.append(EnvironmentSetting(Self.lazyRestoreVariable, "1"))
         }
         if let tcp = request.coordinatorTCP {
             environment.append(EnvironmentSetting(Self.coordinatorVariable, tcp.endpoint(port: 0)))
@@ -211,6 +224,9 @@ struct Launcher {
                 // this, ranks on other hosts would run with MPI's hooks and without our knobs.
                 for setting in environment where !setting.name.hasPrefix("OMPI_") {
                     arguments += ["-x", setting.name]
+                }
+                for name in inheritedSettings where !environment.contains(where: { $0.name == name }) {
+                    arguments += ["-x", name]
                 }
                 if let hosts = request.hosts { arguments += ["--host", hosts.launcherText] }
             case .mpich:

@@ -29,6 +29,11 @@ struct RestartCommand: ParsableCommand {
             With --local-dir DIR each rank restores from its node's copy DIR/JOBID/gen-NNNNNN/rank-RRRR.img \
             when that one has the shared image's size, header and metadata and its data matches its \
             checksums, else from the shared checkpoint directory; later checkpoints go through DIR as with run --local-dir.
+
+            With --lazy each rank resumes as soon as its threads and mappings are back; its big private \
+            regions (1 MiB of data or more) arrive on first touch and in the background at full read speed. \
+            A region's checksum is checked once it is all in: a damaged image then kills the rank with one \
+            line. A checkpoint of the rank waits until it has every page.
             """)
 
     @Argument(help: ArgumentHelp("The checkpoint directory.", valueName: "dir"))
@@ -60,6 +65,9 @@ struct RestartCommand: ParsableCommand {
 
     @OptionGroup(title: "Hosts")
     var placement: HostOptions
+
+    @Flag(help: ArgumentHelp("Resume each rank before its big private memory regions are read: their pages arrive on first touch while the rest streams in (userfaultfd; a region's checksum is checked once it is in, and a damaged one then kills the rank)."))
+    var lazy = false
 
     @Flag(help: "Print the launch command line on stderr and turn on debug output of the halves.")
     var verbose = false
@@ -149,7 +157,7 @@ struct RestartCommand: ParsableCommand {
             np: manifest.ranks, mpi: mode.flavourName, program: original?.program ?? "?",
             arguments: original?.arguments ?? [], cwd: original?.cwd ?? FileManager.default.currentDirectoryPath,
             startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()), restoredFrom: entry.number,
-            jobId: jobID)
+            jobId: jobID, fullEvery: checkpointing.incrementalFullEvery ?? original?.fullEvery)
         let allLauncherArguments = mpirunArguments + launcherArguments
         let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                            launcherArguments: allLauncherArguments)
@@ -171,6 +179,7 @@ struct RestartCommand: ParsableCommand {
         request.restore = restore
         request.localDirectory = checkpointing.absoluteLocalDirectory
         request.compression = checkpointing.compress
+        request.lazyRestore = lazy
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"
         return RestartLaunch(directory: directory, generation: entry.number, manifest: manifest, job: job,

@@ -159,7 +159,7 @@ struct RunCommand: ParsableCommand {
                                      arguments: request.programArguments,
                                      cwd: FileManager.default.currentDirectoryPath,
                                      startTime: CheckpointJSON.timestamp(), coordinatorPid: Int(getpid()),
-                                     jobId: jobID)
+                                     jobId: jobID, fullEvery: checkpointing.incrementalFullEvery)
             let transport = Transport.describe(flavour: job.mpi, environment: environment,
                                                launcherArguments: launcherArguments)
             var configuration = checkpointing.configuration(

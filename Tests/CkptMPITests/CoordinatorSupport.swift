@@ -261,7 +261,8 @@ func waitFor(_ seconds: Double = 5, _ condition: () throws -> Bool) throws {
 @discardableResult
 func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int = 2, flavour: String = "openmpi",
                     manifest: Bool = true, manifestGeneration: Int? = nil, bytes: Int = 4096,
-                    jobID: String? = nil, imageJobID: String? = nil, programABI: String = "") throws -> String {
+                    jobID: String? = nil, imageJobID: String? = nil, programABI: String = "",
+                    parent: Int? = nil) throws -> String {
     let path = directory.generationPath(number)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     var images: [RankImage] = []
@@ -277,7 +278,7 @@ func makeGeneration(_ number: Int, in directory: CheckpointDirectory, ranks: Int
     if manifest {
         try Manifest(generation: manifestGeneration ?? number, time: "2025-01-01T00:00:00Z", ranks: ranks,
                      flavour: flavour, transport: "btl=tcp,self", pauseMs: 1, writeMs: 1, seconds: 0.5,
-                     images: images, jobId: jobID).write(into: path)
+                     images: images, jobId: jobID, parent: parent).write(into: path)
     }
     return path
 }

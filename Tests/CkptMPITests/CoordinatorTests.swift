@@ -80,6 +80,24 @@ final class CoordinatorTests: XCTestCase {
         XCTAssertEqual(try directory.prune(keep: 1, committed: 7), [6])
     }
 
+    func testPruneKeepsEveryGenerationAKeptIncrementalOneNeeds() throws {
+        let temporary = try TemporaryDirectory()
+        let directory = CheckpointDirectory(temporary.path)
+        // 1 <- 2 <- 3, 4 (full) <- 5
+        try makeGeneration(1, in: directory)
+        try makeGeneration(2, in: directory, parent: 1)
+        try makeGeneration(3, in: directory, parent: 2)
+        try makeGeneration(4, in: directory)
+        try makeGeneration(5, in: directory, parent: 4)
+        XCTAssertEqual(directory.chainDepth(of: 3), 2)
+        XCTAssertEqual(directory.chainDepth(of: 4), 0)
+        XCTAssertEqual(try directory.prune(keep: 1, committed: 3), [], "3 needs 2 and 1")
+        XCTAssertEqual(try directory.prune(keep: 1, committed: 5), [1, 2, 3], "5 needs only 4")
+        XCTAssertEqual(try directory.generations().map(\.number), [4, 5])
+        try makeGeneration(6, in: directory, parent: 5)
+        XCTAssertEqual(try directory.prune(keep: 2, committed: 6), [], "5 is kept, and it needs 4")
+    }
+
     func testManifestIsWrittenAtomicallyAndAFailedWriteLeavesNoManifest() throws {
         let temporary = try TemporaryDirectory()
         let directory = CheckpointDirectory(temporary.path)
@@ -329,6 +347,21 @@ final class CoordinatorTests: XCTestCase {
         let second = standaloneCoordinator(directory)
         XCTAssertNoThrow(try second.open(), "a stopped coordinator gives the directory up")
         second.stop()
+    }
+
+    func testALockHolderThatIsDyingIsWaitedForNotALiveOne() throws {
+        XCTAssertFalse(CoordinatorLock.isExiting(pid: Int(getpid())), "a live holder refuses at once")
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        XCTAssertEqual(posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ), 0)
+        var info = siginfo_t()
+        // Wait until it has ended, but leave it unreaped: a zombie.
+        XCTAssertEqual(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT), 0)
+        XCTAssertTrue(CoordinatorLock.isExiting(pid: Int(pid)), "a zombie is as good as gone")
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &status, 0), pid)
+        XCTAssertTrue(CoordinatorLock.isExiting(pid: Int(pid)), "so is a pid that no longer exists")
     }
 
     func testOpeningRemovesGenerationsADeadCoordinatorLeftIncompleteAndNumbersGoOn() throws {

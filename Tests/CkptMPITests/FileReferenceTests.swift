@@ -17,6 +17,20 @@ final class FileReferenceTests: XCTestCase {
         XCTAssertThrowsError(try ImageFile(path: path)) {
             XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image format version 4; this ckpt-mpi reads versions 1 to 3")
         }
+        // Format 3: a feature bit this build does not know is refused; format 2 has no features.
+        let unknownBit = UInt64(1) << 63
+        FileManager.default.createFile(atPath: path, contents: fakeImage(
+            rank: 0, nranks: 1, generation: 1, jobID: "", bytes: 4096,
+            adjust: { $0.version = 3; $0.features = unknownBit }))
+        XCTAssertThrowsError(try ImageFile(path: path)) {
+            XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image uses features 0x8000000000000000 this ckpt-mpi does not read")
+        }
+        FileManager.default.createFile(atPath: path, contents: fakeImage(
+            rank: 0, nranks: 1, generation: 1, jobID: "", bytes: 4096,
+            adjust: { $0.version = 2; $0.features = unknownBit }))
+        XCTAssertThrowsError(try ImageFile(path: path)) {
+            XCTAssertEqual(($0 as? CLIFailure)?.message, "\(path): image header is damaged (features in a format 2 image)")
+        }
         // Format 1 had no file table: one that names files is damaged, not read half-way.
         FileManager.default.createFile(atPath: path, contents: fakeImage(
             rank: 0, nranks: 1, generation: 1, jobID: "", bytes: 4096,

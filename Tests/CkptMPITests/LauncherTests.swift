@@ -54,6 +54,29 @@ final class LauncherTests: XCTestCase {
         XCTAssertFalse(plan.arguments.contains("OMPI_MCA_memory"))
     }
 
+    func testOpenMPIForwardsTheUsersKnobsToRemoteRanks() {
+        let launcher = Launcher(onlineCores: 8, userID: 1000,
+                                inheritedSettings: ["CKPT_MPI_DEBUG", "CKPT_MPI_IMAGE_FILES", "CKPT_MPI_WRITER"])
+        let plan = launcher.plan(request(.mpi(openMPI), ranks: 2, debug: "1"))
+        let forwarded = zip(plan.arguments, plan.arguments.dropFirst()).filter { $0.0 == "-x" }.map { $0.1 }
+        XCTAssertTrue(forwarded.contains("CKPT_MPI_IMAGE_FILES"))
+        XCTAssertTrue(forwarded.contains("CKPT_MPI_WRITER"))
+        // Set by the plan itself: forwarded once, not twice.
+        XCTAssertEqual(forwarded.filter { $0 == "CKPT_MPI_DEBUG" }.count, 1)
+    }
+
+    func testLazyRestoreTravelsToEveryRankOfARestartOnly() {
+        var lazy = request(.mpi(openMPI), ranks: 2)
+        lazy.lazyRestore = true
+        XCTAssertNil(value("CKPT_MPI_RESTORE_LAZY", in: Launcher(onlineCores: 8, userID: 1000).plan(lazy)))
+        lazy.restore = "/ck/gen-000001"
+        let plan = Launcher(onlineCores: 8, userID: 1000).plan(lazy)
+        XCTAssertEqual(value("CKPT_MPI_RESTORE_LAZY", in: plan), "1")
+        XCTAssertTrue(zip(plan.arguments, plan.arguments.dropFirst()).contains { $0 == ("-x", "CKPT_MPI_RESTORE_LAZY") })
+        lazy.lazyRestore = false
+        XCTAssertNil(value("CKPT_MPI_RESTORE_LAZY", in: Launcher(onlineCores: 8, userID: 1000).plan(lazy)))
+    }
+
     func testOversubscribeIsNotRepeatedWhenTheUserGaveIt() {
         let plan = Launcher(onlineCores: 1, userID: 1000).plan(request(.mpi(openMPI), ranks: 4,
                                                                        launcherArguments: ["--oversubscribe"]))

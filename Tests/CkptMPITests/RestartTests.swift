@@ -62,6 +62,9 @@ final class RestartTests: XCTestCase {
         XCTAssertTrue(plan.environment.contains(EnvironmentSetting("CKPT_MPI_COORD", directory.socketPath)))
         XCTAssertTrue(plan.environment.contains(EnvironmentSetting("CKPT_MPI_JOB_DIR", directory.path)))
         XCTAssertEqual(try prepare(["--gen", "2"]).generation, 2)
+        XCTAssertFalse(restart.request.lazyRestore)
+        let lazy = Launcher(onlineCores: 64, userID: 1000).plan(try prepare(["--lazy"]).request)
+        XCTAssertTrue(lazy.environment.contains(EnvironmentSetting("CKPT_MPI_RESTORE_LAZY", "1")))
         XCTAssertEqual(try prepare([]).job.mpi, "openmpi", "defaults to the MPI the checkpoint came from")
     }
 

@@ -17,7 +17,7 @@ CKPT_MPI="${CKPT_MPI:-$LIBDIR/ckpt-mpi}"
 # Defined symbols with global or weak binding in the dynamic symbol table.
 exported() { readelf -W --dyn-syms "$1" | awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") {print $8}' | sed 's/@.*//' | sort -u; }
 
-INTERPOSED='^(open|open64|openat|openat64|creat|creat64|close|fopen|fopen64|freopen|fclose|dup|dup2|dup3|fcntl|fcntl64|pipe|pipe2|socket|pthread_create|pthread_sigmask|sigprocmask)$'
+INTERPOSED='^(open|open64|openat|openat64|creat|creat64|close|fopen|fopen64|freopen|fclose|dup|dup2|dup3|fcntl|fcntl64|pipe|pipe2|socket|pthread_create|pthread_sigmask|sigprocmask|fork)$'
 # only_exports LIB REGEX MUST1 MUST2 WHAT: LIB exports nothing outside REGEX, and MUST1 and MUST2.
 only_exports() {
     local names extra

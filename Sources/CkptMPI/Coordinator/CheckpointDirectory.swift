@@ -170,12 +170,13 @@ struct CheckpointDirectory: Equatable {
     }
 
     /// Applies `--keep`: after `committed` became valid, removes valid generations older
-    /// than the newest `keep` ones and every incomplete generation older than `committed`.
+    /// than the newest `keep` ones, except those a kept generation's chain needs
+    /// (incremental images), and every incomplete generation older than `committed`.
     /// Newer directories are left alone. Returns the numbers removed.
     @discardableResult
     func prune(keep: Int, committed: Int) throws -> [Int] {
         let older = try generations().filter { $0.number < committed }
-        let validToKeep = Set(older.filter(\.hasManifest).suffix(max(0, keep - 1)).map(\.number))
+        let validToKeep = closure(of: Set(older.filter(\.hasManifest).suffix(max(0, keep - 1)).map(\.number) + [committed]))
         var removed: [Int] = []
         for entry in older where !validToKeep.contains(entry.number) {
             try Self.removeGeneration(at: entry.path)

@@ -35,6 +35,18 @@ struct CheckpointOptions: ParsableArguments {
                                valueName: "zstd[:level]|none"),
             transform: ImageCompression.init(parsing:))
     var compress: ImageCompression?
+    @Flag(help: "Incremental images: each checkpoint stores only the pages written since the previous one (a delta of its parent generation), with a full image every --full-every generations. A restarted job keeps the setting. Not implied by --interval: every first write to a page after a checkpoint then costs a fault (~5 µs), which only pays off when a small part of the memory changes between checkpoints (benchmarks/README.md).")
+    var incremental = false
+
+    @Option(name: .customLong("full-every"), parsing: .unconditional,
+            help: ArgumentHelp("With --incremental: a full image every N generations, so a restart reads at most N images per rank (default: \(CoordinatorConfiguration.defaultFullEvery)).",
+                               valueName: "N"))
+    var fullEvery: Int?
+
+    /// `--incremental`'s chain length, nil when off.
+    var incrementalFullEvery: Int? {
+        incremental || fullEvery != nil ? (fullEvery ?? CoordinatorConfiguration.defaultFullEvery) : nil
+    }
 
     /// `--local-dir` made absolute (ranks start in other directories, maybe on other hosts).
     var absoluteLocalDirectory: String? {
@@ -46,11 +58,12 @@ struct CheckpointOptions: ParsableArguments {
     /// Whether any option asks for checkpointing (then a directory is used even without --ckpt-dir).
     var requestsCheckpointing: Bool {
         keep != CoordinatorConfiguration.defaultKeep || checkpointSignal != nil || killAfterCheckpoint || rankTimeout != nil
-            || localDirectory != nil || compress != nil
+            || localDirectory != nil || compress != nil || incremental || fullEvery != nil
     }
 
     func validate() throws {
         if keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
+        if let fullEvery, fullEvery < 1 { throw ValidationError("--full-every must be at least 1, not \(fullEvery)") }
         if let localDirectory, localDirectory.isEmpty || localDirectory.contains(" ") || localDirectory.contains("\n") {
             throw ValidationError("--local-dir must be a directory path without spaces, not '\(localDirectory)'")
         }
@@ -66,6 +79,7 @@ struct CheckpointOptions: ParsableArguments {
         configuration.killAfterCheckpoint = killAfterCheckpoint
         configuration.logsDecisions = debug
         configuration.localDirectory = absoluteLocalDirectory
+        configuration.fullEvery = job.fullEvery
         return configuration
     }
 }

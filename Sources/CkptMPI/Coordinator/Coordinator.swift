@@ -492,7 +492,7 @@ final class Coordinator: @unchecked Sendable {
             [("local", "\($0)/\(configuration.job.jobId ?? "job")/\(CheckpointDirectory.generationName(created))")]
         } ?? []
         let request = ProtocolLine("CHECKPOINT", [("gen", "\(created)")] + (started.stops ? [("stop", "1")] : [])
-                                                 + local + [("dir", path)])
+                                                 + incrementalOffer() + local + [("dir", path)])
         for (rank, fd) in engines.sorted(by: { $0.key < $1.key }) {
             do {
                 try UnixSocket.send(fd, request.encoded)
@@ -500,6 +500,16 @@ final class Coordinator: @unchecked Sendable {
                 return abandon(started, because: "rank \(rank): \(error)")
             }
         }
+    }
+
+    /// `--incremental`: track written pages, and the newest complete generation as the parent
+    /// the images may be deltas of, unless its chain is --full-every long already.
+    private func incrementalOffer() -> [(String, String)] {
+        guard let fullEvery = configuration.fullEvery else { return [] }
+        let directory = configuration.directory
+        guard let newest = try? directory.newestValidGeneration(),
+              directory.chainDepth(of: newest.number) + 1 < fullEvery else { return [("incremental", "1")] }
+        return [("incremental", "1"), ("parent", "\(newest.number)")]
     }
 
     /// Answers a request that could not even start a generation. The run's stderr always
@@ -561,7 +571,7 @@ final class Coordinator: @unchecked Sendable {
         let images = checkpoint.written.values.sorted { $0.rank < $1.rank }
         let seconds = Date().timeIntervalSince(checkpoint.started)
         let quiesceMs = checkpoint.quiescence?.quiesceMilliseconds.map { ($0 * 1000).rounded() / 1000 }
-        let manifest = Manifest(
+        var manifest = Manifest(
             generation: checkpoint.generation, time: CheckpointJSON.timestamp(), ranks: configuration.ranks,
             flavour: configuration.job.mpi, transport: configuration.transport,
             pauseMs: images.map(\.pauseMs).max() ?? 0, writeMs: images.map(\.writeMs).max() ?? 0,
@@ -570,6 +580,7 @@ final class Coordinator: @unchecked Sendable {
         if let problem = manifest.inconsistency(in: checkpoint.path) {
             return abandon(checkpoint, because: problem)
         }
+        manifest.parent = CheckpointDirectory.parentOfImages(in: checkpoint.path, ranks: configuration.ranks)
         do {
             // The engines renamed their images into place; make those renames durable first.
             try DurableFile.syncDirectory(checkpoint.path)

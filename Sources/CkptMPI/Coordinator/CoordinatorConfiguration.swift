@@ -2,6 +2,8 @@
 struct CoordinatorConfiguration {
     /// The default of `--keep`.
     static let defaultKeep = 2
+    /// `--incremental` without `--full-every`: a full image every 8 generations.
+    static let defaultFullEvery = 8
     /// The default of `--checkpoint-timeout`: generous, a rank may be writing many GiB to slow storage.
     static let defaultRankTimeout: Double = 600
 
@@ -31,6 +33,8 @@ struct CoordinatorConfiguration {
     /// `--local-dir`: ranks write each image under `DIR/JOBID/gen-NNNNNN/` first and copy it
     /// here in the background; a generation commits only after every rank's COPIED. Nil: direct.
     var localDirectory: String? = nil
+    /// `--incremental`: a full image every this many generations, the others deltas of their parent; nil: every image full.
+    var fullEvery: Int? = nil
     /// Also listen on TCP, for a job on several hosts; nil: the Unix socket only.
     var tcp: TCPListening? = nil
 }

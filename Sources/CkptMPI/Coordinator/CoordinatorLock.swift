@@ -28,12 +28,20 @@ final class CoordinatorLock {
         // Close-on-exec: the job must not inherit (and so keep holding) the lock.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SystemCallError("open", path) }
+        // A job killed a moment ago (kill -9, then restart at once) still holds the lock
+        // while the kernel tears it down: wait for that, not for a live coordinator.
+        let dyingDeadline = Date().addingTimeInterval(5)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let error = errno
+            guard error == EWOULDBLOCK else { close(fd); throw SystemCallError("flock", path, errno: error) }
+            let pid = holderPid(in: directory)
+            if let pid, isExiting(pid: pid), Date() < dyingDeadline {
+                usleep(20_000)
+                continue
+            }
             close(fd)
-            guard error == EWOULDBLOCK else { throw SystemCallError("flock", path, errno: error) }
-            let holder = holderPid(in: directory).map { "coordinator pid \($0)" } ?? "its coordinator is starting"
+            let holder = pid.map { "coordinator pid \($0)" } ?? "its coordinator is starting"
             throw CLIFailure("a job is already running on \(directory.path) (\(holder))")
         }
         let lock = CoordinatorLock(fd: fd)
@@ -52,6 +60,22 @@ final class CoordinatorLock {
         let n = read(fd, &buffer, buffer.count)
         guard n > 0 else { return nil }
         return Int(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Whether `pid` is gone, a zombie, or has a SIGKILL pending: its lock is about to be dropped.
+    static func isExiting(pid: Int) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        // The state follows the command name, which is in parentheses and may contain anything.
+        if let close = stat.lastIndex(of: ")"), let state = stat[close...].dropFirst(2).first, "ZXx".contains(state) {
+            return true
+        }
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+        let killBit: UInt64 = 1 << (UInt64(SIGKILL) - 1)
+        return status.split(separator: "\n").contains { line in
+            guard line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:"),
+                  let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { return false }
+            return mask & killBit != 0
+        }
     }
 
     /// Gives the lock up (also done by the kernel when the process ends).

@@ -33,6 +33,7 @@ struct GenerationCheck {
             problem = "\(CheckpointDirectory.manifestName) is of another job (\(other)), not of job \(jobID) of \(CheckpointDirectory.jobName)"
         } else {
             problem = manifest.inconsistency(in: entry.path, imagesMustBeIntact: true).map { Self.relative($0, to: entry.path) }
+                ?? GenerationChain.problem(of: entry, ranks: manifest.ranks, jobID: jobID)
         }
     }
 

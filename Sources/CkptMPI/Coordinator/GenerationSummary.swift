@@ -21,6 +21,8 @@ struct GenerationSummary: Codable, Equatable {
     let quiesceMs: Double?
     /// The job the manifest names; nil without a manifest, or in one from before job ids.
     let jobId: String?
+    /// The generation it is a delta of (`--incremental`), nil for a full one.
+    let parent: Int?
 
     /// Checks one generation as restart would before launching (image headers only, not region data).
     init(_ entry: GenerationEntry, jobID: String? = nil) {
@@ -39,6 +41,7 @@ struct GenerationSummary: Codable, Equatable {
         seconds = manifest?.seconds
         quiesceMs = manifest?.quiesceMs
         jobId = manifest?.jobId
+        parent = manifest?.parent
     }
 
     /// Every generation in `directory`, oldest first, checked against the job of its job.json.
@@ -55,5 +58,6 @@ struct GenerationSummary: Codable, Equatable {
         }
         return "\(name)  complete  \(time)  \(ranks) rank\(ranks == 1 ? "" : "s")  "
             + String(format: "%.1f MiB", Double(bytes) / 1_048_576) + "  \(flavour) (\(transport))"
+            + (parent.map { "  incremental, parent \(CheckpointDirectory.generationName($0))" } ?? "")
     }
 }

@@ -21,6 +21,8 @@ struct JobDescription: Codable, Equatable {
     /// Seconds a checkpoint may take before the coordinator fails it (`--checkpoint-timeout`);
     /// bounds how long `ckpt-mpi checkpoint` waits by default. Nil in older job.json files.
     var checkpointTimeout: Double? = nil
+    /// `--incremental`'s `--full-every` (nil: full images), kept by `restart`. Nil in older job.json files.
+    var fullEvery: Int? = nil
 
     func write(to directory: CheckpointDirectory) throws {
         try DurableFile.write(try CheckpointJSON.encode(self, pretty: true), to: directory.jobPath, mode: 0o600)

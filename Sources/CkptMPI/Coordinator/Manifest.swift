@@ -30,6 +30,8 @@ struct Manifest: Codable, Equatable {
     /// The job that wrote it (`JobIdentity`); every image header carries the same. Absent in
     /// manifests written before job ids.
     var jobId: String? = nil
+    /// The generation its incremental images are deltas of (`--incremental`); nil: full images.
+    var parent: Int? = nil
 
     /// The MPIs a manifest may name: restart picks its lower half by this.
     static let flavours = ["openmpi", "mpich", "none"]

@@ -45,6 +45,9 @@ struct ImageFile {
         var compression: String = "none"
         /// Bytes of page data in the file: `dataBytes` uncompressed, the frames' when compressed.
         var storedBytes: UInt64 = 0
+        /// Incremental images: the generation this one is a delta of, and that image's metadata checksum.
+        var parentGeneration: UInt64? = nil
+        var parentMetadataChecksum: String? = nil
     }
 
     struct Thread: Codable, Equatable {
@@ -80,12 +83,14 @@ struct ImageFile {
         var checksumOk: Bool?
         /// Offset of `start` in the file (file mappings: "file-private" by reference, "shared-file").
         var fileOffset: UInt64?
+        /// Incremental images: pages not stored here are the parent image's.
+        var delta: Bool = false
         // not encoded: for --verify
         var startAddress: UInt64 = 0
         var firstExtent: UInt64 = 0
 
         enum CodingKeys: String, CodingKey {
-            case start, end, bytes, prot, kind, path, storedBytes, runs, checksum, checksumOk, fileOffset
+            case start, end, bytes, prot, kind, path, storedBytes, runs, checksum, checksumOk, fileOffset, delta
         }
     }
 
@@ -185,6 +190,13 @@ struct ImageFile {
             suspendSignal: h.suspend_signal, pauseMs: Double(h.pause_ns) / 1e6, cwd: Self.text(h.cwd),
             vdso: Self.hex(h.vdso_start) + "-" + Self.hex(h.vdso_end), jobId: Self.text(h.job_id),
             programAbi: Self.text(h.program_abi), metadataChecksum: Self.hex(want))
+        if h.features & UInt64(CKPT_IMG_FEAT_PARENT) != 0 {
+            guard h.parent_generation > 0, h.parent_generation < h.generation else {
+                throw CLIFailure("\(path): image header is damaged (parent generation \(h.parent_generation) of generation \(h.generation))")
+            }
+            header.parentGeneration = h.parent_generation
+            header.parentMetadataChecksum = Self.hex(h.parent_meta_checksum)
+        }
         // A crafted header can have a valid checksum: bound every number before it becomes an Int.
         guard h.strings_off < 1 << 32, h.strings_size < 1 << 32, h.threads_off < 1 << 32, h.fds_off < 1 << 32,
               h.sigs_off < 1 << 32, h.regions_off < 1 << 32, h.extents_off < 1 << 32, h.nextents < 1 << 32,
@@ -247,7 +259,8 @@ struct ImageFile {
                 start: Self.hex(g.start), end: Self.hex(g.end), bytes: g.end &- g.start, prot: p,
                 kind: kinds[g.kind] ?? "?", path: name.isEmpty ? nil : name,
                 storedBytes: g.data_bytes, runs: g.nextents, checksum: Self.hex(g.checksum), checksumOk: nil,
-                fileOffset: mapsFile ? g.file_offset : nil, startAddress: g.start, firstExtent: g.first_extent))
+                fileOffset: mapsFile ? g.file_offset : nil, delta: g.flags & UInt32(CKPT_REGF_PARENT) != 0,
+                startAddress: g.start, firstExtent: g.first_extent))
         }
         for i in 0..<nextents {
             let x = Self.load(ckpt_img_extent.self, meta, extentsOff + i * MemoryLayout<ckpt_img_extent>.stride)

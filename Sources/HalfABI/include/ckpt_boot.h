@@ -47,7 +47,9 @@ struct ckpt_boot {
     struct ckpt_lower_region *regions;
     volatile uint32_t *region_count;
     uint32_t region_capacity;
-    uint32_t reserved0;
+    /* Non-zero while a lazy restore (`restart --lazy`) still brings pages
+     * in; the engine waits (futex) for 0 before it writes an image. */
+    volatile uint32_t lazy_restore;
     /* Called (through the crossing) by each upper thread other than the main
      * one before its first call: returns the FS base the thread must use in
      * the lower half. Runs on a lower-half helper thread; never NULL. */

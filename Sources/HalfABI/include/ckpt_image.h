@@ -38,10 +38,14 @@
 /* The data is zstd frames (struct ckpt_img_frame); extents and checksums keep
  * their meaning over the uncompressed data (docs/image-format.md, "Compression"). */
 #define CKPT_IMG_FEAT_ZSTD (1ull << 0)
-#define CKPT_IMG_FEATURES_KNOWN (CKPT_IMG_FEAT_ZSTD) /* the bits this build reads */
 /* A frame holds at most this many bytes of uncompressed data: one piece of the
  * restore's read plan (whole pages of one region, in extent order). */
 #define CKPT_IMG_FRAME_MAX (8ULL << 20)
+/* An incremental image: regions flagged CKPT_REGF_PARENT store only the pages
+ * written since the parent image (parent_generation, parent_meta_checksum); their
+ * other pages are the parent's, assembled recursively down to a full image. */
+#define CKPT_IMG_FEAT_PARENT (1ull << 1)
+#define CKPT_IMG_FEATURES_KNOWN (CKPT_IMG_FEAT_ZSTD | CKPT_IMG_FEAT_PARENT) /* the bits this build reads */
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
@@ -64,6 +68,9 @@
 #define CKPT_REGF_STACK 0x1u /* [stack] */
 #define CKPT_REGF_HEAP  0x2u /* [heap] */
 #define CKPT_REGF_FILE  0x4u /* had a backing file (path in path_off) */
+/* CKPT_IMG_FEAT_PARENT: the pages of this region not covered by an extent are
+ * the parent image's at the same address (without the flag: zero, or the file's). */
+#define CKPT_REGF_PARENT 0x8u
 
 /* ckpt_img_fd.kind */
 #define CKPT_FD_REGULAR     1u /* reopened by path, flags, offset */
@@ -182,7 +189,13 @@ struct ckpt_img_mailbox {
     char compress[32];       /* CKPT_MPI_COMPRESS of the new environment, "" = unset (keep the job's) */
 };
 #define CKPT_MAILBOX_MAGIC_SECRET 0x3274657263657363ULL
-#define CKPT_MAILBOX_MAGIC_COMPRESS 0x7a7374646d61696cULL /* with secret and compress */
+/* The layout of MAGIC_SECRET, from an engine that waits for boot->lazy_restore
+ * before it writes an image: only such a process may resume before its pages
+ * are all in (`restart --lazy`). */
+#define CKPT_MAILBOX_MAGIC_LAZY 0x317a616c63657363ULL
+/* MAGIC_LAZY's engine that also has `compress` (and so waits for
+ * boot->lazy_restore too): a lower half writes `compress` only for this magic. */
+#define CKPT_MAILBOX_MAGIC_COMPRESS 0x327a616c63657363ULL
 
 struct ckpt_img_header {
     uint64_t magic;          /* CKPT_IMG_MAGIC */
@@ -229,9 +242,10 @@ struct ckpt_img_header {
     uint32_t nfiles, reserved1;
     /* Format 3: CKPT_IMG_FEATURES_KNOWN bits (0 in formats 1 and 2). */
     uint64_t features;
-    /* 1560-1575: kept for CKPT_IMG_FEAT_PARENT's parent_generation and
-     * parent_meta_checksum (incremental images, built beside this). */
-    uint64_t reserved_parent[2];
+    /* CKPT_IMG_FEAT_PARENT: the image this one is a delta of, in the same checkpoint
+     * directory (gen-NNNNNN/rank-RRRR.img of the same rank), and its meta_checksum. */
+    uint64_t parent_generation;
+    uint64_t parent_meta_checksum;
     /* CKPT_IMG_FEAT_ZSTD: the frame table; stored_size bytes of frames (page-padded)
      * start at data_off, data_size stays the uncompressed size. Zero otherwise. */
     uint64_t frames_off, nframes;
@@ -245,7 +259,9 @@ _Static_assert(__builtin_offsetof(struct ckpt_img_header, job_id) == 1480, "job_
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, program_abi) == 1520, "program_abi follows job_id");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "files_off follows program_abi");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, features) == 1552, "features follows nfiles");
-_Static_assert(__builtin_offsetof(struct ckpt_img_header, frames_off) == 1576, "frames_off follows the parent fields");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_generation) == 1560, "parent follows features");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_meta_checksum) == 1568, "parent checksum");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, frames_off) == 1576, "frames_off follows parent_meta_checksum");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, stored_size) == 1592, "stored_size follows nframes");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, zstd_level) == 1600, "zstd_level follows stored_size");
 _Static_assert(sizeof(struct ckpt_img_frame) == 32, "frame layout");

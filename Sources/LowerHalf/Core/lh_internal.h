@@ -135,6 +135,23 @@ void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region
                  const struct ckpt_img_extent *ext);
 void lh_rd_wait(uint64_t addr, uint64_t len, uint64_t rstart, uint64_t rend);
 int lh_rd_end(int *direct);
+/* A helper thread of the restore, made like the readers (raw clone sharing
+ * the caller's TLS, so raw system calls only); *tid clears when it exits. */
+long lh_rd_thread(void (*fn)(void *), void *arg, char *stack, uint64_t size, volatile int *tid);
+
+/* restore_lazy.c: `--lazy` (CKPT_MPI_RESTORE_LAZY=1). lh_lazy_start (after
+ * the regions are mapped) registers the big private regions with a
+ * userfaultfd and returns the table the eager read uses instead (those
+ * regions as reserved; `regs` itself when nothing is lazy); lh_lazy_stream
+ * (after the eager read) starts the background read, returns 0 when nothing
+ * is lazy; lh_lazy_wait waits until every page is in. t0: CLOCK_MONOTONIC ns
+ * when the read began, for CKPT_MPI_RESTORE_STATS. */
+struct ckpt_img_header;
+struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_header *h,
+                                      struct ckpt_img_region *regs, const struct ckpt_img_extent *ext,
+                                      struct ckpt_boot *boot, uint64_t t0);
+int lh_lazy_stream(uint64_t *lazy_bytes);
+void lh_lazy_wait(void);
 
 /* restore_zstd.c: compressed image data (CKPT_IMG_FEAT_ZSTD). lh_zs_open
  * checks the frame table with the metadata (dies on damage); lh_zs_plan
@@ -161,5 +178,13 @@ extern __attribute__((weak)) const unsigned int __rseq_size;
 #define LH_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
 
 void lh_renumber_fd_env(int from, int to);
+
+/* restore_chain.c: the ancestors of an incremental image (CKPT_IMG_FEAT_PARENT).
+ * open: verify them all (or refuse in one line); fill: write their pages into
+ * the mapped regions, before the image's own data is read on top. */
+struct ckpt_img_header;
+struct ckpt_img_region;
+void lh_chain_open(const char *path, const struct ckpt_img_header *h);
+void lh_chain_fill(const struct ckpt_img_header *h, const struct ckpt_img_region *regs);
 
 #endif

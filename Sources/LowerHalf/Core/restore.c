@@ -371,6 +371,7 @@ void lh_restore_open(const char *arg)
             lh_die(1, "%s: image header is damaged (region %u maps no file of the table)", R.path, i);
     }
     verify_files();
+    lh_chain_open(R.path, R.h);
     lh_log("image %s: rank %d/%d, gen %lu, %u threads, %u regions (%lu MiB, %lu MiB stored), %u fds", R.path,
            H->rank, H->nranks, (unsigned long)H->generation, H->nthreads, H->nregions,
            (unsigned long)(H->mem_bytes >> 20), (unsigned long)(H->data_size >> 20), H->nfds);
@@ -702,17 +703,22 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
     R.dfd = open(R.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
     for (uint32_t i = 0; i < H->nregions; i++)
         map_memory(&R.regions[i]);
-    lh_rd_start(R.path, R.fd, R.dfd, R.regions, H->nregions, R.extents);
+    /* A delta's ancestors first (a delta is never restored lazily), then its own data. */
+    lh_chain_fill(H, R.regions);
+    struct ckpt_img_region *eager = lh_lazy_start(R.path, H, R.regions, R.extents, boot, t0);
+    lh_rd_start(R.path, R.fd, R.dfd, eager, H->nregions, R.extents);
     for (uint32_t i = 0; i < H->nregions; i++)
-        check_region(&R.regions[i]);
+        check_region(&eager[i]);
     int direct;
     int readers = lh_rd_end(&direct);
+    uint64_t lazy_bytes;
+    int lazy = lh_lazy_stream(&lazy_bytes);
     if (R.dfd >= 0)
         close(R.dfd);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t t1 = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     lh_log("read %lu MiB in %lu ms", (unsigned long)(H->data_size >> 20), (unsigned long)((t1 - t0) / 1000000));
-    if (getenv("CKPT_MPI_RESTORE_STATS"))
+    if (getenv("CKPT_MPI_RESTORE_STATS") && !lazy)
         lh_msg("restore: read %lu bytes in %.3f s (%.0f MB/s, %d readers, %s)", (unsigned long)H->data_size,
                (t1 - t0) / 1e9, (t1 - t0) ? H->data_size / ((t1 - t0) / 1e9) / 1e6 : 0.0, readers,
                direct ? "O_DIRECT" : "page cache");
@@ -725,8 +731,15 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
 
     /* the upper half's new world */
     struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
-    if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || mb->magic == CKPT_MAILBOX_MAGIC_SECRET ||
-               mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS)) {
+    /* Magics in the order engines learnt them: a lower half writes only the
+     * fields of the image's engine's layout (ckpt_image.h). */
+    int lazy_aware = mb && (mb->magic == CKPT_MAILBOX_MAGIC_LAZY || mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS);
+    int secret = mb && (mb->magic == CKPT_MAILBOX_MAGIC_SECRET || lazy_aware);
+    if (lazy && !lazy_aware) { /* its engine would not wait for the pages */
+        lh_log("lazy restore: the image's engine predates it: waiting for every page");
+        lh_lazy_wait();
+    }
+    if (mb && (mb->magic == CKPT_MAILBOX_MAGIC || secret)) {
         mb->boot = (uint64_t)boot;
         mb->rank = env_int(rank_env, H->rank);
         mb->nranks = env_int(size_env, H->nranks);
@@ -735,7 +748,7 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
         snprintf(mb->ckpt_dir, sizeof mb->ckpt_dir, "%s", d ? d : "");
         mb->ckpt_after = a && *a ? strtol(a, NULL, 10) : -1;
         snprintf(mb->image, sizeof mb->image, "%s", R.path);
-        if (mb->magic != CKPT_MAILBOX_MAGIC) { /* the new job's secret, for a coordinator on TCP */
+        if (secret) { /* the new job's secret, for a coordinator on TCP */
             const char *k = getenv("CKPT_MPI_SECRET");
             snprintf(mb->secret, sizeof mb->secret, "%s", k ? k : "");
         }
@@ -785,6 +798,12 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
             lh_die(1, "mmap(thread start stacks): %s", strerror(errno));
     }
     close(R.fd);
+    if (lazy && getenv("CKPT_MPI_RESTORE_STATS")) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        lh_msg("restore: lazy: %lu bytes read now, %lu bytes on demand; resuming %.3f s after the read began",
+               (unsigned long)(H->data_size - lazy_bytes), (unsigned long)lazy_bytes,
+               ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec - t0) / 1e9);
+    }
     lh_log("resuming %u threads", H->nthreads);
     uint32_t k = 0;
     for (uint32_t i = 0; i < H->nthreads; i++) {

@@ -108,6 +108,16 @@ __attribute__((used, noreturn)) static void rd_worker(void *arg)
         ckpt_sys1(SYS_exit, 0);
 }
 
+long lh_rd_thread(void (*fn)(void *), void *arg, char *stack, uint64_t size, volatile int *tid)
+{
+    struct lh_clone_start *s = (void *)(stack + size - sizeof *s);
+    s->fn = fn;
+    s->arg = arg;
+    return lh_clone(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                        CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+                    s, (void *)tid, (void *)tid, 0, s);
+}
+
 static int env_readers(void)
 {
     const char *v = getenv("CKPT_MPI_RESTORE_READERS");
@@ -178,12 +188,7 @@ void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region
     if (D.stacks == MAP_FAILED)
         lh_die(1, "%s: mmap(reader stacks): %s", path, strerror(errno));
     for (int t = 0; t < D.readers; t++) {
-        struct lh_clone_start *s = (void *)(D.stacks + (size_t)(t + 1) * LH_RD_STACK - sizeof *s);
-        s->fn = rd_worker;
-        s->arg = (void *)(intptr_t)(t + 1);
-        long r = lh_clone(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-                              CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
-                          s, (void *)&D.tids[t], (void *)&D.tids[t], 0, s);
+        long r = lh_rd_thread(rd_worker, (void *)(intptr_t)(t + 1), D.stacks + (size_t)t * LH_RD_STACK, LH_RD_STACK, &D.tids[t]);
         if (r < 0) { /* fewer readers then; with none the restoring thread reads */
             lh_log("clone(reader %d): %s", t, strerror((int)-r));
             D.readers = t;

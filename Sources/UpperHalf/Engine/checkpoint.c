@@ -92,6 +92,8 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         sb_str(&err, "checkpoint: another checkpoint is in progress");
         return -1;
     }
+    /* pages still to come of a lazy restore would be written as zero */
+    eng_wait_lazy_restore();
     /* Before parking: the loader's lock may be held by a thread about to be parked. */
     eng_program_abi_set(program_abi());
     long self = ckpt_sys0(SYS_gettid);
@@ -148,6 +150,7 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
         /* A restored process, on a new kernel thread, in a new lower half. */
         eng.boot = (struct ckpt_boot *)eng_mailbox()->boot;
         eng_mailbox()->restored++;
+        eng_image_track_restored();
         eng_run_restore_hooks(eng.boot);
         if (between)
             eng_mpi_finish(1);

@@ -22,6 +22,10 @@ int eng_checkpoint_with(const char *dir, uint64_t generation, eng_between_fn bet
  * exiting meanwhile may end now. */
 void eng_writing_done(void);
 
+/* lazy_wait.c: returns once a lazy restore (`restart --lazy`) has every page
+ * in; at once in any other process. */
+void eng_wait_lazy_restore(void);
+
 /* The face's cut is over (written, restored or abandoned). */
 void eng_mpi_finish(int restored);
 

@@ -22,6 +22,15 @@ static void report_result(int fd, int rc, uint64_t gen, const char *err)
         sb_u64(&s, eng.stop_ns / 1000000);
         sb_str(&s, " write_ms=");
         sb_u64(&s, eng.last_write_ns / 1000000);
+        uint64_t parent = eng_dirty_parent_of(gen);
+        if (parent) {
+            sb_str(&s, " parent=");
+            sb_u64(&s, parent);
+        }
+        if (eng_dirty_scan_ns()) { /* tracking on (run --incremental) */
+            sb_str(&s, " scan_us=");
+            sb_u64(&s, eng_dirty_scan_ns() / 1000);
+        }
     } else {
         sb_str(&s, "FAILED gen=");
         sb_u64(&s, gen);
@@ -298,8 +307,11 @@ int eng_serve_coordinator(const char *path)
         }
         if (strncmp(line, "CHECKPOINT", 10))
             continue;
-        char gens[32], dir[4096], stops[8];
+        char gens[32], dir[4096], stops[8], parents[32], incs[8];
         uint64_t gen = eng_field(line, "gen", gens, sizeof gens) ? strtoull(gens, NULL, 10) : 0;
+        /* incremental=1 parent=P: track written pages; P is the newest committed generation, which the image may be a delta of */
+        eng_dirty_request(eng_field(line, "incremental", incs, sizeof incs) && !strcmp(incs, "1"),
+                          eng_field(line, "parent", parents, sizeof parents) ? strtoull(parents, NULL, 10) : 0);
         int stop = eng_field(line, "stop", stops, sizeof stops) && !strcmp(stops, "1");
         if (!eng_field(line, "dir", dir, sizeof dir)) {
             ckpt_engine_send_line("FAILED gen=0 error=CHECKPOINT without dir\n", 42);

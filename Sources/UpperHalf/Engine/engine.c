@@ -13,6 +13,7 @@
  *   engine.c  ->  coord.c  ->  coord_link.c, checkpoint.c, copy.c  ->  parked/
  *   sigmask.c, fds.c, threads.c (interposed libc functions)  ->  parked/ */
 #define _GNU_SOURCE
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,6 +24,44 @@
 /* The lower half puts the boot struct's address here too (the face unsets
  * CKPT_MPI_BOOT in its constructor, which may run before ours). */
 #define CKPT_BOOT_ENGINE_ENV "CKPT_MPI_BOOT_ENGINE"
+
+struct own_segment {
+    uint64_t probe, lo, hi;
+};
+
+static int find_own_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct own_segment *o = arg;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type != PT_LOAD)
+                continue;
+            uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+            if (pass == 0 && o->probe >= lo && o->probe < hi)
+                break; /* this object is the engine */
+            if (pass == 1 && (ph->p_flags & PF_W)) {
+                o->lo = o->lo && o->lo < lo ? o->lo : lo;
+                o->hi = hi > o->hi ? hi : o->hi;
+            }
+            if (pass == 0 && i == info->dlpi_phnum - 1)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The engine's own writable segments (.data, .bss): the checkpointing thread
+ * writes them during the pause, so dirty tracking must not rely on them. */
+static void engine_writable_segment(uint64_t *lo, uint64_t *hi)
+{
+    static int probe;
+    struct own_segment o = {(uint64_t)&probe, 0, 0};
+    dl_iterate_phdr(find_own_segment, &o);
+    *lo = o.lo;
+    *hi = o.hi;
+}
 
 static int env_int(const char *v, long *out)
 {
@@ -144,6 +183,9 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
     eng_image_files_init(getenv("CKPT_MPI_IMAGE_FILES"));
     eng_compress_set(getenv("CKPT_MPI_COMPRESS"));
     eng_compress_threads_set(getenv("CKPT_MPI_COMPRESS_THREADS"));
+    uint64_t own_lo = 0, own_hi = 0;
+    engine_writable_segment(&own_lo, &own_hi);
+    eng_dirty_init(own_lo, own_hi);
     /* Read once: a restored process keeps the setting of the run that wrote it. */
     const char *wr = getenv("CKPT_MPI_WRITER");
     if (wr && !strcmp(wr, "inline"))

@@ -358,12 +358,7 @@ static long write_frame(struct zs *z, uint64_t i, long fd, long *dfd, uint64_t *
     f->file_off = *pos;
     f->csize = s->csize;
     uint64_t n = ZS_PAGE_UP(s->csize);
-    long r = eng_write_full(*dfd >= 0 ? *dfd : fd, s->buf, n, *pos);
-    if (r == -EINVAL && *dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
-        ckpt_sys1(SYS_close, *dfd);
-        *dfd = -1;
-        r = eng_write_full(fd, s->buf, n, *pos);
-    }
+    long r = eng_write_data(dfd, fd, s->buf, n, *pos);
     if (r < 0)
         return r;
     *pos += n;

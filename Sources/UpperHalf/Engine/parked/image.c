@@ -4,7 +4,8 @@
  *
  * Order: scan /proc/self/maps and /proc/self/pagemap into regions and
  * extents of non-zero pages (of a private file mapping: of the pages that
- * differ from the file, which is stored by reference); lay out the metadata; write the page data
+ * differ from the file, which is stored by reference; of a region tracked for an incremental
+ * image: of the pages written since the parent, dirty.c); lay out the metadata; write the page data
  * (O_DIRECT when the file system takes it) straight from memory, hashing each
  * region on the way; write the metadata at offset 0; fsync; rename
  * rank-RRRR.img.tmp to rank-RRRR.img; fsync the directory. */
@@ -46,7 +47,9 @@ struct scratch {
     struct ckpt_img_fd fds[ENG_MAX_FDS];
     struct ckpt_img_sigaction sigs[64];
     char path[4096], tmp[4096], link[4096];
+    struct eng_dirty dirty; /* incremental images: filled at the pause (dirty.c) */
 };
+_Static_assert(MAX_REGIONS == ENG_DIRTY_MAX_REGIONS, "one run index per region");
 
 struct wstate {
     struct scratch *s;
@@ -329,6 +332,13 @@ static int page_is_zero(const uint64_t *p)
 /* Non-zero pages of region g -> extents. */
 static long scan_pages(struct wstate *w, struct ckpt_img_region *g, long pmfd, struct sbuf *err)
 {
+    if (g->flags & CKPT_REGF_PARENT) { /* a delta: the pages written since the parent, zero or not */
+        long r = eng_dirty_extents(&w->s->dirty, (uint32_t)(g - w->s->regions), g, w->s->extents, &w->nextents,
+                                   MAX_EXTENTS);
+        if (r < 0)
+            sb_str(err, "scan memory: too fragmented (more than 1M runs of written pages)");
+        return r;
+    }
     g->first_extent = w->nextents;
     g->nextents = 0;
     g->data_bytes = 0;
@@ -528,6 +538,21 @@ static void describe_fds(struct wstate *w)
     }
 }
 
+#define GATHER_RUN (256u << 10) /* runs up to this long are gathered */
+struct gather {
+    char *buf; /* CHUNK bytes, NULL: no gathering */
+    uint64_t off, len;
+};
+
+static long gather_flush(struct gather *g, long *dfd, long fd)
+{
+    if (!g->len)
+        return 0;
+    long r = eng_write_data(dfd, fd, g->buf, g->len, g->off);
+    g->len = 0;
+    return r;
+}
+
 static void trim(struct wstate *w, uint64_t lo, uint64_t hi)
 {
     struct ckpt_img_region *r = w->s->regions;
@@ -597,6 +622,7 @@ static long image_begin(struct eng_write_args *a, struct wstate *w, struct sbuf 
         if (!w->shared_why && g->kind == CKPT_REG_FILE_SHARED && (g->prot & PROT_WRITE))
             w->shared_why = "a writable shared file mapping";
     }
+    eng_dirty_begin(&s->dirty, s->regions, w->nregions);
     describe_fds(w);
     uint64_t pend = 0;
     ckpt_sys2(SYS_rt_sigpending, &pend, 8); /* the process's, and this thread's (it blocks everything) */
@@ -666,6 +692,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     struct scratch *s = w->s;
     long fd = -1, dfd = -1, dirfd = -1, pmfd = -1;
     int tmp_created = 0;
+    struct gather gat = {NULL, 0, 0};
     long r;
     uint32_t rseq_len = rseq_pause();
 
@@ -767,11 +794,32 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     uint64_t stored = data_size;
     if (zlevel && (r = eng_zs_write(s->regions, w->nregions, data_off, fd, &dfd, &stored, err)) < 0)
         goto out;
+    /* Short runs (the scattered pages of an incremental image) are gathered and
+     * written together: one O_DIRECT write per page costs a disk round trip each. */
+    long gm = zlevel ? -ENOMEM
+                     : ckpt_sys6(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    gat.buf = CKPT_SYS_ERR(gm) ? NULL : (char *)gm;
+
     for (uint32_t i = 0; !zlevel && i < w->nregions; i++) {
         struct ckpt_img_region *g = &s->regions[i];
         uint64_t hsh = CKPT_IMG_HASH_SEED;
         for (uint64_t k = 0; k < g->nextents; k++) {
             struct ckpt_img_extent *x = &s->extents[g->first_extent + k];
+            if (gat.buf && x->len <= GATHER_RUN) {
+                hsh = ckpt_img_hash(hsh, (const void *)x->addr, x->len);
+                r = 0;
+                if (gat.len && (gat.len + x->len > CHUNK || gat.off + gat.len != x->file_off))
+                    r = gather_flush(&gat, &dfd, fd);
+                if (r < 0) {
+                    sb_err(err, "write(image)", r);
+                    goto out;
+                }
+                if (!gat.len)
+                    gat.off = x->file_off;
+                memcpy(gat.buf + gat.len, (const void *)x->addr, x->len);
+                gat.len += x->len;
+                continue;
+            }
             for (uint64_t done = 0; done < x->len; done += CHUNK) {
                 uint64_t n = x->len - done < CHUNK ? x->len - done : CHUNK;
                 const void *src = (const void *)(x->addr + done);
@@ -783,12 +831,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
                     memcpy(a->bounce, src, n);
                     src = a->bounce;
                 }
-                r = eng_write_full(dfd >= 0 ? dfd : fd, src, n, x->file_off + done);
-                if (r == -EINVAL && dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
-                    ckpt_sys1(SYS_close, dfd);
-                    dfd = -1;
-                    r = eng_write_full(fd, src, n, x->file_off + done);
-                }
+                r = eng_write_data(&dfd, fd, src, n, x->file_off + done);
                 if (r < 0) {
                     sb_err(err, "write(image)", r);
                     goto out;
@@ -801,6 +844,11 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
             g->flags &= ~REGF_MPROT;
         }
     }
+    r = gather_flush(&gat, &dfd, fd);
+    if (r < 0) {
+        sb_err(err, "write(image)", r);
+        goto out;
+    }
 
     /* metadata: assembled in the (now free) maps buffer */
     if (data_off > MAPS_BUF) {
@@ -812,6 +860,12 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     struct ckpt_img_header *hd = (struct ckpt_img_header *)meta;
     hd->magic = CKPT_IMG_MAGIC;
     hd->version = CKPT_IMG_VERSION;
+    if (s->dirty.parent_gen) {
+        hd->version = CKPT_IMG_VERSION_FEATURES;
+        hd->features |= CKPT_IMG_FEAT_PARENT;
+        hd->parent_generation = s->dirty.parent_gen;
+        hd->parent_meta_checksum = s->dirty.parent_sum;
+    }
     hd->header_size = CKPT_IMG_HEADER_SIZE;
     hd->file_size = data_off + stored;
     hd->rank = eng.rank;
@@ -846,7 +900,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     hd->data_size = data_size;
     if (zlevel) {
         hd->version = CKPT_IMG_VERSION_FEATURES;
-        hd->features = CKPT_IMG_FEAT_ZSTD;
+        hd->features |= CKPT_IMG_FEAT_ZSTD;
         hd->frames_off = frames_off;
         hd->nframes = (uint64_t)nframes;
         hd->stored_size = stored;
@@ -881,6 +935,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     memcpy(meta + strings_off, s->strings, w->strings_size);
     memcpy(meta + files_off, s->files, (size_t)w->nfiles * sizeof(struct ckpt_img_file));
     hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
+    a->meta_sum = hd->meta_checksum;
     r = eng_write_full(fd, meta, data_off, 0);
     if (r < 0) {
         sb_err(err, "write(image header)", r);
@@ -916,6 +971,8 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
 out:
     eng_zs_end();
     rseq_resume(rseq_len);
+    if (gat.buf)
+        ckpt_sys2(SYS_munmap, gat.buf, CHUNK);
     for (uint32_t i = 0; i < w->nregions; i++)
         if (s->regions[i].flags & REGF_MPROT)
             ckpt_sys3(SYS_mprotect, s->regions[i].start, s->regions[i].end - s->regions[i].start, s->regions[i].prot);
@@ -931,6 +988,33 @@ out:
         ckpt_sys1(SYS_close, dirfd);
 }
 
+/* Runs first in a restored process, before the restore hooks and the face's
+ * rebind write anything: its tracked memory is then exactly the image's. (The
+ * lower half's own fix-ups in upper memory, the thread ids in struct pthread,
+ * are made again at every restore, so a delta need not carry them.) */
+void eng_image_track_restored(void)
+{
+    if (!eng_dirty_wanted())
+        return;
+    struct wstate W;
+    memset(&W, 0, sizeof W);
+    char ebuf[160];
+    struct sbuf err = {ebuf, 0, sizeof ebuf};
+    long m = ckpt_sys6(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (CKPT_SYS_ERR(m))
+        return;
+    W.s = (struct scratch *)m;
+    W.scratch_lo = (uint64_t)m;
+    W.scratch_hi = (uint64_t)m + ((sizeof(struct scratch) + 4095) & ~4095UL);
+    add_string(&W, "", 0);
+    if (scan_maps(&W, &err) == 0) {
+        trim(&W, W.scratch_lo, W.scratch_hi);
+        eng_dirty_restored(W.s->regions, W.nregions, eng_mailbox()->image);
+    }
+    ckpt_sys2(SYS_munmap, m, sizeof(struct scratch));
+}
+
 void eng_write_image(void *argp)
 {
     struct eng_write_args *a = argp;
@@ -941,6 +1025,8 @@ void eng_write_image(void *argp)
     memset(&W, 0, sizeof W);
     if (image_begin(a, &W, &err) == 0)
         image_finish(a, &W, &err);
+    if (!a->err[0])
+        eng_dirty_written(a->generation, a->meta_sum, W.s->dirty.parent_gen);
     if (W.s)
         ckpt_sys2(SYS_munmap, W.s, sizeof(struct scratch));
     a->write_ns = eng_now_ns() - t0;
@@ -1022,6 +1108,7 @@ static __attribute__((noreturn)) void cow_child(struct eng_write_args *a, struct
     a->bounce = CKPT_SYS_ERR(b) ? NULL : (void *)b;
     image_finish(a, w, &err);
     pg->bytes = a->bytes;
+    pg->meta_sum = a->meta_sum;
     pg->write_ns = eng_now_ns() - t0;
     __atomic_store_n(&pg->done, 1, __ATOMIC_RELEASE);
     ckpt_sys1(SYS_exit_group, 0);
@@ -1085,6 +1172,8 @@ void eng_write_image_cow(void *argp)
     return;
 inline_write:
     image_finish(a, w, &err);
+    if (!a->err[0])
+        eng_dirty_written(a->generation, a->meta_sum, w->s->dirty.parent_gen);
 inline_done:
     if (w->s)
         ckpt_sys2(SYS_munmap, w->s, sizeof(struct scratch));
@@ -1117,6 +1206,9 @@ void eng_cow_wait(struct eng_write_args *a)
         a->write_ns += pg->write_ns;
         memcpy(a->err, pg->err, sizeof a->err);
         a->err[sizeof a->err - 1] = 0;
+        a->meta_sum = pg->meta_sum;
+        if (!a->err[0])
+            eng_dirty_written(a->generation, a->meta_sum, w->s->dirty.parent_gen);
     } else {
         /* killed (OOM, a signal to its process group...) before it finished */
         a->bytes = 0;

@@ -45,6 +45,8 @@ uint64_t eng_now_ns(void);
 void eng_sleep_ms(long ms);
 /* pwrite of all len bytes at off: 0 or -errno (-EIO for a write of 0 bytes). */
 long eng_write_full(long fd, const void *buf, uint64_t len, uint64_t off);
+/* A write of image data: O_DIRECT (*dfd) while the file system takes it, else buffered from then on. */
+long eng_write_data(long *dfd, long fd, const void *src, uint64_t n, uint64_t off);
 
 /* The calling thread's FS base: the TCB's self pointer (both libcs). */
 static inline uint64_t eng_fs_base(void)
@@ -135,6 +137,7 @@ struct eng_cow_page {
     volatile uint32_t go;   /* parent -> child: 1 write, 2 exit at once */
     volatile uint32_t done; /* child -> parent: the result below is final */
     uint64_t bytes, write_ns;
+    uint64_t meta_sum;      /* the image's meta_checksum (dirty.c's parent reference) */
     char err[400];
 };
 
@@ -151,6 +154,7 @@ struct eng_write_args {
     const char *inline_why;     /* out: why this checkpoint was written inline after all */
     void *bounce;               /* the forked writer's own CKPT_IMG_HASH_CHUNK bytes, or NULL */
     uint64_t begin_ns, fork_ns, check_ns; /* out: where the COW pause went (--verbose) */
+    uint64_t meta_sum;          /* out: the image's meta_checksum */
 };
 
 /* ---- compress.c: zstd frames for the image data (CKPT_IMG_FEAT_ZSTD) */
@@ -185,6 +189,9 @@ void eng_write_image(void *args);
  * as the child holds the frozen copy (child_pidfd >= 0); falls back to
  * eng_write_image (inline_why says why) when a child would not see the cut. */
 void eng_write_image_cow(void *args);
+/* A restored process, before anything writes its memory: write-protect what
+ * incremental images track, so the next image can be a delta of this one. */
+void eng_image_track_restored(void);
 /* Waits for the child of eng_write_image_cow (the application may be running)
  * and fills bytes, write_ns and err. */
 void eng_cow_wait(struct eng_write_args *args);
@@ -194,5 +201,43 @@ void eng_job_id_init(const char *id);
 void eng_image_files_init(const char *v);
 /* Sets the program's MPI ABI ("mpich", "openmpi", "none") the next image records. */
 void eng_program_abi_set(const char *abi);
+
+/* ---- dirty.c: pages written since the previous image (incremental images) */
+
+#define ENG_DIRTY_MAX_REGIONS 16384u
+#define ENG_DIRTY_MAX_RUNS    (1u << 20)
+/* What one pause found; lives in the writer's scratch, so a forked writer has it. */
+struct eng_dirty {
+    uint64_t parent_gen, parent_sum; /* 0: a full image */
+    uint64_t scanned, registered;    /* bytes scanned for written pages, bytes newly write-protected */
+    uint64_t scan_ns;                /* what the scan added to the pause */
+    uint64_t nruns;
+    uint32_t first[ENG_DIRTY_MAX_REGIONS], count[ENG_DIRTY_MAX_REGIONS]; /* runs of each region */
+    struct {
+        uint64_t start, end, categories; /* struct page_region, filled by the kernel */
+    } runs[ENG_DIRTY_MAX_RUNS];
+};
+/* At start-up: [own_lo, own_hi) is the engine's writable segment, always stored whole. */
+void eng_dirty_init(uint64_t own_lo, uint64_t own_hi);
+/* The coordinator's request (CHECKPOINT incremental=1 parent=P): track written
+ * pages; the next image may be a delta of generation `parent` (0: full). */
+void eng_dirty_request(int on, uint64_t parent);
+/* At the pause, in the application's process: scans the tracked regions
+ * (flagging CKPT_REGF_PARENT on those stored as a delta) and registers new ones. */
+void eng_dirty_begin(struct eng_dirty *d, struct ckpt_img_region *regs, uint32_t n);
+/* The extents of a CKPT_REGF_PARENT region i: its written pages. 0 or -E2BIG. */
+long eng_dirty_extents(const struct eng_dirty *d, uint32_t i, struct ckpt_img_region *g, struct ckpt_img_extent *ext,
+                       uint64_t *next, uint64_t max);
+/* The image of `generation` (a delta of `parent`, 0: full) is on disk: the next one may refer to it. */
+void eng_dirty_written(uint64_t generation, uint64_t meta_sum, uint64_t parent);
+/* The parent of the image of `generation` if that was the last one written, else 0. */
+uint64_t eng_dirty_parent_of(uint64_t generation);
+/* Whether the image this process was restored from was taken with tracking on. */
+int eng_dirty_wanted(void);
+/* A restored process (memory = the image at `image`): tracking starts again
+ * from that image, which the next one may be a delta of. */
+void eng_dirty_restored(const struct ckpt_img_region *regs, uint32_t n, const char *image);
+/* What the last eng_dirty_begin added to the pause, in ns. */
+uint64_t eng_dirty_scan_ns(void);
 
 #endif

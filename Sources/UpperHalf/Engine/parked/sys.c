@@ -42,3 +42,14 @@ long eng_write_full(long fd, const void *buf, uint64_t len, uint64_t off)
     }
     return 0;
 }
+
+long eng_write_data(long *dfd, long fd, const void *src, uint64_t n, uint64_t off)
+{
+    long r = eng_write_full(*dfd >= 0 ? *dfd : fd, src, n, off);
+    if (r == -EINVAL && *dfd >= 0) { /* O_DIRECT refused after all: buffered from here on */
+        ckpt_sys1(SYS_close, *dfd);
+        *dfd = -1;
+        r = eng_write_full(fd, src, n, off);
+    }
+    return r;
+}
