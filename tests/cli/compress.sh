@@ -9,7 +9,9 @@
 #    again: that image is zstd:3 too;
 #  - restarted on MPICH with --compress zstd:9, stopped: zstd:9;
 #  - restarted with --compress none and run to its end: every line it prints
-#    is the uninterrupted run's.
+#    is the uninterrupted run's;
+#  - with --incremental too: compressed deltas (gen 2 of gen 1, gen 3 of gen
+#    2 after a restart on Open MPI) restart on MPICH into the uninterrupted run.
 # Then: a byte flipped inside a compressed frame is refused by the restart
 # and by inspect --verify in one line; a job of random and holey memory
 # (tests/cli/restore_data.c: frames stored as is, frames of many extents)
@@ -70,6 +72,35 @@ wait_for_line "$WORK/r2.out" '^step' 60
 stop "restart --compress zstd:9 changes it" zstd:9
 (cd "$WORK" && timeout 300 "$CKPT_MPI" restart "$D" --mpi openmpi --compress none >"$WORK/r3.out" 2>"$WORK/r3.err")
 tail_of_ref "$WORK/r3.out" "compressed images restarted three times, on both MPIs"
+
+# With --incremental: a compressed full image, a compressed delta of it (its runs of written
+# pages as frames), restarted on Open MPI (the chain fill reads the ancestor through its
+# frames), a compressed delta of the restored image, restarted on MPICH to the end.
+delta_of() {  # delta_of GEN PARENT: the newest image is generation GEN, a delta of PARENT
+    local img; img=$(newest)
+    case "$img" in */gen-$(printf %06d "$1")/*) ;; *) return 1 ;; esac
+    "$CKPT_MPI" inspect "$img" 2>&1 | grep -q "^parent *gen-$(printf %06d "$2") "
+}
+D="$WORK/cki"
+(cd "$WORK" && exec timeout 300 "$CKPT_MPI" run -np 2 --mpi mpich --compress zstd:1 --incremental --ckpt-dir "$D" -- \
+    "$WORK/capp" $MIB $STEPS >"$WORK/in.out" 2>"$WORK/in.err") &
+job=$!
+if wait_steps "$WORK/in.out" && wait_for_ranks "$D" 2 60 && timeout 120 "$CKPT_MPI" checkpoint --ckpt-dir "$D" >"$WORK/ick1.out" 2>&1 &&
+    "$CKPT_MPI" inspect "$(newest)" | grep -q '^compressed zstd:1: '; then
+    ok "run --compress zstd:1 --incremental: gen 1 is a compressed full image"
+else
+    ko "compressed incremental gen 1: $(tail -2 "$WORK/ick1.out") $(tail -2 "$WORK/in.err")"
+fi
+sleep 1
+stop "run --compress zstd:1 --incremental, gen 2" zstd:1
+if delta_of 2 1; then ok "gen 2 is a compressed delta of gen 1"; else ko "gen 2: $("$CKPT_MPI" inspect "$(newest)" 2>&1 | grep -E '^(parent|compressed)')"; fi
+(cd "$WORK" && exec timeout 300 "$CKPT_MPI" restart "$D" --mpi openmpi >"$WORK/ir1.out" 2>"$WORK/ir1.err") &
+job=$!
+wait_for_line "$WORK/ir1.out" '^step' 60
+stop "compressed delta restarted on Open MPI, gen 3" zstd:1
+if delta_of 3 2; then ok "gen 3 (after the restart) is a compressed delta of gen 2"; else ko "gen 3: $("$CKPT_MPI" inspect "$(newest)" 2>&1 | grep -E '^(parent|compressed)'); $(tail -2 "$WORK/ir1.err")"; fi
+(cd "$WORK" && timeout 300 "$CKPT_MPI" restart "$D" --mpi mpich >"$WORK/ir2.out" 2>"$WORK/ir2.err")
+tail_of_ref "$WORK/ir2.out" "a chain of compressed deltas restarted on both MPIs"
 
 # A flipped byte in the middle of the largest compressed frame (of a job without MPI: an
 # MPI job whose rank dies in its restore does not end yet, whatever the damage).

@@ -163,6 +163,13 @@ void lh_lazy_wait(void);
  * [uoff, uoff+len) of a region not in the plan to buf, or dies in one line. */
 struct ckpt_img_header;
 void lh_zs_open(const char *path, const struct ckpt_img_header *h, const char *meta);
+/* The frame table of the image `path` (header h, metadata meta), checked; dies on damage. */
+const struct ckpt_img_frame *lh_zs_check(const char *path, const struct ckpt_img_header *h, const char *meta);
+/* A compressed ancestor of an incremental image (restore_chain.c): its
+ * uncompressed bytes [uoff, uoff+len) from the file fd with frames f[nf];
+ * 0, LH_RD_EOF, LH_RD_CORRUPT or -errno. lh_zs_ancestors_done frees what it used. */
+long lh_zs_ancestor_read(int fd, const struct ckpt_img_frame *f, uint64_t nf, void *buf, uint64_t len, uint64_t uoff);
+void lh_zs_ancestors_done(void);
 int lh_zs_on(void);
 uint64_t lh_zs_plan(struct lh_rd_piece *p, uint64_t n, int contexts, long (*pread)(void *buf, uint64_t len, uint64_t off));
 long lh_zs_unit(uint64_t i, int ctx, struct lh_rd_piece **first, uint64_t *npieces);

@@ -65,20 +65,15 @@ void ZSTD_trace_decompress_end(unsigned long long ctx, const void *trace)
 
 int lh_zs_on(void) { return Z.f != NULL; }
 
-void lh_zs_open(const char *path, const struct ckpt_img_header *h, const char *meta)
+const struct ckpt_img_frame *lh_zs_check(const char *path, const struct ckpt_img_header *h, const char *meta)
 {
-    memset(&Z, 0, sizeof Z);
-    if (!(h->features & CKPT_IMG_FEAT_ZSTD))
-        return;
-    Z.path = path;
     if (h->frames_off < CKPT_IMG_HEADER_SIZE || h->frames_off % 8 || h->nframes > (h->data_off - h->frames_off) / 32 ||
         h->stored_size > h->file_size || h->file_size - h->stored_size != h->data_off)
         lh_die(1, "%s: image header is damaged (frame table out of bounds)", path);
-    Z.f = (const struct ckpt_img_frame *)(meta + h->frames_off);
-    Z.n = h->nframes;
+    const struct ckpt_img_frame *frames = (const struct ckpt_img_frame *)(meta + h->frames_off);
     uint64_t u = h->data_off, pos = h->data_off;
-    for (uint64_t i = 0; i < Z.n; i++) {
-        const struct ckpt_img_frame *f = &Z.f[i];
+    for (uint64_t i = 0; i < h->nframes; i++) {
+        const struct ckpt_img_frame *f = &frames[i];
         if (f->uoff != u || !f->ulen || f->ulen > CKPT_IMG_FRAME_MAX || f->ulen % CKPT_IMG_PAGE || !f->csize ||
             f->csize > f->ulen || f->file_off != pos || f->file_off % CKPT_IMG_PAGE ||
             LH_PAGE_UP(f->csize) > h->file_size - f->file_off)
@@ -88,15 +83,26 @@ void lh_zs_open(const char *path, const struct ckpt_img_header *h, const char *m
     }
     if (u != h->data_off + h->data_size || pos != h->file_size)
         lh_die(1, "%s: image header is damaged (the frames do not cover the data)", path);
+    return frames;
+}
+
+void lh_zs_open(const char *path, const struct ckpt_img_header *h, const char *meta)
+{
+    memset(&Z, 0, sizeof Z);
+    if (!(h->features & CKPT_IMG_FEAT_ZSTD))
+        return;
+    Z.path = path;
+    Z.f = lh_zs_check(path, h, meta);
+    Z.n = h->nframes;
 }
 
 /* The frame that holds uncompressed offset `uoff` (frames are sorted). */
-static uint64_t frame_at(uint64_t uoff)
+static uint64_t frame_at(const struct ckpt_img_frame *fr, uint64_t n, uint64_t uoff)
 {
-    uint64_t lo = 0, hi = Z.n;
+    uint64_t lo = 0, hi = n;
     while (hi - lo > 1) {
         uint64_t mid = (lo + hi) / 2;
-        if (Z.f[mid].uoff <= uoff)
+        if (fr[mid].uoff <= uoff)
             lo = mid;
         else
             hi = mid;
@@ -127,7 +133,7 @@ uint64_t lh_zs_plan(struct lh_rd_piece *p, uint64_t n, int contexts, long (*prea
     /* each frame of a planned region is whole consecutive pieces; frames of
      * shared file mappings have none (lh_zs_read_range) */
     for (uint64_t j = 0; j < n;) {
-        uint64_t k = frame_at(p[j].off);
+        uint64_t k = frame_at(Z.f, Z.n, p[j].off);
         const struct ckpt_img_frame *f = &Z.f[k];
         struct zr_unit *un = &Z.u[Z.nu++];
         un->frame = k;
@@ -145,14 +151,14 @@ uint64_t lh_zs_plan(struct lh_rd_piece *p, uint64_t n, int contexts, long (*prea
     return Z.nu;
 }
 
-/* Reads frame k into c->cbuf (or straight to `direct_to` when stored as is)
+/* Reads frame f with rd into c->cbuf (or straight to `to` when stored as is)
  * and decompresses it to `to`; 0, LH_RD_EOF, LH_RD_CORRUPT or -errno. */
-static long frame_read(struct zr_ctx *c, uint64_t k, char *to)
+static long frame_read(struct zr_ctx *c, const struct ckpt_img_frame *f, char *to,
+                       long (*rd)(void *buf, uint64_t len, uint64_t off))
 {
-    const struct ckpt_img_frame *f = &Z.f[k];
     if (f->csize == f->ulen)
-        return Z.pread(to, f->ulen, f->file_off);
-    long r = Z.pread(c->cbuf, LH_PAGE_UP(f->csize), f->file_off);
+        return rd(to, f->ulen, f->file_off);
+    long r = rd(c->cbuf, LH_PAGE_UP(f->csize), f->file_off);
     if (r)
         return r;
     uint32_t magic;
@@ -170,8 +176,8 @@ long lh_zs_unit(uint64_t i, int ctx, struct lh_rd_piece **first, uint64_t *npiec
     *first = u->first;
     *npieces = u->npieces;
     if (u->npieces == 1)
-        return frame_read(c, u->frame, (char *)u->first->addr);
-    long r = frame_read(c, u->frame, c->ubuf);
+        return frame_read(c, &Z.f[u->frame], (char *)u->first->addr, Z.pread);
+    long r = frame_read(c, &Z.f[u->frame], c->ubuf, Z.pread);
     for (uint64_t k = 0, at = 0; r == 0 && k < u->npieces; at += u->first[k].len, k++)
         memcpy((void *)u->first[k].addr, c->ubuf + at, u->first[k].len);
     return r;
@@ -181,10 +187,10 @@ void lh_zs_read_range(void *buf, uint64_t len, uint64_t uoff, int ctx, uint64_t 
 {
     struct zr_ctx *c = &Z.c[ctx];
     for (uint64_t got = 0; got < len;) {
-        uint64_t k = frame_at(uoff + got);
+        uint64_t k = frame_at(Z.f, Z.n, uoff + got);
         const struct ckpt_img_frame *f = &Z.f[k];
         uint64_t in = uoff + got - f->uoff, n = f->ulen - in < len - got ? f->ulen - in : len - got;
-        long r = frame_read(c, k, c->ubuf);
+        long r = frame_read(c, f, c->ubuf, Z.pread);
         if (r == LH_RD_EOF)
             lh_die(1, "%s: truncated image (data of region %#lx-%#lx missing)", Z.path, (unsigned long)rstart,
                    (unsigned long)rend);
@@ -201,4 +207,84 @@ void lh_zs_close(void)
     if (Z.mem)
         munmap(Z.mem, Z.membytes);
     Z.mem = NULL;
+}
+
+/* The compressed ancestors of an incremental image (restore_chain.c), read by
+ * the restoring thread one at a time through one context of their own; the
+ * frame last decompressed is kept, since the small extents of a region share one. */
+static struct {
+    int fd;
+    const struct ckpt_img_frame *f;
+    uint64_t n, cached;
+    struct zr_ctx c;
+    char *mem;
+    uint64_t membytes;
+} A = {.fd = -1};
+
+static long ancestor_pread(void *buf, uint64_t len, uint64_t off)
+{
+    char *p = buf;
+    while (len) {
+        long r = ckpt_sys4(SYS_pread64, A.fd, p, len, off);
+        if (r == -EINTR)
+            continue;
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return LH_RD_EOF;
+        p += r;
+        len -= (uint64_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+long lh_zs_ancestor_read(int fd, const struct ckpt_img_frame *f, uint64_t nf, void *buf, uint64_t len, uint64_t uoff)
+{
+    if (!A.mem) {
+        uint64_t dctx = LH_PAGE_UP(ZSTD_estimateDCtxSize());
+        A.membytes = dctx + 2 * CKPT_IMG_FRAME_MAX;
+        A.mem = mmap(NULL, A.membytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (A.mem == MAP_FAILED) {
+            A.mem = NULL;
+            return -ENOMEM;
+        }
+        A.c.dctx = ZSTD_initStaticDCtx(A.mem, dctx);
+        A.c.cbuf = A.mem + dctx;
+        A.c.ubuf = A.c.cbuf + CKPT_IMG_FRAME_MAX;
+        if (!A.c.dctx)
+            return -ENOMEM;
+    }
+    if (A.fd != fd || A.f != f) {
+        A.fd = fd;
+        A.f = f;
+        A.n = nf;
+        A.cached = UINT64_MAX;
+    }
+    for (uint64_t got = 0; got < len;) {
+        uint64_t k = frame_at(A.f, A.n, uoff + got);
+        const struct ckpt_img_frame *fr = &A.f[k];
+        if (uoff + got < fr->uoff || uoff + got >= fr->uoff + fr->ulen)
+            return LH_RD_CORRUPT;
+        if (k != A.cached) {
+            A.cached = UINT64_MAX;
+            long r = frame_read(&A.c, fr, A.c.ubuf, ancestor_pread);
+            if (r)
+                return r;
+            A.cached = k;
+        }
+        uint64_t in = uoff + got - fr->uoff, n = fr->ulen - in < len - got ? fr->ulen - in : len - got;
+        memcpy((char *)buf + got, A.c.ubuf + in, n);
+        got += n;
+    }
+    return 0;
+}
+
+void lh_zs_ancestors_done(void)
+{
+    if (A.mem)
+        munmap(A.mem, A.membytes);
+    A.mem = NULL;
+    A.fd = -1;
+    A.f = NULL;
 }
