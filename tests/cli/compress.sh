@@ -11,7 +11,9 @@
 #  - restarted with --compress none and run to its end: every line it prints
 #    is the uninterrupted run's;
 #  - with --incremental too: compressed deltas (gen 2 of gen 1, gen 3 of gen
-#    2 after a restart on Open MPI) restart on MPICH into the uninterrupted run.
+#    2 after a restart on Open MPI) restart on MPICH into the uninterrupted run,
+#    and (without MPI) a byte flipped in a compressed ancestor refuses the
+#    restart of its delta in one line;
 # Then: a byte flipped inside a compressed frame is refused by the restart
 # and by inspect --verify in one line; a job of random and holey memory
 # (tests/cli/restore_data.c: frames stored as is, frames of many extents)
@@ -101,7 +103,6 @@ stop "compressed delta restarted on Open MPI, gen 3" zstd:1
 if delta_of 3 2; then ok "gen 3 (after the restart) is a compressed delta of gen 2"; else ko "gen 3: $("$CKPT_MPI" inspect "$(newest)" 2>&1 | grep -E '^(parent|compressed)'); $(tail -2 "$WORK/ir1.err")"; fi
 (cd "$WORK" && timeout 300 "$CKPT_MPI" restart "$D" --mpi mpich >"$WORK/ir2.out" 2>"$WORK/ir2.err")
 tail_of_ref "$WORK/ir2.out" "a chain of compressed deltas restarted on both MPIs"
-
 # A flipped byte in the middle of the largest compressed frame (of a job without MPI: an
 # MPI job whose rank dies in its restore does not end yet, whatever the damage).
 cc -O2 -DCAPP_NO_MPI "$HERE/compress_app.c" -o "$WORK/capp1"
@@ -154,6 +155,39 @@ if [ -n "$frame" ]; then
     fi
 else
     ko "no compressed frame in ${GEN1:-the image}"
+fi
+
+# A byte flipped in the largest frame of a compressed ancestor (again without MPI): the
+# delta gen 2 of a --no-mpi --incremental job is refused in one line naming gen 1.
+P="$WORK/ck3"
+(cd "$WORK" && timeout 120 "$CKPT_MPI" run --no-mpi --compress zstd:1 --incremental --ckpt-dir "$P" -- "$WORK/capp1" 16 600 \
+    >"$WORK/p.out" 2>"$WORK/p.err") &
+job=$!
+frame=
+if wait_steps "$WORK/p.out" && timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$P" >"$WORK/pck.out" 2>&1 && sleep 0.5 &&
+    timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$P" --kill >>"$WORK/pck.out" 2>&1; then
+    wait $job 2>/dev/null
+    frame=$("$CKPT_MPI" inspect --json "$P/gen-000001/rank-0000.img" | python3 -c '
+import json, sys
+f = [x for x in json.load(sys.stdin)["frames"] if x["csize"] < x["ulen"]]
+f.sort(key=lambda x: -x["csize"])
+print(f[0]["file_off"] + f[0]["csize"] // 2 if f else "")')
+else
+    ko "incremental checkpoints without MPI: $(tail -2 "$WORK/pck.out") $(tail -2 "$WORK/p.err")"
+    wait $job 2>/dev/null
+fi
+if [ -n "$frame" ] && D="$P" delta_of 2 1; then
+    printf '\x5a\xa5\x5a\xa5' | dd of="$P/gen-000001/rank-0000.img" bs=1 seek="$frame" conv=notrunc status=none
+    (cd "$WORK" && timeout 60 "$CKPT_MPI" restart "$P" >"$WORK/pd.out" 2>"$WORK/pd.err")
+    rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q '^step' "$WORK/pd.out" &&
+        grep -Eq 'its parent image .*gen-000001/rank-0000\.img is damaged \((region 0x[0-9a-f]+-0x[0-9a-f]+: checksum mismatch|its compressed data does not decompress)\)' "$WORK/pd.err"; then
+        ok "a damaged compressed ancestor is refused: $(grep -m1 'is damaged' "$WORK/pd.err" | sed 's/.*img is damaged/is damaged/')"
+    else
+        ko "damaged compressed ancestor (rc=$rc): $(grep -v '^$' "$WORK/pd.err" | head -3)"
+    fi
+else
+    ko "no compressed delta of a compressed gen 1 in $P: $("$CKPT_MPI" list "$P" 2>&1 | tail -2)"
 fi
 
 # The inline writer, frames stored as is (random data) and frames of many extents (holey memory).
