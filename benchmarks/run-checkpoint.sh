@@ -379,6 +379,20 @@ if [ "$MAXS" -gt 0 ]; then
     fi
 fi
 
+# start_ready <log prefix> <what> <section> <size> <metric> <unit> CMD...: CMD in
+# the background (BGPID, output in <log prefix>.run.*) until it prints "ready";
+# else one log line, a FAILED row for <metric> and status 1.
+start_ready() {
+    local l="$1" what="$2" sec="$3" s="$4" metric="$5" unit="$6"; shift 6
+    "$@" > "$l.run.out" 2> "$l.run.err" < /dev/null &
+    BGPID=$!
+    wait_for "$l.run.out" '^ready' "$BGPID" && return 0
+    log "$what: the job never printed ready ($l.run.err)"; FAILED=1
+    record "$sec" "$s" "$metric" FAILED - - - FAILED "$unit"
+    kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""
+    return 1
+}
+
 # pause_probe <MiB> <writer>: a checkpoint that lets bigmem run on, with
 # CKPT_MPI_WRITER=<writer> (cow: a forked child writes while the application
 # runs; inline: the application is stopped for the whole write). Records the
@@ -386,14 +400,8 @@ fi
 pause_probe() {
     local s="$1" wr="$2" d="$WORKDIR/pp-$1-$2" l="$RESULTS_DIR/single.$1.$2" rc pms wms man
     rm -rf "$d"
-    CKPT_MPI_WRITER="$wr" timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --ckpt-dir "$d" -- "$BIGMEM" "$s" "$WORK" "$SEED" \
-        > "$l.run.out" 2> "$l.run.err" < /dev/null &
-    BGPID=$!
-    if ! wait_for "$l.run.out" '^ready' "$BGPID"; then
-        log "size $s ($wr): the job never printed ready ($l.run.err)"; FAILED=1
-        record single "$s" "ckpt_pause_$wr [s]" FAILED - - - FAILED s
-        kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""; return
-    fi
+    start_ready "$l" "size $s ($wr)" single "$s" "ckpt_pause_$wr [s]" s \
+        env CKPT_MPI_WRITER="$wr" timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --ckpt-dir "$d" -- "$BIGMEM" "$s" "$WORK" "$SEED" || return
     timeout "$TIMEOUT" "$CKPT_MPI" checkpoint --ckpt-dir "$d" > "$l.ckpt.out" 2>&1
     rc=$?
     man="$(ls -d "$d"/gen-*/MANIFEST.json 2>/dev/null | tail -n1)"
@@ -424,14 +432,8 @@ pause_probe() {
 incremental_probe() {
     local s="$1" d="$WORKDIR/inc-$1" l="$RESULTS_DIR/single.$1.incr" pid rc g
     rm -rf "$d"
-    timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --incremental --ckpt-dir "$d" -- "$BUILD/native/dirty_pages" "$s" 5 \
-        > "$l.run.out" 2> "$l.run.err" < /dev/null &
-    BGPID=$!
-    if ! wait_for "$l.run.out" '^ready' "$BGPID"; then
-        log "size $s (incremental): the job never printed ready ($l.run.err)"; FAILED=1
-        record single "$s" "incr_bytes [MiB]" FAILED - - - FAILED MiB
-        kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""; return
-    fi
+    start_ready "$l" "size $s (incremental)" single "$s" "incr_bytes [MiB]" MiB \
+        timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --incremental --ckpt-dir "$d" -- "$BUILD/native/dirty_pages" "$s" 5 || return
     timeout 30 "$CKPT_MPI" status --ckpt-dir "$d" --json > "$l.status.json" 2>/dev/null
     pid="$(json "$l.status.json" 'd["ranks_connected"][0]["pid"]')"
     local ok=1
@@ -512,14 +514,8 @@ ckpt_single() {  # ckpt_single <MiB>
 
     # run under ckpt-mpi, checkpoint with --kill
     rm -rf "$d"
-    timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --ckpt-dir "$d" -- "$BIGMEM" "$s" "$WORK" "$SEED" \
-        > "$l.run.out" 2> "$l.run.err" < /dev/null &
-    BGPID=$!
-    if ! wait_for "$l.run.out" '^ready' "$BGPID"; then
-        log "size $s: the job never printed ready ($l.run.err)"; FAILED=1
-        record single "$s" checkpoint FAILED - - - FAILED -
-        kill "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=""; return
-    fi
+    start_ready "$l" "size $s" single "$s" checkpoint - \
+        timeout "$TIMEOUT" "$CKPT_MPI" run --no-mpi --ckpt-dir "$d" -- "$BIGMEM" "$s" "$WORK" "$SEED" || return
     buf="$(sed -n 's/^ready .*buf=\(0x[0-9a-f]*\).*/\1/p' "$l.run.out" | head -n1)"
     timeout 30 "$CKPT_MPI" status --ckpt-dir "$d" --json > "$l.status.json" 2>/dev/null
     pid="$(json "$l.status.json" 'd["ranks_connected"][0]["pid"]')"

@@ -6,6 +6,8 @@
 # Open MPI baseline), then for each available MPI M in {openmpi, mpich} runs
 # every benchmark natively and under `ckpt-mpi run -np 2 --mpi M`, interleaved
 # over several rounds, and prints a table with the overhead ratios and goals.
+# With --ompi-face it also runs the Open MPI builds under `ckpt-mpi run --mpi M`
+# (the Open MPI face, libmpi.so.40) against native mpirun.openmpi.
 #
 # See benchmarks/README.md for details.  Usage: run-overhead.sh --help
 set -uo pipefail
@@ -28,6 +30,9 @@ native vs ckpt-mpi figures, ratios and goals.
 options:
   --native-only      run only the native columns (also automatic when
                      \$CKPT_MPI does not exist)
+  --ompi-face        also run the Open MPI builds (build/openmpi/<prog>) under
+                     ckpt-mpi (the Open MPI face), rows "ompi@M" against
+                     native Open MPI
   --mpi M            only this MPI (openmpi or mpich); repeatable
   --rounds N         interleaved rounds per benchmark (default 3)
   --stat best|median how to combine rounds (default best: min time/latency,
@@ -55,6 +60,7 @@ EOF
 
 # ---------------------------------------------------------------- options --
 NATIVE_ONLY=0
+OMPI_FACE=0
 ROUNDS=3
 STAT=best
 BIND=1
@@ -65,6 +71,7 @@ WANT_PROGS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --native-only) NATIVE_ONLY=1 ;;
+        --ompi-face) OMPI_FACE=1 ;;
         --mpi) shift; WANT_MPIS+=("${1:?--mpi needs an argument}") ;;
         --mpi=*) WANT_MPIS+=("${1#*=}") ;;
         --rounds) shift; ROUNDS="${1:?--rounds needs an argument}" ;;
@@ -136,6 +143,19 @@ if [ "$NATIVE_ONLY" = 0 ]; then
     fi
 fi
 
+# The Open MPI face's rows compare with native Open MPI, on the Open MPI builds.
+if [ "$OMPI_FACE" = 1 ]; then
+    if [ "$NATIVE_ONLY" = 1 ]; then
+        OMPI_FACE=0
+    elif [[ " ${MPIS[*]} " != *" openmpi "* ]]; then
+        log "--ompi-face needs Open MPI (its native runs are the baseline); skipping the Open MPI face"
+        OMPI_FACE=0
+    elif [ ! -e "$(dirname "$CKPT_MPI")/libmpi-ompi.so" ]; then
+        log "no libmpi-ompi.so beside $CKPT_MPI (the Open MPI face); skipping it"
+        OMPI_FACE=0
+    fi
+fi
+
 # ------------------------------------------------------------------ build --
 build_one() {  # build_one <cc> <outdir>
     local cc="$1" out="$2" p
@@ -184,17 +204,21 @@ native_cmd() {  # native_cmd <mpi> <prog>  -> sets CMD array
     esac
 }
 
-ckpt_cmd() {  # ckpt_cmd <mpi> <prog>
-    local m="$1" p="$2"
+ckpt_cmd() {  # ckpt_cmd <mpi> <prog> <build>: build mpich (the MPICH face) or openmpi (the Open MPI face)
+    local m="$1" p="$2" b="$3"
     # shellcheck disable=SC2206
     local extra=(${CKPT_MPI_RUN_ARGS:-})
-    CMD=("$CKPT_MPI" run -np "$NP" --mpi "$m" "${extra[@]+"${extra[@]}"}" -- "$BUILD/mpich/$p")
+    CMD=("$CKPT_MPI" run -np "$NP" --mpi "$m" "${extra[@]+"${extra[@]}"}" -- "$BUILD/$b/$p")
 }
 
 run_one() {  # run_one <mpi> <variant> <prog> <round>
     local m="$1" v="$2" p="$3" r="$4" out rc
     out="$RESULTS_DIR/$p.$m.$v.r$r.log"
-    if [ "$v" = native ]; then native_cmd "$m" "$p"; else ckpt_cmd "$m" "$p"; fi
+    case "$v" in
+        native) native_cmd "$m" "$p" ;;
+        ckpt) ckpt_cmd "$m" "$p" mpich ;;
+        ompi) ckpt_cmd "$m" "$p" openmpi ;;
+    esac
     printf '  round %d  %-8s %-7s %-9s ... ' "$r" "$m" "$v" "$p" >&2
     {
         echo "# cmd: ${CMD[*]}"
@@ -226,13 +250,14 @@ run_one() {  # run_one <mpi> <variant> <prog> <round>
 
 VARIANTS=(native)
 [ "$NATIVE_ONLY" = 0 ] && VARIANTS=(native ckpt)
+[ "$OMPI_FACE" = 1 ] && VARIANTS+=(ompi)
 
 {
     echo "ckpt-mpi runtime overhead benchmarks"
     echo "  date      : $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "  host      : $(uname -srm), $NCPU CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//'))"
     echo "  MPIs      : ${MPIS[*]}"
-    echo "  ckpt-mpi  : $([ "$NATIVE_ONLY" = 1 ] && echo "not run (native only)" || echo "$CKPT_MPI")"
+    echo "  ckpt-mpi  : $([ "$NATIVE_ONLY" = 1 ] && echo "not run (native only)" || echo "$CKPT_MPI")$([ "$OMPI_FACE" = 1 ] && echo ", and the Open MPI face (rows ompi@M)")"
     echo "  rounds    : $ROUNDS (stat: $STAT), ranks: $NP, binding: $([ "$BIND" = 1 ] && echo core || echo none), CFLAGS: $CFLAGS, quick: ${BENCH_QUICK:-0}"
     echo "  load avg  : $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
     echo "  logs      : $RESULTS_DIR"
@@ -270,7 +295,7 @@ done
 
 # ------------------------------------------------------------------ table --
 SUMMARY="$RESULTS_DIR/summary.txt"
-awk -F'\t' -v stat="$STAT" -v native_only="$NATIVE_ONLY" -v markdown="$MARKDOWN" \
+awk -F'\t' -v stat="$STAT" -v native_only="$NATIVE_ONLY" -v ompi_face="$OMPI_FACE" -v markdown="$MARKDOWN" \
     -v mpis="${MPIS[*]}" -v summary="$SUMMARY" '
 function fmt(x, u) {
     if (x == "") return "-"
@@ -321,7 +346,7 @@ $4 == "RESULT" {
 }
 END {
     nm = split(mpis, mlist, " ")
-    hdr = sprintf("%-24s %-8s %12s %12s %8s %8s  %-7s %s", "metric", "MPI", "native", "ckpt-mpi", "ratio", "goal", "status", "spread")
+    hdr = sprintf("%-24s %-12s %12s %12s %8s %8s  %-7s %s", "metric", "MPI", "native", "ckpt-mpi", "ratio", "goal", "status", "spread")
     out[++nout] = hdr
     out[++nout] = sprintf("%s", gensep(length(hdr)))
     md[++nmd] = "| metric | MPI | native | ckpt-mpi | ratio | goal | status | spread |"
@@ -331,31 +356,12 @@ END {
         name = order[k]; u = unit[name]
         for (mi = 1; mi <= nm; mi++) {
             m = mlist[mi]
-            nat = agg(name SUBSEP m SUBSEP "native", u)
-            ck  = agg(name SUBSEP m SUBSEP "ckpt", u)
-            if (nat == "" && ck == "") continue
-            # ratio: latency = ckpt/native (lower is better);
-            #        bandwidth = ckpt/native, time = native/ckpt (higher is better)
-            if (u == "us")        { goal = "<= 1.25"; lim = 1.25; hi = 0 }
-            else                  { goal = ">= 0.99"; lim = 0.99; hi = 1 }
-            ratio = ""; status = "-"
-            if (nat != "" && ck != "" && nat > 0 && ck > 0) {
-                ratio = (u == "s") ? nat / ck : ck / nat
-                ok = hi ? (ratio >= lim) : (ratio <= lim)
-                status = ok ? "ok" : "MISS"
-                if (!ok) missed = 1
-            } else if (native_only == 0) {
-                status = "FAILED"
-            }
-            lab = name " [" u "]"
-            sn = spread(name SUBSEP m SUBSEP "native"); sc = spread(name SUBSEP m SUBSEP "ckpt")
-            sp = (sn > sc) ? sn : sc
-            spr = (sp < 0) ? "-" : sprintf("%.0f%%", sp)
-            if (sp > 10) noisy = 1
-            out[++nout] = sprintf("%-24s %-8s %12s %12s %8s %8s  %-7s %s", lab, m, fmt(nat, u), fmt(ck, u),
-                                  ratio == "" ? "-" : sprintf("%.3f", ratio), goal, status, spr)
-            md[++nmd] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", lab, m, fmt(nat, u), fmt(ck, u),
-                                ratio == "" ? "-" : sprintf("%.3f", ratio), goal, status, spr)
+            row(name, u, m, name SUBSEP m SUBSEP "native", name SUBSEP m SUBSEP "ckpt")
+        }
+        # The Open MPI face: Open MPI builds under ckpt-mpi on M, against native Open MPI.
+        for (mi = 1; ompi_face && mi <= nm; mi++) {
+            m = mlist[mi]
+            row(name, u, "ompi@" m, name SUBSEP "openmpi" SUBSEP "native", name SUBSEP m SUBSEP "ompi")
         }
     }
     out[++nout] = ""
@@ -376,6 +382,33 @@ END {
     exit (nbad ? 10 : 0) + (missed ? 1 : 0)
 }
 function gensep(n,    s) { s = ""; while (n-- > 0) s = s "-"; return s }
+function row(name, u, mlab, nkey, ckey,    nat, ck, goal, lim, hi, ratio, status, ok, lab, sn, sc, sp, spr) {
+    nat = agg(nkey, u)
+    ck  = agg(ckey, u)
+    if (nat == "" && ck == "") return
+    # ratio: latency = ckpt/native (lower is better);
+    #        bandwidth = ckpt/native, time = native/ckpt (higher is better)
+    if (u == "us")        { goal = "<= 1.25"; lim = 1.25; hi = 0 }
+    else                  { goal = ">= 0.99"; lim = 0.99; hi = 1 }
+    ratio = ""; status = "-"
+    if (nat != "" && ck != "" && nat > 0 && ck > 0) {
+        ratio = (u == "s") ? nat / ck : ck / nat
+        ok = hi ? (ratio >= lim) : (ratio <= lim)
+        status = ok ? "ok" : "MISS"
+        if (!ok) missed = 1
+    } else if (native_only == 0) {
+        status = "FAILED"
+    }
+    lab = name " [" u "]"
+    sn = spread(nkey); sc = spread(ckey)
+    sp = (sn > sc) ? sn : sc
+    spr = (sp < 0) ? "-" : sprintf("%.0f%%", sp)
+    if (sp > 10) noisy = 1
+    out[++nout] = sprintf("%-24s %-12s %12s %12s %8s %8s  %-7s %s", lab, mlab, fmt(nat, u), fmt(ck, u),
+                          ratio == "" ? "-" : sprintf("%.3f", ratio), goal, status, spr)
+    md[++nmd] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", lab, mlab, fmt(nat, u), fmt(ck, u),
+                        ratio == "" ? "-" : sprintf("%.3f", ratio), goal, status, spr)
+}
 ' "$DATA"
 arc=$?
 

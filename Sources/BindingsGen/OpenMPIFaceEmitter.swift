@@ -435,20 +435,20 @@ struct OpenMPIFaceEmitter {
         w.line("")
     }
 
-    /// MPI_Win_c2f/f2c and MPI_File_c2f/f2c: a Fortran handle is the MPICH face's int, as in
-    /// MPICH (its MPI_Fint for a window is the C handle), so no table is needed. Returns the
-    /// names emitted. (Other kinds' f2c/c2f belong to the Fortran work, not this section.)
+    /// MPI_Win_c2f/f2c and MPI_File_c2f/f2c: the null is Open MPI's Fortran 0, every other
+    /// object an index of the runtime's f2c table (of_f_index), from 1. Returns the names
+    /// emitted. (Other kinds' f2c/c2f belong to the Fortran work, not this section.)
     private func fortranHandleEntries(_ w: inout CWriter) -> [String] {
         var names: [String] = []
-        w.line("/* Fortran handles of windows and files: the MPICH face's int, but the null's is Open MPI's")
-        w.line(" * Fortran MPI_WIN_NULL / MPI_FILE_NULL (0; no MPICH handle is 0 but MPICH's MPI_FILE_NULL). */")
+        w.line("/* Fortran handles of windows and files: Open MPI's Fortran MPI_WIN_NULL / MPI_FILE_NULL is 0, every")
+        w.line(" * other object a non-negative index of the runtime's table, as in Open MPI. */")
         for cType in ["MPI_Win", "MPI_File"] {
             let short = String(cType.dropFirst(4)), kind = kindIndex(cType)
             guard ompi.procedures.contains("\(cType)_c2f"), ompi.procedures.contains("\(cType)_f2c") else { continue }
             let null = mpich(HandleType.all[kind].nullName) ?? 0
-            w.line("OF_EXPORT int PMPI_\(short)_c2f(void *h) { return !h || OF_H(h) == (int32_t)\(null) ? 0 : OF_H(h); }")
+            w.line("OF_EXPORT int PMPI_\(short)_c2f(void *h) { return !h || OF_H(h) == (int32_t)\(null) ? 0 : of_f_index(\(kind), h, 1); }")
             w.line("OF_EXPORT int MPI_\(short)_c2f(void *h) __attribute__((weak, alias(\"PMPI_\(short)_c2f\")));")
-            w.line("OF_EXPORT void *PMPI_\(short)_f2c(int f) { return of_out(\(kind), f == 0 ? (int32_t)\(null) : f); }")
+            w.line("OF_EXPORT void *PMPI_\(short)_f2c(int f) { void *o = of_f_object(\(kind), f, 1); return o ? o : of_out(\(kind), (int32_t)\(null)); }")
             w.line("OF_EXPORT void *MPI_\(short)_f2c(int f) __attribute__((weak, alias(\"PMPI_\(short)_f2c\")));\n")
             names += ["\(cType)_c2f", "\(cType)_f2c"]
         }

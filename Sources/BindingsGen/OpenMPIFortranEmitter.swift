@@ -88,8 +88,9 @@ struct OpenMPIFortranEmitter {
             w.line("OF_EXPORT char \(s.symbol)[\(max(s.size, 1))] __attribute__((aligned(16)));")
         }
         w.line("")
-        w.line("/* A Fortran handle is the index of a predefined object (mpif.h's value) or, for any other")
-        w.line(" * object, the MPICH face's handle, which is negative ((2 << 30) | kind | slot): the two never meet. */")
+        w.line("/* A Fortran handle is, as in Open MPI, a non-negative index: a predefined object's is mpif.h's value,")
+        w.line(" * any other object's one of the runtime's table after them (of_f_index). A user object's MPICH-face")
+        w.line(" * handle is negative ((2 << 30) | kind | slot), a predefined one's not. */")
         var declared = Set<String>()
         for (kindIndex, kind) in Self.kinds.enumerated() {
             let h = HandleType.all.first { $0.cType == kind }!
@@ -119,14 +120,14 @@ struct OpenMPIFortranEmitter {
             for (f, s) in byIndex.sorted(by: { $0.key < $1.key }) { w.line("    [\(f)] = \(s),") }
             w.line("};")
             w.line("OF_EXPORT void *PMPI_\(n)_f2c(int f)\n{")
-            w.line("    if (f < 0) return of_out(\(kindNo), f);")
-            w.line("    return f < \(size) && of_f2c_\(kindIndex)[f] ? of_f2c_\(kindIndex)[f] : (void *)\(nullSym);\n}")
+            w.line("    if (f >= \(size)) { void *o = of_f_object(\(kindNo), f, \(size)); return o ? o : (void *)\(nullSym); }")
+            w.line("    return f >= 0 && of_f2c_\(kindIndex)[f] ? of_f2c_\(kindIndex)[f] : (void *)\(nullSym);\n}")
             w.line("OF_EXPORT void *MPI_\(n)_f2c(int) __attribute__((weak, alias(\"PMPI_\(n)_f2c\")));")
             w.line("OF_EXPORT int PMPI_\(n)_c2f(void *c)\n{")
             w.line("    if (!c) return \(nullIndex);")
             w.line("    switch (OF_H(c)) {")
             for (v, f) in toIndex { w.line("    case (int32_t)\(v): return \(f);") }
-            w.line("    default: return OF_H(c);\n    }\n}")
+            w.line("    default: return OF_H(c) < 0 ? of_f_index(\(kindNo), c, \(size)) : OF_H(c);\n    }\n}")
             w.line("OF_EXPORT int MPI_\(n)_c2f(void *) __attribute__((weak, alias(\"PMPI_\(n)_c2f\")));\n")
         }
         w.line("/* Fortran names libmpi.so.40 itself exports (MPI_COMM_NULL_COPY_FN... as Fortran externals, the")
@@ -326,6 +327,19 @@ struct OpenMPIFortranEmitter {
                 pre.append("void *t_\(n) = off_\(pool)_trampoline((void *)\(n));")
                 pre.append("if (!t_\(n)) { ompi_ckpt_mpi_unsupported(\"\(p.name.uppercased()) (Fortran) beyond \(Self.keyvalTrampolines) keyvals\"); return; }")
                 args.append("t_\(n)")
+                continue
+            }
+            if p.name == "MPI_Grequest_start" && (prm.kind == "FUNCTION" || prm.kind == "EXTRA_STATE") {
+                // The Fortran functions and the extra state's address travel as the C extra state
+                // (ompi_mpifh.c's off_greq_new) to fixed C callbacks named after the parameters.
+                if prm.kind == "FUNCTION" {
+                    fparams.append("void *\(n)")
+                    args.append("(void *)off_greq_\(n)")
+                } else {
+                    let fns = p.params.filter { $0.kind == "FUNCTION" }.map(\.name).joined(separator: ", ")
+                    fparams.append("intptr_t *\(n)")
+                    args.append("off_greq_new(\(fns), \(n))")
+                }
                 continue
             }
             if let cname = Self.errhandlerKinds[p.name], prm.kind == "FUNCTION" {

@@ -32,5 +32,19 @@ final class OpenMPIFortranTests: XCTestCase {
         XCTAssertTrue(mpifh.contains("PMPI_File_f2c(*fh)"))
         XCTAssertTrue(mpifh.contains("off_kc_Comm_trampoline((void *)comm_copy_attr_fn)"))
         XCTAssertTrue(mpifh.contains("\"mpi_comm_spawn_ (Fortran)\""))
+        // Generalized requests: the Fortran functions and extra state's address as the C extra state.
+        XCTAssertTrue(mpifh.contains("PMPI_Grequest_start((void *)off_greq_query_fn, (void *)off_greq_free_fn, "
+                                     + "(void *)off_greq_cancel_fn, off_greq_new(query_fn, free_fn, cancel_fn, extra_state), &h_request)"))
+    }
+
+    func testUserObjectsGetNonNegativeFortranIndices() throws {
+        let gen = try Generator(root: GeneratorTests.root)
+        let f2c = gen.files()["Sources/UpperHalf/OpenMPIFace/ompi_f2c.generated.c"]!
+        // Communicators: world 0, self 1, null 2 are Open MPI's; user ones from 3, through the table.
+        XCTAssertTrue(f2c.contains("if (f >= 3) { void *o = of_f_object(0, f, 3); return o ? o : (void *)ompi_mpi_comm_null; }"))
+        XCTAssertTrue(f2c.contains("default: return OF_H(c) < 0 ? of_f_index(0, c, 3) : OF_H(c);"))
+        XCTAssertFalse(f2c.contains("if (f < 0) return of_out("))
+        let face = gen.files()["Sources/UpperHalf/OpenMPIFace/ompi_face.generated.c"]!
+        XCTAssertTrue(face.contains("? 0 : of_f_index(8, h, 1); }"))
     }
 }

@@ -78,7 +78,7 @@ submit() {
     id=$(PATH="$WORK/bin:$PATH" CKPT="$WORK/ck-$mpi" MPI=$mpi sbatch --parsable -n 2 -t 1 --signal=B:USR1@20 \
         -o "$WORK/$mpi.out" -e "$WORK/$mpi.err" "$HERE/../../docs/examples/slurm-job.sh" "$WORK/paced" "$STEPS" 100)
     local last=""
-    for _ in $(seq 280); do
+    for _ in $(seq 420); do
         sleep 1
         state=$(scontrol show job "$id" | grep -oE 'JobState=[A-Z_]+' | cut -d= -f2)
         [ "$state" != "$last" ] && echo "  $((SECONDS - t0)) s: job $id $state" && last=$state

@@ -6,8 +6,7 @@
  * page while the streamer still runs: a page served from the wrong place, too
  * late, twice or over a dropped one prints another hash than an uninterrupted
  * run. With a third argument "fork" the steps only sleep ("step N idle"),
- * except one that starts more than 0.5 s after the previous one (the process
- * was restarted): it moves the holey mapping (mremap) and forks a child that
+ * except the first one in a restored process (its pid changed): it moves the holey mapping (mremap) and forks a child that
  * hashes the memory nothing touched since the restart and prints "forked
  * HASH", which must be the final hash. Built
  * with -DLAZY_MPI (mpicc.mpich) each rank has its own memory, rank 0 sends
@@ -26,18 +25,7 @@
 #include <mpi.h>
 #endif
 
-static uint64_t x = 88172645463325252ULL;
-static uint64_t next(void) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; }
-
-static uint64_t *fill(size_t bytes, int holes)
-{
-    uint64_t *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) { perror("mmap"); exit(1); }
-    for (size_t i = 0; i < bytes / 8; i++)
-        if (!holes || (i / 512) % 97 != 0)
-            p[i] = next();
-    return p;
-}
+#include "fill_pattern.h"
 
 static double now_s(void)
 {
@@ -70,13 +58,17 @@ int main(int argc, char **argv)
     if (rank == 0)
         printf("ready\n");
     uint64_t h = 0;
+    pid_t started_as = getpid();
     double last = now_s();
     (void)last;
     for (size_t s = 0; s < steps; s++) {
         usleep(20000);
 #ifndef LAZY_MPI
         if (forks) {
-            if (now_s() - last > 0.5) {
+            /* A restored process is a new one: its pid tells (a pause of the steps
+             * was the sign before, and a quick restart made less than one). */
+            if (getpid() != started_as) {
+                started_as = getpid();
                 /* moved before any of it is back: its pages must follow it */
                 void *spare = mmap(NULL, holey, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 void *moved = mremap(b, holey, holey, MREMAP_MAYMOVE | MREMAP_FIXED, spare);

@@ -3,7 +3,8 @@
 # MPICH face) and with Open MPI's (our libmpi_mpifh.so.40 in front of the Open MPI face), runs
 # on either lower half with the output of a native run of that build, and checkpointed on one
 # MPI, every process killed, restarts on the other with the same output as an uninterrupted
-# run. The suite's f_*.f90 programs are mpi-tests/run-tests.sh's. Prints PASS/FAIL lines and
+# run; greq_handles.f90 likewise, with a Fortran generalized request pending at the checkpoint.
+# The suite's f_*.f90 programs are mpi-tests/run-tests.sh's. Prints PASS/FAIL lines and
 # "N passed, N failed".
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/../lib.sh"
@@ -29,12 +30,13 @@ for b in ring ring-ompi; do
     done
 done
 
-# Checkpointed on one MPI, every process killed, restarted on the other.
-for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" "ring-ompi mpich openmpi"; do
-    set -- $case
+# ckill_restart BIN FROM TO: BIN (2 ranks, $STEPS steps) run on FROM, stopped by
+# `checkpoint --kill` after 5 steps, every process killed, restarted on TO; sets
+# crc/rc (checkpoint and restart exit status), lines (printed before the stop), d.
+ckill_restart() {
     d="$WORK/ck-$1-$2"; mkdir -p "$d"
     (cd "$d" && exec timeout 120 "$CKPT_MPI" run -np 2 --mpi "$2" --ckpt-dir "$d/ck" -- "$WORK/$1" $STEPS >"$d/a.out" 2>"$d/a.err") &
-    job=$!
+    local job=$!
     wait_for_line "$d/a.out" '^step 5 ' 60
     timeout 60 "$CKPT_MPI" checkpoint --ckpt-dir "$d/ck" --kill >/dev/null 2>"$d/ck.err"
     crc=$?
@@ -42,10 +44,40 @@ for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" 
     (cd "$d" && timeout 120 "$CKPT_MPI" restart "$d/ck" --mpi "$3" >"$d/b.out" 2>"$d/b.err")
     rc=$?
     lines=$(wc -l <"$d/a.out")
+}
+
+# Checkpointed on one MPI, every process killed, restarted on the other.
+for case in "ring mpich openmpi" "ring openmpi mpich" "ring-ompi openmpi mpich" "ring-ompi mpich openmpi"; do
+    set -- $case
+    ckill_restart "$@"
     if [ $crc -eq 0 ] && [ $rc -eq 0 ] && [ "$lines" -lt $STEPS ] && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ref-$1.out"; then
         ok "Fortran ($(built $1)) checkpointed on $2 after $lines lines, every process killed, restarted on $3: output equals native"
     else
         ko "Fortran ($(built $1)) checkpoint on $2, restart on $3: checkpoint rc $crc ($(head -1 "$d/ck.err")), restart rc $rc ($(head -1 "$d/b.err")), $lines lines before"
+    fi
+done
+
+# greq_handles.f90 (+ greq_handles.c): a generalized request with Fortran callbacks pending
+# across the checkpoint, completed after the restart, and Fortran handles of user objects
+# (non-negative in the Open MPI build) unchanged and round-tripping through C's f2c/c2f.
+for m in mpich openmpi; do
+    mpicc.$m -O2 -c "$HERE/greq_handles.c" -o "$WORK/gh-$m.o" \
+        && mpifort.$m -O2 -J "$WORK" "$HERE/greq_handles.f90" "$WORK/gh-$m.o" -o "$WORK/gh-$m" \
+        || ko "build greq_handles (mpifort.$m)"
+done
+(cd "$WORK" && timeout 120 mpiexec.mpich -n 2 "$WORK/gh-mpich" $STEPS >"$WORK/ref-gh-mpich.out" 2>/dev/null)
+(cd "$WORK" && timeout 120 mpirun.openmpi --oversubscribe -np 2 "$WORK/gh-openmpi" $STEPS >"$WORK/ref-gh-openmpi.out" 2>/dev/null)
+for b in gh-mpich gh-openmpi; do
+    grep -q '^done' "$WORK/ref-$b.out" && grep -q '^greq count 5 ' "$WORK/ref-$b.out" && ! grep -q 'handles F' "$WORK/ref-$b.out" \
+        || ko "native run of $b: $(grep -m1 'handles F' "$WORK/ref-$b.out") $(tail -1 "$WORK/ref-$b.out")"
+done
+for case in "gh-mpich mpich openmpi" "gh-openmpi openmpi mpich"; do
+    set -- $case
+    ckill_restart "$@"
+    if [ $crc -eq 0 ] && [ $rc -eq 0 ] && ! grep -q '^greq' "$d/a.out" && cat "$d/a.out" "$d/b.out" | cmp -s - "$WORK/ref-$1.out"; then
+        ok "Fortran generalized request ($1) pending at a checkpoint on $2 after $lines lines, restarted on $3, completed: output equals native, handles kept"
+    else
+        ko "Fortran generalized request ($1) checkpoint on $2, restart on $3: checkpoint rc $crc ($(head -1 "$d/ck.err")), restart rc $rc ($(head -1 "$d/b.err")), $lines lines before, $(cat "$d/a.out" "$d/b.out" | diff - "$WORK/ref-$1.out" | head -3)"
     fi
 done
 

@@ -16,7 +16,6 @@ CKPT_EXPORT int MPII_Type_set_attr(MPI_Datatype dtype, int keyval, void *attribu
 CKPT_EXPORT int MPII_Win_get_attr(MPI_Win win, int keyval, void *attribute_val, int *flag, int type);
 CKPT_EXPORT int MPII_Win_set_attr(MPI_Win win, int keyval, void *attribute_val, int type);
 CKPT_EXPORT int MPII_Keyval_set_proxy(int keyval, void *copy_proxy, void *delete_proxy);
-CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq);
 
 /* MPICH's Fortran names of the predefined keyvals are the C ones + 1 (mpif.h's MPI_TAG_UB
  * is 0x64400002, mpi.h's 0x64400001). */
@@ -149,11 +148,4 @@ CKPT_EXPORT int MPII_Keyval_set_proxy(int keyval, void *copy_proxy, void *delete
     if (c == -1 || d == -1)
         return ckpt_unsupported("MPI_Comm/Type/Win_create_keyval from Fortran beyond 32 keyvals");
     return 0;
-}
-
-/* A generalized request made from Fortran: its callbacks take arguments by reference. */
-CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq)
-{
-    (void)greq;
-    return ckpt_unsupported("MPI_Grequest_start from Fortran");
 }

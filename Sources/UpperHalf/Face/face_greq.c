@@ -5,7 +5,10 @@
  * complete) is upper-half memory: a generalized request pending at a
  * checkpoint is pending after the restart, on either MPI, and completes when
  * the application calls MPI_Grequest_complete. Its callbacks run in the
- * thread that completes, tests or cancels it, with the application's handles. */
+ * thread that completes, tests or cancels it, with the application's handles.
+ * One made from Fortran (MPICH's libmpichfort names it to MPII_Grequest_set_lang_f77) has
+ * Fortran callbacks: every argument by reference, ierror last, the extra state the address
+ * of the application's INTEGER(KIND=MPI_ADDRESS_KIND) (what MPICH passes them). */
 #include "face_requests.h"
 
 struct face_greq {
@@ -14,7 +17,14 @@ struct face_greq {
     MPI_Grequest_free_function *free_fn;
     MPI_Grequest_cancel_function *cancel;
     void *extra;
+    int fortran; /* set once, before the request is handed to the application */
 };
+
+/* MPICH's MPIR_Grequest_f77_*_function: the status is MPICH's C status read as INTEGERs
+ * (MPI_STATUS_SIZE 5), `complete` a LOGICAL. */
+typedef void fortran_query_fn(void *extra, int *status, int *ierr);
+typedef void fortran_free_fn(void *extra, int *ierr);
+typedef void fortran_cancel_fn(void *extra, int *complete, int *ierr);
 
 CKPT_EXPORT int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn,
                                     MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request)
@@ -49,11 +59,26 @@ static struct face_req *greq_of(int32_t request)
                : NULL;
 }
 
+/* Only libmpichfort calls it, right after its MPI_Grequest_start. */
+CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq);
+CKPT_EXPORT int MPII_Grequest_set_lang_f77(MPI_Request greq)
+{
+    struct face_req *r = greq_of(greq);
+    if (!r)
+        return CKPT_MPI_ERR_REQUEST;
+    r->greq->fortran = 1;
+    return 0;
+}
+
 /* The free callback, then the handle and the record's state. */
 static int release(int32_t v, struct face_req *r)
 {
     struct face_greq *g = r->greq;
-    int rc = g->free_fn ? g->free_fn(g->extra) : 0;
+    int rc = 0;
+    if (g->free_fn && g->fortran)
+        ((fortran_free_fn *)(void *)g->free_fn)(g->extra, &rc);
+    else if (g->free_fn)
+        rc = g->free_fn(g->extra);
     r->greq = NULL;
     free(g);
     ckpt_shadow_free_handle(CKPT_KIND_REQUEST, v);
@@ -84,7 +109,11 @@ int face_greq_query(struct face_req *r, struct ckpt_status *st)
     st->tag = CKPT_MPI_ANY_TAG;
     st->error = 0;
     struct face_greq *g = r->greq;
-    int rc = g->query ? g->query(g->extra, (MPI_Status *)st) : 0;
+    int rc = 0;
+    if (g->query && g->fortran)
+        ((fortran_query_fn *)(void *)g->query)(g->extra, (int *)st, &rc);
+    else if (g->query)
+        rc = g->query(g->extra, (MPI_Status *)st);
     if (rc)
         st->error = rc;
     return rc;
@@ -101,7 +130,12 @@ int face_greq_finish(int32_t *request, struct face_req *r, struct ckpt_status *s
 int face_greq_cancel(struct face_req *r)
 {
     struct face_greq *g = r->greq;
-    return g->cancel ? g->cancel(g->extra, face_greq_done(r)) : 0;
+    int rc = 0, complete = face_greq_done(r); /* MPICH's Fortran .TRUE. is 1 */
+    if (g->cancel && g->fortran)
+        ((fortran_cancel_fn *)(void *)g->cancel)(g->extra, &complete, &rc);
+    else if (g->cancel)
+        rc = g->cancel(g->extra, complete);
+    return rc;
 }
 
 int face_greq_free(int32_t *request, struct face_req *r)

@@ -17,8 +17,9 @@ OF_EXPORT char mpi_fortran_status_ignore_[24] __attribute__((aligned(16)));
 OF_EXPORT char mpi_fortran_unweighted_[4] __attribute__((aligned(16)));
 OF_EXPORT char mpi_fortran_weights_empty_[4] __attribute__((aligned(16)));
 
-/* A Fortran handle is the index of a predefined object (mpif.h's value) or, for any other
- * object, the MPICH face's handle, which is negative ((2 << 30) | kind | slot): the two never meet. */
+/* A Fortran handle is, as in Open MPI, a non-negative index: a predefined object's is mpif.h's value,
+ * any other object's one of the runtime's table after them (of_f_index). A user object's MPICH-face
+ * handle is negative ((2 << 30) | kind | slot), a predefined one's not. */
 extern char ompi_mpi_comm_null[];
 extern char ompi_mpi_comm_self[];
 extern char ompi_mpi_comm_world[];
@@ -29,8 +30,8 @@ static void *const of_f2c_0[3] = {
 };
 OF_EXPORT void *PMPI_Comm_f2c(int f)
 {
-    if (f < 0) return of_out(0, f);
-    return f < 3 && of_f2c_0[f] ? of_f2c_0[f] : (void *)ompi_mpi_comm_null;
+    if (f >= 3) { void *o = of_f_object(0, f, 3); return o ? o : (void *)ompi_mpi_comm_null; }
+    return f >= 0 && of_f2c_0[f] ? of_f2c_0[f] : (void *)ompi_mpi_comm_null;
 }
 OF_EXPORT void *MPI_Comm_f2c(int) __attribute__((weak, alias("PMPI_Comm_f2c")));
 OF_EXPORT int PMPI_Comm_c2f(void *c)
@@ -40,7 +41,7 @@ OF_EXPORT int PMPI_Comm_c2f(void *c)
     case (int32_t)67108864: return 2;
     case (int32_t)1140850689: return 1;
     case (int32_t)1140850688: return 0;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(0, c, 3) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Comm_c2f(void *) __attribute__((weak, alias("PMPI_Comm_c2f")));
@@ -53,8 +54,8 @@ static void *const of_f2c_1[2] = {
 };
 OF_EXPORT void *PMPI_Group_f2c(int f)
 {
-    if (f < 0) return of_out(1, f);
-    return f < 2 && of_f2c_1[f] ? of_f2c_1[f] : (void *)ompi_mpi_group_null;
+    if (f >= 2) { void *o = of_f_object(1, f, 2); return o ? o : (void *)ompi_mpi_group_null; }
+    return f >= 0 && of_f2c_1[f] ? of_f2c_1[f] : (void *)ompi_mpi_group_null;
 }
 OF_EXPORT void *MPI_Group_f2c(int) __attribute__((weak, alias("PMPI_Group_f2c")));
 OF_EXPORT int PMPI_Group_c2f(void *c)
@@ -63,7 +64,7 @@ OF_EXPORT int PMPI_Group_c2f(void *c)
     switch (OF_H(c)) {
     case (int32_t)134217728: return 0;
     case (int32_t)1207959552: return 1;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(1, c, 2) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Group_c2f(void *) __attribute__((weak, alias("PMPI_Group_c2f")));
@@ -212,8 +213,8 @@ static void *const of_f2c_2[73] = {
 };
 OF_EXPORT void *PMPI_Type_f2c(int f)
 {
-    if (f < 0) return of_out(2, f);
-    return f < 73 && of_f2c_2[f] ? of_f2c_2[f] : (void *)ompi_mpi_datatype_null;
+    if (f >= 73) { void *o = of_f_object(2, f, 73); return o ? o : (void *)ompi_mpi_datatype_null; }
+    return f >= 0 && of_f2c_2[f] ? of_f2c_2[f] : (void *)ompi_mpi_datatype_null;
 }
 OF_EXPORT void *MPI_Type_f2c(int) __attribute__((weak, alias("PMPI_Type_f2c")));
 OF_EXPORT int PMPI_Type_c2f(void *c)
@@ -283,7 +284,7 @@ OF_EXPORT int PMPI_Type_c2f(void *c)
     case (int32_t)1275070489: return 44;
     case (int32_t)1275068932: return 38;
     case (int32_t)1275069454: return 33;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(2, c, 73) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Type_c2f(void *) __attribute__((weak, alias("PMPI_Type_c2f")));
@@ -298,8 +299,8 @@ static void *const of_f2c_3[3] = {
 };
 OF_EXPORT void *PMPI_Errhandler_f2c(int f)
 {
-    if (f < 0) return of_out(3, f);
-    return f < 3 && of_f2c_3[f] ? of_f2c_3[f] : (void *)ompi_mpi_errhandler_null;
+    if (f >= 3) { void *o = of_f_object(3, f, 3); return o ? o : (void *)ompi_mpi_errhandler_null; }
+    return f >= 0 && of_f2c_3[f] ? of_f2c_3[f] : (void *)ompi_mpi_errhandler_null;
 }
 OF_EXPORT void *MPI_Errhandler_f2c(int) __attribute__((weak, alias("PMPI_Errhandler_f2c")));
 OF_EXPORT int PMPI_Errhandler_c2f(void *c)
@@ -309,7 +310,7 @@ OF_EXPORT int PMPI_Errhandler_c2f(void *c)
     case (int32_t)335544320: return 0;
     case (int32_t)1409286144: return 1;
     case (int32_t)1409286145: return 2;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(3, c, 3) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Errhandler_c2f(void *) __attribute__((weak, alias("PMPI_Errhandler_c2f")));
@@ -348,8 +349,8 @@ static void *const of_f2c_4[15] = {
 };
 OF_EXPORT void *PMPI_Op_f2c(int f)
 {
-    if (f < 0) return of_out(4, f);
-    return f < 15 && of_f2c_4[f] ? of_f2c_4[f] : (void *)ompi_mpi_op_null;
+    if (f >= 15) { void *o = of_f_object(4, f, 15); return o ? o : (void *)ompi_mpi_op_null; }
+    return f >= 0 && of_f2c_4[f] ? of_f2c_4[f] : (void *)ompi_mpi_op_null;
 }
 OF_EXPORT void *MPI_Op_f2c(int) __attribute__((weak, alias("PMPI_Op_f2c")));
 OF_EXPORT int PMPI_Op_c2f(void *c)
@@ -371,7 +372,7 @@ OF_EXPORT int PMPI_Op_c2f(void *c)
     case (int32_t)1476395012: return 4;
     case (int32_t)1476395021: return 13;
     case (int32_t)1476395011: return 3;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(4, c, 15) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Op_c2f(void *) __attribute__((weak, alias("PMPI_Op_c2f")));
@@ -384,8 +385,8 @@ static void *const of_f2c_5[2] = {
 };
 OF_EXPORT void *PMPI_Info_f2c(int f)
 {
-    if (f < 0) return of_out(5, f);
-    return f < 2 && of_f2c_5[f] ? of_f2c_5[f] : (void *)ompi_mpi_info_null;
+    if (f >= 2) { void *o = of_f_object(5, f, 2); return o ? o : (void *)ompi_mpi_info_null; }
+    return f >= 0 && of_f2c_5[f] ? of_f2c_5[f] : (void *)ompi_mpi_info_null;
 }
 OF_EXPORT void *MPI_Info_f2c(int) __attribute__((weak, alias("PMPI_Info_f2c")));
 OF_EXPORT int PMPI_Info_c2f(void *c)
@@ -394,7 +395,7 @@ OF_EXPORT int PMPI_Info_c2f(void *c)
     switch (OF_H(c)) {
     case (int32_t)469762048: return 0;
     case (int32_t)1543503873: return 1;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(5, c, 2) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Info_c2f(void *) __attribute__((weak, alias("PMPI_Info_c2f")));
@@ -405,8 +406,8 @@ static void *const of_f2c_6[1] = {
 };
 OF_EXPORT void *PMPI_Request_f2c(int f)
 {
-    if (f < 0) return of_out(6, f);
-    return f < 1 && of_f2c_6[f] ? of_f2c_6[f] : (void *)ompi_request_null;
+    if (f >= 1) { void *o = of_f_object(6, f, 1); return o ? o : (void *)ompi_request_null; }
+    return f >= 0 && of_f2c_6[f] ? of_f2c_6[f] : (void *)ompi_request_null;
 }
 OF_EXPORT void *MPI_Request_f2c(int) __attribute__((weak, alias("PMPI_Request_f2c")));
 OF_EXPORT int PMPI_Request_c2f(void *c)
@@ -414,7 +415,7 @@ OF_EXPORT int PMPI_Request_c2f(void *c)
     if (!c) return 0;
     switch (OF_H(c)) {
     case (int32_t)738197504: return 0;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(6, c, 1) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Request_c2f(void *) __attribute__((weak, alias("PMPI_Request_c2f")));
@@ -427,8 +428,8 @@ static void *const of_f2c_7[2] = {
 };
 OF_EXPORT void *PMPI_Message_f2c(int f)
 {
-    if (f < 0) return of_out(7, f);
-    return f < 2 && of_f2c_7[f] ? of_f2c_7[f] : (void *)ompi_message_null;
+    if (f >= 2) { void *o = of_f_object(7, f, 2); return o ? o : (void *)ompi_message_null; }
+    return f >= 0 && of_f2c_7[f] ? of_f2c_7[f] : (void *)ompi_message_null;
 }
 OF_EXPORT void *MPI_Message_f2c(int) __attribute__((weak, alias("PMPI_Message_f2c")));
 OF_EXPORT int PMPI_Message_c2f(void *c)
@@ -437,7 +438,7 @@ OF_EXPORT int PMPI_Message_c2f(void *c)
     switch (OF_H(c)) {
     case (int32_t)738197504: return 0;
     case (int32_t)1811939328: return 1;
-    default: return OF_H(c);
+    default: return OF_H(c) < 0 ? of_f_index(7, c, 2) : OF_H(c);
     }
 }
 OF_EXPORT int MPI_Message_c2f(void *) __attribute__((weak, alias("PMPI_Message_c2f")));

@@ -4521,16 +4521,16 @@ OF_EXPORT int PMPI_Type_ub(void * datatype, intptr_t *displacement)
 }
 OF_EXPORT int MPI_Type_ub(void * datatype, intptr_t *displacement) __attribute__((weak, alias("PMPI_Type_ub")));
 
-/* Fortran handles of windows and files: the MPICH face's int, but the null's is Open MPI's
- * Fortran MPI_WIN_NULL / MPI_FILE_NULL (0; no MPICH handle is 0 but MPICH's MPI_FILE_NULL). */
-OF_EXPORT int PMPI_Win_c2f(void *h) { return !h || OF_H(h) == (int32_t)536870912 ? 0 : OF_H(h); }
+/* Fortran handles of windows and files: Open MPI's Fortran MPI_WIN_NULL / MPI_FILE_NULL is 0, every
+ * other object a non-negative index of the runtime's table, as in Open MPI. */
+OF_EXPORT int PMPI_Win_c2f(void *h) { return !h || OF_H(h) == (int32_t)536870912 ? 0 : of_f_index(8, h, 1); }
 OF_EXPORT int MPI_Win_c2f(void *h) __attribute__((weak, alias("PMPI_Win_c2f")));
-OF_EXPORT void *PMPI_Win_f2c(int f) { return of_out(8, f == 0 ? (int32_t)536870912 : f); }
+OF_EXPORT void *PMPI_Win_f2c(int f) { void *o = of_f_object(8, f, 1); return o ? o : of_out(8, (int32_t)536870912); }
 OF_EXPORT void *MPI_Win_f2c(int f) __attribute__((weak, alias("PMPI_Win_f2c")));
 
-OF_EXPORT int PMPI_File_c2f(void *h) { return !h || OF_H(h) == (int32_t)0 ? 0 : OF_H(h); }
+OF_EXPORT int PMPI_File_c2f(void *h) { return !h || OF_H(h) == (int32_t)0 ? 0 : of_f_index(9, h, 1); }
 OF_EXPORT int MPI_File_c2f(void *h) __attribute__((weak, alias("PMPI_File_c2f")));
-OF_EXPORT void *PMPI_File_f2c(int f) { return of_out(9, f == 0 ? (int32_t)0 : f); }
+OF_EXPORT void *PMPI_File_f2c(int f) { void *o = of_f_object(9, f, 1); return o ? o : of_out(9, (int32_t)0); }
 OF_EXPORT void *MPI_File_f2c(int f) __attribute__((weak, alias("PMPI_File_f2c")));
 
 /* Exported by Open MPI but not converted yet: fail naming the call. */

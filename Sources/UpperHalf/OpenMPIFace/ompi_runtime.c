@@ -123,6 +123,7 @@ void *of_alloc(size_t bytes)
 struct of_obj {
     int32_t h;
     int32_t kind;
+    int32_t f; /* its Fortran index once it has one (of_f_index), else 0: always a predefined one's */
 };
 struct of_slot {
     uint64_t key;
@@ -164,6 +165,7 @@ void *of_out(int kind, int32_t h)
         if (!o) of_die("out of memory converting handles", "");
         o->h = h;
         o->kind = kind;
+        o->f = 0;
         table[i].key = key;
         table[i].obj = o;
         table_used++;
@@ -171,6 +173,50 @@ void *of_out(int kind, int32_t h)
     void *r = table[i].obj;
     pthread_mutex_unlock(&table_lock);
     return r;
+}
+
+/* Fortran indices of user objects, as Open MPI's f2c tables give them: per kind, the next
+ * free one after the predefined indices, one per wrapper and, like the wrappers, never
+ * reused. Chunks that never move, so f2c reads without the lock; static and upper-half
+ * heap, so a restored job's Fortran handles still name the same objects. */
+#define OF_F_CHUNK 4096
+#define OF_F_CHUNKS 4096
+#define OF_F_KINDS 16
+static struct of_obj **f_chunks[OF_F_KINDS][OF_F_CHUNKS];
+static int f_used[OF_F_KINDS];
+static pthread_mutex_t f_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int of_f_index(int kind, void *c, int base)
+{
+    struct of_obj *o = c;
+    int f = __atomic_load_n(&o->f, __ATOMIC_ACQUIRE);
+    if (f) return f;
+    pthread_mutex_lock(&f_lock);
+    if (!(f = o->f)) {
+        int i = f_used[kind];
+        if (i / OF_F_CHUNK >= OF_F_CHUNKS) of_die("more user objects of one kind than Fortran handles", "");
+        struct of_obj **chunk = f_chunks[kind][i / OF_F_CHUNK];
+        if (!chunk) {
+            chunk = calloc(OF_F_CHUNK, sizeof *chunk);
+            if (!chunk) of_die("out of memory converting handles", "");
+            __atomic_store_n(&f_chunks[kind][i / OF_F_CHUNK], chunk, __ATOMIC_RELEASE);
+        }
+        __atomic_store_n(&chunk[i % OF_F_CHUNK], o, __ATOMIC_RELEASE);
+        f_used[kind] = i + 1;
+        f = base + i;
+        __atomic_store_n(&o->f, f, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&f_lock);
+    return f;
+}
+
+void *of_f_object(int kind, int f, int base)
+{
+    if (f < base) return NULL;
+    unsigned i = (unsigned)(f - base);
+    if (i >= (unsigned)OF_F_CHUNK * OF_F_CHUNKS) return NULL;
+    struct of_obj **chunk = __atomic_load_n(&f_chunks[kind][i / OF_F_CHUNK], __ATOMIC_ACQUIRE);
+    return chunk ? __atomic_load_n(&chunk[i % OF_F_CHUNK], __ATOMIC_ACQUIRE) : NULL;
 }
 
 /* A rank-valued predefined attribute (MPI_HOST, MPI_IO), converted into storage of our own:

@@ -47,3 +47,51 @@ __attribute__((constructor)) static void off_load_face(void)
     (void)!write(2, "\n", 1);
     _exit(127);
 }
+
+/* Generalized requests made from Fortran: the three Fortran functions and the address of the
+ * application's extra state (what Open MPI passes them, so a callback that changes it is
+ * seen by the next one and by the application) travel as the C extra state to three fixed C
+ * callbacks. Upper-half heap and fixed code: a pending request survives a restart. */
+struct off_greq {
+    void (*query)(intptr_t *, int *, int *);
+    void (*free_fn)(intptr_t *, int *);
+    void (*cancel)(intptr_t *, int *, int *);
+    intptr_t *extra;
+};
+
+void *off_greq_new(void *query, void *free_fn, void *cancel, intptr_t *extra)
+{
+    struct off_greq *g = off_alloc(sizeof *g);
+    g->query = (void (*)(intptr_t *, int *, int *))query;
+    g->free_fn = (void (*)(intptr_t *, int *))free_fn;
+    g->cancel = (void (*)(intptr_t *, int *, int *))cancel;
+    g->extra = extra;
+    return g;
+}
+
+/* Open MPI's Fortran status is its C status read as INTEGERs. */
+int off_greq_query_fn(void *e, void *status)
+{
+    struct off_greq *g = e;
+    int ierr = 0;
+    if (g->query) g->query(g->extra, (int *)status, &ierr);
+    return ierr;
+}
+
+/* The C face calls it last. */
+int off_greq_free_fn(void *e)
+{
+    struct off_greq *g = e;
+    int ierr = 0;
+    if (g->free_fn) g->free_fn(g->extra, &ierr);
+    free(g);
+    return ierr;
+}
+
+int off_greq_cancel_fn(void *e, int complete)
+{
+    struct off_greq *g = e;
+    int ierr = 0, logical = complete ? 1 : 0; /* gfortran's .TRUE. */
+    if (g->cancel) g->cancel(g->extra, &logical, &ierr);
+    return ierr;
+}

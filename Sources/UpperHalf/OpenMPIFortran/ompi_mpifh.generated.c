@@ -1950,6 +1950,18 @@ OFF_EXPORT void ompi_grequest_complete_f(int *request, int *ierr)
     if (ierr) *ierr = rc;
 }
 
+int PMPI_Grequest_start(void *, void *, void *, void *, void *);
+OFF_EXPORT void ompi_grequest_start_f(void *query_fn, void *free_fn, void *cancel_fn, intptr_t *extra_state, int *request, int *ierr);
+OFF_EXPORT void ompi_grequest_start_f(void *query_fn, void *free_fn, void *cancel_fn, intptr_t *extra_state, int *request, int *ierr)
+{
+    void *h_request = 0;
+    int rc = PMPI_Grequest_start((void *)off_greq_query_fn, (void *)off_greq_free_fn, (void *)off_greq_cancel_fn, off_greq_new(query_fn, free_fn, cancel_fn, extra_state), &h_request);
+    if (rc == 0) {
+        *request = PMPI_Request_c2f(h_request);
+    }
+    if (ierr) *ierr = rc;
+}
+
 int PMPI_Group_compare(void *, void *, int *);
 OFF_EXPORT void ompi_group_compare_f(int *group1, int *group2, int *result, int *ierr);
 OFF_EXPORT void ompi_group_compare_f(int *group1, int *group2, int *result, int *ierr)
@@ -4606,8 +4618,7 @@ OFF_EXPORT void MPI_GRAPH_MAP(void) __attribute__((weak, alias("ompi_graph_map_f
 OFF_EXPORT void MPI_GRAPH_NEIGHBORS(void) __attribute__((weak, alias("ompi_graph_neighbors_f")));
 OFF_EXPORT void MPI_GRAPH_NEIGHBORS_COUNT(void) __attribute__((weak, alias("ompi_graph_neighbors_count_f")));
 OFF_EXPORT void MPI_GREQUEST_COMPLETE(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_108(void) { ompi_ckpt_mpi_unsupported("MPI_GREQUEST_START (Fortran)"); }
-OFF_EXPORT void MPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_108")));
+OFF_EXPORT void MPI_GREQUEST_START(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void MPI_GROUP_COMPARE(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_GROUP_DIFFERENCE(void) __attribute__((weak, alias("ompi_group_difference_f")));
 OFF_EXPORT void MPI_GROUP_EXCL(void) __attribute__((weak, alias("ompi_group_excl_f")));
@@ -4656,10 +4667,8 @@ OFF_EXPORT void MPI_Graphdims_get_f(void) __attribute__((weak, alias("ompi_graph
 OFF_EXPORT void MPI_Graphdims_get_f08(void) __attribute__((weak, alias("ompi_graphdims_get_f")));
 OFF_EXPORT void MPI_Grequest_complete_f(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void MPI_Grequest_complete_f08(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_109(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f (Fortran)"); }
-OFF_EXPORT void MPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_109")));
-static void off_stub_110(void) { ompi_ckpt_mpi_unsupported("MPI_Grequest_start_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_110")));
+OFF_EXPORT void MPI_Grequest_start_f(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void MPI_Grequest_start_f08(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void MPI_Group_compare_f(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_Group_compare_f08(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void MPI_Group_difference_f(void) __attribute__((weak, alias("ompi_group_difference_f")));
@@ -4689,8 +4698,8 @@ OFF_EXPORT void MPI_IALLGATHERV(void) __attribute__((weak, alias("ompi_iallgathe
 OFF_EXPORT void MPI_IALLREDUCE(void) __attribute__((weak, alias("ompi_iallreduce_f")));
 OFF_EXPORT void MPI_IALLTOALL(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void MPI_IALLTOALLV(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_111(void) { ompi_ckpt_mpi_unsupported("MPI_IALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_111")));
+static void off_stub_108(void) { ompi_ckpt_mpi_unsupported("MPI_IALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_108")));
 OFF_EXPORT void MPI_IBARRIER(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_IBCAST(void) __attribute__((weak, alias("ompi_ibcast_f")));
 OFF_EXPORT void MPI_IBSEND(void) __attribute__((weak, alias("ompi_ibsend_f")));
@@ -4703,8 +4712,8 @@ OFF_EXPORT void MPI_INEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_i
 OFF_EXPORT void MPI_INEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_ineighbor_allgatherv_f")));
 OFF_EXPORT void MPI_INEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_112(void) { ompi_ckpt_mpi_unsupported("MPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_112")));
+static void off_stub_109(void) { ompi_ckpt_mpi_unsupported("MPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_109")));
 OFF_EXPORT void MPI_INFO_CREATE(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_INFO_DELETE(void) __attribute__((weak, alias("ompi_info_delete_f")));
 OFF_EXPORT void MPI_INFO_DUP(void) __attribute__((weak, alias("ompi_info_dup_f")));
@@ -4741,10 +4750,10 @@ OFF_EXPORT void MPI_Ialltoall_f(void) __attribute__((weak, alias("ompi_ialltoall
 OFF_EXPORT void MPI_Ialltoall_f08(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void MPI_Ialltoallv_f(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void MPI_Ialltoallv_f08(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_113(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_113")));
-static void off_stub_114(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_114")));
+static void off_stub_110(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_110")));
+static void off_stub_111(void) { ompi_ckpt_mpi_unsupported("MPI_Ialltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_111")));
 OFF_EXPORT void MPI_Ibarrier_f(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_Ibarrier_f08(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void MPI_Ibcast_f(void) __attribute__((weak, alias("ompi_ibcast_f")));
@@ -4769,10 +4778,10 @@ OFF_EXPORT void MPI_Ineighbor_alltoall_f(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void MPI_Ineighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void MPI_Ineighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void MPI_Ineighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_115(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_115")));
-static void off_stub_116(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_116")));
+static void off_stub_112(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_112")));
+static void off_stub_113(void) { ompi_ckpt_mpi_unsupported("MPI_Ineighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_113")));
 OFF_EXPORT void MPI_Info_create_f(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_Info_create_f08(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void MPI_Info_delete_f(void) __attribute__((weak, alias("ompi_info_delete_f")));
@@ -4825,18 +4834,18 @@ OFF_EXPORT void MPI_Isend_f(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void MPI_Isend_f08(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void MPI_Issend_f(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void MPI_Issend_f08(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_117(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_CREATE (Fortran)"); }
-OFF_EXPORT void MPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_117")));
-static void off_stub_118(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_FREE (Fortran)"); }
-OFF_EXPORT void MPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_118")));
-static void off_stub_119(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_119")));
-static void off_stub_120(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_120")));
-static void off_stub_121(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_121")));
-static void off_stub_122(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_122")));
+static void off_stub_114(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_CREATE (Fortran)"); }
+OFF_EXPORT void MPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_114")));
+static void off_stub_115(void) { ompi_ckpt_mpi_unsupported("MPI_KEYVAL_FREE (Fortran)"); }
+OFF_EXPORT void MPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_115")));
+static void off_stub_116(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_116")));
+static void off_stub_117(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_create_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_117")));
+static void off_stub_118(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_118")));
+static void off_stub_119(void) { ompi_ckpt_mpi_unsupported("MPI_Keyval_free_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_119")));
 OFF_EXPORT void MPI_LOOKUP_NAME(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void MPI_Lookup_name_f(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void MPI_Lookup_name_f08(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -4850,8 +4859,8 @@ OFF_EXPORT void MPI_NEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_ne
 OFF_EXPORT void MPI_NEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
 OFF_EXPORT void MPI_NEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_123(void) { ompi_ckpt_mpi_unsupported("MPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_123")));
+static void off_stub_120(void) { ompi_ckpt_mpi_unsupported("MPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void MPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_120")));
 OFF_EXPORT void MPI_Neighbor_allgather_f(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void MPI_Neighbor_allgather_f08(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void MPI_Neighbor_allgatherv_f(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
@@ -4860,10 +4869,10 @@ OFF_EXPORT void MPI_Neighbor_alltoall_f(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void MPI_Neighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void MPI_Neighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void MPI_Neighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_124(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void MPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_124")));
-static void off_stub_125(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_125")));
+static void off_stub_121(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void MPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_121")));
+static void off_stub_122(void) { ompi_ckpt_mpi_unsupported("MPI_Neighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_122")));
 OFF_EXPORT void MPI_OPEN_PORT(void) __attribute__((weak, alias("ompi_open_port_f")));
 OFF_EXPORT void MPI_OP_COMMUTATIVE(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void MPI_OP_CREATE(void) __attribute__((weak, alias("ompi_op_create_f")));
@@ -4880,8 +4889,8 @@ OFF_EXPORT void MPI_PACK(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_PACK_EXTERNAL(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void MPI_PACK_EXTERNAL_SIZE(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
 OFF_EXPORT void MPI_PACK_SIZE(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_126(void) { ompi_ckpt_mpi_unsupported("MPI_PCONTROL (Fortran)"); }
-OFF_EXPORT void MPI_PCONTROL(void) __attribute__((weak, alias("off_stub_126")));
+static void off_stub_123(void) { ompi_ckpt_mpi_unsupported("MPI_PCONTROL (Fortran)"); }
+OFF_EXPORT void MPI_PCONTROL(void) __attribute__((weak, alias("off_stub_123")));
 OFF_EXPORT void MPI_PROBE(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_PUBLISH_NAME(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void MPI_PUT(void) __attribute__((weak, alias("ompi_put_f")));
@@ -4893,10 +4902,10 @@ OFF_EXPORT void MPI_Pack_f(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_Pack_f08(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void MPI_Pack_size_f(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void MPI_Pack_size_f08(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_127(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f (Fortran)"); }
-OFF_EXPORT void MPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_127")));
-static void off_stub_128(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_128")));
+static void off_stub_124(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f (Fortran)"); }
+OFF_EXPORT void MPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_124")));
+static void off_stub_125(void) { ompi_ckpt_mpi_unsupported("MPI_Pcontrol_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_125")));
 OFF_EXPORT void MPI_Probe_f(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_Probe_f08(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void MPI_Publish_name_f(void) __attribute__((weak, alias("ompi_publish_name_f")));
@@ -4913,8 +4922,8 @@ OFF_EXPORT void MPI_REDUCE(void) __attribute__((weak, alias("ompi_reduce_f")));
 OFF_EXPORT void MPI_REDUCE_LOCAL(void) __attribute__((weak, alias("ompi_reduce_local_f")));
 OFF_EXPORT void MPI_REDUCE_SCATTER(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void MPI_REDUCE_SCATTER_BLOCK(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_129(void) { ompi_ckpt_mpi_unsupported("MPI_REGISTER_DATAREP (Fortran)"); }
-OFF_EXPORT void MPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_129")));
+static void off_stub_126(void) { ompi_ckpt_mpi_unsupported("MPI_REGISTER_DATAREP (Fortran)"); }
+OFF_EXPORT void MPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_126")));
 OFF_EXPORT void MPI_REQUEST_FREE(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_REQUEST_GET_STATUS(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void MPI_RGET(void) __attribute__((weak, alias("ompi_rget_f")));
@@ -4936,10 +4945,10 @@ OFF_EXPORT void MPI_Reduce_scatter_block_f(void) __attribute__((weak, alias("omp
 OFF_EXPORT void MPI_Reduce_scatter_block_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void MPI_Reduce_scatter_f(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void MPI_Reduce_scatter_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
-static void off_stub_130(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f (Fortran)"); }
-OFF_EXPORT void MPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_130")));
-static void off_stub_131(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_131")));
+static void off_stub_127(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f (Fortran)"); }
+OFF_EXPORT void MPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_127")));
+static void off_stub_128(void) { ompi_ckpt_mpi_unsupported("MPI_Register_datarep_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_128")));
 OFF_EXPORT void MPI_Request_free_f(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_Request_free_f08(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void MPI_Request_get_status_f(void) __attribute__((weak, alias("ompi_request_get_status_f")));
@@ -5018,8 +5027,8 @@ OFF_EXPORT void MPI_TYPE_CREATE_STRUCT(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void MPI_TYPE_CREATE_SUBARRAY(void) __attribute__((weak, alias("ompi_type_create_subarray_f")));
 OFF_EXPORT void MPI_TYPE_DELETE_ATTR(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void MPI_TYPE_DUP(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_132(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_132")));
+static void off_stub_129(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_EXTENT (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_129")));
 OFF_EXPORT void MPI_TYPE_FREE(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_TYPE_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
 OFF_EXPORT void MPI_TYPE_GET_ATTR(void) __attribute__((weak, alias("ompi_type_get_attr_f")));
@@ -5030,22 +5039,22 @@ OFF_EXPORT void MPI_TYPE_GET_EXTENT_X(void) __attribute__((weak, alias("ompi_typ
 OFF_EXPORT void MPI_TYPE_GET_NAME(void) __attribute__((weak, alias("ompi_type_get_name_f")));
 OFF_EXPORT void MPI_TYPE_GET_TRUE_EXTENT(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void MPI_TYPE_GET_TRUE_EXTENT_X(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_133(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HINDEXED (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_133")));
-static void off_stub_134(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HVECTOR (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_134")));
+static void off_stub_130(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HINDEXED (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_130")));
+static void off_stub_131(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_HVECTOR (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_131")));
 OFF_EXPORT void MPI_TYPE_INDEXED(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_135(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_LB (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_135")));
+static void off_stub_132(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_LB (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_132")));
 OFF_EXPORT void MPI_TYPE_MATCH_SIZE(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_TYPE_SET_ATTR(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
 OFF_EXPORT void MPI_TYPE_SET_NAME(void) __attribute__((weak, alias("ompi_type_set_name_f")));
 OFF_EXPORT void MPI_TYPE_SIZE(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void MPI_TYPE_SIZE_X(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_136(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_STRUCT (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_136")));
-static void off_stub_137(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_UB (Fortran)"); }
-OFF_EXPORT void MPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_137")));
+static void off_stub_133(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_STRUCT (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_133")));
+static void off_stub_134(void) { ompi_ckpt_mpi_unsupported("MPI_TYPE_UB (Fortran)"); }
+OFF_EXPORT void MPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_134")));
 OFF_EXPORT void MPI_TYPE_VECTOR(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_Test_cancelled_f(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
 OFF_EXPORT void MPI_Test_cancelled_f08(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
@@ -5091,10 +5100,10 @@ OFF_EXPORT void MPI_Type_delete_attr_f(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void MPI_Type_delete_attr_f08(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void MPI_Type_dup_f(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void MPI_Type_dup_f08(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_138(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_138")));
-static void off_stub_139(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_139")));
+static void off_stub_135(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_135")));
+static void off_stub_136(void) { ompi_ckpt_mpi_unsupported("MPI_Type_extent_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_136")));
 OFF_EXPORT void MPI_Type_free_f(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_Type_free_f08(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void MPI_Type_free_keyval_f(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
@@ -5115,20 +5124,20 @@ OFF_EXPORT void MPI_Type_get_true_extent_f(void) __attribute__((weak, alias("omp
 OFF_EXPORT void MPI_Type_get_true_extent_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void MPI_Type_get_true_extent_x_f(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void MPI_Type_get_true_extent_x_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_140(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_140")));
-static void off_stub_141(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_141")));
-static void off_stub_142(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_142")));
-static void off_stub_143(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_143")));
+static void off_stub_137(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_137")));
+static void off_stub_138(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hindexed_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_138")));
+static void off_stub_139(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_139")));
+static void off_stub_140(void) { ompi_ckpt_mpi_unsupported("MPI_Type_hvector_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_140")));
 OFF_EXPORT void MPI_Type_indexed_f(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void MPI_Type_indexed_f08(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_144(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_144")));
-static void off_stub_145(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_145")));
+static void off_stub_141(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_141")));
+static void off_stub_142(void) { ompi_ckpt_mpi_unsupported("MPI_Type_lb_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_142")));
 OFF_EXPORT void MPI_Type_match_size_f(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_Type_match_size_f08(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void MPI_Type_set_attr_f(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
@@ -5139,14 +5148,14 @@ OFF_EXPORT void MPI_Type_size_f(void) __attribute__((weak, alias("ompi_type_size
 OFF_EXPORT void MPI_Type_size_f08(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void MPI_Type_size_x_f(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void MPI_Type_size_x_f08(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_146(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_146")));
-static void off_stub_147(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_147")));
-static void off_stub_148(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f (Fortran)"); }
-OFF_EXPORT void MPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_148")));
-static void off_stub_149(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_149")));
+static void off_stub_143(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_143")));
+static void off_stub_144(void) { ompi_ckpt_mpi_unsupported("MPI_Type_struct_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_144")));
+static void off_stub_145(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f (Fortran)"); }
+OFF_EXPORT void MPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_145")));
+static void off_stub_146(void) { ompi_ckpt_mpi_unsupported("MPI_Type_ub_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_146")));
 OFF_EXPORT void MPI_Type_vector_f(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_Type_vector_f08(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void MPI_UNPACK(void) __attribute__((weak, alias("ompi_unpack_f")));
@@ -5163,11 +5172,11 @@ OFF_EXPORT void MPI_WAITALL(void) __attribute__((weak, alias("ompi_waitall_f")))
 OFF_EXPORT void MPI_WAITANY(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void MPI_WAITSOME(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void MPI_WIN_ALLOCATE(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_150(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_150")));
+static void off_stub_147(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_147")));
 OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
-static void off_stub_151(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_151")));
+static void off_stub_148(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_148")));
 OFF_EXPORT void MPI_WIN_ATTACH(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void MPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
 OFF_EXPORT void MPI_WIN_COMPLETE(void) __attribute__((weak, alias("ompi_win_complete_f")));
@@ -5197,8 +5206,8 @@ OFF_EXPORT void MPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_wi
 OFF_EXPORT void MPI_WIN_SET_INFO(void) __attribute__((weak, alias("ompi_win_set_info_f")));
 OFF_EXPORT void MPI_WIN_SET_NAME(void) __attribute__((weak, alias("ompi_win_set_name_f")));
 OFF_EXPORT void MPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
-static void off_stub_152(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
-OFF_EXPORT void MPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_152")));
+static void off_stub_149(void) { ompi_ckpt_mpi_unsupported("MPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
+OFF_EXPORT void MPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_149")));
 OFF_EXPORT void MPI_WIN_START(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void MPI_WIN_SYNC(void) __attribute__((weak, alias("ompi_win_sync_f")));
 OFF_EXPORT void MPI_WIN_TEST(void) __attribute__((weak, alias("ompi_win_test_f")));
@@ -5215,16 +5224,16 @@ OFF_EXPORT void MPI_Waitany_f(void) __attribute__((weak, alias("ompi_waitany_f")
 OFF_EXPORT void MPI_Waitany_f08(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void MPI_Waitsome_f(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void MPI_Waitsome_f08(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_153(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_153")));
-static void off_stub_154(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_154")));
+static void off_stub_150(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_150")));
+static void off_stub_151(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_151")));
 OFF_EXPORT void MPI_Win_allocate_f(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void MPI_Win_allocate_f08(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_155(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_155")));
-static void off_stub_156(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_156")));
+static void off_stub_152(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_152")));
+static void off_stub_153(void) { ompi_ckpt_mpi_unsupported("MPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_153")));
 OFF_EXPORT void MPI_Win_allocate_shared_f(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void MPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void MPI_Win_attach_f(void) __attribute__((weak, alias("ompi_win_attach_f")));
@@ -5283,10 +5292,10 @@ OFF_EXPORT void MPI_Win_set_info_f(void) __attribute__((weak, alias("ompi_win_se
 OFF_EXPORT void MPI_Win_set_info_f08(void) __attribute__((weak, alias("ompi_win_set_info_f")));
 OFF_EXPORT void MPI_Win_set_name_f(void) __attribute__((weak, alias("ompi_win_set_name_f")));
 OFF_EXPORT void MPI_Win_set_name_f08(void) __attribute__((weak, alias("ompi_win_set_name_f")));
-static void off_stub_157(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_157")));
-static void off_stub_158(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f08 (Fortran)"); }
-OFF_EXPORT void MPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_158")));
+static void off_stub_154(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void MPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_154")));
+static void off_stub_155(void) { ompi_ckpt_mpi_unsupported("MPI_Win_shared_query_cptr_f08 (Fortran)"); }
+OFF_EXPORT void MPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_155")));
 OFF_EXPORT void MPI_Win_shared_query_f(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void MPI_Win_shared_query_f08(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void MPI_Win_start_f(void) __attribute__((weak, alias("ompi_win_start_f")));
@@ -5305,165 +5314,165 @@ OFF_EXPORT void MPI_Wtick_f(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void MPI_Wtick_f08(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void MPI_Wtime_f(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void MPI_Wtime_f08(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_159(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_159")));
-static void off_stub_160(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_160")));
-static void off_stub_161(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLREDUCE_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLREDUCE_INIT(void) __attribute__((weak, alias("off_stub_161")));
-static void off_stub_162(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_162")));
-static void off_stub_163(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLW_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_163")));
-static void off_stub_164(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALL_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_164")));
-static void off_stub_165(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgather_init_f(void) __attribute__((weak, alias("off_stub_165")));
-static void off_stub_166(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgather_init_f08(void) __attribute__((weak, alias("off_stub_166")));
-static void off_stub_167(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgatherv_init_f(void) __attribute__((weak, alias("off_stub_167")));
-static void off_stub_168(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_168")));
-static void off_stub_169(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Allreduce_init_f(void) __attribute__((weak, alias("off_stub_169")));
-static void off_stub_170(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Allreduce_init_f08(void) __attribute__((weak, alias("off_stub_170")));
-static void off_stub_171(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoall_init_f(void) __attribute__((weak, alias("off_stub_171")));
-static void off_stub_172(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoall_init_f08(void) __attribute__((weak, alias("off_stub_172")));
-static void off_stub_173(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallv_init_f(void) __attribute__((weak, alias("off_stub_173")));
-static void off_stub_174(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_174")));
-static void off_stub_175(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallw_init_f(void) __attribute__((weak, alias("off_stub_175")));
-static void off_stub_176(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_176")));
-static void off_stub_177(void) { ompi_ckpt_mpi_unsupported("PMPIX_BARRIER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_BARRIER_INIT(void) __attribute__((weak, alias("off_stub_177")));
-static void off_stub_178(void) { ompi_ckpt_mpi_unsupported("PMPIX_BCAST_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_BCAST_INIT(void) __attribute__((weak, alias("off_stub_178")));
-static void off_stub_179(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Barrier_init_f(void) __attribute__((weak, alias("off_stub_179")));
-static void off_stub_180(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Barrier_init_f08(void) __attribute__((weak, alias("off_stub_180")));
-static void off_stub_181(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Bcast_init_f(void) __attribute__((weak, alias("off_stub_181")));
-static void off_stub_182(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Bcast_init_f08(void) __attribute__((weak, alias("off_stub_182")));
-static void off_stub_183(void) { ompi_ckpt_mpi_unsupported("PMPIX_EXSCAN_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_EXSCAN_INIT(void) __attribute__((weak, alias("off_stub_183")));
-static void off_stub_184(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Exscan_init_f(void) __attribute__((weak, alias("off_stub_184")));
-static void off_stub_185(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Exscan_init_f08(void) __attribute__((weak, alias("off_stub_185")));
-static void off_stub_186(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_GATHERV_INIT(void) __attribute__((weak, alias("off_stub_186")));
-static void off_stub_187(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_GATHER_INIT(void) __attribute__((weak, alias("off_stub_187")));
-static void off_stub_188(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Gather_init_f(void) __attribute__((weak, alias("off_stub_188")));
-static void off_stub_189(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Gather_init_f08(void) __attribute__((weak, alias("off_stub_189")));
-static void off_stub_190(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Gatherv_init_f(void) __attribute__((weak, alias("off_stub_190")));
-static void off_stub_191(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Gatherv_init_f08(void) __attribute__((weak, alias("off_stub_191")));
-static void off_stub_192(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_192")));
-static void off_stub_193(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_193")));
-static void off_stub_194(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_194")));
-static void off_stub_195(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLW_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_195")));
-static void off_stub_196(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALL_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_196")));
-static void off_stub_197(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_197")));
-static void off_stub_198(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgather_init_f08(void) __attribute__((weak, alias("off_stub_198")));
-static void off_stub_199(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_199")));
-static void off_stub_200(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_200")));
-static void off_stub_201(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_201")));
-static void off_stub_202(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f08(void) __attribute__((weak, alias("off_stub_202")));
-static void off_stub_203(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_203")));
-static void off_stub_204(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_204")));
-static void off_stub_205(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_205")));
-static void off_stub_206(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_206")));
-static void off_stub_207(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_INIT(void) __attribute__((weak, alias("off_stub_207")));
-static void off_stub_208(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_BLOCK_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_SCATTER_BLOCK_INIT(void) __attribute__((weak, alias("off_stub_208")));
-static void off_stub_209(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_REDUCE_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_209")));
-static void off_stub_210(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_init_f(void) __attribute__((weak, alias("off_stub_210")));
-static void off_stub_211(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_init_f08(void) __attribute__((weak, alias("off_stub_211")));
-static void off_stub_212(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_212")));
-static void off_stub_213(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f08(void) __attribute__((weak, alias("off_stub_213")));
-static void off_stub_214(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_214")));
-static void off_stub_215(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Reduce_scatter_init_f08(void) __attribute__((weak, alias("off_stub_215")));
-static void off_stub_216(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCAN_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCAN_INIT(void) __attribute__((weak, alias("off_stub_216")));
-static void off_stub_217(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTERV_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCATTERV_INIT(void) __attribute__((weak, alias("off_stub_217")));
-static void off_stub_218(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTER_INIT (Fortran)"); }
-OFF_EXPORT void PMPIX_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_218")));
-static void off_stub_219(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scan_init_f(void) __attribute__((weak, alias("off_stub_219")));
-static void off_stub_220(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scan_init_f08(void) __attribute__((weak, alias("off_stub_220")));
-static void off_stub_221(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatter_init_f(void) __attribute__((weak, alias("off_stub_221")));
-static void off_stub_222(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatter_init_f08(void) __attribute__((weak, alias("off_stub_222")));
-static void off_stub_223(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatterv_init_f(void) __attribute__((weak, alias("off_stub_223")));
-static void off_stub_224(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f08 (Fortran)"); }
-OFF_EXPORT void PMPIX_Scatterv_init_f08(void) __attribute__((weak, alias("off_stub_224")));
+static void off_stub_156(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_156")));
+static void off_stub_157(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLGATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_157")));
+static void off_stub_158(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLREDUCE_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLREDUCE_INIT(void) __attribute__((weak, alias("off_stub_158")));
+static void off_stub_159(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_159")));
+static void off_stub_160(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALLW_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_160")));
+static void off_stub_161(void) { ompi_ckpt_mpi_unsupported("PMPIX_ALLTOALL_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_161")));
+static void off_stub_162(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgather_init_f(void) __attribute__((weak, alias("off_stub_162")));
+static void off_stub_163(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgather_init_f08(void) __attribute__((weak, alias("off_stub_163")));
+static void off_stub_164(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgatherv_init_f(void) __attribute__((weak, alias("off_stub_164")));
+static void off_stub_165(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allgatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_165")));
+static void off_stub_166(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Allreduce_init_f(void) __attribute__((weak, alias("off_stub_166")));
+static void off_stub_167(void) { ompi_ckpt_mpi_unsupported("PMPIX_Allreduce_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Allreduce_init_f08(void) __attribute__((weak, alias("off_stub_167")));
+static void off_stub_168(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoall_init_f(void) __attribute__((weak, alias("off_stub_168")));
+static void off_stub_169(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoall_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoall_init_f08(void) __attribute__((weak, alias("off_stub_169")));
+static void off_stub_170(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallv_init_f(void) __attribute__((weak, alias("off_stub_170")));
+static void off_stub_171(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_171")));
+static void off_stub_172(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallw_init_f(void) __attribute__((weak, alias("off_stub_172")));
+static void off_stub_173(void) { ompi_ckpt_mpi_unsupported("PMPIX_Alltoallw_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_173")));
+static void off_stub_174(void) { ompi_ckpt_mpi_unsupported("PMPIX_BARRIER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_BARRIER_INIT(void) __attribute__((weak, alias("off_stub_174")));
+static void off_stub_175(void) { ompi_ckpt_mpi_unsupported("PMPIX_BCAST_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_BCAST_INIT(void) __attribute__((weak, alias("off_stub_175")));
+static void off_stub_176(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Barrier_init_f(void) __attribute__((weak, alias("off_stub_176")));
+static void off_stub_177(void) { ompi_ckpt_mpi_unsupported("PMPIX_Barrier_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Barrier_init_f08(void) __attribute__((weak, alias("off_stub_177")));
+static void off_stub_178(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Bcast_init_f(void) __attribute__((weak, alias("off_stub_178")));
+static void off_stub_179(void) { ompi_ckpt_mpi_unsupported("PMPIX_Bcast_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Bcast_init_f08(void) __attribute__((weak, alias("off_stub_179")));
+static void off_stub_180(void) { ompi_ckpt_mpi_unsupported("PMPIX_EXSCAN_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_EXSCAN_INIT(void) __attribute__((weak, alias("off_stub_180")));
+static void off_stub_181(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Exscan_init_f(void) __attribute__((weak, alias("off_stub_181")));
+static void off_stub_182(void) { ompi_ckpt_mpi_unsupported("PMPIX_Exscan_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Exscan_init_f08(void) __attribute__((weak, alias("off_stub_182")));
+static void off_stub_183(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_GATHERV_INIT(void) __attribute__((weak, alias("off_stub_183")));
+static void off_stub_184(void) { ompi_ckpt_mpi_unsupported("PMPIX_GATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_GATHER_INIT(void) __attribute__((weak, alias("off_stub_184")));
+static void off_stub_185(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Gather_init_f(void) __attribute__((weak, alias("off_stub_185")));
+static void off_stub_186(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Gather_init_f08(void) __attribute__((weak, alias("off_stub_186")));
+static void off_stub_187(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Gatherv_init_f(void) __attribute__((weak, alias("off_stub_187")));
+static void off_stub_188(void) { ompi_ckpt_mpi_unsupported("PMPIX_Gatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Gatherv_init_f08(void) __attribute__((weak, alias("off_stub_188")));
+static void off_stub_189(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHERV_INIT(void) __attribute__((weak, alias("off_stub_189")));
+static void off_stub_190(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLGATHER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLGATHER_INIT(void) __attribute__((weak, alias("off_stub_190")));
+static void off_stub_191(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLV_INIT(void) __attribute__((weak, alias("off_stub_191")));
+static void off_stub_192(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALLW_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALLW_INIT(void) __attribute__((weak, alias("off_stub_192")));
+static void off_stub_193(void) { ompi_ckpt_mpi_unsupported("PMPIX_NEIGHBOR_ALLTOALL_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_NEIGHBOR_ALLTOALL_INIT(void) __attribute__((weak, alias("off_stub_193")));
+static void off_stub_194(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_194")));
+static void off_stub_195(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgather_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgather_init_f08(void) __attribute__((weak, alias("off_stub_195")));
+static void off_stub_196(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_196")));
+static void off_stub_197(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_allgatherv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_allgatherv_init_f08(void) __attribute__((weak, alias("off_stub_197")));
+static void off_stub_198(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_198")));
+static void off_stub_199(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoall_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoall_init_f08(void) __attribute__((weak, alias("off_stub_199")));
+static void off_stub_200(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_200")));
+static void off_stub_201(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallv_init_f08(void) __attribute__((weak, alias("off_stub_201")));
+static void off_stub_202(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_202")));
+static void off_stub_203(void) { ompi_ckpt_mpi_unsupported("PMPIX_Neighbor_alltoallw_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Neighbor_alltoallw_init_f08(void) __attribute__((weak, alias("off_stub_203")));
+static void off_stub_204(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_INIT(void) __attribute__((weak, alias("off_stub_204")));
+static void off_stub_205(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_BLOCK_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_SCATTER_BLOCK_INIT(void) __attribute__((weak, alias("off_stub_205")));
+static void off_stub_206(void) { ompi_ckpt_mpi_unsupported("PMPIX_REDUCE_SCATTER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_REDUCE_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_206")));
+static void off_stub_207(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_init_f(void) __attribute__((weak, alias("off_stub_207")));
+static void off_stub_208(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_init_f08(void) __attribute__((weak, alias("off_stub_208")));
+static void off_stub_209(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_209")));
+static void off_stub_210(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_block_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_block_init_f08(void) __attribute__((weak, alias("off_stub_210")));
+static void off_stub_211(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_211")));
+static void off_stub_212(void) { ompi_ckpt_mpi_unsupported("PMPIX_Reduce_scatter_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Reduce_scatter_init_f08(void) __attribute__((weak, alias("off_stub_212")));
+static void off_stub_213(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCAN_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCAN_INIT(void) __attribute__((weak, alias("off_stub_213")));
+static void off_stub_214(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTERV_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCATTERV_INIT(void) __attribute__((weak, alias("off_stub_214")));
+static void off_stub_215(void) { ompi_ckpt_mpi_unsupported("PMPIX_SCATTER_INIT (Fortran)"); }
+OFF_EXPORT void PMPIX_SCATTER_INIT(void) __attribute__((weak, alias("off_stub_215")));
+static void off_stub_216(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scan_init_f(void) __attribute__((weak, alias("off_stub_216")));
+static void off_stub_217(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scan_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scan_init_f08(void) __attribute__((weak, alias("off_stub_217")));
+static void off_stub_218(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatter_init_f(void) __attribute__((weak, alias("off_stub_218")));
+static void off_stub_219(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatter_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatter_init_f08(void) __attribute__((weak, alias("off_stub_219")));
+static void off_stub_220(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatterv_init_f(void) __attribute__((weak, alias("off_stub_220")));
+static void off_stub_221(void) { ompi_ckpt_mpi_unsupported("PMPIX_Scatterv_init_f08 (Fortran)"); }
+OFF_EXPORT void PMPIX_Scatterv_init_f08(void) __attribute__((weak, alias("off_stub_221")));
 OFF_EXPORT void PMPI_ABORT(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void PMPI_ACCUMULATE(void) __attribute__((weak, alias("ompi_accumulate_f")));
-static void off_stub_225(void) { ompi_ckpt_mpi_unsupported("PMPI_ADDRESS (Fortran)"); }
-OFF_EXPORT void PMPI_ADDRESS(void) __attribute__((weak, alias("off_stub_225")));
+static void off_stub_222(void) { ompi_ckpt_mpi_unsupported("PMPI_ADDRESS (Fortran)"); }
+OFF_EXPORT void PMPI_ADDRESS(void) __attribute__((weak, alias("off_stub_222")));
 OFF_EXPORT void PMPI_ADD_ERROR_CLASS(void) __attribute__((weak, alias("ompi_add_error_class_f")));
 OFF_EXPORT void PMPI_ADD_ERROR_CODE(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void PMPI_ADD_ERROR_STRING(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_226(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_ADD (Fortran)"); }
-OFF_EXPORT void PMPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_226")));
-static void off_stub_227(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_DIFF (Fortran)"); }
-OFF_EXPORT void PMPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_227")));
+static void off_stub_223(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_ADD (Fortran)"); }
+OFF_EXPORT void PMPI_AINT_ADD(void) __attribute__((weak, alias("off_stub_223")));
+static void off_stub_224(void) { ompi_ckpt_mpi_unsupported("PMPI_AINT_DIFF (Fortran)"); }
+OFF_EXPORT void PMPI_AINT_DIFF(void) __attribute__((weak, alias("off_stub_224")));
 OFF_EXPORT void PMPI_ALLGATHER(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_ALLGATHERV(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void PMPI_ALLOC_MEM(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_228(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLOC_MEM_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_228")));
+static void off_stub_225(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLOC_MEM_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_ALLOC_MEM_CPTR(void) __attribute__((weak, alias("off_stub_225")));
 OFF_EXPORT void PMPI_ALLREDUCE(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void PMPI_ALLTOALL(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void PMPI_ALLTOALLV(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_229(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_229")));
-static void off_stub_230(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_DELETE (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_230")));
-static void off_stub_231(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_GET (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_231")));
-static void off_stub_232(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_PUT (Fortran)"); }
-OFF_EXPORT void PMPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_232")));
+static void off_stub_226(void) { ompi_ckpt_mpi_unsupported("PMPI_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_ALLTOALLW(void) __attribute__((weak, alias("off_stub_226")));
+static void off_stub_227(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_DELETE (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_DELETE(void) __attribute__((weak, alias("off_stub_227")));
+static void off_stub_228(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_GET (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_GET(void) __attribute__((weak, alias("off_stub_228")));
+static void off_stub_229(void) { ompi_ckpt_mpi_unsupported("PMPI_ATTR_PUT (Fortran)"); }
+OFF_EXPORT void PMPI_ATTR_PUT(void) __attribute__((weak, alias("off_stub_229")));
 OFF_EXPORT void PMPI_Abort_f(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void PMPI_Abort_f08(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void PMPI_Accumulate_f(void) __attribute__((weak, alias("ompi_accumulate_f")));
@@ -5474,26 +5483,26 @@ OFF_EXPORT void PMPI_Add_error_code_f(void) __attribute__((weak, alias("ompi_add
 OFF_EXPORT void PMPI_Add_error_code_f08(void) __attribute__((weak, alias("ompi_add_error_code_f")));
 OFF_EXPORT void PMPI_Add_error_string_f(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void PMPI_Add_error_string_f08(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_233(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f (Fortran)"); }
-OFF_EXPORT void PMPI_Address_f(void) __attribute__((weak, alias("off_stub_233")));
-static void off_stub_234(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Address_f08(void) __attribute__((weak, alias("off_stub_234")));
-static void off_stub_235(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_235")));
-static void off_stub_236(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_236")));
-static void off_stub_237(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_237")));
-static void off_stub_238(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_238")));
+static void off_stub_230(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f (Fortran)"); }
+OFF_EXPORT void PMPI_Address_f(void) __attribute__((weak, alias("off_stub_230")));
+static void off_stub_231(void) { ompi_ckpt_mpi_unsupported("PMPI_Address_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Address_f08(void) __attribute__((weak, alias("off_stub_231")));
+static void off_stub_232(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_add_f(void) __attribute__((weak, alias("off_stub_232")));
+static void off_stub_233(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_add_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_add_f08(void) __attribute__((weak, alias("off_stub_233")));
+static void off_stub_234(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_diff_f(void) __attribute__((weak, alias("off_stub_234")));
+static void off_stub_235(void) { ompi_ckpt_mpi_unsupported("PMPI_Aint_diff_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Aint_diff_f08(void) __attribute__((weak, alias("off_stub_235")));
 OFF_EXPORT void PMPI_Allgather_f(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_Allgather_f08(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void PMPI_Allgatherv_f(void) __attribute__((weak, alias("ompi_allgatherv_f")));
 OFF_EXPORT void PMPI_Allgatherv_f08(void) __attribute__((weak, alias("ompi_allgatherv_f")));
-static void off_stub_239(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_239")));
-static void off_stub_240(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_240")));
+static void off_stub_236(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_236")));
+static void off_stub_237(void) { ompi_ckpt_mpi_unsupported("PMPI_Alloc_mem_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Alloc_mem_cptr_f08(void) __attribute__((weak, alias("off_stub_237")));
 OFF_EXPORT void PMPI_Alloc_mem_f(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void PMPI_Alloc_mem_f08(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void PMPI_Allreduce_f(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -5502,22 +5511,22 @@ OFF_EXPORT void PMPI_Alltoall_f(void) __attribute__((weak, alias("ompi_alltoall_
 OFF_EXPORT void PMPI_Alltoall_f08(void) __attribute__((weak, alias("ompi_alltoall_f")));
 OFF_EXPORT void PMPI_Alltoallv_f(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void PMPI_Alltoallv_f08(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_241(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_241")));
-static void off_stub_242(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_242")));
-static void off_stub_243(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_243")));
-static void off_stub_244(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_244")));
-static void off_stub_245(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_245")));
-static void off_stub_246(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_246")));
-static void off_stub_247(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_247")));
-static void off_stub_248(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_248")));
+static void off_stub_238(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Alltoallw_f(void) __attribute__((weak, alias("off_stub_238")));
+static void off_stub_239(void) { ompi_ckpt_mpi_unsupported("PMPI_Alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Alltoallw_f08(void) __attribute__((weak, alias("off_stub_239")));
+static void off_stub_240(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_delete_f(void) __attribute__((weak, alias("off_stub_240")));
+static void off_stub_241(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_delete_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_delete_f08(void) __attribute__((weak, alias("off_stub_241")));
+static void off_stub_242(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_get_f(void) __attribute__((weak, alias("off_stub_242")));
+static void off_stub_243(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_get_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_get_f08(void) __attribute__((weak, alias("off_stub_243")));
+static void off_stub_244(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_put_f(void) __attribute__((weak, alias("off_stub_244")));
+static void off_stub_245(void) { ompi_ckpt_mpi_unsupported("PMPI_Attr_put_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Attr_put_f08(void) __attribute__((weak, alias("off_stub_245")));
 OFF_EXPORT void PMPI_BARRIER(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void PMPI_BCAST(void) __attribute__((weak, alias("ompi_bcast_f")));
 OFF_EXPORT void PMPI_BSEND(void) __attribute__((weak, alias("ompi_bsend_f")));
@@ -5575,10 +5584,10 @@ OFF_EXPORT void PMPI_COMM_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_COMM_SET_INFO(void) __attribute__((weak, alias("ompi_comm_set_info_f")));
 OFF_EXPORT void PMPI_COMM_SET_NAME(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void PMPI_COMM_SIZE(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_249(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_249")));
-static void off_stub_250(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
-OFF_EXPORT void PMPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_250")));
+static void off_stub_246(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_SPAWN(void) __attribute__((weak, alias("off_stub_246")));
+static void off_stub_247(void) { ompi_ckpt_mpi_unsupported("PMPI_COMM_SPAWN_MULTIPLE (Fortran)"); }
+OFF_EXPORT void PMPI_COMM_SPAWN_MULTIPLE(void) __attribute__((weak, alias("off_stub_247")));
 OFF_EXPORT void PMPI_COMM_SPLIT(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_COMM_SPLIT_TYPE(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
 OFF_EXPORT void PMPI_COMM_TEST_INTER(void) __attribute__((weak, alias("ompi_comm_test_inter_f")));
@@ -5663,14 +5672,14 @@ OFF_EXPORT void PMPI_Comm_set_name_f(void) __attribute__((weak, alias("ompi_comm
 OFF_EXPORT void PMPI_Comm_set_name_f08(void) __attribute__((weak, alias("ompi_comm_set_name_f")));
 OFF_EXPORT void PMPI_Comm_size_f(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void PMPI_Comm_size_f08(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_251(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_251")));
-static void off_stub_252(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_252")));
-static void off_stub_253(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_253")));
-static void off_stub_254(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_254")));
+static void off_stub_248(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_f(void) __attribute__((weak, alias("off_stub_248")));
+static void off_stub_249(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_f08(void) __attribute__((weak, alias("off_stub_249")));
+static void off_stub_250(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_250")));
+static void off_stub_251(void) { ompi_ckpt_mpi_unsupported("PMPI_Comm_spawn_multiple_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Comm_spawn_multiple_f08(void) __attribute__((weak, alias("off_stub_251")));
 OFF_EXPORT void PMPI_Comm_split_f(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_Comm_split_f08(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void PMPI_Comm_split_type_f(void) __attribute__((weak, alias("ompi_comm_split_type_f")));
@@ -5694,30 +5703,30 @@ OFF_EXPORT void PMPI_Dist_graph_neighbors_count_f(void) __attribute__((weak, ali
 OFF_EXPORT void PMPI_Dist_graph_neighbors_count_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void PMPI_Dist_graph_neighbors_f(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
 OFF_EXPORT void PMPI_Dist_graph_neighbors_f08(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_f")));
-static void off_stub_255(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_CREATE (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_255")));
+static void off_stub_252(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_CREATE (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_CREATE(void) __attribute__((weak, alias("off_stub_252")));
 OFF_EXPORT void PMPI_ERRHANDLER_FREE(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_256(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_GET (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_256")));
-static void off_stub_257(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_SET (Fortran)"); }
-OFF_EXPORT void PMPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_257")));
+static void off_stub_253(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_GET (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_GET(void) __attribute__((weak, alias("off_stub_253")));
+static void off_stub_254(void) { ompi_ckpt_mpi_unsupported("PMPI_ERRHANDLER_SET (Fortran)"); }
+OFF_EXPORT void PMPI_ERRHANDLER_SET(void) __attribute__((weak, alias("off_stub_254")));
 OFF_EXPORT void PMPI_ERROR_CLASS(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_ERROR_STRING(void) __attribute__((weak, alias("ompi_error_string_f")));
 OFF_EXPORT void PMPI_EXSCAN(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_258(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_258")));
-static void off_stub_259(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_259")));
+static void off_stub_255(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_create_f(void) __attribute__((weak, alias("off_stub_255")));
+static void off_stub_256(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_create_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_create_f08(void) __attribute__((weak, alias("off_stub_256")));
 OFF_EXPORT void PMPI_Errhandler_free_f(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void PMPI_Errhandler_free_f08(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_260(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_260")));
-static void off_stub_261(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_261")));
-static void off_stub_262(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_262")));
-static void off_stub_263(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_263")));
+static void off_stub_257(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_get_f(void) __attribute__((weak, alias("off_stub_257")));
+static void off_stub_258(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_get_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_get_f08(void) __attribute__((weak, alias("off_stub_258")));
+static void off_stub_259(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_set_f(void) __attribute__((weak, alias("off_stub_259")));
+static void off_stub_260(void) { ompi_ckpt_mpi_unsupported("PMPI_Errhandler_set_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Errhandler_set_f08(void) __attribute__((weak, alias("off_stub_260")));
 OFF_EXPORT void PMPI_Error_class_f(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_Error_class_f08(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void PMPI_Error_string_f(void) __attribute__((weak, alias("ompi_error_string_f")));
@@ -5787,12 +5796,12 @@ OFF_EXPORT void PMPI_FILE_WRITE_SHARED(void) __attribute__((weak, alias("ompi_fi
 OFF_EXPORT void PMPI_FINALIZE(void) __attribute__((weak, alias("ompi_finalize_f")));
 OFF_EXPORT void PMPI_FINALIZED(void) __attribute__((weak, alias("ompi_finalized_f")));
 OFF_EXPORT void PMPI_FREE_MEM(void) __attribute__((weak, alias("ompi_free_mem_f")));
-static void off_stub_264(void) { ompi_ckpt_mpi_unsupported("PMPI_F_SYNC_REG (Fortran)"); }
-OFF_EXPORT void PMPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_264")));
-static void off_stub_265(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f (Fortran)"); }
-OFF_EXPORT void PMPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_265")));
-static void off_stub_266(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_266")));
+static void off_stub_261(void) { ompi_ckpt_mpi_unsupported("PMPI_F_SYNC_REG (Fortran)"); }
+OFF_EXPORT void PMPI_F_SYNC_REG(void) __attribute__((weak, alias("off_stub_261")));
+static void off_stub_262(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f (Fortran)"); }
+OFF_EXPORT void PMPI_F_sync_reg_f(void) __attribute__((weak, alias("off_stub_262")));
+static void off_stub_263(void) { ompi_ckpt_mpi_unsupported("PMPI_F_sync_reg_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_F_sync_reg_f08(void) __attribute__((weak, alias("off_stub_263")));
 OFF_EXPORT void PMPI_Fetch_and_op_f(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void PMPI_Fetch_and_op_f08(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void PMPI_File_call_errhandler_f(void) __attribute__((weak, alias("ompi_file_call_errhandler_f")));
@@ -5937,8 +5946,7 @@ OFF_EXPORT void PMPI_GRAPH_MAP(void) __attribute__((weak, alias("ompi_graph_map_
 OFF_EXPORT void PMPI_GRAPH_NEIGHBORS(void) __attribute__((weak, alias("ompi_graph_neighbors_f")));
 OFF_EXPORT void PMPI_GRAPH_NEIGHBORS_COUNT(void) __attribute__((weak, alias("ompi_graph_neighbors_count_f")));
 OFF_EXPORT void PMPI_GREQUEST_COMPLETE(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_267(void) { ompi_ckpt_mpi_unsupported("PMPI_GREQUEST_START (Fortran)"); }
-OFF_EXPORT void PMPI_GREQUEST_START(void) __attribute__((weak, alias("off_stub_267")));
+OFF_EXPORT void PMPI_GREQUEST_START(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void PMPI_GROUP_COMPARE(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_GROUP_DIFFERENCE(void) __attribute__((weak, alias("ompi_group_difference_f")));
 OFF_EXPORT void PMPI_GROUP_EXCL(void) __attribute__((weak, alias("ompi_group_excl_f")));
@@ -5987,10 +5995,8 @@ OFF_EXPORT void PMPI_Graphdims_get_f(void) __attribute__((weak, alias("ompi_grap
 OFF_EXPORT void PMPI_Graphdims_get_f08(void) __attribute__((weak, alias("ompi_graphdims_get_f")));
 OFF_EXPORT void PMPI_Grequest_complete_f(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void PMPI_Grequest_complete_f08(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_268(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f (Fortran)"); }
-OFF_EXPORT void PMPI_Grequest_start_f(void) __attribute__((weak, alias("off_stub_268")));
-static void off_stub_269(void) { ompi_ckpt_mpi_unsupported("PMPI_Grequest_start_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Grequest_start_f08(void) __attribute__((weak, alias("off_stub_269")));
+OFF_EXPORT void PMPI_Grequest_start_f(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void PMPI_Grequest_start_f08(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void PMPI_Group_compare_f(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_Group_compare_f08(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void PMPI_Group_difference_f(void) __attribute__((weak, alias("ompi_group_difference_f")));
@@ -6020,8 +6026,8 @@ OFF_EXPORT void PMPI_IALLGATHERV(void) __attribute__((weak, alias("ompi_iallgath
 OFF_EXPORT void PMPI_IALLREDUCE(void) __attribute__((weak, alias("ompi_iallreduce_f")));
 OFF_EXPORT void PMPI_IALLTOALL(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void PMPI_IALLTOALLV(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_270(void) { ompi_ckpt_mpi_unsupported("PMPI_IALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_270")));
+static void off_stub_264(void) { ompi_ckpt_mpi_unsupported("PMPI_IALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_IALLTOALLW(void) __attribute__((weak, alias("off_stub_264")));
 OFF_EXPORT void PMPI_IBARRIER(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_IBCAST(void) __attribute__((weak, alias("ompi_ibcast_f")));
 OFF_EXPORT void PMPI_IBSEND(void) __attribute__((weak, alias("ompi_ibsend_f")));
@@ -6034,8 +6040,8 @@ OFF_EXPORT void PMPI_INEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_INEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_ineighbor_allgatherv_f")));
 OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_271(void) { ompi_ckpt_mpi_unsupported("PMPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_271")));
+static void off_stub_265(void) { ompi_ckpt_mpi_unsupported("PMPI_INEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_INEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_265")));
 OFF_EXPORT void PMPI_INFO_CREATE(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_INFO_DELETE(void) __attribute__((weak, alias("ompi_info_delete_f")));
 OFF_EXPORT void PMPI_INFO_DUP(void) __attribute__((weak, alias("ompi_info_dup_f")));
@@ -6072,10 +6078,10 @@ OFF_EXPORT void PMPI_Ialltoall_f(void) __attribute__((weak, alias("ompi_ialltoal
 OFF_EXPORT void PMPI_Ialltoall_f08(void) __attribute__((weak, alias("ompi_ialltoall_f")));
 OFF_EXPORT void PMPI_Ialltoallv_f(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void PMPI_Ialltoallv_f08(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_272(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_272")));
-static void off_stub_273(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_273")));
+static void off_stub_266(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Ialltoallw_f(void) __attribute__((weak, alias("off_stub_266")));
+static void off_stub_267(void) { ompi_ckpt_mpi_unsupported("PMPI_Ialltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Ialltoallw_f08(void) __attribute__((weak, alias("off_stub_267")));
 OFF_EXPORT void PMPI_Ibarrier_f(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_Ibarrier_f08(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void PMPI_Ibcast_f(void) __attribute__((weak, alias("ompi_ibcast_f")));
@@ -6100,10 +6106,10 @@ OFF_EXPORT void PMPI_Ineighbor_alltoall_f(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void PMPI_Ineighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoall_f")));
 OFF_EXPORT void PMPI_Ineighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void PMPI_Ineighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_274(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_274")));
-static void off_stub_275(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_275")));
+static void off_stub_268(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_268")));
+static void off_stub_269(void) { ompi_ckpt_mpi_unsupported("PMPI_Ineighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Ineighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_269")));
 OFF_EXPORT void PMPI_Info_create_f(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_Info_create_f08(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void PMPI_Info_delete_f(void) __attribute__((weak, alias("ompi_info_delete_f")));
@@ -6156,18 +6162,18 @@ OFF_EXPORT void PMPI_Isend_f(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void PMPI_Isend_f08(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void PMPI_Issend_f(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void PMPI_Issend_f08(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_276(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_CREATE (Fortran)"); }
-OFF_EXPORT void PMPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_276")));
-static void off_stub_277(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_FREE (Fortran)"); }
-OFF_EXPORT void PMPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_277")));
-static void off_stub_278(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_278")));
-static void off_stub_279(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_279")));
-static void off_stub_280(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_280")));
-static void off_stub_281(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_281")));
+static void off_stub_270(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_CREATE (Fortran)"); }
+OFF_EXPORT void PMPI_KEYVAL_CREATE(void) __attribute__((weak, alias("off_stub_270")));
+static void off_stub_271(void) { ompi_ckpt_mpi_unsupported("PMPI_KEYVAL_FREE (Fortran)"); }
+OFF_EXPORT void PMPI_KEYVAL_FREE(void) __attribute__((weak, alias("off_stub_271")));
+static void off_stub_272(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_create_f(void) __attribute__((weak, alias("off_stub_272")));
+static void off_stub_273(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_create_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_create_f08(void) __attribute__((weak, alias("off_stub_273")));
+static void off_stub_274(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_free_f(void) __attribute__((weak, alias("off_stub_274")));
+static void off_stub_275(void) { ompi_ckpt_mpi_unsupported("PMPI_Keyval_free_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Keyval_free_f08(void) __attribute__((weak, alias("off_stub_275")));
 OFF_EXPORT void PMPI_LOOKUP_NAME(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void PMPI_Lookup_name_f(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void PMPI_Lookup_name_f08(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -6181,8 +6187,8 @@ OFF_EXPORT void PMPI_NEIGHBOR_ALLGATHER(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void PMPI_NEIGHBOR_ALLGATHERV(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
 OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALL(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLV(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_282(void) { ompi_ckpt_mpi_unsupported("PMPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
-OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_282")));
+static void off_stub_276(void) { ompi_ckpt_mpi_unsupported("PMPI_NEIGHBOR_ALLTOALLW (Fortran)"); }
+OFF_EXPORT void PMPI_NEIGHBOR_ALLTOALLW(void) __attribute__((weak, alias("off_stub_276")));
 OFF_EXPORT void PMPI_Neighbor_allgather_f(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void PMPI_Neighbor_allgather_f08(void) __attribute__((weak, alias("ompi_neighbor_allgather_f")));
 OFF_EXPORT void PMPI_Neighbor_allgatherv_f(void) __attribute__((weak, alias("ompi_neighbor_allgatherv_f")));
@@ -6191,10 +6197,10 @@ OFF_EXPORT void PMPI_Neighbor_alltoall_f(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void PMPI_Neighbor_alltoall_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoall_f")));
 OFF_EXPORT void PMPI_Neighbor_alltoallv_f(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void PMPI_Neighbor_alltoallv_f08(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_283(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void PMPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_283")));
-static void off_stub_284(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_284")));
+static void off_stub_277(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void PMPI_Neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_277")));
+static void off_stub_278(void) { ompi_ckpt_mpi_unsupported("PMPI_Neighbor_alltoallw_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Neighbor_alltoallw_f08(void) __attribute__((weak, alias("off_stub_278")));
 OFF_EXPORT void PMPI_OPEN_PORT(void) __attribute__((weak, alias("ompi_open_port_f")));
 OFF_EXPORT void PMPI_OP_COMMUTATIVE(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void PMPI_OP_CREATE(void) __attribute__((weak, alias("ompi_op_create_f")));
@@ -6211,8 +6217,8 @@ OFF_EXPORT void PMPI_PACK(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_PACK_EXTERNAL(void) __attribute__((weak, alias("ompi_pack_external_f")));
 OFF_EXPORT void PMPI_PACK_EXTERNAL_SIZE(void) __attribute__((weak, alias("ompi_pack_external_size_f")));
 OFF_EXPORT void PMPI_PACK_SIZE(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_285(void) { ompi_ckpt_mpi_unsupported("PMPI_PCONTROL (Fortran)"); }
-OFF_EXPORT void PMPI_PCONTROL(void) __attribute__((weak, alias("off_stub_285")));
+static void off_stub_279(void) { ompi_ckpt_mpi_unsupported("PMPI_PCONTROL (Fortran)"); }
+OFF_EXPORT void PMPI_PCONTROL(void) __attribute__((weak, alias("off_stub_279")));
 OFF_EXPORT void PMPI_PROBE(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_PUBLISH_NAME(void) __attribute__((weak, alias("ompi_publish_name_f")));
 OFF_EXPORT void PMPI_PUT(void) __attribute__((weak, alias("ompi_put_f")));
@@ -6224,10 +6230,10 @@ OFF_EXPORT void PMPI_Pack_f(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_Pack_f08(void) __attribute__((weak, alias("ompi_pack_f")));
 OFF_EXPORT void PMPI_Pack_size_f(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void PMPI_Pack_size_f08(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_286(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f (Fortran)"); }
-OFF_EXPORT void PMPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_286")));
-static void off_stub_287(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_287")));
+static void off_stub_280(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f (Fortran)"); }
+OFF_EXPORT void PMPI_Pcontrol_f(void) __attribute__((weak, alias("off_stub_280")));
+static void off_stub_281(void) { ompi_ckpt_mpi_unsupported("PMPI_Pcontrol_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Pcontrol_f08(void) __attribute__((weak, alias("off_stub_281")));
 OFF_EXPORT void PMPI_Probe_f(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_Probe_f08(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void PMPI_Publish_name_f(void) __attribute__((weak, alias("ompi_publish_name_f")));
@@ -6244,8 +6250,8 @@ OFF_EXPORT void PMPI_REDUCE(void) __attribute__((weak, alias("ompi_reduce_f")));
 OFF_EXPORT void PMPI_REDUCE_LOCAL(void) __attribute__((weak, alias("ompi_reduce_local_f")));
 OFF_EXPORT void PMPI_REDUCE_SCATTER(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void PMPI_REDUCE_SCATTER_BLOCK(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_288(void) { ompi_ckpt_mpi_unsupported("PMPI_REGISTER_DATAREP (Fortran)"); }
-OFF_EXPORT void PMPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_288")));
+static void off_stub_282(void) { ompi_ckpt_mpi_unsupported("PMPI_REGISTER_DATAREP (Fortran)"); }
+OFF_EXPORT void PMPI_REGISTER_DATAREP(void) __attribute__((weak, alias("off_stub_282")));
 OFF_EXPORT void PMPI_REQUEST_FREE(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_REQUEST_GET_STATUS(void) __attribute__((weak, alias("ompi_request_get_status_f")));
 OFF_EXPORT void PMPI_RGET(void) __attribute__((weak, alias("ompi_rget_f")));
@@ -6267,10 +6273,10 @@ OFF_EXPORT void PMPI_Reduce_scatter_block_f(void) __attribute__((weak, alias("om
 OFF_EXPORT void PMPI_Reduce_scatter_block_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void PMPI_Reduce_scatter_f(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
 OFF_EXPORT void PMPI_Reduce_scatter_f08(void) __attribute__((weak, alias("ompi_reduce_scatter_f")));
-static void off_stub_289(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f (Fortran)"); }
-OFF_EXPORT void PMPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_289")));
-static void off_stub_290(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_290")));
+static void off_stub_283(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f (Fortran)"); }
+OFF_EXPORT void PMPI_Register_datarep_f(void) __attribute__((weak, alias("off_stub_283")));
+static void off_stub_284(void) { ompi_ckpt_mpi_unsupported("PMPI_Register_datarep_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Register_datarep_f08(void) __attribute__((weak, alias("off_stub_284")));
 OFF_EXPORT void PMPI_Request_free_f(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_Request_free_f08(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void PMPI_Request_get_status_f(void) __attribute__((weak, alias("ompi_request_get_status_f")));
@@ -6349,8 +6355,8 @@ OFF_EXPORT void PMPI_TYPE_CREATE_STRUCT(void) __attribute__((weak, alias("ompi_t
 OFF_EXPORT void PMPI_TYPE_CREATE_SUBARRAY(void) __attribute__((weak, alias("ompi_type_create_subarray_f")));
 OFF_EXPORT void PMPI_TYPE_DELETE_ATTR(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void PMPI_TYPE_DUP(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_291(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_EXTENT (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_291")));
+static void off_stub_285(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_EXTENT (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_EXTENT(void) __attribute__((weak, alias("off_stub_285")));
 OFF_EXPORT void PMPI_TYPE_FREE(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_TYPE_FREE_KEYVAL(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
 OFF_EXPORT void PMPI_TYPE_GET_ATTR(void) __attribute__((weak, alias("ompi_type_get_attr_f")));
@@ -6361,22 +6367,22 @@ OFF_EXPORT void PMPI_TYPE_GET_EXTENT_X(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void PMPI_TYPE_GET_NAME(void) __attribute__((weak, alias("ompi_type_get_name_f")));
 OFF_EXPORT void PMPI_TYPE_GET_TRUE_EXTENT(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void PMPI_TYPE_GET_TRUE_EXTENT_X(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_292(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HINDEXED (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_292")));
-static void off_stub_293(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HVECTOR (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_293")));
+static void off_stub_286(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HINDEXED (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_HINDEXED(void) __attribute__((weak, alias("off_stub_286")));
+static void off_stub_287(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_HVECTOR (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_HVECTOR(void) __attribute__((weak, alias("off_stub_287")));
 OFF_EXPORT void PMPI_TYPE_INDEXED(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_294(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_LB (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_294")));
+static void off_stub_288(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_LB (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_LB(void) __attribute__((weak, alias("off_stub_288")));
 OFF_EXPORT void PMPI_TYPE_MATCH_SIZE(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_TYPE_SET_ATTR(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
 OFF_EXPORT void PMPI_TYPE_SET_NAME(void) __attribute__((weak, alias("ompi_type_set_name_f")));
 OFF_EXPORT void PMPI_TYPE_SIZE(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void PMPI_TYPE_SIZE_X(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_295(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_STRUCT (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_295")));
-static void off_stub_296(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_UB (Fortran)"); }
-OFF_EXPORT void PMPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_296")));
+static void off_stub_289(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_STRUCT (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_STRUCT(void) __attribute__((weak, alias("off_stub_289")));
+static void off_stub_290(void) { ompi_ckpt_mpi_unsupported("PMPI_TYPE_UB (Fortran)"); }
+OFF_EXPORT void PMPI_TYPE_UB(void) __attribute__((weak, alias("off_stub_290")));
 OFF_EXPORT void PMPI_TYPE_VECTOR(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_Test_cancelled_f(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
 OFF_EXPORT void PMPI_Test_cancelled_f08(void) __attribute__((weak, alias("ompi_test_cancelled_f")));
@@ -6422,10 +6428,10 @@ OFF_EXPORT void PMPI_Type_delete_attr_f(void) __attribute__((weak, alias("ompi_t
 OFF_EXPORT void PMPI_Type_delete_attr_f08(void) __attribute__((weak, alias("ompi_type_delete_attr_f")));
 OFF_EXPORT void PMPI_Type_dup_f(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void PMPI_Type_dup_f08(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_297(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_297")));
-static void off_stub_298(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_298")));
+static void off_stub_291(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_extent_f(void) __attribute__((weak, alias("off_stub_291")));
+static void off_stub_292(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_extent_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_extent_f08(void) __attribute__((weak, alias("off_stub_292")));
 OFF_EXPORT void PMPI_Type_free_f(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_Type_free_f08(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void PMPI_Type_free_keyval_f(void) __attribute__((weak, alias("ompi_type_free_keyval_f")));
@@ -6446,20 +6452,20 @@ OFF_EXPORT void PMPI_Type_get_true_extent_f(void) __attribute__((weak, alias("om
 OFF_EXPORT void PMPI_Type_get_true_extent_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_f")));
 OFF_EXPORT void PMPI_Type_get_true_extent_x_f(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void PMPI_Type_get_true_extent_x_f08(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_299(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_299")));
-static void off_stub_300(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_300")));
-static void off_stub_301(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_301")));
-static void off_stub_302(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_302")));
+static void off_stub_293(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hindexed_f(void) __attribute__((weak, alias("off_stub_293")));
+static void off_stub_294(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hindexed_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hindexed_f08(void) __attribute__((weak, alias("off_stub_294")));
+static void off_stub_295(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hvector_f(void) __attribute__((weak, alias("off_stub_295")));
+static void off_stub_296(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_hvector_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_hvector_f08(void) __attribute__((weak, alias("off_stub_296")));
 OFF_EXPORT void PMPI_Type_indexed_f(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void PMPI_Type_indexed_f08(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_303(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_303")));
-static void off_stub_304(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_304")));
+static void off_stub_297(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_lb_f(void) __attribute__((weak, alias("off_stub_297")));
+static void off_stub_298(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_lb_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_lb_f08(void) __attribute__((weak, alias("off_stub_298")));
 OFF_EXPORT void PMPI_Type_match_size_f(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_Type_match_size_f08(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void PMPI_Type_set_attr_f(void) __attribute__((weak, alias("ompi_type_set_attr_f")));
@@ -6470,14 +6476,14 @@ OFF_EXPORT void PMPI_Type_size_f(void) __attribute__((weak, alias("ompi_type_siz
 OFF_EXPORT void PMPI_Type_size_f08(void) __attribute__((weak, alias("ompi_type_size_f")));
 OFF_EXPORT void PMPI_Type_size_x_f(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void PMPI_Type_size_x_f08(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_305(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_305")));
-static void off_stub_306(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_306")));
-static void off_stub_307(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f (Fortran)"); }
-OFF_EXPORT void PMPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_307")));
-static void off_stub_308(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_308")));
+static void off_stub_299(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_struct_f(void) __attribute__((weak, alias("off_stub_299")));
+static void off_stub_300(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_struct_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_struct_f08(void) __attribute__((weak, alias("off_stub_300")));
+static void off_stub_301(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f (Fortran)"); }
+OFF_EXPORT void PMPI_Type_ub_f(void) __attribute__((weak, alias("off_stub_301")));
+static void off_stub_302(void) { ompi_ckpt_mpi_unsupported("PMPI_Type_ub_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Type_ub_f08(void) __attribute__((weak, alias("off_stub_302")));
 OFF_EXPORT void PMPI_Type_vector_f(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_Type_vector_f08(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void PMPI_UNPACK(void) __attribute__((weak, alias("ompi_unpack_f")));
@@ -6494,11 +6500,11 @@ OFF_EXPORT void PMPI_WAITALL(void) __attribute__((weak, alias("ompi_waitall_f"))
 OFF_EXPORT void PMPI_WAITANY(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void PMPI_WAITSOME(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void PMPI_WIN_ALLOCATE(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_309(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_309")));
+static void off_stub_303(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_ALLOCATE_CPTR(void) __attribute__((weak, alias("off_stub_303")));
 OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
-static void off_stub_310(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_310")));
+static void off_stub_304(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_ALLOCATE_SHARED_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_ALLOCATE_SHARED_CPTR(void) __attribute__((weak, alias("off_stub_304")));
 OFF_EXPORT void PMPI_WIN_ATTACH(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void PMPI_WIN_CALL_ERRHANDLER(void) __attribute__((weak, alias("ompi_win_call_errhandler_f")));
 OFF_EXPORT void PMPI_WIN_COMPLETE(void) __attribute__((weak, alias("ompi_win_complete_f")));
@@ -6528,8 +6534,8 @@ OFF_EXPORT void PMPI_WIN_SET_ERRHANDLER(void) __attribute__((weak, alias("ompi_w
 OFF_EXPORT void PMPI_WIN_SET_INFO(void) __attribute__((weak, alias("ompi_win_set_info_f")));
 OFF_EXPORT void PMPI_WIN_SET_NAME(void) __attribute__((weak, alias("ompi_win_set_name_f")));
 OFF_EXPORT void PMPI_WIN_SHARED_QUERY(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
-static void off_stub_311(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
-OFF_EXPORT void PMPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_311")));
+static void off_stub_305(void) { ompi_ckpt_mpi_unsupported("PMPI_WIN_SHARED_QUERY_CPTR (Fortran)"); }
+OFF_EXPORT void PMPI_WIN_SHARED_QUERY_CPTR(void) __attribute__((weak, alias("off_stub_305")));
 OFF_EXPORT void PMPI_WIN_START(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void PMPI_WIN_SYNC(void) __attribute__((weak, alias("ompi_win_sync_f")));
 OFF_EXPORT void PMPI_WIN_TEST(void) __attribute__((weak, alias("ompi_win_test_f")));
@@ -6546,16 +6552,16 @@ OFF_EXPORT void PMPI_Waitany_f(void) __attribute__((weak, alias("ompi_waitany_f"
 OFF_EXPORT void PMPI_Waitany_f08(void) __attribute__((weak, alias("ompi_waitany_f")));
 OFF_EXPORT void PMPI_Waitsome_f(void) __attribute__((weak, alias("ompi_waitsome_f")));
 OFF_EXPORT void PMPI_Waitsome_f08(void) __attribute__((weak, alias("ompi_waitsome_f")));
-static void off_stub_312(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_312")));
-static void off_stub_313(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_313")));
+static void off_stub_306(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_306")));
+static void off_stub_307(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_cptr_f08(void) __attribute__((weak, alias("off_stub_307")));
 OFF_EXPORT void PMPI_Win_allocate_f(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void PMPI_Win_allocate_f08(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_314(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_314")));
-static void off_stub_315(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_315")));
+static void off_stub_308(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_308")));
+static void off_stub_309(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_allocate_shared_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_allocate_shared_cptr_f08(void) __attribute__((weak, alias("off_stub_309")));
 OFF_EXPORT void PMPI_Win_allocate_shared_f(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void PMPI_Win_allocate_shared_f08(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void PMPI_Win_attach_f(void) __attribute__((weak, alias("ompi_win_attach_f")));
@@ -6614,10 +6620,10 @@ OFF_EXPORT void PMPI_Win_set_info_f(void) __attribute__((weak, alias("ompi_win_s
 OFF_EXPORT void PMPI_Win_set_info_f08(void) __attribute__((weak, alias("ompi_win_set_info_f")));
 OFF_EXPORT void PMPI_Win_set_name_f(void) __attribute__((weak, alias("ompi_win_set_name_f")));
 OFF_EXPORT void PMPI_Win_set_name_f08(void) __attribute__((weak, alias("ompi_win_set_name_f")));
-static void off_stub_316(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_316")));
-static void off_stub_317(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f08 (Fortran)"); }
-OFF_EXPORT void PMPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_317")));
+static void off_stub_310(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void PMPI_Win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_310")));
+static void off_stub_311(void) { ompi_ckpt_mpi_unsupported("PMPI_Win_shared_query_cptr_f08 (Fortran)"); }
+OFF_EXPORT void PMPI_Win_shared_query_cptr_f08(void) __attribute__((weak, alias("off_stub_311")));
 OFF_EXPORT void PMPI_Win_shared_query_f(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void PMPI_Win_shared_query_f08(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void PMPI_Win_start_f(void) __attribute__((weak, alias("ompi_win_start_f")));
@@ -6651,24 +6657,24 @@ OFF_EXPORT void mpi_add_error_code__(void) __attribute__((weak, alias("ompi_add_
 OFF_EXPORT void mpi_add_error_string(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void mpi_add_error_string_(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void mpi_add_error_string__(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_318(void) { ompi_ckpt_mpi_unsupported("mpi_address (Fortran)"); }
-OFF_EXPORT void mpi_address(void) __attribute__((weak, alias("off_stub_318")));
-static void off_stub_319(void) { ompi_ckpt_mpi_unsupported("mpi_address_ (Fortran)"); }
-OFF_EXPORT void mpi_address_(void) __attribute__((weak, alias("off_stub_319")));
-static void off_stub_320(void) { ompi_ckpt_mpi_unsupported("mpi_address__ (Fortran)"); }
-OFF_EXPORT void mpi_address__(void) __attribute__((weak, alias("off_stub_320")));
-static void off_stub_321(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add (Fortran)"); }
-OFF_EXPORT void mpi_aint_add(void) __attribute__((weak, alias("off_stub_321")));
-static void off_stub_322(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add_ (Fortran)"); }
-OFF_EXPORT void mpi_aint_add_(void) __attribute__((weak, alias("off_stub_322")));
-static void off_stub_323(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add__ (Fortran)"); }
-OFF_EXPORT void mpi_aint_add__(void) __attribute__((weak, alias("off_stub_323")));
-static void off_stub_324(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff(void) __attribute__((weak, alias("off_stub_324")));
-static void off_stub_325(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff_ (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff_(void) __attribute__((weak, alias("off_stub_325")));
-static void off_stub_326(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff__ (Fortran)"); }
-OFF_EXPORT void mpi_aint_diff__(void) __attribute__((weak, alias("off_stub_326")));
+static void off_stub_312(void) { ompi_ckpt_mpi_unsupported("mpi_address (Fortran)"); }
+OFF_EXPORT void mpi_address(void) __attribute__((weak, alias("off_stub_312")));
+static void off_stub_313(void) { ompi_ckpt_mpi_unsupported("mpi_address_ (Fortran)"); }
+OFF_EXPORT void mpi_address_(void) __attribute__((weak, alias("off_stub_313")));
+static void off_stub_314(void) { ompi_ckpt_mpi_unsupported("mpi_address__ (Fortran)"); }
+OFF_EXPORT void mpi_address__(void) __attribute__((weak, alias("off_stub_314")));
+static void off_stub_315(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add (Fortran)"); }
+OFF_EXPORT void mpi_aint_add(void) __attribute__((weak, alias("off_stub_315")));
+static void off_stub_316(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add_ (Fortran)"); }
+OFF_EXPORT void mpi_aint_add_(void) __attribute__((weak, alias("off_stub_316")));
+static void off_stub_317(void) { ompi_ckpt_mpi_unsupported("mpi_aint_add__ (Fortran)"); }
+OFF_EXPORT void mpi_aint_add__(void) __attribute__((weak, alias("off_stub_317")));
+static void off_stub_318(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff(void) __attribute__((weak, alias("off_stub_318")));
+static void off_stub_319(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff_ (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff_(void) __attribute__((weak, alias("off_stub_319")));
+static void off_stub_320(void) { ompi_ckpt_mpi_unsupported("mpi_aint_diff__ (Fortran)"); }
+OFF_EXPORT void mpi_aint_diff__(void) __attribute__((weak, alias("off_stub_320")));
 OFF_EXPORT void mpi_allgather(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void mpi_allgather_(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void mpi_allgather__(void) __attribute__((weak, alias("ompi_allgather_f")));
@@ -6678,12 +6684,12 @@ OFF_EXPORT void mpi_allgatherv__(void) __attribute__((weak, alias("ompi_allgathe
 OFF_EXPORT void mpi_alloc_mem(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void mpi_alloc_mem_(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void mpi_alloc_mem__(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_327(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_327")));
-static void off_stub_328(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_328")));
-static void off_stub_329(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_329")));
+static void off_stub_321(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_321")));
+static void off_stub_322(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_322")));
+static void off_stub_323(void) { ompi_ckpt_mpi_unsupported("mpi_alloc_mem_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_323")));
 OFF_EXPORT void mpi_allreduce(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void mpi_allreduce_(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void mpi_allreduce__(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -6693,30 +6699,30 @@ OFF_EXPORT void mpi_alltoall__(void) __attribute__((weak, alias("ompi_alltoall_f
 OFF_EXPORT void mpi_alltoallv(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void mpi_alltoallv_(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void mpi_alltoallv__(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_330(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw(void) __attribute__((weak, alias("off_stub_330")));
-static void off_stub_331(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw_(void) __attribute__((weak, alias("off_stub_331")));
-static void off_stub_332(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_alltoallw__(void) __attribute__((weak, alias("off_stub_332")));
-static void off_stub_333(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete(void) __attribute__((weak, alias("off_stub_333")));
-static void off_stub_334(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete_(void) __attribute__((weak, alias("off_stub_334")));
-static void off_stub_335(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_delete__(void) __attribute__((weak, alias("off_stub_335")));
-static void off_stub_336(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get (Fortran)"); }
-OFF_EXPORT void mpi_attr_get(void) __attribute__((weak, alias("off_stub_336")));
-static void off_stub_337(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_get_(void) __attribute__((weak, alias("off_stub_337")));
-static void off_stub_338(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_get__(void) __attribute__((weak, alias("off_stub_338")));
-static void off_stub_339(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put (Fortran)"); }
-OFF_EXPORT void mpi_attr_put(void) __attribute__((weak, alias("off_stub_339")));
-static void off_stub_340(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put_ (Fortran)"); }
-OFF_EXPORT void mpi_attr_put_(void) __attribute__((weak, alias("off_stub_340")));
-static void off_stub_341(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put__ (Fortran)"); }
-OFF_EXPORT void mpi_attr_put__(void) __attribute__((weak, alias("off_stub_341")));
+static void off_stub_324(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw(void) __attribute__((weak, alias("off_stub_324")));
+static void off_stub_325(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw_(void) __attribute__((weak, alias("off_stub_325")));
+static void off_stub_326(void) { ompi_ckpt_mpi_unsupported("mpi_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_alltoallw__(void) __attribute__((weak, alias("off_stub_326")));
+static void off_stub_327(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete(void) __attribute__((weak, alias("off_stub_327")));
+static void off_stub_328(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete_(void) __attribute__((weak, alias("off_stub_328")));
+static void off_stub_329(void) { ompi_ckpt_mpi_unsupported("mpi_attr_delete__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_delete__(void) __attribute__((weak, alias("off_stub_329")));
+static void off_stub_330(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get (Fortran)"); }
+OFF_EXPORT void mpi_attr_get(void) __attribute__((weak, alias("off_stub_330")));
+static void off_stub_331(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_get_(void) __attribute__((weak, alias("off_stub_331")));
+static void off_stub_332(void) { ompi_ckpt_mpi_unsupported("mpi_attr_get__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_get__(void) __attribute__((weak, alias("off_stub_332")));
+static void off_stub_333(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put (Fortran)"); }
+OFF_EXPORT void mpi_attr_put(void) __attribute__((weak, alias("off_stub_333")));
+static void off_stub_334(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put_ (Fortran)"); }
+OFF_EXPORT void mpi_attr_put_(void) __attribute__((weak, alias("off_stub_334")));
+static void off_stub_335(void) { ompi_ckpt_mpi_unsupported("mpi_attr_put__ (Fortran)"); }
+OFF_EXPORT void mpi_attr_put__(void) __attribute__((weak, alias("off_stub_335")));
 OFF_EXPORT void mpi_barrier(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void mpi_barrier_(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void mpi_barrier__(void) __attribute__((weak, alias("ompi_barrier_f")));
@@ -6855,18 +6861,18 @@ OFF_EXPORT void mpi_comm_set_name__(void) __attribute__((weak, alias("ompi_comm_
 OFF_EXPORT void mpi_comm_size(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void mpi_comm_size_(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void mpi_comm_size__(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_342(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn(void) __attribute__((weak, alias("off_stub_342")));
-static void off_stub_343(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_343")));
-static void off_stub_344(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_344")));
-static void off_stub_345(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_345")));
-static void off_stub_346(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple_ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_346")));
-static void off_stub_347(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple__ (Fortran)"); }
-OFF_EXPORT void mpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_347")));
+static void off_stub_336(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn(void) __attribute__((weak, alias("off_stub_336")));
+static void off_stub_337(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_337")));
+static void off_stub_338(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_338")));
+static void off_stub_339(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_339")));
+static void off_stub_340(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple_ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_340")));
+static void off_stub_341(void) { ompi_ckpt_mpi_unsupported("mpi_comm_spawn_multiple__ (Fortran)"); }
+OFF_EXPORT void mpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_341")));
 OFF_EXPORT void mpi_comm_split(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void mpi_comm_split_(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void mpi_comm_split__(void) __attribute__((weak, alias("ompi_comm_split_f")));
@@ -6894,27 +6900,27 @@ OFF_EXPORT void mpi_dist_graph_neighbors__(void) __attribute__((weak, alias("omp
 OFF_EXPORT void mpi_dist_graph_neighbors_count(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void mpi_dist_graph_neighbors_count_(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void mpi_dist_graph_neighbors_count__(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
-static void off_stub_348(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create(void) __attribute__((weak, alias("off_stub_348")));
-static void off_stub_349(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_349")));
-static void off_stub_350(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_350")));
+static void off_stub_342(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create(void) __attribute__((weak, alias("off_stub_342")));
+static void off_stub_343(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_343")));
+static void off_stub_344(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_create__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_344")));
 OFF_EXPORT void mpi_errhandler_free(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void mpi_errhandler_free_(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void mpi_errhandler_free__(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_351(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get(void) __attribute__((weak, alias("off_stub_351")));
-static void off_stub_352(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_352")));
-static void off_stub_353(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_353")));
-static void off_stub_354(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set(void) __attribute__((weak, alias("off_stub_354")));
-static void off_stub_355(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set_ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_355")));
-static void off_stub_356(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set__ (Fortran)"); }
-OFF_EXPORT void mpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_356")));
+static void off_stub_345(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get(void) __attribute__((weak, alias("off_stub_345")));
+static void off_stub_346(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_346")));
+static void off_stub_347(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_get__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_347")));
+static void off_stub_348(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set(void) __attribute__((weak, alias("off_stub_348")));
+static void off_stub_349(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set_ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_349")));
+static void off_stub_350(void) { ompi_ckpt_mpi_unsupported("mpi_errhandler_set__ (Fortran)"); }
+OFF_EXPORT void mpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_350")));
 OFF_EXPORT void mpi_error_class(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void mpi_error_class_(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void mpi_error_class__(void) __attribute__((weak, alias("ompi_error_class_f")));
@@ -6924,12 +6930,12 @@ OFF_EXPORT void mpi_error_string__(void) __attribute__((weak, alias("ompi_error_
 OFF_EXPORT void mpi_exscan(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void mpi_exscan_(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void mpi_exscan__(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_357(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_357")));
-static void off_stub_358(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg_ (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_358")));
-static void off_stub_359(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg__ (Fortran)"); }
-OFF_EXPORT void mpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_359")));
+static void off_stub_351(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_351")));
+static void off_stub_352(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg_ (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_352")));
+static void off_stub_353(void) { ompi_ckpt_mpi_unsupported("mpi_f_sync_reg__ (Fortran)"); }
+OFF_EXPORT void mpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_353")));
 OFF_EXPORT void mpi_fetch_and_op(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void mpi_fetch_and_op_(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void mpi_fetch_and_op__(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
@@ -7173,12 +7179,9 @@ OFF_EXPORT void mpi_graphdims_get__(void) __attribute__((weak, alias("ompi_graph
 OFF_EXPORT void mpi_grequest_complete(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void mpi_grequest_complete_(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void mpi_grequest_complete__(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_360(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start(void) __attribute__((weak, alias("off_stub_360")));
-static void off_stub_361(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start_ (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start_(void) __attribute__((weak, alias("off_stub_361")));
-static void off_stub_362(void) { ompi_ckpt_mpi_unsupported("mpi_grequest_start__ (Fortran)"); }
-OFF_EXPORT void mpi_grequest_start__(void) __attribute__((weak, alias("off_stub_362")));
+OFF_EXPORT void mpi_grequest_start(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void mpi_grequest_start_(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void mpi_grequest_start__(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void mpi_group_compare(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void mpi_group_compare_(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void mpi_group_compare__(void) __attribute__((weak, alias("ompi_group_compare_f")));
@@ -7230,12 +7233,12 @@ OFF_EXPORT void mpi_ialltoall__(void) __attribute__((weak, alias("ompi_ialltoall
 OFF_EXPORT void mpi_ialltoallv(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void mpi_ialltoallv_(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void mpi_ialltoallv__(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_363(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw(void) __attribute__((weak, alias("off_stub_363")));
-static void off_stub_364(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_364")));
-static void off_stub_365(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_365")));
+static void off_stub_354(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw(void) __attribute__((weak, alias("off_stub_354")));
+static void off_stub_355(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_355")));
+static void off_stub_356(void) { ompi_ckpt_mpi_unsupported("mpi_ialltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_356")));
 OFF_EXPORT void mpi_ibarrier(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void mpi_ibarrier_(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void mpi_ibarrier__(void) __attribute__((weak, alias("ompi_ibarrier_f")));
@@ -7272,12 +7275,12 @@ OFF_EXPORT void mpi_ineighbor_alltoall__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void mpi_ineighbor_alltoallv(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void mpi_ineighbor_alltoallv_(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void mpi_ineighbor_alltoallv__(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_366(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_366")));
-static void off_stub_367(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_367")));
-static void off_stub_368(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_368")));
+static void off_stub_357(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_357")));
+static void off_stub_358(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_358")));
+static void off_stub_359(void) { ompi_ckpt_mpi_unsupported("mpi_ineighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_359")));
 OFF_EXPORT void mpi_info_create(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void mpi_info_create_(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void mpi_info_create__(void) __attribute__((weak, alias("ompi_info_create_f")));
@@ -7356,18 +7359,18 @@ OFF_EXPORT void mpi_isend__(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void mpi_issend(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void mpi_issend_(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void mpi_issend__(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_369(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create(void) __attribute__((weak, alias("off_stub_369")));
-static void off_stub_370(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create_ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create_(void) __attribute__((weak, alias("off_stub_370")));
-static void off_stub_371(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create__ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_create__(void) __attribute__((weak, alias("off_stub_371")));
-static void off_stub_372(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free(void) __attribute__((weak, alias("off_stub_372")));
-static void off_stub_373(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free_ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free_(void) __attribute__((weak, alias("off_stub_373")));
-static void off_stub_374(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free__ (Fortran)"); }
-OFF_EXPORT void mpi_keyval_free__(void) __attribute__((weak, alias("off_stub_374")));
+static void off_stub_360(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create(void) __attribute__((weak, alias("off_stub_360")));
+static void off_stub_361(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create_ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create_(void) __attribute__((weak, alias("off_stub_361")));
+static void off_stub_362(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_create__ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_create__(void) __attribute__((weak, alias("off_stub_362")));
+static void off_stub_363(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free(void) __attribute__((weak, alias("off_stub_363")));
+static void off_stub_364(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free_ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free_(void) __attribute__((weak, alias("off_stub_364")));
+static void off_stub_365(void) { ompi_ckpt_mpi_unsupported("mpi_keyval_free__ (Fortran)"); }
+OFF_EXPORT void mpi_keyval_free__(void) __attribute__((weak, alias("off_stub_365")));
 OFF_EXPORT void mpi_lookup_name(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void mpi_lookup_name_(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void mpi_lookup_name__(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -7389,12 +7392,12 @@ OFF_EXPORT void mpi_neighbor_alltoall__(void) __attribute__((weak, alias("ompi_n
 OFF_EXPORT void mpi_neighbor_alltoallv(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void mpi_neighbor_alltoallv_(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void mpi_neighbor_alltoallv__(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_375(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_375")));
-static void off_stub_376(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_376")));
-static void off_stub_377(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void mpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_377")));
+static void off_stub_366(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_366")));
+static void off_stub_367(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_367")));
+static void off_stub_368(void) { ompi_ckpt_mpi_unsupported("mpi_neighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void mpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_368")));
 OFF_EXPORT void mpi_op_commutative(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void mpi_op_commutative_(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void mpi_op_commutative__(void) __attribute__((weak, alias("ompi_op_commutative_f")));
@@ -7419,12 +7422,12 @@ OFF_EXPORT void mpi_pack_external_size__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void mpi_pack_size(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void mpi_pack_size_(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void mpi_pack_size__(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_378(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol(void) __attribute__((weak, alias("off_stub_378")));
-static void off_stub_379(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol_ (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol_(void) __attribute__((weak, alias("off_stub_379")));
-static void off_stub_380(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol__ (Fortran)"); }
-OFF_EXPORT void mpi_pcontrol__(void) __attribute__((weak, alias("off_stub_380")));
+static void off_stub_369(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol(void) __attribute__((weak, alias("off_stub_369")));
+static void off_stub_370(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol_ (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol_(void) __attribute__((weak, alias("off_stub_370")));
+static void off_stub_371(void) { ompi_ckpt_mpi_unsupported("mpi_pcontrol__ (Fortran)"); }
+OFF_EXPORT void mpi_pcontrol__(void) __attribute__((weak, alias("off_stub_371")));
 OFF_EXPORT void mpi_probe(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void mpi_probe_(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void mpi_probe__(void) __attribute__((weak, alias("ompi_probe_f")));
@@ -7458,12 +7461,12 @@ OFF_EXPORT void mpi_reduce_scatter__(void) __attribute__((weak, alias("ompi_redu
 OFF_EXPORT void mpi_reduce_scatter_block(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void mpi_reduce_scatter_block_(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void mpi_reduce_scatter_block__(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_381(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep(void) __attribute__((weak, alias("off_stub_381")));
-static void off_stub_382(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep_ (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep_(void) __attribute__((weak, alias("off_stub_382")));
-static void off_stub_383(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep__ (Fortran)"); }
-OFF_EXPORT void mpi_register_datarep__(void) __attribute__((weak, alias("off_stub_383")));
+static void off_stub_372(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep(void) __attribute__((weak, alias("off_stub_372")));
+static void off_stub_373(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep_ (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep_(void) __attribute__((weak, alias("off_stub_373")));
+static void off_stub_374(void) { ompi_ckpt_mpi_unsupported("mpi_register_datarep__ (Fortran)"); }
+OFF_EXPORT void mpi_register_datarep__(void) __attribute__((weak, alias("off_stub_374")));
 OFF_EXPORT void mpi_request_free(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void mpi_request_free_(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void mpi_request_free__(void) __attribute__((weak, alias("ompi_request_free_f")));
@@ -7506,390 +7509,390 @@ OFF_EXPORT void mpi_sendrecv__(void) __attribute__((weak, alias("ompi_sendrecv_f
 OFF_EXPORT void mpi_sendrecv_replace(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void mpi_sendrecv_replace_(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void mpi_sendrecv_replace__(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
-static void off_stub_384(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_384")));
-static void off_stub_385(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_385")));
-static void off_stub_386(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_386")));
-static void off_stub_387(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_387")));
-static void off_stub_388(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_388")));
-static void off_stub_389(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_389")));
-static void off_stub_390(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_390")));
-static void off_stub_391(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_391")));
-static void off_stub_392(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_392")));
-static void off_stub_393(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_393")));
-static void off_stub_394(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_394")));
-static void off_stub_395(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_395")));
-static void off_stub_396(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_396")));
-static void off_stub_397(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_397")));
-static void off_stub_398(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_398")));
-static void off_stub_399(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_399")));
-static void off_stub_400(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_400")));
-static void off_stub_401(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_401")));
-static void off_stub_402(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_402")));
-static void off_stub_403(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_403")));
-static void off_stub_404(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_404")));
-static void off_stub_405(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_405")));
-static void off_stub_406(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_406")));
-static void off_stub_407(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_407")));
-static void off_stub_408(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_408")));
-static void off_stub_409(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_409")));
-static void off_stub_410(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_410")));
-static void off_stub_411(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_411")));
-static void off_stub_412(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_412")));
-static void off_stub_413(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_413")));
-static void off_stub_414(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_414")));
-static void off_stub_415(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_415")));
-static void off_stub_416(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_416")));
-static void off_stub_417(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_417")));
-static void off_stub_418(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_418")));
-static void off_stub_419(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_419")));
-static void off_stub_420(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_420")));
-static void off_stub_421(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_421")));
-static void off_stub_422(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_422")));
-static void off_stub_423(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_423")));
-static void off_stub_424(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_424")));
-static void off_stub_425(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_425")));
-static void off_stub_426(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_426")));
-static void off_stub_427(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_427")));
-static void off_stub_428(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_428")));
-static void off_stub_429(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_429")));
-static void off_stub_430(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_430")));
-static void off_stub_431(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_431")));
-static void off_stub_432(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_432")));
-static void off_stub_433(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_433")));
-static void off_stub_434(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_434")));
-static void off_stub_435(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_435")));
-static void off_stub_436(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_436")));
-static void off_stub_437(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_437")));
-static void off_stub_438(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_438")));
-static void off_stub_439(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_439")));
-static void off_stub_440(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_440")));
-static void off_stub_441(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_441")));
-static void off_stub_442(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_442")));
-static void off_stub_443(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_443")));
-static void off_stub_444(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_444")));
-static void off_stub_445(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_445")));
-static void off_stub_446(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_446")));
-static void off_stub_447(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_447")));
-static void off_stub_448(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_448")));
-static void off_stub_449(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_449")));
-static void off_stub_450(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_450")));
-static void off_stub_451(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_451")));
-static void off_stub_452(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_452")));
-static void off_stub_453(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_453")));
-static void off_stub_454(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_454")));
-static void off_stub_455(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_455")));
-static void off_stub_456(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_456")));
-static void off_stub_457(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_457")));
-static void off_stub_458(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_458")));
-static void off_stub_459(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_459")));
-static void off_stub_460(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_460")));
-static void off_stub_461(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_461")));
-static void off_stub_462(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_462")));
-static void off_stub_463(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_463")));
-static void off_stub_464(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_464")));
-static void off_stub_465(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_465")));
-static void off_stub_466(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_466")));
-static void off_stub_467(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_467")));
-static void off_stub_468(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_468")));
-static void off_stub_469(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_469")));
-static void off_stub_470(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_470")));
-static void off_stub_471(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_471")));
-static void off_stub_472(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_472")));
-static void off_stub_473(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_473")));
-static void off_stub_474(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_474")));
-static void off_stub_475(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_475")));
-static void off_stub_476(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_476")));
-static void off_stub_477(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_477")));
-static void off_stub_478(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_478")));
-static void off_stub_479(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_479")));
-static void off_stub_480(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_480")));
-static void off_stub_481(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_481")));
-static void off_stub_482(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_482")));
-static void off_stub_483(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_483")));
-static void off_stub_484(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_484")));
-static void off_stub_485(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_485")));
-static void off_stub_486(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_486")));
-static void off_stub_487(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_487")));
-static void off_stub_488(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_488")));
-static void off_stub_489(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_489")));
-static void off_stub_490(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_490")));
-static void off_stub_491(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_491")));
-static void off_stub_492(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_492")));
-static void off_stub_493(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_493")));
-static void off_stub_494(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_494")));
-static void off_stub_495(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_495")));
-static void off_stub_496(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_496")));
-static void off_stub_497(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_497")));
-static void off_stub_498(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_498")));
-static void off_stub_499(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_499")));
-static void off_stub_500(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_500")));
-static void off_stub_501(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_501")));
-static void off_stub_502(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_502")));
-static void off_stub_503(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_503")));
-static void off_stub_504(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_504")));
-static void off_stub_505(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_505")));
-static void off_stub_506(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_506")));
-static void off_stub_507(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_507")));
-static void off_stub_508(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_508")));
-static void off_stub_509(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_509")));
-static void off_stub_510(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_510")));
-static void off_stub_511(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_511")));
-static void off_stub_512(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_512")));
-static void off_stub_513(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_513")));
-static void off_stub_514(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_514")));
-static void off_stub_515(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_515")));
-static void off_stub_516(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_516")));
-static void off_stub_517(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_517")));
-static void off_stub_518(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_518")));
-static void off_stub_519(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_519")));
-static void off_stub_520(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_520")));
-static void off_stub_521(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_521")));
-static void off_stub_522(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_522")));
-static void off_stub_523(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_523")));
-static void off_stub_524(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_524")));
-static void off_stub_525(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_525")));
-static void off_stub_526(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_526")));
-static void off_stub_527(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_527")));
-static void off_stub_528(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_528")));
-static void off_stub_529(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_529")));
-static void off_stub_530(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_530")));
-static void off_stub_531(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_531")));
-static void off_stub_532(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_532")));
-static void off_stub_533(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_533")));
-static void off_stub_534(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_534")));
-static void off_stub_535(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_535")));
-static void off_stub_536(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_536")));
-static void off_stub_537(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_537")));
-static void off_stub_538(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_538")));
-static void off_stub_539(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_539")));
-static void off_stub_540(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_540")));
-static void off_stub_541(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_541")));
-static void off_stub_542(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_542")));
-static void off_stub_543(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_543")));
-static void off_stub_544(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_544")));
-static void off_stub_545(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_545")));
-static void off_stub_546(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_546")));
-static void off_stub_547(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_547")));
-static void off_stub_548(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_548")));
-static void off_stub_549(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_549")));
-static void off_stub_550(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_550")));
-static void off_stub_551(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_551")));
-static void off_stub_552(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_552")));
-static void off_stub_553(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_553")));
-static void off_stub_554(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_554")));
-static void off_stub_555(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_555")));
-static void off_stub_556(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_556")));
-static void off_stub_557(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_557")));
-static void off_stub_558(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_558")));
-static void off_stub_559(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_559")));
-static void off_stub_560(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r10_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_560")));
-static void off_stub_561(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r11_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_561")));
-static void off_stub_562(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r12_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_562")));
-static void off_stub_563(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r13_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_563")));
-static void off_stub_564(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r14_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_564")));
-static void off_stub_565(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r15_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_565")));
-static void off_stub_566(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r1_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_566")));
-static void off_stub_567(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r2_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_567")));
-static void off_stub_568(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r3_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_568")));
-static void off_stub_569(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r4_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_569")));
-static void off_stub_570(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r5_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_570")));
-static void off_stub_571(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r6_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_571")));
-static void off_stub_572(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r7_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_572")));
-static void off_stub_573(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r8_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_573")));
-static void off_stub_574(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r9_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_574")));
-static void off_stub_575(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_scalar_ (Fortran)"); }
-OFF_EXPORT void mpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_575")));
+static void off_stub_375(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_375")));
+static void off_stub_376(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_376")));
+static void off_stub_377(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_377")));
+static void off_stub_378(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_378")));
+static void off_stub_379(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_379")));
+static void off_stub_380(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_380")));
+static void off_stub_381(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_381")));
+static void off_stub_382(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_382")));
+static void off_stub_383(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_383")));
+static void off_stub_384(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_384")));
+static void off_stub_385(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_385")));
+static void off_stub_386(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_386")));
+static void off_stub_387(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_387")));
+static void off_stub_388(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_388")));
+static void off_stub_389(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_389")));
+static void off_stub_390(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_character_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_390")));
+static void off_stub_391(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_391")));
+static void off_stub_392(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_392")));
+static void off_stub_393(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_393")));
+static void off_stub_394(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_394")));
+static void off_stub_395(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_395")));
+static void off_stub_396(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_396")));
+static void off_stub_397(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_397")));
+static void off_stub_398(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_398")));
+static void off_stub_399(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_399")));
+static void off_stub_400(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_400")));
+static void off_stub_401(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_401")));
+static void off_stub_402(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_402")));
+static void off_stub_403(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_403")));
+static void off_stub_404(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_404")));
+static void off_stub_405(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_405")));
+static void off_stub_406(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex128_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_406")));
+static void off_stub_407(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_407")));
+static void off_stub_408(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_408")));
+static void off_stub_409(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_409")));
+static void off_stub_410(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_410")));
+static void off_stub_411(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_411")));
+static void off_stub_412(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_412")));
+static void off_stub_413(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_413")));
+static void off_stub_414(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_414")));
+static void off_stub_415(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_415")));
+static void off_stub_416(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_416")));
+static void off_stub_417(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_417")));
+static void off_stub_418(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_418")));
+static void off_stub_419(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_419")));
+static void off_stub_420(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_420")));
+static void off_stub_421(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_421")));
+static void off_stub_422(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_422")));
+static void off_stub_423(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_423")));
+static void off_stub_424(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_424")));
+static void off_stub_425(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_425")));
+static void off_stub_426(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_426")));
+static void off_stub_427(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_427")));
+static void off_stub_428(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_428")));
+static void off_stub_429(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_429")));
+static void off_stub_430(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_430")));
+static void off_stub_431(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_431")));
+static void off_stub_432(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_432")));
+static void off_stub_433(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_433")));
+static void off_stub_434(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_434")));
+static void off_stub_435(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_435")));
+static void off_stub_436(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_436")));
+static void off_stub_437(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_437")));
+static void off_stub_438(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_complex64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_438")));
+static void off_stub_439(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_439")));
+static void off_stub_440(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_440")));
+static void off_stub_441(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_441")));
+static void off_stub_442(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_442")));
+static void off_stub_443(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_443")));
+static void off_stub_444(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_444")));
+static void off_stub_445(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_445")));
+static void off_stub_446(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_446")));
+static void off_stub_447(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_447")));
+static void off_stub_448(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_448")));
+static void off_stub_449(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_449")));
+static void off_stub_450(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_450")));
+static void off_stub_451(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_451")));
+static void off_stub_452(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_452")));
+static void off_stub_453(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_453")));
+static void off_stub_454(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int16_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_454")));
+static void off_stub_455(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_455")));
+static void off_stub_456(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_456")));
+static void off_stub_457(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_457")));
+static void off_stub_458(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_458")));
+static void off_stub_459(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_459")));
+static void off_stub_460(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_460")));
+static void off_stub_461(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_461")));
+static void off_stub_462(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_462")));
+static void off_stub_463(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_463")));
+static void off_stub_464(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_464")));
+static void off_stub_465(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_465")));
+static void off_stub_466(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_466")));
+static void off_stub_467(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_467")));
+static void off_stub_468(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_468")));
+static void off_stub_469(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_469")));
+static void off_stub_470(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_470")));
+static void off_stub_471(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_471")));
+static void off_stub_472(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_472")));
+static void off_stub_473(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_473")));
+static void off_stub_474(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_474")));
+static void off_stub_475(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_475")));
+static void off_stub_476(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_476")));
+static void off_stub_477(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_477")));
+static void off_stub_478(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_478")));
+static void off_stub_479(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_479")));
+static void off_stub_480(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_480")));
+static void off_stub_481(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_481")));
+static void off_stub_482(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_482")));
+static void off_stub_483(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_483")));
+static void off_stub_484(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_484")));
+static void off_stub_485(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_485")));
+static void off_stub_486(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_486")));
+static void off_stub_487(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_487")));
+static void off_stub_488(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_488")));
+static void off_stub_489(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_489")));
+static void off_stub_490(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_490")));
+static void off_stub_491(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_491")));
+static void off_stub_492(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_492")));
+static void off_stub_493(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_493")));
+static void off_stub_494(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_494")));
+static void off_stub_495(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_495")));
+static void off_stub_496(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_496")));
+static void off_stub_497(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_497")));
+static void off_stub_498(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_498")));
+static void off_stub_499(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_499")));
+static void off_stub_500(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_500")));
+static void off_stub_501(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_501")));
+static void off_stub_502(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_int8_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_502")));
+static void off_stub_503(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_503")));
+static void off_stub_504(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_504")));
+static void off_stub_505(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_505")));
+static void off_stub_506(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_506")));
+static void off_stub_507(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_507")));
+static void off_stub_508(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_508")));
+static void off_stub_509(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_509")));
+static void off_stub_510(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_510")));
+static void off_stub_511(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_511")));
+static void off_stub_512(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_512")));
+static void off_stub_513(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_513")));
+static void off_stub_514(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_514")));
+static void off_stub_515(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_515")));
+static void off_stub_516(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_516")));
+static void off_stub_517(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_517")));
+static void off_stub_518(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_logical_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_518")));
+static void off_stub_519(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_519")));
+static void off_stub_520(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_520")));
+static void off_stub_521(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_521")));
+static void off_stub_522(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_522")));
+static void off_stub_523(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_523")));
+static void off_stub_524(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_524")));
+static void off_stub_525(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_525")));
+static void off_stub_526(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_526")));
+static void off_stub_527(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_527")));
+static void off_stub_528(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_528")));
+static void off_stub_529(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_529")));
+static void off_stub_530(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_530")));
+static void off_stub_531(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_531")));
+static void off_stub_532(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_532")));
+static void off_stub_533(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_533")));
+static void off_stub_534(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real128_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_534")));
+static void off_stub_535(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_535")));
+static void off_stub_536(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_536")));
+static void off_stub_537(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_537")));
+static void off_stub_538(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_538")));
+static void off_stub_539(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_539")));
+static void off_stub_540(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_540")));
+static void off_stub_541(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_541")));
+static void off_stub_542(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_542")));
+static void off_stub_543(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_543")));
+static void off_stub_544(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_544")));
+static void off_stub_545(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_545")));
+static void off_stub_546(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_546")));
+static void off_stub_547(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_547")));
+static void off_stub_548(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_548")));
+static void off_stub_549(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_549")));
+static void off_stub_550(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real32_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_550")));
+static void off_stub_551(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r10_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_551")));
+static void off_stub_552(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r11_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_552")));
+static void off_stub_553(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r12_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_553")));
+static void off_stub_554(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r13_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_554")));
+static void off_stub_555(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r14_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_555")));
+static void off_stub_556(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r15_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_556")));
+static void off_stub_557(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r1_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_557")));
+static void off_stub_558(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r2_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_558")));
+static void off_stub_559(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r3_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_559")));
+static void off_stub_560(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r4_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_560")));
+static void off_stub_561(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r5_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_561")));
+static void off_stub_562(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r6_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_562")));
+static void off_stub_563(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r7_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_563")));
+static void off_stub_564(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r8_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_564")));
+static void off_stub_565(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_r9_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_565")));
+static void off_stub_566(void) { ompi_ckpt_mpi_unsupported("mpi_sizeof_real64_scalar_ (Fortran)"); }
+OFF_EXPORT void mpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_566")));
 OFF_EXPORT void mpi_ssend(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void mpi_ssend_(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void mpi_ssend__(void) __attribute__((weak, alias("ompi_ssend_f")));
@@ -7977,12 +7980,12 @@ OFF_EXPORT void mpi_type_delete_attr__(void) __attribute__((weak, alias("ompi_ty
 OFF_EXPORT void mpi_type_dup(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void mpi_type_dup_(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void mpi_type_dup__(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_576(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent (Fortran)"); }
-OFF_EXPORT void mpi_type_extent(void) __attribute__((weak, alias("off_stub_576")));
-static void off_stub_577(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent_ (Fortran)"); }
-OFF_EXPORT void mpi_type_extent_(void) __attribute__((weak, alias("off_stub_577")));
-static void off_stub_578(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent__ (Fortran)"); }
-OFF_EXPORT void mpi_type_extent__(void) __attribute__((weak, alias("off_stub_578")));
+static void off_stub_567(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent (Fortran)"); }
+OFF_EXPORT void mpi_type_extent(void) __attribute__((weak, alias("off_stub_567")));
+static void off_stub_568(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent_ (Fortran)"); }
+OFF_EXPORT void mpi_type_extent_(void) __attribute__((weak, alias("off_stub_568")));
+static void off_stub_569(void) { ompi_ckpt_mpi_unsupported("mpi_type_extent__ (Fortran)"); }
+OFF_EXPORT void mpi_type_extent__(void) __attribute__((weak, alias("off_stub_569")));
 OFF_EXPORT void mpi_type_free(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void mpi_type_free_(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void mpi_type_free__(void) __attribute__((weak, alias("ompi_type_free_f")));
@@ -8013,27 +8016,27 @@ OFF_EXPORT void mpi_type_get_true_extent__(void) __attribute__((weak, alias("omp
 OFF_EXPORT void mpi_type_get_true_extent_x(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void mpi_type_get_true_extent_x_(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void mpi_type_get_true_extent_x__(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_579(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed(void) __attribute__((weak, alias("off_stub_579")));
-static void off_stub_580(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed_ (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_580")));
-static void off_stub_581(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed__ (Fortran)"); }
-OFF_EXPORT void mpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_581")));
-static void off_stub_582(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector(void) __attribute__((weak, alias("off_stub_582")));
-static void off_stub_583(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector_ (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector_(void) __attribute__((weak, alias("off_stub_583")));
-static void off_stub_584(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector__ (Fortran)"); }
-OFF_EXPORT void mpi_type_hvector__(void) __attribute__((weak, alias("off_stub_584")));
+static void off_stub_570(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed(void) __attribute__((weak, alias("off_stub_570")));
+static void off_stub_571(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed_ (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_571")));
+static void off_stub_572(void) { ompi_ckpt_mpi_unsupported("mpi_type_hindexed__ (Fortran)"); }
+OFF_EXPORT void mpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_572")));
+static void off_stub_573(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector(void) __attribute__((weak, alias("off_stub_573")));
+static void off_stub_574(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector_ (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector_(void) __attribute__((weak, alias("off_stub_574")));
+static void off_stub_575(void) { ompi_ckpt_mpi_unsupported("mpi_type_hvector__ (Fortran)"); }
+OFF_EXPORT void mpi_type_hvector__(void) __attribute__((weak, alias("off_stub_575")));
 OFF_EXPORT void mpi_type_indexed(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void mpi_type_indexed_(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void mpi_type_indexed__(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_585(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb (Fortran)"); }
-OFF_EXPORT void mpi_type_lb(void) __attribute__((weak, alias("off_stub_585")));
-static void off_stub_586(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb_ (Fortran)"); }
-OFF_EXPORT void mpi_type_lb_(void) __attribute__((weak, alias("off_stub_586")));
-static void off_stub_587(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb__ (Fortran)"); }
-OFF_EXPORT void mpi_type_lb__(void) __attribute__((weak, alias("off_stub_587")));
+static void off_stub_576(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb (Fortran)"); }
+OFF_EXPORT void mpi_type_lb(void) __attribute__((weak, alias("off_stub_576")));
+static void off_stub_577(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb_ (Fortran)"); }
+OFF_EXPORT void mpi_type_lb_(void) __attribute__((weak, alias("off_stub_577")));
+static void off_stub_578(void) { ompi_ckpt_mpi_unsupported("mpi_type_lb__ (Fortran)"); }
+OFF_EXPORT void mpi_type_lb__(void) __attribute__((weak, alias("off_stub_578")));
 OFF_EXPORT void mpi_type_match_size(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void mpi_type_match_size_(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void mpi_type_match_size__(void) __attribute__((weak, alias("ompi_type_match_size_f")));
@@ -8049,18 +8052,18 @@ OFF_EXPORT void mpi_type_size__(void) __attribute__((weak, alias("ompi_type_size
 OFF_EXPORT void mpi_type_size_x(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void mpi_type_size_x_(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void mpi_type_size_x__(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_588(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct (Fortran)"); }
-OFF_EXPORT void mpi_type_struct(void) __attribute__((weak, alias("off_stub_588")));
-static void off_stub_589(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct_ (Fortran)"); }
-OFF_EXPORT void mpi_type_struct_(void) __attribute__((weak, alias("off_stub_589")));
-static void off_stub_590(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct__ (Fortran)"); }
-OFF_EXPORT void mpi_type_struct__(void) __attribute__((weak, alias("off_stub_590")));
-static void off_stub_591(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub (Fortran)"); }
-OFF_EXPORT void mpi_type_ub(void) __attribute__((weak, alias("off_stub_591")));
-static void off_stub_592(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub_ (Fortran)"); }
-OFF_EXPORT void mpi_type_ub_(void) __attribute__((weak, alias("off_stub_592")));
-static void off_stub_593(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub__ (Fortran)"); }
-OFF_EXPORT void mpi_type_ub__(void) __attribute__((weak, alias("off_stub_593")));
+static void off_stub_579(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct (Fortran)"); }
+OFF_EXPORT void mpi_type_struct(void) __attribute__((weak, alias("off_stub_579")));
+static void off_stub_580(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct_ (Fortran)"); }
+OFF_EXPORT void mpi_type_struct_(void) __attribute__((weak, alias("off_stub_580")));
+static void off_stub_581(void) { ompi_ckpt_mpi_unsupported("mpi_type_struct__ (Fortran)"); }
+OFF_EXPORT void mpi_type_struct__(void) __attribute__((weak, alias("off_stub_581")));
+static void off_stub_582(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub (Fortran)"); }
+OFF_EXPORT void mpi_type_ub(void) __attribute__((weak, alias("off_stub_582")));
+static void off_stub_583(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub_ (Fortran)"); }
+OFF_EXPORT void mpi_type_ub_(void) __attribute__((weak, alias("off_stub_583")));
+static void off_stub_584(void) { ompi_ckpt_mpi_unsupported("mpi_type_ub__ (Fortran)"); }
+OFF_EXPORT void mpi_type_ub__(void) __attribute__((weak, alias("off_stub_584")));
 OFF_EXPORT void mpi_type_vector(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void mpi_type_vector_(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void mpi_type_vector__(void) __attribute__((weak, alias("ompi_type_vector_f")));
@@ -8088,21 +8091,21 @@ OFF_EXPORT void mpi_waitsome__(void) __attribute__((weak, alias("ompi_waitsome_f
 OFF_EXPORT void mpi_win_allocate(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void mpi_win_allocate_(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void mpi_win_allocate__(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_594(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_594")));
-static void off_stub_595(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_595")));
-static void off_stub_596(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_596")));
+static void off_stub_585(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_585")));
+static void off_stub_586(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_586")));
+static void off_stub_587(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_587")));
 OFF_EXPORT void mpi_win_allocate_shared(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void mpi_win_allocate_shared_(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void mpi_win_allocate_shared__(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
-static void off_stub_597(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_597")));
-static void off_stub_598(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_598")));
-static void off_stub_599(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_599")));
+static void off_stub_588(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_588")));
+static void off_stub_589(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_589")));
+static void off_stub_590(void) { ompi_ckpt_mpi_unsupported("mpi_win_allocate_shared_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_590")));
 OFF_EXPORT void mpi_win_attach(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void mpi_win_attach_(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void mpi_win_attach__(void) __attribute__((weak, alias("ompi_win_attach_f")));
@@ -8190,12 +8193,12 @@ OFF_EXPORT void mpi_win_set_name__(void) __attribute__((weak, alias("ompi_win_se
 OFF_EXPORT void mpi_win_shared_query(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void mpi_win_shared_query_(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void mpi_win_shared_query__(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
-static void off_stub_600(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_600")));
-static void off_stub_601(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr_ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_601")));
-static void off_stub_602(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr__ (Fortran)"); }
-OFF_EXPORT void mpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_602")));
+static void off_stub_591(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_591")));
+static void off_stub_592(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr_ (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_592")));
+static void off_stub_593(void) { ompi_ckpt_mpi_unsupported("mpi_win_shared_query_cptr__ (Fortran)"); }
+OFF_EXPORT void mpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_593")));
 OFF_EXPORT void mpi_win_start(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void mpi_win_start_(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void mpi_win_start__(void) __attribute__((weak, alias("ompi_win_start_f")));
@@ -8220,246 +8223,244 @@ OFF_EXPORT void mpi_wtick__(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void mpi_wtime(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void mpi_wtime_(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void mpi_wtime__(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_603(void) { ompi_ckpt_mpi_unsupported("mpiext_pcollreq_mpifh_dummy (Fortran)"); }
-OFF_EXPORT void mpiext_pcollreq_mpifh_dummy(void) __attribute__((weak, alias("off_stub_603")));
-static void off_stub_604(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init(void) __attribute__((weak, alias("off_stub_604")));
-static void off_stub_605(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init_(void) __attribute__((weak, alias("off_stub_605")));
-static void off_stub_606(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allgather_init__(void) __attribute__((weak, alias("off_stub_606")));
-static void off_stub_607(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_607")));
-static void off_stub_608(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_608")));
-static void off_stub_609(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_609")));
-static void off_stub_610(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init(void) __attribute__((weak, alias("off_stub_610")));
-static void off_stub_611(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init_ (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_611")));
-static void off_stub_612(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init__ (Fortran)"); }
-OFF_EXPORT void mpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_612")));
-static void off_stub_613(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init(void) __attribute__((weak, alias("off_stub_613")));
-static void off_stub_614(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_614")));
-static void off_stub_615(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_615")));
-static void off_stub_616(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_616")));
-static void off_stub_617(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_617")));
-static void off_stub_618(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_618")));
-static void off_stub_619(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_619")));
-static void off_stub_620(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_620")));
-static void off_stub_621(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void mpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_621")));
-static void off_stub_622(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init(void) __attribute__((weak, alias("off_stub_622")));
-static void off_stub_623(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init_ (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init_(void) __attribute__((weak, alias("off_stub_623")));
-static void off_stub_624(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init__ (Fortran)"); }
-OFF_EXPORT void mpix_barrier_init__(void) __attribute__((weak, alias("off_stub_624")));
-static void off_stub_625(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init(void) __attribute__((weak, alias("off_stub_625")));
-static void off_stub_626(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init_ (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init_(void) __attribute__((weak, alias("off_stub_626")));
-static void off_stub_627(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init__ (Fortran)"); }
-OFF_EXPORT void mpix_bcast_init__(void) __attribute__((weak, alias("off_stub_627")));
-static void off_stub_628(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init(void) __attribute__((weak, alias("off_stub_628")));
-static void off_stub_629(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init_ (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init_(void) __attribute__((weak, alias("off_stub_629")));
-static void off_stub_630(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init__ (Fortran)"); }
-OFF_EXPORT void mpix_exscan_init__(void) __attribute__((weak, alias("off_stub_630")));
-static void off_stub_631(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init (Fortran)"); }
-OFF_EXPORT void mpix_gather_init(void) __attribute__((weak, alias("off_stub_631")));
-static void off_stub_632(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_gather_init_(void) __attribute__((weak, alias("off_stub_632")));
-static void off_stub_633(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_gather_init__(void) __attribute__((weak, alias("off_stub_633")));
-static void off_stub_634(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init(void) __attribute__((weak, alias("off_stub_634")));
-static void off_stub_635(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_635")));
-static void off_stub_636(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_636")));
-static void off_stub_637(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_637")));
-static void off_stub_638(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_638")));
-static void off_stub_639(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_639")));
-static void off_stub_640(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_640")));
-static void off_stub_641(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_641")));
-static void off_stub_642(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_642")));
-static void off_stub_643(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_643")));
-static void off_stub_644(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_644")));
-static void off_stub_645(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_645")));
-static void off_stub_646(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_646")));
-static void off_stub_647(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_647")));
-static void off_stub_648(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_648")));
-static void off_stub_649(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_649")));
-static void off_stub_650(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_650")));
-static void off_stub_651(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void mpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_651")));
-static void off_stub_652(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init(void) __attribute__((weak, alias("off_stub_652")));
-static void off_stub_653(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init_(void) __attribute__((weak, alias("off_stub_653")));
-static void off_stub_654(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_init__(void) __attribute__((weak, alias("off_stub_654")));
-static void off_stub_655(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_655")));
-static void off_stub_656(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_656")));
-static void off_stub_657(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_657")));
-static void off_stub_658(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_658")));
-static void off_stub_659(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init_ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_659")));
-static void off_stub_660(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init__ (Fortran)"); }
-OFF_EXPORT void mpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_660")));
-static void off_stub_661(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init (Fortran)"); }
-OFF_EXPORT void mpix_scan_init(void) __attribute__((weak, alias("off_stub_661")));
-static void off_stub_662(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scan_init_(void) __attribute__((weak, alias("off_stub_662")));
-static void off_stub_663(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scan_init__(void) __attribute__((weak, alias("off_stub_663")));
-static void off_stub_664(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init(void) __attribute__((weak, alias("off_stub_664")));
-static void off_stub_665(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init_(void) __attribute__((weak, alias("off_stub_665")));
-static void off_stub_666(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scatter_init__(void) __attribute__((weak, alias("off_stub_666")));
-static void off_stub_667(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init(void) __attribute__((weak, alias("off_stub_667")));
-static void off_stub_668(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init_ (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_668")));
-static void off_stub_669(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init__ (Fortran)"); }
-OFF_EXPORT void mpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_669")));
-static void off_stub_670(void) { ompi_ckpt_mpi_unsupported("ompi_address_f (Fortran)"); }
-OFF_EXPORT void ompi_address_f(void) __attribute__((weak, alias("off_stub_670")));
-static void off_stub_671(void) { ompi_ckpt_mpi_unsupported("ompi_aint_add_f (Fortran)"); }
-OFF_EXPORT void ompi_aint_add_f(void) __attribute__((weak, alias("off_stub_671")));
-static void off_stub_672(void) { ompi_ckpt_mpi_unsupported("ompi_aint_diff_f (Fortran)"); }
-OFF_EXPORT void ompi_aint_diff_f(void) __attribute__((weak, alias("off_stub_672")));
-static void off_stub_673(void) { ompi_ckpt_mpi_unsupported("ompi_alloc_mem_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_673")));
-static void off_stub_674(void) { ompi_ckpt_mpi_unsupported("ompi_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_alltoallw_f(void) __attribute__((weak, alias("off_stub_674")));
-static void off_stub_675(void) { ompi_ckpt_mpi_unsupported("ompi_attr_delete_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_delete_f(void) __attribute__((weak, alias("off_stub_675")));
-static void off_stub_676(void) { ompi_ckpt_mpi_unsupported("ompi_attr_get_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_get_f(void) __attribute__((weak, alias("off_stub_676")));
-static void off_stub_677(void) { ompi_ckpt_mpi_unsupported("ompi_attr_put_f (Fortran)"); }
-OFF_EXPORT void ompi_attr_put_f(void) __attribute__((weak, alias("off_stub_677")));
-static void off_stub_678(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_spawn_f(void) __attribute__((weak, alias("off_stub_678")));
-static void off_stub_679(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_multiple_f (Fortran)"); }
-OFF_EXPORT void ompi_comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_679")));
-static void off_stub_680(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_create_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_create_f(void) __attribute__((weak, alias("off_stub_680")));
-static void off_stub_681(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_get_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_get_f(void) __attribute__((weak, alias("off_stub_681")));
-static void off_stub_682(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_set_f (Fortran)"); }
-OFF_EXPORT void ompi_errhandler_set_f(void) __attribute__((weak, alias("off_stub_682")));
-static void off_stub_683(void) { ompi_ckpt_mpi_unsupported("ompi_f_sync_reg_f (Fortran)"); }
-OFF_EXPORT void ompi_f_sync_reg_f(void) __attribute__((weak, alias("off_stub_683")));
-static void off_stub_684(void) { ompi_ckpt_mpi_unsupported("ompi_grequest_start_f (Fortran)"); }
-OFF_EXPORT void ompi_grequest_start_f(void) __attribute__((weak, alias("off_stub_684")));
-static void off_stub_685(void) { ompi_ckpt_mpi_unsupported("ompi_ialltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_ialltoallw_f(void) __attribute__((weak, alias("off_stub_685")));
-static void off_stub_686(void) { ompi_ckpt_mpi_unsupported("ompi_ineighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_686")));
-static void off_stub_687(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_create_f (Fortran)"); }
-OFF_EXPORT void ompi_keyval_create_f(void) __attribute__((weak, alias("off_stub_687")));
-static void off_stub_688(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_free_f (Fortran)"); }
-OFF_EXPORT void ompi_keyval_free_f(void) __attribute__((weak, alias("off_stub_688")));
-static void off_stub_689(void) { ompi_ckpt_mpi_unsupported("ompi_neighbor_alltoallw_f (Fortran)"); }
-OFF_EXPORT void ompi_neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_689")));
-static void off_stub_690(void) { ompi_ckpt_mpi_unsupported("ompi_pcontrol_f (Fortran)"); }
-OFF_EXPORT void ompi_pcontrol_f(void) __attribute__((weak, alias("off_stub_690")));
-static void off_stub_691(void) { ompi_ckpt_mpi_unsupported("ompi_register_datarep_f (Fortran)"); }
-OFF_EXPORT void ompi_register_datarep_f(void) __attribute__((weak, alias("off_stub_691")));
-static void off_stub_692(void) { ompi_ckpt_mpi_unsupported("ompi_type_extent_f (Fortran)"); }
-OFF_EXPORT void ompi_type_extent_f(void) __attribute__((weak, alias("off_stub_692")));
-static void off_stub_693(void) { ompi_ckpt_mpi_unsupported("ompi_type_hindexed_f (Fortran)"); }
-OFF_EXPORT void ompi_type_hindexed_f(void) __attribute__((weak, alias("off_stub_693")));
-static void off_stub_694(void) { ompi_ckpt_mpi_unsupported("ompi_type_hvector_f (Fortran)"); }
-OFF_EXPORT void ompi_type_hvector_f(void) __attribute__((weak, alias("off_stub_694")));
-static void off_stub_695(void) { ompi_ckpt_mpi_unsupported("ompi_type_lb_f (Fortran)"); }
-OFF_EXPORT void ompi_type_lb_f(void) __attribute__((weak, alias("off_stub_695")));
-static void off_stub_696(void) { ompi_ckpt_mpi_unsupported("ompi_type_struct_f (Fortran)"); }
-OFF_EXPORT void ompi_type_struct_f(void) __attribute__((weak, alias("off_stub_696")));
-static void off_stub_697(void) { ompi_ckpt_mpi_unsupported("ompi_type_ub_f (Fortran)"); }
-OFF_EXPORT void ompi_type_ub_f(void) __attribute__((weak, alias("off_stub_697")));
-static void off_stub_698(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_698")));
-static void off_stub_699(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_shared_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_699")));
-static void off_stub_700(void) { ompi_ckpt_mpi_unsupported("ompi_win_shared_query_cptr_f (Fortran)"); }
-OFF_EXPORT void ompi_win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_700")));
-static void off_stub_701(void) { ompi_ckpt_mpi_unsupported("ompix_allgather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allgather_init_f(void) __attribute__((weak, alias("off_stub_701")));
-static void off_stub_702(void) { ompi_ckpt_mpi_unsupported("ompix_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_702")));
-static void off_stub_703(void) { ompi_ckpt_mpi_unsupported("ompix_allreduce_init_f (Fortran)"); }
-OFF_EXPORT void ompix_allreduce_init_f(void) __attribute__((weak, alias("off_stub_703")));
-static void off_stub_704(void) { ompi_ckpt_mpi_unsupported("ompix_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoall_init_f(void) __attribute__((weak, alias("off_stub_704")));
-static void off_stub_705(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_705")));
-static void off_stub_706(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void ompix_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_706")));
-static void off_stub_707(void) { ompi_ckpt_mpi_unsupported("ompix_barrier_init_f (Fortran)"); }
-OFF_EXPORT void ompix_barrier_init_f(void) __attribute__((weak, alias("off_stub_707")));
-static void off_stub_708(void) { ompi_ckpt_mpi_unsupported("ompix_bcast_init_f (Fortran)"); }
-OFF_EXPORT void ompix_bcast_init_f(void) __attribute__((weak, alias("off_stub_708")));
-static void off_stub_709(void) { ompi_ckpt_mpi_unsupported("ompix_exscan_init_f (Fortran)"); }
-OFF_EXPORT void ompix_exscan_init_f(void) __attribute__((weak, alias("off_stub_709")));
-static void off_stub_710(void) { ompi_ckpt_mpi_unsupported("ompix_gather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_gather_init_f(void) __attribute__((weak, alias("off_stub_710")));
-static void off_stub_711(void) { ompi_ckpt_mpi_unsupported("ompix_gatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_gatherv_init_f(void) __attribute__((weak, alias("off_stub_711")));
-static void off_stub_712(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgather_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_712")));
-static void off_stub_713(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgatherv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_713")));
-static void off_stub_714(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoall_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_714")));
-static void off_stub_715(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_715")));
-static void off_stub_716(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallw_init_f (Fortran)"); }
-OFF_EXPORT void ompix_neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_716")));
-static void off_stub_717(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_init_f(void) __attribute__((weak, alias("off_stub_717")));
-static void off_stub_718(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_block_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_718")));
-static void off_stub_719(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_init_f (Fortran)"); }
-OFF_EXPORT void ompix_reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_719")));
-static void off_stub_720(void) { ompi_ckpt_mpi_unsupported("ompix_scan_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scan_init_f(void) __attribute__((weak, alias("off_stub_720")));
-static void off_stub_721(void) { ompi_ckpt_mpi_unsupported("ompix_scatter_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scatter_init_f(void) __attribute__((weak, alias("off_stub_721")));
-static void off_stub_722(void) { ompi_ckpt_mpi_unsupported("ompix_scatterv_init_f (Fortran)"); }
-OFF_EXPORT void ompix_scatterv_init_f(void) __attribute__((weak, alias("off_stub_722")));
+static void off_stub_594(void) { ompi_ckpt_mpi_unsupported("mpiext_pcollreq_mpifh_dummy (Fortran)"); }
+OFF_EXPORT void mpiext_pcollreq_mpifh_dummy(void) __attribute__((weak, alias("off_stub_594")));
+static void off_stub_595(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init(void) __attribute__((weak, alias("off_stub_595")));
+static void off_stub_596(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init_(void) __attribute__((weak, alias("off_stub_596")));
+static void off_stub_597(void) { ompi_ckpt_mpi_unsupported("mpix_allgather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allgather_init__(void) __attribute__((weak, alias("off_stub_597")));
+static void off_stub_598(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_598")));
+static void off_stub_599(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_599")));
+static void off_stub_600(void) { ompi_ckpt_mpi_unsupported("mpix_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_600")));
+static void off_stub_601(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init(void) __attribute__((weak, alias("off_stub_601")));
+static void off_stub_602(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init_ (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_602")));
+static void off_stub_603(void) { ompi_ckpt_mpi_unsupported("mpix_allreduce_init__ (Fortran)"); }
+OFF_EXPORT void mpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_603")));
+static void off_stub_604(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init(void) __attribute__((weak, alias("off_stub_604")));
+static void off_stub_605(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_605")));
+static void off_stub_606(void) { ompi_ckpt_mpi_unsupported("mpix_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_606")));
+static void off_stub_607(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_607")));
+static void off_stub_608(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_608")));
+static void off_stub_609(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_609")));
+static void off_stub_610(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_610")));
+static void off_stub_611(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_611")));
+static void off_stub_612(void) { ompi_ckpt_mpi_unsupported("mpix_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void mpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_612")));
+static void off_stub_613(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init(void) __attribute__((weak, alias("off_stub_613")));
+static void off_stub_614(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init_ (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init_(void) __attribute__((weak, alias("off_stub_614")));
+static void off_stub_615(void) { ompi_ckpt_mpi_unsupported("mpix_barrier_init__ (Fortran)"); }
+OFF_EXPORT void mpix_barrier_init__(void) __attribute__((weak, alias("off_stub_615")));
+static void off_stub_616(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init(void) __attribute__((weak, alias("off_stub_616")));
+static void off_stub_617(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init_ (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init_(void) __attribute__((weak, alias("off_stub_617")));
+static void off_stub_618(void) { ompi_ckpt_mpi_unsupported("mpix_bcast_init__ (Fortran)"); }
+OFF_EXPORT void mpix_bcast_init__(void) __attribute__((weak, alias("off_stub_618")));
+static void off_stub_619(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init(void) __attribute__((weak, alias("off_stub_619")));
+static void off_stub_620(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init_ (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init_(void) __attribute__((weak, alias("off_stub_620")));
+static void off_stub_621(void) { ompi_ckpt_mpi_unsupported("mpix_exscan_init__ (Fortran)"); }
+OFF_EXPORT void mpix_exscan_init__(void) __attribute__((weak, alias("off_stub_621")));
+static void off_stub_622(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init (Fortran)"); }
+OFF_EXPORT void mpix_gather_init(void) __attribute__((weak, alias("off_stub_622")));
+static void off_stub_623(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_gather_init_(void) __attribute__((weak, alias("off_stub_623")));
+static void off_stub_624(void) { ompi_ckpt_mpi_unsupported("mpix_gather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_gather_init__(void) __attribute__((weak, alias("off_stub_624")));
+static void off_stub_625(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init(void) __attribute__((weak, alias("off_stub_625")));
+static void off_stub_626(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_626")));
+static void off_stub_627(void) { ompi_ckpt_mpi_unsupported("mpix_gatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_627")));
+static void off_stub_628(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_628")));
+static void off_stub_629(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_629")));
+static void off_stub_630(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgather_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_630")));
+static void off_stub_631(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_631")));
+static void off_stub_632(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_632")));
+static void off_stub_633(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_633")));
+static void off_stub_634(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_634")));
+static void off_stub_635(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_635")));
+static void off_stub_636(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_636")));
+static void off_stub_637(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_637")));
+static void off_stub_638(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_638")));
+static void off_stub_639(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_639")));
+static void off_stub_640(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_640")));
+static void off_stub_641(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_641")));
+static void off_stub_642(void) { ompi_ckpt_mpi_unsupported("mpix_neighbor_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void mpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_642")));
+static void off_stub_643(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init(void) __attribute__((weak, alias("off_stub_643")));
+static void off_stub_644(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init_(void) __attribute__((weak, alias("off_stub_644")));
+static void off_stub_645(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_init__(void) __attribute__((weak, alias("off_stub_645")));
+static void off_stub_646(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_646")));
+static void off_stub_647(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_647")));
+static void off_stub_648(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_block_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_648")));
+static void off_stub_649(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_649")));
+static void off_stub_650(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init_ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_650")));
+static void off_stub_651(void) { ompi_ckpt_mpi_unsupported("mpix_reduce_scatter_init__ (Fortran)"); }
+OFF_EXPORT void mpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_651")));
+static void off_stub_652(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init (Fortran)"); }
+OFF_EXPORT void mpix_scan_init(void) __attribute__((weak, alias("off_stub_652")));
+static void off_stub_653(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scan_init_(void) __attribute__((weak, alias("off_stub_653")));
+static void off_stub_654(void) { ompi_ckpt_mpi_unsupported("mpix_scan_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scan_init__(void) __attribute__((weak, alias("off_stub_654")));
+static void off_stub_655(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init(void) __attribute__((weak, alias("off_stub_655")));
+static void off_stub_656(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init_(void) __attribute__((weak, alias("off_stub_656")));
+static void off_stub_657(void) { ompi_ckpt_mpi_unsupported("mpix_scatter_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scatter_init__(void) __attribute__((weak, alias("off_stub_657")));
+static void off_stub_658(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init(void) __attribute__((weak, alias("off_stub_658")));
+static void off_stub_659(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init_ (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_659")));
+static void off_stub_660(void) { ompi_ckpt_mpi_unsupported("mpix_scatterv_init__ (Fortran)"); }
+OFF_EXPORT void mpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_660")));
+static void off_stub_661(void) { ompi_ckpt_mpi_unsupported("ompi_address_f (Fortran)"); }
+OFF_EXPORT void ompi_address_f(void) __attribute__((weak, alias("off_stub_661")));
+static void off_stub_662(void) { ompi_ckpt_mpi_unsupported("ompi_aint_add_f (Fortran)"); }
+OFF_EXPORT void ompi_aint_add_f(void) __attribute__((weak, alias("off_stub_662")));
+static void off_stub_663(void) { ompi_ckpt_mpi_unsupported("ompi_aint_diff_f (Fortran)"); }
+OFF_EXPORT void ompi_aint_diff_f(void) __attribute__((weak, alias("off_stub_663")));
+static void off_stub_664(void) { ompi_ckpt_mpi_unsupported("ompi_alloc_mem_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_alloc_mem_cptr_f(void) __attribute__((weak, alias("off_stub_664")));
+static void off_stub_665(void) { ompi_ckpt_mpi_unsupported("ompi_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_alltoallw_f(void) __attribute__((weak, alias("off_stub_665")));
+static void off_stub_666(void) { ompi_ckpt_mpi_unsupported("ompi_attr_delete_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_delete_f(void) __attribute__((weak, alias("off_stub_666")));
+static void off_stub_667(void) { ompi_ckpt_mpi_unsupported("ompi_attr_get_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_get_f(void) __attribute__((weak, alias("off_stub_667")));
+static void off_stub_668(void) { ompi_ckpt_mpi_unsupported("ompi_attr_put_f (Fortran)"); }
+OFF_EXPORT void ompi_attr_put_f(void) __attribute__((weak, alias("off_stub_668")));
+static void off_stub_669(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_spawn_f(void) __attribute__((weak, alias("off_stub_669")));
+static void off_stub_670(void) { ompi_ckpt_mpi_unsupported("ompi_comm_spawn_multiple_f (Fortran)"); }
+OFF_EXPORT void ompi_comm_spawn_multiple_f(void) __attribute__((weak, alias("off_stub_670")));
+static void off_stub_671(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_create_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_create_f(void) __attribute__((weak, alias("off_stub_671")));
+static void off_stub_672(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_get_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_get_f(void) __attribute__((weak, alias("off_stub_672")));
+static void off_stub_673(void) { ompi_ckpt_mpi_unsupported("ompi_errhandler_set_f (Fortran)"); }
+OFF_EXPORT void ompi_errhandler_set_f(void) __attribute__((weak, alias("off_stub_673")));
+static void off_stub_674(void) { ompi_ckpt_mpi_unsupported("ompi_f_sync_reg_f (Fortran)"); }
+OFF_EXPORT void ompi_f_sync_reg_f(void) __attribute__((weak, alias("off_stub_674")));
+static void off_stub_675(void) { ompi_ckpt_mpi_unsupported("ompi_ialltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_ialltoallw_f(void) __attribute__((weak, alias("off_stub_675")));
+static void off_stub_676(void) { ompi_ckpt_mpi_unsupported("ompi_ineighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_ineighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_676")));
+static void off_stub_677(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_create_f (Fortran)"); }
+OFF_EXPORT void ompi_keyval_create_f(void) __attribute__((weak, alias("off_stub_677")));
+static void off_stub_678(void) { ompi_ckpt_mpi_unsupported("ompi_keyval_free_f (Fortran)"); }
+OFF_EXPORT void ompi_keyval_free_f(void) __attribute__((weak, alias("off_stub_678")));
+static void off_stub_679(void) { ompi_ckpt_mpi_unsupported("ompi_neighbor_alltoallw_f (Fortran)"); }
+OFF_EXPORT void ompi_neighbor_alltoallw_f(void) __attribute__((weak, alias("off_stub_679")));
+static void off_stub_680(void) { ompi_ckpt_mpi_unsupported("ompi_pcontrol_f (Fortran)"); }
+OFF_EXPORT void ompi_pcontrol_f(void) __attribute__((weak, alias("off_stub_680")));
+static void off_stub_681(void) { ompi_ckpt_mpi_unsupported("ompi_register_datarep_f (Fortran)"); }
+OFF_EXPORT void ompi_register_datarep_f(void) __attribute__((weak, alias("off_stub_681")));
+static void off_stub_682(void) { ompi_ckpt_mpi_unsupported("ompi_type_extent_f (Fortran)"); }
+OFF_EXPORT void ompi_type_extent_f(void) __attribute__((weak, alias("off_stub_682")));
+static void off_stub_683(void) { ompi_ckpt_mpi_unsupported("ompi_type_hindexed_f (Fortran)"); }
+OFF_EXPORT void ompi_type_hindexed_f(void) __attribute__((weak, alias("off_stub_683")));
+static void off_stub_684(void) { ompi_ckpt_mpi_unsupported("ompi_type_hvector_f (Fortran)"); }
+OFF_EXPORT void ompi_type_hvector_f(void) __attribute__((weak, alias("off_stub_684")));
+static void off_stub_685(void) { ompi_ckpt_mpi_unsupported("ompi_type_lb_f (Fortran)"); }
+OFF_EXPORT void ompi_type_lb_f(void) __attribute__((weak, alias("off_stub_685")));
+static void off_stub_686(void) { ompi_ckpt_mpi_unsupported("ompi_type_struct_f (Fortran)"); }
+OFF_EXPORT void ompi_type_struct_f(void) __attribute__((weak, alias("off_stub_686")));
+static void off_stub_687(void) { ompi_ckpt_mpi_unsupported("ompi_type_ub_f (Fortran)"); }
+OFF_EXPORT void ompi_type_ub_f(void) __attribute__((weak, alias("off_stub_687")));
+static void off_stub_688(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_allocate_cptr_f(void) __attribute__((weak, alias("off_stub_688")));
+static void off_stub_689(void) { ompi_ckpt_mpi_unsupported("ompi_win_allocate_shared_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_allocate_shared_cptr_f(void) __attribute__((weak, alias("off_stub_689")));
+static void off_stub_690(void) { ompi_ckpt_mpi_unsupported("ompi_win_shared_query_cptr_f (Fortran)"); }
+OFF_EXPORT void ompi_win_shared_query_cptr_f(void) __attribute__((weak, alias("off_stub_690")));
+static void off_stub_691(void) { ompi_ckpt_mpi_unsupported("ompix_allgather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allgather_init_f(void) __attribute__((weak, alias("off_stub_691")));
+static void off_stub_692(void) { ompi_ckpt_mpi_unsupported("ompix_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_692")));
+static void off_stub_693(void) { ompi_ckpt_mpi_unsupported("ompix_allreduce_init_f (Fortran)"); }
+OFF_EXPORT void ompix_allreduce_init_f(void) __attribute__((weak, alias("off_stub_693")));
+static void off_stub_694(void) { ompi_ckpt_mpi_unsupported("ompix_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoall_init_f(void) __attribute__((weak, alias("off_stub_694")));
+static void off_stub_695(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_695")));
+static void off_stub_696(void) { ompi_ckpt_mpi_unsupported("ompix_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void ompix_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_696")));
+static void off_stub_697(void) { ompi_ckpt_mpi_unsupported("ompix_barrier_init_f (Fortran)"); }
+OFF_EXPORT void ompix_barrier_init_f(void) __attribute__((weak, alias("off_stub_697")));
+static void off_stub_698(void) { ompi_ckpt_mpi_unsupported("ompix_bcast_init_f (Fortran)"); }
+OFF_EXPORT void ompix_bcast_init_f(void) __attribute__((weak, alias("off_stub_698")));
+static void off_stub_699(void) { ompi_ckpt_mpi_unsupported("ompix_exscan_init_f (Fortran)"); }
+OFF_EXPORT void ompix_exscan_init_f(void) __attribute__((weak, alias("off_stub_699")));
+static void off_stub_700(void) { ompi_ckpt_mpi_unsupported("ompix_gather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_gather_init_f(void) __attribute__((weak, alias("off_stub_700")));
+static void off_stub_701(void) { ompi_ckpt_mpi_unsupported("ompix_gatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_gatherv_init_f(void) __attribute__((weak, alias("off_stub_701")));
+static void off_stub_702(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgather_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_allgather_init_f(void) __attribute__((weak, alias("off_stub_702")));
+static void off_stub_703(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_allgatherv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_allgatherv_init_f(void) __attribute__((weak, alias("off_stub_703")));
+static void off_stub_704(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoall_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoall_init_f(void) __attribute__((weak, alias("off_stub_704")));
+static void off_stub_705(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoallv_init_f(void) __attribute__((weak, alias("off_stub_705")));
+static void off_stub_706(void) { ompi_ckpt_mpi_unsupported("ompix_neighbor_alltoallw_init_f (Fortran)"); }
+OFF_EXPORT void ompix_neighbor_alltoallw_init_f(void) __attribute__((weak, alias("off_stub_706")));
+static void off_stub_707(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_init_f(void) __attribute__((weak, alias("off_stub_707")));
+static void off_stub_708(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_block_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_scatter_block_init_f(void) __attribute__((weak, alias("off_stub_708")));
+static void off_stub_709(void) { ompi_ckpt_mpi_unsupported("ompix_reduce_scatter_init_f (Fortran)"); }
+OFF_EXPORT void ompix_reduce_scatter_init_f(void) __attribute__((weak, alias("off_stub_709")));
+static void off_stub_710(void) { ompi_ckpt_mpi_unsupported("ompix_scan_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scan_init_f(void) __attribute__((weak, alias("off_stub_710")));
+static void off_stub_711(void) { ompi_ckpt_mpi_unsupported("ompix_scatter_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scatter_init_f(void) __attribute__((weak, alias("off_stub_711")));
+static void off_stub_712(void) { ompi_ckpt_mpi_unsupported("ompix_scatterv_init_f (Fortran)"); }
+OFF_EXPORT void ompix_scatterv_init_f(void) __attribute__((weak, alias("off_stub_712")));
 OFF_EXPORT void pmpi_abort(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void pmpi_abort_(void) __attribute__((weak, alias("ompi_abort_f")));
 OFF_EXPORT void pmpi_abort__(void) __attribute__((weak, alias("ompi_abort_f")));
@@ -8475,24 +8476,24 @@ OFF_EXPORT void pmpi_add_error_code__(void) __attribute__((weak, alias("ompi_add
 OFF_EXPORT void pmpi_add_error_string(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void pmpi_add_error_string_(void) __attribute__((weak, alias("ompi_add_error_string_f")));
 OFF_EXPORT void pmpi_add_error_string__(void) __attribute__((weak, alias("ompi_add_error_string_f")));
-static void off_stub_723(void) { ompi_ckpt_mpi_unsupported("pmpi_address (Fortran)"); }
-OFF_EXPORT void pmpi_address(void) __attribute__((weak, alias("off_stub_723")));
-static void off_stub_724(void) { ompi_ckpt_mpi_unsupported("pmpi_address_ (Fortran)"); }
-OFF_EXPORT void pmpi_address_(void) __attribute__((weak, alias("off_stub_724")));
-static void off_stub_725(void) { ompi_ckpt_mpi_unsupported("pmpi_address__ (Fortran)"); }
-OFF_EXPORT void pmpi_address__(void) __attribute__((weak, alias("off_stub_725")));
-static void off_stub_726(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add(void) __attribute__((weak, alias("off_stub_726")));
-static void off_stub_727(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add_ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add_(void) __attribute__((weak, alias("off_stub_727")));
-static void off_stub_728(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add__ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_add__(void) __attribute__((weak, alias("off_stub_728")));
-static void off_stub_729(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff(void) __attribute__((weak, alias("off_stub_729")));
-static void off_stub_730(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff_ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff_(void) __attribute__((weak, alias("off_stub_730")));
-static void off_stub_731(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff__ (Fortran)"); }
-OFF_EXPORT void pmpi_aint_diff__(void) __attribute__((weak, alias("off_stub_731")));
+static void off_stub_713(void) { ompi_ckpt_mpi_unsupported("pmpi_address (Fortran)"); }
+OFF_EXPORT void pmpi_address(void) __attribute__((weak, alias("off_stub_713")));
+static void off_stub_714(void) { ompi_ckpt_mpi_unsupported("pmpi_address_ (Fortran)"); }
+OFF_EXPORT void pmpi_address_(void) __attribute__((weak, alias("off_stub_714")));
+static void off_stub_715(void) { ompi_ckpt_mpi_unsupported("pmpi_address__ (Fortran)"); }
+OFF_EXPORT void pmpi_address__(void) __attribute__((weak, alias("off_stub_715")));
+static void off_stub_716(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add(void) __attribute__((weak, alias("off_stub_716")));
+static void off_stub_717(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add_ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add_(void) __attribute__((weak, alias("off_stub_717")));
+static void off_stub_718(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_add__ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_add__(void) __attribute__((weak, alias("off_stub_718")));
+static void off_stub_719(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff(void) __attribute__((weak, alias("off_stub_719")));
+static void off_stub_720(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff_ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff_(void) __attribute__((weak, alias("off_stub_720")));
+static void off_stub_721(void) { ompi_ckpt_mpi_unsupported("pmpi_aint_diff__ (Fortran)"); }
+OFF_EXPORT void pmpi_aint_diff__(void) __attribute__((weak, alias("off_stub_721")));
 OFF_EXPORT void pmpi_allgather(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void pmpi_allgather_(void) __attribute__((weak, alias("ompi_allgather_f")));
 OFF_EXPORT void pmpi_allgather__(void) __attribute__((weak, alias("ompi_allgather_f")));
@@ -8502,12 +8503,12 @@ OFF_EXPORT void pmpi_allgatherv__(void) __attribute__((weak, alias("ompi_allgath
 OFF_EXPORT void pmpi_alloc_mem(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void pmpi_alloc_mem_(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
 OFF_EXPORT void pmpi_alloc_mem__(void) __attribute__((weak, alias("ompi_alloc_mem_f")));
-static void off_stub_732(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_732")));
-static void off_stub_733(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_733")));
-static void off_stub_734(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_734")));
+static void off_stub_722(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr(void) __attribute__((weak, alias("off_stub_722")));
+static void off_stub_723(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr_(void) __attribute__((weak, alias("off_stub_723")));
+static void off_stub_724(void) { ompi_ckpt_mpi_unsupported("pmpi_alloc_mem_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_alloc_mem_cptr__(void) __attribute__((weak, alias("off_stub_724")));
 OFF_EXPORT void pmpi_allreduce(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void pmpi_allreduce_(void) __attribute__((weak, alias("ompi_allreduce_f")));
 OFF_EXPORT void pmpi_allreduce__(void) __attribute__((weak, alias("ompi_allreduce_f")));
@@ -8517,30 +8518,30 @@ OFF_EXPORT void pmpi_alltoall__(void) __attribute__((weak, alias("ompi_alltoall_
 OFF_EXPORT void pmpi_alltoallv(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void pmpi_alltoallv_(void) __attribute__((weak, alias("ompi_alltoallv_f")));
 OFF_EXPORT void pmpi_alltoallv__(void) __attribute__((weak, alias("ompi_alltoallv_f")));
-static void off_stub_735(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw(void) __attribute__((weak, alias("off_stub_735")));
-static void off_stub_736(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw_(void) __attribute__((weak, alias("off_stub_736")));
-static void off_stub_737(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_alltoallw__(void) __attribute__((weak, alias("off_stub_737")));
-static void off_stub_738(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete(void) __attribute__((weak, alias("off_stub_738")));
-static void off_stub_739(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete_(void) __attribute__((weak, alias("off_stub_739")));
-static void off_stub_740(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_delete__(void) __attribute__((weak, alias("off_stub_740")));
-static void off_stub_741(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get(void) __attribute__((weak, alias("off_stub_741")));
-static void off_stub_742(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get_(void) __attribute__((weak, alias("off_stub_742")));
-static void off_stub_743(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_get__(void) __attribute__((weak, alias("off_stub_743")));
-static void off_stub_744(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put(void) __attribute__((weak, alias("off_stub_744")));
-static void off_stub_745(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put_ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put_(void) __attribute__((weak, alias("off_stub_745")));
-static void off_stub_746(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put__ (Fortran)"); }
-OFF_EXPORT void pmpi_attr_put__(void) __attribute__((weak, alias("off_stub_746")));
+static void off_stub_725(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw(void) __attribute__((weak, alias("off_stub_725")));
+static void off_stub_726(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw_(void) __attribute__((weak, alias("off_stub_726")));
+static void off_stub_727(void) { ompi_ckpt_mpi_unsupported("pmpi_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_alltoallw__(void) __attribute__((weak, alias("off_stub_727")));
+static void off_stub_728(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete(void) __attribute__((weak, alias("off_stub_728")));
+static void off_stub_729(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete_(void) __attribute__((weak, alias("off_stub_729")));
+static void off_stub_730(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_delete__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_delete__(void) __attribute__((weak, alias("off_stub_730")));
+static void off_stub_731(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get(void) __attribute__((weak, alias("off_stub_731")));
+static void off_stub_732(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get_(void) __attribute__((weak, alias("off_stub_732")));
+static void off_stub_733(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_get__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_get__(void) __attribute__((weak, alias("off_stub_733")));
+static void off_stub_734(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put(void) __attribute__((weak, alias("off_stub_734")));
+static void off_stub_735(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put_ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put_(void) __attribute__((weak, alias("off_stub_735")));
+static void off_stub_736(void) { ompi_ckpt_mpi_unsupported("pmpi_attr_put__ (Fortran)"); }
+OFF_EXPORT void pmpi_attr_put__(void) __attribute__((weak, alias("off_stub_736")));
 OFF_EXPORT void pmpi_barrier(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void pmpi_barrier_(void) __attribute__((weak, alias("ompi_barrier_f")));
 OFF_EXPORT void pmpi_barrier__(void) __attribute__((weak, alias("ompi_barrier_f")));
@@ -8679,18 +8680,18 @@ OFF_EXPORT void pmpi_comm_set_name__(void) __attribute__((weak, alias("ompi_comm
 OFF_EXPORT void pmpi_comm_size(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void pmpi_comm_size_(void) __attribute__((weak, alias("ompi_comm_size_f")));
 OFF_EXPORT void pmpi_comm_size__(void) __attribute__((weak, alias("ompi_comm_size_f")));
-static void off_stub_747(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn(void) __attribute__((weak, alias("off_stub_747")));
-static void off_stub_748(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_748")));
-static void off_stub_749(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_749")));
-static void off_stub_750(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_750")));
-static void off_stub_751(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple_ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_751")));
-static void off_stub_752(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple__ (Fortran)"); }
-OFF_EXPORT void pmpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_752")));
+static void off_stub_737(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn(void) __attribute__((weak, alias("off_stub_737")));
+static void off_stub_738(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_(void) __attribute__((weak, alias("off_stub_738")));
+static void off_stub_739(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn__(void) __attribute__((weak, alias("off_stub_739")));
+static void off_stub_740(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple(void) __attribute__((weak, alias("off_stub_740")));
+static void off_stub_741(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple_ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple_(void) __attribute__((weak, alias("off_stub_741")));
+static void off_stub_742(void) { ompi_ckpt_mpi_unsupported("pmpi_comm_spawn_multiple__ (Fortran)"); }
+OFF_EXPORT void pmpi_comm_spawn_multiple__(void) __attribute__((weak, alias("off_stub_742")));
 OFF_EXPORT void pmpi_comm_split(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void pmpi_comm_split_(void) __attribute__((weak, alias("ompi_comm_split_f")));
 OFF_EXPORT void pmpi_comm_split__(void) __attribute__((weak, alias("ompi_comm_split_f")));
@@ -8718,27 +8719,27 @@ OFF_EXPORT void pmpi_dist_graph_neighbors__(void) __attribute__((weak, alias("om
 OFF_EXPORT void pmpi_dist_graph_neighbors_count(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void pmpi_dist_graph_neighbors_count_(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
 OFF_EXPORT void pmpi_dist_graph_neighbors_count__(void) __attribute__((weak, alias("ompi_dist_graph_neighbors_count_f")));
-static void off_stub_753(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create(void) __attribute__((weak, alias("off_stub_753")));
-static void off_stub_754(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_754")));
-static void off_stub_755(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_755")));
+static void off_stub_743(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create(void) __attribute__((weak, alias("off_stub_743")));
+static void off_stub_744(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create_(void) __attribute__((weak, alias("off_stub_744")));
+static void off_stub_745(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_create__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_create__(void) __attribute__((weak, alias("off_stub_745")));
 OFF_EXPORT void pmpi_errhandler_free(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void pmpi_errhandler_free_(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
 OFF_EXPORT void pmpi_errhandler_free__(void) __attribute__((weak, alias("ompi_errhandler_free_f")));
-static void off_stub_756(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get(void) __attribute__((weak, alias("off_stub_756")));
-static void off_stub_757(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_757")));
-static void off_stub_758(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_758")));
-static void off_stub_759(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set(void) __attribute__((weak, alias("off_stub_759")));
-static void off_stub_760(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set_ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_760")));
-static void off_stub_761(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set__ (Fortran)"); }
-OFF_EXPORT void pmpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_761")));
+static void off_stub_746(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get(void) __attribute__((weak, alias("off_stub_746")));
+static void off_stub_747(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get_(void) __attribute__((weak, alias("off_stub_747")));
+static void off_stub_748(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_get__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_get__(void) __attribute__((weak, alias("off_stub_748")));
+static void off_stub_749(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set(void) __attribute__((weak, alias("off_stub_749")));
+static void off_stub_750(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set_ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set_(void) __attribute__((weak, alias("off_stub_750")));
+static void off_stub_751(void) { ompi_ckpt_mpi_unsupported("pmpi_errhandler_set__ (Fortran)"); }
+OFF_EXPORT void pmpi_errhandler_set__(void) __attribute__((weak, alias("off_stub_751")));
 OFF_EXPORT void pmpi_error_class(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void pmpi_error_class_(void) __attribute__((weak, alias("ompi_error_class_f")));
 OFF_EXPORT void pmpi_error_class__(void) __attribute__((weak, alias("ompi_error_class_f")));
@@ -8748,12 +8749,12 @@ OFF_EXPORT void pmpi_error_string__(void) __attribute__((weak, alias("ompi_error
 OFF_EXPORT void pmpi_exscan(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void pmpi_exscan_(void) __attribute__((weak, alias("ompi_exscan_f")));
 OFF_EXPORT void pmpi_exscan__(void) __attribute__((weak, alias("ompi_exscan_f")));
-static void off_stub_762(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_762")));
-static void off_stub_763(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg_ (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_763")));
-static void off_stub_764(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg__ (Fortran)"); }
-OFF_EXPORT void pmpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_764")));
+static void off_stub_752(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg(void) __attribute__((weak, alias("off_stub_752")));
+static void off_stub_753(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg_ (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg_(void) __attribute__((weak, alias("off_stub_753")));
+static void off_stub_754(void) { ompi_ckpt_mpi_unsupported("pmpi_f_sync_reg__ (Fortran)"); }
+OFF_EXPORT void pmpi_f_sync_reg__(void) __attribute__((weak, alias("off_stub_754")));
 OFF_EXPORT void pmpi_fetch_and_op(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void pmpi_fetch_and_op_(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
 OFF_EXPORT void pmpi_fetch_and_op__(void) __attribute__((weak, alias("ompi_fetch_and_op_f")));
@@ -8997,12 +8998,9 @@ OFF_EXPORT void pmpi_graphdims_get__(void) __attribute__((weak, alias("ompi_grap
 OFF_EXPORT void pmpi_grequest_complete(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void pmpi_grequest_complete_(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
 OFF_EXPORT void pmpi_grequest_complete__(void) __attribute__((weak, alias("ompi_grequest_complete_f")));
-static void off_stub_765(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start(void) __attribute__((weak, alias("off_stub_765")));
-static void off_stub_766(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start_ (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start_(void) __attribute__((weak, alias("off_stub_766")));
-static void off_stub_767(void) { ompi_ckpt_mpi_unsupported("pmpi_grequest_start__ (Fortran)"); }
-OFF_EXPORT void pmpi_grequest_start__(void) __attribute__((weak, alias("off_stub_767")));
+OFF_EXPORT void pmpi_grequest_start(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void pmpi_grequest_start_(void) __attribute__((weak, alias("ompi_grequest_start_f")));
+OFF_EXPORT void pmpi_grequest_start__(void) __attribute__((weak, alias("ompi_grequest_start_f")));
 OFF_EXPORT void pmpi_group_compare(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void pmpi_group_compare_(void) __attribute__((weak, alias("ompi_group_compare_f")));
 OFF_EXPORT void pmpi_group_compare__(void) __attribute__((weak, alias("ompi_group_compare_f")));
@@ -9054,12 +9052,12 @@ OFF_EXPORT void pmpi_ialltoall__(void) __attribute__((weak, alias("ompi_ialltoal
 OFF_EXPORT void pmpi_ialltoallv(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void pmpi_ialltoallv_(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
 OFF_EXPORT void pmpi_ialltoallv__(void) __attribute__((weak, alias("ompi_ialltoallv_f")));
-static void off_stub_768(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw(void) __attribute__((weak, alias("off_stub_768")));
-static void off_stub_769(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_769")));
-static void off_stub_770(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_770")));
+static void off_stub_755(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw(void) __attribute__((weak, alias("off_stub_755")));
+static void off_stub_756(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw_(void) __attribute__((weak, alias("off_stub_756")));
+static void off_stub_757(void) { ompi_ckpt_mpi_unsupported("pmpi_ialltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_ialltoallw__(void) __attribute__((weak, alias("off_stub_757")));
 OFF_EXPORT void pmpi_ibarrier(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void pmpi_ibarrier_(void) __attribute__((weak, alias("ompi_ibarrier_f")));
 OFF_EXPORT void pmpi_ibarrier__(void) __attribute__((weak, alias("ompi_ibarrier_f")));
@@ -9096,12 +9094,12 @@ OFF_EXPORT void pmpi_ineighbor_alltoall__(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void pmpi_ineighbor_alltoallv(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_ineighbor_alltoallv_(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_ineighbor_alltoallv__(void) __attribute__((weak, alias("ompi_ineighbor_alltoallv_f")));
-static void off_stub_771(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_771")));
-static void off_stub_772(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_772")));
-static void off_stub_773(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_773")));
+static void off_stub_758(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw(void) __attribute__((weak, alias("off_stub_758")));
+static void off_stub_759(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_759")));
+static void off_stub_760(void) { ompi_ckpt_mpi_unsupported("pmpi_ineighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_ineighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_760")));
 OFF_EXPORT void pmpi_info_create(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void pmpi_info_create_(void) __attribute__((weak, alias("ompi_info_create_f")));
 OFF_EXPORT void pmpi_info_create__(void) __attribute__((weak, alias("ompi_info_create_f")));
@@ -9180,18 +9178,18 @@ OFF_EXPORT void pmpi_isend__(void) __attribute__((weak, alias("ompi_isend_f")));
 OFF_EXPORT void pmpi_issend(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void pmpi_issend_(void) __attribute__((weak, alias("ompi_issend_f")));
 OFF_EXPORT void pmpi_issend__(void) __attribute__((weak, alias("ompi_issend_f")));
-static void off_stub_774(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create(void) __attribute__((weak, alias("off_stub_774")));
-static void off_stub_775(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create_ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create_(void) __attribute__((weak, alias("off_stub_775")));
-static void off_stub_776(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create__ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_create__(void) __attribute__((weak, alias("off_stub_776")));
-static void off_stub_777(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free(void) __attribute__((weak, alias("off_stub_777")));
-static void off_stub_778(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free_ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free_(void) __attribute__((weak, alias("off_stub_778")));
-static void off_stub_779(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free__ (Fortran)"); }
-OFF_EXPORT void pmpi_keyval_free__(void) __attribute__((weak, alias("off_stub_779")));
+static void off_stub_761(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create(void) __attribute__((weak, alias("off_stub_761")));
+static void off_stub_762(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create_ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create_(void) __attribute__((weak, alias("off_stub_762")));
+static void off_stub_763(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_create__ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_create__(void) __attribute__((weak, alias("off_stub_763")));
+static void off_stub_764(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free(void) __attribute__((weak, alias("off_stub_764")));
+static void off_stub_765(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free_ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free_(void) __attribute__((weak, alias("off_stub_765")));
+static void off_stub_766(void) { ompi_ckpt_mpi_unsupported("pmpi_keyval_free__ (Fortran)"); }
+OFF_EXPORT void pmpi_keyval_free__(void) __attribute__((weak, alias("off_stub_766")));
 OFF_EXPORT void pmpi_lookup_name(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void pmpi_lookup_name_(void) __attribute__((weak, alias("ompi_lookup_name_f")));
 OFF_EXPORT void pmpi_lookup_name__(void) __attribute__((weak, alias("ompi_lookup_name_f")));
@@ -9213,12 +9211,12 @@ OFF_EXPORT void pmpi_neighbor_alltoall__(void) __attribute__((weak, alias("ompi_
 OFF_EXPORT void pmpi_neighbor_alltoallv(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_neighbor_alltoallv_(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
 OFF_EXPORT void pmpi_neighbor_alltoallv__(void) __attribute__((weak, alias("ompi_neighbor_alltoallv_f")));
-static void off_stub_780(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_780")));
-static void off_stub_781(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw_ (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_781")));
-static void off_stub_782(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw__ (Fortran)"); }
-OFF_EXPORT void pmpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_782")));
+static void off_stub_767(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw(void) __attribute__((weak, alias("off_stub_767")));
+static void off_stub_768(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw_ (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw_(void) __attribute__((weak, alias("off_stub_768")));
+static void off_stub_769(void) { ompi_ckpt_mpi_unsupported("pmpi_neighbor_alltoallw__ (Fortran)"); }
+OFF_EXPORT void pmpi_neighbor_alltoallw__(void) __attribute__((weak, alias("off_stub_769")));
 OFF_EXPORT void pmpi_op_commutative(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void pmpi_op_commutative_(void) __attribute__((weak, alias("ompi_op_commutative_f")));
 OFF_EXPORT void pmpi_op_commutative__(void) __attribute__((weak, alias("ompi_op_commutative_f")));
@@ -9243,12 +9241,12 @@ OFF_EXPORT void pmpi_pack_external_size__(void) __attribute__((weak, alias("ompi
 OFF_EXPORT void pmpi_pack_size(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void pmpi_pack_size_(void) __attribute__((weak, alias("ompi_pack_size_f")));
 OFF_EXPORT void pmpi_pack_size__(void) __attribute__((weak, alias("ompi_pack_size_f")));
-static void off_stub_783(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol(void) __attribute__((weak, alias("off_stub_783")));
-static void off_stub_784(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol_ (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol_(void) __attribute__((weak, alias("off_stub_784")));
-static void off_stub_785(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol__ (Fortran)"); }
-OFF_EXPORT void pmpi_pcontrol__(void) __attribute__((weak, alias("off_stub_785")));
+static void off_stub_770(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol(void) __attribute__((weak, alias("off_stub_770")));
+static void off_stub_771(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol_ (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol_(void) __attribute__((weak, alias("off_stub_771")));
+static void off_stub_772(void) { ompi_ckpt_mpi_unsupported("pmpi_pcontrol__ (Fortran)"); }
+OFF_EXPORT void pmpi_pcontrol__(void) __attribute__((weak, alias("off_stub_772")));
 OFF_EXPORT void pmpi_probe(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void pmpi_probe_(void) __attribute__((weak, alias("ompi_probe_f")));
 OFF_EXPORT void pmpi_probe__(void) __attribute__((weak, alias("ompi_probe_f")));
@@ -9282,12 +9280,12 @@ OFF_EXPORT void pmpi_reduce_scatter__(void) __attribute__((weak, alias("ompi_red
 OFF_EXPORT void pmpi_reduce_scatter_block(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void pmpi_reduce_scatter_block_(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
 OFF_EXPORT void pmpi_reduce_scatter_block__(void) __attribute__((weak, alias("ompi_reduce_scatter_block_f")));
-static void off_stub_786(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep(void) __attribute__((weak, alias("off_stub_786")));
-static void off_stub_787(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep_ (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep_(void) __attribute__((weak, alias("off_stub_787")));
-static void off_stub_788(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep__ (Fortran)"); }
-OFF_EXPORT void pmpi_register_datarep__(void) __attribute__((weak, alias("off_stub_788")));
+static void off_stub_773(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep(void) __attribute__((weak, alias("off_stub_773")));
+static void off_stub_774(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep_ (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep_(void) __attribute__((weak, alias("off_stub_774")));
+static void off_stub_775(void) { ompi_ckpt_mpi_unsupported("pmpi_register_datarep__ (Fortran)"); }
+OFF_EXPORT void pmpi_register_datarep__(void) __attribute__((weak, alias("off_stub_775")));
 OFF_EXPORT void pmpi_request_free(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void pmpi_request_free_(void) __attribute__((weak, alias("ompi_request_free_f")));
 OFF_EXPORT void pmpi_request_free__(void) __attribute__((weak, alias("ompi_request_free_f")));
@@ -9330,390 +9328,390 @@ OFF_EXPORT void pmpi_sendrecv__(void) __attribute__((weak, alias("ompi_sendrecv_
 OFF_EXPORT void pmpi_sendrecv_replace(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void pmpi_sendrecv_replace_(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
 OFF_EXPORT void pmpi_sendrecv_replace__(void) __attribute__((weak, alias("ompi_sendrecv_replace_f")));
-static void off_stub_789(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_789")));
-static void off_stub_790(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_790")));
-static void off_stub_791(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_791")));
-static void off_stub_792(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_792")));
-static void off_stub_793(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_793")));
-static void off_stub_794(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_794")));
-static void off_stub_795(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_795")));
-static void off_stub_796(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_796")));
-static void off_stub_797(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_797")));
-static void off_stub_798(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_798")));
-static void off_stub_799(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_799")));
-static void off_stub_800(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_800")));
-static void off_stub_801(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_801")));
-static void off_stub_802(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_802")));
-static void off_stub_803(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_803")));
-static void off_stub_804(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_804")));
-static void off_stub_805(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_805")));
-static void off_stub_806(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_806")));
-static void off_stub_807(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_807")));
-static void off_stub_808(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_808")));
-static void off_stub_809(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_809")));
-static void off_stub_810(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_810")));
-static void off_stub_811(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_811")));
-static void off_stub_812(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_812")));
-static void off_stub_813(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_813")));
-static void off_stub_814(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_814")));
-static void off_stub_815(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_815")));
-static void off_stub_816(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_816")));
-static void off_stub_817(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_817")));
-static void off_stub_818(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_818")));
-static void off_stub_819(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_819")));
-static void off_stub_820(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_820")));
-static void off_stub_821(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_821")));
-static void off_stub_822(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_822")));
-static void off_stub_823(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_823")));
-static void off_stub_824(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_824")));
-static void off_stub_825(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_825")));
-static void off_stub_826(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_826")));
-static void off_stub_827(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_827")));
-static void off_stub_828(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_828")));
-static void off_stub_829(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_829")));
-static void off_stub_830(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_830")));
-static void off_stub_831(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_831")));
-static void off_stub_832(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_832")));
-static void off_stub_833(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_833")));
-static void off_stub_834(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_834")));
-static void off_stub_835(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_835")));
-static void off_stub_836(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_836")));
-static void off_stub_837(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_837")));
-static void off_stub_838(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_838")));
-static void off_stub_839(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_839")));
-static void off_stub_840(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_840")));
-static void off_stub_841(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_841")));
-static void off_stub_842(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_842")));
-static void off_stub_843(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_843")));
-static void off_stub_844(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_844")));
-static void off_stub_845(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_845")));
-static void off_stub_846(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_846")));
-static void off_stub_847(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_847")));
-static void off_stub_848(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_848")));
-static void off_stub_849(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_849")));
-static void off_stub_850(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_850")));
-static void off_stub_851(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_851")));
-static void off_stub_852(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_852")));
-static void off_stub_853(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_853")));
-static void off_stub_854(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_854")));
-static void off_stub_855(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_855")));
-static void off_stub_856(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_856")));
-static void off_stub_857(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_857")));
-static void off_stub_858(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_858")));
-static void off_stub_859(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_859")));
-static void off_stub_860(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_860")));
-static void off_stub_861(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_861")));
-static void off_stub_862(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_862")));
-static void off_stub_863(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_863")));
-static void off_stub_864(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_864")));
-static void off_stub_865(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_865")));
-static void off_stub_866(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_866")));
-static void off_stub_867(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_867")));
-static void off_stub_868(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_868")));
-static void off_stub_869(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_869")));
-static void off_stub_870(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_870")));
-static void off_stub_871(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_871")));
-static void off_stub_872(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_872")));
-static void off_stub_873(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_873")));
-static void off_stub_874(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_874")));
-static void off_stub_875(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_875")));
-static void off_stub_876(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_876")));
-static void off_stub_877(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_877")));
-static void off_stub_878(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_878")));
-static void off_stub_879(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_879")));
-static void off_stub_880(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_880")));
-static void off_stub_881(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_881")));
-static void off_stub_882(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_882")));
-static void off_stub_883(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_883")));
-static void off_stub_884(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_884")));
-static void off_stub_885(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_885")));
-static void off_stub_886(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_886")));
-static void off_stub_887(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_887")));
-static void off_stub_888(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_888")));
-static void off_stub_889(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_889")));
-static void off_stub_890(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_890")));
-static void off_stub_891(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_891")));
-static void off_stub_892(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_892")));
-static void off_stub_893(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_893")));
-static void off_stub_894(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_894")));
-static void off_stub_895(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_895")));
-static void off_stub_896(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_896")));
-static void off_stub_897(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_897")));
-static void off_stub_898(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_898")));
-static void off_stub_899(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_899")));
-static void off_stub_900(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_900")));
-static void off_stub_901(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_901")));
-static void off_stub_902(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_902")));
-static void off_stub_903(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_903")));
-static void off_stub_904(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_904")));
-static void off_stub_905(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_905")));
-static void off_stub_906(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_906")));
-static void off_stub_907(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_907")));
-static void off_stub_908(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_908")));
-static void off_stub_909(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_909")));
-static void off_stub_910(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_910")));
-static void off_stub_911(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_911")));
-static void off_stub_912(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_912")));
-static void off_stub_913(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_913")));
-static void off_stub_914(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_914")));
-static void off_stub_915(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_915")));
-static void off_stub_916(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_916")));
-static void off_stub_917(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_917")));
-static void off_stub_918(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_918")));
-static void off_stub_919(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_919")));
-static void off_stub_920(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_920")));
-static void off_stub_921(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_921")));
-static void off_stub_922(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_922")));
-static void off_stub_923(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_923")));
-static void off_stub_924(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_924")));
-static void off_stub_925(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_925")));
-static void off_stub_926(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_926")));
-static void off_stub_927(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_927")));
-static void off_stub_928(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_928")));
-static void off_stub_929(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_929")));
-static void off_stub_930(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_930")));
-static void off_stub_931(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_931")));
-static void off_stub_932(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_932")));
-static void off_stub_933(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_933")));
-static void off_stub_934(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_934")));
-static void off_stub_935(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_935")));
-static void off_stub_936(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_936")));
-static void off_stub_937(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_937")));
-static void off_stub_938(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_938")));
-static void off_stub_939(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_939")));
-static void off_stub_940(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_940")));
-static void off_stub_941(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_941")));
-static void off_stub_942(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_942")));
-static void off_stub_943(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_943")));
-static void off_stub_944(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_944")));
-static void off_stub_945(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_945")));
-static void off_stub_946(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_946")));
-static void off_stub_947(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_947")));
-static void off_stub_948(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_948")));
-static void off_stub_949(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_949")));
-static void off_stub_950(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_950")));
-static void off_stub_951(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_951")));
-static void off_stub_952(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_952")));
-static void off_stub_953(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_953")));
-static void off_stub_954(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_954")));
-static void off_stub_955(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_955")));
-static void off_stub_956(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_956")));
-static void off_stub_957(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_957")));
-static void off_stub_958(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_958")));
-static void off_stub_959(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_959")));
-static void off_stub_960(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_960")));
-static void off_stub_961(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_961")));
-static void off_stub_962(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_962")));
-static void off_stub_963(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_963")));
-static void off_stub_964(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_964")));
-static void off_stub_965(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r10_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_965")));
-static void off_stub_966(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r11_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_966")));
-static void off_stub_967(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r12_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_967")));
-static void off_stub_968(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r13_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_968")));
-static void off_stub_969(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r14_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_969")));
-static void off_stub_970(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r15_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_970")));
-static void off_stub_971(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r1_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_971")));
-static void off_stub_972(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r2_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_972")));
-static void off_stub_973(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r3_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_973")));
-static void off_stub_974(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r4_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_974")));
-static void off_stub_975(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r5_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_975")));
-static void off_stub_976(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r6_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_976")));
-static void off_stub_977(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r7_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_977")));
-static void off_stub_978(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r8_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_978")));
-static void off_stub_979(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r9_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_979")));
-static void off_stub_980(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_scalar_ (Fortran)"); }
-OFF_EXPORT void pmpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_980")));
+static void off_stub_776(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r10_(void) __attribute__((weak, alias("off_stub_776")));
+static void off_stub_777(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r11_(void) __attribute__((weak, alias("off_stub_777")));
+static void off_stub_778(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r12_(void) __attribute__((weak, alias("off_stub_778")));
+static void off_stub_779(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r13_(void) __attribute__((weak, alias("off_stub_779")));
+static void off_stub_780(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r14_(void) __attribute__((weak, alias("off_stub_780")));
+static void off_stub_781(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r15_(void) __attribute__((weak, alias("off_stub_781")));
+static void off_stub_782(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r1_(void) __attribute__((weak, alias("off_stub_782")));
+static void off_stub_783(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r2_(void) __attribute__((weak, alias("off_stub_783")));
+static void off_stub_784(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r3_(void) __attribute__((weak, alias("off_stub_784")));
+static void off_stub_785(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r4_(void) __attribute__((weak, alias("off_stub_785")));
+static void off_stub_786(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r5_(void) __attribute__((weak, alias("off_stub_786")));
+static void off_stub_787(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r6_(void) __attribute__((weak, alias("off_stub_787")));
+static void off_stub_788(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r7_(void) __attribute__((weak, alias("off_stub_788")));
+static void off_stub_789(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r8_(void) __attribute__((weak, alias("off_stub_789")));
+static void off_stub_790(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_r9_(void) __attribute__((weak, alias("off_stub_790")));
+static void off_stub_791(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_character_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_character_scalar_(void) __attribute__((weak, alias("off_stub_791")));
+static void off_stub_792(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r10_(void) __attribute__((weak, alias("off_stub_792")));
+static void off_stub_793(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r11_(void) __attribute__((weak, alias("off_stub_793")));
+static void off_stub_794(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r12_(void) __attribute__((weak, alias("off_stub_794")));
+static void off_stub_795(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r13_(void) __attribute__((weak, alias("off_stub_795")));
+static void off_stub_796(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r14_(void) __attribute__((weak, alias("off_stub_796")));
+static void off_stub_797(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r15_(void) __attribute__((weak, alias("off_stub_797")));
+static void off_stub_798(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r1_(void) __attribute__((weak, alias("off_stub_798")));
+static void off_stub_799(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r2_(void) __attribute__((weak, alias("off_stub_799")));
+static void off_stub_800(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r3_(void) __attribute__((weak, alias("off_stub_800")));
+static void off_stub_801(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r4_(void) __attribute__((weak, alias("off_stub_801")));
+static void off_stub_802(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r5_(void) __attribute__((weak, alias("off_stub_802")));
+static void off_stub_803(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r6_(void) __attribute__((weak, alias("off_stub_803")));
+static void off_stub_804(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r7_(void) __attribute__((weak, alias("off_stub_804")));
+static void off_stub_805(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r8_(void) __attribute__((weak, alias("off_stub_805")));
+static void off_stub_806(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_r9_(void) __attribute__((weak, alias("off_stub_806")));
+static void off_stub_807(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex128_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex128_scalar_(void) __attribute__((weak, alias("off_stub_807")));
+static void off_stub_808(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r10_(void) __attribute__((weak, alias("off_stub_808")));
+static void off_stub_809(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r11_(void) __attribute__((weak, alias("off_stub_809")));
+static void off_stub_810(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r12_(void) __attribute__((weak, alias("off_stub_810")));
+static void off_stub_811(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r13_(void) __attribute__((weak, alias("off_stub_811")));
+static void off_stub_812(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r14_(void) __attribute__((weak, alias("off_stub_812")));
+static void off_stub_813(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r15_(void) __attribute__((weak, alias("off_stub_813")));
+static void off_stub_814(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r1_(void) __attribute__((weak, alias("off_stub_814")));
+static void off_stub_815(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r2_(void) __attribute__((weak, alias("off_stub_815")));
+static void off_stub_816(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r3_(void) __attribute__((weak, alias("off_stub_816")));
+static void off_stub_817(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r4_(void) __attribute__((weak, alias("off_stub_817")));
+static void off_stub_818(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r5_(void) __attribute__((weak, alias("off_stub_818")));
+static void off_stub_819(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r6_(void) __attribute__((weak, alias("off_stub_819")));
+static void off_stub_820(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r7_(void) __attribute__((weak, alias("off_stub_820")));
+static void off_stub_821(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r8_(void) __attribute__((weak, alias("off_stub_821")));
+static void off_stub_822(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_r9_(void) __attribute__((weak, alias("off_stub_822")));
+static void off_stub_823(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex32_scalar_(void) __attribute__((weak, alias("off_stub_823")));
+static void off_stub_824(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r10_(void) __attribute__((weak, alias("off_stub_824")));
+static void off_stub_825(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r11_(void) __attribute__((weak, alias("off_stub_825")));
+static void off_stub_826(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r12_(void) __attribute__((weak, alias("off_stub_826")));
+static void off_stub_827(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r13_(void) __attribute__((weak, alias("off_stub_827")));
+static void off_stub_828(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r14_(void) __attribute__((weak, alias("off_stub_828")));
+static void off_stub_829(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r15_(void) __attribute__((weak, alias("off_stub_829")));
+static void off_stub_830(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r1_(void) __attribute__((weak, alias("off_stub_830")));
+static void off_stub_831(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r2_(void) __attribute__((weak, alias("off_stub_831")));
+static void off_stub_832(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r3_(void) __attribute__((weak, alias("off_stub_832")));
+static void off_stub_833(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r4_(void) __attribute__((weak, alias("off_stub_833")));
+static void off_stub_834(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r5_(void) __attribute__((weak, alias("off_stub_834")));
+static void off_stub_835(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r6_(void) __attribute__((weak, alias("off_stub_835")));
+static void off_stub_836(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r7_(void) __attribute__((weak, alias("off_stub_836")));
+static void off_stub_837(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r8_(void) __attribute__((weak, alias("off_stub_837")));
+static void off_stub_838(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_r9_(void) __attribute__((weak, alias("off_stub_838")));
+static void off_stub_839(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_complex64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_complex64_scalar_(void) __attribute__((weak, alias("off_stub_839")));
+static void off_stub_840(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r10_(void) __attribute__((weak, alias("off_stub_840")));
+static void off_stub_841(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r11_(void) __attribute__((weak, alias("off_stub_841")));
+static void off_stub_842(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r12_(void) __attribute__((weak, alias("off_stub_842")));
+static void off_stub_843(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r13_(void) __attribute__((weak, alias("off_stub_843")));
+static void off_stub_844(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r14_(void) __attribute__((weak, alias("off_stub_844")));
+static void off_stub_845(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r15_(void) __attribute__((weak, alias("off_stub_845")));
+static void off_stub_846(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r1_(void) __attribute__((weak, alias("off_stub_846")));
+static void off_stub_847(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r2_(void) __attribute__((weak, alias("off_stub_847")));
+static void off_stub_848(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r3_(void) __attribute__((weak, alias("off_stub_848")));
+static void off_stub_849(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r4_(void) __attribute__((weak, alias("off_stub_849")));
+static void off_stub_850(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r5_(void) __attribute__((weak, alias("off_stub_850")));
+static void off_stub_851(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r6_(void) __attribute__((weak, alias("off_stub_851")));
+static void off_stub_852(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r7_(void) __attribute__((weak, alias("off_stub_852")));
+static void off_stub_853(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r8_(void) __attribute__((weak, alias("off_stub_853")));
+static void off_stub_854(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_r9_(void) __attribute__((weak, alias("off_stub_854")));
+static void off_stub_855(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int16_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int16_scalar_(void) __attribute__((weak, alias("off_stub_855")));
+static void off_stub_856(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r10_(void) __attribute__((weak, alias("off_stub_856")));
+static void off_stub_857(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r11_(void) __attribute__((weak, alias("off_stub_857")));
+static void off_stub_858(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r12_(void) __attribute__((weak, alias("off_stub_858")));
+static void off_stub_859(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r13_(void) __attribute__((weak, alias("off_stub_859")));
+static void off_stub_860(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r14_(void) __attribute__((weak, alias("off_stub_860")));
+static void off_stub_861(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r15_(void) __attribute__((weak, alias("off_stub_861")));
+static void off_stub_862(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r1_(void) __attribute__((weak, alias("off_stub_862")));
+static void off_stub_863(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r2_(void) __attribute__((weak, alias("off_stub_863")));
+static void off_stub_864(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r3_(void) __attribute__((weak, alias("off_stub_864")));
+static void off_stub_865(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r4_(void) __attribute__((weak, alias("off_stub_865")));
+static void off_stub_866(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r5_(void) __attribute__((weak, alias("off_stub_866")));
+static void off_stub_867(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r6_(void) __attribute__((weak, alias("off_stub_867")));
+static void off_stub_868(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r7_(void) __attribute__((weak, alias("off_stub_868")));
+static void off_stub_869(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r8_(void) __attribute__((weak, alias("off_stub_869")));
+static void off_stub_870(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_r9_(void) __attribute__((weak, alias("off_stub_870")));
+static void off_stub_871(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int32_scalar_(void) __attribute__((weak, alias("off_stub_871")));
+static void off_stub_872(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r10_(void) __attribute__((weak, alias("off_stub_872")));
+static void off_stub_873(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r11_(void) __attribute__((weak, alias("off_stub_873")));
+static void off_stub_874(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r12_(void) __attribute__((weak, alias("off_stub_874")));
+static void off_stub_875(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r13_(void) __attribute__((weak, alias("off_stub_875")));
+static void off_stub_876(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r14_(void) __attribute__((weak, alias("off_stub_876")));
+static void off_stub_877(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r15_(void) __attribute__((weak, alias("off_stub_877")));
+static void off_stub_878(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r1_(void) __attribute__((weak, alias("off_stub_878")));
+static void off_stub_879(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r2_(void) __attribute__((weak, alias("off_stub_879")));
+static void off_stub_880(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r3_(void) __attribute__((weak, alias("off_stub_880")));
+static void off_stub_881(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r4_(void) __attribute__((weak, alias("off_stub_881")));
+static void off_stub_882(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r5_(void) __attribute__((weak, alias("off_stub_882")));
+static void off_stub_883(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r6_(void) __attribute__((weak, alias("off_stub_883")));
+static void off_stub_884(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r7_(void) __attribute__((weak, alias("off_stub_884")));
+static void off_stub_885(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r8_(void) __attribute__((weak, alias("off_stub_885")));
+static void off_stub_886(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_r9_(void) __attribute__((weak, alias("off_stub_886")));
+static void off_stub_887(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int64_scalar_(void) __attribute__((weak, alias("off_stub_887")));
+static void off_stub_888(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r10_(void) __attribute__((weak, alias("off_stub_888")));
+static void off_stub_889(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r11_(void) __attribute__((weak, alias("off_stub_889")));
+static void off_stub_890(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r12_(void) __attribute__((weak, alias("off_stub_890")));
+static void off_stub_891(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r13_(void) __attribute__((weak, alias("off_stub_891")));
+static void off_stub_892(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r14_(void) __attribute__((weak, alias("off_stub_892")));
+static void off_stub_893(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r15_(void) __attribute__((weak, alias("off_stub_893")));
+static void off_stub_894(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r1_(void) __attribute__((weak, alias("off_stub_894")));
+static void off_stub_895(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r2_(void) __attribute__((weak, alias("off_stub_895")));
+static void off_stub_896(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r3_(void) __attribute__((weak, alias("off_stub_896")));
+static void off_stub_897(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r4_(void) __attribute__((weak, alias("off_stub_897")));
+static void off_stub_898(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r5_(void) __attribute__((weak, alias("off_stub_898")));
+static void off_stub_899(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r6_(void) __attribute__((weak, alias("off_stub_899")));
+static void off_stub_900(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r7_(void) __attribute__((weak, alias("off_stub_900")));
+static void off_stub_901(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r8_(void) __attribute__((weak, alias("off_stub_901")));
+static void off_stub_902(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_r9_(void) __attribute__((weak, alias("off_stub_902")));
+static void off_stub_903(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_int8_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_int8_scalar_(void) __attribute__((weak, alias("off_stub_903")));
+static void off_stub_904(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r10_(void) __attribute__((weak, alias("off_stub_904")));
+static void off_stub_905(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r11_(void) __attribute__((weak, alias("off_stub_905")));
+static void off_stub_906(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r12_(void) __attribute__((weak, alias("off_stub_906")));
+static void off_stub_907(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r13_(void) __attribute__((weak, alias("off_stub_907")));
+static void off_stub_908(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r14_(void) __attribute__((weak, alias("off_stub_908")));
+static void off_stub_909(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r15_(void) __attribute__((weak, alias("off_stub_909")));
+static void off_stub_910(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r1_(void) __attribute__((weak, alias("off_stub_910")));
+static void off_stub_911(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r2_(void) __attribute__((weak, alias("off_stub_911")));
+static void off_stub_912(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r3_(void) __attribute__((weak, alias("off_stub_912")));
+static void off_stub_913(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r4_(void) __attribute__((weak, alias("off_stub_913")));
+static void off_stub_914(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r5_(void) __attribute__((weak, alias("off_stub_914")));
+static void off_stub_915(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r6_(void) __attribute__((weak, alias("off_stub_915")));
+static void off_stub_916(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r7_(void) __attribute__((weak, alias("off_stub_916")));
+static void off_stub_917(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r8_(void) __attribute__((weak, alias("off_stub_917")));
+static void off_stub_918(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_r9_(void) __attribute__((weak, alias("off_stub_918")));
+static void off_stub_919(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_logical_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_logical_scalar_(void) __attribute__((weak, alias("off_stub_919")));
+static void off_stub_920(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r10_(void) __attribute__((weak, alias("off_stub_920")));
+static void off_stub_921(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r11_(void) __attribute__((weak, alias("off_stub_921")));
+static void off_stub_922(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r12_(void) __attribute__((weak, alias("off_stub_922")));
+static void off_stub_923(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r13_(void) __attribute__((weak, alias("off_stub_923")));
+static void off_stub_924(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r14_(void) __attribute__((weak, alias("off_stub_924")));
+static void off_stub_925(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r15_(void) __attribute__((weak, alias("off_stub_925")));
+static void off_stub_926(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r1_(void) __attribute__((weak, alias("off_stub_926")));
+static void off_stub_927(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r2_(void) __attribute__((weak, alias("off_stub_927")));
+static void off_stub_928(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r3_(void) __attribute__((weak, alias("off_stub_928")));
+static void off_stub_929(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r4_(void) __attribute__((weak, alias("off_stub_929")));
+static void off_stub_930(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r5_(void) __attribute__((weak, alias("off_stub_930")));
+static void off_stub_931(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r6_(void) __attribute__((weak, alias("off_stub_931")));
+static void off_stub_932(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r7_(void) __attribute__((weak, alias("off_stub_932")));
+static void off_stub_933(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r8_(void) __attribute__((weak, alias("off_stub_933")));
+static void off_stub_934(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_r9_(void) __attribute__((weak, alias("off_stub_934")));
+static void off_stub_935(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real128_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real128_scalar_(void) __attribute__((weak, alias("off_stub_935")));
+static void off_stub_936(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r10_(void) __attribute__((weak, alias("off_stub_936")));
+static void off_stub_937(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r11_(void) __attribute__((weak, alias("off_stub_937")));
+static void off_stub_938(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r12_(void) __attribute__((weak, alias("off_stub_938")));
+static void off_stub_939(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r13_(void) __attribute__((weak, alias("off_stub_939")));
+static void off_stub_940(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r14_(void) __attribute__((weak, alias("off_stub_940")));
+static void off_stub_941(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r15_(void) __attribute__((weak, alias("off_stub_941")));
+static void off_stub_942(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r1_(void) __attribute__((weak, alias("off_stub_942")));
+static void off_stub_943(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r2_(void) __attribute__((weak, alias("off_stub_943")));
+static void off_stub_944(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r3_(void) __attribute__((weak, alias("off_stub_944")));
+static void off_stub_945(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r4_(void) __attribute__((weak, alias("off_stub_945")));
+static void off_stub_946(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r5_(void) __attribute__((weak, alias("off_stub_946")));
+static void off_stub_947(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r6_(void) __attribute__((weak, alias("off_stub_947")));
+static void off_stub_948(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r7_(void) __attribute__((weak, alias("off_stub_948")));
+static void off_stub_949(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r8_(void) __attribute__((weak, alias("off_stub_949")));
+static void off_stub_950(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_r9_(void) __attribute__((weak, alias("off_stub_950")));
+static void off_stub_951(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real32_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real32_scalar_(void) __attribute__((weak, alias("off_stub_951")));
+static void off_stub_952(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r10_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r10_(void) __attribute__((weak, alias("off_stub_952")));
+static void off_stub_953(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r11_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r11_(void) __attribute__((weak, alias("off_stub_953")));
+static void off_stub_954(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r12_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r12_(void) __attribute__((weak, alias("off_stub_954")));
+static void off_stub_955(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r13_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r13_(void) __attribute__((weak, alias("off_stub_955")));
+static void off_stub_956(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r14_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r14_(void) __attribute__((weak, alias("off_stub_956")));
+static void off_stub_957(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r15_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r15_(void) __attribute__((weak, alias("off_stub_957")));
+static void off_stub_958(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r1_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r1_(void) __attribute__((weak, alias("off_stub_958")));
+static void off_stub_959(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r2_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r2_(void) __attribute__((weak, alias("off_stub_959")));
+static void off_stub_960(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r3_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r3_(void) __attribute__((weak, alias("off_stub_960")));
+static void off_stub_961(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r4_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r4_(void) __attribute__((weak, alias("off_stub_961")));
+static void off_stub_962(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r5_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r5_(void) __attribute__((weak, alias("off_stub_962")));
+static void off_stub_963(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r6_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r6_(void) __attribute__((weak, alias("off_stub_963")));
+static void off_stub_964(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r7_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r7_(void) __attribute__((weak, alias("off_stub_964")));
+static void off_stub_965(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r8_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r8_(void) __attribute__((weak, alias("off_stub_965")));
+static void off_stub_966(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_r9_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_r9_(void) __attribute__((weak, alias("off_stub_966")));
+static void off_stub_967(void) { ompi_ckpt_mpi_unsupported("pmpi_sizeof_real64_scalar_ (Fortran)"); }
+OFF_EXPORT void pmpi_sizeof_real64_scalar_(void) __attribute__((weak, alias("off_stub_967")));
 OFF_EXPORT void pmpi_ssend(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void pmpi_ssend_(void) __attribute__((weak, alias("ompi_ssend_f")));
 OFF_EXPORT void pmpi_ssend__(void) __attribute__((weak, alias("ompi_ssend_f")));
@@ -9801,12 +9799,12 @@ OFF_EXPORT void pmpi_type_delete_attr__(void) __attribute__((weak, alias("ompi_t
 OFF_EXPORT void pmpi_type_dup(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void pmpi_type_dup_(void) __attribute__((weak, alias("ompi_type_dup_f")));
 OFF_EXPORT void pmpi_type_dup__(void) __attribute__((weak, alias("ompi_type_dup_f")));
-static void off_stub_981(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent(void) __attribute__((weak, alias("off_stub_981")));
-static void off_stub_982(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent_(void) __attribute__((weak, alias("off_stub_982")));
-static void off_stub_983(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_extent__(void) __attribute__((weak, alias("off_stub_983")));
+static void off_stub_968(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent(void) __attribute__((weak, alias("off_stub_968")));
+static void off_stub_969(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent_(void) __attribute__((weak, alias("off_stub_969")));
+static void off_stub_970(void) { ompi_ckpt_mpi_unsupported("pmpi_type_extent__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_extent__(void) __attribute__((weak, alias("off_stub_970")));
 OFF_EXPORT void pmpi_type_free(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void pmpi_type_free_(void) __attribute__((weak, alias("ompi_type_free_f")));
 OFF_EXPORT void pmpi_type_free__(void) __attribute__((weak, alias("ompi_type_free_f")));
@@ -9837,27 +9835,27 @@ OFF_EXPORT void pmpi_type_get_true_extent__(void) __attribute__((weak, alias("om
 OFF_EXPORT void pmpi_type_get_true_extent_x(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void pmpi_type_get_true_extent_x_(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
 OFF_EXPORT void pmpi_type_get_true_extent_x__(void) __attribute__((weak, alias("ompi_type_get_true_extent_x_f")));
-static void off_stub_984(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed(void) __attribute__((weak, alias("off_stub_984")));
-static void off_stub_985(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_985")));
-static void off_stub_986(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_986")));
-static void off_stub_987(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector(void) __attribute__((weak, alias("off_stub_987")));
-static void off_stub_988(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector_(void) __attribute__((weak, alias("off_stub_988")));
-static void off_stub_989(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_hvector__(void) __attribute__((weak, alias("off_stub_989")));
+static void off_stub_971(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed(void) __attribute__((weak, alias("off_stub_971")));
+static void off_stub_972(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed_(void) __attribute__((weak, alias("off_stub_972")));
+static void off_stub_973(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hindexed__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hindexed__(void) __attribute__((weak, alias("off_stub_973")));
+static void off_stub_974(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector(void) __attribute__((weak, alias("off_stub_974")));
+static void off_stub_975(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector_(void) __attribute__((weak, alias("off_stub_975")));
+static void off_stub_976(void) { ompi_ckpt_mpi_unsupported("pmpi_type_hvector__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_hvector__(void) __attribute__((weak, alias("off_stub_976")));
 OFF_EXPORT void pmpi_type_indexed(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void pmpi_type_indexed_(void) __attribute__((weak, alias("ompi_type_indexed_f")));
 OFF_EXPORT void pmpi_type_indexed__(void) __attribute__((weak, alias("ompi_type_indexed_f")));
-static void off_stub_990(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb(void) __attribute__((weak, alias("off_stub_990")));
-static void off_stub_991(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb_(void) __attribute__((weak, alias("off_stub_991")));
-static void off_stub_992(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_lb__(void) __attribute__((weak, alias("off_stub_992")));
+static void off_stub_977(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb(void) __attribute__((weak, alias("off_stub_977")));
+static void off_stub_978(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb_(void) __attribute__((weak, alias("off_stub_978")));
+static void off_stub_979(void) { ompi_ckpt_mpi_unsupported("pmpi_type_lb__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_lb__(void) __attribute__((weak, alias("off_stub_979")));
 OFF_EXPORT void pmpi_type_match_size(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void pmpi_type_match_size_(void) __attribute__((weak, alias("ompi_type_match_size_f")));
 OFF_EXPORT void pmpi_type_match_size__(void) __attribute__((weak, alias("ompi_type_match_size_f")));
@@ -9873,18 +9871,18 @@ OFF_EXPORT void pmpi_type_size__(void) __attribute__((weak, alias("ompi_type_siz
 OFF_EXPORT void pmpi_type_size_x(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void pmpi_type_size_x_(void) __attribute__((weak, alias("ompi_type_size_x_f")));
 OFF_EXPORT void pmpi_type_size_x__(void) __attribute__((weak, alias("ompi_type_size_x_f")));
-static void off_stub_993(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct(void) __attribute__((weak, alias("off_stub_993")));
-static void off_stub_994(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct_(void) __attribute__((weak, alias("off_stub_994")));
-static void off_stub_995(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_struct__(void) __attribute__((weak, alias("off_stub_995")));
-static void off_stub_996(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub(void) __attribute__((weak, alias("off_stub_996")));
-static void off_stub_997(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub_ (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub_(void) __attribute__((weak, alias("off_stub_997")));
-static void off_stub_998(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub__ (Fortran)"); }
-OFF_EXPORT void pmpi_type_ub__(void) __attribute__((weak, alias("off_stub_998")));
+static void off_stub_980(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct(void) __attribute__((weak, alias("off_stub_980")));
+static void off_stub_981(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct_(void) __attribute__((weak, alias("off_stub_981")));
+static void off_stub_982(void) { ompi_ckpt_mpi_unsupported("pmpi_type_struct__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_struct__(void) __attribute__((weak, alias("off_stub_982")));
+static void off_stub_983(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub(void) __attribute__((weak, alias("off_stub_983")));
+static void off_stub_984(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub_ (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub_(void) __attribute__((weak, alias("off_stub_984")));
+static void off_stub_985(void) { ompi_ckpt_mpi_unsupported("pmpi_type_ub__ (Fortran)"); }
+OFF_EXPORT void pmpi_type_ub__(void) __attribute__((weak, alias("off_stub_985")));
 OFF_EXPORT void pmpi_type_vector(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void pmpi_type_vector_(void) __attribute__((weak, alias("ompi_type_vector_f")));
 OFF_EXPORT void pmpi_type_vector__(void) __attribute__((weak, alias("ompi_type_vector_f")));
@@ -9912,21 +9910,21 @@ OFF_EXPORT void pmpi_waitsome__(void) __attribute__((weak, alias("ompi_waitsome_
 OFF_EXPORT void pmpi_win_allocate(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void pmpi_win_allocate_(void) __attribute__((weak, alias("ompi_win_allocate_f")));
 OFF_EXPORT void pmpi_win_allocate__(void) __attribute__((weak, alias("ompi_win_allocate_f")));
-static void off_stub_999(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_999")));
-static void off_stub_1000(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_1000")));
-static void off_stub_1001(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_1001")));
+static void off_stub_986(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr(void) __attribute__((weak, alias("off_stub_986")));
+static void off_stub_987(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr_(void) __attribute__((weak, alias("off_stub_987")));
+static void off_stub_988(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_cptr__(void) __attribute__((weak, alias("off_stub_988")));
 OFF_EXPORT void pmpi_win_allocate_shared(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void pmpi_win_allocate_shared_(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
 OFF_EXPORT void pmpi_win_allocate_shared__(void) __attribute__((weak, alias("ompi_win_allocate_shared_f")));
-static void off_stub_1002(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_1002")));
-static void off_stub_1003(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_1003")));
-static void off_stub_1004(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_1004")));
+static void off_stub_989(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr(void) __attribute__((weak, alias("off_stub_989")));
+static void off_stub_990(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr_(void) __attribute__((weak, alias("off_stub_990")));
+static void off_stub_991(void) { ompi_ckpt_mpi_unsupported("pmpi_win_allocate_shared_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_allocate_shared_cptr__(void) __attribute__((weak, alias("off_stub_991")));
 OFF_EXPORT void pmpi_win_attach(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void pmpi_win_attach_(void) __attribute__((weak, alias("ompi_win_attach_f")));
 OFF_EXPORT void pmpi_win_attach__(void) __attribute__((weak, alias("ompi_win_attach_f")));
@@ -10014,12 +10012,12 @@ OFF_EXPORT void pmpi_win_set_name__(void) __attribute__((weak, alias("ompi_win_s
 OFF_EXPORT void pmpi_win_shared_query(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void pmpi_win_shared_query_(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
 OFF_EXPORT void pmpi_win_shared_query__(void) __attribute__((weak, alias("ompi_win_shared_query_f")));
-static void off_stub_1005(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_1005")));
-static void off_stub_1006(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr_ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_1006")));
-static void off_stub_1007(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr__ (Fortran)"); }
-OFF_EXPORT void pmpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_1007")));
+static void off_stub_992(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr(void) __attribute__((weak, alias("off_stub_992")));
+static void off_stub_993(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr_ (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr_(void) __attribute__((weak, alias("off_stub_993")));
+static void off_stub_994(void) { ompi_ckpt_mpi_unsupported("pmpi_win_shared_query_cptr__ (Fortran)"); }
+OFF_EXPORT void pmpi_win_shared_query_cptr__(void) __attribute__((weak, alias("off_stub_994")));
 OFF_EXPORT void pmpi_win_start(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void pmpi_win_start_(void) __attribute__((weak, alias("ompi_win_start_f")));
 OFF_EXPORT void pmpi_win_start__(void) __attribute__((weak, alias("ompi_win_start_f")));
@@ -10044,135 +10042,135 @@ OFF_EXPORT void pmpi_wtick__(void) __attribute__((weak, alias("ompi_wtick_f")));
 OFF_EXPORT void pmpi_wtime(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void pmpi_wtime_(void) __attribute__((weak, alias("ompi_wtime_f")));
 OFF_EXPORT void pmpi_wtime__(void) __attribute__((weak, alias("ompi_wtime_f")));
-static void off_stub_1008(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init(void) __attribute__((weak, alias("off_stub_1008")));
-static void off_stub_1009(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init_(void) __attribute__((weak, alias("off_stub_1009")));
-static void off_stub_1010(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allgather_init__(void) __attribute__((weak, alias("off_stub_1010")));
-static void off_stub_1011(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_1011")));
-static void off_stub_1012(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1012")));
-static void off_stub_1013(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1013")));
-static void off_stub_1014(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init(void) __attribute__((weak, alias("off_stub_1014")));
-static void off_stub_1015(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_1015")));
-static void off_stub_1016(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_1016")));
-static void off_stub_1017(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init(void) __attribute__((weak, alias("off_stub_1017")));
-static void off_stub_1018(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_1018")));
-static void off_stub_1019(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_1019")));
-static void off_stub_1020(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_1020")));
-static void off_stub_1021(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1021")));
-static void off_stub_1022(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1022")));
-static void off_stub_1023(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_1023")));
-static void off_stub_1024(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1024")));
-static void off_stub_1025(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1025")));
-static void off_stub_1026(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init(void) __attribute__((weak, alias("off_stub_1026")));
-static void off_stub_1027(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init_(void) __attribute__((weak, alias("off_stub_1027")));
-static void off_stub_1028(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_barrier_init__(void) __attribute__((weak, alias("off_stub_1028")));
-static void off_stub_1029(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init(void) __attribute__((weak, alias("off_stub_1029")));
-static void off_stub_1030(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init_(void) __attribute__((weak, alias("off_stub_1030")));
-static void off_stub_1031(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_bcast_init__(void) __attribute__((weak, alias("off_stub_1031")));
-static void off_stub_1032(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init(void) __attribute__((weak, alias("off_stub_1032")));
-static void off_stub_1033(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init_(void) __attribute__((weak, alias("off_stub_1033")));
-static void off_stub_1034(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_exscan_init__(void) __attribute__((weak, alias("off_stub_1034")));
-static void off_stub_1035(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init(void) __attribute__((weak, alias("off_stub_1035")));
-static void off_stub_1036(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init_(void) __attribute__((weak, alias("off_stub_1036")));
-static void off_stub_1037(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_gather_init__(void) __attribute__((weak, alias("off_stub_1037")));
-static void off_stub_1038(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init(void) __attribute__((weak, alias("off_stub_1038")));
-static void off_stub_1039(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_1039")));
-static void off_stub_1040(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_1040")));
-static void off_stub_1041(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_1041")));
-static void off_stub_1042(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_1042")));
-static void off_stub_1043(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_1043")));
-static void off_stub_1044(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_1044")));
-static void off_stub_1045(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1045")));
-static void off_stub_1046(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1046")));
-static void off_stub_1047(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_1047")));
-static void off_stub_1048(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_1048")));
-static void off_stub_1049(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_1049")));
-static void off_stub_1050(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_1050")));
-static void off_stub_1051(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1051")));
-static void off_stub_1052(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1052")));
-static void off_stub_1053(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_1053")));
-static void off_stub_1054(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1054")));
-static void off_stub_1055(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1055")));
-static void off_stub_1056(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init(void) __attribute__((weak, alias("off_stub_1056")));
-static void off_stub_1057(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init_(void) __attribute__((weak, alias("off_stub_1057")));
-static void off_stub_1058(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_init__(void) __attribute__((weak, alias("off_stub_1058")));
-static void off_stub_1059(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_1059")));
-static void off_stub_1060(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_1060")));
-static void off_stub_1061(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_1061")));
-static void off_stub_1062(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_1062")));
-static void off_stub_1063(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_1063")));
-static void off_stub_1064(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_1064")));
-static void off_stub_1065(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init(void) __attribute__((weak, alias("off_stub_1065")));
-static void off_stub_1066(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init_(void) __attribute__((weak, alias("off_stub_1066")));
-static void off_stub_1067(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scan_init__(void) __attribute__((weak, alias("off_stub_1067")));
-static void off_stub_1068(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init(void) __attribute__((weak, alias("off_stub_1068")));
-static void off_stub_1069(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init_(void) __attribute__((weak, alias("off_stub_1069")));
-static void off_stub_1070(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scatter_init__(void) __attribute__((weak, alias("off_stub_1070")));
-static void off_stub_1071(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init(void) __attribute__((weak, alias("off_stub_1071")));
-static void off_stub_1072(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init_ (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_1072")));
-static void off_stub_1073(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init__ (Fortran)"); }
-OFF_EXPORT void pmpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_1073")));
+static void off_stub_995(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init(void) __attribute__((weak, alias("off_stub_995")));
+static void off_stub_996(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init_(void) __attribute__((weak, alias("off_stub_996")));
+static void off_stub_997(void) { ompi_ckpt_mpi_unsupported("pmpix_allgather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allgather_init__(void) __attribute__((weak, alias("off_stub_997")));
+static void off_stub_998(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init(void) __attribute__((weak, alias("off_stub_998")));
+static void off_stub_999(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init_(void) __attribute__((weak, alias("off_stub_999")));
+static void off_stub_1000(void) { ompi_ckpt_mpi_unsupported("pmpix_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1000")));
+static void off_stub_1001(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init(void) __attribute__((weak, alias("off_stub_1001")));
+static void off_stub_1002(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init_(void) __attribute__((weak, alias("off_stub_1002")));
+static void off_stub_1003(void) { ompi_ckpt_mpi_unsupported("pmpix_allreduce_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_allreduce_init__(void) __attribute__((weak, alias("off_stub_1003")));
+static void off_stub_1004(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init(void) __attribute__((weak, alias("off_stub_1004")));
+static void off_stub_1005(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init_(void) __attribute__((weak, alias("off_stub_1005")));
+static void off_stub_1006(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoall_init__(void) __attribute__((weak, alias("off_stub_1006")));
+static void off_stub_1007(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init(void) __attribute__((weak, alias("off_stub_1007")));
+static void off_stub_1008(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1008")));
+static void off_stub_1009(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1009")));
+static void off_stub_1010(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init(void) __attribute__((weak, alias("off_stub_1010")));
+static void off_stub_1011(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1011")));
+static void off_stub_1012(void) { ompi_ckpt_mpi_unsupported("pmpix_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1012")));
+static void off_stub_1013(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init(void) __attribute__((weak, alias("off_stub_1013")));
+static void off_stub_1014(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init_(void) __attribute__((weak, alias("off_stub_1014")));
+static void off_stub_1015(void) { ompi_ckpt_mpi_unsupported("pmpix_barrier_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_barrier_init__(void) __attribute__((weak, alias("off_stub_1015")));
+static void off_stub_1016(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init(void) __attribute__((weak, alias("off_stub_1016")));
+static void off_stub_1017(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init_(void) __attribute__((weak, alias("off_stub_1017")));
+static void off_stub_1018(void) { ompi_ckpt_mpi_unsupported("pmpix_bcast_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_bcast_init__(void) __attribute__((weak, alias("off_stub_1018")));
+static void off_stub_1019(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init(void) __attribute__((weak, alias("off_stub_1019")));
+static void off_stub_1020(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init_(void) __attribute__((weak, alias("off_stub_1020")));
+static void off_stub_1021(void) { ompi_ckpt_mpi_unsupported("pmpix_exscan_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_exscan_init__(void) __attribute__((weak, alias("off_stub_1021")));
+static void off_stub_1022(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init(void) __attribute__((weak, alias("off_stub_1022")));
+static void off_stub_1023(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init_(void) __attribute__((weak, alias("off_stub_1023")));
+static void off_stub_1024(void) { ompi_ckpt_mpi_unsupported("pmpix_gather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_gather_init__(void) __attribute__((weak, alias("off_stub_1024")));
+static void off_stub_1025(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init(void) __attribute__((weak, alias("off_stub_1025")));
+static void off_stub_1026(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init_(void) __attribute__((weak, alias("off_stub_1026")));
+static void off_stub_1027(void) { ompi_ckpt_mpi_unsupported("pmpix_gatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_gatherv_init__(void) __attribute__((weak, alias("off_stub_1027")));
+static void off_stub_1028(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init(void) __attribute__((weak, alias("off_stub_1028")));
+static void off_stub_1029(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init_(void) __attribute__((weak, alias("off_stub_1029")));
+static void off_stub_1030(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgather_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgather_init__(void) __attribute__((weak, alias("off_stub_1030")));
+static void off_stub_1031(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init(void) __attribute__((weak, alias("off_stub_1031")));
+static void off_stub_1032(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init_(void) __attribute__((weak, alias("off_stub_1032")));
+static void off_stub_1033(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_allgatherv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_allgatherv_init__(void) __attribute__((weak, alias("off_stub_1033")));
+static void off_stub_1034(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init(void) __attribute__((weak, alias("off_stub_1034")));
+static void off_stub_1035(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init_(void) __attribute__((weak, alias("off_stub_1035")));
+static void off_stub_1036(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoall_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoall_init__(void) __attribute__((weak, alias("off_stub_1036")));
+static void off_stub_1037(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init(void) __attribute__((weak, alias("off_stub_1037")));
+static void off_stub_1038(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init_(void) __attribute__((weak, alias("off_stub_1038")));
+static void off_stub_1039(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallv_init__(void) __attribute__((weak, alias("off_stub_1039")));
+static void off_stub_1040(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init(void) __attribute__((weak, alias("off_stub_1040")));
+static void off_stub_1041(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init_(void) __attribute__((weak, alias("off_stub_1041")));
+static void off_stub_1042(void) { ompi_ckpt_mpi_unsupported("pmpix_neighbor_alltoallw_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_neighbor_alltoallw_init__(void) __attribute__((weak, alias("off_stub_1042")));
+static void off_stub_1043(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init(void) __attribute__((weak, alias("off_stub_1043")));
+static void off_stub_1044(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init_(void) __attribute__((weak, alias("off_stub_1044")));
+static void off_stub_1045(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_init__(void) __attribute__((weak, alias("off_stub_1045")));
+static void off_stub_1046(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init(void) __attribute__((weak, alias("off_stub_1046")));
+static void off_stub_1047(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init_(void) __attribute__((weak, alias("off_stub_1047")));
+static void off_stub_1048(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_block_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_block_init__(void) __attribute__((weak, alias("off_stub_1048")));
+static void off_stub_1049(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init(void) __attribute__((weak, alias("off_stub_1049")));
+static void off_stub_1050(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init_(void) __attribute__((weak, alias("off_stub_1050")));
+static void off_stub_1051(void) { ompi_ckpt_mpi_unsupported("pmpix_reduce_scatter_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_reduce_scatter_init__(void) __attribute__((weak, alias("off_stub_1051")));
+static void off_stub_1052(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init(void) __attribute__((weak, alias("off_stub_1052")));
+static void off_stub_1053(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init_(void) __attribute__((weak, alias("off_stub_1053")));
+static void off_stub_1054(void) { ompi_ckpt_mpi_unsupported("pmpix_scan_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scan_init__(void) __attribute__((weak, alias("off_stub_1054")));
+static void off_stub_1055(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init(void) __attribute__((weak, alias("off_stub_1055")));
+static void off_stub_1056(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init_(void) __attribute__((weak, alias("off_stub_1056")));
+static void off_stub_1057(void) { ompi_ckpt_mpi_unsupported("pmpix_scatter_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scatter_init__(void) __attribute__((weak, alias("off_stub_1057")));
+static void off_stub_1058(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init(void) __attribute__((weak, alias("off_stub_1058")));
+static void off_stub_1059(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init_ (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init_(void) __attribute__((weak, alias("off_stub_1059")));
+static void off_stub_1060(void) { ompi_ckpt_mpi_unsupported("pmpix_scatterv_init__ (Fortran)"); }
+OFF_EXPORT void pmpix_scatterv_init__(void) __attribute__((weak, alias("off_stub_1060")));

@@ -42,6 +42,11 @@ struct mp_status {
 /* The Open MPI handle for MPICH-face handle `h` of handle kind `kind` (index in the
  * generator's HandleType.all): the predefined object, or one stable wrapper per handle. */
 void *of_out(int kind, int32_t h);
+/* Fortran handles of user objects (wrappers from of_out): the index of `c`, given the first
+ * after the kind's predefined ones (`base`) the first time it is asked for; and the wrapper an
+ * index names, NULL if none. `kind` as for of_out. */
+int of_f_index(int kind, void *c, int base);
+void *of_f_object(int kind, int f, int base);
 void *of_alloc(size_t bytes);
 void *of_sym(const char *name);
 /* Loads the MPICH face (libmpi.so.12, locally) and what the runtime needs of it; once

@@ -21,4 +21,11 @@ char *off_string_in(const char *f, size_t len);
 /* A C string into a Fortran one of `len` bytes: truncated or blank-padded. */
 void off_string_out(char *f, size_t len, const char *c);
 
+/* MPI_GREQUEST_START: the Fortran callbacks and extra state as the C face's extra state, and
+ * the C callbacks that call them the Fortran way (every argument by reference, ierror last). */
+void *off_greq_new(void *query, void *free_fn, void *cancel, intptr_t *extra);
+int off_greq_query_fn(void *e, void *status);
+int off_greq_free_fn(void *e);
+int off_greq_cancel_fn(void *e, int complete);
+
 #endif
