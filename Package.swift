@@ -38,9 +38,16 @@ func exportsOnly(_ map: String) -> LinkerSetting {
 // like every C target, with -Werror=missing-prototypes: a function shared between files is declared in a header.
 let lowerC: [CSetting] = [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-Wall", "-Werror=missing-prototypes"])]
 
+/// Debian's libzstd (libzstd-dev), linked statically into the engine and the lower halves: the engine is
+/// preloaded into every application, and libzstd.so there would join the application's namespace (an
+/// application with its own libzstd, of another version, would get ours or we its). The archive is PIC;
+/// engine.map keeps its symbols local, --exclude-libs does for the lower halves.
+let zstdStatic: LinkerSetting = .unsafeFlags(["-Xlinker", "--exclude-libs=libzstd.a", "/usr/lib/x86_64-linux-gnu/libzstd.a"])
+
 var targets: [Target] = [
     .target(name: "HalfABI", path: "Sources/HalfABI"),
-    .target(name: "LowerCore", dependencies: ["HalfABI"], path: "Sources/LowerHalf/Core", cSettings: lowerC),
+    .target(name: "LowerCore", dependencies: ["HalfABI"], path: "Sources/LowerHalf/Core", cSettings: lowerC,
+            linkerSettings: [zstdStatic]),
     .executableTarget(name: "LowerNoMPI", dependencies: ["LowerCore"], path: "Sources/LowerHalf/NoMPI",
                       cSettings: lowerC),
     .target(name: "ShadowSlots", path: "Sources/UpperHalf/ShadowSlots",
@@ -85,9 +92,11 @@ var targets: [Target] = [
     // SHA-256/HMAC for the coordinator's TCP handshake: one C source for the coordinator and the engine.
     .target(name: "CkptHMAC", path: "Sources/CkptHMAC",
             cSettings: [.unsafeFlags(["-O2", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])]),
+    // libzstd for inspect --verify of compressed images (the CLI is no upper half: the shared library is fine).
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
     .executableTarget(name: "CkptMPI",
                       dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "MPIShadow",
-                                     "CkptSpawn", "HalfABI", "CkptHMAC"],
+                                     "CkptSpawn", "HalfABI", "CkptHMAC", "CZstd"],
                       path: "Sources/CkptMPI"),
     // Optimized even in debug builds: the cut's model-checking tests explore millions of
     // states, ten minutes unoptimized (most of `swift test`'s time in CI).
@@ -108,7 +117,7 @@ var products: [Product] = [
 // preloaded into the upper half by `ckpt-lower-<mpi> --engine PATH`. Keep these lines.
 targets.append(.target(name: "Engine", dependencies: ["HalfABI", "CkptHMAC"], path: "Sources/UpperHalf/Engine",
                        cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-fno-stack-protector", "-Wall", "-Werror=missing-prototypes"])],
-                       linkerSettings: [exportsOnly("engine.map")]))
+                       linkerSettings: [exportsOnly("engine.map"), zstdStatic]))
 products.append(.library(name: "ckpt-engine", type: .dynamic, targets: ["Engine"]))
 // <<< checkpoint engine
 for f in installed {

@@ -23,7 +23,12 @@
 #   6. the same restart with --lazy: time until the program runs again
 #      (goal <= 50 ms) and until every page is in, beside (5) and (2)
 # and then once for MPI: 4 ranks x 256 MiB of `bigmem_mpi` checkpointed on
-# Open MPI and restarted on MPICH.
+# Open MPI and restarted on MPICH; and compressed images (--compress): a
+# 2-rank stencil (src/stencil.c, a 4096x4096 grid, checkpointed after a few
+# seconds of iterations) checkpointed uncompressed, at zstd:1 and at zstd:3,
+# and 2 ranks x 128 MiB of bigmem_mpi's random data (the worst case)
+# uncompressed and at zstd:3, each image restarted from cold caches:
+# compression ratio, write and restore throughput (uncompressed bytes per second).
 #
 # See benchmarks/README.md ("Checkpoint and restart").  Usage: --help
 set -uo pipefail
@@ -52,6 +57,9 @@ options:
   --ckpt-mpi-on M    MPI the MPI test runs and checkpoints on (default openmpi)
   --restart-on M     MPI the MPI test restarts on (default mpich)
   --no-mpi-test      skip the MPI test
+  --no-compress-test skip the compression rows
+  --only-compress    only the compression rows
+  --compress-size N  stencil grid of the compression rows (default 4096)
   --incremental-only only the incremental row (no raw dd, no restart)
   --work SEC         seconds of light work the test programs do after "ready"
                      (default 3; most of it is left for after the restart)
@@ -83,6 +91,9 @@ MPI_SIZE=256
 MPI_RUN=openmpi
 MPI_RESTART=mpich
 MPI_TEST=1
+COMPRESS_TEST=1
+ONLY_COMPRESS=0
+COMPRESS_SIZE=4096
 INCR_ONLY=0
 WORK=3
 SEED=1
@@ -102,7 +113,10 @@ while [ $# -gt 0 ]; do
         --ckpt-mpi-on) shift; MPI_RUN="${1:?--ckpt-mpi-on needs an argument}" ;;
         --restart-on) shift; MPI_RESTART="${1:?--restart-on needs an argument}" ;;
         --no-mpi-test) MPI_TEST=0 ;;
-        --incremental-only) INCR_ONLY=1; MPI_TEST=0 ;;
+        --no-compress-test) COMPRESS_TEST=0 ;;
+        --only-compress) ONLY_COMPRESS=1 ;;
+        --compress-size) shift; COMPRESS_SIZE="${1:?--compress-size needs an argument}" ;;
+        --incremental-only) INCR_ONLY=1; MPI_TEST=0; COMPRESS_TEST=0 ;;
         --work) shift; WORK="${1:?--work needs an argument}" ;;
         --seed) shift; SEED="${1:?--seed needs an argument}" ;;
         --keep) KEEP=1 ;;
@@ -148,6 +162,13 @@ if [ "$MPI_TEST" = 1 ]; then
     mkdir -p "$BUILD/mpich" || exit 2
     mpicc.mpich $CFLAGS -Wall -o "$BUILD/mpich/bigmem_mpi" "$SRC/bigmem_mpi.c" \
         || { log "build of bigmem_mpi failed"; exit 2; }
+fi
+if [ "$COMPRESS_TEST" = 1 ]; then
+    mkdir -p "$BUILD/mpich" || exit 2
+    [ -x "$BUILD/mpich/bigmem_mpi" ] || mpicc.mpich $CFLAGS -Wall -o "$BUILD/mpich/bigmem_mpi" "$SRC/bigmem_mpi.c" \
+        || { log "build of bigmem_mpi failed"; exit 2; }
+    mpicc.mpich $CFLAGS -Wall -o "$BUILD/mpich/stencil" "$SRC/stencil.c" -lm \
+        || { log "build of stencil failed"; exit 2; }
 fi
 BIGMEM="$BUILD/native/bigmem"
 BIGMEM_MPI="$BUILD/mpich/bigmem_mpi"
@@ -685,8 +706,70 @@ ckpt_mpi_test() {
     [ "$KEEP" = 1 ] || rm -rf "$d"
 }
 
-for s in $SIZES; do ckpt_single "$s"; done
-[ "$MPI_TEST" = 1 ] && ckpt_mpi_test
+# ------------------------------------------------------------ compression --
+# ckpt_compress <none|zstd:N>: checkpoint (--kill) a 2-rank stencil on MPICH a few
+# seconds in, then restart it from cold caches and stop it again as soon as both
+# ranks are restored. Rows (both ranks together): uncompressed and stored data,
+# ratio, the write (slowest rank) as uncompressed MB/s, the restore's read as
+# uncompressed MB/s (both ranks' bytes over the slowest rank's time).
+ckpt_compress() {  # ckpt_compress <stencil|bigmem> <none|zstd:N>
+    local app=$1 c=$2 d="$WORKDIR/compress-$1-${2/:/}" l="$RESULTS_DIR/compress-$1-${2/:/}"
+    local opt=(); [ "$c" = none ] || opt=(--compress "$c")
+    local cmd=("$BUILD/mpich/stencil" -s "$COMPRESS_SIZE" -n 1000000)
+    [ "$app" = bigmem ] && cmd=("$BIGMEM_MPI" 128 60 "$SEED")
+    rm -rf "$d"
+    log "compression $c: ${cmd[*]##*/} on 2 ranks"
+    "$CKPT_MPI" run -np 2 --mpi mpich "${opt[@]}" --ckpt-dir "$d" -- "${cmd[@]}" >"$l.run.out" 2>"$l.run.err" </dev/null &
+    local job=$!
+    if [ "$app" = bigmem ]; then wait_for "$l.run.out" '^ready' "$job"; else sleep "$WORK"; fi
+    local try
+    for try in 1 2 3; do  # a failed checkpoint leaves the job running: try again
+        timeout 300 "$CKPT_MPI" checkpoint --ckpt-dir "$d" --kill --timeout 4m >"$l.ck.out" 2>&1 && break
+        log "  checkpoint $try failed: $(tail -1 "$l.ck.out")"
+    done
+    kill $job 2>/dev/null
+    wait $job 2>/dev/null
+    local m img; m=$(ls "$d"/gen-*/MANIFEST.json 2>/dev/null | tail -1); img=$(ls "$d"/gen-*/rank-0000.img 2>/dev/null | tail -1)
+    if [ -z "$m" ] || [ -z "$img" ]; then
+        log "  no checkpoint: $(tail -1 "$l.ck.out")"; FAILED=1; return
+    fi
+    local data=0 stored=0 wms r
+    for r in "$(dirname "$img")"/rank-*.img; do
+        "$CKPT_MPI" inspect --json "$r" >"$l.inspect.json"
+        data=$((data + $(json "$l.inspect.json" 'd["header"]["data_bytes"]')))
+        stored=$((stored + $(json "$l.inspect.json" 'd["header"]["stored_bytes"]')))
+    done
+    wms=$(json "$m" 'd["write_ms"]')
+    drop_caches
+    CKPT_MPI_RESTORE_STATS=1 "$CKPT_MPI" restart "$d" >"$l.restart.out" 2>"$l.restart.err" </dev/null &
+    job=$!
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        [ "$(grep -c 'restore: read' "$l.restart.err" 2>/dev/null)" -ge 2 ] && break
+        sleep 0.05
+    done
+    timeout 300 "$CKPT_MPI" checkpoint --ckpt-dir "$d" --kill --timeout 4m >"$l.ck2.out" 2>&1 || kill $job 2>/dev/null
+    wait $job 2>/dev/null
+    local rd; rd="$(awk '/restore: read [0-9]+ bytes in/ { for (i = 1; i <= NF; i++) { if ($i == "read") b += $(i + 1); if ($i == "in" && $(i + 1) > s) s = $(i + 1) } } END { if (s > 0) printf "%.1f", b / s / 1e6 }' "$l.restart.err")"
+    local sec="$app-$c"
+    info_row "$sec" 2 "image_data [MiB]" "$(mib "$data")" "" MiB
+    info_row "$sec" 2 "image_stored [MiB]" "$(mib "$stored")" "" MiB
+    info_row "$sec" 2 "compression_ratio" "$(awk -v a="$data" -v b="$stored" 'BEGIN { if (b > 0) printf "%.2f", a / b }')" "" x
+    info_row "$sec" 2 "ckpt_write [s]" "$(awk -v x="$wms" 'BEGIN { printf "%.3f", x / 1000 }')" "" s
+    info_row "$sec" 2 "ckpt_write_bw [MB/s]" "$(awk -v b="$data" -v ms="$wms" 'BEGIN { if (ms > 0) printf "%.1f", b / (ms / 1000) / 1e6 }')" "" MBps
+    info_row "$sec" 2 "restore_read_bw [MB/s]" "${rd:--}" "" MBps
+    log "  $c: $(mib "$data") MiB data in $(mib "$stored") MiB, write ${wms} ms, restore ${rd:-?} MB/s"
+    [ "$KEEP" = 1 ] || rm -rf "$d"
+}
+
+if [ "$ONLY_COMPRESS" = 0 ]; then
+    for s in $SIZES; do ckpt_single "$s"; done
+    [ "$MPI_TEST" = 1 ] && ckpt_mpi_test
+fi
+if [ "$COMPRESS_TEST" = 1 ]; then
+    for c in none zstd:1 zstd:3; do ckpt_compress stencil "$c"; done
+    for c in none zstd:3; do ckpt_compress bigmem "$c"; done
+fi
 
 # ------------------------------------------------------------------ table --
 SUMMARY="$RESULTS_DIR/summary.txt"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ckpt-mpi needs on Debian 12 (both MPIs, so jobs can move between them).
 set -euo pipefail
-pkgs=(libopenmpi-dev openmpi-bin libmpich-dev mpich libibverbs-dev spin slurm-wlm munge hpcc lammps lammps-examples libhdf5-mpich-dev hdf5-tools)
+pkgs=(libopenmpi-dev openmpi-bin libmpich-dev mpich libibverbs-dev spin slurm-wlm munge hpcc lammps lammps-examples libhdf5-mpich-dev hdf5-tools libzstd-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -47,6 +47,7 @@ tests/cli/stop.sh
 tests/cli/parked.sh
 tests/cli/localdir.sh
 tests/cli/cow.sh
+tests/cli/compress.sh
 tests/cli/incremental.sh
 tests/cli/file_gone.sh
 # needs libhdf5-mpich-dev and hdf5-tools (h5dump)

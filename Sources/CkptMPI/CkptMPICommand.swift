@@ -24,7 +24,9 @@ struct CkptMPICommand: ParsableCommand {
             is restart --lazy; CKPT_MPI_RESTORE_STATS=1 \
             prints each rank's restore read rate and rebind times; CKPT_MPI_IMAGE_FILES=content \
             (when the job starts) stores libraries and other mapped files in the images instead \
-            of by reference, for a restart where those files are not the same.
+            of by reference, for a restart where those files are not the same; \
+            CKPT_MPI_COMPRESS_THREADS=N (when the job starts) sets the compressing threads of each \
+            rank's writer with --compress (0 to 16, default: as many as CPUs, at most 4).
             """,
         version: version,
         subcommands: [

@@ -30,6 +30,8 @@ struct InspectCommand: ParsableCommand {
         let regions: [ImageFile.Region]
         /// Files the image maps by reference (format 2).
         let mappedFiles: [ImageFile.MappedFile]
+        /// The zstd frames of a compressed image (empty otherwise): data offset, bytes, file offset, stored bytes.
+        let frames: [ImageData.Frame]
         /// Live MPI objects per kind; absent when the face library of this ckpt-mpi is not in the image.
         let objects: [String: Int]?
         /// The ABI the program was built for: the header's `program_abi`; for images written before
@@ -48,7 +50,7 @@ struct InspectCommand: ParsableCommand {
         let programAbi = try file.header.programAbi.isEmpty ? Self.programABIOfOlderImage(file) : file.header.programAbi
         if json {
             let report = Report(image: image, header: file.header, threads: file.threads, files: file.fds,
-                                signals: file.signals, regions: file.regions, mappedFiles: file.mappedFiles, objects: objects,
+                                signals: file.signals, regions: file.regions, mappedFiles: file.mappedFiles, frames: file.frames, objects: objects,
                                 programAbi: programAbi)
             print(String(decoding: try CheckpointJSON.encode(report, pretty: true), as: UTF8.self), terminator: "")
         } else {
@@ -121,6 +123,12 @@ struct InspectCommand: ParsableCommand {
         let runs = f.regions.reduce(0) { $0 + Int($1.runs) }
         out.append("memory     \(f.regions.count) regions, \(mib(h.memBytes)) mapped, \(mib(h.dataBytes)) stored "
                    + "in \(runs) runs (zero pages skipped)")
+        if h.compression != "none" {
+            out.append("compressed \(h.compression): \(mib(h.dataBytes)) in \(mib(h.storedBytes)) (\(f.frames.count) frames), ratio "
+                       + String(format: "%.2f", h.storedBytes > 0 ? Double(h.dataBytes) / Double(h.storedBytes) : 0))
+        } else {
+            out.append("compressed no")
+        }
         let byReference = f.regions.filter { $0.kind == "file-private" }
         out.append("mapped     \(f.mappedFiles.count) files by reference, \(byReference.count) regions "
                    + "(\(mib(byReference.reduce(0) { $0 + $1.bytes })), of which \(mib(byReference.reduce(0) { $0 + $1.storedBytes })) "

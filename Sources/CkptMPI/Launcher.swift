@@ -63,6 +63,9 @@ struct LaunchRequest: Equatable {
     /// `--local-dir` of a restart, exported as CKPT_MPI_LOCAL_DIR: each rank restores from its
     /// node's copy `DIR/JOBID/gen-NNNNNN/rank-RRRR.img` when that one verifies against the shared one.
     var localDirectory: String? = nil
+    /// `--compress`, exported as CKPT_MPI_COMPRESS; nil: the engine's default (uncompressed), or
+    /// for a restart the setting the job had.
+    var compression: ImageCompression? = nil
     /// `restart --lazy`, exported as CKPT_MPI_RESTORE_LAZY=1: each rank resumes before its big
     /// private regions are read and gets their pages on first touch (docs/image-format.md).
     var lazyRestore = false
@@ -178,6 +181,9 @@ struct Launcher {
         case .noMPI: supervised = request.coordinatorSocket != nil
         }
         if supervised { environment.append(EnvironmentSetting(Self.dieWithParentVariable, "1")) }
+        if let compression = request.compression {
+            environment.append(EnvironmentSetting(ImageCompression.environmentVariable, compression.environmentValue))
+        }
         if let jobID = request.jobID {
             environment.append(EnvironmentSetting(JobIdentity.environmentVariable, jobID))
         }

@@ -178,6 +178,7 @@ struct RestartCommand: ParsableCommand {
         request.jobID = jobID
         request.restore = restore
         request.localDirectory = checkpointing.absoluteLocalDirectory
+        request.compression = checkpointing.compress
         request.lazyRestore = lazy
         let description = "restarting \(CheckpointDirectory.generationName(entry.number)) (\(manifest.ranks) rank\(manifest.ranks == 1 ? "" : "s"), "
             + "written on \(manifest.flavour), transport \(manifest.transport)) on \(job.mpi), transport \(transport)"

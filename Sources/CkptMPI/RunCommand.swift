@@ -204,6 +204,7 @@ struct RunCommand: ParsableCommand {
             request.engine = installation.checkpointEngine
             request.coordinatorSocket = checkpointDirectory.socketPath
             request.jobDirectory = checkpointDirectory.path
+            request.compression = checkpointing.compress
             if let address = try placement.coordinatorListenAddress(hosts: request.hosts) {
                 request.coordinatorTCP = TCPListening(address: address, secret: JobSecret.make())
             }

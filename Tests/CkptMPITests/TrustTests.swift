@@ -49,6 +49,9 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.parent_generation), 1560, "incremental images")
         XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.parent_meta_checksum), 1568)
         XCTAssertEqual(MemoryLayout<ckpt_img_file>.size, 48)
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.features), 1552, "format 3's features")
+        XCTAssertEqual(MemoryLayout<ckpt_img_header>.offset(of: \ckpt_img_header.frames_off), 1576, "the zstd frame table")
+        XCTAssertEqual(MemoryLayout<ckpt_img_frame>.size, 32)
         XCTAssertLessThanOrEqual(MemoryLayout<ckpt_img_header>.size, ImageFile.headerSize)
 
         let temporary = try TemporaryDirectory()

@@ -30,6 +30,11 @@ struct CheckpointOptions: ParsableArguments {
                                valueName: "dir"))
     var localDirectory: String?
 
+    @Option(name: .customLong("compress"),
+            help: ArgumentHelp("Compress every rank's image with zstd (level 3, or LEVEL from 1 to 19), in several threads per rank; none to stop. Off by default; a restarted job keeps the setting it had unless restart --compress changes it. `inspect` shows the ratio.",
+                               valueName: "zstd[:level]|none"),
+            transform: ImageCompression.init(parsing:))
+    var compress: ImageCompression?
     @Flag(help: "Incremental images: each checkpoint stores only the pages written since the previous one (a delta of its parent generation), with a full image every --full-every generations. A restarted job keeps the setting. Not implied by --interval: every first write to a page after a checkpoint then costs a fault (~5 µs), which only pays off when a small part of the memory changes between checkpoints (benchmarks/README.md).")
     var incremental = false
 
@@ -53,7 +58,7 @@ struct CheckpointOptions: ParsableArguments {
     /// Whether any option asks for checkpointing (then a directory is used even without --ckpt-dir).
     var requestsCheckpointing: Bool {
         keep != CoordinatorConfiguration.defaultKeep || checkpointSignal != nil || killAfterCheckpoint || rankTimeout != nil
-            || localDirectory != nil || incremental || fullEvery != nil
+            || localDirectory != nil || compress != nil || incremental || fullEvery != nil
     }
 
     func validate() throws {

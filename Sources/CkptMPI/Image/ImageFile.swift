@@ -41,6 +41,10 @@ struct ImageFile {
         /// The MPI ABI the program was linked against ("mpich", "openmpi", "none"); empty in images written before the field.
         var programAbi: String
         var metadataChecksum: String
+        /// "zstd:LEVEL" for an image of zstd frames (`CKPT_IMG_FEAT_ZSTD`), else "none".
+        var compression: String = "none"
+        /// Bytes of page data in the file: `dataBytes` uncompressed, the frames' when compressed.
+        var storedBytes: UInt64 = 0
         /// Incremental images: the generation this one is a delta of, and that image's metadata checksum.
         var parentGeneration: UInt64? = nil
         var parentMetadataChecksum: String? = nil
@@ -118,6 +122,11 @@ struct ImageFile {
     var mappedFiles: [MappedFile] = []
     /// (address, length, file offset) of every stored run of pages.
     var extents: [(UInt64, UInt64, UInt64)] = []
+    /// The frame table of a compressed image, empty otherwise.
+    var frames: [ImageData.Frame] = []
+
+    /// The uncompressed data, by the extents' file offsets.
+    func data() throws -> ImageData { try ImageData(path: path, frames: frames) }
 
     /// Reads and checks the metadata; throws a one-line `CLIFailure` for
     /// anything that is not an intact image of this format version.
@@ -257,16 +266,44 @@ struct ImageFile {
             let x = Self.load(ckpt_img_extent.self, meta, extentsOff + i * MemoryLayout<ckpt_img_extent>.stride)
             extents.append((x.addr, x.len, x.file_off))
         }
+        header.storedBytes = h.data_size
+        if h.features & UInt64(CKPT_IMG_FEAT_ZSTD) != 0 {
+            try readFrames(h, meta)
+        }
+    }
+
+    /// The frame table, checked as the restore checks it (restore_zstd.c).
+    private mutating func readFrames(_ h: ckpt_img_header, _ meta: [UInt8]) throws {
+        let stride = MemoryLayout<ckpt_img_frame>.stride
+        guard h.frames_off >= UInt64(Self.headerSize), h.frames_off < 1 << 32, h.nframes < 1 << 32,
+              Int(h.frames_off) + Int(h.nframes) * stride <= meta.count, h.stored_size <= h.file_size,
+              h.file_size - h.stored_size == h.data_off else {
+            throw CLIFailure("\(path): image header is damaged (frame table out of bounds)")
+        }
+        var u = h.data_off, pos = h.data_off
+        for i in 0..<Int(h.nframes) {
+            let f = Self.load(ckpt_img_frame.self, meta, Int(h.frames_off) + i * stride)
+            let padded = (f.csize + 4095) / 4096 * 4096
+            guard f.uoff == u, f.ulen > 0, f.ulen <= UInt64(CKPT_IMG_FRAME_MAX), f.ulen % 4096 == 0, f.csize > 0,
+                  f.csize <= f.ulen, f.file_off == pos, padded <= h.file_size - f.file_off else {
+                throw CLIFailure("\(path): image header is damaged (frame \(i))")
+            }
+            frames.append(ImageData.Frame(uoff: f.uoff, ulen: f.ulen, fileOff: f.file_off, csize: f.csize))
+            u += f.ulen
+            pos += padded
+        }
+        guard u == h.data_off + h.data_size, pos == h.file_size else {
+            throw CLIFailure("\(path): image header is damaged (the frames do not cover the data)")
+        }
+        header.compression = "zstd:\(h.zstd_level)"
+        header.storedBytes = h.stored_size
     }
 
     /// Reads every stored page and checks each region's checksum.
     mutating func verify() throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CLIFailure("\(path): \(String(cString: strerror(errno)))")
-        }
-        defer { try? handle.close() }
+        let data = try data()
         for i in regions.indices where regions[i].runs > 0 {
-            var h = Self.hashSeed
+            var h = Self.hashSeed, undecodable = false
             guard regions[i].firstExtent <= UInt64(extents.count) else {
                 regions[i].checksumOk = false
                 continue
@@ -277,14 +314,16 @@ struct ImageFile {
                 var done: UInt64 = 0
                 while done < len {
                     let n = Int(min(len - done, UInt64(Self.hashChunk)))
-                    try handle.seek(toOffset: off + done)
-                    let d = (try? handle.read(upToCount: n)) ?? Data()
-                    guard d.count == n else { throw CLIFailure("\(path): truncated image") }
+                    guard let d = try? data.read(at: off + done, count: n) else {
+                        if frames.isEmpty { throw CLIFailure("\(path): truncated image") }
+                        undecodable = true // a frame that does not decompress: the region is damaged
+                        break
+                    }
                     h = d.withUnsafeBytes { Self.hash(h, $0) }
                     done += UInt64(n)
                 }
             }
-            regions[i].checksumOk = String(h, radix: 16) == String(regions[i].checksum.dropFirst(2))
+            regions[i].checksumOk = !undecodable && String(h, radix: 16) == String(regions[i].checksum.dropFirst(2))
         }
     }
 

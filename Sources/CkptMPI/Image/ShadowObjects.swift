@@ -102,14 +102,11 @@ enum ShadowObjects {
 /// region mapped by reference, the mapped file's bytes as they are now.
 struct ImageMemory {
     private let image: ImageFile
-    private let handle: FileHandle
+    private let data: ImageData
 
     init(_ image: ImageFile) throws {
-        guard let h = FileHandle(forReadingAtPath: image.path) else {
-            throw CLIFailure("\(image.path): \(String(cString: strerror(errno)))")
-        }
         self.image = image
-        handle = h
+        data = try image.data()
     }
 
     /// `count` bytes at `address`, or nil when they are not all inside one saved region.
@@ -132,12 +129,8 @@ struct ImageMemory {
         for (addr, len, off) in image.extents[first..<min(first + Int(r.runs), image.extents.count)] {
             let lo = max(addr, address), hi = min(addr &+ len, end)
             guard lo < hi else { continue }
-            do {
-                try handle.seek(toOffset: off + (lo - addr))
-                let d = try handle.read(upToCount: Int(hi - lo)) ?? Data()
-                guard d.count == Int(hi - lo) else { return nil }
-                out.replaceSubrange(Int(lo - address)..<Int(hi - address), with: d)
-            } catch { return nil }
+            guard let d = try? data.read(at: off + (lo - addr), count: Int(hi - lo)) else { return nil }
+            out.replaceSubrange(Int(lo - address)..<Int(hi - address), with: d)
         }
         return out
     }

@@ -13,6 +13,7 @@
  *   hdr.extents_off          struct ckpt_img_extent  [nextents]
  *   hdr.strings_off          NUL-terminated strings (paths), strings_size bytes
  *   hdr.files_off            struct ckpt_img_file    [nfiles]  (format 2: files mapped by reference)
+ *   hdr.frames_off           struct ckpt_img_frame   [nframes] (CKPT_IMG_FEAT_ZSTD: compressed data)
  *   hdr.data_off             page data (page-aligned), data_size bytes
  *   hdr.file_size            total size: anything shorter is a truncated image
  *
@@ -34,11 +35,17 @@
  * The writer writes 3 only when it sets a feature bit, so images without any stay
  * readable by format-2 readers; a reader refuses a bit it does not know. */
 #define CKPT_IMG_VERSION_FEATURES 3u
+/* The data is zstd frames (struct ckpt_img_frame); extents and checksums keep
+ * their meaning over the uncompressed data (docs/image-format.md, "Compression"). */
+#define CKPT_IMG_FEAT_ZSTD (1ull << 0)
+/* A frame holds at most this many bytes of uncompressed data: one piece of the
+ * restore's read plan (whole pages of one region, in extent order). */
+#define CKPT_IMG_FRAME_MAX (8ULL << 20)
 /* An incremental image: regions flagged CKPT_REGF_PARENT store only the pages
  * written since the parent image (parent_generation, parent_meta_checksum); their
  * other pages are the parent's, assembled recursively down to a full image. */
 #define CKPT_IMG_FEAT_PARENT (1ull << 1)
-#define CKPT_IMG_FEATURES_KNOWN (CKPT_IMG_FEAT_PARENT) /* the bits this build reads */
+#define CKPT_IMG_FEATURES_KNOWN (CKPT_IMG_FEAT_ZSTD | CKPT_IMG_FEAT_PARENT) /* the bits this build reads */
 #define CKPT_IMG_HEADER_SIZE 4096u
 #define CKPT_IMG_PAGE        4096u
 #define CKPT_IMG_HASH_CHUNK  (32ULL << 20)
@@ -149,6 +156,18 @@ struct ckpt_img_file {
     uint64_t hash;           /* ckpt_img_file_hash of its contents */
 };
 
+/* One zstd frame of a compressed image (CKPT_IMG_FEAT_ZSTD). Frames cover the
+ * uncompressed data stream, [hdr.data_off, hdr.data_off + hdr.data_size) in the
+ * extents' file_off coordinates (what an uncompressed image would hold there),
+ * in order and without gaps; each lies inside one region and holds whole pages.
+ * A frame whose csize equals ulen is stored as is (it did not compress). */
+struct ckpt_img_frame {
+    uint64_t uoff;           /* start in the uncompressed stream (extents' file_off) */
+    uint64_t ulen;           /* uncompressed bytes, a page multiple, <= CKPT_IMG_FRAME_MAX */
+    uint64_t file_off;       /* page-aligned offset of the frame in the image */
+    uint64_t csize;          /* bytes of the frame (zero padding to the next page follows) */
+};
+
 /* Where the lower half that restores tells the upper half about its new
  * world. Lives in the engine; the image records its address
  * (hdr.mailbox_addr) and the restoring lower half fills it before any upper
@@ -166,12 +185,17 @@ struct ckpt_img_mailbox {
     /* Appended; present only when magic is CKPT_MAILBOX_MAGIC_SECRET, so a lower half never
      * writes past the mailbox of an engine built before it. */
     char secret[80];         /* CKPT_MPI_SECRET (64 hex digits) of the new environment, "" = unset */
+    /* Appended; present only when magic is CKPT_MAILBOX_MAGIC_COMPRESS. */
+    char compress[32];       /* CKPT_MPI_COMPRESS of the new environment, "" = unset (keep the job's) */
 };
 #define CKPT_MAILBOX_MAGIC_SECRET 0x3274657263657363ULL
 /* The layout of MAGIC_SECRET, from an engine that waits for boot->lazy_restore
  * before it writes an image: only such a process may resume before its pages
  * are all in (`restart --lazy`). */
 #define CKPT_MAILBOX_MAGIC_LAZY 0x317a616c63657363ULL
+/* MAGIC_LAZY's engine that also has `compress` (and so waits for
+ * boot->lazy_restore too): a lower half writes `compress` only for this magic. */
+#define CKPT_MAILBOX_MAGIC_COMPRESS 0x327a616c63657363ULL
 
 struct ckpt_img_header {
     uint64_t magic;          /* CKPT_IMG_MAGIC */
@@ -222,6 +246,12 @@ struct ckpt_img_header {
      * directory (gen-NNNNNN/rank-RRRR.img of the same rank), and its meta_checksum. */
     uint64_t parent_generation;
     uint64_t parent_meta_checksum;
+    /* CKPT_IMG_FEAT_ZSTD: the frame table; stored_size bytes of frames (page-padded)
+     * start at data_off, data_size stays the uncompressed size. Zero otherwise. */
+    uint64_t frames_off, nframes;
+    uint64_t stored_size;
+    int32_t zstd_level;      /* informational */
+    uint32_t reserved2;
 };
 
 _Static_assert(sizeof(struct ckpt_img_header) <= CKPT_IMG_HEADER_SIZE, "header too big");
@@ -231,6 +261,10 @@ _Static_assert(__builtin_offsetof(struct ckpt_img_header, files_off) == 1536, "f
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, features) == 1552, "features follows nfiles");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_generation) == 1560, "parent follows features");
 _Static_assert(__builtin_offsetof(struct ckpt_img_header, parent_meta_checksum) == 1568, "parent checksum");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, frames_off) == 1576, "frames_off follows parent_meta_checksum");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, stored_size) == 1592, "stored_size follows nframes");
+_Static_assert(__builtin_offsetof(struct ckpt_img_header, zstd_level) == 1600, "zstd_level follows stored_size");
+_Static_assert(sizeof(struct ckpt_img_frame) == 32, "frame layout");
 _Static_assert(sizeof(struct ckpt_img_file) == 48, "file layout");
 _Static_assert(sizeof(struct ckpt_img_thread) == 80 + 48 + 23 * 8 + 8 + 512, "thread layout");
 _Static_assert(sizeof(struct ckpt_img_region) == 72, "region layout");

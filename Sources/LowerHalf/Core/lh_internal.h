@@ -123,6 +123,14 @@ _Noreturn void lh_rs_jump(struct ckpt_img_ctx *c);
  * the readers and returns how many there were (0: the caller read). */
 struct ckpt_img_region;
 struct ckpt_img_extent;
+#define LH_RD_PIECE (8ULL << 20)
+#define LH_RD_MAX 16
+enum { LH_RD_PENDING = 0, LH_RD_DONE = 1, LH_RD_EOF = 2, LH_RD_CORRUPT = 3 };
+struct lh_rd_piece {
+    uint64_t addr, off, len;
+    int32_t state; /* LH_RD_*, or -errno of the failed pread */
+    uint32_t region;
+};
 void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region *regs, uint32_t nregs,
                  const struct ckpt_img_extent *ext);
 void lh_rd_wait(uint64_t addr, uint64_t len, uint64_t rstart, uint64_t rend);
@@ -144,6 +152,29 @@ struct ckpt_img_region *lh_lazy_start(const char *path, const struct ckpt_img_he
                                       struct ckpt_boot *boot, uint64_t t0);
 int lh_lazy_stream(uint64_t *lazy_bytes);
 void lh_lazy_wait(void);
+
+/* restore_zstd.c: compressed image data (CKPT_IMG_FEAT_ZSTD). lh_zs_open
+ * checks the frame table with the metadata (dies on damage); lh_zs_plan
+ * makes the plan's n pieces into frames (the count it returns) and
+ * `contexts` decompression contexts, reading the image with `pread` (the
+ * plan's: O_DIRECT while it can; raw calls only, it runs in the readers); lh_zs_unit reads and decompresses frame
+ * i with context ctx and says which pieces it filled (0, LH_RD_EOF,
+ * LH_RD_CORRUPT or -errno); lh_zs_read_range copies uncompressed bytes
+ * [uoff, uoff+len) of a region not in the plan to buf, or dies in one line. */
+struct ckpt_img_header;
+void lh_zs_open(const char *path, const struct ckpt_img_header *h, const char *meta);
+/* The frame table of the image `path` (header h, metadata meta), checked; dies on damage. */
+const struct ckpt_img_frame *lh_zs_check(const char *path, const struct ckpt_img_header *h, const char *meta);
+/* A compressed ancestor of an incremental image (restore_chain.c): its
+ * uncompressed bytes [uoff, uoff+len) from the file fd with frames f[nf];
+ * 0, LH_RD_EOF, LH_RD_CORRUPT or -errno. lh_zs_ancestors_done frees what it used. */
+long lh_zs_ancestor_read(int fd, const struct ckpt_img_frame *f, uint64_t nf, void *buf, uint64_t len, uint64_t uoff);
+void lh_zs_ancestors_done(void);
+int lh_zs_on(void);
+uint64_t lh_zs_plan(struct lh_rd_piece *p, uint64_t n, int contexts, long (*pread)(void *buf, uint64_t len, uint64_t off));
+long lh_zs_unit(uint64_t i, int ctx, struct lh_rd_piece **first, uint64_t *npieces);
+void lh_zs_read_range(void *buf, uint64_t len, uint64_t uoff, int ctx, uint64_t rstart, uint64_t rend);
+void lh_zs_close(void);
 
 /* glibc's rseq registration of each thread (weak: older glibc has none). */
 extern __attribute__((weak)) const ptrdiff_t __rseq_offset;

@@ -355,6 +355,7 @@ void lh_restore_open(const char *arg)
     R.regions = (void *)(R.meta + H->regions_off);
     R.extents = (void *)(R.meta + H->extents_off);
     R.strings = R.meta + H->strings_off;
+    lh_zs_open(R.path, H, R.meta);
     for (uint32_t i = 0; i < H->nregions; i++) {
         struct ckpt_img_region *g = &R.regions[i];
         if (g->start >= g->end || g->start % CKPT_IMG_PAGE || g->end % CKPT_IMG_PAGE || g->end > CKPT_LOWER_ARENA_START ||
@@ -362,7 +363,8 @@ void lh_restore_open(const char *arg)
             lh_die(1, "%s: image header is damaged (region %u)", R.path, i);
         for (uint64_t k = 0; k < g->nextents; k++) {
             struct ckpt_img_extent *x = &R.extents[g->first_extent + k];
-            if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > H->file_size)
+            if (x->addr < g->start || x->addr + x->len > g->end ||
+                x->file_off + x->len > (lh_zs_on() ? H->data_off + H->data_size : H->file_size))
                 lh_die(1, "%s: image header is damaged (region %u, run %lu)", R.path, i, (unsigned long)k);
         }
         if (g->kind == CKPT_REG_FILE_PRIVATE && !file_of(g))
@@ -476,7 +478,10 @@ static void map_shared_file(struct ckpt_img_region *g)
     char *tmp = mmap(NULL, x->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (tmp == MAP_FAILED)
         lh_die(1, "%s: mmap(%lu bytes): %s", R.path, (unsigned long)x->len, strerror(errno));
-    read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
+    if (lh_zs_on())
+        lh_zs_read_range(tmp, x->len, x->file_off, 0, g->start, g->end);
+    else
+        read_at(tmp, x->len, x->file_off, "the data of a shared file mapping");
     uint64_t hh = CKPT_IMG_HASH_SEED;
     for (uint64_t d = 0; d < x->len; d += CKPT_IMG_HASH_CHUNK)
         hh = ckpt_img_hash(hh, tmp + d, x->len - d < CKPT_IMG_HASH_CHUNK ? x->len - d : CKPT_IMG_HASH_CHUNK);
@@ -726,8 +731,11 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
 
     /* the upper half's new world */
     struct ckpt_img_mailbox *mb = (struct ckpt_img_mailbox *)H->mailbox_addr;
-    int secret = mb && (mb->magic == CKPT_MAILBOX_MAGIC_SECRET || mb->magic == CKPT_MAILBOX_MAGIC_LAZY);
-    if (lazy && !(mb && mb->magic == CKPT_MAILBOX_MAGIC_LAZY)) { /* its engine would not wait for the pages */
+    /* Magics in the order engines learnt them: a lower half writes only the
+     * fields of the image's engine's layout (ckpt_image.h). */
+    int lazy_aware = mb && (mb->magic == CKPT_MAILBOX_MAGIC_LAZY || mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS);
+    int secret = mb && (mb->magic == CKPT_MAILBOX_MAGIC_SECRET || lazy_aware);
+    if (lazy && !lazy_aware) { /* its engine would not wait for the pages */
         lh_log("lazy restore: the image's engine predates it: waiting for every page");
         lh_lazy_wait();
     }
@@ -743,6 +751,10 @@ _Noreturn void lh_restore_finish(struct ckpt_boot *boot)
         if (secret) { /* the new job's secret, for a coordinator on TCP */
             const char *k = getenv("CKPT_MPI_SECRET");
             snprintf(mb->secret, sizeof mb->secret, "%s", k ? k : "");
+        }
+        if (mb->magic == CKPT_MAILBOX_MAGIC_COMPRESS) { /* restart --compress */
+            const char *z = getenv("CKPT_MPI_COMPRESS");
+            snprintf(mb->compress, sizeof mb->compress, "%s", z ? z : "");
         }
     } else {
         lh_msg("warning: the image has no engine mailbox; the restored process cannot be checkpointed again");

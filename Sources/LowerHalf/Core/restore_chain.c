@@ -12,6 +12,8 @@
  *                  where every newer image of the chain says "from the parent".
  *                  Each ancestor region that contributes is read whole and its
  *                  checksum checked, so damage anywhere in the chain is found.
+ *                  A compressed ancestor (CKPT_IMG_FEAT_ZSTD) is read through
+ *                  its frames (restore_zstd.c).
  *
  * The parents live in the job's checkpoint directory (CKPT_MPI_JOB_DIR, else
  * the directory above the image's generation): gen-NNNNNN/rank-RRRR.img. */
@@ -41,6 +43,7 @@ static struct link {
     struct ckpt_img_header *h;
     struct ckpt_img_region *regions;
     struct ckpt_img_extent *extents;
+    const struct ckpt_img_frame *frames; /* CKPT_IMG_FEAT_ZSTD, else NULL */
     struct range *valid; /* where this image's pages count: every newer image says "parent" there */
     uint64_t nvalid;
 } C[MAX_CHAIN];
@@ -123,13 +126,16 @@ static void open_parent(const char *dir, const struct ckpt_img_header *h)
         refuse(l->path, "is damaged (tables out of bounds)");
     l->regions = (void *)(l->meta + P->regions_off);
     l->extents = (void *)(l->meta + P->extents_off);
+    l->frames = P->features & CKPT_IMG_FEAT_ZSTD ? lh_zs_check(l->path, P, l->meta) : NULL;
+    /* extents address the uncompressed data; frames hold it when compressed */
+    uint64_t data_end = l->frames ? P->data_off + P->data_size : P->file_size;
     for (uint32_t i = 0; i < P->nregions; i++) {
         struct ckpt_img_region *g = &l->regions[i];
         if (g->start >= g->end || g->first_extent + g->nextents > P->nextents)
             refuse(l->path, "is damaged (a region)");
         for (uint64_t k = 0; k < g->nextents; k++) {
             struct ckpt_img_extent *x = &l->extents[g->first_extent + k];
-            if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > P->file_size)
+            if (x->addr < g->start || x->addr + x->len > g->end || x->file_off + x->len > data_end)
                 refuse(l->path, "is damaged (a run of pages)");
         }
     }
@@ -258,7 +264,15 @@ void lh_chain_fill(const struct ckpt_img_header *h, const struct ckpt_img_region
                 const struct ckpt_img_extent *e = &l->extents[g->first_extent + x];
                 for (uint64_t done = 0; done < e->len;) {
                     uint64_t n = e->len - done < CKPT_IMG_HASH_CHUNK ? e->len - done : CKPT_IMG_HASH_CHUNK;
-                    read_exact(l, buf, n, e->file_off + done);
+                    if (l->frames) {
+                        long r = lh_zs_ancestor_read(l->fd, l->frames, l->h->nframes, buf, n, e->file_off + done);
+                        if (r)
+                            refuse(l->path, r == LH_RD_EOF ? "is truncated"
+                                            : r < 0     ? strerror((int)-r)
+                                                        : "is damaged (its compressed data does not decompress)");
+                    } else {
+                        read_exact(l, buf, n, e->file_off + done);
+                    }
                     hsh = ckpt_img_hash(hsh, buf, n);
                     place(l, e->addr + done, buf, n);
                     done += n;
@@ -274,6 +288,7 @@ void lh_chain_fill(const struct ckpt_img_header *h, const struct ckpt_img_region
         }
     }
     munmap(buf, CKPT_IMG_HASH_CHUNK);
+    lh_zs_ancestors_done();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     lh_log("chain: read %lu MiB of %d older images in %.3f s", (unsigned long)(bytes >> 20), nchain, s);

@@ -26,18 +26,8 @@
 #include <ckpt_image.h>
 #include "lh_internal.h"
 
-#define LH_RD_PIECE (8ULL << 20)
-#define LH_RD_MAX 16
 #define LH_RD_STACK (64u << 10)
 _Static_assert(CKPT_IMG_HASH_CHUNK % LH_RD_PIECE == 0, "a hash chunk is whole pieces");
-
-enum { LH_RD_PENDING = 0, LH_RD_DONE = 1, LH_RD_EOF = 2 };
-
-struct lh_rd_piece {
-    uint64_t addr, off, len;
-    int32_t state; /* LH_RD_*, or -errno of the failed pread */
-    uint32_t region;
-};
 
 static struct {
     const char *path;
@@ -45,7 +35,8 @@ static struct {
     volatile int direct; /* cleared by the first EINVAL: this file system refuses O_DIRECT here */
     struct lh_rd_piece *p;
     uint64_t n, cursor, bytes;
-    uint64_t next;          /* next piece a reader takes */
+    uint64_t next;          /* next piece (of a compressed image: frame, restore_zstd.c) a reader takes */
+    uint64_t units;         /* compressed image: how many frames the plan has, else 0 */
     volatile int stop;      /* a reader failed */
     int readers;
     volatile int tids[LH_RD_MAX]; /* cleared by the kernel when a reader exits */
@@ -58,19 +49,20 @@ static long rd_sys_futex(volatile int32_t *w, int op, int val)
     return ckpt_sys4(SYS_futex, w, op, val, 0);
 }
 
-/* Reads one piece; 0, LH_RD_EOF or -errno. Raw calls only (see the top). */
-static long rd_piece(struct lh_rd_piece *p)
+/* pread through O_DIRECT while the file system takes it, else the page cache;
+ * 0, LH_RD_EOF or -errno. Raw calls only (see the top). */
+static long rd_pread(void *buf, uint64_t len, uint64_t off)
 {
     uint64_t done = 0;
-    while (done < p->len) {
+    while (done < len) {
         long r = -EINVAL;
         if (D.dfd >= 0 && D.direct) {
-            r = ckpt_sys4(SYS_pread64, D.dfd, p->addr + done, p->len - done, p->off + done);
+            r = ckpt_sys4(SYS_pread64, D.dfd, (char *)buf + done, len - done, off + done);
             if (r == -EINVAL) /* alignment or file system: the page cache then */
                 D.direct = 0;
         }
         if (r == -EINVAL)
-            r = ckpt_sys4(SYS_pread64, D.fd, p->addr + done, p->len - done, p->off + done);
+            r = ckpt_sys4(SYS_pread64, D.fd, (char *)buf + done, len - done, off + done);
         if (r == -EINTR)
             continue;
         if (r < 0)
@@ -90,14 +82,27 @@ static void rd_finish(struct lh_rd_piece *p, long r)
         D.stop = 1;
 }
 
-__attribute__((used, noreturn)) static void rd_worker(void *unused)
+/* Work item i (a piece, or a frame's pieces) with decompression context ctx. */
+static void rd_unit(uint64_t i, int ctx)
 {
-    (void)unused;
+    if (!D.units) {
+        rd_finish(&D.p[i], rd_pread((void *)D.p[i].addr, D.p[i].len, D.p[i].off));
+        return;
+    }
+    struct lh_rd_piece *p;
+    uint64_t n;
+    long r = lh_zs_unit(i, ctx, &p, &n);
+    for (uint64_t k = 0; k < n; k++)
+        rd_finish(&p[k], r);
+}
+
+__attribute__((used, noreturn)) static void rd_worker(void *arg)
+{
     while (!D.stop) {
         uint64_t i = __atomic_fetch_add(&D.next, 1, __ATOMIC_RELAXED);
-        if (i >= D.n)
+        if (i >= (D.units ? D.units : D.n))
             break;
-        rd_finish(&D.p[i], rd_piece(&D.p[i]));
+        rd_unit(i, (int)(intptr_t)arg);
     }
     for (;;)
         ckpt_sys1(SYS_exit, 0);
@@ -146,8 +151,11 @@ void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region
         if (rd_planned(&regs[i]))
             for (uint64_t k = 0; k < regs[i].nextents; k++)
                 cap += (ext[regs[i].first_extent + k].len + LH_RD_PIECE - 1) / LH_RD_PIECE;
-    if (!cap)
+    if (!cap) {
+        if (lh_zs_on())
+            lh_zs_plan(NULL, 0, 1, rd_pread); /* shared file mappings only: the restoring thread's context */
         return;
+    }
     uint64_t bytes = LH_PAGE_UP(cap * sizeof *D.p);
     void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -171,6 +179,8 @@ void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region
     D.readers = env_readers();
     if ((uint64_t)D.readers > D.n)
         D.readers = (int)D.n;
+    if (lh_zs_on()) /* context 0 is the restoring thread's, reader t has t + 1 */
+        D.units = lh_zs_plan(D.p, D.n, D.readers + 1, rd_pread);
     if (!D.readers)
         return;
     D.sbytes = (uint64_t)D.readers * LH_RD_STACK;
@@ -178,7 +188,7 @@ void lh_rd_start(const char *path, int fd, int dfd, const struct ckpt_img_region
     if (D.stacks == MAP_FAILED)
         lh_die(1, "%s: mmap(reader stacks): %s", path, strerror(errno));
     for (int t = 0; t < D.readers; t++) {
-        long r = lh_rd_thread(rd_worker, NULL, D.stacks + (size_t)t * LH_RD_STACK, LH_RD_STACK, &D.tids[t]);
+        long r = lh_rd_thread(rd_worker, (void *)(intptr_t)(t + 1), D.stacks + (size_t)t * LH_RD_STACK, LH_RD_STACK, &D.tids[t]);
         if (r < 0) { /* fewer readers then; with none the restoring thread reads */
             lh_log("clone(reader %d): %s", t, strerror((int)-r));
             D.readers = t;
@@ -196,14 +206,18 @@ void lh_rd_wait(uint64_t addr, uint64_t len, uint64_t rstart, uint64_t rend)
         struct lh_rd_piece *p = &D.p[D.cursor];
         if (p->addr != addr + covered)
             break;
-        if (!D.readers)
-            rd_finish(p, rd_piece(p));
+        while (!D.readers && D.next < (D.units ? D.units : D.n) &&
+               __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == LH_RD_PENDING)
+            rd_unit(D.next++, 0);
         int32_t s;
         while ((s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE)) == LH_RD_PENDING)
             rd_sys_futex(&p->state, FUTEX_WAIT_PRIVATE, LH_RD_PENDING);
         if (s == LH_RD_EOF)
             lh_die(1, "%s: truncated image (data of region %#lx-%#lx missing)", D.path, (unsigned long)rstart,
                    (unsigned long)rend);
+        if (s == LH_RD_CORRUPT)
+            lh_die(1, "%s: region %#lx-%#lx is damaged (its compressed data does not decompress)", D.path,
+                   (unsigned long)rstart, (unsigned long)rend);
         if (s < 0)
             lh_die(1, "%s: pread(%s, %lu bytes at %lu) for region %#lx-%#lx: %s", D.path,
                    D.direct ? "O_DIRECT" : "buffered", (unsigned long)p->len, (unsigned long)p->off,
@@ -228,6 +242,7 @@ int lh_rd_end(int *direct)
         munmap(D.stacks, D.sbytes);
     if (D.p)
         munmap(D.p, D.pbytes);
+    lh_zs_close();
     *direct = D.dfd >= 0 && D.direct;
     return D.readers;
 }

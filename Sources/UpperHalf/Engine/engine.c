@@ -104,6 +104,7 @@ static void *engine_main(void *arg)
         eng.engine_tid = ckpt_sys0(SYS_gettid);
         if (eng.verbose)
             eng_log("restored from ", mailbox->image);
+        eng_compress_set(mailbox->compress); /* restart --compress; "" keeps the job's */
         /* loop: the mailbox now holds the new environment's settings */
     }
     return NULL;
@@ -180,6 +181,8 @@ __attribute__((constructor)) static void ckpt_engine_init(void)
         strncpy(mailbox->ckpt_dir, d, sizeof mailbox->ckpt_dir - 1);
     eng_job_id_init(getenv("CKPT_MPI_JOB_ID"));
     eng_image_files_init(getenv("CKPT_MPI_IMAGE_FILES"));
+    eng_compress_set(getenv("CKPT_MPI_COMPRESS"));
+    eng_compress_threads_set(getenv("CKPT_MPI_COMPRESS_THREADS"));
     uint64_t own_lo = 0, own_hi = 0;
     engine_writable_segment(&own_lo, &own_hi);
     eng_dirty_init(own_lo, own_hi);

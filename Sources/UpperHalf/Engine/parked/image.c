@@ -538,36 +538,6 @@ static void describe_fds(struct wstate *w)
     }
 }
 
-static long write_full(long fd, const void *buf, uint64_t len, uint64_t off)
-{
-    const char *p = buf;
-    while (len) {
-        long r = ckpt_sys4(SYS_pwrite64, fd, p, len, off);
-        if (r == -EINTR)
-            continue;
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return -EIO;
-        p += r;
-        len -= (uint64_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
-
-/* A write of image data: O_DIRECT (*dfd) while the file system takes it, else buffered from then on. */
-static long write_data(long *dfd, long fd, const void *src, uint64_t n, uint64_t off)
-{
-    long r = write_full(*dfd >= 0 ? *dfd : fd, src, n, off);
-    if (r == -EINVAL && *dfd >= 0) {
-        ckpt_sys1(SYS_close, *dfd);
-        *dfd = -1;
-        r = write_full(fd, src, n, off);
-    }
-    return r;
-}
-
 #define GATHER_RUN (256u << 10) /* runs up to this long are gathered */
 struct gather {
     char *buf; /* CHUNK bytes, NULL: no gathering */
@@ -578,7 +548,7 @@ static long gather_flush(struct gather *g, long *dfd, long fd)
 {
     if (!g->len)
         return 0;
-    long r = write_data(dfd, fd, g->buf, g->len, g->off);
+    long r = eng_write_data(dfd, fd, g->buf, g->len, g->off);
     g->len = 0;
     return r;
 }
@@ -691,6 +661,29 @@ static long image_begin(struct eng_write_args *a, struct wstate *w, struct sbuf 
     return 0;
 }
 
+/* The kernel writes the CPU number into a thread's rseq area, in its TCB and
+ * so in the image, whenever the thread runs on another CPU: the writing
+ * thread's own (the engine thread's, which a forked writer inherits) could
+ * change between the hash of its page and the copy that is stored, all the
+ * more with compressing workers to migrate between. Unregistered while the
+ * image is written; returns the length to register it again with, 0 if none. */
+#define RSEQ_SIG 0x53053053
+static uint32_t rseq_pause(void)
+{
+    if (!eng.rseq_size)
+        return 0;
+    uint64_t area = (uint64_t)((int64_t)eng_fs_base() + eng.rseq_offset);
+    if (ckpt_sys4(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) == 0)
+        return 32;
+    return ckpt_sys4(SYS_rseq, area, eng.rseq_size, 1, RSEQ_SIG) == 0 ? eng.rseq_size : 0;
+}
+
+static void rseq_resume(uint32_t len)
+{
+    if (len)
+        ckpt_sys4(SYS_rseq, (uint64_t)((int64_t)eng_fs_base() + eng.rseq_offset), len, 0, RSEQ_SIG);
+}
+
 /* The rest: page scan, metadata, data, fsync, rename. Reads only memory (and
  * what image_begin kept), so it gives the same image in the process itself
  * or in a forked copy of it. Sets a->bytes; err says why it failed. */
@@ -701,6 +694,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     int tmp_created = 0;
     struct gather gat = {NULL, 0, 0};
     long r;
+    uint32_t rseq_len = rseq_pause();
 
     pmfd = ckpt_sys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
     for (uint32_t i = 0; i < w->nregions; i++) {
@@ -760,6 +754,12 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     off = (off + 7) & ~(uint64_t)7;
     uint64_t files_off = off;
     off += (uint64_t)w->nfiles * sizeof(struct ckpt_img_file);
+    int zlevel = eng_compress_level();
+    long nframes = zlevel ? eng_zs_plan(s->regions, w->nregions, s->extents, err) : 0;
+    if (nframes < 0)
+        goto out;
+    uint64_t frames_off = off;
+    off += (uint64_t)nframes * sizeof(struct ckpt_img_frame);
     uint64_t data_off = (off + CKPT_IMG_PAGE - 1) & ~(uint64_t)(CKPT_IMG_PAGE - 1);
     uint64_t data_size = 0;
     for (uint64_t i = 0; i < w->nextents; i++) {
@@ -790,13 +790,17 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     if (dfd < 0)
         dfd = -1;
 
+    /* data, region by region; the hash is computed on the way (compress.c: as frames) */
+    uint64_t stored = data_size;
+    if (zlevel && (r = eng_zs_write(s->regions, w->nregions, data_off, fd, &dfd, &stored, err)) < 0)
+        goto out;
     /* Short runs (the scattered pages of an incremental image) are gathered and
      * written together: one O_DIRECT write per page costs a disk round trip each. */
-    long gm = ckpt_sys6(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    long gm = zlevel ? -ENOMEM
+                     : ckpt_sys6(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     gat.buf = CKPT_SYS_ERR(gm) ? NULL : (char *)gm;
 
-    /* data, region by region; the hash is computed on the way */
-    for (uint32_t i = 0; i < w->nregions; i++) {
+    for (uint32_t i = 0; !zlevel && i < w->nregions; i++) {
         struct ckpt_img_region *g = &s->regions[i];
         uint64_t hsh = CKPT_IMG_HASH_SEED;
         for (uint64_t k = 0; k < g->nextents; k++) {
@@ -827,7 +831,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
                     memcpy(a->bounce, src, n);
                     src = a->bounce;
                 }
-                r = write_data(&dfd, fd, src, n, x->file_off + done);
+                r = eng_write_data(&dfd, fd, src, n, x->file_off + done);
                 if (r < 0) {
                     sb_err(err, "write(image)", r);
                     goto out;
@@ -863,7 +867,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
         hd->parent_meta_checksum = s->dirty.parent_sum;
     }
     hd->header_size = CKPT_IMG_HEADER_SIZE;
-    hd->file_size = data_off + data_size;
+    hd->file_size = data_off + stored;
     hd->rank = eng.rank;
     hd->nranks = eng.nranks;
     hd->generation = a->generation;
@@ -894,6 +898,15 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     hd->nfiles = w->nfiles;
     hd->data_off = data_off;
     hd->data_size = data_size;
+    if (zlevel) {
+        hd->version = CKPT_IMG_VERSION_FEATURES;
+        hd->features |= CKPT_IMG_FEAT_ZSTD;
+        hd->frames_off = frames_off;
+        hd->nframes = (uint64_t)nframes;
+        hd->stored_size = stored;
+        hd->zstd_level = zlevel;
+        memcpy(meta + frames_off, eng_zs_frames(), (size_t)nframes * sizeof(struct ckpt_img_frame));
+    }
     hd->mem_bytes = w->mem_bytes;
     hd->mailbox_addr = (uint64_t)eng_mailbox();
     hd->tid_offset = eng.tid_offset;
@@ -923,7 +936,7 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
     memcpy(meta + files_off, s->files, (size_t)w->nfiles * sizeof(struct ckpt_img_file));
     hd->meta_checksum = ckpt_img_hash(CKPT_IMG_HASH_SEED, meta, data_off);
     a->meta_sum = hd->meta_checksum;
-    r = write_full(fd, meta, data_off, 0);
+    r = eng_write_full(fd, meta, data_off, 0);
     if (r < 0) {
         sb_err(err, "write(image header)", r);
         goto out;
@@ -953,9 +966,11 @@ static void image_finish(struct eng_write_args *a, struct wstate *w, struct sbuf
         sb_err(err, "fsync(checkpoint directory)", r);
         goto out;
     }
-    a->bytes = data_off + data_size;
+    a->bytes = data_off + stored;
 
 out:
+    eng_zs_end();
+    rseq_resume(rseq_len);
     if (gat.buf)
         ckpt_sys2(SYS_munmap, gat.buf, CHUNK);
     for (uint32_t i = 0; i < w->nregions; i++)

@@ -43,6 +43,10 @@ void eng_futex_wait(volatile uint32_t *w, uint32_t val, long timeout_ms);
 void eng_futex_wake(volatile uint32_t *w);
 uint64_t eng_now_ns(void);
 void eng_sleep_ms(long ms);
+/* pwrite of all len bytes at off: 0 or -errno (-EIO for a write of 0 bytes). */
+long eng_write_full(long fd, const void *buf, uint64_t len, uint64_t off);
+/* A write of image data: O_DIRECT (*dfd) while the file system takes it, else buffered from then on. */
+long eng_write_data(long *dfd, long fd, const void *src, uint64_t n, uint64_t off);
 
 /* The calling thread's FS base: the TCB's self pointer (both libcs). */
 static inline uint64_t eng_fs_base(void)
@@ -152,6 +156,33 @@ struct eng_write_args {
     uint64_t begin_ns, fork_ns, check_ns; /* out: where the COW pause went (--verbose) */
     uint64_t meta_sum;          /* out: the image's meta_checksum */
 };
+
+/* ---- compress.c: zstd frames for the image data (CKPT_IMG_FEAT_ZSTD) */
+
+#define CKPT_ZSTD_DEFAULT_LEVEL 3
+#define CKPT_ZSTD_MAX_LEVEL 19
+/* CKPT_MPI_COMPRESS: "none"/"off", "zstd" or "zstd:LEVEL"; NULL or "" keeps the
+ * setting (a restarted job keeps its own). -1, logged, for anything else. */
+int eng_compress_set(const char *v);
+/* CKPT_MPI_COMPRESS_THREADS: the compressing workers (0: the writer alone). */
+void eng_compress_threads_set(const char *v);
+/* The zstd level the next image is written with, 0 = uncompressed. */
+int eng_compress_level(void);
+/* Cuts the image data into frames (returns how many, or -errno): before the
+ * layout, which holds the frame table. The extents' file_off may change until
+ * eng_zs_write. */
+long eng_zs_plan(const struct ckpt_img_region *regs, uint32_t nregs, const struct ckpt_img_extent *ext,
+                 struct sbuf *err);
+/* Writes the frames from data_off on (through dfd while the file system takes
+ * O_DIRECT; it is closed and set to -1 when it stops), sets every region's
+ * checksum and *stored (bytes written); 0 or -errno (err says why). */
+long eng_zs_write(struct ckpt_img_region *regs, uint32_t nregs, uint64_t data_off, long fd, long *dfd,
+                  uint64_t *stored, struct sbuf *err);
+/* The frame table of the last plan, complete after eng_zs_write. */
+const struct ckpt_img_frame *eng_zs_frames(void);
+/* Frees the plan and the workers' memory. */
+void eng_zs_end(void);
+
 /* Writes the image in this process (every other upper thread parked). */
 void eng_write_image(void *args);
 /* Captures what needs the process itself, forks a writer and returns as soon

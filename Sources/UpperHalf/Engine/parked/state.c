@@ -5,7 +5,7 @@
 #include "parked.h"
 
 struct eng eng;
-static struct ckpt_img_mailbox mailbox __attribute__((used)) = {.magic = CKPT_MAILBOX_MAGIC_LAZY, .ckpt_after = -1};
+static struct ckpt_img_mailbox mailbox __attribute__((used)) = {.magic = CKPT_MAILBOX_MAGIC_COMPRESS, .ckpt_after = -1};
 
 struct ckpt_img_mailbox *eng_mailbox(void) { return &mailbox; }
 
