@@ -64,15 +64,18 @@ tests/cxx/run.sh
 tests/fortran/run.sh
 mpi-tests/run-checkpoint-tests.sh cases faults
 # Open MPI-built programs: checkpointed on Open MPI, every process killed, restarted on MPICH.
-CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases
+# A subset (every kind of object and request once; the other programs run as Open MPI
+# builds in the mpich -> openmpi step below or only in CKPT_TEST_FULL=1 runs): all of
+# them took 7 of CI's 40 minutes.
+CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill \
+    CKPT_TEST_FILTER='^(cp_nbcoll|cp_group_comms|cp_dtypes|cp_userop|cp_persistent|cp_rma_lock|cp_file_nonblocking|cp_mprobe|cp_request_free|cp_thread_funneled)$' \
+    mpi-tests/run-checkpoint-tests.sh cases
 # ... and back: checkpointed on MPICH, stopped by 'checkpoint --kill', restarted on Open MPI (a few programs).
 CKPT_TEST_FACE=openmpi CKPT_TEST_SCENARIOS=mpich-ompi CKPT_TEST_KILLS=ckill \
     CKPT_TEST_FILTER='^(cp_ring_sendrecv|cp_rma_fence|cp_file_collective|cp_grequest)$' mpi-tests/run-checkpoint-tests.sh cases
-# Regression, three times (before the fix two runs in three failed): a restarted
-# rank checkpointed while another rank is blocked in its rebind after the restart.
-for i in 1 2 3; do
-    CKPT_TEST_SEED=777 CKPT_TEST_FULL=1 CKPT_TEST_FILTER='^cp_long_compute$' CKPT_TEST_NP=2 \
-        CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases
-done
+# Regression (before the fix two runs in three failed; benchmarks/run-soak.sh repeats
+# it): a restarted rank checkpointed while another rank is blocked in its rebind.
+CKPT_TEST_SEED=777 CKPT_TEST_FULL=1 CKPT_TEST_FILTER='^cp_long_compute$' CKPT_TEST_NP=2 \
+    CKPT_TEST_SCENARIOS=ompi-mpich CKPT_TEST_KILLS=sigkill mpi-tests/run-checkpoint-tests.sh cases
 tests/model/run-spin.sh
 CKPT_MPI=.build/release/ckpt-mpi BENCH_QUICK=1 benchmarks/run-overhead.sh --quick --rounds 1 >/dev/null && echo "benchmarks smoke run: ok"
