@@ -2,6 +2,7 @@
 #ifndef LH_INTERNAL_H
 #define LH_INTERNAL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -126,6 +127,22 @@ struct ckpt_img_extent;
 #define LH_RD_PIECE (8ULL << 20)
 #define LH_RD_MAX 16
 enum { LH_RD_PENDING = 0, LH_RD_DONE = 1, LH_RD_EOF = 2, LH_RD_CORRUPT = 3 };
+/* pread of exactly len bytes (retried on EINTR and short reads): 0, -errno, or
+ * LH_RD_EOF when the file ends first. Raw system calls: readers have no TLS. */
+static inline long lh_pread_full(int fd, void *buf, uint64_t len, uint64_t off)
+{
+    for (uint64_t done = 0; done < len;) {
+        long r = ckpt_sys4(SYS_pread64, fd, (char *)buf + done, len - done, off + done);
+        if (r == -EINTR)
+            continue;
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return LH_RD_EOF;
+        done += (uint64_t)r;
+    }
+    return 0;
+}
 struct lh_rd_piece {
     uint64_t addr, off, len;
     int32_t state; /* LH_RD_*, or -errno of the failed pread */

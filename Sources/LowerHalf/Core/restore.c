@@ -72,20 +72,12 @@ static const char *const size_env[] = {"CKPT_MPI_NRANKS", "OMPI_COMM_WORLD_SIZE"
 
 static void read_at(void *buf, uint64_t len, uint64_t off, const char *what)
 {
-    char *p = buf;
-    while (len) {
-        long r = ckpt_sys4(SYS_pread64, R.fd, p, len, off);
-        if (r == -EINTR)
-            continue;
-        if (r < 0)
-            lh_die(1, "%s: cannot read %s: %s", R.path, what, strerror((int)-r));
-        if (r == 0)
-            lh_die(1, "%s: truncated image (%s ends at byte %lu, the file has %lu)", R.path, what,
-                   (unsigned long)off, (unsigned long)R.size);
-        p += r;
-        len -= (uint64_t)r;
-        off += (uint64_t)r;
-    }
+    long r = lh_pread_full(R.fd, buf, len, off);
+    if (r == LH_RD_EOF)
+        lh_die(1, "%s: truncated image (%s ends at byte %lu, the file has %lu)", R.path, what,
+               (unsigned long)(off + len), (unsigned long)R.size);
+    if (r < 0)
+        lh_die(1, "%s: cannot read %s: %s", R.path, what, strerror((int)-r));
 }
 
 static int in_bounds(uint64_t off, uint64_t count, uint64_t elem, uint64_t limit)

@@ -62,17 +62,9 @@ static _Noreturn void refuse(const char *parent, const char *why)
 
 static void read_exact(struct link *l, void *buf, uint64_t len, uint64_t off)
 {
-    char *p = buf;
-    while (len) {
-        long r = ckpt_sys4(SYS_pread64, l->fd, p, len, off);
-        if (r == -EINTR)
-            continue;
-        if (r <= 0)
-            refuse(l->path, r < 0 ? strerror((int)-r) : "is truncated");
-        p += r;
-        len -= (uint64_t)r;
-        off += (uint64_t)r;
-    }
+    long r = lh_pread_full(l->fd, buf, len, off);
+    if (r)
+        refuse(l->path, r < 0 ? strerror((int)-r) : "is truncated");
 }
 
 /* Opens and checks the parent of `h` (the image at `child`) as C[nchain]. */

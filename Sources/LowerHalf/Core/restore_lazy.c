@@ -297,15 +297,8 @@ static uint64_t lz_fill(uint64_t o, const char *src, uint64_t len, int move)
 
 static long lz_pread(void *buf, uint64_t len, uint64_t off)
 {
-    for (uint64_t done = 0; done < len;) {
-        long r = ckpt_sys4(SYS_pread64, L.fd, (char *)buf + done, len - done, off + done);
-        if (r == -EINTR)
-            continue;
-        if (r <= 0)
-            return r ? r : -EIO;
-        done += (uint64_t)r;
-    }
-    return 0;
+    long r = lh_pread_full(L.fd, buf, len, off);
+    return r == LH_RD_EOF ? -EIO : r;
 }
 
 /* ---- the fault handler ---- */

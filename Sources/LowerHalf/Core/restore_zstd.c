@@ -221,23 +221,7 @@ static struct {
     uint64_t membytes;
 } A = {.fd = -1};
 
-static long ancestor_pread(void *buf, uint64_t len, uint64_t off)
-{
-    char *p = buf;
-    while (len) {
-        long r = ckpt_sys4(SYS_pread64, A.fd, p, len, off);
-        if (r == -EINTR)
-            continue;
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return LH_RD_EOF;
-        p += r;
-        len -= (uint64_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
+static long ancestor_pread(void *buf, uint64_t len, uint64_t off) { return lh_pread_full(A.fd, buf, len, off); }
 
 long lh_zs_ancestor_read(int fd, const struct ckpt_img_frame *f, uint64_t nf, void *buf, uint64_t len, uint64_t uoff)
 {
